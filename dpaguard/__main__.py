@@ -1,0 +1,7 @@
+"""`python -m dpaguard` runs the command line."""
+
+import sys
+
+from dpaguard.cli import main
+
+sys.exit(main())

@@ -1,0 +1,62 @@
+"""The `dpaguard` command: parses flags, calls the stages, maps errors to exit codes, nothing else.
+
+Each subcommand is a module of this package with `HELP`, `add_arguments(parser)` and
+`run(args) -> int`. Errors of the application (DpaguardError) are caught once, here, and printed
+as one line on stderr with exit code 2.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+from typing import NoReturn, Sequence
+
+from dpaguard import __version__
+from dpaguard.errors import DpaguardError
+
+SUBCOMMANDS = ("check", "audit", "render", "controls", "export", "evidence")
+
+
+class ArgumentParser(argparse.ArgumentParser):
+    """argparse with a one-line usage error and exit code 2."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"{self.prog}: error: {message} (see '{self.prog} --help')\n")
+
+
+def build_parser() -> ArgumentParser:
+    """The whole command line: one sub-parser per subcommand module."""
+    parser = ArgumentParser(
+        prog="dpaguard",
+        description="Keep a Pulumi-managed estate inside its GDPR Data Processing Agreement.",
+    )
+    parser.add_argument("--version", action="version", version=f"dpaguard {__version__}")
+    subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=ArgumentParser)
+    subparsers.required = True
+    for name in SUBCOMMANDS:
+        module = importlib.import_module(f"dpaguard.cli.{name}")
+        sub = subparsers.add_parser(name, help=module.HELP, description=module.HELP)
+        module.add_arguments(sub)
+        sub.set_defaults(_run=module.run)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the console script; returns the process exit code."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return int(args._run(args))
+    except DpaguardError as error:
+        print(f"dpaguard: {error.one_line()}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("dpaguard: interrupted", file=sys.stderr)
+        return 130
+    except BrokenPipeError:
+        return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,33 @@
+"""The policy-engine interface: facts in, decisions out, the same for every engine.
+
+An engine is built from a Policy (the Rego modules and the DPA data of policies/) and asked to
+evaluate the facts the normaliser produced. It never returns a partial or empty answer when it
+could not evaluate: it raises EngineError, so that evaluation fails closed.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Mapping, Protocol
+
+from dpaguard.errors import EngineError
+from dpaguard.model import Decision
+
+# The query every engine answers: the union of all packages' decisions (policies/rego/main.rego).
+DECISIONS_PATH = "dpaguard/main/decisions"
+
+
+class Engine(Protocol):
+    """Evaluates the DPA controls over normalised facts."""
+
+    name: str
+
+    def evaluate(self, facts: Mapping[str, Any]) -> list[Decision]:
+        """Every decision for these facts; raises EngineError when no complete answer can be had."""
+        ...
+
+    def close(self) -> None:
+        """Release what the engine holds (connections, interpreters)."""
+        ...
+
+
+__all__ = ["Engine", "EngineError", "DECISIONS_PATH"]

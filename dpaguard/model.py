@@ -1,0 +1,199 @@
+"""The domain model shared by every stage: deployments in, decisions, findings and a result out.
+
+Data flows one way (see STYLE.md):
+    source -> Deployment -> normalise -> facts -> engine -> Decision -> findings -> Result -> reporters
+Nothing downstream of a Deployment knows whether it came from a program or a state file.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from typing import Any, Literal, Mapping, NewType
+
+ControlId = NewType("ControlId", str)
+Urn = NewType("Urn", str)
+StackName = NewType("StackName", str)
+
+Environment = Literal["prod", "staging", "dev"]
+Enforcement = Literal["mandatory", "advisory", "disabled"]
+FailOn = Literal["mandatory", "advisory", "never"]
+Source = Literal["program", "state"]
+DecisionStatus = Literal["violation", "undetermined"]
+
+# The pulumi engine's marker for a value that is unknown during preview.
+UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9"
+# The signature key and value that mark a secret in serialized Pulumi properties and state.
+SECRET_SIG_KEY = "4dabf18193072939515e22adb298388d"
+SECRET_SIG = "1b47061264138c4ac30d75fd1eb44270"
+# What stands in for a secret wherever one would otherwise be printed or written.
+REDACTED = "[secret]"
+
+
+@dataclass(frozen=True)
+class Deployment:
+    """One stack's resources in the shape of `pulumi stack export` (version 3), plus the stack's identity.
+
+    `resources` are the export's resource objects unchanged (urn, type, custom, id, parent,
+    provider, inputs, outputs, dependencies, sourcePosition ...). Secret values inside them are
+    wrapped with SECRET_SIG_KEY and never hold plaintext once a source has produced them.
+    `config` is the stack's config (`scaleway:region`, `dpaguard:environment`, ...) with every
+    `secure:` value replaced by REDACTED; `secret_config_keys` names those keys.
+    """
+
+    stack: str
+    project: str
+    source: Source
+    resources: tuple[Mapping[str, Any], ...]
+    config: Mapping[str, Any] = field(default_factory=dict)
+    secret_config_keys: frozenset[str] = frozenset()
+    origin: str = ""  # the project directory or the state file it came from
+    config_file: str | None = None  # the stack config file, when one was read
+    config_sha256: str | None = None
+    # program source file, line and column of each resource's constructor, when known
+    source_positions: Mapping[str, tuple[str, int, int]] = field(default_factory=dict)
+
+    @property
+    def stack_urn(self) -> str:
+        """The URN of the stack's root `pulumi:pulumi:Stack` resource."""
+        return f"urn:pulumi:{self.stack}::{self.project}::pulumi:pulumi:Stack::{self.project}-{self.stack}"
+
+
+@dataclass(frozen=True)
+class Control:
+    """One entry of the control catalogue (policies/dpa/controls.yaml)."""
+
+    id: ControlId
+    title: str
+    description: str
+    clause: str  # the DPA clause it enforces, e.g. "Appendix C §1.1"
+    category: str  # residency, transit-encryption, segregation, backup, retention, subprocessor, access, secrets, hygiene
+    severity: Literal["critical", "high", "medium", "low"]
+    enforcement: Mapping[str, Enforcement]  # per environment: prod, staging, dev
+    applies_to: tuple[str, ...] = ()  # canonical type tokens it examines; ("*",) for all, ("stack",) for stack-level
+    help: str = ""  # how to fix a violation
+
+    def enforcement_for(self, environment: str) -> Enforcement:
+        """The enforcement level in an environment; an unknown environment is treated as prod."""
+        return self.enforcement.get(environment, self.enforcement.get("prod", "mandatory"))
+
+
+@dataclass(frozen=True)
+class Decision:
+    """What a policy engine says about one resource (or a whole stack) for one control."""
+
+    control: ControlId
+    urn: Urn
+    message: str
+    status: DecisionStatus = "violation"
+
+
+@dataclass(frozen=True)
+class Waiver:
+    """A reviewer's acceptance of a finding: control, URN pattern (fnmatch) and stack, until an expiry date."""
+
+    control: ControlId
+    urn_pattern: str
+    stack: str
+    reason: str
+    approver: str
+    expires: dt.date
+
+    def to_json(self) -> dict[str, str]:
+        """The waiver as it appears in JSON output."""
+        return {
+            "control": self.control,
+            "urn": self.urn_pattern,
+            "stack": self.stack,
+            "reason": self.reason,
+            "approver": self.approver,
+            "expires": self.expires.isoformat(),
+        }
+
+
+@dataclass(frozen=True)
+class SourceLocation:
+    """Where a finding points in the repository: a program source line, else the stack file."""
+
+    path: str
+    line: int = 1
+    column: int = 1
+
+
+@dataclass(frozen=True)
+class Finding:
+    """A decision joined with its control's catalogue entry, the stack's environment and any waiver."""
+
+    control: ControlId
+    category: str
+    clause: str
+    severity: str
+    enforcement: Literal["mandatory", "advisory"]
+    stack: str
+    urn: Urn
+    type: str
+    name: str
+    message: str
+    status: DecisionStatus = "violation"
+    waived: bool = False
+    waiver: Waiver | None = None
+    location: SourceLocation | None = None
+
+    def sort_key(self) -> tuple[str, str, str, str]:
+        """Deterministic order: stack, control, URN, message."""
+        return (self.stack, self.control, self.urn, self.message)
+
+
+@dataclass(frozen=True)
+class StackSummary:
+    """One evaluated stack as reports show it."""
+
+    name: str
+    project: str
+    environment: str
+    source: Source
+    resources: int
+    origin: str = ""
+    config_file: str | None = None
+    config_sha256: str | None = None
+
+
+@dataclass(frozen=True)
+class Result:
+    """Everything one run found: the input of every reporter and of the exit code."""
+
+    tool_version: str
+    policy_sha256: str
+    stacks: tuple[StackSummary, ...]
+    controls: tuple[Control, ...]
+    findings: tuple[Finding, ...]
+    # (control id, stack name) -> number of resources the control examined in that stack
+    coverage: Mapping[tuple[str, str], int] = field(default_factory=dict)
+    generated_at: str = ""  # ISO 8601 UTC
+    git_commit: str | None = None
+    notices: tuple[str, ...] = ()  # things the user must know (a stage skipped, ...)
+
+    def unwaived(self, enforcement: str) -> tuple[Finding, ...]:
+        """Findings at one enforcement level that no waiver covers."""
+        return tuple(f for f in self.findings if f.enforcement == enforcement and not f.waived)
+
+    def exit_code(self, fail_on: FailOn = "mandatory") -> int:
+        """0 when nothing at or above `fail_on` is unwaived, else 1 (2 is for errors, set by the CLI)."""
+        if fail_on == "never":
+            return 0
+        levels = ("mandatory",) if fail_on == "mandatory" else ("mandatory", "advisory")
+        return 1 if any(self.unwaived(level) for level in levels) else 0
+
+    def summary(self) -> dict[str, int]:
+        """The counts of the JSON `summary` block."""
+        return {
+            "resources": sum(s.resources for s in self.stacks),
+            "controls": len(self.controls),
+            "mandatory": len(self.unwaived("mandatory")),
+            "advisory": len(self.unwaived("advisory")),
+            "waived": sum(1 for f in self.findings if f.waived),
+        }
+
+# What replaces a plaintext value of a sensitive-named property (password, token, ...) that was not
+# marked secret: the fact that it was plaintext survives (a `secrets` violation), the value does not.
+PLAINTEXT_REDACTED = "[plaintext redacted]"
