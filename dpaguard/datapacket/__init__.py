@@ -1,0 +1,17 @@
+"""DataPacket bare metal: a GraphQL API client and the Pulumi dynamic provider built on it."""
+
+from dpaguard.datapacket.client import (
+    DataPacketAuthError,
+    DataPacketClient,
+    DataPacketError,
+    ServerNotFound,
+    resolve_credentials,
+)
+
+__all__ = [
+    "DataPacketAuthError",
+    "DataPacketClient",
+    "DataPacketError",
+    "ServerNotFound",
+    "resolve_credentials",
+]

@@ -1,0 +1,1 @@
+"""Component resources of the DPA estate, one module per part of the platform."""

@@ -1,0 +1,58 @@
+"""The Kapsule cluster and node pool of the web/API tier, on the app private network."""
+
+from __future__ import annotations
+
+import pulumi
+import pulumiverse_scaleway as scaleway
+
+from estate.settings import Settings
+
+
+class Kubernetes(pulumi.ComponentResource):
+    """A Kapsule cluster whose nodes have no public IP: they egress through the public gateway."""
+
+    def __init__(
+        self,
+        name: str,
+        settings: Settings,
+        app_network_id: pulumi.Input[str],
+        security_group_id: pulumi.Input[str],
+        opts: pulumi.ResourceOptions | None = None,
+    ) -> None:
+        super().__init__("dpa:estate:Kubernetes", name, None, opts)
+        child = pulumi.ResourceOptions(parent=self)
+        s = settings
+
+        self.cluster = scaleway.kubernetes.Cluster(
+            f"{name}-cluster",
+            name=s.name("kapsule"),
+            type="kapsule",
+            version=s.kubernetes_version,
+            cni="cilium",
+            region=s.region,
+            project_id=s.project_id,
+            private_network_id=app_network_id,
+            delete_additional_resources=False,
+            tags=s.tags,
+            opts=child,
+        )
+        self.pool = scaleway.kubernetes.Pool(
+            f"{name}-web",
+            cluster_id=self.cluster.id,
+            name=s.name("web"),
+            node_type=s.node_type,
+            size=s.node_count,
+            min_size=s.node_min_count,
+            max_size=s.node_max_count,
+            autoscaling=True,
+            autohealing=True,
+            zone=s.zone,
+            region=s.region,
+            public_ip_disabled=True,
+            security_group_id=security_group_id,
+            container_runtime="containerd",
+            upgrade_policy={"max_surge": 1, "max_unavailable": 0},
+            tags=s.tags,
+            opts=child,
+        )
+        self.register_outputs({"clusterId": self.cluster.id})

@@ -1,0 +1,97 @@
+"""One Object Storage bucket per data category of DPA Appendix A, expiring objects at the agreed period."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pulumi
+import pulumiverse_scaleway as scaleway
+
+from estate.settings import Settings
+
+# The 12-month legal retention of electronic-communications traffic data (CPCE art. L.34-1) and the
+# DPA's "one (1) year" maximum meet at exactly 365 days.
+ONE_YEAR = 365
+
+
+@dataclass(frozen=True)
+class DataCategory:
+    """A data category of Appendix A and how long its objects live (None: for the contract's lifetime)."""
+
+    key: str
+    label: str
+    expiration_days: int | None
+
+
+def data_categories(settings: Settings) -> tuple[DataCategory, ...]:
+    """The Appendix A categories stored in Object Storage, with this stack's retention periods."""
+    return (
+        DataCategory("call-recordings", "Call recordings (period set by the Client)", settings.call_recording_retention_days),
+        DataCategory("call-logs", "Call and fax logs", ONE_YEAR),
+        DataCategory("sms-logs", "SMS logs", ONE_YEAR),
+        DataCategory("sms-content", "SMS content (at most one year)", ONE_YEAR),
+        DataCategory("mms-logs", "MMS logs", ONE_YEAR),
+        DataCategory("mms-content", "MMS content (at most one year)", ONE_YEAR),
+        DataCategory("webhook-logs", "Webhook call logs (one month)", 30),
+        # Fax documents are kept for the lifetime of the Service Contract: no age-based expiry; the
+        # termination process deletes them one year after the end of the contract.
+        DataCategory("fax", "Fax (lifetime of the contract)", None),
+        DataCategory("transcripts", "Transcripts of calls and voice mails (period set by the Client)", settings.transcript_retention_days),
+        DataCategory("crm-contacts", "CRM contacts (3 years from the last active exchange)", 3 * ONE_YEAR),
+    )
+
+
+class Storage(pulumi.ComponentResource):
+    """Private, versioned, SSE-ONE encrypted buckets with lifecycle expiry per data category."""
+
+    def __init__(self, name: str, settings: Settings, opts: pulumi.ResourceOptions | None = None) -> None:
+        super().__init__("dpa:estate:Storage", name, None, opts)
+        child = pulumi.ResourceOptions(parent=self)
+        s = settings
+        self.buckets: dict[str, scaleway.object.Bucket] = {}
+        for category in data_categories(s):
+            rule: dict[str, object] = {
+                "id": f"retention-{category.key}",
+                "enabled": True,
+                "abort_incomplete_multipart_upload_days": 1,
+                # Versioning keeps overwritten and deleted objects as noncurrent versions: they must not
+                # outlive the retention period either.
+                "noncurrent_version_expiration": {"noncurrent_days": 1},
+            }
+            if category.expiration_days is not None:
+                rule["expiration"] = {"days": category.expiration_days}
+            bucket = scaleway.object.Bucket(
+                f"{name}-{category.key}",
+                name=f"{s.bucket_prefix}-{s.environment}-{category.key}",
+                region=s.region,
+                project_id=s.project_id,
+                versioning={"enabled": True},
+                lifecycle_rules=[rule],
+                force_destroy=False,
+                tags={
+                    "env": s.environment,
+                    "data-category": category.key,
+                    "retention-days": str(category.expiration_days) if category.expiration_days else "contract",
+                    "project": "dpa-estate",
+                },
+                opts=child,
+            )
+            scaleway.object.BucketAcl(
+                f"{name}-{category.key}-acl",
+                bucket=bucket.name,
+                acl="private",
+                region=s.region,
+                project_id=s.project_id,
+                opts=child,
+            )
+            # AES256 is Scaleway's SSE-ONE: objects encrypted at rest with Scaleway-managed keys.
+            scaleway.object.BucketServerSideEncryptionConfiguration(
+                f"{name}-{category.key}-sse",
+                bucket=bucket.name,
+                region=s.region,
+                project_id=s.project_id,
+                rules=[{"apply_server_side_encryption_by_default": {"sse_algorithm": "AES256"}}],
+                opts=child,
+            )
+            self.buckets[category.key] = bucket
+        self.register_outputs({"buckets": {k: b.name for k, b in self.buckets.items()}})
