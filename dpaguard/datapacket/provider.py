@@ -38,6 +38,9 @@ COUNTRY_CODE = re.compile(r"^[A-Z]{2}$")
 _CRON_FIELD = re.compile(r"^[0-9*/,\-]+$")
 REPLACE_ON = ("serverName", "location")
 OUTPUT_ONLY = ("hostname", "alias", "ipAddresses", "actualLocation", "actualRegion")
+# Credentials say how to reach the API, not what the server is: they never cause a diff, and the key is
+# kept out of the outputs (it reaches the state only as the secret input).
+CREDENTIALS = ("apiUrl", "apiKey")
 _PROVIDER_KEY = "__provider"
 # rpc.UNKNOWN: how an input that is not known yet (preview) reaches check and diff.
 _UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9"
@@ -67,7 +70,7 @@ class ServerProvider(ResourceProvider):
 
     def diff(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:
         """Name or location changes replace (another machine); everything else updates in place."""
-        keys = (set(olds) | set(news)) - set(OUTPUT_ONLY) - {_PROVIDER_KEY}
+        keys = (set(olds) | set(news)) - set(OUTPUT_ONLY) - set(CREDENTIALS) - {_PROVIDER_KEY}
         changed = sorted(k for k in keys if olds.get(k) != news.get(k))
         replaces = [k for k in REPLACE_ON if k in changed]
         return DiffResult(changes=bool(changed), replaces=replaces, delete_before_replace=True)
@@ -87,7 +90,11 @@ class ServerProvider(ResourceProvider):
         return CreateResult(server.name, _outputs(props, server))
 
     def read(self, id_: str, props: dict[str, Any]) -> ReadResult:
-        """The server's live state: location, tags and addresses as DataPacket reports them now."""
+        """The server's live state: location, tags and addresses as DataPacket reports them now.
+
+        Outputs hold no key, so a refresh takes it from the stack's `datapacket:apiKey` (configure) or
+        DATAPACKET_API_KEY.
+        """
         client = self._client(props)
         server = client.get_server(id_)
         if server is None:
@@ -181,7 +188,7 @@ def _require_location(server: LiveServer, props: Mapping[str, Any]) -> None:
 
 
 def _outputs(props: Mapping[str, Any], server: LiveServer) -> dict[str, Any]:
-    outs = {k: v for k, v in props.items() if k != _PROVIDER_KEY}
+    outs = {k: v for k, v in props.items() if k not in (_PROVIDER_KEY, "apiKey")}
     outs.update(
         hostname=server.hostname,
         alias=server.alias,
