@@ -1,0 +1,354 @@
+"""The child process of an offline render: runs one Pulumi Python program against a recording mock monitor.
+
+Started by `dpaguard.source.program` as `python -m dpaguard.source._runner REQUEST.json`, in its own
+session, with the program's main directory as working directory (as `pulumi`'s Python language host
+does). It runs the program the way `pulumi-language-python-exec` does (`runpy.run_path` inside
+`pulumi.runtime.run_in_stack`) with the SDK's mock runtime in preview mode, records every request the
+SDK sends to the resource monitor, and writes them, with secret values already emptied, to the
+result file named in the request. The user's program may print, fork or crash: only the result file,
+written by this process and no other, carries the answer; stdout and stderr are never read.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import concurrent.futures
+import json
+import os
+import re
+import runpy
+import sys
+import threading
+import traceback
+import uuid
+from pathlib import Path
+from typing import Any
+from urllib.parse import unquote, urlparse
+
+SECRET_SIG_KEY = "4dabf18193072939515e22adb298388d"
+SECRET_SIG = "1b47061264138c4ac30d75fd1eb44270"
+REDACTED = "[secret]"
+STACK_TYPE = "pulumi:pulumi:Stack"
+_OWN_DIR = str(Path(__file__).resolve().parent)
+# ids the mock gives custom resources: stable across runs, so two renders of one program are equal
+_ID_NAMESPACE = uuid.UUID("6f1c1e1a-3c52-4a8e-9d55-1f0c6b1f4a11")
+
+
+def resource_id(urn: str) -> str:
+    """The deterministic physical id the offline engine gives a custom resource."""
+    return str(uuid.uuid5(_ID_NAMESPACE, urn))
+
+
+def _value(value: Any) -> Any:
+    """A protobuf Value as JSON data; a secret keeps its wrapper but loses its value."""
+    kind = value.WhichOneof("kind")
+    if kind == "string_value":
+        return value.string_value
+    if kind == "struct_value":
+        return _struct(value.struct_value)
+    if kind == "number_value":
+        number = value.number_value
+        if number.is_integer() and abs(number) < 2**53:
+            return int(number)
+        return number
+    if kind == "bool_value":
+        return value.bool_value
+    if kind == "list_value":
+        return [_value(v) for v in value.list_value.values]
+    return None
+
+
+def _struct(struct: Any) -> dict[str, Any]:
+    fields = struct.fields
+    sig = fields.get(SECRET_SIG_KEY)
+    if sig is not None and sig.string_value == SECRET_SIG:
+        return {SECRET_SIG_KEY: SECRET_SIG, "ciphertext": REDACTED}
+    return {key: _value(fields[key]) for key in fields}
+
+
+class _Paths:
+    """Decides which source files are the user's: inside the project, outside any installed package."""
+
+    def __init__(self, root: str, main_dir: str) -> None:
+        self.root = root.rstrip("/") + "/"
+        self.main_dir = main_dir.rstrip("/") + "/"
+        self.prefixes = tuple({sys.prefix, sys.base_prefix, sys.exec_prefix})
+
+    def is_user(self, path: str) -> bool:
+        return (
+            path.startswith(self.root)
+            and not path.startswith(_OWN_DIR)
+            and "site-packages" not in path
+            and not path.startswith(self.prefixes)
+        )
+
+    def relative(self, path: str) -> str:
+        return path[len(self.root):] if path.startswith(self.root) else path
+
+
+def _uri_path(uri: str) -> str:
+    return unquote(urlparse(uri).path) if uri.startswith("file:") else ""
+
+
+class Recorder:
+    """What the program registered, in registration order."""
+
+    def __init__(self, paths: _Paths) -> None:
+        self.paths = paths
+        self.lock = threading.Lock()
+        self.records: list[dict[str, Any]] = []
+        self.by_urn: dict[str, dict[str, Any]] = {}
+        self.objects: dict[str, Any] = {}
+        self.outputs: dict[str, Any] = {}
+        self.invokes: dict[str, int] = {}
+
+    def source_position(self, request: Any) -> dict[str, Any] | None:
+        """The user's line that constructed the resource: the innermost frame in the program, else the project."""
+        frames = [_uri_path(f.pc.uri) for f in request.stackTrace.frames]
+        lines = [f.pc.line for f in request.stackTrace.frames]
+        candidates = list(zip(frames, lines))
+        if request.HasField("sourcePosition"):
+            candidates.insert(0, (_uri_path(request.sourcePosition.uri), request.sourcePosition.line))
+        for prefix in (self.paths.main_dir, self.paths.root):
+            for path, line in candidates:
+                if path.startswith(prefix) and self.paths.is_user(path) and line > 0:
+                    return {"path": self.paths.relative(path), "line": line}
+        return None
+
+    def add(self, record: dict[str, Any], obj: Any) -> None:
+        with self.lock:
+            self.records.append(record)
+            self.by_urn[record["urn"]] = record
+            self.objects[record["urn"]] = obj
+
+
+def _make_monitor(recorder: Recorder, project: str, stack: str) -> Any:
+    from google.protobuf import empty_pb2, struct_pb2
+    from pulumi.runtime.mocks import MockMonitor, Mocks
+    from pulumi.runtime.proto import resource_pb2
+
+    class _NoMocks(Mocks):
+        def call(self, args: Any) -> Any:
+            return {}, None
+
+        def new_resource(self, args: Any) -> Any:
+            return "", {}
+
+    stack_urn = f"urn:pulumi:{stack}::{project}::{STACK_TYPE}::{project}-{stack}"
+
+    def make_urn(parent: str, type_: str, name: str) -> str:
+        # The engine leaves the root stack out of a child's qualified type.
+        if parent and parent != stack_urn:
+            type_ = f"{parent.split('::')[2]}${type_}"
+        return f"urn:pulumi:{stack}::{project}::{type_}::{name}"
+
+    def secret_value(value: Any) -> Any:
+        wrapped = struct_pb2.Value()
+        wrapped.struct_value.fields[SECRET_SIG_KEY].string_value = SECRET_SIG
+        wrapped.struct_value.fields["value"].CopyFrom(value)
+        return wrapped
+
+    class RecordingMonitor(MockMonitor):
+        """A mock resource monitor that records the full requests and answers like a preview would."""
+
+        def make_urn(self, parent: str, type_: str, name: str) -> str:
+            return make_urn(parent, type_, name)
+
+        def RegisterResource(self, request: Any) -> Any:  # noqa: N802 (gRPC method name)
+            urn = make_urn(request.parent, request.type, request.name)
+            record: dict[str, Any] = {
+                "kind": "register",
+                "urn": urn,
+                "type": request.type,
+                "name": request.name,
+                "parent": request.parent,
+                "custom": bool(request.custom),
+                "remote": bool(request.remote),
+                "provider": request.provider,
+                "dependencies": list(request.dependencies),
+                "propertyDependencies": {k: list(v.urns) for k, v in request.propertyDependencies.items()},
+                "version": request.version,
+                "pluginDownloadURL": request.pluginDownloadURL,
+                "additionalSecretOutputs": list(request.additionalSecretOutputs),
+                "protect": bool(request.protect) if request.HasField("protect") else False,
+                "retainOnDelete": bool(request.retainOnDelete) if request.HasField("retainOnDelete") else False,
+                "importId": request.importId,
+                "sourcePosition": recorder.source_position(request),
+            }
+            if request.type == STACK_TYPE:
+                recorder.add(record, struct_pb2.Struct())
+                return resource_pb2.RegisterResourceResponse(urn=urn)
+            rid = resource_id(urn) if request.custom else ""
+            record["id"] = rid
+            obj = request.object
+            if request.additionalSecretOutputs:
+                obj = struct_pb2.Struct()
+                obj.CopyFrom(request.object)
+                for key in request.additionalSecretOutputs:
+                    if key in obj.fields:
+                        obj.fields[key].CopyFrom(secret_value(obj.fields[key]))
+            recorder.add(record, obj)
+            return resource_pb2.RegisterResourceResponse(urn=urn, id=rid, object=obj)
+
+        def ReadResource(self, request: Any) -> Any:  # noqa: N802
+            urn = make_urn(request.parent, request.type, request.name)
+            record = {
+                "kind": "read",
+                "urn": urn,
+                "type": request.type,
+                "name": request.name,
+                "parent": request.parent,
+                "custom": True,
+                "provider": request.provider,
+                "dependencies": list(request.dependencies),
+                "version": request.version,
+                "pluginDownloadURL": request.pluginDownloadURL,
+                "additionalSecretOutputs": list(request.additionalSecretOutputs),
+                "id": request.id,
+                "sourcePosition": None,
+            }
+            recorder.add(record, request.properties)
+            return resource_pb2.ReadResourceResponse(urn=urn, properties=request.properties)
+
+        def RegisterResourceOutputs(self, request: Any) -> Any:  # noqa: N802
+            with recorder.lock:
+                recorder.outputs[request.urn] = request.outputs
+            return empty_pb2.Empty()
+
+        def Invoke(self, request: Any) -> Any:  # noqa: N802
+            with recorder.lock:
+                recorder.invokes[request.tok] = recorder.invokes.get(request.tok, 0) + 1
+            ret = struct_pb2.Struct()
+            if request.tok == "pulumi:pulumi:getResource":
+                urn = request.args.fields["urn"].string_value
+                known = recorder.by_urn.get(urn)
+                if known is None:
+                    raise Exception(f"unknown resource {urn}")
+                ret.fields["urn"].string_value = urn
+                ret.fields["id"].string_value = known.get("id", "")
+                ret.fields["state"].struct_value.CopyFrom(recorder.objects[urn])
+            # Data sources answer nothing offline: their results stay empty, as for an unreachable provider.
+            return resource_pb2.ResourceInvokeResponse(**{"return": ret})
+
+    return RecordingMonitor(_NoMocks())
+
+
+def _error_line(error: BaseException, paths: _Paths, scrub: list[str]) -> str:
+    """One line from the user's own frames: `file:line: ExceptionType: message`."""
+    location = ""
+    seen: set[int] = set()
+    current: BaseException | None = error
+    while current is not None and id(current) not in seen and not location:
+        seen.add(id(current))
+        for frame in reversed(traceback.extract_tb(current.__traceback__)):
+            if paths.is_user(frame.filename):
+                location = f"{paths.relative(frame.filename)}:{frame.lineno}"
+                break
+        current = current.__cause__ or current.__context__
+    if isinstance(error, SyntaxError) and error.filename:
+        location = f"{paths.relative(str(Path(error.filename).resolve()))}:{error.lineno or 0}"
+        message = error.msg
+    else:
+        message = str(error)
+    message = " ".join(message.split())
+    for value in scrub:
+        message = message.replace(value, "[redacted]")
+    if len(message) > 300:
+        message = message[:297] + "..."
+    kind = type(error).__name__
+    text = f"{kind}: {message}" if message else kind
+    return f"{location}: {text}" if location else text
+
+
+def _write(path: str, payload: dict[str, Any]) -> None:
+    tmp = f"{path}.tmp"
+    with open(tmp, "w", encoding="utf-8") as handle:
+        json.dump(payload, handle)
+    os.replace(tmp, path)
+
+
+def main(request_path: str) -> None:
+    """Run the program described by the request file and write the result file."""
+    with open(request_path, encoding="utf-8") as handle:
+        request = json.load(handle)
+    own_pid = os.getpid()
+    result_path = request["result"]
+    root, main_dir = request["root"], request["main_dir"]
+    paths = _Paths(root, main_dir)
+    scrub = [v for v in request.get("scrub", []) if len(v) >= 4]
+
+    def finish(payload: dict[str, Any]) -> None:
+        # A process the program forked runs this code too: only the runner itself answers.
+        if os.getpid() == own_pid:
+            _write(result_path, payload)
+        sys.stdout.flush()
+        os._exit(0 if payload.get("ok") else 3)
+
+    # As `pulumi`'s language host: the main directory is the working directory and first on sys.path.
+    os.chdir(main_dir)
+    sys.path[0] = main_dir
+    sys.argv = [os.path.join(main_dir, "__main__.py")]
+
+    import pulumi.runtime
+    from google.protobuf import empty_pb2
+    from pulumi.runtime.mocks import MockEngine, MockSettings
+    from pulumi.runtime.settings import configure
+    import logging
+
+    recorder = Recorder(paths)
+    project, stack = request["project"], request["stack"]
+    monitor = _make_monitor(recorder, project, stack)
+    pulumi.runtime.set_all_config(request["config"], request["secret_keys"])
+    logger = logging.getLogger("dpaguard.program")
+    logger.propagate = False
+    logger.addHandler(logging.NullHandler())
+    configure(
+        MockSettings(
+            monitor=monitor,
+            monitor_features=set(monitor.GetDeploymentInfo(empty_pb2.Empty()).supportedFeatures),
+            engine=MockEngine(logger),
+            project=project,
+            stack=stack,
+            dry_run=True,
+            organization=request.get("organization", "organization"),
+            root_directory=root,
+            callbacks=None,
+        )
+    )
+    loop = asyncio.new_event_loop()
+    asyncio.set_event_loop(loop)
+    # One monitor thread: registrations reach the monitor in the order the program makes them,
+    # so two renders of one program list their resources in the same order.
+    loop.set_default_executor(concurrent.futures.ThreadPoolExecutor(max_workers=1))
+
+    def run() -> Any:
+        return runpy.run_path(main_dir, run_name="__main__")
+
+    try:
+        loop.run_until_complete(pulumi.runtime.run_in_stack(run))
+    except SystemExit as stop:
+        if stop.code not in (None, 0):
+            finish({"ok": False, "error": f"program called sys.exit({stop.code!r})"})
+    except ImportError as error:
+        if "__main__" in str(error) and "can't find" in str(error):
+            finish({"ok": False, "error": f"no __main__.py in {paths.relative(main_dir + '/') or '.'}"})
+        finish({"ok": False, "error": _error_line(error, paths, scrub)})
+    except BaseException as error:  # noqa: BLE001 the user's program can raise anything
+        finish({"ok": False, "error": _error_line(error, paths, scrub)})
+
+    with recorder.lock:
+        records = list(recorder.records)
+        for record in records:
+            obj = recorder.objects.get(record["urn"])
+            record["inputs"] = _struct(obj) if obj is not None else {}
+            outputs = recorder.outputs.get(record["urn"])
+            if outputs is not None:
+                record["registeredOutputs"] = _struct(outputs)
+    finish({"ok": True, "records": records, "invokes": recorder.invokes})
+
+
+if __name__ == "__main__":
+    if len(sys.argv) != 2:
+        sys.stderr.write("usage: python -m dpaguard.source._runner REQUEST.json\n")
+        sys.exit(2)
+    main(sys.argv[1])

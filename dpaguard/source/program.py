@@ -1,0 +1,303 @@
+"""Offline render: a Pulumi Python program plus a stack's config -> the deployment `pulumi preview` would register.
+
+The program runs in a child process (`dpaguard.source._runner`) in its own session, with a time
+limit; on timeout the whole process group is killed, children the program forked included. The
+child answers through a result file, never through stdout, so whatever the program prints cannot
+corrupt the answer. This module turns the child's recorded monitor requests into a stack-export
+(version 3) deployment the way the Pulumi engine would store it: URNs, the root stack, default
+providers synthesized from the stack's `<package>:*` config, provider references, secrets wrapped.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any, Mapping
+
+from dpaguard.errors import DpaguardError, ProgramError
+from dpaguard.model import Deployment
+from dpaguard.source import redact
+from dpaguard.source._runner import STACK_TYPE, resource_id
+from dpaguard.source.project import Project, StackConfig, load_project, load_stack_config
+
+PROVIDER_TYPE_PREFIX = "pulumi:providers:"
+DYNAMIC_TYPE_PREFIX = "pulumi-python:dynamic"
+# The pickled provider of a dynamic resource: code, not configuration, and possibly captured secrets.
+DYNAMIC_PROVIDER_INPUT = "__provider"
+# Environment variables through which a real `pulumi` run would hand config to the program: never inherited.
+_PULUMI_ENV = ("PULUMI_CONFIG", "PULUMI_CONFIG_SECRET_KEYS", "PULUMI_DRY_RUN", "PULUMI_NODEJS_")
+
+
+def _qname(text: str) -> str:
+    """The engine's `tokens.IntoQName`: a plugin download URL made into a name part."""
+    parts = []
+    for segment in text.split("/"):
+        if not segment:
+            continue
+        chars = list(segment)
+        if not (chars[0].isalpha() or chars[0] in "_."):
+            chars[0] = "_"
+        for i in range(1, len(chars)):
+            if not (chars[i].isalnum() or chars[i] in "_.-"):
+                chars[i] = "_"
+        parts.append("".join(chars))
+    return "/".join(parts) or "_"
+
+
+def default_provider_name(version: str, plugin_download_url: str) -> str:
+    """The name the engine gives a default provider: `default_1_60_0[_github_/api.github.com/pulumiverse]`."""
+    name = "default"
+    if version:
+        name += "_" + version.replace(".", "_").replace("-", "_").replace("+", "_")
+    if plugin_download_url:
+        name += "_" + _qname(plugin_download_url)
+    return name
+
+
+def _package(type_token: str) -> str:
+    return type_token.split(":", 1)[0]
+
+
+def _mark_secret(properties: dict[str, Any], keys: list[str]) -> dict[str, Any]:
+    if not keys:
+        return properties
+    marked = dict(properties)
+    for key in keys:
+        if key in marked and not redact.is_secret(marked[key]):
+            marked[key] = redact.secret_placeholder()
+    return marked
+
+
+def _source_position(position: Mapping[str, Any] | None) -> str | None:
+    if not position:
+        return None
+    return f"project:///{position['path']}#{position['line']}"
+
+
+def build_resources(records: list[dict[str, Any]], *, project: str, stack: str, config: StackConfig) -> list[dict[str, Any]]:
+    """The deployment's resources from the runner's records, as the engine would write them to state."""
+    stack_urn = f"urn:pulumi:{stack}::{project}::{STACK_TYPE}::{project}-{stack}"
+    resources: list[dict[str, Any]] = []
+    default_providers: dict[tuple[str, str, str], str] = {}
+
+    def default_provider(package: str, version: str, url: str) -> str:
+        key = (package, version, url)
+        if key not in default_providers:
+            urn = f"urn:pulumi:{stack}::{project}::{PROVIDER_TYPE_PREFIX}{package}::{default_provider_name(version, url)}"
+            inputs: dict[str, Any] = dict(config.package_config(package))
+            for k in list(inputs):
+                if f"{package}:{k}" in config.secret_keys:
+                    inputs[k] = redact.secret_placeholder()
+            if version:
+                inputs["version"] = version
+            if url:
+                inputs["pluginDownloadURL"] = url
+            inputs = redact.redact_properties(inputs)
+            pid = resource_id(urn)
+            resources.append(
+                {
+                    "urn": urn,
+                    "custom": True,
+                    "id": pid,
+                    "type": f"{PROVIDER_TYPE_PREFIX}{package}",
+                    "inputs": inputs,
+                    "outputs": dict(inputs),
+                    "dependencies": [],
+                }
+            )
+            default_providers[key] = f"{urn}::{pid}"
+        return default_providers[key]
+
+    for record in records:
+        type_token: str = record["type"]
+        if type_token == STACK_TYPE:
+            resources.append(
+                {
+                    "urn": record["urn"],
+                    "custom": False,
+                    "type": STACK_TYPE,
+                    "outputs": redact.redact_properties(record.get("registeredOutputs") or {}),
+                }
+            )
+            continue
+        inputs: dict[str, Any] = dict(record.get("inputs") or {})
+        if type_token.startswith(DYNAMIC_TYPE_PREFIX):
+            inputs.pop(DYNAMIC_PROVIDER_INPUT, None)
+        if type_token.startswith(PROVIDER_TYPE_PREFIX):
+            # As the engine does for provider resources: the plugin version and URL become inputs.
+            if record.get("version") and "version" not in inputs:
+                inputs["version"] = record["version"]
+            if record.get("pluginDownloadURL") and "pluginDownloadURL" not in inputs:
+                inputs["pluginDownloadURL"] = record["pluginDownloadURL"]
+        secret_outputs = list(record.get("additionalSecretOutputs") or [])
+        inputs = redact.redact_properties(_mark_secret(inputs, secret_outputs))
+        custom = bool(record.get("custom"))
+        resource: dict[str, Any] = {"urn": record["urn"], "custom": custom}
+        if custom:
+            resource["id"] = record.get("id", "")
+        resource["type"] = type_token
+        resource["inputs"] = inputs
+        if custom:
+            resource["outputs"] = dict(inputs)
+        else:
+            resource["outputs"] = redact.redact_properties(record.get("registeredOutputs") or {})
+        resource["parent"] = record.get("parent") or (stack_urn if record["urn"] != stack_urn else "")
+        if record.get("kind") == "read":
+            resource["external"] = True
+        provider = record.get("provider") or ""
+        package = _package(type_token)
+        if custom and not provider and not type_token.startswith(PROVIDER_TYPE_PREFIX) and package != "pulumi":
+            # appended now, so it precedes its first user, as the engine registers it on demand
+            provider = default_provider(package, record.get("version", ""), record.get("pluginDownloadURL", ""))
+        if provider and custom:
+            resource["provider"] = provider
+        if record.get("protect"):
+            resource["protect"] = True
+        if record.get("retainOnDelete"):
+            resource["retainOnDelete"] = True
+        resource["dependencies"] = list(record.get("dependencies") or [])
+        property_dependencies = {k: v for k, v in (record.get("propertyDependencies") or {}).items() if v}
+        if property_dependencies:
+            resource["propertyDependencies"] = property_dependencies
+        if secret_outputs:
+            resource["additionalSecretOutputs"] = secret_outputs
+        if record.get("importId"):
+            resource["importID"] = record["importId"]
+        position = _source_position(record.get("sourcePosition"))
+        if position:
+            resource["sourcePosition"] = position
+        resources.append(resource)
+    return resources
+
+
+def _child_env() -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(_PULUMI_ENV)}
+    env["PYTHONUNBUFFERED"] = "1"
+    env["PYTHONDONTWRITEBYTECODE"] = env.get("PYTHONDONTWRITEBYTECODE", "")
+    if not env["PYTHONDONTWRITEBYTECODE"]:
+        del env["PYTHONDONTWRITEBYTECODE"]
+    return env
+
+
+def _kill_group(process: subprocess.Popen[bytes]) -> None:
+    try:
+        os.killpg(process.pid, signal.SIGKILL)
+    except (ProcessLookupError, PermissionError):
+        pass
+
+
+def run_program(project: Project, config: StackConfig, *, timeout: float) -> dict[str, Any]:
+    """Run the program in its own session and return the runner's answer; ProgramError when it fails or hangs."""
+    scrub = []
+    for key, value in config.values.items():
+        if key not in config.secret_keys and redact.is_sensitive_name(key.split(":")[-1]) and isinstance(value, str):
+            scrub.append(value)
+    with tempfile.TemporaryDirectory(prefix="dpaguard-render-") as work:
+        result_path = os.path.join(work, "result.json")
+        request_path = os.path.join(work, "request.json")
+        with open(request_path, "w", encoding="utf-8") as handle:
+            json.dump(
+                {
+                    "project": project.name,
+                    "stack": config.stack,
+                    "root": str(project.root),
+                    "main_dir": str(project.main_dir),
+                    "config": config.program_config(),
+                    "secret_keys": sorted(config.secret_keys),
+                    "result": result_path,
+                    "scrub": scrub,
+                },
+                handle,
+            )
+        os.chmod(request_path, 0o600)
+        command = [sys.executable, "-m", "dpaguard.source._runner", request_path]
+        try:
+            process = subprocess.Popen(
+                command,
+                cwd=str(project.main_dir),
+                env=_child_env(),
+                stdin=subprocess.DEVNULL,
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+                start_new_session=True,
+            )
+        except OSError as error:
+            raise ProgramError(f"cannot start the program runner: {error.strerror or error}") from None
+        try:
+            code = process.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            _kill_group(process)
+            process.wait()
+            raise ProgramError(
+                f"program did not finish within {timeout:g} s", hint="a program that waits for a cloud API or loops? see --timeout"
+            ) from None
+        finally:
+            # Whatever the program forked dies with it.
+            _kill_group(process)
+        try:
+            with open(result_path, encoding="utf-8") as handle:
+                answer: dict[str, Any] = json.load(handle)
+        except FileNotFoundError:
+            reason = f"killed by signal {-code}" if code < 0 else f"exit code {code}"
+            raise ProgramError(f"program exited before finishing ({reason})") from None
+        except (OSError, ValueError):
+            raise ProgramError("program runner wrote an unreadable result") from None
+    if not answer.get("ok"):
+        raise ProgramError(str(answer.get("error") or "program failed"))
+    return answer
+
+
+def render_stack(project_dir: Path | str, stack: str, *, timeout: float = 120.0) -> Deployment:
+    """Render one stack of a Pulumi Python project offline into a deployment (stack export v3 shape)."""
+    started = time.monotonic()
+    project = load_project(Path(project_dir))
+    try:
+        config = load_stack_config(project, stack)
+        answer = run_program(project, config, timeout=max(timeout - (time.monotonic() - started), 1.0))
+    except DpaguardError as error:
+        raise error.wrap(f"render stack {stack}") from None
+    resources = build_resources(answer["records"], project=project.name, stack=config.stack, config=config)
+    positions = {}
+    for record in answer["records"]:
+        position = record.get("sourcePosition")
+        if position:
+            positions[record["urn"]] = (position["path"], int(position["line"]), 1)
+    return Deployment(
+        stack=config.stack,
+        project=project.name,
+        source="program",
+        resources=tuple(_order(resources)),
+        config=config.public(),
+        secret_config_keys=config.secret_keys,
+        origin=str(project.root),
+        config_file=project.relative(config.file) if config.file else None,
+        config_sha256=config.sha256,
+        source_positions=positions,
+    )
+
+
+def _order(resources: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Registration order, with every parent and provider before the resources that name it (as in state)."""
+    by_urn = {r["urn"]: r for r in resources}
+    placed: set[str] = set()
+    ordered: list[dict[str, Any]] = []
+
+    def place(resource: dict[str, Any], depth: int = 0) -> None:
+        urn = resource["urn"]
+        if urn in placed or depth > 10_000:
+            return
+        placed.add(urn)
+        for ref in (resource.get("parent"), (resource.get("provider") or "").rsplit("::", 1)[0]):
+            if ref and ref in by_urn and ref not in placed:
+                place(by_urn[ref], depth + 1)
+        ordered.append(resource)
+
+    for resource in resources:
+        place(resource)
+    return ordered

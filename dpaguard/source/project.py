@@ -1,0 +1,309 @@
+"""A Pulumi project (`Pulumi.yaml`) and its stacks' config files (`Pulumi.<stack>.yaml`), read offline.
+
+`secure:` values are never decrypted (there is no secrets provider offline): each becomes the
+placeholder REDACTED, its key is listed as secret, and the program receives it through
+`pulumi.Config` as a secret, so `config.require_secret(...)` works and the value stays secret
+end to end. Project-level `config:` declarations give defaults and types, as `pulumi` applies them.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Mapping
+
+import yaml
+
+from dpaguard.errors import InputError
+from dpaguard.model import PLAINTEXT_REDACTED, REDACTED
+from dpaguard.source.redact import is_sensitive_name
+
+PROJECT_FILES = ("Pulumi.yaml", "Pulumi.yml")
+_CONFIG_TYPES = {"string": str, "integer": int, "boolean": bool, "array": list, "object": dict}
+
+
+@dataclass(frozen=True)
+class ConfigDeclaration:
+    """One entry of the project's `config:` block: a key with an optional type, default and secret flag."""
+
+    key: str  # fully qualified, "<namespace>:<name>"
+    type: str | None = None
+    default: Any = None
+    has_default: bool = False
+    secret: bool = False
+
+
+@dataclass(frozen=True)
+class Project:
+    """A Pulumi project as `pulumi` reads it from `Pulumi.yaml`."""
+
+    name: str
+    root: Path  # the directory holding Pulumi.yaml
+    file: Path
+    main_dir: Path  # where `__main__.py` lives (`main:`, default the root)
+    stack_config_dir: Path
+    stacks: tuple[str, ...]
+    declarations: tuple[ConfigDeclaration, ...] = ()
+    runtime_options: Mapping[str, Any] = field(default_factory=dict)
+
+    def stack_file(self, stack: str) -> Path:
+        """The config file of a stack (`Pulumi.<stack>.yaml`), whether or not it exists."""
+        return self.stack_config_dir / f"Pulumi.{short_stack_name(stack)}.yaml"
+
+    def relative(self, path: Path) -> str:
+        """A path inside the project as a project-relative POSIX path (else absolute)."""
+        try:
+            return path.resolve().relative_to(self.root.resolve()).as_posix()
+        except ValueError:
+            return str(path)
+
+
+@dataclass(frozen=True)
+class StackConfig:
+    """A stack's effective config: the stack file over the project's defaults."""
+
+    stack: str
+    file: Path | None  # None when the stack has no config file and the project's defaults are enough
+    values: Mapping[str, Any]  # key -> YAML value; secure values (also nested) are REDACTED
+    secret_keys: frozenset[str]
+    sha256: str | None
+
+    def public(self) -> dict[str, Any]:
+        """The config as it may be shown: secrets REDACTED, sensitive-named plaintext PLAINTEXT_REDACTED."""
+        shown: dict[str, Any] = {}
+        for key, value in self.values.items():
+            if key in self.secret_keys:
+                shown[key] = _mask_plain(value, keep=REDACTED)
+            elif is_sensitive_name(key.split(":")[-1]):
+                shown[key] = _mask_plain(value, keep=PLAINTEXT_REDACTED)
+            else:
+                shown[key] = value
+        return shown
+
+    def program_config(self) -> dict[str, str]:
+        """The config as the Pulumi runtime hands it to a program: every value a string, objects as JSON."""
+        return {key: config_string(value) for key, value in self.values.items()}
+
+    def package_config(self, package: str) -> dict[str, str]:
+        """The `<package>:*` settings as a default provider of that package receives them."""
+        prefix = f"{package}:"
+        return {k[len(prefix):]: config_string(v) for k, v in self.values.items() if k.startswith(prefix)}
+
+
+def short_stack_name(stack: str) -> str:
+    """`org/project/prod` -> `prod`: the config file is named after the stack's own name."""
+    return stack.rsplit("/", 1)[-1]
+
+
+def config_string(value: Any) -> str:
+    """A config value in the string form `pulumi` passes to programs and providers."""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (int, float)):
+        return str(value)
+    if value is None:
+        return ""
+    return json.dumps(value, separators=(",", ":"), sort_keys=False)
+
+
+def _mask_plain(value: Any, *, keep: str) -> Any:
+    if isinstance(value, dict):
+        return {k: _mask_plain(v, keep=keep) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_mask_plain(v, keep=keep) for v in value]
+    if isinstance(value, str):
+        return keep if value else value
+    return value
+
+
+def _read_yaml(path: Path, what: str) -> Any:
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise InputError(f"{path}: {what} not found") from None
+    except (OSError, UnicodeDecodeError) as error:
+        raise InputError(f"{path}: cannot read {what}: {getattr(error, 'strerror', None) or error}") from None
+    try:
+        return yaml.safe_load(text)
+    except yaml.YAMLError as error:
+        mark = getattr(error, "problem_mark", None)
+        problem = getattr(error, "problem", None) or "malformed YAML"
+        where = f"{path}:{mark.line + 1}" if mark is not None else str(path)
+        raise InputError(f"{where}: malformed YAML in {what}: {problem}") from None
+
+
+def find_project_file(project_dir: Path) -> Path:
+    """The project's `Pulumi.yaml` (or `Pulumi.yml`); InputError when there is none."""
+    for name in PROJECT_FILES:
+        candidate = project_dir / name
+        if candidate.is_file():
+            return candidate
+    if not project_dir.is_dir():
+        raise InputError(f"{project_dir}: project directory not found")
+    raise InputError(f"{project_dir}: no Pulumi.yaml (not a Pulumi project directory)", hint="see --project-dir")
+
+
+def _qualify(project: str, key: str) -> str:
+    return key if ":" in key else f"{project}:{key}"
+
+
+def _declarations(project: str, block: Any, file: Path) -> tuple[ConfigDeclaration, ...]:
+    if block is None:
+        return ()
+    if not isinstance(block, dict):
+        raise InputError(f"{file}: 'config' must be a mapping of config keys")
+    out: list[ConfigDeclaration] = []
+    for raw_key, spec in block.items():
+        key = _qualify(project, str(raw_key))
+        if isinstance(spec, dict) and ({"type", "default", "description", "secret", "items", "value"} & spec.keys()):
+            type_name = spec.get("type")
+            if type_name is not None and type_name not in _CONFIG_TYPES:
+                raise InputError(
+                    f"{file}: config '{raw_key}' has unknown type '{type_name}' (expected one of {', '.join(_CONFIG_TYPES)})"
+                )
+            has_default = "default" in spec or "value" in spec
+            default = spec.get("default", spec.get("value"))
+            if has_default and type_name is not None and not _has_type(default, type_name):
+                raise InputError(f"{file}: default of config '{raw_key}' is not of type '{type_name}'")
+            out.append(ConfigDeclaration(key, type_name, default, has_default, bool(spec.get("secret", False))))
+        else:
+            # The short form `key: value` sets a project-wide value.
+            out.append(ConfigDeclaration(key, None, spec, True, False))
+    return tuple(out)
+
+
+def _has_type(value: Any, type_name: str) -> bool:
+    expected = _CONFIG_TYPES[type_name]
+    if expected is int:
+        return isinstance(value, int) and not isinstance(value, bool)
+    return isinstance(value, expected)
+
+
+def load_project(project_dir: Path | str) -> Project:
+    """Read and validate `Pulumi.yaml`; InputError (one line, naming the file) when it is unusable."""
+    root = Path(project_dir)
+    file = find_project_file(root)
+    data = _read_yaml(file, "project file")
+    if not isinstance(data, dict):
+        raise InputError(f"{file}: not a Pulumi project file (expected a mapping with 'name' and 'runtime')")
+    name = data.get("name")
+    if not isinstance(name, str) or not name.strip():
+        raise InputError(f"{file}: missing project 'name'")
+    runtime = data.get("runtime")
+    options: Mapping[str, Any] = {}
+    if isinstance(runtime, dict):
+        options = runtime.get("options") or {}
+        runtime = runtime.get("name")
+    if runtime is None:
+        raise InputError(f"{file}: missing 'runtime' (expected 'python')")
+    if runtime != "python":
+        raise InputError(f"{file}: runtime '{runtime}' is not supported (only 'python' programs can be rendered)")
+    main = data.get("main", ".")
+    if not isinstance(main, str) or not main.strip():
+        raise InputError(f"{file}: 'main' must be a path relative to the project directory")
+    main_path = (root / main).resolve()
+    if os.path.isabs(main) or not main_path.is_relative_to(root.resolve()):
+        raise InputError(f"{file}: project 'main' must be a subfolder of the project ({main})")
+    if main_path.is_file():
+        main_dir = main_path.parent
+    elif main_path.is_dir():
+        main_dir = main_path
+    else:
+        raise InputError(f"{file}: project 'main' {main} does not exist")
+    config_dir_raw = data.get("stackConfigDir", ".")
+    if not isinstance(config_dir_raw, str):
+        raise InputError(f"{file}: 'stackConfigDir' must be a path")
+    stack_config_dir = (root / config_dir_raw).resolve()
+    stacks: tuple[str, ...] = ()
+    if stack_config_dir.is_dir():
+        stacks = tuple(
+            sorted(
+                p.name[len("Pulumi."):-len(".yaml")]
+                for p in stack_config_dir.glob("Pulumi.*.yaml")
+                if p.is_file() and p.name.count(".") >= 2
+            )
+        )
+    return Project(
+        name=name,
+        root=root.resolve(),
+        file=file.resolve(),
+        main_dir=main_dir,
+        stack_config_dir=stack_config_dir,
+        stacks=stacks,
+        declarations=_declarations(name, data.get("config"), file),
+        runtime_options=dict(options) if isinstance(options, dict) else {},
+    )
+
+
+def _secure_to_placeholder(value: Any) -> tuple[Any, bool]:
+    """Replace every `{secure: ...}` leaf by REDACTED; the flag says whether there was one."""
+    if isinstance(value, dict):
+        if set(value) == {"secure"}:
+            return REDACTED, True
+        found = False
+        out: dict[str, Any] = {}
+        for k, v in value.items():
+            out[str(k)], inner = _secure_to_placeholder(v)
+            found = found or inner
+        return out, found
+    if isinstance(value, list):
+        items = [_secure_to_placeholder(v) for v in value]
+        return [v for v, _ in items], any(s for _, s in items)
+    return value, False
+
+
+def load_stack_config(project: Project, stack: str) -> StackConfig:
+    """A stack's effective config; InputError naming the file when it is missing or malformed."""
+    file = project.stack_file(stack)
+    values: dict[str, Any] = {}
+    secret_keys: set[str] = set()
+    digest: str | None = None
+    if not file.is_file():
+        known = ", ".join(project.stacks) if project.stacks else "none"
+        raise InputError(
+            f"{project.relative(file)}: stack '{stack}' has no config file (stacks found: {known})",
+            hint="see --stack",
+        )
+    raw = file.read_bytes()
+    digest = hashlib.sha256(raw).hexdigest()
+    data = _read_yaml(file, "stack config file")
+    if data is None:
+        data = {}
+    if not isinstance(data, dict):
+        raise InputError(f"{project.relative(file)}: not a stack config file (expected a mapping)")
+    block = data.get("config") or {}
+    if not isinstance(block, dict):
+        raise InputError(f"{project.relative(file)}: 'config' must be a mapping of config keys")
+    for raw_key, raw_value in block.items():
+        key = _qualify(project.name, str(raw_key))
+        value, secret = _secure_to_placeholder(raw_value)
+        values[key] = value
+        if secret:
+            secret_keys.add(key)
+    for decl in project.declarations:
+        if decl.key in values:
+            if decl.type is not None and decl.key not in secret_keys and not _has_type(values[decl.key], decl.type):
+                raise InputError(
+                    f"{project.relative(file)}: config '{decl.key}' must be of type '{decl.type}' (declared in {project.file.name})"
+                )
+        elif decl.has_default:
+            values[decl.key] = decl.default
+        else:
+            raise InputError(
+                f"{project.relative(file)}: stack '{stack}' is missing configuration value '{decl.key}'"
+                f" (declared in {project.file.name} without a default)"
+            )
+        if decl.secret:
+            secret_keys.add(decl.key)
+    return StackConfig(
+        stack=short_stack_name(stack),
+        file=file,
+        values=values,
+        secret_keys=frozenset(secret_keys),
+        sha256=digest,
+    )

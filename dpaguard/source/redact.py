@@ -1,0 +1,94 @@
+"""Redaction of secrets and sensitive plaintext in property trees, shared by every source.
+
+A secret value (`{SECRET_SIG_KEY: SECRET_SIG, "plaintext"|"value"|"ciphertext": ...}`) keeps its
+wrapper but its payload becomes `{"ciphertext": REDACTED}`: downstream sees that a property is
+secret, never its value. A plain (not secret-wrapped) string under a property whose name looks
+sensitive (SENSITIVE_NAME) becomes PLAINTEXT_REDACTED: the fact that it was stored in plaintext
+survives, so a policy can report it, the value does not.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from dpaguard.model import PLAINTEXT_REDACTED, REDACTED, SECRET_SIG, SECRET_SIG_KEY, UNKNOWN
+
+# The single source of what a sensitive property or config key looks like (camelCase, snake_case or
+# kebab-case). A bare "key" is deliberately absent: it names tag keys, KMS key ids and such.
+SENSITIVE_NAME = re.compile(
+    r"(?i)("
+    r"pass(word|wd|phrase)"
+    r"|secret"
+    r"|token"
+    r"|api[_-]?key"
+    r"|private[_-]?key"
+    r"|access[_-]?key"
+    r"|auth[_-]?key"
+    r"|credential"
+    r"|certificate[_-]?chain"
+    r"|kubeconfig"
+    r"|config[_-]?file"
+    r"|connection[_-]?string"
+    r"|^dsn$"
+    r")"
+)
+
+# Signature values of other special property objects (resource references, assets, archives): kept as they are.
+_RESOURCE_REFERENCE_SIG = "5cf8f73096256a8f31e491e813e4eb8e"
+
+
+def is_sensitive_name(name: str) -> bool:
+    """Whether a property or config key name looks like it holds a credential."""
+    return bool(SENSITIVE_NAME.search(name))
+
+
+def is_secret(value: Any) -> bool:
+    """Whether a value is a secret wrapper of serialized Pulumi properties or state."""
+    return isinstance(value, dict) and value.get(SECRET_SIG_KEY) == SECRET_SIG
+
+
+def secret_placeholder() -> dict[str, str]:
+    """A secret wrapper holding no value: what every secret becomes."""
+    return {SECRET_SIG_KEY: SECRET_SIG, "ciphertext": REDACTED}
+
+
+def _redact_plain(value: Any) -> Any:
+    """A value under a sensitive name: every plain string inside it replaced, secrets wrapped as placeholders."""
+    if isinstance(value, str):
+        return value if value in ("", UNKNOWN) else PLAINTEXT_REDACTED
+    if isinstance(value, dict):
+        if is_secret(value):
+            return secret_placeholder()
+        if SECRET_SIG_KEY in value:
+            return value
+        return {k: _redact_plain(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_redact_plain(v) for v in value]
+    return value
+
+
+def redact_tree(value: Any, name: str | None = None) -> Any:
+    """A copy of a property tree with secrets emptied and sensitive-named plaintext replaced.
+
+    `name` is the property name the value sits under (None at the root of a property map). Numbers,
+    booleans, nulls and the UNKNOWN marker are kept: they are no credential and policies need them.
+    """
+    if name is not None and is_sensitive_name(name):
+        return _redact_plain(value)
+    if isinstance(value, dict):
+        if is_secret(value):
+            return secret_placeholder()
+        if value.get(SECRET_SIG_KEY) == _RESOURCE_REFERENCE_SIG:
+            return dict(value)
+        return {k: redact_tree(v, str(k)) for k, v in value.items()}
+    if isinstance(value, list):
+        return [redact_tree(v, name) for v in value]
+    return value
+
+
+def redact_properties(properties: Any) -> Any:
+    """A property map (inputs, outputs, config) with redact_tree applied to every entry."""
+    if not isinstance(properties, dict):
+        return redact_tree(properties)
+    return {k: redact_tree(v, str(k)) for k, v in properties.items()}
