@@ -1,7 +1,7 @@
 """Run the estate program of one stack under the Pulumi SDK's mock runtime and print what it registered.
 
 Usage: python estate_harness.py PROJECT_DIR STACK  ->  JSON list on stdout of
-{"type", "name", "urn", "parent", "custom", "inputs"}; inputs are the wire form the SDK sent (camelCase,
+{"type", "name", "urn", "parent", "custom", "inputs", "additionalSecretOutputs"}; inputs are the wire form the SDK sent (camelCase,
 secrets as signature-marked objects). `secure:` config values become secret placeholders.
 Kept beside the tests (not test_*.py) so it also runs before dpaguard's own offline renderer exists.
 """
@@ -50,6 +50,7 @@ class _CapturingMonitor(mocks.MockMonitor):
                 "parent": request.parent,
                 "custom": request.custom,
                 "inputs": json_format.MessageToDict(request.object),
+                "additionalSecretOutputs": list(request.additionalSecretOutputs),
             }
         )
         return response
