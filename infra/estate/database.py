@@ -52,7 +52,8 @@ class Database(pulumi.ComponentResource):
                 f"{name}-replica",
                 instance_id=self.instance.id,
                 region=s.region,
-                same_zone=False,
+                # Same zone as the primary: fr-par-1 (DC3), a hosting site listed in Appendix C 1.2.
+                same_zone=True,
                 private_network={"private_network_id": data_network_id, "enable_ipam": True},
                 opts=child,
             )

@@ -33,6 +33,8 @@ class Kubernetes(pulumi.ComponentResource):
             project_id=s.project_id,
             private_network_id=app_network_id,
             delete_additional_resources=False,
+            # Appendix C 7: security patches are applied to production too; auto-upgrade takes a minor version.
+            auto_upgrade={"enable": True, "maintenance_window_day": "sunday", "maintenance_window_start_hour": 3},
             tags=s.tags,
             opts=child,
         )

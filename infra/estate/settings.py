@@ -95,7 +95,11 @@ class Settings:
 
 
 def load() -> Settings:
-    """Read the stack's config; a missing required key fails the program with Pulumi's own message."""
+    """Read the stack's config; a missing required key fails the program with Pulumi's own message.
+
+    `dpa-estate:` keys are declared with their defaults in Pulumi.yaml, the one place they live: the
+    Pulumi CLI (and dpaguard's offline render) applies those defaults before the program runs.
+    """
     shared = pulumi.Config("dpaguard")
     estate = pulumi.Config()
     scaleway = pulumi.Config("scaleway")
@@ -111,33 +115,33 @@ def load() -> Settings:
         call_recording_retention_days=shared.require_int("callRecordingRetentionDays"),
         transcript_retention_days=shared.require_int("transcriptRetentionDays"),
         min_backup_retention_days=shared.get_int("minBackupRetentionDays") or 7,
-        app_subnet=estate.get("appSubnet") or "172.16.8.0/22",
-        data_subnet=estate.get("dataSubnet") or "172.16.16.0/22",
-        admin_source_cidrs=tuple(estate.get_object("adminSourceCidrs") or ()),
-        bastion_port=estate.get_int("bastionPort") or 61000,
+        app_subnet=estate.require("appSubnet"),
+        data_subnet=estate.require("dataSubnet"),
+        admin_source_cidrs=tuple(estate.require_object("adminSourceCidrs")),
+        bastion_port=estate.require_int("bastionPort"),
         domain=estate.require("domain"),
-        lb_type=estate.get("lbType") or "LB-S",
-        lb_backend_port=estate.get_int("lbBackendPort") or 443,
-        lb_backend_ips=tuple(estate.get_object("lbBackendIps") or ()),
-        kubernetes_version=estate.get("kubernetesVersion") or "1.35.3",
-        node_type=estate.get("nodeType") or "PRO2-S",
-        node_count=estate.get_int("nodeCount") or 3,
-        node_min_count=estate.get_int("nodeMinCount") or 2,
-        node_max_count=estate.get_int("nodeMaxCount") or 6,
-        db_engine=estate.get("dbEngine") or "PostgreSQL-16",
-        db_node_type=estate.get("dbNodeType") or "DB-PRO2-XXS",
-        db_volume_size_gb=estate.get_int("dbVolumeSizeGb") or 50,
-        db_high_availability=bool(estate.get_bool("dbHighAvailability")),
-        db_read_replica=bool(estate.get_bool("dbReadReplica")),
-        db_backup_retention_days=estate.get_int("dbBackupRetentionDays") or 14,
-        db_backup_frequency_hours=estate.get_int("dbBackupFrequencyHours") or 24,
-        db_user=estate.get("dbUser") or "dpa_admin",
+        lb_type=estate.require("lbType"),
+        lb_backend_port=estate.require_int("lbBackendPort"),
+        lb_backend_ips=tuple(estate.require_object("lbBackendIps")),
+        kubernetes_version=estate.require("kubernetesVersion"),
+        node_type=estate.require("nodeType"),
+        node_count=estate.require_int("nodeCount"),
+        node_min_count=estate.require_int("nodeMinCount"),
+        node_max_count=estate.require_int("nodeMaxCount"),
+        db_engine=estate.require("dbEngine"),
+        db_node_type=estate.require("dbNodeType"),
+        db_volume_size_gb=estate.require_int("dbVolumeSizeGb"),
+        db_high_availability=estate.require_bool("dbHighAvailability"),
+        db_read_replica=estate.require_bool("dbReadReplica"),
+        db_backup_retention_days=estate.require_int("dbBackupRetentionDays"),
+        db_backup_frequency_hours=estate.require_int("dbBackupFrequencyHours"),
+        db_user=estate.require("dbUser"),
         db_password=estate.require_secret("dbPassword"),
-        redis_node_type=estate.get("redisNodeType") or "RED1-MICRO",
-        redis_version=estate.get("redisVersion") or "7.0.5",
-        redis_cluster_size=estate.get_int("redisClusterSize") or 1,
-        redis_user=estate.get("redisUser") or "dpa_app",
+        redis_node_type=estate.require("redisNodeType"),
+        redis_version=estate.require("redisVersion"),
+        redis_cluster_size=estate.require_int("redisClusterSize"),
+        redis_user=estate.require("redisUser"),
         redis_password=estate.require_secret("redisPassword"),
-        bucket_prefix=estate.get("bucketPrefix") or "ringover-dpa",
+        bucket_prefix=estate.require("bucketPrefix"),
         datapacket_servers=tuple(DataPacketServerSpec.from_config(s) for s in servers),
     )
