@@ -250,3 +250,16 @@ def test_an_unknown_environment_fails_the_program(tmp_path: Path) -> None:
     (project / "stacks" / "Pulumi.qa.yaml").write_text(yaml.safe_dump(config))
     with pytest.raises(AssertionError, match="dpaguard:environment must be one of prod, staging, dev"):
         render(project, "qa")
+
+
+def test_datapacket_provider_is_pickled_by_reference_without_credentials(rendered: dict[str, list[dict[str, Any]]]) -> None:
+    import base64
+
+    import dill
+
+    from dpaguard.datapacket.provider import ServerProvider
+
+    for server in _of_type(rendered["prod"], DATAPACKET):
+        pickled = base64.b64decode(server["inputs"]["__provider"])
+        assert b"dpaguard.datapacket.provider" in pickled and b"offline-secret-placeholder" not in pickled
+        assert type(dill.loads(pickled)) is ServerProvider
