@@ -166,7 +166,7 @@ class DataPacketClient:
         if response.status_code >= 400:
             raise DataPacketError(f"DataPacket API answered HTTP {response.status_code} at {self.endpoint}")
         if not isinstance(body, dict) or not isinstance(body.get("data"), dict):
-            raise DataPacketError(f"DataPacket API answered something that is not a GraphQL response at {self.endpoint}")
+            raise DataPacketError(f"DataPacket API at {self.endpoint} answered something that is not GraphQL")
         data: dict[str, Any] = body["data"]
         return data
 

@@ -25,8 +25,10 @@ class DataCategory:
 
 def data_categories(settings: Settings) -> tuple[DataCategory, ...]:
     """The Appendix A categories stored in Object Storage, with this stack's retention periods."""
+    recordings = settings.call_recording_retention_days
+    transcripts = settings.transcript_retention_days
     return (
-        DataCategory("call-recordings", "Call recordings (period set by the Client)", settings.call_recording_retention_days),
+        DataCategory("call-recordings", "Call recordings (period set by the Client)", recordings),
         DataCategory("call-logs", "Call and fax logs", ONE_YEAR),
         DataCategory("sms-logs", "SMS logs", ONE_YEAR),
         DataCategory("sms-content", "SMS content (at most one year)", ONE_YEAR),
@@ -36,7 +38,7 @@ def data_categories(settings: Settings) -> tuple[DataCategory, ...]:
         # Fax documents are kept for the lifetime of the Service Contract: no age-based expiry; the
         # termination process deletes them one year after the end of the contract.
         DataCategory("fax", "Fax (lifetime of the contract)", None),
-        DataCategory("transcripts", "Transcripts of calls and voice mails (period set by the Client)", settings.transcript_retention_days),
+        DataCategory("transcripts", "Transcripts of calls and voice mails (period set by the Client)", transcripts),
         DataCategory("crm-contacts", "CRM contacts (3 years from the last active exchange)", 3 * ONE_YEAR),
     )
 
@@ -50,16 +52,22 @@ class Storage(pulumi.ComponentResource):
         s = settings
         self.buckets: dict[str, scaleway.object.Bucket] = {}
         for category in data_categories(s):
-            rule: dict[str, object] = {
-                "id": f"retention-{category.key}",
-                "enabled": True,
-                "abort_incomplete_multipart_upload_days": 1,
+            expiration = (
+                scaleway.object.BucketLifecycleRuleExpirationArgs(days=category.expiration_days)
+                if category.expiration_days is not None
+                else None
+            )
+            rule = scaleway.object.BucketLifecycleRuleArgs(
+                id=f"retention-{category.key}",
+                enabled=True,
+                expiration=expiration,
+                abort_incomplete_multipart_upload_days=1,
                 # Versioning keeps overwritten and deleted objects as noncurrent versions: they must not
                 # outlive the retention period either.
-                "noncurrent_version_expiration": {"noncurrent_days": 1},
-            }
-            if category.expiration_days is not None:
-                rule["expiration"] = {"days": category.expiration_days}
+                noncurrent_version_expiration=scaleway.object.BucketLifecycleRuleNoncurrentVersionExpirationArgs(
+                    noncurrent_days=1
+                ),
+            )
             bucket = scaleway.object.Bucket(
                 f"{name}-{category.key}",
                 name=f"{s.bucket_prefix}-{s.environment}-{category.key}",
