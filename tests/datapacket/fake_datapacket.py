@@ -44,6 +44,7 @@ FIXTURE_SERVERS: dict[str, dict[str, Any]] = {
 GRAPHQL_ERROR_NAME = "dp-graphql-error"
 ECHO_KEY_NAME = "dp-echo-key"
 HTTP_500_NAME = "dp-http-500"
+HTML_NAME = "dp-html-page"
 
 
 @dataclass
@@ -97,6 +98,13 @@ def _handler(state: FakeDataPacket) -> type[BaseHTTPRequestHandler]:
                     self._answer(200, {"data": None, "errors": [{"message": "Internal error while loading server", "extensions": {"code": "INTERNAL_SERVER_ERROR"}}]})
                 elif name == ECHO_KEY_NAME:
                     self._answer(200, {"data": None, "errors": [{"message": f"bad request from {authorization}"}]})
+                elif name == HTML_NAME:
+                    raw = b"<html><body>maintenance</body></html>"
+                    self.send_response(200)
+                    self.send_header("Content-Type", "text/html")
+                    self.send_header("Content-Length", str(len(raw)))
+                    self.end_headers()
+                    self.wfile.write(raw)
                 elif name == HTTP_500_NAME:
                     self._answer(500, {"message": "upstream failure"})
                 elif name in state.servers:

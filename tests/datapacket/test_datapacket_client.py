@@ -16,7 +16,7 @@ from dpaguard.datapacket.client import (
 )
 from dpaguard.errors import DpaguardError
 
-from fake_datapacket import ECHO_KEY_NAME, GRAPHQL_ERROR_NAME, HTTP_500_NAME, FakeDataPacket
+from fake_datapacket import ECHO_KEY_NAME, GRAPHQL_ERROR_NAME, HTML_NAME, HTTP_500_NAME, FakeDataPacket
 
 
 def _client(dp: FakeDataPacket, key: str | None = None) -> DataPacketClient:
@@ -61,6 +61,11 @@ def test_http_500_is_an_api_error(datapacket: FakeDataPacket) -> None:
     with pytest.raises(DataPacketError, match="HTTP 500") as info:
         _client(datapacket).get_server(HTTP_500_NAME)
     assert datapacket.api_key not in info.value.one_line()
+
+
+def test_an_answer_that_is_not_graphql_is_an_api_error(datapacket: FakeDataPacket) -> None:
+    with pytest.raises(DataPacketError, match="not GraphQL"):
+        _client(datapacket).get_server(HTML_NAME)
 
 
 def test_graphql_error_answer_is_reported_with_its_message(datapacket: FakeDataPacket) -> None:
