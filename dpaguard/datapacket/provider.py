@@ -100,7 +100,8 @@ class ServerProvider(ResourceProvider):
         if server is None:
             return ReadResult("", {})
         outs = _outputs(props, server)
-        outs["location"] = server.location
+        if server.location.casefold() != str(props.get("location") or "").casefold():
+            outs["location"] = server.location
         outs["tags"] = dict(server.tags)
         return ReadResult(server.name, outs)
 
