@@ -192,8 +192,12 @@ def _kill_group(process: subprocess.Popen[bytes]) -> None:
         pass
 
 
-def run_program(project: Project, config: StackConfig, *, timeout: float) -> dict[str, Any]:
-    """Run the program in its own session and return the runner's answer; ProgramError when it fails or hangs."""
+def run_program(project: Project, config: StackConfig, *, timeout: float, deadline: float | None = None) -> dict[str, Any]:
+    """Run the program in its own session and return the runner's answer; ProgramError when it fails or hangs.
+
+    `timeout` is the limit as the user set it (for the message); `deadline` (time.monotonic) when part of it is spent.
+    """
+    deadline = time.monotonic() + timeout if deadline is None else deadline
     scrub = []
     for key, value in config.values.items():
         if key not in config.secret_keys and redact.is_sensitive_name(key.split(":")[-1]) and isinstance(value, str):
@@ -230,7 +234,7 @@ def run_program(project: Project, config: StackConfig, *, timeout: float) -> dic
         except OSError as error:
             raise ProgramError(f"cannot start the program runner: {error.strerror or error}") from None
         try:
-            code = process.wait(timeout=timeout)
+            code = process.wait(timeout=max(deadline - time.monotonic(), 0.1))
         except subprocess.TimeoutExpired:
             _kill_group(process)
             process.wait()
@@ -259,7 +263,7 @@ def render_stack(project_dir: Path | str, stack: str, *, timeout: float = 120.0)
     project = load_project(Path(project_dir))
     try:
         config = load_stack_config(project, stack)
-        answer = run_program(project, config, timeout=max(timeout - (time.monotonic() - started), 1.0))
+        answer = run_program(project, config, timeout=timeout, deadline=started + timeout)
     except DpaguardError as error:
         raise error.wrap(f"render stack {stack}") from None
     resources = build_resources(answer["records"], project=project.name, stack=config.stack, config=config)

@@ -1,0 +1,46 @@
+"""`dpaguard render`: run a stack's Pulumi program offline and write its deployment (stack export JSON)."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from pathlib import Path
+
+from dpaguard.errors import OutputError, UsageError
+from dpaguard.source.program import render_stack
+from dpaguard.source.state import export_json
+
+HELP = "Render a stack's Pulumi program offline into a stack-export JSON deployment (no Pulumi CLI, no cloud)."
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """Flags of `dpaguard render`."""
+    parser.add_argument("--stack", required=True, metavar="NAME", help="stack to render (its Pulumi.<stack>.yaml)")
+    parser.add_argument(
+        "--project-dir", type=Path, default=Path("."), metavar="DIR", help="directory holding Pulumi.yaml (default: .)"
+    )
+    parser.add_argument("--output", "-o", type=Path, metavar="FILE", help="write the deployment here (default: stdout)")
+    parser.add_argument(
+        "--timeout", type=float, default=120.0, metavar="S", help="time limit of the program, in seconds (default: 120)"
+    )
+
+
+def run(args: argparse.Namespace) -> int:
+    """Render the stack and write its deployment JSON; errors are raised for the dispatcher to print."""
+    if args.timeout <= 0:
+        raise UsageError("--timeout must be a positive number of seconds")
+    deployment = render_stack(args.project_dir, args.stack, timeout=args.timeout)
+    text = export_json(deployment)
+    if args.output is None:
+        sys.stdout.write(text)
+        sys.stdout.flush()
+        return 0
+    target: Path = args.output
+    try:
+        tmp = target.with_name(f".{target.name}.tmp")
+        tmp.write_text(text, encoding="utf-8")
+        os.replace(tmp, target)
+    except OSError as error:
+        raise OutputError(f"{target}: cannot write the deployment: {error.strerror or error}") from None
+    return 0
