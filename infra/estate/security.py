@@ -32,9 +32,15 @@ class Security(pulumi.ComponentResource):
                 # SSH tunnels arrive from the public gateway's bastion, which sits on the app network.
                 {"action": "accept", "protocol": "TCP", "port": 22, "ip_range": s.app_subnet},
                 {"action": "accept", "protocol": "ICMP", "ip_range": s.app_subnet},
+                # Kubernetes between nodes of the app network: kubelet, Cilium VXLAN and health checks.
+                {"action": "accept", "protocol": "TCP", "port": 10250, "ip_range": s.app_subnet},
+                {"action": "accept", "protocol": "UDP", "port": 8472, "ip_range": s.app_subnet},
+                {"action": "accept", "protocol": "TCP", "port": 4240, "ip_range": s.app_subnet},
             ],
             outbound_rules=[
                 {"action": "accept", "protocol": "TCP", "port": 443, "ip_range": _WORLD},
+                # The Kapsule control plane's API endpoint.
+                {"action": "accept", "protocol": "TCP", "port": 6443, "ip_range": _WORLD},
                 {"action": "accept", "protocol": "UDP", "port": 53, "ip_range": _WORLD},
                 {"action": "accept", "protocol": "UDP", "port": 123, "ip_range": _WORLD},
                 {"action": "accept", "protocol": "TCP", "port": 5432, "ip_range": s.data_subnet},
