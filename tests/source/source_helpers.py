@@ -1,0 +1,53 @@
+"""Helpers of the source tests: where the fixture programs are, resource lookup, process checks."""
+
+from __future__ import annotations
+
+import shutil
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from dpaguard.model import Deployment
+
+FIXTURES = Path(__file__).parent / "fixtures"
+REPO = Path(__file__).resolve().parents[2]
+
+
+def by_name(deployment: Deployment, name: str) -> dict:
+    """The one resource of a deployment whose URN ends with ::name."""
+    (found,) = [r for r in deployment.resources if r["urn"].endswith(f"::{name}")]
+    return dict(found)
+
+
+def gone_soon(pid: int, within: float = 3.0) -> bool:
+    """Whether a process is dead within a few seconds (a SIGKILL takes effect asynchronously)."""
+    deadline = time.monotonic() + within
+    while process_alive(pid):
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.05)
+    return True
+
+
+def process_alive(pid: int) -> bool:
+    """Whether a process exists and is not a zombie waiting to be reaped."""
+    try:
+        with open(f"/proc/{pid}/stat", encoding="ascii") as handle:
+            state = handle.read().rsplit(")", 1)[1].split()[0]
+    except (FileNotFoundError, ProcessLookupError):
+        return False
+    return state not in ("Z", "X")
+
+
+def dpaguard_command() -> list[str]:
+    """The installed `dpaguard` console script of this interpreter's environment."""
+    script = Path(sys.executable).parent / "dpaguard"
+    if script.exists():
+        return [str(script)]
+    found = shutil.which("dpaguard")
+    if found is None:
+        pytest.fail("the dpaguard console script is not installed (pip install -e '.[test]')")
+    return [found]
+

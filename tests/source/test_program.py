@@ -1,0 +1,261 @@
+"""The offline render of Pulumi Python programs: what each fixture program registers, and how failures look."""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+
+import pytest
+from source_helpers import FIXTURES, by_name, gone_soon
+
+from dpaguard.errors import InputError, ProgramError
+from dpaguard.model import PLAINTEXT_REDACTED, REDACTED, SECRET_SIG, SECRET_SIG_KEY, UNKNOWN
+from dpaguard.source.program import render_stack
+
+SCALEWAY_DEFAULT = "pulumi:providers:scaleway::default_1_60_0_github_/api.github.com/pulumiverse"
+
+
+def provider_urn(reference: str) -> str:
+    return reference.rsplit("::", 1)[0]
+
+
+def test_default_provider_carries_the_stack_config_and_the_sdk_version(rendered) -> None:
+    deployment = rendered("providers")
+    main = by_name(deployment, "main")
+    default = next(r for r in deployment.resources if r["urn"] == provider_urn(main["provider"]))
+    assert default["urn"] == f"urn:pulumi:dev::providers::{SCALEWAY_DEFAULT}"
+    assert default["custom"] is True and default["type"] == "pulumi:providers:scaleway"
+    assert default["inputs"] == {
+        "region": "fr-par",
+        "zone": "fr-par-1",
+        "projectId": "11111111-2222-3333-4444-555555555555",
+        "version": "1.60.0",
+        "pluginDownloadURL": "github://api.github.com/pulumiverse",
+    }
+    assert main["provider"] == f"{default['urn']}::{default['id']}"
+    # region is not set on the VPC itself: only the default provider knows it
+    assert main["inputs"] == {"name": "main-vpc"}
+
+
+def test_default_provider_follows_the_selected_stack(rendered) -> None:
+    prod = rendered("providers", "prod")
+    default = next(r for r in prod.resources if r["urn"].endswith(SCALEWAY_DEFAULT))
+    assert default["inputs"]["region"] == "nl-ams" and "zone" not in default["inputs"]
+    assert by_name(prod, "main")["urn"].startswith("urn:pulumi:prod::providers::")
+
+
+def test_explicit_provider_is_a_resource_and_is_referenced(rendered) -> None:
+    deployment = rendered("providers")
+    ams = by_name(deployment, "ams")
+    assert ams["type"] == "pulumi:providers:scaleway" and ams["custom"] is True
+    assert ams["inputs"]["region"] == "nl-ams" and ams["inputs"]["zone"] == "nl-ams-1"
+    assert ams["inputs"]["version"] == "1.60.0"
+    backup = by_name(deployment, "backup")
+    assert backup["provider"] == f"{ams['urn']}::{ams['id']}"
+    urns = [r["urn"] for r in deployment.resources]
+    assert urns.index(ams["urn"]) < urns.index(backup["urn"])
+
+
+def test_stack_resource_is_the_root_and_parents_top_level_resources(rendered) -> None:
+    deployment = rendered("providers")
+    root = deployment.resources[0]
+    assert root["type"] == "pulumi:pulumi:Stack" and root["urn"] == deployment.stack_urn
+    assert by_name(deployment, "main")["parent"] == deployment.stack_urn
+    assert deployment.stack == "dev" and deployment.project == "providers" and deployment.source == "program"
+
+
+def test_source_positions_point_at_the_users_lines(rendered) -> None:
+    deployment = rendered("providers")
+    main = by_name(deployment, "main")
+    assert main["sourcePosition"] == "project:///__main__.py#6"
+    assert deployment.source_positions[main["urn"]] == ("__main__.py", 6, 1)
+    lines = (FIXTURES / "providers" / "__main__.py").read_text().splitlines()
+    assert lines[5].startswith('scaleway.network.Vpc("main"')
+
+
+def test_components_keep_their_children_and_nesting(rendered) -> None:
+    deployment = rendered("components")
+    core = by_name(deployment, "core")
+    vpc = by_name(deployment, "core-vpc")
+    subnet = by_name(deployment, "core-app")
+    network = by_name(deployment, "core-app-pn")
+    assert core["custom"] is False and "provider" not in core and "id" not in core
+    assert core["type"] == "acme:net:Network" and core["parent"] == deployment.stack_urn
+    assert vpc["parent"] == core["urn"] and subnet["parent"] == core["urn"]
+    assert network["parent"] == subnet["urn"]
+    assert network["urn"] == (
+        "urn:pulumi:dev::components::acme:net:Network$acme:net:Subnet$"
+        "scaleway:network/privateNetwork:PrivateNetwork::core-app-pn"
+    )
+    # the VPC's id flows into the private network's input, and the dependency is recorded
+    assert network["inputs"]["vpcId"] == vpc["id"]
+    assert vpc["urn"] in network["dependencies"]
+    assert network["propertyDependencies"]["vpcId"] == [vpc["urn"]]
+    assert core["outputs"] == {"vpcId": vpc["id"]}
+
+
+def test_deprecated_top_level_classes_keep_their_own_tokens(rendered) -> None:
+    deployment = rendered("deprecated")
+    db = by_name(deployment, "legacy-db")
+    bucket = by_name(deployment, "legacy-bucket")
+    assert db["type"] == "scaleway:index/databaseInstance:DatabaseInstance"
+    assert db["inputs"] == {"nodeType": "DB-DEV-S", "engine": "PostgreSQL-15", "isHaCluster": False}
+    assert bucket["type"] == "scaleway:index/objectBucket:ObjectBucket"
+    assert provider_urn(db["provider"]).endswith(SCALEWAY_DEFAULT)
+
+
+def test_stack_reference_is_recorded_and_its_outputs_are_unknown(rendered) -> None:
+    deployment = rendered("stackref")
+    reference = by_name(deployment, "acme/network/prod")
+    assert reference["type"] == "pulumi:pulumi:StackReference"
+    assert reference["inputs"] == {"name": "acme/network/prod"} and reference["external"] is True
+    app = by_name(deployment, "app")
+    assert app["inputs"]["vpcId"] == UNKNOWN
+    assert reference["urn"] in app["dependencies"]
+
+
+def test_dynamic_resource_loses_its_pickled_provider_and_gets_a_default_provider(rendered) -> None:
+    deployment = rendered("dynamic")
+    ticket = by_name(deployment, "first")
+    assert ticket["type"] == "pulumi-python:dynamic/tickets:Ticket"
+    assert ticket["inputs"] == {"title": "rotate keys", "queue": "ops"}
+    assert provider_urn(ticket["provider"]) == "urn:pulumi:dev::dynamic::pulumi:providers:pulumi-python::default"
+    assert "__provider" not in json.dumps(deployment.resources)
+
+
+CANARIES = (
+    "CANARYSECUREPROVIDERKEY0001",
+    "CANARYSECUREDBPASSWORD0002",
+    "CANARYSECURENESTEDTOKEN0003",
+    "CANARYPLAINPASSWORD0004",
+    "CANARYLITERALSECRET0005",
+    "canary-secret-bucket-0006",
+)
+
+
+def is_secret(value: object) -> bool:
+    return value == {SECRET_SIG_KEY: SECRET_SIG, "ciphertext": REDACTED}
+
+
+def test_no_secret_reaches_the_deployment_in_plaintext(rendered) -> None:
+    deployment = rendered("secrets")
+    text = json.dumps([deployment.resources, deployment.config, sorted(deployment.secret_config_keys)])
+    for canary in CANARIES:
+        assert canary not in text
+    assert "v1:" not in text
+
+
+def test_secure_config_reaches_the_program_as_a_secret(rendered) -> None:
+    deployment = rendered("secrets")
+    db = by_name(deployment, "db")
+    assert is_secret(db["inputs"]["password"])
+    assert db["inputs"]["userName"] == "admin"  # project-level default of dbUser
+    cache = by_name(deployment, "cache")
+    assert is_secret(cache["inputs"]["password"])  # Output.secret in the program
+    assert is_secret(cache["inputs"]["tags"])  # derived from a secret object: still secret
+    bucket = by_name(deployment, "named-secretly")
+    assert is_secret(bucket["inputs"]["name"]) and is_secret(bucket["outputs"]["name"])  # additional_secret_outputs
+    root = deployment.resources[0]
+    assert is_secret(root["outputs"]["dbPassword"])
+
+
+def test_secret_config_is_listed_and_plaintext_passwords_are_redacted(rendered) -> None:
+    deployment = rendered("secrets")
+    assert deployment.secret_config_keys == {"scaleway:secretKey", "secrets:dbPassword", "secrets:settings"}
+    assert deployment.config["secrets:dbPassword"] == REDACTED
+    assert deployment.config["secrets:adminPassword"] == PLAINTEXT_REDACTED
+    default = next(r for r in deployment.resources if r["type"] == "pulumi:providers:scaleway")
+    assert is_secret(default["inputs"]["secretKey"])
+    bastion = by_name(deployment, "bastion")
+    assert bastion["inputs"]["userData"] == {"password": PLAINTEXT_REDACTED}
+    assert deployment.config_file == "Pulumi.dev.yaml" and len(deployment.config_sha256 or "") == 64
+
+
+def test_two_renders_of_one_program_are_equal() -> None:
+    first = render_stack(FIXTURES / "components", "dev")
+    second = render_stack(FIXTURES / "components", "dev")
+    assert first.resources == second.resources
+
+
+def test_crash_is_one_line_naming_the_users_file_and_line() -> None:
+    with pytest.raises(ProgramError) as caught:
+        render_stack(FIXTURES / "crash", "dev")
+    message = caught.value.one_line()
+    assert message == "render stack dev: helpers.py:7: ValueError: unknown size 'tiny'"
+    line = (FIXTURES / "crash" / "helpers.py").read_text().splitlines()[6]
+    assert "raise ValueError" in line
+
+
+@pytest.mark.parametrize(
+    ("fixture", "expected"),
+    [
+        ("syntax_error", "render stack dev: __main__.py:4: SyntaxError: "),
+        ("import_error", "render stack dev: __main__.py:2: ModuleNotFoundError: No module named 'pulumi_not_installed'"),
+    ],
+)
+def test_programs_that_cannot_start_fail_in_one_line(fixture: str, expected: str) -> None:
+    with pytest.raises(ProgramError) as caught:
+        render_stack(FIXTURES / fixture, "dev")
+    assert caught.value.one_line().startswith(expected)
+    assert "\n" not in str(caught.value)
+
+
+def test_hanging_program_is_killed_at_the_time_limit(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    pid_file = tmp_path / "pid"
+    monkeypatch.setenv("HANG_PID_FILE", str(pid_file))
+    started = time.monotonic()
+    with pytest.raises(ProgramError, match=r"program did not finish within 3 s"):
+        render_stack(FIXTURES / "hang", "dev", timeout=3)
+    assert time.monotonic() - started < 10
+    pid = int(pid_file.read_text())
+    assert gone_soon(pid)
+
+
+def test_forked_children_are_killed_and_cannot_answer(rendered, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    pid_file = tmp_path / "pid"
+    monkeypatch.setenv("FORK_PID_FILE", str(pid_file))
+    deployment = render_stack(FIXTURES / "forks", "dev", timeout=60)
+    assert by_name(deployment, "after-fork")["type"] == "scaleway:network/vpc:Vpc"
+    assert deployment.resources[0]["outputs"] == {"forked": True}
+    for _ in range(50):  # the child writes its pid right after the fork
+        if pid_file.exists() and pid_file.read_text():
+            break
+        time.sleep(0.1)
+    pid = int(pid_file.read_text())
+    assert gone_soon(pid)
+
+
+def test_program_output_on_stdout_does_not_change_the_result(rendered) -> None:
+    deployment = rendered("prints")
+    assert [r["type"] for r in deployment.resources] == [
+        "pulumi:pulumi:Stack",
+        "pulumi:providers:scaleway",
+        "scaleway:network/vpc:Vpc",
+    ]
+
+
+def test_missing_stack_file_lists_the_stacks_that_exist() -> None:
+    with pytest.raises(InputError) as caught:
+        render_stack(FIXTURES / "providers", "staging")
+    assert caught.value.one_line() == (
+        "render stack staging: Pulumi.staging.yaml: stack 'staging' has no config file"
+        " (stacks found: dev, prod) (see --stack)"
+    )
+
+
+def test_malformed_project_file_names_file_and_line() -> None:
+    with pytest.raises(InputError) as caught:
+        render_stack(FIXTURES / "malformed_project", "dev")
+    message = caught.value.one_line()
+    assert "malformed_project/Pulumi.yaml:5: malformed YAML in project file" in message
+
+
+def test_directory_without_project_file(tmp_path: Path) -> None:
+    with pytest.raises(InputError, match="no Pulumi.yaml"):
+        render_stack(tmp_path, "dev")
+
+
+def test_wrong_runtime_is_refused() -> None:
+    with pytest.raises(InputError, match="runtime 'nodejs' is not supported"):
+        render_stack(FIXTURES / "wrong_runtime", "dev")
