@@ -279,8 +279,10 @@ def load_stack_config(project: Project, stack: str) -> StackConfig:
     block = data.get("config") or {}
     if not isinstance(block, dict):
         raise InputError(f"{project.relative(file)}: 'config' must be a mapping of config keys")
+    block_keys = set()
     for raw_key, raw_value in block.items():
         key = _qualify(project.name, str(raw_key))
+        block_keys.add(key)
         value, secret = _secure_to_placeholder(raw_value)
         values[key] = value
         if secret:
@@ -297,6 +299,12 @@ def load_stack_config(project: Project, stack: str) -> StackConfig:
             raise InputError(
                 f"{project.relative(file)}: stack '{stack}' is missing configuration value '{decl.key}'"
                 f" (declared in {project.file.name} without a default)"
+            )
+        if decl.secret and decl.key in block_keys and decl.key not in secret_keys:
+            # as `pulumi` does: a value declared secret must be stored encrypted (`pulumi config set --secret`)
+            raise InputError(
+                f"{project.relative(file)}: config '{decl.key}' is declared secret and must be a secure value"
+                " (pulumi config set --secret)"
             )
         if decl.secret:
             secret_keys.add(decl.key)

@@ -1,0 +1,61 @@
+"""Redaction of secrets and of sensitive-named plaintext in property trees."""
+
+from __future__ import annotations
+
+import pytest
+
+from dpaguard.model import PLAINTEXT_REDACTED, REDACTED, SECRET_SIG, SECRET_SIG_KEY, UNKNOWN
+from dpaguard.source.redact import is_sensitive_name, redact_properties
+
+SECRET = {SECRET_SIG_KEY: SECRET_SIG, "ciphertext": REDACTED}
+
+
+@pytest.mark.parametrize(
+    "name",
+    ["password", "dbPassword", "admin_password", "secretKey", "secret_key", "apiKey", "api-key", "accessKey",
+     "privateKey", "token", "authToken", "clientSecret", "kubeconfig", "connectionString", "passphrase", "credentials"],
+)
+def test_sensitive_names(name: str) -> None:
+    assert is_sensitive_name(name)
+
+
+@pytest.mark.parametrize("name", ["name", "region", "key", "tags", "keyId", "sshBastion", "enabled", "userName"])
+def test_ordinary_names(name: str) -> None:
+    assert not is_sensitive_name(name)
+
+
+def test_secrets_lose_their_value_whatever_form_they_have() -> None:
+    properties = {
+        "a": {SECRET_SIG_KEY: SECRET_SIG, "plaintext": '"hunter2"'},
+        "b": {SECRET_SIG_KEY: SECRET_SIG, "value": "hunter2"},
+        "c": {SECRET_SIG_KEY: SECRET_SIG, "ciphertext": "AAAAhunter2"},
+        "deep": [{"x": {SECRET_SIG_KEY: SECRET_SIG, "plaintext": "1"}}],
+    }
+    assert redact_properties(properties) == {"a": SECRET, "b": SECRET, "c": SECRET, "deep": [{"x": SECRET}]}
+
+
+def test_sensitive_plaintext_is_replaced_and_facts_are_kept() -> None:
+    properties = {
+        "password": "hunter2",
+        "passwordWo": "",
+        "userData": {"adminPassword": "hunter2", "motd": "hello"},
+        "apiKeys": ["k1", UNKNOWN],
+        "token": 42,
+        "secretEnabled": True,
+        "region": "fr-par",
+    }
+    assert redact_properties(properties) == {
+        "password": PLAINTEXT_REDACTED,
+        "passwordWo": "",
+        "userData": {"adminPassword": PLAINTEXT_REDACTED, "motd": "hello"},
+        "apiKeys": [PLAINTEXT_REDACTED, UNKNOWN],
+        "token": 42,
+        "secretEnabled": True,
+        "region": "fr-par",
+    }
+
+
+def test_input_is_not_modified() -> None:
+    properties = {"password": "hunter2", "s": {SECRET_SIG_KEY: SECRET_SIG, "plaintext": "x"}}
+    redact_properties(properties)
+    assert properties["password"] == "hunter2" and properties["s"]["plaintext"] == "x"
