@@ -18,8 +18,8 @@ from typing import Any, Mapping
 import yaml
 
 from dpaguard.errors import InputError
-from dpaguard.model import PLAINTEXT_REDACTED, REDACTED
-from dpaguard.source.redact import is_sensitive_name
+from dpaguard.model import REDACTED
+from dpaguard.source.redact import redact_config
 
 PROJECT_FILES = ("Pulumi.yaml", "Pulumi.yml")
 _CONFIG_TYPES = {"string": str, "integer": int, "boolean": bool, "array": list, "object": dict}
@@ -73,15 +73,7 @@ class StackConfig:
 
     def public(self) -> dict[str, Any]:
         """The config as it may be shown: secrets REDACTED, sensitive-named plaintext PLAINTEXT_REDACTED."""
-        shown: dict[str, Any] = {}
-        for key, value in self.values.items():
-            if key in self.secret_keys:
-                shown[key] = _mask_plain(value, keep=REDACTED)
-            elif is_sensitive_name(key.split(":")[-1]):
-                shown[key] = _mask_plain(value, keep=PLAINTEXT_REDACTED)
-            else:
-                shown[key] = value
-        return shown
+        return redact_config(dict(self.values), self.secret_keys)
 
     def program_config(self) -> dict[str, str]:
         """The config as the Pulumi runtime hands it to a program: every value a string, objects as JSON."""
@@ -109,16 +101,6 @@ def config_string(value: Any) -> str:
     if value is None:
         return ""
     return json.dumps(value, separators=(",", ":"), sort_keys=False)
-
-
-def _mask_plain(value: Any, *, keep: str) -> Any:
-    if isinstance(value, dict):
-        return {k: _mask_plain(v, keep=keep) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_mask_plain(v, keep=keep) for v in value]
-    if isinstance(value, str):
-        return keep if value else value
-    return value
 
 
 def _read_yaml(path: Path, what: str) -> Any:

@@ -87,6 +87,31 @@ def redact_tree(value: Any, name: str | None = None) -> Any:
     return value
 
 
+def _mask_secret(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {k: _mask_secret(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_mask_secret(v) for v in value]
+    return value if value is None or value == "" else REDACTED
+
+
+def redact_config(values: Any, secret_keys: Any = ()) -> dict[str, Any]:
+    """Stack config as it may be shown: every leaf of a secret key REDACTED, sensitive plaintext replaced.
+
+    Keys are namespaced (`scaleway:secretKey`); the name after the namespace is what looks sensitive.
+    """
+    if not isinstance(values, dict):
+        return {}
+    shown: dict[str, Any] = {}
+    for key, value in values.items():
+        key = str(key)
+        if key in secret_keys:
+            shown[key] = _mask_secret(value)
+        else:
+            shown[key] = redact_tree(value, key.split(":", 1)[-1])
+    return shown
+
+
 def redact_properties(properties: Any) -> Any:
     """A property map (inputs, outputs, config) with redact_tree applied to every entry."""
     if not isinstance(properties, dict):

@@ -51,6 +51,10 @@ def max_state_bytes() -> int:
     return DEFAULT_MAX_STATE_BYTES
 
 
+def _human(size: int) -> str:
+    return f"{size / 1048576:.0f} MB" if size >= 1048576 else f"{size / 1024:.1f} kB"
+
+
 def parse_urn(urn: str) -> tuple[str, str, str, str] | None:
     """`urn:pulumi:<stack>::<project>::<qualified type>::<name>` -> (stack, project, qualified type, name)."""
     if not isinstance(urn, str) or not urn.startswith("urn:pulumi:"):
@@ -240,7 +244,7 @@ def load_state(path: Path | str, *, stack_config: Path | str | None = None, max_
         raise InputError(f"{path}: is a directory, not a stack export file")
     if size > limit:
         raise InputError(
-            f"{path}: state file is {size / 1048576:.0f} MB, above the {limit / 1048576:.0f} MB limit",
+            f"{path}: state file is {_human(size)}, above the {_human(limit)} limit",
             hint=f"raise it with {MAX_STATE_ENV}=<megabytes>",
         )
     if size <= _STREAM_ABOVE_BYTES:
@@ -284,10 +288,7 @@ def load_state(path: Path | str, *, stack_config: Path | str | None = None, max_
         config_file = owner.relative(loaded.file) if owner and loaded.file else str(stack_config)
         config_sha = loaded.sha256
     elif isinstance(block.get("config"), dict):
-        config = {
-            k: (redact.REDACTED if k in secret_keys else v)
-            for k, v in redact.redact_properties(block["config"]).items()
-        }
+        config = redact.redact_config(block["config"], secret_keys)
     else:
         config = _provider_config(resources)
     positions = {}
