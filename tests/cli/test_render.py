@@ -1,0 +1,107 @@
+"""`dpaguard render` end to end, through the installed console script, on the fixture programs."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+FIXTURES = Path(__file__).resolve().parents[1] / "source" / "fixtures"
+REPO = Path(__file__).resolve().parents[2]
+
+
+def dpaguard(*args: str, cwd: Path | None = None, timeout: float = 120) -> subprocess.CompletedProcess[str]:
+    script = Path(sys.executable).parent / "dpaguard"
+    command = [str(script)] if script.exists() else [shutil.which("dpaguard") or "dpaguard"]
+    return subprocess.run(
+        [*command, *args], capture_output=True, text=True, cwd=cwd, timeout=timeout, stdin=subprocess.DEVNULL
+    )
+
+
+def assert_one_line_error(run: subprocess.CompletedProcess[str], expected: str) -> None:
+    assert run.returncode == 2, run.stderr
+    assert run.stdout == ""
+    lines = run.stderr.splitlines()
+    assert len(lines) == 1, run.stderr
+    assert lines[0].startswith("dpaguard: ") and expected in lines[0], lines[0]
+    assert "Traceback" not in run.stderr
+
+
+def test_render_writes_the_deployment_to_stdout() -> None:
+    run = dpaguard("render", "--stack", "dev", "--project-dir", str(FIXTURES / "providers"))
+    assert run.returncode == 0, run.stderr
+    export = json.loads(run.stdout)
+    assert export["version"] == 3 and export["dpaguard"]["stack"] == "dev"
+    types = [r["type"] for r in export["deployment"]["resources"]]
+    assert types.count("pulumi:providers:scaleway") == 2 and types.count("scaleway:network/vpc:Vpc") == 2
+
+
+def test_render_to_a_file_from_the_project_directory(tmp_path: Path) -> None:
+    output = tmp_path / "out.json"
+    run = dpaguard("render", "--stack", "dev", "--output", str(output), cwd=FIXTURES / "components")
+    assert run.returncode == 0 and run.stdout == "" and run.stderr == ""
+    export = json.loads(output.read_text())
+    assert {r["type"] for r in export["deployment"]["resources"]} >= {"acme:net:Network", "acme:net:Subnet"}
+
+
+def test_a_chatty_program_cannot_corrupt_stdout() -> None:
+    run = dpaguard("render", "--stack", "dev", "--project-dir", str(FIXTURES / "prints"))
+    assert run.returncode == 0, run.stderr
+    export = json.loads(run.stdout)  # the whole of stdout is the deployment
+    assert len(export["deployment"]["resources"]) == 3
+    assert "chatty" not in run.stderr
+
+
+def test_secrets_never_reach_the_output(tmp_path: Path) -> None:
+    run = dpaguard("render", "--stack", "dev", "--project-dir", str(FIXTURES / "secrets"))
+    assert run.returncode == 0, run.stderr
+    for canary in ("CANARYSECURE", "CANARYPLAIN", "CANARYLITERAL", "canary-secret-bucket", "v1:"):
+        assert canary not in run.stdout and canary not in run.stderr
+
+
+def test_crashing_program_is_one_line_with_the_users_frame() -> None:
+    run = dpaguard("render", "--stack", "dev", "--project-dir", str(FIXTURES / "crash"))
+    assert_one_line_error(run, "render stack dev: helpers.py:7: ValueError: unknown size 'tiny'")
+
+
+def test_hanging_program_hits_the_time_limit() -> None:
+    run = dpaguard("render", "--stack", "dev", "--project-dir", str(FIXTURES / "hang"), "--timeout", "2", timeout=30)
+    assert_one_line_error(run, "program did not finish within 2 s")
+
+
+@pytest.mark.parametrize(
+    ("fixture", "stack", "expected"),
+    [
+        ("providers", "qa", "Pulumi.qa.yaml: stack 'qa' has no config file (stacks found: dev, prod)"),
+        ("malformed_project", "dev", "Pulumi.yaml:5: malformed YAML in project file"),
+        ("wrong_runtime", "dev", "runtime 'nodejs' is not supported"),
+        ("syntax_error", "dev", "__main__.py:4: SyntaxError"),
+    ],
+)
+def test_user_errors_exit_2_in_one_line(fixture: str, stack: str, expected: str) -> None:
+    run = dpaguard("render", "--stack", stack, "--project-dir", str(FIXTURES / fixture))
+    assert_one_line_error(run, expected)
+
+
+def test_unwritable_output_is_an_error(tmp_path: Path) -> None:
+    run = dpaguard(
+        "render", "--stack", "dev", "--project-dir", str(FIXTURES / "providers"), "--output", str(tmp_path / "no" / "x.json")
+    )
+    assert_one_line_error(run, "cannot write the deployment")
+
+
+def test_the_estate_renders_for_every_stack(tmp_path: Path) -> None:
+    for stack in ("prod", "staging", "dev"):
+        output = tmp_path / f"{stack}.json"
+        run = dpaguard("render", "--stack", stack, "--output", str(output), cwd=REPO)
+        assert run.returncode == 0, run.stderr
+        resources = json.loads(output.read_text())["deployment"]["resources"]
+        (provider,) = [r for r in resources if r["type"] == "pulumi:providers:scaleway"]
+        assert provider["inputs"]["region"] == "fr-par" and provider["inputs"]["zone"] == "fr-par-1"
+        types = {r["type"] for r in resources}
+        assert {"scaleway:databases/instance:Instance", "scaleway:object/bucket:Bucket",
+                "pulumi-python:dynamic/datapacket:Server"} <= types
