@@ -15,7 +15,7 @@ import asyncio
 import concurrent.futures
 import json
 import os
-import re
+import resource
 import runpy
 import sys
 import threading
@@ -284,10 +284,15 @@ def main(request_path: str) -> None:
         sys.stdout.flush()
         os._exit(0 if payload.get("ok") else 3)
 
+    limit = int(request.get("memory_limit_mb") or 0)
+    if limit > 0:
+        resource.setrlimit(resource.RLIMIT_AS, (limit * 1024 * 1024, resource.RLIM_INFINITY))
+    program = request.get("program") or main_dir
+
     # As `pulumi`'s language host: the main directory is the working directory and first on sys.path.
     os.chdir(main_dir)
     sys.path[0] = main_dir
-    sys.argv = [os.path.join(main_dir, "__main__.py")]
+    sys.argv = [program if program != main_dir else os.path.join(main_dir, "__main__.py")]
 
     import pulumi.runtime
     from google.protobuf import empty_pb2
@@ -322,7 +327,7 @@ def main(request_path: str) -> None:
     loop.set_default_executor(concurrent.futures.ThreadPoolExecutor(max_workers=1))
 
     def run() -> Any:
-        return runpy.run_path(main_dir, run_name="__main__")
+        return runpy.run_path(program, run_name="__main__")
 
     try:
         loop.run_until_complete(pulumi.runtime.run_in_stack(run))

@@ -30,6 +30,9 @@ PROVIDER_TYPE_PREFIX = "pulumi:providers:"
 DYNAMIC_TYPE_PREFIX = "pulumi-python:dynamic"
 # The pickled provider of a dynamic resource: code, not configuration, and possibly captured secrets.
 DYNAMIC_PROVIDER_INPUT = "__provider"
+# Address-space limit of the program's process: a runaway program fails with MemoryError instead of
+# taking the machine down (the SDK and the provider packages need a few hundred MB).
+MEMORY_LIMIT_MB = 4096
 # Environment variables through which a real `pulumi` run would hand config to the program: never inherited.
 _PULUMI_ENV = ("PULUMI_CONFIG", "PULUMI_CONFIG_SECRET_KEYS", "PULUMI_DRY_RUN", "PULUMI_NODEJS_")
 
@@ -212,6 +215,8 @@ def run_program(project: Project, config: StackConfig, *, timeout: float, deadli
                     "stack": config.stack,
                     "root": str(project.root),
                     "main_dir": str(project.main_dir),
+                    "program": str(project.program or project.main_dir),
+                    "memory_limit_mb": MEMORY_LIMIT_MB,
                     "config": config.program_config(),
                     "secret_keys": sorted(config.secret_keys),
                     "result": result_path,

@@ -48,6 +48,7 @@ class Project:
     stacks: tuple[str, ...]
     declarations: tuple[ConfigDeclaration, ...] = ()
     runtime_options: Mapping[str, Any] = field(default_factory=dict)
+    program: Path | None = None  # the file `main:` names, when it names a file rather than a directory
 
     def stack_file(self, stack: str) -> Path:
         """The config file of a stack (`Pulumi.<stack>.yaml`), whether or not it exists."""
@@ -191,8 +192,9 @@ def load_project(project_dir: Path | str) -> Project:
     main_path = (root / main).resolve()
     if os.path.isabs(main) or not main_path.is_relative_to(root.resolve()):
         raise InputError(f"{file}: project 'main' must be a subfolder of the project ({main})")
+    program: Path | None = None
     if main_path.is_file():
-        main_dir = main_path.parent
+        main_dir, program = main_path.parent, main_path
     elif main_path.is_dir():
         main_dir = main_path
     else:
@@ -219,6 +221,7 @@ def load_project(project_dir: Path | str) -> Project:
         stacks=stacks,
         declarations=_declarations(name, data.get("config"), file),
         runtime_options=dict(options) if isinstance(options, dict) else {},
+        program=program,
     )
 
 

@@ -259,3 +259,39 @@ def test_directory_without_project_file(tmp_path: Path) -> None:
 def test_wrong_runtime_is_refused() -> None:
     with pytest.raises(InputError, match="runtime 'nodejs' is not supported"):
         render_stack(FIXTURES / "wrong_runtime", "dev")
+
+
+def small_project(directory: Path, main: str | None, files: dict[str, str]) -> Path:
+    project = f"name: small\nruntime: python\n" + (f"main: {main}\n" if main else "")
+    (directory / "Pulumi.yaml").write_text(project)
+    (directory / "Pulumi.dev.yaml").write_text("config:\n  scaleway:region: fr-par\n")
+    for name, text in files.items():
+        (directory / name).parent.mkdir(parents=True, exist_ok=True)
+        (directory / name).write_text(text)
+    return directory
+
+
+def test_main_naming_a_file_runs_that_file_from_its_directory(tmp_path: Path) -> None:
+    small_project(
+        tmp_path,
+        "src/app.py",
+        {
+            "src/app.py": "import os\nimport pulumiverse_scaleway as s\ns.network.Vpc(open('name.txt').read().strip())\n",
+            "src/name.txt": "from-cwd\n",
+        },
+    )
+    deployment = render_stack(tmp_path, "dev")
+    vpc = by_name(deployment, "from-cwd")
+    assert vpc["sourcePosition"] == "project:///src/app.py#3"
+
+
+def test_main_directory_without_main_module(tmp_path: Path) -> None:
+    small_project(tmp_path, "infra/", {"infra/other.py": "x = 1\n"})
+    with pytest.raises(ProgramError, match="no __main__.py in infra"):
+        render_stack(tmp_path, "dev")
+
+
+def test_runaway_memory_fails_as_a_program_error(tmp_path: Path) -> None:
+    small_project(tmp_path, None, {"__main__.py": "hoard = bytearray(8 * 1024 ** 3)\n"})
+    with pytest.raises(ProgramError, match=r"__main__.py:1: MemoryError"):
+        render_stack(tmp_path, "dev")
