@@ -115,6 +115,10 @@ def test_stack_reference_is_recorded_and_its_outputs_are_unknown(rendered) -> No
     assert reference["urn"] in app["dependencies"]
 
 
+def test_data_sources_answer_nothing_offline(rendered) -> None:
+    assert by_name(rendered("stackref"), "zones")["inputs"]["tags"] == ["zones:None"]
+
+
 def test_dynamic_resource_loses_its_pickled_provider_and_gets_a_default_provider(rendered) -> None:
     deployment = rendered("dynamic")
     ticket = by_name(deployment, "first")
