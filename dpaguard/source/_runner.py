@@ -308,7 +308,7 @@ def main(request_path: str) -> None:
     logger.propagate = False
     logger.addHandler(logging.NullHandler())
     configure(
-        MockSettings(
+        MockSettings(  # type: ignore[no-untyped-call]
             monitor=monitor,
             monitor_features=set(monitor.GetDeploymentInfo(empty_pb2.Empty()).supportedFeatures),
             engine=MockEngine(logger),

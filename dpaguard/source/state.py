@@ -19,7 +19,7 @@ from typing import Any, Iterator, Mapping
 
 from dpaguard import __version__
 from dpaguard.errors import InputError
-from dpaguard.model import Deployment
+from dpaguard.model import REDACTED, Deployment, Source
 from dpaguard.source import redact
 from dpaguard.source.project import (
     Project,
@@ -270,7 +270,8 @@ def load_state(path: Path | str, *, stack_config: Path | str | None = None, max_
         names = ", ".join(sorted(f"{s} ({p})" for s, p in identities))
         raise InputError(f"{path}: resources from several stacks: {names} (export one stack per file)")
     stack, project = next(iter(identities))
-    block = head.get("dpaguard") if isinstance(head.get("dpaguard"), dict) else {}
+    raw_block = head.get("dpaguard")
+    block: dict[str, Any] = raw_block if isinstance(raw_block, dict) else {}
     if block and (block.get("stack"), block.get("project")) not in ((stack, project), (None, None)):
         raise InputError(
             f"{path}: the dpaguard block names stack {block.get('stack')!r} but the resources belong to {stack!r}"
@@ -296,7 +297,7 @@ def load_state(path: Path | str, *, stack_config: Path | str | None = None, max_
         position = _position(resource.get("sourcePosition"))
         if position:
             positions[resource["urn"]] = position
-    source = "program" if block.get("source") == "program" else "state"
+    source: Source = "program" if block.get("source") == "program" else "state"
     return Deployment(
         stack=stack,
         project=project,
@@ -324,7 +325,7 @@ def _provider_config(resources: list[dict[str, Any]]) -> dict[str, Any]:
         for key, value in (resource.get("inputs") or {}).items():
             if key in ("version", "pluginDownloadURL"):
                 continue
-            config.setdefault(f"{package}:{key}", redact.REDACTED if redact.is_secret(value) else value)
+            config.setdefault(f"{package}:{key}", REDACTED if redact.is_secret(value) else value)
     return config
 
 
