@@ -114,6 +114,6 @@ def redact_config(values: Any, secret_keys: Any = ()) -> dict[str, Any]:
 
 def redact_properties(properties: Any) -> Any:
     """A property map (inputs, outputs, config) with redact_tree applied to every entry."""
-    if not isinstance(properties, dict):
+    if not isinstance(properties, dict) or is_secret(properties):
         return redact_tree(properties)
     return {k: redact_tree(v, str(k)) for k, v in properties.items()}

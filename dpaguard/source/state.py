@@ -82,11 +82,22 @@ class _Compactor:
         return value
 
 
+# The resource fields downstream stages read, with the JSON type a real export gives them.
+_FIELD_TYPES: dict[str, type] = {
+    "custom": bool, "id": str, "parent": str, "provider": str, "dependencies": list,
+    "inputs": dict, "outputs": dict, "propertyDependencies": dict, "sourcePosition": str,
+}
+_KIND_NAMES = {bool: "a boolean", str: "a string", list: "a list", dict: "an object"}
+
+
 def _clean_resource(raw: Any, index: int, path: Path) -> dict[str, Any]:
     if not isinstance(raw, dict) or not isinstance(raw.get("urn"), str) or not isinstance(raw.get("type"), str):
         raise InputError(f"{path}: resource #{index} is not a Pulumi resource (needs 'urn' and 'type')")
     if parse_urn(raw["urn"]) is None:
         raise InputError(f"{path}: resource #{index} has a malformed URN")
+    for key, kind in _FIELD_TYPES.items():
+        if raw.get(key) is not None and not isinstance(raw[key], kind):
+            raise InputError(f"{path}: resource #{index} ({raw['urn']}): '{key}' is not {_KIND_NAMES[kind]}")
     resource = dict(raw)
     for key in ("inputs", "outputs"):
         if key in resource and resource[key] is not None:
@@ -259,7 +270,10 @@ def load_state(path: Path | str, *, stack_config: Path | str | None = None, max_
     resources: list[dict[str, Any]] = []
     identities: set[tuple[str, str]] = set()
     for index, raw in enumerate(items):
-        resource = compact(_clean_resource(raw, index, path))
+        try:
+            resource = compact(_clean_resource(raw, index, path))
+        except RecursionError:
+            raise InputError(f"{path}: resource #{index} is nested too deeply") from None
         parsed = parse_urn(resource["urn"])
         assert parsed is not None
         identities.add((parsed[0], parsed[1]))

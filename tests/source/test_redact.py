@@ -59,3 +59,7 @@ def test_input_is_not_modified() -> None:
     properties = {"password": "hunter2", "s": {SECRET_SIG_KEY: SECRET_SIG, "plaintext": "x"}}
     redact_properties(properties)
     assert properties["password"] == "hunter2" and properties["s"]["plaintext"] == "x"
+
+
+def test_a_property_map_that_is_itself_secret() -> None:
+    assert redact_properties({SECRET_SIG_KEY: SECRET_SIG, "plaintext": '{"password": "x"}'}) == SECRET

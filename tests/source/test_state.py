@@ -120,6 +120,10 @@ def minimal(urns: list[str], version: int = 3) -> dict[str, Any]:
         (minimal(["urn:pulumi:dev::p::a:b:C::x"], version=4), "unsupported stack export version 4"),
         ({"version": 3, "deployment": {"resources": []}}, "holds no resources"),
         ({"version": 3, "deployment": {"resources": [{"type": "a:b:C"}]}}, "resource #0 is not a Pulumi resource"),
+        (
+            {"resources": [{"urn": "urn:pulumi:dev::p::a:b:C::x", "type": "a:b:C", "inputs": [1]}]},
+            "resource #0 (urn:pulumi:dev::p::a:b:C::x): 'inputs' is not an object",
+        ),
         (minimal(["urn:pulumi:dev::p::a:b:C::x", "urn:pulumi:prod::p::a:b:C::y"]), "resources from several stacks: dev (p), prod (p)"),
     ],
 )
