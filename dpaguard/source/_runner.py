@@ -66,6 +66,14 @@ def _struct(struct: Any) -> dict[str, Any]:
     return {key: _value(fields[key]) for key in fields}
 
 
+class DuplicateResourceError(Exception):
+    """Two resources with one URN: the engine refuses them, so does the offline render."""
+
+    def __init__(self, urn: str, location: str | None) -> None:
+        super().__init__(f"duplicate resource URN '{urn}'; try giving it a unique name")
+        self.location = location
+
+
 class _Paths:
     """Decides which source files are the user's: inside the project, outside any installed package."""
 
@@ -117,6 +125,10 @@ class Recorder:
 
     def add(self, record: dict[str, Any], obj: Any) -> None:
         with self.lock:
+            if record["urn"] in self.by_urn:
+                position = record.get("sourcePosition")
+                where = f"{position['path']}:{position['line']}" if position else None
+                raise DuplicateResourceError(record["urn"], where)
             self.records.append(record)
             self.by_urn[record["urn"]] = record
             self.objects[record["urn"]] = obj
@@ -235,7 +247,7 @@ def _make_monitor(recorder: Recorder, project: str, stack: str) -> Any:
 
 def _error_line(error: BaseException, paths: _Paths, scrub: list[str]) -> str:
     """One line from the user's own frames: `file:line: ExceptionType: message`."""
-    location = ""
+    location = getattr(error, "location", None) or ""
     seen: set[int] = set()
     current: BaseException | None = error
     while current is not None and id(current) not in seen and not location:

@@ -299,3 +299,17 @@ def test_runaway_memory_fails_as_a_program_error(tmp_path: Path) -> None:
     small_project(tmp_path, None, {"__main__.py": "hoard = bytearray(8 * 1024 ** 3)\n"})
     with pytest.raises(ProgramError, match=r"__main__.py:1: MemoryError"):
         render_stack(tmp_path, "dev")
+
+
+def test_duplicate_resource_names_are_refused_as_the_engine_does(tmp_path: Path) -> None:
+    small_project(
+        tmp_path,
+        None,
+        {"__main__.py": "import pulumiverse_scaleway as s\ns.network.Vpc('twin')\ns.network.Vpc('twin')\n"},
+    )
+    with pytest.raises(ProgramError) as caught:
+        render_stack(tmp_path, "dev")
+    assert caught.value.one_line() == (
+        "render stack dev: __main__.py:3: DuplicateResourceError: duplicate resource URN"
+        " 'urn:pulumi:dev::small::scaleway:network/vpc:Vpc::twin'; try giving it a unique name"
+    )
