@@ -9,8 +9,9 @@ survives, so a policy can report it, the value does not.
 
 from __future__ import annotations
 
+import functools
 import re
-from typing import Any
+from typing import Any, Callable
 
 from dpaguard.model import PLAINTEXT_REDACTED, REDACTED, SECRET_SIG, SECRET_SIG_KEY, UNKNOWN
 
@@ -38,6 +39,7 @@ SENSITIVE_NAME = re.compile(
 _RESOURCE_REFERENCE_SIG = "5cf8f73096256a8f31e491e813e4eb8e"
 
 
+@functools.lru_cache(maxsize=65536)
 def is_sensitive_name(name: str) -> bool:
     """Whether a property or config key name looks like it holds a credential."""
     return bool(SENSITIVE_NAME.search(name))
@@ -68,22 +70,27 @@ def _redact_plain(value: Any) -> Any:
     return value
 
 
-def redact_tree(value: Any, name: str | None = None) -> Any:
+def redact_tree(value: Any, name: str | None = None, share: Callable[[str], str] | None = None) -> Any:
     """A copy of a property tree with secrets emptied and sensitive-named plaintext replaced.
 
     `name` is the property name the value sits under (None at the root of a property map). Numbers,
     booleans, nulls and the UNKNOWN marker are kept: they are no credential and policies need them.
+    `share`, when given, maps each kept string (keys included) to one shared copy (large state files).
     """
     if name is not None and is_sensitive_name(name):
         return _redact_plain(value)
+    if isinstance(value, str):
+        return value if share is None else share(value)
     if isinstance(value, dict):
         if is_secret(value):
             return secret_placeholder()
         if value.get(SECRET_SIG_KEY) == _RESOURCE_REFERENCE_SIG:
             return dict(value)
-        return {k: redact_tree(v, str(k)) for k, v in value.items()}
+        if share is None:
+            return {k: redact_tree(v, str(k)) for k, v in value.items()}
+        return {share(k): redact_tree(v, k, share) for k, v in value.items()}
     if isinstance(value, list):
-        return [redact_tree(v, name) for v in value]
+        return [redact_tree(v, name, share) for v in value]
     return value
 
 
@@ -112,8 +119,10 @@ def redact_config(values: Any, secret_keys: Any = ()) -> dict[str, Any]:
     return shown
 
 
-def redact_properties(properties: Any) -> Any:
-    """A property map (inputs, outputs, config) with redact_tree applied to every entry."""
+def redact_properties(properties: Any, share: Callable[[str], str] | None = None) -> Any:
+    """A property map (inputs, outputs) with redact_tree applied to every entry."""
     if not isinstance(properties, dict) or is_secret(properties):
-        return redact_tree(properties)
-    return {k: redact_tree(v, str(k)) for k, v in properties.items()}
+        return redact_tree(properties, None, share)
+    if share is None:
+        return {k: redact_tree(v, str(k)) for k, v in properties.items()}
+    return {share(k): redact_tree(v, k, share) for k, v in properties.items()}

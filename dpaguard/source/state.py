@@ -71,6 +71,10 @@ class _Compactor:
     def __init__(self) -> None:
         self.strings: dict[str, str] = {}
 
+    def share(self, text: str) -> str:
+        """The one shared copy of a short string (long ones are rarely repeated)."""
+        return self.strings.setdefault(text, text) if len(text) <= _SHARED_STRING_MAX else text
+
     def __call__(self, value: Any) -> Any:
         if isinstance(value, str):
             return self.strings.setdefault(value, value) if len(value) <= _SHARED_STRING_MAX else value
@@ -90,7 +94,9 @@ _FIELD_TYPES: dict[str, type] = {
 _KIND_NAMES = {bool: "a boolean", str: "a string", list: "a list", dict: "an object"}
 
 
-def _clean_resource(raw: Any, index: int, path: Path) -> dict[str, Any]:
+def _clean_resource(raw: Any, index: int, path: Path, compact: "_Compactor") -> dict[str, Any]:
+    """One resource of an export, type-checked, redacted, its strings shared."""
+    share = compact.share
     if not isinstance(raw, dict) or not isinstance(raw.get("urn"), str) or not isinstance(raw.get("type"), str):
         raise InputError(f"{path}: resource #{index} is not a Pulumi resource (needs 'urn' and 'type')")
     if parse_urn(raw["urn"]) is None:
@@ -98,10 +104,12 @@ def _clean_resource(raw: Any, index: int, path: Path) -> dict[str, Any]:
     for key, kind in _FIELD_TYPES.items():
         if raw.get(key) is not None and not isinstance(raw[key], kind):
             raise InputError(f"{path}: resource #{index} ({raw['urn']}): '{key}' is not {_KIND_NAMES[kind]}")
-    resource = dict(raw)
-    for key in ("inputs", "outputs"):
-        if key in resource and resource[key] is not None:
-            resource[key] = redact.redact_properties(resource[key])
+    resource: dict[str, Any] = {}
+    for key, value in raw.items():
+        if key in ("inputs", "outputs") and value is not None:
+            resource[share(key)] = redact.redact_properties(value, share)
+        else:
+            resource[share(key)] = compact(value)
     return resource
 
 
@@ -271,7 +279,7 @@ def load_state(path: Path | str, *, stack_config: Path | str | None = None, max_
     identities: set[tuple[str, str]] = set()
     for index, raw in enumerate(items):
         try:
-            resource = compact(_clean_resource(raw, index, path))
+            resource = _clean_resource(raw, index, path, compact)
         except RecursionError:
             raise InputError(f"{path}: resource #{index} is nested too deeply") from None
         parsed = parse_urn(resource["urn"])
