@@ -17,6 +17,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Mapping
 
@@ -289,6 +290,19 @@ def render_stack(project_dir: Path | str, stack: str, *, timeout: float = 120.0)
         config_sha256=config.sha256,
         source_positions=positions,
     )
+
+
+@dataclass(frozen=True)
+class ProgramSource:
+    """A stack of a Pulumi Python project, rendered offline, as a source of one deployment."""
+
+    project_dir: Path
+    stack: str
+    timeout: float = 120.0
+
+    def load(self) -> Deployment:
+        """The rendered deployment; SourceError or ProgramError when it cannot be produced."""
+        return render_stack(self.project_dir, self.stack, timeout=self.timeout)
 
 
 def _order(resources: list[dict[str, Any]]) -> list[dict[str, Any]]:

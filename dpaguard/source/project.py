@@ -17,7 +17,7 @@ from typing import Any, Mapping
 
 import yaml
 
-from dpaguard.errors import InputError
+from dpaguard.source.interface import SourceError
 from dpaguard.model import REDACTED
 from dpaguard.source.redact import redact_config
 
@@ -108,27 +108,27 @@ def _read_yaml(path: Path, what: str) -> Any:
     try:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
-        raise InputError(f"{path}: {what} not found") from None
+        raise SourceError(f"{path}: {what} not found") from None
     except (OSError, UnicodeDecodeError) as error:
-        raise InputError(f"{path}: cannot read {what}: {getattr(error, 'strerror', None) or error}") from None
+        raise SourceError(f"{path}: cannot read {what}: {getattr(error, 'strerror', None) or error}") from None
     try:
         return yaml.safe_load(text)
     except yaml.YAMLError as error:
         mark = getattr(error, "problem_mark", None)
         problem = getattr(error, "problem", None) or "malformed YAML"
         where = f"{path}:{mark.line + 1}" if mark is not None else str(path)
-        raise InputError(f"{where}: malformed YAML in {what}: {problem}") from None
+        raise SourceError(f"{where}: malformed YAML in {what}: {problem}") from None
 
 
 def find_project_file(project_dir: Path) -> Path:
-    """The project's `Pulumi.yaml` (or `Pulumi.yml`); InputError when there is none."""
+    """The project's `Pulumi.yaml` (or `Pulumi.yml`); SourceError when there is none."""
     for name in PROJECT_FILES:
         candidate = project_dir / name
         if candidate.is_file():
             return candidate
     if not project_dir.is_dir():
-        raise InputError(f"{project_dir}: project directory not found")
-    raise InputError(f"{project_dir}: no Pulumi.yaml (not a Pulumi project directory)", hint="see --project-dir")
+        raise SourceError(f"{project_dir}: project directory not found")
+    raise SourceError(f"{project_dir}: no Pulumi.yaml (not a Pulumi project directory)", hint="see --project-dir")
 
 
 def _qualify(project: str, key: str) -> str:
@@ -139,20 +139,20 @@ def _declarations(project: str, block: Any, file: Path) -> tuple[ConfigDeclarati
     if block is None:
         return ()
     if not isinstance(block, dict):
-        raise InputError(f"{file}: 'config' must be a mapping of config keys")
+        raise SourceError(f"{file}: 'config' must be a mapping of config keys")
     out: list[ConfigDeclaration] = []
     for raw_key, spec in block.items():
         key = _qualify(project, str(raw_key))
         if isinstance(spec, dict) and ({"type", "default", "description", "secret", "items", "value"} & spec.keys()):
             type_name = spec.get("type")
             if type_name is not None and type_name not in _CONFIG_TYPES:
-                raise InputError(
+                raise SourceError(
                     f"{file}: config '{raw_key}' has unknown type '{type_name}' (expected one of {', '.join(_CONFIG_TYPES)})"
                 )
             has_default = "default" in spec or "value" in spec
             default = spec.get("default", spec.get("value"))
             if has_default and type_name is not None and not _has_type(default, type_name):
-                raise InputError(f"{file}: default of config '{raw_key}' is not of type '{type_name}'")
+                raise SourceError(f"{file}: default of config '{raw_key}' is not of type '{type_name}'")
             out.append(ConfigDeclaration(key, type_name, default, has_default, bool(spec.get("secret", False))))
         else:
             # The short form `key: value` sets a project-wide value.
@@ -168,40 +168,40 @@ def _has_type(value: Any, type_name: str) -> bool:
 
 
 def load_project(project_dir: Path | str) -> Project:
-    """Read and validate `Pulumi.yaml`; InputError (one line, naming the file) when it is unusable."""
+    """Read and validate `Pulumi.yaml`; SourceError (one line, naming the file) when it is unusable."""
     root = Path(project_dir)
     file = find_project_file(root)
     data = _read_yaml(file, "project file")
     if not isinstance(data, dict):
-        raise InputError(f"{file}: not a Pulumi project file (expected a mapping with 'name' and 'runtime')")
+        raise SourceError(f"{file}: not a Pulumi project file (expected a mapping with 'name' and 'runtime')")
     name = data.get("name")
     if not isinstance(name, str) or not name.strip():
-        raise InputError(f"{file}: missing project 'name'")
+        raise SourceError(f"{file}: missing project 'name'")
     runtime = data.get("runtime")
     options: Mapping[str, Any] = {}
     if isinstance(runtime, dict):
         options = runtime.get("options") or {}
         runtime = runtime.get("name")
     if runtime is None:
-        raise InputError(f"{file}: missing 'runtime' (expected 'python')")
+        raise SourceError(f"{file}: missing 'runtime' (expected 'python')")
     if runtime != "python":
-        raise InputError(f"{file}: runtime '{runtime}' is not supported (only 'python' programs can be rendered)")
+        raise SourceError(f"{file}: runtime '{runtime}' is not supported (only 'python' programs can be rendered)")
     main = data.get("main", ".")
     if not isinstance(main, str) or not main.strip():
-        raise InputError(f"{file}: 'main' must be a path relative to the project directory")
+        raise SourceError(f"{file}: 'main' must be a path relative to the project directory")
     main_path = (root / main).resolve()
     if os.path.isabs(main) or not main_path.is_relative_to(root.resolve()):
-        raise InputError(f"{file}: project 'main' must be a subfolder of the project ({main})")
+        raise SourceError(f"{file}: project 'main' must be a subfolder of the project ({main})")
     program: Path | None = None
     if main_path.is_file():
         main_dir, program = main_path.parent, main_path
     elif main_path.is_dir():
         main_dir = main_path
     else:
-        raise InputError(f"{file}: project 'main' {main} does not exist")
+        raise SourceError(f"{file}: project 'main' {main} does not exist")
     config_dir_raw = data.get("stackConfigDir", ".")
     if not isinstance(config_dir_raw, str):
-        raise InputError(f"{file}: 'stackConfigDir' must be a path")
+        raise SourceError(f"{file}: 'stackConfigDir' must be a path")
     stack_config_dir = (root / config_dir_raw).resolve()
     stacks: tuple[str, ...] = ()
     if stack_config_dir.is_dir():
@@ -243,14 +243,14 @@ def _secure_to_placeholder(value: Any) -> tuple[Any, bool]:
 
 
 def load_stack_config(project: Project, stack: str) -> StackConfig:
-    """A stack's effective config; InputError naming the file when it is missing or malformed."""
+    """A stack's effective config; SourceError naming the file when it is missing or malformed."""
     file = project.stack_file(stack)
     values: dict[str, Any] = {}
     secret_keys: set[str] = set()
     digest: str | None = None
     if not file.is_file():
         known = ", ".join(project.stacks) if project.stacks else "none"
-        raise InputError(
+        raise SourceError(
             f"{project.relative(file)}: stack '{stack}' has no config file (stacks found: {known})",
             hint="see --stack",
         )
@@ -260,10 +260,10 @@ def load_stack_config(project: Project, stack: str) -> StackConfig:
     if data is None:
         data = {}
     if not isinstance(data, dict):
-        raise InputError(f"{project.relative(file)}: not a stack config file (expected a mapping)")
+        raise SourceError(f"{project.relative(file)}: not a stack config file (expected a mapping)")
     block = data.get("config") or {}
     if not isinstance(block, dict):
-        raise InputError(f"{project.relative(file)}: 'config' must be a mapping of config keys")
+        raise SourceError(f"{project.relative(file)}: 'config' must be a mapping of config keys")
     block_keys = set()
     for raw_key, raw_value in block.items():
         key = _qualify(project.name, str(raw_key))
@@ -275,19 +275,19 @@ def load_stack_config(project: Project, stack: str) -> StackConfig:
     for decl in project.declarations:
         if decl.key in values:
             if decl.type is not None and decl.key not in secret_keys and not _has_type(values[decl.key], decl.type):
-                raise InputError(
+                raise SourceError(
                     f"{project.relative(file)}: config '{decl.key}' must be of type '{decl.type}' (declared in {project.file.name})"
                 )
         elif decl.has_default:
             values[decl.key] = decl.default
         else:
-            raise InputError(
+            raise SourceError(
                 f"{project.relative(file)}: stack '{stack}' is missing configuration value '{decl.key}'"
                 f" (declared in {project.file.name} without a default)"
             )
         if decl.secret and decl.key in block_keys and decl.key not in secret_keys:
             # as `pulumi` does: a value declared secret must be stored encrypted (`pulumi config set --secret`)
-            raise InputError(
+            raise SourceError(
                 f"{project.relative(file)}: config '{decl.key}' is declared secret and must be a secure value"
                 " (pulumi config set --secret)"
             )

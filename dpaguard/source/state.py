@@ -14,11 +14,12 @@ import datetime as dt
 import hashlib
 import json
 import os
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Iterator, Mapping
 
 from dpaguard import __version__
-from dpaguard.errors import InputError
+from dpaguard.source.interface import SourceError
 from dpaguard.model import REDACTED, Deployment, Source
 from dpaguard.source import redact
 from dpaguard.source.project import (
@@ -47,7 +48,7 @@ def max_state_bytes() -> int:
         try:
             return int(float(raw) * 1024 * 1024)
         except ValueError:
-            raise InputError(f"{MAX_STATE_ENV}={raw!r} is not a number of megabytes") from None
+            raise SourceError(f"{MAX_STATE_ENV}={raw!r} is not a number of megabytes") from None
     return DEFAULT_MAX_STATE_BYTES
 
 
@@ -98,12 +99,12 @@ def _clean_resource(raw: Any, index: int, path: Path, compact: "_Compactor") -> 
     """One resource of an export, type-checked, redacted, its strings shared."""
     share = compact.share
     if not isinstance(raw, dict) or not isinstance(raw.get("urn"), str) or not isinstance(raw.get("type"), str):
-        raise InputError(f"{path}: resource #{index} is not a Pulumi resource (needs 'urn' and 'type')")
+        raise SourceError(f"{path}: resource #{index} is not a Pulumi resource (needs 'urn' and 'type')")
     if parse_urn(raw["urn"]) is None:
-        raise InputError(f"{path}: resource #{index} has a malformed URN")
+        raise SourceError(f"{path}: resource #{index} has a malformed URN")
     for key, kind in _FIELD_TYPES.items():
         if raw.get(key) is not None and not isinstance(raw[key], kind):
-            raise InputError(f"{path}: resource #{index} ({raw['urn']}): '{key}' is not {_KIND_NAMES[kind]}")
+            raise SourceError(f"{path}: resource #{index} ({raw['urn']}): '{key}' is not {_KIND_NAMES[kind]}")
     resource: dict[str, Any] = {}
     for key, value in raw.items():
         if key in ("inputs", "outputs") and value is not None:
@@ -118,31 +119,31 @@ def _read_small(path: Path) -> tuple[dict[str, Any], list[Any]]:
         with path.open("rb") as handle:
             data = json.load(handle)
     except json.JSONDecodeError as error:
-        raise InputError(f"{path}:{error.lineno}: not valid JSON: {error.msg}") from None
+        raise SourceError(f"{path}:{error.lineno}: not valid JSON: {error.msg}") from None
     except UnicodeDecodeError:
-        raise InputError(f"{path}: not valid JSON: not UTF-8 text") from None
+        raise SourceError(f"{path}: not valid JSON: not UTF-8 text") from None
     except RecursionError:
-        raise InputError(f"{path}: JSON nested too deeply") from None
+        raise SourceError(f"{path}: JSON nested too deeply") from None
     if not isinstance(data, dict):
-        raise InputError(f"{path}: not a Pulumi stack export (expected a JSON object)")
+        raise SourceError(f"{path}: not a Pulumi stack export (expected a JSON object)")
     head = {k: data[k] for k in ("version", "dpaguard") if k in data}
     main = next((k for k in _MAIN_KEYS if k in data), None)
     if main is None:
-        raise InputError(f"{path}: not a Pulumi stack export (no 'deployment' with 'resources')")
+        raise SourceError(f"{path}: not a Pulumi stack export (no 'deployment' with 'resources')")
     container: Any = data[main]
     if main == "checkpoint":
         container = container.get("latest") if isinstance(container, dict) else None
         container = container or {}
     if main != "resources":
         if not isinstance(container, dict):
-            raise InputError(f"{path}: not a Pulumi stack export ('{main}' is not an object)")
+            raise SourceError(f"{path}: not a Pulumi stack export ('{main}' is not an object)")
         resources = container.get("resources")
     else:
         resources = container
     if resources is None:
         resources = []
     if not isinstance(resources, list):
-        raise InputError(f"{path}: not a Pulumi stack export ('resources' is not a list)")
+        raise SourceError(f"{path}: not a Pulumi stack export ('resources' is not a list)")
     return head, resources
 
 
@@ -156,7 +157,7 @@ def _stream(path: Path) -> tuple[dict[str, Any], Iterator[Any]]:
             events = ijson.parse(handle, use_float=True)
             prefix, event, value = next(events)
             if event != "start_map":
-                raise InputError(f"{path}: not a Pulumi stack export (expected a JSON object)")
+                raise SourceError(f"{path}: not a Pulumi stack export (expected a JSON object)")
             builder: Any = None
             building_key = ""
             for prefix, event, value in events:
@@ -176,23 +177,23 @@ def _stream(path: Path) -> tuple[dict[str, Any], Iterator[Any]]:
                     builder = ijson.common.ObjectBuilder()
                     builder.event(event, value)
                     building_key = "dpaguard"
-    except InputError:
+    except SourceError:
         raise
     except StopIteration:
-        raise InputError(f"{path}: not valid JSON: empty or truncated") from None
+        raise SourceError(f"{path}: not valid JSON: empty or truncated") from None
     except Exception as error:  # ijson reports parse errors with several exception types
-        raise InputError(f"{path}: not valid JSON: {' '.join(str(error).split())[:200]}") from None
+        raise SourceError(f"{path}: not valid JSON: {' '.join(str(error).split())[:200]}") from None
     if main is None:
-        raise InputError(f"{path}: not a Pulumi stack export (no 'deployment' with 'resources')")
+        raise SourceError(f"{path}: not a Pulumi stack export (no 'deployment' with 'resources')")
 
     def resources() -> Iterator[Any]:
         try:
             with path.open("rb") as handle:
                 yield from ijson.items(handle, _MAIN_KEYS[main], use_float=True)
-        except InputError:
+        except SourceError:
             raise
         except Exception as error:
-            raise InputError(f"{path}: not valid JSON: {' '.join(str(error).split())[:200]}") from None
+            raise SourceError(f"{path}: not valid JSON: {' '.join(str(error).split())[:200]}") from None
 
     def tail(key: str) -> Any:
         try:
@@ -200,7 +201,7 @@ def _stream(path: Path) -> tuple[dict[str, Any], Iterator[Any]]:
                 for item in ijson.items(handle, key, use_float=True):
                     return item
         except Exception as error:
-            raise InputError(f"{path}: not valid JSON: {' '.join(str(error).split())[:200]}") from None
+            raise SourceError(f"{path}: not valid JSON: {' '.join(str(error).split())[:200]}") from None
         return None
 
     if "dpaguard" not in head:
@@ -220,21 +221,21 @@ def _config_from_stack_file(stack_file: Path) -> tuple[StackConfig, Project | No
     for candidate in (directory, *list(directory.parents)[:3]):
         try:
             find_project_file(candidate)
-        except InputError:
+        except SourceError:
             continue
         project = load_project(candidate)
         if project.stack_config_dir == directory:
             name = stack_file.name[len("Pulumi."):-len(".yaml")]
             return load_stack_config(project, name), project
     if not stack_file.is_file():
-        raise InputError(f"{stack_file}: stack config file not found")
+        raise SourceError(f"{stack_file}: stack config file not found")
     name = stack_file.name[len("Pulumi."):-len(".yaml")] if stack_file.name.startswith("Pulumi.") else stack_file.stem
     bare = Project(
         name="", root=directory, file=stack_file, main_dir=directory, stack_config_dir=directory, stacks=(name,)
     )
     renamed = directory / f"Pulumi.{name}.yaml"
     if renamed.resolve() != stack_file.resolve():
-        raise InputError(f"{stack_file}: a stack config file is named Pulumi.<stack>.yaml")
+        raise SourceError(f"{stack_file}: a stack config file is named Pulumi.<stack>.yaml")
     return load_stack_config(bare, name), None
 
 
@@ -250,19 +251,19 @@ def _position(value: Any) -> tuple[str, int, int] | None:
 
 
 def load_state(path: Path | str, *, stack_config: Path | str | None = None, max_bytes: int | None = None) -> Deployment:
-    """Read a stack export (or `dpaguard render` output) into a redacted Deployment; InputError when unusable."""
+    """Read a stack export (or `dpaguard render` output) into a redacted Deployment; SourceError when unusable."""
     path = Path(path)
     limit = max_state_bytes() if max_bytes is None else max_bytes
     try:
         size = path.stat().st_size
     except FileNotFoundError:
-        raise InputError(f"{path}: state file not found") from None
+        raise SourceError(f"{path}: state file not found") from None
     except OSError as error:
-        raise InputError(f"{path}: cannot read state file: {error.strerror}") from None
+        raise SourceError(f"{path}: cannot read state file: {error.strerror}") from None
     if path.is_dir():
-        raise InputError(f"{path}: is a directory, not a stack export file")
+        raise SourceError(f"{path}: is a directory, not a stack export file")
     if size > limit:
-        raise InputError(
+        raise SourceError(
             f"{path}: state file is {_human(size)}, above the {_human(limit)} limit",
             hint=f"raise it with {MAX_STATE_ENV}=<megabytes>",
         )
@@ -273,7 +274,7 @@ def load_state(path: Path | str, *, stack_config: Path | str | None = None, max_
         head, items = _stream(path)
     version = head.get("version")
     if version is not None and version not in SUPPORTED_VERSIONS:
-        raise InputError(f"{path}: unsupported stack export version {version!r} (dpaguard reads version 3)")
+        raise SourceError(f"{path}: unsupported stack export version {version!r} (dpaguard reads version 3)")
     compact = _Compactor()
     resources: list[dict[str, Any]] = []
     identities: set[tuple[str, str]] = set()
@@ -281,21 +282,21 @@ def load_state(path: Path | str, *, stack_config: Path | str | None = None, max_
         try:
             resource = _clean_resource(raw, index, path, compact)
         except RecursionError:
-            raise InputError(f"{path}: resource #{index} is nested too deeply") from None
+            raise SourceError(f"{path}: resource #{index} is nested too deeply") from None
         parsed = parse_urn(resource["urn"])
         assert parsed is not None
         identities.add((parsed[0], parsed[1]))
         resources.append(resource)
     if not resources:
-        raise InputError(f"{path}: the stack export holds no resources (nothing to audit)")
+        raise SourceError(f"{path}: the stack export holds no resources (nothing to audit)")
     if len(identities) > 1:
         names = ", ".join(sorted(f"{s} ({p})" for s, p in identities))
-        raise InputError(f"{path}: resources from several stacks: {names} (export one stack per file)")
+        raise SourceError(f"{path}: resources from several stacks: {names} (export one stack per file)")
     stack, project = next(iter(identities))
     raw_block = head.get("dpaguard")
     block: dict[str, Any] = raw_block if isinstance(raw_block, dict) else {}
     if block and (block.get("stack"), block.get("project")) not in ((stack, project), (None, None)):
-        raise InputError(
+        raise SourceError(
             f"{path}: the dpaguard block names stack {block.get('stack')!r} but the resources belong to {stack!r}"
         )
     config: Mapping[str, Any]
@@ -305,7 +306,7 @@ def load_state(path: Path | str, *, stack_config: Path | str | None = None, max_
     if stack_config is not None:
         loaded, owner = _config_from_stack_file(Path(stack_config))
         if short_stack_name(stack) != loaded.stack:
-            raise InputError(f"{stack_config}: is the config of stack '{loaded.stack}', the state is of stack '{stack}'")
+            raise SourceError(f"{stack_config}: is the config of stack '{loaded.stack}', the state is of stack '{stack}'")
         config = loaded.public()
         secret_keys = loaded.secret_keys
         config_file = owner.relative(loaded.file) if owner and loaded.file else str(stack_config)
@@ -332,6 +333,18 @@ def load_state(path: Path | str, *, stack_config: Path | str | None = None, max_
         config_sha256=str(config_sha) if config_sha else None,
         source_positions=positions,
     )
+
+
+@dataclass(frozen=True)
+class StateSource:
+    """A `pulumi stack export` file (or `dpaguard render` output) as a source of one deployment."""
+
+    path: Path
+    stack_config: Path | None = None
+
+    def load(self) -> Deployment:
+        """The file's deployment; SourceError when it is unusable."""
+        return load_state(self.path, stack_config=self.stack_config)
 
 
 def _provider_config(resources: list[dict[str, Any]]) -> dict[str, Any]:
