@@ -1,0 +1,80 @@
+"""Text output for a terminal: findings grouped by stack and control, then a one-line summary.
+
+Colour is the caller's decision (a TTY without NO_COLOR); rendering stays pure.
+"""
+
+from __future__ import annotations
+
+from itertools import groupby
+
+from dpaguard.model import Finding, Result
+from dpaguard.report._shared import controls_by_id, location_path, sorted_findings
+
+_RESET = "\033[0m"
+_STYLES = {"mandatory": "\033[1;31m", "advisory": "\033[33m", "waived": "\033[2m", "ok": "\033[32m",
+           "head": "\033[1m", "dim": "\033[2m"}
+
+
+class _Paint:
+    """ANSI styling when colour is on, plain text otherwise."""
+
+    def __init__(self, color: bool) -> None:
+        self.color = color
+
+    def __call__(self, style: str, text: str) -> str:
+        return f"{_STYLES[style]}{text}{_RESET}" if self.color else text
+
+
+def _clean(text: str) -> str:
+    """One line without control characters, so a message cannot move the cursor or fake colours."""
+    return "".join(ch if ch.isprintable() else " " for ch in " ".join(str(text).split()))
+
+
+def _label(finding: Finding) -> str:
+    if finding.waived:
+        return "waived"
+    if finding.status == "undetermined":
+        return f"{finding.enforcement} (undetermined)"
+    return finding.enforcement
+
+
+def render(result: Result, *, color: bool = False) -> str:
+    """The run as text: `stack (environment, source)`, its controls, their findings, a summary line."""
+    paint = _Paint(color)
+    controls = controls_by_id(result)
+    environments = {s.name: s for s in result.stacks}
+    lines: list[str] = []
+    findings = sorted_findings(result.findings)
+    for stack, stack_findings in groupby(findings, key=lambda f: f.stack):
+        summary = environments.get(stack)
+        detail = f" ({summary.environment}, {summary.source}, {summary.resources} resources)" if summary else ""
+        lines.append(paint("head", f"{_clean(stack)}{detail}"))
+        for control_id, group in groupby(stack_findings, key=lambda f: str(f.control)):
+            control = controls[control_id]
+            lines.append(f"  {paint('head', control_id)} {_clean(control.title)} [{_clean(control.clause)}]")
+            for finding in group:
+                style = "waived" if finding.waived else finding.enforcement
+                lines.append(f"    {paint(style, _label(finding).upper())} {_clean(finding.name)} ({_clean(finding.type)})")
+                lines.append(f"      {_clean(finding.message)}")
+                where = location_path(finding, result)
+                line = f":{finding.location.line}" if finding.location and finding.location.path else ""
+                lines.append(paint("dim", f"      at {_clean(where)}{line}"))
+                if finding.waiver is not None:
+                    waiver = finding.waiver
+                    lines.append(paint("dim", f"      waived by {_clean(waiver.approver)} until "
+                                              f"{waiver.expires.isoformat()}: {_clean(waiver.reason)}"))
+        lines.append("")
+    clean = {s.name for s in result.stacks} - {f.stack for f in findings}
+    for stack in sorted(clean):
+        summary = environments[stack]
+        lines.append(paint("ok", f"{_clean(stack)} ({summary.environment}, {summary.source}, "
+                                 f"{summary.resources} resources): no findings"))
+    for notice in result.notices:
+        lines.append(paint("advisory", f"note: {_clean(notice)}"))
+    counts = result.summary()
+    stacks = len(result.stacks)
+    verdict = f"{counts['mandatory']} mandatory, {counts['advisory']} advisory, {counts['waived']} waived"
+    style = "mandatory" if counts["mandatory"] else ("advisory" if counts["advisory"] else "ok")
+    lines.append(paint(style, f"dpaguard: {verdict} finding(s); {counts['controls']} controls over "
+                              f"{counts['resources']} resources in {stacks} stack(s)"))
+    return "\n".join(lines) + "\n"
