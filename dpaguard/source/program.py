@@ -17,6 +17,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import uuid
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Mapping
@@ -34,6 +35,8 @@ DYNAMIC_PROVIDER_INPUT = "__provider"
 # Address-space limit of the program's process: a runaway program fails with MemoryError instead of
 # taking the machine down (the SDK and the provider packages need a few hundred MB).
 MEMORY_LIMIT_MB = 4096
+# Set, with a value unique to each render, in the program's environment: finds the processes it left behind.
+RENDER_MARKER = "DPAGUARD_RENDER_ID"
 # Environment variables through which a real `pulumi` run would hand config to the program: never inherited.
 _PULUMI_ENV = ("PULUMI_CONFIG", "PULUMI_CONFIG_SECRET_KEYS", "PULUMI_DRY_RUN", "PULUMI_NODEJS_")
 
@@ -196,6 +199,21 @@ def _kill_group(process: subprocess.Popen[bytes]) -> None:
         pass
 
 
+def _kill_marked(marker: bytes) -> None:
+    """Kill what escaped the process group (setsid, double fork): every process that inherited this render's marker."""
+    try:
+        pids = [int(name) for name in os.listdir("/proc") if name.isdigit()]
+    except OSError:
+        return
+    for pid in pids:
+        try:
+            with open(f"/proc/{pid}/environ", "rb") as handle:
+                if marker in handle.read().split(b"\0"):
+                    os.kill(pid, signal.SIGKILL)
+        except (OSError, ValueError):
+            continue
+
+
 def run_program(project: Project, config: StackConfig, *, timeout: float, deadline: float | None = None) -> dict[str, Any]:
     """Run the program in its own session and return the runner's answer; ProgramError when it fails or hangs.
 
@@ -227,11 +245,14 @@ def run_program(project: Project, config: StackConfig, *, timeout: float, deadli
             )
         os.chmod(request_path, 0o600)
         command = [sys.executable, "-m", "dpaguard.source._runner", request_path]
+        marker = f"{RENDER_MARKER}={uuid.uuid4().hex}"
+        env = _child_env()
+        env[RENDER_MARKER] = marker.split("=", 1)[1]
         try:
             process = subprocess.Popen(
                 command,
                 cwd=str(project.main_dir),
-                env=_child_env(),
+                env=env,
                 stdin=subprocess.DEVNULL,
                 stdout=subprocess.DEVNULL,
                 stderr=subprocess.DEVNULL,
@@ -250,6 +271,7 @@ def run_program(project: Project, config: StackConfig, *, timeout: float, deadli
         finally:
             # Whatever the program forked dies with it.
             _kill_group(process)
+            _kill_marked(marker.encode())
         try:
             with open(result_path, encoding="utf-8") as handle:
                 answer: dict[str, Any] = json.load(handle)

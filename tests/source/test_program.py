@@ -222,8 +222,8 @@ def test_forked_children_are_killed_and_cannot_answer(rendered, tmp_path: Path, 
     deployment = render_stack(FIXTURES / "forks", "dev", timeout=60)
     assert by_name(deployment, "after-fork")["type"] == "scaleway:network/vpc:Vpc"
     assert deployment.resources[0]["outputs"] == {"forked": True}
-    pid = int(pid_file.read_text())
-    assert gone_soon(pid)
+    for path in (pid_file, pid_file.with_name("pid.detached")):
+        assert gone_soon(int(path.read_text())), path.name
 
 
 def test_program_output_on_stdout_does_not_change_the_result(rendered) -> None:
