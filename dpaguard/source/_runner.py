@@ -242,6 +242,14 @@ def _make_monitor(recorder: Recorder, project: str, stack: str) -> Any:
             # Data sources answer nothing offline: their results stay empty, as for an unreachable provider.
             return resource_pb2.ResourceInvokeResponse(**{"return": ret})
 
+        def Call(self, request: Any) -> Any:  # noqa: N802
+            # Resource methods run in providers: offline their results stay empty, like data sources.
+            from pulumi.runtime.proto import provider_pb2
+
+            with recorder.lock:
+                recorder.invokes[request.tok] = recorder.invokes.get(request.tok, 0) + 1
+            return provider_pb2.CallResponse(**{"return": struct_pb2.Struct()})
+
     return RecordingMonitor(_NoMocks())
 
 

@@ -309,3 +309,18 @@ def test_duplicate_resource_names_are_refused_as_the_engine_does(tmp_path: Path)
         "render stack dev: __main__.py:3: DuplicateResourceError: duplicate resource URN"
         " 'urn:pulumi:dev::small::scaleway:network/vpc:Vpc::twin'; try giving it a unique name"
     )
+
+
+def test_resource_method_calls_answer_nothing_offline(tmp_path: Path) -> None:
+    small_project(
+        tmp_path,
+        None,
+        {
+            "__main__.py": (
+                "import pulumi.runtime\nimport pulumiverse_scaleway as s\n"
+                "result = pulumi.runtime.call('scaleway:index/thing:Thing/method', {'a': 1})\n"
+                "s.network.Vpc('v', tags=result.apply(lambda r: [f'r:{r}']))\n"
+            )
+        },
+    )
+    assert by_name(render_stack(tmp_path, "dev"), "v")["inputs"]["tags"] == ["r:None"]
