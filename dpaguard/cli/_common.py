@@ -1,0 +1,234 @@
+"""What `check` and `audit` share: the common options, the format/output pairing, writing the reports.
+
+Pairing rule: the n-th `--output` goes with the n-th `--format`. A format without an output (or
+with `--output -`) goes to stdout; only one format may go to stdout. With no `--format`, each
+`--output` takes the format its extension names (.json, .sarif, .xml, .md, .html, else text),
+and with neither, text goes to stdout.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import os
+import stat
+import sys
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+from typing import IO, Sequence
+
+from dpaguard.errors import OutputError, UsageError
+from dpaguard.model import Result
+from dpaguard.pipeline import Settings, default_policies_dir, git_commit, now_utc
+from dpaguard.report import EXTENSIONS, FORMATS, render
+
+STDOUT = "-"
+
+
+@dataclass(frozen=True)
+class Output:
+    """One report to produce: a format and where it goes (`-` for stdout)."""
+
+    format: str
+    target: str
+
+    @property
+    def to_stdout(self) -> bool:
+        """Whether the report goes to stdout."""
+        return self.target == STDOUT
+
+
+def _positive(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number of seconds: {text!r}") from None
+    if not value > 0:
+        raise argparse.ArgumentTypeError(f"must be a positive number of seconds: {text!r}")
+    return value
+
+
+def _date(text: str) -> dt.date:
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a date YYYY-MM-DD: {text!r}") from None
+
+
+EPILOG = """\
+reports: the n-th --output goes with the n-th --format; a format without an --output (or with
+'-') goes to stdout, and only one may. Example:
+  --format text --format sarif --output - --output dpaguard.sarif
+With no --format, each --output takes the format of its extension (.json .sarif .xml .md .html).
+
+exit codes: 0 nothing unwaived at or above --fail-on; 1 something is; 2 usage error, bad input,
+policy or engine failure (one line on stderr)."""
+
+
+def add_report_arguments(parser: argparse.ArgumentParser) -> None:
+    """The options every evaluating subcommand takes (formats, outputs, engine, exit policy, evidence)."""
+    parser.formatter_class = argparse.RawDescriptionHelpFormatter
+    parser.epilog = EPILOG
+    group = parser.add_argument_group("reports")
+    group.add_argument("--format", "-f", action="append", choices=FORMATS, default=[], metavar="FORMAT",
+                       help=f"report format, repeatable: {', '.join(FORMATS)} (default: text)")
+    group.add_argument("--output", "-o", action="append", default=[], metavar="FILE",
+                       help="where the report of the same position in --format goes; '-' or none: stdout")
+    group.add_argument("--color", choices=("auto", "always", "never"), default="auto",
+                       help="colour text on stdout: auto (a terminal, unless NO_COLOR is set), always, never")
+    group.add_argument("--quiet", "-q", action="store_true", help="no progress or notices on stderr")
+    evaluation = parser.add_argument_group("evaluation")
+    evaluation.add_argument("--policies", type=Path, metavar="DIR",
+                            help="policy set (default: <project-dir>/policies, else the policies shipped with dpaguard)")
+    evaluation.add_argument("--opa-url", metavar="URL",
+                            help="evaluate with an OPA server at URL instead of the embedded engine")
+    evaluation.add_argument("--opa-timeout", type=_positive, default=10.0, metavar="S",
+                            help="time limit of each OPA query, in seconds (default: 10)")
+    evaluation.add_argument("--environment", choices=("prod", "staging", "dev"),
+                            help="evaluate every stack as this environment (default: each stack's dpaguard:environment)")
+    evaluation.add_argument("--today", type=_date, metavar="YYYY-MM-DD",
+                            help="the date waivers expire against (default: today, UTC); for reproducible runs")
+    evaluation.add_argument("--fail-on", choices=("mandatory", "advisory", "never"), default="mandatory",
+                            help="exit 1 when an unwaived finding at or above this level remains (default: mandatory)")
+    evaluation.add_argument("--evidence", type=Path, metavar="FILE",
+                            help="append this run to an evidence log (JSON lines, hash-chained)")
+
+
+def plan_outputs(formats: Sequence[str], outputs: Sequence[str]) -> list[Output]:
+    """Pair formats with outputs (see the module docstring); UsageError when they cannot be paired."""
+    if not formats:
+        if not outputs:
+            return [Output("text", STDOUT)]
+        formats = [EXTENSIONS.get(Path(o).suffix.lower(), "text") if o != STDOUT else "text" for o in outputs]
+    if len(outputs) > len(formats):
+        raise UsageError(f"{len(outputs)} --output for {len(formats)} --format: each --output pairs with the "
+                         "--format at the same position")
+    plan = [Output(fmt, outputs[i] if i < len(outputs) else STDOUT) for i, fmt in enumerate(formats)]
+    on_stdout = [o.format for o in plan if o.to_stdout]
+    if len(on_stdout) > 1:
+        raise UsageError(f"formats {' and '.join(on_stdout)} would both go to stdout: give all but one an --output FILE")
+    targets = [o.target for o in plan if not o.to_stdout]
+    for target in targets:
+        if targets.count(target) > 1:
+            raise UsageError(f"{target}: named by more than one --output")
+    for output in plan:
+        if not output.to_stdout:
+            check_writable(Path(output.target))
+    return plan
+
+
+def check_writable(path: Path) -> None:
+    """Fail before the run, not after it, when a report cannot be written where asked."""
+    if path.is_dir():
+        raise OutputError(f"{path}: is a directory, cannot write a report there")
+    if path.exists():
+        if not os.access(path, os.W_OK):
+            raise OutputError(f"{path}: cannot write the report: permission denied")
+        return
+    parent = path.parent if str(path.parent) else Path(".")
+    if not parent.is_dir():
+        raise OutputError(f"{path}: cannot write the report: folder {parent} does not exist")
+    if not os.access(parent, os.W_OK | os.X_OK):
+        raise OutputError(f"{path}: cannot write the report: folder {parent} is not writable")
+
+
+def write_report(path: Path, text: str) -> None:
+    """Write a report atomically (a temporary file renamed over it); pipes and devices are written in place."""
+    try:
+        if path.exists() and not stat.S_ISREG(path.stat().st_mode):
+            with open(path, "w", encoding="utf-8") as stream:
+                stream.write(text)
+            return
+        tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+        try:
+            tmp.write_text(text, encoding="utf-8")
+            os.replace(tmp, path)
+        finally:
+            if tmp.exists():
+                tmp.unlink()
+    except OSError as error:
+        raise OutputError(f"{path}: cannot write the report: {error.strerror or error}") from None
+
+
+def use_color(choice: str, stream: IO[str]) -> bool:
+    """Colour when asked, or on a terminal that did not set NO_COLOR (https://no-color.org) or TERM=dumb."""
+    if choice != "auto":
+        return choice == "always"
+    if os.environ.get("NO_COLOR") or os.environ.get("TERM") == "dumb":
+        return False
+    return bool(getattr(stream, "isatty", lambda: False)())
+
+
+def settings(args: argparse.Namespace, project_dir: Path) -> Settings:
+    """The evaluation settings from the common options."""
+    if args.opa_url is not None and not args.opa_url.startswith(("http://", "https://")):
+        raise UsageError(f"--opa-url must be an http:// or https:// URL, not {args.opa_url!r}")
+    policies = args.policies if args.policies is not None else default_policies_dir(project_dir)
+    if not policies.is_dir():
+        raise UsageError(f"{policies}: policies folder not found (--policies DIR)")
+    return Settings(
+        policies_dir=policies,
+        opa_url=args.opa_url,
+        opa_timeout=args.opa_timeout,
+        today=args.today or dt.datetime.now(dt.timezone.utc).date(),
+        environment_override=args.environment,
+        generated_at=now_utc(),
+        git_commit=git_commit(project_dir),
+    )
+
+
+def emit(result: Result, plan: Sequence[Output], args: argparse.Namespace) -> int:
+    """Write every report, print notices, append the evidence, and return the run's exit code."""
+    text_on_stdout = any(o.to_stdout and o.format == "text" for o in plan)
+    if result.notices and not args.quiet and not text_on_stdout:
+        for notice in result.notices:
+            print(f"dpaguard: note: {notice}", file=sys.stderr)
+    for output in plan:
+        if output.to_stdout:
+            continue
+        write_report(Path(output.target), render(output.format, result))
+    if args.evidence is not None:
+        from dpaguard.evidence import append
+
+        append(args.evidence, result)
+    for output in plan:
+        if output.to_stdout:
+            sys.stdout.write(render(output.format, result, color=use_color(args.color, sys.stdout)))
+            sys.stdout.flush()
+    return result.exit_code(args.fail_on)
+
+
+class ProgressLine:
+    """Render progress on stderr: one live line on a terminal, a plain line per stack otherwise."""
+
+    def __init__(self, stacks: Sequence[str], *, enabled: bool, stream: IO[str] | None = None) -> None:
+        self.stream = stream or sys.stderr
+        self.enabled = enabled and len(stacks) > 1
+        self.live = self.enabled and bool(getattr(self.stream, "isatty", lambda: False)())
+        self.state = {stack: "waiting" for stack in stacks}
+        self.lock = threading.Lock()
+
+    def __call__(self, stack: str, event: str, detail: str) -> None:
+        if not self.enabled:
+            return
+        with self.lock:
+            self.state[stack] = {"start": "rendering", "done": "done", "failed": "failed"}.get(event, event)
+            if self.live:
+                done = sum(1 for s in self.state.values() if s in ("done", "failed"))
+                parts = " ".join(f"{name}:{status}" for name, status in self.state.items())
+                self.stream.write(f"\r\033[2Kdpaguard: rendering {done}/{len(self.state)} stacks  {parts}")
+                if done == len(self.state):
+                    self.stream.write("\r\033[2K")
+            elif event != "start":
+                suffix = f" ({detail})" if detail else ""
+                self.stream.write(f"dpaguard: {'rendered' if event == 'done' else 'failed to render'} stack "
+                                  f"{stack}{suffix}\n")
+            self.stream.flush()
+
+    def clear(self) -> None:
+        """Erase the live line (after an error, before the one-line message)."""
+        if self.live:
+            with self.lock:
+                self.stream.write("\r\033[2K")
+                self.stream.flush()

@@ -1,0 +1,35 @@
+"""`dpaguard audit`: evaluate deployed state (`pulumi stack export` files) against the DPA controls."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from dpaguard.cli._common import add_report_arguments, emit, plan_outputs, settings
+from dpaguard.errors import UsageError
+from dpaguard.pipeline import run_audit
+
+HELP = "Check deployed state (pulumi stack export files) against the DPA controls; catches drift made outside code."
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """Flags of `dpaguard audit`."""
+    state = parser.add_argument_group("state")
+    state.add_argument("--state", action="extend", nargs="+", type=Path, default=[], metavar="FILE", required=True,
+                       help="stack export file(s) (`pulumi stack export`, `dpaguard render`); several are audited together")
+    state.add_argument("--stack-config", action="append", type=Path, default=[], metavar="FILE",
+                       help="the stack's Pulumi.<stack>.yaml, one per --state in the same order "
+                            "(default: stack and environment from the URNs and default providers)")
+    state.add_argument("--project-dir", "-C", type=Path, default=Path("."), metavar="DIR",
+                       help="project whose policies/ and git commit apply (default: .)")
+    add_report_arguments(parser)
+
+
+def run(args: argparse.Namespace) -> int:
+    """Audit the state files and write the reports; exit code from the result (errors raise)."""
+    if not args.state:
+        raise UsageError("--state needs at least one stack export file")
+    plan = plan_outputs(args.format, args.output)
+    run_settings = settings(args, args.project_dir)
+    result = run_audit(args.state, args.stack_config, run_settings)
+    return emit(result, plan, args)

@@ -1,0 +1,56 @@
+"""`dpaguard check`: render the project's stacks offline, evaluate every control over them, report."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from dpaguard.cli._common import ProgressLine, add_report_arguments, emit, plan_outputs, settings
+from dpaguard.errors import UsageError
+from dpaguard.pipeline import CheckovSettings, resolve_stacks, run_check
+
+HELP = "Render stacks of a Pulumi project offline and check them against the DPA controls (and checkov)."
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """Flags of `dpaguard check`."""
+    stacks = parser.add_argument_group("stacks")
+    stacks.add_argument("--stack", "-s", action="append", default=[], metavar="NAME",
+                        help="stack to check, repeatable (several are also checked together for segregation)")
+    stacks.add_argument("--all-stacks", action="store_true", help="check every stack of the project")
+    stacks.add_argument("--project-dir", "-C", type=Path, default=Path("."), metavar="DIR",
+                        help="directory holding Pulumi.yaml (default: .)")
+    stacks.add_argument("--timeout", type=float, default=120.0, metavar="S",
+                        help="time limit of each stack's program, in seconds (default: 120)")
+    checkov = parser.add_argument_group("checkov")
+    checkov.add_argument("--no-checkov", action="store_true", help="skip the checkov stage (secrets, IaC hygiene)")
+    checkov.add_argument("--require-checkov", action="store_true",
+                         help="a missing checkov is an error (exit 2) instead of a notice")
+    checkov.add_argument("--checkov-skip-check", action="append", default=[], metavar="ID",
+                         help="checkov check id to skip, repeatable")
+    add_report_arguments(parser)
+
+
+def run(args: argparse.Namespace) -> int:
+    """Check the stacks and write the reports; exit code from the result (errors raise)."""
+    if args.stack and args.all_stacks:
+        raise UsageError("--stack and --all-stacks exclude each other")
+    if args.no_checkov and (args.require_checkov or args.checkov_skip_check):
+        raise UsageError("--no-checkov excludes --require-checkov and --checkov-skip-check")
+    if args.timeout <= 0:
+        raise UsageError("--timeout must be a positive number of seconds")
+    project_dir: Path = args.project_dir
+    if not project_dir.is_dir():
+        raise UsageError(f"{project_dir}: project folder not found (--project-dir DIR)")
+    plan = plan_outputs(args.format, args.output)
+    stacks = resolve_stacks(project_dir, args.stack, args.all_stacks)
+    run_settings = settings(args, project_dir)
+    checkov = CheckovSettings(enabled=not args.no_checkov, required=args.require_checkov,
+                              skip_checks=tuple(args.checkov_skip_check))
+    progress = ProgressLine(stacks, enabled=not args.quiet, stream=sys.stderr)
+    try:
+        result = run_check(project_dir, stacks, run_settings, checkov, timeout=args.timeout, progress=progress)
+    finally:
+        progress.clear()
+    return emit(result, plan, args)

@@ -1,0 +1,42 @@
+"""`dpaguard controls`: list the control catalogue (id, category, clause, severity, enforcement per environment)."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from dpaguard.errors import DpaguardError, UsageError
+from dpaguard.pipeline import default_policies_dir, load_policy
+from dpaguard.report.catalogue import render_json, render_text
+
+HELP = "List the DPA controls of the policy set, optionally of one category."
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """Flags of `dpaguard controls`."""
+    parser.add_argument("--category", action="append", default=[], metavar="C",
+                        help="only controls of this category, repeatable (residency, backup, secrets, ...)")
+    parser.add_argument("--format", "-f", choices=("text", "json"), default="text", help="text table or JSON")
+    parser.add_argument("--policies", type=Path, metavar="DIR",
+                        help="policy set (default: ./policies, else the policies shipped with dpaguard)")
+
+
+def run(args: argparse.Namespace) -> int:
+    """Print the catalogue."""
+    policies: Path = args.policies if args.policies is not None else default_policies_dir(Path("."))
+    if not policies.is_dir():
+        raise UsageError(f"{policies}: policies folder not found (--policies DIR)")
+    try:
+        policy = load_policy(policies)
+    except DpaguardError as error:
+        raise error.wrap("load policies") from None
+    controls = list(policy.controls)
+    categories = sorted({c.category for c in controls})
+    for category in args.category:
+        if category not in categories:
+            raise UsageError(f"unknown category '{category}' (categories: {', '.join(categories)})")
+    if args.category:
+        controls = [c for c in controls if c.category in args.category]
+    sys.stdout.write(render_json(controls) if args.format == "json" else render_text(controls))
+    return 0

@@ -1,0 +1,248 @@
+"""One run of the gate, stage after stage: sources -> evaluate (with waivers) -> checkov -> Result.
+
+The CLI decides what to run and writes what comes out; this module only calls the stages in
+order and joins their answers. Stacks render concurrently: `render_stack` runs each program in
+a process of its own, so a thread per stack is enough to keep both cores busy, and the checkov
+scan (a subprocess too) runs alongside the renders.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import subprocess
+import time
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable, Sequence
+
+from dpaguard import __version__
+from dpaguard.errors import DpaguardError, InputError, UsageError
+from dpaguard.model import Deployment, Finding, Result, StackSummary
+
+# The policies shipped with a checkout, used when the project has no policies/ of its own.
+SHIPPED_POLICIES = Path(__file__).resolve().parent.parent / "policies"
+ENVIRONMENTS = ("prod", "staging", "dev")
+
+# progress(stack, event, detail): event is "start", "done" (detail: "<n> resources, <s>s") or "failed".
+Progress = Callable[[str, str, str], None]
+
+
+@dataclass(frozen=True)
+class Settings:
+    """How to evaluate: the policies, the engine, the day waivers expire against, the run's identity."""
+
+    policies_dir: Path
+    opa_url: str | None = None
+    opa_timeout: float = 10.0
+    today: dt.date = field(default_factory=dt.date.today)
+    environment_override: str | None = None
+    generated_at: str = ""
+    git_commit: str | None = None
+
+
+@dataclass(frozen=True)
+class CheckovSettings:
+    """Whether and how to run the checkov stage of `check`."""
+
+    enabled: bool = True
+    required: bool = False
+    skip_checks: tuple[str, ...] = ()
+
+
+def default_policies_dir(project_dir: Path) -> Path:
+    """`<project>/policies` when it exists, else the policies shipped with dpaguard's checkout."""
+    own = project_dir / "policies"
+    return own if own.is_dir() else SHIPPED_POLICIES
+
+
+def git_commit(directory: Path) -> str | None:
+    """The commit checked out in `directory`, or None when it is not a git work tree (or git is absent)."""
+    try:
+        answer = subprocess.run(
+            ["git", "-C", str(directory), "rev-parse", "--verify", "--quiet", "HEAD"],
+            capture_output=True, text=True, timeout=10, stdin=subprocess.DEVNULL,
+        )
+    except (OSError, subprocess.SubprocessError):
+        return None
+    commit = answer.stdout.strip()
+    return commit if answer.returncode == 0 and len(commit) in (40, 64) else None
+
+
+def now_utc() -> str:
+    """The run's time as ISO 8601 UTC, from SOURCE_DATE_EPOCH when set (reproducible reports)."""
+    epoch = os.environ.get("SOURCE_DATE_EPOCH", "").strip()
+    moment = dt.datetime.now(dt.timezone.utc)
+    if epoch.isdigit():
+        moment = dt.datetime.fromtimestamp(int(epoch), dt.timezone.utc)
+    return moment.replace(microsecond=0).isoformat().replace("+00:00", "Z")
+
+
+def stack_environment(deployment: Deployment, override: str | None = None) -> str:
+    """The environment a stack is evaluated as: the override, else `dpaguard:environment`, else its name."""
+    if override:
+        return override
+    configured = deployment.config.get("dpaguard:environment")
+    if isinstance(configured, str) and configured.strip():
+        return configured.strip()
+    name = deployment.stack.rsplit("/", 1)[-1]
+    # Control.enforcement_for treats an environment it does not know as prod: fail closed.
+    return name if name in ENVIRONMENTS else "prod"
+
+
+def resolve_stacks(project_dir: Path, requested: Sequence[str], all_stacks: bool) -> list[str]:
+    """The stacks to check: the ones named (each must exist), or every stack of the project."""
+    from dpaguard.source.project import load_project, short_stack_name
+
+    project = load_project(project_dir)
+    known = list(project.stacks)
+    if all_stacks:
+        if not known:
+            raise InputError(f"{project.stack_config_dir}: no stack config files (Pulumi.<stack>.yaml)")
+        return known
+    if not requested:
+        if len(known) == 1:
+            return known
+        raise UsageError(
+            f"name a stack with --stack or use --all-stacks (stacks of {project.name}: {', '.join(known) or 'none'})"
+        )
+    chosen: list[str] = []
+    for stack in requested:
+        if short_stack_name(stack) not in known:
+            raise UsageError(f"unknown stack '{stack}' (stacks of {project.name}: {', '.join(known) or 'none'})")
+        if stack not in chosen:
+            chosen.append(stack)
+    return chosen
+
+
+def render_stacks(
+    project_dir: Path, stacks: Sequence[str], *, timeout: float, progress: Progress | None = None,
+    side_task: Callable[[], Any] | None = None,
+) -> tuple[list[Deployment], Any]:
+    """Render every stack concurrently (and run `side_task` alongside); deployments in the order asked."""
+    from dpaguard.source.program import render_stack
+
+    def one(stack: str) -> Deployment:
+        started = time.monotonic()
+        if progress:
+            progress(stack, "start", "")
+        try:
+            deployment = render_stack(project_dir, stack, timeout=timeout)
+        except BaseException:
+            if progress:
+                progress(stack, "failed", "")
+            raise
+        if progress:
+            progress(stack, "done", f"{len(deployment.resources)} resources, {time.monotonic() - started:.1f}s")
+        return deployment
+
+    workers = max(1, min(len(stacks), max(2, os.cpu_count() or 2))) + (1 if side_task else 0)
+    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="dpaguard-render") as pool:
+        side: Future[Any] | None = pool.submit(side_task) if side_task else None
+        futures = [pool.submit(one, stack) for stack in stacks]
+        try:
+            deployments = [future.result() for future in futures]
+            side_answer = side.result() if side else None
+        except BaseException:
+            for future in futures:
+                future.cancel()
+            raise
+    return deployments, side_answer
+
+
+def load_states(states: Sequence[Path], stack_configs: Sequence[Path]) -> list[Deployment]:
+    """Read stack exports, each with its stack config file when given (paired in order)."""
+    from dpaguard.source.state import load_state
+
+    if stack_configs and len(stack_configs) != len(states):
+        raise UsageError(
+            f"{len(stack_configs)} --stack-config for {len(states)} --state: give none, or one per state file, in order"
+        )
+    deployments = []
+    for index, path in enumerate(states):
+        config = stack_configs[index] if stack_configs else None
+        deployments.append(load_state(path, stack_config=config))
+    seen: dict[str, str] = {}
+    for deployment, path in zip(deployments, states):
+        if deployment.stack in seen:
+            raise UsageError(f"{path}: stack '{deployment.stack}' is already audited from {seen[deployment.stack]}")
+        seen[deployment.stack] = str(path)
+    return deployments
+
+
+def load_policy(policies_dir: Path) -> Any:
+    """The policy set of `policies_dir` (catalogue, DPA tables, Rego, waivers)."""
+    from dpaguard.policy import load_policy as load
+
+    return load(policies_dir)
+
+
+def evaluate(
+    deployments: Sequence[Deployment], policy: Any, settings: Settings, *,
+    extra_findings: Sequence[Finding] = (), notices: Sequence[str] = (),
+) -> Result:
+    """Evaluate every control over the deployments together and assemble the run's Result."""
+    from dpaguard.engine import create_engine
+    from dpaguard.findings import evaluate as evaluate_findings
+
+    engine = create_engine(policy, opa_url=settings.opa_url, opa_timeout=settings.opa_timeout)
+    try:
+        evaluation = evaluate_findings(
+            deployments, policy, engine, today=settings.today, environment_override=settings.environment_override,
+        )
+    finally:
+        engine.close()
+    stacks = tuple(
+        StackSummary(
+            name=d.stack, project=d.project, environment=stack_environment(d, settings.environment_override),
+            source=d.source, resources=len(d.resources), origin=d.origin, config_file=d.config_file,
+            config_sha256=d.config_sha256,
+        )
+        for d in deployments
+    )
+    return Result(
+        tool_version=__version__,
+        policy_sha256=policy.sha256,
+        stacks=stacks,
+        controls=tuple(policy.controls),
+        findings=tuple(evaluation.findings) + tuple(extra_findings),
+        coverage=dict(evaluation.coverage),
+        generated_at=settings.generated_at,
+        git_commit=settings.git_commit,
+        notices=tuple(notices),
+    )
+
+
+def run_check(
+    project_dir: Path, stacks: Sequence[str], settings: Settings, checkov: CheckovSettings, *,
+    timeout: float = 120.0, progress: Progress | None = None,
+) -> Result:
+    """`dpaguard check`: render the stacks (checkov alongside), evaluate them together."""
+    try:
+        policy = load_policy(settings.policies_dir)
+    except DpaguardError as error:
+        raise error.wrap("load policies") from None
+    scan: Callable[[], Any] | None = None
+    if checkov.enabled:
+        from dpaguard.checkov import scan as checkov_scan
+
+        def scan() -> Any:
+            return checkov_scan(project_dir, policy, skip_checks=checkov.skip_checks, required=checkov.required)
+
+    deployments, scanned = render_stacks(project_dir, stacks, timeout=timeout, progress=progress, side_task=scan)
+    extra: tuple[Finding, ...] = ()
+    notices: tuple[str, ...] = ()
+    if scanned is not None:
+        extra, notices = tuple(scanned.findings), tuple(scanned.notices)
+    return evaluate(deployments, policy, settings, extra_findings=extra, notices=notices)
+
+
+def run_audit(states: Sequence[Path], stack_configs: Sequence[Path], settings: Settings) -> Result:
+    """`dpaguard audit`: read the stack exports, evaluate them together."""
+    deployments = load_states(states, stack_configs)
+    try:
+        policy = load_policy(settings.policies_dir)
+    except DpaguardError as error:
+        raise error.wrap("load policies") from None
+    return evaluate(deployments, policy, settings)
