@@ -63,7 +63,8 @@ def _struct(struct: Any) -> dict[str, Any]:
     sig = fields.get(SECRET_SIG_KEY)
     if sig is not None and sig.string_value == SECRET_SIG:
         return {SECRET_SIG_KEY: SECRET_SIG, "ciphertext": REDACTED}
-    return {key: _value(fields[key]) for key in fields}
+    # sorted, as the engine writes property maps (Go sorts map keys): the same program gives the same bytes
+    return {key: _value(fields[key]) for key in sorted(fields)}
 
 
 class DuplicateResourceError(Exception):
