@@ -105,7 +105,7 @@ def build_resources(records: list[dict[str, Any]], *, project: str, stack: str, 
                 inputs["version"] = version
             if url:
                 inputs["pluginDownloadURL"] = url
-            inputs = redact.redact_properties(inputs)
+            inputs = redact.redact_properties(dict(sorted(inputs.items())))
             pid = resource_id(urn)
             resources.append(
                 {
@@ -143,7 +143,7 @@ def build_resources(records: list[dict[str, Any]], *, project: str, stack: str, 
             if record.get("pluginDownloadURL") and "pluginDownloadURL" not in inputs:
                 inputs["pluginDownloadURL"] = record["pluginDownloadURL"]
         secret_outputs = list(record.get("additionalSecretOutputs") or [])
-        inputs = redact.redact_properties(_mark_secret(inputs, secret_outputs))
+        inputs = redact.redact_properties(_mark_secret(dict(sorted(inputs.items())), secret_outputs))
         custom = bool(record.get("custom"))
         resource: dict[str, Any] = {"urn": record["urn"], "custom": custom}
         if custom:
