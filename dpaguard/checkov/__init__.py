@@ -1,0 +1,246 @@
+"""The checkov stage of `dpaguard check`: credentials and CI/container hygiene, as dpaguard findings.
+
+checkov runs as a subprocess (see runner.py) over the project file, the Pulumi program, the stack
+configs, the policies, the CI workflows and any Dockerfile. Each failed check becomes a Finding of
+the control that policies/checkov/mapping.yaml names for it (category `secrets` or `hygiene`).
+
+Findings are about files, not resources, so they are attached as follows:
+- in a stack config (`stacks/Pulumi.<stack>.yaml`): to that stack, URN = the stack's URN, enforcement
+  of that stack's environment;
+- anywhere else: once for the whole project, stack = PROJECT_STACK ("*"), URN
+  `urn:dpaguard:file:<path>`, enforcement of the `prod` environment (the repository deploys prod).
+The location is always the file and line. No finding, message or notice holds the offending text.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Mapping, Sequence
+
+import yaml
+
+from dpaguard.checkov.runner import (
+    CheckovError,
+    CheckovResult,
+    CheckovRun,
+    find_checkov,
+    run_checkov,
+    scan_targets,
+)
+from dpaguard.errors import DpaguardError, PolicyError
+from dpaguard.model import Control, ControlId, Finding, SourceLocation, Urn
+
+PROJECT_STACK = "*"
+MAPPING_FILE = Path("checkov") / "mapping.yaml"
+_SHIPPED_POLICIES = Path(__file__).resolve().parents[2] / "policies"
+NOT_FOUND_NOTICE = "checkov not found; secrets and hygiene checks skipped"
+
+__all__ = [
+    "CheckovError", "CheckovResult", "CheckovRun", "CheckovScan", "CheckMapping", "NOT_FOUND_NOTICE",
+    "PROJECT_STACK", "find_checkov", "load_mapping", "scan", "to_findings",
+]
+
+
+@dataclass(frozen=True)
+class CheckovScan:
+    """The stage's outcome: findings, notices for the report, and whether checkov ran at all."""
+
+    findings: tuple[Finding, ...]
+    notices: tuple[str, ...]
+    ran: bool
+
+
+@dataclass(frozen=True)
+class CheckRule:
+    """One line of the mapping: a checkov check id pattern, the control it is a finding of, its kind."""
+
+    pattern: str
+    control: ControlId
+    kind: str
+
+
+@dataclass(frozen=True)
+class CheckMapping:
+    """policies/checkov/mapping.yaml: check rules plus the controls not (yet) in the catalogue."""
+
+    rules: tuple[CheckRule, ...]
+    controls: Mapping[str, Control]
+
+    def rule_for(self, check_id: str) -> CheckRule | None:
+        """The first rule whose pattern matches the check id."""
+        return next((r for r in self.rules if fnmatch.fnmatchcase(check_id, r.pattern)), None)
+
+
+def _control(entry: Mapping[str, Any], file: Path) -> Control:
+    try:
+        return Control(
+            id=ControlId(str(entry["id"])),
+            title=str(entry["title"]),
+            description=" ".join(str(entry.get("description", "")).split()),
+            clause=str(entry["clause"]),
+            category=str(entry["category"]),
+            severity=entry["severity"],
+            enforcement={str(k): v for k, v in dict(entry["enforcement"]).items()},
+            applies_to=tuple(entry.get("applies_to") or ()),
+            help=" ".join(str(entry.get("help", "")).split()),
+        )
+    except (KeyError, TypeError, ValueError) as error:
+        raise PolicyError(f"{file}: control {entry.get('id', '?')!r} is missing or has a bad field: {error}") from None
+
+
+def load_mapping(policies_dir: Path | None) -> CheckMapping:
+    """Read `<policies>/checkov/mapping.yaml`, else the one shipped with dpaguard; PolicyError if malformed."""
+    candidates = [policies_dir / MAPPING_FILE] if policies_dir is not None else []
+    candidates.append(_SHIPPED_POLICIES / MAPPING_FILE)
+    file = next((c for c in candidates if c.is_file()), None)
+    if file is None:
+        raise PolicyError(f"{MAPPING_FILE}: checkov mapping not found in the policies")
+    try:
+        data = yaml.safe_load(file.read_text(encoding="utf-8")) or {}
+    except (OSError, yaml.YAMLError) as error:
+        raise PolicyError(f"{file}: cannot read the checkov mapping: {' '.join(str(error).split())}") from None
+    if not isinstance(data, dict) or not isinstance(data.get("checks"), list):
+        raise PolicyError(f"{file}: expected a `checks:` list")
+    rules = []
+    for entry in data["checks"]:
+        if not isinstance(entry, dict) or "check" not in entry or "control" not in entry:
+            raise PolicyError(f"{file}: each check needs `check` and `control`: {entry!r}")
+        rules.append(CheckRule(str(entry["check"]), ControlId(str(entry["control"])), str(entry.get("kind", ""))))
+    controls = {}
+    for entry in data.get("controls") or ():
+        control = _control(entry, file)
+        controls[control.id] = control
+    return CheckMapping(rules=tuple(rules), controls=controls)
+
+
+def _catalogue_control(policy: Any, control_id: str) -> Control | None:
+    lookup = getattr(policy, "control", None)
+    if lookup is None:
+        return None
+    try:
+        found = lookup(control_id)
+    except (KeyError, LookupError, DpaguardError):
+        return None
+    return found if isinstance(found, Control) else None
+
+
+def _stack_of(path: str, stack_config_dir: str, project: str) -> tuple[str, str, str] | None:
+    """(stack, URN, environment) when `path` is a stack config file `Pulumi.<stack>.yaml`."""
+    file = Path(path)
+    prefix = f"{stack_config_dir}/" if stack_config_dir not in ("", ".") else ""
+    if not path.startswith(prefix) or "/" in path[len(prefix):]:
+        return None
+    if not (file.name.startswith("Pulumi.") and file.suffix in (".yaml", ".yml")) or file.stem == "Pulumi":
+        return None
+    stack = file.stem[len("Pulumi."):]
+    urn = f"urn:pulumi:{stack}::{project}::pulumi:pulumi:Stack::{project}-{stack}"
+    return stack, urn, stack
+
+
+def to_findings(
+    run: CheckovRun,
+    mapping: CheckMapping,
+    policy: Any = None,
+    *,
+    project: str = "",
+    stack_config_dir: str = "stacks",
+    environments: Mapping[str, str] | None = None,
+) -> tuple[Finding, ...]:
+    """Failed checks -> findings of our controls; a control disabled in the environment gives none."""
+    findings = []
+    for result in run.results:
+        rule = mapping.rule_for(result.check_id)
+        if rule is None:
+            continue
+        control = _catalogue_control(policy, rule.control) or mapping.controls.get(rule.control)
+        if control is None:
+            raise PolicyError(f"checkov mapping: control {rule.control} is neither in the catalogue nor in the mapping")
+        owner = _stack_of(result.path, stack_config_dir, project)
+        if owner is not None:
+            stack, urn, environment = owner
+            environment = (environments or {}).get(stack, environment)
+        else:
+            stack, urn, environment = PROJECT_STACK, f"urn:dpaguard:file:{result.path}", "prod"
+        enforcement = control.enforcement_for(environment)
+        if enforcement == "disabled":
+            continue
+        where = f" in {result.resource}" if result.resource else ""
+        kind = f"{rule.kind}: " if rule.kind and control.category == "secrets" else ""
+        message = f"{result.check_id} {kind}{result.check_name or 'failed'}{where} at {result.path}:{result.line}"
+        if control.category == "secrets":
+            message += " (value not shown)"
+        findings.append(Finding(
+            control=control.id,
+            category=control.category,
+            clause=control.clause,
+            severity=control.severity,
+            enforcement=enforcement,
+            stack=stack,
+            urn=Urn(urn),
+            type=f"checkov:{result.framework or 'file'}",
+            name=result.path,
+            message=message,
+            location=SourceLocation(path=result.path, line=result.line),
+        ))
+    return tuple(sorted(findings, key=Finding.sort_key))
+
+
+def _environments(stack_config_dir: Path) -> dict[str, str]:
+    """stack -> `dpaguard:environment` of each stack config that sets it (else the stack's name is used)."""
+    environments: dict[str, str] = {}
+    for file in sorted(stack_config_dir.glob("Pulumi.*.y*ml")) if stack_config_dir.is_dir() else ():
+        try:
+            data = yaml.safe_load(file.read_text(encoding="utf-8")) or {}
+        except (OSError, yaml.YAMLError):
+            continue
+        config = data.get("config") if isinstance(data, dict) else None
+        if isinstance(config, dict) and isinstance(config.get("dpaguard:environment"), str):
+            environments[file.stem[len("Pulumi."):]] = config["dpaguard:environment"]
+    return environments
+
+
+def scan(project_dir: Path, policy: Any, *, skip_checks: Sequence[str] = (), required: bool = False) -> CheckovScan:
+    """Run checkov over the project's files and return its failed checks as findings.
+
+    A missing checkov gives a notice (or, with `required`, a CheckovError); a checkov that fails
+    for another reason is always a CheckovError.
+    """
+    project_dir = Path(project_dir)
+    checkov = find_checkov(project_dir)
+    if checkov is None:
+        if required:
+            raise CheckovError(
+                "checkov not found (--require-checkov)",
+                hint="install it with `bash .ci/setup`, or set DPAGUARD_CHECKOV to its path",
+            )
+        return CheckovScan(findings=(), notices=(NOT_FOUND_NOTICE,), ran=False)
+    from dpaguard.source.project import load_project
+
+    try:
+        project = load_project(project_dir)
+        name, main_dir, config_dir = project.name, project.program or project.main_dir, project.stack_config_dir
+    except DpaguardError:
+        name, main_dir, config_dir = project_dir.resolve().name, project_dir, project_dir
+    policies_root = getattr(policy, "root", None)
+    policies_dir = Path(policies_root) if policies_root else project_dir / "policies"
+    files = scan_targets(project_dir, main_dir, config_dir, policies_dir)
+    notices: list[str] = []
+    if not files:
+        return CheckovScan(findings=(), notices=("checkov: no project files to scan",), ran=False)
+    try:
+        run = run_checkov(checkov, files, project_dir, skip_checks)
+    except DpaguardError as error:
+        raise error.wrap("checkov")
+    if run.parsing_errors:
+        notices.append(f"checkov could not parse {run.parsing_errors} file(s); they were not checked")
+    try:
+        relative_config_dir = config_dir.resolve().relative_to(project_dir.resolve()).as_posix()
+    except ValueError:
+        relative_config_dir = str(config_dir)
+    findings = to_findings(
+        run, load_mapping(policies_dir), policy,
+        project=name, stack_config_dir=relative_config_dir, environments=_environments(config_dir),
+    )
+    return CheckovScan(findings=findings, notices=tuple(notices), ran=True)

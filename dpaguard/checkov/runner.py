@@ -1,0 +1,262 @@
+"""Find checkov and run it as a subprocess over a project's files; parse its JSON into plain results.
+
+checkov lives in an environment of its own (it pins `packaging<24`, pulumi needs `packaging>=26`),
+so it is only ever run as a program. Its JSON output carries `code_block` lines holding (partially
+masked) secrets: nothing of them is kept. A result is the check id and name, the file, the line and
+the framework, and nothing else.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Iterable, Iterator, Sequence
+
+from dpaguard.errors import DpaguardError, UsageError
+
+CHECKOV_ENV = "DPAGUARD_CHECKOV"
+TIMEOUT_ENV = "DPAGUARD_CHECKOV_TIMEOUT"
+DEFAULT_TIMEOUT = 600.0
+VENV_DIR = ".checkov-venv"
+# The repository this package was installed from (an editable checkout holds its own .checkov-venv).
+_REPO_ROOT = Path(__file__).resolve().parents[2]
+
+# Directories that are never the project's own configuration: environments, caches, VCS data, tests
+# (test fixtures hold fake credentials on purpose).
+SKIP_DIRS = frozenset({
+    ".git", ".hg", ".venv", "venv", ".checkov-venv", "node_modules", "__pycache__", ".mypy_cache",
+    ".pytest_cache", ".hypothesis", ".tox", ".nox", ".terraform", "dist", "build", "tests", "test",
+})
+_BINARY_SUFFIXES = frozenset({
+    ".pyc", ".pyo", ".so", ".png", ".jpg", ".jpeg", ".gif", ".ico", ".pdf", ".zip", ".gz", ".tgz",
+    ".whl", ".db", ".sqlite", ".bin", ".woff", ".woff2",
+})
+_MAX_FILE_BYTES = 2 * 1024 * 1024
+
+
+class CheckovError(DpaguardError):
+    """checkov could not be found or did not give a usable answer."""
+
+
+@dataclass(frozen=True)
+class CheckovResult:
+    """One failed checkov check: which check, on which file and line. Never the offending text."""
+
+    check_id: str
+    check_name: str
+    framework: str
+    path: str  # relative to the project directory, POSIX
+    line: int
+    resource: str = ""  # the workflow step or Dockerfile instruction; empty for secrets
+
+
+@dataclass(frozen=True)
+class CheckovRun:
+    """What one checkov run reported: failed checks, counts and the version that ran."""
+
+    results: tuple[CheckovResult, ...]
+    version: str
+    suppressed: int
+    parsing_errors: int
+
+
+def find_checkov(project_dir: Path) -> Path | None:
+    """checkov from DPAGUARD_CHECKOV, else PATH, else `<project>/.checkov-venv`, else this checkout's; None if absent."""
+    configured = os.environ.get(CHECKOV_ENV)
+    if configured:
+        path = Path(configured).expanduser()
+        if not (path.is_file() and os.access(path, os.X_OK)):
+            raise UsageError(f"{CHECKOV_ENV}={configured}: not an executable file")
+        return path
+    on_path = shutil.which("checkov")
+    if on_path:
+        return Path(on_path)
+    for root in (project_dir, _REPO_ROOT):
+        candidate = root / VENV_DIR / "bin" / "checkov"
+        if candidate.is_file() and os.access(candidate, os.X_OK):
+            return candidate
+    return None
+
+
+def _walk(directory: Path) -> Iterator[Path]:
+    for current, dirs, files in os.walk(directory):
+        dirs[:] = sorted(d for d in dirs if d not in SKIP_DIRS)
+        for name in sorted(files):
+            yield Path(current) / name
+
+
+def _scannable(path: Path) -> bool:
+    if path.suffix.lower() in _BINARY_SUFFIXES:
+        return False
+    try:
+        return path.is_file() and 0 < path.stat().st_size <= _MAX_FILE_BYTES
+    except OSError:
+        return False
+
+
+def _is_dockerfile(name: str) -> bool:
+    lower = name.lower()
+    return lower in ("dockerfile", "containerfile") or lower.startswith("dockerfile.") or lower.endswith(".dockerfile")
+
+
+def scan_targets(project_dir: Path, main_dir: Path, stack_config_dir: Path, policies_dir: Path | None) -> list[Path]:
+    """The files checkov reads: project file, program, stack configs, policies, CI workflows, Dockerfiles."""
+    found: dict[Path, None] = {}
+
+    def add(paths: Iterable[Path]) -> None:
+        for path in paths:
+            if _scannable(path):
+                found.setdefault(path.resolve(), None)
+
+    add(project_dir / name for name in ("Pulumi.yaml", "Pulumi.yml"))
+    if main_dir.resolve() == project_dir.resolve():
+        # A program at the project root: its own files, not every folder beside it.
+        add(p for p in sorted(main_dir.iterdir()) if p.is_file())
+    elif main_dir.is_dir():
+        add(_walk(main_dir))
+    elif main_dir.is_file():
+        add([main_dir])
+    if stack_config_dir.is_dir():
+        add(sorted(stack_config_dir.glob("Pulumi.*.y*ml")))
+    if policies_dir is not None and policies_dir.is_dir():
+        add(_walk(policies_dir))
+    workflows = project_dir / ".github" / "workflows"
+    if workflows.is_dir():
+        add(sorted(p for p in workflows.iterdir() if p.suffix in (".yml", ".yaml")))
+    add(p for p in _walk(project_dir) if _is_dockerfile(p.name))
+    return list(found)
+
+
+def frameworks_for(files: Sequence[Path]) -> list[str]:
+    """`secrets` always; `github_actions` and `dockerfile` when such files are among the targets."""
+    frameworks = ["secrets"]
+    if any(".github/workflows/" in p.as_posix() for p in files):
+        frameworks.append("github_actions")
+    if any(_is_dockerfile(p.name) for p in files):
+        frameworks.append("dockerfile")
+    return frameworks
+
+
+def _documents(text: str) -> Iterator[Any]:
+    """checkov prints one JSON value, or several one after another when it scans several roots."""
+    decoder = json.JSONDecoder()
+    index = 0
+    while True:
+        while index < len(text) and text[index].isspace():
+            index += 1
+        if index >= len(text):
+            return
+        value, index = decoder.raw_decode(text, index)
+        yield value
+
+
+def _relative(result: dict[str, Any], project_dir: Path) -> str:
+    raw = result.get("file_abs_path") or result.get("file_path") or ""
+    path = Path(str(raw))
+    if not path.is_absolute():
+        path = project_dir / str(raw).lstrip("/")
+    try:
+        return path.resolve().relative_to(project_dir.resolve()).as_posix()
+    except ValueError:
+        return path.as_posix()
+
+
+def parse_output(text: str, project_dir: Path) -> CheckovRun:
+    """checkov's `-o json` output -> failed checks (code blocks dropped), suppressed and parse-error counts."""
+    try:
+        documents = list(_documents(text))
+    except ValueError:
+        raise CheckovError("checkov printed something that is not JSON (was `-o json` overridden by a config file?)") from None
+    results: dict[tuple[str, str, int], CheckovResult] = {}
+    suppressed: set[tuple[str, str, int]] = set()
+    version = ""
+    parsing_errors = 0
+    for document in documents:
+        reports = document if isinstance(document, list) else [document]
+        for report in reports:
+            if not isinstance(report, dict):
+                continue
+            summary = report.get("summary") if "summary" in report else report
+            if isinstance(summary, dict):
+                version = str(summary.get("checkov_version") or version)
+                parsing_errors = max(parsing_errors, int(summary.get("parsing_errors") or 0))
+            framework = str(report.get("check_type") or "")
+            block = report.get("results")
+            if not isinstance(block, dict):
+                continue
+            for raw in block.get("failed_checks") or ():
+                line_range = raw.get("file_line_range") or [1, 1]
+                line = max(int(line_range[0] or 1), 1)
+                path = _relative(raw, project_dir)
+                check_id = str(raw.get("check_id") or "")
+                resource = "" if framework == "secrets" else str(raw.get("resource") or "")
+                results.setdefault((check_id, path, line), CheckovResult(
+                    check_id=check_id,
+                    check_name=str(raw.get("check_name") or ""),
+                    framework=framework,
+                    path=path,
+                    line=line,
+                    resource=resource,
+                ))
+            for raw in block.get("skipped_checks") or ():
+                line_range = raw.get("file_line_range") or [1, 1]
+                suppressed.add((str(raw.get("check_id")), _relative(raw, project_dir), int(line_range[0] or 1)))
+    ordered = sorted(results.values(), key=lambda r: (r.path, r.line, r.check_id))
+    return CheckovRun(results=tuple(ordered), version=version, suppressed=len(suppressed), parsing_errors=parsing_errors)
+
+
+def checkov_command(checkov: Path, files: Sequence[Path], project_dir: Path, skip_checks: Sequence[str]) -> list[str]:
+    """The command line: the files, the matching frameworks, JSON output, no network, `--skip-check` passed through."""
+    command = [str(checkov)]
+    for path in files:
+        try:
+            command += ["-f", path.relative_to(project_dir.resolve()).as_posix()]
+        except ValueError:
+            command += ["-f", str(path)]
+    command += ["--framework", *frameworks_for(files)]
+    # Secrets hide in any file type of a Pulumi program (.py, .ts, .go, .yaml), not only IaC files.
+    command += ["--enable-secret-scan-all-files", "--skip-download", "-o", "json", "--quiet"]
+    checks = [c.strip() for check in skip_checks for c in check.split(",") if c.strip()]
+    if checks:
+        command += ["--skip-check", ",".join(checks)]
+    return command
+
+
+def _error_kind(stderr: str) -> str:
+    """The exception class of checkov's last traceback line, never the line itself (it may quote a file)."""
+    for line in reversed(stderr.strip().splitlines()):
+        head = line.split(":", 1)[0].strip()
+        if head and head.replace(".", "").replace("_", "").isalnum() and head.endswith(("Error", "Exception")):
+            return f" ({head.rsplit('.', 1)[-1]})"
+    return ""
+
+
+def run_checkov(checkov: Path, files: Sequence[Path], project_dir: Path, skip_checks: Sequence[str] = ()) -> CheckovRun:
+    """Run checkov on `files`; exit code 1 is failed checks, anything else but 0 is a CheckovError."""
+    project_dir = project_dir.resolve()
+    command = checkov_command(checkov, files, project_dir, skip_checks)
+    env = dict(os.environ, LOG_LEVEL="ERROR", BC_SKIP_MAPPING="TRUE", PYTHONWARNINGS="ignore")
+    raw_timeout = os.environ.get(TIMEOUT_ENV)
+    try:
+        timeout = float(raw_timeout) if raw_timeout else DEFAULT_TIMEOUT
+    except ValueError:
+        raise UsageError(f"{TIMEOUT_ENV}={raw_timeout!r} is not a number of seconds") from None
+    try:
+        completed = subprocess.run(
+            command, cwd=project_dir, env=env, capture_output=True, text=True, timeout=timeout, check=False,
+            stdin=subprocess.DEVNULL,
+        )
+    except subprocess.TimeoutExpired:
+        raise CheckovError(f"checkov did not finish within {timeout:g} s", hint=f"raise it with {TIMEOUT_ENV}") from None
+    except OSError as error:
+        raise CheckovError(f"{checkov}: cannot run checkov: {error.strerror or error}") from None
+    if completed.returncode not in (0, 1):
+        raise CheckovError(
+            f"checkov failed with exit code {completed.returncode}{_error_kind(completed.stderr)}",
+            hint=f"run `{checkov} -f <file> --framework secrets` to see its log",
+        )
+    return parse_output(completed.stdout, project_dir)

@@ -1,0 +1,73 @@
+"""Parsing checkov's JSON: every output shape it prints, code blocks dropped."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from dpaguard.checkov import load_mapping, to_findings
+from dpaguard.checkov.runner import CheckovResult, CheckovRun, frameworks_for, parse_output, scan_targets
+
+
+def _report(check_type: str, failed: list[dict[str, object]]) -> dict[str, object]:
+    return {
+        "check_type": check_type,
+        "results": {"failed_checks": failed, "skipped_checks": []},
+        "summary": {"passed": 0, "failed": len(failed), "parsing_errors": 0, "checkov_version": "3.3.30"},
+    }
+
+
+def _secret(path: str, line: int) -> dict[str, object]:
+    return {
+        "check_id": "CKV_SECRET_2", "check_name": "AWS Access Key", "file_path": "/" + path,
+        "file_abs_path": f"/proj/{path}", "file_line_range": [line, line + 1],
+        "code_block": [[line, 'KEY = "AKIAZ**********"\n']], "resource": "81764d18957a",
+    }
+
+
+def test_single_report_list_and_concatenated_documents_parse_alike() -> None:
+    one = _report("secrets", [_secret("infra/a.py", 3)])
+    texts = [json.dumps(one), json.dumps([one]), json.dumps(one) + "\n" + json.dumps([one, _report("dockerfile", [])])]
+    for text in texts:
+        run = parse_output(text, Path("/proj"))
+        assert run.results == (CheckovResult("CKV_SECRET_2", "AWS Access Key", "secrets", "infra/a.py", 3, ""),)
+        assert run.version == "3.3.30"
+        assert "AKIAZ" not in repr(run)
+
+
+def test_summary_only_output_means_nothing_failed() -> None:
+    run = parse_output(json.dumps({"passed": 0, "failed": 0, "parsing_errors": 0, "checkov_version": "3.3.30"}), Path("/p"))
+    assert run.results == ()
+
+
+def test_mapping_sends_each_family_to_its_control() -> None:
+    mapping = load_mapping(None)
+    assert mapping.rule_for("CKV_SECRET_2").control == "DPA-SEC-101"  # type: ignore[union-attr]
+    assert mapping.rule_for("CKV_SECRET_13").control == "DPA-SEC-102"  # type: ignore[union-attr]
+    assert mapping.rule_for("CKV2_GHA_1").control == "DPA-HYG-001"  # type: ignore[union-attr]
+    assert mapping.rule_for("CKV_DOCKER_3").control == "DPA-HYG-002"  # type: ignore[union-attr]
+    assert mapping.rule_for("CKV_K8S_1").control == "DPA-HYG-099"  # type: ignore[union-attr]
+    for rule in mapping.rules:
+        assert rule.control in mapping.controls
+
+
+def test_findings_carry_the_check_id_and_clause_and_no_code() -> None:
+    run = CheckovRun(results=(CheckovResult("CKV_SECRET_13", "Private Key", "secrets", "infra/k.py", 7),),
+                     version="3", suppressed=0, parsing_errors=0)
+    (finding,) = to_findings(run, load_mapping(None), None, project="p")
+    assert finding.control == "DPA-SEC-102" and "CKV_SECRET_13" in finding.message
+    assert finding.clause.startswith("Article 5.1")
+    assert finding.location is not None and (finding.location.path, finding.location.line) == ("infra/k.py", 7)
+
+
+def test_targets_are_the_projects_configuration_not_its_tests_or_environments(tmp_path: Path) -> None:
+    for rel in ("Pulumi.yaml", "infra/__main__.py", "infra/estate/db.py", "stacks/Pulumi.dev.yaml",
+                "policies/dpa/controls.yaml", ".github/workflows/ci.yml", "docker/Dockerfile",
+                "tests/test_x.py", ".venv/lib/x.py", "infra/__pycache__/x.pyc", "README.md"):
+        (tmp_path / rel).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / rel).write_text("x\n")
+    files = scan_targets(tmp_path, tmp_path / "infra", tmp_path / "stacks", tmp_path / "policies")
+    relative = {p.relative_to(tmp_path.resolve()).as_posix() for p in files}
+    assert relative == {"Pulumi.yaml", "infra/__main__.py", "infra/estate/db.py", "stacks/Pulumi.dev.yaml",
+                        "policies/dpa/controls.yaml", ".github/workflows/ci.yml", "docker/Dockerfile"}
+    assert frameworks_for(files) == ["secrets", "github_actions", "dockerfile"]
