@@ -1,0 +1,127 @@
+"""The catalogue's controls as CrossGuard policies, named by control id.
+
+A control that judges one resource on its own properties (and its provider's, and the stack's
+config) is a ResourceValidationPolicy: the engine asks it before the resource is created, so
+`pulumi up` stops there. A control that needs the whole stack (segregation across resources,
+sub-processor usage, anything declared `applies_to: [stack]`) is a StackValidationPolicy, asked
+once with every resource at the end of the preview or update.
+
+Policies here carry metadata only: decisions are made by the analyzer (analyzer.py) through the
+same stages as the CLI, from the protobuf request, so their `validate` is never called.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Iterable, NoReturn
+
+from pulumi_policy import (
+    EnforcementLevel,
+    PolicyComplianceFramework,
+    PolicyConfigSchema,
+    ResourceValidationPolicy,
+    Severity,
+    StackValidationPolicy,
+)
+
+from dpaguard.model import Control
+from dpaguard.pack.context import SETTINGS_SCHEMA
+
+PACK_NAME = "dpaguard"
+# The pack's own policy: carries the pack's settings and reports a run it cannot place (fail closed).
+SETTINGS_POLICY = "dpaguard"
+# Categories whose controls need more than one resource, whatever their applies_to says.
+STACK_CATEGORIES = frozenset({"segregation", "subprocessor"})
+FRAMEWORK = PolicyComplianceFramework(name="GDPR DPA", reference="shared/dpa/data-processing-agreement.txt")
+LEVEL = {
+    "mandatory": EnforcementLevel.MANDATORY,
+    "advisory": EnforcementLevel.ADVISORY,
+    "disabled": EnforcementLevel.DISABLED,
+}
+SEVERITY = {"critical": Severity.CRITICAL, "high": Severity.HIGH, "medium": Severity.MEDIUM, "low": Severity.LOW}
+
+
+def is_stack_control(control: Control) -> bool:
+    """Whether a control needs the whole stack (a StackValidationPolicy) rather than one resource."""
+    return "stack" in control.applies_to or control.category in STACK_CATEGORIES
+
+
+def describe(control: Control) -> str:
+    """A policy's description: the control's title and description, its DPA clause and severity."""
+    text = control.title if control.description.startswith(control.title) else f"{control.title}: {control.description}"
+    return f"{text.rstrip('.')}. (DPA {control.clause}; severity {control.severity})"
+
+
+def _not_called(*_: Any) -> NoReturn:
+    raise RuntimeError("dpaguard policies are decided by the dpaguard analyzer, not by pulumi_policy's validate")
+
+
+class ControlResourcePolicy(ResourceValidationPolicy):
+    """A resource-level control of the catalogue."""
+
+    def __init__(self, control: Control, enforcement: str) -> None:
+        super().__init__(
+            control.id,
+            describe(control),
+            enforcement_level=LEVEL[enforcement],
+            display_name=control.title,
+            severity=SEVERITY.get(control.severity),
+            framework=FRAMEWORK,
+            tags=[control.category],
+            remediation_steps=control.help or None,
+        )
+        self.control = control
+
+    def validate(self, args: Any, report_violation: Any) -> NoReturn:  # type: ignore[override]
+        """Never called: the analyzer decides from the protobuf request."""
+        _not_called(args, report_violation)
+
+
+class ControlStackPolicy(StackValidationPolicy):
+    """A control of the catalogue that needs the whole stack."""
+
+    def __init__(self, control: Control, enforcement: str) -> None:
+        super().__init__(
+            control.id,
+            describe(control),
+            enforcement_level=LEVEL[enforcement],
+            display_name=control.title,
+            severity=SEVERITY.get(control.severity),
+            framework=FRAMEWORK,
+            tags=[control.category],
+            remediation_steps=control.help or None,
+        )
+        self.control = control
+
+    def validate(self, args: Any, report_violation: Any) -> NoReturn:  # type: ignore[override]
+        """Never called: the analyzer decides from the protobuf request."""
+        _not_called(args, report_violation)
+
+
+class SettingsPolicy(ResourceValidationPolicy):
+    """The pack's own policy: its config is the pack's settings; it reports a run without stack identity."""
+
+    def __init__(self) -> None:
+        super().__init__(
+            SETTINGS_POLICY,
+            "dpaguard needs the stack's identity and config from the Pulumi engine (ConfigureStack); "
+            "without them every resource is reported, never passed. Its config holds the pack's settings.",
+            enforcement_level=EnforcementLevel.MANDATORY,
+            config_schema=PolicyConfigSchema(properties=SETTINGS_SCHEMA),
+            display_name="dpaguard stack context and settings",
+            severity=Severity.CRITICAL,
+            framework=FRAMEWORK,
+            tags=["fail-closed"],
+        )
+
+    def validate(self, args: Any, report_violation: Any) -> NoReturn:  # type: ignore[override]
+        """Never called: the analyzer decides from the protobuf request."""
+        _not_called(args, report_violation)
+
+
+def control_policies(controls: Iterable[Control], environment: str = "prod") -> list[ResourceValidationPolicy | StackValidationPolicy]:
+    """One policy per control, at the control's enforcement level in `environment`."""
+    policies: list[ResourceValidationPolicy | StackValidationPolicy] = []
+    for control in controls:
+        level = control.enforcement_for(environment)
+        policies.append(ControlStackPolicy(control, level) if is_stack_control(control) else ControlResourcePolicy(control, level))
+    return policies
