@@ -151,18 +151,42 @@ def render_stacks(
     return deployments, side_answer
 
 
+def _config_stack(path: Path) -> str:
+    name = path.name
+    for suffix in (".yaml", ".yml"):
+        if name.startswith("Pulumi.") and name.endswith(suffix) and len(name) > len("Pulumi.") + len(suffix):
+            return name[len("Pulumi."):-len(suffix)]
+    raise UsageError(f"{path}: with several --state files, a --stack-config must be named Pulumi.<stack>.yaml")
+
+
 def load_states(states: Sequence[Path], stack_configs: Sequence[Path]) -> list[Deployment]:
-    """Read stack exports, each with its stack config file when given (paired in order)."""
+    """Read stack exports, each with the stack config file of its stack when one is given.
+
+    One state and one config are paired directly; otherwise each config, named
+    `Pulumi.<stack>.yaml`, goes with the state file of that stack.
+    """
+    from dpaguard.source.project import short_stack_name
     from dpaguard.source.state import load_state
 
-    if stack_configs and len(stack_configs) != len(states):
-        raise UsageError(
-            f"{len(stack_configs)} --stack-config for {len(states)} --state: give none, or one per state file, in order"
-        )
-    deployments = []
-    for index, path in enumerate(states):
-        config = stack_configs[index] if stack_configs else None
-        deployments.append(load_state(path, stack_config=config))
+    if len(states) == 1 and len(stack_configs) == 1:
+        deployments = [load_state(states[0], stack_config=stack_configs[0])]
+    else:
+        by_stack: dict[str, Path] = {}
+        for config in stack_configs:
+            stack = _config_stack(config)
+            if stack in by_stack:
+                raise UsageError(f"{config}: a second --stack-config for stack '{stack}'")
+            by_stack[stack] = config
+        deployments = []
+        for path in states:
+            deployment = load_state(path)
+            config = by_stack.pop(short_stack_name(deployment.stack), None)
+            if config is not None:
+                deployment = load_state(path, stack_config=config)
+            deployments.append(deployment)
+        if by_stack:
+            stacks = ", ".join(sorted(by_stack))
+            raise UsageError(f"{next(iter(by_stack.values()))}: no --state file of stack {stacks}")
     seen: dict[str, str] = {}
     for deployment, path in zip(deployments, states):
         if deployment.stack in seen:

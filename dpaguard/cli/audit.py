@@ -18,8 +18,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     state.add_argument("--state", action="extend", nargs="+", type=Path, default=[], metavar="FILE", required=True,
                        help="stack export file(s) (`pulumi stack export`, `dpaguard render`); several are audited together")
     state.add_argument("--stack-config", action="append", type=Path, default=[], metavar="FILE",
-                       help="the stack's Pulumi.<stack>.yaml, one per --state in the same order "
-                            "(default: stack and environment from the URNs and default providers)")
+                       help="a stack's config file (Pulumi.<stack>.yaml), repeatable: it goes with the state of "
+                            "that stack (default: stack from the URNs, config from the default providers)")
     state.add_argument("--project-dir", "-C", type=Path, default=Path("."), metavar="DIR",
                        help="project whose policies/ and git commit apply (default: .)")
     add_report_arguments(parser)

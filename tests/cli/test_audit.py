@@ -1,0 +1,146 @@
+"""`dpaguard audit` end to end on the fixture stack exports: findings, every format, exit codes, bad input."""
+
+from __future__ import annotations
+
+import json
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+import jsonschema
+import pytest
+
+from tests.cli.conftest import CANARY, FIXTURES, AuditRun, assert_one_line_error, dpaguard
+from tests.report.conftest import shared_schemas
+
+PROD_BUCKET = "urn:pulumi:prod::dpa-estate::scaleway:object/bucket:Bucket::call-recordings"
+
+
+def test_audit_finds_the_drifted_bucket_and_reads_stacks_from_urns(audit_run: AuditRun) -> None:
+    doc = audit_run.document
+    stacks = {s["name"]: s for s in doc["stacks"]}
+    assert set(stacks) == {"prod", "dev"}
+    assert stacks["prod"]["source"] == "state" and stacks["prod"]["resources"] == 5
+    assert stacks["prod"]["environment"] == "prod"  # from the URNs: no config given for prod
+    assert stacks["dev"]["environment"] == "dev" and stacks["dev"]["configFile"].endswith("Pulumi.dev.yaml")
+    bucket = [f for f in doc["findings"] if f["urn"] == PROD_BUCKET and f["category"] == "residency"]
+    assert bucket, [(f["control"], f["urn"]) for f in doc["findings"]]
+    assert bucket[0]["stack"] == "prod" and bucket[0]["name"] == "call-recordings"
+    assert bucket[0]["enforcement"] == "mandatory" and bucket[0]["waived"] is False
+    assert "nl-ams" in bucket[0]["message"]
+    assert not [f for f in doc["findings"] if f["stack"] == "dev" and f["category"] == "residency"]
+    assert doc["summary"]["mandatory"] >= 1 and doc["summary"]["resources"] == 10
+    assert audit_run.process.returncode == 1  # an unwaived mandatory finding
+
+
+def test_exit_code_follows_fail_on(tmp_path: Path) -> None:
+    base = ["audit", "--state", FIXTURES / "prod-drifted.json", "--today", "2026-11-27", "--format", "json"]
+    strict = dpaguard(*base)
+    lax = dpaguard(*base, "--fail-on", "never")
+    advisory = dpaguard(*base, "--fail-on", "advisory")
+    assert strict.returncode == 1 and lax.returncode == 0 and advisory.returncode == 1
+    assert json.loads(strict.stdout)["findings"] == json.loads(lax.stdout)["findings"]
+
+
+def test_sarif_of_the_audit_validates_and_points_at_the_state(audit_run: AuditRun) -> None:
+    log = json.loads(audit_run.text("sarif"))
+    schema = json.loads((shared_schemas() / "sarif-schema-2.1.0.json").read_text(encoding="utf-8"))
+    jsonschema.validate(log, schema)
+    results = log["runs"][0]["results"]
+    assert len(results) == len(audit_run.document["findings"])
+    rule_ids = {r["id"] for r in log["runs"][0]["tool"]["driver"]["rules"]}
+    assert {f["control"] for f in audit_run.document["findings"]} <= rule_ids
+    bucket = [r for r in results if r["properties"]["urn"] == PROD_BUCKET][0]
+    uri = bucket["locations"][0]["physicalLocation"]["artifactLocation"]["uri"]
+    assert uri.endswith("prod-drifted.json")
+
+
+def test_junit_of_the_audit_has_a_case_per_control_and_stack(audit_run: AuditRun) -> None:
+    root = ET.fromstring(audit_run.text("junit").encode("utf-8"))
+    controls = audit_run.document["summary"]["controls"]
+    suites = {s.get("name"): s for s in root.iter("testsuite")}
+    assert set(suites) == {"prod", "dev"}
+    assert all(len(list(s.iter("testcase"))) >= controls for s in suites.values())
+    failed = {c.get("name", "").split()[0] for c in suites["prod"].iter("testcase") if c.find("failure") is not None}
+    unwaived = {f["control"] for f in audit_run.document["findings"] if f["stack"] == "prod" and not f["waived"]}
+    assert failed == unwaived
+
+
+def test_markdown_and_text_of_the_audit(audit_run: AuditRun) -> None:
+    markdown = audit_run.text("markdown")
+    assert markdown.startswith("## dpaguard: ❌") and "| prod | prod | state | 5 |" in markdown
+    text = audit_run.text("text").splitlines()
+    summary = audit_run.document["summary"]
+    assert text[-1].startswith(f"dpaguard: {summary['mandatory']} mandatory, {summary['advisory']} advisory")
+    assert "\x1b" not in "".join(text)  # a file is never coloured
+
+
+def test_no_secret_in_any_output(audit_run: AuditRun) -> None:
+    assert CANARY not in audit_run.process.stdout + audit_run.process.stderr
+    for path in audit_run.files.values():
+        assert CANARY not in path.read_text(encoding="utf-8"), path
+
+
+@pytest.mark.parametrize(
+    ("args", "expected"),
+    [
+        (["--state", "/nonexistent/prod.json"], "/nonexistent/prod.json: state file not found"),
+        (["--state", FIXTURES / "malformed.json"], "malformed.json"),
+        (["--state", FIXTURES / "not-an-export.json"], "not a Pulumi stack export"),
+        (["--state", FIXTURES], "is a directory"),
+        (["--state", FIXTURES / "prod-drifted.json", "--stack-config", FIXTURES / "Pulumi.dev.yaml"],
+         "is the config of stack 'dev'"),
+        (["--state", FIXTURES / "dev.json", FIXTURES / "dev.json"], "stack 'dev' is already audited"),
+        (["--state", FIXTURES / "dev.json", "--format", "json", "--format", "sarif"], "both go to stdout"),
+        (["--state", FIXTURES / "dev.json", "--format", "json", "--output", "a.json", "--output", "b.json"],
+         "2 --output for 1 --format"),
+        (["--state", FIXTURES / "dev.json", "--format", "json", "--output", "/nonexistent/out.json"],
+         "/nonexistent/out.json: cannot write the report"),
+        (["--state", FIXTURES / "dev.json", "--output", FIXTURES], "is a directory"),
+        (["--state", FIXTURES / "dev.json", "--policies", "/nonexistent/policies"], "policies folder not found"),
+        (["--state", FIXTURES / "dev.json", "--opa-url", "localhost:8181"], "--opa-url must be"),
+    ],
+)
+def test_bad_input_is_one_line_and_exit_2(args: list[str | Path], expected: str) -> None:
+    assert_one_line_error(dpaguard("audit", *args), expected)
+
+
+def test_bad_option_values_are_usage_errors() -> None:
+    for args in (["--today", "27/11/2026"], ["--opa-timeout", "0"], ["--fail-on", "sometimes"], ["--format", "pdf"]):
+        run = dpaguard("audit", "--state", FIXTURES / "dev.json", *args)
+        assert run.returncode == 2 and run.stdout == "" and "Traceback" not in run.stderr
+        assert run.stderr.startswith("dpaguard audit: error:") and len(run.stderr.splitlines()) == 1, run.stderr
+    run = dpaguard("audit")
+    assert run.returncode == 2 and "--state" in run.stderr
+
+
+def test_a_read_only_output_is_refused_before_the_run(tmp_path: Path) -> None:
+    target = tmp_path / "locked" / "report.sarif"
+    target.parent.mkdir()
+    target.parent.chmod(0o500)
+    try:
+        run = dpaguard("audit", "--state", FIXTURES / "dev.json", "--format", "sarif", "--output", target)
+    finally:
+        target.parent.chmod(0o700)
+    if run.returncode == 0:  # root may write anywhere: then the report must exist and be valid
+        assert json.loads(target.read_text(encoding="utf-8"))["version"] == "2.1.0"
+    else:
+        assert_one_line_error(run, "cannot write the report")
+
+
+def test_output_files_by_extension_without_format(tmp_path: Path) -> None:
+    out_json, out_html = tmp_path / "r.json", tmp_path / "r.html"
+    run = dpaguard("audit", "--state", FIXTURES / "dev.json", "--output", out_json, "--output", out_html, "-q")
+    assert run.returncode in (0, 1), run.stderr
+    assert run.stdout == ""
+    assert json.loads(out_json.read_text(encoding="utf-8"))["stacks"][0]["name"] == "dev"
+    assert out_html.read_text(encoding="utf-8").startswith("<!DOCTYPE html>")
+
+
+def test_evidence_log_gets_one_entry_per_run(tmp_path: Path) -> None:
+    log = tmp_path / "evidence.jsonl"
+    for expected in (1, 2):
+        run = dpaguard("audit", "--state", FIXTURES / "dev.json", "--format", "json", "--evidence", log)
+        assert run.returncode in (0, 1), run.stderr
+        entries = [json.loads(line) for line in log.read_text(encoding="utf-8").splitlines() if line.strip()]
+        assert len(entries) == expected
+    assert CANARY not in log.read_text(encoding="utf-8")

@@ -1,0 +1,115 @@
+"""The HTML compliance report in headless Chromium: it renders, its numbers match the JSON, a screenshot is taken."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import struct
+import subprocess
+from html.parser import HTMLParser
+from pathlib import Path
+
+import pytest
+
+from tests.cli.conftest import AuditRun
+
+CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                  "--disable-component-update", "--disable-sync", "--no-first-run"]
+
+
+def chromium() -> str:
+    """Debian's chromium; on CI (CI=true) its absence is a failure, locally a skip."""
+    found = shutil.which("chromium") or shutil.which("chromium-browser")
+    if found:
+        return found
+    if os.environ.get("CI", "").lower() == "true":
+        pytest.fail("chromium is not installed (.ci/run installs Debian's chromium package)")
+    pytest.skip("chromium is not installed here (apt-get install chromium); CI fails instead of skipping")
+
+
+class _Elements(HTMLParser):
+    """Every element's tag and attributes, and the text of the page, as Chromium serialised its DOM."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.elements: list[tuple[str, dict[str, str]]] = []
+        self.text: list[str] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self.elements.append((tag, {k: v or "" for k, v in attrs}))
+
+    def handle_data(self, data: str) -> None:
+        self.text.append(data)
+
+    def having(self, attribute: str, tag: str | None = None) -> list[dict[str, str]]:
+        return [a for t, a in self.elements if attribute in a and (tag is None or t == tag)]
+
+
+def _run_chromium(*args: str, tmp_path: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([chromium(), *CHROMIUM_FLAGS, f"--user-data-dir={tmp_path / 'profile'}", *args],
+                          capture_output=True, text=True, timeout=120, stdin=subprocess.DEVNULL)
+
+
+def _png_size(path: Path) -> tuple[int, int]:
+    data = path.read_bytes()[:24]
+    assert data[:8] == b"\x89PNG\r\n\x1a\n", "not a PNG"
+    width, height = struct.unpack(">II", data[16:24])
+    return width, height
+
+
+@pytest.mark.chromium
+def test_html_report_in_chromium_matches_the_json(audit_run: AuditRun, tmp_path: Path) -> None:
+    html_path = audit_run.files["html"]
+    source = html_path.read_text(encoding="utf-8")
+    assert "<script" not in source and "http://" not in source.replace('xmlns="http://www.w3.org/2000/svg"', "")
+    assert "https://" not in source
+    dom = _run_chromium("--dump-dom", html_path.as_uri(), tmp_path=tmp_path)
+    assert dom.returncode == 0, dom.stderr[-2000:]
+    page = _Elements()
+    page.feed(dom.stdout)
+    doc = audit_run.document
+
+    for key in ("mandatory", "advisory", "waived", "controls", "resources"):
+        cards = page.having(f"data-summary-{key}")
+        assert [c[f"data-summary-{key}"] for c in cards] == [str(doc["summary"][key])], key
+
+    rows = {r["data-stack"]: r for r in page.having("data-mandatory", "tr") if "data-environment" in r and
+            "data-stack" in r}
+    assert set(rows) == {s["name"] for s in doc["stacks"]}
+    for stack in doc["stacks"]:
+        mine = [f for f in doc["findings"] if f["stack"] == stack["name"]]
+        row = rows[stack["name"]]
+        assert row["data-resources"] == str(stack["resources"])
+        assert row["data-environment"] == stack["environment"]
+        assert row["data-mandatory"] == str(sum(1 for f in mine if not f["waived"] and f["enforcement"] == "mandatory"))
+        assert row["data-advisory"] == str(sum(1 for f in mine if not f["waived"] and f["enforcement"] == "advisory"))
+        assert row["data-waived"] == str(sum(1 for f in mine if f["waived"]))
+
+    findings = page.having("data-urn", "tr")
+    assert sorted((f["data-stack"], f["data-control"], f["data-urn"]) for f in findings) == sorted(
+        (f["stack"], f["control"], f["urn"]) for f in doc["findings"])
+
+    cells = page.having("data-clause", "g")
+    clauses = {f["clause"] for f in doc["findings"]}
+    assert cells and {c["data-clause"] for c in cells} >= clauses
+    for cell in cells:
+        unwaived = [f for f in doc["findings"] if f["clause"] == cell["data-clause"] and f["stack"] == cell["data-stack"]
+                    and not f["waived"]]
+        assert cell["data-findings"] == str(len(unwaived))
+        assert (cell["data-status"] == "failed") == bool(unwaived)
+
+    evidence = "".join(page.text)
+    assert doc["policy"]["sha256"] in evidence and f"dpaguard {doc['tool']['version']}" in evidence
+
+
+@pytest.mark.chromium
+def test_html_report_screenshot(audit_run: AuditRun, tmp_path: Path) -> None:
+    png = tmp_path / "report.png"
+    shot = _run_chromium(f"--screenshot={png}", "--window-size=1280,2000", audit_run.files["html"].as_uri(),
+                         tmp_path=tmp_path)
+    assert shot.returncode == 0, shot.stderr[-2000:]
+    assert png.is_file() and png.stat().st_size > 20_000
+    assert _png_size(png) == (1280, 2000)
+    keep = os.environ.get("DPAGUARD_SCREENSHOT")
+    if keep:
+        shutil.copyfile(png, keep)
