@@ -75,6 +75,13 @@ class DuplicateResourceError(Exception):
         self.location = location
 
 
+def _is_secret_value(value: Any) -> bool:
+    if value.WhichOneof("kind") != "struct_value":
+        return False
+    sig = value.struct_value.fields.get(SECRET_SIG_KEY)
+    return sig is not None and sig.string_value == SECRET_SIG
+
+
 class _Paths:
     """Decides which source files are the user's: inside the project, outside any installed package."""
 
@@ -110,6 +117,9 @@ class Recorder:
         self.objects: dict[str, Any] = {}
         self.outputs: dict[str, Any] = {}
         self.invokes: dict[str, int] = {}
+        self.parents: dict[str, str] = {}
+        self.resource_transforms: dict[str, list[Any]] = {}
+        self.stack_transforms: list[Any] = []
 
     def source_position(self, request: Any) -> dict[str, Any] | None:
         """The user's line that constructed the resource: the innermost frame in the program, else the project."""
@@ -133,6 +143,17 @@ class Recorder:
             self.records.append(record)
             self.by_urn[record["urn"]] = record
             self.objects[record["urn"]] = obj
+
+
+def _callback(token: str) -> tuple[Any, asyncio.AbstractEventLoop]:
+    """The program's own function behind a callback token (a transform), and the loop it runs on."""
+    from pulumi.runtime._callbacks import _CallbackServicer
+
+    for servicer in _CallbackServicer._servicers:
+        function = servicer._callbacks.get(token)
+        if function is not None:
+            return function, servicer._loop
+    raise LookupError(f"no callback registered for token {token}")
 
 
 def _make_monitor(recorder: Recorder, project: str, stack: str) -> Any:
@@ -167,8 +188,54 @@ def _make_monitor(recorder: Recorder, project: str, stack: str) -> Any:
         def make_urn(self, parent: str, type_: str, name: str) -> str:
             return make_urn(parent, type_, name)
 
+        def _transform(self, request: Any, urn: str) -> tuple[Any, Any]:
+            """Run the resource's, its parents' and the stack's transforms, in the engine's order."""
+            with recorder.lock:
+                recorder.parents[urn] = request.parent
+                recorder.resource_transforms[urn] = list(request.transforms)
+                chain = list(request.transforms)
+                parent = request.parent
+                while parent:
+                    chain.extend(recorder.resource_transforms.get(parent, ()))
+                    parent = recorder.parents.get(parent, "")
+                chain.extend(recorder.stack_transforms)
+            options = resource_pb2.TransformResourceOptions(
+                depends_on=list(request.dependencies),
+                protect=request.protect if request.HasField("protect") else False,
+                ignore_changes=list(request.ignoreChanges),
+                version=request.version,
+                provider=request.provider,
+                plugin_download_url=request.pluginDownloadURL,
+                additional_secret_outputs=list(request.additionalSecretOutputs),
+            )
+            properties = request.object
+            for callback in chain:
+                function, loop = _callback(callback.token)
+                transform_request = resource_pb2.TransformRequest(
+                    type=request.type,
+                    name=request.name,
+                    custom=request.custom,
+                    parent=request.parent,
+                    properties=properties,
+                    options=options,
+                )
+                future = asyncio.run_coroutine_threadsafe(function(transform_request.SerializeToString()), loop)
+                response = future.result()
+                properties = response.properties
+                if response.HasField("options"):
+                    options = response.options
+            return properties, options
+
+        def RegisterStackTransform(self, request: Any) -> Any:  # noqa: N802
+            with recorder.lock:
+                recorder.stack_transforms.append(request)
+            return empty_pb2.Empty()
+
         def RegisterResource(self, request: Any) -> Any:  # noqa: N802 (gRPC method name)
             urn = make_urn(request.parent, request.type, request.name)
+            transformed = None
+            if request.type != STACK_TYPE and (request.transforms or recorder.stack_transforms or recorder.resource_transforms):
+                transformed = self._transform(request, urn)
             record: dict[str, Any] = {
                 "kind": "register",
                 "urn": urn,
@@ -194,12 +261,25 @@ def _make_monitor(recorder: Recorder, project: str, stack: str) -> Any:
             rid = resource_id(urn) if request.custom else ""
             record["id"] = rid
             obj = request.object
-            if request.additionalSecretOutputs:
-                obj = struct_pb2.Struct()
-                obj.CopyFrom(request.object)
-                for key in request.additionalSecretOutputs:
-                    if key in obj.fields:
-                        obj.fields[key].CopyFrom(secret_value(obj.fields[key]))
+            secret_outputs = list(request.additionalSecretOutputs)
+            if transformed is not None:
+                obj, options = transformed
+                secret_outputs = list(options.additional_secret_outputs)
+                record.update(
+                    provider=options.provider,
+                    version=options.version,
+                    pluginDownloadURL=options.plugin_download_url,
+                    additionalSecretOutputs=secret_outputs,
+                    protect=bool(options.protect),
+                )
+            if secret_outputs:
+                copied = struct_pb2.Struct()
+                copied.CopyFrom(obj)
+                obj = copied
+                for key in secret_outputs:
+                    field = obj.fields.get(key)
+                    if field is not None and not _is_secret_value(field):
+                        obj.fields[key].CopyFrom(secret_value(field))
             recorder.add(record, obj)
             return resource_pb2.RegisterResourceResponse(urn=urn, id=rid, object=obj)
 

@@ -95,6 +95,14 @@ def test_components_keep_their_children_and_nesting(rendered) -> None:
     assert core["outputs"] == {"vpcId": vpc["id"]}
 
 
+def test_transforms_run_in_the_engines_order(rendered) -> None:
+    deployment = rendered("transforms")
+    assert by_name(deployment, "loose")["inputs"] == {"tags": {"env": "dev"}}  # stack transform
+    child = by_name(deployment, "fax-bucket")  # parent's transform, then the stack's
+    assert child["inputs"] == {"region": "fr-par", "tags": {"data-category": "fax", "env": "dev"}}
+    assert child["outputs"] == child["inputs"]
+
+
 def test_deprecated_top_level_classes_keep_their_own_tokens(rendered) -> None:
     deployment = rendered("deprecated")
     db = by_name(deployment, "legacy-db")
