@@ -10,6 +10,7 @@ Markdown table and the HTML clause grid:
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Any, Iterable, Literal
 
@@ -108,6 +109,20 @@ def outcomes(result: Result) -> list[Outcome]:
     return answer
 
 
+def clauses_of(text: str) -> list[str]:
+    """The individual DPA clauses a control cites ("Appendix C §1.1; Article 8.2" -> two clauses)."""
+    return [part.strip() for part in text.split(";") if part.strip()]
+
+
+def clause_sort_key(clause: str) -> tuple[int, list[tuple[int, int | str]]]:
+    """Articles first, then appendices, each in natural order (Article 2 before Article 10)."""
+    parts: list[tuple[int, int | str]] = [
+        (0, int(token)) if token.isdigit() else (1, token.lower())
+        for token in re.findall(r"\d+|[^\d\s.§]+", clause)
+    ]
+    return (0 if clause.lower().startswith("art") else 1, parts)
+
+
 def worst(statuses: Iterable[OutcomeStatus]) -> OutcomeStatus:
     """The worst of several outcomes (failed > waived > passed > not-applicable); not-applicable if none."""
     present = set(statuses)
@@ -115,6 +130,15 @@ def worst(statuses: Iterable[OutcomeStatus]) -> OutcomeStatus:
         if status in present:
             return status
     return "not-applicable"
+
+
+# checkov's findings about files outside any stack config carry this stack name (dpaguard.checkov).
+PROJECT_STACK = "*"
+
+
+def stack_label(name: str) -> str:
+    """A stack's name as reports show it; the project-wide pseudo-stack reads "project files"."""
+    return "project files" if name == PROJECT_STACK else name
 
 
 def resource_name(urn: str) -> str:

@@ -13,7 +13,17 @@ from html import escape
 from typing import Iterable
 
 from dpaguard.model import Finding, Result
-from dpaguard.report._shared import STATUS_ORDER, Outcome, OutcomeStatus, outcomes, sorted_findings, worst
+from dpaguard.report._shared import (
+    STATUS_ORDER,
+    Outcome,
+    OutcomeStatus,
+    clause_sort_key,
+    clauses_of,
+    outcomes,
+    sorted_findings,
+    stack_label,
+    worst,
+)
 
 _COLOURS = {"failed": "#c62828", "waived": "#ef9f00", "passed": "#2e7d32", "not-applicable": "#b0b7bf"}
 _SYMBOLS = {"failed": "✗", "waived": "~", "passed": "✓", "not-applicable": "–"}
@@ -56,11 +66,20 @@ def _status(status: OutcomeStatus) -> str:
 
 
 def _clauses(all_outcomes: list[Outcome]) -> list[str]:
-    seen: list[str] = []
+    seen = {clause for outcome in all_outcomes for clause in clauses_of(outcome.control.clause)}
+    return sorted(seen, key=clause_sort_key)
+
+
+def _of_clause(all_outcomes: list[Outcome], clause: str) -> list[Outcome]:
+    return [o for o in all_outcomes if clause in clauses_of(o.control.clause)]
+
+
+def _stack_names(result: Result, all_outcomes: list[Outcome]) -> list[str]:
+    names = [s.name for s in result.stacks]
     for outcome in all_outcomes:
-        if outcome.control.clause not in seen:
-            seen.append(outcome.control.clause)
-    return seen
+        if outcome.stack.name not in names:
+            names.append(outcome.stack.name)
+    return names
 
 
 def _short(text: str, limit: int) -> str:
@@ -69,7 +88,7 @@ def _short(text: str, limit: int) -> str:
 
 def _grid(result: Result, all_outcomes: list[Outcome], clauses: list[str]) -> str:
     """The clause-by-stack grid as inline SVG: one row per clause, one column per stack."""
-    stacks = [s.name for s in result.stacks] or sorted({o.stack.name for o in all_outcomes})
+    stacks = _stack_names(result, all_outcomes)
     label_w, cell_w, cell_h, head_h, legend_h = 300, 150, 30, 46, 34
     width = label_w + cell_w * max(1, len(stacks)) + 10
     height = head_h + cell_h * len(clauses) + legend_h + 10
@@ -79,7 +98,7 @@ def _grid(result: Result, all_outcomes: list[Outcome], clauses: list[str]) -> st
     environments = {s.name: s.environment for s in result.stacks}
     for column, stack in enumerate(stacks):
         x = label_w + column * cell_w + cell_w / 2
-        parts.append(f'<text x="{x}" y="20" text-anchor="middle" font-size="14" font-weight="600">{_e(_short(stack, 18))}</text>')
+        parts.append(f'<text x="{x}" y="20" text-anchor="middle" font-size="14" font-weight="600">{_e(_short(stack_label(stack), 18))}</text>')
         parts.append(f'<text x="{x}" y="37" text-anchor="middle" font-size="11" fill="#5b6670">'
                      f'{_e(environments.get(stack, ""))}</text>')
     for row, clause in enumerate(clauses):
@@ -87,7 +106,7 @@ def _grid(result: Result, all_outcomes: list[Outcome], clauses: list[str]) -> st
         parts.append(f'<text x="{label_w - 10}" y="{y + cell_h / 2 + 5}" text-anchor="end" font-size="13">'
                      f'<title>{_e(clause)}</title>{_e(_short(clause, 40))}</text>')
         for column, stack in enumerate(stacks):
-            mine = [o for o in all_outcomes if o.control.clause == clause and o.stack.name == stack]
+            mine = [o for o in _of_clause(all_outcomes, clause) if o.stack.name == stack]
             counts = Counter(o.status for o in mine)
             status = worst(counts)
             x = label_w + column * cell_w
@@ -128,12 +147,12 @@ def _finding_row(finding: Finding) -> str:
 
 def _clause_section(clause: str, index: int, result: Result, mine: list[Outcome]) -> str:
     status = worst(o.status for o in mine)
-    stacks = [s.name for s in result.stacks]
+    stacks = _stack_names(result, mine)
     controls: list[str] = []
     for outcome in mine:
         if str(outcome.control.id) not in controls:
             controls.append(str(outcome.control.id))
-    head = "".join(f'<th class="num">{_e(s)}</th>' for s in stacks)
+    head = "".join(f'<th class="num">{_e(stack_label(s))}</th>' for s in stacks)
     rows = []
     for control_id in controls:
         per_stack = {o.stack.name: o for o in mine if str(o.control.id) == control_id}
@@ -239,7 +258,7 @@ def render(result: Result) -> str:
         for key, label in (("mandatory", "Mandatory"), ("advisory", "Advisory"), ("waived", "Waived"),
                            ("controls", "Controls"), ("resources", "Resources")))
     sections = "".join(
-        _clause_section(clause, index, result, [o for o in all_outcomes if o.control.clause == clause])
+        _clause_section(clause, index, result, _of_clause(all_outcomes, clause))
         for index, clause in enumerate(clauses))
     notices = "".join(f'<p class="notice">{_e(n)}</p>' for n in result.notices)
     return (

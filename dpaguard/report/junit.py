@@ -11,7 +11,7 @@ import re
 import xml.etree.ElementTree as ET
 
 from dpaguard.model import Finding, Result
-from dpaguard.report._shared import Outcome, outcomes
+from dpaguard.report._shared import Outcome, outcomes, stack_label
 
 # Characters XML 1.0 cannot carry at all, even escaped.
 _INVALID_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
@@ -78,7 +78,7 @@ def render(result: Result) -> str:
             totals[key] += value
         summary = mine[0].stack
         suite = ET.SubElement(root, "testsuite", {
-            "name": _text(stack), "tests": str(counts["tests"]), "failures": str(counts["failures"]),
+            "name": _text(stack_label(stack)), "tests": str(counts["tests"]), "failures": str(counts["failures"]),
             "errors": "0", "skipped": str(counts["skipped"]), "time": "0",
         })
         properties = ET.SubElement(suite, "properties")

@@ -8,7 +8,7 @@ from __future__ import annotations
 from itertools import groupby
 
 from dpaguard.model import Finding, Result
-from dpaguard.report._shared import controls_by_id, location_path, sorted_findings
+from dpaguard.report._shared import controls_by_id, location_path, sorted_findings, stack_label
 
 _RESET = "\033[0m"
 _STYLES = {"mandatory": "\033[1;31m", "advisory": "\033[33m", "waived": "\033[2m", "ok": "\033[32m",
@@ -48,7 +48,7 @@ def render(result: Result, *, color: bool = False) -> str:
     for stack, stack_findings in groupby(findings, key=lambda f: f.stack):
         summary = environments.get(stack)
         detail = f" ({summary.environment}, {summary.source}, {summary.resources} resources)" if summary else ""
-        lines.append(paint("head", f"{_clean(stack)}{detail}"))
+        lines.append(paint("head", f"{_clean(stack_label(stack))}{detail}"))
         for control_id, group in groupby(stack_findings, key=lambda f: str(f.control)):
             control = controls[control_id]
             lines.append(f"  {paint('head', control_id)} {_clean(control.title)} [{_clean(control.clause)}]")

@@ -1,0 +1,68 @@
+"""The HTML reporter without a browser: self-contained, escaped, organised by clause, numbers marked up."""
+
+from __future__ import annotations
+
+from html.parser import HTMLParser
+
+from dpaguard.model import Result
+from dpaguard.report import html
+
+
+class _Page(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__()
+        self.elements: list[tuple[str, dict[str, str]]] = []
+        self.text: list[str] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self.elements.append((tag, {k: v or "" for k, v in attrs}))
+
+    def handle_data(self, data: str) -> None:
+        self.text.append(data)
+
+
+def _page(result: Result) -> tuple[str, _Page]:
+    source = html.render(result)
+    page = _Page()
+    page.feed(source)
+    return source, page
+
+
+def test_html_is_self_contained_and_escaped(result: Result) -> None:
+    source, page = _page(result)
+    tags = {tag for tag, _ in page.elements}
+    assert not tags & {"script", "link", "img", "iframe", "object", "embed"}
+    assert "<script>alert(1)</script>" not in source and "&lt;script&gt;alert(1)&lt;/script&gt;" in source
+    assert "\x1b" not in source
+    urls = [a for _, attrs in page.elements for a in attrs.values() if a.startswith(("http:", "https:", "//"))]
+    assert urls == ["http://www.w3.org/2000/svg"]  # the SVG namespace is a name, never fetched
+
+
+def test_html_grid_has_a_cell_per_clause_and_stack(result: Result) -> None:
+    _, page = _page(result)
+    cells = {(a["data-clause"], a["data-stack"]): a for t, a in page.elements if t == "g" and "data-clause" in a}
+    clauses = {"Appendix C §1.1", "Article 5.2 (security | transit)", "Appendix A §2"}
+    assert set(cells) == {(c, s) for c in clauses for s in ("prod", "dev")}
+    assert cells[("Appendix C §1.1", "prod")]["data-status"] == "failed"
+    assert cells[("Appendix C §1.1", "prod")]["data-findings"] == "2"
+    assert cells[("Appendix C §1.1", "dev")]["data-status"] == "passed"
+    assert cells[("Article 5.2 (security | transit)", "prod")]["data-status"] == "waived"
+    assert cells[("Appendix A §2", "dev")]["data-status"] == "not-applicable"
+    order = [a["data-clause"] for t, a in page.elements if t == "section"]
+    assert order == ["Article 5.2 (security | transit)", "Appendix A §2", "Appendix C §1.1"]
+
+
+def test_html_numbers_and_evidence(result: Result) -> None:
+    _, page = _page(result)
+    summary = {k[len("data-summary-"):]: v for _, a in page.elements for k, v in a.items() if k.startswith("data-summary-")}
+    assert summary == {k: str(v) for k, v in result.summary().items()}
+    stacks = {a["data-stack"]: a for t, a in page.elements if t == "tr" and "data-resources" in a and "data-stack" in a}
+    assert stacks["prod"]["data-mandatory"] == "3" and stacks["prod"]["data-waived"] == "1"
+    assert stacks["dev"]["data-advisory"] == "1" and stacks["dev"]["data-resources"] == "12"
+    covered = {(a["data-control"], a["data-stack"]): a["data-covered"] for t, a in page.elements
+               if t == "td" and "data-covered" in a}
+    assert covered[("DPA-RES-001", "prod")] == "40"
+    text = "".join(page.text)
+    for fact in ("b" * 64, "c" * 40, "2026-11-27T03:00:00Z", "a" * 64, "stacks/Pulumi.prod.yaml", "dpaguard 0.1.0",
+                 "migration ticket OPS-12", "dpo@example.com", "2027-01-31"):
+        assert fact in text, fact
