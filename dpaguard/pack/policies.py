@@ -1,10 +1,12 @@
 """The catalogue's controls as CrossGuard policies, named by control id.
 
-A control that judges one resource on its own properties (and its provider's, and the stack's
-config) is a ResourceValidationPolicy: the engine asks it before the resource is created, so
-`pulumi up` stops there. A control that needs the whole stack (segregation across resources,
-sub-processor usage, anything declared `applies_to: [stack]`) is a StackValidationPolicy, asked
-once with every resource at the end of the preview or update.
+A control that judges resources (its `applies_to` names resource types) is a
+ResourceValidationPolicy: the engine asks it about each resource before the resource is created,
+so `pulumi up` stops there. A control of the whole stack (`applies_to: [stack]`: sub-processor
+notice, retention settings, config secrets, waivers, projects shared between stacks) is a
+StackValidationPolicy, asked once with every resource at the end of the preview or update. A
+resource-level finding that only shows with the whole stack (a reference to another resource)
+is reported then too, under its own control: nothing the CLI finds is left out.
 
 Policies here carry metadata only: decisions are made by the analyzer (analyzer.py) through the
 same stages as the CLI, from the protobuf request, so their `validate` is never called.
@@ -29,8 +31,6 @@ from dpaguard.pack.context import SETTINGS_SCHEMA
 PACK_NAME = "dpaguard"
 # The pack's own policy: carries the pack's settings and reports a run it cannot place (fail closed).
 SETTINGS_POLICY = "dpaguard"
-# Categories whose controls need more than one resource, whatever their applies_to says.
-STACK_CATEGORIES = frozenset({"segregation", "subprocessor"})
 FRAMEWORK = PolicyComplianceFramework(name="GDPR DPA", reference="shared/dpa/data-processing-agreement.txt")
 LEVEL = {
     "mandatory": EnforcementLevel.MANDATORY,
@@ -41,8 +41,8 @@ SEVERITY = {"critical": Severity.CRITICAL, "high": Severity.HIGH, "medium": Seve
 
 
 def is_stack_control(control: Control) -> bool:
-    """Whether a control needs the whole stack (a StackValidationPolicy) rather than one resource."""
-    return "stack" in control.applies_to or control.category in STACK_CATEGORIES
+    """Whether a control judges the whole stack (a StackValidationPolicy) rather than each resource."""
+    return "stack" in control.applies_to
 
 
 def describe(control: Control) -> str:
