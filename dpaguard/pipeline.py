@@ -180,9 +180,9 @@ def load_states(states: Sequence[Path], stack_configs: Sequence[Path]) -> list[D
         deployments = []
         for path in states:
             deployment = load_state(path)
-            config = by_stack.pop(short_stack_name(deployment.stack), None)
-            if config is not None:
-                deployment = load_state(path, stack_config=config)
+            short = short_stack_name(deployment.stack)
+            if short in by_stack:
+                deployment = load_state(path, stack_config=by_stack.pop(short))
             deployments.append(deployment)
         if by_stack:
             stacks = ", ".join(sorted(by_stack))

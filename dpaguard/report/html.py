@@ -159,10 +159,10 @@ def _clause_section(clause: str, index: int, result: Result, mine: list[Outcome]
         control = next(iter(per_stack.values())).control
         cells = []
         for stack in stacks:
-            outcome = per_stack.get(stack)
-            if outcome is None:
+            if stack not in per_stack:
                 cells.append("<td></td>")
                 continue
+            outcome = per_stack[stack]
             covered = "?" if outcome.covered is None else str(outcome.covered)
             cells.append(f'<td class="num" data-control="{_e(control_id)}" data-stack="{_e(stack)}" '
                          f'data-status="{outcome.status}" data-covered="{_e(covered)}" '

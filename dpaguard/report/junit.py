@@ -82,9 +82,9 @@ def render(result: Result) -> str:
             "errors": "0", "skipped": str(counts["skipped"]), "time": "0",
         })
         properties = ET.SubElement(suite, "properties")
-        for name, value in (("environment", summary.environment), ("source", summary.source),
-                            ("resources", str(summary.resources)), ("policy.sha256", result.policy_sha256)):
-            ET.SubElement(properties, "property", {"name": name, "value": _text(value)})
+        for key, text in (("environment", summary.environment), ("source", summary.source),
+                          ("resources", str(summary.resources)), ("policy.sha256", result.policy_sha256)):
+            ET.SubElement(properties, "property", {"name": key, "value": _text(text)})
         for outcome in mine:
             _case(suite, outcome)
     for key, value in totals.items():

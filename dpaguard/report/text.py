@@ -53,7 +53,7 @@ def render(result: Result, *, color: bool = False) -> str:
             control = controls[control_id]
             lines.append(f"  {paint('head', control_id)} {_clean(control.title)} [{_clean(control.clause)}]")
             for finding in group:
-                style = "waived" if finding.waived else finding.enforcement
+                style: str = "waived" if finding.waived else finding.enforcement
                 lines.append(f"    {paint(style, _label(finding).upper())} {_clean(finding.name)} ({_clean(finding.type)})")
                 lines.append(f"      {_clean(finding.message)}")
                 where = location_path(finding, result)
