@@ -1,0 +1,266 @@
+"""The policy pack, started and spoken to as the Pulumi engine does, decides what `dpaguard check` decides."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import subprocess
+import sys
+from concurrent import futures
+from pathlib import Path
+from typing import Any
+
+import grpc
+import pytest
+from google.protobuf import empty_pb2, json_format
+from pulumi.runtime.proto import analyzer_pb2 as pb
+
+from dpaguard.model import UNKNOWN, Deployment
+from dpaguard.source.state import to_export
+
+from conftest import (
+    CANARY,
+    _edit,
+    as_set,
+    cli_findings,
+    configure_for,
+    expected_diagnostics,
+    first,
+    run_like_engine,
+)
+from engine_harness import LEVEL_NAMES, REPO, analyze_request, provider_of, report_json, start_pack
+
+pytestmark = pytest.mark.slow
+BUCKET = "scaleway:object/bucket:Bucket"
+
+
+def _one(deployment: Deployment, resource: dict[str, Any]) -> Deployment:
+    """The deployment with one resource replaced."""
+    resources = tuple(resource if r["urn"] == resource["urn"] else r for r in deployment.resources)
+    return dataclasses.replace(deployment, resources=resources)
+
+
+def _analyze(session: Any, deployment: Deployment, resource: dict[str, Any]) -> list[Any]:
+    by_urn = {r["urn"]: r for r in deployment.resources}
+    return session.analyze(resource, provider_of(resource, by_urn), CANARY)
+
+
+def _for_urn(findings: Any, urn: str, stack_controls: frozenset[str]) -> set[tuple[str, str, str, str]]:
+    return {d for d in expected_diagnostics(tuple(f for f in findings if f.urn == urn and f.control not in stack_controls))}
+
+
+def _stack_controls(policy: Any) -> frozenset[str]:
+    return frozenset(c.id for c in policy.controls if "stack" in c.applies_to)
+
+
+# --- start-up and metadata ------------------------------------------------------------------------
+
+def test_analyzer_info_lists_every_control_with_its_level_type_and_schema(session: Any, prod: Deployment, policy: Any) -> None:
+    configure_for(session, prod)
+    info = session.info()
+    assert info.name == "dpaguard" and info.supportsConfig
+    by_name = {p.name: p for p in info.policies}
+    assert set(by_name) == {"dpaguard"} | {c.id for c in policy.controls}
+    for control in policy.controls:
+        policy_info = by_name[control.id]
+        assert LEVEL_NAMES[policy_info.enforcementLevel] == control.enforcement_for("prod")
+        expected_type = pb.POLICY_TYPE_STACK if "stack" in control.applies_to else pb.POLICY_TYPE_RESOURCE
+        assert policy_info.policy_type == expected_type, control.id
+        assert control.clause in policy_info.description and control.severity in policy_info.description
+    schema = json_format.MessageToDict(by_name["dpaguard"].configSchema)["properties"]
+    assert {"environment", "minBackupRetentionDays", "opaUrl", "enforcement"} <= set(schema)
+    assert schema["environment"]["enum"] == ["prod", "staging", "dev"]
+
+
+def test_levels_follow_the_stack_environment(session: Any, prod: Deployment, policy: Any) -> None:
+    dev = dataclasses.replace(prod, stack="dev", config={**prod.config, "dpaguard:environment": "dev"})
+    configure_for(session, dev)
+    levels = {p.name: LEVEL_NAMES[p.enforcementLevel] for p in session.info().policies}
+    assert any(c.enforcement_for("dev") != c.enforcement_for("prod") for c in policy.controls)
+    for control in policy.controls:
+        assert levels[control.id] == control.enforcement_for("dev")
+
+
+# --- single resources --------------------------------------------------------------------------------
+
+def test_compliant_resource_passes_as_in_the_cli(session: Any, prod: Deployment, policy: Any) -> None:
+    configure_for(session, prod)
+    database = dict(first(prod, "scaleway:databases/instance:Instance"))
+    got = as_set(_analyze(session, prod, database))
+    assert got == _for_urn(cli_findings(prod, policy), database["urn"], _stack_controls(policy))
+    assert not {d for d in got if d[3] == "mandatory"}
+
+
+def test_violating_resource_is_reported_with_the_cli_message(session: Any, prod: Deployment, policy: Any) -> None:
+    configure_for(session, prod)
+    bucket = _edit(first(prod, BUCKET), region="nl-ams")
+    got = as_set(_analyze(session, prod, bucket))
+    expected = _for_urn(cli_findings(_one(prod, bucket), policy), bucket["urn"], _stack_controls(policy))
+    assert expected and got == expected
+    assert any(level == "mandatory" and "residency" in policy.control(control).category
+               for control, _, _, level in got)
+
+
+def test_unknown_value_is_undetermined_mandatory_in_prod_advisory_in_dev(session: Any, prod: Deployment, policy: Any) -> None:
+    bucket = _edit(first(prod, BUCKET), region=UNKNOWN)
+    configure_for(session, prod)
+    in_prod = as_set(_analyze(session, prod, bucket))
+    expected = _for_urn(cli_findings(_one(prod, bucket), policy), bucket["urn"], _stack_controls(policy))
+    assert in_prod == expected
+    undetermined = {d for d in in_prod if d[0].startswith("DPA-RES")}
+    assert undetermined and all(level == "mandatory" for *_, level in undetermined)
+
+    configure_for(session, prod, {"dpaguard": {"environment": "dev"}})
+    in_dev = as_set(_analyze(session, prod, bucket))
+    expected_dev = _for_urn(cli_findings(_one(prod, bucket), policy, environment_override="dev"), bucket["urn"],
+                            _stack_controls(policy))
+    assert in_dev == expected_dev
+    assert {d[0] for d in in_dev if d[0].startswith("DPA-RES")} and all(
+        level == "advisory" for control, _, _, level in in_dev if control.startswith("DPA-RES"))
+
+
+def test_region_comes_from_the_provider_reference(session: Any, prod: Deployment, policy: Any) -> None:
+    configure_for(session, prod)
+    bucket = dict(first(prod, BUCKET))
+    bucket["inputs"] = {k: v for k, v in bucket["inputs"].items() if k != "region"}
+    provider = dict(provider_of(bucket, {r["urn"]: r for r in prod.resources}) or {})
+    assert provider, "the bucket has a provider"
+    abroad = {**provider, "inputs": {**provider["inputs"], "region": "nl-ams"}}
+    got_abroad = as_set(session.analyze(bucket, abroad, CANARY))
+    assert any(control.startswith("DPA-RES") and level == "mandatory" for control, _, _, level in got_abroad)
+    got_home = as_set(session.analyze(bucket, {**provider, "inputs": {**provider["inputs"], "region": "fr-par"}}, CANARY))
+    assert not any(control.startswith("DPA-RES-001") for control, *_ in got_home)
+
+
+# --- whole stacks, against the CLI --------------------------------------------------------------------
+
+@pytest.mark.parametrize("which", ["prod", "violating"])
+def test_stack_decisions_equal_the_cli_control_for_control_urn_for_urn(
+        session: Any, which: str, prod: Deployment, violating: Deployment, policy: Any) -> None:
+    deployment = prod if which == "prod" else violating
+    configure_for(session, deployment)
+    per_resource, at_end = run_like_engine(session, deployment)
+    expected = expected_diagnostics(cli_findings(deployment, policy))
+    got = as_set(per_resource) | as_set(at_end)
+    assert got == expected
+    # Nothing is said twice, and resource-level controls speak before the resource exists.
+    assert len(per_resource) + len(at_end) == len(got)
+    stack_controls = _stack_controls(policy)
+    assert not {d for d in as_set(per_resource) if d[0] in stack_controls}
+    resource_level = {d for d in expected if d[0] not in stack_controls}
+    assert resource_level <= as_set(per_resource) | {d for d in as_set(at_end) if d[0] not in stack_controls}
+    if which == "violating":
+        assert {d for d in got if d[3] == "mandatory"}
+
+
+def test_no_configure_stack_fails_closed(tmp_path: Path, prod: Deployment) -> None:
+    session = start_pack(tmp_path)
+    try:
+        session.handshake()
+        database = dict(first(prod, "scaleway:databases/instance:Instance"))
+        got = _analyze(session, prod, database)
+        assert any(d.policy == "dpaguard" and d.level == "mandatory" and "ConfigureStack" in d.message for d in got)
+        at_end = session.analyze_stack(prod.resources, CANARY)
+        assert any(d.policy == "dpaguard" and d.level == "mandatory" for d in at_end)
+    finally:
+        session.close()
+
+
+# --- pack config ------------------------------------------------------------------------------------
+
+def test_enforcement_overrides_from_pack_config(session: Any, prod: Deployment, policy: Any) -> None:
+    bucket = _edit(first(prod, BUCKET), region="nl-ams")
+    configure_for(session, prod)
+    mandatory = {d[0] for d in as_set(_analyze(session, prod, bucket)) if d[3] == "mandatory"}
+    assert mandatory
+    control = sorted(mandatory)[0]
+
+    configure_for(session, prod, {control: {"enforcementLevel": "advisory"}})
+    assert {d[3] for d in as_set(_analyze(session, prod, bucket)) if d[0] == control} == {"advisory"}
+
+    configure_for(session, prod, {"dpaguard": {"enforcement": {control: "disabled"}}})
+    assert control not in {d[0] for d in as_set(_analyze(session, prod, bucket))}
+
+    configure_for(session, prod, {"all": {"enforcementLevel": "advisory"}})
+    assert {d[3] for d in as_set(_analyze(session, prod, bucket))} == {"advisory"}
+
+
+def test_minimum_backup_retention_from_pack_config(session: Any, prod: Deployment, policy: Any) -> None:
+    database = _edit(first(prod, "scaleway:databases/instance:Instance"), backupScheduleRetention=10)
+    configure_for(session, prod, {"dpaguard": {"minBackupRetentionDays": 7}})
+    lenient = as_set(_analyze(session, prod, database))
+    configure_for(session, prod, {"dpaguard": {"minBackupRetentionDays": 30}})
+    strict = as_set(_analyze(session, prod, database))
+    added = strict - lenient
+    assert added and all(control.startswith("DPA-BAK") for control, *_ in added)
+
+
+def test_bad_pack_config_is_refused_not_ignored(session: Any, prod: Deployment) -> None:
+    with pytest.raises(grpc.RpcError) as raised:
+        configure_for(session, prod, {"dpaguard": {"enforcement": {"DPA-NOPE-999": "advisory"}}})
+    assert raised.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+    assert "DPA-NOPE-999" in raised.value.details()
+
+
+def test_unreachable_opa_server_fails_the_call(session: Any, prod: Deployment) -> None:
+    configure_for(session, prod, {"dpaguard": {"opaUrl": "http://127.0.0.1:9", "opaTimeoutSeconds": 2}})
+    try:
+        with pytest.raises(grpc.RpcError) as raised:
+            _analyze(session, prod, dict(first(prod, BUCKET)))
+        assert raised.value.code() == grpc.StatusCode.FAILED_PRECONDITION
+        assert "127.0.0.1:9" in raised.value.details()
+    finally:
+        configure_for(session, prod)
+
+
+# --- concurrency --------------------------------------------------------------------------------------
+
+def test_concurrent_analyze_answers_equal_sequential_ones(session: Any, prod: Deployment, violating: Deployment) -> None:
+    configure_for(session, prod)
+    by_urn = {r["urn"]: r for r in prod.resources}
+    requests = [analyze_request(r, provider_of(r, by_urn), CANARY) for r in prod.resources]
+    by_urn_bad = {r["urn"]: r for r in violating.resources}
+    requests += [analyze_request(r, provider_of(r, by_urn_bad), CANARY) for r in violating.resources]
+    requests *= 3
+
+    def answer(request: Any) -> bytes:
+        return session.stub.Analyze(request).SerializeToString(deterministic=True)
+
+    sequential = [answer(r) for r in requests]
+    with futures.ThreadPoolExecutor(max_workers=16) as pool:
+        concurrent = list(pool.map(answer, requests))
+    assert concurrent == sequential
+    assert len(set(sequential)) > 2
+
+
+# --- the report and secrets ---------------------------------------------------------------------------
+
+def test_report_equals_dpaguard_audit_json_and_no_secret_leaks(tmp_path: Path, violating: Deployment) -> None:
+    export = tmp_path / "violating.json"
+    export.write_text(json.dumps(to_export(violating)), encoding="utf-8")
+    cli = subprocess.run([sys.executable, "-m", "dpaguard", "audit", "--state", str(export), "--format", "json",
+                          "--policies", str(REPO / "policies")],
+                         capture_output=True, text=True, timeout=120, cwd=tmp_path)
+    assert cli.returncode in (0, 1), cli.stderr
+    cli_doc = json.loads(cli.stdout)
+
+    report = tmp_path / "out" / "pack.json"
+    session = start_pack(tmp_path, env={"DPAGUARD_REPORT": str(report)})
+    try:
+        session.handshake()
+        configure_for(session, violating)
+        per_resource, at_end = run_like_engine(session, violating)
+        stderr = session.stderr()
+    finally:
+        session.close()
+    doc = report_json(report)
+
+    def keys(document: Any) -> list[tuple[Any, ...]]:
+        return sorted((f["control"], f["urn"], f["message"], f["enforcement"], f["status"], f["waived"])
+                      for f in document["findings"])
+
+    assert keys(doc) == keys(cli_doc)
+    assert doc["summary"] == cli_doc["summary"]
+    assert [s["name"] for s in doc["stacks"]] == ["prod"]
+    everything = report.read_text() + stderr + repr(per_resource) + repr(at_end)
+    assert CANARY not in everything
