@@ -15,6 +15,7 @@ stops the preview or update with that one line. It never turns into an empty, pa
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import sys
 import threading
@@ -87,7 +88,7 @@ class ReportWriter:
             result = self.runtime.result()
             text = json_report.render(result)
             # generatedAt changes every second; only the findings and notices decide whether to write.
-            signature = json_report.render(type(result)(**{**result.__dict__, "generated_at": ""}))
+            signature = json_report.render(dataclasses.replace(result, generated_at=""))
             if signature == self._last:
                 return
             temporary = self.path.with_name(f".{self.path.name}.{os.getpid()}.tmp")
@@ -135,7 +136,7 @@ class DpaguardAnalyzer(_PolicyAnalyzerServicer):
     @_guarded
     def GetAnalyzerInfo(self, request: Any, context: grpc.ServicerContext) -> Any:
         """The SDK's policy metadata, each control at its level in the stack's environment."""
-        info = super().GetAnalyzerInfo(request, context)
+        info = super().GetAnalyzerInfo(request, context)  # type: ignore[no-untyped-call]
         levels = self.runtime.advertised_levels()
         for policy_info in info.policies:
             if policy_info.name in levels:
@@ -145,7 +146,7 @@ class DpaguardAnalyzer(_PolicyAnalyzerServicer):
     @_guarded
     def Configure(self, request: Any, context: grpc.ServicerContext) -> Any:
         """The SDK's handling of policy config, plus the pack's settings from its own policy's config."""
-        super().Configure(request, context)
+        super().Configure(request, context)  # type: ignore[no-untyped-call]
         levels = {name: _LEVEL_NAME.get(cfg.enforcementLevel, "mandatory") for name, cfg in request.policyConfig.items()}
         properties: dict[str, Any] = {}
         if SETTINGS_POLICY in request.policyConfig:

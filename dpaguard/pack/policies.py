@@ -71,7 +71,7 @@ class ControlResourcePolicy(ResourceValidationPolicy):
         )
         self.control = control
 
-    def validate(self, args: Any, report_violation: Any) -> NoReturn:  # type: ignore[override]
+    def validate(self, args: Any, report_violation: Any) -> NoReturn:
         """Never called: the analyzer decides from the protobuf request."""
         _not_called(args, report_violation)
 
@@ -92,7 +92,7 @@ class ControlStackPolicy(StackValidationPolicy):
         )
         self.control = control
 
-    def validate(self, args: Any, report_violation: Any) -> NoReturn:  # type: ignore[override]
+    def validate(self, args: Any, report_violation: Any) -> NoReturn:
         """Never called: the analyzer decides from the protobuf request."""
         _not_called(args, report_violation)
 
@@ -113,7 +113,7 @@ class SettingsPolicy(ResourceValidationPolicy):
             tags=["fail-closed"],
         )
 
-    def validate(self, args: Any, report_violation: Any) -> NoReturn:  # type: ignore[override]
+    def validate(self, args: Any, report_violation: Any) -> NoReturn:
         """Never called: the analyzer decides from the protobuf request."""
         _not_called(args, report_violation)
 

@@ -220,7 +220,7 @@ class PackRuntime:
             coverage = dict(run.stack_coverage)
         stack = context.stack if context else next((f.stack for f in findings.values()), "unknown")
         project = context.project if context else "unknown"
-        notices = () if context else (MISSING_CONTEXT,)
+        notices: tuple[str, ...] = () if context else (MISSING_CONTEXT,)
         if run.stack_findings is None:
             notices += ("the engine has not sent the whole stack (AnalyzeStack) yet: stack-level controls not evaluated",)
         return Result(
