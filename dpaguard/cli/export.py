@@ -1,0 +1,62 @@
+"""`dpaguard export`: write a stack's deployment in another tool's format (Terraform plan JSON)."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from pathlib import Path
+
+from dpaguard.errors import OutputError, UsageError
+from dpaguard.export.tfplan import tfplan_json
+from dpaguard.model import Deployment
+
+HELP = "Export a stack (rendered offline, or a state file) as Terraform plan JSON for existing scanners."
+FORMATS = ("tfplan",)
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """Flags of `dpaguard export`."""
+    source = parser.add_mutually_exclusive_group(required=True)
+    source.add_argument("--stack", metavar="NAME", help="render this stack's Pulumi program offline and export it")
+    source.add_argument("--state", type=Path, metavar="FILE", help="export a stack export / `dpaguard render` file")
+    parser.add_argument("--format", choices=FORMATS, default="tfplan",
+                        help="output format: tfplan = Terraform plan JSON, format 1.2 (default)")
+    parser.add_argument("--project-dir", type=Path, default=Path("."), metavar="DIR",
+                        help="directory holding Pulumi.yaml (default: .)")
+    parser.add_argument("--stack-config", type=Path, metavar="FILE",
+                        help="with --state: the stack's Pulumi.<stack>.yaml, for its provider region and zone")
+    parser.add_argument("--output", "-o", type=Path, metavar="FILE", help="write here (default: stdout)")
+    parser.add_argument("--timeout", type=float, default=120.0, metavar="S",
+                        help="with --stack: time limit of the program, in seconds (default: 120)")
+
+
+def _deployment(args: argparse.Namespace) -> Deployment:
+    if args.state is not None:
+        from dpaguard.source.state import load_state
+
+        return load_state(args.state, stack_config=args.stack_config)
+    if args.stack_config is not None:
+        raise UsageError("--stack-config goes with --state (with --stack the project's own stack config is read)")
+    if args.timeout <= 0:
+        raise UsageError("--timeout must be a positive number of seconds")
+    from dpaguard.source.program import render_stack
+
+    return render_stack(args.project_dir, args.stack, timeout=args.timeout)
+
+
+def run(args: argparse.Namespace) -> int:
+    """Load the deployment, translate it and write the document; errors are raised for the dispatcher."""
+    text = tfplan_json(_deployment(args))
+    if args.output is None:
+        sys.stdout.write(text)
+        sys.stdout.flush()
+        return 0
+    target: Path = args.output
+    try:
+        tmp = target.with_name(f".{target.name}.tmp")
+        tmp.write_text(text, encoding="utf-8")
+        os.replace(tmp, target)
+    except OSError as error:
+        raise OutputError(f"{target}: cannot write the export: {error.strerror or error}") from None
+    return 0
