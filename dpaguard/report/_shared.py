@@ -110,8 +110,28 @@ def outcomes(result: Result) -> list[Outcome]:
 
 
 def clauses_of(text: str) -> list[str]:
-    """The individual DPA clauses a control cites ("Appendix C §1.1; Article 8.2" -> two clauses)."""
-    return [part.strip() for part in text.split(";") if part.strip()]
+    """The individual DPA clauses a control cites.
+
+    "Appendix C §1.1; Article 8.2" and "Appendix C §2, §8.1" cite two each; a parenthesis is part of
+    its clause ("Appendix A (call recordings; transcripts)" is one).
+    """
+    parts, depth, current = [], 0, ""
+    for ch in text:
+        depth += {"(": 1, ")": -1}.get(ch, 0)
+        if ch == ";" and depth <= 0:
+            parts.append(current)
+            current = ""
+        else:
+            current += ch
+    parts.append(current)
+    clauses: list[str] = []
+    for part in (p.strip() for p in parts):
+        head, mark, sections = part.partition("§")
+        if mark and "," in sections and "(" not in part:
+            clauses += [f"{head}§{section.strip().lstrip('§')}" for section in sections.split(",") if section.strip()]
+        elif part:
+            clauses.append(part)
+    return list(dict.fromkeys(clauses))
 
 
 def clause_sort_key(clause: str) -> tuple[int, list[tuple[int, int | str]]]:

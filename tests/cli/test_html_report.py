@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from dpaguard.report._shared import clauses_of
 from tests.cli.conftest import AuditRun
 
 CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
@@ -89,8 +90,8 @@ def test_html_report_in_chromium_matches_the_json(audit_run: AuditRun, tmp_path:
     assert sorted((f["data-stack"], f["data-control"], f["data-urn"]) for f in findings) == sorted(
         (f["stack"], f["control"], f["urn"]) for f in doc["findings"])
 
-    def clauses(text: str) -> set[str]:  # "Appendix C §1.1; Article 8.2" cites two clauses
-        return {part.strip() for part in text.split(";") if part.strip()}
+    def clauses(text: str) -> set[str]:  # "Appendix C §1.1; Article 8.2" cites two clauses (tests/report)
+        return set(clauses_of(text))
 
     cells = page.having("data-clause", "g")
     assert cells and {c["data-clause"] for c in cells} >= {c for f in doc["findings"] for c in clauses(f["clause"])}

@@ -6,6 +6,7 @@ from html.parser import HTMLParser
 
 from dpaguard.model import Result
 from dpaguard.report import html
+from dpaguard.report._shared import clause_sort_key, clauses_of
 
 
 class _Page(HTMLParser):
@@ -66,3 +67,13 @@ def test_html_numbers_and_evidence(result: Result) -> None:
     for fact in ("b" * 64, "c" * 40, "2026-11-27T03:00:00Z", "a" * 64, "stacks/Pulumi.prod.yaml", "dpaguard 0.1.0",
                  "migration ticket OPS-12", "dpo@example.com", "2027-01-31"):
         assert fact in text, fact
+
+
+def test_a_control_citing_several_clauses_appears_under_each() -> None:
+    assert clauses_of("Appendix C §1.1; Article 8.2") == ["Appendix C §1.1", "Article 8.2"]
+    assert clauses_of("Article 5.1; Appendix C §2, §8.1") == ["Article 5.1", "Appendix C §2", "Appendix C §8.1"]
+    assert clauses_of("Appendix A (call recordings; transcripts)") == ["Appendix A (call recordings; transcripts)"]
+    assert clauses_of("Appendix C §1.1; Appendix B (DATAPACKET, FRANCE)") == [
+        "Appendix C §1.1", "Appendix B (DATAPACKET, FRANCE)"]
+    ordered = sorted(["Appendix C §10", "Article 10.1", "Appendix C §9", "Article 2.4", "Appendix A"], key=clause_sort_key)
+    assert ordered == ["Article 2.4", "Article 10.1", "Appendix A", "Appendix C §9", "Appendix C §10"]
