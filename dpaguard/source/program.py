@@ -38,7 +38,7 @@ MEMORY_LIMIT_MB = 4096
 # Set, with a value unique to each render, in the program's environment: finds the processes it left behind.
 RENDER_MARKER = "DPAGUARD_RENDER_ID"
 # Environment variables through which a real `pulumi` run would hand config to the program: never inherited.
-_PULUMI_ENV = ("PULUMI_CONFIG", "PULUMI_CONFIG_SECRET_KEYS", "PULUMI_DRY_RUN", "PULUMI_NODEJS_")
+_PULUMI_ENV = ("PULUMI_CONFIG", "PULUMI_DRY_RUN")
 
 
 def _qname(text: str) -> str:
@@ -184,7 +184,14 @@ def build_resources(records: list[dict[str, Any]], *, project: str, stack: str, 
 
 
 def _child_env() -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(_PULUMI_ENV)}
+    """The program's environment: ours, less the config a `pulumi` run would pass and any credential.
+
+    An offline render needs no cloud credential, and a program from a pull request must not be able
+    to copy one (SCW_SECRET_KEY, DATAPACKET_API_KEY, GITHUB_TOKEN ...) into a resource's inputs.
+    """
+    env = {
+        k: v for k, v in os.environ.items() if not k.startswith(_PULUMI_ENV) and not redact.is_sensitive_name(k)
+    }
     env["PYTHONUNBUFFERED"] = "1"
     env["PYTHONDONTWRITEBYTECODE"] = env.get("PYTHONDONTWRITEBYTECODE", "")
     if not env["PYTHONDONTWRITEBYTECODE"]:

@@ -332,3 +332,22 @@ def test_resource_method_calls_answer_nothing_offline(tmp_path: Path) -> None:
         },
     )
     assert by_name(render_stack(tmp_path, "dev"), "v")["inputs"]["tags"] == ["r:None"]
+
+
+def test_credentials_in_the_environment_do_not_reach_the_program(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("SCW_SECRET_KEY", "CANARYENVSECRET0007")
+    monkeypatch.setenv("DATAPACKET_API_KEY", "CANARYENVAPIKEY0008")
+    monkeypatch.setenv("PULUMI_CONFIG", '{"small:leak": "CANARYENVCONFIG0009"}')
+    monkeypatch.setenv("SCW_DEFAULT_REGION", "fr-par")
+    small_project(
+        tmp_path,
+        None,
+        {
+            "__main__.py": (
+                "import os\nimport pulumi\nimport pulumiverse_scaleway as s\n"
+                "seen = [os.environ.get(k, '-') for k in ('SCW_SECRET_KEY', 'DATAPACKET_API_KEY', 'SCW_DEFAULT_REGION')]\n"
+                "s.network.Vpc('v', tags=seen + [pulumi.Config().get('leak') or '-'])\n"
+            )
+        },
+    )
+    assert by_name(render_stack(tmp_path, "dev"), "v")["inputs"]["tags"] == ["-", "-", "fr-par", "-"]
