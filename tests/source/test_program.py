@@ -351,3 +351,15 @@ def test_credentials_in_the_environment_do_not_reach_the_program(tmp_path: Path,
         },
     )
     assert by_name(render_stack(tmp_path, "dev"), "v")["inputs"]["tags"] == ["-", "-", "fr-par", "-"]
+
+
+def test_error_messages_do_not_repeat_plaintext_credentials(tmp_path: Path) -> None:
+    small_project(
+        tmp_path,
+        None,
+        {"__main__.py": "import pulumi\nraise ValueError('cannot log in with ' + pulumi.Config().require('dbPassword'))\n"},
+    )
+    (tmp_path / "Pulumi.dev.yaml").write_text("config:\n  small:dbPassword: CANARYPLAINERROR0010\n")
+    with pytest.raises(ProgramError) as caught:
+        render_stack(tmp_path, "dev")
+    assert caught.value.one_line() == "render stack dev: __main__.py:2: ValueError: cannot log in with [redacted]"
