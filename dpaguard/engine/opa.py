@@ -1,0 +1,378 @@
+"""The OPA-server engine: the same Rego and DPA data, evaluated by the team's `opa run --server`.
+
+Talks OPA's v1 REST API through `opa-python-client` (package `opa_client`):
+
+    GET    /health                              is the server up?
+    GET    /v1/policies                         which dpaguard modules does it hold already?
+    DELETE /v1/policies/dpaguard/<other>/...    modules of another policy version (stale)
+    PUT    /v1/policies/dpaguard/<sha16>/<rel>  each Rego module, raw text (text/plain)
+    PUT    /v1/data/dpa                         the DPA tables (application/json, 204)
+    POST   /v1/data/dpaguard/main?strict-builtin-errors=true   {"input": facts} -> {"result": {...}}
+
+Policy ids are namespaced `dpaguard/<first 16 hex of the policy sha256>/<relpath>`, so that the
+modules of one policy version are recognisable, are not re-sent when the server already holds
+them, and stale versions can be removed. Ids alone cannot isolate two versions, though: OPA
+merges every module of a package whatever its id, and `data.dpa` is one document. One OPA
+server therefore serves one dpaguard policy version at a time. To make a clash detectable
+rather than silently wrong, the engine adds one module of its own to `package dpaguard.main`
+(id `dpaguard/<sha16>/_dpaguard_version.rego`) that states the full policy sha256 and compares
+`data.dpa` with the data this run pushed; the engine queries the whole `dpaguard.main` package,
+so the decisions, the version and the data check come from one evaluation (one storage
+snapshot). A mismatch (another run pushed another version meanwhile) is an EngineError.
+
+Fail closed: every way of not getting a complete answer (refused, timeout, HTTP error, a Rego
+compile error answered with OPA's `errors[]` locations, an undefined document, non-JSON, a
+malformed decision) raises EngineError with one line that names the URL (credentials removed)
+and never the input. `timeout` bounds each HTTP request (connect, and each wait for the answer);
+requests are not retried, so a dead server costs at most one `timeout` per call.
+An optional bearer token (OPA's `--authentication=token`) is read from DPAGUARD_OPA_TOKEN.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import threading
+from typing import Any, Callable, Mapping, Protocol, TypeVar
+from urllib.parse import urlsplit
+
+import requests
+import urllib3
+from opa_client import OpaClient
+from opa_client.errors import (
+    DeletePolicyError,
+    PolicyNotFoundError,
+    RegoParseError,
+    TypeException,
+)
+
+from dpaguard.engine.interface import DECISIONS_PATH
+from dpaguard.errors import EngineError
+from dpaguard.model import ControlId, Decision, Urn
+
+HINT = "is the OPA server running? --opa-url URL, --opa-timeout SECONDS"
+TOKEN_ENV = "DPAGUARD_OPA_TOKEN"
+ID_PREFIX = "dpaguard/"
+VERSION_MODULE = "_dpaguard_version.rego"
+VERSION_RULE = "dpaguard_policy_sha256"
+DATA_RULE = "dpaguard_data_current"
+DATA_PATH = "dpa"
+_STATUSES = ("violation", "undetermined")
+_T = TypeVar("_T")
+# "dpaguard/<sha16>/rego/x.rego:12: eval_conflict_error" inside an OPA evaluation error message
+_LOCATION = re.compile(r"(\S+?\.rego):(\d+): ([a-z_]+_error)")
+
+
+def _timed_out(error: BaseException) -> bool:
+    """Whether a failure is, underneath, a timeout (and not a refused connection).
+
+    With retries off, urllib3 reports a read timeout as MaxRetryError(reason=ReadTimeoutError),
+    which requests turns into a plain ConnectionError; and urllib3's NewConnectionError (refused)
+    is, for history's sake, a subclass of its ConnectTimeoutError.
+    """
+    causes = _chain(error)
+    if any(isinstance(c, (urllib3.exceptions.NewConnectionError, ConnectionRefusedError)) for c in causes):
+        return False
+    return any(isinstance(c, (TimeoutError, urllib3.exceptions.TimeoutError)) for c in causes)
+
+
+def _chain(error: BaseException) -> list[BaseException]:
+    """The error and everything it wraps (args, reason, cause, context)."""
+    found: list[BaseException] = []
+    seen: set[int] = set()
+    stack: list[object] = [error]
+    while stack:
+        item = stack.pop()
+        if id(item) in seen or item is None:
+            continue
+        seen.add(id(item))
+        if isinstance(item, BaseException):
+            found.append(item)
+            stack.extend([*item.args, getattr(item, "reason", None), item.__cause__, item.__context__])
+    return found
+
+
+def _is_parse_error(error: Exception) -> bool:
+    return isinstance(error, RegoParseError) and any(
+        isinstance(item, dict) and item.get("code") == "rego_parse_error" for item in error.errors
+    )
+
+
+class PolicyLike(Protocol):
+    """What the engine needs of a loaded policy set (dpaguard.policy.Policy)."""
+
+    @property
+    def rego_modules(self) -> Mapping[str, str]: ...
+
+    @property
+    def data(self) -> Mapping[str, Any]: ...
+
+    @property
+    def sha256(self) -> str: ...
+
+
+def display_url(url: str) -> str:
+    """The URL as errors show it: scheme, host, port and path, never user:password or a query."""
+    parts = urlsplit(url)
+    host = parts.hostname or ""
+    if ":" in host:
+        host = f"[{host}]"
+    port = f":{parts.port}" if parts.port else ""
+    return f"{parts.scheme}://{host}{port}{parts.path.rstrip('/')}"
+
+
+def module_id(sha256: str, relpath: str) -> str:
+    """The OPA policy id of one module of one policy version."""
+    return f"{ID_PREFIX}{sha256[:16]}/{relpath}"
+
+
+def version_module(sha256: str, data_json: str) -> str:
+    """The Rego module that lets one query prove which policy version and data answered it."""
+    # The data travels as a JSON literal: JSON is a subset of Rego's term syntax.
+    return (
+        "package dpaguard.main\n\n"
+        f'{VERSION_RULE} := "{sha256}"\n\n'
+        f"{DATA_RULE} if data.{DATA_PATH} == {data_json}\n"
+    )
+
+
+class OpaEngine:
+    """Evaluates the DPA controls on an OPA server through its REST API (fails closed)."""
+
+    name = "opa"
+
+    def __init__(self, policy: PolicyLike, *, url: str, timeout: float = 10.0) -> None:
+        parts = urlsplit(url)
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise EngineError(f"OPA server URL {url!r} is not an http(s)://host[:port] URL", hint=HINT)
+        if timeout <= 0:
+            raise EngineError(f"OPA timeout must be positive, not {timeout}", hint=HINT)
+        self.url = display_url(url)
+        self.timeout = float(timeout)
+        self._policy = policy
+        self._sha = policy.sha256
+        try:
+            self._data_json = json.dumps(dict(policy.data), sort_keys=True, ensure_ascii=False, allow_nan=False)
+        except (TypeError, ValueError) as error:
+            raise EngineError(f"OPA server {self.url}: the DPA data is not JSON ({error})") from error
+        self._modules: dict[str, str] = {
+            module_id(self._sha, rel): text for rel, text in sorted(policy.rego_modules.items())
+        }
+        self._modules[module_id(self._sha, VERSION_MODULE)] = version_module(self._sha, self._data_json)
+        self._relpaths = {module_id(self._sha, rel): rel for rel in policy.rego_modules}
+        self._relpaths[module_id(self._sha, VERSION_MODULE)] = "(dpaguard version module)"
+        try:
+            port = parts.port or (443 if parts.scheme == "https" else 80)
+        except ValueError as error:
+            raise EngineError(f"OPA server URL {self.url}: {error}", hint=HINT) from error
+        token = os.environ.get(TOKEN_ENV) or None
+        self._client = OpaClient(
+            host=parts.hostname,
+            port=port,
+            ssl=parts.scheme == "https",
+            token=token,
+            retries=0,
+            timeout=self.timeout,
+        )
+        base = parts.path.rstrip("/")
+        # opa_client builds <scheme>://host:port/v1; a server behind a path prefix needs it kept.
+        self._client.root_url = f"{self._client.schema}{self._client.host}:{port}{base}/v1"
+        self._health_url = f"{self._client.schema}{self._client.host}:{port}{base}/health"
+        self._lock = threading.Lock()
+        self._loaded = False
+
+    # -- the Engine protocol -------------------------------------------------------------------
+
+    def evaluate(self, facts: Mapping[str, Any]) -> list[Decision]:
+        """Every decision for these facts, from one query of the server; EngineError otherwise."""
+        with self._lock:
+            if not self._loaded:
+                self._load()
+                self._loaded = True
+            body = self._call(
+                f"query data.{DECISIONS_PATH.rsplit('/', 1)[0].replace('/', '.')}",
+                lambda: self._client.query_rule(
+                    dict(facts),
+                    package_path=DECISIONS_PATH.rsplit("/", 1)[0],
+                    query_params={"strict-builtin-errors": "true"},
+                ),
+                quote_server=False,
+            )
+        return self._decisions(body)
+
+    def close(self) -> None:
+        """Close the HTTP session; the modules stay on the server for the next run of this version."""
+        self._client.close_connection()
+
+    # -- loading -------------------------------------------------------------------------------
+
+    def _load(self) -> None:
+        held = self._call("list policies", self._client.get_policies_list)
+        if not self._client.check_health(diagnostic_url=self._health_url):
+            raise EngineError(f"OPA server {self.url}: GET /health did not answer 200 (not ready)", hint=HINT)
+        stale = [pid for pid in held if str(pid).startswith(ID_PREFIX) and pid not in self._modules]
+        self._settle("delete stale module", stale, self._delete)
+        # Every module is (re)sent: a PUT of identical text is harmless to a concurrent run of the
+        # same version, and it repairs a module another client changed.
+        self._settle("push module", list(self._modules), self._push)
+        self._call(
+            "push data",
+            lambda: self._client.update_or_create_data(json.loads(self._data_json), DATA_PATH),
+        )
+
+    def _push(self, pid: str) -> None:
+        # rego_compat=False: the policies are Rego v1; never let the client rewrite them.
+        self._client.update_policy_from_string(self._modules[pid], pid, rego_compat=False)
+
+    def _delete(self, pid: str) -> None:
+        self._client.delete_policy(pid)
+
+    def _settle(self, what: str, ids: list[str], action: Callable[[str], None]) -> None:
+        """Apply `action` to every id, retrying those OPA refused while others still succeed.
+
+        OPA compiles the whole module set on every PUT and DELETE, so a module that calls a
+        function of a module not yet pushed (or one still needed) is refused until the other
+        is in place: repeat passes until nothing is left or a pass makes no progress.
+        """
+        pending = list(ids)
+        while pending:
+            refused: dict[str, Exception] = {}
+            for pid in pending:
+                try:
+                    action(pid)
+                except (RegoParseError, DeletePolicyError, PolicyNotFoundError) as error:
+                    refused[pid] = error
+                except (requests.RequestException, ValueError, TypeException) as error:
+                    raise self._error(f"{what} {self._relpaths.get(pid, pid)}", error) from error
+            if len(refused) == len(pending):
+                # Report a syntax error before the errors it causes in the modules that use it.
+                pid = min(refused, key=lambda p: (not _is_parse_error(refused[p]), pending.index(p)))
+                raise self._error(f"{what} {self._relpaths.get(pid, pid)}", refused[pid]) from refused[pid]
+            pending = [pid for pid in pending if pid in refused]
+
+    # -- answers -------------------------------------------------------------------------------
+
+    def _decisions(self, body: Any) -> list[Decision]:
+        if not isinstance(body, dict):
+            raise EngineError(f"OPA server {self.url}: the answer is not a JSON object", hint=HINT)
+        if "result" not in body:
+            raise EngineError(
+                f"OPA server {self.url}: data.{DECISIONS_PATH.replace('/', '.')} is undefined "
+                "(policies not loaded, or not dpaguard's)",
+                hint=HINT,
+            )
+        result = body["result"]
+        if not isinstance(result, dict):
+            raise EngineError(f"OPA server {self.url}: package dpaguard.main answered a non-object", hint=HINT)
+        version = result.get(VERSION_RULE)
+        if version != self._sha:
+            raise EngineError(
+                f"OPA server {self.url}: answered with policy version {str(version)[:16]!r}, "
+                f"not {self._sha[:16]!r} (another dpaguard run with other policies uses this server)",
+                hint=HINT,
+            )
+        if result.get(DATA_RULE) is not True:
+            raise EngineError(
+                f"OPA server {self.url}: data.{DATA_PATH} is not the DPA data this run pushed "
+                "(another dpaguard run with other policies uses this server)",
+                hint=HINT,
+            )
+        name = DECISIONS_PATH.rsplit("/", 1)[1]
+        raw = result.get(name)
+        if not isinstance(raw, list):
+            raise EngineError(
+                f"OPA server {self.url}: data.{DECISIONS_PATH.replace('/', '.')} is "
+                f"{'undefined' if raw is None else 'not a set'}",
+                hint=HINT,
+            )
+        decisions = {self._decision(index, item) for index, item in enumerate(raw)}
+        return sorted(decisions, key=lambda d: (d.control, d.urn, d.status, d.message))
+
+    def _decision(self, index: int, item: Any) -> Decision:
+        def bad(why: str) -> EngineError:
+            return EngineError(f"OPA server {self.url}: malformed decision #{index}: {why}", hint=HINT)
+
+        if not isinstance(item, dict):
+            raise bad("not an object")
+        for key in ("control", "urn", "message"):
+            if not isinstance(item.get(key), str) or not item[key]:
+                raise bad(f"'{key}' is not a non-empty string")
+        status = item.get("status", "violation")
+        if status not in _STATUSES:
+            raise bad("'status' is neither 'violation' nor 'undetermined'")
+        return Decision(ControlId(item["control"]), Urn(item["urn"]), item["message"], status)
+
+    # -- errors --------------------------------------------------------------------------------
+
+    def _call(self, what: str, fn: Callable[[], _T], *, quote_server: bool = True) -> _T:
+        try:
+            return fn()
+        except EngineError:
+            raise
+        except Exception as error:  # every failure of the client or the server is fail-closed
+            raise self._error(what, error, quote_server=quote_server) from error
+
+    def _error(self, what: str, error: BaseException, *, quote_server: bool = True) -> EngineError:
+        return EngineError(f"OPA server {self.url}: {what}: {self._describe(error, quote_server)}", hint=HINT)
+
+    def _describe(self, error: BaseException, quote_server: bool = True) -> str:
+        if isinstance(error, (requests.ConnectTimeout, requests.ReadTimeout)) or _timed_out(error):
+            return f"no answer within {self.timeout:g} s"
+        if isinstance(error, requests.ConnectionError):
+            return "cannot connect (connection refused or host unreachable)"
+        if isinstance(error, requests.HTTPError):
+            response = error.response
+            status = response.status_code if response is not None else "?"
+            return f"HTTP {status}{self._opa_message(response, quote_server)}"
+        if isinstance(error, RegoParseError):
+            return self._compile_errors(error)
+        if isinstance(error, (DeletePolicyError, PolicyNotFoundError)):
+            return f"{error.expression}: {error.message}"
+        if isinstance(error, ValueError):  # json.JSONDecodeError, requests' JSONDecodeError
+            return "the answer is not JSON"
+        if isinstance(error, requests.RequestException):
+            return f"request failed ({type(error).__name__})"
+        return f"{type(error).__name__}"
+
+    def _opa_message(self, response: requests.Response | None, quote_server: bool) -> str:
+        """OPA's {"code", "message", "errors"} body of a failed call, on one line.
+
+        An evaluation error's message can quote values of the input (a builtin's argument):
+        for queries only the error code and the policy locations (`file.rego:12`) are kept.
+        """
+        if response is None:
+            return ""
+        try:
+            body = response.json()
+        except ValueError:
+            return ""
+        if not isinstance(body, dict):
+            return ""
+        code, message = body.get("code"), body.get("message")
+        if not quote_server:
+            places = _LOCATION.findall(str(message or ""))
+            message = ", ".join(dict.fromkeys(f"{self._place(f)}:{row}: {kind}" for f, row, kind in places))
+        text = ": ".join(str(part) for part in (code, message) if part)
+        return f" ({' '.join(text.split())[:300]})" if text else ""
+
+    def _place(self, pid: str) -> str:
+        """The policy file a module id stands for (relative to the policies directory)."""
+        return self._relpaths.get(pid, pid.removeprefix(f"{ID_PREFIX}{self._sha[:16]}/"))
+
+    def _compile_errors(self, error: RegoParseError) -> str:
+        """OPA's 400 errors[] as `file:row:col: code: message`, file being the policy file."""
+        shown: list[str] = []
+        for item in error.errors[:3]:
+            if not isinstance(item, dict):
+                continue
+            location = item.get("location") or {}
+            place = self._place(str(location.get("file", "")))
+            if location.get("row"):
+                place = f"{place}:{location['row']}"
+                if location.get("col"):
+                    place = f"{place}:{location['col']}"
+            shown.append(f"{place}: {item.get('code', 'error')}: {' '.join(str(item.get('message', '')).split())}")
+        more = f" (+{len(error.errors) - 3} more)" if len(error.errors) > 3 else ""
+        head = ": ".join(str(part) for part in (error.expression, error.message) if part) or "Rego error"
+        return f"{head}: {'; '.join(shown)}{more}" if shown else str(head)

@@ -1,0 +1,82 @@
+"""Fixtures of the engine tests: the OPA stand-in server and a small policy set to load into it."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable, Iterator, Mapping
+
+import pytest
+
+from opa_standin import OpaStandIn, closed_port_url
+
+
+@dataclass(frozen=True)
+class ToyPolicy:
+    """A Policy-shaped object (rego_modules, data, sha256, root) for engine tests."""
+
+    rego_modules: Mapping[str, str]
+    data: Mapping[str, Any]
+    root: Path = Path("policies")
+    sha256: str = field(default="")
+
+    def __post_init__(self) -> None:
+        if not self.sha256:
+            digest = hashlib.sha256(
+                json.dumps([sorted(self.rego_modules.items()), self.data], sort_keys=True).encode()
+            ).hexdigest()
+            object.__setattr__(self, "sha256", digest)
+
+
+TOY_LIB = """package dpaguard.lib
+
+french(region) if region in {r | some r in data.dpa.regions}
+"""
+
+TOY_MAIN = """package dpaguard.main
+
+import data.dpaguard.lib
+
+decisions contains d if {
+\tsome r in input.resources
+\tnot r.region == "04da6b54-80e4-46f7-96ec-b56ff0331ba9"
+\tnot lib.french(r.region)
+\td := {"control": "DPA-RES-001", "urn": r.urn, "message": sprintf("region %s is not in France", [r.region]), "status": "violation"}
+}
+
+decisions contains d if {
+\tsome r in input.resources
+\tr.region == "04da6b54-80e4-46f7-96ec-b56ff0331ba9"
+\td := {"control": "DPA-RES-001", "urn": r.urn, "message": "region unknown during preview", "status": "undetermined"}
+}
+"""
+
+
+def make_toy_policy(**changes: Any) -> ToyPolicy:
+    """The toy policy set: residency of `input.resources[].region` against `data.dpa.regions`."""
+    modules = {"rego/lib.rego": TOY_LIB, "rego/main.rego": TOY_MAIN}
+    modules.update(changes.pop("modules", {}))
+    data = {"regions": ["fr-par", "fr-par-1"]}
+    data.update(changes.pop("data", {}))
+    return ToyPolicy(rego_modules=modules, data=data, **changes)
+
+
+@pytest.fixture()
+def opa() -> Iterator[OpaStandIn]:
+    """A running OPA stand-in on 127.0.0.1 (random port)."""
+    with OpaStandIn(hang_seconds=10.0) as server:
+        yield server
+
+
+@pytest.fixture()
+def refused_url() -> str:
+    """A URL where connections are refused."""
+    return closed_port_url()
+
+
+@pytest.fixture()
+def toy_policy() -> Callable[..., ToyPolicy]:
+    """Factory of the toy policy set; `modules=` and `data=` replace or add entries."""
+    return make_toy_policy

@@ -1,0 +1,271 @@
+"""The OPA-server engine against the stand-in OPA server: answers, protocol, and every fault failing closed."""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from typing import Any, Callable
+
+import pytest
+import requests
+from opa_standin import OpaStandIn
+
+from dpaguard.engine.opa import ID_PREFIX, OpaEngine, display_url, module_id
+from dpaguard.errors import EngineError
+from dpaguard.model import UNKNOWN, Decision
+
+CANARY = "canary-4f1d2c-secret-value"
+
+FACTS: dict[str, Any] = {
+    "stacks": [{"name": "prod"}],
+    "resources": [
+        {"urn": "urn:a", "region": "fr-par"},
+        {"urn": "urn:b", "region": "nl-ams"},
+        {"urn": "urn:c", "region": UNKNOWN},
+        {"urn": "urn:d", "region": "pl-waw", "password": CANARY},
+    ],
+    "context": {},
+}
+EXPECTED = [
+    Decision("DPA-RES-001", "urn:b", "region nl-ams is not in France", "violation"),
+    Decision("DPA-RES-001", "urn:c", "region unknown during preview", "undetermined"),
+    Decision("DPA-RES-001", "urn:d", "region pl-waw is not in France", "violation"),
+]
+
+
+def engine_for(opa: OpaStandIn, policy: Any, timeout: float = 2.0) -> OpaEngine:
+    return OpaEngine(policy, url=opa.url, timeout=timeout)
+
+
+def test_decisions_from_the_server(opa: OpaStandIn, toy_policy: Callable[..., Any]) -> None:
+    engine = engine_for(opa, toy_policy())
+    assert engine.evaluate(FACTS) == EXPECTED
+    assert engine.evaluate({"stacks": [], "resources": [{"urn": "urn:a", "region": "fr-par"}], "context": {}}) == []
+    engine.close()
+
+
+def test_requests_follow_opas_rest_api(opa: OpaStandIn, toy_policy: Callable[..., Any]) -> None:
+    policy = toy_policy()
+    engine = engine_for(opa, policy)
+    engine.evaluate(FACTS)
+    engine.evaluate(FACTS)
+    sha = policy.sha256[:16]
+    # opa_client lists /v1/policies/ and follows OPA's redirect to /v1/policies
+    assert opa.requests[:3] == ["GET /v1/policies/", "GET /v1/policies", "GET /health"]
+    puts = [r for r in opa.requests if r.startswith("PUT /v1/policies/")]
+    assert sorted(puts) == sorted(
+        f"PUT /v1/policies/dpaguard/{sha}/{rel}" for rel in ("rego/lib.rego", "rego/main.rego", "_dpaguard_version.rego")
+    )
+    assert "PUT /v1/data/dpa" in opa.requests
+    # policies and data are pushed once; each evaluation is one POST to the package of the decisions
+    assert opa.requests.count("PUT /v1/data/dpa") == 1
+    assert [r for r in opa.requests if r.startswith("POST")] == ["POST /v1/data/dpaguard/main"] * 2
+    assert opa.policies[module_id(policy.sha256, "rego/main.rego")] == policy.rego_modules["rego/main.rego"]
+    assert opa.data["dpa"] == policy.data
+
+
+def test_pushes_raw_rego_as_text_plain_and_queries_strictly(toy_policy: Callable[..., Any]) -> None:
+    seen: list[tuple[str, str, str]] = []
+
+    class Recording(OpaStandIn):
+        pass
+
+    with Recording() as opa:
+        original = opa._server.RequestHandlerClass
+
+        class Spy(original):  # type: ignore[valid-type,misc]
+            def do_PUT(self) -> None:
+                seen.append(("PUT", self.path, self.headers.get("Content-Type", "")))
+                super().do_PUT()
+
+            def do_POST(self) -> None:
+                seen.append(("POST", self.path, self.headers.get("Content-Type", "")))
+                super().do_POST()
+
+        opa._server.RequestHandlerClass = Spy
+        OpaEngine(toy_policy(), url=opa.url).evaluate(FACTS)
+    policy_puts = [s for s in seen if s[1].startswith("/v1/policies/")]
+    assert policy_puts and all(ctype == "text/plain" for _, _, ctype in policy_puts)
+    assert ("PUT", "/v1/data/dpa", "application/json") in seen
+    assert ("POST", "/v1/data/dpaguard/main?strict-builtin-errors=true", "application/json") in seen
+
+
+def test_stale_modules_of_another_version_are_removed(opa: OpaStandIn, toy_policy: Callable[..., Any]) -> None:
+    old = toy_policy(modules={"rego/extra.rego": "package dpaguard.extra\n\nx := 1\n"})
+    engine_for(opa, old).evaluate(FACTS)
+    new = toy_policy()
+    assert engine_for(opa, new).evaluate(FACTS) == EXPECTED
+    assert all(pid.startswith(f"{ID_PREFIX}{new.sha256[:16]}/") for pid in opa.policies if pid.startswith(ID_PREFIX))
+    assert not any("extra" in pid for pid in opa.policies)
+
+
+def test_other_clients_policies_are_left_alone(opa: OpaStandIn, toy_policy: Callable[..., Any]) -> None:
+    requests.put(f"{opa.url}/v1/policies/team/authz.rego", data=b"package team.authz\n\nallow := true\n", timeout=5)
+    engine_for(opa, toy_policy()).evaluate(FACTS)
+    assert "team/authz.rego" in opa.policies
+
+
+def test_another_version_pushed_meanwhile_is_detected(opa: OpaStandIn, toy_policy: Callable[..., Any]) -> None:
+    first = engine_for(opa, toy_policy())
+    first.evaluate(FACTS)
+    # a concurrent run with other policies (a different region list) takes over the server
+    second = engine_for(opa, toy_policy(data={"regions": ["fr-par", "nl-ams"]}))
+    assert len(second.evaluate(FACTS)) == 2
+    with pytest.raises(EngineError, match="another dpaguard run"):
+        first.evaluate(FACTS)
+
+
+def test_data_replaced_meanwhile_is_detected(opa: OpaStandIn, toy_policy: Callable[..., Any]) -> None:
+    engine = engine_for(opa, toy_policy())
+    engine.evaluate(FACTS)
+    requests.put(f"{opa.url}/v1/data/dpa", json={"regions": ["nl-ams"]}, timeout=5)
+    with pytest.raises(EngineError, match=r"data\.dpa is not the DPA data"):
+        engine.evaluate(FACTS)
+
+
+def test_concurrent_evaluations_agree(opa: OpaStandIn, toy_policy: Callable[..., Any]) -> None:
+    engine = engine_for(opa, toy_policy(), timeout=10)
+    results: list[list[Decision]] = []
+
+    def run() -> None:
+        results.append(engine.evaluate(FACTS))
+
+    threads = [threading.Thread(target=run) for _ in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert results == [EXPECTED] * 8
+    assert opa.requests.count("PUT /v1/data/dpa") == 1
+
+
+# -- fail closed ---------------------------------------------------------------------------------
+
+
+def fails(engine: OpaEngine, url: str, *fragments: str) -> str:
+    """The engine raises EngineError with one line naming the URL and the fragments, no input."""
+    with pytest.raises(EngineError) as caught:
+        engine.evaluate(FACTS)
+    line = caught.value.one_line()
+    assert "\n" not in line
+    assert display_url(url) in line
+    assert "is the OPA server running?" in line
+    assert CANARY not in line and "nl-ams" not in line
+    for fragment in fragments:
+        assert fragment in line, line
+    return line
+
+
+def test_connection_refused(refused_url: str, toy_policy: Callable[..., Any]) -> None:
+    started = time.monotonic()
+    fails(OpaEngine(toy_policy(), url=refused_url, timeout=2), refused_url, "cannot connect")
+    assert time.monotonic() - started < 2
+
+
+@pytest.mark.parametrize("on", ["GET /v1/policies", "PUT /v1/policies", "PUT /v1/data", "POST /v1/data"])
+def test_hanging_server_times_out(opa: OpaStandIn, toy_policy: Callable[..., Any], on: str) -> None:
+    opa.inject("hang", on=on)
+    started = time.monotonic()
+    fails(engine_for(opa, toy_policy(), timeout=0.4), opa.url, "no answer within 0.4 s")
+    assert time.monotonic() - started < 2.0
+
+
+@pytest.mark.parametrize(
+    ("on", "why"),
+    [
+        ("GET /v1/policies", "not JSON"),
+        # opa_client takes any 200 to a policy PUT as success: the module never arrived, and
+        # the query finds the decisions undefined
+        ("PUT /v1/policies", "undefined"),
+        ("PUT /v1/data", "not JSON"),
+        ("POST /v1/data", "not JSON"),
+    ],
+)
+def test_garbage_answer(opa: OpaStandIn, toy_policy: Callable[..., Any], on: str, why: str) -> None:
+    opa.inject("garbage", on=on)
+    fails(engine_for(opa, toy_policy()), opa.url, why)
+
+
+@pytest.mark.parametrize("on", ["GET /v1/policies", "PUT /v1/policies", "PUT /v1/data", "POST /v1/data"])
+def test_server_error(opa: OpaStandIn, toy_policy: Callable[..., Any], on: str) -> None:
+    opa.inject("error500", on=on)
+    fails(engine_for(opa, toy_policy()), opa.url, "internal_error")
+
+
+def test_unhealthy_server(opa: OpaStandIn, toy_policy: Callable[..., Any]) -> None:
+    opa.inject("error500", on="GET /health")
+    fails(engine_for(opa, toy_policy()), opa.url, "/health")
+
+
+def test_undefined_document_is_not_an_empty_answer(opa: OpaStandIn, toy_policy: Callable[..., Any]) -> None:
+    opa.inject("undefined", on="POST /v1/data")
+    fails(engine_for(opa, toy_policy()), opa.url, "undefined")
+
+
+def test_policies_without_decisions_are_not_an_empty_answer(opa: OpaStandIn, toy_policy: Callable[..., Any]) -> None:
+    policy = toy_policy(modules={"rego/main.rego": "package dpaguard.main\n\nnothing := true\n"})
+    fails(engine_for(opa, policy), opa.url, "decisions is undefined")
+
+
+def test_malformed_decisions(opa: OpaStandIn, toy_policy: Callable[..., Any]) -> None:
+    opa.inject("malformed", on="POST /v1/data")
+    fails(engine_for(opa, toy_policy()), opa.url, "malformed decision #0")
+
+
+@pytest.mark.parametrize(
+    "bad",
+    [
+        {"urn": "u", "message": "m"},
+        {"control": "C", "urn": "u", "message": "m", "status": "pass"},
+        {"control": "C", "urn": "", "message": "m"},
+        "just a string",
+    ],
+)
+def test_malformed_decision_shapes(opa: OpaStandIn, toy_policy: Callable[..., Any], bad: Any) -> None:
+    main = f"package dpaguard.main\n\ndecisions contains {json.dumps(bad)}\n"
+    fails(engine_for(opa, toy_policy(modules={"rego/main.rego": main})), opa.url, "malformed decision")
+
+
+def test_rego_syntax_error_names_file_and_line(opa: OpaStandIn, toy_policy: Callable[..., Any]) -> None:
+    broken = "package dpaguard.residency\n\nviolation contains x if {{{\n"
+    line = fails(engine_for(opa, toy_policy(modules={"rego/residency.rego": broken})), opa.url, "rego/residency.rego:")
+    assert "rego/residency.rego:1:" in line or "rego/residency.rego:3:" in line
+    assert "rego_parse_error" in line
+
+
+def test_opa_compile_error_body_is_reported_with_location(opa: OpaStandIn, toy_policy: Callable[..., Any]) -> None:
+    # OPA's own 400 for a module regopy would accept (an unsafe variable)
+    opa.inject("compile-error", on="PUT /v1/policies")
+    fails(engine_for(opa, toy_policy()), opa.url, ":3:1: rego_unsafe_var_error: var x is unsafe")
+
+
+def test_evaluation_error_does_not_quote_the_input(opa: OpaStandIn, toy_policy: Callable[..., Any]) -> None:
+    # a builtin error on a value of the input (strict-builtin-errors): a 500 whose message quotes it
+    main = 'package dpaguard.main\n\ndecisions contains {"control": "C", "urn": r.urn, "message": "m"} if {\n\tsome r in input.resources\n\tto_number(r.password) > 0\n}\n'
+    fails(engine_for(opa, toy_policy(modules={"rego/main.rego": main})), opa.url, "HTTP 500")
+
+
+def test_bad_url_and_timeout_are_refused(toy_policy: Callable[..., Any]) -> None:
+    with pytest.raises(EngineError, match="not an http"):
+        OpaEngine(toy_policy(), url="localhost:8181")
+    with pytest.raises(EngineError, match="positive"):
+        OpaEngine(toy_policy(), url="http://localhost:8181", timeout=0)
+
+
+def test_credentials_in_the_url_are_never_shown(refused_url: str, toy_policy: Callable[..., Any]) -> None:
+    url = refused_url.replace("http://", "http://admin:hunter2@") + "/?token=abc"
+    with pytest.raises(EngineError) as caught:
+        OpaEngine(toy_policy(), url=url, timeout=1).evaluate(FACTS)
+    line = caught.value.one_line()
+    assert "hunter2" not in line and "admin" not in line and "token=abc" not in line
+    assert display_url(refused_url) in line
+
+
+def test_server_recovering_after_a_fault_answers_again(opa: OpaStandIn, toy_policy: Callable[..., Any]) -> None:
+    engine = engine_for(opa, toy_policy())
+    opa.inject("error500", on="POST /v1/data")
+    with pytest.raises(EngineError):
+        engine.evaluate(FACTS)
+    opa.heal()
+    assert engine.evaluate(FACTS) == EXPECTED
