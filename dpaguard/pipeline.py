@@ -137,7 +137,7 @@ def render_stacks(
             progress(stack, "done", f"{len(deployment.resources)} resources, {time.monotonic() - started:.1f}s")
         return deployment
 
-    workers = max(1, min(len(stacks), max(2, os.cpu_count() or 2))) + (1 if side_task else 0)
+    workers = max(1, min(len(stacks), 2 * (os.cpu_count() or 2))) + (1 if side_task else 0)
     with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="dpaguard-render") as pool:
         side: Future[Any] | None = pool.submit(side_task) if side_task else None
         futures = [pool.submit(one, stack) for stack in stacks]
