@@ -11,7 +11,6 @@ needs a few hundred MB of memory rather than several times its size.
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import json
 import os
 from dataclasses import dataclass
@@ -394,12 +393,3 @@ def to_export(deployment: Deployment) -> dict[str, Any]:
 def export_json(deployment: Deployment) -> str:
     """to_export as indented JSON text, ending with a newline."""
     return json.dumps(to_export(deployment), indent=2, ensure_ascii=False) + "\n"
-
-
-def file_sha256(path: Path) -> str:
-    """The SHA-256 of a file, read in blocks."""
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
