@@ -1,0 +1,233 @@
+"""dpaguard audit (every control) against checkov (five custom checks) on the same generated Scaleway estate.
+
+For each size N (default 1,000, 4,000 and 10,000 resources) this script generates an estate with
+seeded violations, writes it as a stack export and as its Terraform-plan export
+(`dpaguard.export.tfplan`), then, in the same run:
+  - checkov --framework terraform_plan --external-checks-dir policies/checkov/custom
+            --check CKV2_DPA_1..5   against the plan;
+  - dpaguard audit --state <export> --format json   with every control of the catalogue.
+Both run as subprocesses under /usr/bin/time -v: wall time and peak RSS (the largest process of the
+tree) are reported, with the ratio, and whether both flagged the same resources for the five
+controls the checkov policies express.
+
+    .venv/bin/python tests/benchmarks/vs_checkov.py [--sizes 1000 4000 10000] [--keep DIR]
+
+Needs checkov (DPAGUARD_CHECKOV, PATH or .checkov-venv). Not collected by pytest.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import re
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+REPO = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(REPO))
+
+from dpaguard.checkov.runner import find_checkov  # noqa: E402
+from dpaguard.export.tfplan import to_tfplan  # noqa: E402
+from dpaguard.model import SECRET_SIG, SECRET_SIG_KEY, Deployment  # noqa: E402
+from dpaguard.source.state import to_export  # noqa: E402
+
+CUSTOM_CHECKS = REPO / "policies" / "checkov" / "custom"
+# checkov custom policy -> the dpaguard controls it expresses
+EQUIVALENT = {
+    "CKV2_DPA_1": ("DPA-RES-001", "DPA-RES-002"),  # region / zone in France
+    "CKV2_DPA_2": ("DPA-BAK-001",),  # RDB backups enabled
+    "CKV2_DPA_3": ("DPA-RES-003",),  # RDB backups in the same region
+    "CKV2_DPA_4": ("DPA-TLS-004",),  # Redis TLS
+    "CKV2_DPA_5": ("DPA-ACC-001",),  # security group drops inbound by default
+}
+CONTROL_TO_CHECK = {control: check for check, controls in EQUIVALENT.items() for control in controls}
+STACK, PROJECT, PROJECT_ID = "prod", "bench-estate", "11111111-2222-4333-8444-555555555555"
+SEED = 20261127
+VIOLATION_RATE = 0.04
+
+
+def _urn(token: str, name: str) -> str:
+    return f"urn:pulumi:{STACK}::{PROJECT}::{token}::{name}"
+
+
+def generate(n: int, seed: int = SEED) -> Deployment:
+    """An N-resource estate (buckets, databases, Redis, security groups, networks) with seeded violations."""
+    rng = random.Random(seed)
+    provider_urn = _urn("pulumi:providers:scaleway", "default_1_60_0")
+    provider = f"{provider_urn}::00000000-0000-4000-8000-000000000000"
+    resources: list[dict[str, Any]] = [
+        {"urn": _urn("pulumi:pulumi:Stack", f"{PROJECT}-{STACK}"), "custom": False, "type": "pulumi:pulumi:Stack"},
+        {"urn": provider_urn, "custom": True, "id": "00000000-0000-4000-8000-000000000000",
+         "type": "pulumi:providers:scaleway", "inputs": {"region": "fr-par", "zone": "fr-par-1", "projectId": PROJECT_ID}},
+    ]
+    tags = ["env:prod", f"project:{PROJECT}", "managed-by:pulumi"]
+
+    def bad() -> bool:
+        return rng.random() < VIOLATION_RATE
+
+    kinds = ("bucket", "bucket", "bucket", "bucket", "rdb", "redis", "sg", "pn", "pn", "bucket")
+    index = 0
+    while len(resources) < n:
+        kind = kinds[index % len(kinds)]
+        name = f"{kind}-{index:05d}"
+        index += 1
+        if kind == "bucket":
+            token = "scaleway:object/bucket:Bucket"
+            props: dict[str, Any] = {
+                "name": f"bench-{name}", "projectId": PROJECT_ID, "region": "nl-ams" if bad() else "fr-par",
+                "tags": {"env": "prod", "project": PROJECT, "data-category": "call-logs", "retention-days": "365"},
+                "versioning": {"enabled": True},
+                "lifecycleRules": [{"enabled": True, "id": "retention", "expiration": {"days": 365},
+                                    "noncurrentVersionExpiration": {"noncurrentDays": 1}}],
+            }
+        elif kind == "rdb":
+            token = "scaleway:databases/instance:Instance"
+            props = {
+                "name": f"bench-{name}", "projectId": PROJECT_ID, "engine": "PostgreSQL-16", "nodeType": "DB-PRO2-S",
+                "region": "pl-waw" if bad() else "fr-par", "isHaCluster": True, "encryptionAtRest": True,
+                "disableBackup": bad(), "backupSameRegion": not bad(), "backupScheduleFrequency": 12,
+                "backupScheduleRetention": 30, "userName": "admin", "tags": tags,
+                "password": {SECRET_SIG_KEY: SECRET_SIG, "ciphertext": "[secret]"},
+            }
+        elif kind == "redis":
+            token = "scaleway:redis/cluster:Cluster"
+            props = {
+                "name": f"bench-{name}", "projectId": PROJECT_ID, "nodeType": "RED1-S", "version": "7.0.5",
+                "zone": "nl-ams-1" if bad() else "fr-par-1", "tlsEnabled": not bad(), "clusterSize": 3,
+                "userName": "app", "tags": tags, "password": {SECRET_SIG_KEY: SECRET_SIG, "ciphertext": "[secret]"},
+            }
+        elif kind == "sg":
+            token = "scaleway:instance/securityGroup:SecurityGroup"
+            props = {
+                "name": f"bench-{name}", "projectId": PROJECT_ID, "zone": "fr-par-1", "tags": tags,
+                "inboundDefaultPolicy": "accept" if bad() else "drop", "outboundDefaultPolicy": "drop",
+                "inboundRules": [{"action": "accept", "ipRange": "172.16.8.0/22", "port": 443, "protocol": "TCP"}],
+            }
+        else:
+            token = "scaleway:network/privateNetwork:PrivateNetwork"
+            props = {"name": f"bench-{name}", "projectId": PROJECT_ID, "region": "fr-par", "tags": tags}
+        resources.append({"urn": _urn(token, name), "custom": True, "id": f"id-{name}", "type": token,
+                          "inputs": props, "outputs": dict(props), "provider": provider, "dependencies": []})
+    config = {"scaleway:region": "fr-par", "scaleway:zone": "fr-par-1", "scaleway:projectId": PROJECT_ID,
+              "dpaguard:environment": "prod", "dpaguard:callRecordingRetentionDays": 90,
+              "dpaguard:transcriptRetentionDays": 90, "dpaguard:minBackupRetentionDays": 7}
+    return Deployment(stack=STACK, project=PROJECT, source="state", resources=tuple(resources), config=config)
+
+
+@dataclass(frozen=True)
+class Timed:
+    """One measured subprocess: exit code, wall seconds, peak RSS in MB."""
+
+    returncode: int
+    seconds: float
+    peak_mb: float
+
+
+def timed(command: list[str], stdout_file: Path, cwd: Path) -> Timed:
+    """Run under /usr/bin/time -v; stdout to a file, the time report parsed from stderr."""
+    with stdout_file.open("w") as out:
+        start = time.perf_counter()
+        done = subprocess.run(["/usr/bin/time", "-v", *command], stdout=out, stderr=subprocess.PIPE, text=True, cwd=cwd,
+                              check=False)
+        wall = time.perf_counter() - start
+    match = re.search(r"Maximum resident set size \(kbytes\): (\d+)", done.stderr)
+    if done.returncode not in (0, 1):
+        tail = [line for line in done.stderr.splitlines() if line.strip() and not line.startswith("\t")][-3:]
+        print(f"  ! {Path(command[0]).name} exited {done.returncode}: {' | '.join(tail)}", file=sys.stderr)
+    return Timed(done.returncode, wall, int(match.group(1)) / 1024 if match else float("nan"))
+
+
+def checkov_flags(report_file: Path, addresses: dict[str, str]) -> set[tuple[str, str]]:
+    """(check id, URN) of every failed check in checkov's JSON."""
+    text = report_file.read_text()
+    data: Any = json.loads(text) if text.strip() else []
+    flagged = set()
+    for report in data if isinstance(data, list) else [data]:
+        for failed in (report.get("results") or {}).get("failed_checks", []):
+            flagged.add((failed["check_id"], addresses.get(failed["resource"], failed["resource"])))
+    return flagged
+
+
+def dpaguard_flags(report_file: Path) -> set[tuple[str, str]] | None:
+    """(equivalent check id, URN) of every dpaguard violation of the five controls; None if no report."""
+    try:
+        data = json.loads(report_file.read_text())
+    except (OSError, ValueError):
+        return None
+    return {(CONTROL_TO_CHECK[f["control"]], f["urn"]) for f in data.get("findings", [])
+            if f["control"] in CONTROL_TO_CHECK and f.get("status", "violation") == "violation"}
+
+
+def bench(n: int, workdir: Path, checkov: Path) -> dict[str, Any]:
+    """Generate, write both exports, run both tools, compare."""
+    deployment = generate(n)
+    state = workdir / f"estate-{n}.json"
+    plan_file = workdir / f"estate-{n}.tfplan.json"
+    state.write_text(json.dumps(to_export(deployment)))
+    plan = to_tfplan(deployment)
+    plan_file.write_text(json.dumps(plan))
+    checkov_out = workdir / f"checkov-{n}.json"
+    checkov_run = timed(
+        [str(checkov), "-f", plan_file.name, "--framework", "terraform_plan", "--external-checks-dir", str(CUSTOM_CHECKS),
+         "--check", ",".join(EQUIVALENT), "-o", "json", "--skip-download"],
+        checkov_out, workdir,
+    )
+    dpaguard_out = workdir / f"dpaguard-{n}.json"
+    dpaguard_bin = Path(sys.executable).with_name("dpaguard")
+    dpaguard_run = timed(
+        [str(dpaguard_bin), "audit", "--state", str(state), "--project-dir", str(REPO), "--format", "json", "--quiet"],
+        dpaguard_out, workdir,
+    )
+    flagged_checkov = checkov_flags(checkov_out, plan["dpaguard_addresses"])
+    flagged_dpaguard = dpaguard_flags(dpaguard_out) if dpaguard_run.returncode in (0, 1) else None
+    return {
+        "n": len(deployment.resources), "checkov": checkov_run, "dpaguard": dpaguard_run,
+        "checkov_flagged": flagged_checkov, "dpaguard_flagged": flagged_dpaguard,
+    }
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the benchmark for each size and print one line per size."""
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--sizes", type=int, nargs="+", default=[1000, 4000, 10000])
+    parser.add_argument("--keep", type=Path, help="write the generated files here and keep them")
+    args = parser.parse_args(argv)
+    checkov = find_checkov(REPO)
+    if checkov is None:
+        print("checkov not found (run `bash .ci/setup` or set DPAGUARD_CHECKOV)", file=sys.stderr)
+        return 2
+    workdir = args.keep or Path(tempfile.mkdtemp(prefix="dpaguard-vs-checkov-"))
+    workdir.mkdir(parents=True, exist_ok=True)
+    print(f"{'N':>6} | {'checkov s':>9} {'MB':>6} | {'dpaguard s':>10} {'MB':>6} | {'ratio':>6} | "
+          f"{'flagged ck/dg':>13} | same")
+    for n in args.sizes:
+        row = bench(n, workdir, checkov)
+        ck, dg = row["checkov"], row["dpaguard"]
+        dg_flagged = row["dpaguard_flagged"]
+        if dg_flagged is None:
+            print(f"{row['n']:>6} | {ck.seconds:>9.2f} {ck.peak_mb:>6.0f} | {'n/a':>10} {'':>6} | {'n/a':>6} | "
+                  f"{len(row['checkov_flagged']):>6}/{'n/a':<6} | dpaguard audit did not produce a report")
+            continue
+        same = dg_flagged == row["checkov_flagged"]
+        print(f"{row['n']:>6} | {ck.seconds:>9.2f} {ck.peak_mb:>6.0f} | {dg.seconds:>10.2f} {dg.peak_mb:>6.0f} | "
+              f"{ck.seconds / dg.seconds:>5.1f}x | {len(row['checkov_flagged']):>6}/{len(dg_flagged):<6} | "
+              f"{'yes' if same else 'NO'}")
+        if not same:
+            for label, diff in (("checkov only", row["checkov_flagged"] - dg_flagged),
+                                ("dpaguard only", dg_flagged - row["checkov_flagged"])):
+                for item in sorted(diff)[:5]:
+                    print(f"    {label}: {item[0]} {item[1]}")
+    if not args.keep:
+        print(f"(files in {workdir})")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
