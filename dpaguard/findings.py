@@ -1,0 +1,250 @@
+"""Decisions + catalogue + waivers -> findings and coverage.
+
+A decision names a control and a URN; this stage joins it with the catalogue entry (clause, title,
+severity, category), the enforcement level of the stack's environment, the source location, and
+any waiver. Undetermined decisions (a value unknown in preview) count like violations in prod and
+staging and are advisory in dev. A waived finding stays, marked waived; an expired waiver no
+longer covers anything and is reported itself (DPA-WAI-001), as is a malformed one (DPA-WAI-002).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import fnmatch
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Mapping, Sequence
+
+from dpaguard.engine.interface import Engine, EngineError
+from dpaguard.errors import PolicyError
+from dpaguard.model import (
+    Control,
+    ControlId,
+    Decision,
+    Deployment,
+    Finding,
+    SourceLocation,
+    Urn,
+    Waiver,
+)
+from dpaguard.normalise import STACK_TYPE, normalise
+from dpaguard.policy import WAIVER_EXPIRED, WAIVER_MALFORMED, Policy
+
+_POSITION = re.compile(r"^project://(?P<path>[^#]*)#(?P<line>\d+)(?:,(?P<column>\d+))?$")
+_CONFIG_KEY = re.compile(r"\b([A-Za-z][\w-]*:[A-Za-z][\w-]*)\b")
+
+
+@dataclass(frozen=True)
+class Evaluation:
+    """The findings of one evaluation and, per (control, stack), how many resources the control examined."""
+
+    findings: tuple[Finding, ...]
+    coverage: dict[tuple[str, str], int]
+    facts_resources: int = 0
+
+
+def _matches(type_token: str, patterns: Sequence[str]) -> bool:
+    return any(p == "*" or fnmatch.fnmatchcase(type_token, p) for p in patterns if p != "stack")
+
+
+def coverage(controls: Sequence[Control], facts: Mapping[str, Any]) -> dict[tuple[str, str], int]:
+    """(control id, stack) -> number of resources of the types the control examines (1 for stack-level controls)."""
+    types_by_stack: dict[str, list[str]] = {s["name"]: [] for s in facts["stacks"]}
+    for resource in facts["resources"]:
+        types_by_stack[resource["stack"]].append(resource["type"])
+    result: dict[tuple[str, str], int] = {}
+    for control in controls:
+        for stack, types in types_by_stack.items():
+            if "stack" in control.applies_to:
+                result[(control.id, stack)] = 1
+            else:
+                result[(control.id, stack)] = sum(1 for t in types if _matches(t, control.applies_to))
+    return result
+
+
+def _source_location(deployment: Deployment, resource: Mapping[str, Any] | None) -> SourceLocation | None:
+    if resource is None:
+        return None
+    urn = resource.get("urn", "")
+    known = deployment.source_positions.get(urn)
+    if known:
+        return SourceLocation(path=known[0], line=int(known[1]), column=int(known[2]))
+    position = resource.get("sourcePosition")
+    if isinstance(position, str):
+        match = _POSITION.match(position)
+        if match:
+            return SourceLocation(match.group("path").lstrip("/"), int(match.group("line")), int(match.group("column") or 1))
+    return None
+
+
+def _config_location(deployment: Deployment, message: str) -> SourceLocation | None:
+    """The stack config file, at the line of the config key the message names when it can be found."""
+    if not deployment.config_file:
+        return None
+    path = Path(deployment.config_file)
+    if not path.is_absolute() and deployment.origin:
+        candidate = Path(deployment.origin) / path
+        path = candidate if candidate.exists() else path
+    keys = _CONFIG_KEY.findall(message)
+    try:
+        lines = path.read_text(encoding="utf-8").splitlines() if keys and path.is_file() else []
+    except (OSError, UnicodeDecodeError):
+        lines = []
+    for key in keys:
+        for number, text in enumerate(lines, start=1):
+            if text.strip().startswith(f"{key}:"):
+                return SourceLocation(deployment.config_file, number, text.index(key) + 1)
+    return SourceLocation(deployment.config_file)
+
+
+def _waiver_for(waivers: Sequence[Waiver], control: str, stack: str, urn: str) -> Waiver | None:
+    for waiver in waivers:
+        if waiver.control == control and fnmatch.fnmatchcase(stack, waiver.stack) and fnmatch.fnmatchcase(urn, waiver.urn_pattern):
+            return waiver
+    return None
+
+
+def _enforcement(control: Control, environment: str, status: str, overrides: Mapping[str, str]) -> str:
+    level = overrides.get(control.id) or control.enforcement_for(environment)
+    if level == "disabled":
+        return level
+    # A value unknown in preview counts as a violation where the rules bind (prod, staging) and is
+    # advisory in dev, where previews of half-built stacks are the daily routine.
+    if status == "undetermined" and environment == "dev":
+        return "advisory"
+    return level
+
+
+def evaluate(
+    deployments: Sequence[Deployment],
+    policy: Policy,
+    engine: Engine,
+    *,
+    today: dt.date,
+    environment_override: str | None = None,
+    enforcement_overrides: Mapping[str, str] | None = None,
+    settings_overrides: Mapping[str, Any] | None = None,
+) -> Evaluation:
+    """Normalise, evaluate with the engine, and join the decisions into findings (sorted) and coverage."""
+    overrides = dict(enforcement_overrides or {})
+    for control_id, level in overrides.items():
+        policy.control(control_id)
+        if level not in ("mandatory", "advisory", "disabled"):
+            raise PolicyError(f"enforcement override for {control_id}: `{level}` is not mandatory, advisory or disabled")
+    facts = normalise(
+        deployments, policy.data, today=today, environment_override=environment_override, settings_overrides=settings_overrides
+    )
+    decisions = engine.evaluate(facts)
+    if not isinstance(decisions, list):
+        raise EngineError(f"{engine.name} engine returned {type(decisions).__name__}, not a list of decisions")
+
+    by_stack = {d.stack: d for d in deployments}
+    stack_facts = {s["name"]: s for s in facts["stacks"]}
+    stack_by_urn = {s["urn"]: s for s in facts["stacks"]}
+    resource_by_urn = {r["urn"]: r for r in facts["resources"]}
+    raw_by_urn = {str(raw.get("urn")): raw for d in deployments for raw in d.resources}
+    active = [w for w in policy.waivers if w.expires >= today]
+
+    findings: list[Finding] = []
+    for decision in decisions:
+        finding = _finding(decision, policy, overrides, active, by_stack, stack_by_urn, resource_by_urn, raw_by_urn)
+        if finding is not None:
+            findings.append(finding)
+    findings.extend(_waiver_findings(policy, today, stack_facts, by_stack, overrides))
+    findings.sort(key=lambda f: (*f.sort_key(), f.status))
+    return Evaluation(findings=tuple(findings), coverage=coverage(policy.controls, facts), facts_resources=len(facts["resources"]))
+
+
+def _finding(
+    decision: Decision,
+    policy: Policy,
+    overrides: Mapping[str, str],
+    waivers: Sequence[Waiver],
+    deployments: Mapping[str, Deployment],
+    stack_by_urn: Mapping[str, Mapping[str, Any]],
+    resource_by_urn: Mapping[str, Mapping[str, Any]],
+    raw_by_urn: Mapping[str, Mapping[str, Any]],
+) -> Finding | None:
+    try:
+        control = policy.control(decision.control)
+    except PolicyError:
+        raise PolicyError(f"a Rego rule decided on control {decision.control}, which is not in policies/dpa/controls.yaml") from None
+    resource = resource_by_urn.get(decision.urn)
+    if resource is not None:
+        stack = resource["stack"]
+        environment = resource["environment"]
+        type_token = resource["type"]
+        location = _source_location(deployments[stack], raw_by_urn.get(decision.urn))
+    elif decision.urn in stack_by_urn:
+        stack_fact = stack_by_urn[decision.urn]
+        stack = stack_fact["name"]
+        environment = stack_fact["environment"]
+        type_token = STACK_TYPE
+        location = _config_location(deployments[stack], decision.message)
+    else:
+        raise EngineError(f"decision for {decision.control} names a URN that is in no evaluated stack")
+    enforcement = _enforcement(control, environment, decision.status, overrides)
+    if enforcement == "disabled":
+        return None
+    waiver = _waiver_for(waivers, control.id, stack, decision.urn)
+    return Finding(
+        control=control.id,
+        category=control.category,
+        clause=control.clause,
+        severity=control.severity,
+        enforcement=enforcement,  # type: ignore[arg-type]
+        stack=stack,
+        urn=Urn(decision.urn),
+        type=type_token,
+        name=decision.urn.rsplit("::", 1)[-1],
+        message=decision.message,
+        status=decision.status,
+        waived=waiver is not None,
+        waiver=waiver,
+        location=location,
+    )
+
+
+def _waiver_findings(
+    policy: Policy,
+    today: dt.date,
+    stacks: Mapping[str, Mapping[str, Any]],
+    deployments: Mapping[str, Deployment],
+    overrides: Mapping[str, str],
+) -> list[Finding]:
+    """DPA-WAI-001 for each expired waiver and DPA-WAI-002 for each malformed one, on every stack they name."""
+    problems: list[tuple[ControlId, str, str, int]] = []
+    for index, waiver in enumerate(policy.waivers):
+        if waiver.expires < today:
+            line = policy.waiver_lines.get(index, 1)
+            message = f"waiver for {waiver.control} on {waiver.urn_pattern} (approved by {waiver.approver}) expired on {waiver.expires.isoformat()}"
+            problems.append((WAIVER_EXPIRED, waiver.stack, message, line))
+    for problem in policy.waiver_findings:
+        problems.append((WAIVER_MALFORMED, problem.stack, problem.message, problem.line))
+    findings = []
+    for control_id, pattern, message, line in problems:
+        control = policy.control(control_id)
+        for name, stack in stacks.items():
+            if not fnmatch.fnmatchcase(name, pattern):
+                continue
+            enforcement = _enforcement(control, stack["environment"], "violation", overrides)
+            if enforcement == "disabled":
+                continue
+            findings.append(
+                Finding(
+                    control=control.id,
+                    category=control.category,
+                    clause=control.clause,
+                    severity=control.severity,
+                    enforcement=enforcement,  # type: ignore[arg-type]
+                    stack=name,
+                    urn=Urn(stack["urn"]),
+                    type=STACK_TYPE,
+                    name=stack["urn"].rsplit("::", 1)[-1],
+                    message=message,
+                    location=SourceLocation(policy.waivers_path(), line),
+                )
+            )
+    del deployments
+    return findings

@@ -1,0 +1,464 @@
+"""Deployments -> the facts the Rego policies read: `{"stacks": [...], "resources": [...], "context": {...}}`.
+
+The normaliser does what Rego (in regopy) cannot or should not: resolve effective locality and
+project through providers and stack config, map deprecated type tokens, parse tags, find secret,
+plaintext and unknown properties, decide whether a CIDR is the internet, count French working
+days, and index cross-stack sharing. Rego then judges one resource or one stack at a time.
+Facts never hold a secret value: secret wrappers become REDACTED, sensitive plaintext PLAINTEXT_REDACTED.
+
+Facts schema (each resource):
+    index, urn, id, name, stack, environment, type (canonical), raw_type, deprecated_type, package,
+    subprocessor (Appendix B name or null), country (ISO code, "unknown" or null),
+    locality {scope: region|zone|none, region, zone, status: known|unknown|missing, source},
+    project {expected: bool, value, status, source}, taggable, tags {k: v}, tag_list [..],
+    data_category, props (inputs over outputs, redacted), secret_paths, plaintext_paths, unknown_paths,
+    inbound_rules (security groups), foreign (cross-stack sharing), stack_reference (StackReference)
+Each stack: name, urn, pulumi_project, environment, environment_source, scaleway_project,
+    default_region, default_zone, settings, config_file, plaintext_config_keys, subprocessors,
+    late_subprocessors. Index: {all, package: {pkg: [positions]}, type: {type: [positions]}}. Context: today, unknown, internet {cidr: bool}, unused_subprocessors,
+    subprocessor_notice {name: working days}.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from typing import Any, Iterable, Mapping, Sequence
+
+from dpaguard.model import PLAINTEXT_REDACTED, REDACTED, UNKNOWN, Deployment
+from dpaguard.normalise.calendar import working_days_between
+from dpaguard.normalise.network import is_internet, looks_like_address
+from dpaguard.normalise.types import canonical_type, type_info
+from dpaguard.source.redact import is_secret, is_sensitive_name
+
+DYNAMIC_PREFIX = "pulumi-python:dynamic/"
+PROVIDER_PREFIX = "pulumi:providers:"
+STACK_TYPE = "pulumi:pulumi:Stack"
+STACK_REFERENCE_TYPE = "pulumi:pulumi:StackReference"
+DATAPACKET_SERVER = "pulumi-python:dynamic/datapacket:Server"
+ENVIRONMENT_KEY = "dpaguard:environment"
+SETTING_KEYS = {
+    "minBackupRetentionDays": "dpaguard:minBackupRetentionDays",
+    "callRecordingRetentionDays": "dpaguard:callRecordingRetentionDays",
+    "transcriptRetentionDays": "dpaguard:transcriptRetentionDays",
+}
+# Resources whose identity, when seen in two environments, breaks segregation (Appendix C §6).
+SHARED_KINDS = {
+    "scaleway:network/vpc:Vpc": "network",
+    "scaleway:network/privateNetwork:PrivateNetwork": "network",
+    "scaleway:databases/instance:Instance": "database",
+    "scaleway:redis/cluster:Cluster": "database",
+    "scaleway:mongodb/instance:Instance": "database",
+    DATAPACKET_SERVER: "server",
+}
+
+
+def package_of(type_token: str, dynamic_modules: Mapping[str, str]) -> str:
+    """The provider package of a canonical type token (dynamic resources: their module's package)."""
+    if type_token.startswith(DYNAMIC_PREFIX):
+        module = type_token[len(DYNAMIC_PREFIX):].split(":", 1)[0]
+        return dynamic_modules.get(module, f"dynamic/{module}")
+    if type_token.startswith(PROVIDER_PREFIX):
+        return "pulumi"
+    return type_token.split(":", 1)[0]
+
+
+def environment_of(deployment: Deployment, names: Mapping[str, str], override: str | None) -> tuple[str, str]:
+    """(environment, where it came from): override, `dpaguard:environment`, the stack's name, else prod (assumed)."""
+    if override:
+        return override, "override"
+    configured = deployment.config.get(ENVIRONMENT_KEY)
+    if isinstance(configured, str) and configured in ("prod", "staging", "dev"):
+        return configured, "config"
+    short = deployment.stack.rsplit("/", 1)[-1].lower()
+    if short in names:
+        return names[short], "stack name"
+    # An environment nobody can name is held to production's rules: the strictest reading.
+    return "prod", "assumed"
+
+
+def _tags(value: Any) -> tuple[dict[str, str], list[str]]:
+    if isinstance(value, dict):
+        tags = {str(k): v if isinstance(v, str) else str(v) for k, v in value.items()}
+        return tags, [f"{k}:{v}" for k, v in tags.items()]
+    if isinstance(value, list):
+        tags, items = {}, []
+        for item in value:
+            if not isinstance(item, str):
+                continue
+            items.append(item)
+            key, sep, val = item.partition(":") if ":" in item else item.partition("=")
+            tags[key] = val if sep else ""
+        return tags, items
+    return {}, []
+
+
+class _Walk:
+    """One pass over a property tree: redact, and collect secret, plaintext, unknown and address facts."""
+
+    def __init__(self, internet: dict[str, bool], strings: set[str]) -> None:
+        self.secret: list[str] = []
+        self.plaintext: list[str] = []
+        self.unknown: list[str] = []
+        self.internet = internet
+        self.strings = strings
+
+    def clean(self, value: Any, path: str, name: str | None, depth: int = 0) -> Any:
+        if depth > 64:
+            return None
+        if is_secret(value):
+            self.secret.append(path)
+            return REDACTED
+        if isinstance(value, dict):
+            return {str(k): self.clean(v, f"{path}.{k}" if path else str(k), str(k), depth + 1) for k, v in value.items()}
+        if isinstance(value, list):
+            return [self.clean(v, f"{path}[{i}]", name, depth + 1) for i, v in enumerate(value)]
+        if isinstance(value, str):
+            if value == UNKNOWN:
+                self.unknown.append(path)
+                return value
+            if value == PLAINTEXT_REDACTED or (name is not None and value and value != REDACTED and is_sensitive_name(name)):
+                self.plaintext.append(path)
+                return PLAINTEXT_REDACTED
+            if len(value) < 200:
+                self.strings.add(value)
+            if looks_like_address(value) and value not in self.internet:
+                self.internet[value] = is_internet(value)
+        return value
+
+
+def _inbound_rules(props: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """Security-group inbound rules with their defaults made explicit (no ip means every ip, no port every port)."""
+    rules = []
+    for rule in props.get("inboundRules") or []:
+        if not isinstance(rule, dict):
+            continue
+        source = rule.get("ipRange") or rule.get("ip")
+        unknown = any(v == UNKNOWN for v in (rule.get("ipRange"), rule.get("ip"), rule.get("port"), rule.get("portRange")))
+        low, high = 1, 65535
+        port, port_range = rule.get("port"), rule.get("portRange")
+        if isinstance(port, int) and port > 0:
+            low = high = port
+        elif isinstance(port_range, str) and "-" in port_range:
+            first, _, last = port_range.partition("-")
+            if first.strip().isdigit() and last.strip().isdigit():
+                low, high = int(first), int(last)
+        protocol = str(rule.get("protocol") or "TCP").upper()
+        rules.append(
+            {
+                "action": str(rule.get("action") or "accept").lower(),
+                "protocol": protocol,
+                "port_from": low,
+                "port_to": high,
+                "source": source if isinstance(source, str) else "any",
+                "internet": is_internet(source if isinstance(source, str) else None),
+                "unknown": unknown,
+            }
+        )
+    return rules
+
+
+def _setting(value: Any) -> int | None:
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return value
+    if isinstance(value, str) and value.strip().isdigit():
+        return int(value.strip())
+    return None
+
+
+def _locality_value(
+    key: str, props: Mapping[str, Any], provider: Mapping[str, Any] | None, config: Mapping[str, Any]
+) -> tuple[Any, str]:
+    if key in props and props[key] not in (None, ""):
+        return props[key], "resource"
+    if provider and provider.get(key) not in (None, ""):
+        return provider[key], "provider"
+    configured = config.get(f"scaleway:{key}")
+    if configured not in (None, ""):
+        return configured, "stack"
+    return None, "none"
+
+
+def _status(value: Any) -> str:
+    if value is None:
+        return "missing"
+    if value == UNKNOWN:
+        return "unknown"
+    return "known"
+
+
+class Normaliser:
+    """Turns deployments into facts with the DPA tables of a policy (`policy.data`)."""
+
+    def __init__(self, dpa: Mapping[str, Any]) -> None:
+        self.dpa = dpa
+        self.locations = dpa["locations"]
+        self.register = dpa["subprocessors"]
+        self.settings = dpa["settings"]
+
+    def facts(
+        self,
+        deployments: Sequence[Deployment],
+        *,
+        today: dt.date,
+        environment_override: str | None = None,
+        settings_overrides: Mapping[str, Any] | None = None,
+    ) -> dict[str, Any]:
+        """The Rego input for one evaluation of one or more stacks."""
+        internet: dict[str, bool] = {}
+        stacks: list[dict[str, Any]] = []
+        resources: list[dict[str, Any]] = []
+        strings_by_resource: list[set[str]] = []
+        for deployment in deployments:
+            stack = self._stack(deployment, environment_override, settings_overrides or {})
+            stack_resources, strings = self._resources(deployment, stack, internet, len(resources))
+            stack["subprocessors"] = sorted({r["subprocessor"] for r in stack_resources if r["subprocessor"]})
+            stacks.append(stack)
+            resources.extend(stack_resources)
+            strings_by_resource.extend(strings)
+        self._cross_stack(resources, strings_by_resource)
+        notice = {
+            entry["name"]: working_days_between(dt.date.fromisoformat(entry["notified"]), dt.date.fromisoformat(entry["added"]))
+            for entry in self.register["entries"]
+        }
+        used = {name for stack in stacks for name in stack["subprocessors"]}
+        for stack in stacks:
+            stack["late_subprocessors"] = [
+                {"name": name, "working_days": notice[name]} for name in stack["subprocessors"] if notice.get(name, 10) < 10
+            ]
+        return {
+            "stacks": stacks,
+            "resources": resources,
+            "index": build_index(resources),
+            "context": {
+                "today": today.isoformat(),
+                "unknown": UNKNOWN,
+                "internet": internet,
+                "subprocessor_notice": notice,
+                "unused_subprocessors": sorted(e["name"] for e in self.register["entries"] if e["name"] not in used),
+            },
+        }
+
+    def _stack(self, deployment: Deployment, override: str | None, settings_overrides: Mapping[str, Any]) -> dict[str, Any]:
+        config = deployment.config
+        environment, source = environment_of(deployment, self.settings["environment_names"], override)
+        settings: dict[str, Any] = {name: _setting(config.get(key)) for name, key in SETTING_KEYS.items()}
+        for name, value in settings_overrides.items():
+            if name in settings:
+                settings[name] = _setting(value)
+        if settings["minBackupRetentionDays"] is None:
+            settings["minBackupRetentionDays"] = self.settings["defaults"]["minBackupRetentionDays"]
+        plaintext_keys = sorted(
+            key
+            for key, value in config.items()
+            if key not in deployment.secret_config_keys and value != REDACTED and is_sensitive_name(key.split(":", 1)[-1])
+        )
+        project = config.get("scaleway:projectId")
+        return {
+            "name": deployment.stack,
+            "urn": deployment.stack_urn,
+            "pulumi_project": deployment.project,
+            "environment": environment,
+            "environment_source": source,
+            "scaleway_project": project if isinstance(project, str) and project else None,
+            "default_region": config.get("scaleway:region"),
+            "default_zone": config.get("scaleway:zone"),
+            "settings": settings,
+            "config_file": deployment.config_file,
+            "plaintext_config_keys": plaintext_keys,
+        }
+
+    def _resources(
+        self, deployment: Deployment, stack: Mapping[str, Any], internet: dict[str, bool], offset: int
+    ) -> tuple[list[dict[str, Any]], list[set[str]]]:
+        providers: dict[str, Mapping[str, Any]] = {}
+        for raw in deployment.resources:
+            if str(raw.get("type", "")).startswith(PROVIDER_PREFIX) and isinstance(raw.get("urn"), str):
+                inputs = raw.get("inputs") if isinstance(raw.get("inputs"), dict) else {}
+                providers[raw["urn"]] = inputs
+        facts: list[dict[str, Any]] = []
+        strings: list[set[str]] = []
+        for raw in deployment.resources:
+            raw_type = raw.get("type")
+            urn = raw.get("urn")
+            if not isinstance(raw_type, str) or not isinstance(urn, str):
+                continue
+            if raw_type == STACK_TYPE or raw_type.startswith(PROVIDER_PREFIX) or raw.get("custom") is False:
+                continue
+            seen: set[str] = set()
+            fact = self._resource(raw, raw_type, urn, stack, providers, internet, seen)
+            fact["index"] = offset + len(facts)
+            facts.append(fact)
+            strings.append(seen)
+        return facts, strings
+
+    def _resource(
+        self,
+        raw: Mapping[str, Any],
+        raw_type: str,
+        urn: str,
+        stack: Mapping[str, Any],
+        providers: Mapping[str, Mapping[str, Any]],
+        internet: dict[str, bool],
+        seen: set[str],
+    ) -> dict[str, Any]:
+        type_token = canonical_type(raw_type)
+        package = package_of(type_token, self.register["dynamic_modules"])
+        outputs = raw.get("outputs") if isinstance(raw.get("outputs"), dict) else {}
+        inputs = raw.get("inputs") if isinstance(raw.get("inputs"), dict) else {}
+        walk = _Walk(internet, seen)
+        props = walk.clean({**outputs, **inputs}, "", None)
+        provider_ref = raw.get("provider")
+        provider = providers.get(provider_ref.rsplit("::", 1)[0]) if isinstance(provider_ref, str) else None
+        config = {"scaleway:region": stack["default_region"], "scaleway:zone": stack["default_zone"], "scaleway:projectId": stack["scaleway_project"]}
+        tags, tag_list = _tags(props.get("tags"))
+        info = type_info(type_token) if package == "scaleway" else None
+        fact: dict[str, Any] = {
+            "urn": urn,
+            "id": raw.get("id") if isinstance(raw.get("id"), str) else None,
+            "name": urn.rsplit("::", 1)[-1],
+            "stack": stack["name"],
+            "environment": stack["environment"],
+            "type": type_token,
+            "raw_type": raw_type,
+            "deprecated_type": type_token != raw_type,
+            "package": package,
+            "subprocessor": self._subprocessor(package),
+            "locality": self._locality(info, props, provider, config),
+            "project": self._project(info, props, provider, config),
+            "taggable": bool(info and info.tags) or type_token == DATAPACKET_SERVER,
+            "tags": tags,
+            "tag_list": tag_list,
+            "data_category": tags.get("data-category") or tags.get("data_category"),
+            "props": props,
+            "secret_paths": walk.secret,
+            "plaintext_paths": walk.plaintext,
+            "unknown_paths": walk.unknown,
+            "foreign": [],
+        }
+        fact["country"] = self._country(fact)
+        if type_token in ("scaleway:instance/securityGroup:SecurityGroup", "scaleway:instance/securityGroupRules:SecurityGroupRules"):
+            fact["inbound_rules"] = _inbound_rules(props)
+        if type_token == STACK_REFERENCE_TYPE:
+            fact["stack_reference"] = self._stack_reference(props)
+        return fact
+
+    def _subprocessor(self, package: str) -> str | None:
+        return self.register["by_package"].get(package)
+
+    def _locality(self, info: Any, props: Mapping[str, Any], provider: Mapping[str, Any] | None, config: Mapping[str, Any]) -> dict[str, Any]:
+        if info is None or not (info.region or info.zone):
+            return {"scope": "none", "region": None, "zone": None, "status": "known", "source": "none"}
+        zones = self.locations["scaleway"]["zones"]
+        if info.zone:
+            zone, source = _locality_value("zone", props, provider, config)
+            status = _status(zone)
+            region = zones.get(zone, {}).get("region") if status == "known" else zone
+            if status == "known" and region is None and isinstance(zone, str):
+                region = zone.rsplit("-", 1)[0]
+            return {"scope": "zone", "region": region, "zone": zone, "status": status, "source": source}
+        region, source = _locality_value("region", props, provider, config)
+        return {"scope": "region", "region": region, "zone": None, "status": _status(region), "source": source}
+
+    def _project(self, info: Any, props: Mapping[str, Any], provider: Mapping[str, Any] | None, config: Mapping[str, Any]) -> dict[str, Any]:
+        if info is None or not info.project:
+            return {"expected": False, "value": None, "status": "known", "source": "none"}
+        value, source = _locality_value("projectId", props, provider, config)
+        return {"expected": True, "value": value, "status": _status(value), "source": source}
+
+    def _country(self, fact: Mapping[str, Any]) -> str | None:
+        locality = fact["locality"]
+        if fact["type"] == DATAPACKET_SERVER:
+            props = fact["props"]
+            location = props.get("actualLocation") or props.get("location")
+            if location == UNKNOWN or props.get("countryCode") == UNKNOWN:
+                return "unknown"
+            known = self.locations["datapacket"]["locations"].get(location)
+            return known["country"] if known else (props.get("countryCode") or "unknown")
+        if locality["scope"] == "none":
+            return None
+        if locality["status"] != "known":
+            return "unknown"
+        scaleway = self.locations["scaleway"]
+        if locality["scope"] == "zone":
+            return scaleway["zones"].get(locality["zone"], {}).get("country", "unknown")
+        return scaleway["regions"].get(locality["region"], {}).get("country", "unknown")
+
+    def _stack_reference(self, props: Mapping[str, Any]) -> dict[str, Any]:
+        target = props.get("name")
+        if not isinstance(target, str) or target == UNKNOWN:
+            return {"target": None, "environment": "unknown"}
+        short = target.rsplit("/", 1)[-1].lower()
+        return {"target": target, "environment": self.settings["environment_names"].get(short, "unknown")}
+
+    def _cross_stack(self, resources: list[dict[str, Any]], strings: list[set[str]]) -> None:
+        """Mark resources that own or use a network, database or server that another environment owns too."""
+        owners: dict[str, list[dict[str, Any]]] = defaultdict(list)
+        for fact in resources:
+            kind = SHARED_KINDS.get(fact["type"])
+            if kind is None:
+                continue
+            for identity in _identities(fact):
+                owners[identity].append({"kind": kind, "stack": fact["stack"], "environment": fact["environment"], "urn": fact["urn"]})
+        if not owners:
+            return
+        for fact, seen in zip(resources, strings):
+            own = set(_identities(fact)) if fact["type"] in SHARED_KINDS else set()
+            foreign = {}
+            for identity in (own | seen) & owners.keys():
+                for owner in owners[identity]:
+                    if owner["environment"] != fact["environment"]:
+                        foreign[(owner["kind"], owner["stack"], owner["urn"])] = owner
+            fact["foreign"] = [foreign[k] for k in sorted(foreign)]
+
+
+def _identities(fact: Mapping[str, Any]) -> Iterable[str]:
+    props = fact["props"]
+    values = [fact["id"]]
+    if fact["type"] == DATAPACKET_SERVER:
+        values += [props.get("serverName"), props.get("hostname")]
+    return [v for v in values if isinstance(v, str) and v and v not in (UNKNOWN, REDACTED)]
+
+
+def build_index(resources: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
+    """Positions of resources by package and by canonical type, so each rule visits only what it judges.
+
+    regopy pays per element visited; a rule about databases should not walk ten thousand VPCs.
+    """
+    by_package: dict[str, list[int]] = defaultdict(list)
+    by_type: dict[str, list[int]] = defaultdict(list)
+    for position, fact in enumerate(resources):
+        by_package[fact["package"]].append(position)
+        by_type[fact["type"]].append(position)
+    return {"all": list(range(len(resources))), "package": dict(by_package), "type": dict(by_type)}
+
+
+def chunks(facts: Mapping[str, Any], size: int) -> list[dict[str, Any]]:
+    """The same facts split into inputs of at most `size` resources each (every stack and the context in each).
+
+    Valid because every rule judges one resource or one stack: cross-resource facts are computed here.
+    """
+    resources = facts["resources"]
+    if len(resources) <= size:
+        return [dict(facts)]
+    parts = []
+    for start in range(0, len(resources), size):
+        part = resources[start : start + size]
+        parts.append({**facts, "resources": part, "index": build_index(part)})
+    return parts
+
+
+def normalise(
+    deployments: Sequence[Deployment],
+    dpa: Mapping[str, Any],
+    *,
+    today: dt.date,
+    environment_override: str | None = None,
+    settings_overrides: Mapping[str, Any] | None = None,
+) -> dict[str, Any]:
+    """The Rego input for these deployments, with the DPA tables of `policy.data`."""
+    return Normaliser(dpa).facts(
+        deployments, today=today, environment_override=environment_override, settings_overrides=settings_overrides
+    )

@@ -1,0 +1,73 @@
+"""Type tokens: the deprecated `scaleway:index/...` tokens mapped to current module tokens, and what each type accepts.
+
+Both are read from the installed pulumiverse_scaleway package itself, once: each current class
+declares `pulumi.Alias(type_="scaleway:index/...")` to its deprecated token in its options, and its
+constructor registers its own token and names the inputs it takes (region, zone, project_id, tags).
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+_REGISTER = re.compile(r"super\(\w+, __self__\)\.__init__\(\s*'(?P<token>scaleway:[^']+)'")
+_ALIAS = re.compile(r'pulumi\.Alias\(type_="(?P<token>scaleway:index/[^"]+)"\)')
+_INPUT = re.compile(r"^\s+(?P<name>region|zone|project_id|tags): pulumi\.Input", re.MULTILINE)
+
+
+@dataclass(frozen=True)
+class TypeInfo:
+    """What one Scaleway resource type takes as input."""
+
+    region: bool
+    zone: bool
+    project: bool
+    tags: bool
+
+
+@dataclass(frozen=True)
+class ScalewayTypes:
+    """The provider package's own registrations: deprecated -> current tokens, and each type's inputs."""
+
+    current: dict[str, str]
+    info: dict[str, TypeInfo]
+
+
+@functools.lru_cache(maxsize=1)
+def scaleway_types() -> ScalewayTypes:
+    """Scan the installed pulumiverse_scaleway package (cached for the process)."""
+    try:
+        import pulumiverse_scaleway
+    except ImportError:  # pragma: no cover - a declared dependency
+        return ScalewayTypes({}, {})
+    root = Path(pulumiverse_scaleway.__file__).parent
+    current: dict[str, str] = {}
+    info: dict[str, TypeInfo] = {}
+    for path in root.rglob("*.py"):
+        if path.name.startswith("_"):
+            continue
+        text = path.read_text(encoding="utf-8")
+        registered = _REGISTER.search(text)
+        if not registered:
+            continue
+        token = registered.group("token")
+        inputs = {m.group("name") for m in _INPUT.finditer(text)}
+        info[token] = TypeInfo("region" in inputs, "zone" in inputs, "project_id" in inputs, "tags" in inputs)
+        if not token.startswith("scaleway:index/"):
+            for alias in _ALIAS.finditer(text):
+                current[alias.group("token")] = token
+    for old, new in current.items():
+        info.setdefault(old, info[new])
+    return ScalewayTypes(current, info)
+
+
+def canonical_type(token: str) -> str:
+    """The current module token of a type (deprecated `scaleway:index/...` tokens mapped), else the token itself."""
+    return scaleway_types().current.get(token, token)
+
+
+def type_info(token: str) -> TypeInfo | None:
+    """What a Scaleway type takes as input; None for types the package does not register."""
+    return scaleway_types().info.get(token)

@@ -1,0 +1,492 @@
+"""Load the policy set of policies/: the control catalogue, the DPA tables, the Rego modules and the waivers.
+
+Every file is validated strictly and fails closed: a malformed catalogue, register, retention table or
+waiver file, or a Rego module that does not compile, is a PolicyError naming the file and line. A
+malformed *entry* of the waiver file is not fatal: it covers nothing and becomes a finding of its own
+(DPA-WAI-002); expiry is judged at evaluation time against the run's date (DPA-WAI-001).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Mapping
+
+import yaml
+
+from dpaguard.errors import PolicyError
+from dpaguard.model import Control, ControlId, Waiver
+
+CATEGORIES = (
+    "residency",
+    "transit-encryption",
+    "segregation",
+    "backup",
+    "retention",
+    "subprocessor",
+    "access",
+    "secrets",
+    "hygiene",
+)
+SEVERITIES = ("critical", "high", "medium", "low")
+ENFORCEMENTS = ("mandatory", "advisory", "disabled")
+ENVIRONMENTS = ("prod", "staging", "dev")
+CONTROL_ID = re.compile(r"^DPA-[A-Z]{2,5}-\d{3}$")
+WAIVER_EXPIRED: ControlId = ControlId("DPA-WAI-001")
+WAIVER_MALFORMED: ControlId = ControlId("DPA-WAI-002")
+WAIVERS_FILE = "waivers.yaml"
+DECISIONS_QUERY = "x = data.dpaguard.main.decisions"
+
+
+class _LineDict(dict[str, Any]):
+    """A YAML mapping that remembers the line it starts on."""
+
+    line: int = 0
+
+
+class _LineLoader(yaml.SafeLoader):
+    """A safe loader whose mappings carry their line number."""
+
+
+def _construct_mapping(loader: _LineLoader, node: yaml.MappingNode) -> _LineDict:
+    mapping = _LineDict(loader.construct_mapping(node, deep=True))
+    mapping.line = node.start_mark.line + 1
+    return mapping
+
+
+_LineLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)  # type: ignore[arg-type]
+
+
+@dataclass(frozen=True)
+class WaiverProblem:
+    """A waiver entry that covers nothing because it is malformed (becomes a DPA-WAI-002 finding)."""
+
+    line: int
+    stack: str  # the stack pattern it names, "*" when it names none
+    message: str
+
+
+@dataclass(frozen=True)
+class Policy:
+    """The whole policy set as evaluated: catalogue, DPA tables, Rego modules, waivers and their digest."""
+
+    root: Path
+    controls: tuple[Control, ...]
+    rego_modules: Mapping[str, str]
+    data: Mapping[str, Any]  # the `dpa` document: locations, subprocessors, retention, settings
+    waivers: tuple[Waiver, ...]
+    waiver_findings: tuple[WaiverProblem, ...]
+    sha256: str
+    categories: tuple[str, ...] = CATEGORIES
+    waiver_lines: Mapping[int, int] = field(default_factory=dict)  # index in `waivers` -> line in waivers.yaml
+
+    def control(self, control_id: str) -> Control:
+        """The catalogue entry of a control id; PolicyError when the catalogue has none."""
+        for control in self.controls:
+            if control.id == control_id:
+                return control
+        raise PolicyError(f"control {control_id} is not in the catalogue (policies/dpa/controls.yaml)")
+
+    def waivers_path(self) -> str:
+        """The waiver file as findings point at it."""
+        return str(self.root / WAIVERS_FILE)
+
+
+def _where(path: Path, line: int | None) -> str:
+    return f"{path}:{line}" if line else str(path)
+
+
+def _read_yaml(path: Path, *, required: bool = True) -> Any:
+    if not path.exists():
+        if required:
+            raise PolicyError(f"{path}: missing")
+        return None
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as error:
+        raise PolicyError(f"{path}: cannot read ({error.__class__.__name__})") from None
+    try:
+        return yaml.load(text, Loader=_LineLoader)  # noqa: S506 - a SafeLoader subclass
+    except yaml.MarkedYAMLError as error:
+        mark = error.problem_mark or error.context_mark
+        line = mark.line + 1 if mark else None
+        raise PolicyError(f"{_where(path, line)}: invalid YAML: {error.problem or error.context}") from None
+    except yaml.YAMLError as error:
+        raise PolicyError(f"{path}: invalid YAML: {error}") from None
+
+
+def _line(value: Any) -> int | None:
+    return value.line if isinstance(value, _LineDict) else None
+
+
+def _require(entry: Any, key: str, kind: type | tuple[type, ...], path: Path, what: str) -> Any:
+    if not isinstance(entry, dict) or key not in entry:
+        raise PolicyError(f"{_where(path, _line(entry))}: {what}: missing `{key}`")
+    value = entry[key]
+    if not isinstance(value, kind) or isinstance(value, bool) and bool not in (kind if isinstance(kind, tuple) else (kind,)):
+        raise PolicyError(f"{_where(path, _line(entry))}: {what}: `{key}` has the wrong type ({type(value).__name__})")
+    return value
+
+
+def _list_of(document: Any, key: str, path: Path) -> list[Any]:
+    if not isinstance(document, dict):
+        raise PolicyError(f"{path}: expected a mapping at the top level")
+    value = document.get(key)
+    if not isinstance(value, list):
+        raise PolicyError(f"{_where(path, _line(document))}: `{key}` must be a list")
+    return value
+
+
+def _load_controls(path: Path) -> tuple[tuple[Control, ...], tuple[str, ...]]:
+    document = _read_yaml(path)
+    categories = tuple(_list_of(document, "categories", path))
+    unknown = sorted(set(categories) - set(CATEGORIES))
+    if unknown:
+        raise PolicyError(f"{path}: unknown categories {unknown}; allowed: {list(CATEGORIES)}")
+    controls: list[Control] = []
+    seen: set[str] = set()
+    for entry in _list_of(document, "controls", path):
+        what = f"control {entry.get('id', '?') if isinstance(entry, dict) else '?'}"
+        control_id = _require(entry, "id", str, path, what)
+        where = _where(path, _line(entry))
+        if not CONTROL_ID.match(control_id):
+            raise PolicyError(f"{where}: {what}: id must look like DPA-<AREA>-<NNN>")
+        if control_id in seen:
+            raise PolicyError(f"{where}: {what}: duplicate id")
+        seen.add(control_id)
+        category = _require(entry, "category", str, path, what)
+        if category not in categories:
+            raise PolicyError(f"{where}: {what}: category `{category}` is not one of {list(categories)}")
+        severity = _require(entry, "severity", str, path, what)
+        if severity not in SEVERITIES:
+            raise PolicyError(f"{where}: {what}: severity `{severity}` is not one of {list(SEVERITIES)}")
+        enforcement = _require(entry, "enforcement", dict, path, what)
+        if set(enforcement) != set(ENVIRONMENTS) or any(v not in ENFORCEMENTS for v in enforcement.values()):
+            raise PolicyError(f"{where}: {what}: enforcement must give prod, staging and dev each one of {list(ENFORCEMENTS)}")
+        applies_to = _require(entry, "applies_to", list, path, what)
+        if not applies_to or not all(isinstance(t, str) and t for t in applies_to):
+            raise PolicyError(f"{where}: {what}: applies_to must be a non-empty list of type patterns")
+        unknown_keys = set(entry) - {"id", "title", "description", "clause", "category", "severity", "enforcement", "applies_to", "help"}
+        if unknown_keys:
+            raise PolicyError(f"{where}: {what}: unknown keys {sorted(unknown_keys)}")
+        controls.append(
+            Control(
+                id=ControlId(control_id),
+                title=_require(entry, "title", str, path, what),
+                description=_require(entry, "description", str, path, what),
+                clause=_require(entry, "clause", str, path, what),
+                category=category,
+                severity=severity,  # type: ignore[arg-type]
+                enforcement=dict(enforcement),
+                applies_to=tuple(applies_to),
+                help=str(entry.get("help", "")),
+            )
+        )
+    for required in (WAIVER_EXPIRED, WAIVER_MALFORMED):
+        if required not in seen:
+            raise PolicyError(f"{path}: the catalogue must define {required} (waiver findings)")
+    return tuple(controls), categories
+
+
+def _date(value: Any) -> dt.date | None:
+    if isinstance(value, dt.datetime):
+        return value.date()
+    if isinstance(value, dt.date):
+        return value
+    if isinstance(value, str):
+        try:
+            return dt.date.fromisoformat(value)
+        except ValueError:
+            return None
+    return None
+
+
+def _load_subprocessors(path: Path) -> dict[str, Any]:
+    document = _read_yaml(path)
+    entries = []
+    names: set[str] = set()
+    packages: dict[str, str] = {}
+    for entry in _list_of(document, "subprocessors", path):
+        what = f"sub-processor {entry.get('name', '?') if isinstance(entry, dict) else '?'}"
+        where = _where(path, _line(entry))
+        name = _require(entry, "name", str, path, what)
+        if name in names:
+            raise PolicyError(f"{where}: {what}: duplicate name")
+        names.add(name)
+        location = _require(entry, "location", str, path, what)
+        if not re.fullmatch(r"[A-Z]{2}", location):
+            raise PolicyError(f"{where}: {what}: location must be an ISO 3166 country code (FR, US, ...)")
+        notified, added = _date(entry.get("notified")), _date(entry.get("added"))
+        if notified is None or added is None:
+            raise PolicyError(f"{where}: {what}: `notified` and `added` must be dates (YYYY-MM-DD)")
+        entry_packages = _require(entry, "packages", list, path, what)
+        for package in entry_packages:
+            if not isinstance(package, str) or package in packages:
+                raise PolicyError(f"{where}: {what}: package {package!r} is not a string or maps to two sub-processors")
+            packages[package] = name
+        entries.append(
+            {
+                "name": name,
+                "service": _require(entry, "service", str, path, what),
+                "location": location,
+                "transfer_measure": _require(entry, "transfer_measure", str, path, what),
+                "notified": notified.isoformat(),
+                "added": added.isoformat(),
+                "packages": list(entry_packages),
+            }
+        )
+    non_processing = _list_of(document, "non_processing_packages", path)
+    dynamic = document.get("dynamic_modules", {})
+    if not isinstance(dynamic, dict):
+        raise PolicyError(f"{path}: `dynamic_modules` must be a mapping")
+    return {
+        "entries": entries,
+        "by_name": {entry["name"]: entry for entry in entries},
+        "by_package": packages,
+        "non_processing_packages": [str(p) for p in non_processing],
+        "dynamic_modules": {str(k): str(v) for k, v in dynamic.items()},
+    }
+
+
+def _load_retention(path: Path) -> dict[str, Any]:
+    document = _read_yaml(path)
+    categories: dict[str, Any] = {}
+    for entry in _list_of(document, "categories", path):
+        what = f"data category {entry.get('id', '?') if isinstance(entry, dict) else '?'}"
+        where = _where(path, _line(entry))
+        category_id = _require(entry, "id", str, path, what)
+        if category_id in categories:
+            raise PolicyError(f"{where}: {what}: duplicate id")
+        record: dict[str, Any] = {
+            "id": category_id,
+            "name": _require(entry, "name", str, path, what),
+            "personal": _require(entry, "personal", bool, path, what),
+            "legal_basis": _require(entry, "legal_basis", str, path, what),
+            "clause": _require(entry, "clause", str, path, what),
+            "client_set": None,
+            "min_days": None,
+            "max_days": None,
+        }
+        if "client_set" in entry:
+            key = _require(entry, "client_set", str, path, what)
+            if not key.startswith("dpaguard:"):
+                raise PolicyError(f"{where}: {what}: client_set must name a `dpaguard:` stack config key")
+            record["client_set"] = key
+        else:
+            for bound in ("min_days", "max_days"):
+                if bound not in entry:
+                    raise PolicyError(f"{where}: {what}: missing `{bound}` (null when the DPA sets none)")
+                value = entry[bound]
+                if value is not None and (isinstance(value, bool) or not isinstance(value, int) or value < 0):
+                    raise PolicyError(f"{where}: {what}: `{bound}` must be a number of days or null")
+                record[bound] = value
+            if record["min_days"] is not None and record["max_days"] is not None and record["min_days"] > record["max_days"]:
+                raise PolicyError(f"{where}: {what}: min_days exceeds max_days")
+        categories[category_id] = record
+    return {"categories": categories}
+
+
+def _load_locations(path: Path) -> dict[str, Any]:
+    document = _read_yaml(path)
+    if not isinstance(document, dict):
+        raise PolicyError(f"{path}: expected a mapping at the top level")
+    countries = _list_of(document, "approved_countries", path)
+    datacenters = _list_of(document, "appendix_c_datacenters", path)
+    scaleway = document.get("scaleway")
+    datapacket = document.get("datapacket")
+    if not isinstance(scaleway, dict) or not isinstance(scaleway.get("regions"), dict) or not isinstance(scaleway.get("zones"), dict):
+        raise PolicyError(f"{path}: `scaleway` must hold `regions` and `zones` mappings")
+    if not isinstance(datapacket, dict) or not isinstance(datapacket.get("locations"), dict):
+        raise PolicyError(f"{path}: `datapacket` must hold a `locations` mapping")
+    for section, table in (("scaleway.regions", scaleway["regions"]), ("scaleway.zones", scaleway["zones"]), ("datapacket.locations", datapacket["locations"])):
+        for name, entry in table.items():
+            if not isinstance(entry, dict) or not isinstance(entry.get("country"), str):
+                raise PolicyError(f"{_where(path, _line(entry))}: {section}.{name}: needs a `country`")
+    for zone, entry in scaleway["zones"].items():
+        if entry.get("region") not in scaleway["regions"]:
+            raise PolicyError(f"{_where(path, _line(entry))}: scaleway.zones.{zone}: unknown region {entry.get('region')!r}")
+    approved = set(countries)
+
+    def plain(table: Mapping[str, Any]) -> dict[str, Any]:
+        return {k: {kk: vv for kk, vv in v.items()} for k, v in table.items()}
+
+    return {
+        "approved_countries": list(countries),
+        "appendix_c_datacenters": [dict(d) for d in datacenters],
+        "scaleway": {
+            "regions": plain(scaleway["regions"]),
+            "zones": plain(scaleway["zones"]),
+            "approved_regions": sorted(k for k, v in scaleway["regions"].items() if v["country"] in approved),
+            "approved_zones": sorted(k for k, v in scaleway["zones"].items() if v["country"] in approved),
+        },
+        "datapacket": {
+            "locations": plain(datapacket["locations"]),
+            "approved_locations": sorted(k for k, v in datapacket["locations"].items() if v["country"] in approved),
+        },
+    }
+
+
+def _load_settings(path: Path) -> dict[str, Any]:
+    document = _read_yaml(path)
+    if not isinstance(document, dict):
+        raise PolicyError(f"{path}: expected a mapping at the top level")
+    for key in ("defaults", "provider_defaults", "environment_names"):
+        if not isinstance(document.get(key), dict):
+            raise PolicyError(f"{path}: `{key}` must be a mapping")
+    for key in ("admin_ports", "plaintext_ports"):
+        for entry in _list_of(document, key, path):
+            if not isinstance(entry, dict) or not isinstance(entry.get("port"), int) or not isinstance(entry.get("name"), str):
+                raise PolicyError(f"{_where(path, _line(entry))}: {key}: each entry needs an integer `port` and a `name`")
+    for name, environment in document["environment_names"].items():
+        if environment not in ENVIRONMENTS:
+            raise PolicyError(f"{path}: environment_names.{name}: `{environment}` is not one of {list(ENVIRONMENTS)}")
+    return json.loads(json.dumps(document))
+
+
+def _load_waivers(path: Path, control_ids: set[str]) -> tuple[tuple[Waiver, ...], dict[int, int], tuple[WaiverProblem, ...]]:
+    document = _read_yaml(path, required=False)
+    if document is None:
+        return (), {}, ()
+    if not isinstance(document, dict) or not isinstance(document.get("waivers", []), list):
+        raise PolicyError(f"{_where(path, _line(document))}: expected `waivers:` with a list of waivers")
+    waivers: list[Waiver] = []
+    lines: dict[int, int] = {}
+    problems: list[WaiverProblem] = []
+    for entry in document.get("waivers") or []:
+        line = _line(entry) or 0
+        stack = entry.get("stack") if isinstance(entry, dict) and isinstance(entry.get("stack"), str) else "*"
+        if not isinstance(entry, dict):
+            problems.append(WaiverProblem(line, "*", f"waiver at {path.name}:{line} is not a mapping"))
+            continue
+        missing = [k for k in ("control", "urn", "stack", "reason", "approver", "expires") if not entry.get(k)]
+        if missing:
+            problems.append(WaiverProblem(line, stack, f"waiver at {path.name}:{line} lacks {', '.join(missing)}"))
+            continue
+        texts = {k: entry[k] for k in ("control", "urn", "stack", "reason", "approver")}
+        if not all(isinstance(v, str) for v in texts.values()):
+            problems.append(WaiverProblem(line, stack, f"waiver at {path.name}:{line}: control, urn, stack, reason and approver must be text"))
+            continue
+        if entry["control"] not in control_ids:
+            problems.append(WaiverProblem(line, stack, f"waiver at {path.name}:{line} names unknown control {entry['control']}"))
+            continue
+        expires = _date(entry["expires"])
+        if expires is None:
+            problems.append(WaiverProblem(line, stack, f"waiver at {path.name}:{line}: expires is not a date (YYYY-MM-DD)"))
+            continue
+        unknown_keys = set(entry) - {"control", "urn", "stack", "reason", "approver", "expires"}
+        if unknown_keys:
+            problems.append(WaiverProblem(line, stack, f"waiver at {path.name}:{line}: unknown keys {sorted(unknown_keys)}"))
+            continue
+        lines[len(waivers)] = line
+        waivers.append(
+            Waiver(
+                control=ControlId(entry["control"]),
+                urn_pattern=entry["urn"],
+                stack=entry["stack"],
+                reason=entry["reason"],
+                approver=entry["approver"],
+                expires=expires,
+            )
+        )
+    return tuple(waivers), lines, tuple(problems)
+
+
+_ERROR = re.compile(r"\(error \d+:(?P<file>[^|]+)\|(?P<offset>\d+)\|\d+\s+\(errormsg \d+:(?P<message>[^)\n]*)")
+
+
+def rego_error_line(error: Exception, modules: Mapping[str, str]) -> str:
+    """A regopy error as `file:line:column: message`, located from the byte offset rego-cpp reports."""
+    text = str(error)
+    match = _ERROR.search(text)
+    if not match:
+        first = " ".join(text.split())[:200]
+        return f"Rego error: {first}"
+    name, offset = match.group("file"), int(match.group("offset"))
+    source = modules.get(name, "")
+    prefix = source.encode("utf-8")[:offset].decode("utf-8", errors="ignore")
+    line = prefix.count("\n") + 1
+    column = offset - (prefix.rfind("\n") + 1) + 1 if "\n" in prefix else offset + 1
+    return f"{name}:{line}:{column}: {match.group('message').strip()}"
+
+
+def compile_modules(modules: Mapping[str, str], data: Mapping[str, Any], root: Path) -> None:
+    """Compile the Rego modules with regopy; PolicyError naming file and line when they do not compile."""
+    import regopy
+
+    interpreter = regopy.Interpreter()
+    interpreter.log_level = regopy.LogLevel.NONE
+    try:
+        interpreter.add_data({"dpa": data})
+        for name, text in modules.items():
+            interpreter.add_module(name, text)
+        bundle = interpreter.build(DECISIONS_QUERY)
+    except regopy.RegoError as error:
+        raise PolicyError(f"{root}/{rego_error_line(error, modules)}") from None
+    if not bundle.ok():
+        raise PolicyError(f"{root}/rego: the policy modules do not compile")
+
+
+def policy_digest(root: Path) -> str:
+    """SHA-256 over the policy files as evaluated: sorted relative paths and their bytes."""
+    digest = hashlib.sha256()
+    for path in sorted(p for p in root.rglob("*") if p.is_file() and _is_policy_file(root, p)):
+        rel = path.relative_to(root).as_posix()
+        digest.update(rel.encode() + b"\0")
+        digest.update(path.read_bytes() + b"\0")
+    return digest.hexdigest()
+
+
+def _is_policy_file(root: Path, path: Path) -> bool:
+    rel = path.relative_to(root)
+    return rel.parts[0] in ("dpa", "rego") and path.suffix in (".yaml", ".rego") or rel.as_posix() == WAIVERS_FILE
+
+
+def load_policy(policies_dir: Path | str) -> Policy:
+    """Load and validate every file of a policies directory; PolicyError names the file and line of a fault."""
+    root = Path(policies_dir)
+    if not root.is_dir():
+        raise PolicyError(f"{root}: policies directory not found", hint="--policies DIR")
+    controls, categories = _load_controls(root / "dpa" / "controls.yaml")
+    data = {
+        "locations": _load_locations(root / "dpa" / "locations.yaml"),
+        "subprocessors": _load_subprocessors(root / "dpa" / "subprocessors.yaml"),
+        "retention": _load_retention(root / "dpa" / "retention.yaml"),
+        "settings": _load_settings(root / "dpa" / "settings.yaml"),
+    }
+    rego_dir = root / "rego"
+    modules: dict[str, str] = {}
+    for path in sorted(rego_dir.rglob("*.rego")):
+        if path.name.endswith("_test.rego"):
+            continue
+        try:
+            modules[path.relative_to(root).as_posix()] = path.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as error:
+            raise PolicyError(f"{path}: cannot read ({error.__class__.__name__})") from None
+    if not modules:
+        raise PolicyError(f"{rego_dir}: no Rego modules")
+    compile_modules(modules, data, root)
+    waivers, lines, problems = _load_waivers(root / WAIVERS_FILE, {c.id for c in controls})
+    return Policy(
+        root=root,
+        controls=controls,
+        rego_modules=modules,
+        data=data,
+        waivers=waivers,
+        waiver_findings=problems,
+        sha256=policy_digest(root),
+        categories=categories,
+        waiver_lines=lines,
+    )
+
+
+def test_modules(policies_dir: Path | str) -> dict[str, str]:
+    """The `_test.rego` modules beside the policies, by relative path."""
+    root = Path(policies_dir)
+    return {p.relative_to(root).as_posix(): p.read_text(encoding="utf-8") for p in sorted((root / "rego").rglob("*_test.rego"))}
+
+
+test_modules.__test__ = False  # type: ignore[attr-defined]

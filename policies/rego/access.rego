@@ -1,0 +1,145 @@
+# METADATA
+# title: Access
+# description: Appendix C §8.1 - firewalling only necessary flows, SSH tunnels; §9 - need to know, need to do.
+package dpaguard.access
+
+import rego.v1
+
+import data.dpaguard.lib.facts
+import data.dpaguard.lib.result
+
+_of_type(t) := object.get(input.index.type, t, [])
+
+_security_groups := array.concat(
+	_of_type("scaleway:instance/securityGroup:SecurityGroup"),
+	_of_type("scaleway:instance/securityGroupRules:SecurityGroupRules"),
+)
+
+# METADATA
+# title: Security groups drop inbound traffic by default
+# custom:
+#   control: DPA-ACC-001
+decisions contains result.violation("DPA-ACC-001", r, msg) if {
+	some i in _of_type("scaleway:instance/securityGroup:SecurityGroup")
+	r := input.resources[i]
+	policy := object.get(r.props, "inboundDefaultPolicy", "accept")
+	not facts.is_unknown(policy)
+	policy != "drop"
+	msg := sprintf("inbound default policy is %v: everything not listed is accepted", [policy])
+}
+
+# METADATA
+# title: No administrative port open to the internet
+# custom:
+#   control: DPA-ACC-002
+decisions contains result.violation("DPA-ACC-002", r, msg) if {
+	some i in _security_groups
+	r := input.resources[i]
+	some rule in r.inbound_rules
+	rule.action == "accept"
+	rule.internet
+	some p in data.dpa.settings.admin_ports
+	rule.port_from <= p.port
+	p.port <= rule.port_to
+	msg := sprintf("inbound %v port %v (%v) is open to the internet (%v)", [rule.protocol, p.port, p.name, rule.source])
+}
+
+# METADATA
+# title: Inbound rule unknown in preview
+# custom:
+#   control: DPA-ACC-002
+decisions contains result.undetermined("DPA-ACC-002", r, "an inbound rule's source or port is unknown until apply") if {
+	some i in _security_groups
+	r := input.resources[i]
+	some rule in r.inbound_rules
+	rule.unknown
+}
+
+# METADATA
+# title: Redis ACLs are not open to the internet
+# custom:
+#   control: DPA-ACC-003
+decisions contains result.violation("DPA-ACC-003", r, msg) if {
+	some i in _of_type("scaleway:redis/cluster:Cluster")
+	r := input.resources[i]
+	some acl in object.get(r.props, "acls", [])
+	facts.is_internet(acl.ip)
+	msg := sprintf("Redis ACL admits the internet (%v)", [acl.ip])
+}
+
+# METADATA
+# title: Redis cluster has neither private network nor ACL
+# description: A public Redis endpoint without ACL accepts every address.
+# custom:
+#   control: DPA-ACC-003
+decisions contains result.violation("DPA-ACC-003", r, "Redis cluster has a public endpoint and no ACL") if {
+	some i in _of_type("scaleway:redis/cluster:Cluster")
+	r := input.resources[i]
+	count(object.get(r.props, "privateNetworks", [])) == 0
+	count(object.get(r.props, "acls", [])) == 0
+}
+
+# METADATA
+# title: Database ACLs are not open to the internet
+# custom:
+#   control: DPA-ACC-004
+decisions contains result.violation("DPA-ACC-004", r, msg) if {
+	some i in _of_type("scaleway:databases/acl:Acl")
+	r := input.resources[i]
+	some rule in object.get(r.props, "aclRules", [])
+	facts.is_internet(rule.ip)
+	msg := sprintf("database ACL admits the internet (%v)", [rule.ip])
+}
+
+# METADATA
+# title: Production databases have no public endpoint
+# custom:
+#   control: DPA-ACC-005
+decisions contains result.violation("DPA-ACC-005", r, "database has no private network endpoint") if {
+	some i in _of_type("scaleway:databases/instance:Instance")
+	r := input.resources[i]
+	not r.props.privateNetwork
+}
+
+# METADATA
+# title: Production databases have no public load-balancer endpoint
+# custom:
+#   control: DPA-ACC-005
+decisions contains result.violation("DPA-ACC-005", r, "database exposes a public load-balancer endpoint") if {
+	some i in _of_type("scaleway:databases/instance:Instance")
+	r := input.resources[i]
+	count(object.get(r.props, "loadBalancers", [])) > 0
+}
+
+# METADATA
+# title: Administrative access goes through the gateway's bastion
+# custom:
+#   control: DPA-ACC-006
+decisions contains result.violation("DPA-ACC-006", r, "public gateway does not enable the SSH bastion") if {
+	some i in _of_type("scaleway:network/publicGateway:PublicGateway")
+	r := input.resources[i]
+	not r.props.bastionEnabled == true
+	not facts.is_unknown(r.props.bastionEnabled)
+}
+
+# METADATA
+# title: No IAM policy gives an application full access to all products
+# custom:
+#   control: DPA-ACC-007
+decisions contains result.violation("DPA-ACC-007", r, "IAM policy grants an application AllProductsFullAccess") if {
+	some i in _of_type("scaleway:iam/policy:Policy")
+	r := input.resources[i]
+	r.props.applicationId
+	some rule in object.get(r.props, "rules", [])
+	"AllProductsFullAccess" in object.get(rule, "permissionSetNames", [])
+}
+
+# METADATA
+# title: API keys expire
+# custom:
+#   control: DPA-ACC-008
+decisions contains result.violation("DPA-ACC-008", r, "API key has no expiry (expiresAt)") if {
+	some i in _of_type("scaleway:iam/apiKey:ApiKey")
+	r := input.resources[i]
+	not r.props.expiresAt
+}

@@ -1,0 +1,152 @@
+# METADATA
+# title: Backup
+# description: Appendix C §8.1 - automatic hot and cold backups; §1.3 - business continuity.
+package dpaguard.backup
+
+import rego.v1
+
+import data.dpaguard.lib.facts
+import data.dpaguard.lib.result
+
+_of_type(t) := object.get(input.index.type, t, [])
+
+_databases := _of_type("scaleway:databases/instance:Instance")
+
+_defaults := data.dpa.settings.provider_defaults
+
+# METADATA
+# title: Database backups are enabled
+# custom:
+#   control: DPA-BAK-001
+decisions contains result.violation("DPA-BAK-001", r, "automatic backups are disabled (disableBackup)") if {
+	some i in _databases
+	r := input.resources[i]
+	r.props.disableBackup == true
+}
+
+# METADATA
+# title: Database backup retention meets the minimum
+# description: Unset means the provider default (7 days).
+# custom:
+#   control: DPA-BAK-002
+decisions contains result.violation("DPA-BAK-002", r, msg) if {
+	some i in _databases
+	r := input.resources[i]
+	not r.props.disableBackup == true
+	days := facts.prop_or(r, "backupScheduleRetention", _defaults.rdb_backup_retention_days)
+	not facts.is_unknown(days)
+	minimum := facts.stack_of(r).settings.minBackupRetentionDays
+	days < minimum
+	msg := sprintf("backups are kept %v days, less than the minimum of %v", [days, minimum])
+}
+
+# METADATA
+# title: Backup retention unknown in preview
+# custom:
+#   control: DPA-BAK-002
+decisions contains result.undetermined("DPA-BAK-002", r, "backupScheduleRetention is unknown until apply") if {
+	some i in _databases
+	r := input.resources[i]
+	facts.is_unknown(r.props.backupScheduleRetention)
+}
+
+# METADATA
+# title: Databases are backed up at least daily
+# custom:
+#   control: DPA-BAK-003
+decisions contains result.violation("DPA-BAK-003", r, msg) if {
+	some i in _databases
+	r := input.resources[i]
+	not r.props.disableBackup == true
+	hours := facts.prop_or(r, "backupScheduleFrequency", _defaults.rdb_backup_frequency_hours)
+	not facts.is_unknown(hours)
+	hours > 24
+	msg := sprintf("backups run every %v hours, less often than daily", [hours])
+}
+
+# METADATA
+# title: Production databases are HA clusters
+# custom:
+#   control: DPA-BAK-004
+decisions contains result.violation("DPA-BAK-004", r, "database is not a high-availability cluster (isHaCluster)") if {
+	some i in _databases
+	r := input.resources[i]
+	not r.props.isHaCluster == true
+	not facts.is_unknown(r.props.isHaCluster)
+}
+
+_personal(category) if data.dpa.retention.categories[category].personal
+
+# METADATA
+# title: Buckets holding personal data are versioned
+# custom:
+#   control: DPA-BAK-005
+decisions contains result.violation("DPA-BAK-005", r, msg) if {
+	some i in _of_type("scaleway:object/bucket:Bucket")
+	r := input.resources[i]
+	_personal(r.data_category)
+	not r.props.versioning.enabled == true
+	msg := sprintf("bucket holds %v (personal data) and is not versioned", [r.data_category])
+}
+
+_approved_target(target) if {
+	parts := split(target, ":")
+	count(parts) == 2
+	parts[0] == "scaleway"
+	parts[1] in data.dpa.locations.scaleway.approved_regions
+}
+
+_approved_target(target) if {
+	parts := split(target, ":")
+	count(parts) == 2
+	parts[0] == "datapacket"
+	parts[1] in data.dpa.locations.datapacket.approved_locations
+}
+
+# METADATA
+# title: DataPacket servers are backed up in France
+# custom:
+#   control: DPA-BAK-006
+decisions contains result.violation("DPA-BAK-006", r, msg) if {
+	some i in _of_type("pulumi-python:dynamic/datapacket:Server")
+	r := input.resources[i]
+	target := object.get(r.props, "backupTarget", "unset")
+	not facts.is_unknown(target)
+	not _approved_target(target)
+	msg := sprintf("backup target %v is not an approved French location", [target])
+}
+
+# METADATA
+# title: DataPacket servers are backed up on a schedule
+# custom:
+#   control: DPA-BAK-006
+decisions contains result.violation("DPA-BAK-006", r, "server declares no backup schedule") if {
+	some i in _of_type("pulumi-python:dynamic/datapacket:Server")
+	r := input.resources[i]
+	not r.props.backupSchedule
+}
+
+# METADATA
+# title: MongoDB snapshots are scheduled
+# custom:
+#   control: DPA-BAK-007
+decisions contains result.violation("DPA-BAK-007", r, "snapshot schedule is not enabled (isSnapshotScheduleEnabled)") if {
+	some i in _of_type("scaleway:mongodb/instance:Instance")
+	r := input.resources[i]
+	not r.props.isSnapshotScheduleEnabled == true
+	not facts.is_unknown(r.props.isSnapshotScheduleEnabled)
+}
+
+# METADATA
+# title: MongoDB snapshots at least daily
+# custom:
+#   control: DPA-BAK-007
+decisions contains result.violation("DPA-BAK-007", r, msg) if {
+	some i in _of_type("scaleway:mongodb/instance:Instance")
+	r := input.resources[i]
+	r.props.isSnapshotScheduleEnabled == true
+	hours := r.props.snapshotScheduleFrequencyHours
+	is_number(hours)
+	hours > 24
+	msg := sprintf("snapshots run every %v hours, less often than daily", [hours])
+}

@@ -1,0 +1,27 @@
+# METADATA
+# title: Fact helpers
+# description: Small predicates over the normaliser's facts, shared by every package.
+package dpaguard.lib.facts
+
+import rego.v1
+
+# METADATA
+# title: A value the Pulumi engine does not know yet (preview)
+is_unknown(value) if value == input.context.unknown
+
+# METADATA
+# title: A CIDR or address that admits the internet (computed in Python; regopy has no net.cidr_*)
+is_internet(cidr) if input.context.internet[cidr] == true
+
+# METADATA
+# title: The stack fact of a resource
+stack_of(r) := s if {
+	some s in input.stacks
+	s.name == r.stack
+}
+
+# METADATA
+# title: A property, or the provider default when unset
+prop_or(r, key, default_value) := r.props[key] if {
+	r.props[key] != null
+} else := default_value

@@ -1,0 +1,25 @@
+# METADATA
+# title: Decisions
+# description: The one place a decision is built, so every package returns the same shape.
+package dpaguard.lib.result
+
+import rego.v1
+
+# METADATA
+# title: A violation of a control by a resource or a stack
+# description: "{control, urn, message, status: violation}; `subject` is a resource or stack fact (it has `urn`)."
+violation(control, subject, message) := decision(control, subject, message, "violation")
+
+# METADATA
+# title: A control that cannot be judged because a value is unknown in preview
+# description: Counts as a violation in prod and staging, as advisory in dev (joined in Python).
+undetermined(control, subject, message) := decision(control, subject, message, "undetermined")
+
+# METADATA
+# title: A decision of either status
+decision(control, subject, message, status) := {
+	"control": control,
+	"urn": subject.urn,
+	"message": message,
+	"status": status,
+}

@@ -1,0 +1,29 @@
+# METADATA
+# title: Secrets
+# description: Article 5.1, Appendix C §4-5 - credentials protected, never readable.
+package dpaguard.secrets
+
+import rego.v1
+
+import data.dpaguard.lib.result
+
+# METADATA
+# title: Sensitive inputs are secrets in state
+# custom:
+#   control: DPA-SEC-001
+decisions contains result.violation("DPA-SEC-001", r, msg) if {
+	some i in input.index.all
+	r := input.resources[i]
+	some path in r.plaintext_paths
+	msg := sprintf("property %v holds a credential in plaintext (not a secret)", [path])
+}
+
+# METADATA
+# title: Sensitive config values are secure
+# custom:
+#   control: DPA-SEC-002
+decisions contains result.violation("DPA-SEC-002", s, msg) if {
+	some s in input.stacks
+	some key in s.plaintext_config_keys
+	msg := sprintf("config key %v looks sensitive but is not secure: (use pulumi config set --secret)", [key])
+}

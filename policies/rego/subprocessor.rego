@@ -1,0 +1,59 @@
+# METADATA
+# title: Sub-processors
+# description: Article 4 and Appendix B - only approved sub-processors, where the register says, notified in time.
+package dpaguard.subprocessor
+
+import rego.v1
+
+import data.dpaguard.lib.result
+
+_register := data.dpa.subprocessors
+
+_non_processing := {p | some p in _register.non_processing_packages}
+
+# METADATA
+# title: Resources come from an approved sub-processor
+# custom:
+#   control: DPA-SUB-001
+decisions contains result.violation("DPA-SUB-001", r, msg) if {
+	some i in input.index.all
+	r := input.resources[i]
+	r.subprocessor == null
+	not r.package in _non_processing
+	msg := sprintf("provider %v is not an approved sub-processor of Appendix B", [r.package])
+}
+
+# METADATA
+# title: Resources are hosted where Appendix B says
+# custom:
+#   control: DPA-SUB-002
+decisions contains result.violation("DPA-SUB-002", r, msg) if {
+	some i in input.index.all
+	r := input.resources[i]
+	r.subprocessor != null
+	r.country != null
+	r.country != "unknown"
+	registered := _register.by_name[r.subprocessor].location
+	r.country != registered
+	msg := sprintf("hosted in %v, but Appendix B registers %v in %v", [r.country, r.subprocessor, registered])
+}
+
+# METADATA
+# title: Sub-processors were notified ten working days ahead
+# custom:
+#   control: DPA-SUB-003
+decisions contains result.violation("DPA-SUB-003", s, msg) if {
+	some s in input.stacks
+	some late in s.late_subprocessors
+	msg := sprintf("%v was added %v working days after the client was notified (10 required)", [late.name, late.working_days])
+}
+
+# METADATA
+# title: Approved sub-processor not used by the estate
+# description: Reported once per evaluation, on the first stack.
+# custom:
+#   control: DPA-SUB-004
+decisions contains result.violation("DPA-SUB-004", input.stacks[0], msg) if {
+	some name in input.context.unused_subprocessors
+	msg := sprintf("Appendix B lists %v but no evaluated stack uses it", [name])
+}

@@ -1,0 +1,171 @@
+# METADATA
+# title: Transit encryption
+# description: Appendix C §2 - TLS for the application, SRTP for voice.
+package dpaguard.transit_encryption
+
+import rego.v1
+
+import data.dpaguard.lib.facts
+import data.dpaguard.lib.result
+
+_of_type(t) := object.get(input.index.type, t, [])
+
+_plaintext_ports := data.dpa.settings.plaintext_ports
+
+# A frontend whose every request is answered with a redirect to https (the port-80 idiom).
+_redirects_to_https(r) if {
+	some acl in r.props.acls
+	acl.action.type == "redirect"
+	some target in acl.action.redirects
+	target.type == "scheme"
+	target.target == "https"
+	not acl.match.ipSubnets
+}
+
+# METADATA
+# title: Load-balancer frontends carry a certificate
+# custom:
+#   control: DPA-TLS-001
+decisions contains result.violation("DPA-TLS-001", r, msg) if {
+	some i in _of_type("scaleway:loadbalancers/frontend:Frontend")
+	r := input.resources[i]
+	count(object.get(r.props, "certificateIds", [])) == 0
+	not r.props.certificateIds == input.context.unknown
+	not _redirects_to_https(r)
+	msg := sprintf("frontend on port %v has no certificate and does not redirect to HTTPS", [object.get(r.props, "inboundPort", "?")])
+}
+
+# METADATA
+# title: Frontend certificates unknown in preview
+# custom:
+#   control: DPA-TLS-001
+decisions contains result.undetermined("DPA-TLS-001", r, "frontend certificates are unknown until apply") if {
+	some i in _of_type("scaleway:loadbalancers/frontend:Frontend")
+	r := input.resources[i]
+	r.props.certificateIds == input.context.unknown
+}
+
+# METADATA
+# title: No legacy TLS on load balancers
+# custom:
+#   control: DPA-TLS-002
+decisions contains result.violation("DPA-TLS-002", r, "load balancer accepts legacy TLS (ssl_compatibility_level_old)") if {
+	some i in _of_type("scaleway:loadbalancers/loadBalancer:LoadBalancer")
+	r := input.resources[i]
+	r.props.sslCompatibilityLevel == "ssl_compatibility_level_old"
+}
+
+# METADATA
+# title: Load-balancer backends use SSL bridging
+# custom:
+#   control: DPA-TLS-003
+decisions contains result.violation("DPA-TLS-003", r, "backend does not use SSL bridging: load balancer to backend traffic is plaintext") if {
+	some i in _of_type("scaleway:loadbalancers/backend:Backend")
+	r := input.resources[i]
+	not r.props.sslBridging == true
+	not r.props.sslBridging == input.context.unknown
+}
+
+# METADATA
+# title: Backend bridging unknown in preview
+# custom:
+#   control: DPA-TLS-003
+decisions contains result.undetermined("DPA-TLS-003", r, "sslBridging is unknown until apply") if {
+	some i in _of_type("scaleway:loadbalancers/backend:Backend")
+	r := input.resources[i]
+	r.props.sslBridging == input.context.unknown
+}
+
+# METADATA
+# title: Redis clusters use TLS
+# custom:
+#   control: DPA-TLS-004
+decisions contains result.violation("DPA-TLS-004", r, "Redis cluster does not enable TLS") if {
+	some i in _of_type("scaleway:redis/cluster:Cluster")
+	r := input.resources[i]
+	not r.props.tlsEnabled == true
+	not r.props.tlsEnabled == input.context.unknown
+}
+
+# METADATA
+# title: Redis TLS unknown in preview
+# custom:
+#   control: DPA-TLS-004
+decisions contains result.undetermined("DPA-TLS-004", r, "tlsEnabled is unknown until apply") if {
+	some i in _of_type("scaleway:redis/cluster:Cluster")
+	r := input.resources[i]
+	r.props.tlsEnabled == input.context.unknown
+}
+
+_security_groups := array.concat(
+	_of_type("scaleway:instance/securityGroup:SecurityGroup"),
+	_of_type("scaleway:instance/securityGroupRules:SecurityGroupRules"),
+)
+
+# METADATA
+# title: No plaintext protocol open to the internet
+# custom:
+#   control: DPA-TLS-005
+decisions contains result.violation("DPA-TLS-005", r, msg) if {
+	some i in _security_groups
+	r := input.resources[i]
+	some rule in r.inbound_rules
+	rule.action == "accept"
+	rule.internet
+	some p in _plaintext_ports
+	rule.port_from <= p.port
+	p.port <= rule.port_to
+	msg := sprintf("inbound %v port %v (%v) is open to the internet (%v)", [rule.protocol, p.port, p.name, rule.source])
+}
+
+# METADATA
+# title: Inbound rule unknown in preview
+# custom:
+#   control: DPA-TLS-005
+decisions contains result.undetermined("DPA-TLS-005", r, "an inbound rule's source or port is unknown until apply") if {
+	some i in _security_groups
+	r := input.resources[i]
+	some rule in r.inbound_rules
+	rule.unknown
+}
+
+_telecom(r) if r.props.role == "telecom"
+
+# METADATA
+# title: Telecom servers signal SIP over TLS
+# custom:
+#   control: DPA-TLS-006
+decisions contains result.violation("DPA-TLS-006", r, msg) if {
+	some i in _of_type("pulumi-python:dynamic/datapacket:Server")
+	r := input.resources[i]
+	_telecom(r)
+	transport := object.get(r.props, "sipTransport", "unset")
+	not facts.is_unknown(transport)
+	transport != "tls"
+	msg := sprintf("telecom server signals SIP over %v, not TLS", [transport])
+}
+
+# METADATA
+# title: Telecom servers encrypt media with SRTP
+# custom:
+#   control: DPA-TLS-007
+decisions contains result.violation("DPA-TLS-007", r, msg) if {
+	some i in _of_type("pulumi-python:dynamic/datapacket:Server")
+	r := input.resources[i]
+	_telecom(r)
+	media := object.get(r.props, "mediaEncryption", "unset")
+	not facts.is_unknown(media)
+	media != "srtp"
+	msg := sprintf("telecom server media encryption is %v, not SRTP", [media])
+}
+
+# METADATA
+# title: Telecom encryption settings unknown in preview
+# custom:
+#   control: DPA-TLS-006
+decisions contains result.undetermined("DPA-TLS-006", r, "sipTransport is unknown until apply") if {
+	some i in _of_type("pulumi-python:dynamic/datapacket:Server")
+	r := input.resources[i]
+	_telecom(r)
+	facts.is_unknown(r.props.sipTransport)
+}
