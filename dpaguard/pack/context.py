@@ -24,7 +24,6 @@ from dpaguard.source.redact import redact_config
 ENVIRONMENTS = ("prod", "staging", "dev")
 LEVELS = ("mandatory", "advisory", "disabled")
 ENVIRONMENT_KEY = "dpaguard:environment"
-MIN_BACKUP_KEY = "dpaguard:minBackupRetentionDays"
 
 
 class PackConfigError(ValueError):
@@ -100,8 +99,8 @@ class PackSettings:
     enforcement: Mapping[str, str] = field(default_factory=dict)  # control id -> mandatory|advisory|disabled
 
     def settings_overrides(self) -> dict[str, Any]:
-        """The stack settings this config overrides, keyed as the stack config names them."""
-        return {} if self.min_backup_retention_days is None else {MIN_BACKUP_KEY: self.min_backup_retention_days}
+        """The stack settings this config overrides (normaliser setting names)."""
+        return {} if self.min_backup_retention_days is None else {"minBackupRetentionDays": self.min_backup_retention_days}
 
 
 # The JSON schema of the `dpaguard` policy's config, as `pulumi` validates `--policy-pack-config`.

@@ -112,12 +112,13 @@ class PackRuntime:
     # --- evaluation ----------------------------------------------------------------------------
 
     def _environment_locked(self) -> str:
-        from dpaguard.pipeline import stack_environment
+        from dpaguard.normalise import environment_of
 
         if self._context is None:
             return self._settings.environment or "prod"
         # The CLI's rule: the override, else `dpaguard:environment`, else the stack's name, else prod.
-        return stack_environment(self._deployment((), self._context), self._settings.environment)
+        names = self.policy.data["settings"]["environment_names"]
+        return environment_of(self._deployment((), self._context), names, self._settings.environment)[0]
 
     def _enforcement_overrides_locked(self) -> dict[str, str]:
         # The engine echoes every policy's level in Configure, defaults included: a level that differs from
