@@ -91,6 +91,9 @@ class EmbeddedEngine:
                 text = str(output)
             except self._regopy.RegoError as error:
                 raise EngineError(f"embedded engine: evaluation failed: {' '.join(str(error).split())[:300]}") from None
+            except ValueError as error:
+                # regopy parses rego-cpp's output as JSON, and rego-cpp does not escape every string it prints.
+                raise EngineError(f"embedded engine: regopy returned output that is not JSON ({error.__class__.__name__})") from None
         try:
             answer = json.loads(text)
         except ValueError:

@@ -120,6 +120,10 @@ class _Walk:
             if value == PLAINTEXT_REDACTED or (name is not None and value and value != REDACTED and is_sensitive_name(name)):
                 self.plaintext.append(path)
                 return PLAINTEXT_REDACTED
+            if '"' in value or "\\" in value:
+                # rego-cpp prints strings into its JSON answer without escaping them: a quote or a
+                # backslash in a fact would corrupt the answer, so facts carry neither.
+                value = value.replace('"', "'").replace("\\", "/")
             if len(value) < 200:
                 self.strings.add(value)
             if looks_like_address(value) and value not in self.internet:

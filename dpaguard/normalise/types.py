@@ -8,6 +8,7 @@ constructor registers its own token and names the inputs it takes (region, zone,
 from __future__ import annotations
 
 import functools
+import importlib.util
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -38,11 +39,11 @@ class ScalewayTypes:
 @functools.lru_cache(maxsize=1)
 def scaleway_types() -> ScalewayTypes:
     """Scan the installed pulumiverse_scaleway package (cached for the process)."""
-    try:
-        import pulumiverse_scaleway
-    except ImportError:  # pragma: no cover - a declared dependency
+    # Located, not imported: importing the package would run (and warn about) every deprecated class.
+    spec = importlib.util.find_spec("pulumiverse_scaleway")
+    if spec is None or not spec.submodule_search_locations:  # pragma: no cover - a declared dependency
         return ScalewayTypes({}, {})
-    root = Path(pulumiverse_scaleway.__file__).parent
+    root = Path(list(spec.submodule_search_locations)[0])
     current: dict[str, str] = {}
     info: dict[str, TypeInfo] = {}
     for path in root.rglob("*.py"):

@@ -22,10 +22,21 @@ _security_groups := array.concat(
 decisions contains result.violation("DPA-ACC-001", r, msg) if {
 	some i in _of_type("scaleway:instance/securityGroup:SecurityGroup")
 	r := input.resources[i]
-	policy := object.get(r.props, "inboundDefaultPolicy", "accept")
+	policy := r.props.inboundDefaultPolicy
 	not facts.is_unknown(policy)
 	policy != "drop"
 	msg := sprintf("inbound default policy is %v: everything not listed is accepted", [policy])
+}
+
+# METADATA
+# title: Security group without inbound default policy
+# description: Unset means the provider default, accept.
+# custom:
+#   control: DPA-ACC-001
+decisions contains result.violation("DPA-ACC-001", r, "inbound default policy is unset, which accepts everything not listed") if {
+	some i in _of_type("scaleway:instance/securityGroup:SecurityGroup")
+	r := input.resources[i]
+	not r.props.inboundDefaultPolicy
 }
 
 # METADATA

@@ -110,10 +110,20 @@ _approved_target(target) if {
 decisions contains result.violation("DPA-BAK-006", r, msg) if {
 	some i in _of_type("pulumi-python:dynamic/datapacket:Server")
 	r := input.resources[i]
-	target := object.get(r.props, "backupTarget", "unset")
+	target := r.props.backupTarget
 	not facts.is_unknown(target)
 	not _approved_target(target)
 	msg := sprintf("backup target %v is not an approved French location", [target])
+}
+
+# METADATA
+# title: DataPacket servers declare a backup target
+# custom:
+#   control: DPA-BAK-006
+decisions contains result.violation("DPA-BAK-006", r, "server declares no backup target") if {
+	some i in _of_type("pulumi-python:dynamic/datapacket:Server")
+	r := input.resources[i]
+	not r.props.backupTarget
 }
 
 # METADATA

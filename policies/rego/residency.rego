@@ -99,7 +99,7 @@ decisions contains result.violation("DPA-RES-003", r, msg) if {
 	r := input.resources[i]
 	not r.props.backupSameRegion == true
 	not r.props.backupSameRegion == input.context.unknown
-	msg := sprintf("backupSameRegion is %v: backups are stored outside the instance's region", [object.get(r.props, "backupSameRegion", "unset")])
+	msg := "backupSameRegion is false or unset: backups are stored outside the instance's region"
 }
 
 # METADATA
@@ -157,7 +157,7 @@ decisions contains result.violation("DPA-RES-005", r, msg) if {
 decisions contains result.violation("DPA-RES-005", r, msg) if {
 	some i in _servers
 	r := input.resources[i]
-	code := object.get(r.props, "countryCode", "unset")
+	code := r.props.countryCode
 	code != input.context.unknown
 	code != "FR"
 	msg := sprintf("DataPacket countryCode is %v, not FR", [code])
@@ -195,5 +195,5 @@ decisions contains result.violation("DPA-RES-006", r, msg) if {
 	zone := data.dpa.locations.scaleway.zones[r.locality.zone]
 	r.locality.zone in _approved_zones
 	not zone.appendix_c
-	msg := sprintf("zone %v (%v) is in France but not among the datacenters named in Appendix C §1.2", [r.locality.zone, object.get(zone, "datacenter", "datacenter unnamed")])
+	msg := sprintf("zone %v is in France but its datacenter is not among those named in Appendix C §1.2", [r.locality.zone])
 }

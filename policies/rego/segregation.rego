@@ -59,8 +59,21 @@ decisions contains result.violation("DPA-SEG-002", r, msg) if {
 	r := input.resources[i]
 	r.taggable
 	not r.props.tags == input.context.unknown
-	object.get(r.tags, "env", "") != r.environment
-	msg := sprintf("tag env is %v, expected %v", [object.get(r.tags, "env", "missing"), r.environment])
+	r.tags.env != r.environment
+	msg := sprintf("tag env is %v, expected %v", [r.tags.env, r.environment])
+}
+
+# METADATA
+# title: Resources carry an environment tag at all
+# custom:
+#   control: DPA-SEG-002
+decisions contains result.violation("DPA-SEG-002", r, msg) if {
+	some i in _taggable
+	r := input.resources[i]
+	r.taggable
+	not r.props.tags == input.context.unknown
+	not r.tags.env
+	msg := sprintf("no env tag, expected env:%v", [r.environment])
 }
 
 # METADATA

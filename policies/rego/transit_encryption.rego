@@ -19,7 +19,18 @@ _redirects_to_https(r) if {
 	some target in acl.action.redirects
 	target.type == "scheme"
 	target.target == "https"
+	_matches_every_request(acl)
+}
+
+_matches_every_request(acl) if {
 	not acl.match.ipSubnets
+	not acl.match.httpFilterValue
+}
+
+_matches_every_request(acl) if {
+	some subnet in acl.match.ipSubnets
+	facts.is_internet(subnet)
+	not acl.match.httpFilterValue
 }
 
 # METADATA
@@ -32,7 +43,7 @@ decisions contains result.violation("DPA-TLS-001", r, msg) if {
 	count(object.get(r.props, "certificateIds", [])) == 0
 	not r.props.certificateIds == input.context.unknown
 	not _redirects_to_https(r)
-	msg := sprintf("frontend on port %v has no certificate and does not redirect to HTTPS", [object.get(r.props, "inboundPort", "?")])
+	msg := sprintf("frontend on port %v has no certificate and does not redirect to HTTPS", [object.get(r.props, "inboundPort", 0)])
 }
 
 # METADATA
@@ -139,7 +150,7 @@ decisions contains result.violation("DPA-TLS-006", r, msg) if {
 	some i in _of_type("pulumi-python:dynamic/datapacket:Server")
 	r := input.resources[i]
 	_telecom(r)
-	transport := object.get(r.props, "sipTransport", "unset")
+	transport := r.props.sipTransport
 	not facts.is_unknown(transport)
 	transport != "tls"
 	msg := sprintf("telecom server signals SIP over %v, not TLS", [transport])
@@ -153,10 +164,32 @@ decisions contains result.violation("DPA-TLS-007", r, msg) if {
 	some i in _of_type("pulumi-python:dynamic/datapacket:Server")
 	r := input.resources[i]
 	_telecom(r)
-	media := object.get(r.props, "mediaEncryption", "unset")
+	media := r.props.mediaEncryption
 	not facts.is_unknown(media)
 	media != "srtp"
 	msg := sprintf("telecom server media encryption is %v, not SRTP", [media])
+}
+
+# METADATA
+# title: Telecom servers that do not declare their SIP transport or media encryption
+# custom:
+#   control: DPA-TLS-006
+decisions contains result.violation("DPA-TLS-006", r, "telecom server declares no sipTransport") if {
+	some i in _of_type("pulumi-python:dynamic/datapacket:Server")
+	r := input.resources[i]
+	_telecom(r)
+	not r.props.sipTransport
+}
+
+# METADATA
+# title: Telecom server without media encryption setting
+# custom:
+#   control: DPA-TLS-007
+decisions contains result.violation("DPA-TLS-007", r, "telecom server declares no mediaEncryption") if {
+	some i in _of_type("pulumi-python:dynamic/datapacket:Server")
+	r := input.resources[i]
+	_telecom(r)
+	not r.props.mediaEncryption
 }
 
 # METADATA

@@ -1,0 +1,208 @@
+"""Every control, end to end (deployment -> normaliser -> embedded engine -> findings): one violating case each,
+and the compliant estate that holds one compliant resource of every examined type and breaks none."""
+
+from __future__ import annotations
+
+import copy
+import shutil
+from pathlib import Path
+from typing import Any, Callable
+
+import pytest
+import yaml
+
+from dpaguard.engine.embedded import EmbeddedEngine
+from dpaguard.findings import evaluate
+from dpaguard.model import PLAINTEXT_REDACTED, Deployment
+from dpaguard.policy import Policy, load_policy
+
+from control_estate import POLICIES, TODAY
+from control_estate import PROJECT_IDS, changed, compliant_estate, compliant_resources, config, deployment, find, resource, urn
+
+SG = "scaleway:instance/securityGroup:SecurityGroup"
+
+
+def _with(stack: str, extra: list[dict[str, Any]], **config_changes: Any) -> list[Deployment]:
+    return [deployment(stack, compliant_resources(stack) + extra, config(stack, **config_changes))]
+
+
+def _stack_urn(stack: str = "prod") -> str:
+    return compliant_estate(stack).stack_urn
+
+
+def _two(prod_extra: list[dict[str, Any]] | None = None, dev_extra: list[dict[str, Any]] | None = None, **dev_config: Any) -> list[Deployment]:
+    return [
+        deployment("prod", compliant_resources("prod") + (prod_extra or [])),
+        deployment("dev", compliant_resources("dev") + (dev_extra or []), config("dev", **dev_config)),
+    ]
+
+
+# control -> (deployments, URN expected in a violation of that control)
+CASES: dict[str, Callable[[], tuple[list[Deployment], str]]] = {
+    "DPA-RES-001": lambda: ([changed("prod", "vpc", region="nl-ams")], find("vpc")),
+    "DPA-RES-002": lambda: ([changed("prod", "sg", zone="nl-ams-1")], find("sg")),
+    "DPA-RES-003": lambda: ([changed("prod", "db", backupSameRegion=None)], find("db")),
+    "DPA-RES-004": lambda: ([changed("prod", "replica", region="pl-waw")], find("replica")),
+    "DPA-RES-005": lambda: ([changed("prod", "sip-01", location="Amsterdam", countryCode="NL")], find("sip-01")),
+    "DPA-RES-006": lambda: ([changed("prod", "sg", zone="fr-par-2")], find("sg")),
+    "DPA-TLS-001": lambda: ([changed("prod", "https", certificateIds=[])], find("https")),
+    "DPA-TLS-002": lambda: ([changed("prod", "lb", sslCompatibilityLevel="ssl_compatibility_level_old")], find("lb")),
+    "DPA-TLS-003": lambda: ([changed("prod", "backend", sslBridging=False)], find("backend")),
+    "DPA-TLS-004": lambda: ([changed("prod", "cache", tlsEnabled=False)], find("cache")),
+    "DPA-TLS-005": lambda: (
+        [changed("prod", "sg", inboundRules=[{"action": "accept", "protocol": "UDP", "port": 5060}])],
+        find("sg"),
+    ),
+    "DPA-TLS-006": lambda: ([changed("prod", "sip-01", sipTransport="udp")], find("sip-01")),
+    "DPA-TLS-007": lambda: ([changed("prod", "sip-01", mediaEncryption="none")], find("sip-01")),
+    "DPA-SEG-001": lambda: ([changed("prod", "vpc", projectId=PROJECT_IDS["dev"])], find("vpc")),
+    "DPA-SEG-002": lambda: ([changed("prod", "vpc", tags=["env:dev"])], find("vpc")),
+    "DPA-SEG-003": lambda: (_two(**{"scaleway:projectId": PROJECT_IDS["prod"]}), _stack_urn("dev")),
+    "DPA-SEG-004": lambda: (
+        _two(dev_extra=[resource("dev", "scaleway:network/privateNetwork:PrivateNetwork", "borrowed-pn", {"vpcId": "prod-vpc-id", "tags": ["env:dev"]})]),
+        urn("dev", "scaleway:network/privateNetwork:PrivateNetwork", "borrowed-pn"),
+    ),
+    "DPA-SEG-005": lambda: (
+        _two(
+            dev_extra=[
+                resource(
+                    "dev",
+                    "pulumi-python:dynamic/datapacket:Server",
+                    "shared-sip",
+                    {**compliant_resources("dev")[-1]["inputs"], "serverName": "prod-sip-01"},
+                )
+            ]
+        ),
+        urn("dev", "pulumi-python:dynamic/datapacket:Server", "shared-sip"),
+    ),
+    "DPA-SEG-006": lambda: (
+        _two(dev_extra=[resource("dev", "scaleway:databases/acl:Acl", "prod-db-acl", {"instanceId": "prod-db-id", "aclRules": [{"ip": "10.1.0.0/16"}]})]),
+        urn("dev", "scaleway:databases/acl:Acl", "prod-db-acl"),
+    ),
+    "DPA-SEG-007": lambda: (
+        _two(dev_extra=[resource("dev", "pulumi:pulumi:StackReference", "prod-outputs", {"name": "acme/dpa-test/prod"})]),
+        urn("dev", "pulumi:pulumi:StackReference", "prod-outputs"),
+    ),
+    "DPA-BAK-001": lambda: ([changed("prod", "db", disableBackup=True)], find("db")),
+    "DPA-BAK-002": lambda: ([changed("prod", "db", backupScheduleRetention=3)], find("db")),
+    "DPA-BAK-003": lambda: ([changed("prod", "db", backupScheduleFrequency=48)], find("db")),
+    "DPA-BAK-004": lambda: ([changed("prod", "db", isHaCluster=False)], find("db")),
+    "DPA-BAK-005": lambda: ([changed("prod", "call-logs", versioning={"enabled": False})], find("call-logs")),
+    "DPA-BAK-006": lambda: ([changed("prod", "sip-01", backupTarget="scaleway:nl-ams")], find("sip-01")),
+    "DPA-BAK-007": lambda: ([changed("prod", "mongo", isSnapshotScheduleEnabled=False)], find("mongo")),
+    "DPA-RET-001": lambda: ([changed("prod", "call-logs", tags={"env": "prod"})], find("call-logs")),
+    "DPA-RET-002": lambda: (
+        [changed("prod", "call-logs", lifecycleRules=[{"enabled": True, "expiration": {"days": 30}, "noncurrentVersionExpiration": {"noncurrentDays": 30}}])],
+        find("call-logs"),
+    ),
+    "DPA-RET-003": lambda: ([changed("prod", "call-logs", lifecycleRules=[{"enabled": True, "expiration": {"days": 365}}])], find("call-logs")),
+    "DPA-RET-004": lambda: ([changed("prod", "sip-01", tags={"env": "prod", "data-category": "holiday-photos"})], find("sip-01")),
+    "DPA-RET-005": lambda: (_with("prod", [], **{"dpaguard:transcriptRetentionDays": None}), _stack_urn()),
+    "DPA-SUB-001": lambda: (_with("prod", [resource("prod", "aws:s3/bucket:Bucket", "us-bucket", {"bucket": "x"})]), urn("prod", "aws:s3/bucket:Bucket", "us-bucket")),
+    "DPA-SUB-002": lambda: ([changed("prod", "vpc", region="nl-ams")], find("vpc")),
+    "DPA-SUB-004": lambda: ([compliant_estate()], _stack_urn()),
+    "DPA-ACC-001": lambda: ([changed("prod", "sg", inboundDefaultPolicy=None)], find("sg")),
+    "DPA-ACC-002": lambda: ([changed("prod", "sg", inboundRules=[{"action": "accept", "port": 22}])], find("sg")),
+    "DPA-ACC-003": lambda: ([changed("prod", "cache", acls=[{"ip": "0.0.0.0/0"}])], find("cache")),
+    "DPA-ACC-004": lambda: ([changed("prod", "db-acl", aclRules=[{"ip": "0.0.0.0/0"}])], find("db-acl")),
+    "DPA-ACC-005": lambda: ([changed("prod", "db", privateNetwork=None)], find("db")),
+    "DPA-ACC-006": lambda: ([changed("prod", "gw", bastionEnabled=False)], find("gw")),
+    "DPA-ACC-007": lambda: ([changed("prod", "app-policy", rules=[{"permissionSetNames": ["AllProductsFullAccess"]}])], find("app-policy")),
+    "DPA-ACC-008": lambda: ([changed("prod", "app-key", expiresAt=None)], find("app-key")),
+    "DPA-SEC-001": lambda: ([changed("prod", "db", password=PLAINTEXT_REDACTED)], find("db")),
+    "DPA-SEC-002": lambda: (_with("prod", [], **{"dpa-test:dbPassword": "[plaintext redacted]"}), _stack_urn()),
+}
+# Controls whose cases need a policy or waiver file of their own (tested below and in test_waivers.py).
+SEPARATE = {"DPA-SUB-003", "DPA-WAI-001", "DPA-WAI-002"}
+
+
+def test_every_control_has_a_case(policy: Policy) -> None:
+    ids = {c.id for c in policy.controls if c.category != "hygiene"}
+    assert ids - SEPARATE == set(CASES)
+
+
+@pytest.mark.parametrize("control", sorted(CASES))
+def test_violation(control: str, policy: Policy, engine: EmbeddedEngine) -> None:
+    deployments, expected_urn = CASES[control]()
+    findings = evaluate(deployments, policy, engine, today=TODAY).findings
+    hits = [f for f in findings if f.control == control]
+    assert hits, f"{control} did not fire"
+    assert expected_urn in {f.urn for f in hits}
+    assert all(f.clause == policy.control(control).clause and f.message for f in hits)
+
+
+def test_compliant_estate_breaks_no_control(policy: Policy, engine: EmbeddedEngine) -> None:
+    findings = evaluate([compliant_estate()], policy, engine, today=TODAY).findings
+    # Appendix B lists sub-processors the test estate does not use: advisory by design.
+    assert {f.control for f in findings} == {"DPA-SUB-004"}
+    assert all(f.enforcement == "advisory" for f in findings)
+
+
+def test_compliant_dev_stack_beside_prod_breaks_no_segregation(policy: Policy, engine: EmbeddedEngine) -> None:
+    findings = evaluate(_two(), policy, engine, today=TODAY).findings
+    assert not [f for f in findings if f.category == "segregation"]
+
+
+def _policy_copy(tmp_path: Path, edit: Callable[[dict[str, Any]], None]) -> Policy:
+    root = tmp_path / "policies"
+    shutil.copytree(POLICIES, root)
+    path = root / "dpa" / "subprocessors.yaml"
+    document = yaml.safe_load(path.read_text())
+    edit(document)
+    path.write_text(yaml.safe_dump(document, sort_keys=False))
+    return load_policy(root)
+
+
+def test_sub_003_late_notification(tmp_path: Path) -> None:
+    def late(document: dict[str, Any]) -> None:
+        # Notified Monday 4 May 2026, added Monday 11 May: 4 working days (8 May is a holiday).
+        document["subprocessors"][0].update(notified="2026-05-04", added="2026-05-11")
+
+    policy = _policy_copy(tmp_path, late)
+    engine = EmbeddedEngine(policy)
+    findings = evaluate([compliant_estate()], policy, engine, today=TODAY).findings
+    hits = [f for f in findings if f.control == "DPA-SUB-003"]
+    assert [f.urn for f in hits] == [_stack_urn()]
+    assert "SCALEWAY was added 4 working days" in hits[0].message
+
+
+def test_sub_003_and_004_compliant_register(tmp_path: Path) -> None:
+    def trimmed(document: dict[str, Any]) -> None:
+        document["subprocessors"] = [s for s in document["subprocessors"] if s["name"] in ("SCALEWAY", "DATAPACKET")]
+
+    policy = _policy_copy(tmp_path, trimmed)
+    findings = evaluate([compliant_estate()], policy, EmbeddedEngine(policy), today=TODAY).findings
+    assert findings == ()
+
+
+def test_deprecated_token_is_judged_as_the_current_type(policy: Policy, engine: EmbeddedEngine) -> None:
+    resources = copy.deepcopy(compliant_resources())
+    old = resource("prod", "scaleway:index/databaseInstance:DatabaseInstance", "old-db", {**resources[3]["inputs"], "backupSameRegion": False})
+    findings = evaluate([deployment("prod", resources + [old])], policy, engine, today=TODAY).findings
+    hit = [f for f in findings if f.control == "DPA-RES-003"]
+    assert [f.urn for f in hit] == [old["urn"]]
+    assert hit[0].type == "scaleway:databases/instance:Instance"
+
+
+def test_region_inherited_from_explicit_provider(policy: Policy, engine: EmbeddedEngine) -> None:
+    provider_urn = "urn:pulumi:prod::dpa-test::pulumi:providers:scaleway::amsterdam"
+    provider = {"urn": provider_urn, "custom": True, "id": "p1", "type": "pulumi:providers:scaleway", "inputs": {"region": "nl-ams", "zone": "nl-ams-1"}}
+    vpc = resource("prod", "scaleway:network/vpc:Vpc", "ams-vpc", {"tags": ["env:prod"]}, provider=f"{provider_urn}::p1")
+    findings = evaluate([deployment("prod", compliant_resources() + [provider, vpc])], policy, engine, today=TODAY).findings
+    hit = [f for f in findings if f.control == "DPA-RES-001"]
+    assert [f.urn for f in hit] == [vpc["urn"]]
+    assert "from the provider" in hit[0].message
+
+
+def test_region_from_stack_config(policy: Policy, engine: EmbeddedEngine) -> None:
+    findings = evaluate([deployment("prod", compliant_resources(), config("prod", **{"scaleway:region": "pl-waw"}))], policy, engine, today=TODAY).findings
+    regional = {f.name for f in findings if f.control == "DPA-RES-001"}
+    assert {"vpc", "db", "call-logs", "db-acl"} <= regional
+
+
+def test_undeterminable_region_is_a_violation(policy: Policy, engine: EmbeddedEngine) -> None:
+    stack_config = config("prod", **{"scaleway:region": None})
+    findings = evaluate([deployment("prod", compliant_resources(), stack_config)], policy, engine, today=TODAY).findings
+    hit = [f for f in findings if f.control == "DPA-RES-001" and f.name == "vpc"]
+    assert hit and hit[0].status == "violation" and hit[0].enforcement == "mandatory"
+    assert "cannot be determined" in hit[0].message
