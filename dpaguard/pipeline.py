@@ -23,7 +23,6 @@ from dpaguard.model import Deployment, Finding, Result, StackSummary
 
 # The policies shipped with a checkout, used when the project has no policies/ of its own.
 SHIPPED_POLICIES = Path(__file__).resolve().parent.parent / "policies"
-ENVIRONMENTS = ("prod", "staging", "dev")
 
 # progress(stack, event, detail): event is "start", "done" (detail: "<n> resources, <s>s") or "failed".
 Progress = Callable[[str, str, str], None]
@@ -77,18 +76,6 @@ def now_utc() -> str:
     if epoch.isdigit():
         moment = dt.datetime.fromtimestamp(int(epoch), dt.timezone.utc)
     return moment.replace(microsecond=0).isoformat().replace("+00:00", "Z")
-
-
-def stack_environment(deployment: Deployment, override: str | None = None) -> str:
-    """The environment a stack is evaluated as: the override, else `dpaguard:environment`, else its name."""
-    if override:
-        return override
-    configured = deployment.config.get("dpaguard:environment")
-    if isinstance(configured, str) and configured.strip():
-        return configured.strip()
-    name = deployment.stack.rsplit("/", 1)[-1]
-    # Control.enforcement_for treats an environment it does not know as prod: fail closed.
-    return name if name in ENVIRONMENTS else "prod"
 
 
 def resolve_stacks(project_dir: Path, requested: Sequence[str], all_stacks: bool) -> list[str]:
@@ -217,9 +204,13 @@ def evaluate(
         )
     finally:
         engine.close()
+    from dpaguard.normalise import environment_of
+
+    # The environment each stack was evaluated as, decided where the normaliser decides it.
+    names = policy.data.get("settings", {}).get("environment_names", {})
     stacks = tuple(
         StackSummary(
-            name=d.stack, project=d.project, environment=stack_environment(d, settings.environment_override),
+            name=d.stack, project=d.project, environment=environment_of(d, names, settings.environment_override)[0],
             source=d.source, resources=len(d.resources), origin=d.origin, config_file=d.config_file,
             config_sha256=d.config_sha256,
         )
