@@ -108,7 +108,7 @@ def load_mapping(policies_dir: Path | None) -> CheckMapping:
         if not isinstance(entry, dict) or "check" not in entry or "control" not in entry:
             raise PolicyError(f"{file}: each check needs `check` and `control`: {entry!r}")
         rules.append(CheckRule(str(entry["check"]), ControlId(str(entry["control"])), str(entry.get("kind", ""))))
-    controls = {}
+    controls: dict[str, Control] = {}
     for entry in data.get("controls") or ():
         control = _control(entry, file)
         controls[control.id] = control

@@ -37,7 +37,7 @@ def _is_secret(value: Any) -> bool:
 
 
 def _is_unknown(value: Any) -> bool:
-    return value == UNKNOWN
+    return isinstance(value, str) and value == UNKNOWN
 
 
 def _guess(value: Any) -> str:

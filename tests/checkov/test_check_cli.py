@@ -1,0 +1,44 @@
+"""`dpaguard check` with its checkov stage, end to end: findings at file:line, no secret in any output."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.checkov.conftest import SECRETS, write_project
+
+pytestmark = pytest.mark.checkov
+DPAGUARD = Path(sys.executable).with_name("dpaguard")
+
+
+def test_check_reports_checkov_findings_without_secret_values(tmp_path: Path, checkov_bin: Path) -> None:
+    project = write_project(tmp_path / "project")
+    json_report, sarif_report = tmp_path / "report.json", tmp_path / "report.sarif"
+    done = subprocess.run(
+        [str(DPAGUARD), "check", "--stack", "dev", "--require-checkov",
+         "--format", "json", "--output", str(json_report), "--format", "sarif", "--output", str(sarif_report),
+         "--format", "text", "--output", "-"],
+        cwd=project, capture_output=True, text=True, timeout=180,
+    )
+    assert done.returncode == 1, done.stderr
+    findings = json.loads(json_report.read_text())["findings"]
+    located = {(f["control"], f["location"]["path"], f["location"]["line"]) for f in findings if f["location"]}
+    assert {("DPA-SEC-101", "infra/__main__.py", 2), ("DPA-SEC-102", "infra/__main__.py", 6),
+            ("DPA-SEC-103", "stacks/Pulumi.dev.yaml", 4)} <= located
+    everything = done.stdout + done.stderr + json_report.read_text() + sarif_report.read_text()
+    for secret in SECRETS:
+        assert secret[:8] not in everything
+
+
+def test_skip_check_option_reaches_checkov(tmp_path: Path, checkov_bin: Path) -> None:
+    project = write_project(tmp_path / "project")
+    done = subprocess.run(
+        [str(DPAGUARD), "check", "--stack", "dev", "--checkov-skip-check", "CKV_SECRET_13", "--format", "json"],
+        cwd=project, capture_output=True, text=True, timeout=180,
+    )
+    controls = {f["control"] for f in json.loads(done.stdout)["findings"]}
+    assert "DPA-SEC-101" in controls and "DPA-SEC-102" not in controls
