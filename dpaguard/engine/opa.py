@@ -47,9 +47,10 @@ from opa_client.errors import (
     TypeException,
 )
 
+from dpaguard.engine.embedded import parse_decisions
 from dpaguard.engine.interface import DECISIONS_PATH
 from dpaguard.errors import EngineError
-from dpaguard.model import ControlId, Decision, Urn
+from dpaguard.model import Decision
 
 HINT = "is the OPA server running? --opa-url URL, --opa-timeout SECONDS"
 TOKEN_ENV = "DPAGUARD_OPA_TOKEN"
@@ -58,7 +59,6 @@ VERSION_MODULE = "_dpaguard_version.rego"
 VERSION_RULE = "dpaguard_policy_sha256"
 DATA_RULE = "dpaguard_data_current"
 DATA_PATH = "dpa"
-_STATUSES = ("violation", "undetermined")
 _T = TypeVar("_T")
 # "dpaguard/<sha16>/rego/x.rego:12: eval_conflict_error" inside an OPA evaluation error message
 _LOCATION = re.compile(r"(\S+?\.rego):(\d+): ([a-z_]+_error)")
@@ -153,7 +153,8 @@ class OpaEngine:
         self._policy = policy
         self._sha = policy.sha256
         try:
-            self._data_json = json.dumps(dict(policy.data), sort_keys=True, ensure_ascii=False, allow_nan=False)
+            # ASCII escapes: rego-cpp compares a raw non-ASCII Rego literal unequal to the same JSON string
+            self._data_json = json.dumps(dict(policy.data), sort_keys=True, ensure_ascii=True, allow_nan=False)
         except (TypeError, ValueError) as error:
             raise EngineError(f"OPA server {self.url}: the DPA data is not JSON ({error})") from error
         self._modules: dict[str, str] = {
@@ -280,28 +281,16 @@ class OpaEngine:
             )
         name = DECISIONS_PATH.rsplit("/", 1)[1]
         raw = result.get(name)
-        if not isinstance(raw, list):
-            raise EngineError(
-                f"OPA server {self.url}: data.{DECISIONS_PATH.replace('/', '.')} is "
-                f"{'undefined' if raw is None else 'not a set'}",
-                hint=HINT,
-            )
-        decisions = {self._decision(index, item) for index, item in enumerate(raw)}
-        return sorted(decisions, key=lambda d: (d.control, d.urn, d.status, d.message))
-
-    def _decision(self, index: int, item: Any) -> Decision:
-        def bad(why: str) -> EngineError:
-            return EngineError(f"OPA server {self.url}: malformed decision #{index}: {why}", hint=HINT)
-
-        if not isinstance(item, dict):
-            raise bad("not an object")
-        for key in ("control", "urn", "message"):
-            if not isinstance(item.get(key), str) or not item[key]:
-                raise bad(f"'{key}' is not a non-empty string")
-        status = item.get("status", "violation")
-        if status not in _STATUSES:
-            raise bad("'status' is neither 'violation' nor 'undetermined'")
-        return Decision(ControlId(item["control"]), Urn(item["urn"]), item["message"], status)
+        where = f"OPA server {self.url}: data.{DECISIONS_PATH.replace('/', '.')}"
+        if raw is None:
+            raise EngineError(f"{where} is undefined", hint=HINT)
+        try:
+            # the embedded engine's own validation: both engines accept and refuse the same answers
+            parsed = parse_decisions(raw, where)
+        except EngineError as error:
+            raise EngineError(str(error), hint=HINT) from None
+        unique = {(d.control, d.urn, d.message, d.status): d for d in parsed}
+        return [unique[key] for key in sorted(unique)]
 
     # -- errors --------------------------------------------------------------------------------
 
@@ -357,8 +346,10 @@ class OpaEngine:
         return f" ({' '.join(text.split())[:300]})" if text else ""
 
     def _place(self, pid: str) -> str:
-        """The policy file a module id stands for (relative to the policies directory)."""
-        return self._relpaths.get(pid, pid.removeprefix(f"{ID_PREFIX}{self._sha[:16]}/"))
+        """The policy file a module id stands for (under the policies directory, when known)."""
+        rel = self._relpaths.get(pid, pid.removeprefix(f"{ID_PREFIX}{self._sha[:16]}/"))
+        root = getattr(self._policy, "root", None)
+        return f"{root}/{rel}" if root is not None and pid in self._relpaths and rel.endswith(".rego") else rel
 
     def _compile_errors(self, error: RegoParseError) -> str:
         """OPA's 400 errors[] as `file:row:col: code: message`, file being the policy file."""

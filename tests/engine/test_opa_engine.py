@@ -210,7 +210,7 @@ def test_policies_without_decisions_are_not_an_empty_answer(opa: OpaStandIn, toy
 
 def test_malformed_decisions(opa: OpaStandIn, toy_policy: Callable[..., Any]) -> None:
     opa.inject("malformed", on="POST /v1/data")
-    fails(engine_for(opa, toy_policy()), opa.url, "malformed decision #0")
+    fails(engine_for(opa, toy_policy()), opa.url, "malformed decision")
 
 
 @pytest.mark.parametrize(
