@@ -2,7 +2,8 @@
 
 checkov runs as a subprocess (see runner.py) over the project file, the Pulumi program, the stack
 configs, the policies, the CI workflows and any Dockerfile. Each failed check becomes a Finding of
-the control that policies/checkov/mapping.yaml names for it (category `secrets` or `hygiene`).
+the control that policies/checkov/mapping.yaml names for it; the control itself (clause, severity,
+enforcement, category `secrets` or `hygiene`) comes from the catalogue, policies/dpa/controls.yaml.
 
 Findings are about files, not resources, so they are attached as follows:
 - in a stack config (`stacks/Pulumi.<stack>.yaml`): to that stack, URN = the stack's URN, enforcement
@@ -63,31 +64,13 @@ class CheckRule:
 
 @dataclass(frozen=True)
 class CheckMapping:
-    """policies/checkov/mapping.yaml: check rules plus the controls not (yet) in the catalogue."""
+    """policies/checkov/mapping.yaml: which control each checkov check id is a finding of."""
 
     rules: tuple[CheckRule, ...]
-    controls: Mapping[str, Control]
 
     def rule_for(self, check_id: str) -> CheckRule | None:
         """The first rule whose pattern matches the check id."""
         return next((r for r in self.rules if fnmatch.fnmatchcase(check_id, r.pattern)), None)
-
-
-def _control(entry: Mapping[str, Any], file: Path) -> Control:
-    try:
-        return Control(
-            id=ControlId(str(entry["id"])),
-            title=str(entry["title"]),
-            description=" ".join(str(entry.get("description", "")).split()),
-            clause=str(entry["clause"]),
-            category=str(entry["category"]),
-            severity=entry["severity"],
-            enforcement={str(k): v for k, v in dict(entry["enforcement"]).items()},
-            applies_to=tuple(entry.get("applies_to") or ()),
-            help=" ".join(str(entry.get("help", "")).split()),
-        )
-    except (KeyError, TypeError, ValueError) as error:
-        raise PolicyError(f"{file}: control {entry.get('id', '?')!r} is missing or has a bad field: {error}") from None
 
 
 def load_mapping(policies_dir: Path | None) -> CheckMapping:
@@ -108,22 +91,29 @@ def load_mapping(policies_dir: Path | None) -> CheckMapping:
         if not isinstance(entry, dict) or "check" not in entry or "control" not in entry:
             raise PolicyError(f"{file}: each check needs `check` and `control`: {entry!r}")
         rules.append(CheckRule(str(entry["check"]), ControlId(str(entry["control"])), str(entry.get("kind", ""))))
-    controls: dict[str, Control] = {}
-    for entry in data.get("controls") or ():
-        control = _control(entry, file)
-        controls[control.id] = control
-    return CheckMapping(rules=tuple(rules), controls=controls)
+    return CheckMapping(rules=tuple(rules))
 
 
-def _catalogue_control(policy: Any, control_id: str) -> Control | None:
-    lookup = getattr(policy, "control", None)
-    if lookup is None:
-        return None
+def _catalogue_control(policy: Any, control_id: str) -> Control:
+    """The control's catalogue entry (policies/dpa/controls.yaml); PolicyError when it has none."""
     try:
-        found = lookup(control_id)
-    except (KeyError, LookupError, DpaguardError):
-        return None
-    return found if isinstance(found, Control) else None
+        found = policy.control(control_id)
+    except (KeyError, LookupError):
+        found = None
+    if not isinstance(found, Control):
+        raise PolicyError(f"checkov mapping: control {control_id} is not in the catalogue (policies/dpa/controls.yaml)")
+    return found
+
+
+def _policy_or_shipped(policy: Any, policies_dir: Path | None) -> Any:
+    """The given policy, else the one in `policies_dir`, else the one shipped with dpaguard."""
+    if policy is not None:
+        return policy
+    from dpaguard.policy import load_policy
+
+    if policies_dir is not None and (policies_dir / "dpa" / "controls.yaml").is_file():
+        return load_policy(policies_dir)
+    return load_policy(_SHIPPED_POLICIES)
 
 
 def _stack_of(path: str, stack_config_dir: str, project: str) -> tuple[str, str, str] | None:
@@ -149,14 +139,13 @@ def to_findings(
     environments: Mapping[str, str] | None = None,
 ) -> tuple[Finding, ...]:
     """Failed checks -> findings of our controls; a control disabled in the environment gives none."""
+    policy = _policy_or_shipped(policy, None)
     findings = []
     for result in run.results:
         rule = mapping.rule_for(result.check_id)
         if rule is None:
             continue
-        control = _catalogue_control(policy, rule.control) or mapping.controls.get(rule.control)
-        if control is None:
-            raise PolicyError(f"checkov mapping: control {rule.control} is neither in the catalogue nor in the mapping")
+        control = _catalogue_control(policy, rule.control)
         owner = _stack_of(result.path, stack_config_dir, project)
         if owner is not None:
             stack, urn, environment = owner
@@ -240,7 +229,7 @@ def scan(project_dir: Path, policy: Any, *, skip_checks: Sequence[str] = (), req
     except ValueError:
         relative_config_dir = str(config_dir)
     findings = to_findings(
-        run, load_mapping(policies_dir), policy,
+        run, load_mapping(policies_dir), _policy_or_shipped(policy, policies_dir),
         project=name, stack_config_dir=relative_config_dir, environments=_environments(config_dir),
     )
     return CheckovScan(findings=findings, notices=tuple(notices), ran=True)
