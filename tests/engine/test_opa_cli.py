@@ -1,0 +1,79 @@
+"""`dpaguard audit --opa-url`, end to end through the installed command: the same findings as the
+embedded engine when the server answers, and exit 2 with one line naming the URL for every fault."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from opa_standin import OpaStandIn
+
+REPO = Path(__file__).resolve().parents[2]
+DPAGUARD = shutil.which("dpaguard", path=str(Path(sys.executable).parent)) or "dpaguard"
+STATE = REPO / "tests/cli/fixtures/prod-drifted.json"
+CANARY = "CANARY-CIPHERTEXT-7f3a"  # the secret's ciphertext in prod-drifted.json
+
+
+def audit(*extra: str, timeout: float = 120) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [DPAGUARD, "audit", "--state", str(STATE), "--format", "json", "--today", "2026-11-27", "--quiet", *extra],
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        cwd=REPO,
+    )
+
+
+def findings(stdout: str) -> list[tuple[str, str, str, str]]:
+    report = json.loads(stdout)
+    return sorted((f["control"], f["urn"], f["status"], f["message"]) for f in report["findings"])
+
+
+def test_same_findings_as_the_embedded_engine(opa: OpaStandIn) -> None:
+    embedded = audit()
+    served = audit("--opa-url", opa.url)
+    assert embedded.returncode == served.returncode == 1, (embedded.stderr, served.stderr)
+    assert findings(served.stdout) == findings(embedded.stdout)
+    assert findings(served.stdout)  # the drifted prod has findings: the comparison is not vacuous
+    assert any(r.startswith("POST /v1/data/dpaguard/main") for r in opa.requests)
+
+
+def one_line_naming(result: subprocess.CompletedProcess[str], url: str, *fragments: str) -> None:
+    assert result.returncode == 2, result.stderr
+    assert result.stdout == ""  # no report at all, let alone an empty passing one
+    assert result.stderr.count("\n") == 1 and result.stderr.startswith("dpaguard: ")
+    assert url in result.stderr
+    assert CANARY not in result.stderr
+    for fragment in fragments:
+        assert fragment in result.stderr, result.stderr
+
+
+def test_refused(refused_url: str) -> None:
+    one_line_naming(audit("--opa-url", refused_url), refused_url, "cannot connect")
+
+
+@pytest.mark.parametrize(
+    ("mode", "on", "why"),
+    [
+        ("hang", "POST /v1/data", "no answer within 0.5 s"),
+        ("garbage", "POST /v1/data", "not JSON"),
+        ("error500", "PUT /v1/data", "internal_error"),
+        ("error500", "POST /v1/data", "HTTP 500"),
+        ("malformed", "POST /v1/data", "malformed decision"),
+        ("undefined", "POST /v1/data", "undefined"),
+        ("compile-error", "PUT /v1/policies", ":3:1: rego_unsafe_var_error"),
+    ],
+)
+def test_faults_exit_2_with_one_line(opa: OpaStandIn, mode: str, on: str, why: str) -> None:
+    opa.inject(mode, on=on)
+    started = time.monotonic()
+    result = audit("--opa-url", opa.url, "--opa-timeout", "0.5")
+    one_line_naming(result, opa.url, why)
+    if mode == "compile-error":
+        assert "policies/rego/" in result.stderr  # the policy file, not the server's module id
+    assert time.monotonic() - started < 60
