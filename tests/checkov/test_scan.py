@@ -135,3 +135,11 @@ def test_a_crashing_checkov_is_one_line_without_its_log(tmp_path: Path, monkeypa
     line = caught.value.one_line()
     assert "exit code 2" in line and "ValueError" in line
     assert SECRETS[0] not in line and "\n" not in line
+
+
+def test_project_checkov_config_file_is_honoured(tmp_path: Path, checkov_bin: Path) -> None:
+    project = write_project(tmp_path / "p")
+    # A team's own .checkov.yaml (even one asking for CLI output) keeps its skips; JSON output still wins.
+    (project / ".checkov.yaml").write_text("output: cli\nskip-check:\n  - CKV_SECRET_13\n")
+    controls = {f.control for f in scan(project, None).findings}
+    assert "DPA-SEC-102" not in controls and "DPA-SEC-101" in controls
