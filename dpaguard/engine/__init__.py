@@ -12,7 +12,7 @@ def create_engine(policy: Any, *, opa_url: str | None = None, opa_timeout: float
     if opa_url:
         from dpaguard.engine.opa import OpaEngine
 
-        return OpaEngine(policy, url=opa_url, timeout=opa_timeout)  # type: ignore[no-any-return]
+        return OpaEngine(policy, url=opa_url, timeout=opa_timeout)
     from dpaguard.engine.embedded import EmbeddedEngine
 
     return EmbeddedEngine(policy)

@@ -132,9 +132,28 @@ def version_module(sha256: str, data_json: str) -> str:
     # The data travels as a JSON literal: JSON is a subset of Rego's term syntax.
     return (
         "package dpaguard.main\n\n"
+        "import rego.v1\n\n"  # a no-op on OPA 1.x; lets OPA 0.59+ read the v1 keywords too
         f'{VERSION_RULE} := "{sha256}"\n\n'
         f"{DATA_RULE} if data.{DATA_PATH} == {data_json}\n"
     )
+
+
+class _Client(OpaClient):  # type: ignore[misc]
+    """opa_client's client, listing policies at OPA's own path.
+
+    OpaClient lists `/v1/policies/`, which OPA's router answers with a redirect to the absolute
+    path `/v1/policies`: one round trip more, and behind a reverse proxy with a path prefix the
+    redirect would leave the prefix out.
+    """
+
+    def get_policies_list(self) -> list[str]:
+        """The ids of every policy module the server holds."""
+        response = self._session.get(f"{self.root_url}/policies", timeout=self.timeout)
+        response.raise_for_status()
+        listing = response.json()
+        if not isinstance(listing, dict) or not isinstance(listing.get("result"), list):
+            raise ValueError("GET /v1/policies answered without a result list")
+        return [str(p["id"]) for p in listing["result"] if isinstance(p, dict) and p.get("id")]
 
 
 class OpaEngine:
@@ -168,7 +187,7 @@ class OpaEngine:
         except ValueError as error:
             raise EngineError(f"OPA server URL {self.url}: {error}", hint=HINT) from error
         token = os.environ.get(TOKEN_ENV) or None
-        self._client = OpaClient(
+        self._client = _Client(
             host=parts.hostname,
             port=port,
             ssl=parts.scheme == "https",
