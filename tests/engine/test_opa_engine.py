@@ -268,3 +268,32 @@ def test_server_recovering_after_a_fault_answers_again(opa: OpaStandIn, toy_poli
         engine.evaluate(FACTS)
     opa.heal()
     assert engine.evaluate(FACTS) == EXPECTED
+
+
+def test_modules_are_pushed_in_whatever_order_the_server_accepts(toy_policy: Callable[..., Any]) -> None:
+    # OPA compiles the whole module set on every PUT: a module calling a function of a module not
+    # yet pushed is refused (400) until that one is in. The engine retries refused modules while
+    # others still succeed, and reports the root cause (a syntax error) when nothing moves.
+    from opa_client.errors import RegoParseError
+
+    engine = OpaEngine(toy_policy(), url="http://127.0.0.1:9")
+    accepted: list[str] = []
+    needs = {"b": "a", "c": "b"}
+
+    def push(pid: str) -> None:
+        if pid in needs and needs[pid] not in accepted:
+            raise RegoParseError("invalid_parameter", "error(s) occurred while compiling module(s)",
+                                 [{"code": "rego_type_error", "message": f"undefined function data.{needs[pid]}.f",
+                                   "location": {"file": pid, "row": 4, "col": 2}}])
+        accepted.append(pid)
+
+    engine._settle("push module", ["c", "b", "a"], push)
+    assert accepted == ["a", "b", "c"]
+
+    def broken(pid: str) -> None:
+        code = "rego_parse_error" if pid == "a" else "rego_type_error"
+        raise RegoParseError("invalid_parameter", "error(s) occurred while compiling module(s)",
+                             [{"code": code, "message": "unexpected eof", "location": {"file": pid, "row": 7, "col": 1}}])
+
+    with pytest.raises(EngineError, match=r"push module a: .*a:7:1: rego_parse_error"):
+        engine._settle("push module", ["c", "b", "a"], broken)
