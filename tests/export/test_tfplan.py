@@ -105,3 +105,16 @@ def test_configuration_references_follow_property_dependencies() -> None:
     expressions = config["scaleway_rdb_instance.db"]["expressions"]
     assert expressions["private_network"] == {"references": ["scaleway_vpc_private_network.pn.id", "scaleway_vpc_private_network.pn"]}
     assert config["scaleway_rdb_instance.db"]["provider_config_key"] == "scaleway"
+
+
+def test_type_table_names_real_classes_and_wire_names() -> None:
+    import yaml
+
+    from dpaguard.export.scaleway import TABLE_FILE, resource_schema
+
+    table = yaml.safe_load(TABLE_FILE.read_text())["resources"]
+    for token, entry in table.items():
+        attributes = resource_schema(token).attributes
+        assert attributes, f"{token}: no such class in the installed pulumiverse_scaleway"
+        for wire in entry.get("renames") or {}:
+            assert wire in attributes, f"{token}: renames {wire}, which the class does not have"
