@@ -11,8 +11,10 @@ Each line is one entry, written as canonical JSON (sorted keys, no spaces, UTF-8
 The run holds only what an auditor needs and nothing secret: when the run was made and recorded,
 the tool version, the git commit, the policy sha256, each stack (name, environment, source,
 resource count, config sha256) and each finding as (control, stack, urn, status, enforcement,
-waived). Finding messages are left out: they are secret-free by construction, but they carry
-resource values an evidence trail does not need.
+waived, message_sha256). Finding messages themselves are left out: they are secret-free by
+construction, but they carry resource values an evidence trail does not need; their sha256 tells
+apart two findings of one control on one URN and lets a reviewer tie a report's finding to its
+entry.
 
 Config digests: by default each stack's `config_sha256` comes from the Result
 (StackSummary.config_sha256, the sha256 of the stack config file the run read). The
@@ -92,10 +94,13 @@ def run_record(result: Result, *, config_digests: Mapping[str, str] | None = Non
                     "status": f.status,
                     "enforcement": f.enforcement,
                     "waived": f.waived,
+                    # tells apart findings of one control on one URN, and ties a report's finding
+                    # to its entry, without recording the message
+                    "message_sha256": hashlib.sha256(f.message.encode()).hexdigest(),
                 }
                 for f in result.findings
             ),
-            key=lambda f: (f["stack"], f["control"], f["urn"], f["status"]),
+            key=lambda f: (f["stack"], f["control"], f["urn"], f["status"], f["message_sha256"]),
         ),
         "summary": result.summary(),
     }

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import multiprocessing
 import shutil
@@ -99,7 +100,9 @@ def test_entry_is_minimal_and_secret_free(tmp_path: Path) -> None:
     assert run["stacks"][0] == {"name": "dev", "environment": "dev", "source": "program", "resources": 12,
                                 "config_sha256": "dev-config".encode().hex().ljust(64, "0")}
     assert {f["control"]: f["waived"] for f in run["findings"]} == {"DPA-RES-001": False, "DPA-SEC-001": True}
-    assert all(set(f) == {"control", "stack", "urn", "status", "enforcement", "waived"} for f in run["findings"])
+    assert all(set(f) == {"control", "stack", "urn", "status", "enforcement", "waived", "message_sha256"}
+               for f in run["findings"])
+    assert run["findings"][0]["message_sha256"] == hashlib.sha256(A.message.encode()).hexdigest()
 
 
 def test_config_digests_keyword_overrides(tmp_path: Path) -> None:
