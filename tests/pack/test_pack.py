@@ -264,3 +264,34 @@ def test_report_equals_dpaguard_audit_json_and_no_secret_leaks(tmp_path: Path, v
     assert [s["name"] for s in doc["stacks"]] == ["prod"]
     everything = report.read_text() + stderr + repr(per_resource) + repr(at_end)
     assert CANARY not in everything
+
+
+def test_waivers_apply_in_the_pack_as_in_the_cli(tmp_path: Path, violating: Deployment) -> None:
+    import shutil
+
+    from dpaguard.policy import load_policy
+
+    policies = tmp_path / "policies"
+    shutil.copytree(REPO / "policies", policies, ignore=shutil.ignore_patterns("__pycache__"))
+    bucket = first(violating, BUCKET)["urn"]
+    server = first(violating, "pulumi-python:dynamic/datapacket:Server")["urn"]
+    (policies / "waivers.yaml").write_text(
+        "waivers:\n"
+        f"  - {{control: DPA-RES-001, urn: '{bucket}', stack: prod, reason: migration to fr-par in progress,"
+        " approver: dpo@example.com, expires: 2999-12-31}\n"
+        f"  - {{control: DPA-TLS-006, urn: '{server}', stack: prod, reason: old exemption,"
+        " approver: dpo@example.com, expires: 2001-01-01}\n",
+        encoding="utf-8")
+    policy = load_policy(policies)
+    expected = expected_diagnostics(cli_findings(violating, policy))
+    assert any("[waived until 2999-12-31" in message and level == "advisory" for _, _, message, level in expected)
+    assert any(control == "DPA-WAI-001" for control, *_ in expected)
+
+    session = start_pack(tmp_path, policies=policies)
+    try:
+        session.handshake()
+        configure_for(session, violating)
+        per_resource, at_end = run_like_engine(session, violating)
+    finally:
+        session.close()
+    assert as_set(per_resource) | as_set(at_end) == expected
