@@ -179,4 +179,6 @@ def resource_schema(token: str) -> Schema:
 @functools.lru_cache(maxsize=None)
 def block_schema(module: str, class_name: str) -> Schema:
     """The attributes of a nested block class (`outputs.ClusterAcl`) of a module."""
-    return Schema(attributes=_attributes(_outputs(module).get(class_name, {}), {}), module=module)
+    entry = (_table().get("blocks") or {}).get(f"{module}/{class_name}") or {}
+    renames = dict(entry.get("renames") or {})
+    return Schema(attributes=_attributes(_outputs(module).get(class_name, {}), renames), module=module)

@@ -59,7 +59,8 @@ def estate() -> Deployment:
         }),
         resource("scaleway:object/bucket:Bucket", "logs", {
             "name": "logs", "region": "fr-par", "tags": {"data-category": "logs"},
-            "lifecycleRules": [{"enabled": True, "expiration": {"days": 30}}],
+            "lifecycleRules": [{"enabled": True, "expiration": {"days": 30},
+                                "transitions": [{"days": 7, "storageClass": "GLACIER"}]}],
         }),
         resource("scaleway:object/bucket:Bucket", "logs", {"name": "logs-2"}),  # same name, another parent in Pulumi
         {"urn": urn("pulumi-python:dynamic/datapacket:Server", "dp-par-01"), "custom": True, "id": "dp1",

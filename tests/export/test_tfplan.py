@@ -51,7 +51,8 @@ def test_wire_names_become_terraform_attribute_names_and_blocks(estate: Deployme
     assert "inboundRules" not in sg and "inbound_rules" not in sg
     bucket = planned["scaleway_object_bucket.logs"]["values"]
     assert bucket["tags"] == {"data-category": "logs"}
-    assert bucket["lifecycle_rule"] == [{"enabled": True, "expiration": [{"days": 30}]}]
+    assert bucket["lifecycle_rule"] == [{"enabled": True, "expiration": [{"days": 30}],
+                                         "transition": [{"days": 7, "storage_class": "GLACIER"}]}]
 
 
 def test_secrets_are_marked_sensitive_and_left_out(estate: Deployment) -> None:
@@ -110,7 +111,7 @@ def test_configuration_references_follow_property_dependencies() -> None:
 def test_type_table_names_real_classes_and_wire_names() -> None:
     import yaml
 
-    from dpaguard.export.scaleway import TABLE_FILE, resource_schema
+    from dpaguard.export.scaleway import TABLE_FILE, block_schema, resource_schema
 
     table = yaml.safe_load(TABLE_FILE.read_text())["resources"]
     for token, entry in table.items():
@@ -118,3 +119,8 @@ def test_type_table_names_real_classes_and_wire_names() -> None:
         assert attributes, f"{token}: no such class in the installed pulumiverse_scaleway"
         for wire in entry.get("renames") or {}:
             assert wire in attributes, f"{token}: renames {wire}, which the class does not have"
+    for key, entry in yaml.safe_load(TABLE_FILE.read_text())["blocks"].items():
+        module, class_name = key.split("/")
+        attributes = block_schema(module, class_name).attributes
+        for wire, name in entry["renames"].items():
+            assert attributes[wire].name == name, f"{key}: {wire}"
