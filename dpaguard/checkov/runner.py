@@ -114,8 +114,11 @@ def scan_targets(project_dir: Path, main_dir: Path, stack_config_dir: Path, poli
 
     add(project_dir / name for name in ("Pulumi.yaml", "Pulumi.yml"))
     if main_dir.resolve() == project_dir.resolve():
-        # A program at the project root: its own files, not every folder beside it.
+        # A program at the project root: its own files and Python packages, not every folder beside it.
         add(p for p in sorted(main_dir.iterdir()) if p.is_file())
+        for folder in sorted(p for p in main_dir.iterdir() if p.is_dir() and p.name not in SKIP_DIRS):
+            if (folder / "__init__.py").is_file():
+                add(_walk(folder))
     elif main_dir.is_dir():
         add(_walk(main_dir))
     elif main_dir.is_file():

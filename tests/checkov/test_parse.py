@@ -77,3 +77,13 @@ def test_targets_are_the_projects_configuration_not_its_tests_or_environments(tm
     assert relative == {"Pulumi.yaml", "infra/__main__.py", "infra/estate/db.py", "stacks/Pulumi.dev.yaml",
                         "policies/dpa/controls.yaml", ".github/workflows/ci.yml", "docker/Dockerfile"}
     assert frameworks_for(files) == ["secrets", "github_actions", "dockerfile"]
+
+
+def test_program_at_the_project_root_brings_its_packages_not_other_folders(tmp_path: Path) -> None:
+    for rel in ("Pulumi.yaml", "__main__.py", "estate/__init__.py", "estate/db.py", "docs/notes.md",
+                "tests/test_x.py", "Pulumi.dev.yaml"):
+        (tmp_path / rel).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / rel).write_text("x\n")
+    files = scan_targets(tmp_path, tmp_path, tmp_path, None)
+    relative = {p.relative_to(tmp_path.resolve()).as_posix() for p in files}
+    assert relative == {"Pulumi.yaml", "__main__.py", "estate/__init__.py", "estate/db.py", "Pulumi.dev.yaml"}
