@@ -124,3 +124,18 @@ def test_type_table_names_real_classes_and_wire_names() -> None:
         attributes = block_schema(module, class_name).attributes
         for wire, name in entry["renames"].items():
             assert attributes[wire].name == name, f"{key}: {wire}"
+
+
+def test_explicit_provider_gives_its_region_and_an_aliased_provider_config() -> None:
+    from tests.export.conftest import make_deployment, resource, urn
+
+    ams = urn("pulumi:providers:scaleway", "ams")
+    provider = {"urn": ams, "custom": True, "id": "p2", "type": "pulumi:providers:scaleway",
+                "inputs": {"region": "nl-ams", "zone": "nl-ams-1"}}
+    bucket = dict(resource("scaleway:object/bucket:Bucket", "far", {"name": "far"}), provider=f"{ams}::p2")
+    plan = to_tfplan(make_deployment([provider, bucket]))
+    assert _planned(plan)["scaleway_object_bucket.far"]["values"]["region"] == "nl-ams"
+    assert plan["configuration"]["provider_config"]["scaleway.ams"]["alias"] == "ams"
+    assert plan["configuration"]["provider_config"]["scaleway.ams"]["expressions"]["region"] == {"constant_value": "nl-ams"}
+    (config,) = plan["configuration"]["root_module"]["resources"]
+    assert config["provider_config_key"] == "scaleway.ams"
