@@ -15,7 +15,6 @@ stops the preview or update with that one line. It never turns into an empty, pa
 
 from __future__ import annotations
 
-import dataclasses
 import os
 import sys
 import threading
@@ -78,19 +77,17 @@ class ReportWriter:
         self.path = path
         self.runtime = runtime
         self._lock = threading.Lock()
-        self._last: str | None = None
+        self._last: tuple[int, int] | None = None
 
     def write(self) -> None:
-        """Render the run so far and replace the file when its findings changed."""
+        """Render the run so far and replace the file, when what it shows changed since the last write."""
         from dpaguard.report import json as json_report
 
         with self._lock:
-            result = self.runtime.result()
-            text = json_report.render(result)
-            # generatedAt changes every second; only the findings and notices decide whether to write.
-            signature = json_report.render(dataclasses.replace(result, generated_at=""))
-            if signature == self._last:
+            version = self.runtime.report_version()
+            if version == self._last:
                 return
+            text = json_report.render(self.runtime.result())
             temporary = self.path.with_name(f".{self.path.name}.{os.getpid()}.tmp")
             try:
                 self.path.parent.mkdir(parents=True, exist_ok=True)
@@ -98,7 +95,7 @@ class ReportWriter:
                 os.replace(temporary, self.path)
             except OSError as error:
                 raise PackReportError(f"cannot write {REPORT_ENV}={self.path}: {error.strerror or error}") from None
-            self._last = signature
+            self._last = version
 
 
 class PackReportError(DpaguardError):

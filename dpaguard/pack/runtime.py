@@ -50,6 +50,7 @@ class _Run:
     stack_findings: tuple[Finding, ...] | None = None
     stack_coverage: Mapping[tuple[str, str], int] = field(default_factory=dict)
     stack_resources: int = 0
+    version: int = 0  # bumped whenever what the report shows changes
 
 
 class PackRuntime:
@@ -188,6 +189,8 @@ class PackRuntime:
             f for f in evaluation.findings if f.urn == urn and f.control not in self.stack_controls
         )
         with self._lock:
+            if found or urn not in self._run.resource_findings:
+                self._run.version += 1
             self._run.resource_findings[urn] = found
             self._run.reported.update(finding_key(f) for f in found)
         return found
@@ -201,7 +204,13 @@ class PackRuntime:
             self._run.stack_findings = tuple(evaluation.findings)
             self._run.stack_coverage = dict(evaluation.coverage)
             self._run.stack_resources = len(deployment.resources)
+            self._run.version += 1
         return fresh
+
+    def report_version(self) -> tuple[int, int]:
+        """Changes whenever the run's report would: (run identity, version within the run)."""
+        with self._lock:
+            return id(self._run), self._run.version
 
     # --- the run's report ----------------------------------------------------------------------
 

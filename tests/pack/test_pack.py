@@ -249,6 +249,11 @@ def test_report_equals_dpaguard_audit_json_and_no_secret_leaks(tmp_path: Path, v
     try:
         session.handshake()
         configure_for(session, violating)
+        bucket = first(violating, BUCKET)
+        _analyze(session, violating, dict(bucket))
+        early = report_json(report)  # written as findings arrive: the engine may stop before AnalyzeStack
+        assert {f["urn"] for f in early["findings"]} == {bucket["urn"]}
+        assert any("AnalyzeStack" in notice for notice in early["notices"])
         per_resource, at_end = run_like_engine(session, violating)
         stderr = session.stderr()
     finally:
