@@ -456,6 +456,8 @@ def load_policy(policies_dir: Path | str) -> Policy:
         "subprocessors": _load_subprocessors(root / "dpa" / "subprocessors.yaml"),
         "retention": _load_retention(root / "dpa" / "retention.yaml"),
         "settings": _load_settings(root / "dpa" / "settings.yaml"),
+        # The resource types controls name exactly: only these carry their properties into the facts.
+        "examined_types": sorted({t for c in controls for t in c.applies_to if "*" not in t and t != "stack"}),
     }
     rego_dir = root / "rego"
     modules: dict[str, str] = {}

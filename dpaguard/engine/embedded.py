@@ -4,7 +4,7 @@ Built once, evaluated many times. regopy's interpreter is not safe to share betw
 gains nothing from several (measured: two threads on two interpreters take as long as one), so
 one interpreter serves every caller under a lock. Facts are evaluated in chunks of resources:
 rego-cpp inserts into a set in time that grows with the set, so ten thousand decisions in one
-query take minutes while ten queries of a thousand take a second; every rule judges one resource
+query take minutes while five queries of two thousand take seconds; every rule judges one resource
 or one stack, so the union of the chunks' decisions is the whole answer.
 Any failure raises EngineError: the evaluation fails closed, never with an empty list.
 """
@@ -21,7 +21,7 @@ from dpaguard.normalise import chunks
 
 DECISION_KEYS = frozenset({"control", "urn", "message", "status"})
 STATUSES = frozenset({"violation", "undetermined"})
-CHUNK_RESOURCES = 500
+CHUNK_RESOURCES = 2000
 
 
 def parse_decisions(value: Any, where: str) -> list[Decision]:
@@ -80,19 +80,16 @@ class EmbeddedEngine:
         return [unique[key] for key in sorted(unique)]
 
     def _evaluate_one(self, facts: Mapping[str, Any]) -> list[Decision]:
-        try:
-            payload = json.dumps(facts)
-        except (TypeError, ValueError) as error:
-            raise EngineError(f"embedded engine: facts are not JSON ({error})") from None
         with self._lock:
             try:
-                self._interpreter.set_input_term(payload)
+                # A Python value converts faster than rego-cpp parses the same JSON (measured 4x).
+                self._interpreter.set_input(self._regopy.Input(facts))
                 output = self._interpreter.query_bundle(self._bundle)
                 text = str(output)
             except self._regopy.RegoError as error:
                 raise EngineError(f"embedded engine: evaluation failed: {' '.join(str(error).split())[:300]}") from None
-            except ValueError as error:
-                # regopy parses rego-cpp's output as JSON, and rego-cpp does not escape every string it prints.
+            except (TypeError, ValueError, KeyError) as error:
+                # regopy converts the input value by type and parses rego-cpp's output as JSON, and rego-cpp does not escape every string it prints.
                 raise EngineError(f"embedded engine: regopy returned output that is not JSON ({error.__class__.__name__})") from None
         try:
             answer = json.loads(text)

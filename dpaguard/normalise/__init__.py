@@ -7,15 +7,16 @@ days, and index cross-stack sharing. Rego then judges one resource or one stack 
 Facts never hold a secret value: secret wrappers become REDACTED, sensitive plaintext PLAINTEXT_REDACTED.
 
 Facts schema (each resource):
-    index, urn, id, name, stack, environment, type (canonical), raw_type, deprecated_type, package,
+    urn, type, id, index, stack, environment, type (canonical), raw_type, deprecated_type, package,
     subprocessor (Appendix B name or null), country (ISO code, "unknown" or null),
     locality {scope: region|zone|none, region, zone, status: known|unknown|missing, source},
-    project {expected: bool, value, status, source}, taggable, tags {k: v}, tag_list [..],
-    data_category, props (inputs over outputs, redacted), secret_paths, plaintext_paths, unknown_paths,
-    inbound_rules (security groups), foreign (cross-stack sharing), stack_reference (StackReference)
+    project {expected: bool, value, status, source}, taggable, tags {k: v} (from the list form `env:prod` or a map), tags_unknown,
+    data_category, props (inputs over outputs, redacted; only for types a control names), secret_paths, plaintext_paths, unknown_paths,
+    inbound_rules (security groups), foreign (cross-stack sharing), stack_reference (StackReference).
+    Empty, false and null facts are left out (see _OMITTED_WHEN_EMPTY).
 Each stack: name, urn, pulumi_project, environment, environment_source, scaleway_project,
     default_region, default_zone, settings, config_file, plaintext_config_keys, subprocessors,
-    late_subprocessors. Index: {all, package: {pkg: [positions]}, type: {type: [positions]}}. Context: today, unknown, internet {cidr: bool}, unused_subprocessors,
+    late_subprocessors. Index: positions grouped by package, type and the values broad rules test (see build_index). Context: today, unknown, internet {cidr: bool}, unused_subprocessors,
     subprocessor_notice {name: working days}.
 """
 
@@ -201,6 +202,7 @@ class Normaliser:
         self.locations = dpa["locations"]
         self.register = dpa["subprocessors"]
         self.settings = dpa["settings"]
+        self.examined = frozenset(dpa.get("examined_types", ()))
 
     def facts(
         self,
@@ -218,11 +220,17 @@ class Normaliser:
         for deployment in deployments:
             stack = self._stack(deployment, environment_override, settings_overrides or {})
             stack_resources, strings = self._resources(deployment, stack, internet, len(resources))
-            stack["subprocessors"] = sorted({r["subprocessor"] for r in stack_resources if r["subprocessor"]})
+            stack["subprocessors"] = sorted({r["subprocessor"] for r in stack_resources if r.get("subprocessor")})
             stacks.append(stack)
             resources.extend(stack_resources)
             strings_by_resource.extend(strings)
         self._cross_stack(resources, strings_by_resource)
+        for fact in resources:
+            if fact["type"] not in self.examined:
+                # Only the types a control names in `applies_to` are judged on their properties;
+                # the rest are judged on the facts above. regopy pays for every byte of input.
+                fact["props"] = {}
+            _compact(fact)
         notice = {
             entry["name"]: working_days_between(dt.date.fromisoformat(entry["notified"]), dt.date.fromisoformat(entry["added"]))
             for entry in self.register["entries"]
@@ -317,7 +325,7 @@ class Normaliser:
         provider_ref = raw.get("provider")
         provider = providers.get(provider_ref.rsplit("::", 1)[0]) if isinstance(provider_ref, str) else None
         config = {"scaleway:region": stack["default_region"], "scaleway:zone": stack["default_zone"], "scaleway:projectId": stack["scaleway_project"]}
-        tags, tag_list = _tags(props.get("tags"))
+        tags, _ = _tags(props.get("tags"))
         info = type_info(type_token) if package == "scaleway" else None
         fact: dict[str, Any] = {
             "urn": urn,
@@ -334,7 +342,7 @@ class Normaliser:
             "project": self._project(info, props, provider, config),
             "taggable": bool(info and info.tags) or type_token == DATAPACKET_SERVER,
             "tags": tags,
-            "tag_list": tag_list,
+            "tags_unknown": props.get("tags") == UNKNOWN,
             "data_category": tags.get("data-category") or tags.get("data_category"),
             "props": props,
             "secret_paths": walk.secret,
@@ -418,6 +426,20 @@ class Normaliser:
             fact["foreign"] = [foreign[k] for k in sorted(foreign)]
 
 
+# Facts left out of the Rego input when empty, false or null: regopy converts input node by node, and
+# most resources have no secrets, no plaintext, nothing shared. Rules test them with `not r.x` / `some _ in r.x`.
+_OMITTED_WHEN_EMPTY = ("secret_paths", "plaintext_paths", "unknown_paths", "foreign", "deprecated_type", "tags_unknown", "data_category", "subprocessor", "country", "taggable")
+
+
+def _compact(fact: dict[str, Any]) -> None:
+    for key in _OMITTED_WHEN_EMPTY:
+        if key in fact and not fact[key]:
+            del fact[key]
+    if "deprecated_type" not in fact:
+        del fact["raw_type"]
+    del fact["name"]
+
+
 def _identities(fact: Mapping[str, Any]) -> Iterable[str]:
     props = fact["props"]
     values = [fact["id"]]
@@ -426,17 +448,53 @@ def _identities(fact: Mapping[str, Any]) -> Iterable[str]:
     return [v for v in values if isinstance(v, str) and v and v not in (UNKNOWN, REDACTED)]
 
 
-def build_index(resources: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
-    """Positions of resources by package and by canonical type, so each rule visits only what it judges.
+def _group(groups: dict[str, Any], keys: Sequence[str], position: int) -> None:
+    for key in keys[:-1]:
+        groups = groups.setdefault(key, {})
+    groups.setdefault(keys[-1], []).append(position)
 
-    regopy pays per element visited; a rule about databases should not walk ten thousand VPCs.
+
+def build_index(resources: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
+    """Positions of resources grouped by the values rules test, so a rule visits only the resources it judges.
+
+    regopy pays tens of microseconds per resource a rule body visits. A rule over every resource
+    ("is the region approved?") iterates the handful of distinct values instead, and visits only
+    the resources holding a value it rejects. The judgement (which values are wrong) stays in Rego.
     """
-    by_package: dict[str, list[int]] = defaultdict(list)
-    by_type: dict[str, list[int]] = defaultdict(list)
+    index: dict[str, Any] = {
+        "all": list(range(len(resources))),
+        "package": {},
+        "type": {},
+        "locality": {},  # scope -> status -> value -> positions ("" when unknown or missing)
+        "project": {},  # stack -> status -> value -> positions (resources that take a project)
+        "env_tag": {},  # stack -> env tag value ("" when missing) -> positions (taggable resources)
+        "subprocessor_country": {},  # sub-processor -> country -> positions
+        "data_category": {},  # declared data category -> positions
+        "plaintext": [],  # positions of resources holding a sensitive value in plaintext
+        "foreign": [],  # positions of resources sharing something with another environment
+    }
     for position, fact in enumerate(resources):
-        by_package[fact["package"]].append(position)
-        by_type[fact["type"]].append(position)
-    return {"all": list(range(len(resources))), "package": dict(by_package), "type": dict(by_type)}
+        _group(index, ("package", fact["package"]), position)
+        _group(index, ("type", fact["type"]), position)
+        locality = fact["locality"]
+        if locality["scope"] != "none":
+            value = locality[locality["scope"]] if locality["status"] == "known" else ""
+            _group(index, ("locality", locality["scope"], locality["status"], str(value)), position)
+        project = fact["project"]
+        if project["expected"]:
+            value = project["value"] if project["status"] == "known" else ""
+            _group(index, ("project", fact["stack"], project["status"], str(value)), position)
+        if fact.get("taggable") and not fact.get("tags_unknown"):
+            _group(index, ("env_tag", fact["stack"], str(fact["tags"].get("env", ""))), position)
+        if fact.get("subprocessor") and fact.get("country"):
+            _group(index, ("subprocessor_country", fact["subprocessor"], fact["country"]), position)
+        if fact.get("data_category"):
+            _group(index, ("data_category", str(fact["data_category"])), position)
+        if fact.get("plaintext_paths"):
+            index["plaintext"].append(position)
+        if fact.get("foreign"):
+            index["foreign"].append(position)
+    return index
 
 
 def chunks(facts: Mapping[str, Any], size: int) -> list[dict[str, Any]]:

@@ -7,8 +7,6 @@ import rego.v1
 
 import data.dpaguard.lib.result
 
-_scaleway := object.get(input.index.package, "scaleway", [])
-
 _approved_regions := {name | some name in data.dpa.locations.scaleway.approved_regions}
 
 _approved_zones := {name | some name in data.dpa.locations.scaleway.approved_zones}
@@ -17,17 +15,21 @@ _approved_datapacket := {name | some name in data.dpa.locations.datapacket.appro
 
 _of_type(t) := object.get(input.index.type, t, [])
 
+# Positions by locality value: scope (region|zone) -> status (known|unknown|missing) -> value -> positions.
+_values(scope, status) := object.get(object.get(input.index.locality, scope, {}), status, {})
+
+_undecided(scope, status) := object.get(_values(scope, status), "", [])
+
 # METADATA
 # title: Scaleway regional resources are in a French region
 # description: The effective region (resource, else provider, else stack config) is approved.
 # custom:
 #   control: DPA-RES-001
 decisions contains result.violation("DPA-RES-001", r, msg) if {
-	some i in _scaleway
+	some value, positions in _values("region", "known")
+	not value in _approved_regions
+	some i in positions
 	r := input.resources[i]
-	r.locality.scope == "region"
-	r.locality.status == "known"
-	not r.locality.region in _approved_regions
 	msg := sprintf("region %v (from the %v) is outside France", [r.locality.region, r.locality.source])
 }
 
@@ -36,10 +38,8 @@ decisions contains result.violation("DPA-RES-001", r, msg) if {
 # custom:
 #   control: DPA-RES-001
 decisions contains result.undetermined("DPA-RES-001", r, "region is unknown until apply; cannot show it is in France") if {
-	some i in _scaleway
+	some i in _undecided("region", "unknown")
 	r := input.resources[i]
-	r.locality.scope == "region"
-	r.locality.status == "unknown"
 }
 
 # METADATA
@@ -48,10 +48,8 @@ decisions contains result.undetermined("DPA-RES-001", r, "region is unknown unti
 # custom:
 #   control: DPA-RES-001
 decisions contains result.violation("DPA-RES-001", r, "region cannot be determined (no region on the resource, its provider or the stack config)") if {
-	some i in _scaleway
+	some i in _undecided("region", "missing")
 	r := input.resources[i]
-	r.locality.scope == "region"
-	r.locality.status == "missing"
 }
 
 # METADATA
@@ -59,11 +57,10 @@ decisions contains result.violation("DPA-RES-001", r, "region cannot be determin
 # custom:
 #   control: DPA-RES-002
 decisions contains result.violation("DPA-RES-002", r, msg) if {
-	some i in _scaleway
+	some value, positions in _values("zone", "known")
+	not value in _approved_zones
+	some i in positions
 	r := input.resources[i]
-	r.locality.scope == "zone"
-	r.locality.status == "known"
-	not r.locality.zone in _approved_zones
 	msg := sprintf("zone %v (from the %v) is outside France", [r.locality.zone, r.locality.source])
 }
 
@@ -72,10 +69,8 @@ decisions contains result.violation("DPA-RES-002", r, msg) if {
 # custom:
 #   control: DPA-RES-002
 decisions contains result.undetermined("DPA-RES-002", r, "zone is unknown until apply; cannot show it is in France") if {
-	some i in _scaleway
+	some i in _undecided("zone", "unknown")
 	r := input.resources[i]
-	r.locality.scope == "zone"
-	r.locality.status == "unknown"
 }
 
 # METADATA
@@ -83,10 +78,8 @@ decisions contains result.undetermined("DPA-RES-002", r, "zone is unknown until 
 # custom:
 #   control: DPA-RES-002
 decisions contains result.violation("DPA-RES-002", r, "zone cannot be determined (no zone on the resource, its provider or the stack config)") if {
-	some i in _scaleway
+	some i in _undecided("zone", "missing")
 	r := input.resources[i]
-	r.locality.scope == "zone"
-	r.locality.status == "missing"
 }
 
 # METADATA
@@ -189,11 +182,10 @@ decisions contains result.undetermined("DPA-RES-005", r, "DataPacket location is
 # custom:
 #   control: DPA-RES-006
 decisions contains result.violation("DPA-RES-006", r, msg) if {
-	some i in _scaleway
+	some value, positions in _values("zone", "known")
+	value in _approved_zones
+	not data.dpa.locations.scaleway.zones[value].appendix_c
+	some i in positions
 	r := input.resources[i]
-	r.locality.scope == "zone"
-	zone := data.dpa.locations.scaleway.zones[r.locality.zone]
-	r.locality.zone in _approved_zones
-	not zone.appendix_c
 	msg := sprintf("zone %v is in France but its datacenter is not among those named in Appendix C §1.2", [r.locality.zone])
 }

@@ -40,8 +40,8 @@ _expirations(r) := [days |
 decisions contains result.violation("DPA-RET-001", r, "bucket declares no data-category tag") if {
 	some i in _buckets
 	r := input.resources[i]
-	r.data_category == null
-	not facts.is_unknown(r.props.tags)
+	not r.data_category
+	not r.tags_unknown
 }
 
 # METADATA
@@ -140,11 +140,11 @@ _noncurrent_within(r, maximum) if {
 # custom:
 #   control: DPA-RET-004
 decisions contains result.violation("DPA-RET-004", r, msg) if {
-	some i in input.index.all
+	some category, positions in input.index.data_category
+	not facts.is_unknown(category)
+	not _categories[category]
+	some i in positions
 	r := input.resources[i]
-	r.data_category != null
-	not facts.is_unknown(r.data_category)
-	not _categories[r.data_category]
 	msg := sprintf("data category %v is not a category of Appendix A", [r.data_category])
 }
 

@@ -12,7 +12,7 @@ import data.dpaguard.lib.result
 # custom:
 #   control: DPA-SEC-001
 decisions contains result.violation("DPA-SEC-001", r, msg) if {
-	some i in input.index.all
+	some i in input.index.plaintext
 	r := input.resources[i]
 	some path in r.plaintext_paths
 	msg := sprintf("property %v holds a credential in plaintext (not a secret)", [path])

@@ -5,24 +5,23 @@ package dpaguard.segregation
 
 import rego.v1
 
-import data.dpaguard.lib.facts
 import data.dpaguard.lib.result
 
 _of_type(t) := object.get(input.index.type, t, [])
 
-_scaleway := object.get(input.index.package, "scaleway", [])
+# Positions of resources that take a project: stack -> status (known|unknown|missing) -> project -> positions.
+_projects(stack, status) := object.get(object.get(input.index.project, stack, {}), status, {})
 
 # METADATA
 # title: Resources live in their stack's Scaleway project
 # custom:
 #   control: DPA-SEG-001
 decisions contains result.violation("DPA-SEG-001", r, msg) if {
-	some i in _scaleway
+	some stack in input.stacks
+	some value, positions in _projects(stack.name, "known")
+	value != stack.scaleway_project
+	some i in positions
 	r := input.resources[i]
-	r.project.expected
-	r.project.status == "known"
-	stack := facts.stack_of(r)
-	r.project.value != stack.scaleway_project
 	msg := sprintf("project %v (from the %v) is not the stack's project %v", [r.project.value, r.project.source, stack.scaleway_project])
 }
 
@@ -31,10 +30,9 @@ decisions contains result.violation("DPA-SEG-001", r, msg) if {
 # custom:
 #   control: DPA-SEG-001
 decisions contains result.violation("DPA-SEG-001", r, "Scaleway project cannot be determined (no projectId on the resource, its provider or the stack config)") if {
-	some i in _scaleway
+	some stack in input.stacks
+	some i in object.get(_projects(stack.name, "missing"), "", [])
 	r := input.resources[i]
-	r.project.expected
-	r.project.status == "missing"
 }
 
 # METADATA
@@ -42,24 +40,25 @@ decisions contains result.violation("DPA-SEG-001", r, "Scaleway project cannot b
 # custom:
 #   control: DPA-SEG-001
 decisions contains result.undetermined("DPA-SEG-001", r, "projectId is unknown until apply") if {
-	some i in _scaleway
+	some stack in input.stacks
+	some i in object.get(_projects(stack.name, "unknown"), "", [])
 	r := input.resources[i]
-	r.project.expected
-	r.project.status == "unknown"
 }
 
-_taggable := array.concat(_scaleway, _of_type("pulumi-python:dynamic/datapacket:Server"))
+# Positions of taggable resources: stack -> env tag ("" when missing) -> positions.
+_env_tags(stack) := object.get(input.index.env_tag, stack, {})
 
 # METADATA
 # title: Resources carry their stack's environment tag
 # custom:
 #   control: DPA-SEG-002
 decisions contains result.violation("DPA-SEG-002", r, msg) if {
-	some i in _taggable
+	some stack in input.stacks
+	some value, positions in _env_tags(stack.name)
+	value != ""
+	value != stack.environment
+	some i in positions
 	r := input.resources[i]
-	r.taggable
-	not r.props.tags == input.context.unknown
-	r.tags.env != r.environment
 	msg := sprintf("tag env is %v, expected %v", [r.tags.env, r.environment])
 }
 
@@ -68,11 +67,9 @@ decisions contains result.violation("DPA-SEG-002", r, msg) if {
 # custom:
 #   control: DPA-SEG-002
 decisions contains result.violation("DPA-SEG-002", r, msg) if {
-	some i in _taggable
+	some stack in input.stacks
+	some i in object.get(_env_tags(stack.name), "", [])
 	r := input.resources[i]
-	r.taggable
-	not r.props.tags == input.context.unknown
-	not r.tags.env
 	msg := sprintf("no env tag, expected env:%v", [r.environment])
 }
 
@@ -89,39 +86,40 @@ decisions contains result.violation("DPA-SEG-003", s, msg) if {
 	msg := sprintf("Scaleway project %v is also used by stack %v (%v)", [s.scaleway_project, other.name, other.environment])
 }
 
-_shared_message(r, owner, what) := sprintf("shares %v %v with stack %v (%v)", [what, owner.urn, owner.stack, owner.environment])
-
 # METADATA
 # title: Environments do not share a VPC or private network
 # custom:
 #   control: DPA-SEG-004
-decisions contains result.violation("DPA-SEG-004", r, _shared_message(r, owner, "network")) if {
-	some i in _scaleway
+decisions contains result.violation("DPA-SEG-004", r, msg) if {
+	some i in input.index.foreign
 	r := input.resources[i]
 	some owner in r.foreign
 	owner.kind == "network"
+	msg := sprintf("shares a network (%v) with stack %v (%v)", [owner.urn, owner.stack, owner.environment])
 }
 
 # METADATA
 # title: Environments do not share a DataPacket server
 # custom:
 #   control: DPA-SEG-005
-decisions contains result.violation("DPA-SEG-005", r, _shared_message(r, owner, "server")) if {
-	some i in _of_type("pulumi-python:dynamic/datapacket:Server")
+decisions contains result.violation("DPA-SEG-005", r, msg) if {
+	some i in input.index.foreign
 	r := input.resources[i]
 	some owner in r.foreign
 	owner.kind == "server"
+	msg := sprintf("shares a server (%v) with stack %v (%v)", [owner.urn, owner.stack, owner.environment])
 }
 
 # METADATA
 # title: Environments do not share a database
 # custom:
 #   control: DPA-SEG-006
-decisions contains result.violation("DPA-SEG-006", r, _shared_message(r, owner, "database")) if {
-	some i in input.index.all
+decisions contains result.violation("DPA-SEG-006", r, msg) if {
+	some i in input.index.foreign
 	r := input.resources[i]
 	some owner in r.foreign
 	owner.kind == "database"
+	msg := sprintf("shares a database (%v) with stack %v (%v)", [owner.urn, owner.stack, owner.environment])
 }
 
 # METADATA

@@ -16,11 +16,12 @@ _non_processing := {p | some p in _register.non_processing_packages}
 # custom:
 #   control: DPA-SUB-001
 decisions contains result.violation("DPA-SUB-001", r, msg) if {
-	some i in input.index.all
+	some package, positions in input.index.package
+	not _register.by_package[package]
+	not package in _non_processing
+	some i in positions
 	r := input.resources[i]
-	r.subprocessor == null
-	not r.package in _non_processing
-	msg := sprintf("provider %v is not an approved sub-processor of Appendix B", [r.package])
+	msg := sprintf("provider %v is not an approved sub-processor of Appendix B", [package])
 }
 
 # METADATA
@@ -28,14 +29,14 @@ decisions contains result.violation("DPA-SUB-001", r, msg) if {
 # custom:
 #   control: DPA-SUB-002
 decisions contains result.violation("DPA-SUB-002", r, msg) if {
-	some i in input.index.all
+	some name, countries in input.index.subprocessor_country
+	registered := _register.by_name[name].location
+	some country, positions in countries
+	country != "unknown"
+	country != registered
+	some i in positions
 	r := input.resources[i]
-	r.subprocessor != null
-	r.country != null
-	r.country != "unknown"
-	registered := _register.by_name[r.subprocessor].location
-	r.country != registered
-	msg := sprintf("hosted in %v, but Appendix B registers %v in %v", [r.country, r.subprocessor, registered])
+	msg := sprintf("hosted in %v, but Appendix B registers %v in %v", [country, name, registered])
 }
 
 # METADATA
