@@ -10,15 +10,20 @@ Talks OPA's v1 REST API through `opa-python-client` (package `opa_client`):
     POST   /v1/data/dpaguard/main?strict-builtin-errors=true   {"input": facts} -> {"result": {...}}
 
 Policy ids are namespaced `dpaguard/<first 16 hex of the policy sha256>/<relpath>`, so that the
-modules of one policy version are recognisable, are not re-sent when the server already holds
-them, and stale versions can be removed. Ids alone cannot isolate two versions, though: OPA
+modules of one policy version are recognisable and those of other versions can be removed before
+ours are pushed (re-sending a module the server holds unchanged is a no-op for OPA, which compares
+the raw text first). Ids alone cannot isolate two versions, though: OPA
 merges every module of a package whatever its id, and `data.dpa` is one document. One OPA
 server therefore serves one dpaguard policy version at a time. To make a clash detectable
 rather than silently wrong, the engine adds one module of its own to `package dpaguard.main`
 (id `dpaguard/<sha16>/_dpaguard_version.rego`) that states the full policy sha256 and compares
-`data.dpa` with the data this run pushed; the engine queries the whole `dpaguard.main` package,
-so the decisions, the version and the data check come from one evaluation (one storage
-snapshot). A mismatch (another run pushed another version meanwhile) is an EngineError.
+`data.dpa` with the data this run pushed. The engine therefore queries the package of
+DECISIONS_PATH (`/v1/data/dpaguard/main`) rather than the rule itself, so that the decisions, the
+version and the data check come from one evaluation (OPA evaluates a query in one storage
+transaction). A mismatch (another run pushed another version meanwhile) is an EngineError.
+
+`?strict-builtin-errors=true`: a builtin that fails (a type error on odd input) is an error of
+the query, not a silently undefined expression that would drop a violation.
 
 Fail closed: every way of not getting a complete answer (refused, timeout, HTTP error, a Rego
 compile error answered with OPA's `errors[]` locations, an undefined document, non-JSON, a
