@@ -94,15 +94,13 @@ def load_mapping(policies_dir: Path | None) -> CheckMapping:
     return CheckMapping(rules=tuple(rules))
 
 
-def _catalogue_control(policy: Any, control_id: str) -> Control:
-    """The control's catalogue entry (policies/dpa/controls.yaml); PolicyError when it has none."""
+def _catalogue_control(policy: Any, control_id: str) -> Control | None:
+    """The control's catalogue entry (policies/dpa/controls.yaml), None when the catalogue has none."""
     try:
         found = policy.control(control_id)
-    except (KeyError, LookupError):
-        found = None
-    if not isinstance(found, Control):
-        raise PolicyError(f"checkov mapping: control {control_id} is not in the catalogue (policies/dpa/controls.yaml)")
-    return found
+    except (KeyError, LookupError, DpaguardError):
+        return None
+    return found if isinstance(found, Control) else None
 
 
 def _policy_or_shipped(policy: Any, policies_dir: Path | None) -> Any:
@@ -137,8 +135,13 @@ def to_findings(
     project: str = "",
     stack_config_dir: str = "stacks",
     environments: Mapping[str, str] | None = None,
+    missing: set[str] | None = None,
 ) -> tuple[Finding, ...]:
-    """Failed checks -> findings of our controls; a control disabled in the environment gives none."""
+    """Failed checks -> findings of our controls; a control disabled in the environment gives none.
+
+    A mapped control the catalogue does not define is a PolicyError, unless `missing` is given:
+    then its id is added there and the finding left out (the caller reports it as a notice).
+    """
     policy = _policy_or_shipped(policy, None)
     findings = []
     for result in run.results:
@@ -146,6 +149,11 @@ def to_findings(
         if rule is None:
             continue
         control = _catalogue_control(policy, rule.control)
+        if control is None:
+            if missing is None:
+                raise PolicyError(f"checkov mapping: control {rule.control} is not in the catalogue (policies/dpa/controls.yaml)")
+            missing.add(rule.control)
+            continue
         owner = _stack_of(result.path, stack_config_dir, project)
         if owner is not None:
             stack, urn, environment = owner
@@ -228,8 +236,14 @@ def scan(project_dir: Path, policy: Any, *, skip_checks: Sequence[str] = (), req
         relative_config_dir = config_dir.resolve().relative_to(project_dir.resolve()).as_posix()
     except ValueError:
         relative_config_dir = str(config_dir)
+    missing: set[str] = set()
     findings = to_findings(
         run, load_mapping(policies_dir), _policy_or_shipped(policy, policies_dir),
-        project=name, stack_config_dir=relative_config_dir, environments=_environments(config_dir),
+        project=name, stack_config_dir=relative_config_dir, environments=_environments(config_dir), missing=missing,
     )
+    if missing:
+        notices.append(
+            f"checkov findings of {', '.join(sorted(missing))} not reported: not in the catalogue "
+            "(append the checkov-derived controls of dpaguard's policies/dpa/controls.yaml to yours)"
+        )
     return CheckovScan(findings=findings, notices=tuple(notices), ran=True)

@@ -87,3 +87,24 @@ def test_program_at_the_project_root_brings_its_packages_not_other_folders(tmp_p
     files = scan_targets(tmp_path, tmp_path, tmp_path, None)
     relative = {p.relative_to(tmp_path.resolve()).as_posix() for p in files}
     assert relative == {"Pulumi.yaml", "__main__.py", "estate/__init__.py", "estate/db.py", "Pulumi.dev.yaml"}
+
+
+def test_a_control_missing_from_the_catalogue_is_an_error_or_collected() -> None:
+    import pytest
+
+    from dpaguard.errors import PolicyError
+    from dpaguard.model import Control
+
+    class Catalogue:
+        controls: tuple[Control, ...] = ()
+
+        def control(self, control_id: str) -> Control:
+            raise PolicyError(f"control {control_id} is not in the catalogue")
+
+    run = CheckovRun(results=(CheckovResult("CKV_SECRET_2", "AWS Access Key", "secrets", "a.py", 1),),
+                     version="3", suppressed=0, parsing_errors=0)
+    with pytest.raises(PolicyError, match="DPA-SEC-101"):
+        to_findings(run, load_mapping(None), Catalogue())
+    missing: set[str] = set()
+    assert to_findings(run, load_mapping(None), Catalogue(), missing=missing) == ()
+    assert missing == {"DPA-SEC-101"}
