@@ -205,6 +205,20 @@ def start_pack(tmp_path: Path, *, env: Mapping[str, str] | None = None, policies
     return EngineSession(process, channel, pb_grpc.AnalyzerStub(channel), stderr_path)
 
 
+def engine_env(deployment: Deployment, secret_value: str, *, dry_run: bool = True) -> dict[str, str]:
+    """The variables the engine sets for a Python policy pack (constructEnv): config JSON with secrets decrypted."""
+    config = stack_config_strings(deployment)
+    for key in deployment.secret_config_keys:
+        config[key] = secret_value
+    return {
+        "PULUMI_CONFIG": json.dumps(config),
+        "PULUMI_PROJECT": deployment.project,
+        "PULUMI_STACK": deployment.stack,
+        "PULUMI_DRY_RUN": "true" if dry_run else "false",
+        "PULUMI_ORGANIZATION": "organization",
+    }
+
+
 def stack_config_strings(deployment: Deployment) -> dict[str, str]:
     """A deployment's config as the engine passes it: strings, objects as JSON."""
     from dpaguard.source.project import config_string

@@ -28,7 +28,7 @@ from conftest import (
     first,
     run_like_engine,
 )
-from engine_harness import LEVEL_NAMES, REPO, analyze_request, provider_of, report_json, start_pack
+from engine_harness import LEVEL_NAMES, REPO, analyze_request, engine_env, provider_of, report_json, start_pack
 
 pytestmark = pytest.mark.slow
 BUCKET = "scaleway:object/bucket:Bucket"
@@ -245,7 +245,7 @@ def test_report_equals_dpaguard_audit_json_and_no_secret_leaks(tmp_path: Path, v
     cli_doc = json.loads(cli.stdout)
 
     report = tmp_path / "out" / "pack.json"
-    session = start_pack(tmp_path, env={"DPAGUARD_REPORT": str(report)})
+    session = start_pack(tmp_path, env={"DPAGUARD_REPORT": str(report), **engine_env(violating, CANARY)})
     try:
         session.handshake()
         configure_for(session, violating)
