@@ -20,7 +20,8 @@ rather than silently wrong, the engine adds one module of its own to `package dp
 `data.dpa` with the data this run pushed. The engine therefore queries the package of
 DECISIONS_PATH (`/v1/data/dpaguard/main`) rather than the rule itself, so that the decisions, the
 version and the data check come from one evaluation (OPA evaluates a query in one storage
-transaction). A mismatch (another run pushed another version meanwhile) is an EngineError.
+transaction). On a mismatch (another run pushed another version meanwhile) the engine pushes its
+own again and repeats the query once; a second mismatch is an EngineError.
 
 `?strict-builtin-errors=true`: a builtin that fails (a type error on odd input) is an error of
 the query, not a silently undefined expression that would drop a violation.
@@ -102,6 +103,10 @@ def _is_parse_error(error: Exception) -> bool:
     return isinstance(error, RegoParseError) and any(
         isinstance(item, dict) and item.get("code") == "rego_parse_error" for item in error.errors
     )
+
+
+class _Replaced(Exception):
+    """The server answered with another run's policies or data."""
 
 
 class PolicyLike(Protocol):
@@ -210,21 +215,33 @@ class OpaEngine:
     # -- the Engine protocol -------------------------------------------------------------------
 
     def evaluate(self, facts: Mapping[str, Any]) -> list[Decision]:
-        """Every decision for these facts, from one query of the server; EngineError otherwise."""
+        """Every decision for these facts, from one query of the server; EngineError otherwise.
+
+        When the server answers with another policy version or other DPA data (another run
+        replaced ours since we pushed), the policies are pushed again and the query repeated,
+        once: a second mismatch means runs of two versions are taking turns on one server.
+        """
         with self._lock:
-            if not self._loaded:
-                self._load()
-                self._loaded = True
-            body = self._call(
-                f"query data.{DECISIONS_PATH.rsplit('/', 1)[0].replace('/', '.')}",
-                lambda: self._client.query_rule(
-                    dict(facts),
-                    package_path=DECISIONS_PATH.rsplit("/", 1)[0],
-                    query_params={"strict-builtin-errors": "true"},
-                ),
-                quote_server=False,
-            )
-        return self._decisions(body)
+            for attempt in (1, 2):
+                if not self._loaded:
+                    self._load()
+                    self._loaded = True
+                body = self._call(
+                    f"query data.{DECISIONS_PATH.rsplit('/', 1)[0].replace('/', '.')}",
+                    lambda: self._client.query_rule(
+                        dict(facts),
+                        package_path=DECISIONS_PATH.rsplit("/", 1)[0],
+                        query_params={"strict-builtin-errors": "true"},
+                    ),
+                    quote_server=False,
+                )
+                try:
+                    return self._decisions(body)
+                except _Replaced as replaced:
+                    self._loaded = False
+                    if attempt == 2:
+                        raise EngineError(str(replaced), hint=HINT) from None
+        raise AssertionError("unreachable")  # pragma: no cover
 
     def close(self) -> None:
         """Close the HTTP session; the modules stay on the server for the next run of this version."""
@@ -292,16 +309,14 @@ class OpaEngine:
             raise EngineError(f"OPA server {self.url}: package dpaguard.main answered a non-object", hint=HINT)
         version = result.get(VERSION_RULE)
         if version != self._sha:
-            raise EngineError(
+            raise _Replaced(
                 f"OPA server {self.url}: answered with policy version {str(version)[:16]!r}, "
-                f"not {self._sha[:16]!r} (another dpaguard run with other policies uses this server)",
-                hint=HINT,
+                f"not {self._sha[:16]!r} (another dpaguard run with other policies uses this server)"
             )
         if result.get(DATA_RULE) is not True:
-            raise EngineError(
+            raise _Replaced(
                 f"OPA server {self.url}: data.{DATA_PATH} is not the DPA data this run pushed "
-                "(another dpaguard run with other policies uses this server)",
-                hint=HINT,
+                "(another dpaguard run with other policies uses this server)"
             )
         name = DECISIONS_PATH.rsplit("/", 1)[1]
         raw = result.get(name)

@@ -105,22 +105,40 @@ def test_other_clients_policies_are_left_alone(opa: OpaStandIn, toy_policy: Call
     assert "team/authz.rego" in opa.policies
 
 
-def test_another_version_pushed_meanwhile_is_detected(opa: OpaStandIn, toy_policy: Callable[..., Any]) -> None:
+def test_another_version_pushed_meanwhile_is_pushed_over(opa: OpaStandIn, toy_policy: Callable[..., Any]) -> None:
     first = engine_for(opa, toy_policy())
     first.evaluate(FACTS)
-    # a concurrent run with other policies (a different region list) takes over the server
+    # another run with other policies (a different region list) takes over the server ...
     second = engine_for(opa, toy_policy(data={"regions": ["fr-par", "nl-ams"]}))
     assert len(second.evaluate(FACTS)) == 2
-    with pytest.raises(EngineError, match="another dpaguard run"):
-        first.evaluate(FACTS)
+    # ... the first notices in its next query, pushes its own again and answers with them
+    assert first.evaluate(FACTS) == EXPECTED
+    assert opa.requests.count("PUT /v1/data/dpa") == 3
 
 
-def test_data_replaced_meanwhile_is_detected(opa: OpaStandIn, toy_policy: Callable[..., Any]) -> None:
+def test_data_replaced_meanwhile_is_pushed_over(opa: OpaStandIn, toy_policy: Callable[..., Any]) -> None:
     engine = engine_for(opa, toy_policy())
     engine.evaluate(FACTS)
     requests.put(f"{opa.url}/v1/data/dpa", json={"regions": ["nl-ams"]}, timeout=5)
-    with pytest.raises(EngineError, match=r"data\.dpa is not the DPA data"):
-        engine.evaluate(FACTS)
+    assert engine.evaluate(FACTS) == EXPECTED
+    assert opa.data["dpa"] == toy_policy().data
+
+
+class _Interloper(OpaStandIn):
+    """A server where another run replaces the DPA data after every push of ours."""
+
+    def changed(self) -> None:
+        if self.data.get("dpa") not in (None, {"regions": ["nl-ams"]}):
+            self.data["dpa"] = {"regions": ["nl-ams"]}
+        super().changed()
+
+
+def test_two_versions_taking_turns_fail_closed(toy_policy: Callable[..., Any]) -> None:
+    with _Interloper() as opa:
+        with pytest.raises(EngineError, match="another dpaguard run") as caught:
+            engine_for(opa, toy_policy()).evaluate(FACTS)
+    assert "is the OPA server running?" in caught.value.one_line()
+    assert sum(r.startswith("POST") for r in opa.requests) == 2  # one retry, not a loop
 
 
 def test_concurrent_evaluations_agree(opa: OpaStandIn, toy_policy: Callable[..., Any]) -> None:
