@@ -8,19 +8,15 @@ import rego.v1
 import data.dpaguard.lib.facts
 import data.dpaguard.lib.result
 
-_of_type(t) := object.get(input.index.type, t, [])
 
-_security_groups := array.concat(
-	_of_type("scaleway:instance/securityGroup:SecurityGroup"),
-	_of_type("scaleway:instance/securityGroupRules:SecurityGroupRules"),
-)
+_security_groups := [i | some t in ["scaleway:instance/securityGroup:SecurityGroup", "scaleway:instance/securityGroupRules:SecurityGroupRules"]; some i in input.index.type[t]]
 
 # METADATA
 # title: Security groups drop inbound traffic by default
 # custom:
 #   control: DPA-ACC-001
 decisions contains result.violation("DPA-ACC-001", r, msg) if {
-	some i in _of_type("scaleway:instance/securityGroup:SecurityGroup")
+	some i in input.index.type["scaleway:instance/securityGroup:SecurityGroup"]
 	r := input.resources[i]
 	policy := r.props.inboundDefaultPolicy
 	not facts.is_unknown(policy)
@@ -34,7 +30,7 @@ decisions contains result.violation("DPA-ACC-001", r, msg) if {
 # custom:
 #   control: DPA-ACC-001
 decisions contains result.violation("DPA-ACC-001", r, "inbound default policy is unset, which accepts everything not listed") if {
-	some i in _of_type("scaleway:instance/securityGroup:SecurityGroup")
+	some i in input.index.type["scaleway:instance/securityGroup:SecurityGroup"]
 	r := input.resources[i]
 	not r.props.inboundDefaultPolicy
 }
@@ -71,7 +67,7 @@ decisions contains result.undetermined("DPA-ACC-002", r, "an inbound rule's sour
 # custom:
 #   control: DPA-ACC-003
 decisions contains result.violation("DPA-ACC-003", r, msg) if {
-	some i in _of_type("scaleway:redis/cluster:Cluster")
+	some i in input.index.type["scaleway:redis/cluster:Cluster"]
 	r := input.resources[i]
 	some acl in object.get(r.props, "acls", [])
 	facts.is_internet(acl.ip)
@@ -84,7 +80,7 @@ decisions contains result.violation("DPA-ACC-003", r, msg) if {
 # custom:
 #   control: DPA-ACC-003
 decisions contains result.violation("DPA-ACC-003", r, "Redis cluster has a public endpoint and no ACL") if {
-	some i in _of_type("scaleway:redis/cluster:Cluster")
+	some i in input.index.type["scaleway:redis/cluster:Cluster"]
 	r := input.resources[i]
 	count(object.get(r.props, "privateNetworks", [])) == 0
 	count(object.get(r.props, "acls", [])) == 0
@@ -95,7 +91,7 @@ decisions contains result.violation("DPA-ACC-003", r, "Redis cluster has a publi
 # custom:
 #   control: DPA-ACC-004
 decisions contains result.violation("DPA-ACC-004", r, msg) if {
-	some i in _of_type("scaleway:databases/acl:Acl")
+	some i in input.index.type["scaleway:databases/acl:Acl"]
 	r := input.resources[i]
 	some rule in object.get(r.props, "aclRules", [])
 	facts.is_internet(rule.ip)
@@ -107,7 +103,7 @@ decisions contains result.violation("DPA-ACC-004", r, msg) if {
 # custom:
 #   control: DPA-ACC-005
 decisions contains result.violation("DPA-ACC-005", r, "database has no private network endpoint") if {
-	some i in _of_type("scaleway:databases/instance:Instance")
+	some i in input.index.type["scaleway:databases/instance:Instance"]
 	r := input.resources[i]
 	not r.props.privateNetwork
 }
@@ -117,7 +113,7 @@ decisions contains result.violation("DPA-ACC-005", r, "database has no private n
 # custom:
 #   control: DPA-ACC-005
 decisions contains result.violation("DPA-ACC-005", r, "database exposes a public load-balancer endpoint") if {
-	some i in _of_type("scaleway:databases/instance:Instance")
+	some i in input.index.type["scaleway:databases/instance:Instance"]
 	r := input.resources[i]
 	count(object.get(r.props, "loadBalancers", [])) > 0
 }
@@ -127,7 +123,7 @@ decisions contains result.violation("DPA-ACC-005", r, "database exposes a public
 # custom:
 #   control: DPA-ACC-006
 decisions contains result.violation("DPA-ACC-006", r, "public gateway does not enable the SSH bastion") if {
-	some i in _of_type("scaleway:network/publicGateway:PublicGateway")
+	some i in input.index.type["scaleway:network/publicGateway:PublicGateway"]
 	r := input.resources[i]
 	not r.props.bastionEnabled == true
 	not facts.is_unknown(r.props.bastionEnabled)
@@ -138,7 +134,7 @@ decisions contains result.violation("DPA-ACC-006", r, "public gateway does not e
 # custom:
 #   control: DPA-ACC-007
 decisions contains result.violation("DPA-ACC-007", r, "IAM policy grants an application AllProductsFullAccess") if {
-	some i in _of_type("scaleway:iam/policy:Policy")
+	some i in input.index.type["scaleway:iam/policy:Policy"]
 	r := input.resources[i]
 	r.props.applicationId
 	some rule in object.get(r.props, "rules", [])
@@ -150,7 +146,7 @@ decisions contains result.violation("DPA-ACC-007", r, "IAM policy grants an appl
 # custom:
 #   control: DPA-ACC-008
 decisions contains result.violation("DPA-ACC-008", r, "API key has no expiry (expiresAt)") if {
-	some i in _of_type("scaleway:iam/apiKey:ApiKey")
+	some i in input.index.type["scaleway:iam/apiKey:ApiKey"]
 	r := input.resources[i]
 	not r.props.expiresAt
 }

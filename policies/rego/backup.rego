@@ -8,9 +8,8 @@ import rego.v1
 import data.dpaguard.lib.facts
 import data.dpaguard.lib.result
 
-_of_type(t) := object.get(input.index.type, t, [])
 
-_databases := _of_type("scaleway:databases/instance:Instance")
+_databases := input.index.type["scaleway:databases/instance:Instance"]
 
 _defaults := data.dpa.settings.provider_defaults
 
@@ -82,7 +81,7 @@ _personal(category) if data.dpa.retention.categories[category].personal
 # custom:
 #   control: DPA-BAK-005
 decisions contains result.violation("DPA-BAK-005", r, msg) if {
-	some i in _of_type("scaleway:object/bucket:Bucket")
+	some i in input.index.type["scaleway:object/bucket:Bucket"]
 	r := input.resources[i]
 	_personal(r.data_category)
 	not r.props.versioning.enabled == true
@@ -108,7 +107,7 @@ _approved_target(target) if {
 # custom:
 #   control: DPA-BAK-006
 decisions contains result.violation("DPA-BAK-006", r, msg) if {
-	some i in _of_type("pulumi-python:dynamic/datapacket:Server")
+	some i in input.index.type["pulumi-python:dynamic/datapacket:Server"]
 	r := input.resources[i]
 	target := r.props.backupTarget
 	not facts.is_unknown(target)
@@ -121,7 +120,7 @@ decisions contains result.violation("DPA-BAK-006", r, msg) if {
 # custom:
 #   control: DPA-BAK-006
 decisions contains result.violation("DPA-BAK-006", r, "server declares no backup target") if {
-	some i in _of_type("pulumi-python:dynamic/datapacket:Server")
+	some i in input.index.type["pulumi-python:dynamic/datapacket:Server"]
 	r := input.resources[i]
 	not r.props.backupTarget
 }
@@ -131,7 +130,7 @@ decisions contains result.violation("DPA-BAK-006", r, "server declares no backup
 # custom:
 #   control: DPA-BAK-006
 decisions contains result.violation("DPA-BAK-006", r, "server declares no backup schedule") if {
-	some i in _of_type("pulumi-python:dynamic/datapacket:Server")
+	some i in input.index.type["pulumi-python:dynamic/datapacket:Server"]
 	r := input.resources[i]
 	not r.props.backupSchedule
 }
@@ -141,7 +140,7 @@ decisions contains result.violation("DPA-BAK-006", r, "server declares no backup
 # custom:
 #   control: DPA-BAK-007
 decisions contains result.violation("DPA-BAK-007", r, "snapshot schedule is not enabled (isSnapshotScheduleEnabled)") if {
-	some i in _of_type("scaleway:mongodb/instance:Instance")
+	some i in input.index.type["scaleway:mongodb/instance:Instance"]
 	r := input.resources[i]
 	not r.props.isSnapshotScheduleEnabled == true
 	not facts.is_unknown(r.props.isSnapshotScheduleEnabled)
@@ -152,7 +151,7 @@ decisions contains result.violation("DPA-BAK-007", r, "snapshot schedule is not 
 # custom:
 #   control: DPA-BAK-007
 decisions contains result.violation("DPA-BAK-007", r, msg) if {
-	some i in _of_type("scaleway:mongodb/instance:Instance")
+	some i in input.index.type["scaleway:mongodb/instance:Instance"]
 	r := input.resources[i]
 	r.props.isSnapshotScheduleEnabled == true
 	hours := r.props.snapshotScheduleFrequencyHours

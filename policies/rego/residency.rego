@@ -13,12 +13,8 @@ _approved_zones := {name | some name in data.dpa.locations.scaleway.approved_zon
 
 _approved_datapacket := {name | some name in data.dpa.locations.datapacket.approved_locations}
 
-_of_type(t) := object.get(input.index.type, t, [])
 
-# Positions by locality value: scope (region|zone) -> status (known|unknown|missing) -> value -> positions.
-_values(scope, status) := object.get(object.get(input.index.locality, scope, {}), status, {})
-
-_undecided(scope, status) := object.get(_values(scope, status), "", [])
+# input.index.locality: scope (region|zone) -> status (known|unknown|missing) -> value ("" unless known) -> positions.
 
 # METADATA
 # title: Scaleway regional resources are in a French region
@@ -26,7 +22,7 @@ _undecided(scope, status) := object.get(_values(scope, status), "", [])
 # custom:
 #   control: DPA-RES-001
 decisions contains result.violation("DPA-RES-001", r, msg) if {
-	some value, positions in _values("region", "known")
+	some value, positions in input.index.locality.region.known
 	not value in _approved_regions
 	some i in positions
 	r := input.resources[i]
@@ -38,7 +34,7 @@ decisions contains result.violation("DPA-RES-001", r, msg) if {
 # custom:
 #   control: DPA-RES-001
 decisions contains result.undetermined("DPA-RES-001", r, "region is unknown until apply; cannot show it is in France") if {
-	some i in _undecided("region", "unknown")
+	some i in input.index.locality.region.unknown[""]
 	r := input.resources[i]
 }
 
@@ -48,7 +44,7 @@ decisions contains result.undetermined("DPA-RES-001", r, "region is unknown unti
 # custom:
 #   control: DPA-RES-001
 decisions contains result.violation("DPA-RES-001", r, "region cannot be determined (no region on the resource, its provider or the stack config)") if {
-	some i in _undecided("region", "missing")
+	some i in input.index.locality.region.missing[""]
 	r := input.resources[i]
 }
 
@@ -57,7 +53,7 @@ decisions contains result.violation("DPA-RES-001", r, "region cannot be determin
 # custom:
 #   control: DPA-RES-002
 decisions contains result.violation("DPA-RES-002", r, msg) if {
-	some value, positions in _values("zone", "known")
+	some value, positions in input.index.locality.zone.known
 	not value in _approved_zones
 	some i in positions
 	r := input.resources[i]
@@ -69,7 +65,7 @@ decisions contains result.violation("DPA-RES-002", r, msg) if {
 # custom:
 #   control: DPA-RES-002
 decisions contains result.undetermined("DPA-RES-002", r, "zone is unknown until apply; cannot show it is in France") if {
-	some i in _undecided("zone", "unknown")
+	some i in input.index.locality.zone.unknown[""]
 	r := input.resources[i]
 }
 
@@ -78,7 +74,7 @@ decisions contains result.undetermined("DPA-RES-002", r, "zone is unknown until 
 # custom:
 #   control: DPA-RES-002
 decisions contains result.violation("DPA-RES-002", r, "zone cannot be determined (no zone on the resource, its provider or the stack config)") if {
-	some i in _undecided("zone", "missing")
+	some i in input.index.locality.zone.missing[""]
 	r := input.resources[i]
 }
 
@@ -88,7 +84,7 @@ decisions contains result.violation("DPA-RES-002", r, "zone cannot be determined
 # custom:
 #   control: DPA-RES-003
 decisions contains result.violation("DPA-RES-003", r, msg) if {
-	some i in _of_type("scaleway:databases/instance:Instance")
+	some i in input.index.type["scaleway:databases/instance:Instance"]
 	r := input.resources[i]
 	not r.props.backupSameRegion == true
 	not r.props.backupSameRegion == input.context.unknown
@@ -100,7 +96,7 @@ decisions contains result.violation("DPA-RES-003", r, msg) if {
 # custom:
 #   control: DPA-RES-003
 decisions contains result.undetermined("DPA-RES-003", r, "backupSameRegion is unknown until apply") if {
-	some i in _of_type("scaleway:databases/instance:Instance")
+	some i in input.index.type["scaleway:databases/instance:Instance"]
 	r := input.resources[i]
 	r.props.backupSameRegion == input.context.unknown
 }
@@ -110,7 +106,7 @@ decisions contains result.undetermined("DPA-RES-003", r, "backupSameRegion is un
 # custom:
 #   control: DPA-RES-004
 decisions contains result.violation("DPA-RES-004", r, msg) if {
-	some i in _of_type("scaleway:databases/readReplica:ReadReplica")
+	some i in input.index.type["scaleway:databases/readReplica:ReadReplica"]
 	r := input.resources[i]
 	r.locality.status != "unknown"
 	not r.locality.region in _approved_regions
@@ -122,12 +118,12 @@ decisions contains result.violation("DPA-RES-004", r, msg) if {
 # custom:
 #   control: DPA-RES-004
 decisions contains result.undetermined("DPA-RES-004", r, "read replica region is unknown until apply") if {
-	some i in _of_type("scaleway:databases/readReplica:ReadReplica")
+	some i in input.index.type["scaleway:databases/readReplica:ReadReplica"]
 	r := input.resources[i]
 	r.locality.status == "unknown"
 }
 
-_servers := _of_type("pulumi-python:dynamic/datapacket:Server")
+_servers := input.index.type["pulumi-python:dynamic/datapacket:Server"]
 
 # METADATA
 # title: DataPacket servers are in a French location
@@ -182,7 +178,7 @@ decisions contains result.undetermined("DPA-RES-005", r, "DataPacket location is
 # custom:
 #   control: DPA-RES-006
 decisions contains result.violation("DPA-RES-006", r, msg) if {
-	some value, positions in _values("zone", "known")
+	some value, positions in input.index.locality.zone.known
 	value in _approved_zones
 	not data.dpa.locations.scaleway.zones[value].appendix_c
 	some i in positions

@@ -8,7 +8,7 @@ import rego.v1
 import data.dpaguard.lib.facts
 import data.dpaguard.lib.result
 
-_buckets := object.get(input.index.type, "scaleway:object/bucket:Bucket", [])
+_buckets := input.index.type["scaleway:object/bucket:Bucket"]
 
 _categories := data.dpa.retention.categories
 

@@ -7,10 +7,8 @@ import rego.v1
 
 import data.dpaguard.lib.result
 
-_of_type(t) := object.get(input.index.type, t, [])
 
-# Positions of resources that take a project: stack -> status (known|unknown|missing) -> project -> positions.
-_projects(stack, status) := object.get(object.get(input.index.project, stack, {}), status, {})
+# input.index.project: stack -> status (known|unknown|missing) -> project ("" unless known) -> positions.
 
 # METADATA
 # title: Resources live in their stack's Scaleway project
@@ -18,7 +16,7 @@ _projects(stack, status) := object.get(object.get(input.index.project, stack, {}
 #   control: DPA-SEG-001
 decisions contains result.violation("DPA-SEG-001", r, msg) if {
 	some stack in input.stacks
-	some value, positions in _projects(stack.name, "known")
+	some value, positions in input.index.project[stack.name].known
 	value != stack.scaleway_project
 	some i in positions
 	r := input.resources[i]
@@ -31,7 +29,7 @@ decisions contains result.violation("DPA-SEG-001", r, msg) if {
 #   control: DPA-SEG-001
 decisions contains result.violation("DPA-SEG-001", r, "Scaleway project cannot be determined (no projectId on the resource, its provider or the stack config)") if {
 	some stack in input.stacks
-	some i in object.get(_projects(stack.name, "missing"), "", [])
+	some i in input.index.project[stack.name].missing[""]
 	r := input.resources[i]
 }
 
@@ -41,12 +39,11 @@ decisions contains result.violation("DPA-SEG-001", r, "Scaleway project cannot b
 #   control: DPA-SEG-001
 decisions contains result.undetermined("DPA-SEG-001", r, "projectId is unknown until apply") if {
 	some stack in input.stacks
-	some i in object.get(_projects(stack.name, "unknown"), "", [])
+	some i in input.index.project[stack.name].unknown[""]
 	r := input.resources[i]
 }
 
-# Positions of taggable resources: stack -> env tag ("" when missing) -> positions.
-_env_tags(stack) := object.get(input.index.env_tag, stack, {})
+# input.index.env_tag: stack -> env tag ("" when missing) -> positions of taggable resources.
 
 # METADATA
 # title: Resources carry their stack's environment tag
@@ -54,7 +51,7 @@ _env_tags(stack) := object.get(input.index.env_tag, stack, {})
 #   control: DPA-SEG-002
 decisions contains result.violation("DPA-SEG-002", r, msg) if {
 	some stack in input.stacks
-	some value, positions in _env_tags(stack.name)
+	some value, positions in input.index.env_tag[stack.name]
 	value != ""
 	value != stack.environment
 	some i in positions
@@ -68,7 +65,7 @@ decisions contains result.violation("DPA-SEG-002", r, msg) if {
 #   control: DPA-SEG-002
 decisions contains result.violation("DPA-SEG-002", r, msg) if {
 	some stack in input.stacks
-	some i in object.get(_env_tags(stack.name), "", [])
+	some i in input.index.env_tag[stack.name][""]
 	r := input.resources[i]
 	msg := sprintf("no env tag, expected env:%v", [r.environment])
 }
@@ -127,7 +124,7 @@ decisions contains result.violation("DPA-SEG-006", r, msg) if {
 # custom:
 #   control: DPA-SEG-007
 decisions contains result.violation("DPA-SEG-007", r, msg) if {
-	some i in _of_type("pulumi:pulumi:StackReference")
+	some i in input.index.type["pulumi:pulumi:StackReference"]
 	r := input.resources[i]
 	r.environment != "prod"
 	r.stack_reference.environment == "prod"
@@ -139,7 +136,7 @@ decisions contains result.violation("DPA-SEG-007", r, msg) if {
 # custom:
 #   control: DPA-SEG-007
 decisions contains result.undetermined("DPA-SEG-007", r, "the referenced stack is unknown until apply") if {
-	some i in _of_type("pulumi:pulumi:StackReference")
+	some i in input.index.type["pulumi:pulumi:StackReference"]
 	r := input.resources[i]
 	r.environment != "prod"
 	r.stack_reference.target == null

@@ -8,7 +8,6 @@ import rego.v1
 import data.dpaguard.lib.facts
 import data.dpaguard.lib.result
 
-_of_type(t) := object.get(input.index.type, t, [])
 
 _plaintext_ports := data.dpa.settings.plaintext_ports
 
@@ -38,7 +37,7 @@ _matches_every_request(acl) if {
 # custom:
 #   control: DPA-TLS-001
 decisions contains result.violation("DPA-TLS-001", r, msg) if {
-	some i in _of_type("scaleway:loadbalancers/frontend:Frontend")
+	some i in input.index.type["scaleway:loadbalancers/frontend:Frontend"]
 	r := input.resources[i]
 	count(object.get(r.props, "certificateIds", [])) == 0
 	not r.props.certificateIds == input.context.unknown
@@ -51,7 +50,7 @@ decisions contains result.violation("DPA-TLS-001", r, msg) if {
 # custom:
 #   control: DPA-TLS-001
 decisions contains result.undetermined("DPA-TLS-001", r, "frontend certificates are unknown until apply") if {
-	some i in _of_type("scaleway:loadbalancers/frontend:Frontend")
+	some i in input.index.type["scaleway:loadbalancers/frontend:Frontend"]
 	r := input.resources[i]
 	r.props.certificateIds == input.context.unknown
 }
@@ -61,7 +60,7 @@ decisions contains result.undetermined("DPA-TLS-001", r, "frontend certificates 
 # custom:
 #   control: DPA-TLS-002
 decisions contains result.violation("DPA-TLS-002", r, "load balancer accepts legacy TLS (ssl_compatibility_level_old)") if {
-	some i in _of_type("scaleway:loadbalancers/loadBalancer:LoadBalancer")
+	some i in input.index.type["scaleway:loadbalancers/loadBalancer:LoadBalancer"]
 	r := input.resources[i]
 	r.props.sslCompatibilityLevel == "ssl_compatibility_level_old"
 }
@@ -71,7 +70,7 @@ decisions contains result.violation("DPA-TLS-002", r, "load balancer accepts leg
 # custom:
 #   control: DPA-TLS-003
 decisions contains result.violation("DPA-TLS-003", r, "backend does not use SSL bridging: load balancer to backend traffic is plaintext") if {
-	some i in _of_type("scaleway:loadbalancers/backend:Backend")
+	some i in input.index.type["scaleway:loadbalancers/backend:Backend"]
 	r := input.resources[i]
 	not r.props.sslBridging == true
 	not r.props.sslBridging == input.context.unknown
@@ -82,7 +81,7 @@ decisions contains result.violation("DPA-TLS-003", r, "backend does not use SSL 
 # custom:
 #   control: DPA-TLS-003
 decisions contains result.undetermined("DPA-TLS-003", r, "sslBridging is unknown until apply") if {
-	some i in _of_type("scaleway:loadbalancers/backend:Backend")
+	some i in input.index.type["scaleway:loadbalancers/backend:Backend"]
 	r := input.resources[i]
 	r.props.sslBridging == input.context.unknown
 }
@@ -92,7 +91,7 @@ decisions contains result.undetermined("DPA-TLS-003", r, "sslBridging is unknown
 # custom:
 #   control: DPA-TLS-004
 decisions contains result.violation("DPA-TLS-004", r, "Redis cluster does not enable TLS") if {
-	some i in _of_type("scaleway:redis/cluster:Cluster")
+	some i in input.index.type["scaleway:redis/cluster:Cluster"]
 	r := input.resources[i]
 	not r.props.tlsEnabled == true
 	not r.props.tlsEnabled == input.context.unknown
@@ -103,15 +102,12 @@ decisions contains result.violation("DPA-TLS-004", r, "Redis cluster does not en
 # custom:
 #   control: DPA-TLS-004
 decisions contains result.undetermined("DPA-TLS-004", r, "tlsEnabled is unknown until apply") if {
-	some i in _of_type("scaleway:redis/cluster:Cluster")
+	some i in input.index.type["scaleway:redis/cluster:Cluster"]
 	r := input.resources[i]
 	r.props.tlsEnabled == input.context.unknown
 }
 
-_security_groups := array.concat(
-	_of_type("scaleway:instance/securityGroup:SecurityGroup"),
-	_of_type("scaleway:instance/securityGroupRules:SecurityGroupRules"),
-)
+_security_groups := [i | some t in ["scaleway:instance/securityGroup:SecurityGroup", "scaleway:instance/securityGroupRules:SecurityGroupRules"]; some i in input.index.type[t]]
 
 # METADATA
 # title: No plaintext protocol open to the internet
@@ -147,7 +143,7 @@ _telecom(r) if r.props.role == "telecom"
 # custom:
 #   control: DPA-TLS-006
 decisions contains result.violation("DPA-TLS-006", r, msg) if {
-	some i in _of_type("pulumi-python:dynamic/datapacket:Server")
+	some i in input.index.type["pulumi-python:dynamic/datapacket:Server"]
 	r := input.resources[i]
 	_telecom(r)
 	transport := r.props.sipTransport
@@ -161,7 +157,7 @@ decisions contains result.violation("DPA-TLS-006", r, msg) if {
 # custom:
 #   control: DPA-TLS-007
 decisions contains result.violation("DPA-TLS-007", r, msg) if {
-	some i in _of_type("pulumi-python:dynamic/datapacket:Server")
+	some i in input.index.type["pulumi-python:dynamic/datapacket:Server"]
 	r := input.resources[i]
 	_telecom(r)
 	media := r.props.mediaEncryption
@@ -175,7 +171,7 @@ decisions contains result.violation("DPA-TLS-007", r, msg) if {
 # custom:
 #   control: DPA-TLS-006
 decisions contains result.violation("DPA-TLS-006", r, "telecom server declares no sipTransport") if {
-	some i in _of_type("pulumi-python:dynamic/datapacket:Server")
+	some i in input.index.type["pulumi-python:dynamic/datapacket:Server"]
 	r := input.resources[i]
 	_telecom(r)
 	not r.props.sipTransport
@@ -186,7 +182,7 @@ decisions contains result.violation("DPA-TLS-006", r, "telecom server declares n
 # custom:
 #   control: DPA-TLS-007
 decisions contains result.violation("DPA-TLS-007", r, "telecom server declares no mediaEncryption") if {
-	some i in _of_type("pulumi-python:dynamic/datapacket:Server")
+	some i in input.index.type["pulumi-python:dynamic/datapacket:Server"]
 	r := input.resources[i]
 	_telecom(r)
 	not r.props.mediaEncryption
@@ -197,7 +193,7 @@ decisions contains result.violation("DPA-TLS-007", r, "telecom server declares n
 # custom:
 #   control: DPA-TLS-006
 decisions contains result.undetermined("DPA-TLS-006", r, "sipTransport is unknown until apply") if {
-	some i in _of_type("pulumi-python:dynamic/datapacket:Server")
+	some i in input.index.type["pulumi-python:dynamic/datapacket:Server"]
 	r := input.resources[i]
 	_telecom(r)
 	facts.is_unknown(r.props.sipTransport)
