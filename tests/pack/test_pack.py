@@ -300,3 +300,13 @@ def test_waivers_apply_in_the_pack_as_in_the_cli(tmp_path: Path, violating: Depl
     finally:
         session.close()
     assert as_set(per_resource) | as_set(at_end) == expected
+
+
+def test_plugin_info_cancel_and_remediate_change_nothing(session: Any, prod: Deployment) -> None:
+    configure_for(session, prod)
+    assert session.stub.GetPluginInfo(empty_pb2.Empty()).version
+    bucket = dict(first(prod, BUCKET))
+    request = analyze_request(bucket, provider_of(bucket, {r["urn"]: r for r in prod.resources}), CANARY)
+    remediated = session.stub.Remediate(request)
+    assert not remediated.remediations and CANARY not in str(remediated)
+    session.stub.Cancel(empty_pb2.Empty())
