@@ -49,12 +49,18 @@ decisions contains result.violation("DPA-SUB-003", s, msg) if {
 	msg := sprintf("%v was added %v working days after the client was notified (10 required)", [late.name, late.working_days])
 }
 
+# The stack an evaluation-wide finding is reported on: the first by name, whatever the order given.
+_first_stack := s if {
+	some s in input.stacks
+	s.name == min({t.name | some t in input.stacks})
+}
+
 # METADATA
 # title: Approved sub-processor not used by the estate
-# description: Reported once per evaluation, on the first stack.
+# description: Reported once per evaluation, on the first stack by name.
 # custom:
 #   control: DPA-SUB-004
-decisions contains result.violation("DPA-SUB-004", input.stacks[0], msg) if {
+decisions contains result.violation("DPA-SUB-004", _first_stack, msg) if {
 	some name in input.context.unused_subprocessors
 	msg := sprintf("Appendix B lists %v but no evaluated stack uses it", [name])
 }

@@ -1,0 +1,119 @@
+"""load_policy fails closed: a malformed catalogue, register, retention table, waiver file or Rego module
+is a PolicyError naming the file and line."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from control_estate import POLICIES
+from dpaguard.errors import PolicyError
+from dpaguard.policy import load_policy, policy_digest
+
+
+@pytest.fixture
+def policies(tmp_path: Path) -> Path:
+    root = tmp_path / "policies"
+    shutil.copytree(POLICIES, root)
+    return root
+
+
+def _replace(path: Path, old: str, new: str) -> None:
+    text = path.read_text()
+    assert old in text
+    path.write_text(text.replace(old, new, 1))
+
+
+def test_shipped_policies_load(policies: Path) -> None:
+    policy = load_policy(policies)
+    assert len(policy.controls) >= 45
+    assert policy.control("DPA-RES-001").clause.startswith("Appendix C §1.1")
+    assert set(policy.data) >= {"locations", "subprocessors", "retention", "settings"}
+    assert all(name.startswith("rego/") and not name.endswith("_test.rego") for name in policy.rego_modules)
+
+
+def test_broken_yaml_names_file_and_line(policies: Path) -> None:
+    path = policies / "dpa" / "controls.yaml"
+    lines = path.read_text().splitlines()
+    lines[20] = "  - id: [unclosed"
+    path.write_text("\n".join(lines))
+    with pytest.raises(PolicyError, match=r"controls\.yaml:2[12]: invalid YAML"):
+        load_policy(policies)
+
+
+def test_bad_severity_names_the_entry_line(policies: Path) -> None:
+    path = policies / "dpa" / "controls.yaml"
+    _replace(path, "severity: critical", "severity: catastrophic")
+    line = next(n for n, text in enumerate(path.read_text().splitlines(), 1) if "id: DPA-RES-001" in text)
+    with pytest.raises(PolicyError, match=rf"controls\.yaml:{line}: control DPA-RES-001: severity `catastrophic`"):
+        load_policy(policies)
+
+
+def test_unknown_category_is_refused(policies: Path) -> None:
+    _replace(policies / "dpa" / "controls.yaml", "category: residency", "category: geography")
+    with pytest.raises(PolicyError, match="category `geography`"):
+        load_policy(policies)
+
+
+def test_register_entry_without_date(policies: Path) -> None:
+    _replace(policies / "dpa" / "subprocessors.yaml", "notified: 2024-01-08, added: 2024-01-29, packages: [scaleway]", "added: 2024-01-29, packages: [scaleway]")
+    with pytest.raises(PolicyError, match=r"subprocessors\.yaml:\d+: sub-processor SCALEWAY: `notified` and `added` must be dates"):
+        load_policy(policies)
+
+
+def test_retention_min_above_max(policies: Path) -> None:
+    _replace(policies / "dpa" / "retention.yaml", "min_days: 365, max_days: 366", "min_days: 400, max_days: 366")
+    with pytest.raises(PolicyError, match=r"retention\.yaml:\d+: data category call-logs: min_days exceeds max_days"):
+        load_policy(policies)
+
+
+def test_rego_syntax_error_names_file_and_line(policies: Path) -> None:
+    path = policies / "rego" / "secrets.rego"
+    text = path.read_text()
+    path.write_text(text.replace("some path in r.plaintext_paths", "some path in r.plaintext_paths +* ]", 1))
+    line = next(n for n, t in enumerate(path.read_text().splitlines(), 1) if "+* ]" in t)
+    with pytest.raises(PolicyError, match=rf"rego/secrets\.rego:{line}:\d+: "):
+        load_policy(policies)
+
+
+def test_malformed_waiver_file_is_fatal(policies: Path) -> None:
+    (policies / "waivers.yaml").write_text("waivers:\n  - control: DPA-RES-001\n    urn: [\n")
+    with pytest.raises(PolicyError, match=r"waivers\.yaml:\d+: invalid YAML"):
+        load_policy(policies)
+
+
+def test_waiver_file_of_the_wrong_shape_is_fatal(policies: Path) -> None:
+    (policies / "waivers.yaml").write_text("waivers: DPA-RES-001\n")
+    with pytest.raises(PolicyError, match=r"waivers\.yaml"):
+        load_policy(policies)
+
+
+def test_missing_directory(tmp_path: Path) -> None:
+    with pytest.raises(PolicyError, match="policies directory not found"):
+        load_policy(tmp_path / "nowhere")
+
+
+def test_digest_changes_with_any_policy_file(policies: Path) -> None:
+    before = policy_digest(policies)
+    assert load_policy(policies).sha256 == before
+    _replace(policies / "dpa" / "locations.yaml", "approved_countries: [FR]", "approved_countries: [FR, NL]")
+    assert policy_digest(policies) != before
+    (policies / "notes.txt").write_text("not evaluated")
+    assert policy_digest(policies) == policy_digest(policies)
+
+
+def test_only_shared_builtins_are_used(policies: Path) -> None:
+    import re
+
+    import regopy
+
+    interpreter = regopy.Interpreter()
+    text = "\n".join(p.read_text() for p in (policies / "rego").rglob("*.rego"))
+    calls = set(re.findall(r"\b((?:[a-z_]+\.)?[a-z_]+)\(", text))
+    local = set(re.findall(r"^(_?[a-z_]+)\(", text, re.MULTILINE)) | {"result.violation", "result.undetermined", "result.decision", "facts.is_unknown", "facts.is_internet", "facts.stack_of", "facts.prop_or"}
+    builtins = {c for c in calls - local if not c.startswith("_")}
+    assert builtins, "found no builtin calls: the scan is broken"
+    assert all(interpreter.is_builtin(name) for name in builtins), sorted(b for b in builtins if not interpreter.is_builtin(b))
+    assert not builtins & {"net.cidr_contains", "net.cidr_intersects", "time.parse_rfc3339_ns"}
