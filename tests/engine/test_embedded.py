@@ -1,0 +1,107 @@
+"""The embedded (regopy) engine: decisions for real policies, thread safety, and failing closed."""
+
+from __future__ import annotations
+
+import concurrent.futures
+import dataclasses
+import datetime as dt
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "policies"))
+
+from control_estate import POLICIES, TODAY, changed, compliant_estate  # noqa: E402
+from dpaguard.engine import create_engine  # noqa: E402
+from dpaguard.engine.embedded import EmbeddedEngine, parse_decisions  # noqa: E402
+from dpaguard.errors import EngineError  # noqa: E402
+from dpaguard.normalise import normalise  # noqa: E402
+from dpaguard.policy import Policy, load_policy  # noqa: E402
+
+
+@pytest.fixture(scope="module")
+def policy() -> Policy:
+    return load_policy(POLICIES)
+
+
+def _facts(policy: Policy, *deployments: Any) -> dict[str, Any]:
+    return normalise(list(deployments), policy.data, today=TODAY)
+
+
+def test_create_engine_defaults_to_embedded(policy: Policy) -> None:
+    engine = create_engine(policy)
+    assert isinstance(engine, EmbeddedEngine) and engine.name == "embedded"
+    engine.close()
+
+
+def test_decisions_for_a_violation(policy: Policy) -> None:
+    engine = EmbeddedEngine(policy)
+    decisions = engine.evaluate(_facts(policy, changed("prod", "vpc", region="nl-ams")))
+    assert any(d.control == "DPA-RES-001" and d.urn.endswith("::vpc") and d.status == "violation" for d in decisions)
+    assert decisions == sorted(decisions, key=lambda d: (d.control, d.urn, d.message, d.status))
+
+
+def test_chunked_evaluation_equals_whole(policy: Policy) -> None:
+    facts = _facts(policy, changed("prod", "vpc", region="nl-ams"), changed("dev", "sg", inboundDefaultPolicy=None))
+    whole = EmbeddedEngine(policy, chunk_resources=10_000).evaluate(facts)
+    chunked = EmbeddedEngine(policy, chunk_resources=3).evaluate(facts)
+    assert whole == chunked and whole
+
+
+def test_concurrent_callers_get_identical_answers(policy: Policy) -> None:
+    engine = EmbeddedEngine(policy)
+    inputs = [_facts(policy, changed("prod", "vpc", region="nl-ams")), _facts(policy, compliant_estate()), _facts(policy, changed("prod", "db", isHaCluster=False))]
+    expected = [engine.evaluate(f) for f in inputs]
+    with concurrent.futures.ThreadPoolExecutor(max_workers=8) as pool:
+        answers = list(pool.map(lambda n: (n % 3, engine.evaluate(inputs[n % 3])), range(48)))
+    assert all(answer == expected[k] for k, answer in answers)
+
+
+def test_malformed_decision_fails_closed(policy: Policy) -> None:
+    main = policy.rego_modules["rego/main.rego"].replace("decisions := (", 'decisions := {{"control": "DPA-RES-001"}} | (', 1)
+    broken = dataclasses.replace(policy, rego_modules={**policy.rego_modules, "rego/main.rego": main})
+    with pytest.raises(EngineError, match="malformed decision"):
+        EmbeddedEngine(broken).evaluate(_facts(policy, compliant_estate()))
+
+
+def test_undefined_decisions_fail_closed(policy: Policy) -> None:
+    modules = {k: v for k, v in policy.rego_modules.items() if k != "rego/main.rego"}
+    modules["rego/main.rego"] = "package dpaguard.main\n\nimport rego.v1\n\ndecisions := input.nothing\n"
+    with pytest.raises(EngineError, match="undefined"):
+        EmbeddedEngine(dataclasses.replace(policy, rego_modules=modules)).evaluate(_facts(policy, compliant_estate()))
+
+
+def test_module_that_does_not_compile_fails_closed(policy: Policy) -> None:
+    modules = {**policy.rego_modules, "rego/extra.rego": "package dpaguard.extra\n\nx := := 1\n"}
+    with pytest.raises(EngineError, match=r"rego/extra\.rego:3"):
+        EmbeddedEngine(dataclasses.replace(policy, rego_modules=modules))
+
+
+def test_closed_engine_refuses(policy: Policy) -> None:
+    engine = EmbeddedEngine(policy)
+    engine.close()
+    with pytest.raises(EngineError):
+        engine.evaluate(_facts(policy, compliant_estate()))
+
+
+@pytest.mark.parametrize(
+    "answer",
+    [None, {"control": "x"}, [{"control": "DPA-RES-001", "urn": "u", "message": "m"}], [{"control": "DPA-RES-001", "urn": "u", "message": "m", "status": "ok"}], [{"control": "", "urn": "u", "message": "m", "status": "violation"}]],
+)
+def test_parse_decisions_rejects_malformed(answer: Any) -> None:
+    with pytest.raises(EngineError):
+        parse_decisions(answer, "test")
+
+
+def test_quotes_in_facts_do_not_break_the_answer(policy: Policy) -> None:
+    engine = EmbeddedEngine(policy)
+    decisions = engine.evaluate(_facts(policy, changed("prod", "vpc", region='nl-"ams\\')))
+    assert any(d.control == "DPA-RES-001" for d in decisions)
+
+
+def test_today_is_not_a_fact_rules_depend_on(policy: Policy) -> None:
+    engine = EmbeddedEngine(policy)
+    facts = [normalise([compliant_estate()], policy.data, today=day) for day in (dt.date(2026, 1, 1), TODAY)]
+    assert engine.evaluate(facts[0]) == engine.evaluate(facts[1])

@@ -1,0 +1,157 @@
+"""The normaliser: canonical types, effective locality and project, environment, tags, secret and
+plaintext paths, unknown values, internet CIDRs, cross-stack sharing; facts never hold a secret value."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from dpaguard.model import PLAINTEXT_REDACTED, SECRET_SIG, SECRET_SIG_KEY, UNKNOWN, Deployment
+from dpaguard.normalise import build_index, chunks, environment_of, normalise
+from dpaguard.normalise.types import canonical_type, scaleway_types, type_info
+from dpaguard.policy import load_policy
+
+POLICIES = Path(__file__).resolve().parents[2] / "policies"
+TODAY = dt.date(2026, 11, 27)
+
+
+@pytest.fixture(scope="module")
+def dpa() -> Any:
+    return load_policy(POLICIES).data
+
+
+def _stack(resources: list[dict[str, Any]], stack: str = "prod", **config: Any) -> Deployment:
+    base = {"scaleway:region": "fr-par", "scaleway:zone": "fr-par-1", "scaleway:projectId": "p-prod"}
+    base.update(config)
+    return Deployment(stack=stack, project="demo", source="state", resources=tuple(resources), config={k: v for k, v in base.items() if v is not None})
+
+
+def _res(type_token: str, name: str, inputs: dict[str, Any], **extra: Any) -> dict[str, Any]:
+    return {"urn": f"urn:pulumi:prod::demo::{type_token}::{name}", "custom": True, "id": f"{name}-id", "type": type_token, "inputs": inputs, **extra}
+
+
+def _one(dpa: Any, resource: dict[str, Any], **config: Any) -> dict[str, Any]:
+    facts = normalise([_stack([resource], **config)], dpa, today=TODAY)
+    (fact,) = facts["resources"]
+    return fact
+
+
+def test_deprecated_tokens_map_to_current_module_tokens() -> None:
+    assert canonical_type("scaleway:index/databaseInstance:DatabaseInstance") == "scaleway:databases/instance:Instance"
+    assert canonical_type("scaleway:index/objectBucket:ObjectBucket") == "scaleway:object/bucket:Bucket"
+    assert canonical_type("scaleway:network/vpc:Vpc") == "scaleway:network/vpc:Vpc"
+    assert len(scaleway_types().current) > 50  # read from the package, not a hand-written table
+
+
+def test_type_inputs_come_from_the_package() -> None:
+    database = type_info("scaleway:databases/instance:Instance")
+    group = type_info("scaleway:instance/securityGroup:SecurityGroup")
+    assert database is not None and database.region and not database.zone and database.project
+    assert group is not None and group.zone
+
+
+def test_locality_from_resource_provider_stack_or_missing(dpa: Any) -> None:
+    provider_urn = "urn:pulumi:prod::demo::pulumi:providers:scaleway::ams"
+    provider = {"urn": provider_urn, "custom": True, "id": "1", "type": "pulumi:providers:scaleway", "inputs": {"region": "nl-ams"}}
+    own = _res("scaleway:network/vpc:Vpc", "own", {"region": "pl-waw"}, provider=f"{provider_urn}::1")
+    inherited = _res("scaleway:network/vpc:Vpc", "inherited", {}, provider=f"{provider_urn}::1")
+    default = _res("scaleway:network/vpc:Vpc", "default", {})
+    facts = normalise([_stack([provider, own, inherited, default])], dpa, today=TODAY)
+    by_name = {f["urn"].rsplit("::", 1)[-1]: f["locality"] for f in facts["resources"]}
+    assert set(by_name) == {"own", "inherited", "default"}  # providers are not resources to judge
+    assert (by_name["own"]["region"], by_name["own"]["source"]) == ("pl-waw", "resource")
+    assert (by_name["inherited"]["region"], by_name["inherited"]["source"]) == ("nl-ams", "provider")
+    assert (by_name["default"]["region"], by_name["default"]["source"]) == ("fr-par", "stack")
+    missing = _one(dpa, _res("scaleway:network/vpc:Vpc", "v", {}), **{"scaleway:region": None})
+    assert missing["locality"]["status"] == "missing"
+
+
+def test_zone_gives_region_and_unknown_stays_unknown(dpa: Any) -> None:
+    zonal = _one(dpa, _res("scaleway:instance/securityGroup:SecurityGroup", "sg", {"zone": "fr-par-2"}))
+    assert zonal["locality"] == {"scope": "zone", "region": "fr-par", "zone": "fr-par-2", "status": "known", "source": "resource"}
+    unknown = _one(dpa, _res("scaleway:network/vpc:Vpc", "v", {"region": UNKNOWN}))
+    assert unknown["locality"]["status"] == "unknown"
+    assert unknown["unknown_paths"] == ["region"]
+
+
+def test_project_resolution(dpa: Any) -> None:
+    assert _one(dpa, _res("scaleway:network/vpc:Vpc", "v", {}))["project"] == {"expected": True, "value": "p-prod", "status": "known", "source": "stack"}
+    assert _one(dpa, _res("scaleway:network/vpc:Vpc", "v", {"projectId": "other"}))["project"]["value"] == "other"
+
+
+def test_environment(dpa: Any) -> None:
+    names = dpa["settings"]["environment_names"]
+    assert environment_of(_stack([], stack="production"), names, None) == ("prod", "stack name")
+    assert environment_of(_stack([], stack="acme/feature-x", **{"dpaguard:environment": "dev"}), names, None) == ("dev", "config")
+    assert environment_of(_stack([], stack="feature-x"), names, None) == ("prod", "assumed")
+    assert environment_of(_stack([], stack="dev"), names, "staging") == ("staging", "override")
+
+
+def test_tags_in_list_and_map_form(dpa: Any) -> None:
+    listed = _one(dpa, _res("scaleway:network/vpc:Vpc", "v", {"tags": ["env:prod", "data-category:call-logs", "team"]}))
+    mapped = _one(dpa, _res("scaleway:object/bucket:Bucket", "b", {"tags": {"env": "prod", "data-category": "call-logs"}}))
+    assert listed["tags"] == {"env": "prod", "data-category": "call-logs", "team": ""}
+    assert mapped["tags"]["env"] == "prod"
+    assert listed["data_category"] == mapped["data_category"] == "call-logs"
+
+
+def test_secrets_and_plaintext_never_reach_the_facts(dpa: Any) -> None:
+    canary = "canary-Zq81-secret"
+    resource = _res(
+        "scaleway:databases/instance:Instance",
+        "db",
+        {"password": {SECRET_SIG_KEY: SECRET_SIG, "ciphertext": canary}, "userName": "admin", "settings": {"apiToken": canary}, "nodeType": PLAINTEXT_REDACTED},
+    )
+    fact = _one(dpa, resource)
+    assert fact["secret_paths"] == ["password"]
+    assert sorted(fact["plaintext_paths"]) == ["nodeType", "settings.apiToken"]
+    assert canary not in json.dumps(fact)
+
+
+def test_internet_cidrs_and_inbound_rule_defaults(dpa: Any) -> None:
+    group = _res(
+        "scaleway:instance/securityGroup:SecurityGroup",
+        "sg",
+        {"inboundRules": [{"action": "accept", "port": 22}, {"action": "accept", "portRange": "80-443", "ipRange": "203.0.113.0/28"}]},
+    )
+    facts = normalise([_stack([group])], dpa, today=TODAY)
+    rules = facts["resources"][0]["inbound_rules"]
+    assert rules[0]["internet"] and (rules[0]["port_from"], rules[0]["port_to"]) == (22, 22)
+    assert not rules[1]["internet"] and (rules[1]["port_from"], rules[1]["port_to"]) == (80, 443)
+    assert facts["context"]["internet"] == {"203.0.113.0/28": False}
+
+
+def test_cross_stack_sharing_is_indexed(dpa: Any) -> None:
+    prod = _stack([_res("scaleway:network/vpc:Vpc", "vpc", {})], **{"dpaguard:environment": "prod"})
+    dev_pn = _res("scaleway:network/privateNetwork:PrivateNetwork", "pn", {"vpcId": "vpc-id"})
+    dev_pn["urn"] = dev_pn["urn"].replace(":prod::", ":dev::")
+    dev = Deployment(stack="dev", project="demo", source="state", resources=(dev_pn,), config={"scaleway:region": "fr-par", "scaleway:projectId": "p-dev", "dpaguard:environment": "dev"})
+    facts = normalise([prod, dev], dpa, today=TODAY)
+    pn = next(f for f in facts["resources"] if f["stack"] == "dev")
+    assert [o["environment"] for o in pn["foreign"]] == ["prod"]
+    assert facts["index"]["foreign"] == [pn["index"]]
+
+
+def test_props_kept_only_for_examined_types(dpa: Any) -> None:
+    server = _one(dpa, _res("scaleway:instance/server:Server", "s", {"type": "PRO2-S"}))
+    database = _one(dpa, _res("scaleway:databases/instance:Instance", "db", {"isHaCluster": True}))
+    assert server["props"] == {} and database["props"]["isHaCluster"] is True
+
+
+def test_index_and_chunks_partition_the_resources(dpa: Any) -> None:
+    resources = [_res("scaleway:network/vpc:Vpc", f"v{n}", {"region": "nl-ams" if n % 3 else "fr-par"}) for n in range(25)]
+    facts = normalise([_stack(resources)], dpa, today=TODAY)
+    assert sorted(facts["index"]["locality"]["region"]["known"]) == ["fr-par", "nl-ams"]
+    parts = chunks(facts, 10)
+    assert [len(p["resources"]) for p in parts] == [10, 10, 5]
+    assert all(p["index"] == build_index(p["resources"]) and p["stacks"] == facts["stacks"] for p in parts)
+
+
+def test_subprocessor_notice_counts_french_working_days(dpa: Any) -> None:
+    facts = normalise([_stack([])], dpa, today=TODAY)
+    assert facts["context"]["subprocessor_notice"]["SCALEWAY"] == 15  # 2024-01-08 -> 2024-01-29
+    assert "CLOUDFLARE" in facts["context"]["unused_subprocessors"]
