@@ -26,7 +26,6 @@ from google.protobuf import empty_pb2, json_format
 from pulumi.runtime import proto
 from pulumi_policy import EnforcementLevel, Policy
 from pulumi_policy.policy import _PolicyAnalyzerServicer
-from pulumi_policy.version import VERSION as SDK_VERSION
 
 from dpaguard.errors import DpaguardError
 from dpaguard.model import Finding
@@ -228,4 +227,4 @@ class DpaguardAnalyzer(_PolicyAnalyzerServicer):
         return response
 
 
-__all__ = ["DpaguardAnalyzer", "ReportWriter", "REPORT_ENV", "SDK_VERSION"]
+__all__ = ["DpaguardAnalyzer", "ReportWriter", "REPORT_ENV"]

@@ -20,7 +20,6 @@ from dataclasses import dataclass, field
 from typing import Any, Mapping, Sequence
 
 from dpaguard import __version__
-from dpaguard.errors import DpaguardError
 from dpaguard.model import Deployment, Finding, Result, StackSummary
 from dpaguard.pack.context import PackSettings, StackContext
 from dpaguard.pack.policies import SETTINGS_POLICY, is_stack_control
@@ -254,4 +253,4 @@ class PackRuntime:
         )
 
 
-__all__ = ["PackRuntime", "DpaguardError", "MISSING_CONTEXT", "finding_key"]
+__all__ = ["PackRuntime", "MISSING_CONTEXT", "finding_key"]
