@@ -40,6 +40,11 @@ LEVEL = {
 SEVERITY = {"critical": Severity.CRITICAL, "high": Severity.HIGH, "medium": Severity.MEDIUM, "low": Severity.LOW}
 
 
+def is_deploy_time(control: Control) -> bool:
+    """Whether the engine's resources can decide a control (not the checkov controls of repository files)."""
+    return any(kind != "file" for kind in control.applies_to) or not control.applies_to
+
+
 def is_stack_control(control: Control) -> bool:
     """Whether a control judges the whole stack (a StackValidationPolicy) rather than each resource."""
     return "stack" in control.applies_to
@@ -119,9 +124,15 @@ class SettingsPolicy(ResourceValidationPolicy):
 
 
 def control_policies(controls: Iterable[Control], environment: str = "prod") -> list[ResourceValidationPolicy | StackValidationPolicy]:
-    """One policy per control, at the control's enforcement level in `environment`."""
+    """One policy per control decidable at deploy time, at the control's enforcement level in `environment`.
+
+    Controls about repository files (`applies_to: [file]`, found by checkov in `dpaguard check`) are
+    left out: the engine sends resources, never files, so such a policy could only ever pass.
+    """
     policies: list[ResourceValidationPolicy | StackValidationPolicy] = []
     for control in controls:
+        if not is_deploy_time(control):
+            continue
         level = control.enforcement_for(environment)
         policies.append(ControlStackPolicy(control, level) if is_stack_control(control) else ControlResourcePolicy(control, level))
     return policies

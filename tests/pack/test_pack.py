@@ -60,8 +60,10 @@ def test_analyzer_info_lists_every_control_with_its_level_type_and_schema(sessio
     info = session.info()
     assert info.name == "dpaguard" and info.supportsConfig
     by_name = {p.name: p for p in info.policies}
-    assert set(by_name) == {"dpaguard"} | {c.id for c in policy.controls}
-    for control in policy.controls:
+    deploy_time = [c for c in policy.controls if c.applies_to != ("file",)]
+    assert set(by_name) == {"dpaguard"} | {c.id for c in deploy_time}
+    assert any(c.applies_to == ("file",) for c in policy.controls)  # checkov's repository-file controls stay out
+    for control in deploy_time:
         policy_info = by_name[control.id]
         assert LEVEL_NAMES[policy_info.enforcementLevel] == control.enforcement_for("prod")
         expected_type = pb.POLICY_TYPE_STACK if "stack" in control.applies_to else pb.POLICY_TYPE_RESOURCE
@@ -78,7 +80,8 @@ def test_levels_follow_the_stack_environment(session: Any, prod: Deployment, pol
     levels = {p.name: LEVEL_NAMES[p.enforcementLevel] for p in session.info().policies}
     assert any(c.enforcement_for("dev") != c.enforcement_for("prod") for c in policy.controls)
     for control in policy.controls:
-        assert levels[control.id] == control.enforcement_for("dev")
+        if control.applies_to != ("file",):
+            assert levels[control.id] == control.enforcement_for("dev")
 
 
 # --- single resources --------------------------------------------------------------------------------
