@@ -53,12 +53,12 @@ class _LineLoader(yaml.SafeLoader):
 
 
 def _construct_mapping(loader: _LineLoader, node: yaml.MappingNode) -> _LineDict:
-    mapping = _LineDict(loader.construct_mapping(node, deep=True))
+    mapping = _LineDict({str(k): v for k, v in loader.construct_mapping(node, deep=True).items()})
     mapping.line = node.start_mark.line + 1
     return mapping
 
 
-_LineLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)  # type: ignore[arg-type]
+_LineLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
 
 
 @dataclass(frozen=True)
@@ -180,7 +180,7 @@ def _load_controls(path: Path) -> tuple[tuple[Control, ...], tuple[str, ...]]:
                 description=_require(entry, "description", str, path, what),
                 clause=_require(entry, "clause", str, path, what),
                 category=category,
-                severity=severity,  # type: ignore[arg-type]
+                severity=severity,
                 enforcement=dict(enforcement),
                 applies_to=tuple(applies_to),
                 help=str(entry.get("help", "")),
@@ -344,7 +344,8 @@ def _load_settings(path: Path) -> dict[str, Any]:
     for name, environment in document["environment_names"].items():
         if environment not in ENVIRONMENTS:
             raise PolicyError(f"{path}: environment_names.{name}: `{environment}` is not one of {list(ENVIRONMENTS)}")
-    return json.loads(json.dumps(document))
+    plain: dict[str, Any] = json.loads(json.dumps(document))
+    return plain
 
 
 def _load_waivers(path: Path, control_ids: set[str]) -> tuple[tuple[Waiver, ...], dict[int, int], tuple[WaiverProblem, ...]]:
@@ -358,7 +359,7 @@ def _load_waivers(path: Path, control_ids: set[str]) -> tuple[tuple[Waiver, ...]
     problems: list[WaiverProblem] = []
     for entry in document.get("waivers") or []:
         line = _line(entry) or 0
-        stack = entry.get("stack") if isinstance(entry, dict) and isinstance(entry.get("stack"), str) else "*"
+        stack = str(entry["stack"]) if isinstance(entry, dict) and isinstance(entry.get("stack"), str) else "*"
         if not isinstance(entry, dict):
             problems.append(WaiverProblem(line, "*", f"waiver at {path.name}:{line} is not a mapping"))
             continue

@@ -78,6 +78,10 @@ def environment_of(deployment: Deployment, names: Mapping[str, str], override: s
     return "prod", "assumed"
 
 
+def _mapping(value: Any) -> dict[str, Any]:
+    return value if isinstance(value, dict) else {}
+
+
 def _tags(value: Any) -> tuple[dict[str, str], list[str]]:
     if isinstance(value, dict):
         tags = {str(k): v if isinstance(v, str) else str(v) for k, v in value.items()}
@@ -288,8 +292,7 @@ class Normaliser:
         providers: dict[str, Mapping[str, Any]] = {}
         for raw in deployment.resources:
             if str(raw.get("type", "")).startswith(PROVIDER_PREFIX) and isinstance(raw.get("urn"), str):
-                inputs = raw.get("inputs") if isinstance(raw.get("inputs"), dict) else {}
-                providers[raw["urn"]] = inputs
+                providers[raw["urn"]] = _mapping(raw.get("inputs"))
         facts: list[dict[str, Any]] = []
         strings: list[set[str]] = []
         for raw in deployment.resources:
@@ -318,8 +321,8 @@ class Normaliser:
     ) -> dict[str, Any]:
         type_token = canonical_type(raw_type)
         package = package_of(type_token, self.register["dynamic_modules"])
-        outputs = raw.get("outputs") if isinstance(raw.get("outputs"), dict) else {}
-        inputs = raw.get("inputs") if isinstance(raw.get("inputs"), dict) else {}
+        outputs = _mapping(raw.get("outputs"))
+        inputs = _mapping(raw.get("inputs"))
         walk = _Walk(internet, seen)
         props = walk.clean({**outputs, **inputs}, "", None)
         provider_ref = raw.get("provider")
@@ -358,7 +361,8 @@ class Normaliser:
         return fact
 
     def _subprocessor(self, package: str) -> str | None:
-        return self.register["by_package"].get(package)
+        name = self.register["by_package"].get(package)
+        return str(name) if name else None
 
     def _locality(self, info: Any, props: Mapping[str, Any], provider: Mapping[str, Any] | None, config: Mapping[str, Any]) -> dict[str, Any]:
         if info is None or not (info.region or info.zone):
@@ -394,9 +398,8 @@ class Normaliser:
         if locality["status"] != "known":
             return "unknown"
         scaleway = self.locations["scaleway"]
-        if locality["scope"] == "zone":
-            return scaleway["zones"].get(locality["zone"], {}).get("country", "unknown")
-        return scaleway["regions"].get(locality["region"], {}).get("country", "unknown")
+        table, key = (scaleway["zones"], locality["zone"]) if locality["scope"] == "zone" else (scaleway["regions"], locality["region"])
+        return str(table.get(key, {}).get("country", "unknown"))
 
     def _stack_reference(self, props: Mapping[str, Any]) -> dict[str, Any]:
         target = props.get("name")
