@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import random
 import statistics
 import subprocess
 import sys
@@ -22,50 +21,56 @@ from typing import Any
 
 REPO = Path(__file__).resolve().parents[2]
 DPAGUARD = Path(sys.executable).parent / "dpaguard"
-SECRET = {"4dabf18193072939515e22adb298388d": "1b47061264138c4ac30d75fd1eb44270", "ciphertext": "v1:bench"}
 
 
-def generate_export(count: int, *, stack: str = "prod", seed: int = 7) -> dict[str, Any]:
-    """A `pulumi stack export` of `count` Scaleway resources (a few dozen outside France), deterministic."""
-    rng = random.Random(seed)
-    project = "dpa-estate"
-    root = f"urn:pulumi:{stack}::{project}::pulumi:pulumi:Stack::{project}-{stack}"
-    provider_urn = f"urn:pulumi:{stack}::{project}::pulumi:providers:scaleway::default_1_60_0"
-    provider = {"region": "fr-par", "zone": "fr-par-1", "projectId": "cd2b649f-8cc2-4cae-b5b5-57d05b71f365",
-                "version": "1.60.0"}
-    resources: list[dict[str, Any]] = [
-        {"urn": root, "custom": False, "type": "pulumi:pulumi:Stack", "outputs": {}},
-        {"urn": provider_urn, "custom": True, "id": "prov-1", "type": "pulumi:providers:scaleway",
-         "inputs": provider, "outputs": provider},
-    ]
-    kinds = [
-        ("scaleway:network/vpc:Vpc", lambda i, r: {"name": f"vpc-{i}", "region": r}),
-        ("scaleway:network/privateNetwork:PrivateNetwork", lambda i, r: {"name": f"pn-{i}", "region": r,
-                                                                           "ipv4Subnet": {"subnet": "172.16.8.0/22"}}),
-        ("scaleway:object/bucket:Bucket", lambda i, r: {"name": f"bucket-{i}", "region": r,
-                                                         "tags": {"env": stack, "data-category": "call-logs"}}),
-        ("scaleway:databases/instance:Instance", lambda i, r: {
-            "name": f"db-{i}", "region": r, "engine": "PostgreSQL-15", "nodeType": "DB-PRO2-S", "isHaCluster": True,
-            "backupSameRegion": True, "disableBackup": False, "backupScheduleRetention": 14, "encryptionAtRest": True,
-            "password": SECRET, "userName": "app"}),
-        ("scaleway:redis/cluster:Cluster", lambda i, r: {"name": f"redis-{i}", "zone": r + "-1", "tlsEnabled": True,
-                                                          "nodeType": "RED1-S", "password": SECRET}),
-        ("scaleway:instance/securityGroup:SecurityGroup", lambda i, r: {
-            "name": f"sg-{i}", "zone": r + "-1", "inboundDefaultPolicy": "drop", "outboundDefaultPolicy": "accept",
-            "inboundRules": [{"action": "accept", "port": 443, "ipRange": "10.0.0.0/8", "protocol": "TCP"}]}),
-    ]
-    for i in range(count):
-        type_, make = kinds[i % len(kinds)]
-        region = "nl-ams" if rng.random() < 0.005 else "fr-par"
-        inputs = make(i, region)
-        name = inputs["name"]
-        resources.append({
-            "urn": f"urn:pulumi:{stack}::{project}::{type_}::{name}", "custom": True, "id": f"{region}/{i:08x}",
-            "type": type_, "inputs": inputs, "outputs": dict(inputs, id=f"{region}/{i:08x}"), "parent": root,
-            "provider": f"{provider_urn}::prov-1", "dependencies": [], "propertyDependencies": {},
-        })
-    return {"version": 3, "deployment": {"manifest": {"time": "2026-11-27T00:00:00Z", "magic": "", "version": "v3"},
-                                         "resources": resources}}
+def generate_export(count: int) -> dict[str, Any]:
+    """A `pulumi stack export` of `count` resources: vs_checkov's generated estate (seeded violations)."""
+    sys.path.insert(0, str(REPO))
+    from dpaguard.source.state import to_export
+    from tests.benchmarks.vs_checkov import generate
+
+    return to_export(generate(count))
+
+
+def stages(export: Path) -> None:
+    """Where the time of an audit goes, stage by stage, in this process."""
+    import datetime as dt
+
+    from dpaguard.engine import create_engine
+    from dpaguard.findings import evaluate
+    from dpaguard.normalise import normalise
+    from dpaguard.policy import load_policy
+    from dpaguard.report import FORMATS, render
+    from dpaguard.source.state import load_state
+
+    figures: list[tuple[str, float]] = []
+    started = time.perf_counter()
+
+    def lap(label: str) -> None:
+        nonlocal started
+        now = time.perf_counter()
+        figures.append((label, now - started))
+        started = now
+
+    policy = load_policy(REPO / "policies")
+    engine = create_engine(policy)
+    lap("load policies + build engine")
+    deployment = load_state(export)
+    lap("load state")
+    facts = normalise([deployment], policy.data, today=dt.date(2026, 11, 27))
+    lap("normalise")
+    engine.evaluate(facts)
+    lap("engine (Rego)")
+    evaluation = evaluate([deployment], policy, engine, today=dt.date(2026, 11, 27))
+    lap("evaluate again (normalise + engine + findings)")
+    import dpaguard.pipeline as pipeline
+
+    result = pipeline.evaluate([deployment], policy, pipeline.Settings(policies_dir=REPO / "policies"))
+    lap("pipeline.evaluate (the CLI's path)")
+    for name in FORMATS:
+        render(name, result)
+    lap(f"render {len(FORMATS)} formats ({len(evaluation.findings)} findings)")
+    print("    stages: " + "; ".join(f"{label} {seconds:.2f} s" for label, seconds in figures))
 
 
 def timed(args: list[str]) -> tuple[float, subprocess.CompletedProcess[str]]:
@@ -99,6 +104,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--resources", type=int, default=10_000)
+    parser.add_argument("--stages", action="store_true", help="also time each stage of the audit in-process")
     args = parser.parse_args()
     ok = True
     ok &= measure("dpaguard check --all-stacks (3 stacks, checkov included when installed)",
@@ -114,6 +120,8 @@ def main() -> int:
         print(f"generated {args.resources} resources: {size:.1f} MB in {time.perf_counter() - started:.2f} s")
         ok &= measure(f"dpaguard audit ({args.resources} resources)",
                       ["audit", "--state", str(export), "--format", "json", "--fail-on", "never"], args.runs, 5.0)
+        if args.stages:
+            stages(export)
         report = Path(folder) / "report.html"
         ok &= measure(f"dpaguard audit ({args.resources} resources, every format)",
                       ["audit", "--state", str(export), "--format", "json", "--format", "sarif", "--format", "junit",
