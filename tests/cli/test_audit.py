@@ -144,3 +144,16 @@ def test_evidence_log_gets_one_entry_per_run(tmp_path: Path) -> None:
         entries = [json.loads(line) for line in log.read_text(encoding="utf-8").splitlines() if line.strip()]
         assert len(entries) == expected
     assert CANARY not in log.read_text(encoding="utf-8")
+
+
+def test_an_engine_that_cannot_answer_stops_the_run(tmp_path: Path) -> None:
+    out = tmp_path / "report.json"
+    run = dpaguard("audit", "--state", FIXTURES / "dev.json", "--opa-url", "http://127.0.0.1:9", "--opa-timeout", "2",
+                   "--format", "json", "--output", out)
+    assert_one_line_error(run, "http://127.0.0.1:9")
+    assert not out.exists()  # fail closed: no report that could read as a pass
+
+
+def test_a_policy_folder_without_a_catalogue(tmp_path: Path) -> None:
+    assert_one_line_error(dpaguard("audit", "--state", FIXTURES / "dev.json", "--policies", tmp_path),
+                          "load policies:")
