@@ -79,7 +79,9 @@ def environment_of(deployment: Deployment, names: Mapping[str, str], override: s
 
 
 def _mapping(value: Any) -> dict[str, Any]:
-    return value if isinstance(value, dict) else {}
+    # A property map that is one secret wrapper as a whole (a corrupt or hostile export) holds nothing readable;
+    # merged with the other map it would make that one a single secret too and hide its region.
+    return value if isinstance(value, dict) and not is_secret(value) else {}
 
 
 def _tags(value: Any) -> tuple[dict[str, str], list[str]]:
@@ -371,10 +373,18 @@ class Normaliser:
         if info.zone:
             zone, source = _locality_value("zone", props, provider, config)
             status = _status(zone)
-            region = zones.get(zone, {}).get("region") if status == "known" else zone
+            region = zones.get(zone, {}).get("region") if status == "known" and isinstance(zone, str) else zone
             if status == "known" and region is None and isinstance(zone, str):
                 region = zone.rsplit("-", 1)[0]
-            return {"scope": "zone", "region": region, "zone": zone, "status": status, "source": source}
+            zonal = {"scope": "zone", "region": region, "zone": zone, "status": status, "source": source}
+            if not info.region or zone not in self.locations["scaleway"]["approved_zones"]:
+                return zonal
+            # A type that takes both (private network, pool, load balancer) is where its region says when one is
+            # given: a French zone beside another region must not hide that region.
+            other, other_source = _locality_value("region", props, provider, config)
+            if other is None or other == region:
+                return zonal
+            return {"scope": "region", "region": other, "zone": zone, "status": _status(other), "source": other_source}
         region, source = _locality_value("region", props, provider, config)
         return {"scope": "region", "region": region, "zone": None, "status": _status(region), "source": source}
 
@@ -391,15 +401,16 @@ class Normaliser:
             location = props.get("actualLocation") or props.get("location")
             if location == UNKNOWN or props.get("countryCode") == UNKNOWN:
                 return "unknown"
-            known = self.locations["datapacket"]["locations"].get(location)
-            return known["country"] if known else (props.get("countryCode") or "unknown")
+            known = self.locations["datapacket"]["locations"].get(location) if isinstance(location, str) else None
+            code = props.get("countryCode")
+            return known["country"] if known else (code if isinstance(code, str) and code else "unknown")
         if locality["scope"] == "none":
             return None
         if locality["status"] != "known":
             return "unknown"
         scaleway = self.locations["scaleway"]
         table, key = (scaleway["zones"], locality["zone"]) if locality["scope"] == "zone" else (scaleway["regions"], locality["region"])
-        return str(table.get(key, {}).get("country", "unknown"))
+        return str(table.get(key, {}).get("country", "unknown")) if isinstance(key, str) else "unknown"
 
     def _stack_reference(self, props: Mapping[str, Any]) -> dict[str, Any]:
         target = props.get("name")
