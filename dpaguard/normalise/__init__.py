@@ -23,6 +23,8 @@ Each stack: name, urn, pulumi_project, environment, environment_source, scaleway
 from __future__ import annotations
 
 import datetime as dt
+import json
+import re
 from collections import defaultdict
 from typing import Any, Iterable, Mapping, Sequence
 
@@ -78,6 +80,14 @@ def environment_of(deployment: Deployment, names: Mapping[str, str], override: s
     return "prod", "assumed"
 
 
+_UNPRINTABLE = re.compile(r'["\\\x00-\x1f\x7f]')
+
+
+def _printable(text: str) -> str:
+    """Text rego-cpp can print into JSON unescaped: quotes become ', backslashes /, control characters ?."""
+    return _UNPRINTABLE.sub(lambda m: {'"': "'", "\\": "/"}.get(m.group(0), "?"), text)
+
+
 def _mapping(value: Any) -> dict[str, Any]:
     # A property map that is one secret wrapper as a whole (a corrupt or hostile export) holds nothing readable;
     # merged with the other map it would make that one a single secret too and hide its region.
@@ -120,6 +130,8 @@ class _Walk:
             return {str(k): self.clean(v, f"{path}.{k}" if path else str(k), str(k), depth + 1) for k, v in value.items()}
         if isinstance(value, list):
             return [self.clean(v, f"{path}[{i}]", name, depth + 1) for i, v in enumerate(value)]
+        if isinstance(value, int) and not isinstance(value, bool) and not -(2**63) <= value < 2**63:
+            return str(value)  # beyond int64: rego-cpp would wrap it around, OPA would not
         if isinstance(value, str):
             if value == UNKNOWN:
                 self.unknown.append(path)
@@ -127,10 +139,10 @@ class _Walk:
             if value == PLAINTEXT_REDACTED or (name is not None and value and value != REDACTED and is_sensitive_name(name)):
                 self.plaintext.append(path)
                 return PLAINTEXT_REDACTED
-            if '"' in value or "\\" in value:
-                # rego-cpp prints strings into its JSON answer without escaping them: a quote or a
-                # backslash in a fact would corrupt the answer, so facts carry neither.
-                value = value.replace('"', "'").replace("\\", "/")
+            if _UNPRINTABLE.search(value):
+                # rego-cpp prints strings into its JSON answer without escaping them: a quote, a
+                # backslash or a control character in a fact would corrupt the answer.
+                value = _printable(value)
             if len(value) < 200:
                 self.strings.add(value)
             if looks_like_address(value) and value not in self.internet:
@@ -179,16 +191,21 @@ def _setting(value: Any) -> int | None:
     return None
 
 
+def _text(value: Any) -> str:
+    """A locality or project value as text: anything else in that place is malformed, and shown as it is."""
+    return _printable(value if isinstance(value, str) else json.dumps(value, sort_keys=True, default=str))
+
+
 def _locality_value(
     key: str, props: Mapping[str, Any], provider: Mapping[str, Any] | None, config: Mapping[str, Any]
 ) -> tuple[Any, str]:
     if key in props and props[key] not in (None, ""):
-        return props[key], "resource"
+        return _text(props[key]), "resource"
     if provider and provider.get(key) not in (None, ""):
-        return provider[key], "provider"
+        return _text(provider[key]), "provider"
     configured = config.get(f"scaleway:{key}")
     if configured not in (None, ""):
-        return configured, "stack"
+        return _text(configured), "stack"
     return None, "none"
 
 
@@ -367,17 +384,19 @@ class Normaliser:
         return str(name) if name else None
 
     def _locality(self, info: Any, props: Mapping[str, Any], provider: Mapping[str, Any] | None, config: Mapping[str, Any]) -> dict[str, Any]:
-        if info is None or not (info.region or info.zone):
+        takes_zone = bool(info and info.zone) or props.get("zone") not in (None, "")
+        takes_region = bool(info and info.region) or props.get("region") not in (None, "")
+        if not (takes_zone or takes_region):
             return {"scope": "none", "region": None, "zone": None, "status": "known", "source": "none"}
         zones = self.locations["scaleway"]["zones"]
-        if info.zone:
+        if takes_zone:
             zone, source = _locality_value("zone", props, provider, config)
             status = _status(zone)
             region = zones.get(zone, {}).get("region") if status == "known" and isinstance(zone, str) else zone
             if status == "known" and region is None and isinstance(zone, str):
                 region = zone.rsplit("-", 1)[0]
             zonal = {"scope": "zone", "region": region, "zone": zone, "status": status, "source": source}
-            if not info.region or zone not in self.locations["scaleway"]["approved_zones"]:
+            if not takes_region or zone not in self.locations["scaleway"]["approved_zones"]:
                 return zonal
             # A type that takes both (private network, pool, load balancer) is where its region says when one is
             # given: a French zone beside another region must not hide that region.

@@ -155,3 +155,11 @@ def test_subprocessor_notice_counts_french_working_days(dpa: Any) -> None:
     facts = normalise([_stack([])], dpa, today=TODAY)
     assert facts["context"]["subprocessor_notice"]["SCALEWAY"] == 15  # 2024-01-08 -> 2024-01-29
     assert "CLOUDFLARE" in facts["context"]["unused_subprocessors"]
+
+
+def test_values_rego_cpp_cannot_print_are_made_printable(dpa: Any) -> None:
+    fact = _one(dpa, _res("scaleway:instance/securityGroup:SecurityGroup", "sg", {"zone": 'fr-"par\\-\x1f', "name": 2**63}))
+    assert fact["locality"]["zone"] == "fr-'par/-?"
+    assert fact["props"]["name"] == str(2**63)
+    listed = _one(dpa, _res("scaleway:network/vpc:Vpc", "v", {"region": ["fr-par"]}))
+    assert listed["locality"]["region"] == "['fr-par']"

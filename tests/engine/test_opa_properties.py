@@ -1,0 +1,101 @@
+"""Property: on randomly altered deployments the OPA engine (through the stand-in) and the embedded
+engine give the same decisions, and a Scaleway resource moved outside France is always reported."""
+
+from __future__ import annotations
+
+import copy
+import datetime as dt
+from pathlib import Path
+from typing import Any, Iterator
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from opa_standin import OpaStandIn
+
+from dpaguard.engine.embedded import EmbeddedEngine
+from dpaguard.engine.opa import OpaEngine
+from dpaguard.model import SECRET_SIG, SECRET_SIG_KEY, UNKNOWN, Deployment
+from dpaguard.normalise import normalise
+from dpaguard.policy import load_policy
+from dpaguard.source.program import render_stack
+
+REPO = Path(__file__).resolve().parents[2]
+TODAY = dt.date(2026, 11, 27)
+EXAMPLES = 60
+
+# Left out, because the embedded engine (rego-cpp 1.5, compiled bundle) differs from OPA there:
+# control characters, which it writes unescaped into its JSON output (so it fails closed, exit 2,
+# where OPA answers), and integers beyond 64 bits, which it wraps. See the xfail test below.
+printable = st.characters(blacklist_categories=("Cc", "Cs"))
+odd_text = st.one_of(
+    st.sampled_from(["fr-par", "fr-par-1", "fr-par-2", "nl-ams", "nl-ams-1", "pl-waw", "", UNKNOWN, "FR-PAR", "fr-par "]),
+    st.text(printable, max_size=30),
+)
+odd_value = st.one_of(
+    odd_text,
+    st.none(),
+    st.integers(-(2**63), 2**63 - 1),
+    st.booleans(),
+    st.just({SECRET_SIG_KEY: SECRET_SIG, "ciphertext": "[secret]"}),
+    st.lists(odd_text, max_size=3),
+    st.dictionaries(odd_text, odd_text, max_size=3),
+)
+edit = st.tuples(
+    st.sampled_from(["region", "zone", "tags", "projectId", "tlsEnabled", "ipRange", "backupSameRegion", "name", "location"]),
+    odd_value,
+)
+
+
+@pytest.fixture(scope="module")
+def setting() -> Iterator[tuple[Any, Deployment, EmbeddedEngine, OpaEngine]]:
+    policy = load_policy(REPO / "policies")
+    prod = render_stack(REPO, "prod")
+    with OpaStandIn() as server:
+        embedded = EmbeddedEngine(policy)
+        opa = OpaEngine(policy, url=server.url, timeout=60)
+        yield policy, prod, embedded, opa
+        opa.close()
+        embedded.close()
+
+
+@settings(max_examples=EXAMPLES, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+@given(
+    edits=st.dictionaries(st.integers(0, 200), st.lists(edit, min_size=1, max_size=3), max_size=6),
+    environment=st.sampled_from([None, "prod", "staging", "dev"]),
+)
+def test_engines_agree_on_altered_deployments(
+    setting: tuple[Any, Deployment, EmbeddedEngine, OpaEngine], edits: dict[int, list[tuple[str, Any]]], environment: str | None
+) -> None:
+    policy, prod, embedded, opa = setting
+    resources = [copy.deepcopy(dict(r)) for r in prod.resources]
+    for index, changes in edits.items():
+        resource = resources[index % len(resources)]
+        for key, value in changes:
+            resource.setdefault("inputs", {})[key] = value
+    altered = Deployment(**{**prod.__dict__, "resources": tuple(resources)})
+    facts = normalise([altered], policy.data, today=TODAY, environment_override=environment)
+    decisions = embedded.evaluate(facts)
+    assert opa.evaluate(facts) == decisions
+    # fail closed: a Scaleway resource given a region outside France is reported by residency
+    for index, changes in edits.items():
+        resource = resources[index % len(resources)]
+        region = resource.get("inputs", {}).get("region")
+        if resource.get("custom") and str(resource.get("type", "")).startswith("scaleway:") and region in ("nl-ams", "pl-waw"):
+            assert any(d.urn == resource["urn"] and d.control.startswith("DPA-RES") for d in decisions), resource["urn"]
+
+
+@pytest.mark.xfail(strict=True, reason="rego-cpp 1.5 (embedded engine, compiled bundle) writes control characters "
+                   "unescaped into its JSON output and wraps integers beyond 64 bits; OPA does neither")
+@pytest.mark.parametrize("zone", ["fr-par-\x1f"], ids=["control-character"])  # 2**63: the normaliser now passes it as text
+def test_values_the_embedded_engine_mishandles(setting: tuple[Any, Deployment, EmbeddedEngine, OpaEngine], zone: Any) -> None:
+    policy, prod, embedded, opa = setting
+    resources = [copy.deepcopy(dict(r)) for r in prod.resources]
+    for resource in resources:
+        if "zone" in resource.get("inputs", {}):
+            resource["inputs"]["zone"] = zone
+    altered = Deployment(**{**prod.__dict__, "resources": tuple(resources)})
+    facts = normalise([altered], policy.data, today=TODAY)
+    served = opa.evaluate(facts)
+    assert any(str(zone) in d.message for d in served)
+    assert embedded.evaluate(facts) == served
