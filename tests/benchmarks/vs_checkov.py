@@ -6,8 +6,9 @@ seeded violations, writes it as a stack export and as its Terraform-plan export
   - checkov --framework terraform_plan --external-checks-dir policies/checkov/custom
             --check CKV2_DPA_1..5   against the plan;
   - dpaguard audit --state <export> --format json   with every control of the catalogue.
-Both run as subprocesses under /usr/bin/time -v: wall time and peak RSS (the largest process of the
-tree) are reported, with the ratio, and whether both flagged the same resources for the five
+Both run as subprocesses under /usr/bin/time -v: wall time, CPU time (user + system; steadier than
+wall time on a busy machine) and peak RSS (the largest process of the tree) are reported, with the
+ratios, and whether both flagged the same resources for the five
 controls the checkov policies express.
 
     .venv/bin/python tests/benchmarks/vs_checkov.py [--sizes 1000 4000 10000] [--keep DIR]
@@ -123,11 +124,12 @@ def generate(n: int, seed: int = SEED) -> Deployment:
 
 @dataclass(frozen=True)
 class Timed:
-    """One measured subprocess: exit code, wall seconds, peak RSS in MB."""
+    """One measured subprocess: exit code, wall seconds, CPU seconds (user + system), peak RSS in MB."""
 
     returncode: int
     seconds: float
     peak_mb: float
+    cpu: float = float("nan")
 
 
 def timed(command: list[str], stdout_file: Path, cwd: Path) -> Timed:
@@ -141,7 +143,8 @@ def timed(command: list[str], stdout_file: Path, cwd: Path) -> Timed:
     if done.returncode not in (0, 1):
         tail = [line for line in done.stderr.splitlines() if line.strip() and not line.startswith("\t")][-3:]
         print(f"  ! {Path(command[0]).name} exited {done.returncode}: {' | '.join(tail)}", file=sys.stderr)
-    return Timed(done.returncode, wall, int(match.group(1)) / 1024 if match else float("nan"))
+    cpu = sum(float(m) for m in re.findall(r"(?:User|System) time \(seconds\): ([\d.]+)", done.stderr))
+    return Timed(done.returncode, wall, int(match.group(1)) / 1024 if match else float("nan"), cpu)
 
 
 def checkov_flags(report_file: Path, addresses: dict[str, str]) -> set[tuple[str, str]]:
@@ -205,20 +208,21 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     workdir = args.keep or Path(tempfile.mkdtemp(prefix="dpaguard-vs-checkov-"))
     workdir.mkdir(parents=True, exist_ok=True)
-    print(f"{'N':>6} | {'checkov s':>9} {'MB':>6} | {'dpaguard s':>10} {'MB':>6} | {'ratio':>6} | "
-          f"{'flagged ck/dg':>13} | same")
+    print(f"{'N':>6} | {'checkov s':>9} {'cpu s':>6} {'MB':>6} | {'dpaguard s':>10} {'cpu s':>6} {'MB':>6} | "
+          f"{'ratio':>6} {'cpu':>6} | {'flagged ck/dg':>13} | same")
     for n in args.sizes:
         row = bench(n, workdir, checkov)
         ck, dg = row["checkov"], row["dpaguard"]
         dg_flagged = row["dpaguard_flagged"]
         if dg_flagged is None:
-            print(f"{row['n']:>6} | {ck.seconds:>9.2f} {ck.peak_mb:>6.0f} | {'n/a':>10} {'':>6} | {'n/a':>6} | "
+            print(f"{row['n']:>6} | {ck.seconds:>9.2f} {ck.cpu:>6.1f} {ck.peak_mb:>6.0f} | {'n/a':>10} | "
                   f"{len(row['checkov_flagged']):>6}/{'n/a':<6} | dpaguard audit did not produce a report")
             continue
         same = dg_flagged == row["checkov_flagged"]
-        print(f"{row['n']:>6} | {ck.seconds:>9.2f} {ck.peak_mb:>6.0f} | {dg.seconds:>10.2f} {dg.peak_mb:>6.0f} | "
-              f"{ck.seconds / dg.seconds:>5.1f}x | {len(row['checkov_flagged']):>6}/{len(dg_flagged):<6} | "
-              f"{'yes' if same else 'NO'}")
+        print(f"{row['n']:>6} | {ck.seconds:>9.2f} {ck.cpu:>6.1f} {ck.peak_mb:>6.0f} | "
+              f"{dg.seconds:>10.2f} {dg.cpu:>6.1f} {dg.peak_mb:>6.0f} | "
+              f"{ck.seconds / dg.seconds:>5.1f}x {ck.cpu / dg.cpu:>5.1f}x | "
+              f"{len(row['checkov_flagged']):>6}/{len(dg_flagged):<6} | {'yes' if same else 'NO'}")
         if not same:
             for label, diff in (("checkov only", row["checkov_flagged"] - dg_flagged),
                                 ("dpaguard only", dg_flagged - row["checkov_flagged"])):
