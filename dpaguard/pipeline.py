@@ -24,7 +24,9 @@ from dpaguard.model import Deployment, Finding, Result, StackSummary
 # The policies shipped with a checkout, used when the project has no policies/ of its own.
 SHIPPED_POLICIES = Path(__file__).resolve().parent.parent / "policies"
 
-# progress(stack, event, detail): event is "start", "done" (detail: "<n> resources, <s>s") or "failed".
+# progress(stack, event, detail): event is "start", "done" (detail: "<n> resources, <s>s") or "failed";
+# the checkov scan running alongside reports as the stack CHECKOV_TASK.
+CHECKOV_TASK = "checkov"
 Progress = Callable[[str, str, str], None]
 
 
@@ -124,13 +126,28 @@ def render_stacks(
             progress(stack, "done", f"{len(deployment.resources)} resources, {time.monotonic() - started:.1f}s")
         return deployment
 
+    def side() -> Any:
+        assert side_task is not None
+        started = time.monotonic()
+        if progress:
+            progress(CHECKOV_TASK, "start", "")
+        try:
+            answer = side_task()
+        except BaseException:
+            if progress:
+                progress(CHECKOV_TASK, "failed", "")
+            raise
+        if progress:
+            progress(CHECKOV_TASK, "done", f"{time.monotonic() - started:.1f}s")
+        return answer
+
     workers = max(1, min(len(stacks), 2 * (os.cpu_count() or 2))) + (1 if side_task else 0)
     with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="dpaguard-render") as pool:
-        side: Future[Any] | None = pool.submit(side_task) if side_task else None
+        side_future: Future[Any] | None = pool.submit(side) if side_task else None
         futures = [pool.submit(one, stack) for stack in stacks]
         try:
             deployments = [future.result() for future in futures]
-            side_answer = side.result() if side else None
+            side_answer = side_future.result() if side_future else None
         except BaseException:
             for future in futures:
                 future.cancel()

@@ -20,7 +20,7 @@ from typing import IO, Sequence
 
 from dpaguard.errors import OutputError, UsageError
 from dpaguard.model import Result
-from dpaguard.pipeline import Settings, default_policies_dir, git_commit, now_utc
+from dpaguard.pipeline import CHECKOV_TASK, Settings, default_policies_dir, git_commit, now_utc
 from dpaguard.report import EXTENSIONS, FORMATS, render
 
 STDOUT = "-"
@@ -200,30 +200,41 @@ def emit(result: Result, plan: Sequence[Output], args: argparse.Namespace) -> in
 
 
 class ProgressLine:
-    """Render progress on stderr: one live line on a terminal, a plain line per stack otherwise."""
+    """Render progress on stderr: one live line on a terminal, a plain line per stack otherwise.
 
-    def __init__(self, stacks: Sequence[str], *, enabled: bool, stream: IO[str] | None = None) -> None:
+    Shown only while several stacks render; the checkov scan alongside is shown as one more task.
+    """
+
+    def __init__(self, stacks: Sequence[str], *, enabled: bool, stream: IO[str] | None = None,
+                 checkov: bool = False) -> None:
         self.stream = stream or sys.stderr
         self.enabled = enabled and len(stacks) > 1
         self.live = self.enabled and bool(getattr(self.stream, "isatty", lambda: False)())
         self.state = {stack: "waiting" for stack in stacks}
+        if checkov:
+            self.state[CHECKOV_TASK] = "waiting"
         self.lock = threading.Lock()
 
     def __call__(self, stack: str, event: str, detail: str) -> None:
         if not self.enabled:
             return
         with self.lock:
-            self.state[stack] = {"start": "rendering", "done": "done", "failed": "failed"}.get(event, event)
+            running = "scanning" if stack == CHECKOV_TASK else "rendering"
+            self.state[stack] = {"start": running, "done": "done", "failed": "failed"}.get(event, event)
             if self.live:
-                done = sum(1 for s in self.state.values() if s in ("done", "failed"))
+                stacks = [name for name in self.state if name != CHECKOV_TASK]
+                done = sum(1 for name in stacks if self.state[name] in ("done", "failed"))
                 parts = " ".join(f"{name}:{status}" for name, status in self.state.items())
-                self.stream.write(f"\r\033[2Kdpaguard: rendering {done}/{len(self.state)} stacks  {parts}")
-                if done == len(self.state):
+                self.stream.write(f"\r\033[2Kdpaguard: rendering {done}/{len(stacks)} stacks  {parts}")
+                if all(status in ("done", "failed") for status in self.state.values()):
                     self.stream.write("\r\033[2K")
             elif event != "start":
                 suffix = f" ({detail})" if detail else ""
-                self.stream.write(f"dpaguard: {'rendered' if event == 'done' else 'failed to render'} stack "
-                                  f"{stack}{suffix}\n")
+                if stack == CHECKOV_TASK:
+                    what = "checkov scan finished" if event == "done" else "checkov scan failed"
+                else:
+                    what = f"{'rendered' if event == 'done' else 'failed to render'} stack {stack}"
+                self.stream.write(f"dpaguard: {what}{suffix}\n")
             self.stream.flush()
 
     def clear(self) -> None:

@@ -48,7 +48,7 @@ def run(args: argparse.Namespace) -> int:
     run_settings = settings(args, project_dir)
     checkov = CheckovSettings(enabled=not args.no_checkov, required=args.require_checkov,
                               skip_checks=tuple(args.checkov_skip_check))
-    progress = ProgressLine(stacks, enabled=not args.quiet, stream=sys.stderr)
+    progress = ProgressLine(stacks, enabled=not args.quiet, stream=sys.stderr, checkov=checkov.enabled)
     try:
         result = run_check(project_dir, stacks, run_settings, checkov, timeout=args.timeout, progress=progress)
     finally:

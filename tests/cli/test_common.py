@@ -92,3 +92,21 @@ def test_progress_plain_lines_off_a_terminal_and_one_live_line_on_it() -> None:
     single = io.StringIO()
     ProgressLine(["prod"], enabled=True, stream=single)("prod", "done", "x")
     assert single.getvalue() == ""  # progress only while several stacks render
+
+
+def test_progress_shows_the_checkov_scan_alongside() -> None:
+    plain = io.StringIO()
+    progress = ProgressLine(["prod", "dev"], enabled=True, stream=plain, checkov=True)
+    progress("checkov", "start", "")
+    progress("prod", "done", "1 resources, 0.1s")
+    progress("checkov", "done", "4.2s")
+    assert plain.getvalue().splitlines() == ["dpaguard: rendered stack prod (1 resources, 0.1s)",
+                                             "dpaguard: checkov scan finished (4.2s)"]
+    live = _Terminal()
+    progress = ProgressLine(["prod", "dev"], enabled=True, stream=live, checkov=True)
+    progress("checkov", "start", "")
+    progress("prod", "done", "")
+    progress("dev", "done", "")
+    assert live.getvalue().endswith("dev:done checkov:scanning")  # the line stays while checkov runs
+    progress("checkov", "done", "")
+    assert live.getvalue().endswith("\r\x1b[2K")
