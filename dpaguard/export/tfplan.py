@@ -153,7 +153,8 @@ def _untranslated(resource: Mapping[str, Any]) -> str | None:
         return "the Pulumi stack itself (no cloud resource)"
     if token.startswith("pulumi:providers:"):
         return "a provider (its settings are in configuration.provider_config)"
-    if token.startswith("pulumi-python:dynamic") or "/dynamic" in token.split(":")[0] or token.startswith("pulumi-nodejs:dynamic"):
+    parts = token.split(":")
+    if len(parts) >= 2 and parts[1].split("/")[0] == "dynamic":  # pulumi-python:dynamic/<module>:<Name>
         return "a Pulumi dynamic resource (no Terraform provider implements it)"
     if not resource.get("custom", True):
         return "a component resource (groups children, no cloud resource of its own)"
