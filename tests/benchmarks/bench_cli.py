@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
+import resource
 import statistics
 import subprocess
 import sys
@@ -73,30 +75,35 @@ def stages(export: Path) -> None:
     print("    stages: " + "; ".join(f"{label} {seconds:.2f} s" for label, seconds in figures))
 
 
-def timed(args: list[str]) -> tuple[float, subprocess.CompletedProcess[str]]:
-    """Wall time of one `dpaguard` run and its process."""
+def timed(args: list[str]) -> tuple[float, float, subprocess.CompletedProcess[str]]:
+    """Wall time and CPU time (user + system, with its children) of one `dpaguard` run, and its process."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     started = time.perf_counter()
     run = subprocess.run([str(DPAGUARD), *args], capture_output=True, text=True, cwd=REPO, stdin=subprocess.DEVNULL)
     elapsed = time.perf_counter() - started
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
     if run.returncode not in (0, 1):
         raise SystemExit(f"dpaguard {' '.join(args)} failed ({run.returncode}): {run.stderr.strip()}")
-    return elapsed, run
+    return elapsed, cpu, run
 
 
 def measure(label: str, args: list[str], runs: int, target: float | None) -> bool:
     """Run a command `runs` times, print the figures; True when the best run meets the target."""
-    times = []
+    times, cpus = [], []
     summary: dict[str, Any] = {}
     for _ in range(runs):
-        elapsed, run = timed(args)
+        elapsed, cpu, run = timed(args)
         times.append(elapsed)
+        cpus.append(cpu)
         if "--format" in args and args[args.index("--format") + 1] == "json":
             summary = json.loads(run.stdout)["summary"]
     best, median = min(times), statistics.median(times)
     verdict = "" if target is None else ("  OK" if best < target else "  MISSED")
     aim = "" if target is None else f" (target < {target:.0f} s)"
     print(f"{label}: best {best:.2f} s, median {median:.2f} s over {runs} run(s){aim}{verdict}")
-    print(f"    runs: {', '.join(f'{t:.2f}' for t in times)} s; summary {summary}")
+    print(f"    runs: {', '.join(f'{t:.2f}' for t in times)} s wall; {', '.join(f'{c:.2f}' for c in cpus)} s CPU "
+          f"(dpaguard and its children); load average {os.getloadavg()[0]:.1f}; summary {summary}")
     return target is None or best < target
 
 
