@@ -49,15 +49,21 @@ decisions contains result.violation("DPA-SUB-003", s, msg) if {
 	msg := sprintf("%v was added %v working days after the client was notified (10 required)", [late.name, late.working_days])
 }
 
-# The stack an evaluation-wide finding is reported on: the first by name, whatever the order given.
+# The stack an evaluation-wide finding is reported on: the strictest environment (prod, then staging,
+# then dev), then the first by name, whatever the order given. Reporting it on a dev stack, where the
+# control may be disabled, would hide it from a run over every stack.
+_env_rank := {"prod": 0, "staging": 1, "dev": 2}
+
+_stack_key(s) := sprintf("%v/%v", [object.get(_env_rank, s.environment, 0), s.name])
+
 _first_stack := s if {
 	some s in input.stacks
-	s.name == min({t.name | some t in input.stacks})
+	_stack_key(s) == min({_stack_key(t) | some t in input.stacks})
 }
 
 # METADATA
 # title: Approved sub-processor not used by the estate
-# description: Reported once per evaluation, on the first stack by name.
+# description: Reported once per evaluation, on the strictest environment's first stack.
 # custom:
 #   control: DPA-SUB-004
 decisions contains result.violation("DPA-SUB-004", _first_stack, msg) if {

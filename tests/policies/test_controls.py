@@ -207,3 +207,11 @@ def test_undeterminable_region_is_a_violation(policy: Policy, engine: EmbeddedEn
     hit = [f for f in findings if f.control == "DPA-RES-001" and f.name == "vpc"]
     assert hit and hit[0].status == "violation" and hit[0].enforcement == "mandatory"
     assert "cannot be determined" in hit[0].message
+
+
+def test_unused_subprocessors_are_reported_on_the_strictest_stack(policy: Policy, engine: EmbeddedEngine) -> None:
+    # "dev" sorts before "prod", and DPA-SUB-004 is disabled in dev: reported there, it would vanish.
+    findings = evaluate(_two(), policy, engine, today=TODAY).findings
+    unused = [f for f in findings if f.control == "DPA-SUB-004"]
+    assert unused and {f.stack for f in unused} == {"prod"}
+    assert all(f.enforcement == "advisory" and not f.waived for f in unused)
