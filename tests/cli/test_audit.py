@@ -157,3 +157,12 @@ def test_an_engine_that_cannot_answer_stops_the_run(tmp_path: Path) -> None:
 def test_a_policy_folder_without_a_catalogue(tmp_path: Path) -> None:
     assert_one_line_error(dpaguard("audit", "--state", FIXTURES / "dev.json", "--policies", tmp_path),
                           "load policies:")
+
+
+def test_text_on_stdout_is_coloured_only_when_asked() -> None:
+    base = ["audit", "--state", FIXTURES / "prod-drifted.json", "--today", "2026-11-27"]
+    piped, forced = dpaguard(*base), dpaguard(*base, "--color", "always")
+    assert piped.returncode == forced.returncode == 1
+    assert "\x1b[" not in piped.stdout and "\x1b[1;31m" in forced.stdout
+    assert piped.stdout.splitlines()[-1].startswith("dpaguard: ") and " mandatory, " in piped.stdout.splitlines()[-1]
+    assert CANARY not in piped.stdout + forced.stdout
