@@ -45,11 +45,17 @@ def render(result: Result, *, color: bool = False) -> str:
     environments = {s.name: s for s in result.stacks}
     lines: list[str] = []
     findings = sorted_findings(result.findings)
-    for stack, stack_findings in groupby(findings, key=lambda f: f.stack):
+    by_stack = {stack: list(group) for stack, group in groupby(findings, key=lambda f: f.stack)}
+    # Stacks in the order the run names them, then any pseudo-stack (checkov's project files).
+    order = [s.name for s in result.stacks] + sorted(set(by_stack) - set(environments))
+    for stack in order:
         summary = environments.get(stack)
         detail = f" ({summary.environment}, {summary.source}, {summary.resources} resources)" if summary else ""
+        if stack not in by_stack:
+            lines.append(paint("ok", f"{_clean(stack_label(stack))}{detail}: no findings"))
+            continue
         lines.append(paint("head", f"{_clean(stack_label(stack))}{detail}"))
-        for control_id, group in groupby(stack_findings, key=lambda f: str(f.control)):
+        for control_id, group in groupby(by_stack[stack], key=lambda f: str(f.control)):
             control = controls[control_id]
             lines.append(f"  {paint('head', control_id)} {_clean(control.title)} [{_clean(control.clause)}]")
             for finding in group:
@@ -64,11 +70,6 @@ def render(result: Result, *, color: bool = False) -> str:
                     lines.append(paint("dim", f"      waived by {_clean(waiver.approver)} until "
                                               f"{waiver.expires.isoformat()}: {_clean(waiver.reason)}"))
         lines.append("")
-    clean = {s.name for s in result.stacks} - {f.stack for f in findings}
-    for stack in sorted(clean):
-        summary = environments[stack]
-        lines.append(paint("ok", f"{_clean(stack)} ({summary.environment}, {summary.source}, "
-                                 f"{summary.resources} resources): no findings"))
     for notice in result.notices:
         lines.append(paint("advisory", f"note: {_clean(notice)}"))
     counts = result.summary()
