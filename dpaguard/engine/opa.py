@@ -31,7 +31,8 @@ compile error answered with OPA's `errors[]` locations, an undefined document, n
 malformed decision) raises EngineError with one line that names the URL (credentials removed)
 and never the input. `timeout` bounds each HTTP request (connect, and each wait for the answer);
 requests are not retried, so a dead server costs at most one `timeout` per call.
-An optional bearer token (OPA's `--authentication=token`) is read from DPAGUARD_OPA_TOKEN.
+An optional bearer token (OPA's `--authentication=token`) is read from DPAGUARD_OPA_TOKEN; an
+https:// server's certificate is verified (a private CA: REQUESTS_CA_BUNDLE).
 """
 
 from __future__ import annotations
@@ -173,8 +174,14 @@ class OpaEngine:
 
     def __init__(self, policy: PolicyLike, *, url: str, timeout: float = 10.0) -> None:
         parts = urlsplit(url)
-        if parts.scheme not in ("http", "https") or not parts.hostname:
-            raise EngineError(f"OPA server URL {url!r} is not an http(s)://host[:port] URL", hint=HINT)
+        try:
+            port = parts.port or (443 if parts.scheme == "https" else 80)
+            valid = parts.scheme in ("http", "https") and bool(parts.hostname)
+        except ValueError:  # a port that is not a number, or out of range
+            valid = False
+        if not valid:
+            shown = url.rsplit("@", 1)[-1].split("?", 1)[0]  # never echo user:password or a query
+            raise EngineError(f"OPA server URL {shown!r} is not an http(s)://host[:port] URL", hint=HINT)
         if timeout <= 0:
             raise EngineError(f"OPA timeout must be positive, not {timeout}", hint=HINT)
         self.url = display_url(url)
@@ -192,13 +199,10 @@ class OpaEngine:
         self._modules[module_id(self._sha, VERSION_MODULE)] = version_module(self._sha, self._data_json)
         self._relpaths = {module_id(self._sha, rel): rel for rel in policy.rego_modules}
         self._relpaths[module_id(self._sha, VERSION_MODULE)] = "(dpaguard version module)"
-        try:
-            port = parts.port or (443 if parts.scheme == "https" else 80)
-        except ValueError as error:
-            raise EngineError(f"OPA server URL {self.url}: {error}", hint=HINT) from error
         token = os.environ.get(TOKEN_ENV) or None
+        hostname = str(parts.hostname)
         self._client = _Client(
-            host=parts.hostname,
+            host=f"[{hostname}]" if ":" in hostname else hostname,  # an IPv6 address
             port=port,
             ssl=parts.scheme == "https",
             token=token,

@@ -84,7 +84,8 @@ def _row_col(source: str, offset: int) -> tuple[int, int]:
 class OpaStandIn:
     """The stand-in server: `with OpaStandIn() as opa: ... opa.url ...`."""
 
-    def __init__(self, *, hang_seconds: float = 30.0) -> None:
+    def __init__(self, *, hang_seconds: float = 30.0, prefix: str = "") -> None:
+        self.prefix = prefix  # serve under a path prefix, as behind a reverse proxy ("/opa")
         self.policies: dict[str, str] = {}
         self.data: dict[str, Any] = {}
         self.fault: Fault | None = None
@@ -262,6 +263,9 @@ class _Handler(BaseHTTPRequestHandler):
         return fault.mode  # undefined, malformed: decided after evaluation
 
     def _route(self) -> tuple[str, list[str], dict[str, list[str]]]:
+        prefix = self.server_state.prefix
+        if prefix:  # a proxy forwards only what is under its prefix: the rest is not found
+            self.path = self.path[len(prefix) :] if self.path.startswith(prefix + "/") else "/outside-prefix" + self.path
         parts = urlsplit(self.path)
         segments = [unquote(s) for s in parts.path.split("/") if s]
         return parts.path, segments, parse_qs(parts.query, keep_blank_values=True)

@@ -270,6 +270,26 @@ def test_bad_url_and_timeout_are_refused(toy_policy: Callable[..., Any]) -> None
         OpaEngine(toy_policy(), url="http://localhost:8181", timeout=0)
 
 
+@pytest.mark.parametrize("url", ["http://opa:99999", "http://opa:port", "ftp://opa:8181", "http://admin:hunter2@:8181/?t=1"])
+def test_unusable_urls_are_refused_without_echoing_credentials(toy_policy: Callable[..., Any], url: str) -> None:
+    with pytest.raises(EngineError, match="is not an http") as caught:
+        OpaEngine(toy_policy(), url=url)
+    assert "hunter2" not in caught.value.one_line() and "t=1" not in caught.value.one_line()
+
+
+def test_server_behind_a_path_prefix(toy_policy: Callable[..., Any]) -> None:
+    with OpaStandIn(prefix="/opa") as opa:
+        assert OpaEngine(toy_policy(), url=f"{opa.url}/opa/", timeout=5).evaluate(FACTS) == EXPECTED
+    assert "GET /health" in opa.requests and "POST /v1/data/dpaguard/main" in opa.requests
+
+
+def test_ipv6_address(toy_policy: Callable[..., Any]) -> None:
+    engine = OpaEngine(toy_policy(), url="http://[::1]:9/opa/", timeout=1)
+    assert engine.url == "http://[::1]:9/opa"
+    with pytest.raises(EngineError, match=r"OPA server http://\[::1\]:9/opa: list policies: cannot connect"):
+        engine.evaluate(FACTS)
+
+
 def test_credentials_in_the_url_are_never_shown(refused_url: str, toy_policy: Callable[..., Any]) -> None:
     url = refused_url.replace("http://", "http://admin:hunter2@") + "/?token=abc"
     with pytest.raises(EngineError) as caught:
