@@ -38,7 +38,7 @@ def replicate_stack(count: int, stack: str = "prod") -> dict[str, Any]:
     """The project's own stack, rendered, its resources copied (renamed) up to `count`: a compliant large estate."""
     render = subprocess.run([str(DPAGUARD), "render", "--stack", stack], capture_output=True, text=True, cwd=REPO,
                             check=True, stdin=subprocess.DEVNULL)
-    export = json.loads(render.stdout)
+    export: dict[str, Any] = json.loads(render.stdout)
     resources = export["deployment"]["resources"]
     shared = [r for r in resources if r["type"] == "pulumi:pulumi:Stack" or r["type"].startswith("pulumi:providers:")]
     own = [r for r in resources if r not in shared]
