@@ -80,3 +80,36 @@ def refused_url() -> str:
 def toy_policy() -> Callable[..., ToyPolicy]:
     """Factory of the toy policy set; `modules=` and `data=` replace or add entries."""
     return make_toy_policy
+
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture(scope="session")
+def real_policy() -> Any:
+    """The project's policies/ as load_policy reads them."""
+    from dpaguard.policy import load_policy
+
+    return load_policy(REPO / "policies")
+
+
+@pytest.fixture(scope="session")
+def rendered_stacks() -> dict[str, Any]:
+    """The project's three stacks rendered offline (prod, staging, dev)."""
+    from dpaguard.source.program import render_stack
+
+    return {name: render_stack(REPO, name) for name in ("prod", "staging", "dev")}
+
+
+@pytest.fixture(scope="session")
+def engine_pair(real_policy: Any) -> Iterator[tuple[Any, Any]]:
+    """(embedded engine, OPA engine on a stand-in server), both loaded with the real policies."""
+    from dpaguard.engine.embedded import EmbeddedEngine
+    from dpaguard.engine.opa import OpaEngine
+
+    with OpaStandIn() as server:
+        embedded = EmbeddedEngine(real_policy)
+        opa_engine = OpaEngine(real_policy, url=server.url, timeout=60)
+        yield embedded, opa_engine
+        opa_engine.close()
+        embedded.close()

@@ -15,14 +15,11 @@ from pathlib import Path
 from typing import Any, Callable, Iterator
 
 import pytest
-from opa_standin import OpaStandIn
 
 from dpaguard.engine.embedded import EmbeddedEngine
 from dpaguard.engine.opa import OpaEngine
 from dpaguard.model import UNKNOWN, Deployment
 from dpaguard.normalise import normalise
-from dpaguard.policy import load_policy
-from dpaguard.source.program import render_stack
 from dpaguard.source.state import load_state
 
 REPO = Path(__file__).resolve().parents[2]
@@ -82,24 +79,19 @@ def _unknown(key: str, value: Any) -> Any:
     return value
 
 
-@pytest.fixture(scope="module")
-def policy() -> Any:
-    return load_policy(REPO / "policies")
+@pytest.fixture()
+def policy(real_policy: Any) -> Any:
+    return real_policy
 
 
-@pytest.fixture(scope="module")
-def stacks() -> dict[str, Deployment]:
-    return {name: render_stack(REPO, name) for name in ("prod", "staging", "dev")}
+@pytest.fixture()
+def stacks(rendered_stacks: dict[str, Deployment]) -> dict[str, Deployment]:
+    return rendered_stacks
 
 
-@pytest.fixture(scope="module")
-def engines(policy: Any) -> Iterator[tuple[EmbeddedEngine, OpaEngine]]:
-    with OpaStandIn() as server:
-        embedded = EmbeddedEngine(policy)
-        opa = OpaEngine(policy, url=server.url, timeout=60)
-        yield embedded, opa
-        opa.close()
-        embedded.close()
+@pytest.fixture()
+def engines(engine_pair: tuple[EmbeddedEngine, OpaEngine]) -> tuple[EmbeddedEngine, OpaEngine]:
+    return engine_pair
 
 
 def corpus(stacks: dict[str, Deployment]) -> Iterator[tuple[str, list[Deployment], str | None]]:

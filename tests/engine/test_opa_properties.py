@@ -5,24 +5,19 @@ from __future__ import annotations
 
 import copy
 import datetime as dt
-from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from opa_standin import OpaStandIn
 
 from dpaguard.engine.embedded import EmbeddedEngine
 from dpaguard.engine.opa import OpaEngine
 from dpaguard.model import SECRET_SIG, SECRET_SIG_KEY, UNKNOWN, Deployment
 from dpaguard.normalise import normalise
-from dpaguard.policy import load_policy
-from dpaguard.source.program import render_stack
 
-REPO = Path(__file__).resolve().parents[2]
 TODAY = dt.date(2026, 11, 27)
-EXAMPLES = 40
+EXAMPLES = 30
 
 odd_text = st.one_of(
     st.sampled_from(["fr-par", "fr-par-1", "fr-par-2", "nl-ams", "nl-ams-1", "pl-waw", "", UNKNOWN, "FR-PAR", "fr-par "]),
@@ -49,16 +44,11 @@ edit = st.tuples(
 )
 
 
-@pytest.fixture(scope="module")
-def setting() -> Iterator[tuple[Any, Deployment, EmbeddedEngine, OpaEngine]]:
-    policy = load_policy(REPO / "policies")
-    prod = render_stack(REPO, "prod")
-    with OpaStandIn() as server:
-        embedded = EmbeddedEngine(policy)
-        opa = OpaEngine(policy, url=server.url, timeout=60)
-        yield policy, prod, embedded, opa
-        opa.close()
-        embedded.close()
+@pytest.fixture()
+def setting(
+    real_policy: Any, rendered_stacks: dict[str, Deployment], engine_pair: tuple[EmbeddedEngine, OpaEngine]
+) -> tuple[Any, Deployment, EmbeddedEngine, OpaEngine]:
+    return real_policy, rendered_stacks["prod"], *engine_pair
 
 
 @settings(max_examples=EXAMPLES, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])

@@ -15,7 +15,7 @@ from dpaguard.errors import InputError
 from dpaguard.evidence import append, verify
 from dpaguard.model import Finding, Result, StackSummary, Urn
 
-EXAMPLES = 300
+EXAMPLES = 200
 
 
 def _result(run: int) -> Result:
