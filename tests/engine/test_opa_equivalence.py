@@ -2,15 +2,18 @@
 OPA server) and the embedded engine, loaded with the project's real policies/.
 
 The corpus: the project's three stacks rendered offline (each alone, and all three together, which
-exercises the cross-stack segregation rules), the state-file fixtures of the other stages, and a
+exercises the cross-stack segregation rules), the state-file fixtures of the other stages, a
 violating corpus derived from prod (resources moved out of France, tags stripped, values unknown as
-in a preview, every environment).
+in a preview, every environment), and the controls' own one-violation-per-control cases
+(tests/policies/test_controls.py).
 """
 
 from __future__ import annotations
 
 import copy
 import datetime as dt
+import importlib.util
+import sys
 from pathlib import Path
 from typing import Any, Callable, Iterator
 
@@ -130,6 +133,32 @@ def test_engines_agree_on_the_whole_corpus(
     assert compared >= 15
     assert violating_cases >= 10
     assert len(controls_seen) >= 15, sorted(controls_seen)
+
+
+def _control_cases() -> dict[str, Callable[[], tuple[list[Deployment], str]]]:
+    """The controls' own cases (tests/policies/test_controls.py CASES: one violation per control)."""
+    folder = REPO / "tests/policies"
+    sys.path.insert(0, str(folder))
+    try:
+        spec = importlib.util.spec_from_file_location("_control_cases_for_opa", folder / "test_controls.py")
+        assert spec is not None and spec.loader is not None
+        module = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(module)
+    finally:
+        sys.path.remove(str(folder))
+    return dict(module.CASES)
+
+
+def test_engines_agree_on_every_control_case(policy: Any, engines: tuple[EmbeddedEngine, OpaEngine]) -> None:
+    embedded, opa = engines
+    cases = _control_cases()
+    for control, case in sorted(cases.items()):
+        deployments, expected_urn = case()
+        facts = normalise(deployments, policy.data, today=TODAY)
+        decisions = embedded.evaluate(facts)
+        assert opa.evaluate(facts) == decisions, f"{control}: the engines disagree"
+        assert any(d.control == control and d.urn == expected_urn for d in decisions), control
+    assert len(cases) >= 40  # every control of the catalogue but the few tested apart
 
 
 def test_own_stacks_are_compliant_on_both_engines(
