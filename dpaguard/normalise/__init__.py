@@ -193,6 +193,8 @@ def _setting(value: Any) -> int | None:
 
 def _text(value: Any) -> str:
     """A locality or project value as text: anything else in that place is malformed, and shown as it is."""
+    if is_secret(value):
+        return REDACTED  # a provider input or config value given as a secret: its ciphertext is no locality
     return _printable(value if isinstance(value, str) else json.dumps(value, sort_keys=True, default=str))
 
 
