@@ -192,11 +192,15 @@ def test_large_files_are_streamed_with_the_same_result(tmp_path: Path) -> None:
     assert "CANARYBIG" not in json.dumps(deployment.resources[:50])
 
 
+# VmHWM, not ru_maxrss: Linux carries ru_maxrss across fork and exec, so a child of a large pytest
+# process would report the parent's peak; the high-water mark of the child's own memory starts anew.
 MEASURE = """
-import resource, sys
+import re, sys
 from dpaguard.source.state import load_state
 d = load_state(sys.argv[1])
-print(len(d.resources), resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024)
+with open("/proc/self/status") as status:
+    peak_kb = int(re.search(r"VmHWM:\\s+(\\d+) kB", status.read()).group(1))
+print(len(d.resources), peak_kb * 1024)
 """
 
 
