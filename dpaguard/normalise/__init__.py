@@ -18,6 +18,9 @@ Each stack: name, urn, pulumi_project, environment, environment_source, scaleway
     default_region, default_zone, settings, config_file, plaintext_config_keys, subprocessors,
     late_subprocessors. Index: positions grouped by package, type and the values broad rules test (see build_index). Context: today, unknown, internet {cidr: bool}, unused_subprocessors,
     subprocessor_notice {name: working days}.
+The Rego input (chunks) carries each resource as rego_resource() reduces it: only the facts a rule reads
+    (urn, stack, environment, locality {region, zone, status, source}, project {value, source} when expected,
+    tags when any, tags_unknown, data_category, props, plaintext_paths, foreign, inbound_rules, stack_reference).
 """
 
 from __future__ import annotations
@@ -127,7 +130,8 @@ class _Walk:
             self.secret.append(path)
             return REDACTED
         if isinstance(value, dict):
-            return {str(k): self.clean(v, f"{path}.{k}" if path else str(k), str(k), depth + 1) for k, v in value.items()}
+            # keys are printed into rego-cpp's answer too (a composite value in a message): made printable alike
+            return {_key(k): self.clean(v, f"{path}.{k}" if path else str(k), str(k), depth + 1) for k, v in value.items()}
         if isinstance(value, list):
             return [self.clean(v, f"{path}[{i}]", name, depth + 1) for i, v in enumerate(value)]
         if isinstance(value, int) and not isinstance(value, bool) and not -(2**63) <= value < 2**63:
@@ -145,9 +149,14 @@ class _Walk:
                 value = _printable(value)
             if len(value) < 200:
                 self.strings.add(value)
-            if looks_like_address(value) and value not in self.internet:
+            if value not in self.internet and looks_like_address(value):
                 self.internet[value] = is_internet(value)
         return value
+
+
+def _key(key: Any) -> str:
+    text = str(key)
+    return _printable(text) if _UNPRINTABLE.search(text) else text
 
 
 def _inbound_rules(props: Mapping[str, Any]) -> list[dict[str, Any]]:
@@ -497,7 +506,6 @@ def build_index(resources: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
     the resources holding a value it rejects. The judgement (which values are wrong) stays in Rego.
     """
     index: dict[str, Any] = {
-        "all": list(range(len(resources))),
         "package": {},
         "type": {},
         "locality": {},  # scope -> status -> value -> positions ("" when unknown or missing)
@@ -532,18 +540,47 @@ def build_index(resources: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
     return index
 
 
-def chunks(facts: Mapping[str, Any], size: int) -> list[dict[str, Any]]:
-    """The same facts split into inputs of at most `size` resources each (every stack and the context in each).
+# Resource facts no Rego rule reads: findings and coverage (Python) use them, the Rego input leaves
+# them out, since regopy converts the input node by node and then holds it (a third of the nodes).
+_NOT_READ_BY_REGO = frozenset(
+    {"id", "type", "raw_type", "deprecated_type", "package", "subprocessor", "country", "taggable", "secret_paths", "unknown_paths", "index"}
+)
 
-    Valid because every rule judges one resource or one stack: cross-resource facts are computed here.
+
+def rego_resource(fact: Mapping[str, Any]) -> dict[str, Any]:
+    """A resource fact as the Rego reads it: without the facts in _NOT_READ_BY_REGO, locality's scope, project's status when not expected.
+
+    Rules reach resources only through the index, so a project that is not expected (never in
+    index.project) and empty tags are left out too.
+    """
+    out = {key: value for key, value in fact.items() if key not in _NOT_READ_BY_REGO}
+    locality = fact.get("locality")
+    if isinstance(locality, dict):
+        out["locality"] = {key: value for key, value in locality.items() if key != "scope"}
+    project = fact.get("project")
+    if isinstance(project, dict):
+        if project.get("expected") is False:
+            del out["project"]
+        else:
+            out["project"] = {key: value for key, value in project.items() if key not in ("expected", "status")}
+    if "tags" in out and not out["tags"]:
+        del out["tags"]
+    return out
+
+
+def chunks(facts: Mapping[str, Any], size: int) -> list[dict[str, Any]]:
+    """The Rego input for these facts, in parts of at most `size` resources (every stack and the context in each).
+
+    Valid because every rule judges one resource or one stack: cross-resource facts are computed
+    here. Each part has its own index; its resources are reduced to what Rego reads (rego_resource).
     """
     resources = facts["resources"]
     if len(resources) <= size:
-        return [dict(facts)]
+        return [{**facts, "resources": [rego_resource(r) for r in resources]}]
     parts = []
     for start in range(0, len(resources), size):
         part = resources[start : start + size]
-        parts.append({**facts, "resources": part, "index": build_index(part)})
+        parts.append({**facts, "resources": [rego_resource(r) for r in part], "index": build_index(part)})
     return parts
 
 

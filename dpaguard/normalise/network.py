@@ -26,6 +26,7 @@ def is_internet(source: str | None) -> bool:
     return not network.is_private
 
 
+@functools.lru_cache(maxsize=4096)
 def looks_like_address(text: str) -> bool:
     """Whether a string is an IP address or CIDR (so its internet-ness is worth recording)."""
     if not text or len(text) > 50 or not (text[0].isdigit() or text[0] == ":" or text[0] in "abcdefABCDEF"):

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from dpaguard.model import PLAINTEXT_REDACTED, SECRET_SIG, SECRET_SIG_KEY, UNKNOWN, Deployment
-from dpaguard.normalise import build_index, chunks, environment_of, normalise
+from dpaguard.normalise import build_index, chunks, environment_of, normalise, rego_resource
 from dpaguard.normalise.types import canonical_type, scaleway_types, type_info
 from dpaguard.policy import load_policy
 
@@ -148,7 +148,20 @@ def test_index_and_chunks_partition_the_resources(dpa: Any) -> None:
     assert sorted(facts["index"]["locality"]["region"]["known"]) == ["fr-par", "nl-ams"]
     parts = chunks(facts, 10)
     assert [len(p["resources"]) for p in parts] == [10, 10, 5]
-    assert all(p["index"] == build_index(p["resources"]) and p["stacks"] == facts["stacks"] for p in parts)
+    for n, part in enumerate(parts):
+        whole = facts["resources"][10 * n : 10 * n + 10]
+        assert part["index"] == build_index(whole) and part["stacks"] == facts["stacks"]
+        assert part["resources"] == [rego_resource(r) for r in whole]
+
+
+def test_the_rego_input_holds_only_what_rules_read(dpa: Any) -> None:
+    database = _one(dpa, _res("scaleway:databases/instance:Instance", "db", {"isHaCluster": True, "region": "fr-par"}))
+    replica = _one(dpa, _res("scaleway:databases/readReplica:ReadReplica", "replica", {"instanceId": "db-id"}))
+    given = rego_resource(database)
+    assert given["locality"] == {k: database["locality"][k] for k in ("region", "zone", "status", "source")}
+    assert given["project"] == {"value": database["project"]["value"], "source": database["project"]["source"]}
+    assert {"id", "type", "package", "index", "country"}.isdisjoint(given) and given["props"] == database["props"]
+    assert replica["project"]["expected"] is False and "project" not in rego_resource(replica)
 
 
 def test_subprocessor_notice_counts_french_working_days(dpa: Any) -> None:
