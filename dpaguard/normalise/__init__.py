@@ -162,7 +162,8 @@ def _key(key: Any) -> str:
 def _inbound_rules(props: Mapping[str, Any]) -> list[dict[str, Any]]:
     """Security-group inbound rules with their defaults made explicit (no ip means every ip, no port every port)."""
     rules = []
-    for rule in props.get("inboundRules") or []:
+    declared = props.get("inboundRules")
+    for rule in declared if isinstance(declared, list) else []:
         if not isinstance(rule, dict):
             continue
         source = rule.get("ipRange") or rule.get("ip")
