@@ -1,0 +1,212 @@
+"""Hypothesis strategies for hostile deployments, and the residency oracle the properties check them against.
+
+A generated deployment mixes Scaleway resources (current and deprecated tokens; regional, zonal,
+both, neither), DataPacket servers, other packages and garbage types, with locality given on the
+resource (inputs or outputs), on a provider it references (or a dangling one), in the stack config
+or nowhere, as a French or foreign value, UNKNOWN, a secret wrapper, a wrong type or garbage. Around
+that: unicode, huge strings and lists, nulls, secret wrappers in odd places, parent cycles, missing fields.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Mapping
+
+from hypothesis import strategies as st
+
+from dpaguard.model import SECRET_SIG, SECRET_SIG_KEY, UNKNOWN, Deployment
+from dpaguard.normalise import PROVIDER_PREFIX, STACK_TYPE
+from dpaguard.normalise.types import canonical_type, type_info
+from dpaguard.source.redact import is_secret, secret_placeholder
+
+CANARY = "CANARY-PROPERTY-5b1e"
+SCALEWAY_TYPES = [
+    "scaleway:object/bucket:Bucket",  # region
+    "scaleway:databases/instance:Instance",  # region
+    "scaleway:databases/readReplica:ReadReplica",  # region
+    "scaleway:network/vpc:Vpc",  # region
+    "scaleway:instance/server:Server",  # zone
+    "scaleway:instance/securityGroup:SecurityGroup",  # zone
+    "scaleway:network/privateNetwork:PrivateNetwork",  # region and zone
+    "scaleway:kubernetes/pool:Pool",  # region and zone
+    "scaleway:loadbalancers/loadBalancer:LoadBalancer",  # region and zone
+    "scaleway:index/objectBucket:ObjectBucket",  # deprecated, region
+    "scaleway:index/databaseInstance:DatabaseInstance",  # deprecated, region
+    "scaleway:index/instanceServer:InstanceServer",  # deprecated, zone
+    "scaleway:index/vpcPrivateNetwork:VpcPrivateNetwork",  # deprecated, region and zone
+    "scaleway:iam/application:Application",  # neither
+]
+OTHER_TYPES = [
+    "pulumi-python:dynamic/datapacket:Server",
+    "pulumi-python:dynamic/other:Thing",
+    "aws:s3/bucket:Bucket",
+    "random:index/randomPassword:RandomPassword",
+    "dpa:estate:Network",  # a component
+    "pulumi:pulumi:StackReference",
+    "scaleway:nosuch/module:Thing",
+    "scaleway",
+    "",
+]
+FRENCH_REGIONS = ["fr-par"]
+FRENCH_ZONES = ["fr-par-1", "fr-par-2", "fr-par-3"]
+FOREIGN = ["nl-ams", "pl-waw", "it-mil", "nl-ams-1", "pl-waw-3", "it-mil-1", "FR-PAR", "fr-par ", "fr-par-4", "fr-mrs", "fr"]
+
+unicode_text = st.text(st.characters(codec="utf-8", exclude_categories=("Cs",)), max_size=24)
+huge_string = st.builds(lambda c, n: c * n, st.sampled_from(["a", "é", "\U0001f600", '"', "\\", "\x00", "fr-par"]), st.integers(1_000, 100_000))
+huge_list = st.builds(lambda v, n: [v] * n, st.sampled_from([0, "fr-par", None, "env:prod", {"a": 1}]), st.integers(1_000, 5_000))
+secret = st.builds(
+    lambda key, value: {SECRET_SIG_KEY: SECRET_SIG, key: value},
+    st.sampled_from(["ciphertext", "plaintext", "value"]),
+    st.one_of(st.just(CANARY), st.just({"nested": CANARY}), st.just([CANARY])),
+)
+scalars = st.one_of(
+    st.none(), st.booleans(), st.integers(min_value=-(2**70), max_value=2**70), st.floats(allow_nan=False, allow_infinity=False),
+    unicode_text, st.just(UNKNOWN), st.just(""), secret,
+)
+prop_names = st.one_of(unicode_text, st.sampled_from(["password", "apiKey", "tags", "name", "region", "zone", "projectId", "inboundRules", "location", "countryCode", "backupSameRegion", "ipRange"]))
+values = st.recursive(
+    scalars,
+    lambda inner: st.one_of(st.lists(inner, max_size=4), st.dictionaries(prop_names, inner, max_size=4)),
+    max_leaves=12,
+)
+locality = st.one_of(
+    st.sampled_from(FRENCH_REGIONS + FRENCH_ZONES),
+    st.sampled_from(FOREIGN),
+    st.sampled_from([None, "", UNKNOWN]),
+    secret,
+    st.integers(),
+    st.lists(st.sampled_from(FRENCH_ZONES + FOREIGN), max_size=2),
+    st.dictionaries(unicode_text, st.sampled_from(FRENCH_ZONES), max_size=2),
+    unicode_text,
+)
+# Where a locality key is given: absent, on the inputs, on the outputs, or both (the same value).
+placement = st.sampled_from(["absent", "absent", "inputs", "outputs", "both"])
+
+
+def _props(extra: dict[str, Any], region: tuple[str, Any], zone: tuple[str, Any], project: tuple[str, Any], which: str) -> dict[str, Any]:
+    props = dict(extra)
+    for key, (where, value) in (("region", region), ("zone", zone), ("projectId", project)):
+        props.pop(key, None)
+        if where == which or where == "both":
+            props[key] = value
+    return props
+
+
+@st.composite
+def resources(draw: st.DrawFn, stack: str, project: str, providers: list[str]) -> dict[str, Any]:
+    """One resource of the export, possibly malformed."""
+    type_token = draw(st.one_of(st.sampled_from(SCALEWAY_TYPES), st.sampled_from(SCALEWAY_TYPES), st.sampled_from(OTHER_TYPES), unicode_text))
+    # Mostly names Pulumi programs use (unicode letters included); sometimes any text: a quote or a backslash in a
+    # URN stops the embedded engine (rego-cpp prints it unescaped), which fails closed but proves nothing else.
+    safe = st.text(st.characters(categories=("L", "N"), include_characters="-_."), min_size=1, max_size=12)
+    name = draw(st.one_of(safe, safe, safe, st.text(st.characters(codec="utf-8", exclude_categories=("Cs",)), min_size=1, max_size=12), st.just("x" * 5000)))
+    urn = f"urn:pulumi:{stack}::{project}::{type_token}::{name}"
+    region = (draw(placement), draw(locality))
+    zone = (draw(placement), draw(locality))
+    projectid = (draw(placement), draw(st.one_of(st.just("cd2b649f-8cc2-4cae-b5b5-57d05b71f365"), st.just(UNKNOWN), secret)))
+    extra_inputs = draw(st.dictionaries(prop_names, values, max_size=4))
+    extra_outputs = draw(st.dictionaries(prop_names, values, max_size=3))
+    raw: dict[str, Any] = {
+        "urn": urn,
+        "type": type_token,
+        "custom": draw(st.sampled_from([True, True, True, None])),
+        "id": draw(st.one_of(st.none(), unicode_text, st.just(UNKNOWN))),
+        "inputs": _props(extra_inputs, region, zone, projectid, "inputs"),
+        "outputs": _props(extra_outputs, region, zone, projectid, "outputs"),
+    }
+    if type_token.endswith("datapacket:Server"):
+        raw["inputs"].update(draw(st.fixed_dictionaries({}, optional={
+            "location": st.one_of(st.sampled_from(["Paris", "Marseille", "Amsterdam", "London", "paris", UNKNOWN, ""]), values),
+            "countryCode": st.one_of(st.sampled_from(["FR", "NL", "fr", UNKNOWN]), values),
+            "serverName": st.one_of(unicode_text, st.just(UNKNOWN)),
+        })))
+    if draw(st.integers(0, 5)) == 0:
+        raw["inputs"][draw(st.sampled_from(["description", "tags", "region", "name"]))] = draw(st.one_of(huge_string, huge_list))
+    if draw(st.booleans()):
+        raw["provider"] = draw(st.one_of(st.sampled_from(providers or ["none"]).map(lambda p: f"{p}::pid"), st.just("dangling::ref"), unicode_text, st.just(7)))
+    if draw(st.booleans()):
+        raw["parent"] = draw(st.one_of(st.just(urn), st.just("urn:pulumi:x::y::a:b:C::loop"), unicode_text, st.none()))
+    for key in draw(st.lists(st.sampled_from(["inputs", "outputs", "custom", "id", "type"]), max_size=2)):
+        raw.pop(key, None)  # missing fields
+    if draw(st.integers(0, 9)) == 0:
+        raw["inputs"] = draw(st.one_of(secret, st.lists(values, max_size=2), unicode_text))  # not a property map at all
+    return raw
+
+
+@st.composite
+def deployments(draw: st.DrawFn) -> Deployment:
+    """A stack with providers, resources and config, some of it hostile."""
+    stack = draw(st.sampled_from(["prod", "staging", "dev", "prod-eu", "ünïcode", "org/proj/prod"]))
+    project = draw(st.sampled_from(["dpa-estate", "p", "prøject"]))
+    providers = []
+    provider_resources = []
+    for index in range(draw(st.integers(0, 2))):
+        urn = f"urn:pulumi:{stack}::{project}::pulumi:providers:scaleway::p{index}"
+        inputs = {key: draw(locality) for key in ("region", "zone") if draw(st.booleans())}
+        providers.append(urn)
+        provider_resources.append({"urn": urn, "type": "pulumi:providers:scaleway", "custom": True, "id": "pid", "inputs": inputs})
+    stack_resource = {"urn": f"urn:pulumi:{stack}::{project}::{STACK_TYPE}::{project}-{stack}", "type": STACK_TYPE, "custom": False}
+    body = draw(st.lists(resources(stack, project, providers), max_size=6))
+    config: dict[str, Any] = {}
+    for key in ("scaleway:region", "scaleway:zone", "scaleway:projectId", "dpaguard:environment"):
+        if draw(st.booleans()):
+            value = draw(locality if key != "dpaguard:environment" else st.one_of(st.sampled_from(["prod", "staging", "dev", "qa"]), scalars))
+            # Sources hand over config with secure values already redacted (the Deployment contract).
+            config[key] = secret_placeholder() if is_secret(value) else value
+    extra = draw(st.dictionaries(st.sampled_from(["dpa-estate:dbPassword", "dpaguard:callRecordingRetentionDays", "x:y"]), scalars, max_size=2))
+    config.update({k: secret_placeholder() if is_secret(v) else v for k, v in extra.items()})
+    return Deployment(stack=stack, project=project, source="state", resources=tuple([stack_resource, *provider_resources, *body]), config=config)
+
+
+def _given(value: Any) -> bool:
+    return value is not None and value != ""
+
+
+def effective(raw: Mapping[str, Any], key: str, deployment: Deployment) -> Any:
+    """The locality a resource ends up with: the resource (inputs, else outputs), else its provider, else the stack config."""
+    for part in ("inputs", "outputs"):
+        props = raw.get(part)
+        if isinstance(props, dict) and _given(props.get(key)):
+            return props[key]
+    reference = raw.get("provider")
+    if isinstance(reference, str):
+        for provider in deployment.resources:
+            inputs = provider.get("inputs")
+            if provider.get("urn") == reference.rsplit("::", 1)[0] and isinstance(inputs, dict) and _given(inputs.get(key)):
+                return inputs[key]
+    configured = deployment.config.get(f"scaleway:{key}")
+    return configured if _given(configured) else None
+
+
+def _on_resource(raw: Mapping[str, Any], key: str) -> bool:
+    return any(isinstance(raw.get(part), dict) and _given(raw[part].get(key)) for part in ("inputs", "outputs"))
+
+
+def judged_scaleway(deployment: Deployment) -> list[tuple[Mapping[str, Any], tuple[bool, bool]]]:
+    """The custom Scaleway resources that take a region or a zone, with (takes region, takes zone).
+
+    A resource takes what its type's inputs name, and any region or zone it states itself.
+    """
+    judged = []
+    for raw in deployment.resources:
+        type_token, urn = raw.get("type"), raw.get("urn")
+        if not isinstance(type_token, str) or not isinstance(urn, str) or raw.get("custom") is False:
+            continue
+        if type_token == STACK_TYPE or type_token.startswith(PROVIDER_PREFIX):
+            continue
+        canonical = canonical_type(type_token)
+        info = type_info(canonical) if canonical.split(":", 1)[0] == "scaleway" else None
+        if info is None:
+            continue
+        takes = (info.region or _on_resource(raw, "region"), info.zone or _on_resource(raw, "zone"))
+        if any(takes):
+            judged.append((raw, takes))
+    return judged
+
+
+def demonstrably_french(raw: Mapping[str, Any], takes: tuple[bool, bool], deployment: Deployment) -> bool:
+    """Whether every locality the resource takes is an approved French value (a region may be implied by a French zone)."""
+    takes_region, takes_zone = takes
+    region = effective(raw, "region", deployment) if takes_region else None
+    if takes_zone:
+        return effective(raw, "zone", deployment) in FRENCH_ZONES and (region is None or region in FRENCH_REGIONS)
+    return region in FRENCH_REGIONS
