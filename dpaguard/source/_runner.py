@@ -368,6 +368,20 @@ def _write(path: str, payload: dict[str, Any]) -> None:
     os.replace(tmp, path)
 
 
+def _scrubbed(value: Any, scrub: list[str]) -> Any:
+    """A property value with every known plaintext credential replaced, wherever the program put it (a tag, user data)."""
+    if isinstance(value, str):
+        for secret in scrub:
+            if secret in value:
+                value = value.replace(secret, "[plaintext redacted]")
+        return value
+    if isinstance(value, dict):
+        return {k: _scrubbed(v, scrub) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_scrubbed(v, scrub) for v in value]
+    return value
+
+
 def main(request_path: str) -> None:
     """Run the program described by the request file and write the result file."""
     with open(request_path, encoding="utf-8") as handle:
@@ -450,6 +464,10 @@ def main(request_path: str) -> None:
             outputs = recorder.outputs.get(record["urn"])
             if outputs is not None:
                 record["registeredOutputs"] = _struct(outputs)
+            # A plaintext credential of the stack config is redacted wherever the program put it, not only under a sensitive name.
+            for key in ("inputs", "registeredOutputs"):
+                if key in record and scrub:
+                    record[key] = _scrubbed(record[key], scrub)
     finish({"ok": True, "records": records, "invokes": recorder.invokes})
 
 
