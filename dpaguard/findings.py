@@ -12,6 +12,7 @@ from __future__ import annotations
 import datetime as dt
 import fnmatch
 import re
+from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Mapping, Sequence
@@ -50,16 +51,17 @@ def _matches(type_token: str, patterns: Sequence[str]) -> bool:
 
 def coverage(controls: Sequence[Control], facts: Mapping[str, Any]) -> dict[tuple[str, str], int]:
     """(control id, stack) -> number of resources of the types the control examines (1 for stack-level controls)."""
-    types_by_stack: dict[str, list[str]] = {s["name"]: [] for s in facts["stacks"]}
+    # Counted per distinct type: ten thousand resources are a few dozen types.
+    types_by_stack: dict[str, Counter[str]] = {s["name"]: Counter() for s in facts["stacks"]}
     for resource in facts["resources"]:
-        types_by_stack[resource["stack"]].append(resource["type"])
+        types_by_stack[resource["stack"]][resource["type"]] += 1
     result: dict[tuple[str, str], int] = {}
     for control in controls:
         for stack, types in types_by_stack.items():
             if "stack" in control.applies_to:
                 result[(control.id, stack)] = 1
             else:
-                result[(control.id, stack)] = sum(1 for t in types if _matches(t, control.applies_to))
+                result[(control.id, stack)] = sum(n for t, n in types.items() if _matches(t, control.applies_to))
     return result
 
 

@@ -5,7 +5,9 @@ gains nothing from several (measured: two threads on two interpreters take as lo
 one interpreter serves every caller under a lock. Facts are evaluated in chunks of resources:
 rego-cpp inserts into a set in time that grows with the set, so ten thousand decisions in one
 query take minutes while five queries of two thousand take seconds; every rule judges one resource
-or one stack, so the union of the chunks' decisions is the whole answer.
+or one stack, so the union of the chunks' decisions is the whole answer. Above PARALLEL_ABOVE
+resources the chunks go to WORKERS spawned processes, each with its own interpreter built once
+from the policy (regopy holds the GIL: only processes run two queries at once); close() stops them.
 Any failure raises EngineError: the evaluation fails closed, never with an empty list.
 """
 
@@ -23,6 +25,10 @@ from dpaguard.normalise import chunks
 DECISION_KEYS = frozenset({"control", "urn", "message", "status"})
 STATUSES = frozenset({"violation", "undetermined"})
 CHUNK_RESOURCES = 2000
+# Above this many resources the chunks are evaluated by worker processes (regopy holds the GIL, so
+# threads cannot share the work); below it, starting them would cost more than they save.
+PARALLEL_ABOVE = 4000
+WORKERS = 2
 
 
 def parse_decisions(value: Any, where: str) -> list[Decision]:
@@ -145,12 +151,41 @@ class _InputBuilder:
         return built
 
 
+class _PolicyParts:
+    """The two parts of a policy the engine reads, to rebuild it in a worker process."""
+
+    def __init__(self, data: Any, rego_modules: Mapping[str, str]) -> None:
+        self.data = data
+        self.rego_modules = dict(rego_modules)
+
+
+_worker_engine: EmbeddedEngine | None = None
+
+
+def _start_worker(data: Any, rego_modules: Mapping[str, str]) -> None:
+    """A worker process's one interpreter, built once from the policy's modules and data."""
+    global _worker_engine
+    _worker_engine = EmbeddedEngine(_PolicyParts(data, rego_modules), workers=1)
+
+
+def _evaluate_in_worker(part: Mapping[str, Any]) -> tuple[bool, Any]:
+    """(True, decisions) or (False, the EngineError's message): a worker's answer for one chunk."""
+    if _worker_engine is None:
+        return False, "embedded engine: worker process has no interpreter"
+    try:
+        return True, _worker_engine._evaluate_one(part)
+    except EngineError as error:
+        return False, str(error)
+
+
 class EmbeddedEngine:
-    """Evaluates the policy's Rego in-process with regopy."""
+    """Evaluates the policy's Rego in-process with regopy (large inputs in worker processes)."""
 
     name = "embedded"
 
-    def __init__(self, policy: Any, *, chunk_resources: int = CHUNK_RESOURCES) -> None:
+    def __init__(
+        self, policy: Any, *, chunk_resources: int = CHUNK_RESOURCES, workers: int = WORKERS, parallel_above: int = PARALLEL_ABOVE
+    ) -> None:
         try:
             import regopy
         except ImportError as error:  # pragma: no cover - a declared dependency
@@ -174,16 +209,60 @@ class EmbeddedEngine:
             raise EngineError("embedded engine: the policy bundle did not build")
         self._interpreter: Any = interpreter
         self._inputs = _InputBuilder(regopy)
+        self._policy = (policy.data, dict(policy.rego_modules))
+        self._workers = workers
+        self._parallel_above = parallel_above
+        self._pool: Any = None
+        self._pool_lock = threading.Lock()
 
     def evaluate(self, facts: Mapping[str, Any]) -> list[Decision]:
         """Every decision for these facts; EngineError when regopy cannot give a complete answer."""
         if self._interpreter is None:
             raise EngineError("embedded engine: evaluate() after close()")
+        total = len(facts["resources"])
+        if self._workers > 1 and total > max(self._parallel_above, self._chunk):
+            # As many chunks for every worker, none above the chunk size.
+            count = self._workers * -(-total // (self._workers * self._chunk))
+            answers = self._evaluate_in_workers(chunks(facts, -(-total // count)))
+        else:
+            answers = [self._evaluate_one(part) for part in chunks(facts, self._chunk)]
         unique: dict[tuple[str, str, str, str], Decision] = {}
-        for part in chunks(facts, self._chunk):
-            for decision in self._evaluate_one(part):
+        for answer in answers:
+            for decision in answer:
                 unique[(decision.control, decision.urn, decision.message, decision.status)] = decision
         return [unique[key] for key in sorted(unique)]
+
+    def _evaluate_in_workers(self, parts: list[dict[str, Any]]) -> list[list[Decision]]:
+        import multiprocessing
+        from concurrent.futures import ProcessPoolExecutor
+
+        with self._pool_lock:
+            if self._interpreter is None:
+                raise EngineError("embedded engine: evaluate() after close()")
+            if self._pool is None:
+                # spawn, not fork: the policy pack runs gRPC threads, which a forked child would inherit half-alive.
+                self._pool = ProcessPoolExecutor(
+                    max_workers=self._workers,
+                    mp_context=multiprocessing.get_context("spawn"),
+                    initializer=_start_worker,
+                    initargs=self._policy,
+                )
+            pool = self._pool
+        try:
+            outcomes = [future.result() for future in [pool.submit(_evaluate_in_worker, part) for part in parts]]
+        except Exception as error:  # a worker died, could not start, or the input could not be sent: fail closed
+            self._drop_pool(pool)
+            raise EngineError(f"embedded engine: worker process failed ({error.__class__.__name__}: {' '.join(str(error).split())[:200]})") from None
+        for ok, answer in outcomes:
+            if not ok:
+                raise EngineError(str(answer))
+        return [answer for _, answer in outcomes]
+
+    def _drop_pool(self, pool: Any) -> None:
+        with self._pool_lock:
+            if self._pool is pool:
+                self._pool = None
+        pool.shutdown(wait=False, cancel_futures=True)
 
     def _evaluate_one(self, facts: Mapping[str, Any]) -> list[Decision]:
         with self._lock:
@@ -207,6 +286,10 @@ class EmbeddedEngine:
         return parse_decisions(results[0]["bindings"]["x"], f"embedded engine {DECISIONS_PATH}")
 
     def close(self) -> None:
-        """Drop the interpreter."""
+        """Drop the interpreter and stop the worker processes."""
+        with self._pool_lock:
+            pool, self._pool = self._pool, None
         with self._lock:
             self._interpreter = None
+        if pool is not None:
+            pool.shutdown(wait=True, cancel_futures=True)

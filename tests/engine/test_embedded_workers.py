@@ -1,0 +1,85 @@
+"""The embedded engine's worker processes: same decisions as in-process, failures fail closed, close() stops them."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "policies"))
+
+from control_estate import POLICIES, TODAY, changed  # noqa: E402
+from dpaguard.engine.embedded import EmbeddedEngine  # noqa: E402
+from dpaguard.errors import EngineError  # noqa: E402
+from dpaguard.normalise import normalise  # noqa: E402
+from dpaguard.policy import Policy, load_policy  # noqa: E402
+
+
+@pytest.fixture(scope="module")
+def policy() -> Policy:
+    return load_policy(POLICIES)
+
+
+@pytest.fixture(scope="module")
+def facts(policy: Policy) -> dict[str, Any]:
+    deployments = [changed("prod", "vpc", region="nl-ams"), changed("dev", "sg", inboundDefaultPolicy=None), changed("prod", "db", isHaCluster=False)]
+    return normalise(deployments, policy.data, today=TODAY)
+
+
+def _in_workers(policy: Policy) -> EmbeddedEngine:
+    """An engine that sends every input of more than 3 resources to 2 worker processes."""
+    return EmbeddedEngine(policy, chunk_resources=3, workers=2, parallel_above=0)
+
+
+def test_workers_decide_as_the_process_itself(policy: Policy, facts: dict[str, Any]) -> None:
+    engine = _in_workers(policy)
+    try:
+        in_workers = engine.evaluate(facts)
+        assert engine._pool is not None  # the work did go to the workers
+        assert in_workers == EmbeddedEngine(policy, workers=1).evaluate(facts) and in_workers
+        assert engine.evaluate(facts) == in_workers  # the pool is reused
+    finally:
+        engine.close()
+
+
+def test_error_in_a_worker_fails_closed(policy: Policy, facts: dict[str, Any]) -> None:
+    engine = _in_workers(policy)
+    bad = {**facts, "resources": [{**r, "props": {"value": 1.5j}} for r in facts["resources"]]}
+    try:
+        with pytest.raises(EngineError, match="embedded engine"):
+            engine.evaluate(bad)
+    finally:
+        engine.close()
+
+
+def test_a_worker_that_dies_fails_closed_and_the_next_call_starts_afresh(policy: Policy, facts: dict[str, Any]) -> None:
+    engine = _in_workers(policy)
+    try:
+        expected = engine.evaluate(facts)
+        for process in list(engine._pool._processes.values()):
+            process.kill()
+            process.join()
+        with pytest.raises(EngineError, match="worker process failed"):
+            engine.evaluate(facts)
+        assert engine.evaluate(facts) == expected
+    finally:
+        engine.close()
+
+
+def test_close_stops_the_workers(policy: Policy, facts: dict[str, Any]) -> None:
+    engine = _in_workers(policy)
+    engine.evaluate(facts)
+    processes = list(engine._pool._processes.values())
+    engine.close()
+    assert processes and not any(p.is_alive() for p in processes)
+    with pytest.raises(EngineError, match="after close"):
+        engine.evaluate(facts)
+
+
+def test_small_inputs_stay_in_process(policy: Policy, facts: dict[str, Any]) -> None:
+    engine = EmbeddedEngine(policy, chunk_resources=3, workers=2, parallel_above=10_000)
+    engine.evaluate(facts)
+    assert engine._pool is None
+    engine.close()
