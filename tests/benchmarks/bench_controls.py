@@ -4,17 +4,27 @@ Each size runs in a fresh process (peak RSS is per process). Reports normalise a
 total wall time, decisions and peak RSS. Target at 10,000 resources: < 2 s and < 500 MB.
 Run: .venv/bin/python tests/benchmarks/bench_controls.py [--sizes 100,1000,10000] [--json]
 
-Measured on the 2-core machine while other jobs ran (load average 5), 2026-11-27:
-    resources  normalise s  engine s  whole evaluate s  per 1k s  peak MB
-          100        0.012     0.099             0.131     1.31      58.5
-        1 000        0.067     0.78              0.961     0.96     146.5
-       10 000        0.863     8.02              8.98      0.90     305.4
-Growth is linear (per-1k cost flat); memory is within budget; the 2 s target is NOT met. At
-10 000 resources regopy spends ~3 s converting the input (Python-side, node by node, GIL-bound)
-and ~3 s evaluating, ~80 % of it in the type-specific rules (tens of microseconds per rule body
-per resource). Already applied: value-indexed facts (broad rules visit only rejected values),
-properties only for examined types, compact facts, chunks of 2 000 resources (rego-cpp set
-insertion is quadratic: 16 000 decisions in one query took 98 s).
+Run CPU s is the whole run's user + system time, workers included (normalise, the first evaluation,
+which also starts the workers, and the second); worker MB is the largest worker's peak RSS.
+`--workers 1` evaluates in-process, as below PARALLEL_ABOVE.
+
+Measured 2026-11-27 04:20 UTC on the 2-core machine while other jobs ran (load average 2.1 to 3.2):
+    resources  normalise s  engine s  evaluate s  run CPU s  peak MB  worker MB
+          100        0.003     0.027        0.03      0.035     55.1          -
+        1 000        0.018     0.197       0.222      0.234    109.6          -
+       10 000        0.24      1.26        1.38       5.11     113.0   2 x 147.7   (2 workers)
+       10 000        0.24      2.03        2.30       4.59     226.4          -    (--workers 1)
+Before the engine changes of that day (commit 567f96c), in the same minutes: 10 000 resources, normalise 0.32 s, engine
+3.11 s, evaluate 3.86 s, 297 MB. The 2 s target is met with the two workers when the second core is
+free (at load 3 it is sometimes not: evaluate 2.35 s), and memory is 410 MB in all (< 500 MB).
+Where the CPU goes at 10 000 resources in-process: ~1.5 s converting the input into rego-cpp
+nodes (one ctypes call per node; the input now holds only the facts rules read, ~100 000 calls
+per 2 000 resources instead of ~160 000) and ~1.25 s in the queries, ~80 % of it in the
+type-specific rules (tens of microseconds per rule body per resource). Already applied:
+value-indexed facts (broad rules visit only rejected values), properties only for examined
+types, compact facts, only the facts rules read, chunks (2 000 resources in-process; 4 of 2 500 on
+two workers; 1 000 and 4 000 cost the same CPU), rego-cpp set insertion being quadratic (16 000
+decisions in one query took 98 s).
 """
 
 from __future__ import annotations
@@ -22,6 +32,7 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import json
+import os
 import resource
 import subprocess
 import sys
@@ -61,7 +72,7 @@ def generated_stack(size: int) -> Any:
     return deployment("prod", resources)
 
 
-def run_one(size: int) -> dict[str, Any]:
+def run_one(size: int, workers: int) -> dict[str, Any]:
     """Measure one size in this process."""
     from dpaguard.engine.embedded import EmbeddedEngine
     from dpaguard.findings import evaluate
@@ -70,26 +81,35 @@ def run_one(size: int) -> dict[str, Any]:
     from dpaguard.policy import load_policy
 
     policy = load_policy(ROOT / "policies")
-    engine = EmbeddedEngine(policy)
+    engine = EmbeddedEngine(policy, workers=workers)
     scaleway_types()  # the one-off scan of the provider package, not part of an evaluation
     stack = generated_stack(size)
     today = dt.date(2026, 11, 27)
-    start = time.perf_counter()
+    start, cpu_before = time.perf_counter(), _cpu()
     facts = normalise([stack], policy.data, today=today)
     normalised = time.perf_counter()
-    decisions = engine.evaluate(facts)
+    decisions = engine.evaluate(facts)  # above PARALLEL_ABOVE resources this call also starts the workers
     evaluated = time.perf_counter()
     findings = evaluate([stack], policy, engine, today=today).findings
     whole = time.perf_counter() - evaluated
+    engine.close()  # waits for the workers, so their CPU time and peak memory are counted
     return {
         "resources": size,
         "normalise_s": round(normalised - start, 3),
         "engine_s": round(evaluated - normalised, 3),
         "evaluate_s": round(whole, 3),
+        "run_cpu_s": round(_cpu() - cpu_before, 3),  # normalise, both evaluations, the workers' start-up
         "decisions": len(decisions),
         "findings": len(findings),
         "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
+        "worker_peak_rss_mb": round(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024, 1),
     }
+
+
+def _cpu() -> float:
+    """User and system time of this process and its waited-for children (the engine's workers)."""
+    own, children = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
 
 
 def main() -> None:
@@ -97,23 +117,26 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--sizes", default="100,1000,10000")
     parser.add_argument("--json", action="store_true")
+    parser.add_argument("--workers", type=int, default=2, help="the engine's worker processes (1: evaluate in-process)")
     parser.add_argument("--one", type=int, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.one:
-        print(json.dumps(run_one(args.one)))
+        print(json.dumps(run_one(args.one, args.workers)))
         return
     rows = []
     for size in (int(s) for s in args.sizes.split(",")):
-        out = subprocess.run([sys.executable, __file__, "--one", str(size)], capture_output=True, text=True, check=True)
+        out = subprocess.run([sys.executable, __file__, "--one", str(size), "--workers", str(args.workers)], capture_output=True, text=True, check=True)
         rows.append(json.loads(out.stdout.strip().splitlines()[-1]))
     if args.json:
         print(json.dumps(rows, indent=1))
         return
-    print(f"{'resources':>9} {'normalise s':>11} {'engine s':>8} {'evaluate s':>10} {'per 1k s':>8} {'decisions':>9} {'peak MB':>8}")
+    print(f"load average {' '.join(f'{x:.1f}' for x in os.getloadavg())}")
+    print(f"{'resources':>9} {'normalise s':>11} {'engine s':>8} {'evaluate s':>10} {'run CPU s':>9} {'per 1k s':>8} {'decisions':>9} {'peak MB':>8} {'worker MB':>9}")
     for row in rows:
         per_k = row["evaluate_s"] / row["resources"] * 1000
         print(
-            f"{row['resources']:>9} {row['normalise_s']:>11} {row['engine_s']:>8} {row['evaluate_s']:>10} {per_k:>8.3f} {row['decisions']:>9} {row['peak_rss_mb']:>8}"
+            f"{row['resources']:>9} {row['normalise_s']:>11} {row['engine_s']:>8} {row['evaluate_s']:>10} {row['run_cpu_s']:>9}"
+            f" {per_k:>8.3f} {row['decisions']:>9} {row['peak_rss_mb']:>8} {row['worker_peak_rss_mb']:>9}"
         )
 
 
