@@ -50,7 +50,7 @@ FRENCH_REGIONS = ["fr-par"]
 FRENCH_ZONES = ["fr-par-1", "fr-par-2", "fr-par-3"]
 FOREIGN = ["nl-ams", "pl-waw", "it-mil", "nl-ams-1", "pl-waw-3", "it-mil-1", "FR-PAR", "fr-par ", "fr-par-4", "fr-mrs", "fr"]
 
-unicode_text = st.text(st.characters(codec="utf-8", exclude_categories=("Cs",)), max_size=24)
+unicode_text = st.text(st.characters(codec="utf-8", exclude_categories=["Cs"]), max_size=24)
 huge_string = st.builds(lambda c, n: c * n, st.sampled_from(["a", "é", "\U0001f600", '"', "\\", "\x00", "fr-par"]), st.integers(1_000, 100_000))
 huge_list = st.builds(lambda v, n: [v] * n, st.sampled_from([0, "fr-par", None, "env:prod", {"a": 1}]), st.integers(1_000, 5_000))
 secret = st.builds(
@@ -98,7 +98,7 @@ def resources(draw: st.DrawFn, stack: str, project: str, providers: list[str]) -
     # Mostly names Pulumi programs use (unicode letters included); sometimes any text: a quote or a backslash in a
     # URN stops the embedded engine (rego-cpp prints it unescaped), which fails closed but proves nothing else.
     safe = st.text(st.characters(categories=("L", "N"), include_characters="-_."), min_size=1, max_size=12)
-    name = draw(st.one_of(safe, safe, safe, st.text(st.characters(codec="utf-8", exclude_categories=("Cs",)), min_size=1, max_size=12), st.just("x" * 5000)))
+    name = draw(st.one_of(safe, safe, safe, st.text(st.characters(codec="utf-8", exclude_categories=["Cs"]), min_size=1, max_size=12), st.just("x" * 5000)))
     urn = f"urn:pulumi:{stack}::{project}::{type_token}::{name}"
     region = (draw(placement), draw(locality))
     zone = (draw(placement), draw(locality))

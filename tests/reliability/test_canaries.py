@@ -136,7 +136,7 @@ def _forms(canary: str) -> set[str]:
         base64.urlsafe_b64encode(raw).decode().rstrip("="),
         raw.hex(),
         canary.split(":", 1)[-1],  # a secure value without its `v1:` prefix
-        re.match(r"(?:v1:)?([A-Za-z0-9]+)", canary).group(1),  # its distinctive ASCII start: survives escaping twice, truncation
+        re.sub(r"^v1:|[^A-Za-z0-9].*$", "", canary),  # its distinctive ASCII start: survives escaping twice, truncation
     }
 
 
