@@ -133,7 +133,7 @@ def check_writable(path: Path) -> None:
         raise OutputError(f"{path}: cannot write the report: folder {parent} is not writable")
 
 
-def write_report(path: Path, text: str) -> None:
+def write_report(path: Path, text: str, what: str = "the report") -> None:
     """Write a report atomically (a temporary file renamed over it); pipes and devices are written in place."""
     try:
         if path.exists() and not stat.S_ISREG(path.stat().st_mode):
@@ -148,7 +148,16 @@ def write_report(path: Path, text: str) -> None:
             if tmp.exists():
                 tmp.unlink()
     except OSError as error:
-        raise OutputError(f"{path}: cannot write the report: {error.strerror or error}") from None
+        raise OutputError(f"{path}: cannot write {what}: {error.strerror or error}") from None
+
+
+def write_document(path: Path | None, text: str, what: str) -> None:
+    """Write a document to stdout (no path) or atomically to a file, as `render` and `export` do."""
+    if path is None:
+        sys.stdout.write(text)
+        sys.stdout.flush()
+        return
+    write_report(path, text, what)
 
 
 def use_color(choice: str, stream: IO[str]) -> bool:

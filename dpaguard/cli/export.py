@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import argparse
-import os
-import sys
 from pathlib import Path
 
-from dpaguard.errors import OutputError, UsageError
+from dpaguard.cli._common import write_document
+from dpaguard.errors import UsageError
 from dpaguard.export.tfplan import tfplan_json
 from dpaguard.model import Deployment
 
@@ -48,15 +47,5 @@ def _deployment(args: argparse.Namespace) -> Deployment:
 def run(args: argparse.Namespace) -> int:
     """Load the deployment, translate it and write the document; errors are raised for the dispatcher."""
     text = tfplan_json(_deployment(args))
-    if args.output is None:
-        sys.stdout.write(text)
-        sys.stdout.flush()
-        return 0
-    target: Path = args.output
-    try:
-        tmp = target.with_name(f".{target.name}.tmp")
-        tmp.write_text(text, encoding="utf-8")
-        os.replace(tmp, target)
-    except OSError as error:
-        raise OutputError(f"{target}: cannot write the export: {error.strerror or error}") from None
+    write_document(args.output, text, "the export")
     return 0

@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import argparse
-import os
-import sys
 from pathlib import Path
 
-from dpaguard.errors import OutputError, UsageError
+from dpaguard.cli._common import write_document
+from dpaguard.errors import UsageError
 from dpaguard.source.program import render_stack
 from dpaguard.source.state import export_json
 
@@ -32,15 +31,5 @@ def run(args: argparse.Namespace) -> int:
         raise UsageError("--timeout must be a positive number of seconds")
     deployment = render_stack(args.project_dir, args.stack, timeout=args.timeout)
     text = export_json(deployment)
-    if args.output is None:
-        sys.stdout.write(text)
-        sys.stdout.flush()
-        return 0
-    target: Path = args.output
-    try:
-        tmp = target.with_name(f".{target.name}.tmp")
-        tmp.write_text(text, encoding="utf-8")
-        os.replace(tmp, target)
-    except OSError as error:
-        raise OutputError(f"{target}: cannot write the deployment: {error.strerror or error}") from None
+    write_document(args.output, text, "the deployment")
     return 0
