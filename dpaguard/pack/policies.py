@@ -60,20 +60,23 @@ def _not_called(*_: Any) -> NoReturn:
     raise RuntimeError("dpaguard policies are decided by the dpaguard analyzer, not by pulumi_policy's validate")
 
 
+def _policy_options(control: Control, enforcement: str) -> dict[str, Any]:
+    """What CrossGuard shows of a control, the same for resource and stack policies."""
+    return {
+        "enforcement_level": LEVEL[enforcement],
+        "display_name": control.title,
+        "severity": SEVERITY.get(control.severity),
+        "framework": FRAMEWORK,
+        "tags": [control.category],
+        "remediation_steps": control.help or None,
+    }
+
+
 class ControlResourcePolicy(ResourceValidationPolicy):
     """A resource-level control of the catalogue."""
 
     def __init__(self, control: Control, enforcement: str) -> None:
-        super().__init__(
-            control.id,
-            describe(control),
-            enforcement_level=LEVEL[enforcement],
-            display_name=control.title,
-            severity=SEVERITY.get(control.severity),
-            framework=FRAMEWORK,
-            tags=[control.category],
-            remediation_steps=control.help or None,
-        )
+        super().__init__(control.id, describe(control), **_policy_options(control, enforcement))
         self.control = control
 
     def validate(self, args: Any, report_violation: Any) -> NoReturn:
@@ -85,16 +88,7 @@ class ControlStackPolicy(StackValidationPolicy):
     """A control of the catalogue that needs the whole stack."""
 
     def __init__(self, control: Control, enforcement: str) -> None:
-        super().__init__(
-            control.id,
-            describe(control),
-            enforcement_level=LEVEL[enforcement],
-            display_name=control.title,
-            severity=SEVERITY.get(control.severity),
-            framework=FRAMEWORK,
-            tags=[control.category],
-            remediation_steps=control.help or None,
-        )
+        super().__init__(control.id, describe(control), **_policy_options(control, enforcement))
         self.control = control
 
     def validate(self, args: Any, report_violation: Any) -> NoReturn:
