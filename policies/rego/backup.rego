@@ -74,7 +74,12 @@ decisions contains result.violation("DPA-BAK-004", r, "database is not a high-av
 	not facts.is_unknown(r.props.isHaCluster)
 }
 
-_personal(category) if data.dpa.retention.categories[category].personal
+_personal_categories contains name if {
+	some name, c in data.dpa.retention.categories
+	c.personal
+}
+
+_personal(category) if category in _personal_categories
 
 # METADATA
 # title: Buckets holding personal data are versioned

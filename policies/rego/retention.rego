@@ -13,17 +13,27 @@ _buckets := input.index.type["scaleway:object/bucket:Bucket"]
 _categories := data.dpa.retention.categories
 
 # The category's bounds for a resource's stack: client-set categories read the stack setting.
-_bounds(r) := {"min": days, "max": days} if {
-	key := _categories[r.data_category].client_set
+# Worked out once per stack and category, not per bucket and rule: rego-cpp is slow to look a
+# variable key up in a data document.
+_bounds(r) := _bounds_by_stack[r.stack][r.data_category]
+
+_bounds_by_stack := {s.name: {name: bounds | some name, c in _categories; bounds := _category_bounds(s, c)} | some s in input.stacks}
+
+_category_bounds(s, c) := {"min": days, "max": days} if {
+	key := c.client_set
 	key != null
 	setting := trim_prefix(key, "dpaguard:")
-	days := facts.stack_of(r).settings[setting]
+	days := s.settings[setting]
 	days != null
 }
 
-_bounds(r) := {"min": c.min_days, "max": c.max_days} if {
-	c := _categories[r.data_category]
+_category_bounds(s, c) := {"min": c.min_days, "max": c.max_days} if {
 	c.client_set == null
+}
+
+_client_set[name] := c.client_set if {
+	some name, c in _categories
+	c.client_set != null
 }
 
 # The expirations of the bucket's enabled lifecycle rules.
@@ -95,8 +105,7 @@ decisions contains result.violation("DPA-RET-002", r, msg) if {
 decisions contains result.violation("DPA-RET-002", r, msg) if {
 	some i in _buckets
 	r := input.resources[i]
-	key := _categories[r.data_category].client_set
-	key != null
+	key := _client_set[r.data_category]
 	not _bounds(r)
 	msg := sprintf("%v are kept for the period the client set, but the stack does not set %v", [r.data_category, key])
 }
