@@ -8,23 +8,24 @@ Run CPU s is the whole run's user + system time, workers included (normalise, th
 which also starts the workers, and the second); worker MB is the largest worker's peak RSS.
 `--workers 1` evaluates in-process, as below PARALLEL_ABOVE.
 
-Measured 2026-11-27 04:20 UTC on the 2-core machine while other jobs ran (load average 2.1 to 3.2):
+Measured 2026-11-27 04:29 UTC on the 2-core machine, shared with other jobs (load average 1.0):
     resources  normalise s  engine s  evaluate s  run CPU s  peak MB  worker MB
-          100        0.003     0.027        0.03      0.035     55.1          -
-        1 000        0.018     0.197       0.222      0.234    109.6          -
-       10 000        0.24      1.26        1.38       5.11     113.0   2 x 147.7   (2 workers)
-       10 000        0.24      2.03        2.30       4.59     226.4          -    (--workers 1)
-Before the engine changes of that day (commit 567f96c), in the same minutes: 10 000 resources, normalise 0.32 s, engine
-3.11 s, evaluate 3.86 s, 297 MB. The 2 s target is met with the two workers when the second core is
-free (at load 3 it is sometimes not: evaluate 2.35 s), and memory is 410 MB in all (< 500 MB).
-Where the CPU goes at 10 000 resources in-process: ~1.5 s converting the input into rego-cpp
+          100        0.003     0.026       0.027      0.061     55.4          -
+        1 000        0.017     0.195       0.209      0.429     82.9          -
+       10 000        0.215     1.141       1.273      4.655    113.8    2 x 94.1   (2 workers)
+       10 000        0.226     1.848       2.16       4.241    142.3          -    (--workers 1)
+Before the engine changes of that day (commit 567f96c), at load 2.4: 10 000 resources, normalise
+0.32 s, engine 3.11 s, evaluate 3.86 s, 297 MB. The 2 s target is met with the two workers when
+the second core is free (at load 3 it sometimes is not: evaluate 2.35 s), and memory is 302 MB in
+all (< 500 MB).
+Where the CPU goes at 10 000 resources in-process: ~0.8 s converting the input into rego-cpp
 nodes (one ctypes call per node; the input now holds only the facts rules read, ~100 000 calls
-per 2 000 resources instead of ~160 000) and ~1.25 s in the queries, ~80 % of it in the
+per 2 000 resources instead of ~160 000) and ~1.1 s in the queries, ~80 % of it in the
 type-specific rules (tens of microseconds per rule body per resource). Already applied:
 value-indexed facts (broad rules visit only rejected values), properties only for examined
-types, compact facts, only the facts rules read, chunks (2 000 resources in-process; 4 of 2 500 on
-two workers; 1 000 and 4 000 cost the same CPU), rego-cpp set insertion being quadratic (16 000
-decisions in one query took 98 s).
+types, compact facts, only the facts rules read, chunks of 500 resources (rego-cpp set insertion
+is quadratic: 16 000 decisions in one query took 98 s; on this stack 250 to 4 000 cost the same,
+on vs_checkov's estate 500 costs 25 % less than 2 000).
 """
 
 from __future__ import annotations
