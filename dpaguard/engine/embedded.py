@@ -14,6 +14,7 @@ Any failure raises EngineError: the evaluation fails closed, never with an empty
 from __future__ import annotations
 
 import json
+import os
 import threading
 from collections.abc import Mapping, Sequence, Set
 from typing import Any
@@ -166,8 +167,20 @@ _worker_engine: EmbeddedEngine | None = None
 
 def _start_worker(data: Any, rego_modules: Mapping[str, str]) -> None:
     """A worker process's one interpreter, built once from the policy's modules and data."""
+    import multiprocessing
+
     global _worker_engine
+    parent = multiprocessing.parent_process()
+    if parent is not None:
+        # A killed parent (the Pulumi engine stops the pack by signal) never tells its pool to shut
+        # down, and each worker holds the task queue's write end, so it would wait for work forever.
+        threading.Thread(target=_exit_with, args=(parent,), name="dpaguard-parent-watch", daemon=True).start()
     _worker_engine = EmbeddedEngine(_PolicyParts(data, rego_modules), workers=1)
+
+
+def _exit_with(parent: Any) -> None:
+    parent.join()
+    os._exit(1)
 
 
 def _evaluate_in_worker(part: Mapping[str, Any]) -> tuple[bool, Any]:

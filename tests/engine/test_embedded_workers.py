@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
 import sys
+import time
 from pathlib import Path
 from typing import Any
 
@@ -83,3 +86,41 @@ def test_small_inputs_stay_in_process(policy: Policy, facts: dict[str, Any]) -> 
     engine.evaluate(facts)
     assert engine._pool is None
     engine.close()
+
+
+def test_workers_exit_when_their_parent_is_killed(tmp_path: Path) -> None:
+    script = tmp_path / "parent.py"
+    script.write_text(
+        "import sys, time\n"
+        f"sys.path.insert(0, {str(Path(__file__).resolve().parents[1] / 'policies')!r})\n"
+        "from control_estate import POLICIES, TODAY, changed\n"
+        "from dpaguard.engine.embedded import EmbeddedEngine\n"
+        "from dpaguard.normalise import normalise\n"
+        "from dpaguard.policy import load_policy\n"
+        "if __name__ == '__main__':\n"
+        "    policy = load_policy(POLICIES)\n"
+        "    engine = EmbeddedEngine(policy, chunk_resources=3, workers=2, parallel_above=0)\n"
+        "    engine.evaluate(normalise([changed('prod', 'vpc', region='nl-ams')], policy.data, today=TODAY))\n"
+        "    print(' '.join(str(p.pid) for p in engine._pool._processes.values()), flush=True)\n"
+        "    time.sleep(600)\n"
+    )
+    parent = subprocess.Popen([sys.executable, str(script)], stdout=subprocess.PIPE, text=True)
+    try:
+        assert parent.stdout is not None
+        workers = [int(pid) for pid in parent.stdout.readline().split()]
+        assert len(workers) == 2
+    finally:
+        parent.kill()
+        parent.wait()
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline and any(_alive(pid) for pid in workers):
+        time.sleep(0.2)
+    assert not any(_alive(pid) for pid in workers)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    return Path(f"/proc/{pid}/stat").read_text().split()[2] != "Z"
