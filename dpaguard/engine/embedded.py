@@ -212,6 +212,9 @@ class EmbeddedEngine:
         try:
             interpreter = regopy.Interpreter()
             interpreter.log_level = regopy.LogLevel.NONE
+            # A builtin that fails (a bad sprintf, a type error) would otherwise make its rule
+            # undefined and silently drop a decision: fail closed, as the OPA engine's strict query does.
+            interpreter.strict_built_in_errors = True
             interpreter.add_data({"dpa": policy.data})
             for name, text in policy.rego_modules.items():
                 interpreter.add_module(name, text)

@@ -73,6 +73,18 @@ def test_undefined_decisions_fail_closed(policy: Policy) -> None:
         EmbeddedEngine(dataclasses.replace(policy, rego_modules=modules)).evaluate(_facts(policy, compliant_estate()))
 
 
+def test_a_failing_builtin_fails_closed_rather_than_dropping_a_decision(policy: Policy) -> None:
+    # Without strict builtin errors the rule would be undefined and its decision silently missing.
+    modules = {k: v for k, v in policy.rego_modules.items() if k != "rego/main.rego"}
+    modules["rego/main.rego"] = (
+        "package dpaguard.main\n\nimport rego.v1\n\n"
+        "decisions contains {\"control\": \"DPA-RES-001\", \"urn\": r.urn, \"message\": sprintf(\"%v\", [to_number(r.urn)]), "
+        "\"status\": \"violation\"} if {\n\tsome r in input.resources\n}\n"
+    )
+    with pytest.raises(EngineError):
+        EmbeddedEngine(dataclasses.replace(policy, rego_modules=modules)).evaluate(_facts(policy, compliant_estate()))
+
+
 def test_module_that_does_not_compile_fails_closed(policy: Policy) -> None:
     modules = {**policy.rego_modules, "rego/extra.rego": "package dpaguard.extra\n\nx := := 1\n"}
     with pytest.raises(EngineError, match=r"rego/extra\.rego:3"):
