@@ -127,15 +127,24 @@ def evaluate(
     environment_override: str | None = None,
     enforcement_overrides: Mapping[str, str] | None = None,
     settings_overrides: Mapping[str, Any] | None = None,
+    partial: bool = False,
 ) -> Evaluation:
-    """Normalise, evaluate with the engine, and join the decisions into findings (sorted) and coverage."""
+    """Normalise, evaluate with the engine, and join the decisions into findings (sorted) and coverage.
+
+    `partial` marks deployments that hold only part of their stacks (see `normalise`).
+    """
     overrides = dict(enforcement_overrides or {})
     for control_id, level in overrides.items():
         policy.control(control_id)
         if level not in ("mandatory", "advisory", "disabled"):
             raise PolicyError(f"enforcement override for {control_id}: `{level}` is not mandatory, advisory or disabled")
     facts = normalise(
-        deployments, policy.data, today=today, environment_override=environment_override, settings_overrides=settings_overrides
+        deployments,
+        policy.data,
+        today=today,
+        environment_override=environment_override,
+        settings_overrides=settings_overrides,
+        partial=partial,
     )
     decisions = engine.evaluate(facts)
     if not isinstance(decisions, list):

@@ -246,8 +246,9 @@ class Normaliser:
         today: dt.date,
         environment_override: str | None = None,
         settings_overrides: Mapping[str, Any] | None = None,
+        partial: bool = False,
     ) -> dict[str, Any]:
-        """The Rego input for one evaluation of one or more stacks."""
+        """The Rego input for one evaluation of one or more stacks (`partial`: see `normalise`)."""
         internet: dict[str, bool] = {}
         stacks: list[dict[str, Any]] = []
         resources: list[dict[str, Any]] = []
@@ -284,7 +285,9 @@ class Normaliser:
                 "unknown": UNKNOWN,
                 "internet": internet,
                 "subprocessor_notice": notice,
-                "unused_subprocessors": sorted(e["name"] for e in self.register["entries"] if e["name"] not in used),
+                "unused_subprocessors": (
+                    [] if partial else sorted(e["name"] for e in self.register["entries"] if e["name"] not in used)
+                ),
             },
         }
 
@@ -592,8 +595,18 @@ def normalise(
     today: dt.date,
     environment_override: str | None = None,
     settings_overrides: Mapping[str, Any] | None = None,
+    partial: bool = False,
 ) -> dict[str, Any]:
-    """The Rego input for these deployments, with the DPA tables of `policy.data`."""
+    """The Rego input for these deployments, with the DPA tables of `policy.data`.
+
+    `partial`: the deployments are only part of their stacks (the policy pack's Analyze sees one
+    resource before it is created), so facts that judge the whole estate, the Appendix B
+    sub-processors it never uses, are left out: on a partial view every one would look unused.
+    """
     return Normaliser(dpa).facts(
-        deployments, today=today, environment_override=environment_override, settings_overrides=settings_overrides
+        deployments,
+        today=today,
+        environment_override=environment_override,
+        settings_overrides=settings_overrides,
+        partial=partial,
     )

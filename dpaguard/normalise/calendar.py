@@ -51,6 +51,7 @@ def is_working_day(day: dt.date) -> bool:
     return day.weekday() < 5 and day not in french_public_holidays(day.year)
 
 
+@functools.lru_cache(maxsize=1024)
 def working_days_between(start: dt.date, end: dt.date) -> int:
     """Working days after `start` up to and including `end` (0 when end is not after start)."""
     count = 0

@@ -160,8 +160,11 @@ class PackRuntime:
             origin=ORIGIN,
         )
 
-    def evaluate(self, resources: Sequence[Mapping[str, Any]]) -> tuple[Deployment, Any]:
-        """Evaluate export resources as one stack, like the CLI: (the deployment, the Evaluation)."""
+    def evaluate(self, resources: Sequence[Mapping[str, Any]], *, partial: bool = False) -> tuple[Deployment, Any]:
+        """Evaluate export resources as one stack, like the CLI: (the deployment, the Evaluation).
+
+        `partial`: the resources are only part of the stack (Analyze), so estate-wide facts are left out.
+        """
         from dpaguard.findings import evaluate
 
         with self._lock:
@@ -178,12 +181,13 @@ class PackRuntime:
             environment_override=environment_override,
             enforcement_overrides=overrides,
             settings_overrides=settings.settings_overrides(),
+            partial=partial,
         )
         return deployment, evaluation
 
     def analyze(self, resources: Sequence[Mapping[str, Any]], urn: str) -> tuple[Finding, ...]:
         """The resource-level findings of one resource (Analyze), remembered for the stack's answer and report."""
-        _, evaluation = self.evaluate(resources)
+        _, evaluation = self.evaluate(resources, partial=True)
         found = tuple(
             f for f in evaluation.findings if f.urn == urn and f.control not in self.stack_controls
         )

@@ -176,3 +176,13 @@ def test_values_rego_cpp_cannot_print_are_made_printable(dpa: Any) -> None:
     assert fact["props"]["name"] == str(2**63)
     listed = _one(dpa, _res("scaleway:network/vpc:Vpc", "v", {"region": ["fr-par"]}))
     assert listed["locality"]["region"] == "['fr-par']"
+
+
+def test_a_partial_view_judges_no_estate_wide_fact(dpa: Any) -> None:
+    # Analyze sees one resource before it is created: every sub-processor would look unused.
+    deployment = _stack([_res("scaleway:network/vpc:Vpc", "v", {})])
+    whole = normalise([deployment], dpa, today=TODAY)
+    partial = normalise([deployment], dpa, today=TODAY, partial=True)
+    assert "ATLASSIAN" in whole["context"]["unused_subprocessors"]
+    assert partial["context"]["unused_subprocessors"] == []
+    assert partial["resources"] == whole["resources"] and partial["stacks"] == whole["stacks"]

@@ -18,7 +18,7 @@ from pulumi.runtime.proto import analyzer_pb2 as pb
 from dpaguard.model import UNKNOWN, Deployment
 from dpaguard.source.state import to_export
 
-from conftest import (
+from pack_fixtures import (
     CANARY,
     _edit,
     as_set,

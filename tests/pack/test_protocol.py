@@ -10,7 +10,7 @@ from dpaguard.pack import protocol
 from dpaguard.pack.context import PackConfigError, config_value, pack_settings, stack_context
 from dpaguard.source.redact import secret_placeholder
 
-from conftest import CANARY
+from pack_fixtures import CANARY
 from engine_harness import struct_of
 
 
