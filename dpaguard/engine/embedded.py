@@ -29,8 +29,9 @@ STATUSES = frozenset({"violation", "undetermined"})
 # took 25 % less CPU than chunks of 2,000 (1,000: 20 %; 250: no better than 500); elsewhere the same.
 CHUNK_RESOURCES = 500
 # Above this many resources the chunks are evaluated by worker processes (regopy holds the GIL, so
-# threads cannot share the work); below it, starting them would cost more than they save.
-PARALLEL_ABOVE = 4000
+# threads cannot share the work); below it, starting them (about 0.25 s) would cost more than they
+# save: at 2,000 resources one interpreter already takes over a second on a decision-heavy estate.
+PARALLEL_ABOVE = 2000
 WORKERS = 2
 
 
