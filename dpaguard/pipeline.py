@@ -112,34 +112,31 @@ def render_stacks(
     """Render every stack concurrently (and run `side_task` alongside); deployments in the order asked."""
     from dpaguard.source.program import render_stack
 
-    def one(stack: str) -> Deployment:
+    def tracked(task: str, work: Callable[[], Any], describe: Callable[[Any], str]) -> Any:
         started = time.monotonic()
         if progress:
-            progress(stack, "start", "")
+            progress(task, "start", "")
         try:
-            deployment = render_stack(project_dir, stack, timeout=timeout)
+            answer = work()
         except BaseException:
             if progress:
-                progress(stack, "failed", "")
+                progress(task, "failed", "")
             raise
         if progress:
-            progress(stack, "done", f"{len(deployment.resources)} resources, {time.monotonic() - started:.1f}s")
+            progress(task, "done", describe(answer) + f"{time.monotonic() - started:.1f}s")
+        return answer
+
+    def one(stack: str) -> Deployment:
+        deployment: Deployment = tracked(
+            stack,
+            lambda: render_stack(project_dir, stack, timeout=timeout),
+            lambda d: f"{len(d.resources)} resources, ",
+        )
         return deployment
 
     def side() -> Any:
         assert side_task is not None
-        started = time.monotonic()
-        if progress:
-            progress(CHECKOV_TASK, "start", "")
-        try:
-            answer = side_task()
-        except BaseException:
-            if progress:
-                progress(CHECKOV_TASK, "failed", "")
-            raise
-        if progress:
-            progress(CHECKOV_TASK, "done", f"{time.monotonic() - started:.1f}s")
-        return answer
+        return tracked(CHECKOV_TASK, side_task, lambda _: "")
 
     workers = max(1, min(len(stacks), 2 * (os.cpu_count() or 2))) + (1 if side_task else 0)
     with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="dpaguard-render") as pool:
