@@ -14,7 +14,7 @@ import json
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any, Iterator, Mapping
 
 import yaml
 
@@ -141,6 +141,19 @@ def _list_of(document: Any, key: str, path: Path) -> list[Any]:
     return value
 
 
+def _keyed_entries(document: Any, key: str, path: Path, label: str, id_field: str) -> Iterator[tuple[Any, str, str, str]]:
+    """Each entry of a list with its unique id: (entry, id, `<label> <id>` for messages, `file:line`)."""
+    seen: set[str] = set()
+    for entry in _list_of(document, key, path):
+        what = f"{label} {entry.get(id_field, '?') if isinstance(entry, dict) else '?'}"
+        where = _where(path, _line(entry))
+        entry_id = _require(entry, id_field, str, path, what)
+        if entry_id in seen:
+            raise PolicyError(f"{where}: {what}: duplicate {id_field}")
+        seen.add(entry_id)
+        yield entry, entry_id, what, where
+
+
 def _load_controls(path: Path) -> tuple[tuple[Control, ...], tuple[str, ...]]:
     document = _read_yaml(path)
     categories = tuple(_list_of(document, "categories", path))
@@ -148,16 +161,9 @@ def _load_controls(path: Path) -> tuple[tuple[Control, ...], tuple[str, ...]]:
     if unknown:
         raise PolicyError(f"{path}: unknown categories {unknown}; allowed: {list(CATEGORIES)}")
     controls: list[Control] = []
-    seen: set[str] = set()
-    for entry in _list_of(document, "controls", path):
-        what = f"control {entry.get('id', '?') if isinstance(entry, dict) else '?'}"
-        control_id = _require(entry, "id", str, path, what)
-        where = _where(path, _line(entry))
+    for entry, control_id, what, where in _keyed_entries(document, "controls", path, "control", "id"):
         if not CONTROL_ID.match(control_id):
             raise PolicyError(f"{where}: {what}: id must look like DPA-<AREA>-<NNN>")
-        if control_id in seen:
-            raise PolicyError(f"{where}: {what}: duplicate id")
-        seen.add(control_id)
         category = _require(entry, "category", str, path, what)
         if category not in categories:
             raise PolicyError(f"{where}: {what}: category `{category}` is not one of {list(categories)}")
@@ -186,8 +192,9 @@ def _load_controls(path: Path) -> tuple[tuple[Control, ...], tuple[str, ...]]:
                 help=str(entry.get("help", "")),
             )
         )
+    defined = {control.id for control in controls}
     for required in (WAIVER_EXPIRED, WAIVER_MALFORMED):
-        if required not in seen:
+        if required not in defined:
             raise PolicyError(f"{path}: the catalogue must define {required} (waiver findings)")
     return tuple(controls), categories
 
@@ -208,15 +215,8 @@ def _date(value: Any) -> dt.date | None:
 def _load_subprocessors(path: Path) -> dict[str, Any]:
     document = _read_yaml(path)
     entries = []
-    names: set[str] = set()
     packages: dict[str, str] = {}
-    for entry in _list_of(document, "subprocessors", path):
-        what = f"sub-processor {entry.get('name', '?') if isinstance(entry, dict) else '?'}"
-        where = _where(path, _line(entry))
-        name = _require(entry, "name", str, path, what)
-        if name in names:
-            raise PolicyError(f"{where}: {what}: duplicate name")
-        names.add(name)
+    for entry, name, what, where in _keyed_entries(document, "subprocessors", path, "sub-processor", "name"):
         location = _require(entry, "location", str, path, what)
         if not re.fullmatch(r"[A-Z]{2}", location):
             raise PolicyError(f"{where}: {what}: location must be an ISO 3166 country code (FR, US, ...)")
@@ -255,12 +255,7 @@ def _load_subprocessors(path: Path) -> dict[str, Any]:
 def _load_retention(path: Path) -> dict[str, Any]:
     document = _read_yaml(path)
     categories: dict[str, Any] = {}
-    for entry in _list_of(document, "categories", path):
-        what = f"data category {entry.get('id', '?') if isinstance(entry, dict) else '?'}"
-        where = _where(path, _line(entry))
-        category_id = _require(entry, "id", str, path, what)
-        if category_id in categories:
-            raise PolicyError(f"{where}: {what}: duplicate id")
+    for entry, category_id, what, where in _keyed_entries(document, "categories", path, "data category", "id"):
         record: dict[str, Any] = {
             "id": category_id,
             "name": _require(entry, "name", str, path, what),

@@ -117,3 +117,19 @@ def test_only_shared_builtins_are_used(policies: Path) -> None:
     assert builtins, "found no builtin calls: the scan is broken"
     assert all(interpreter.is_builtin(name) for name in builtins), sorted(b for b in builtins if not interpreter.is_builtin(b))
     assert not builtins & {"net.cidr_contains", "net.cidr_intersects", "time.parse_rfc3339_ns"}
+
+
+@pytest.mark.parametrize(
+    ("file", "old", "new", "message"),
+    [
+        ("controls.yaml", "  - id: DPA-RES-002", "  - id: DPA-RES-001", r"control DPA-RES-001: duplicate id"),
+        ("subprocessors.yaml", "{name: DATAPACKET,", "{name: SCALEWAY,", r"sub-processor SCALEWAY: duplicate name"),
+        ("retention.yaml", "{id: sms-logs,", "{id: call-logs,", r"data category call-logs: duplicate id"),
+    ],
+)
+def test_duplicate_entries_name_the_second_one(policies: Path, file: str, old: str, new: str, message: str) -> None:
+    path = policies / "dpa" / file
+    line = next(n for n, text in enumerate(path.read_text().splitlines(), 1) if old in text)
+    _replace(path, old, new)
+    with pytest.raises(PolicyError, match=rf"{file.replace('.', '[.]')}:{line}: {message}"):
+        load_policy(policies)
