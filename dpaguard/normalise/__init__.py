@@ -16,7 +16,8 @@ Facts schema (each resource):
     Empty, false and null facts are left out (see _OMITTED_WHEN_EMPTY).
 Each stack: name, urn, pulumi_project, environment, environment_source, scaleway_project,
     default_region, default_zone, settings, config_file, plaintext_config_keys, subprocessors,
-    late_subprocessors. Index: positions grouped by package, type and the values broad rules test (see build_index). Context: today, unknown, internet {cidr: bool}, unused_subprocessors,
+    late_subprocessors. Index: positions grouped by package, type and the values broad rules test, and
+    resources grouped by the facts their rules read (shape, see SHAPES and build_index). Context: today, unknown, internet {cidr: bool}, unused_subprocessors,
     subprocessor_notice {name: working days}.
 The Rego input (chunks) carries each resource as rego_resource() reduces it: only the facts a rule reads
     (urn, stack, environment, locality {region, zone, status, source}, project {value, source} when expected,
@@ -502,6 +503,24 @@ def _group(groups: dict[str, Any], keys: Sequence[str], position: int) -> None:
     groups.setdefault(keys[-1], []).append(position)
 
 
+# Resources of a type grouped by every fact their rules read, name -> (type, facts, props): a rule
+# over a group judges each distinct group once and visits only the resources of a group it rejects
+# (thousands of buckets share a handful of retention set-ups). A group holds those facts and props
+# when the resource has them, and `positions`. Rules over a group read nothing else of it:
+# tests/policies/test_rego_shapes.py reads the Rego to hold them to this table.
+SHAPES: Mapping[str, tuple[str, tuple[str, ...], tuple[str, ...]]] = {
+    "bucket": ("scaleway:object/bucket:Bucket", ("stack", "data_category", "tags_unknown"), ("lifecycleRules", "versioning")),
+}
+_SHAPE_OF_TYPE = {type_token: (name, fact_keys, prop_keys) for name, (type_token, fact_keys, prop_keys) in SHAPES.items()}
+
+
+def _shape(fact: Mapping[str, Any], fact_keys: Sequence[str], prop_keys: Sequence[str]) -> dict[str, Any]:
+    props = fact.get("props") or {}
+    shape = {key: fact[key] for key in fact_keys if key in fact}
+    shape["props"] = {key: props[key] for key in prop_keys if key in props}
+    return shape
+
+
 def build_index(resources: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
     """Positions of resources grouped by the values rules test, so a rule visits only the resources it judges.
 
@@ -519,8 +538,19 @@ def build_index(resources: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
         "data_category": {},  # declared data category -> positions
         "plaintext": [],  # positions of resources holding a sensitive value in plaintext
         "foreign": [],  # positions of resources sharing something with another environment
+        "shape": {name: [] for name in SHAPES},  # shape name -> groups (see SHAPES)
     }
+    groups: dict[tuple[str, str], dict[str, Any]] = {}
     for position, fact in enumerate(resources):
+        shaped = _SHAPE_OF_TYPE.get(fact["type"])
+        if shaped is not None:
+            shape = _shape(fact, shaped[1], shaped[2])
+            key = (shaped[0], json.dumps(shape, sort_keys=True, default=repr))
+            group = groups.get(key)
+            if group is None:
+                group = groups[key] = {**shape, "positions": []}
+                index["shape"][shaped[0]].append(group)
+            group["positions"].append(position)
         _group(index, ("package", fact["package"]), position)
         _group(index, ("type", fact["type"]), position)
         locality = fact["locality"]

@@ -74,6 +74,9 @@ decisions contains result.violation("DPA-BAK-004", r, "database is not a high-av
 	not facts.is_unknown(r.props.isHaCluster)
 }
 
+# Buckets grouped by the facts rules read (normaliser SHAPES["bucket"], see retention.rego).
+_buckets := input.index.shape.bucket
+
 _personal_categories contains name if {
 	some name, c in data.dpa.retention.categories
 	c.personal
@@ -85,12 +88,17 @@ _personal(category) if category in _personal_categories
 # title: Buckets holding personal data are versioned
 # custom:
 #   control: DPA-BAK-005
-decisions contains result.violation("DPA-BAK-005", r, msg) if {
-	some i in input.index.type["scaleway:object/bucket:Bucket"]
-	r := input.resources[i]
-	_personal(r.data_category)
-	not r.props.versioning.enabled == true
-	msg := sprintf("bucket holds %v (personal data) and is not versioned", [r.data_category])
+_unversioned_personal[k] := msg if {
+	some k, g in _buckets
+	_personal(g.data_category)
+	not g.props.versioning.enabled == true
+	msg := sprintf("bucket holds %v (personal data) and is not versioned", [g.data_category])
+}
+
+# Judged per group of buckets, then given to each bucket of the group (two rules, as in retention.rego).
+decisions contains result.violation("DPA-BAK-005", input.resources[i], msg) if {
+	some k, msg in _unversioned_personal
+	some i in _buckets[k].positions
 }
 
 _approved_target(target) if {

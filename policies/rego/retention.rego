@@ -8,14 +8,18 @@ import rego.v1
 import data.dpaguard.lib.facts
 import data.dpaguard.lib.result
 
-_buckets := input.index.type["scaleway:object/bucket:Bucket"]
+# Buckets grouped by every fact these rules read (normaliser SHAPES["bucket"]): each group is judged
+# once, into _judged, and its decisions go to every bucket of it (see the last rule of this area).
+# A group `g` has the bucket's stack, data_category and tags_unknown (when set), props.lifecycleRules
+# and props.versioning, and `positions` of its buckets in input.resources; rules read nothing else.
+_buckets := input.index.shape.bucket
 
 _categories := data.dpa.retention.categories
 
 # The category's bounds for a resource's stack: client-set categories read the stack setting.
 # Worked out once per stack and category, not per bucket and rule: rego-cpp is slow to look a
 # variable key up in a data document.
-_bounds(r) := _bounds_by_stack[r.stack][r.data_category]
+_bounds(stack, category) := _bounds_by_stack[stack][category]
 
 _bounds_by_stack := {s.name: {name: bounds | some name, c in _categories; bounds := _category_bounds(s, c)} | some s in input.stacks}
 
@@ -36,9 +40,10 @@ _client_set[name] := c.client_set if {
 	c.client_set != null
 }
 
-# The expirations of the bucket's enabled lifecycle rules.
-_expirations(r) := [days |
-	some rule in object.get(r.props, "lifecycleRules", [])
+# The expirations of enabled lifecycle rules. Helpers take a group's values, not the group: rego-cpp
+# copies a function's arguments, and a group holds the positions of all its buckets.
+_expirations(props) := [days |
+	some rule in object.get(props, "lifecycleRules", [])
 	rule.enabled == true
 	days := rule.expiration.days
 ]
@@ -47,78 +52,72 @@ _expirations(r) := [days |
 # title: Buckets declare an Appendix A data category
 # custom:
 #   control: DPA-RET-001
-decisions contains result.violation("DPA-RET-001", r, "bucket declares no data-category tag") if {
-	some i in _buckets
-	r := input.resources[i]
-	not r.data_category
-	not r.tags_unknown
+_judged contains [k, "DPA-RET-001", "violation", "bucket declares no data-category tag"] if {
+	some k, g in _buckets
+	not g.data_category
+	not g.tags_unknown
 }
 
 # METADATA
 # title: Bucket has no expiring lifecycle rule while its category has a maximum
 # custom:
 #   control: DPA-RET-002
-decisions contains result.violation("DPA-RET-002", r, msg) if {
-	some i in _buckets
-	r := input.resources[i]
-	bounds := _bounds(r)
+_judged contains [k, "DPA-RET-002", "violation", msg] if {
+	some k, g in _buckets
+	bounds := _bounds(g.stack, g.data_category)
 	bounds.max != null
-	count(_expirations(r)) == 0
-	not facts.is_unknown(r.props.lifecycleRules)
-	msg := sprintf("%v must be deleted after %v days but no enabled lifecycle rule expires objects", [r.data_category, bounds.max])
+	count(_expirations(g.props)) == 0
+	not facts.is_unknown(g.props.lifecycleRules)
+	msg := sprintf("%v must be deleted after %v days but no enabled lifecycle rule expires objects", [g.data_category, bounds.max])
 }
 
 # METADATA
 # title: Bucket lifecycle expiration exceeds the category's maximum
 # custom:
 #   control: DPA-RET-002
-decisions contains result.violation("DPA-RET-002", r, msg) if {
-	some i in _buckets
-	r := input.resources[i]
-	bounds := _bounds(r)
+_judged contains [k, "DPA-RET-002", "violation", msg] if {
+	some k, g in _buckets
+	bounds := _bounds(g.stack, g.data_category)
 	bounds.max != null
-	some days in _expirations(r)
+	some days in _expirations(g.props)
 	is_number(days)
 	days > bounds.max
-	msg := sprintf("%v expire after %v days, beyond the maximum of %v", [r.data_category, days, bounds.max])
+	msg := sprintf("%v expire after %v days, beyond the maximum of %v", [g.data_category, days, bounds.max])
 }
 
 # METADATA
 # title: Bucket lifecycle expiration is shorter than the legal minimum
 # custom:
 #   control: DPA-RET-002
-decisions contains result.violation("DPA-RET-002", r, msg) if {
-	some i in _buckets
-	r := input.resources[i]
-	bounds := _bounds(r)
+_judged contains [k, "DPA-RET-002", "violation", msg] if {
+	some k, g in _buckets
+	bounds := _bounds(g.stack, g.data_category)
 	bounds.min != null
-	some days in _expirations(r)
+	some days in _expirations(g.props)
 	is_number(days)
 	days < bounds.min
-	msg := sprintf("%v expire after %v days, before the minimum of %v", [r.data_category, days, bounds.min])
+	msg := sprintf("%v expire after %v days, before the minimum of %v", [g.data_category, days, bounds.min])
 }
 
 # METADATA
 # title: Client-set period missing from the stack config
 # custom:
 #   control: DPA-RET-002
-decisions contains result.violation("DPA-RET-002", r, msg) if {
-	some i in _buckets
-	r := input.resources[i]
-	key := _client_set[r.data_category]
-	not _bounds(r)
-	msg := sprintf("%v are kept for the period the client set, but the stack does not set %v", [r.data_category, key])
+_judged contains [k, "DPA-RET-002", "violation", msg] if {
+	some k, g in _buckets
+	key := _client_set[g.data_category]
+	not _bounds(g.stack, g.data_category)
+	msg := sprintf("%v are kept for the period the client set, but the stack does not set %v", [g.data_category, key])
 }
 
 # METADATA
 # title: Lifecycle expiration unknown in preview
 # custom:
 #   control: DPA-RET-002
-decisions contains result.undetermined("DPA-RET-002", r, "lifecycle expiration is unknown until apply") if {
-	some i in _buckets
-	r := input.resources[i]
-	_bounds(r)
-	some days in _expirations(r)
+_judged contains [k, "DPA-RET-002", "undetermined", "lifecycle expiration is unknown until apply"] if {
+	some k, g in _buckets
+	_bounds(g.stack, g.data_category)
+	some days in _expirations(g.props)
 	facts.is_unknown(days)
 }
 
@@ -126,22 +125,31 @@ decisions contains result.undetermined("DPA-RET-002", r, "lifecycle expiration i
 # title: Old object versions do not outlive the retention period
 # custom:
 #   control: DPA-RET-003
-decisions contains result.violation("DPA-RET-003", r, msg) if {
-	some i in _buckets
-	r := input.resources[i]
-	r.props.versioning.enabled == true
-	maximum := _bounds(r).max
+_judged contains [k, "DPA-RET-003", "violation", msg] if {
+	some k, g in _buckets
+	g.props.versioning.enabled == true
+	maximum := _bounds(g.stack, g.data_category).max
 	maximum != null
-	not _noncurrent_within(r, maximum)
-	msg := sprintf("versioned bucket keeps old versions of %v beyond %v days (no noncurrent version expiration within it)", [r.data_category, maximum])
+	not _noncurrent_within(g.props, maximum)
+	msg := sprintf("versioned bucket keeps old versions of %v beyond %v days (no noncurrent version expiration within it)", [g.data_category, maximum])
 }
 
-_noncurrent_within(r, maximum) if {
-	some rule in object.get(r.props, "lifecycleRules", [])
+_noncurrent_within(props, maximum) if {
+	some rule in object.get(props, "lifecycleRules", [])
 	rule.enabled == true
 	days := rule.noncurrentVersionExpiration.noncurrentDays
 	is_number(days)
 	days <= maximum
+}
+
+# METADATA
+# title: Each bucket gets the decisions of its group
+# description: |
+#   Judging and emitting in two rules matters to rego-cpp: in one body it enumerates the group's
+#   positions before a negated test, so it would judge every bucket again (measured 6x slower).
+decisions contains result.decision(control, input.resources[i], message, status) if {
+	some [k, control, status, message] in _judged
+	some i in _buckets[k].positions
 }
 
 # METADATA

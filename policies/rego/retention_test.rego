@@ -15,7 +15,14 @@ _bucket(category, days) := {
 		"data_category": category,
 		"props": {"lifecycleRules": [{"enabled": true, "expiration": {"days": days}}]},
 	}],
-	"index": {"all": [0], "type": {"scaleway:object/bucket:Bucket": [0]}, "data_category": {category: [0]}},
+	"index": {
+		"all": [0], "type": {"scaleway:object/bucket:Bucket": [0]}, "data_category": {category: [0]},
+		"shape": {"bucket": [{
+			"stack": "prod", "data_category": category,
+			"props": {"lifecycleRules": [{"enabled": true, "expiration": {"days": days}}]},
+			"positions": [0],
+		}]},
+	},
 	"context": {"unknown": "04da6b54-80e4-46f7-96ec-b56ff0331ba9"},
 }
 
