@@ -138,6 +138,8 @@ def evaluate(
         policy.control(control_id)
         if level not in ("mandatory", "advisory", "disabled"):
             raise PolicyError(f"enforcement override for {control_id}: `{level}` is not mandatory, advisory or disabled")
+    # Workers the engine needs start while the facts are normalised.
+    engine.prepare(sum(len(d.resources) for d in deployments))
     facts = normalise(
         deployments,
         policy.data,

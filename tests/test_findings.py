@@ -161,6 +161,9 @@ class _Answer:
     def __init__(self, answer: Any) -> None:
         self.answer = answer
 
+    def prepare(self, resources: int) -> None:
+        pass
+
     def evaluate(self, facts: Any) -> Any:
         return self.answer
 

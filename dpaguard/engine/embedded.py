@@ -184,6 +184,11 @@ def _exit_with(parent: Any) -> None:
     os._exit(1)
 
 
+def _ready() -> bool:
+    """A task that only makes the pool start a worker (EmbeddedEngine.prepare)."""
+    return _worker_engine is not None
+
+
 def _evaluate_in_worker(part: Mapping[str, Any]) -> tuple[bool, Any]:
     """(True, decisions) or (False, the EngineError's message): a worker's answer for one chunk."""
     if _worker_engine is None:
@@ -234,12 +239,30 @@ class EmbeddedEngine:
         self._pool: Any = None
         self._pool_lock = threading.Lock()
 
+    def _uses_workers(self, resources: int) -> bool:
+        return self._workers > 1 and resources > max(self._parallel_above, self._chunk)
+
+    def prepare(self, resources: int) -> None:
+        """Start the worker processes now if an evaluation of about this many resources will use them.
+
+        They start (about 0.3 s each, mostly imports) while the caller normalises the facts. A
+        failure here is left to evaluate(), which starts the pool again or fails closed.
+        """
+        if self._interpreter is None or not self._uses_workers(resources):
+            return
+        try:
+            pool = self._started_pool()
+            for _ in range(self._workers):
+                pool.submit(_ready)
+        except Exception:  # noqa: BLE001 - evaluate() reports it
+            return
+
     def evaluate(self, facts: Mapping[str, Any]) -> list[Decision]:
         """Every decision for these facts; EngineError when regopy cannot give a complete answer."""
         if self._interpreter is None:
             raise EngineError("embedded engine: evaluate() after close()")
         total = len(facts["resources"])
-        if self._workers > 1 and total > max(self._parallel_above, self._chunk):
+        if self._uses_workers(total):
             # As many chunks for every worker, none above the chunk size.
             count = self._workers * -(-total // (self._workers * self._chunk))
             answers = self._evaluate_in_workers(chunks(facts, -(-total // count)))
@@ -251,7 +274,7 @@ class EmbeddedEngine:
                 unique[(decision.control, decision.urn, decision.message, decision.status)] = decision
         return [unique[key] for key in sorted(unique)]
 
-    def _evaluate_in_workers(self, parts: list[dict[str, Any]]) -> list[list[Decision]]:
+    def _started_pool(self) -> Any:
         import multiprocessing
         from concurrent.futures import ProcessPoolExecutor
 
@@ -266,7 +289,10 @@ class EmbeddedEngine:
                     initializer=_start_worker,
                     initargs=self._policy,
                 )
-            pool = self._pool
+            return self._pool
+
+    def _evaluate_in_workers(self, parts: list[dict[str, Any]]) -> list[list[Decision]]:
+        pool = self._started_pool()
         try:
             outcomes = [future.result() for future in [pool.submit(_evaluate_in_worker, part) for part in parts]]
         except Exception as error:  # a worker died, could not start, or the input could not be sent: fail closed

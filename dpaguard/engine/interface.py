@@ -21,6 +21,10 @@ class Engine(Protocol):
 
     name: str
 
+    def prepare(self, resources: int) -> None:
+        """Get ready for an evaluation of about this many resources (the embedded engine starts its workers)."""
+        ...
+
     def evaluate(self, facts: Mapping[str, Any]) -> list[Decision]:
         """Every decision for these facts; raises EngineError when no complete answer can be had."""
         ...

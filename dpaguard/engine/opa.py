@@ -218,6 +218,9 @@ class OpaEngine:
 
     # -- the Engine protocol -------------------------------------------------------------------
 
+    def prepare(self, resources: int) -> None:
+        """Nothing to start: the server is already running."""
+
     def evaluate(self, facts: Mapping[str, Any]) -> list[Decision]:
         """Every decision for these facts, from one query of the server; EngineError otherwise.
 

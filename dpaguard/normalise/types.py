@@ -15,7 +15,9 @@ from pathlib import Path
 
 _REGISTER = re.compile(r"super\(\w+, __self__\)\.__init__\(\s*'(?P<token>scaleway:[^']+)'")
 _ALIAS = re.compile(r'pulumi\.Alias\(type_="(?P<token>scaleway:index/[^"]+)"\)')
-_INPUT = re.compile(r"^\s+(?P<name>region|zone|project_id|tags): pulumi\.Input", re.MULTILINE)
+# An argument line of the generated constructors, "                 region: pulumi.Input[...]": found as
+# text, since a line-anchored regex over the package's 14 MB took 0.08 s of every run.
+_INPUTS = ("region", "zone", "project_id", "tags")
 
 
 @dataclass(frozen=True)
@@ -54,7 +56,7 @@ def scaleway_types() -> ScalewayTypes:
         if not registered:
             continue
         token = registered.group("token")
-        inputs = {m.group("name") for m in _INPUT.finditer(text)}
+        inputs = {name for name in _INPUTS if f" {name}: pulumi.Input" in text}
         info[token] = TypeInfo("region" in inputs, "zone" in inputs, "project_id" in inputs, "tags" in inputs)
         if not token.startswith("scaleway:index/"):
             for alias in _ALIAS.finditer(text):

@@ -148,7 +148,8 @@ _noncurrent_within(props, maximum) if {
 #   Judging and emitting in two rules matters to rego-cpp: in one body it enumerates the group's
 #   positions before a negated test, so it would judge every bucket again (measured 6x slower).
 decisions contains result.decision(control, input.resources[i], message, status) if {
-	some [k, control, status, message] in _judged
+	some judged in _judged
+	[k, control, status, message] := judged
 	some i in _buckets[k].positions
 }
 

@@ -6,13 +6,13 @@ import os
 import shutil
 import struct
 import subprocess
-from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
 
 from dpaguard.report._shared import clauses_of
 from tests.cli.conftest import AuditRun
+from tests.html_elements import Elements
 
 CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
                   "--disable-component-update", "--disable-sync", "--no-first-run"]
@@ -26,24 +26,6 @@ def chromium() -> str:
     if os.environ.get("CI", "").lower() == "true":
         pytest.fail("chromium is not installed (.ci/run installs Debian's chromium package)")
     pytest.skip("chromium is not installed here (apt-get install chromium); CI fails instead of skipping")
-
-
-class _Elements(HTMLParser):
-    """Every element's tag and attributes, and the text of the page, as Chromium serialised its DOM."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.elements: list[tuple[str, dict[str, str]]] = []
-        self.text: list[str] = []
-
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        self.elements.append((tag, {k: v or "" for k, v in attrs}))
-
-    def handle_data(self, data: str) -> None:
-        self.text.append(data)
-
-    def having(self, attribute: str, tag: str | None = None) -> list[dict[str, str]]:
-        return [a for t, a in self.elements if attribute in a and (tag is None or t == tag)]
 
 
 def _run_chromium(*args: str, tmp_path: Path) -> subprocess.CompletedProcess[str]:
@@ -66,7 +48,7 @@ def test_html_report_in_chromium_matches_the_json(audit_run: AuditRun, tmp_path:
     assert "https://" not in source
     dom = _run_chromium("--dump-dom", html_path.as_uri(), tmp_path=tmp_path)
     assert dom.returncode == 0, dom.stderr[-2000:]
-    page = _Elements()
+    page = Elements()
     page.feed(dom.stdout)
     doc = audit_run.document
 

@@ -124,3 +124,39 @@ def _alive(pid: int) -> bool:
     except ProcessLookupError:
         return False
     return Path(f"/proc/{pid}/stat").read_text().split()[2] != "Z"
+
+
+def test_prepare_starts_the_workers_that_evaluate_will_use(policy: Policy, facts: dict[str, Any]) -> None:
+    engine = _in_workers(policy)
+    try:
+        engine.prepare(len(facts["resources"]))
+        pool = engine._pool
+        assert pool is not None
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline and len(pool._processes) < 2:
+            time.sleep(0.05)
+        assert len(pool._processes) == 2  # started before any evaluation
+        assert engine.evaluate(facts) == EmbeddedEngine(policy, workers=1).evaluate(facts)
+        assert engine._pool is pool
+    finally:
+        engine.close()
+
+
+def test_prepare_below_the_threshold_or_after_close_starts_nothing(policy: Policy) -> None:
+    engine = EmbeddedEngine(policy, chunk_resources=3, workers=2, parallel_above=100)
+    engine.prepare(100)
+    assert engine._pool is None
+    engine.close()
+    engine.prepare(10_000)
+    assert engine._pool is None
+
+
+def test_workers_that_cannot_start_fail_the_evaluation_closed(policy: Policy, facts: dict[str, Any]) -> None:
+    engine = _in_workers(policy)
+    engine._policy = (policy.data, {"broken.rego": "package broken\nthis is not rego"})
+    try:
+        engine.prepare(len(facts["resources"]))  # says nothing: the failure belongs to evaluate()
+        with pytest.raises(EngineError, match="worker process failed"):
+            engine.evaluate(facts)
+    finally:
+        engine.close()

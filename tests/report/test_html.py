@@ -2,29 +2,15 @@
 
 from __future__ import annotations
 
-from html.parser import HTMLParser
-
 from dpaguard.model import Result
 from dpaguard.report import html
 from dpaguard.report._shared import clause_sort_key, clauses_of
+from tests.html_elements import Elements
 
 
-class _Page(HTMLParser):
-    def __init__(self) -> None:
-        super().__init__()
-        self.elements: list[tuple[str, dict[str, str]]] = []
-        self.text: list[str] = []
-
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        self.elements.append((tag, {k: v or "" for k, v in attrs}))
-
-    def handle_data(self, data: str) -> None:
-        self.text.append(data)
-
-
-def _page(result: Result) -> tuple[str, _Page]:
+def _page(result: Result) -> tuple[str, Elements]:
     source = html.render(result)
-    page = _Page()
+    page = Elements()
     page.feed(source)
     return source, page
 
