@@ -63,23 +63,28 @@ def _props_passed(rule: str, at: int, prop_keys: tuple[str, ...], rules: list[st
         return ["props used whole outside a call"]
     name, argument = call.group(1), rule[position + 1:at].count(",")
     if name == "object.get":
-        key = re.match(r"\w+\.props\s*,\s*\"(\w+)\"", rule[at:])
-        return [] if key and key.group(1) in prop_keys else [f"object.get(...props, {rule[at:].split(',')[1].strip()}) is not a prop the shape holds"]
+        literal = re.match(r'\w+\.props\s*,\s*"(\w+)"', rule[at:])
+        if literal and literal.group(1) in prop_keys:
+            return []
+        return [f"object.get(...props, {rule[at:].split(',')[1].strip()}) is not a prop the shape holds"]
     definitions = [r for r in rules if re.match(rf"{re.escape(name)}\(", r)]
     if not definitions:
         return [f"props passed to {name}(), which this module does not define"]
     problems = []
     for definition in definitions:
-        params = [p.strip() for p in definition[len(name) + 1:definition.index(")")].split(",")]
-        param = params[argument]
-        for read in re.finditer(rf"\b{param}\b(\.\w+|\[)?", definition[definition.index(")"):]):
-            key = read.group(1)
-            after = definition[definition.index(")") + read.end():]
-            if key is None and re.match(r'\s*,\s*"(\w+)"', after) and re.search(r"object\.get\(\s*$", definition[:definition.index(")") + read.start()]):
-                if re.match(r'\s*,\s*"(\w+)"', after).group(1) in prop_keys:  # type: ignore[union-attr]
+        close = definition.index(")")
+        param = [p.strip() for p in definition[len(name) + 1:close].split(",")][argument]
+        body = definition[close:]
+        for read in re.finditer(rf"\b{param}\b(\.\w+|\[)?", body):
+            member = read.group(1)
+            if member is None:
+                got = re.search(r"object\.get\(\s*$", body[:read.start()])
+                literal = re.match(r'\s*,\s*"(\w+)"', body[read.end():])
+                if got and literal and literal.group(1) in prop_keys:
                     continue
-            if key is None or key == "[" or key[1:] not in prop_keys:
-                problems.append(f"{name}() reads {param}{key or ''} beyond the shape's props {list(prop_keys)}")
+            elif member != "[" and member[1:] in prop_keys:
+                continue
+            problems.append(f"{name}() reads {param}{member or ''} beyond the shape's props {list(prop_keys)}")
     return problems
 
 
