@@ -13,7 +13,7 @@ import datetime as dt
 import fnmatch
 import re
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, Mapping, Sequence
 
@@ -105,6 +105,21 @@ def _waiver_for(waivers: Sequence[Waiver], control: str, stack: str, urn: str) -
         if waiver.control == control and fnmatch.fnmatchcase(stack, waiver.stack) and fnmatch.fnmatchcase(urn, waiver.urn_pattern):
             return waiver
     return None
+
+
+def waive(findings: Sequence[Finding], policy: Policy, today: dt.date) -> tuple[Finding, ...]:
+    """Findings made outside the engine (checkov's) with the waiver that covers each, as the engine's get theirs.
+
+    A checkov finding about a stack config names that stack and its URN; one about another file of
+    the repository names the stack `*` and the URN `urn:dpaguard:file:<path>`, so its waiver says
+    `stack: "*"` and that URN (or a pattern of it).
+    """
+    active = [w for w in policy.waivers if w.expires >= today]
+    waived = []
+    for finding in findings:
+        waiver = None if finding.waived else _waiver_for(active, finding.control, finding.stack, finding.urn)
+        waived.append(replace(finding, waived=True, waiver=waiver) if waiver else finding)
+    return tuple(waived)
 
 
 def _enforcement(control: Control, environment: str, status: str, overrides: Mapping[str, str]) -> str:

@@ -210,6 +210,7 @@ def evaluate(
     """Evaluate every control over the deployments together and assemble the run's Result."""
     from dpaguard.engine import create_engine
     from dpaguard.findings import evaluate as evaluate_findings
+    from dpaguard.findings import waive
 
     engine = create_engine(policy, opa_url=settings.opa_url, opa_timeout=settings.opa_timeout)
     try:
@@ -235,7 +236,7 @@ def evaluate(
         policy_sha256=policy.sha256,
         stacks=stacks,
         controls=tuple(policy.controls),
-        findings=tuple(evaluation.findings) + tuple(extra_findings),
+        findings=tuple(evaluation.findings) + waive(extra_findings, policy, settings.today),
         coverage=dict(evaluation.coverage),
         generated_at=settings.generated_at,
         git_commit=settings.git_commit,

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import json
+import shutil
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
+import yaml
 
+from dpaguard.pipeline import SHIPPED_POLICIES
 from tests.checkov.conftest import SECRETS, write_project
 
 pytestmark = pytest.mark.checkov
@@ -42,3 +45,29 @@ def test_skip_check_option_reaches_checkov(tmp_path: Path, checkov_bin: Path) ->
     )
     controls = {f["control"] for f in json.loads(done.stdout)["findings"]}
     assert "DPA-SEC-101" in controls and "DPA-SEC-102" not in controls
+
+
+def test_waivers_cover_checkov_findings_as_they_cover_the_engines(tmp_path: Path, checkov_bin: Path) -> None:
+    project = write_project(tmp_path / "project")
+    shutil.copytree(SHIPPED_POLICIES, project / "policies")
+    waiver = {"reason": "test credential, rotated", "approver": "dpo@example.com"}
+    (project / "policies" / "waivers.yaml").write_text(yaml.safe_dump({"waivers": [
+        {"control": "DPA-SEC-101", "urn": "urn:dpaguard:file:infra/__main__.py", "stack": "*", **waiver, "expires": "2099-12-31"},
+        {"control": "DPA-SEC-103", "urn": "urn:pulumi:dev::*", "stack": "dev", **waiver, "expires": "2099-12-31"},
+        {"control": "DPA-SEC-102", "urn": "urn:dpaguard:file:infra/*", "stack": "*", **waiver, "expires": "2020-01-01"},
+    ]}))
+    done = subprocess.run(
+        [str(DPAGUARD), "check", "--stack", "dev", "--require-checkov", "--format", "json"],
+        cwd=project, capture_output=True, text=True, timeout=180,
+    )
+    assert done.returncode == 1, done.stderr
+    findings = json.loads(done.stdout)["findings"]
+    by_control: dict[str, list[dict[str, object]]] = {}
+    for finding in findings:
+        by_control.setdefault(finding["control"], []).append(finding)
+    assert by_control["DPA-SEC-101"] and all(f["waived"] for f in by_control["DPA-SEC-101"])
+    assert all(f["waiver"]["approver"] == "dpo@example.com" for f in by_control["DPA-SEC-101"])  # type: ignore[index]
+    waived_103 = {(f["stack"], f["waived"]) for f in by_control["DPA-SEC-103"]}
+    assert waived_103 == {("dev", True), ("*", False)}  # the stack config's, not the program's (stack "*")
+    assert by_control["DPA-SEC-102"] and not any(f["waived"] for f in by_control["DPA-SEC-102"])  # its waiver expired
+    assert any("expired on 2020-01-01" in f["message"] for f in by_control["DPA-WAI-001"])
