@@ -32,7 +32,17 @@ CHUNK_RESOURCES = 500
 # threads cannot share the work); below it, starting them (about 0.25 s) would cost more than they
 # save: at 2,000 resources one interpreter already takes over a second on a decision-heavy estate.
 PARALLEL_ABOVE = 2000
-WORKERS = 2
+
+
+def _usable_cpus() -> int:
+    try:
+        return len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):  # pragma: no cover - platforms without affinity
+        return os.cpu_count() or 1
+
+
+# Two workers, or none where the process may use a single CPU: they would only add their start-up.
+WORKERS = min(2, _usable_cpus())
 
 
 def parse_decisions(value: Any, where: str) -> list[Decision]:

@@ -160,3 +160,14 @@ def test_workers_that_cannot_start_fail_the_evaluation_closed(policy: Policy, fa
             engine.evaluate(facts)
     finally:
         engine.close()
+
+
+def test_no_workers_where_the_process_may_use_one_cpu() -> None:
+    code = ("import os; os.sched_setaffinity(0, {sorted(os.sched_getaffinity(0))[0]}); "
+            "import dpaguard.engine.embedded as e; print(e.WORKERS)")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=True)
+    assert done.stdout.strip() == "1"
+    if len(os.sched_getaffinity(0)) >= 2:
+        from dpaguard.engine.embedded import WORKERS
+
+        assert WORKERS == 2
