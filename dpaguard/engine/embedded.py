@@ -15,12 +15,14 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import threading
 from collections.abc import Mapping, Sequence, Set
+from dataclasses import replace
 from typing import Any
 
 from dpaguard.engine.interface import DECISIONS_PATH, EngineError
-from dpaguard.model import Decision
+from dpaguard.model import Decision, Urn
 from dpaguard.normalise import chunks
 
 DECISION_KEYS = frozenset({"control", "urn", "message", "status"})
@@ -165,6 +167,60 @@ class _InputBuilder:
         return built
 
 
+class _PrintableUrns:
+    """URNs that rego-cpp would print unescaped into its JSON answer, swapped for placeholders.
+
+    A resource may be named with a double quote, a backslash or a control character; rego-cpp
+    prints strings as they are, so its answer would not parse and the run would fail closed. Other
+    strings are made printable by the normaliser, but a URN is the decision's identity: it is
+    swapped for `urn:dpaguard:unprintable:<n>:` in the input and swapped back in the decisions
+    (their URN and message).
+    """
+
+    _UNPRINTABLE = re.compile(r'["\\\x00-\x1f\x7f]')
+
+    def __init__(self) -> None:
+        self.originals: dict[str, str] = {}
+        self._placeholders: dict[str, str] = {}
+
+    def _safe(self, urn: Any) -> Any:
+        if not isinstance(urn, str) or not self._UNPRINTABLE.search(urn):
+            return urn
+        placeholder = self._placeholders.get(urn)
+        if placeholder is None:
+            placeholder = self._placeholders[urn] = f"urn:dpaguard:unprintable:{len(self._placeholders)}:"
+            self.originals[placeholder] = urn
+        return placeholder
+
+    def swap(self, facts: Mapping[str, Any]) -> Mapping[str, Any]:
+        """The facts with every unprintable URN (of a stack, a resource, a resource's foreign owner) swapped; the same object when none is."""
+        unsafe = self._UNPRINTABLE.search
+        stacks = facts.get("stacks", [])
+        resources = facts["resources"]
+        if not any(unsafe(s.get("urn", "")) for s in stacks) and not any(
+            unsafe(r.get("urn", "")) or any(unsafe(o.get("urn", "")) for o in r.get("foreign", ())) for r in resources
+        ):
+            return facts
+        swapped_resources = []
+        for resource in resources:
+            resource = {**resource, "urn": self._safe(resource.get("urn"))}
+            if resource.get("foreign"):
+                resource["foreign"] = [{**owner, "urn": self._safe(owner.get("urn"))} for owner in resource["foreign"]]
+            swapped_resources.append(resource)
+        swapped_stacks = [{**stack, "urn": self._safe(stack.get("urn"))} for stack in stacks]
+        return {**facts, "stacks": swapped_stacks, "resources": swapped_resources}
+
+    def restore(self, decision: Decision) -> Decision:
+        """The decision with its URN, and any URN its message quotes, as they were."""
+        if not self.originals:
+            return decision
+        message = decision.message
+        for placeholder, urn in self.originals.items():
+            if placeholder in message:
+                message = message.replace(placeholder, urn)
+        return replace(decision, urn=Urn(self.originals.get(decision.urn, decision.urn)), message=message)
+
+
 class _PolicyParts:
     """The two parts of a policy the engine reads, to rebuild it in a worker process."""
 
@@ -271,6 +327,8 @@ class EmbeddedEngine:
         """Every decision for these facts; EngineError when regopy cannot give a complete answer."""
         if self._interpreter is None:
             raise EngineError("embedded engine: evaluate() after close()")
+        urns = _PrintableUrns()
+        facts = urns.swap(facts)
         total = len(facts["resources"])
         if self._uses_workers(total):
             # As many chunks for every worker, none above the chunk size.
@@ -281,6 +339,7 @@ class EmbeddedEngine:
         unique: dict[tuple[str, str, str, str], Decision] = {}
         for answer in answers:
             for decision in answer:
+                decision = urns.restore(decision)
                 unique[(decision.control, decision.urn, decision.message, decision.status)] = decision
         return [unique[key] for key in sorted(unique)]
 

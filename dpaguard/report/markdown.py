@@ -10,8 +10,8 @@ MAX_ROWS = 200
 
 
 def cell(text: object) -> str:
-    """Text safe inside a table cell: one line, pipes and HTML escaped."""
-    value = " ".join(str(text).split())
+    """Text safe inside a table cell: one line, printable (no terminal escapes), pipes and HTML escaped."""
+    value = "".join(ch if ch.isprintable() else " " for ch in " ".join(str(text).split()))
     for raw, safe in (("\\", "\\\\"), ("|", "\\|"), ("<", "&lt;"), (">", "&gt;"), ("`", "\\`")):
         value = value.replace(raw, safe)
     return value

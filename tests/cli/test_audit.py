@@ -166,3 +166,26 @@ def test_text_on_stdout_is_coloured_only_when_asked() -> None:
     assert "\x1b[" not in piped.stdout and "\x1b[1;31m" in forced.stdout
     assert piped.stdout.splitlines()[-1].startswith("dpaguard: ") and " mandatory, " in piped.stdout.splitlines()[-1]
     assert CANARY not in piped.stdout + forced.stdout
+
+
+def test_a_resource_named_with_quotes_and_control_characters_is_judged_in_every_format(tmp_path: Path) -> None:
+    # rego-cpp prints strings unescaped; the engine swaps such URNs out and back (dpaguard/engine/embedded.py).
+    export = json.loads((FIXTURES / "prod-drifted.json").read_text())
+    odd = '"quoted"\\back\x01\x1b[31mred'
+    renamed = [r["urn"] for r in export["deployment"]["resources"] if r["type"].startswith("scaleway:object/bucket")]
+    assert renamed
+    text = json.dumps(export)
+    for urn in renamed:
+        text = text.replace(json.dumps(urn)[1:-1], json.dumps(urn + odd)[1:-1])
+    state = tmp_path / "odd.json"
+    state.write_text(text)
+    outputs = {}
+    for fmt in ("json", "text", "sarif", "junit", "markdown", "html"):
+        run = dpaguard("audit", "--state", state, "--today", "2026-11-27", "--format", fmt)
+        assert run.returncode == 1, run.stderr
+        outputs[fmt] = run.stdout
+    findings = json.loads(outputs["json"])["findings"]
+    assert any(f["urn"] == urn + odd for f in findings for urn in renamed)
+    assert not any("unprintable" in f["urn"] + f["message"] for f in findings)
+    for fmt, output in outputs.items():
+        assert "\x1b" not in output and "\x01" not in output, fmt

@@ -13,7 +13,7 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "policies"))
 
-from control_estate import POLICIES, TODAY, changed, compliant_estate  # noqa: E402
+from control_estate import POLICIES, TODAY, changed, compliant_estate, compliant_resources, config, deployment, resource, urn  # noqa: E402
 from dpaguard.engine import create_engine  # noqa: E402
 from dpaguard.engine.embedded import EmbeddedEngine, parse_decisions  # noqa: E402
 from dpaguard.errors import EngineError  # noqa: E402
@@ -111,6 +111,38 @@ def test_quotes_in_facts_do_not_break_the_answer(policy: Policy) -> None:
     engine = EmbeddedEngine(policy)
     decisions = engine.evaluate(_facts(policy, changed("prod", "vpc", region='nl-"ams\\')))
     assert any(d.control == "DPA-RES-001" for d in decisions)
+
+
+ODD_NAMES = ('vpc "main"', "vpc\\main", "vpc\x01main\n")
+
+
+def _renamed(resources: list[dict[str, Any]], old: str, new: str) -> list[dict[str, Any]]:
+    return [{**r, "urn": r["urn"].replace(f"::{old}", f"::{new}")} if r["urn"].endswith(f"::{old}") else r for r in resources]
+
+
+@pytest.mark.parametrize("workers", [1, 2], ids=["in-process", "in-workers"])
+def test_urns_rego_cpp_cannot_print_are_judged_and_given_back_as_they_were(policy: Policy, workers: int) -> None:
+    # A resource named with a quote, a backslash or a control character: rego-cpp would print its URN
+    # unescaped and the answer would not parse; the engine swaps such URNs for placeholders and back.
+    prod = changed("prod", "vpc", region="nl-ams")
+    renamed = [dataclasses.replace(prod, resources=tuple(_renamed(list(prod.resources), "vpc", name))) for name in ODD_NAMES]
+    owner = 'vpc "shared"\\x'  # a foreign owner's URN is quoted in the segregation message
+    shared = [
+        deployment("prod", _renamed(compliant_resources("prod"), "vpc", owner)),
+        deployment("dev", compliant_resources("dev") + [resource("dev", "scaleway:network/privateNetwork:PrivateNetwork", "borrowed-pn",
+                                                                  {"vpcId": "prod-vpc-id", "tags": ["env:dev"]})], config("dev")),
+    ]
+    engine = EmbeddedEngine(policy, workers=workers, chunk_resources=3, parallel_above=0)
+    try:
+        for deployment_, name in zip(renamed, ODD_NAMES):
+            decisions = engine.evaluate(_facts(policy, deployment_))
+            assert [d.urn for d in decisions if d.control == "DPA-RES-001"] == [urn("prod", "scaleway:network/vpc:Vpc", name)]
+            assert not any("urn:dpaguard:unprintable" in d.urn + d.message for d in decisions)
+        decisions = engine.evaluate(_facts(policy, *shared))
+        messages = [d.message for d in decisions if d.control == "DPA-SEG-004"]
+        assert messages and all(owner in m and "unprintable" not in m for m in messages)
+    finally:
+        engine.close()
 
 
 def test_today_is_not_a_fact_rules_depend_on(policy: Policy) -> None:

@@ -95,8 +95,8 @@ def _props(extra: dict[str, Any], region: tuple[str, Any], zone: tuple[str, Any]
 def resources(draw: st.DrawFn, stack: str, project: str, providers: list[str]) -> dict[str, Any]:
     """One resource of the export, possibly malformed."""
     type_token = draw(st.one_of(st.sampled_from(SCALEWAY_TYPES), st.sampled_from(SCALEWAY_TYPES), st.sampled_from(OTHER_TYPES), unicode_text))
-    # Mostly names Pulumi programs use (unicode letters included); sometimes any text: a quote or a backslash in a
-    # URN stops the embedded engine (rego-cpp prints it unescaped), which fails closed but proves nothing else.
+    # Mostly names Pulumi programs use (unicode letters included); sometimes any text: quotes, backslashes and
+    # control characters in a URN, which rego-cpp would print unescaped (the embedded engine swaps them out and back).
     safe = st.text(st.characters(categories=("L", "N"), include_characters="-_."), min_size=1, max_size=12)
     name = draw(st.one_of(safe, safe, safe, st.text(st.characters(codec="utf-8", exclude_categories=["Cs"]), min_size=1, max_size=12), st.just("x" * 5000)))
     urn = f"urn:pulumi:{stack}::{project}::{type_token}::{name}"
