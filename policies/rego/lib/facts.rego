@@ -24,10 +24,10 @@ stack_of(r) := s if {
 # title: A property, or the provider default when unset (missing or null)
 # description: Two exclusive definitions rather than `else`, which rego-cpp evaluates ten times slower.
 prop_or(r, key, default_value) := value if {
-	value := object.get(r.props, key, null)
+	value := object.get(object.get(r, "props", {}), key, null)
 	value != null
 }
 
 prop_or(r, key, default_value) := default_value if {
-	object.get(r.props, key, null) == null
+	object.get(object.get(r, "props", {}), key, null) == null
 }
