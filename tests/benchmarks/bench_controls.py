@@ -8,12 +8,14 @@ Run CPU s is the whole run's user + system time, workers included (normalise, th
 which also starts the workers, and the second); worker MB is the largest worker's peak RSS.
 `--workers 1` evaluates in-process, as below PARALLEL_ABOVE.
 
-Measured 2026-11-27 04:29 UTC on the 2-core machine, shared with other jobs (load average 1.0):
+Measured 2026-11-27 05:32 and 06:30 UTC on the 2-core machine (load average 0.5 to 1.0):
     resources  normalise s  engine s  evaluate s  run CPU s  peak MB  worker MB
-          100        0.003     0.026       0.027      0.061     55.4          -
-        1 000        0.017     0.195       0.209      0.429     82.9          -
-       10 000        0.215     1.141       1.273      4.655    113.8    2 x 94.1   (2 workers)
-       10 000        0.226     1.848       2.16       4.241    142.3          -    (--workers 1)
+          100        0.003     0.025      0.026      0.059     55.5          -
+        1 000        0.016     0.163      0.192      0.378     84.5          -
+       10 000        0.227     1.037      1.167      4.223    114.1    2 x 93.7   (2 workers)
+       10 000        0.235     1.747      1.96       3.95     140.4          -    (--workers 1)
+(04:29 UTC, before `prop_or` lost its `else` and buckets were judged by group: 1.273 s with two
+workers, 2.16 s in-process at 10 000.)
 Before the engine changes of that day (commit 567f96c), at load 2.4: 10 000 resources, normalise
 0.32 s, engine 3.11 s, evaluate 3.86 s, 297 MB. The 2 s target is met with the two workers when
 the second core is free (at load 3 it sometimes is not: evaluate 2.35 s), and memory is 302 MB in
