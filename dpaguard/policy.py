@@ -20,6 +20,7 @@ import yaml
 
 from dpaguard.errors import PolicyError
 from dpaguard.model import Control, ControlId, Waiver
+from dpaguard.rego_props import props_read
 
 CATEGORIES = (
     "residency",
@@ -451,7 +452,7 @@ def load_policy(policies_dir: Path | str) -> Policy:
     if not root.is_dir():
         raise PolicyError(f"{root}: policies directory not found", hint="--policies DIR")
     controls, categories = _load_controls(root / "dpa" / "controls.yaml")
-    data = {
+    data: dict[str, Any] = {
         "locations": _load_locations(root / "dpa" / "locations.yaml"),
         "subprocessors": _load_subprocessors(root / "dpa" / "subprocessors.yaml"),
         "retention": _load_retention(root / "dpa" / "retention.yaml"),
@@ -471,6 +472,8 @@ def load_policy(policies_dir: Path | str) -> Policy:
     if not modules:
         raise PolicyError(f"{rego_dir}: no Rego modules")
     compile_modules(modules, data, root)
+    # The properties rules read by name: only these reach the facts (None: the Rego reads others too, keep all).
+    data["read_props"] = props_read(modules)
     waivers, lines, problems = _load_waivers(root / WAIVERS_FILE, {c.id for c in controls})
     return Policy(
         root=root,

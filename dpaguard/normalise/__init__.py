@@ -11,7 +11,8 @@ Facts schema (each resource):
     subprocessor (Appendix B name or null), country (ISO code, "unknown" or null),
     locality {scope: region|zone|none, region, zone, status: known|unknown|missing, source},
     project {expected: bool, value, status, source}, taggable, tags {k: v} (from the list form `env:prod` or a map), tags_unknown,
-    data_category, props (inputs over outputs, redacted; only for types a control names), secret_paths, plaintext_paths, unknown_paths,
+    data_category, props (inputs over outputs, redacted; only for types a control names, and only the
+    properties rules read, see dpaguard/rego_props.py), secret_paths, plaintext_paths, unknown_paths,
     inbound_rules (security groups), foreign (cross-stack sharing), stack_reference (StackReference).
     Empty, false and null facts are left out (see _OMITTED_WHEN_EMPTY).
 Each stack: name, urn, pulumi_project, environment, environment_source, scaleway_project,
@@ -239,6 +240,9 @@ class Normaliser:
         self.register = dpa["subprocessors"]
         self.settings = dpa["settings"]
         self.examined = frozenset(dpa.get("examined_types", ()))
+        read = dpa.get("read_props")
+        # The properties a rule reads by name (and the shapes' own), or None: the Rego reads others too.
+        self.kept_props = None if read is None else frozenset(read) | _SHAPE_PROPS
 
     def facts(
         self,
@@ -267,6 +271,8 @@ class Normaliser:
                 # Only the types a control names in `applies_to` are judged on their properties;
                 # the rest are judged on the facts above. regopy pays for every byte of input.
                 fact["props"] = {}
+            elif self.kept_props is not None:
+                fact["props"] = {key: value for key, value in fact["props"].items() if key in self.kept_props}
             _compact(fact)
         notice = {
             entry["name"]: working_days_between(dt.date.fromisoformat(entry["notified"]), dt.date.fromisoformat(entry["added"]))
@@ -512,6 +518,7 @@ SHAPES: Mapping[str, tuple[str, tuple[str, ...], tuple[str, ...]]] = {
     "bucket": ("scaleway:object/bucket:Bucket", ("stack", "data_category", "tags_unknown"), ("lifecycleRules", "versioning")),
 }
 _SHAPE_OF_TYPE = {type_token: (name, fact_keys, prop_keys) for name, (type_token, fact_keys, prop_keys) in SHAPES.items()}
+_SHAPE_PROPS = frozenset(key for _, _, prop_keys in SHAPES.values() for key in prop_keys)
 
 
 def _shape(fact: Mapping[str, Any], fact_keys: Sequence[str], prop_keys: Sequence[str]) -> dict[str, Any]:

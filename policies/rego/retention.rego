@@ -41,9 +41,10 @@ _client_set[name] := c.client_set if {
 }
 
 # The expirations of enabled lifecycle rules. Helpers take a group's values, not the group: rego-cpp
-# copies a function's arguments, and a group holds the positions of all its buckets.
-_expirations(props) := [days |
-	some rule in object.get(props, "lifecycleRules", [])
+# copies a function's arguments, and a group holds the positions of all its buckets; and rules read
+# props by name, so the normaliser knows which ones to keep (policy.props_read).
+_expirations(rules) := [days |
+	some rule in rules
 	rule.enabled == true
 	days := rule.expiration.days
 ]
@@ -66,7 +67,7 @@ _judged contains [k, "DPA-RET-002", "violation", msg] if {
 	some k, g in _buckets
 	bounds := _bounds(g.stack, g.data_category)
 	bounds.max != null
-	count(_expirations(g.props)) == 0
+	count(_expirations(object.get(g.props, "lifecycleRules", []))) == 0
 	not facts.is_unknown(g.props.lifecycleRules)
 	msg := sprintf("%v must be deleted after %v days but no enabled lifecycle rule expires objects", [g.data_category, bounds.max])
 }
@@ -79,7 +80,7 @@ _judged contains [k, "DPA-RET-002", "violation", msg] if {
 	some k, g in _buckets
 	bounds := _bounds(g.stack, g.data_category)
 	bounds.max != null
-	some days in _expirations(g.props)
+	some days in _expirations(object.get(g.props, "lifecycleRules", []))
 	is_number(days)
 	days > bounds.max
 	msg := sprintf("%v expire after %v days, beyond the maximum of %v", [g.data_category, days, bounds.max])
@@ -93,7 +94,7 @@ _judged contains [k, "DPA-RET-002", "violation", msg] if {
 	some k, g in _buckets
 	bounds := _bounds(g.stack, g.data_category)
 	bounds.min != null
-	some days in _expirations(g.props)
+	some days in _expirations(object.get(g.props, "lifecycleRules", []))
 	is_number(days)
 	days < bounds.min
 	msg := sprintf("%v expire after %v days, before the minimum of %v", [g.data_category, days, bounds.min])
@@ -117,7 +118,7 @@ _judged contains [k, "DPA-RET-002", "violation", msg] if {
 _judged contains [k, "DPA-RET-002", "undetermined", "lifecycle expiration is unknown until apply"] if {
 	some k, g in _buckets
 	_bounds(g.stack, g.data_category)
-	some days in _expirations(g.props)
+	some days in _expirations(object.get(g.props, "lifecycleRules", []))
 	facts.is_unknown(days)
 }
 
@@ -130,12 +131,12 @@ _judged contains [k, "DPA-RET-003", "violation", msg] if {
 	g.props.versioning.enabled == true
 	maximum := _bounds(g.stack, g.data_category).max
 	maximum != null
-	not _noncurrent_within(g.props, maximum)
+	not _noncurrent_within(object.get(g.props, "lifecycleRules", []), maximum)
 	msg := sprintf("versioned bucket keeps old versions of %v beyond %v days (no noncurrent version expiration within it)", [g.data_category, maximum])
 }
 
-_noncurrent_within(props, maximum) if {
-	some rule in object.get(props, "lifecycleRules", [])
+_noncurrent_within(rules, maximum) if {
+	some rule in rules
 	rule.enabled == true
 	days := rule.noncurrentVersionExpiration.noncurrentDays
 	is_number(days)

@@ -142,6 +142,17 @@ def test_props_kept_only_for_examined_types(dpa: Any) -> None:
     assert server["props"] == {} and database["props"]["isHaCluster"] is True
 
 
+def test_props_hold_only_what_rules_read_by_name(dpa: Any) -> None:
+    inputs = {"isHaCluster": True, "name": "db", "tags": ["env:prod"], "nodeType": "DB-PRO2-S", "disableBackup": False}
+    database = _one(dpa, _res("scaleway:databases/instance:Instance", "db", inputs))
+    assert database["props"] == {"isHaCluster": True, "disableBackup": False}
+    assert database["tags"] == {"env": "prod"}  # facts the normaliser derives still see every property
+    bucket = _one(dpa, _res("scaleway:object/bucket:Bucket", "b", {"versioning": {"enabled": True}, "acl": "private"}))
+    assert bucket["props"] == {"versioning": {"enabled": True}}
+    every = _one({**dpa, "read_props": None}, _res("scaleway:databases/instance:Instance", "db", inputs))
+    assert set(every["props"]) == set(inputs)  # the Rego reads props otherwise too: all are kept
+
+
 def test_index_and_chunks_partition_the_resources(dpa: Any) -> None:
     resources = [_res("scaleway:network/vpc:Vpc", f"v{n}", {"region": "nl-ams" if n % 3 else "fr-par"}) for n in range(25)]
     facts = normalise([_stack(resources)], dpa, today=TODAY)
@@ -171,9 +182,9 @@ def test_subprocessor_notice_counts_french_working_days(dpa: Any) -> None:
 
 
 def test_values_rego_cpp_cannot_print_are_made_printable(dpa: Any) -> None:
-    fact = _one(dpa, _res("scaleway:instance/securityGroup:SecurityGroup", "sg", {"zone": 'fr-"par\\-\x1f', "name": 2**63}))
+    fact = _one(dpa, _res("scaleway:instance/securityGroup:SecurityGroup", "sg", {"zone": 'fr-"par\\-\x1f', "inboundDefaultPolicy": 2**63}))
     assert fact["locality"]["zone"] == "fr-'par/-?"
-    assert fact["props"]["name"] == str(2**63)
+    assert fact["props"]["inboundDefaultPolicy"] == str(2**63)
     listed = _one(dpa, _res("scaleway:network/vpc:Vpc", "v", {"region": ["fr-par"]}))
     assert listed["locality"]["region"] == "['fr-par']"
 
