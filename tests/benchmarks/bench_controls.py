@@ -6,14 +6,14 @@ Run: .venv/bin/python tests/benchmarks/bench_controls.py [--sizes 100,1000,10000
 
 Run CPU s is the whole run's user + system time, workers included (normalise, the first evaluation,
 which also starts the workers, and the second); worker MB is the largest worker's peak RSS.
-`--workers 1` evaluates in-process, as below PARALLEL_ABOVE.
+`--processes 1` evaluates in-process, as below PARALLEL_ABOVE.
 
 Measured 2026-11-27 05:32 and 06:30 UTC on the 2-core machine (load average 0.5 to 1.0):
     resources  normalise s  engine s  evaluate s  run CPU s  peak MB  worker MB
           100        0.003     0.025      0.026      0.059     55.5          -
         1 000        0.016     0.163      0.192      0.378     84.5          -
        10 000        0.227     1.037      1.167      4.223    114.1    2 x 93.7   (2 workers)
-       10 000        0.235     1.747      1.96       3.95     140.4          -    (--workers 1)
+       10 000        0.235     1.747      1.96       3.95     140.4          -    (--processes 1)
 (04:29 UTC, before `prop_or` lost its `else` and buckets were judged by group: 1.273 s with two
 workers, 2.16 s in-process at 10 000.)
 Before the engine changes of that day (commit 567f96c), at load 2.4: 10 000 resources, normalise
@@ -45,6 +45,9 @@ from typing import Any
 
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT / "tests" / "policies"))
+sys.path.insert(0, str(ROOT))
+
+from dpaguard.engine.embedded import PROCESSES  # noqa: E402
 
 
 # Resource types no control reads properties of (judged on locality, project, tags, provider only).
@@ -75,7 +78,7 @@ def generated_stack(size: int) -> Any:
     return deployment("prod", resources)
 
 
-def run_one(size: int, workers: int) -> dict[str, Any]:
+def run_one(size: int, processes: int) -> dict[str, Any]:
     """Measure one size in this process."""
     from dpaguard.engine.embedded import EmbeddedEngine
     from dpaguard.findings import evaluate
@@ -84,7 +87,7 @@ def run_one(size: int, workers: int) -> dict[str, Any]:
     from dpaguard.policy import load_policy
 
     policy = load_policy(ROOT / "policies")
-    engine = EmbeddedEngine(policy, workers=workers)
+    engine = EmbeddedEngine(policy, processes=processes)
     scaleway_types()  # the one-off scan of the provider package, not part of an evaluation
     stack = generated_stack(size)
     today = dt.date(2026, 11, 27)
@@ -120,15 +123,15 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--sizes", default="100,1000,10000")
     parser.add_argument("--json", action="store_true")
-    parser.add_argument("--workers", type=int, default=2, help="the engine's worker processes (1: evaluate in-process)")
+    parser.add_argument("--processes", type=int, default=PROCESSES, help="processes evaluating at once, this one included (1: in-process)")
     parser.add_argument("--one", type=int, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.one:
-        print(json.dumps(run_one(args.one, args.workers)))
+        print(json.dumps(run_one(args.one, args.processes)))
         return
     rows = []
     for size in (int(s) for s in args.sizes.split(",")):
-        out = subprocess.run([sys.executable, __file__, "--one", str(size), "--workers", str(args.workers)], capture_output=True, text=True, check=True)
+        out = subprocess.run([sys.executable, __file__, "--one", str(size), "--processes", str(args.processes)], capture_output=True, text=True, check=True)
         rows.append(json.loads(out.stdout.strip().splitlines()[-1]))
     if args.json:
         print(json.dumps(rows, indent=1))

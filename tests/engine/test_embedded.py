@@ -120,8 +120,8 @@ def _renamed(resources: list[dict[str, Any]], old: str, new: str) -> list[dict[s
     return [{**r, "urn": r["urn"].replace(f"::{old}", f"::{new}")} if r["urn"].endswith(f"::{old}") else r for r in resources]
 
 
-@pytest.mark.parametrize("workers", [1, 2], ids=["in-process", "in-workers"])
-def test_urns_rego_cpp_cannot_print_are_judged_and_given_back_as_they_were(policy: Policy, workers: int) -> None:
+@pytest.mark.parametrize("processes", [1, 3], ids=["in-process", "in-workers"])
+def test_urns_rego_cpp_cannot_print_are_judged_and_given_back_as_they_were(policy: Policy, processes: int) -> None:
     # A resource named with a quote, a backslash or a control character: rego-cpp would print its URN
     # unescaped and the answer would not parse; the engine swaps such URNs for placeholders and back.
     prod = changed("prod", "vpc", region="nl-ams")
@@ -132,7 +132,7 @@ def test_urns_rego_cpp_cannot_print_are_judged_and_given_back_as_they_were(polic
         deployment("dev", compliant_resources("dev") + [resource("dev", "scaleway:network/privateNetwork:PrivateNetwork", "borrowed-pn",
                                                                   {"vpcId": "prod-vpc-id", "tags": ["env:dev"]})], config("dev")),
     ]
-    engine = EmbeddedEngine(policy, workers=workers, chunk_resources=3, parallel_above=0)
+    engine = EmbeddedEngine(policy, processes=processes, chunk_resources=3, parallel_above=0)
     try:
         for deployment_, name in zip(renamed, ODD_NAMES):
             decisions = engine.evaluate(_facts(policy, deployment_))
