@@ -8,14 +8,14 @@ Run CPU s is the whole run's user + system time, workers included (normalise, th
 which also starts the workers, and the second); worker MB is the largest worker's peak RSS.
 `--processes 1` evaluates in-process, as below PARALLEL_ABOVE.
 
-Measured 2026-11-27 05:32 and 06:30 UTC on the 2-core machine (load average 0.5 to 1.0):
+Measured 2026-11-27 05:32-06:22 UTC on the 2-core machine (load average 0.5 to 1.5):
     resources  normalise s  engine s  evaluate s  run CPU s  peak MB  worker MB
-          100        0.003     0.025      0.026      0.059     55.5          -
-        1 000        0.016     0.163      0.192      0.378     84.5          -
-       10 000        0.227     1.037      1.167      4.223    114.1    2 x 93.7   (2 workers)
+          100        0.003     0.025      0.027      0.060     55.6          -
+        1 000        0.017     0.165      0.193      0.383     83.1          -
+       10 000        0.243     1.114      1.357      4.622    127.2        93.4   (this process + 1 worker)
        10 000        0.235     1.747      1.96       3.95     140.4          -    (--processes 1)
 (04:29 UTC, before `prop_or` lost its `else` and buckets were judged by group: 1.273 s with two
-workers, 2.16 s in-process at 10 000.)
+workers, 2.16 s in-process at 10 000. The evaluate figure at 10 000 varies by 0.1 s run to run.)
 Before the engine changes of that day (commit 567f96c), at load 2.4: 10 000 resources, normalise
 0.32 s, engine 3.11 s, evaluate 3.86 s, 297 MB. The 2 s target is met with the two workers when
 the second core is free (at load 3 it sometimes is not: evaluate 2.35 s), and memory is 302 MB in
