@@ -179,7 +179,7 @@ def evaluate(
         finding = _finding(decision, policy, overrides, active, by_stack, stack_by_urn, resource_by_urn, raw_by_urn)
         if finding is not None:
             findings.append(finding)
-    findings.extend(_waiver_findings(policy, today, stack_facts, by_stack, overrides))
+    findings.extend(_waiver_findings(policy, today, stack_facts, overrides))
     findings.sort(key=lambda f: (*f.sort_key(), f.status))
     return Evaluation(findings=tuple(findings), coverage=coverage(policy.controls, facts), facts_resources=len(facts["resources"]))
 
@@ -216,12 +216,9 @@ def _finding(
     if enforcement == "disabled":
         return None
     waiver = _waiver_for(waivers, control.id, stack, decision.urn)
-    return Finding(
-        control=control.id,
-        category=control.category,
-        clause=control.clause,
-        severity=control.severity,
-        enforcement=enforcement,  # type: ignore[arg-type]
+    return Finding.of(
+        control,
+        enforcement=enforcement,
         stack=stack,
         urn=Urn(decision.urn),
         type=type_token,
@@ -238,7 +235,6 @@ def _waiver_findings(
     policy: Policy,
     today: dt.date,
     stacks: Mapping[str, Mapping[str, Any]],
-    deployments: Mapping[str, Deployment],
     overrides: Mapping[str, str],
 ) -> list[Finding]:
     """DPA-WAI-001 for each expired waiver and DPA-WAI-002 for each malformed one, on every stack they name."""
@@ -260,12 +256,9 @@ def _waiver_findings(
             if enforcement == "disabled":
                 continue
             findings.append(
-                Finding(
-                    control=control.id,
-                    category=control.category,
-                    clause=control.clause,
-                    severity=control.severity,
-                    enforcement=enforcement,  # type: ignore[arg-type]
+                Finding.of(
+                    control,
+                    enforcement=enforcement,
                     stack=name,
                     urn=Urn(stack["urn"]),
                     type=STACK_TYPE,
@@ -274,5 +267,4 @@ def _waiver_findings(
                     location=SourceLocation(policy.waivers_path(), line),
                 )
             )
-    del deployments
     return findings

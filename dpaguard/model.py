@@ -139,6 +139,11 @@ class Finding:
     waiver: Waiver | None = None
     location: SourceLocation | None = None
 
+    @classmethod
+    def of(cls, control: Control, **fields: Any) -> Finding:
+        """A finding of `control`, with the catalogue's category, clause and severity."""
+        return cls(control=control.id, category=control.category, clause=control.clause, severity=control.severity, **fields)
+
     def sort_key(self) -> tuple[str, str, str, str]:
         """Deterministic order: stack, control, URN, message."""
         return (self.stack, self.control, self.urn, self.message)

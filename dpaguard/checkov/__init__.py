@@ -168,11 +168,8 @@ def to_findings(
         message = f"{result.check_id} {kind}{result.check_name or 'failed'}{where} at {result.path}:{result.line}"
         if control.category == "secrets":
             message += " (value not shown)"
-        findings.append(Finding(
-            control=control.id,
-            category=control.category,
-            clause=control.clause,
-            severity=control.severity,
+        findings.append(Finding.of(
+            control,
             enforcement=enforcement,
             stack=stack,
             urn=Urn(urn),
