@@ -114,7 +114,7 @@ def waive(findings: Sequence[Finding], policy: Policy, today: dt.date) -> tuple[
     the repository names the stack `*` and the URN `urn:dpaguard:file:<path>`, so its waiver says
     `stack: "*"` and that URN (or a pattern of it).
     """
-    active = [w for w in policy.waivers if w.expires >= today]
+    active = policy.active_waivers(today)
     waived = []
     for finding in findings:
         waiver = None if finding.waived else _waiver_for(active, finding.control, finding.stack, finding.urn)
@@ -172,7 +172,7 @@ def evaluate(
     stack_by_urn = {s["urn"]: s for s in facts["stacks"]}
     resource_by_urn = {r["urn"]: r for r in facts["resources"]}
     raw_by_urn = {str(raw.get("urn")): raw for d in deployments for raw in d.resources}
-    active = [w for w in policy.waivers if w.expires >= today]
+    active = policy.active_waivers(today)
 
     findings: list[Finding] = []
     for decision in decisions:

@@ -96,6 +96,10 @@ class Policy:
                 return control
         raise PolicyError(f"control {control_id} is not in the catalogue (policies/dpa/controls.yaml)")
 
+    def active_waivers(self, today: dt.date) -> list[Waiver]:
+        """The waivers that still cover findings on `today` (an expired one covers nothing)."""
+        return [w for w in self.waivers if w.expires >= today]
+
     def waivers_path(self) -> str:
         """The waiver file as findings point at it."""
         return str(self.root / WAIVERS_FILE)

@@ -64,9 +64,14 @@ def _arguments(text: str, start: int) -> list[str] | None:
     return None
 
 
+def rule_texts(module: str) -> list[str]:
+    """A module's top-level rules and functions as text, comments left out (strings kept)."""
+    return _RULE_START.split(_COMMENT.sub(lambda m: m.group(1) or "", module))
+
+
 def props_read(modules: Mapping[str, str]) -> list[str] | None:
     """The property names the policies read from resources, sorted; None when they read props otherwise too."""
-    rules = [rule for text in modules.values() for rule in _RULE_START.split(_COMMENT.sub(lambda m: m.group(1) or "", text))]
+    rules = [rule for text in modules.values() for rule in rule_texts(text)]
     keys: set[str] = set()
     helpers: dict[str, int] = {}  # a function reading props by a parameter -> that parameter's position
     remaining: list[str] = []

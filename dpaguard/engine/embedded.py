@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import json
 import os
-import re
 import threading
 from collections import deque
 from collections.abc import Mapping, Sequence, Set
@@ -26,7 +25,7 @@ from typing import Any
 
 from dpaguard.engine.interface import DECISIONS_PATH, EngineError
 from dpaguard.model import Decision, Urn
-from dpaguard.normalise import chunks
+from dpaguard.normalise import UNPRINTABLE, chunks
 
 DECISION_KEYS = frozenset({"control", "urn", "message", "status"})
 STATUSES = frozenset({"violation", "undetermined"})
@@ -182,14 +181,12 @@ class _PrintableUrns:
     (their URN and message).
     """
 
-    _UNPRINTABLE = re.compile(r'["\\\x00-\x1f\x7f]')
-
     def __init__(self) -> None:
         self.originals: dict[str, str] = {}
         self._placeholders: dict[str, str] = {}
 
     def _safe(self, urn: Any) -> Any:
-        if not isinstance(urn, str) or not self._UNPRINTABLE.search(urn):
+        if not isinstance(urn, str) or not UNPRINTABLE.search(urn):
             return urn
         placeholder = self._placeholders.get(urn)
         if placeholder is None:
@@ -199,7 +196,7 @@ class _PrintableUrns:
 
     def swap(self, facts: Mapping[str, Any]) -> Mapping[str, Any]:
         """The facts with every unprintable URN (of a stack, a resource, a resource's foreign owner) swapped; the same object when none is."""
-        unsafe = self._UNPRINTABLE.search
+        unsafe = UNPRINTABLE.search
         stacks = facts.get("stacks", [])
         resources = facts["resources"]
         if not any(unsafe(s.get("urn", "")) for s in stacks) and not any(

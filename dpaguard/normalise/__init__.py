@@ -85,12 +85,13 @@ def environment_of(deployment: Deployment, names: Mapping[str, str], override: s
     return "prod", "assumed"
 
 
-_UNPRINTABLE = re.compile(r'["\\\x00-\x1f\x7f]')
+# Characters rego-cpp prints unescaped into its JSON answer (the embedded engine swaps URNs holding them).
+UNPRINTABLE = re.compile(r'["\\\x00-\x1f\x7f]')
 
 
 def _printable(text: str) -> str:
     """Text rego-cpp can print into JSON unescaped: quotes become ', backslashes /, control characters ?."""
-    return _UNPRINTABLE.sub(lambda m: {'"': "'", "\\": "/"}.get(m.group(0), "?"), text)
+    return UNPRINTABLE.sub(lambda m: {'"': "'", "\\": "/"}.get(m.group(0), "?"), text)
 
 
 def _mapping(value: Any) -> dict[str, Any]:
@@ -145,7 +146,7 @@ class _Walk:
             if value == PLAINTEXT_REDACTED or (name is not None and value and value != REDACTED and is_sensitive_name(name)):
                 self.plaintext.append(path)
                 return PLAINTEXT_REDACTED
-            if _UNPRINTABLE.search(value):
+            if UNPRINTABLE.search(value):
                 # rego-cpp prints strings into its JSON answer without escaping them: a quote, a
                 # backslash or a control character in a fact would corrupt the answer.
                 value = _printable(value)
@@ -158,7 +159,7 @@ class _Walk:
 
 def _key(key: Any) -> str:
     text = str(key)
-    return _printable(text) if _UNPRINTABLE.search(text) else text
+    return _printable(text) if UNPRINTABLE.search(text) else text
 
 
 def _inbound_rules(props: Mapping[str, Any]) -> list[dict[str, Any]]:

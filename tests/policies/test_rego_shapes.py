@@ -14,16 +14,16 @@ from typing import Any
 from control_estate import POLICIES
 from dpaguard.normalise import SHAPES, build_index
 from dpaguard.policy import load_policy
+from dpaguard.rego_props import rule_texts
 
 _ALIAS = re.compile(r"^(_\w+)\s*:=\s*input\.index\.shape\.(\w+)\s*$", re.MULTILINE)
-_RULE_SPLIT = re.compile(r"\n(?=\S)")  # a top-level rule starts at column 0
 
 
 def shape_misreads(text: str) -> list[str]:
     """Every read of a group that its shape does not hold, as `<shape>: <expression>`."""
     sources = {f"input.index.shape.{name}": name for name in SHAPES}
     sources.update({alias: name for alias, name in _ALIAS.findall(text)})
-    rules = _RULE_SPLIT.split(text)
+    rules = rule_texts(text)
     problems = []
     for rule in rules:
         for source, shape in sources.items():
