@@ -35,6 +35,7 @@ class Settings:
     """How to evaluate: the policies, the engine, the day waivers expire against, the run's identity."""
 
     policies_dir: Path
+    engine: str | None = None  # None: the default engine (OPA, regopy where OPA cannot load)
     opa_url: str | None = None
     opa_timeout: float = 10.0
     today: dt.date = field(default_factory=dt.date.today)
@@ -212,7 +213,8 @@ def evaluate(
     from dpaguard.findings import evaluate as evaluate_findings
     from dpaguard.findings import waive
 
-    engine = create_engine(policy, opa_url=settings.opa_url, opa_timeout=settings.opa_timeout)
+    engine = create_engine(policy, engine=settings.engine, opa_url=settings.opa_url, opa_timeout=settings.opa_timeout)
+    notices = (*engine.notices, *notices)
     try:
         evaluation = evaluate_findings(
             deployments, policy, engine, today=settings.today, environment_override=settings.environment_override,
@@ -241,6 +243,7 @@ def evaluate(
         generated_at=settings.generated_at,
         git_commit=settings.git_commit,
         notices=tuple(notices),
+        engine=engine.name,
     )
 
 

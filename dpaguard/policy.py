@@ -14,11 +14,11 @@ import json
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterator, Mapping
+from typing import Any, Iterator, Mapping, Sequence
 
 import yaml
 
-from dpaguard.errors import PolicyError
+from dpaguard.errors import EngineError, PolicyError
 from dpaguard.model import Control, ControlId, Waiver
 from dpaguard.rego_props import props_read
 
@@ -352,6 +352,50 @@ def _load_settings(path: Path) -> dict[str, Any]:
     return plain
 
 
+_PROPERTY_TYPES = ("boolean", "integer", "string", "list", "object")
+
+
+def _property_type(schema: Any, where: str, path: Path, control_ids: set[str] | None) -> None:
+    """Validate one entry of properties.yaml (and its items or fields); control_ids for a top-level entry."""
+    if not isinstance(schema, dict) or schema.get("type") not in _PROPERTY_TYPES:
+        raise PolicyError(f"{_where(path, _line(schema))}: {where}: `type` must be one of {', '.join(_PROPERTY_TYPES)}")
+    if control_ids is not None:
+        controls = schema.get("controls")
+        if not isinstance(controls, list) or not controls or not all(isinstance(c, str) for c in controls):
+            raise PolicyError(f"{_where(path, _line(schema))}: {where}: `controls` must list the controls that read it")
+        for control in controls:
+            if control not in control_ids:
+                raise PolicyError(f"{_where(path, _line(schema))}: {where}: unknown control {control}")
+    if "items" in schema:
+        if schema["type"] != "list":
+            raise PolicyError(f"{_where(path, _line(schema))}: {where}: only a list has `items`")
+        _property_type(schema["items"], f"{where}[]", path, None)
+    if "fields" in schema:
+        if schema["type"] != "object" or not isinstance(schema["fields"], dict):
+            raise PolicyError(f"{_where(path, _line(schema))}: {where}: only an object has `fields` (a mapping)")
+        for name, field in schema["fields"].items():
+            _property_type(field, f"{where}.{name}", path, None)
+
+
+def _load_property_types(path: Path, control_ids: set[str]) -> dict[str, Any]:
+    document = _read_yaml(path)
+    if not isinstance(document, dict) or not isinstance(document.get("types"), dict):
+        raise PolicyError(f"{path}: expected `types:` mapping resource types to their properties")
+    for type_token, properties in document["types"].items():
+        if not isinstance(properties, dict):
+            raise PolicyError(f"{_where(path, _line(properties))}: {type_token}: expected a mapping of properties")
+        for name, schema in properties.items():
+            _property_type(schema, f"{type_token}.{name}", path, control_ids)
+    plain: dict[str, Any] = json.loads(json.dumps({"types": document["types"]}))
+    return plain
+
+
+def _untyped_reads(read: Sequence[str] | None, types: Mapping[str, Any]) -> list[str]:
+    """Properties a rule reads by name that properties.yaml types for no resource type."""
+    typed = {name for properties in types["types"].values() for name in properties}
+    return sorted(set(read or ()) - typed)
+
+
 def _load_waivers(path: Path, control_ids: set[str]) -> tuple[tuple[Waiver, ...], dict[int, int], tuple[WaiverProblem, ...]]:
     document = _read_yaml(path, required=False)
     if document is None:
@@ -419,7 +463,27 @@ def rego_error_line(error: Exception, modules: Mapping[str, str]) -> str:
 
 
 def compile_modules(modules: Mapping[str, str], data: Mapping[str, Any], root: Path) -> None:
-    """Compile the Rego modules with regopy; PolicyError naming file and line when they do not compile."""
+    """Compile the Rego modules with OPA (regopy where OPA cannot load); PolicyError naming file and line."""
+    from dpaguard.engine.opa_inprocess import error_line, load_bindings
+
+    try:
+        bindings = load_bindings()
+    except EngineError:
+        _compile_with_regopy(modules, data, root)
+        return
+    opa = bindings.OpaEngine()
+    try:
+        opa.add_data({"dpa": dict(data)})
+        for name, text in sorted(modules.items()):
+            opa.add_policy(name, text)
+        opa.eval_query(DECISIONS_QUERY, {"resources": [], "stacks": [], "index": {}, "context": {}})
+    except bindings.OpaError as error:
+        raise PolicyError(error_line(error, root)) from None
+    finally:
+        opa.close()
+
+
+def _compile_with_regopy(modules: Mapping[str, str], data: Mapping[str, Any], root: Path) -> None:
     import regopy
 
     interpreter = regopy.Interpreter()
@@ -461,6 +525,7 @@ def load_policy(policies_dir: Path | str) -> Policy:
         "subprocessors": _load_subprocessors(root / "dpa" / "subprocessors.yaml"),
         "retention": _load_retention(root / "dpa" / "retention.yaml"),
         "settings": _load_settings(root / "dpa" / "settings.yaml"),
+        "properties": _load_property_types(root / "dpa" / "properties.yaml", {c.id for c in controls}),
         # The resource types controls name exactly: only these carry their properties into the facts.
         "examined_types": sorted({t for c in controls for t in c.applies_to if "*" not in t and t != "stack"}),
     }
@@ -478,6 +543,12 @@ def load_policy(policies_dir: Path | str) -> Policy:
     compile_modules(modules, data, root)
     # The properties rules read by name: only these reach the facts (None: the Rego reads others too, keep all).
     data["read_props"] = props_read(modules)
+    untyped = _untyped_reads(data["read_props"], data["properties"])
+    if untyped:
+        raise PolicyError(
+            f"{root}/dpa/properties.yaml: the Rego reads {', '.join(untyped)} but no type is given for it "
+            "(a value of the wrong type would be judged by the engine's ordering of types)"
+        )
     waivers, lines, problems = _load_waivers(root / WAIVERS_FILE, {c.id for c in controls})
     return Policy(
         root=root,

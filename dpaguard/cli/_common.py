@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Sequence
 
+from dpaguard.engine import ENGINES
 from dpaguard.errors import OutputError, UsageError
 from dpaguard.model import Result
 from dpaguard.pipeline import CHECKOV_TASK, Settings, default_policies_dir, git_commit, now_utc
@@ -81,8 +82,11 @@ def add_report_arguments(parser: argparse.ArgumentParser) -> None:
     evaluation = parser.add_argument_group("evaluation")
     evaluation.add_argument("--policies", type=Path, metavar="DIR",
                             help="policy set (default: <project-dir>/policies, else the policies shipped with dpaguard)")
+    evaluation.add_argument("--engine", choices=ENGINES, default=None,
+                            help="the in-process engine: opa (the real OPA, default) or regopy (rego-cpp); "
+                                 "by default opa, falling back to regopy with a notice where OPA cannot load")
     evaluation.add_argument("--opa-url", metavar="URL",
-                            help="evaluate with an OPA server at URL instead of the embedded engine")
+                            help="evaluate with an OPA server at URL instead of an in-process engine")
     evaluation.add_argument("--opa-timeout", type=_positive, default=10.0, metavar="S",
                             help="time limit of each OPA query, in seconds (default: 10)")
     evaluation.add_argument("--environment", choices=("prod", "staging", "dev"),
@@ -173,11 +177,14 @@ def settings(args: argparse.Namespace, project_dir: Path) -> Settings:
     """The evaluation settings from the common options."""
     if args.opa_url is not None and not args.opa_url.startswith(("http://", "https://")):
         raise UsageError(f"--opa-url must be an http:// or https:// URL, not {args.opa_url!r}")
+    if args.opa_url is not None and args.engine is not None:
+        raise UsageError("--engine and --opa-url exclude each other (--opa-url evaluates on the server)")
     policies = args.policies if args.policies is not None else default_policies_dir(project_dir)
     if not policies.is_dir():
         raise UsageError(f"{policies}: policies folder not found (--policies DIR)")
     return Settings(
         policies_dir=policies,
+        engine=args.engine,
         opa_url=args.opa_url,
         opa_timeout=args.opa_timeout,
         today=args.today or dt.datetime.now(dt.timezone.utc).date(),

@@ -25,10 +25,9 @@ from typing import Any
 
 from dpaguard.engine.interface import DECISIONS_PATH, EngineError
 from dpaguard.model import Decision, Urn
-from dpaguard.normalise import UNPRINTABLE, chunks
+from dpaguard.engine.shaping import chunks, parse_decisions, usable_cpus
+from dpaguard.normalise import UNPRINTABLE
 
-DECISION_KEYS = frozenset({"control", "urn", "message", "status"})
-STATUSES = frozenset({"violation", "undetermined"})
 # Set insertion is quadratic: on an estate with one decision for every four resources, chunks of 500
 # took 25 % less CPU than chunks of 2,000 (1,000: 20 %; 250: no better than 500); elsewhere the same.
 CHUNK_RESOURCES = 500
@@ -38,33 +37,10 @@ CHUNK_RESOURCES = 500
 PARALLEL_ABOVE = 2000
 
 
-def _usable_cpus() -> int:
-    try:
-        return len(os.sched_getaffinity(0))
-    except (AttributeError, OSError):  # pragma: no cover - platforms without affinity
-        return os.cpu_count() or 1
-
-
 # Processes that evaluate a large input at once, this one included: one per usable CPU, at most
 # four (each worker holds its own interpreter, about 95 MB); one where the process may use a single
 # CPU, since a worker would only add its start-up.
-PROCESSES = min(4, _usable_cpus())
-
-
-def parse_decisions(value: Any, where: str) -> list[Decision]:
-    """Decisions from the JSON an engine returned; EngineError on any malformed element."""
-    if not isinstance(value, list):
-        raise EngineError(f"{where}: decisions are not a list (got {type(value).__name__})")
-    decisions = []
-    for item in value:
-        if not isinstance(item, dict) or set(item) != DECISION_KEYS:
-            raise EngineError(f"{where}: malformed decision (expected keys {sorted(DECISION_KEYS)})")
-        if not all(isinstance(item[k], str) and item[k] for k in ("control", "urn")) or not isinstance(item["message"], str):
-            raise EngineError(f"{where}: malformed decision (control, urn and message must be text)")
-        if item["status"] not in STATUSES:
-            raise EngineError(f"{where}: malformed decision status {item['status']!r}")
-        decisions.append(Decision(control=item["control"], urn=item["urn"], message=item["message"], status=item["status"]))
-    return decisions
+PROCESSES = min(4, usable_cpus())
 
 
 class _InputBuilder:
@@ -270,7 +246,8 @@ def _evaluate_in_worker(part: Mapping[str, Any]) -> tuple[bool, Any]:
 class EmbeddedEngine:
     """Evaluates the policy's Rego in-process with regopy (large inputs in worker processes)."""
 
-    name = "embedded"
+    name = "regopy"
+    notices: tuple[str, ...] = ()
 
     def __init__(
         self, policy: Any, *, chunk_resources: int = CHUNK_RESOURCES, processes: int = PROCESSES, parallel_above: int = PARALLEL_ABOVE

@@ -16,10 +16,25 @@ from dpaguard.model import Decision
 DECISIONS_PATH = "dpaguard/main/decisions"
 
 
+class PolicyLike(Protocol):
+    """What an engine needs of a loaded policy set (dpaguard.policy.Policy)."""
+
+    @property
+    def rego_modules(self) -> Mapping[str, str]: ...
+
+    @property
+    def data(self) -> Mapping[str, Any]: ...
+
+    @property
+    def sha256(self) -> str: ...
+
+
 class Engine(Protocol):
     """Evaluates the DPA controls over normalised facts."""
 
     name: str
+    # What every report of a run with this engine must say (a fallback from the default engine).
+    notices: tuple[str, ...]
 
     def prepare(self, resources: int) -> None:
         """Get ready for an evaluation of about this many resources (the embedded engine starts its workers)."""
@@ -34,4 +49,4 @@ class Engine(Protocol):
         ...
 
 
-__all__ = ["Engine", "EngineError", "DECISIONS_PATH"]
+__all__ = ["Engine", "EngineError", "DECISIONS_PATH", "PolicyLike"]

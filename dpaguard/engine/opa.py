@@ -170,7 +170,8 @@ class _Client(OpaClient):  # type: ignore[misc]
 class OpaEngine:
     """Evaluates the DPA controls on an OPA server through its REST API (fails closed)."""
 
-    name = "opa"
+    name = "opa-server"
+    notices: tuple[str, ...] = ()
 
     def __init__(self, policy: PolicyLike, *, url: str, timeout: float = 10.0) -> None:
         parts = urlsplit(url)

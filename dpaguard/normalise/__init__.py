@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import math
 import re
 from collections import defaultdict
 from typing import Any, Iterable, Mapping, Sequence
@@ -36,6 +37,7 @@ from typing import Any, Iterable, Mapping, Sequence
 from dpaguard.model import PLAINTEXT_REDACTED, REDACTED, UNKNOWN, Deployment
 from dpaguard.normalise.calendar import working_days_between
 from dpaguard.normalise.network import is_internet, looks_like_address
+from dpaguard.normalise.property_types import checked_props, whole_number
 from dpaguard.normalise.types import canonical_type, type_info
 from dpaguard.source.redact import is_secret, is_sensitive_name
 
@@ -134,11 +136,23 @@ class _Walk:
             return REDACTED
         if isinstance(value, dict):
             # keys are printed into rego-cpp's answer too (a composite value in a message): made printable alike
-            return {_key(k): self.clean(v, f"{path}.{k}" if path else str(k), str(k), depth + 1) for k, v in value.items()}
+            cleaned = {}
+            for k, v in value.items():
+                key = _key(k)  # paths are printed too (DPA-SEC-001): printable like every fact
+                cleaned[key] = self.clean(v, f"{path}.{key}" if path else key, str(k), depth + 1)
+            return cleaned
         if isinstance(value, list):
             return [self.clean(v, f"{path}[{i}]", name, depth + 1) for i, v in enumerate(value)]
         if isinstance(value, int) and not isinstance(value, bool) and not -(2**63) <= value < 2**63:
             return str(value)  # beyond int64: rego-cpp would wrap it around, OPA would not
+        if isinstance(value, float):
+            # 30.0 is 30 to every engine; a fraction stays a float (no property a rule reads is one,
+            # and properties.yaml refuses it where a whole number belongs: rego-cpp keeps six digits);
+            # NaN and infinities are not JSON and have no place in a provider input.
+            value = whole_number(value)
+            if isinstance(value, float) and not math.isfinite(value):
+                return repr(value)
+            return value
         if isinstance(value, str):
             if value == UNKNOWN:
                 self.unknown.append(path)
@@ -244,6 +258,7 @@ class Normaliser:
         read = dpa.get("read_props")
         # The properties a rule reads by name (and the shapes' own), or None: the Rego reads others too.
         self.kept_props = None if read is None else frozenset(read) | _SHAPE_PROPS
+        self.property_types: Mapping[str, Any] = dpa.get("properties", {}).get("types", {})
 
     def facts(
         self,
@@ -361,12 +376,13 @@ class Normaliser:
         internet: dict[str, bool],
         seen: set[str],
     ) -> dict[str, Any]:
-        type_token = canonical_type(raw_type)
+        # A type token is printed into messages (DPA-SUB-001): printable like every fact.
+        type_token = canonical_type(_key(raw_type))
         package = package_of(type_token, self.register["dynamic_modules"])
         outputs = _mapping(raw.get("outputs"))
         inputs = _mapping(raw.get("inputs"))
         walk = _Walk(internet, seen)
-        props = walk.clean({**outputs, **inputs}, "", None)
+        props, malformed = checked_props(walk.clean({**outputs, **inputs}, "", None), self.property_types.get(type_token))
         provider_ref = raw.get("provider")
         provider = providers.get(provider_ref.rsplit("::", 1)[0]) if isinstance(provider_ref, str) else None
         config = {"scaleway:region": stack["default_region"], "scaleway:zone": stack["default_zone"], "scaleway:projectId": stack["scaleway_project"]}
@@ -393,6 +409,7 @@ class Normaliser:
             "secret_paths": walk.secret,
             "plaintext_paths": walk.plaintext,
             "unknown_paths": walk.unknown,
+            "malformed": malformed,
             "foreign": [],
         }
         fact["country"] = self._country(fact)
@@ -484,7 +501,7 @@ class Normaliser:
 
 # Facts left out of the Rego input when empty, false or null: regopy converts input node by node, and
 # most resources have no secrets, no plaintext, nothing shared. Rules test them with `not r.x` / `some _ in r.x`.
-_OMITTED_WHEN_EMPTY = ("secret_paths", "plaintext_paths", "unknown_paths", "foreign", "deprecated_type", "tags_unknown", "data_category", "subprocessor", "country", "taggable")
+_OMITTED_WHEN_EMPTY = ("secret_paths", "plaintext_paths", "unknown_paths", "malformed", "foreign", "deprecated_type", "tags_unknown", "data_category", "subprocessor", "country", "taggable")
 
 
 def _compact(fact: dict[str, Any]) -> None:
@@ -545,6 +562,7 @@ def build_index(resources: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
         "subprocessor_country": {},  # sub-processor -> country -> positions
         "data_category": {},  # declared data category -> positions
         "plaintext": [],  # positions of resources holding a sensitive value in plaintext
+        "malformed": [],  # positions of resources holding a property value of the wrong type
         "foreign": [],  # positions of resources sharing something with another environment
         "shape": {name: [] for name in SHAPES},  # shape name -> groups (see SHAPES)
     }
@@ -577,53 +595,11 @@ def build_index(resources: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
             _group(index, ("data_category", str(fact["data_category"])), position)
         if fact.get("plaintext_paths"):
             index["plaintext"].append(position)
+        if fact.get("malformed"):
+            index["malformed"].append(position)
         if fact.get("foreign"):
             index["foreign"].append(position)
     return index
-
-
-# Resource facts no Rego rule reads: findings and coverage (Python) use them, the Rego input leaves
-# them out, since regopy converts the input node by node and then holds it (a third of the nodes).
-_NOT_READ_BY_REGO = frozenset(
-    {"id", "type", "raw_type", "deprecated_type", "package", "subprocessor", "country", "taggable", "secret_paths", "unknown_paths", "index"}
-)
-
-
-def rego_resource(fact: Mapping[str, Any]) -> dict[str, Any]:
-    """A resource fact as the Rego reads it: without the facts in _NOT_READ_BY_REGO, locality's scope, project's status when not expected.
-
-    Rules reach resources only through the index, so a project that is not expected (never in
-    index.project) and empty tags are left out too.
-    """
-    out = {key: value for key, value in fact.items() if key not in _NOT_READ_BY_REGO}
-    locality = fact.get("locality")
-    if isinstance(locality, dict):
-        out["locality"] = {key: value for key, value in locality.items() if key != "scope"}
-    project = fact.get("project")
-    if isinstance(project, dict):
-        if project.get("expected") is False:
-            del out["project"]
-        else:
-            out["project"] = {key: value for key, value in project.items() if key not in ("expected", "status")}
-    if "tags" in out and not out["tags"]:
-        del out["tags"]
-    return out
-
-
-def chunks(facts: Mapping[str, Any], size: int) -> list[dict[str, Any]]:
-    """The Rego input for these facts, in parts of at most `size` resources (every stack and the context in each).
-
-    Valid because every rule judges one resource or one stack: cross-resource facts are computed
-    here. Each part has its own index; its resources are reduced to what Rego reads (rego_resource).
-    """
-    resources = facts["resources"]
-    if len(resources) <= size:
-        return [{**facts, "resources": [rego_resource(r) for r in resources]}]
-    parts = []
-    for start in range(0, len(resources), size):
-        part = resources[start : start + size]
-        parts.append({**facts, "resources": [rego_resource(r) for r in part], "index": build_index(part)})
-    return parts
 
 
 def normalise(

@@ -210,7 +210,7 @@ def result_json(result: Result) -> dict[str, Any]:
     ]
     return {
         "tool": {"name": "dpaguard", "version": result.tool_version},
-        "policy": {"sha256": result.policy_sha256},
+        "policy": {"sha256": result.policy_sha256, "engine": result.engine or None},
         "generatedAt": result.generated_at or None,
         "gitCommit": result.git_commit,
         "stacks": [stack_json(s) for s in result.stacks],

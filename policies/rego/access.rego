@@ -110,12 +110,15 @@ decisions contains result.violation("DPA-ACC-005", r, "database has no private n
 
 # METADATA
 # title: Production databases have no public load-balancer endpoint
+# description: The provider's `loadBalancer` block is the instance's public endpoint.
 # custom:
 #   control: DPA-ACC-005
-decisions contains result.violation("DPA-ACC-005", r, "database exposes a public load-balancer endpoint") if {
+decisions contains result.violation("DPA-ACC-005", r, "database exposes a public load-balancer endpoint (loadBalancer)") if {
 	some i in input.index.type["scaleway:databases/instance:Instance"]
 	r := input.resources[i]
-	count(object.get(r.props, "loadBalancers", [])) > 0
+	endpoint := r.props.loadBalancer
+	is_object(endpoint)
+	count(endpoint) > 0
 }
 
 # METADATA
@@ -126,7 +129,7 @@ decisions contains result.violation("DPA-ACC-006", r, "public gateway does not e
 	some i in input.index.type["scaleway:network/publicGateway:PublicGateway"]
 	r := input.resources[i]
 	not r.props.bastionEnabled == true
-	not facts.is_unknown(r.props.bastionEnabled)
+	not facts.is_unknown(object.get(r.props, "bastionEnabled", null))
 }
 
 # METADATA

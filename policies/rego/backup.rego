@@ -35,6 +35,8 @@ decisions contains result.violation("DPA-BAK-002", r, msg) if {
 	days := facts.prop_or(r, "backupScheduleRetention", _defaults.rdb_backup_retention_days)
 	not facts.is_unknown(days)
 	minimum := facts.stack_of(r).settings.minBackupRetentionDays
+	is_number(days)
+	is_number(minimum)
 	days < minimum
 	msg := sprintf("backups are kept %v days, less than the minimum of %v", [days, minimum])
 }
@@ -59,6 +61,7 @@ decisions contains result.violation("DPA-BAK-003", r, msg) if {
 	not r.props.disableBackup == true
 	hours := facts.prop_or(r, "backupScheduleFrequency", _defaults.rdb_backup_frequency_hours)
 	not facts.is_unknown(hours)
+	is_number(hours)
 	hours > 24
 	msg := sprintf("backups run every %v hours, less often than daily", [hours])
 }
@@ -71,7 +74,7 @@ decisions contains result.violation("DPA-BAK-004", r, "database is not a high-av
 	some i in _databases
 	r := input.resources[i]
 	not r.props.isHaCluster == true
-	not facts.is_unknown(r.props.isHaCluster)
+	not facts.is_unknown(object.get(r.props, "isHaCluster", null))
 }
 
 # Buckets grouped by the facts rules read (normaliser SHAPES["bucket"], see retention.rego).
@@ -156,7 +159,7 @@ decisions contains result.violation("DPA-BAK-007", r, "snapshot schedule is not 
 	some i in input.index.type["scaleway:mongodb/instance:Instance"]
 	r := input.resources[i]
 	not r.props.isSnapshotScheduleEnabled == true
-	not facts.is_unknown(r.props.isSnapshotScheduleEnabled)
+	not facts.is_unknown(object.get(r.props, "isSnapshotScheduleEnabled", null))
 }
 
 # METADATA

@@ -7,6 +7,7 @@ import rego.v1
 
 import data.dpaguard.access
 import data.dpaguard.backup
+import data.dpaguard.input_types
 import data.dpaguard.residency
 import data.dpaguard.retention
 import data.dpaguard.secrets
@@ -16,4 +17,4 @@ import data.dpaguard.transit_encryption
 
 # METADATA
 # title: Every decision of every area
-decisions := (((((((residency.decisions | transit_encryption.decisions) | segregation.decisions) | backup.decisions) | retention.decisions) | subprocessor.decisions) | access.decisions) | secrets.decisions)
+decisions := ((((((((residency.decisions | transit_encryption.decisions) | segregation.decisions) | backup.decisions) | retention.decisions) | subprocessor.decisions) | access.decisions) | secrets.decisions) | input_types.decisions)

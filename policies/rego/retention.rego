@@ -68,7 +68,7 @@ _judged contains [k, "DPA-RET-002", "violation", msg] if {
 	bounds := _bounds(g.stack, g.data_category)
 	bounds.max != null
 	count(_expirations(object.get(g.props, "lifecycleRules", []))) == 0
-	not facts.is_unknown(g.props.lifecycleRules)
+	not facts.is_unknown(object.get(g.props, "lifecycleRules", null))
 	msg := sprintf("%v must be deleted after %v days but no enabled lifecycle rule expires objects", [g.data_category, bounds.max])
 }
 

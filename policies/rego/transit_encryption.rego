@@ -23,13 +23,13 @@ _redirects_to_https(r) if {
 
 _matches_every_request(acl) if {
 	not acl.match.ipSubnets
-	not acl.match.httpFilterValue
+	not acl.match.httpFilterValues
 }
 
 _matches_every_request(acl) if {
 	some subnet in acl.match.ipSubnets
 	facts.is_internet(subnet)
-	not acl.match.httpFilterValue
+	not acl.match.httpFilterValues
 }
 
 # METADATA

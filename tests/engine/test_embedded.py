@@ -30,9 +30,9 @@ def _facts(policy: Policy, *deployments: Any) -> dict[str, Any]:
     return normalise(list(deployments), policy.data, today=TODAY)
 
 
-def test_create_engine_defaults_to_embedded(policy: Policy) -> None:
-    engine = create_engine(policy)
-    assert isinstance(engine, EmbeddedEngine) and engine.name == "embedded"
+def test_create_engine_gives_regopy_when_asked(policy: Policy) -> None:
+    engine = create_engine(policy, engine="regopy")
+    assert isinstance(engine, EmbeddedEngine) and engine.name == "regopy" and engine.notices == ()
     engine.close()
 
 

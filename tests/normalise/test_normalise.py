@@ -11,7 +11,8 @@ from typing import Any
 import pytest
 
 from dpaguard.model import PLAINTEXT_REDACTED, SECRET_SIG, SECRET_SIG_KEY, UNKNOWN, Deployment
-from dpaguard.normalise import build_index, chunks, environment_of, normalise, rego_resource
+from dpaguard.engine.shaping import chunks, rego_resource
+from dpaguard.normalise import build_index, environment_of, normalise
 from dpaguard.normalise.types import canonical_type, scaleway_types, type_info
 from dpaguard.policy import load_policy
 

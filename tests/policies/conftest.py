@@ -1,4 +1,4 @@
-"""Fixtures of the control tests: the shipped policy set and one embedded engine for the session."""
+"""Fixtures of the control tests: the shipped policy set and one engine for the session: OPA, the reference."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ from typing import Any, Iterator
 
 import pytest
 
-from dpaguard.engine.embedded import EmbeddedEngine
+from dpaguard.engine.opa_inprocess import OpaInProcessEngine
 from dpaguard.policy import Policy, load_policy
 
 from control_estate import POLICIES
@@ -20,7 +20,7 @@ def policy() -> Policy:
 
 @pytest.fixture(scope="session")
 def engine(policy: Policy) -> Iterator[Any]:
-    """An embedded engine over the repository's policies."""
-    built = EmbeddedEngine(policy)
+    """The real OPA, in process, over the repository's policies (regopy is held to it by tests/conformance/)."""
+    built = OpaInProcessEngine(policy)
     yield built
     built.close()
