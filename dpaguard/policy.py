@@ -345,6 +345,18 @@ def _load_settings(path: Path) -> dict[str, Any]:
         for entry in _list_of(document, key, path):
             if not isinstance(entry, dict) or not isinstance(entry.get("port"), int) or not isinstance(entry.get("name"), str):
                 raise PolicyError(f"{_where(path, _line(entry))}: {key}: each entry needs an integer `port` and a `name`")
+    tag = document.get("environment_tag")
+    if (
+        not isinstance(tag, dict)
+        or not isinstance(tag.get("keys"), list) or not tag["keys"] or not all(isinstance(k, str) for k in tag["keys"])
+        or not isinstance(tag.get("values"), dict)
+        or not all(env in ENVIRONMENTS and isinstance(names, list) and all(isinstance(n, str) and n == n.lower() for n in names)
+                   for env, names in tag["values"].items())
+    ):
+        raise PolicyError(
+            f"{_where(path, _line(tag))}: environment_tag needs `keys` (a list of tag keys) and `values` "
+            f"(each of {', '.join(ENVIRONMENTS)} to a list of lower-case tag values)"
+        )
     for name, environment in document["environment_names"].items():
         if environment not in ENVIRONMENTS:
             raise PolicyError(f"{path}: environment_names.{name}: `{environment}` is not one of {list(ENVIRONMENTS)}")

@@ -51,8 +51,8 @@ def rego_resource(fact: Mapping[str, Any]) -> dict[str, Any]:
             del out["project"]
         else:
             out["project"] = {key: value for key, value in project.items() if key not in ("expected", "status")}
-    if "tags" in out and not out["tags"]:
-        del out["tags"]
+    # Rules read the environment tag (env_tag), never the tags themselves.
+    out.pop("tags", None)
     return out
 
 

@@ -405,6 +405,7 @@ class Normaliser:
             "tags": tags,
             "tags_unknown": props.get("tags") == UNKNOWN,
             "data_category": tags.get("data-category") or tags.get("data_category"),
+            "env_tag": self._env_tag(tags),
             "props": props,
             "secret_paths": walk.secret,
             "plaintext_paths": walk.plaintext,
@@ -418,6 +419,16 @@ class Normaliser:
         if type_token == STACK_REFERENCE_TYPE:
             fact["stack_reference"] = self._stack_reference(props)
         return fact
+
+    def _env_tag(self, tags: Mapping[str, str]) -> dict[str, Any] | None:
+        """The resource's environment tag: {key, value, environment (None when the value names none)}, None without one."""
+        rule = self.settings.get("environment_tag", {"keys": ["env"], "values": {}})
+        for key in rule["keys"]:
+            if key in tags:
+                value = _printable(tags[key])
+                named = next((env for env, names in rule["values"].items() if value.strip().lower() in names), None)
+                return {"key": _printable(key), "value": value, "environment": named}
+        return None
 
     def _subprocessor(self, package: str) -> str | None:
         name = self.register["by_package"].get(package)
@@ -501,7 +512,7 @@ class Normaliser:
 
 # Facts left out of the Rego input when empty, false or null: regopy converts input node by node, and
 # most resources have no secrets, no plaintext, nothing shared. Rules test them with `not r.x` / `some _ in r.x`.
-_OMITTED_WHEN_EMPTY = ("secret_paths", "plaintext_paths", "unknown_paths", "malformed", "foreign", "deprecated_type", "tags_unknown", "data_category", "subprocessor", "country", "taggable")
+_OMITTED_WHEN_EMPTY = ("secret_paths", "plaintext_paths", "unknown_paths", "malformed", "env_tag", "foreign", "deprecated_type", "tags_unknown", "data_category", "subprocessor", "country", "taggable")
 
 
 def _compact(fact: dict[str, Any]) -> None:
@@ -546,6 +557,13 @@ def _shape(fact: Mapping[str, Any], fact_keys: Sequence[str], prop_keys: Sequenc
     return shape
 
 
+def _env_tag_key(tag: Mapping[str, Any] | None) -> str:
+    """The index key of an environment tag: the environment it names, else its text, "" when there is none."""
+    if not tag:
+        return ""
+    return str(tag["environment"] or tag["value"] or "(empty)")
+
+
 def build_index(resources: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
     """Positions of resources grouped by the values rules test, so a rule visits only the resources it judges.
 
@@ -558,7 +576,7 @@ def build_index(resources: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
         "type": {},
         "locality": {},  # scope -> status -> value -> positions ("" when unknown or missing)
         "project": {},  # stack -> status -> value -> positions (resources that take a project)
-        "env_tag": {},  # stack -> env tag value ("" when missing) -> positions (taggable resources)
+        "env_tag": {},  # stack -> environment the tag names (its text when it names none, "" when missing) -> positions
         "subprocessor_country": {},  # sub-processor -> country -> positions
         "data_category": {},  # declared data category -> positions
         "plaintext": [],  # positions of resources holding a sensitive value in plaintext
@@ -588,7 +606,7 @@ def build_index(resources: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
             value = project["value"] if project["status"] == "known" else ""
             _group(index, ("project", fact["stack"], project["status"], str(value)), position)
         if fact.get("taggable") and not fact.get("tags_unknown"):
-            _group(index, ("env_tag", fact["stack"], str(fact["tags"].get("env", ""))), position)
+            _group(index, ("env_tag", fact["stack"], _env_tag_key(fact.get("env_tag"))), position)
         if fact.get("subprocessor") and fact.get("country"):
             _group(index, ("subprocessor_country", fact["subprocessor"], fact["country"]), position)
         if fact.get("data_category"):

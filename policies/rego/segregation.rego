@@ -56,7 +56,7 @@ decisions contains result.violation("DPA-SEG-002", r, msg) if {
 	value != stack.environment
 	some i in positions
 	r := input.resources[i]
-	msg := sprintf("tag env is %v, expected %v", [r.tags.env, r.environment])
+	msg := sprintf("tag %v is %v, expected %v", [r.env_tag.key, r.env_tag.value, r.environment])
 }
 
 # METADATA

@@ -36,8 +36,10 @@ sys.path.insert(0, str(REPO))
 
 from dpaguard.checkov.runner import find_checkov  # noqa: E402
 from dpaguard.export.tfplan import to_tfplan  # noqa: E402
-from dpaguard.model import SECRET_SIG, SECRET_SIG_KEY, Deployment  # noqa: E402
 from dpaguard.source.state import to_export  # noqa: E402
+
+sys.path.insert(0, str(REPO / "tests"))
+from support.estates import finding_heavy_estate, vs_checkov_estate  # noqa: E402
 
 CUSTOM_CHECKS = REPO / "policies" / "checkov" / "custom"
 # checkov custom policy -> the dpaguard controls it expresses
@@ -49,79 +51,6 @@ EQUIVALENT = {
     "CKV2_DPA_5": ("DPA-ACC-001",),  # security group drops inbound by default
 }
 CONTROL_TO_CHECK = {control: check for check, controls in EQUIVALENT.items() for control in controls}
-STACK, PROJECT, PROJECT_ID = "prod", "bench-estate", "11111111-2222-4333-8444-555555555555"
-SEED = 20261127
-VIOLATION_RATE = 0.04
-
-
-def _urn(token: str, name: str) -> str:
-    return f"urn:pulumi:{STACK}::{PROJECT}::{token}::{name}"
-
-
-def generate(n: int, seed: int = SEED) -> Deployment:
-    """An N-resource estate (buckets, databases, Redis, security groups, networks) with seeded violations."""
-    rng = random.Random(seed)
-    provider_urn = _urn("pulumi:providers:scaleway", "default_1_60_0")
-    provider = f"{provider_urn}::00000000-0000-4000-8000-000000000000"
-    resources: list[dict[str, Any]] = [
-        {"urn": _urn("pulumi:pulumi:Stack", f"{PROJECT}-{STACK}"), "custom": False, "type": "pulumi:pulumi:Stack"},
-        {"urn": provider_urn, "custom": True, "id": "00000000-0000-4000-8000-000000000000",
-         "type": "pulumi:providers:scaleway", "inputs": {"region": "fr-par", "zone": "fr-par-1", "projectId": PROJECT_ID}},
-    ]
-    tags = ["env:prod", f"project:{PROJECT}", "managed-by:pulumi"]
-
-    def bad() -> bool:
-        return rng.random() < VIOLATION_RATE
-
-    kinds = ("bucket", "bucket", "bucket", "bucket", "rdb", "redis", "sg", "pn", "pn", "bucket")
-    index = 0
-    while len(resources) < n:
-        kind = kinds[index % len(kinds)]
-        name = f"{kind}-{index:05d}"
-        index += 1
-        if kind == "bucket":
-            token = "scaleway:object/bucket:Bucket"
-            props: dict[str, Any] = {
-                "name": f"bench-{name}", "projectId": PROJECT_ID, "region": "nl-ams" if bad() else "fr-par",
-                "tags": {"env": "prod", "project": PROJECT, "data-category": "call-logs", "retention-days": "365"},
-                "versioning": {"enabled": True},
-                "lifecycleRules": [{"enabled": True, "id": "retention", "expiration": {"days": 365},
-                                    "noncurrentVersionExpiration": {"noncurrentDays": 1}}],
-            }
-        elif kind == "rdb":
-            token = "scaleway:databases/instance:Instance"
-            props = {
-                "name": f"bench-{name}", "projectId": PROJECT_ID, "engine": "PostgreSQL-16", "nodeType": "DB-PRO2-S",
-                "region": "pl-waw" if bad() else "fr-par", "isHaCluster": True, "encryptionAtRest": True,
-                "disableBackup": bad(), "backupSameRegion": not bad(), "backupScheduleFrequency": 12,
-                "backupScheduleRetention": 30, "userName": "admin", "tags": tags,
-                "password": {SECRET_SIG_KEY: SECRET_SIG, "ciphertext": "[secret]"},
-            }
-        elif kind == "redis":
-            token = "scaleway:redis/cluster:Cluster"
-            props = {
-                "name": f"bench-{name}", "projectId": PROJECT_ID, "nodeType": "RED1-S", "version": "7.0.5",
-                "zone": "nl-ams-1" if bad() else "fr-par-1", "tlsEnabled": not bad(), "clusterSize": 3,
-                "userName": "app", "tags": tags, "password": {SECRET_SIG_KEY: SECRET_SIG, "ciphertext": "[secret]"},
-            }
-        elif kind == "sg":
-            token = "scaleway:instance/securityGroup:SecurityGroup"
-            props = {
-                "name": f"bench-{name}", "projectId": PROJECT_ID, "zone": "fr-par-1", "tags": tags,
-                "inboundDefaultPolicy": "accept" if bad() else "drop", "outboundDefaultPolicy": "drop",
-                "inboundRules": [{"action": "accept", "ipRange": "172.16.8.0/22", "port": 443, "protocol": "TCP"}],
-            }
-        else:
-            token = "scaleway:network/privateNetwork:PrivateNetwork"
-            props = {"name": f"bench-{name}", "projectId": PROJECT_ID, "region": "fr-par", "tags": tags}
-        resources.append({"urn": _urn(token, name), "custom": True, "id": f"id-{name}", "type": token,
-                          "inputs": props, "outputs": dict(props), "provider": provider, "dependencies": []})
-    config = {"scaleway:region": "fr-par", "scaleway:zone": "fr-par-1", "scaleway:projectId": PROJECT_ID,
-              "dpaguard:environment": "prod", "dpaguard:callRecordingRetentionDays": 90,
-              "dpaguard:transcriptRetentionDays": 90, "dpaguard:minBackupRetentionDays": 7}
-    return Deployment(stack=STACK, project=PROJECT, source="state", resources=tuple(resources), config=config)
-
-
 @dataclass(frozen=True)
 class Timed:
     """One measured subprocess: exit code, wall seconds, CPU seconds (user + system), peak RSS in MB."""
@@ -168,9 +97,9 @@ def dpaguard_flags(report_file: Path) -> set[tuple[str, str]] | None:
             if f["control"] in CONTROL_TO_CHECK and f.get("status", "violation") == "violation"}
 
 
-def bench(n: int, workdir: Path, checkov: Path) -> dict[str, Any]:
+def bench(n: int, workdir: Path, checkov: Path, heavy: bool = False) -> dict[str, Any]:
     """Generate, write both exports, run both tools, compare."""
-    deployment = generate(n)
+    deployment = finding_heavy_estate(n) if heavy else vs_checkov_estate(n)
     state = workdir / f"estate-{n}.json"
     plan_file = workdir / f"estate-{n}.tfplan.json"
     state.write_text(json.dumps(to_export(deployment)))
@@ -201,6 +130,8 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--sizes", type=int, nargs="+", default=[1000, 4000, 10000])
     parser.add_argument("--keep", type=Path, help="write the generated files here and keep them")
+    parser.add_argument("--heavy", action="store_true",
+                        help="the finding-heavy estate: every resource breaks two controls, checkov's five on a quarter")
     args = parser.parse_args(argv)
     checkov = find_checkov(REPO)
     if checkov is None:
@@ -211,7 +142,7 @@ def main(argv: list[str] | None = None) -> int:
     print(f"{'N':>6} | {'checkov s':>9} {'cpu s':>6} {'MB':>6} | {'dpaguard s':>10} {'cpu s':>6} {'MB':>6} | "
           f"{'ratio':>6} {'cpu':>6} | {'flagged ck/dg':>13} | same")
     for n in args.sizes:
-        row = bench(n, workdir, checkov)
+        row = bench(n, workdir, checkov, heavy=args.heavy)
         ck, dg = row["checkov"], row["dpaguard"]
         dg_flagged = row["dpaguard_flagged"]
         if dg_flagged is None:

@@ -1,4 +1,4 @@
-"""Every control, end to end (deployment -> normaliser -> embedded engine -> findings): one violating case each,
+"""Every control, end to end (deployment -> normaliser -> OPA -> findings): one violating case each,
 and the compliant estate that holds one compliant resource of every examined type and breaks none."""
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ from typing import Any, Callable
 import pytest
 import yaml
 
-from dpaguard.engine.embedded import EmbeddedEngine
+from dpaguard.engine import Engine, create_engine
 from dpaguard.findings import evaluate
 from dpaguard.model import PLAINTEXT_REDACTED, Deployment
 from dpaguard.policy import Policy, load_policy
@@ -123,7 +123,7 @@ def test_every_control_has_a_case(policy: Policy) -> None:
 
 
 @pytest.mark.parametrize("control", sorted(CASES))
-def test_violation(control: str, policy: Policy, engine: EmbeddedEngine) -> None:
+def test_violation(control: str, policy: Policy, engine: Engine) -> None:
     deployments, expected_urn = CASES[control]()
     findings = evaluate(deployments, policy, engine, today=TODAY).findings
     hits = [f for f in findings if f.control == control]
@@ -132,14 +132,14 @@ def test_violation(control: str, policy: Policy, engine: EmbeddedEngine) -> None
     assert all(f.clause == policy.control(control).clause and f.message for f in hits)
 
 
-def test_compliant_estate_breaks_no_control(policy: Policy, engine: EmbeddedEngine) -> None:
+def test_compliant_estate_breaks_no_control(policy: Policy, engine: Engine) -> None:
     findings = evaluate([compliant_estate()], policy, engine, today=TODAY).findings
     # Appendix B lists sub-processors the test estate does not use: advisory by design.
     assert {f.control for f in findings} == {"DPA-SUB-004"}
     assert all(f.enforcement == "advisory" for f in findings)
 
 
-def test_compliant_dev_stack_beside_prod_breaks_no_segregation(policy: Policy, engine: EmbeddedEngine) -> None:
+def test_compliant_dev_stack_beside_prod_breaks_no_segregation(policy: Policy, engine: Engine) -> None:
     findings = evaluate(_two(), policy, engine, today=TODAY).findings
     assert not [f for f in findings if f.category == "segregation"]
 
@@ -160,7 +160,7 @@ def test_sub_003_late_notification(tmp_path: Path) -> None:
         document["subprocessors"][0].update(notified="2026-05-04", added="2026-05-11")
 
     policy = _policy_copy(tmp_path, late)
-    engine = EmbeddedEngine(policy)
+    engine = create_engine(policy)
     findings = evaluate([compliant_estate()], policy, engine, today=TODAY).findings
     hits = [f for f in findings if f.control == "DPA-SUB-003"]
     assert [f.urn for f in hits] == [_stack_urn()]
@@ -172,11 +172,11 @@ def test_sub_003_and_004_compliant_register(tmp_path: Path) -> None:
         document["subprocessors"] = [s for s in document["subprocessors"] if s["name"] in ("SCALEWAY", "DATAPACKET")]
 
     policy = _policy_copy(tmp_path, trimmed)
-    findings = evaluate([compliant_estate()], policy, EmbeddedEngine(policy), today=TODAY).findings
+    findings = evaluate([compliant_estate()], policy, create_engine(policy), today=TODAY).findings
     assert findings == ()
 
 
-def test_deprecated_token_is_judged_as_the_current_type(policy: Policy, engine: EmbeddedEngine) -> None:
+def test_deprecated_token_is_judged_as_the_current_type(policy: Policy, engine: Engine) -> None:
     resources = copy.deepcopy(compliant_resources())
     old = resource("prod", "scaleway:index/databaseInstance:DatabaseInstance", "old-db", {**resources[3]["inputs"], "backupSameRegion": False})
     findings = evaluate([deployment("prod", resources + [old])], policy, engine, today=TODAY).findings
@@ -185,7 +185,7 @@ def test_deprecated_token_is_judged_as_the_current_type(policy: Policy, engine: 
     assert hit[0].type == "scaleway:databases/instance:Instance"
 
 
-def test_region_inherited_from_explicit_provider(policy: Policy, engine: EmbeddedEngine) -> None:
+def test_region_inherited_from_explicit_provider(policy: Policy, engine: Engine) -> None:
     provider_urn = "urn:pulumi:prod::dpa-test::pulumi:providers:scaleway::amsterdam"
     provider = {"urn": provider_urn, "custom": True, "id": "p1", "type": "pulumi:providers:scaleway", "inputs": {"region": "nl-ams", "zone": "nl-ams-1"}}
     vpc = resource("prod", "scaleway:network/vpc:Vpc", "ams-vpc", {"tags": ["env:prod"]}, provider=f"{provider_urn}::p1")
@@ -195,13 +195,13 @@ def test_region_inherited_from_explicit_provider(policy: Policy, engine: Embedde
     assert "from the provider" in hit[0].message
 
 
-def test_region_from_stack_config(policy: Policy, engine: EmbeddedEngine) -> None:
+def test_region_from_stack_config(policy: Policy, engine: Engine) -> None:
     findings = evaluate([deployment("prod", compliant_resources(), config("prod", **{"scaleway:region": "pl-waw"}))], policy, engine, today=TODAY).findings
     regional = {f.name for f in findings if f.control == "DPA-RES-001"}
     assert {"vpc", "db", "call-logs", "db-acl"} <= regional
 
 
-def test_undeterminable_region_is_a_violation(policy: Policy, engine: EmbeddedEngine) -> None:
+def test_undeterminable_region_is_a_violation(policy: Policy, engine: Engine) -> None:
     stack_config = config("prod", **{"scaleway:region": None})
     findings = evaluate([deployment("prod", compliant_resources(), stack_config)], policy, engine, today=TODAY).findings
     hit = [f for f in findings if f.control == "DPA-RES-001" and f.name == "vpc"]
@@ -209,9 +209,85 @@ def test_undeterminable_region_is_a_violation(policy: Policy, engine: EmbeddedEn
     assert "cannot be determined" in hit[0].message
 
 
-def test_unused_subprocessors_are_reported_on_the_strictest_stack(policy: Policy, engine: EmbeddedEngine) -> None:
+def test_unused_subprocessors_are_reported_on_the_strictest_stack(policy: Policy, engine: Engine) -> None:
     # "dev" sorts before "prod", and DPA-SUB-004 is disabled in dev: reported there, it would vanish.
     findings = evaluate(_two(), policy, engine, today=TODAY).findings
     unused = [f for f in findings if f.control == "DPA-SUB-004"]
     assert unused and {f.stack for f in unused} == {"prod"}
     assert all(f.enforcement == "advisory" and not f.waived for f in unused)
+
+
+# -- the environment tag (policies/dpa/settings.yaml environment_tag) ------------------------
+
+
+@pytest.mark.parametrize(
+    ("tags", "fires"),
+    [
+        (["env:prod"], False),
+        (["environment:prod"], False),  # another accepted key
+        ({"environment": "Production"}, False),  # an accepted value, compared without case
+        (["environment:dev"], True),
+        (["env:qa"], True),  # a value that names no environment
+        (["owner:team"], True),  # no environment tag at all
+    ],
+)
+def test_environment_tag_keys_and_values(tags: Any, fires: bool, policy: Policy, engine: Engine) -> None:
+    findings = evaluate([changed("prod", "vpc", tags=tags)], policy, engine, today=TODAY).findings
+    hits = [f for f in findings if f.control == "DPA-SEG-002" and f.urn == find("vpc")]
+    assert bool(hits) == fires, [f.message for f in hits]
+
+
+def test_environment_tag_message_names_the_key_and_value(policy: Policy, engine: Engine) -> None:
+    findings = evaluate([changed("prod", "vpc", tags=["environment:dev"])], policy, engine, today=TODAY).findings
+    assert [f.message for f in findings if f.control == "DPA-SEG-002"] == ["tag environment is dev, expected prod"]
+
+
+# -- OPA semantics: a property left out is the provider default, never a pass -------------------
+
+
+@pytest.mark.parametrize(
+    ("name", "removed", "control"),
+    [
+        ("gw", "bastionEnabled", "DPA-ACC-006"),
+        ("db", "isHaCluster", "DPA-BAK-004"),
+        ("db", "backupSameRegion", "DPA-RES-003"),
+        ("call-logs", "lifecycleRules", "DPA-RET-002"),
+    ],
+)
+def test_a_missing_property_is_judged_as_its_provider_default(name: str, removed: str, control: str, policy: Policy, engine: Engine) -> None:
+    findings = evaluate([changed("prod", name, **{removed: None})], policy, engine, today=TODAY).findings
+    assert control in {f.control for f in findings if f.urn == find(name)}
+
+
+# -- properties.yaml: a value of the wrong type is never a pass ---------------------------------
+
+
+@pytest.mark.parametrize(
+    ("name", "inputs", "control"),
+    [
+        ("db", {"disableBackup": "true"}, "DPA-BAK-001"),
+        ("db", {"backupScheduleFrequency": "48"}, "DPA-BAK-003"),
+        ("db", {"backupScheduleRetention": "3"}, "DPA-BAK-002"),
+        ("db", {"backupScheduleFrequency": 24.5}, "DPA-BAK-003"),
+        ("db", {"isHaCluster": "yes"}, "DPA-BAK-004"),
+        ("gw", {"bastionEnabled": 1}, "DPA-ACC-006"),
+    ],
+)
+def test_a_value_of_the_wrong_type_is_undetermined(name: str, inputs: dict[str, Any], control: str, policy: Policy, engine: Engine) -> None:
+    findings = evaluate([changed("prod", name, **inputs)], policy, engine, today=TODAY).findings
+    hits = [f for f in findings if f.control == control and f.urn == find(name)]
+    assert hits and any("cannot be judged" in f.message for f in hits), [f.message for f in findings if f.urn == find(name)]
+    # undetermined counts as a violation in prod
+    assert all(f.enforcement == "mandatory" for f in hits)
+
+
+def test_a_lifecycle_expiration_given_as_text_is_not_a_pass(policy: Policy, engine: Engine) -> None:
+    bucket = next(r for r in compliant_resources("prod") if r["type"] == "scaleway:object/bucket:Bucket")
+    name = bucket["urn"].rsplit("::", 1)[1]
+    rules = copy.deepcopy(bucket["inputs"]["lifecycleRules"])
+    for rule in rules:
+        if "expiration" in rule:
+            rule["expiration"]["days"] = str(rule["expiration"]["days"])
+    findings = evaluate([changed("prod", name, lifecycleRules=rules)], policy, engine, today=TODAY).findings
+    messages = {f.control: f.message for f in findings if f.urn == find(name)}
+    assert "DPA-RET-002" in messages, messages
