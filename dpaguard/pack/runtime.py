@@ -62,6 +62,8 @@ class PackRuntime:
         self._today = today
         self._lock = threading.Lock()
         self._local = threading.local()
+        # The engine that answered last and what every report must say of it (a fallback).
+        self._engine_said: tuple[str, tuple[str, ...]] = ("", ())
         self._context: StackContext | None = None
         self._settings = PackSettings()
         self._configured: dict[str, str] = {}
@@ -141,6 +143,8 @@ class PackRuntime:
             cached[1].close()
         engine = create_engine(self.policy, opa_url=settings.opa_url, opa_timeout=settings.opa_timeout)
         self._local.engine = (key, engine)
+        with self._lock:
+            self._engine_said = (engine.name, tuple(engine.notices))
         return engine
 
     def _deployment(self, resources: Sequence[Mapping[str, Any]], context: StackContext | None) -> Deployment:
@@ -236,6 +240,9 @@ class PackRuntime:
         notices: tuple[str, ...] = () if context else (MISSING_CONTEXT,)
         if run.stack_findings is None:
             notices += ("the engine has not sent the whole stack (AnalyzeStack) yet: stack-level controls not evaluated",)
+        with self._lock:
+            engine_name, engine_notices = self._engine_said
+        notices = (*engine_notices, *notices)
         return Result(
             tool_version=__version__,
             policy_sha256=self.policy.sha256,
@@ -254,6 +261,7 @@ class PackRuntime:
             coverage=coverage,
             generated_at=dt.datetime.now(dt.timezone.utc).replace(microsecond=0).isoformat(),
             notices=notices,
+            engine=engine_name,
         )
 
 

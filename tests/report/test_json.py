@@ -15,7 +15,7 @@ FINDING_KEYS = {"control", "category", "clause", "severity", "enforcement", "sta
 def test_json_has_the_documented_shape(result: Result) -> None:
     doc = json.loads(json_report.render(result))
     assert doc["tool"] == {"name": "dpaguard", "version": "0.1.0"}
-    assert doc["policy"] == {"sha256": "b" * 64}
+    assert doc["policy"] == {"sha256": "b" * 64, "engine": None}
     assert [(s["name"], s["environment"], s["source"], s["resources"]) for s in doc["stacks"]] == [
         ("prod", "prod", "program", 40), ("dev", "dev", "state", 12)]
     assert all(set(f) == FINDING_KEYS for f in doc["findings"])
