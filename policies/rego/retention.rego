@@ -31,7 +31,7 @@ _category_bounds(s, c) := {"min": days, "max": days} if {
 	days != null
 }
 
-_category_bounds(s, c) := {"min": c.min_days, "max": c.max_days} if {
+_category_bounds(_, c) := {"min": c.min_days, "max": c.max_days} if {
 	c.client_set == null
 }
 

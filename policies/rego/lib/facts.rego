@@ -23,7 +23,7 @@ stack_of(r) := s if {
 # METADATA
 # title: A property, or the provider default when unset (missing or null)
 # description: Two exclusive definitions rather than `else`, which rego-cpp evaluates ten times slower.
-prop_or(r, key, default_value) := value if {
+prop_or(r, key, _) := value if {
 	value := object.get(object.get(r, "props", {}), key, null)
 	value != null
 }
