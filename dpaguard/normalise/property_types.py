@@ -83,8 +83,8 @@ def checked_props(props: dict[str, Any], types: Mapping[str, Any] | None) -> tup
             continue
         found: list[dict[str, str]] = []
         value = _check(out[name], schema, name, found)
-        if value is None and out[name] is not None:
-            del out[name]
+        if value is None:
+            del out[name]  # null is unset to the provider, and to every rule (object.get gives the default)
         else:
             out[name] = value
         for entry in found:
