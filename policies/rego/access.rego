@@ -62,6 +62,28 @@ decisions contains result.undetermined("DPA-ACC-002", r, "an inbound rule's sour
 	rule.unknown
 }
 
+# A server reachable from the internet: a flexible IP, a dynamic IP or public IPs.
+_has_public_ip(r) if r.props.ipId
+
+_has_public_ip(r) if count(object.get(r.props, "ipIds", [])) > 0
+
+_has_public_ip(r) if r.props.enableDynamicIp == true
+
+_has_public_ip(r) if count(object.get(r.props, "publicIps", [])) > 0
+
+# METADATA
+# title: A server with a public IP has a security group
+# description: Without one, Scaleway applies the zone's default security group, which accepts all inbound traffic.
+# custom:
+#   control: DPA-ACC-002
+decisions contains result.violation("DPA-ACC-002", r, msg) if {
+	some i in input.index.type["scaleway:instance/server:Server"]
+	r := input.resources[i]
+	_has_public_ip(r)
+	not r.props.securityGroupId
+	msg := "server has a public IP and no security group: the default group accepts every inbound port, SSH included"
+}
+
 # METADATA
 # title: Redis ACLs are not open to the internet
 # custom:
@@ -132,16 +154,84 @@ decisions contains result.violation("DPA-ACC-006", r, "public gateway does not e
 	not facts.is_unknown(object.get(r.props, "bastionEnabled", null))
 }
 
+_principals := {"applicationId": "an application", "groupId": "a group", "userId": "a user"}
+
 # METADATA
-# title: No IAM policy gives an application full access to all products
+# title: No IAM policy gives a principal full access to all products
 # custom:
 #   control: DPA-ACC-007
-decisions contains result.violation("DPA-ACC-007", r, "IAM policy grants an application AllProductsFullAccess") if {
+decisions contains result.violation("DPA-ACC-007", r, msg) if {
 	some i in input.index.type["scaleway:iam/policy:Policy"]
 	r := input.resources[i]
-	r.props.applicationId
+	some key, principal in _principals
+	r.props[key]
 	some rule in object.get(r.props, "rules", [])
 	"AllProductsFullAccess" in object.get(rule, "permissionSetNames", [])
+	msg := sprintf("IAM policy grants %v AllProductsFullAccess", [principal])
+}
+
+# METADATA
+# title: The SSH bastion admits only the administrators' ranges
+# description: A bastion with no allowed ranges accepts SSH from every address.
+# custom:
+#   control: DPA-ACC-006
+decisions contains result.violation("DPA-ACC-006", r, "the SSH bastion admits every address (no allowedIpRanges)") if {
+	some i in input.index.type["scaleway:network/publicGateway:PublicGateway"]
+	r := input.resources[i]
+	r.props.bastionEnabled == true
+	count(object.get(r.props, "allowedIpRanges", [])) == 0
+}
+
+# METADATA
+# title: The SSH bastion is not open to the internet
+# custom:
+#   control: DPA-ACC-006
+decisions contains result.violation("DPA-ACC-006", r, msg) if {
+	some i in input.index.type["scaleway:network/publicGateway:PublicGateway"]
+	r := input.resources[i]
+	r.props.bastionEnabled == true
+	some range in object.get(r.props, "allowedIpRanges", [])
+	facts.is_internet(range)
+	msg := sprintf("the SSH bastion admits the internet (%v)", [range])
+}
+
+# METADATA
+# title: No site-to-site VPN
+# description: Appendix C §8.1 - "We do not use a VPN, but use SSH tunnels to access the servers."
+# custom:
+#   control: DPA-ACC-009
+decisions contains result.violation("DPA-ACC-009", r, "a site-to-site VPN resource: the DPA promises SSH tunnels, not a VPN") if {
+	some token, positions in input.index.type
+	startswith(token, "scaleway:s2svpn/")
+	some i in positions
+	r := input.resources[i]
+}
+
+_public_acls := {"public-read", "public-read-write", "authenticated-read"}
+
+# METADATA
+# title: Buckets are not readable by the public
+# custom:
+#   control: DPA-ACC-010
+decisions contains result.violation("DPA-ACC-010", r, msg) if {
+	some t in ["scaleway:object/bucket:Bucket", "scaleway:object/bucketAcl:BucketAcl"]
+	some i in input.index.type[t]
+	r := input.resources[i]
+	acl := r.props.acl
+	acl in _public_acls
+	msg := sprintf("bucket ACL is %v: its objects are disclosed to anyone", [acl])
+}
+
+# METADATA
+# title: Kubernetes nodes have no public IP
+# description: Unset gives every node a public IP.
+# custom:
+#   control: DPA-ACC-011
+decisions contains result.violation("DPA-ACC-011", r, "node pool gives its nodes public IPs (publicIpDisabled is not true)") if {
+	some i in input.index.type["scaleway:kubernetes/pool:Pool"]
+	r := input.resources[i]
+	not r.props.publicIpDisabled == true
+	not facts.is_unknown(object.get(r.props, "publicIpDisabled", null))
 }
 
 # METADATA

@@ -5,6 +5,7 @@ package dpaguard.secrets
 
 import rego.v1
 
+import data.dpaguard.lib.facts
 import data.dpaguard.lib.result
 
 # METADATA
@@ -16,6 +17,18 @@ decisions contains result.violation("DPA-SEC-001", r, msg) if {
 	r := input.resources[i]
 	some path in r.plaintext_paths
 	msg := sprintf("property %v holds a credential in plaintext (not a secret)", [path])
+}
+
+# METADATA
+# title: Databases are encrypted at rest
+# description: Unset means not encrypted.
+# custom:
+#   control: DPA-SEC-003
+decisions contains result.violation("DPA-SEC-003", r, "database is not encrypted at rest (encryptionAtRest)") if {
+	some i in input.index.type["scaleway:databases/instance:Instance"]
+	r := input.resources[i]
+	not r.props.encryptionAtRest == true
+	not facts.is_unknown(object.get(r.props, "encryptionAtRest", null))
 }
 
 # METADATA

@@ -53,7 +53,9 @@ def compliant_resources(stack: str = "prod") -> list[dict[str, Any]]:
     return [
         resource(stack, "scaleway:network/vpc:Vpc", "vpc", {"name": "vpc", "tags": env}),
         resource(stack, "scaleway:network/privateNetwork:PrivateNetwork", "pn", {"vpcId": f"{stack}-vpc-id", "tags": env}),
-        resource(stack, "scaleway:network/publicGateway:PublicGateway", "gw", {"bastionEnabled": True, "tags": env}),
+        resource(stack, "scaleway:network/publicGateway:PublicGateway", "gw", {"bastionEnabled": True, "allowedIpRanges": ["198.51.100.0/24"], "tags": env}),
+        resource(stack, "scaleway:instance/server:Server", "web", {"ipId": f"{stack}-ip-id", "securityGroupId": f"{stack}-sg-id", "tags": env}),
+        resource(stack, "scaleway:kubernetes/pool:Pool", "pool", {"publicIpDisabled": True, "tags": env}),
         resource(
             stack,
             "scaleway:databases/instance:Instance",
@@ -61,6 +63,7 @@ def compliant_resources(stack: str = "prod") -> list[dict[str, Any]]:
             {
                 "backupSameRegion": True,
                 "isHaCluster": True,
+                "encryptionAtRest": True,
                 "backupScheduleRetention": 14,
                 "backupScheduleFrequency": 12,
                 "privateNetwork": {"pnId": f"{stack}-pn-id"},

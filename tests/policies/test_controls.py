@@ -109,6 +109,13 @@ CASES: dict[str, Callable[[], tuple[list[Deployment], str]]] = {
     "DPA-ACC-006": lambda: ([changed("prod", "gw", bastionEnabled=False)], find("gw")),
     "DPA-ACC-007": lambda: ([changed("prod", "app-policy", rules=[{"permissionSetNames": ["AllProductsFullAccess"]}])], find("app-policy")),
     "DPA-ACC-008": lambda: ([changed("prod", "app-key", expiresAt=None)], find("app-key")),
+    "DPA-ACC-009": lambda: (
+        _with("prod", [resource("prod", "scaleway:s2svpn/gateway:Gateway", "vpn", {"name": "vpn"})]),
+        urn("prod", "scaleway:s2svpn/gateway:Gateway", "vpn"),
+    ),
+    "DPA-ACC-010": lambda: ([changed("prod", "call-logs", acl="public-read")], find("call-logs")),
+    "DPA-ACC-011": lambda: ([changed("prod", "pool", publicIpDisabled=None)], find("pool")),
+    "DPA-SEC-003": lambda: ([changed("prod", "db", encryptionAtRest=False)], find("db")),
     "DPA-SEC-001": lambda: ([changed("prod", "db", password=PLAINTEXT_REDACTED)], find("db")),
     "DPA-SEC-002": lambda: (_with("prod", [], **{"dpa-test:dbPassword": "[plaintext redacted]"}), _stack_urn()),
 }
@@ -291,3 +298,27 @@ def test_a_lifecycle_expiration_given_as_text_is_not_a_pass(policy: Policy, engi
     findings = evaluate([changed("prod", name, lifecycleRules=rules)], policy, engine, today=TODAY).findings
     messages = {f.control: f.message for f in findings if f.urn == find(name)}
     assert "DPA-RET-002" in messages, messages
+
+
+# -- the exposures of issue 13 found on the estate ------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("name", "inputs", "control", "message"),
+    [
+        ("web", {"securityGroupId": None}, "DPA-ACC-002", "server has a public IP and no security group: the default group accepts every inbound port, SSH included"),
+        ("gw", {"allowedIpRanges": ["0.0.0.0/0"]}, "DPA-ACC-006", "the SSH bastion admits the internet (0.0.0.0/0)"),
+        ("gw", {"allowedIpRanges": None}, "DPA-ACC-006", "the SSH bastion admits every address (no allowedIpRanges)"),
+        ("db", {"encryptionAtRest": None}, "DPA-SEC-003", "database is not encrypted at rest (encryptionAtRest)"),
+        ("app-policy", {"applicationId": None, "groupId": "staff", "rules": [{"permissionSetNames": ["AllProductsFullAccess"]}]},
+         "DPA-ACC-007", "IAM policy grants a group AllProductsFullAccess"),
+    ],
+)
+def test_exposures_the_dpa_forbids(name: str, inputs: dict[str, Any], control: str, message: str, policy: Policy, engine: Engine) -> None:
+    findings = evaluate([changed("prod", name, **inputs)], policy, engine, today=TODAY).findings
+    assert message in [f.message for f in findings if f.control == control and f.urn == find(name)]
+
+
+def test_a_server_without_public_ip_needs_no_security_group(policy: Policy, engine: Engine) -> None:
+    findings = evaluate([changed("prod", "web", ipId=None, securityGroupId=None)], policy, engine, today=TODAY).findings
+    assert not [f for f in findings if f.urn == find("web")]
