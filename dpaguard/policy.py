@@ -398,7 +398,13 @@ def _load_property_types(path: Path, control_ids: set[str]) -> dict[str, Any]:
             raise PolicyError(f"{_where(path, _line(properties))}: {type_token}: expected a mapping of properties")
         for name, schema in properties.items():
             _property_type(schema, f"{type_token}.{name}", path, control_ids)
-    plain: dict[str, Any] = json.loads(json.dumps({"types": document["types"]}))
+    links = document.get("links", [])
+    if not isinstance(links, list) or not all(
+        isinstance(link, dict) and all(isinstance(link.get(k), str) and link[k] for k in ("fact", "target", "by", "property"))
+        for link in links
+    ):
+        raise PolicyError(f"{_where(path, _line(links))}: `links` must list {{fact, target, by, property}} entries")
+    plain: dict[str, Any] = json.loads(json.dumps({"types": document["types"], "links": links}))
     return plain
 
 

@@ -282,6 +282,7 @@ class Normaliser:
             resources.extend(stack_resources)
             strings_by_resource.extend(strings)
         self._cross_stack(resources, strings_by_resource)
+        self._link(resources)
         for fact in resources:
             if fact["type"] not in self.examined:
                 # Only the types a control names in `applies_to` are judged on their properties;
@@ -488,6 +489,24 @@ class Normaliser:
             return {"target": None, "environment": "unknown"}
         short = target.rsplit("/", 1)[-1].lower()
         return {"target": target, "environment": self.settings["environment_names"].get(short, "unknown")}
+
+    def _link(self, resources: list[dict[str, Any]]) -> None:
+        """Set `linked.<fact>` on each target a `by` resource names (properties.yaml `links`)."""
+        for link in self.dpa.get("properties", {}).get("links", ()):
+            named = {
+                value
+                for fact in resources
+                if fact["type"] == link["by"] and fact["stack"]
+                for value in [fact["props"].get(link["property"])]
+                if isinstance(value, str) and value
+            }
+            for fact in resources:
+                if fact["type"] != link["target"]:
+                    continue
+                names = set(_identities(fact)) | {v for v in (fact["props"].get("name"),) if isinstance(v, str) and v}
+                names |= {f"{fact['locality'].get('region')}/{n}" for n in list(names)}
+                names |= {n.rsplit("/", 1)[-1] for n in list(names)}
+                fact.setdefault("linked", {})[link["fact"]] = bool(names & named) or (UNKNOWN in named)
 
     def _cross_stack(self, resources: list[dict[str, Any]], strings: list[set[str]]) -> None:
         """Mark resources that own or use a network, database or server that another environment owns too."""

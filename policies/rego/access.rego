@@ -120,6 +120,28 @@ decisions contains result.violation("DPA-ACC-004", r, msg) if {
 	msg := sprintf("database ACL admits the internet (%v)", [rule.ip])
 }
 
+# A database instance reachable from the internet: no private network (the provider then gives it a
+# public endpoint), or a public load-balancer endpoint declared.
+_public_database(r) if not r.props.privateNetwork
+
+_public_database(r) if {
+	endpoint := r.props.loadBalancer
+	is_object(endpoint)
+	count(endpoint) > 0
+}
+
+# METADATA
+# title: A database with a public endpoint has an ACL
+# description: Without an ACL resource naming it, a public endpoint accepts every address.
+# custom:
+#   control: DPA-ACC-004
+decisions contains result.violation("DPA-ACC-004", r, "database has a public endpoint and no ACL: every address may connect") if {
+	some i in input.index.type["scaleway:databases/instance:Instance"]
+	r := input.resources[i]
+	_public_database(r)
+	r.linked.acl == false
+}
+
 # METADATA
 # title: Production databases have no public endpoint
 # custom:

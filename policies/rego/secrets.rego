@@ -31,6 +31,25 @@ decisions contains result.violation("DPA-SEC-003", r, "database is not encrypted
 	not facts.is_unknown(object.get(r.props, "encryptionAtRest", null))
 }
 
+_personal_categories contains name if {
+	some name, c in data.dpa.retention.categories
+	c.personal
+}
+
+# METADATA
+# title: Buckets holding personal data are encrypted server-side
+# description: A server-side encryption configuration must name the bucket.
+# custom:
+#   control: DPA-SEC-004
+decisions contains result.violation("DPA-SEC-004", r, msg) if {
+	some category, positions in input.index.data_category
+	category in _personal_categories
+	some i in positions
+	r := input.resources[i]
+	r.linked.sse == false
+	msg := sprintf("bucket holds %v (personal data) and no server-side encryption configuration names it", [category])
+}
+
 # METADATA
 # title: Sensitive config values are secure
 # custom:

@@ -102,10 +102,17 @@ def compliant_resources(stack: str = "prod") -> list[dict[str, Any]]:
             "scaleway:object/bucket:Bucket",
             "call-logs",
             {
+                "name": f"{stack}-call-logs",
                 "tags": {"env": stack, "data-category": "call-logs"},
                 "versioning": {"enabled": True},
                 "lifecycleRules": [{"enabled": True, "expiration": {"days": 365}, "noncurrentVersionExpiration": {"noncurrentDays": 30}}],
             },
+        ),
+        resource(
+            stack,
+            "scaleway:object/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration",
+            "call-logs-sse",
+            {"bucket": f"{stack}-call-logs", "rule": {"applyServerSideEncryptionByDefault": {"sseAlgorithm": "AES256"}}},
         ),
         resource(stack, "scaleway:iam/policy:Policy", "app-policy", {"tags": env, "applicationId": "app-id", "rules": [{"permissionSetNames": ["ObjectStorageReadOnly"]}]}),
         resource(stack, "scaleway:iam/apiKey:ApiKey", "app-key", {"applicationId": "app-id", "expiresAt": "2027-06-30T00:00:00Z"}),

@@ -116,6 +116,7 @@ CASES: dict[str, Callable[[], tuple[list[Deployment], str]]] = {
     "DPA-ACC-010": lambda: ([changed("prod", "call-logs", acl="public-read")], find("call-logs")),
     "DPA-ACC-011": lambda: ([changed("prod", "pool", publicIpDisabled=None)], find("pool")),
     "DPA-SEC-003": lambda: ([changed("prod", "db", encryptionAtRest=False)], find("db")),
+    "DPA-SEC-004": lambda: ([changed("prod", "call-logs-sse", bucket="another-bucket")], find("call-logs")),
     "DPA-SEC-001": lambda: ([changed("prod", "db", password=PLAINTEXT_REDACTED)], find("db")),
     "DPA-SEC-002": lambda: (_with("prod", [], **{"dpa-test:dbPassword": "[plaintext redacted]"}), _stack_urn()),
 }
@@ -317,6 +318,18 @@ def test_a_lifecycle_expiration_given_as_text_is_not_a_pass(policy: Policy, engi
 def test_exposures_the_dpa_forbids(name: str, inputs: dict[str, Any], control: str, message: str, policy: Policy, engine: Engine) -> None:
     findings = evaluate([changed("prod", name, **inputs)], policy, engine, today=TODAY).findings
     assert message in [f.message for f in findings if f.control == control and f.urn == find(name)]
+
+
+def test_a_public_database_needs_an_acl(policy: Policy, engine: Engine) -> None:
+    public = evaluate([changed("prod", "db", privateNetwork=None)], policy, engine, today=TODAY).findings
+    assert not [f for f in public if f.control == "DPA-ACC-004"]  # the estate's ACL names it
+    without_acl = changed("prod", "db-acl", instanceId="another-db")
+    resources = [r if not r["urn"].endswith("::db") else {**r, "inputs": {k: v for k, v in r["inputs"].items() if k != "privateNetwork"}}
+                 for r in without_acl.resources]
+    findings = evaluate([deployment("prod", resources)], policy, engine, today=TODAY).findings
+    assert "database has a public endpoint and no ACL: every address may connect" in [
+        f.message for f in findings if f.control == "DPA-ACC-004" and f.urn == find("db")
+    ]
 
 
 def test_a_server_without_public_ip_needs_no_security_group(policy: Policy, engine: Engine) -> None:
