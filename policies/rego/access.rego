@@ -185,8 +185,9 @@ _principals := {"applicationId": "an application", "groupId": "a group", "userId
 decisions contains result.violation("DPA-ACC-007", r, msg) if {
 	some i in input.index.type["scaleway:iam/policy:Policy"]
 	r := input.resources[i]
-	some key, principal in _principals
+	some key in ["applicationId", "groupId", "userId"]
 	r.props[key]
+	principal := _principals[key]
 	some rule in object.get(r.props, "rules", [])
 	"AllProductsFullAccess" in object.get(rule, "permissionSetNames", [])
 	msg := sprintf("IAM policy grants %v AllProductsFullAccess", [principal])

@@ -138,9 +138,9 @@ def test_cross_stack_sharing_is_indexed(dpa: Any) -> None:
 
 
 def test_props_kept_only_for_examined_types(dpa: Any) -> None:
-    server = _one(dpa, _res("scaleway:instance/server:Server", "s", {"type": "PRO2-S"}))
+    volume = _one(dpa, _res("scaleway:block/volume:Volume", "v", {"sizeInGb": 50}))
     database = _one(dpa, _res("scaleway:databases/instance:Instance", "db", {"isHaCluster": True}))
-    assert server["props"] == {} and database["props"]["isHaCluster"] is True
+    assert volume["props"] == {} and database["props"]["isHaCluster"] is True
 
 
 def test_props_hold_only_what_rules_read_by_name(dpa: Any) -> None:
@@ -148,7 +148,7 @@ def test_props_hold_only_what_rules_read_by_name(dpa: Any) -> None:
     database = _one(dpa, _res("scaleway:databases/instance:Instance", "db", inputs))
     assert database["props"] == {"isHaCluster": True, "disableBackup": False}
     assert database["tags"] == {"env": "prod"}  # facts the normaliser derives still see every property
-    bucket = _one(dpa, _res("scaleway:object/bucket:Bucket", "b", {"versioning": {"enabled": True}, "acl": "private"}))
+    bucket = _one(dpa, _res("scaleway:object/bucket:Bucket", "b", {"versioning": {"enabled": True}, "forceDestroy": True}))
     assert bucket["props"] == {"versioning": {"enabled": True}}
     every = _one({**dpa, "read_props": None}, _res("scaleway:databases/instance:Instance", "db", inputs))
     assert set(every["props"]) == set(inputs)  # the Rego reads props otherwise too: all are kept
