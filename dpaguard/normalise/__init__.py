@@ -218,6 +218,21 @@ def _setting(value: Any) -> int | None:
     return None
 
 
+def _camel(key: str) -> str:
+    """`project_id` -> `projectId`; a camelCase key as it is."""
+    head, *rest = key.split("_")
+    return head + "".join(part[:1].upper() + part[1:] for part in rest)
+
+
+def _scaleway_setting(config: Mapping[str, Any], name: str) -> Any:
+    """A `scaleway:<name>` stack setting, also under its snake_case spelling (`scaleway:project_id`)."""
+    value = config.get(f"scaleway:{name}")
+    if value in (None, ""):
+        snake = "".join(f"_{c.lower()}" if c.isupper() else c for c in name)
+        value = config.get(f"scaleway:{snake}")
+    return value
+
+
 def _text(value: Any) -> str:
     """A locality or project value as text: anything else in that place is malformed, and shown as it is."""
     if is_secret(value):
@@ -329,7 +344,7 @@ class Normaliser:
             for key, value in config.items()
             if key not in deployment.secret_config_keys and value != REDACTED and is_sensitive_name(key.split(":", 1)[-1])
         )
-        project = config.get("scaleway:projectId")
+        project = _scaleway_setting(config, "projectId")
         return {
             "name": deployment.stack,
             "urn": deployment.stack_urn,
@@ -337,7 +352,7 @@ class Normaliser:
             "environment": environment,
             "environment_source": source,
             "scaleway_project": project if isinstance(project, str) and project else None,
-            "default_region": config.get("scaleway:region"),
+            "default_region": _scaleway_setting(config, "region"),
             "default_zone": config.get("scaleway:zone"),
             "settings": settings,
             "config_file": deployment.config_file,
@@ -350,7 +365,9 @@ class Normaliser:
         providers: dict[str, Mapping[str, Any]] = {}
         for raw in deployment.resources:
             if str(raw.get("type", "")).startswith(PROVIDER_PREFIX) and isinstance(raw.get("urn"), str):
-                providers[raw["urn"]] = _mapping(raw.get("inputs"))
+                # A provider's settings as the engine passed them: `project_id` (the spelling of the
+                # provider's docs, from `scaleway:project_id`) is `projectId`.
+                providers[raw["urn"]] = {_camel(k): v for k, v in _mapping(raw.get("inputs")).items()}
         facts: list[dict[str, Any]] = []
         strings: list[set[str]] = []
         for raw in deployment.resources:

@@ -173,8 +173,15 @@ decisions contains result.violation("DPA-RET-004", r, msg) if {
 #   control: DPA-RET-005
 decisions contains result.violation("DPA-RET-005", s, msg) if {
 	some s in input.stacks
-	some c in _categories
+	some name, c in _categories
 	c.client_set != null
 	s.settings[trim_prefix(c.client_set, "dpaguard:")] == null
+	_stores(s.name, name)
 	msg := sprintf("stack config does not set %v (%v: kept for the period the client set)", [c.client_set, c.id])
+}
+
+# A stack holds a bucket of this category: a period only matters where such data is kept.
+_stores(stack, category) if {
+	some i in input.index.data_category[category]
+	input.resources[i].stack == stack
 }

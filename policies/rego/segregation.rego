@@ -16,6 +16,7 @@ import data.dpaguard.lib.result
 #   control: DPA-SEG-001
 decisions contains result.violation("DPA-SEG-001", r, msg) if {
 	some stack in input.stacks
+	stack.scaleway_project != null
 	some value, positions in input.index.project[stack.name].known
 	value != stack.scaleway_project
 	some i in positions
@@ -27,10 +28,25 @@ decisions contains result.violation("DPA-SEG-001", r, msg) if {
 # title: Project cannot be determined
 # custom:
 #   control: DPA-SEG-001
-decisions contains result.violation("DPA-SEG-001", r, "Scaleway project cannot be determined (no projectId on the resource, its provider or the stack config)") if {
+decisions contains result.violation("DPA-SEG-001", r, "Scaleway project cannot be determined (no projectId on the resource or its provider)") if {
 	some stack in input.stacks
+	stack.scaleway_project != null
 	some i in input.index.project[stack.name].missing[""]
 	r := input.resources[i]
+}
+
+# METADATA
+# title: The stack names its Scaleway project
+# description: |
+#   Without one, resources that set no project go to the credentials' default project, and which
+#   project that is cannot be shown: one decision for the stack, not one per resource.
+# custom:
+#   control: DPA-SEG-001
+decisions contains result.violation("DPA-SEG-001", s, msg) if {
+	some s in input.stacks
+	s.scaleway_project == null
+	count(object.get(input.index.project, s.name, {})) > 0
+	msg := "the stack config sets no Scaleway project (scaleway:projectId or scaleway:project_id): its separation from other environments cannot be shown"
 }
 
 # METADATA

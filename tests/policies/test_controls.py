@@ -97,7 +97,11 @@ CASES: dict[str, Callable[[], tuple[list[Deployment], str]]] = {
     ),
     "DPA-RET-003": lambda: ([changed("prod", "call-logs", lifecycleRules=[{"enabled": True, "expiration": {"days": 365}}])], find("call-logs")),
     "DPA-RET-004": lambda: ([changed("prod", "sip-01", tags={"env": "prod", "data-category": "holiday-photos"})], find("sip-01")),
-    "DPA-RET-005": lambda: (_with("prod", [], **{"dpaguard:transcriptRetentionDays": None}), _stack_urn()),
+    "DPA-RET-005": lambda: (
+        _with("prod", [resource("prod", "scaleway:object/bucket:Bucket", "transcripts", {"tags": {"env": "prod", "data-category": "transcripts"}})],
+              **{"dpaguard:transcriptRetentionDays": None}),
+        _stack_urn(),
+    ),
     "DPA-SUB-001": lambda: (_with("prod", [resource("prod", "aws:s3/bucket:Bucket", "us-bucket", {"bucket": "x"})]), urn("prod", "aws:s3/bucket:Bucket", "us-bucket")),
     "DPA-SUB-002": lambda: ([changed("prod", "vpc", region="nl-ams")], find("vpc")),
     "DPA-SUB-004": lambda: ([compliant_estate()], _stack_urn()),
@@ -335,3 +339,30 @@ def test_a_public_database_needs_an_acl(policy: Policy, engine: Engine) -> None:
 def test_a_server_without_public_ip_needs_no_security_group(policy: Policy, engine: Engine) -> None:
     findings = evaluate([changed("prod", "web", ipId=None, securityGroupId=None)], policy, engine, today=TODAY).findings
     assert not [f for f in findings if f.urn == find("web")]
+
+
+# -- the stack's Scaleway project ----------------------------------------------------------------
+
+
+def test_the_snake_case_project_setting_is_read(policy: Policy, engine: Engine) -> None:
+    values = config("prod")
+    values["scaleway:project_id"] = values.pop("scaleway:projectId")
+    findings = evaluate([deployment("prod", compliant_resources("prod"), values)], policy, engine, today=TODAY).findings
+    assert not [f for f in findings if f.control == "DPA-SEG-001"]
+
+
+def test_a_stack_without_project_is_one_stack_level_finding(policy: Policy, engine: Engine) -> None:
+    values = config("prod")
+    del values["scaleway:projectId"]
+    resources = copy.deepcopy(compliant_resources("prod"))
+    for item in resources:
+        item["inputs"].pop("projectId", None)
+    findings = evaluate([deployment("prod", resources, values)], policy, engine, today=TODAY).findings
+    seg = [f for f in findings if f.control == "DPA-SEG-001"]
+    assert [f.urn for f in seg] == [_stack_urn()], [f.message for f in seg]
+    assert "sets no Scaleway project" in seg[0].message and "null" not in seg[0].message
+
+
+def test_a_client_set_period_is_needed_only_where_that_data_is_kept(policy: Policy, engine: Engine) -> None:
+    findings = evaluate(_with("prod", [], **{"dpaguard:transcriptRetentionDays": None}), policy, engine, today=TODAY).findings
+    assert not [f for f in findings if f.control == "DPA-RET-005"]  # the stack stores no transcripts

@@ -2,8 +2,8 @@
 
 `vs_checkov_estate(n)`: buckets, databases, Redis clusters, security groups and private networks
 with a few seeded violations of the five controls the checkov custom policies also express.
-`finding_heavy_estate(n)`: the same kinds, where every resource breaks at least two controls (no
-Scaleway project on the resource, its provider or the stack; no env tag) and each of the five
+`finding_heavy_estate(n)`: the same kinds, where every resource breaks at least two controls (in
+another Scaleway project than its stack's; no env tag) and each of the five
 checkov-equivalent violations is seeded on a quarter of the resources.
 Both are deterministic for a seed.
 """
@@ -16,6 +16,7 @@ from typing import Any
 from dpaguard.model import SECRET_SIG, SECRET_SIG_KEY, Deployment
 
 STACK, PROJECT, PROJECT_ID = "prod", "bench-estate", "11111111-2222-4333-8444-555555555555"
+OTHER_PROJECT_ID = "99999999-2222-4333-8444-555555555555"
 SEED = 20261127
 VIOLATION_RATE = 0.04
 # The finding-heavy estate: each checkov-equivalent violation on a quarter of the resources.
@@ -29,7 +30,7 @@ def _urn(token: str, name: str) -> str:
 def vs_checkov_estate(n: int, seed: int = SEED, *, heavy: bool = False) -> Deployment:
     """An N-resource estate (buckets, databases, Redis, security groups, networks) with seeded violations.
 
-    `heavy`: every resource also breaks two controls (no Scaleway project anywhere, no env tag) and
+    `heavy`: every resource also breaks two controls (another project than the stack's, no env tag) and
     each of the five checkov-equivalent violations is seeded on a quarter of the resources.
     """
     rng = random.Random(seed)
@@ -43,10 +44,10 @@ def vs_checkov_estate(n: int, seed: int = SEED, *, heavy: bool = False) -> Deplo
     tags = ["env:prod", f"project:{PROJECT}", "managed-by:pulumi"]
 
     rate = HEAVY_VIOLATION_RATE if heavy else VIOLATION_RATE
-    project_id = None if heavy else PROJECT_ID
+    # heavy: every resource names another project than the stack's (DPA-SEG-001) and has no env tag (DPA-SEG-002)
+    project_id = OTHER_PROJECT_ID if heavy else PROJECT_ID
     if heavy:
         tags = [f"project:{PROJECT}", "managed-by:pulumi"]
-        resources[1]["inputs"] = {"region": "fr-par", "zone": "fr-par-1"}
 
     def bad() -> bool:
         return rng.random() < rate
@@ -92,11 +93,9 @@ def vs_checkov_estate(n: int, seed: int = SEED, *, heavy: bool = False) -> Deplo
         else:
             token = "scaleway:network/privateNetwork:PrivateNetwork"
             props = {"name": f"bench-{name}", "projectId": project_id, "region": "fr-par", "tags": tags}
-        if project_id is None:
-            del props["projectId"]
         resources.append({"urn": _urn(token, name), "custom": True, "id": f"id-{name}", "type": token,
                           "inputs": props, "outputs": dict(props), "provider": provider, "dependencies": []})
-    config = {"scaleway:region": "fr-par", "scaleway:zone": "fr-par-1", **({} if heavy else {"scaleway:projectId": PROJECT_ID}),
+    config = {"scaleway:region": "fr-par", "scaleway:zone": "fr-par-1", "scaleway:projectId": PROJECT_ID,
               "dpaguard:environment": "prod", "dpaguard:callRecordingRetentionDays": 90,
               "dpaguard:transcriptRetentionDays": 90, "dpaguard:minBackupRetentionDays": 7}
     return Deployment(stack=STACK, project=PROJECT, source="state", resources=tuple(resources), config=config)
