@@ -237,6 +237,9 @@ def _load_subprocessors(path: Path) -> dict[str, Any]:
             if not isinstance(package, str) or package in packages:
                 raise PolicyError(f"{where}: {what}: package {package!r} is not a string or maps to two sub-processors")
             packages[package] = name
+        scope = entry.get("scope")
+        if scope is not None and (not isinstance(scope, list) or not scope or not all(isinstance(p, str) and p for p in scope)):
+            raise PolicyError(f"{where}: {what}: `scope` must list the resource type patterns of its registered service")
         entries.append(
             {
                 "name": name,
@@ -246,6 +249,7 @@ def _load_subprocessors(path: Path) -> dict[str, Any]:
                 "notified": notified.isoformat(),
                 "added": added.isoformat(),
                 "packages": list(entry_packages),
+                "scope": list(scope) if scope is not None else None,
             }
         )
     non_processing = _list_of(document, "non_processing_packages", path)

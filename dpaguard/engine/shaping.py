@@ -31,7 +31,8 @@ def usable_cpus() -> int:
 # Resource facts no Rego rule reads: findings and coverage (Python) use them, the Rego input leaves
 # them out, since regopy converts the input node by node and then holds it (a third of the nodes).
 _NOT_READ_BY_REGO = frozenset(
-    {"id", "type", "raw_type", "deprecated_type", "package", "subprocessor", "country", "taggable", "secret_paths", "unknown_paths", "index"}
+    {"id", "type", "raw_type", "deprecated_type", "package", "subprocessor", "country", "taggable", "secret_paths", "unknown_paths", "index",
+     "outside_scope"}
 )
 
 

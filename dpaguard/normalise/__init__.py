@@ -28,6 +28,7 @@ The Rego input (chunks) carries each resource as rego_resource() reduces it: onl
 from __future__ import annotations
 
 import datetime as dt
+import fnmatch
 import json
 import math
 import re
@@ -432,6 +433,7 @@ class Normaliser:
             "foreign": [],
         }
         fact["country"] = self._country(fact)
+        fact["outside_scope"] = self._outside_scope(fact)
         if type_token in ("scaleway:instance/securityGroup:SecurityGroup", "scaleway:instance/securityGroupRules:SecurityGroupRules"):
             fact["inbound_rules"] = _inbound_rules(props)
         if type_token == STACK_REFERENCE_TYPE:
@@ -447,6 +449,12 @@ class Normaliser:
                 named = next((env for env, names in rule["values"].items() if value.strip().lower() in names), None)
                 return {"key": _printable(key), "value": value, "environment": named}
         return None
+
+    def _outside_scope(self, fact: Mapping[str, Any]) -> bool:
+        """Whether the resource is of a type its sub-processor's registered service does not cover (`scope`)."""
+        name = fact.get("subprocessor")
+        scope = self.register["by_name"][name].get("scope") if name else None
+        return scope is not None and not any(fnmatch.fnmatchcase(fact["type"], pattern) for pattern in scope)
 
     def _subprocessor(self, package: str) -> str | None:
         name = self.register["by_package"].get(package)
@@ -548,7 +556,7 @@ class Normaliser:
 
 # Facts left out of the Rego input when empty, false or null: regopy converts input node by node, and
 # most resources have no secrets, no plaintext, nothing shared. Rules test them with `not r.x` / `some _ in r.x`.
-_OMITTED_WHEN_EMPTY = ("secret_paths", "plaintext_paths", "unknown_paths", "malformed", "env_tag", "foreign", "deprecated_type", "tags_unknown", "data_category", "subprocessor", "country", "taggable")
+_OMITTED_WHEN_EMPTY = ("secret_paths", "plaintext_paths", "unknown_paths", "malformed", "env_tag", "outside_scope", "foreign", "deprecated_type", "tags_unknown", "data_category", "subprocessor", "country", "taggable")
 
 
 def _compact(fact: dict[str, Any]) -> None:
@@ -614,6 +622,7 @@ def build_index(resources: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
         "project": {},  # stack -> status -> value -> positions (resources that take a project)
         "env_tag": {},  # stack -> environment the tag names (its text when it names none, "" when missing) -> positions
         "subprocessor_country": {},  # sub-processor -> country -> positions
+        "outside_scope": {},  # sub-processor -> type -> positions of resources outside its registered service
         "data_category": {},  # declared data category -> positions
         "plaintext": [],  # positions of resources holding a sensitive value in plaintext
         "malformed": [],  # positions of resources holding a property value of the wrong type
@@ -647,6 +656,8 @@ def build_index(resources: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
             _group(index, ("subprocessor_country", fact["subprocessor"], fact["country"]), position)
         if fact.get("data_category"):
             _group(index, ("data_category", str(fact["data_category"])), position)
+        if fact.get("outside_scope"):
+            _group(index, ("outside_scope", fact["subprocessor"], fact["type"]), position)
         if fact.get("plaintext_paths"):
             index["plaintext"].append(position)
         if fact.get("malformed"):

@@ -40,6 +40,19 @@ decisions contains result.violation("DPA-SUB-002", r, msg) if {
 }
 
 # METADATA
+# title: A sub-processor is used only for the service Appendix B registers it for
+# custom:
+#   control: DPA-SUB-005
+decisions contains result.violation("DPA-SUB-005", r, msg) if {
+	some name, types in input.index.outside_scope
+	some token, positions in types
+	service := _register.by_name[name].service
+	some i in positions
+	r := input.resources[i]
+	msg := sprintf("%v is outside the service Appendix B registers %v for (%v)", [token, name, service])
+}
+
+# METADATA
 # title: Sub-processors were notified ten working days ahead
 # custom:
 #   control: DPA-SUB-003

@@ -120,6 +120,10 @@ CASES: dict[str, Callable[[], tuple[list[Deployment], str]]] = {
     "DPA-ACC-010": lambda: ([changed("prod", "call-logs", acl="public-read")], find("call-logs")),
     "DPA-ACC-011": lambda: ([changed("prod", "pool", publicIpDisabled=None)], find("pool")),
     "DPA-SEC-003": lambda: ([changed("prod", "db", encryptionAtRest=False)], find("db")),
+    "DPA-SUB-005": lambda: (
+        _with("prod", [resource("prod", "scaleway:tem/domain:Domain", "mail", {"name": "mail.example.org", "region": "fr-par"})]),
+        urn("prod", "scaleway:tem/domain:Domain", "mail"),
+    ),
     "DPA-SEC-004": lambda: ([changed("prod", "call-logs-sse", bucket="another-bucket")], find("call-logs")),
     "DPA-SEC-001": lambda: ([changed("prod", "db", password=PLAINTEXT_REDACTED)], find("db")),
     "DPA-SEC-002": lambda: (_with("prod", [], **{"dpa-test:dbPassword": "[plaintext redacted]"}), _stack_urn()),
@@ -366,3 +370,22 @@ def test_a_stack_without_project_is_one_stack_level_finding(policy: Policy, engi
 def test_a_client_set_period_is_needed_only_where_that_data_is_kept(policy: Policy, engine: Engine) -> None:
     findings = evaluate(_with("prod", [], **{"dpaguard:transcriptRetentionDays": None}), policy, engine, today=TODAY).findings
     assert not [f for f in findings if f.control == "DPA-RET-005"]  # the stack stores no transcripts
+
+
+@pytest.mark.parametrize(
+    ("type_token", "fires"),
+    [
+        ("scaleway:tem/domain:Domain", True),  # Transactional Email: mailing is SENDINBLUE's
+        ("scaleway:inference/deployment:Deployment", True),  # managed AI inference
+        ("scaleway:index/temDomain:TemDomain", True),  # the same under its deprecated token
+        ("scaleway:object/bucket:Bucket", False),
+        ("scaleway:kubernetes/cluster:Cluster", False),
+        ("cloudflare:index/r2Bucket:R2Bucket", True),  # Cloudflare is registered for DNS and the API load balancer
+        ("cloudflare:index/record:Record", False),
+    ],
+)
+def test_the_register_is_checked_per_service(type_token: str, fires: bool, policy: Policy, engine: Engine) -> None:
+    extra = resource("prod", type_token, "svc", {"name": "svc", "region": "fr-par", "tags": ["env:prod"]})
+    findings = evaluate(_with("prod", [extra]), policy, engine, today=TODAY).findings
+    hits = [f for f in findings if f.control == "DPA-SUB-005"]
+    assert bool(hits) == fires, [f.message for f in hits]
