@@ -1,63 +1,173 @@
-"""The Rego unit tests beside the policies (`*_test.rego`, rules named `test_*`), run through regopy.
+"""The Rego unit tests beside the policies (`*_test.rego`), run under the real OPA as `opa test` runs them.
 
-Each `test_<case>` is evaluated with the value of `input_<case>` (same package) as its input: regopy
-1.5.2 crashes (segfault) on `with input as` when the policy under test calls a function, so the
-runner sets the input itself, as `set_input` does for a real evaluation.
+Every policy module, every test module and the DPA tables (`{"dpa": policy.data}`, the document
+`dpaguard data` writes for `opa test`) are loaded into one OPA engine (OPA v1.20 through
+opa-golib-python-bindings). Each `test_*` rule of each `*_test` package is one pytest case; as in
+`opa test`, it passes only when it is true: undefined, false or an evaluation error fail it. The
+tests set their input themselves (`with input as`), so the files run unchanged under `opa test`.
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator, Mapping
+from typing import Any, NamedTuple
 
 import pytest
-import regopy
+from opa_bindings import OpaEngine, OpaError
 
 from control_estate import POLICIES
 from dpaguard.policy import Policy, test_modules
 
 _TEST_RULE = re.compile(r"^(test_\w+)\s+if\b", re.MULTILINE)
 _PACKAGE = re.compile(r"^package\s+([\w.]+)", re.MULTILINE)
+_IMPORT = re.compile(r"^import\s+data\.([\w.]+)", re.MULTILINE)
 
 
-def _cases() -> list[tuple[str, str, str]]:
-    cases = []
-    for path, text in test_modules(POLICIES).items():
-        package = _PACKAGE.search(text)
-        assert package, f"{path}: no package"
-        for rule in _TEST_RULE.findall(text):
-            cases.append((path, package.group(1), rule))
-    return cases
+class RegoTest(NamedTuple):
+    """One `test_` rule: the file that holds it, its package and its name."""
+
+    path: str
+    package: str
+    rule: str
+
+    @property
+    def id(self) -> str:
+        """`file::rule`, as pytest names the case."""
+        return f"{self.path}::{self.rule}"
 
 
-CASES = _cases()
+def package_of(path: str, text: str) -> str:
+    """The package a Rego module declares."""
+    found = _PACKAGE.search(text)
+    assert found, f"{path}: no package"
+    return found.group(1)
 
 
-def test_every_package_has_rego_unit_tests() -> None:
-    tested = {package.removesuffix("_test") for _, package, _ in CASES}
-    assert {"dpaguard.residency", "dpaguard.access", "dpaguard.transit_encryption", "dpaguard.retention"} <= tested
+def discover(modules: Mapping[str, str]) -> list[RegoTest]:
+    """Every `test_` rule of the `*_test` packages, read from the modules' text."""
+    tests = []
+    for path, text in modules.items():
+        package = package_of(path, text)
+        assert package.endswith("_test"), f"{path}: a test module's package ends in _test (got {package})"
+        names = _TEST_RULE.findall(text)
+        assert len(names) == len(set(names)), f"{path}: a test name is used twice (OPA would merge them into one rule)"
+        tests += [RegoTest(path, package, name) for name in names]
+    return tests
 
 
-@pytest.fixture(scope="module")
-def interpreter(policy: Policy) -> regopy.Interpreter:
-    built = regopy.Interpreter()
-    built.log_level = regopy.LogLevel.NONE
+def load_engine(policy: Policy, extra: Mapping[str, str]) -> OpaEngine:
+    """An OPA engine holding the policy's modules, `extra` modules and `data.dpa`, as `opa test policies/rego data.json` loads them."""
+    built = OpaEngine()
     built.add_data({"dpa": policy.data})
-    for name, text in {**policy.rego_modules, **test_modules(POLICIES)}.items():
-        built.add_module(name, text)
+    for path, text in {**policy.rego_modules, **extra}.items():
+        built.add_policy(path, text)
     return built
 
 
-def test_a_false_rego_test_fails(interpreter: regopy.Interpreter) -> None:
-    interpreter.set_input({"stacks": [], "resources": [], "index": {}, "context": {}})
-    output = interpreter.query("x = data.dpaguard.residency_test.test_region_outside_france_is_a_violation")
-    assert not (output.results and output.results[0].bindings.get("x") is True)
+def failure(engine: OpaEngine, test: RegoTest) -> str | None:
+    """Why a Rego test fails (None when it passes): as in `opa test`, only a true result passes."""
+    try:
+        results = engine.eval_query(f"x = data.{test.package}.{test.rule}")
+    except OpaError as error:
+        return f"{test.id}: error: {error.message}"
+    if not results:
+        return f"{test.id}: undefined (a condition of the test does not hold)"
+    value = results[0].get("x")
+    if value is not True:
+        return f"{test.id}: {value!r}, not true"
+    return None
 
 
-@pytest.mark.parametrize(("path", "package", "rule"), CASES, ids=[f"{p}::{r}" for p, _, r in CASES])
-def test_rego(path: str, package: str, rule: str, interpreter: regopy.Interpreter) -> None:
-    case = rule.removeprefix("test_")
-    given = interpreter.query(f"x = data.{package}.input_{case}")
-    assert given.results and "x" in given.results[0].bindings, f"{path}: no input_{case}"
-    interpreter.set_input(given.results[0].bindings["x"])
-    output = interpreter.query(f"x = data.{package}.{rule}")
-    assert output.results and output.results[0].bindings.get("x") is True, f"{path}: {rule} is not true: {output}"
+TEST_MODULES = test_modules(POLICIES)
+CASES = discover(TEST_MODULES)
+
+
+@pytest.fixture(scope="module")
+def opa(policy: Policy) -> Iterator[OpaEngine]:
+    """One OPA over the policies, their tests and the DPA tables."""
+    built = load_engine(policy, TEST_MODULES)
+    yield built
+    built.close()
+
+
+@pytest.mark.parametrize("test", CASES, ids=[case.id for case in CASES])
+def test_rego(test: RegoTest, opa: OpaEngine) -> None:
+    problem = failure(opa, test)
+    assert problem is None, problem
+
+
+def test_discovery_finds_every_test_opa_sees(opa: OpaEngine) -> None:
+    """The test rules OPA finds true in each test package are the ones read from the files (no test escapes the runner)."""
+    for package in sorted({case.package for case in CASES}):
+        results = opa.eval_query(f"x = data.{package}")
+        assert results, f"data.{package} is undefined"
+        document: dict[str, Any] = results[0]["x"]
+        seen = {name for name in document if name.startswith("test_")}
+        read = {case.rule for case in CASES if case.package == package}
+        assert seen == read, f"{package}: OPA has {sorted(seen - read)} not read from the file, the file has {sorted(read - seen)} OPA does not find true"
+
+
+_PROBE = """package dpaguard.runner_probe_test
+
+import rego.v1
+
+import data.dpaguard.access
+
+test_false_is_reported if {
+	count(access.decisions) == 1 with input as {"stacks": [], "resources": [], "index": {"type": {}}, "context": {}}
+}
+
+test_undefined_is_reported if {
+	access.no_such_rule == 1
+}
+
+test_an_error_is_reported if {
+	to_number("twelve") == 12
+}
+
+test_true_passes if {
+	count(access.decisions) == 0 with input as {"stacks": [], "resources": [], "index": {"type": {}}, "context": {}}
+}
+"""
+
+
+def test_the_runner_reports_a_false_rego_test_as_a_failure(policy: Policy) -> None:
+    engine = load_engine(policy, {"rego/runner_probe_test.rego": _PROBE})
+    try:
+        probes = {case.rule: case for case in discover({"rego/runner_probe_test.rego": _PROBE})}
+        assert set(probes) == {"test_false_is_reported", "test_undefined_is_reported", "test_an_error_is_reported", "test_true_passes"}
+        assert failure(engine, probes["test_true_passes"]) is None
+        for name in ("test_false_is_reported", "test_undefined_is_reported"):
+            problem = failure(engine, probes[name])
+            assert problem is not None and "undefined" in problem, (name, problem)
+        error = failure(engine, probes["test_an_error_is_reported"])
+        assert error is not None and "error:" in error and "to_number" in error, error
+    finally:
+        engine.close()
+
+
+def test_every_package_has_rego_unit_tests(policy: Policy) -> None:
+    """Every package `main.rego` imports, the libraries and `main` itself have a `<package>_test` with tests."""
+    main = policy.rego_modules["rego/main.rego"]
+    imported = set(_IMPORT.findall(main))
+    assert len(imported) >= 9, f"main.rego imports {sorted(imported)}"
+    libraries = {package_of(path, text) for path, text in policy.rego_modules.items() if "/lib/" in path}
+    expected = imported | libraries | {package_of("rego/main.rego", main)}
+    tested = {case.package.removesuffix("_test") for case in CASES}
+    assert expected <= tested, f"no Rego tests for {sorted(expected - tested)}"
+
+
+def test_every_test_module_mirrors_a_policy_module(policy: Policy) -> None:
+    """`x_test.rego` sits beside `x.rego` and tests its package (`<package>_test`)."""
+    for path, text in TEST_MODULES.items():
+        beside = path.removesuffix("_test.rego") + ".rego"
+        assert beside in policy.rego_modules, f"{path}: no {beside} beside it"
+        assert package_of(path, text) == package_of(beside, policy.rego_modules[beside]) + "_test", path
+
+
+def test_test_names_say_what_they_prove() -> None:
+    for case in CASES:
+        words = case.rule.removeprefix("test_").split("_")
+        assert len(words) >= 3, f"{case.id}: name the case the test proves"
+
