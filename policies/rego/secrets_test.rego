@@ -1,0 +1,72 @@
+package dpaguard.secrets_test
+
+import rego.v1
+
+import data.dpaguard.secrets
+
+_stack(plaintext_keys) := {
+	"name": "prod", "urn": "urn:pulumi:prod::dpa::pulumi:pulumi:Stack::dpa-prod", "pulumi_project": "dpa",
+	"environment": "prod", "environment_source": "stack name", "scaleway_project": "11111111-1111-1111-1111-111111111111",
+	"default_region": "fr-par", "default_zone": "fr-par-1",
+	"settings": {"minBackupRetentionDays": 7, "callRecordingRetentionDays": 90, "transcriptRetentionDays": 90},
+	"config_file": "Pulumi.prod.yaml", "plaintext_config_keys": plaintext_keys, "subprocessors": ["SCALEWAY"], "late_subprocessors": [],
+}
+
+_context := {"today": "2026-11-29", "unknown": "04da6b54-80e4-46f7-96ec-b56ff0331ba9", "internet": {}, "subprocessor_notice": {"SCALEWAY": 15}, "unused_subprocessors": []}
+
+_index(groups) := object.union(
+	{
+		"package": {}, "type": {}, "locality": {}, "project": {}, "env_tag": {}, "subprocessor_country": {},
+		"data_category": {}, "plaintext": [], "malformed": [], "foreign": [], "shape": {"bucket": []},
+	},
+	groups,
+)
+
+_database_urn := "urn:pulumi:prod::dpa::scaleway:databases/instance:Instance::main"
+
+# A database whose inputs hold these sensitive values in plaintext (the normaliser redacts them and lists their paths).
+_database(paths) := {
+	"stacks": [_stack([])],
+	"resources": [object.union(
+		{"urn": _database_urn, "stack": "prod", "environment": "prod", "props": {}},
+		{"plaintext_paths": paths | count(paths) > 0},
+	)],
+	"index": _index({"type": {"scaleway:databases/instance:Instance": [0]}, "plaintext": [0 | count(paths) > 0]}),
+	"context": _context,
+}
+
+test_password_in_plaintext_is_a_violation if {
+	decisions := secrets.decisions with input as _database(["password"])
+	decisions == {{
+		"control": "DPA-SEC-001", "urn": _database_urn, "status": "violation",
+		"message": "property password holds a credential in plaintext (not a secret)",
+	}}
+}
+
+test_each_plaintext_credential_is_a_violation if {
+	decisions := secrets.decisions with input as _database(["password", "userName.token"])
+	{d.message | some d in decisions} == {
+		"property password holds a credential in plaintext (not a secret)",
+		"property userName.token holds a credential in plaintext (not a secret)",
+	}
+}
+
+test_resource_without_plaintext_credentials_passes if {
+	decisions := secrets.decisions with input as _database([])
+	count(decisions) == 0
+}
+
+_config(keys) := {"stacks": [_stack(keys)], "resources": [], "index": _index({}), "context": _context}
+
+test_sensitive_config_value_in_plaintext_is_a_violation if {
+	decisions := secrets.decisions with input as _config(["dpa:databasePassword"])
+	decisions == {{
+		"control": "DPA-SEC-002", "urn": "urn:pulumi:prod::dpa::pulumi:pulumi:Stack::dpa-prod", "status": "violation",
+		"message": "config key dpa:databasePassword looks sensitive but is not secure: (use pulumi config set --secret)",
+	}}
+}
+
+test_config_without_plaintext_secrets_passes if {
+	decisions := secrets.decisions with input as _config([])
+	count(decisions) == 0
+}
