@@ -78,7 +78,7 @@ def policy_statements(modules: Mapping[str, str]) -> list[Statement]:
     return [statement for path, text in sorted(modules.items()) for statement in statements(path, text)]
 
 
-def annotations(blocks: list[tuple[str, ...]]) -> list[dict[str, Any]]:
+def opa_annotations(blocks: list[tuple[str, ...]]) -> list[dict[str, Any]]:
     """What OPA reads from each METADATA block: the value of `rego.metadata.rule()` in a rule under it."""
     engine = OpaEngine()
     try:
@@ -107,7 +107,7 @@ def _controls(annotation: Mapping[str, Any]) -> set[str]:
 def annotated(policy: Policy) -> list[tuple[Statement, dict[str, Any]]]:
     """Every rule that has a METADATA block, with OPA's reading of it."""
     ruled = [statement for statement in policy_statements(policy.rego_modules) if statement.metadata is not None]
-    return list(zip(ruled, annotations([statement.metadata or () for statement in ruled])))
+    return list(zip(ruled, opa_annotations([statement.metadata or () for statement in ruled])))
 
 
 def test_opa_reads_every_metadata_block(annotated: list[tuple[Statement, dict[str, Any]]]) -> None:
@@ -147,7 +147,7 @@ def test_every_control_literal_is_an_emitted_control(policy: Policy) -> None:
 
 
 def test_metadata_names_a_catalogue_control_of_the_package_category(annotated: list[tuple[Statement, dict[str, Any]]], policy: Policy) -> None:
-    category = {control.id: control.category for control in policy.controls}
+    category: dict[str, str] = {str(control.id): control.category for control in policy.controls}
     for statement, annotation in annotated:
         package = _PACKAGE.search(policy.rego_modules[statement.path])
         assert package
@@ -182,7 +182,7 @@ _judged contains [k, "DPA-RET-001", "violation", "no tag"] if {
 '''
     found = list(_probe(module))
     assert [s.line for s in found] == [9, 14]
-    (annotation,) = annotations([found[0].metadata or ()])
+    (annotation,) = opa_annotations([found[0].metadata or ()])
     assert _controls(annotation) == {"DPA-BAK-002"}
     assert found[0].emitted == {"DPA-BAK-001"}
     assert found[1].metadata is None and found[1].emitted == {"DPA-RET-001"}

@@ -18,6 +18,7 @@ from opa_bindings import OpaEngine, OpaError
 
 from control_estate import POLICIES
 from dpaguard.policy import Policy, test_modules
+from test_rego_metadata import policy_statements
 
 _TEST_RULE = re.compile(r"^(test_\w+)\s+if\b", re.MULTILINE)
 _PACKAGE = re.compile(r"^package\s+([\w.]+)", re.MULTILINE)
@@ -227,3 +228,35 @@ def test_a_false_rego_test_fails_when_its_package_is_read_whole(policy: Policy) 
         assert problem is not None and "undefined" in problem, problem
     finally:
         engine.close()
+
+
+def test_every_control_a_package_emits_is_named_by_its_tests(policy: Policy) -> None:
+    """A package's tests name each control id its rules emit (in an expected decision), so no control goes untested."""
+    missing = []
+    for statement in policy_statements(policy.rego_modules):
+        tests = TEST_MODULES.get(statement.path.removesuffix(".rego") + "_test.rego", "")
+        missing += [f"{statement.path}: {control}" for control in sorted(statement.emitted) if f'"{control}"' not in tests]
+    assert not missing, "controls no test names:\n" + "\n".join(sorted(set(missing)))
+
+
+MIN_COVERAGE = 90.0
+
+
+def test_every_policy_module_is_covered_by_the_rego_tests(policy: Policy) -> None:
+    """OPA's coverage of each policy module by all the Rego tests (as `opa test --coverage` reports it) is at least MIN_COVERAGE %."""
+    engine = load_engine(policy, TEST_MODULES)
+    try:
+        packages = sorted({case.package for case in CASES})
+        engine.eval_query("x = [" + ", ".join(f"data.{package}" for package in packages) + "]", coverage=True)
+        report: dict[str, Any] = engine.last_coverage or {}
+    finally:
+        engine.close()
+    files: dict[str, Any] = report.get("files", {})
+    low = []
+    for path in sorted(policy.rego_modules):
+        measured = files.get(path)
+        assert measured is not None, f"{path}: OPA reports no coverage (no test reaches it)"
+        if measured.get("coverage", 0) < MIN_COVERAGE:
+            rows = sorted({span["start"]["row"] for span in measured.get("not_covered", [])})
+            low.append(f"{path}: {measured.get('coverage', 0):.1f} % (lines not covered: {rows})")
+    assert not low, f"policy modules below {MIN_COVERAGE} % coverage by their tests:\n" + "\n".join(low)
