@@ -17,6 +17,7 @@ import pytest
 from opa_bindings import OpaEngine, OpaError
 
 from control_estate import POLICIES
+from dpaguard.normalise import build_index
 from dpaguard.policy import Policy, test_modules
 from test_rego_metadata import policy_statements
 
@@ -260,3 +261,13 @@ def test_every_policy_module_is_covered_by_the_rego_tests(policy: Policy) -> Non
             rows = sorted({span["start"]["row"] for span in measured.get("not_covered", [])})
             low.append(f"{path}: {measured.get('coverage', 0):.1f} % (lines not covered: {rows})")
     assert not low, f"policy modules below {MIN_COVERAGE} % coverage by their tests:\n" + "\n".join(low)
+
+
+def test_the_index_the_tests_build_has_every_key_of_the_normaliser_index(opa: TestRun) -> None:
+    """Each test package's `_index(groups)` starts from the index `build_index` makes of no resources: the same keys, the same empty values."""
+    packages = sorted(package_of(path, text) for path, text in TEST_MODULES.items() if "\n_index(groups) :=" in text)
+    assert len(packages) >= 9
+    results = opa.engine.eval_query("x = [" + ", ".join(f"data.{package}._index({{}})" for package in packages) + "]")
+    assert results, "an _index({}) is undefined"
+    for package, index in zip(packages, results[0]["x"]):
+        assert index == build_index([]), f"{package}: _index({{}}) is not the normaliser's empty index"
