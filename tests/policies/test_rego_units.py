@@ -140,13 +140,14 @@ def test_rego(test: RegoTest, opa: TestRun) -> None:
 
 
 def test_discovery_finds_every_test_opa_sees(opa: TestRun) -> None:
-    """The test rules OPA finds true in each test package are the ones read from the files (no test escapes the runner)."""
+    """Every test rule OPA finds in a test package was read from its file: no test escapes the runner (those that fail are test_rego's)."""
     for package in sorted({case.package for case in CASES}):
         document = opa.document(package)
         assert document is not None, f"data.{package} cannot be evaluated"
         seen = {name for name in document if name.startswith("test_")}
         read = {case.rule for case in CASES if case.package == package}
-        assert seen == read, f"{package}: OPA has {sorted(seen - read)} not read from the file, the file has {sorted(read - seen)} OPA does not find true"
+        assert seen, f"{package}: OPA finds no true test"
+        assert seen <= read, f"{package}: OPA has {sorted(seen - read)}, not read from the file"
 
 
 _PROBE = """package dpaguard.runner_probe_test
