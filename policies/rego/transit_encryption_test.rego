@@ -107,6 +107,11 @@ test_load_balancer_with_intermediate_tls_passes if {
 	count(decisions) == 0
 }
 
+test_load_balancer_with_modern_tls_passes if {
+	decisions := transit_encryption.decisions with input as _one(_lb_type, "scaleway", {"props": {"sslCompatibilityLevel": "ssl_compatibility_level_modern"}})
+	count(decisions) == 0
+}
+
 test_load_balancer_without_a_tls_level_passes if {
 	decisions := transit_encryption.decisions with input as _one(_lb_type, "scaleway", {"props": {}})
 	count(decisions) == 0
