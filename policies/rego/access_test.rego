@@ -209,9 +209,26 @@ test_gateway_with_bastion_disabled_is_a_violation if {
 	{d.control | some d in decisions} == {"DPA-ACC-006"}
 }
 
-test_gateway_with_bastion_enabled_passes if {
-	decisions := access.decisions with input as _one(_gateway_type, {"props": {"bastionEnabled": true}})
+test_gateway_with_bastion_for_the_administrators_range_passes if {
+	decisions := access.decisions with input as _one(_gateway_type, {"props": {"bastionEnabled": true, "allowedIpRanges": ["203.0.113.7/32"]}})
 	count(decisions) == 0
+}
+
+test_bastion_without_allowed_ranges_is_a_violation if {
+	decisions := access.decisions with input as _one(_gateway_type, {"props": {"bastionEnabled": true}})
+	decisions == {{
+		"control": "DPA-ACC-006", "urn": _urn(_gateway_type), "status": "violation",
+		"message": "the SSH bastion admits every address (no allowedIpRanges)",
+	}}
+}
+
+test_bastion_open_to_the_internet_is_a_violation if {
+	ranges := ["203.0.113.7/32", "0.0.0.0/0"]
+	decisions := access.decisions with input as _one(_gateway_type, {"props": {"bastionEnabled": true, "allowedIpRanges": ranges}})
+	decisions == {{
+		"control": "DPA-ACC-006", "urn": _urn(_gateway_type), "status": "violation",
+		"message": "the SSH bastion admits the internet (0.0.0.0/0)",
+	}}
 }
 
 test_gateway_bastion_unknown_is_not_a_violation if {
@@ -236,8 +253,18 @@ test_application_with_a_narrow_permission_set_passes if {
 	count(decisions) == 0
 }
 
-test_user_with_all_products_full_access_is_not_judged_here if {
+test_user_with_all_products_full_access_is_a_violation if {
 	decisions := access.decisions with input as _iam_policy({"userId": "ops"}, ["AllProductsFullAccess"])
+	{d.message | some d in decisions} == {"IAM policy grants a user AllProductsFullAccess"}
+}
+
+test_group_with_all_products_full_access_is_a_violation if {
+	decisions := access.decisions with input as _iam_policy({"groupId": "staff"}, ["AllProductsFullAccess"])
+	{d.message | some d in decisions} == {"IAM policy grants a group AllProductsFullAccess"}
+}
+
+test_policy_without_a_principal_is_not_judged if {
+	decisions := access.decisions with input as _iam_policy({"noPrincipal": true}, ["AllProductsFullAccess"])
 	count(decisions) == 0
 }
 
@@ -253,5 +280,89 @@ test_api_key_without_expiry_is_a_violation if {
 
 test_api_key_with_expiry_passes if {
 	decisions := access.decisions with input as _one(_api_key_type, {"props": {"expiresAt": "2027-01-01T00:00:00Z"}})
+	count(decisions) == 0
+}
+
+_server_type := "scaleway:instance/server:Server"
+
+test_server_with_a_public_ip_and_no_security_group_is_a_violation if {
+	decisions := access.decisions with input as _one(_server_type, {"props": {"ipId": "fr-par-1/11111111-2222-3333-4444-555555555555"}})
+	decisions == {{
+		"control": "DPA-ACC-002", "urn": _urn(_server_type), "status": "violation",
+		"message": "server has a public IP and no security group: the default group accepts every inbound port, SSH included",
+	}}
+}
+
+test_server_with_a_dynamic_or_listed_public_ip_and_no_security_group_is_a_violation if {
+	every props in [{"enableDynamicIp": true}, {"ipIds": ["fr-par-1/ip"]}, {"publicIps": [{"address": "51.15.0.1"}]}] {
+		decisions := access.decisions with input as _one(_server_type, {"props": props})
+		{d.control | some d in decisions} == {"DPA-ACC-002"}
+	}
+}
+
+test_server_with_a_public_ip_and_a_security_group_passes if {
+	props := {"ipId": "fr-par-1/ip", "securityGroupId": "fr-par-1/sg"}
+	decisions := access.decisions with input as _one(_server_type, {"props": props})
+	count(decisions) == 0
+}
+
+test_server_without_a_public_ip_needs_no_security_group if {
+	decisions := access.decisions with input as _one(_server_type, {"props": {"enableDynamicIp": false, "ipIds": []}})
+	count(decisions) == 0
+}
+
+_vpn_type := "scaleway:s2svpn/vpnGateway:VpnGateway"
+
+test_site_to_site_vpn_is_a_violation if {
+	decisions := access.decisions with input as _one(_vpn_type, {"props": {}})
+	decisions == {{
+		"control": "DPA-ACC-009", "urn": _urn(_vpn_type), "status": "violation",
+		"message": "a site-to-site VPN resource: the DPA promises SSH tunnels, not a VPN",
+	}}
+}
+
+test_a_private_network_is_no_vpn if {
+	decisions := access.decisions with input as _one("scaleway:network/privateNetwork:PrivateNetwork", {"props": {}})
+	count(decisions) == 0
+}
+
+_bucket_type := "scaleway:object/bucket:Bucket"
+
+test_public_read_bucket_is_a_violation if {
+	decisions := access.decisions with input as _one(_bucket_type, {"props": {"acl": "public-read"}})
+	decisions == {{
+		"control": "DPA-ACC-010", "urn": _urn(_bucket_type), "status": "violation",
+		"message": "bucket ACL is public-read: its objects are disclosed to anyone",
+	}}
+}
+
+test_public_bucket_acl_resource_is_a_violation if {
+	acl_type := "scaleway:object/bucketAcl:BucketAcl"
+	decisions := access.decisions with input as _one(acl_type, {"props": {"acl": "authenticated-read"}})
+	{d.message | some d in decisions} == {"bucket ACL is authenticated-read: its objects are disclosed to anyone"}
+}
+
+test_private_bucket_passes if {
+	decisions := access.decisions with input as _one(_bucket_type, {"props": {"acl": "private"}})
+	count(decisions) == 0
+}
+
+_pool_type := "scaleway:kubernetes/pool:Pool"
+
+test_node_pool_without_public_ip_disabled_is_a_violation if {
+	decisions := access.decisions with input as _one(_pool_type, {"props": {}})
+	decisions == {{
+		"control": "DPA-ACC-011", "urn": _urn(_pool_type), "status": "violation",
+		"message": "node pool gives its nodes public IPs (publicIpDisabled is not true)",
+	}}
+}
+
+test_node_pool_with_public_ips_disabled_passes if {
+	decisions := access.decisions with input as _one(_pool_type, {"props": {"publicIpDisabled": true}})
+	count(decisions) == 0
+}
+
+test_node_pool_public_ip_setting_unknown_is_not_a_violation if {
+	decisions := access.decisions with input as _one(_pool_type, {"props": {"publicIpDisabled": _unknown}})
 	count(decisions) == 0
 }

@@ -125,8 +125,8 @@ _bucket_urn(name) := sprintf("urn:pulumi:prod::dpa::%v::%v", [_bucket_type, name
 _buckets(category, props) := {
 	"stacks": [_stack(7)],
 	"resources": [
-		{"urn": _bucket_urn("a"), "stack": "prod", "environment": "prod", "tags": {"env": "prod", "data-category": category}, "data_category": category, "props": props},
-		{"urn": _bucket_urn("b"), "stack": "prod", "environment": "prod", "tags": {"env": "prod", "data-category": category}, "data_category": category, "props": props},
+		{"urn": _bucket_urn("a"), "stack": "prod", "environment": "prod", "data_category": category, "props": props},
+		{"urn": _bucket_urn("b"), "stack": "prod", "environment": "prod", "data_category": category, "props": props},
 	],
 	"index": _index({
 		"package": {"scaleway": [0, 1]}, "type": {_bucket_type: [0, 1]}, "data_category": {category: [0, 1]},

@@ -49,7 +49,7 @@ _estate := {
 			"urn": _database_urn, "stack": "prod", "environment": "prod",
 			"locality": {"region": "nl-ams", "zone": null, "status": "known", "source": "resource"},
 			"project": {"value": null, "source": "none"},
-			"props": {"disableBackup": true, "isHaCluster": true, "backupSameRegion": true},
+			"props": {"disableBackup": true, "isHaCluster": true, "backupSameRegion": true, "encryptionAtRest": true},
 			"plaintext_paths": ["password"],
 			"malformed": [{"path": "backupScheduleRetention", "expected": "a whole number", "found": "text", "controls": ["DPA-BAK-002"]}],
 		},
@@ -114,7 +114,7 @@ test_a_compliant_estate_has_no_decisions if {
 		"urn": _backend_urn, "stack": "prod", "environment": "prod",
 		"locality": {"region": "fr-par", "zone": null, "status": "known", "source": "stack"},
 		"project": {"value": "11111111-1111-1111-1111-111111111111", "source": "stack"},
-		"tags": {"env": "prod"},
+		"env_tag": {"key": "env", "value": "prod", "environment": "prod"},
 		"props": {"sslBridging": true},
 	}
 	estate := {

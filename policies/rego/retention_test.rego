@@ -43,7 +43,7 @@ _bucket_in(settings, facts, props) := {
 	"context": _context,
 }
 
-_bucket(category, props) := _bucket_in({}, {"data_category": category, "tags": {"env": "prod", "data-category": category}}, props)
+_bucket(category, props) := _bucket_in({}, {"data_category": category, "env_tag": {"key": "env", "value": "prod", "environment": "prod"}}, props)
 
 test_call_logs_kept_a_year_pass if {
 	decisions := retention.decisions with input as _bucket("call-logs", {"lifecycleRules": _expire_after(365)})
@@ -99,7 +99,7 @@ test_recordings_beyond_the_client_setting_are_a_violation if {
 }
 
 test_recordings_without_the_client_setting_are_a_violation if {
-	facts := {"data_category": "call-recordings", "tags": {"env": "prod", "data-category": "call-recordings"}}
+	facts := {"data_category": "call-recordings"}
 	decisions := retention.decisions with input as _bucket_in({"callRecordingRetentionDays": null}, facts, {"lifecycleRules": _expire_after(90)})
 	{
 		"control": "DPA-RET-002", "urn": _bucket_urn, "status": "violation",
@@ -116,7 +116,7 @@ test_lifecycle_expiration_unknown_is_undetermined if {
 }
 
 test_bucket_without_data_category_is_a_violation if {
-	decisions := retention.decisions with input as _bucket_in({}, {"tags": {"env": "prod"}}, {})
+	decisions := retention.decisions with input as _bucket_in({}, {"env_tag": {"key": "env", "value": "prod", "environment": "prod"}}, {})
 	decisions == {{
 		"control": "DPA-RET-001", "urn": _bucket_urn, "status": "violation",
 		"message": "bucket declares no data-category tag",

@@ -24,16 +24,19 @@ _index(groups) := object.union(
 
 _database_urn := "urn:pulumi:prod::dpa::scaleway:databases/instance:Instance::main"
 
-# A database whose inputs hold these sensitive values in plaintext (the normaliser redacts them and lists their paths).
-_database(paths) := {
+# A database with these props whose inputs hold sensitive values in plaintext at `paths` (the
+# normaliser redacts them and lists their paths).
+_database_with(props, paths) := {
 	"stacks": [_stack([])],
 	"resources": [object.union(
-		{"urn": _database_urn, "stack": "prod", "environment": "prod", "props": {}},
+		{"urn": _database_urn, "stack": "prod", "environment": "prod", "props": props},
 		{"plaintext_paths": paths | count(paths) > 0},
 	)],
 	"index": _index({"type": {"scaleway:databases/instance:Instance": [0]}, "plaintext": [0 | count(paths) > 0]}),
 	"context": _context,
 }
+
+_database(paths) := _database_with({"encryptionAtRest": true}, paths)
 
 test_password_in_plaintext_is_a_violation if {
 	decisions := secrets.decisions with input as _database(["password"])
@@ -53,6 +56,24 @@ test_each_plaintext_credential_is_a_violation if {
 
 test_resource_without_plaintext_credentials_passes if {
 	decisions := secrets.decisions with input as _database([])
+	count(decisions) == 0
+}
+
+test_database_without_encryption_at_rest_is_a_violation if {
+	decisions := secrets.decisions with input as _database_with({}, [])
+	decisions == {{
+		"control": "DPA-SEC-003", "urn": _database_urn, "status": "violation",
+		"message": "database is not encrypted at rest (encryptionAtRest)",
+	}}
+}
+
+test_database_with_encryption_at_rest_disabled_is_a_violation if {
+	decisions := secrets.decisions with input as _database_with({"encryptionAtRest": false}, [])
+	{d.control | some d in decisions} == {"DPA-SEC-003"}
+}
+
+test_database_encryption_at_rest_unknown_is_not_a_violation if {
+	decisions := secrets.decisions with input as _database_with({"encryptionAtRest": "04da6b54-80e4-46f7-96ec-b56ff0331ba9"}, [])
 	count(decisions) == 0
 }
 

@@ -40,21 +40,22 @@ _known_value(value, "known") := value
 
 _known_value(_, status) := "" if status != "known"
 
-# A taggable VPC of the prod stack, with its effective project and env tag as the normaliser indexes them.
-_vpc(project, status, env_tag) := _input(
+# A taggable VPC of the prod stack, with its effective project and its environment tag `env:<value>`
+# as the normaliser resolves and indexes them (the index key is the environment the tag names).
+_vpc(project, status, value) := _input(
 	[_prod],
 	{
 		"urn": _vpc_urn, "stack": "prod", "environment": "prod",
 		"locality": {"region": "fr-par", "zone": null, "status": "known", "source": "stack"},
 		"project": {"value": project, "source": "resource"},
-		"tags": {"env": env_tag},
+		"env_tag": {"key": "env", "value": value, "environment": value},
 		"props": {},
 	},
 	{
 		"package": {"scaleway": [0]}, "type": {"scaleway:network/vpc:Vpc": [0]},
 		"locality": {"region": {"known": {"fr-par": [0]}}},
 		"project": {"prod": {status: {_known_value(project, status): [0]}}},
-		"env_tag": {"prod": {env_tag: [0]}},
+		"env_tag": {"prod": {value: [0]}},
 	},
 )
 
@@ -93,6 +94,32 @@ test_resource_tagged_for_another_environment_is_a_violation if {
 		"control": "DPA-SEG-002", "urn": _vpc_urn, "status": "violation",
 		"message": "tag env is dev, expected prod",
 	}}
+}
+
+test_resource_tagged_with_a_value_naming_no_environment_is_a_violation if {
+	tagged := _input(
+		[_prod],
+		{
+			"urn": _vpc_urn, "stack": "prod", "environment": "prod", "project": {"value": _prod_project, "source": "stack"},
+			"env_tag": {"key": "environment", "value": "live-eu", "environment": null}, "props": {},
+		},
+		{"type": {"scaleway:network/vpc:Vpc": [0]}, "project": {"prod": {"known": {_prod_project: [0]}}}, "env_tag": {"prod": {"live-eu": [0]}}},
+	)
+	decisions := segregation.decisions with input as tagged
+	{d.message | some d in decisions} == {"tag environment is live-eu, expected prod"}
+}
+
+test_resource_tagged_production_in_another_spelling_passes if {
+	tagged := _input(
+		[_prod],
+		{
+			"urn": _vpc_urn, "stack": "prod", "environment": "prod", "project": {"value": _prod_project, "source": "stack"},
+			"env_tag": {"key": "environment", "value": "Production", "environment": "prod"}, "props": {},
+		},
+		{"type": {"scaleway:network/vpc:Vpc": [0]}, "project": {"prod": {"known": {_prod_project: [0]}}}, "env_tag": {"prod": {"prod": [0]}}},
+	)
+	decisions := segregation.decisions with input as tagged
+	count(decisions) == 0
 }
 
 test_resource_without_env_tag_is_a_violation if {
