@@ -165,10 +165,14 @@ test_database_acl_for_private_ranges_passes if {
 
 _database_type := "scaleway:databases/instance:Instance"
 
+# A database instance with these props; `acl`: whether an ACL resource names it (the normaliser's
+# `linked.acl`, from properties.yaml links).
+_database(props, acl) := _one(_database_type, {"props": props, "linked": {"acl": acl}})
+
 _private_network := {"pnId": "fr-par/11111111-2222-3333-4444-555555555555", "ipNet": "172.16.0.2/22"}
 
 test_database_without_private_network_is_a_violation if {
-	decisions := access.decisions with input as _one(_database_type, {"props": {"isHaCluster": true}})
+	decisions := access.decisions with input as _database({"isHaCluster": true}, true)
 	decisions == {{
 		"control": "DPA-ACC-005", "urn": _urn(_database_type), "status": "violation",
 		"message": "database has no private network endpoint",
@@ -177,7 +181,7 @@ test_database_without_private_network_is_a_violation if {
 
 test_database_with_a_public_load_balancer_endpoint_is_a_violation if {
 	props := {"privateNetwork": _private_network, "loadBalancer": {"endpointId": "e"}}
-	decisions := access.decisions with input as _one(_database_type, {"props": props})
+	decisions := access.decisions with input as _database(props, true)
 	decisions == {{
 		"control": "DPA-ACC-005", "urn": _urn(_database_type), "status": "violation",
 		"message": "database exposes a public load-balancer endpoint (loadBalancer)",
@@ -185,12 +189,37 @@ test_database_with_a_public_load_balancer_endpoint_is_a_violation if {
 }
 
 test_database_on_a_private_network_only_passes if {
-	decisions := access.decisions with input as _one(_database_type, {"props": {"privateNetwork": _private_network}})
+	decisions := access.decisions with input as _database({"privateNetwork": _private_network}, true)
 	count(decisions) == 0
 }
 
 test_database_with_an_empty_load_balancer_block_passes if {
-	decisions := access.decisions with input as _one(_database_type, {"props": {"privateNetwork": _private_network, "loadBalancer": {}}})
+	decisions := access.decisions with input as _database({"privateNetwork": _private_network, "loadBalancer": {}}, true)
+	count(decisions) == 0
+}
+
+test_public_database_no_acl_names_is_a_violation if {
+	decisions := access.decisions with input as _database({}, false)
+	decisions == {
+		{
+			"control": "DPA-ACC-004", "urn": _urn(_database_type), "status": "violation",
+			"message": "database has a public endpoint and no ACL: every address may connect",
+		},
+		{
+			"control": "DPA-ACC-005", "urn": _urn(_database_type), "status": "violation",
+			"message": "database has no private network endpoint",
+		},
+	}
+}
+
+test_database_with_a_public_load_balancer_and_no_acl_is_a_violation if {
+	props := {"privateNetwork": _private_network, "loadBalancer": {"endpointId": "e"}}
+	decisions := access.decisions with input as _database(props, false)
+	{d.control | some d in decisions} == {"DPA-ACC-004", "DPA-ACC-005"}
+}
+
+test_private_database_needs_no_acl if {
+	decisions := access.decisions with input as _database({"privateNetwork": _private_network}, false)
 	count(decisions) == 0
 }
 

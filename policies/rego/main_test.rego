@@ -50,6 +50,7 @@ _estate := {
 			"locality": {"region": "nl-ams", "zone": null, "status": "known", "source": "resource"},
 			"project": {"value": null, "source": "none"},
 			"props": {"disableBackup": true, "isHaCluster": true, "backupSameRegion": true, "encryptionAtRest": true},
+			"linked": {"acl": true},
 			"plaintext_paths": ["password"],
 			"malformed": [{"path": "backupScheduleRetention", "expected": "a whole number", "found": "text", "controls": ["DPA-BAK-002"]}],
 		},

@@ -77,6 +77,41 @@ test_database_encryption_at_rest_unknown_is_not_a_violation if {
 	count(decisions) == 0
 }
 
+_bucket_urn := "urn:pulumi:prod::dpa::scaleway:object/bucket:Bucket::records"
+
+# A bucket of a data category; `sse`: whether a server-side encryption configuration names it (the
+# normaliser's `linked.sse`, from properties.yaml links).
+_bucket(category, sse) := {
+	"stacks": [_stack([])],
+	"resources": [{
+		"urn": _bucket_urn, "stack": "prod", "environment": "prod", "data_category": category,
+		"env_tag": {"key": "env", "value": "prod", "environment": "prod"}, "linked": {"sse": sse}, "props": {},
+	}],
+	"index": _index({
+		"type": {"scaleway:object/bucket:Bucket": [0]}, "data_category": {category: [0]},
+		"shape": {"bucket": [{"stack": "prod", "data_category": category, "props": {}, "positions": [0]}]},
+	}),
+	"context": _context,
+}
+
+test_personal_data_bucket_no_encryption_configuration_names_is_a_violation if {
+	decisions := secrets.decisions with input as _bucket("call-logs", false)
+	decisions == {{
+		"control": "DPA-SEC-004", "urn": _bucket_urn, "status": "violation",
+		"message": "bucket holds call-logs (personal data) and no server-side encryption configuration names it",
+	}}
+}
+
+test_personal_data_bucket_encrypted_server_side_passes if {
+	decisions := secrets.decisions with input as _bucket("transcripts", true)
+	count(decisions) == 0
+}
+
+test_bucket_of_non_personal_data_needs_no_encryption_configuration if {
+	decisions := secrets.decisions with input as _bucket("general-information", false)
+	count(decisions) == 0
+}
+
 _config(keys) := {"stacks": [_stack(keys)], "resources": [], "index": _index({}), "context": _context}
 
 test_sensitive_config_value_in_plaintext_is_a_violation if {
