@@ -87,10 +87,8 @@ _personal_categories contains name if {
 
 _personal(category) if category in _personal_categories
 
-# METADATA
-# title: Buckets holding personal data are versioned
-# custom:
-#   control: DPA-BAK-005
+# Groups of buckets holding personal data that are not versioned, with their message: judged per
+# group, then given to each bucket of the group by the rule below (two rules, as in retention.rego).
 _unversioned_personal[k] := msg if {
 	some k, g in _buckets
 	_personal(g.data_category)
@@ -98,7 +96,11 @@ _unversioned_personal[k] := msg if {
 	msg := sprintf("bucket holds %v (personal data) and is not versioned", [g.data_category])
 }
 
-# Judged per group of buckets, then given to each bucket of the group (two rules, as in retention.rego).
+# METADATA
+# title: Buckets holding personal data are versioned
+# description: Every bucket of a group that _unversioned_personal judges unversioned.
+# custom:
+#   control: DPA-BAK-005
 decisions contains result.violation("DPA-BAK-005", input.resources[i], msg) if {
 	some k, msg in _unversioned_personal
 	some i in _buckets[k].positions

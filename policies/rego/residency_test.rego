@@ -1,5 +1,3 @@
-# Each test_<case> runs with input_<case> as its input (set by tests/policies/test_rego_units.py):
-# regopy 1.5.2 crashes on `with input as` when the policy under test calls a function.
 package dpaguard.residency_test
 
 import rego.v1
@@ -8,77 +6,267 @@ import data.dpaguard.residency
 
 _unknown := "04da6b54-80e4-46f7-96ec-b56ff0331ba9"
 
-_vpc(region, status) := {
-	"urn": "urn:pulumi:prod::p::scaleway:network/vpc:Vpc::vpc",
-	"stack": "prod",
-	"environment": "prod",
-	"locality": {"scope": "region", "region": region, "zone": null, "status": status, "source": "resource"},
+_prod := {
+	"name": "prod", "urn": "urn:pulumi:prod::dpa::pulumi:pulumi:Stack::dpa-prod", "pulumi_project": "dpa",
+	"environment": "prod", "environment_source": "stack name", "scaleway_project": "11111111-1111-1111-1111-111111111111",
+	"default_region": "fr-par", "default_zone": "fr-par-1",
+	"settings": {"minBackupRetentionDays": 7, "callRecordingRetentionDays": 90, "transcriptRetentionDays": 90},
+	"config_file": "Pulumi.prod.yaml", "plaintext_config_keys": [], "subprocessors": ["SCALEWAY"], "late_subprocessors": [],
 }
 
-_input(r, value, status) := {
-	"stacks": [],
-	"resources": [r],
-	"index": {"all": [0], "package": {"scaleway": [0]}, "type": {}, "locality": {"region": {status: {value: [0]}}}},
-	"context": {"unknown": _unknown},
-}
+_context := {"today": "2026-11-29", "unknown": _unknown, "internet": {}, "subprocessor_notice": {"SCALEWAY": 15}, "unused_subprocessors": []}
 
-input_region_outside_france_is_a_violation := _input(_vpc("nl-ams", "known"), "nl-ams", "known")
+# The index as the normaliser builds it (build_index), every key present.
+_index(groups) := object.union(
+	{
+		"package": {}, "type": {}, "locality": {}, "project": {}, "env_tag": {}, "subprocessor_country": {},
+		"data_category": {}, "plaintext": [], "malformed": [], "foreign": [], "shape": {"bucket": []},
+	},
+	groups,
+)
+
+_input(resource, groups) := {"stacks": [_prod], "resources": [resource], "index": _index(groups), "context": _context}
+
+# Locality as the normaliser resolves it: `value` is the region or zone when known, "" otherwise.
+_locality_index(scope, status, value) := {"locality": {scope: {status: {value: [0]}}}}
+
+# A regional resource (a VPC) whose effective region is `region`.
+_vpc_urn := "urn:pulumi:prod::dpa::scaleway:network/vpc:Vpc::main"
+
+_vpc(region, status, source) := _input(
+	{
+		"urn": _vpc_urn, "stack": "prod", "environment": "prod",
+		"locality": {"region": region, "zone": null, "status": status, "source": source},
+		"project": {"value": "11111111-1111-1111-1111-111111111111", "source": "stack"},
+		"props": {},
+	},
+	object.union(
+		{"package": {"scaleway": [0]}, "type": {"scaleway:network/vpc:Vpc": [0]}},
+		_locality_index("region", status, _known_value(region, status)),
+	),
+)
+
+_known_value(value, "known") := value
+
+_known_value(_, status) := "" if status != "known"
 
 test_region_outside_france_is_a_violation if {
-	decisions := residency.decisions
-	some d in decisions
-	d.control == "DPA-RES-001"
-	d.status == "violation"
+	decisions := residency.decisions with input as _vpc("nl-ams", "known", "resource")
+	decisions == {{
+		"control": "DPA-RES-001", "urn": _vpc_urn, "status": "violation",
+		"message": "region nl-ams (from the resource) is outside France",
+	}}
 }
 
-input_french_region_passes := _input(_vpc("fr-par", "known"), "fr-par", "known")
+test_region_outside_france_from_the_provider_names_the_provider if {
+	decisions := residency.decisions with input as _vpc("pl-waw", "known", "provider")
+	some d in decisions
+	d.message == "region pl-waw (from the provider) is outside France"
+}
 
 test_french_region_passes if {
-	decisions := residency.decisions
+	decisions := residency.decisions with input as _vpc("fr-par", "known", "stack")
 	count(decisions) == 0
 }
 
-input_unknown_region_is_undetermined := _input(_vpc(_unknown, "unknown"), "", "unknown")
-
 test_unknown_region_is_undetermined if {
-	decisions := residency.decisions
-	some d in decisions
-	d.control == "DPA-RES-001"
-	d.status == "undetermined"
+	decisions := residency.decisions with input as _vpc(_unknown, "unknown", "resource")
+	decisions == {{
+		"control": "DPA-RES-001", "urn": _vpc_urn, "status": "undetermined",
+		"message": "region is unknown until apply; cannot show it is in France",
+	}}
 }
-
-input_missing_region_is_a_violation := _input(_vpc(null, "missing"), "", "missing")
 
 test_missing_region_is_a_violation if {
-	decisions := residency.decisions
-	some d in decisions
-	d.control == "DPA-RES-001"
-	d.status == "violation"
+	decisions := residency.decisions with input as _vpc(null, "missing", "none")
+	decisions == {{
+		"control": "DPA-RES-001", "urn": _vpc_urn, "status": "violation",
+		"message": "region cannot be determined (no region on the resource, its provider or the stack config)",
+	}}
 }
 
-_server(location) := {
-	"stacks": [],
-	"resources": [{
-		"urn": "urn:pulumi:prod::p::pulumi-python:dynamic/datapacket:Server::s",
-		"stack": "prod",
-		"environment": "prod",
-		"props": {"location": location, "countryCode": "FR"},
-	}],
-	"index": {"all": [0], "package": {}, "type": {"pulumi-python:dynamic/datapacket:Server": [0]}, "locality": {}},
-	"context": {"unknown": _unknown},
+# A zonal resource (an instance server) in `zone`.
+_server_urn := "urn:pulumi:prod::dpa::scaleway:instance/server:Server::web"
+
+_instance(zone, region, status) := _input(
+	{
+		"urn": _server_urn, "stack": "prod", "environment": "prod",
+		"locality": {"region": region, "zone": zone, "status": status, "source": "resource"},
+		"project": {"value": "11111111-1111-1111-1111-111111111111", "source": "stack"},
+		"props": {},
+	},
+	object.union(
+		{"package": {"scaleway": [0]}, "type": {"scaleway:instance/server:Server": [0]}},
+		_locality_index("zone", status, _known_value(zone, status)),
+	),
+)
+
+test_zone_outside_france_is_a_violation if {
+	decisions := residency.decisions with input as _instance("nl-ams-1", "nl-ams", "known")
+	decisions == {{
+		"control": "DPA-RES-002", "urn": _server_urn, "status": "violation",
+		"message": "zone nl-ams-1 (from the resource) is outside France",
+	}}
 }
 
-input_datapacket_outside_france_is_a_violation := _server("Amsterdam")
+test_zone_of_an_appendix_c_datacenter_passes if {
+	decisions := residency.decisions with input as _instance("fr-par-1", "fr-par", "known")
+	count(decisions) == 0
+}
+
+test_unknown_zone_is_undetermined if {
+	decisions := residency.decisions with input as _instance(_unknown, _unknown, "unknown")
+	{d.control | some d in decisions} == {"DPA-RES-002"}
+	{d.status | some d in decisions} == {"undetermined"}
+}
+
+test_missing_zone_is_a_violation if {
+	decisions := residency.decisions with input as _instance(null, null, "missing")
+	decisions == {{
+		"control": "DPA-RES-002", "urn": _server_urn, "status": "violation",
+		"message": "zone cannot be determined (no zone on the resource, its provider or the stack config)",
+	}}
+}
+
+test_french_zone_outside_appendix_c_is_an_advisory_violation if {
+	decisions := residency.decisions with input as _instance("fr-par-2", "fr-par", "known")
+	decisions == {{
+		"control": "DPA-RES-006", "urn": _server_urn, "status": "violation",
+		"message": "zone fr-par-2 is in France but its datacenter is not among those named in Appendix C §1.2",
+	}}
+}
+
+# A managed database in fr-par with these props.
+_database_urn := "urn:pulumi:prod::dpa::scaleway:databases/instance:Instance::main"
+
+_database(props) := _input(
+	{
+		"urn": _database_urn, "stack": "prod", "environment": "prod",
+		"locality": {"region": "fr-par", "zone": null, "status": "known", "source": "stack"},
+		"project": {"value": "11111111-1111-1111-1111-111111111111", "source": "stack"},
+		"props": props,
+	},
+	{
+		"package": {"scaleway": [0]}, "type": {"scaleway:databases/instance:Instance": [0]},
+		"locality": {"region": {"known": {"fr-par": [0]}}},
+	},
+)
+
+test_database_backups_in_another_region_are_a_violation if {
+	decisions := residency.decisions with input as _database({"backupSameRegion": false})
+	decisions == {{
+		"control": "DPA-RES-003", "urn": _database_urn, "status": "violation",
+		"message": "backupSameRegion is false or unset: backups are stored outside the instance's region",
+	}}
+}
+
+test_database_without_backup_same_region_is_a_violation if {
+	decisions := residency.decisions with input as _database({})
+	{d.control | some d in decisions} == {"DPA-RES-003"}
+}
+
+test_database_backups_in_the_same_region_pass if {
+	decisions := residency.decisions with input as _database({"backupSameRegion": true})
+	count(decisions) == 0
+}
+
+test_backup_same_region_unknown_is_undetermined if {
+	decisions := residency.decisions with input as _database({"backupSameRegion": _unknown})
+	decisions == {{
+		"control": "DPA-RES-003", "urn": _database_urn, "status": "undetermined",
+		"message": "backupSameRegion is unknown until apply",
+	}}
+}
+
+# A read replica; the normaliser also indexes it by region (so DPA-RES-001 judges it too).
+_replica_urn := "urn:pulumi:prod::dpa::scaleway:databases/readReplica:ReadReplica::reports"
+
+_replica(region, status) := _input(
+	{
+		"urn": _replica_urn, "stack": "prod", "environment": "prod",
+		"locality": {"region": region, "zone": null, "status": status, "source": "resource"},
+		"props": {},
+	},
+	object.union(
+		{"package": {"scaleway": [0]}, "type": {"scaleway:databases/readReplica:ReadReplica": [0]}},
+		_locality_index("region", status, _known_value(region, status)),
+	),
+)
+
+test_read_replica_outside_france_is_a_violation if {
+	decisions := residency.decisions with input as _replica("nl-ams", "known")
+	{
+		"control": "DPA-RES-004", "urn": _replica_urn, "status": "violation",
+		"message": "read replica in region nl-ams, outside France",
+	} in decisions
+}
+
+test_read_replica_in_france_passes if {
+	decisions := residency.decisions with input as _replica("fr-par", "known")
+	count(decisions) == 0
+}
+
+test_read_replica_region_unknown_is_undetermined if {
+	decisions := residency.decisions with input as _replica(_unknown, "unknown")
+	{
+		"control": "DPA-RES-004", "urn": _replica_urn, "status": "undetermined",
+		"message": "read replica region is unknown until apply",
+	} in decisions
+	every d in decisions {
+		d.status == "undetermined"
+	}
+}
+
+# A DataPacket server: no Scaleway locality, judged on its props.
+_datapacket_urn := "urn:pulumi:prod::dpa::pulumi-python:dynamic/datapacket:Server::sip-1"
+
+_datapacket(props) := _input(
+	{
+		"urn": _datapacket_urn, "stack": "prod", "environment": "prod",
+		"locality": {"region": null, "zone": null, "status": "known", "source": "none"},
+		"props": props,
+	},
+	{
+		"package": {"datapacket": [0]}, "type": {"pulumi-python:dynamic/datapacket:Server": [0]},
+		"subprocessor_country": {"DATAPACKET": {"FR": [0]}},
+	},
+)
 
 test_datapacket_outside_france_is_a_violation if {
-	decisions := residency.decisions
-	some d in decisions
-	d.control == "DPA-RES-005"
+	decisions := residency.decisions with input as _datapacket({"location": "Amsterdam", "countryCode": "FR"})
+	decisions == {{
+		"control": "DPA-RES-005", "urn": _datapacket_urn, "status": "violation",
+		"message": "DataPacket location Amsterdam is not an approved French location",
+	}}
 }
 
-input_datapacket_paris_passes := _server("Paris")
+test_datapacket_actual_location_outside_france_is_a_violation if {
+	decisions := residency.decisions with input as _datapacket({"location": "Paris", "actualLocation": "Frankfurt", "countryCode": "FR"})
+	{d.message | some d in decisions} == {"DataPacket actualLocation Frankfurt is not an approved French location"}
+}
+
+test_datapacket_country_other_than_fr_is_a_violation if {
+	decisions := residency.decisions with input as _datapacket({"location": "Paris", "countryCode": "DE"})
+	{d.message | some d in decisions} == {"DataPacket countryCode is DE, not FR"}
+}
+
+test_datapacket_without_location_is_a_violation if {
+	decisions := residency.decisions with input as _datapacket({"countryCode": "FR"})
+	decisions == {{
+		"control": "DPA-RES-005", "urn": _datapacket_urn, "status": "violation",
+		"message": "DataPacket server declares no location",
+	}}
+}
+
+test_datapacket_location_unknown_is_undetermined if {
+	decisions := residency.decisions with input as _datapacket({"location": _unknown, "countryCode": "FR"})
+	decisions == {{
+		"control": "DPA-RES-005", "urn": _datapacket_urn, "status": "undetermined",
+		"message": "DataPacket location is unknown until apply",
+	}}
+}
 
 test_datapacket_paris_passes if {
-	decisions := residency.decisions
+	decisions := residency.decisions with input as _datapacket({"location": "Paris", "actualLocation": "Paris", "countryCode": "FR"})
 	count(decisions) == 0
 }

@@ -1,60 +1,189 @@
-# Each test_<case> runs with input_<case> as its input (set by tests/policies/test_rego_units.py):
-# regopy 1.5.2 crashes on `with input as` when the policy under test calls a function.
 package dpaguard.retention_test
 
 import rego.v1
 
 import data.dpaguard.retention
 
-_bucket(category, days) := {
-	"stacks": [{"name": "prod", "urn": "urn:pulumi:prod::p::pulumi:pulumi:Stack::p-prod", "settings": {"callRecordingRetentionDays": 90, "transcriptRetentionDays": 90}}],
-	"resources": [{
-		"urn": "urn:pulumi:prod::p::scaleway:object/bucket:Bucket::b",
-		"stack": "prod",
-		"environment": "prod",
-		"data_category": category,
-		"props": {"lifecycleRules": [{"enabled": true, "expiration": {"days": days}}]},
-	}],
-	"index": {
-		"all": [0], "type": {"scaleway:object/bucket:Bucket": [0]}, "data_category": {category: [0]},
-		"shape": {"bucket": [{
-			"stack": "prod", "data_category": category,
-			"props": {"lifecycleRules": [{"enabled": true, "expiration": {"days": days}}]},
-			"positions": [0],
-		}]},
+_unknown := "04da6b54-80e4-46f7-96ec-b56ff0331ba9"
+
+_stack(settings) := {
+	"name": "prod", "urn": "urn:pulumi:prod::dpa::pulumi:pulumi:Stack::dpa-prod", "pulumi_project": "dpa",
+	"environment": "prod", "environment_source": "stack name", "scaleway_project": "11111111-1111-1111-1111-111111111111",
+	"default_region": "fr-par", "default_zone": "fr-par-1",
+	"settings": object.union({"minBackupRetentionDays": 7, "callRecordingRetentionDays": 90, "transcriptRetentionDays": 90}, settings),
+	"config_file": "Pulumi.prod.yaml", "plaintext_config_keys": [], "subprocessors": ["SCALEWAY"], "late_subprocessors": [],
+}
+
+_context := {"today": "2026-11-29", "unknown": _unknown, "internet": {}, "subprocessor_notice": {"SCALEWAY": 15}, "unused_subprocessors": []}
+
+_index(groups) := object.union(
+	{
+		"package": {}, "type": {}, "locality": {}, "project": {}, "env_tag": {}, "subprocessor_country": {},
+		"data_category": {}, "plaintext": [], "malformed": [], "foreign": [], "shape": {"bucket": []},
 	},
-	"context": {"unknown": "04da6b54-80e4-46f7-96ec-b56ff0331ba9"},
+	groups,
+)
+
+_bucket_type := "scaleway:object/bucket:Bucket"
+
+_bucket_urn := "urn:pulumi:prod::dpa::scaleway:object/bucket:Bucket::records"
+
+_expire_after(days) := [{"id": "expire", "enabled": true, "expiration": {"days": days}}]
+
+# One bucket in a stack with `settings`, its facts (data_category, tags_unknown) and props, and its
+# group in index.shape.bucket holding exactly what the normaliser's SHAPES["bucket"] keeps.
+_bucket_in(settings, facts, props) := {
+	"stacks": [_stack(settings)],
+	"resources": [object.union({"urn": _bucket_urn, "stack": "prod", "environment": "prod", "props": props}, facts)],
+	"index": _index({
+		"package": {"scaleway": [0]}, "type": {_bucket_type: [0]},
+		"data_category": {category: [0] | category := facts.data_category},
+		"shape": {"bucket": [object.union({"stack": "prod", "props": props, "positions": [0]}, object.filter(facts, ["data_category", "tags_unknown"]))]},
+	}),
+	"context": _context,
 }
 
-input_call_logs_kept_a_month_break_the_legal_minimum := _bucket("call-logs", 30)
+_bucket(category, props) := _bucket_in({}, {"data_category": category, "env_tag": {"key": "env", "value": "prod", "environment": "prod"}}, props)
 
-test_call_logs_kept_a_month_break_the_legal_minimum if {
-	decisions := retention.decisions
-	some d in decisions
-	d.control == "DPA-RET-002"
-	contains(d.message, "before the minimum")
-}
-
-input_webhook_logs_kept_a_year_exceed_the_maximum := _bucket("webhook-logs", 365)
-
-test_webhook_logs_kept_a_year_exceed_the_maximum if {
-	decisions := retention.decisions
-	some d in decisions
-	d.control == "DPA-RET-002"
-	contains(d.message, "beyond the maximum")
-}
-
-input_recordings_follow_the_client_setting := _bucket("call-recordings", 90)
-
-test_recordings_follow_the_client_setting if {
-	decisions := retention.decisions
+test_call_logs_kept_a_year_pass if {
+	decisions := retention.decisions with input as _bucket("call-logs", {"lifecycleRules": _expire_after(365)})
 	count(decisions) == 0
 }
 
-input_recordings_beyond_the_client_setting_are_a_violation := _bucket("call-recordings", 120)
+test_call_logs_kept_a_month_break_the_legal_minimum if {
+	decisions := retention.decisions with input as _bucket("call-logs", {"lifecycleRules": _expire_after(30)})
+	decisions == {{
+		"control": "DPA-RET-002", "urn": _bucket_urn, "status": "violation",
+		"message": "call-logs expire after 30 days, before the minimum of 365",
+	}}
+}
+
+test_webhook_logs_kept_a_year_exceed_the_maximum if {
+	decisions := retention.decisions with input as _bucket("webhook-logs", {"lifecycleRules": _expire_after(365)})
+	decisions == {{
+		"control": "DPA-RET-002", "urn": _bucket_urn, "status": "violation",
+		"message": "webhook-logs expire after 365 days, beyond the maximum of 31",
+	}}
+}
+
+test_bucket_without_lifecycle_rules_is_a_violation_when_its_category_has_a_maximum if {
+	decisions := retention.decisions with input as _bucket("webhook-logs", {})
+	decisions == {{
+		"control": "DPA-RET-002", "urn": _bucket_urn, "status": "violation",
+		"message": "webhook-logs must be deleted after 31 days but no enabled lifecycle rule expires objects",
+	}}
+}
+
+test_bucket_whose_only_lifecycle_rule_is_disabled_is_a_violation if {
+	rules := [{"id": "expire", "enabled": false, "expiration": {"days": 30}}]
+	decisions := retention.decisions with input as _bucket("webhook-logs", {"lifecycleRules": rules})
+	{d.message | some d in decisions} == {"webhook-logs must be deleted after 31 days but no enabled lifecycle rule expires objects"}
+}
+
+test_bucket_without_lifecycle_rules_passes_when_its_category_has_no_maximum if {
+	decisions := retention.decisions with input as _bucket("fax", {})
+	count(decisions) == 0
+}
+
+test_recordings_follow_the_client_setting if {
+	decisions := retention.decisions with input as _bucket("call-recordings", {"lifecycleRules": _expire_after(90)})
+	count(decisions) == 0
+}
 
 test_recordings_beyond_the_client_setting_are_a_violation if {
-	decisions := retention.decisions
-	some d in decisions
-	d.control == "DPA-RET-002"
+	decisions := retention.decisions with input as _bucket("call-recordings", {"lifecycleRules": _expire_after(120)})
+	decisions == {{
+		"control": "DPA-RET-002", "urn": _bucket_urn, "status": "violation",
+		"message": "call-recordings expire after 120 days, beyond the maximum of 90",
+	}}
+}
+
+test_recordings_without_the_client_setting_are_a_violation if {
+	facts := {"data_category": "call-recordings"}
+	decisions := retention.decisions with input as _bucket_in({"callRecordingRetentionDays": null}, facts, {"lifecycleRules": _expire_after(90)})
+	{
+		"control": "DPA-RET-002", "urn": _bucket_urn, "status": "violation",
+		"message": "call-recordings are kept for the period the client set, but the stack does not set dpaguard:callRecordingRetentionDays",
+	} in decisions
+}
+
+test_lifecycle_expiration_unknown_is_undetermined if {
+	decisions := retention.decisions with input as _bucket("call-logs", {"lifecycleRules": _expire_after(_unknown)})
+	decisions == {{
+		"control": "DPA-RET-002", "urn": _bucket_urn, "status": "undetermined",
+		"message": "lifecycle expiration is unknown until apply",
+	}}
+}
+
+test_bucket_without_data_category_is_a_violation if {
+	decisions := retention.decisions with input as _bucket_in({}, {"env_tag": {"key": "env", "value": "prod", "environment": "prod"}}, {})
+	decisions == {{
+		"control": "DPA-RET-001", "urn": _bucket_urn, "status": "violation",
+		"message": "bucket declares no data-category tag",
+	}}
+}
+
+test_bucket_whose_tags_are_unknown_is_not_judged_on_its_category if {
+	decisions := retention.decisions with input as _bucket_in({}, {"tags_unknown": true}, {})
+	count(decisions) == 0
+}
+
+test_decisions_of_a_group_go_to_every_bucket_of_it if {
+	props := {"lifecycleRules": _expire_after(30)}
+	group := {"stack": "prod", "data_category": "call-logs", "props": props, "positions": [0, 1]}
+	resource := {"stack": "prod", "environment": "prod", "data_category": "call-logs", "props": props}
+	two := {
+		"stacks": [_stack({})],
+		"resources": [object.union(resource, {"urn": "urn:pulumi:prod::dpa::scaleway:object/bucket:Bucket::a"}), object.union(resource, {"urn": "urn:pulumi:prod::dpa::scaleway:object/bucket:Bucket::b"})],
+		"index": _index({"type": {_bucket_type: [0, 1]}, "data_category": {"call-logs": [0, 1]}, "shape": {"bucket": [group]}}),
+		"context": _context,
+	}
+	decisions := retention.decisions with input as two
+	{d.urn | some d in decisions} == {"urn:pulumi:prod::dpa::scaleway:object/bucket:Bucket::a", "urn:pulumi:prod::dpa::scaleway:object/bucket:Bucket::b"}
+	{d.control | some d in decisions} == {"DPA-RET-002"}
+}
+
+_versioned(rules) := {"versioning": {"enabled": true}, "lifecycleRules": rules}
+
+test_versioned_bucket_keeping_old_versions_forever_is_a_violation if {
+	decisions := retention.decisions with input as _bucket("sms-content", _versioned(_expire_after(365)))
+	decisions == {{
+		"control": "DPA-RET-003", "urn": _bucket_urn, "status": "violation",
+		"message": "versioned bucket keeps old versions of sms-content beyond 365 days (no noncurrent version expiration within it)",
+	}}
+}
+
+test_versioned_bucket_expiring_old_versions_too_late_is_a_violation if {
+	rules := [{"id": "expire", "enabled": true, "expiration": {"days": 365}, "noncurrentVersionExpiration": {"noncurrentDays": 400}}]
+	decisions := retention.decisions with input as _bucket("sms-content", _versioned(rules))
+	{d.control | some d in decisions} == {"DPA-RET-003"}
+}
+
+test_versioned_bucket_expiring_old_versions_in_time_passes if {
+	rules := [{"id": "expire", "enabled": true, "expiration": {"days": 365}, "noncurrentVersionExpiration": {"noncurrentDays": 30}}]
+	decisions := retention.decisions with input as _bucket("sms-content", _versioned(rules))
+	count(decisions) == 0
+}
+
+test_data_category_outside_appendix_a_is_a_violation if {
+	decisions := retention.decisions with input as _bucket("marketing-leads", {})
+	decisions == {{
+		"control": "DPA-RET-004", "urn": _bucket_urn, "status": "violation",
+		"message": "data category marketing-leads is not a category of Appendix A",
+	}}
+}
+
+test_stack_without_a_client_set_period_is_a_violation if {
+	empty := {"stacks": [_stack({"transcriptRetentionDays": null})], "resources": [], "index": _index({}), "context": _context}
+	decisions := retention.decisions with input as empty
+	decisions == {{
+		"control": "DPA-RET-005", "urn": "urn:pulumi:prod::dpa::pulumi:pulumi:Stack::dpa-prod", "status": "violation",
+		"message": "stack config does not set dpaguard:transcriptRetentionDays (transcripts: kept for the period the client set)",
+	}}
+}
+
+test_stack_setting_every_client_set_period_passes if {
+	empty := {"stacks": [_stack({})], "resources": [], "index": _index({}), "context": _context}
+	decisions := retention.decisions with input as empty
+	count(decisions) == 0
 }

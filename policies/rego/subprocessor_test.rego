@@ -1,0 +1,108 @@
+package dpaguard.subprocessor_test
+
+import rego.v1
+
+import data.dpaguard.subprocessor
+
+_unknown := "04da6b54-80e4-46f7-96ec-b56ff0331ba9"
+
+_stack(name, environment, late) := {
+	"name": name, "urn": sprintf("urn:pulumi:%v::dpa::pulumi:pulumi:Stack::dpa-%v", [name, name]), "pulumi_project": "dpa",
+	"environment": environment, "environment_source": "stack name", "scaleway_project": "11111111-1111-1111-1111-111111111111",
+	"default_region": "fr-par", "default_zone": "fr-par-1",
+	"settings": {"minBackupRetentionDays": 7, "callRecordingRetentionDays": 90, "transcriptRetentionDays": 90},
+	"config_file": sprintf("Pulumi.%v.yaml", [name]), "plaintext_config_keys": [], "subprocessors": ["SCALEWAY"], "late_subprocessors": late,
+}
+
+_prod := _stack("prod", "prod", [])
+
+_context(unused) := {"today": "2026-11-29", "unknown": _unknown, "internet": {}, "subprocessor_notice": {"SCALEWAY": 15}, "unused_subprocessors": unused}
+
+_index(groups) := object.union(
+	{
+		"package": {}, "type": {}, "locality": {}, "project": {}, "env_tag": {}, "subprocessor_country": {},
+		"data_category": {}, "plaintext": [], "malformed": [], "foreign": [], "shape": {"bucket": []},
+	},
+	groups,
+)
+
+_urn(type_token) := sprintf("urn:pulumi:prod::dpa::%v::r", [type_token])
+
+# One resource of a type from a provider package; `groups` adds index entries (subprocessor_country).
+_resource(type_token, package_name, groups) := {
+	"stacks": [_prod],
+	"resources": [{"urn": _urn(type_token), "stack": "prod", "environment": "prod", "props": {}}],
+	"index": _index(object.union({"package": {package_name: [0]}, "type": {type_token: [0]}}, groups)),
+	"context": _context([]),
+}
+
+test_resource_of_an_unregistered_provider_is_a_violation if {
+	decisions := subprocessor.decisions with input as _resource("aws:s3/bucket:Bucket", "aws", {})
+	decisions == {{
+		"control": "DPA-SUB-001", "urn": _urn("aws:s3/bucket:Bucket"), "status": "violation",
+		"message": "provider aws is not an approved sub-processor of Appendix B",
+	}}
+}
+
+test_resource_of_a_registered_provider_passes if {
+	groups := {"subprocessor_country": {"SCALEWAY": {"FR": [0]}}}
+	decisions := subprocessor.decisions with input as _resource("scaleway:network/vpc:Vpc", "scaleway", groups)
+	count(decisions) == 0
+}
+
+test_resource_of_a_non_processing_package_passes if {
+	decisions := subprocessor.decisions with input as _resource("random:index/randomPassword:RandomPassword", "random", {})
+	count(decisions) == 0
+}
+
+test_resource_hosted_where_appendix_b_does_not_say_is_a_violation if {
+	groups := {"subprocessor_country": {"SCALEWAY": {"NL": [0]}}}
+	decisions := subprocessor.decisions with input as _resource("scaleway:network/vpc:Vpc", "scaleway", groups)
+	decisions == {{
+		"control": "DPA-SUB-002", "urn": _urn("scaleway:network/vpc:Vpc"), "status": "violation",
+		"message": "hosted in NL, but Appendix B registers SCALEWAY in FR",
+	}}
+}
+
+test_resource_whose_country_is_unknown_is_not_judged_on_it if {
+	groups := {"subprocessor_country": {"DATAPACKET": {"unknown": [0]}}}
+	decisions := subprocessor.decisions with input as _resource("pulumi-python:dynamic/datapacket:Server", "datapacket", groups)
+	count(decisions) == 0
+}
+
+_empty(stacks, unused) := {"stacks": stacks, "resources": [], "index": _index({}), "context": _context(unused)}
+
+test_sub_processor_used_before_ten_working_days_is_a_violation if {
+	late := _stack("prod", "prod", [{"name": "SCALEWAY", "working_days": 4}])
+	decisions := subprocessor.decisions with input as _empty([late], [])
+	decisions == {{
+		"control": "DPA-SUB-003", "urn": "urn:pulumi:prod::dpa::pulumi:pulumi:Stack::dpa-prod", "status": "violation",
+		"message": "SCALEWAY was added 4 working days after the client was notified (10 required)",
+	}}
+}
+
+test_sub_processors_notified_in_time_pass if {
+	decisions := subprocessor.decisions with input as _empty([_prod], [])
+	count(decisions) == 0
+}
+
+test_unused_sub_processor_is_reported_once_on_the_production_stack if {
+	stacks := [_stack("dev", "dev", []), _stack("staging", "staging", []), _prod]
+	decisions := subprocessor.decisions with input as _empty(stacks, ["COLT"])
+	decisions == {{
+		"control": "DPA-SUB-004", "urn": "urn:pulumi:prod::dpa::pulumi:pulumi:Stack::dpa-prod", "status": "violation",
+		"message": "Appendix B lists COLT but no evaluated stack uses it",
+	}}
+}
+
+test_unused_sub_processor_goes_to_the_first_stack_of_the_strictest_environment if {
+	stacks := [_stack("staging-b", "staging", []), _stack("dev", "dev", []), _stack("staging-a", "staging", [])]
+	decisions := subprocessor.decisions with input as _empty(stacks, ["COLT", "SLACK"])
+	{d.urn | some d in decisions} == {"urn:pulumi:staging-a::dpa::pulumi:pulumi:Stack::dpa-staging-a"}
+	count(decisions) == 2
+}
+
+test_unused_sub_processors_without_a_stack_report_nothing if {
+	decisions := subprocessor.decisions with input as _empty([], ["COLT"])
+	count(decisions) == 0
+}
