@@ -16,12 +16,12 @@ _non_processing := {p | some p in _register.non_processing_packages}
 # custom:
 #   control: DPA-SUB-001
 decisions contains result.violation("DPA-SUB-001", r, msg) if {
-	some package, positions in input.index.package
-	not _register.by_package[package]
-	not package in _non_processing
+	some pkg, positions in input.index.package
+	not _register.by_package[pkg]
+	not pkg in _non_processing
 	some i in positions
 	r := input.resources[i]
-	msg := sprintf("provider %v is not an approved sub-processor of Appendix B", [package])
+	msg := sprintf("provider %v is not an approved sub-processor of Appendix B", [pkg])
 }
 
 # METADATA
