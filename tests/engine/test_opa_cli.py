@@ -11,7 +11,7 @@ import time
 from pathlib import Path
 
 import pytest
-from opa_standin import OpaStandIn
+from opa_standin import OpaStandIn, closed_port_url
 
 REPO = Path(__file__).resolve().parents[2]
 DPAGUARD = shutil.which("dpaguard", path=str(Path(sys.executable).parent)) or "dpaguard"
@@ -66,6 +66,9 @@ def test_refused(refused_url: str) -> None:
         ("error500", "POST /v1/data", "HTTP 500"),
         ("malformed", "POST /v1/data", "malformed decision"),
         ("undefined", "POST /v1/data", "undefined"),
+        ("no-decisions", "POST /v1/data", "decisions is undefined"),
+        ("garbage", "GET /v1/data/system/bundles", "not JSON"),
+        ("hang", "PUT /v1/policies", "no answer within 0.5 s"),
         ("compile-error", "PUT /v1/policies", ":3:1: rego_unsafe_var_error"),
     ],
 )
@@ -77,3 +80,17 @@ def test_faults_exit_2_with_one_line(opa: OpaStandIn, mode: str, on: str, why: s
     if mode == "compile-error":
         assert "policies/rego/" in result.stderr  # the policy file, not the server's module id
     assert time.monotonic() - started < 60
+
+
+@pytest.mark.parametrize("on", ["POST /v1/data", "PUT /v1/policies", "GET /health"])
+def test_slow_drip_stops_at_the_timeout(opa: OpaStandIn, on: str) -> None:
+    # one byte a second: requests' per-read timeout (1.5 s) never trips, the answer would take minutes
+    opa.inject("drip", on=on)
+    baseline = time.monotonic()
+    audit("--opa-url", closed_port_url())  # the run up to the engine, for the same machine's pace
+    before_engine = time.monotonic() - baseline
+    started = time.monotonic()
+    result = audit("--opa-url", opa.url, "--opa-timeout", "1.5")
+    elapsed = time.monotonic() - started
+    one_line_naming(result, opa.url, "no answer within 1.5 s")
+    assert elapsed < before_engine + 1.5 + 3.0, (elapsed, before_engine)

@@ -188,10 +188,31 @@ def test_hanging_server_times_out(opa: OpaStandIn, toy_policy: Callable[..., Any
     assert time.monotonic() - started < 2.0
 
 
+@pytest.mark.parametrize("on", ["GET /health", "GET /v1/data/system/bundles", "PUT /v1/policies", "POST /v1/data"])
+def test_slow_drip_is_bounded_as_a_whole(opa: OpaStandIn, toy_policy: Callable[..., Any], on: str) -> None:
+    opa.drip_seconds = 0.1  # each read takes 0.1 s, well inside requests' per-read timeout
+    opa.inject("drip", on=on)
+    started = time.monotonic()
+    fails(engine_for(opa, toy_policy(), timeout=1.0), opa.url, "no answer within 1 s")
+    assert 1.0 <= time.monotonic() - started < 1.8
+
+
+def test_a_new_session_after_a_deadline(opa: OpaStandIn, toy_policy: Callable[..., Any]) -> None:
+    # the exchange that ran out is left to its thread; the next call does not queue behind it
+    engine = engine_for(opa, toy_policy(), timeout=1.0)
+    opa.drip_seconds = 0.1
+    opa.inject("drip", on="POST /v1/data")
+    with pytest.raises(EngineError, match="no answer within 1 s"):
+        engine.evaluate(FACTS)
+    opa.heal()
+    assert engine.evaluate(FACTS) == EXPECTED
+
+
 @pytest.mark.parametrize(
     ("on", "why"),
     [
         ("GET /v1/policies", "not JSON"),
+        ("GET /v1/data/system/bundles", "not JSON"),
         # opa_client takes any 200 to a policy PUT as success: the module never arrived, and
         # the query finds the decisions undefined
         ("PUT /v1/policies", "undefined"),
@@ -204,7 +225,7 @@ def test_garbage_answer(opa: OpaStandIn, toy_policy: Callable[..., Any], on: str
     fails(engine_for(opa, toy_policy()), opa.url, why)
 
 
-@pytest.mark.parametrize("on", ["GET /v1/policies", "PUT /v1/policies", "PUT /v1/data", "POST /v1/data"])
+@pytest.mark.parametrize("on", ["GET /v1/data/system/bundles", "GET /v1/policies", "PUT /v1/policies", "PUT /v1/data", "POST /v1/data"])
 def test_server_error(opa: OpaStandIn, toy_policy: Callable[..., Any], on: str) -> None:
     opa.inject("error500", on=on)
     fails(engine_for(opa, toy_policy()), opa.url, "internal_error")
@@ -223,6 +244,11 @@ def test_undefined_document_is_not_an_empty_answer(opa: OpaStandIn, toy_policy: 
 def test_policies_without_decisions_are_not_an_empty_answer(opa: OpaStandIn, toy_policy: Callable[..., Any]) -> None:
     policy = toy_policy(modules={"rego/main.rego": "package dpaguard.main\n\nnothing := true\n"})
     fails(engine_for(opa, policy), opa.url, "decisions is undefined")
+
+
+def test_package_without_decisions_is_not_an_empty_answer(opa: OpaStandIn, toy_policy: Callable[..., Any]) -> None:
+    opa.inject("no-decisions", on="POST /v1/data")
+    fails(engine_for(opa, toy_policy()), opa.url, "decisions is undefined")
 
 
 def test_malformed_decisions(opa: OpaStandIn, toy_policy: Callable[..., Any]) -> None:
