@@ -11,6 +11,8 @@ import pytest
 import requests
 from opa_standin import OpaStandIn
 
+from conftest import TOY_MAIN
+
 from dpaguard.engine.opa import ID_PREFIX, OpaEngine, display_url, module_id
 from dpaguard.errors import EngineError
 from dpaguard.model import UNKNOWN, Decision
@@ -279,9 +281,24 @@ def test_rego_syntax_error_names_file_and_line(opa: OpaStandIn, toy_policy: Call
 
 
 def test_opa_compile_error_body_is_reported_with_location(opa: OpaStandIn, toy_policy: Callable[..., Any]) -> None:
-    # OPA's own 400 for a module regopy would accept (an unsafe variable)
+    # a module that parses but does not compile (an unsafe variable, which regopy lets through):
+    # OPA's 400 errors[] names the module id, which the engine shows as the policy file
+    unsafe = "package dpaguard.extra\n\nflag if {\n\tx == 1\n}\n"
+    line = fails(engine_for(opa, toy_policy(modules={"rego/extra.rego": unsafe})), opa.url,
+                 "policies/rego/extra.rego:4:2: rego_unsafe_var_error: var x is unsafe")
+    assert "dpaguard/" not in line.split("push module", 1)[1]  # not the server's module id
+
+
+def test_injected_compile_error_body_is_reported_with_location(opa: OpaStandIn, toy_policy: Callable[..., Any]) -> None:
     opa.inject("compile-error", on="PUT /v1/policies")
     fails(engine_for(opa, toy_policy()), opa.url, ":3:1: rego_unsafe_var_error: var x is unsafe")
+
+
+def test_keyword_as_a_variable_is_refused_by_opa(opa: OpaStandIn, toy_policy: Callable[..., Any]) -> None:
+    # the fault issue 11 found in subprocessor.rego, which the regopy stand-in could not see
+    main = TOY_MAIN.replace("some r in input.resources\n\tnot r.region", "some package in input.resources\n\tnot package.region", 1)
+    fails(engine_for(opa, toy_policy(modules={"rego/main.rego": main})), opa.url,
+          "policies/rego/main.rego:6:", "rego_parse_error: unexpected package keyword: expected var")
 
 
 def test_evaluation_error_does_not_quote_the_input(opa: OpaStandIn, toy_policy: Callable[..., Any]) -> None:
