@@ -69,6 +69,7 @@ from opa_client.errors import (
     TypeException,
 )
 
+from dpaguard.bundle import DATA_ROOT, POLICY_ROOT
 from dpaguard.engine.embedded import parse_decisions
 from dpaguard.engine.interface import DECISIONS_PATH
 from dpaguard.errors import EngineError
@@ -80,8 +81,7 @@ ID_PREFIX = "dpaguard/"
 VERSION_MODULE = "_dpaguard_version.rego"
 VERSION_RULE = "dpaguard_policy_sha256"
 DATA_RULE = "dpaguard_data_current"
-DATA_PATH = "dpa"
-POLICY_ROOT = DECISIONS_PATH.split("/", 1)[0]  # "dpaguard": the root a bundle must own to hold our policies
+DATA_PATH = DATA_ROOT  # data.dpa
 BUNDLE_HINT = "dpaguard bundle --output FILE writes the bundle of the local policies"
 _T = TypeVar("_T")
 # "dpaguard/<sha16>/rego/x.rego:12: eval_conflict_error" inside an OPA evaluation error message
