@@ -140,8 +140,9 @@ def owns(root: object, path: str) -> bool:
 
 def _shown(value: object) -> str:
     """A value the server sent, as an error may quote it: JSON, one line, at most 80 characters."""
-    text = json.dumps(value, ensure_ascii=True) if not isinstance(value, str) else value
-    return text if re.fullmatch(r"[0-9a-f]{1,80}", text) else json.dumps(text[:80], ensure_ascii=True)
+    if not isinstance(value, str):
+        return json.dumps(value, ensure_ascii=True)[:80]
+    return value if re.fullmatch(r"[0-9a-f]{1,80}", value) else json.dumps(value[:80], ensure_ascii=True)
 
 
 class PolicyLike(Protocol):
@@ -367,6 +368,11 @@ class OpaEngine:
         bundles = provenance.get("bundles") if isinstance(provenance, dict) else None
         answered = bundles.get(bundle) if isinstance(bundles, dict) else None
         revision = answered.get("revision") if isinstance(answered, dict) else None
+        if revision is None:
+            raise _Replaced(
+                f"OPA server {self.url}: the answer does not name the revision of bundle {_shown(bundle)} "
+                f"(?provenance=true), so it cannot be tied to the local policies {self._sha}"
+            )
         if revision != self._sha:
             raise _Replaced(
                 f"OPA server {self.url}: bundle {_shown(bundle)} answered with policy revision {_shown(revision)}, "

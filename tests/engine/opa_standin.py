@@ -186,7 +186,7 @@ def read_bundle(path: Path, name: str | None = None) -> Bundle:
             stream = archive.extractfile(member)
             assert stream is not None
             raw = stream.read()
-            rel = PurePosixPath("/" + member.name.lstrip("./")).as_posix()
+            rel = "/" + re.sub(r"^(?:\./|/)+", "", member.name)  # "./a/b", "/a/b", "a/b": "/a/b"
             base = PurePosixPath(rel).name
             if base == ".manifest":
                 manifest = json.loads(raw)
