@@ -194,12 +194,50 @@ class _Client(OpaClient):  # type: ignore[misc]
 
     def get_policies_list(self) -> list[str]:
         """The ids of every policy module the server holds."""
+        return list(self.get_policies_raw())
+
+    def get_policies_raw(self) -> dict[str, str]:
+        """Every policy module the server holds: id -> raw Rego text."""
         response = self._session.get(f"{self.root_url}/policies", timeout=self.timeout)
         response.raise_for_status()
         listing = response.json()
         if not isinstance(listing, dict) or not isinstance(listing.get("result"), list):
             raise ValueError("GET /v1/policies answered without a result list")
-        return [str(p["id"]) for p in listing["result"] if isinstance(p, dict) and p.get("id")]
+        return {str(p["id"]): str(p.get("raw", "")) for p in listing["result"] if isinstance(p, dict) and p.get("id")}
+
+
+_PACKAGE = re.compile(r"^\s*package\s+([A-Za-z_][\w.]*)", re.MULTILINE)
+_IMPORT = re.compile(r"^\s*import\s+data\.([A-Za-z_][\w.]*)", re.MULTILINE)
+
+
+def push_order(modules: Mapping[str, str]) -> list[str]:
+    """Module ids with each module after the modules it imports.
+
+    OPA compiles the whole module set on every PUT and refuses a module that calls a function of a
+    module it does not hold yet: pushed in this order, no module is refused and pushed again.
+    """
+    packages: dict[str, list[str]] = {}
+    for pid, text in modules.items():
+        found = _PACKAGE.search(re.sub(r"(?m)#.*$", "", text))
+        packages.setdefault(found.group(1) if found else "", []).append(pid)
+    order: list[str] = []
+    placed: set[str] = set()
+
+    def place(pid: str, trail: set[str]) -> None:
+        if pid in placed or pid in trail:  # a cycle is left for the retries of _settle
+            return
+        trail.add(pid)
+        for imported in _IMPORT.findall(re.sub(r"(?m)#.*$", "", modules[pid])):
+            for package, ids in sorted(packages.items()):
+                if package == imported or package.startswith(imported + "."):
+                    for dependency in sorted(ids):
+                        place(dependency, trail)
+        placed.add(pid)
+        order.append(pid)
+
+    for pid in sorted(modules):
+        place(pid, set())
+    return order
 
 
 class OpaEngine:
@@ -307,13 +345,14 @@ class OpaEngine:
             raise EngineError(f"OPA server {self.url}: GET /health did not answer 200 (not ready)", hint=HINT)
         self._bundle = self._owning_bundle(self._call("read bundles", self._bundles))
         if self._bundle is not None:
+            self._verify_bundle(self._bundle)
             return
         held = self._call("list policies", self._client.get_policies_list)
         stale = [pid for pid in held if str(pid).startswith(ID_PREFIX) and pid not in self._modules]
         self._settle("delete stale module", stale, self._delete)
         # Every module is (re)sent: a PUT of identical text is harmless to a concurrent run of the
         # same version, and it repairs a module another client changed.
-        self._settle("push module", list(self._modules), self._push)
+        self._settle("push module", push_order(self._modules), self._push)
         self._call(
             "push data",
             lambda: self._client.update_or_create_data(json.loads(self._data_json), DATA_PATH),
@@ -349,6 +388,28 @@ class OpaEngine:
                 )
             return str(name)
         return None
+
+    def _verify_bundle(self, bundle: str) -> None:
+        """The bundle holds these very modules and DPA data, not only their digest as its revision.
+
+        The revision is what the bundle says of itself; the text of each module and `data.dpa` are
+        what OPA evaluates. A bundle edited after `dpaguard bundle` wrote it is refused.
+        """
+        held = self._call("list policies", self._client.get_policies_raw)
+        for rel, text in sorted(self._policy.rego_modules.items()):
+            if not any(pid.endswith(f"/{rel}") and raw == text for pid, raw in held.items()):
+                raise EngineError(
+                    f"OPA server {self.url}: bundle {_shown(bundle)} has revision {self._sha} but not the "
+                    f"local {rel} as it is (a bundle changed after dpaguard bundle wrote it)",
+                    hint=BUNDLE_HINT,
+                )
+        data = self._call("read data", lambda: self._client.get_data(DATA_PATH))
+        if not isinstance(data, dict) or data.get("result") != json.loads(self._data_json):
+            raise EngineError(
+                f"OPA server {self.url}: bundle {_shown(bundle)} has revision {self._sha} but its data.{DATA_PATH} "
+                "is not the local DPA data (a bundle changed after dpaguard bundle wrote it)",
+                hint=BUNDLE_HINT,
+            )
 
     def _bundle_decisions(self, facts: Mapping[str, Any], bundle: str) -> list[Decision]:
         """The decisions of a bundle-loaded server, with OPA's word for the bundle revision that answered."""

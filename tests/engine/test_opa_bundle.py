@@ -208,3 +208,38 @@ def test_another_teams_bundle_leaves_the_push_path(tmp_path: Path, real_policy: 
         engine.close()
         assert any(r.startswith("PUT /v1/policies/dpaguard/") for r in server.requests)
         assert "team.tar.gz/team/authz.rego" in server.policies
+
+
+def rewritten(source: Path, target: Path, change: dict[str, bytes]) -> Path:
+    """A copy of a bundle with some entries' bytes replaced (its manifest, revision included, kept)."""
+    with tarfile.open(source, "r:gz") as original, tarfile.open(target, "w:gz") as copy:
+        for info in original.getmembers():
+            stream = original.extractfile(info)
+            assert stream is not None
+            body = change.get(info.name, stream.read())
+            info.size = len(body)
+            copy.addfile(info, io.BytesIO(body))
+    return target
+
+
+@pytest.mark.parametrize("entry", ["rego/main.rego", "data.json"])
+def test_a_bundle_edited_after_it_was_written_is_refused(tmp_path: Path, bundle_file: Path, real_policy: Any,
+                                                         entry: str) -> None:
+    # the revision still claims the local policies, but the content OPA evaluates is other
+    with tarfile.open(bundle_file, "r:gz") as original:
+        stream = original.extractfile(entry)
+        assert stream is not None
+        body = stream.read()
+    if entry == "data.json":
+        document = json.loads(body)
+        document["dpa"]["locations"] = {**document["dpa"]["locations"], "edited": True}
+        edited = json.dumps(document).encode()
+    else:
+        edited = body + b"\n# edited by hand\n"
+    forged = rewritten(bundle_file, tmp_path / "dpa.tar.gz", {entry: edited})
+    with OpaStandIn(bundle=forged) as server:
+        run = dpaguard("audit", "--state", STATE, "--format", "json", "--quiet", "--opa-url", server.url)
+    assert run.returncode == 2 and run.stdout == "" and run.stderr.count("\n") == 1, run.stderr
+    assert "a bundle changed after dpaguard bundle wrote it" in run.stderr and real_policy.sha256 in run.stderr
+    assert ("rego/main.rego" if entry != "data.json" else "data.dpa") in run.stderr
+    assert not [r for r in server.requests if r.startswith(("PUT", "DELETE", "POST"))]

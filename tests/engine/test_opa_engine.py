@@ -13,7 +13,7 @@ from opa_standin import OpaStandIn
 
 from conftest import TOY_MAIN
 
-from dpaguard.engine.opa import ID_PREFIX, OpaEngine, display_url, module_id
+from dpaguard.engine.opa import ID_PREFIX, OpaEngine, display_url, module_id, push_order
 from dpaguard.errors import EngineError
 from dpaguard.model import UNKNOWN, Decision
 
@@ -379,3 +379,26 @@ def test_modules_are_pushed_in_whatever_order_the_server_accepts(toy_policy: Cal
 
     with pytest.raises(EngineError, match=r"push module a: .*a:7:1: rego_parse_error"):
         engine._settle("push module", ["c", "b", "a"], broken)
+
+
+def test_real_policies_are_pushed_once_each(opa: OpaStandIn, real_policy: Any) -> None:
+    # OPA compiles the whole set on every PUT and refuses a module whose functions' module is not
+    # there yet: pushed in import order, none is refused (each refusal is a compile and a round trip)
+    OpaEngine(real_policy, url=opa.url, timeout=60).evaluate({"stacks": [], "resources": [], "context": {}, "index": {}})
+    puts = [r for r in opa.requests if r.startswith("PUT /v1/policies/")]
+    assert len(puts) == len(set(puts)) == len(real_policy.rego_modules) + 1
+    order = [p.rsplit("/rego/", 1)[-1] for p in puts]
+    assert order.index("lib/result.rego") < order.index("access.rego") < order.index("main.rego")
+
+
+def test_push_order() -> None:
+    modules = {
+        "a": "package x.main\n\nimport data.x.lib\nimport data.x.rules as r\n",
+        "b": "# package x.not_this\npackage x.rules\n\nimport data.x.lib.util\n",
+        "c": "package x.lib.util\n",
+        "d": "package x.cycle\n\nimport data.x.cycle2\n",
+        "e": "package x.cycle2\n\nimport data.x.cycle\n",
+    }
+    order = push_order(modules)
+    assert sorted(order) == sorted(modules)
+    assert order.index("c") < order.index("b") < order.index("a")  # x.lib covers x.lib.util
