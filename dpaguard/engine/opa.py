@@ -299,8 +299,9 @@ class OpaEngine:
         """Every decision for these facts, from one query of the server; EngineError otherwise.
 
         When the server answers with another policy version or other DPA data (another run
-        replaced ours since we pushed), the policies are pushed again and the query repeated,
-        once: a second mismatch means runs of two versions are taking turns on one server.
+        replaced ours since we pushed, or another bundle was activated), the policies are loaded
+        again (pushed, or the server's bundles read again) and the query repeated, once: a second
+        mismatch means runs of two versions are taking turns on one server.
         """
         with self._lock:
             for attempt in (1, 2):
@@ -352,7 +353,10 @@ class OpaEngine:
         self._settle("delete stale module", stale, self._delete)
         # Every module is (re)sent: a PUT of identical text is harmless to a concurrent run of the
         # same version, and it repairs a module another client changed.
-        self._settle("push module", push_order(self._modules), self._push)
+        # the version module last: it says this version is on the server, once the rest is
+        version = module_id(self._sha, VERSION_MODULE)
+        order = push_order({pid: text for pid, text in self._modules.items() if pid != version})
+        self._settle("push module", [*order, version], self._push)
         self._call(
             "push data",
             lambda: self._client.update_or_create_data(json.loads(self._data_json), DATA_PATH),
@@ -439,15 +443,13 @@ class OpaEngine:
                 f"OPA server {self.url}: bundle {_shown(bundle)} answered with policy revision {_shown(revision)}, "
                 f"not the local policies' {self._sha}"
             )
-        where = f"OPA server {self.url}: data.{DECISIONS_PATH.replace('/', '.')}"
         if "result" not in body:
-            raise EngineError(f"{where} is undefined (the bundle holds no dpaguard decisions)", hint=HINT)
-        try:
-            parsed = parse_decisions(body["result"], where)
-        except EngineError as error:
-            raise EngineError(str(error), hint=HINT) from None
-        unique = {(d.control, d.urn, d.message, d.status): d for d in parsed}
-        return [unique[key] for key in sorted(unique)]
+            raise EngineError(
+                f"OPA server {self.url}: data.{DECISIONS_PATH.replace('/', '.')} is undefined "
+                "(the bundle holds no dpaguard decisions)",
+                hint=HINT,
+            )
+        return self._parsed(body["result"])
 
     def _push(self, pid: str) -> None:
         # rego_compat=False: the policies are Rego v1; never let the client rewrite them.
@@ -504,11 +506,14 @@ class OpaEngine:
                 f"OPA server {self.url}: data.{DATA_PATH} is not the DPA data this run pushed "
                 "(another dpaguard run with other policies uses this server)"
             )
-        name = DECISIONS_PATH.rsplit("/", 1)[1]
-        raw = result.get(name)
-        where = f"OPA server {self.url}: data.{DECISIONS_PATH.replace('/', '.')}"
+        raw = result.get(DECISIONS_PATH.rsplit("/", 1)[1])
         if raw is None:
-            raise EngineError(f"{where} is undefined", hint=HINT)
+            raise EngineError(f"OPA server {self.url}: data.{DECISIONS_PATH.replace('/', '.')} is undefined", hint=HINT)
+        return self._parsed(raw)
+
+    def _parsed(self, raw: Any) -> list[Decision]:
+        """The decisions of an answer, validated, without duplicates, sorted."""
+        where = f"OPA server {self.url}: data.{DECISIONS_PATH.replace('/', '.')}"
         try:
             # the embedded engine's own validation: both engines accept and refuse the same answers
             parsed = parse_decisions(raw, where)
