@@ -348,9 +348,10 @@ class OpaEngine:
         if self._bundle is not None:
             self._verify_bundle(self._bundle)
             return
-        held = self._call("list policies", self._client.get_policies_list)
-        stale = [pid for pid in held if str(pid).startswith(ID_PREFIX) and pid not in self._modules]
-        self._settle("delete stale module", stale, self._delete)
+        held = self._call("list policies", self._client.get_policies_raw)
+        stale = {pid: raw for pid, raw in held.items() if pid.startswith(ID_PREFIX) and pid not in self._modules}
+        # users before what they use: OPA refuses to delete a module whose functions another still calls
+        self._settle("delete stale module", push_order(stale)[::-1], self._delete)
         # Every module is (re)sent: a PUT of identical text is harmless to a concurrent run of the
         # same version, and it repairs a module another client changed.
         # the version module last: it says this version is on the server, once the rest is

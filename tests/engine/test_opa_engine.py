@@ -402,3 +402,19 @@ def test_push_order() -> None:
     order = push_order(modules)
     assert sorted(order) == sorted(modules)
     assert order.index("c") < order.index("b") < order.index("a")  # x.lib covers x.lib.util
+
+
+def test_stale_real_policies_are_deleted_once_each(opa: OpaStandIn, real_policy: Any, tmp_path: Any) -> None:
+    # another version of the real policies (its digest differs): every module of the old one goes,
+    # each by one DELETE that OPA accepts (a module whose functions others call goes last)
+    import dataclasses
+
+    facts = {"stacks": [], "resources": [], "context": {}, "index": {}}
+    OpaEngine(real_policy, url=opa.url, timeout=60).evaluate(facts)
+    newer = dataclasses.replace(real_policy, sha256="f" * 64)
+    OpaEngine(newer, url=opa.url, timeout=60).evaluate(facts)
+    deletes = [r for r in opa.requests if r.startswith("DELETE ")]
+    assert len(deletes) == len(set(deletes)) == len(real_policy.rego_modules) + 1
+    assert all(pid.startswith(f"{ID_PREFIX}ffffffffffffffff/") for pid in opa.policies)
+    order = [d.rsplit("/rego/", 1)[-1] for d in deletes]
+    assert order.index("residency.rego") < order.index("lib/result.rego")
