@@ -4,7 +4,9 @@ Talks OPA's v1 REST API through `opa-python-client` (package `opa_client`):
 
     GET    /health                              is the server up?
     GET    /v1/data/system/bundles              does a bundle own `dpaguard` (`opa run --bundle`)?
-    GET    /v1/policies                         which dpaguard modules does it hold already?
+    GET    /v1/policies                         which modules does it hold already (their text)?
+    GET    /v1/data/dpa                         (bundle) the DPA tables it holds
+    POST   /v1/data/dpaguard/main/decisions?strict-builtin-errors=true&provenance=true   (bundle)
     DELETE /v1/policies/dpaguard/<other>/...    modules of another policy version (stale)
     PUT    /v1/policies/dpaguard/<sha16>/<rel>  each Rego module, raw text (text/plain)
     PUT    /v1/data/dpa                         the DPA tables (application/json, 204)
@@ -16,11 +18,14 @@ Two ways to hold the policies, chosen by what the server says:
   `data.system.bundles` names a bundle whose manifest roots cover `dpaguard`, the server's
   policies and `data.dpa` are that bundle's, read-only through the API (OPA answers 400 "path ...
   is owned by bundle"). Nothing is pushed. The bundle's manifest revision must be the local policy
-  digest (Policy.sha256), else the run stops naming both; each query is
-  `POST /v1/data/dpaguard/main/decisions?strict-builtin-errors=true&provenance=true`, and the
+  digest (Policy.sha256), else the run stops naming both, and the server's modules and
+  `data.dpa` must be the local ones (a bundle edited after it was written is refused); each query
+  is `POST /v1/data/dpaguard/main/decisions?strict-builtin-errors=true&provenance=true`, and the
   revision OPA's provenance block names for the bundle that answered is checked again, so a
   bundle replaced between the check and the query cannot answer for these policies.
-- **Pushed modules** (any other server): the engine pushes the modules and the data itself.
+- **Pushed modules** (any other server): the engine pushes the modules and the data itself, in
+  import order (OPA compiles the whole set on every PUT and refuses a module calling a function of
+  one it does not hold yet), and deletes another version's modules users first.
 
 Pushed policy ids are namespaced `dpaguard/<first 16 hex of the policy sha256>/<relpath>`, so that
 the modules of one policy version are recognisable and those of other versions can be removed before
