@@ -9,15 +9,16 @@ import io
 import json
 import os
 import shutil
+import subprocess
 import tarfile
 from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import REPO, assert_one_line_error, dpaguard
 from opa_bindings import OpaEngine
 
 from dpaguard.policy import load_policy
+from tests.cli.conftest import REPO, assert_one_line_error, dpaguard, dpaguard_command
 
 POLICIES = REPO / "policies"
 
@@ -83,10 +84,6 @@ def test_bundle_revision_follows_the_policies(tmp_path: Path, policy: Any) -> No
 
 def test_bundle_to_stdout(tmp_path: Path) -> None:
     dpaguard("bundle", "--policies", POLICIES, "--output", tmp_path / "file.tar.gz")
-    import subprocess
-
-    from conftest import dpaguard_command
-
     piped = subprocess.run([*dpaguard_command(), "bundle", "--policies", str(POLICIES), "--output", "-"],
                            capture_output=True, timeout=120, stdin=subprocess.DEVNULL)
     assert piped.returncode == 0 and piped.stdout == (tmp_path / "file.tar.gz").read_bytes()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import threading
 import time
@@ -10,8 +11,6 @@ from typing import Any, Callable
 import pytest
 import requests
 from opa_standin import OpaStandIn
-
-from conftest import TOY_MAIN
 
 from dpaguard.engine.opa import ID_PREFIX, OpaEngine, display_url, module_id, push_order
 from dpaguard.errors import EngineError
@@ -296,7 +295,7 @@ def test_injected_compile_error_body_is_reported_with_location(opa: OpaStandIn, 
 
 def test_keyword_as_a_variable_is_refused_by_opa(opa: OpaStandIn, toy_policy: Callable[..., Any]) -> None:
     # the fault issue 11 found in subprocessor.rego, which the regopy stand-in could not see
-    main = TOY_MAIN.replace("some r in input.resources\n\tnot r.region", "some package in input.resources\n\tnot package.region", 1)
+    main = toy_policy().rego_modules["rego/main.rego"].replace("some r in input.resources\n\tnot r.region", "some package in input.resources\n\tnot package.region", 1)
     fails(engine_for(opa, toy_policy(modules={"rego/main.rego": main})), opa.url,
           "policies/rego/main.rego:6:", "rego_parse_error: unexpected package keyword: expected var")
 
@@ -404,11 +403,9 @@ def test_push_order() -> None:
     assert order.index("c") < order.index("b") < order.index("a")  # x.lib covers x.lib.util
 
 
-def test_stale_real_policies_are_deleted_once_each(opa: OpaStandIn, real_policy: Any, tmp_path: Any) -> None:
+def test_stale_real_policies_are_deleted_once_each(opa: OpaStandIn, real_policy: Any) -> None:
     # another version of the real policies (its digest differs): every module of the old one goes,
     # each by one DELETE that OPA accepts (a module whose functions others call goes last)
-    import dataclasses
-
     facts = {"stacks": [], "resources": [], "context": {}, "index": {}}
     OpaEngine(real_policy, url=opa.url, timeout=60).evaluate(facts)
     newer = dataclasses.replace(real_policy, sha256="f" * 64)
