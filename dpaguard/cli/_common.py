@@ -16,13 +16,15 @@ import sys
 import threading
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO, Sequence
+from typing import IO, TYPE_CHECKING, Sequence
 
 from dpaguard.errors import DpaguardError, OutputError, UsageError
 from dpaguard.model import Result
 from dpaguard.pipeline import CHECKOV_TASK, Settings, default_policies_dir, git_commit, now_utc
-from dpaguard.policy import Policy, load_policy
 from dpaguard.report import EXTENSIONS, FORMATS, render
+
+if TYPE_CHECKING:
+    from dpaguard.policy import Policy
 
 STDOUT = "-"
 
@@ -172,6 +174,8 @@ def load_policies(policies: Path | None) -> Policy:
     folder = policies if policies is not None else default_policies_dir(Path("."))
     if not folder.is_dir():
         raise UsageError(f"{folder}: policies folder not found (--policies DIR)")
+    from dpaguard.policy import load_policy  # as the pipeline does: only the commands that load policies
+
     try:
         return load_policy(folder)
     except DpaguardError as error:
