@@ -15,7 +15,7 @@ from typing import NoReturn, Sequence
 from dpaguard import __version__
 from dpaguard.errors import DpaguardError
 
-SUBCOMMANDS = ("check", "audit", "render", "controls", "export", "evidence")
+SUBCOMMANDS = ("check", "audit", "render", "controls", "export", "evidence", "data", "bundle")
 
 
 class ArgumentParser(argparse.ArgumentParser):

@@ -16,13 +16,16 @@ import sys
 import threading
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO, Sequence
+from typing import IO, TYPE_CHECKING, Sequence
 
 from dpaguard.engine import ENGINES
-from dpaguard.errors import OutputError, UsageError
+from dpaguard.errors import DpaguardError, OutputError, UsageError
 from dpaguard.model import Result
 from dpaguard.pipeline import CHECKOV_TASK, Settings, default_policies_dir, git_commit, now_utc
 from dpaguard.report import EXTENSIONS, FORMATS, render
+
+if TYPE_CHECKING:
+    from dpaguard.policy import Policy
 
 STDOUT = "-"
 
@@ -122,31 +125,32 @@ def plan_outputs(formats: Sequence[str], outputs: Sequence[str]) -> list[Output]
     return plan
 
 
-def check_writable(path: Path) -> None:
+def check_writable(path: Path, what: str = "the report") -> None:
     """Fail before the run, not after it, when a report cannot be written where asked."""
     if path.is_dir():
-        raise OutputError(f"{path}: is a directory, cannot write a report there")
+        raise OutputError(f"{path}: is a directory, cannot write {what} there")
     if path.exists():
         if not os.access(path, os.W_OK):
-            raise OutputError(f"{path}: cannot write the report: permission denied")
+            raise OutputError(f"{path}: cannot write {what}: permission denied")
         return
     parent = path.parent if str(path.parent) else Path(".")
     if not parent.is_dir():
-        raise OutputError(f"{path}: cannot write the report: folder {parent} does not exist")
+        raise OutputError(f"{path}: cannot write {what}: folder {parent} does not exist")
     if not os.access(parent, os.W_OK | os.X_OK):
-        raise OutputError(f"{path}: cannot write the report: folder {parent} is not writable")
+        raise OutputError(f"{path}: cannot write {what}: folder {parent} is not writable")
 
 
-def write_report(path: Path, text: str, what: str = "the report") -> None:
+def write_report(path: Path, text: str | bytes, what: str = "the report") -> None:
     """Write a report atomically (a temporary file renamed over it); pipes and devices are written in place."""
+    payload = text.encode("utf-8") if isinstance(text, str) else text
     try:
         if path.exists() and not stat.S_ISREG(path.stat().st_mode):
-            with open(path, "w", encoding="utf-8") as stream:
-                stream.write(text)
+            with open(path, "wb") as stream:
+                stream.write(payload)
             return
         tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
         try:
-            tmp.write_text(text, encoding="utf-8")
+            tmp.write_bytes(payload)
             os.replace(tmp, path)
         finally:
             if tmp.exists():
@@ -155,13 +159,31 @@ def write_report(path: Path, text: str, what: str = "the report") -> None:
         raise OutputError(f"{path}: cannot write {what}: {error.strerror or error}") from None
 
 
-def write_document(path: Path | None, text: str, what: str) -> None:
+def write_document(path: Path | None, text: str | bytes, what: str) -> None:
     """Write a document to stdout (no path) or atomically to a file, as `render` and `export` do."""
     if path is None:
-        sys.stdout.write(text)
-        sys.stdout.flush()
+        if isinstance(text, bytes):
+            sys.stdout.flush()
+            sys.stdout.buffer.write(text)
+            sys.stdout.buffer.flush()
+        else:
+            sys.stdout.write(text)
+            sys.stdout.flush()
         return
     write_report(path, text, what)
+
+
+def load_policies(policies: Path | None) -> Policy:
+    """The policy set of `--policies DIR` (default: ./policies, else the shipped one), as `controls` reads it."""
+    folder = policies if policies is not None else default_policies_dir(Path("."))
+    if not folder.is_dir():
+        raise UsageError(f"{folder}: policies folder not found (--policies DIR)")
+    from dpaguard.policy import load_policy  # as the pipeline does: only the commands that load policies
+
+    try:
+        return load_policy(folder)
+    except DpaguardError as error:
+        raise error.wrap("load policies") from None
 
 
 def use_color(choice: str, stream: IO[str]) -> bool:

@@ -6,8 +6,8 @@ import argparse
 import sys
 from pathlib import Path
 
-from dpaguard.errors import DpaguardError, UsageError
-from dpaguard.pipeline import default_policies_dir, load_policy
+from dpaguard.cli._common import load_policies
+from dpaguard.errors import UsageError
 from dpaguard.report.catalogue import render_json, render_text
 
 HELP = "List the DPA controls of the policy set, optionally of one category."
@@ -24,13 +24,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Print the catalogue."""
-    policies: Path = args.policies if args.policies is not None else default_policies_dir(Path("."))
-    if not policies.is_dir():
-        raise UsageError(f"{policies}: policies folder not found (--policies DIR)")
-    try:
-        policy = load_policy(policies)
-    except DpaguardError as error:
-        raise error.wrap("load policies") from None
+    policy = load_policies(args.policies)
     controls = list(policy.controls)
     categories = sorted({c.category for c in controls})
     for category in args.category:

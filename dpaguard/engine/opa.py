@@ -3,14 +3,32 @@
 Talks OPA's v1 REST API through `opa-python-client` (package `opa_client`):
 
     GET    /health                              is the server up?
-    GET    /v1/policies                         which dpaguard modules does it hold already?
+    GET    /v1/data/system/bundles              does a bundle own `dpaguard` (`opa run --bundle`)?
+    GET    /v1/policies                         which modules does it hold already (their text)?
+    GET    /v1/data/dpa                         (bundle) the DPA tables it holds
+    POST   /v1/data/dpaguard/main/decisions?strict-builtin-errors=true&provenance=true   (bundle)
     DELETE /v1/policies/dpaguard/<other>/...    modules of another policy version (stale)
     PUT    /v1/policies/dpaguard/<sha16>/<rel>  each Rego module, raw text (text/plain)
     PUT    /v1/data/dpa                         the DPA tables (application/json, 204)
     POST   /v1/data/dpaguard/main?strict-builtin-errors=true   {"input": facts} -> {"result": {...}}
 
-Policy ids are namespaced `dpaguard/<first 16 hex of the policy sha256>/<relpath>`, so that the
-modules of one policy version are recognisable and those of other versions can be removed before
+Two ways to hold the policies, chosen by what the server says:
+
+- **A bundle** (`dpaguard bundle`, served by `opa run --server --bundle dpa.tar.gz`): when
+  `data.system.bundles` names a bundle whose manifest roots cover `dpaguard`, the server's
+  policies and `data.dpa` are that bundle's, read-only through the API (OPA answers 400 "path ...
+  is owned by bundle"). Nothing is pushed. The bundle's manifest revision must be the local policy
+  digest (Policy.sha256), else the run stops naming both, and the server's modules and
+  `data.dpa` must be the local ones (a bundle edited after it was written is refused); each query
+  is `POST /v1/data/dpaguard/main/decisions?strict-builtin-errors=true&provenance=true`, and the
+  revision OPA's provenance block names for the bundle that answered is checked again, so a
+  bundle replaced between the check and the query cannot answer for these policies.
+- **Pushed modules** (any other server): the engine pushes the modules and the data itself, in
+  import order (OPA compiles the whole set on every PUT and refuses a module calling a function of
+  one it does not hold yet), and deletes another version's modules users first.
+
+Pushed policy ids are namespaced `dpaguard/<first 16 hex of the policy sha256>/<relpath>`, so that
+the modules of one policy version are recognisable and those of other versions can be removed before
 ours are pushed (re-sending a module the server holds unchanged is a no-op for OPA, which compares
 the raw text first). Ids alone cannot isolate two versions, though: OPA
 merges every module of a package whatever its id, and `data.dpa` is one document. One OPA
@@ -29,8 +47,10 @@ the query, not a silently undefined expression that would drop a violation.
 Fail closed: every way of not getting a complete answer (refused, timeout, HTTP error, a Rego
 compile error answered with OPA's `errors[]` locations, an undefined document, non-JSON, a
 malformed decision) raises EngineError with one line that names the URL (credentials removed)
-and never the input. `timeout` bounds each HTTP request (connect, and each wait for the answer);
-requests are not retried, so a dead server costs at most one `timeout` per call.
+and never the input. `timeout` bounds each HTTP exchange as a whole (connecting, sending, and
+reading the whole answer): requests' own timeout bounds each read only, so a server that sends a
+byte a second would hold it for ever; each exchange runs in a helper thread the engine waits for
+at most `timeout`. Requests are not retried, so a dead server costs at most one `timeout` per call.
 An optional bearer token (OPA's `--authentication=token`) is read from DPAGUARD_OPA_TOKEN; an
 https:// server's certificate is verified (a private CA: REQUESTS_CA_BUNDLE).
 """
@@ -54,6 +74,7 @@ from opa_client.errors import (
     TypeException,
 )
 
+from dpaguard.bundle import DATA_ROOT, POLICY_ROOT
 from dpaguard.engine.embedded import parse_decisions
 from dpaguard.engine.interface import DECISIONS_PATH
 from dpaguard.errors import EngineError
@@ -65,7 +86,8 @@ ID_PREFIX = "dpaguard/"
 VERSION_MODULE = "_dpaguard_version.rego"
 VERSION_RULE = "dpaguard_policy_sha256"
 DATA_RULE = "dpaguard_data_current"
-DATA_PATH = "dpa"
+DATA_PATH = DATA_ROOT  # data.dpa
+BUNDLE_HINT = "dpaguard bundle --output FILE writes the bundle of the local policies"
 _T = TypeVar("_T")
 # "dpaguard/<sha16>/rego/x.rego:12: eval_conflict_error" inside an OPA evaluation error message
 _LOCATION = re.compile(r"(\S+?\.rego):(\d+): ([a-z_]+_error)")
@@ -108,6 +130,24 @@ def _is_parse_error(error: Exception) -> bool:
 
 class _Replaced(Exception):
     """The server answered with another run's policies or data."""
+
+
+class _Deadline(requests.Timeout):
+    """An HTTP exchange as a whole took longer than the engine's timeout."""
+
+
+def owns(root: object, path: str) -> bool:
+    """Whether a bundle root owns a data path (OPA's isPathOwned: they agree on every segment both have)."""
+    if not isinstance(root, str):
+        return False
+    return all(a == b for a, b in zip(path.split("/"), [p for p in root.split("/") if p]))
+
+
+def _shown(value: object) -> str:
+    """A value the server sent, as an error may quote it: JSON, one line, at most 80 characters."""
+    if not isinstance(value, str):
+        return json.dumps(value, ensure_ascii=True)[:80]
+    return value if re.fullmatch(r"[0-9a-f]{1,80}", value) else json.dumps(value[:80], ensure_ascii=True)
 
 
 class PolicyLike(Protocol):
@@ -159,12 +199,50 @@ class _Client(OpaClient):  # type: ignore[misc]
 
     def get_policies_list(self) -> list[str]:
         """The ids of every policy module the server holds."""
+        return list(self.get_policies_raw())
+
+    def get_policies_raw(self) -> dict[str, str]:
+        """Every policy module the server holds: id -> raw Rego text."""
         response = self._session.get(f"{self.root_url}/policies", timeout=self.timeout)
         response.raise_for_status()
         listing = response.json()
         if not isinstance(listing, dict) or not isinstance(listing.get("result"), list):
             raise ValueError("GET /v1/policies answered without a result list")
-        return [str(p["id"]) for p in listing["result"] if isinstance(p, dict) and p.get("id")]
+        return {str(p["id"]): str(p.get("raw", "")) for p in listing["result"] if isinstance(p, dict) and p.get("id")}
+
+
+_PACKAGE = re.compile(r"^\s*package\s+([A-Za-z_][\w.]*)", re.MULTILINE)
+_IMPORT = re.compile(r"^\s*import\s+data\.([A-Za-z_][\w.]*)", re.MULTILINE)
+
+
+def push_order(modules: Mapping[str, str]) -> list[str]:
+    """Module ids with each module after the modules it imports.
+
+    OPA compiles the whole module set on every PUT and refuses a module that calls a function of a
+    module it does not hold yet: pushed in this order, no module is refused and pushed again.
+    """
+    packages: dict[str, list[str]] = {}
+    for pid, text in modules.items():
+        found = _PACKAGE.search(re.sub(r"(?m)#.*$", "", text))
+        packages.setdefault(found.group(1) if found else "", []).append(pid)
+    order: list[str] = []
+    placed: set[str] = set()
+
+    def place(pid: str, trail: set[str]) -> None:
+        if pid in placed or pid in trail:  # a cycle is left for the retries of _settle
+            return
+        trail.add(pid)
+        for imported in _IMPORT.findall(re.sub(r"(?m)#.*$", "", modules[pid])):
+            for package, ids in sorted(packages.items()):
+                if package == imported or package.startswith(imported + "."):
+                    for dependency in sorted(ids):
+                        place(dependency, trail)
+        placed.add(pid)
+        order.append(pid)
+
+    for pid in sorted(modules):
+        place(pid, set())
+    return order
 
 
 class OpaEngine:
@@ -216,6 +294,7 @@ class OpaEngine:
         self._health_url = f"{self._client.schema}{self._client.host}:{port}{base}/health"
         self._lock = threading.Lock()
         self._loaded = False
+        self._bundle: str | None = None  # the name of the server's bundle holding these policies, if any
 
     # -- the Engine protocol -------------------------------------------------------------------
 
@@ -226,14 +305,23 @@ class OpaEngine:
         """Every decision for these facts, from one query of the server; EngineError otherwise.
 
         When the server answers with another policy version or other DPA data (another run
-        replaced ours since we pushed), the policies are pushed again and the query repeated,
-        once: a second mismatch means runs of two versions are taking turns on one server.
+        replaced ours since we pushed, or another bundle was activated), the policies are loaded
+        again (pushed, or the server's bundles read again) and the query repeated, once: a second
+        mismatch means runs of two versions are taking turns on one server.
         """
         with self._lock:
             for attempt in (1, 2):
                 if not self._loaded:
                     self._load()
                     self._loaded = True
+                if self._bundle is not None:
+                    try:
+                        return self._bundle_decisions(facts, self._bundle)
+                    except _Replaced as replaced:
+                        self._loaded = False
+                        if attempt == 2:
+                            raise EngineError(str(replaced), hint=BUNDLE_HINT) from None
+                        continue
                 body = self._call(
                     f"query data.{DECISIONS_PATH.rsplit('/', 1)[0].replace('/', '.')}",
                     lambda: self._client.query_rule(
@@ -258,18 +346,117 @@ class OpaEngine:
     # -- loading -------------------------------------------------------------------------------
 
     def _load(self) -> None:
-        held = self._call("list policies", self._client.get_policies_list)
-        if not self._client.check_health(diagnostic_url=self._health_url):
+        # not opa_client's check_health, which answers False for a refused connection too
+        healthy = self._call("GET /health", lambda: self._client._session.get(self._health_url, timeout=self.timeout).status_code == 200)
+        if not healthy:
             raise EngineError(f"OPA server {self.url}: GET /health did not answer 200 (not ready)", hint=HINT)
-        stale = [pid for pid in held if str(pid).startswith(ID_PREFIX) and pid not in self._modules]
-        self._settle("delete stale module", stale, self._delete)
+        self._bundle = self._owning_bundle(self._call("read bundles", self._bundles))
+        if self._bundle is not None:
+            self._verify_bundle(self._bundle)
+            return
+        held = self._call("list policies", self._client.get_policies_raw)
+        stale = {pid: raw for pid, raw in held.items() if pid.startswith(ID_PREFIX) and pid not in self._modules}
+        # users before what they use: OPA refuses to delete a module whose functions another still calls
+        self._settle("delete stale module", push_order(stale)[::-1], self._delete)
         # Every module is (re)sent: a PUT of identical text is harmless to a concurrent run of the
         # same version, and it repairs a module another client changed.
-        self._settle("push module", list(self._modules), self._push)
+        # the version module last: it says this version is on the server, once the rest is
+        version = module_id(self._sha, VERSION_MODULE)
+        order = push_order({pid: text for pid, text in self._modules.items() if pid != version})
+        self._settle("push module", [*order, version], self._push)
         self._call(
             "push data",
             lambda: self._client.update_or_create_data(json.loads(self._data_json), DATA_PATH),
         )
+
+    def _bundles(self) -> dict[str, Any]:
+        """`data.system.bundles`: each bundle the server activated, with its manifest ({} when none)."""
+        response = self._client._session.get(f"{self._client.root_url}/data/system/bundles", timeout=self.timeout)
+        response.raise_for_status()
+        body = response.json()
+        if not isinstance(body, dict):
+            raise ValueError("GET /v1/data/system/bundles answered a non-object")
+        bundles = body.get("result", {})  # undefined (no `result`): no bundle
+        if not isinstance(bundles, dict):
+            raise ValueError("data.system.bundles is not an object")
+        return bundles
+
+    def _owning_bundle(self, bundles: Mapping[str, Any]) -> str | None:
+        """The bundle whose roots cover `dpaguard`, when its revision is these policies; EngineError otherwise."""
+        for name, info in sorted(bundles.items()):
+            manifest = info.get("manifest") if isinstance(info, dict) else None
+            if not isinstance(manifest, dict):
+                continue
+            roots = manifest.get("roots", [""])  # OPA's default when a manifest names none: everything
+            if not isinstance(roots, list) or not any(owns(root, POLICY_ROOT) for root in roots):
+                continue
+            revision = manifest.get("revision")
+            if revision != self._sha:
+                raise EngineError(
+                    f"OPA server {self.url}: bundle {_shown(name)} holds policy revision {_shown(revision)}, "
+                    f"but the local policies are {self._sha}",
+                    hint=BUNDLE_HINT,
+                )
+            return str(name)
+        return None
+
+    def _verify_bundle(self, bundle: str) -> None:
+        """The bundle holds these very modules and DPA data, not only their digest as its revision.
+
+        The revision is what the bundle says of itself; the text of each module and `data.dpa` are
+        what OPA evaluates. A bundle edited after `dpaguard bundle` wrote it is refused.
+        """
+        held = self._call("list policies", self._client.get_policies_raw)
+        for rel, text in sorted(self._policy.rego_modules.items()):
+            if not any(pid.endswith(f"/{rel}") and raw == text for pid, raw in held.items()):
+                raise EngineError(
+                    f"OPA server {self.url}: bundle {_shown(bundle)} has revision {self._sha} but not the "
+                    f"local {rel} as it is (a bundle changed after dpaguard bundle wrote it)",
+                    hint=BUNDLE_HINT,
+                )
+        data = self._call("read data", lambda: self._client.get_data(DATA_PATH))
+        if not isinstance(data, dict) or data.get("result") != json.loads(self._data_json):
+            raise EngineError(
+                f"OPA server {self.url}: bundle {_shown(bundle)} has revision {self._sha} but its data.{DATA_PATH} "
+                "is not the local DPA data (a bundle changed after dpaguard bundle wrote it)",
+                hint=BUNDLE_HINT,
+            )
+
+    def _bundle_decisions(self, facts: Mapping[str, Any], bundle: str) -> list[Decision]:
+        """The decisions of a bundle-loaded server, with OPA's word for the bundle revision that answered."""
+        body = self._call(
+            f"query data.{DECISIONS_PATH.replace('/', '.')}",
+            lambda: self._client.query_rule(
+                dict(facts),
+                package_path=DECISIONS_PATH.rsplit("/", 1)[0],
+                rule_name=DECISIONS_PATH.rsplit("/", 1)[1],
+                query_params={"strict-builtin-errors": "true", "provenance": "true"},
+            ),
+            quote_server=False,
+        )
+        if not isinstance(body, dict):
+            raise EngineError(f"OPA server {self.url}: the answer is not a JSON object", hint=HINT)
+        provenance = body.get("provenance")
+        bundles = provenance.get("bundles") if isinstance(provenance, dict) else None
+        answered = bundles.get(bundle) if isinstance(bundles, dict) else None
+        revision = answered.get("revision") if isinstance(answered, dict) else None
+        if revision is None:
+            raise _Replaced(
+                f"OPA server {self.url}: the answer does not name the revision of bundle {_shown(bundle)} "
+                f"(?provenance=true), so it cannot be tied to the local policies {self._sha}"
+            )
+        if revision != self._sha:
+            raise _Replaced(
+                f"OPA server {self.url}: bundle {_shown(bundle)} answered with policy revision {_shown(revision)}, "
+                f"not the local policies' {self._sha}"
+            )
+        if "result" not in body:
+            raise EngineError(
+                f"OPA server {self.url}: data.{DECISIONS_PATH.replace('/', '.')} is undefined "
+                "(the bundle holds no dpaguard decisions)",
+                hint=HINT,
+            )
+        return self._parsed(body["result"])
 
     def _push(self, pid: str) -> None:
         # rego_compat=False: the policies are Rego v1; never let the client rewrite them.
@@ -290,7 +477,7 @@ class OpaEngine:
             refused: dict[str, Exception] = {}
             for pid in pending:
                 try:
-                    action(pid)
+                    self._bounded(lambda: action(pid))
                 except (RegoParseError, DeletePolicyError, PolicyNotFoundError) as error:
                     refused[pid] = error
                 except (requests.RequestException, ValueError, TypeException) as error:
@@ -326,11 +513,14 @@ class OpaEngine:
                 f"OPA server {self.url}: data.{DATA_PATH} is not the DPA data this run pushed "
                 "(another dpaguard run with other policies uses this server)"
             )
-        name = DECISIONS_PATH.rsplit("/", 1)[1]
-        raw = result.get(name)
-        where = f"OPA server {self.url}: data.{DECISIONS_PATH.replace('/', '.')}"
+        raw = result.get(DECISIONS_PATH.rsplit("/", 1)[1])
         if raw is None:
-            raise EngineError(f"{where} is undefined", hint=HINT)
+            raise EngineError(f"OPA server {self.url}: data.{DECISIONS_PATH.replace('/', '.')} is undefined", hint=HINT)
+        return self._parsed(raw)
+
+    def _parsed(self, raw: Any) -> list[Decision]:
+        """The decisions of an answer, validated, without duplicates, sorted."""
+        where = f"OPA server {self.url}: data.{DECISIONS_PATH.replace('/', '.')}"
         try:
             # the embedded engine's own validation: both engines accept and refuse the same answers
             parsed = parse_decisions(raw, where)
@@ -341,9 +531,35 @@ class OpaEngine:
 
     # -- errors --------------------------------------------------------------------------------
 
+    def _bounded(self, fn: Callable[[], _T]) -> _T:
+        """Run one HTTP exchange in a helper thread and wait for it at most `timeout` seconds.
+
+        requests' timeout bounds each read of the socket, not the answer: a server sending a byte
+        a second never trips it. On expiry the exchange is left to its thread (a daemon, ended
+        by requests' own read timeout or the server) and a new session takes the next calls.
+        """
+        outcome: list[tuple[bool, Any]] = []
+
+        def exchange() -> None:
+            try:
+                outcome.append((True, fn()))
+            except BaseException as error:  # handed to the waiting thread, which raises it
+                outcome.append((False, error))
+
+        worker = threading.Thread(target=exchange, name="dpaguard-opa-request", daemon=True)
+        worker.start()
+        worker.join(self.timeout)
+        if worker.is_alive() or not outcome:
+            self._client._session = self._client._init_session()
+            raise _Deadline(f"no complete answer within {self.timeout:g} s")
+        ok, value = outcome[0]
+        if ok:
+            return value  # type: ignore[no-any-return]
+        raise value
+
     def _call(self, what: str, fn: Callable[[], _T], *, quote_server: bool = True) -> _T:
         try:
-            return fn()
+            return self._bounded(fn)
         except EngineError:
             raise
         except Exception as error:  # every failure of the client or the server is fail-closed
@@ -353,7 +569,7 @@ class OpaEngine:
         return EngineError(f"OPA server {self.url}: {what}: {self._describe(error, quote_server)}", hint=HINT)
 
     def _describe(self, error: BaseException, quote_server: bool = True) -> str:
-        if isinstance(error, (requests.ConnectTimeout, requests.ReadTimeout)) or _timed_out(error):
+        if isinstance(error, requests.Timeout) or _timed_out(error):
             return f"no answer within {self.timeout:g} s"
         if isinstance(error, requests.ConnectionError):
             return "cannot connect (connection refused or host unreachable)"

@@ -1,35 +1,57 @@
-"""A stand-in OPA server for the tests: the parts of OPA's v1 REST API dpaguard uses, on regopy.
+"""A stand-in for `opa run --server`: OPA's v1 REST API over the real OPA engine (opa_bindings).
 
-No OPA binary can be installed here, so the OPA engine is tested against this server, started on
-127.0.0.1 (random port) in a thread. It follows OPA's REST API reference (docs/rest-api.md):
+No OPA binary can be installed here, but the real OPA evaluator (v1.20, Go) can: the wheel
+`opa-golib-python-bindings` loads `github.com/open-policy-agent/opa/v1/rego` in-process. This
+server puts OPA's REST API in front of it, on 127.0.0.1 (random port), in a thread, so that the
+OPA engine's HTTP path is tested against OPA's own parser, compiler and evaluator. The REST layer
+follows OPA's server (v1/server/server.go) and its REST API reference:
 
     GET    /health                      200 {}
     GET    /v1/policies                 200 {"result": [{"id", "raw", "ast"}]}   (ast left empty);
                                         /v1/policies/ redirects there (OPA's StrictSlash router)
-    GET    /v1/policies/<id>            200 {"result": {...}} | 404
-    PUT    /v1/policies/<id>            text/plain Rego; parsed and compiled with the other
-                                        modules first: 200 {} | 400 {"code": "invalid_parameter",
-                                        "message": ..., "errors": [{"code", "message",
-                                        "location": {"file": <id>, "row", "col"}}]}
-    DELETE /v1/policies/<id>            200 {} | 404 | 400 when the rest no longer compiles
-    PUT    /v1/data/<path>              application/json, creates parents: 204
+    GET    /v1/policies/<id>            200 {"result": {...}} | 404 resource_not_found
+    PUT    /v1/policies/<id>            text/plain Rego. The same text as held: 200 {} at once.
+                                        Else parsed and compiled with every other module first:
+                                        200 {} | 400 {"code": "invalid_parameter", "message":
+                                        "error(s) occurred while compiling module(s)", "errors":
+                                        [{"code", "message", "location": {"file": <id>, "row",
+                                        "col"}}]}, the old state kept
+    DELETE /v1/policies/<id>            200 {} | 404 | 400 invalid_operation when the rest no
+                                        longer compiles
+    PUT    /v1/data/<path>              application/json, creates parents: 204 | 400
     GET    /v1/data/<path>              200 {"result": ...}, no `result` when undefined
     POST   /v1/data/<path>              {"input": ...} -> 200 {"result": ...}, no `result` when
-                                        undefined; ?strict-builtin-errors=true honoured;
-                                        400 on malformed JSON; 500 {"code": "internal_error"} on
-                                        an evaluation error
+                                        undefined; `?provenance=true` adds {"provenance":
+                                        {"version", "bundles": {name: {"revision"}}}}; 400 on
+                                        malformed JSON; 500 {"code": "internal_error"} on an
+                                        evaluation error (a builtin error, a conflict)
 
-Evaluation: a fresh regopy.Interpreter with every module and the data, rebuilt whenever a
-policy or the data changes, one query at a time (regopy interpreters are not shared across
-threads). regopy (rego-cpp 1.5) compiles less strictly than OPA (it lets an unsafe variable or an
-unknown function through as undefined), so the stand-in's 400s are a subset of OPA's: use the
-"compile-error" fault to get OPA's shape for those.
+Policies and data live here; an opa_bindings engine cannot remove a module, so every change
+builds a fresh engine from the modules and data held, and a PUT or DELETE builds its candidate
+first: refused (400, OPA's errors[] rebuilt from the OpaError text `file:row: code: message`,
+with the column of the parser's caret when it shows one, else of the row's first character),
+the old state stays, as in OPA. A query runs on the current engine, one at a time.
+
+One difference is deliberate and documented: opa_bindings always evaluates with strict builtin
+errors (`?strict-builtin-errors=true`, which dpaguard always sends); without the parameter OPA
+would make a failing builtin undefined, the stand-in still answers 500.
+
+A bundle-loaded server (`opa run --server --bundle dpa.tar.gz`): `OpaStandIn(bundle=path)` reads
+the gzipped tar as OPA's bundle loader does: `.manifest` (revision, roots, rego_version),
+`data.json` files (at the root, or under a folder naming the data path), and `*.rego` modules,
+stored under the ids `<bundle name>/<path in the bundle>`. Data and packages outside the roots
+are refused (OPA refuses to activate such a bundle). The manifest and etag are exposed at
+`data.system.bundles[<name>]`, and the REST API refuses to write policies or data under the
+bundle's roots: 400 invalid_parameter "path dpaguard/main is owned by bundle \"dpa.tar.gz\"".
 
 Faults a test injects with `inject(mode, on="METHOD /path-prefix")` (default: every request):
     hang          answer nothing for `hang_seconds` (past the client's timeout)
+    drip          the real answer, one byte every `drip_seconds` (each read is quick, the whole
+                  answer takes minutes)
     garbage       200 with a body that is not JSON
     error500      500 {"code": "internal_error", "message": ...}
     undefined     200 {} (the document is undefined)
+    no-decisions  the real answer with the `decisions` rule left out of the package
     malformed     the real answer with its decisions replaced by malformed ones
     compile-error 400 with OPA's compile-error body, pointing at line 3 of the module
 Refused connections need no server: see `closed_port_url()`.
@@ -37,19 +59,27 @@ Refused connections need no server: see `closed_port_url()`.
 
 from __future__ import annotations
 
+import copy
 import json
 import re
 import socket
+import tarfile
 import threading
 import time
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path, PurePosixPath
 from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
 
-import regopy
+from opa_bindings import OpaEngine, OpaError
 
-_ERROR = re.compile(r"\(error \d+:(?P<file>[^|]*)\|(?P<offset>\d+)\|\d+\s*\(errormsg (?P<length>\d+):")
+MODES = ("hang", "drip", "garbage", "error500", "undefined", "no-decisions", "malformed", "compile-error")
+COMPILE_MESSAGE = "error(s) occurred while compiling module(s)"
+OPA_VERSION = "1.20.2"  # the OPA inside opa-golib-python-bindings 0.4.4
+# "rego/x.rego:19: rego_parse_error: unexpected package keyword: expected var" (one line of an OpaError)
+_ERROR_LINE = re.compile(r"^(?P<loc>\S+): (?P<code>[a-z_]+_error): (?P<message>.*)$")
+_PACKAGE = re.compile(r"^\s*package\s+([A-Za-z_][\w.]*)", re.MULTILINE)
 
 
 @dataclass
@@ -60,12 +90,19 @@ class Fault:
     on: str = ""  # "POST /v1/data" applies to requests whose "METHOD path" starts with it
 
 
-class RegoFailure(Exception):
-    """regopy refused the modules or failed to evaluate."""
+class Refused(Exception):
+    """OPA refuses a change or a query: the HTTP status and OPA's error body."""
 
-    def __init__(self, message: str, errors: list[dict[str, Any]]) -> None:
+    def __init__(self, status: int, code: str, message: str, errors: list[dict[str, Any]] | None = None) -> None:
         super().__init__(message)
-        self.errors = errors
+        self.status, self.code, self.message, self.errors = status, code, message, errors or []
+
+    def body(self) -> dict[str, Any]:
+        """OPA's error document."""
+        body: dict[str, Any] = {"code": self.code, "message": self.message}
+        if self.errors:
+            body["errors"] = self.errors
+        return body
 
 
 def closed_port_url() -> str:
@@ -76,24 +113,135 @@ def closed_port_url() -> str:
     return f"http://127.0.0.1:{port}"
 
 
-def _row_col(source: str, offset: int) -> tuple[int, int]:
-    before = source[:offset]
-    return before.count("\n") + 1, offset - (before.rfind("\n") + 1) + 1
+def ast_errors(error: OpaError, policies: dict[str, str]) -> list[dict[str, Any]]:
+    """OPA's errors[] (code, message, location file/row/col) from the text of an OpaError.
+
+    The bindings report `N error(s) occurred: file:row: code: message`, one error per line, a
+    parse error followed by its source line and a caret under the column.
+    """
+    lines = error.message.replace("bundle activation failed: ", "").split("\n")
+    found: list[dict[str, Any]] = []
+    for index, line in enumerate(lines):
+        line = re.sub(r"^\d+ errors? occurred:\s*", "", line)
+        match = _ERROR_LINE.match(line)
+        if not match:
+            continue
+        parts = match["loc"].split(":")
+        numbers = []
+        while parts and parts[-1].isdigit() and len(numbers) < 2:
+            numbers.insert(0, int(parts.pop()))
+        file = ":".join(parts)
+        row = numbers[0] if numbers else 0
+        col = numbers[1] if len(numbers) > 1 else 0
+        if not col and index + 2 < len(lines) and lines[index + 2].strip() == "^":
+            col = len(lines[index + 2].removeprefix("\t").rstrip()) or 1
+        if not col and row:
+            source_lines = policies.get(file, "").split("\n")
+            text = source_lines[row - 1] if 0 < row <= len(source_lines) else ""
+            col = len(text) - len(text.lstrip()) + 1
+        location = {"file": file, "row": row, "col": col}
+        found.append({"code": match["code"], "message": match["message"], "location": location})
+    if not found:
+        found.append({"code": "rego_compile_error", "message": " ".join(error.message.split())[:300]})
+    return found
+
+
+def _owned(path: list[str], root: str) -> bool:
+    """OPA's isPathOwned: the path and the root agree on every segment they both have."""
+    root_parts = [p for p in root.split("/") if p]
+    return all(a == b for a, b in zip(path, root_parts))
+
+
+def _package_path(source: str) -> list[str]:
+    match = _PACKAGE.search(re.sub(r"#.*", "", source))
+    return match.group(1).split(".") if match else []
+
+
+@dataclass(frozen=True)
+class Bundle:
+    """A bundle as OPA activates it: its name, manifest, modules by store id, and data."""
+
+    name: str
+    manifest: dict[str, Any]
+    modules: dict[str, str]
+    data: dict[str, Any]
+
+    @property
+    def roots(self) -> list[str]:
+        """The manifest's roots (OPA's default: everything)."""
+        roots = self.manifest.get("roots")
+        return [str(r) for r in roots] if isinstance(roots, list) else [""]
+
+
+def read_bundle(path: Path, name: str | None = None) -> Bundle:
+    """Load a bundle file (gzipped tar) as `opa run --bundle` does; ValueError when OPA would refuse it."""
+    name = name or path.name
+    manifest: dict[str, Any] = {}
+    modules: dict[str, str] = {}
+    data: dict[str, Any] = {}
+    with tarfile.open(path, "r:gz") as archive:
+        for member in archive.getmembers():
+            if not member.isfile():
+                continue
+            stream = archive.extractfile(member)
+            assert stream is not None
+            raw = stream.read()
+            rel = "/" + re.sub(r"^(?:\./|/)+", "", member.name)  # "./a/b", "/a/b", "a/b": "/a/b"
+            base = PurePosixPath(rel).name
+            if base == ".manifest":
+                manifest = json.loads(raw)
+            elif base == "data.json":
+                value = json.loads(raw)
+                folder = [p for p in PurePosixPath(rel).parent.parts if p != "/"]
+                target = data
+                for part in folder[:-1]:
+                    target = target.setdefault(part, {})
+                if folder:
+                    target[folder[-1]] = value
+                elif isinstance(value, dict):
+                    data.update(value)
+                else:
+                    raise ValueError("bundle data.json at the root must be an object")
+            elif base.endswith(".rego"):
+                modules[f"{name}{rel}"] = raw.decode("utf-8")
+    bundle = Bundle(name=name, manifest=manifest, modules=modules, data=data)
+    if not isinstance(manifest.get("revision", ""), str):
+        raise ValueError("bundle .manifest: revision must be a string")
+    roots = bundle.roots
+    for key in data:
+        if not any(_owned([key], root) for root in roots):
+            raise ValueError(f"manifest roots {roots} do not permit data at path '/{key}'")
+    for module_id, source in modules.items():
+        package = _package_path(source)
+        if not any(root == "" or package[: len(root.split("/"))] == root.split("/") for root in roots):
+            raise ValueError(f"manifest roots {roots} do not permit 'package {'.'.join(package)}' in module '{module_id}'")
+    return bundle
 
 
 class OpaStandIn:
     """The stand-in server: `with OpaStandIn() as opa: ... opa.url ...`."""
 
-    def __init__(self, *, hang_seconds: float = 30.0, prefix: str = "") -> None:
+    def __init__(
+        self,
+        *,
+        hang_seconds: float = 30.0,
+        drip_seconds: float = 1.0,
+        prefix: str = "",
+        bundle: Path | None = None,
+    ) -> None:
         self.prefix = prefix  # serve under a path prefix, as behind a reverse proxy ("/opa")
         self.policies: dict[str, str] = {}
         self.data: dict[str, Any] = {}
+        self.bundles: dict[str, Bundle] = {}
         self.fault: Fault | None = None
         self.hang_seconds = hang_seconds
+        self.drip_seconds = drip_seconds
         self.requests: list[str] = []  # "METHOD /path" of every request, in order
-        self._lock = threading.Lock()
+        self._lock = threading.RLock()
         self._stopping = threading.Event()
-        self._interpreter: regopy.Interpreter | None = None
+        self._engine: OpaEngine | None = None
+        if bundle is not None:
+            self.activate(read_bundle(bundle))
         standin = self
 
         class Handler(_Handler):
@@ -116,10 +264,14 @@ class OpaStandIn:
         return self
 
     def stop(self) -> None:
-        """Stop serving; a hanging handler is released."""
+        """Stop serving; a hanging or dripping handler is released."""
         self._stopping.set()
         self._server.shutdown()
         self._server.server_close()
+        with self._lock:
+            if self._engine is not None:
+                self._engine.close()
+                self._engine = None
 
     def __enter__(self) -> "OpaStandIn":
         return self.start()
@@ -129,80 +281,127 @@ class OpaStandIn:
 
     def inject(self, mode: str, on: str = "") -> None:
         """Misbehave with `mode` on requests starting with `on` ("POST /v1/data"); see the module doc."""
-        assert mode in ("hang", "garbage", "error500", "undefined", "malformed", "compile-error"), mode
+        assert mode in MODES, mode
         self.fault = Fault(mode, on)
 
     def heal(self) -> None:
         """Stop misbehaving."""
         self.fault = None
 
-    # -- the Rego side -------------------------------------------------------------------------
+    # -- the OPA side --------------------------------------------------------------------------
 
-    def _build(self, policies: dict[str, str]) -> regopy.Interpreter:
-        interpreter = regopy.Interpreter()
-        for pid, source in sorted(policies.items()):
+    def activate(self, bundle: Bundle) -> None:
+        """Load a bundle as `opa run --bundle` does (ValueError when its modules do not compile)."""
+        with self._lock:
+            policies = {**self.policies, **bundle.modules}
+            data = copy.deepcopy({**self.data, **bundle.data})
+            data.setdefault("system", {}).setdefault("bundles", {})[bundle.name] = {
+                "manifest": bundle.manifest,
+                "etag": "",
+            }
             try:
-                interpreter.add_module(pid, source)
-            except regopy.RegoError as error:
-                raise RegoFailure("error(s) occurred while compiling module(s)", _errors(str(error), policies)) from error
-        interpreter.add_data(self.data)
+                self._install(self._build(policies, data), policies, data)
+            except Refused as refused:
+                raise ValueError(f"bundle {bundle.name}: {refused.message}: {refused.errors}") from None
+            self.bundles[bundle.name] = bundle
+
+    def _build(self, policies: dict[str, str], data: dict[str, Any]) -> OpaEngine:
+        """A fresh OPA engine holding these modules and data, compiled; Refused (400) when they do not."""
+        engine = OpaEngine()
         try:
-            interpreter.query("true")  # rego-cpp compiles the modules on the first query
-        except regopy.RegoError as error:
-            raise RegoFailure("error(s) occurred while compiling module(s)", _errors(str(error), policies)) from error
-        return interpreter
+            for pid, source in sorted(policies.items()):
+                engine.add_policy(pid, source)
+            engine.add_data(data)
+            engine.eval_query("true")  # OPA compiles every module when it prepares a query
+        except OpaError as error:
+            engine.close()
+            raise Refused(400, "invalid_parameter", COMPILE_MESSAGE, ast_errors(error, policies)) from None
+        return engine
 
-    def compile_check(self, policies: dict[str, str]) -> None:
-        """Raise RegoFailure when these modules do not parse and compile together."""
-        with self._lock:
-            self._build(policies)
+    def _install(self, engine: OpaEngine, policies: dict[str, str], data: dict[str, Any]) -> None:
+        old, self._engine = self._engine, engine
+        self.policies, self.data = policies, data
+        if old is not None:
+            old.close()
 
-    def changed(self) -> None:
-        """Policies or data changed: the next query builds a fresh interpreter."""
-        with self._lock:
-            self._interpreter = None
+    def _check_scope(self, path: list[str]) -> None:
+        """OPA's checkPathScope: nothing under a bundle's roots is written through the API."""
+        if not self.bundles:
+            return
+        if not path:
+            raise Refused(400, "invalid_parameter", "can't write to document root with bundle roots configured")
+        for name, bundle in sorted(self.bundles.items()):
+            for root in bundle.roots:
+                if root == "":
+                    raise Refused(400, "invalid_parameter", f'all paths owned by bundle "{name}"')
+                if _owned(path, root):
+                    raise Refused(400, "invalid_parameter", f'path {"/".join(path)} is owned by bundle "{name}"')
 
-    def evaluate(self, path: list[str], input_document: Any, *, has_input: bool, strict: bool) -> tuple[bool, Any]:
-        """(defined, value) of data.<path> for this input."""
-        ref = "data" + "".join(f"[{json.dumps(segment)}]" for segment in path)
+    def put_policy(self, pid: str, source: str) -> None:
+        """Add or replace a module, as OPA's PUT /v1/policies/<id> does; Refused otherwise."""
         with self._lock:
-            if not has_input:  # input stays undefined: a fresh interpreter, none left over
-                interpreter = self._build(self.policies)
+            if pid in self.policies:
+                self._check_scope(_package_path(self.policies[pid]))
+                if self.policies[pid] == source:
+                    return
+            self._check_scope(_package_path(source))
+            policies = {**self.policies, pid: source}
+            self._install(self._build(policies, self.data), policies, self.data)
+
+    def delete_policy(self, pid: str) -> None:
+        """Remove a module, as OPA's DELETE /v1/policies/<id> does; Refused otherwise."""
+        with self._lock:
+            if pid not in self.policies:
+                raise Refused(404, "resource_not_found", f'storage_not_found_error: policy id "{pid}"')
+            self._check_scope(_package_path(self.policies[pid]))
+            policies = {k: v for k, v in self.policies.items() if k != pid}
+            try:
+                engine = self._build(policies, self.data)
+            except Refused as refused:
+                refused.code = "invalid_operation"
+                raise
+            self._install(engine, policies, self.data)
+
+    def put_data(self, path: list[str], document: Any) -> None:
+        """Write a document at data.<path>, creating parents, as OPA's PUT /v1/data does."""
+        with self._lock:
+            self._check_scope(path)
+            if not path:
+                if not isinstance(document, dict):
+                    raise Refused(400, "invalid_parameter", "root document must be an object")
+                data = json.loads(json.dumps(document))
             else:
-                if self._interpreter is None:
-                    self._interpreter = self._build(self.policies)
-                interpreter = self._interpreter
-                interpreter.set_input_term(json.dumps(input_document))
-            interpreter.strict_built_in_errors = strict
+                data = json.loads(json.dumps(self.data))
+                target = data
+                for segment in path[:-1]:
+                    child = target.setdefault(segment, {})
+                    if not isinstance(child, dict):
+                        raise Refused(404, "resource_conflict", "storage_write_conflict_error: " + "/".join(path))
+                    target = child
+                target[path[-1]] = document
+            self._install(self._build(self.policies, data), self.policies, data)
+
+    def evaluate(self, path: list[str], input_document: Any, *, has_input: bool) -> tuple[bool, Any]:
+        """(defined, value) of data.<path> for this input; Refused (500) on an evaluation error."""
+        query = "x = data" + "".join(f"[{json.dumps(segment)}]" for segment in path)
+        with self._lock:
+            if self._engine is None:
+                self._install(self._build(self.policies, self.data), self.policies, self.data)
+            assert self._engine is not None
             try:
-                output = interpreter.query(ref)
-            except regopy.RegoError as error:
-                raise RegoFailure(f"1 error occurred: {' '.join(str(error).split())[:500]}", []) from error
-            text = str(output)
-        if text == "undefined":
+                rows = self._engine.eval_query(query, input_document if has_input else None)
+            except OpaError as error:
+                raise Refused(500, "internal_error", error.message) from None
+        if not rows:
             return False, None
-        try:
-            expressions = json.loads(text)["expressions"]
-        except (ValueError, KeyError, TypeError) as error:
-            raise RegoFailure(f"1 error occurred: eval_error: {text[:200]}", []) from error
-        return True, expressions[0]
+        return True, rows[0]["x"]
 
-
-def _errors(text: str, policies: dict[str, str]) -> list[dict[str, Any]]:
-    """rego-cpp's (rego-errorseq ...) as OPA's errors[] with file, row and column."""
-    errors: list[dict[str, Any]] = []
-    for match in _ERROR.finditer(text):
-        start = match.end()
-        message = text[start : start + int(match["length"])]
-        file = match["file"]
-        row, col = _row_col(policies.get(file, ""), int(match["offset"]))
-        errors.append(
-            {"code": "rego_parse_error", "message": message, "location": {"file": file, "row": row, "col": col}}
-        )
-    if not errors:
-        errors.append({"code": "rego_compile_error", "message": " ".join(text.split())[:300]})
-    # rego-cpp reports the innermost error first; OPA reports in source order.
-    return sorted(errors, key=lambda e: (e.get("location", {}).get("file", ""), e.get("location", {}).get("row", 0)))
+    def provenance(self) -> dict[str, Any]:
+        """OPA's `?provenance=true` block: its version and each bundle's revision."""
+        block: dict[str, Any] = {"version": OPA_VERSION, "build_commit": "", "build_timestamp": "", "build_hostname": ""}
+        if self.bundles:
+            block["bundles"] = {name: {"revision": str(b.manifest.get("revision", ""))} for name, b in self.bundles.items()}
+        return block
 
 
 class _Handler(BaseHTTPRequestHandler):
@@ -216,6 +415,10 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _send(self, status: int, body: Any = None, *, raw: bytes | None = None) -> None:
         payload = raw if raw is not None else (b"" if body is None else json.dumps(body).encode())
+        fault = self.server_state.fault
+        if fault is not None and fault.mode == "drip" and self._faulted:
+            self._drip(status, payload)
+            return
         self.send_response(status)
         if payload:
             self.send_header("Content-Type", "application/json")
@@ -223,11 +426,25 @@ class _Handler(BaseHTTPRequestHandler):
         self.end_headers()
         self.wfile.write(payload)
 
-    def _error(self, status: int, code: str, message: str, errors: list[dict[str, Any]] | None = None) -> None:
-        body: dict[str, Any] = {"code": code, "message": message}
-        if errors:
-            body["errors"] = errors
-        self._send(status, body)
+    def _drip(self, status: int, payload: bytes) -> None:
+        """The whole answer, status line included, one byte at a time."""
+        head = (
+            f"HTTP/1.1 {status} {self.responses.get(status, ('',))[0]}\r\n"
+            f"Content-Type: application/json\r\nContent-Length: {len(payload)}\r\n\r\n"
+        ).encode()
+        state = self.server_state
+        try:
+            for index in range(len(head) + len(payload)):
+                if state._stopping.wait(state.drip_seconds if index else 0):
+                    break
+                self.wfile.write((head + payload)[index : index + 1])
+                self.wfile.flush()
+        except OSError:
+            pass  # the client gave up
+        self.close_connection = True
+
+    def _refuse(self, refused: Refused) -> None:
+        self._send(refused.status, refused.body())
 
     def _body(self) -> bytes:
         length = int(self.headers.get("Content-Length") or 0)
@@ -235,7 +452,8 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _fault(self, path: str) -> str | None:
         fault = self.server_state.fault
-        if fault is None or not f"{self.command} {path}".startswith(fault.on):
+        self._faulted = fault is not None and f"{self.command} {path}".startswith(fault.on)
+        if fault is None or not self._faulted:
             return None
         if fault.mode == "hang":
             self._body()
@@ -248,21 +466,18 @@ class _Handler(BaseHTTPRequestHandler):
             return "done"
         if fault.mode == "error500":
             self._body()
-            self._error(500, "internal_error", "storage error: stand-in fault")
+            self._refuse(Refused(500, "internal_error", "storage error: stand-in fault"))
             return "done"
         if fault.mode == "compile-error":
             self._body()
             pid = unquote(path.removeprefix("/v1/policies/"))
-            self._error(
-                400,
-                "invalid_parameter",
-                "error(s) occurred while compiling module(s)",
-                [{"code": "rego_unsafe_var_error", "message": "var x is unsafe", "location": {"file": pid, "row": 3, "col": 1}}],
-            )
+            error = {"code": "rego_unsafe_var_error", "message": "var x is unsafe", "location": {"file": pid, "row": 3, "col": 1}}
+            self._refuse(Refused(400, "invalid_parameter", COMPILE_MESSAGE, [error]))
             return "done"
-        return fault.mode  # undefined, malformed: decided after evaluation
+        return fault.mode  # drip, undefined, no-decisions, malformed: decided on the answer
 
     def _route(self) -> tuple[str, list[str], dict[str, list[str]]]:
+        self._faulted = False
         prefix = self.server_state.prefix
         if prefix:  # a proxy forwards only what is under its prefix: the rest is not found
             self.path = self.path[len(prefix) :] if self.path.startswith(prefix + "/") else "/outside-prefix" + self.path
@@ -293,11 +508,11 @@ class _Handler(BaseHTTPRequestHandler):
             if pid in state.policies:
                 self._send(200, {"result": {"id": pid, "raw": state.policies[pid], "ast": {}}})
             else:
-                self._error(404, "resource_not_found", f'storage_not_found_error: policy id "{pid}"')
+                self._refuse(Refused(404, "resource_not_found", f'storage_not_found_error: policy id "{pid}"'))
         elif segments[:2] == ["v1", "data"]:
-            self._query(path, segments[2:], None, has_input=False, query=query)
+            self._query(segments[2:], None, has_input=False, query=query)
         else:
-            self._error(404, "resource_not_found", "not found")
+            self._refuse(Refused(404, "resource_not_found", "not found"))
 
     def do_POST(self) -> None:
         path, segments, query = self._route()
@@ -306,38 +521,41 @@ class _Handler(BaseHTTPRequestHandler):
         if mode == "done":
             return
         if segments[:2] != ["v1", "data"]:
-            self._error(404, "resource_not_found", "not found")
+            self._refuse(Refused(404, "resource_not_found", "not found"))
             return
         raw = self._body()
         try:
             body = json.loads(raw) if raw else {}
         except ValueError as error:
-            self._error(400, "invalid_parameter", f"body contains malformed input document: {error}")
+            self._refuse(Refused(400, "invalid_parameter", f"body contains malformed input document: {error}"))
             return
         if not isinstance(body, dict):
-            self._error(400, "invalid_parameter", "body must be an object")
+            self._refuse(Refused(400, "invalid_parameter", "body must be an object"))
             return
-        self._query(path, segments[2:], body.get("input"), has_input="input" in body, query=query, mode=mode)
+        self._query(segments[2:], body.get("input"), has_input="input" in body, query=query, mode=mode)
 
-    def _query(
-        self, path: str, ref: list[str], input_document: Any, *, has_input: bool, query: dict[str, list[str]], mode: str | None = None
-    ) -> None:
-        strict = any(value in ("", "true", "True") for value in query.get("strict-builtin-errors", []))
+    def _query(self, ref: list[str], input_document: Any, *, has_input: bool, query: dict[str, list[str]], mode: str | None = None) -> None:
+        state = self.server_state
         try:
-            defined, value = self.server_state.evaluate(ref, input_document, has_input=has_input, strict=strict)
-        except RegoFailure as failure:
-            self._error(500, "internal_error", str(failure))
+            defined, value = state.evaluate(ref, input_document, has_input=has_input)
+        except Refused as refused:
+            self._refuse(refused)
             return
+        answer: dict[str, Any] = {}
+        if any(v in ("", "true") for v in query.get("provenance", [])):
+            answer["provenance"] = state.provenance()
         if mode == "undefined" or not defined:
-            self._send(200, {})
+            self._send(200, answer)
+            return
+        if mode == "no-decisions" and isinstance(value, dict):
+            value = {k: v for k, v in value.items() if k != "decisions"}
+        elif mode == "no-decisions":
+            self._send(200, answer)
             return
         if mode == "malformed":
             malformed = [{"control": 42, "urn": None, "message": ["not", "a", "string"]}]
-            if isinstance(value, dict) and "decisions" in value:
-                value = {**value, "decisions": malformed}
-            else:
-                value = malformed
-        self._send(200, {"result": value})
+            value = {**value, "decisions": malformed} if isinstance(value, dict) and "decisions" in value else malformed
+        self._send(200, {**answer, "result": value})
 
     def do_PUT(self) -> None:
         path, segments, _ = self._route()
@@ -346,66 +564,35 @@ class _Handler(BaseHTTPRequestHandler):
             return
         state = self.server_state
         raw = self._body()
-        if segments[:2] == ["v1", "policies"] and len(segments) > 2:
-            pid = "/".join(segments[2:])
-            source = raw.decode("utf-8", errors="replace")
-            candidate = {**state.policies, pid: source}
-            try:
-                state.compile_check(candidate)
-            except RegoFailure as failure:
-                self._error(400, "invalid_parameter", str(failure), failure.errors)
-                return
-            state.policies[pid] = source
-            state.changed()
-            self._send(200, {})
-        elif segments[:2] == ["v1", "data"]:
-            try:
-                document = json.loads(raw)
-            except ValueError as error:
-                self._error(400, "invalid_parameter", f"body contains malformed JSON: {error}")
-                return
-            target = state.data
-            *parents, last = segments[2:] or [""]
-            if not last:
-                if not isinstance(document, dict):
-                    self._error(400, "invalid_parameter", "root document must be an object")
-                    return
-                state.data = document
+        try:
+            if segments[:2] == ["v1", "policies"] and len(segments) > 2:
+                state.put_policy("/".join(segments[2:]), raw.decode("utf-8", errors="replace"))
+                self._send(200, {})
+            elif segments[:2] == ["v1", "data"]:
+                try:
+                    document = json.loads(raw)
+                except ValueError as error:
+                    raise Refused(400, "invalid_parameter", f"body contains malformed JSON: {error}") from None
+                state.put_data(segments[2:], document)
+                self._send(204)
             else:
-                for segment in parents:
-                    child = target.setdefault(segment, {})
-                    if not isinstance(child, dict):
-                        self._error(404, "resource_conflict", "storage_write_conflict_error")
-                        return
-                    target = child
-                target[last] = document
-            state.changed()
-            self._send(204)
-        else:
-            self._error(404, "resource_not_found", "not found")
+                self._refuse(Refused(404, "resource_not_found", "not found"))
+        except Refused as refused:
+            self._refuse(refused)
 
     def do_DELETE(self) -> None:
         path, segments, _ = self._route()
         self.server_state.requests.append(f"DELETE {path}")
         if self._fault(path) == "done":
             return
-        state = self.server_state
-        if segments[:2] == ["v1", "policies"] and len(segments) > 2:
-            pid = "/".join(segments[2:])
-            if pid not in state.policies:
-                self._error(404, "resource_not_found", f'storage_not_found_error: policy id "{pid}"')
-                return
-            rest = {k: v for k, v in state.policies.items() if k != pid}
-            try:
-                state.compile_check(rest)
-            except RegoFailure as failure:
-                self._error(400, "invalid_parameter", str(failure), failure.errors)
-                return
-            state.policies = rest
-            state.changed()
-            self._send(200, {})
-        else:
-            self._error(404, "resource_not_found", "not found")
+        try:
+            if segments[:2] == ["v1", "policies"] and len(segments) > 2:
+                self.server_state.delete_policy("/".join(segments[2:]))
+                self._send(200, {})
+            else:
+                self._refuse(Refused(404, "resource_not_found", "not found"))
+        except Refused as refused:
+            self._refuse(refused)
 
 
 def wait_listening(url: str, deadline: float = 5.0) -> None:
@@ -420,3 +607,6 @@ def wait_listening(url: str, deadline: float = 5.0) -> None:
             if time.monotonic() > end:
                 raise
             time.sleep(0.02)
+
+
+__all__ = ["OpaStandIn", "Bundle", "read_bundle", "closed_port_url", "ast_errors", "wait_listening"]

@@ -66,6 +66,9 @@ def test_refused(refused_url: str) -> None:
         ("error500", "POST /v1/data", "HTTP 500"),
         ("malformed", "POST /v1/data", "malformed decision"),
         ("undefined", "POST /v1/data", "undefined"),
+        ("no-decisions", "POST /v1/data", "decisions is undefined"),
+        ("garbage", "GET /v1/data/system/bundles", "not JSON"),
+        ("hang", "PUT /v1/policies", "no answer within 0.5 s"),
         ("compile-error", "PUT /v1/policies", ":3:1: rego_unsafe_var_error"),
     ],
 )
@@ -77,3 +80,20 @@ def test_faults_exit_2_with_one_line(opa: OpaStandIn, mode: str, on: str, why: s
     if mode == "compile-error":
         assert "policies/rego/" in result.stderr  # the policy file, not the server's module id
     assert time.monotonic() - started < 60
+
+
+@pytest.mark.parametrize("on", ["POST /v1/data", "PUT /v1/policies", "GET /health"])
+def test_slow_drip_stops_at_the_timeout(opa: OpaStandIn, on: str) -> None:
+    # one byte a second: requests' per-read timeout (1.5 s) never trips; the answer would take
+    # minutes (the shortest, /health's, about 70 s). A healthy run on the same server first (it
+    # pushes the modules; the next run re-sends them unchanged, as the faulty run will) sets the pace.
+    assert audit("--opa-url", opa.url).returncode == 1
+    started = time.monotonic()
+    assert audit("--opa-url", opa.url, "--opa-timeout", "1.5").returncode == 1
+    healthy = time.monotonic() - started
+    opa.inject("drip", on=on)
+    started = time.monotonic()
+    result = audit("--opa-url", opa.url, "--opa-timeout", "1.5")
+    elapsed = time.monotonic() - started
+    one_line_naming(result, opa.url, "no answer within 1.5 s")
+    assert elapsed < healthy + 1.5 + 5.0 < 60, (elapsed, healthy)

@@ -1,5 +1,7 @@
 """Both engines give identical decisions on the whole corpus: the OPA engine (through the stand-in
-OPA server) and the embedded engine, loaded with the project's real policies/.
+OPA server, which is real OPA behind OPA's REST API) and the embedded engine (regopy), loaded with
+the project's real policies/. A difference is either a fault of the server path or a rule whose
+meaning depends on the engine: OPA is the reference.
 
 The corpus: the project's three stacks rendered offline (each alone, and all three together, which
 exercises the cross-stack segregation rules), the state-file fixtures of the other stages, a

@@ -1,5 +1,6 @@
-"""Property: on randomly altered deployments the OPA engine (through the stand-in) and the embedded
-engine give the same decisions, and a Scaleway resource moved outside France is always reported."""
+"""Property: on randomly altered deployments the OPA engine (through the stand-in: real OPA behind its
+REST API) and the embedded engine give the same decisions, and a Scaleway resource moved outside
+France is always reported."""
 
 from __future__ import annotations
 
@@ -25,9 +26,8 @@ odd_text = st.one_of(
 )
 # Inside lists and maps, plain characters only: printed with sprintf("%v"), a composite value's
 # non-ASCII characters, quotes and backslashes come out differently from the embedded engine
-# (rego-cpp's compiled bundle: raw, C1 controls included), from the stand-in (rego-cpp's
-# interpreter: \uXXXX escapes, its own quoting) and from OPA (Go's strconv.Quote). Scalars are
-# printed alike by all three.
+# (rego-cpp's compiled bundle: raw, C1 controls included) and from OPA behind the stand-in (Go's
+# strconv.Quote). Scalars are printed alike by both.
 ascii_text = st.text(st.sampled_from("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789 -_.:/"), max_size=12)
 odd_value = st.one_of(
     odd_text,
