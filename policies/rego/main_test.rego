@@ -20,7 +20,7 @@ _context := {"today": "2026-11-29", "unknown": _unknown, "internet": {}, "subpro
 _index(groups) := object.union(
 	{
 		"package": {}, "type": {}, "locality": {}, "project": {}, "env_tag": {}, "subprocessor_country": {},
-		"data_category": {}, "plaintext": [], "malformed": [], "foreign": [], "shape": {"bucket": []},
+		"data_category": {}, "plaintext": [], "malformed": [], "foreign": [], "shape": {"bucket": []}, "outside_scope": {},
 	},
 	groups,
 )
@@ -48,7 +48,7 @@ _estate := {
 		{
 			"urn": _database_urn, "stack": "prod", "environment": "prod",
 			"locality": {"region": "nl-ams", "zone": null, "status": "known", "source": "resource"},
-			"project": {"value": null, "source": "none"},
+			"project": {"value": null, "source": "none"}, "data_category": "transcripts",
 			"props": {"disableBackup": true, "isHaCluster": true, "backupSameRegion": true, "encryptionAtRest": true},
 			"linked": {"acl": true},
 			"plaintext_paths": ["password"],
@@ -70,6 +70,7 @@ _estate := {
 		"subprocessor_country": {"SCALEWAY": {"NL": [0], "FR": [1]}},
 		"plaintext": [0],
 		"malformed": [0],
+		"data_category": {"transcripts": [0]},
 	}),
 	"context": _context,
 }
@@ -94,7 +95,7 @@ test_main_holds_a_decision_of_each_area if {
 		"DPA-TLS-003", # transit encryption: no SSL bridging
 		"DPA-SEG-001", "DPA-SEG-002", # segregation: no project, no env tag
 		"DPA-BAK-001", # backup: backups disabled
-		"DPA-RET-005", # retention: no transcript period
+		"DPA-RET-005", # retention: transcripts kept, no transcript period
 		"DPA-SUB-002", "DPA-SUB-003", # sub-processors: hosted in NL, used too soon
 		"DPA-ACC-005", # access: no private network
 		"DPA-SEC-001", "DPA-SEC-002", # secrets: plaintext password, plaintext config

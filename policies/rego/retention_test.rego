@@ -19,7 +19,7 @@ _context := {"today": "2026-11-29", "unknown": _unknown, "internet": {}, "subpro
 _index(groups) := object.union(
 	{
 		"package": {}, "type": {}, "locality": {}, "project": {}, "env_tag": {}, "subprocessor_country": {},
-		"data_category": {}, "plaintext": [], "malformed": [], "foreign": [], "shape": {"bucket": []},
+		"data_category": {}, "plaintext": [], "malformed": [], "foreign": [], "shape": {"bucket": []}, "outside_scope": {},
 	},
 	groups,
 )
@@ -173,13 +173,23 @@ test_data_category_outside_appendix_a_is_a_violation if {
 	}}
 }
 
-test_stack_without_a_client_set_period_is_a_violation if {
-	empty := {"stacks": [_stack({"transcriptRetentionDays": null})], "resources": [], "index": _index({}), "context": _context}
-	decisions := retention.decisions with input as empty
-	decisions == {{
+test_stack_keeping_transcripts_without_their_period_is_a_violation if {
+	transcripts := _bucket_in(
+		{"transcriptRetentionDays": null},
+		{"data_category": "transcripts", "env_tag": {"key": "env", "value": "prod", "environment": "prod"}},
+		{"lifecycleRules": _expire_after(30)},
+	)
+	decisions := retention.decisions with input as transcripts
+	{
 		"control": "DPA-RET-005", "urn": "urn:pulumi:prod::dpa::pulumi:pulumi:Stack::dpa-prod", "status": "violation",
 		"message": "stack config does not set dpaguard:transcriptRetentionDays (transcripts: kept for the period the client set)",
-	}}
+	} in decisions
+}
+
+test_stack_keeping_no_transcripts_needs_no_period if {
+	empty := {"stacks": [_stack({"transcriptRetentionDays": null})], "resources": [], "index": _index({}), "context": _context}
+	decisions := retention.decisions with input as empty
+	count(decisions) == 0
 }
 
 test_stack_setting_every_client_set_period_passes if {

@@ -27,7 +27,7 @@ _context := {"today": "2026-11-29", "unknown": _unknown, "internet": {}, "subpro
 _index(groups) := object.union(
 	{
 		"package": {}, "type": {}, "locality": {}, "project": {}, "env_tag": {}, "subprocessor_country": {},
-		"data_category": {}, "plaintext": [], "malformed": [], "foreign": [], "shape": {"bucket": []},
+		"data_category": {}, "plaintext": [], "malformed": [], "foreign": [], "shape": {"bucket": []}, "outside_scope": {},
 	},
 	groups,
 )
@@ -76,7 +76,16 @@ test_resource_whose_project_cannot_be_determined_is_a_violation if {
 	decisions := segregation.decisions with input as _vpc(null, "missing", "prod")
 	decisions == {{
 		"control": "DPA-SEG-001", "urn": _vpc_urn, "status": "violation",
-		"message": "Scaleway project cannot be determined (no projectId on the resource, its provider or the stack config)",
+		"message": "Scaleway project cannot be determined (no projectId on the resource or its provider)",
+	}}
+}
+
+test_a_stack_without_project_is_one_stack_decision if {
+	no_project := object.union(_vpc(null, "missing", "prod"), {"stacks": [_stack("prod", "prod", null)]})
+	decisions := segregation.decisions with input as no_project
+	decisions == {{
+		"control": "DPA-SEG-001", "urn": "urn:pulumi:prod::dpa::pulumi:pulumi:Stack::dpa-prod", "status": "violation",
+		"message": "the stack config sets no Scaleway project (scaleway:projectId or scaleway:project_id): its separation from other environments cannot be shown",
 	}}
 }
 

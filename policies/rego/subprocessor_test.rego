@@ -21,7 +21,7 @@ _context(unused) := {"today": "2026-11-29", "unknown": _unknown, "internet": {},
 _index(groups) := object.union(
 	{
 		"package": {}, "type": {}, "locality": {}, "project": {}, "env_tag": {}, "subprocessor_country": {},
-		"data_category": {}, "plaintext": [], "malformed": [], "foreign": [], "shape": {"bucket": []},
+		"data_category": {}, "plaintext": [], "malformed": [], "foreign": [], "shape": {"bucket": []}, "outside_scope": {},
 	},
 	groups,
 )
@@ -104,5 +104,19 @@ test_unused_sub_processor_goes_to_the_first_stack_of_the_strictest_environment i
 
 test_unused_sub_processors_without_a_stack_report_nothing if {
 	decisions := subprocessor.decisions with input as _empty([], ["COLT"])
+	count(decisions) == 0
+}
+
+test_resource_of_a_service_appendix_b_does_not_register_is_a_violation if {
+	groups := {"outside_scope": {"SCALEWAY": {"scaleway:tem/domain:Domain": [0]}}}
+	decisions := subprocessor.decisions with input as _resource("scaleway:tem/domain:Domain", "scaleway", groups)
+	decisions == {{
+		"control": "DPA-SUB-005", "urn": _urn("scaleway:tem/domain:Domain"), "status": "violation",
+		"message": "scaleway:tem/domain:Domain is outside the service Appendix B registers SCALEWAY for (Storage of our databases, cloud service, API load balancer & CDN/S3)",
+	}}
+}
+
+test_resource_of_a_registered_service_passes if {
+	decisions := subprocessor.decisions with input as _resource("scaleway:object/bucket:Bucket", "scaleway", {})
 	count(decisions) == 0
 }

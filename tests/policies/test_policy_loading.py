@@ -59,7 +59,7 @@ def test_unknown_category_is_refused(policies: Path) -> None:
 
 def test_register_entry_without_date(policies: Path) -> None:
     _replace(policies / "dpa" / "subprocessors.yaml", "notified: 2024-01-08, added: 2024-01-29, packages: [datapacket]", "added: 2024-01-29, packages: [datapacket]")
-    with pytest.raises(PolicyError, match=r"subprocessors\.yaml:\d+: sub-processor SCALEWAY: `notified` and `added` must be dates"):
+    with pytest.raises(PolicyError, match=r"subprocessors\.yaml:\d+: sub-processor DATAPACKET: `notified` and `added` must be dates"):
         load_policy(policies)
 
 
