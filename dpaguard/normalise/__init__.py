@@ -219,6 +219,9 @@ def _setting(value: Any) -> int | None:
     return None
 
 
+_NOT_EXPECTED = {"expected": False, "value": None, "status": "known", "source": "none"}
+
+
 def _camel(key: str) -> str:
     """`project_id` -> `projectId`; a camelCase key as it is."""
     head, *rest = key.split("_")
@@ -403,10 +406,18 @@ class Normaliser:
         walk = _Walk(internet, seen)
         props, malformed = checked_props(walk.clean({**outputs, **inputs}, "", None), self.property_types.get(type_token))
         provider_ref = raw.get("provider")
-        provider = providers.get(provider_ref.rsplit("::", 1)[0]) if isinstance(provider_ref, str) else None
-        config = {"scaleway:region": stack["default_region"], "scaleway:zone": stack["default_zone"], "scaleway:projectId": stack["scaleway_project"]}
+        provider_urn = provider_ref.rsplit("::", 1)[0] if isinstance(provider_ref, str) else ""
+        provider = self._with_region(providers.get(provider_urn)) if provider_urn else None
+        # The stack's `scaleway:*` settings configure the default provider only: a resource under an
+        # explicit provider that sets no region has none, whatever the stack config says.
+        explicit = provider is not None and not provider_urn.rsplit("::", 1)[-1].startswith("default")
+        config = {} if explicit else self._with_region(
+            {"scaleway:region": stack["default_region"], "scaleway:zone": stack["default_zone"], "scaleway:projectId": stack["scaleway_project"]},
+            prefix="scaleway:",
+        )
         tags, _ = _tags(props.get("tags"))
         info = type_info(type_token) if package == "scaleway" else None
+        read = raw.get("external") is True
         fact: dict[str, Any] = {
             "urn": urn,
             "id": raw.get("id") if isinstance(raw.get("id"), str) else None,
@@ -418,9 +429,10 @@ class Normaliser:
             "deprecated_type": type_token != raw_type,
             "package": package,
             "subprocessor": self._subprocessor(package),
-            "locality": self._locality(info, props, provider, config),
-            "project": self._project(info, props, provider, config),
-            "taggable": bool(info and info.tags) or type_token == DATAPACKET_SERVER,
+            "locality": self._locality(info, props, provider, config) if not read else self._read_locality(raw),
+            "project": self._project(info, props, provider, config) if not read else _NOT_EXPECTED,
+            # A resource read with `.get()` belongs to someone else: it is judged where it is, not on its tags.
+            "taggable": not read and (bool(info and info.tags) or type_token == DATAPACKET_SERVER),
             "tags": tags,
             "tags_unknown": props.get("tags") == UNKNOWN,
             "data_category": tags.get("data-category") or tags.get("data_category"),
@@ -463,6 +475,9 @@ class Normaliser:
     def _locality(self, info: Any, props: Mapping[str, Any], provider: Mapping[str, Any] | None, config: Mapping[str, Any]) -> dict[str, Any]:
         takes_zone = bool(info and info.zone) or props.get("zone") not in (None, "")
         takes_region = bool(info and info.region) or props.get("region") not in (None, "")
+        if takes_zone and takes_region and props.get("region") not in (None, "") and props.get("zone") in (None, ""):
+            # A type that takes either (a private network): one that names its region is regional.
+            takes_zone = False
         if not (takes_zone or takes_region):
             return {"scope": "none", "region": None, "zone": None, "status": "known", "source": "none"}
         zones = self.locations["scaleway"]["zones"]
@@ -483,6 +498,28 @@ class Normaliser:
             return {"scope": "region", "region": other, "zone": zone, "status": _status(other), "source": other_source}
         region, source = _locality_value("region", props, provider, config)
         return {"scope": "region", "region": region, "zone": None, "status": _status(region), "source": source}
+
+    def _with_region(self, settings: Mapping[str, Any] | None, prefix: str = "") -> dict[str, Any]:
+        """Provider settings with the region a zone implies when only the zone is set (as the provider derives it)."""
+        out = dict(settings or {})
+        zone = out.get(f"{prefix}zone")
+        if out.get(f"{prefix}region") in (None, "") and isinstance(zone, str) and zone and zone != UNKNOWN:
+            known = self.locations["scaleway"]["zones"].get(zone, {}).get("region")
+            out[f"{prefix}region"] = known or zone.rsplit("-", 1)[0]
+        return out
+
+    def _read_locality(self, raw: Mapping[str, Any]) -> dict[str, Any]:
+        """Where a read-only resource (`.get()`) is: its ID carries it (`fr-par/...`, `fr-par-2/...`)."""
+        identifier = raw.get("id")
+        head = identifier.split("/", 1)[0] if isinstance(identifier, str) and "/" in identifier else ""
+        zones, regions = self.locations["scaleway"]["zones"], self.locations["scaleway"]["regions"]
+        if head in zones:
+            return {"scope": "zone", "region": zones[head]["region"], "zone": head, "status": "known", "source": "id"}
+        if head in regions or re.fullmatch(r"[a-z]{2}-[a-z]{3}", head):
+            return {"scope": "region", "region": head, "zone": None, "status": "known", "source": "id"}
+        if re.fullmatch(r"[a-z]{2}-[a-z]{3}-\d", head):
+            return {"scope": "zone", "region": head.rsplit("-", 1)[0], "zone": head, "status": "known", "source": "id"}
+        return {"scope": "none", "region": None, "zone": None, "status": "known", "source": "none"}
 
     def _project(self, info: Any, props: Mapping[str, Any], provider: Mapping[str, Any] | None, config: Mapping[str, Any]) -> dict[str, Any]:
         if info is None or not info.project:

@@ -67,8 +67,44 @@ def test_locality_from_resource_provider_stack_or_missing(dpa: Any) -> None:
     assert (by_name["own"]["region"], by_name["own"]["source"]) == ("pl-waw", "resource")
     assert (by_name["inherited"]["region"], by_name["inherited"]["source"]) == ("nl-ams", "provider")
     assert (by_name["default"]["region"], by_name["default"]["source"]) == ("fr-par", "stack")
-    missing = _one(dpa, _res("scaleway:network/vpc:Vpc", "v", {}), **{"scaleway:region": None})
+    missing = _one(dpa, _res("scaleway:network/vpc:Vpc", "v", {}), **{"scaleway:region": None, "scaleway:zone": None})
     assert missing["locality"]["status"] == "missing"
+
+
+def test_a_zone_alone_implies_its_region(dpa: Any) -> None:
+    implied = _one(dpa, _res("scaleway:network/vpc:Vpc", "v", {}), **{"scaleway:region": None, "scaleway:zone": "nl-ams-1"})
+    assert (implied["locality"]["region"], implied["locality"]["status"]) == ("nl-ams", "known")
+    provider_urn = "urn:pulumi:prod::demo::pulumi:providers:scaleway::waw"
+    provider = {"urn": provider_urn, "custom": True, "id": "1", "type": "pulumi:providers:scaleway", "inputs": {"zone": "pl-waw-2"}}
+    vpc = _res("scaleway:network/vpc:Vpc", "vpc", {}, provider=f"{provider_urn}::1")
+    facts = normalise([_stack([provider, vpc])], dpa, today=TODAY)
+    assert facts["resources"][0]["locality"]["region"] == "pl-waw"
+
+
+def test_an_explicit_provider_without_region_does_not_read_the_stack_config(dpa: Any) -> None:
+    provider_urn = "urn:pulumi:prod::demo::pulumi:providers:scaleway::custom"
+    provider = {"urn": provider_urn, "custom": True, "id": "1", "type": "pulumi:providers:scaleway", "inputs": {"projectId": "p"}}
+    vpc = _res("scaleway:network/vpc:Vpc", "vpc", {}, provider=f"{provider_urn}::1")
+    facts = normalise([_stack([provider, vpc])], dpa, today=TODAY)
+    assert facts["resources"][0]["locality"]["status"] == "missing"  # the stack's scaleway:region is the default provider's
+    default_urn = "urn:pulumi:prod::demo::pulumi:providers:scaleway::default_1_60_0"
+    default = {"urn": default_urn, "custom": True, "id": "2", "type": "pulumi:providers:scaleway", "inputs": {}}
+    vpc = _res("scaleway:network/vpc:Vpc", "vpc", {}, provider=f"{default_urn}::2")
+    facts = normalise([_stack([default, vpc])], dpa, today=TODAY)
+    assert (facts["resources"][0]["locality"]["region"], facts["resources"][0]["locality"]["source"]) == ("fr-par", "stack")
+
+
+def test_a_read_resource_is_where_its_id_says_and_not_judged_on_tags_or_project(dpa: Any) -> None:
+    read = _one(dpa, _res("scaleway:instance/server:Server", "looked-up", {}, id="nl-ams-1/11111111-2222", external=True))
+    assert (read["locality"]["zone"], read["locality"]["region"], read["locality"]["source"]) == ("nl-ams-1", "nl-ams", "id")
+    assert not read.get("taggable") and read["project"]["expected"] is False
+    regional = _one(dpa, _res("scaleway:network/vpc:Vpc", "vpc", {}, id="fr-par/33333333", external=True))
+    assert (regional["locality"]["scope"], regional["locality"]["region"]) == ("region", "fr-par")
+
+
+def test_a_private_network_that_names_its_region_is_regional(dpa: Any) -> None:
+    network = _one(dpa, _res("scaleway:network/privateNetwork:PrivateNetwork", "pn", {"region": "fr-par"}), **{"scaleway:zone": None})
+    assert (network["locality"]["scope"], network["locality"]["region"], network["locality"]["status"]) == ("region", "fr-par", "known")
 
 
 def test_zone_gives_region_and_unknown_stays_unknown(dpa: Any) -> None:

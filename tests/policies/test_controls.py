@@ -218,7 +218,7 @@ def test_region_from_stack_config(policy: Policy, engine: Engine) -> None:
 
 
 def test_undeterminable_region_is_a_violation(policy: Policy, engine: Engine) -> None:
-    stack_config = config("prod", **{"scaleway:region": None})
+    stack_config = config("prod", **{"scaleway:region": None, "scaleway:zone": None})
     findings = evaluate([deployment("prod", compliant_resources(), stack_config)], policy, engine, today=TODAY).findings
     hit = [f for f in findings if f.control == "DPA-RES-001" and f.name == "vpc"]
     assert hit and hit[0].status == "violation" and hit[0].enforcement == "mandatory"
