@@ -38,6 +38,9 @@ DYNAMIC_PROVIDER_INPUT = "__provider"
 # Address-space limit of the program's process: a runaway program fails with MemoryError instead of
 # taking the machine down (the SDK and the provider packages need a few hundred MB).
 MEMORY_LIMIT_MB = 4096
+# Whether the launcher may give the program namespaces of its own (the fallback where the kernel refuses
+# them is tested by turning this off).
+USE_NAMESPACES = True
 # Set, with a value unique to each render, in the program's environment: finds the processes it left behind.
 RENDER_MARKER = "DPAGUARD_RENDER_ID"
 
@@ -244,7 +247,7 @@ def run_program(project: Project, config: StackConfig, *, timeout: float, deadli
         # Our own environment and memory are closed to the program (see dpaguard.contain).
         contain.harden_self()
         try:
-            contained = contain.Contained(command, cwd=str(project.main_dir), env=_child_env(marker), isolate=True)
+            contained = contain.Contained(command, cwd=str(project.main_dir), env=_child_env(marker), isolate=USE_NAMESPACES)
         except OSError as error:
             raise ProgramError(f"cannot start the program runner: {error.strerror or error}") from None
         try:
