@@ -218,10 +218,10 @@ def _judge_acl_sources(props: dict[str, Any], key: str, internet: dict[str, bool
             entry = {"ip": entry}
             entries[position] = entry
         source = entry.get("ip")
-        if source == UNKNOWN:
-            continue
+        # A source unknown until apply (preview) could be anything: judged as the internet too (no undetermined
+        # rule reads ACL sources, so leaving it out of the table would pass it).
         verdict = judge_source(source)
-        text = _printable(verdict.text)
+        text = "unknown until apply (judged as the internet)" if source == UNKNOWN else _printable(verdict.text)
         entry["ip"] = text
         internet[text] = verdict.internet
 

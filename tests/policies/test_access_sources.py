@@ -74,3 +74,11 @@ def test_ports_beyond_range_are_every_port(policy: Policy, engine: EmbeddedEngin
 def test_drop_rules_in_any_case_stay_drop(policy: Policy, engine: EmbeddedEngine) -> None:
     rule = {"action": " DROP ", "port": 22, "ipRange": "0.0.0.0/0"}
     assert not _hits(policy, engine, "DPA-ACC-002", changed("prod", "sg", inboundRules=[rule]))
+
+
+def test_an_acl_source_unknown_in_preview_is_judged_as_the_internet(policy: Policy, engine: EmbeddedEngine) -> None:
+    from dpaguard.model import UNKNOWN
+
+    messages = _hits(policy, engine, "DPA-ACC-003", changed("prod", "cache", acls=[{"ip": UNKNOWN}]))
+    assert len(messages) == 1 and "unknown until apply" in messages[0]
+    assert _hits(policy, engine, "DPA-ACC-004", changed("prod", "db-acl", aclRules=[{"ip": UNKNOWN}]))
