@@ -452,16 +452,29 @@ def _rego_parts(text: str) -> tuple[str, list[str]]:
 
 
 def _decisions_rules(code: str) -> str:
-    """The text of a module's `decisions` rules: from a line starting `decisions` to the next top-level statement."""
-    kept: list[str] = []
-    inside = False
+    """The text of a module's `decisions` rules and of the rules and functions they use, transitively.
+
+    A rule is a top-level statement: from a line starting with its name to the next line starting
+    at column 0 with anything but a closing bracket.
+    """
+    rules: dict[str, list[str]] = {}
+    name = ""
     for line in code.splitlines():
-        if line.startswith("decisions"):
-            inside = True
-        elif line[:1] not in ("", " ", "\t", "}", ")", "]"):
-            inside = False
-        if inside:
-            kept.append(line)
+        if line[:1] not in ("", " ", "\t", "}", ")", "]"):
+            match = re.match(r"(?:default\s+)?([A-Za-z_]\w*)", line)
+            name = match.group(1) if match and match.group(1) not in ("package", "import") else ""
+        if name:
+            rules.setdefault(name, []).append(line)
+    kept: list[str] = []
+    pending, seen = ["decisions"], set()
+    while pending:
+        rule = pending.pop()
+        if rule in seen or rule not in rules:
+            continue
+        seen.add(rule)
+        text = "\n".join(rules[rule])
+        kept.append(text)
+        pending.extend(re.findall(r"(?<![\w.])[A-Za-z_]\w*", text))
     return "\n".join(kept)
 
 

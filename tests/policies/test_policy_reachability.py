@@ -112,3 +112,15 @@ def test_coverage_counts_only_evaluated_controls() -> None:
         engine.close()
     assert full[("DPA-RES-001", "prod")] > 0 and part[("DPA-RES-001", "prod")] == 0
     assert {k: v for k, v in full.items() if k[0] != "DPA-RES-001"} == {k: v for k, v in part.items() if k[0] != "DPA-RES-001"}
+
+
+def test_reachability_follows_helper_rules_of_the_entry_package() -> None:
+    modules = {
+        "main.rego": "package dpaguard.main\nimport data.dpaguard.a\nimport data.dpaguard.b\nimport data.dpaguard.c\n"
+                     "decisions := _all\n\n_all := a.decisions | _more\n_more := b.decisions\n_unused := c.decisions\n",
+        "a.rego": 'package dpaguard.a\ndecisions contains "DPA-AAA-001" if true\n',
+        "b.rego": 'package dpaguard.b\ndecisions contains "DPA-BBB-001" if true\n',
+        "c.rego": 'package dpaguard.c\ndecisions contains "DPA-CCC-001" if true\n',
+    }
+    packages, named = rego_evaluated_controls(modules)
+    assert named == {"DPA-AAA-001", "DPA-BBB-001"}
