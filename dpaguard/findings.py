@@ -4,7 +4,10 @@ A decision names a control and a URN; this stage joins it with the catalogue ent
 severity, category), the enforcement level of the stack's environment, the source location, and
 any waiver. Undetermined decisions (a value unknown in preview) count like violations in prod and
 staging and are advisory in dev. A waived finding stays, marked waived; an expired waiver no
-longer covers anything and is reported itself (DPA-WAI-001), as is a malformed one (DPA-WAI-002).
+longer covers anything and is reported itself (DPA-WAI-001), as is a malformed one (DPA-WAI-002);
+a blanket waiver (every resource, every stack, or an expiry too far ahead) still covers its
+findings but is reported as an advisory finding of its own (DPA-WAI-003). Each of these is reported
+on the stacks the waiver names or, when it names none of those evaluated, on the strictest of them.
 """
 
 from __future__ import annotations
@@ -30,7 +33,7 @@ from dpaguard.model import (
     Waiver,
 )
 from dpaguard.normalise import STACK_TYPE, normalise
-from dpaguard.policy import WAIVER_EXPIRED, WAIVER_MALFORMED, Policy
+from dpaguard.policy import DEFAULT_WAIVER_MAX_DAYS, WAIVER_BLANKET, WAIVER_EXPIRED, WAIVER_MALFORMED, Policy
 
 _POSITION = re.compile(r"^project://(?P<path>[^#]*)#(?P<line>\d+)(?:,(?P<column>\d+))?$")
 _CONFIG_KEY = re.compile(r"\b([A-Za-z][\w-]*:[A-Za-z][\w-]*)\b")
@@ -49,8 +52,13 @@ def _matches(type_token: str, patterns: Sequence[str]) -> bool:
     return any(p == "*" or fnmatch.fnmatchcase(type_token, p) for p in patterns if p != "stack")
 
 
-def coverage(controls: Sequence[Control], facts: Mapping[str, Any]) -> dict[tuple[str, str], int]:
-    """(control id, stack) -> number of resources of the types the control examines (1 for stack-level controls)."""
+def coverage(
+    controls: Sequence[Control], facts: Mapping[str, Any], evaluated: frozenset[ControlId] | None = None
+) -> dict[tuple[str, str], int]:
+    """(control id, stack) -> number of resources of the types the control examines (1 for stack-level controls).
+
+    A control nothing evaluates (`evaluated`, from the policy: no reachable Rego rule names it) examined nothing: 0.
+    """
     # Counted per distinct type: ten thousand resources are a few dozen types.
     types_by_stack: dict[str, Counter[str]] = {s["name"]: Counter() for s in facts["stacks"]}
     for resource in facts["resources"]:
@@ -58,7 +66,9 @@ def coverage(controls: Sequence[Control], facts: Mapping[str, Any]) -> dict[tupl
     result: dict[tuple[str, str], int] = {}
     for control in controls:
         for stack, types in types_by_stack.items():
-            if "stack" in control.applies_to:
+            if evaluated is not None and control.id not in evaluated:
+                result[(control.id, stack)] = 0
+            elif "stack" in control.applies_to:
                 result[(control.id, stack)] = 1
             else:
                 result[(control.id, stack)] = sum(n for t, n in types.items() if _matches(t, control.applies_to))
@@ -181,7 +191,7 @@ def evaluate(
             findings.append(finding)
     findings.extend(_waiver_findings(policy, today, stack_facts, overrides))
     findings.sort(key=lambda f: (*f.sort_key(), f.status))
-    return Evaluation(findings=tuple(findings), coverage=coverage(policy.controls, facts), facts_resources=len(facts["resources"]))
+    return Evaluation(findings=tuple(findings), coverage=coverage(policy.controls, facts, policy.evaluated_controls), facts_resources=len(facts["resources"]))
 
 
 def _finding(
@@ -231,27 +241,69 @@ def _finding(
     )
 
 
+# URNs and stack names that share nothing: a pattern matching all of them matches every one.
+_PROBE_URNS = (
+    "urn:pulumi:prod::estate::scaleway:databases/instance:Instance::db",
+    "urn:pulumi:dev::other::pulumi:providers:scaleway::default_1_0_0",
+    "urn:pulumi:org/x::y::pulumi-python:dynamic/datapacket:Server$a:b:C::z",
+)
+_PROBE_STACKS = ("prod", "dev", "org/x")
+_ENVIRONMENT_ORDER = {"prod": 0, "staging": 1, "dev": 2}
+FILE_URN_PREFIX = "urn:dpaguard:file:"
+
+
+def _blanket(waiver: Waiver, today: dt.date, max_days: int) -> list[str]:
+    """Why a waiver is a blanket one: it covers every resource, every stack, or expires too far ahead."""
+    reasons = []
+    if all(fnmatch.fnmatchcase(urn, waiver.urn_pattern) for urn in _PROBE_URNS):
+        reasons.append("covers every resource")
+    elif (
+        all(fnmatch.fnmatchcase(name, waiver.stack) for name in _PROBE_STACKS)
+        and not waiver.urn_pattern.startswith(FILE_URN_PREFIX)
+        and any(c in waiver.urn_pattern.split("::", 1)[0] for c in "*?[")
+    ):
+        # stack `*` and a URN pattern that leaves its stack open: the same resources in every stack.
+        # (A checkov finding about a repository file belongs to no stack: its waiver says stack `*`.)
+        reasons.append("covers every stack")
+    if (waiver.expires - today).days > max_days:
+        reasons.append(f"expires {waiver.expires.isoformat()}, more than {max_days} days ahead")
+    return reasons
+
+
+def _named_stacks(pattern: str, stacks: Mapping[str, Mapping[str, Any]]) -> list[str]:
+    """The evaluated stacks a waiver's stack pattern names; when none, the strictest one (a problem is never lost)."""
+    named = [name for name in stacks if fnmatch.fnmatchcase(name, pattern)]
+    if named or not stacks:
+        return named
+    return [min(stacks, key=lambda name: (_ENVIRONMENT_ORDER.get(str(stacks[name]["environment"]), 0), name))]
+
+
 def _waiver_findings(
     policy: Policy,
     today: dt.date,
     stacks: Mapping[str, Mapping[str, Any]],
     overrides: Mapping[str, str],
 ) -> list[Finding]:
-    """DPA-WAI-001 for each expired waiver and DPA-WAI-002 for each malformed one, on every stack they name."""
+    """DPA-WAI-001 for each expired waiver, DPA-WAI-002 for each malformed one, DPA-WAI-003 for each blanket one."""
     problems: list[tuple[ControlId, str, str, int]] = []
+    max_days = int(policy.data.get("settings", {}).get("waivers", {}).get("max_days", DEFAULT_WAIVER_MAX_DAYS))
     for index, waiver in enumerate(policy.waivers):
+        line = policy.waiver_lines.get(index, 1)
+        described = f"waiver for {waiver.control} on {waiver.urn_pattern} in stack {waiver.stack} (approved by {waiver.approver})"
         if waiver.expires < today:
-            line = policy.waiver_lines.get(index, 1)
-            message = f"waiver for {waiver.control} on {waiver.urn_pattern} (approved by {waiver.approver}) expired on {waiver.expires.isoformat()}"
+            message = f"{described} expired on {waiver.expires.isoformat()}"
             problems.append((WAIVER_EXPIRED, waiver.stack, message, line))
+            continue
+        reasons = _blanket(waiver, today, max_days)
+        if reasons:
+            problems.append((WAIVER_BLANKET, waiver.stack, f"{described} is a blanket waiver: {'; '.join(reasons)}", line))
     for problem in policy.waiver_findings:
         problems.append((WAIVER_MALFORMED, problem.stack, problem.message, problem.line))
     findings = []
     for control_id, pattern, message, line in problems:
         control = policy.control(control_id)
-        for name, stack in stacks.items():
-            if not fnmatch.fnmatchcase(name, pattern):
-                continue
+        for name in _named_stacks(pattern, stacks):
+            stack = stacks[name]
             enforcement = _enforcement(control, stack["environment"], "violation", overrides)
             if enforcement == "disabled":
                 continue

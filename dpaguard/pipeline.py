@@ -147,8 +147,12 @@ def render_stacks(
             deployments = [future.result() for future in futures]
             side_answer = side_future.result() if side_future else None
         except BaseException:
+            # A failed stack, SIGINT or SIGTERM: the other programs and checkov stop now, not at their time limit.
             for future in futures:
                 future.cancel()
+            from dpaguard import contain
+
+            contain.stop_all()
             raise
     return deployments, side_answer
 

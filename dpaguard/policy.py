@@ -3,7 +3,8 @@
 Every file is validated strictly and fails closed: a malformed catalogue, register, retention table or
 waiver file, or a Rego module that does not compile, is a PolicyError naming the file and line. A
 malformed *entry* of the waiver file is not fatal: it covers nothing and becomes a finding of its own
-(DPA-WAI-002); expiry is judged at evaluation time against the run's date (DPA-WAI-001).
+(DPA-WAI-002); expiry (DPA-WAI-001) and breadth (DPA-WAI-003, a blanket waiver) are judged at
+evaluation time against the run's date.
 """
 
 from __future__ import annotations
@@ -39,8 +40,17 @@ ENVIRONMENTS = ("prod", "staging", "dev")
 CONTROL_ID = re.compile(r"^DPA-[A-Z]{2,5}-\d{3}$")
 WAIVER_EXPIRED: ControlId = ControlId("DPA-WAI-001")
 WAIVER_MALFORMED: ControlId = ControlId("DPA-WAI-002")
+WAIVER_BLANKET: ControlId = ControlId("DPA-WAI-003")
+# How far ahead a waiver may expire before it is reported as a blanket waiver, when settings.yaml does not say.
+DEFAULT_WAIVER_MAX_DAYS = 365
 WAIVERS_FILE = "waivers.yaml"
 DECISIONS_QUERY = "x = data.dpaguard.main.decisions"
+# The package every engine queries (DECISIONS_QUERY): a control is evaluated only by a rule reachable from it.
+ENTRY_PACKAGE = "dpaguard.main"
+# Who evaluates a control (controls.yaml `evaluated_by`): the Rego policies (the default), checkov
+# (the default of controls that apply to repository files), or dpaguard's Python (the waiver controls).
+REGO, CHECKOV, DPAGUARD = "rego", "checkov", "dpaguard"
+EVALUATORS = (REGO, CHECKOV, DPAGUARD)
 
 
 class _LineDict(dict[str, Any]):
@@ -88,6 +98,9 @@ class Policy:
     sha256: str
     categories: tuple[str, ...] = CATEGORIES
     waiver_lines: Mapping[int, int] = field(default_factory=dict)  # index in `waivers` -> line in waivers.yaml
+    # The controls something evaluates: each Rego control emitted by a rule reachable from the entry
+    # package, and those of checkov and dpaguard itself. None: not computed (every control counts).
+    evaluated_controls: frozenset[ControlId] | None = None
 
     def control(self, control_id: str) -> Control:
         """The catalogue entry of a control id; PolicyError when the catalogue has none."""
@@ -163,13 +176,14 @@ def _keyed_entries(document: Any, key: str, path: Path, label: str, id_field: st
         yield entry, entry_id, what, where
 
 
-def _load_controls(path: Path) -> tuple[tuple[Control, ...], tuple[str, ...]]:
+def _load_controls(path: Path) -> tuple[tuple[Control, ...], tuple[str, ...], dict[ControlId, str]]:
     document = _read_yaml(path)
     categories = tuple(_list_of(document, "categories", path))
     unknown = sorted(set(categories) - set(CATEGORIES))
     if unknown:
         raise PolicyError(f"{path}: unknown categories {unknown}; allowed: {list(CATEGORIES)}")
     controls: list[Control] = []
+    evaluators: dict[ControlId, str] = {}
     for entry, control_id, what, where in _keyed_entries(document, "controls", path, "control", "id"):
         if not CONTROL_ID.match(control_id):
             raise PolicyError(f"{where}: {what}: id must look like DPA-<AREA>-<NNN>")
@@ -185,7 +199,11 @@ def _load_controls(path: Path) -> tuple[tuple[Control, ...], tuple[str, ...]]:
         applies_to = _require(entry, "applies_to", list, path, what)
         if not applies_to or not all(isinstance(t, str) and t for t in applies_to):
             raise PolicyError(f"{where}: {what}: applies_to must be a non-empty list of type patterns")
-        unknown_keys = set(entry) - {"id", "title", "description", "clause", "category", "severity", "enforcement", "applies_to", "help"}
+        evaluator = entry.get("evaluated_by", CHECKOV if list(applies_to) == ["file"] else REGO)
+        if evaluator not in EVALUATORS:
+            raise PolicyError(f"{where}: {what}: evaluated_by must be one of {list(EVALUATORS)}")
+        evaluators[ControlId(control_id)] = evaluator
+        unknown_keys = set(entry) - {"id", "title", "description", "clause", "category", "severity", "enforcement", "applies_to", "help", "evaluated_by"}
         if unknown_keys:
             raise PolicyError(f"{where}: {what}: unknown keys {sorted(unknown_keys)}")
         controls.append(
@@ -202,10 +220,12 @@ def _load_controls(path: Path) -> tuple[tuple[Control, ...], tuple[str, ...]]:
             )
         )
     defined = {control.id for control in controls}
-    for required in (WAIVER_EXPIRED, WAIVER_MALFORMED):
+    for required in (WAIVER_EXPIRED, WAIVER_MALFORMED, WAIVER_BLANKET):
         if required not in defined:
             raise PolicyError(f"{path}: the catalogue must define {required} (waiver findings)")
-    return tuple(controls), categories
+        if evaluators[required] != DPAGUARD:
+            raise PolicyError(f"{path}: {required} is evaluated by dpaguard itself (evaluated_by: {DPAGUARD})")
+    return tuple(controls), categories, evaluators
 
 
 def _date(value: Any) -> dt.date | None:
@@ -361,6 +381,11 @@ def _load_settings(path: Path) -> dict[str, Any]:
             f"{_where(path, _line(tag))}: environment_tag needs `keys` (a list of tag keys) and `values` "
             f"(each of {', '.join(ENVIRONMENTS)} to a list of lower-case tag values)"
         )
+    waivers = document.get("waivers", {"max_days": DEFAULT_WAIVER_MAX_DAYS})
+    max_days = waivers.get("max_days") if isinstance(waivers, dict) else None
+    if isinstance(max_days, bool) or not isinstance(max_days, int) or not 1 <= max_days <= 36_500:
+        raise PolicyError(f"{_where(path, _line(waivers))}: waivers.max_days must be a number of days from 1 to 36500")
+    document["waivers"] = {"max_days": max_days}
     for name, environment in document["environment_names"].items():
         if environment not in ENVIRONMENTS:
             raise PolicyError(f"{path}: environment_names.{name}: `{environment}` is not one of {list(ENVIRONMENTS)}")
@@ -433,7 +458,11 @@ def _load_waivers(path: Path, control_ids: set[str]) -> tuple[tuple[Waiver, ...]
         if not isinstance(entry, dict):
             problems.append(WaiverProblem(line, "*", f"waiver at {path.name}:{line} is not a mapping"))
             continue
-        missing = [k for k in ("control", "urn", "stack", "reason", "approver", "expires") if not entry.get(k)]
+        # A blank approver (" ") is no approver: text fields count as given only with something in them.
+        missing = [
+            k for k in ("control", "urn", "stack", "reason", "approver", "expires")
+            if not entry.get(k) or isinstance(entry[k], str) and not entry[k].strip()
+        ]
         if missing:
             problems.append(WaiverProblem(line, stack, f"waiver at {path.name}:{line} lacks {', '.join(missing)}"))
             continue
@@ -464,6 +493,112 @@ def _load_waivers(path: Path, control_ids: set[str]) -> tuple[tuple[Waiver, ...]
             )
         )
     return tuple(waivers), lines, tuple(problems)
+
+
+# A Rego string ("..." or `...`) or comment; comments are dropped, control ids are read in strings only.
+_REGO_TOKEN = re.compile(r'"(?:[^"\\\n]|\\.)*"|`[^`]*`|#[^\n]*')
+_CONTROL_LITERAL = re.compile(r"DPA-[A-Z]{2,5}-\d{3}")
+_PACKAGE = re.compile(r"^package\s+([\w.]+)", re.M)
+_IMPORT = re.compile(r"^import\s+data\.([\w.]+)(?:\s+as\s+(\w+))?[ \t]*$", re.M)
+_DECISIONS_REF = re.compile(r"(?<![\w.])((?:data\.)?[\w.]+?)\.decisions\b")
+
+
+def _rego_parts(text: str) -> tuple[str, list[str]]:
+    """A module's text without comments (strings blanked), and its string literals."""
+    strings: list[str] = []
+
+    def keep(match: re.Match[str]) -> str:
+        token = match.group(0)
+        if token.startswith("#"):
+            return ""
+        strings.append(token[1:-1])
+        return '""'
+
+    return _REGO_TOKEN.sub(keep, text), strings
+
+
+def _decisions_rules(code: str) -> str:
+    """The text of a module's `decisions` rules and of the rules and functions they use, transitively.
+
+    A rule is a top-level statement: from a line starting with its name to the next line starting
+    at column 0 with anything but a closing bracket.
+    """
+    rules: dict[str, list[str]] = {}
+    name = ""
+    for line in code.splitlines():
+        if line[:1] not in ("", " ", "\t", "}", ")", "]"):
+            match = re.match(r"(?:default\s+)?([A-Za-z_]\w*)", line)
+            name = match.group(1) if match and match.group(1) not in ("package", "import") else ""
+        if name:
+            rules.setdefault(name, []).append(line)
+    kept: list[str] = []
+    pending, seen = ["decisions"], set()
+    while pending:
+        rule = pending.pop()
+        if rule in seen or rule not in rules:
+            continue
+        seen.add(rule)
+        text = "\n".join(rules[rule])
+        kept.append(text)
+        pending.extend(re.findall(r"(?<![\w.])[A-Za-z_]\w*", text))
+    return "\n".join(kept)
+
+
+def rego_evaluated_controls(modules: Mapping[str, str]) -> tuple[frozenset[str], frozenset[str]]:
+    """(packages reachable from the entry package's decisions, control ids named in their modules).
+
+    A package is reachable when a `decisions` rule of the entry package (or of a package reachable
+    from it) refers to its `decisions`; a control is evaluated when a string literal in a reachable
+    package's modules names it. Comments (the METADATA blocks) do not count.
+    """
+    packages: dict[str, list[tuple[str, list[str]]]] = {}
+    for text in modules.values():
+        code, strings = _rego_parts(text)
+        match = _PACKAGE.search(code)
+        if match:
+            packages.setdefault(match.group(1), []).append((code, strings))
+    reachable: set[str] = set()
+    pending = [ENTRY_PACKAGE] if ENTRY_PACKAGE in packages else []
+    while pending:
+        package = pending.pop()
+        if package in reachable:
+            continue
+        reachable.add(package)
+        for code, _ in packages.get(package, ()):
+            aliases = {alias or path.rsplit(".", 1)[-1]: path for path, alias in _IMPORT.findall(code)}
+            for ref in _DECISIONS_REF.findall(_decisions_rules(code)):
+                head, _, rest = ref.partition(".")
+                if head == "data":
+                    target = rest
+                else:
+                    target = aliases.get(head, "") + (f".{rest}" if rest else "")
+                if target in packages:
+                    pending.append(target)
+    named = {
+        control
+        for package in reachable
+        for _, strings in packages.get(package, ())
+        for text in strings
+        for control in _CONTROL_LITERAL.findall(text)
+    }
+    return frozenset(reachable), frozenset(named)
+
+
+def _evaluated_controls(
+    controls: tuple[Control, ...], evaluators: Mapping[ControlId, str], modules: Mapping[str, str], root: Path
+) -> frozenset[ControlId]:
+    """The controls something evaluates; PolicyError naming every Rego control no reachable rule emits."""
+    reachable, named = rego_evaluated_controls(modules)
+    if ENTRY_PACKAGE not in reachable:
+        raise PolicyError(f"{root}/rego: no module of package {ENTRY_PACKAGE} (the decisions every engine queries)")
+    missing = [c.id for c in controls if evaluators[c.id] == REGO and c.id not in named]
+    if missing:
+        raise PolicyError(
+            f"{root}/dpa/controls.yaml: {', '.join(missing)} {'is' if len(missing) == 1 else 'are'} evaluated by no Rego rule "
+            f"reachable from data.{ENTRY_PACKAGE}.decisions (a rule removed, or a package left out of main.rego)",
+            hint="add the rule, or set evaluated_by in the catalogue",
+        )
+    return frozenset(c.id for c in controls if evaluators[c.id] != REGO or c.id in named)
 
 
 _ERROR = re.compile(r"\(error \d+:(?P<file>[^|]+)\|(?P<offset>\d+)\|\d+\s+\(errormsg \d+:(?P<message>[^)\n]*)")
@@ -541,7 +676,7 @@ def load_policy(policies_dir: Path | str) -> Policy:
     root = Path(policies_dir)
     if not root.is_dir():
         raise PolicyError(f"{root}: policies directory not found", hint="--policies DIR")
-    controls, categories = _load_controls(root / "dpa" / "controls.yaml")
+    controls, categories, evaluators = _load_controls(root / "dpa" / "controls.yaml")
     data: dict[str, Any] = {
         "locations": _load_locations(root / "dpa" / "locations.yaml"),
         "subprocessors": _load_subprocessors(root / "dpa" / "subprocessors.yaml"),
@@ -563,6 +698,7 @@ def load_policy(policies_dir: Path | str) -> Policy:
     if not modules:
         raise PolicyError(f"{rego_dir}: no Rego modules")
     compile_modules(modules, data, root)
+    evaluated = _evaluated_controls(controls, evaluators, modules, root)
     # The properties rules read by name: only these reach the facts (None: the Rego reads others too, keep all).
     data["read_props"] = props_read(modules)
     untyped = _untyped_reads(data["read_props"], data["properties"])
@@ -582,6 +718,7 @@ def load_policy(policies_dir: Path | str) -> Policy:
         sha256=policy_digest(root),
         categories=categories,
         waiver_lines=lines,
+        evaluated_controls=evaluated,
     )
 
 

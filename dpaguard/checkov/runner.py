@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Iterable, Iterator, Sequence
 
+from dpaguard import contain
 from dpaguard.errors import DpaguardError, UsageError
 
 CHECKOV_ENV = "DPAGUARD_CHECKOV"
@@ -249,7 +250,8 @@ def run_checkov(checkov: Path, files: Sequence[Path], project_dir: Path, skip_ch
     except ValueError:
         raise UsageError(f"{TIMEOUT_ENV}={raw_timeout!r} is not a number of seconds") from None
     try:
-        completed = subprocess.run(
+        # contained: on timeout (or SIGINT/SIGTERM to dpaguard) checkov's worker processes die with it
+        completed = contain.run(
             command, cwd=project_dir, env=env, capture_output=True, text=True, timeout=timeout, check=False,
             stdin=subprocess.DEVNULL,
         )

@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import signal
 import sys
+import threading
 from typing import NoReturn, Sequence
 
 from dpaguard import __version__
@@ -42,10 +44,20 @@ def build_parser() -> ArgumentParser:
     return parser
 
 
+class Terminated(BaseException):
+    """SIGTERM: unwinds like Ctrl-C, so that renders are stopped and temporary folders removed (exit 143)."""
+
+
+def _terminate(signum: int, frame: object) -> None:
+    raise Terminated()
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the console script; returns the process exit code."""
     parser = build_parser()
     args = parser.parse_args(argv)
+    if threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGTERM, _terminate)
     try:
         return int(args._run(args))
     except DpaguardError as error:
@@ -54,6 +66,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("dpaguard: interrupted", file=sys.stderr)
         return 130
+    except Terminated:
+        print("dpaguard: terminated", file=sys.stderr)
+        return 143
     except BrokenPipeError:
         return 0
 

@@ -37,7 +37,7 @@ from typing import Any, Iterable, Mapping, Sequence
 
 from dpaguard.model import PLAINTEXT_REDACTED, REDACTED, UNKNOWN, Deployment
 from dpaguard.normalise.calendar import working_days_between
-from dpaguard.normalise.network import is_internet, looks_like_address
+from dpaguard.normalise.network import is_internet, judge_source, looks_like_address
 from dpaguard.normalise.property_types import checked_props, whole_number
 from dpaguard.normalise.types import canonical_type, type_info
 from dpaguard.source.redact import is_secret, is_sensitive_name
@@ -184,38 +184,75 @@ def _inbound_rules(props: Mapping[str, Any]) -> list[dict[str, Any]]:
     for rule in declared if isinstance(declared, list) else []:
         if not isinstance(rule, dict):
             continue
-        source = rule.get("ipRange") or rule.get("ip")
+        source = rule.get("ipRange") if rule.get("ipRange") not in (None, "") else rule.get("ip")
         unknown = any(v == UNKNOWN for v in (rule.get("ipRange"), rule.get("ip"), rule.get("port"), rule.get("portRange")))
         low, high = 1, 65535
         port, port_range = rule.get("port"), rule.get("portRange")
-        if isinstance(port, int) and port > 0:
+        if isinstance(port, int) and not isinstance(port, bool) and 0 < port <= 65535:
             low = high = port
         elif isinstance(port_range, str) and "-" in port_range:
             first, _, last = port_range.partition("-")
-            if first.strip().isdigit() and last.strip().isdigit():
+            if first.strip().isdigit() and last.strip().isdigit() and 0 < int(first) <= int(last) <= 65535:
                 low, high = int(first), int(last)
-        protocol = str(rule.get("protocol") or "TCP").upper()
+        # Anything else (no port, 0, a port past 65535 or beyond int64, garbage) is every port: fail closed.
+        protocol = str(rule.get("protocol") or "TCP").strip().upper()
+        action = str(rule.get("action") or "accept").strip().lower()
+        verdict = judge_source(source)
         rules.append(
             {
-                "action": str(rule.get("action") or "accept").lower(),
+                # The provider knows accept and drop; anything else is read as accept (fail closed).
+                "action": "drop" if action == "drop" else "accept",
                 "protocol": protocol,
                 "port_from": low,
                 "port_to": high,
-                "source": source if isinstance(source, str) else "any",
-                "internet": is_internet(source if isinstance(source, str) else None),
+                "source": source if source == UNKNOWN else _printable(verdict.text),
+                "internet": verdict.internet,
+                "unparseable": source != UNKNOWN and not verdict.parseable,
                 "unknown": unknown,
             }
         )
     return rules
 
 
+# The resources whose ACL entries admit addresses, and the property listing those entries.
+_ACL_LISTS = {"scaleway:redis/cluster:Cluster": "acls", "scaleway:databases/acl:Acl": "aclRules"}
+
+
+def _judge_acl_sources(props: dict[str, Any], key: str, internet: dict[str, bool]) -> None:
+    """Make each ACL entry's `ip` a source Rego can look up in `context.internet`, judged by judge_source.
+
+    Rego reads `facts.is_internet(acl.ip)`: a source absent from that table (a number, `*`, a padded
+    CIDR) would make the rule undefined and the ACL pass. Every entry's source is put in the table,
+    an unparseable one as its text marked unparseable (judged as the internet).
+    """
+    entries = props.get(key)
+    if not isinstance(entries, list):
+        return
+    for position, entry in enumerate(entries):
+        if not isinstance(entry, dict):
+            entry = {"ip": entry}
+            entries[position] = entry
+        source = entry.get("ip")
+        # A source unknown until apply (preview) could be anything: judged as the internet too (no undetermined
+        # rule reads ACL sources, so leaving it out of the table would pass it).
+        verdict = judge_source(source)
+        text = "unknown until apply (judged as the internet)" if source == UNKNOWN else _printable(verdict.text)
+        entry["ip"] = text
+        internet[text] = verdict.internet
+
+
+# The largest integer both engines hold as it is: rego-cpp wraps integers beyond int64 around.
+_INT64_MAX = 2**63 - 1
+
+
 def _setting(value: Any) -> int | None:
+    """A number-of-days setting, or None when it is not a whole number from 0 to int64's largest (never wrapped)."""
     if isinstance(value, bool):
         return None
-    if isinstance(value, int):
+    if isinstance(value, str) and value.strip().isdigit() and len(value.strip()) <= 19:
+        value = int(value.strip())
+    if isinstance(value, int) and 0 <= value <= _INT64_MAX:
         return value
-    if isinstance(value, str) and value.strip().isdigit():
-        return int(value.strip())
     return None
 
 
@@ -342,7 +379,12 @@ class Normaliser:
             if name in settings:
                 settings[name] = _setting(value)
         if settings["minBackupRetentionDays"] is None:
-            settings["minBackupRetentionDays"] = self.settings["defaults"]["minBackupRetentionDays"]
+            configured = settings_overrides.get("minBackupRetentionDays", config.get(SETTING_KEYS["minBackupRetentionDays"]))
+            # A minimum that is set but unreadable (beyond int64, negative, text) is held to be larger than
+            # any retention, so every database is reported rather than judged against a guess.
+            settings["minBackupRetentionDays"] = (
+                self.settings["defaults"]["minBackupRetentionDays"] if configured is None else _INT64_MAX
+            )
         plaintext_keys = sorted(
             key
             for key, value in config.items()
@@ -404,7 +446,11 @@ class Normaliser:
         outputs = _mapping(raw.get("outputs"))
         inputs = _mapping(raw.get("inputs"))
         walk = _Walk(internet, seen)
-        props, malformed = checked_props(walk.clean({**outputs, **inputs}, "", None), self.property_types.get(type_token))
+        props = walk.clean({**outputs, **inputs}, "", None)
+        if type_token in _ACL_LISTS:
+            # Every ACL source judged first (an unreadable one as the internet), then typed.
+            _judge_acl_sources(props, _ACL_LISTS[type_token], internet)
+        props, malformed = checked_props(props, self.property_types.get(type_token))
         provider_ref = raw.get("provider")
         provider_urn = provider_ref.rsplit("::", 1)[0] if isinstance(provider_ref, str) else ""
         provider = self._with_region(providers.get(provider_urn)) if provider_urn else None

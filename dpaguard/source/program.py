@@ -1,7 +1,9 @@
 """Offline render: a Pulumi Python program plus a stack's config -> the deployment `pulumi preview` would register.
 
-The program runs in a child process (`dpaguard.source._runner`) in its own session, with a time
-limit; on timeout the whole process group is killed, children the program forked included. The
+The program runs in a child process (`dpaguard.source._runner`) under dpaguard's launcher
+(`dpaguard.contain`): an allow-listed environment, its own session and, where the kernel allows, its
+own PID namespace, with a time limit; on timeout, SIGINT or SIGTERM every process it started is
+killed, whatever session it started or environment it cleared. The
 child answers through a result file, never through stdout, so whatever the program prints cannot
 corrupt the answer. This module turns the child's recorded monitor requests into a stack-export
 (version 3) deployment the way the Pulumi engine would store it: URNs, the root stack, default
@@ -22,6 +24,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Mapping
 
+from dpaguard import contain
 from dpaguard.errors import DpaguardError, ProgramError
 from dpaguard.model import Deployment
 from dpaguard.source import redact
@@ -35,10 +38,11 @@ DYNAMIC_PROVIDER_INPUT = "__provider"
 # Address-space limit of the program's process: a runaway program fails with MemoryError instead of
 # taking the machine down (the SDK and the provider packages need a few hundred MB).
 MEMORY_LIMIT_MB = 4096
+# Whether the launcher may give the program namespaces of its own (the fallback where the kernel refuses
+# them is tested by turning this off).
+USE_NAMESPACES = True
 # Set, with a value unique to each render, in the program's environment: finds the processes it left behind.
 RENDER_MARKER = "DPAGUARD_RENDER_ID"
-# Environment variables through which a real `pulumi` run would hand config to the program: never inherited.
-_PULUMI_ENV = ("PULUMI_CONFIG", "PULUMI_DRY_RUN")
 
 
 def _qname(text: str) -> str:
@@ -183,31 +187,18 @@ def build_resources(records: list[dict[str, Any]], *, project: str, stack: str, 
     return resources
 
 
-def _child_env() -> dict[str, str]:
-    """The program's environment: ours, less the config a `pulumi` run would pass and any credential.
+def _child_env(marker: str) -> dict[str, str]:
+    """The program's environment: an allow-list (contain.ALLOWED_ENV), never ours.
 
     An offline render needs no cloud credential, and a program from a pull request must not be able
-    to copy one (SCW_SECRET_KEY, DATAPACKET_API_KEY, GITHUB_TOKEN ...) into a resource's inputs.
+    to copy one (SCW_SECRET_KEY, GITHUB_TOKEN, DATABASE_URL, CI_JOB_JWT ...) into a resource's inputs:
+    whatever is not on the list does not reach it, whatever its name.
     """
-    env = {
-        k: v for k, v in os.environ.items() if not k.startswith(_PULUMI_ENV) and not redact.is_sensitive_name(k)
-    }
-    env["PYTHONUNBUFFERED"] = "1"
-    env["PYTHONDONTWRITEBYTECODE"] = env.get("PYTHONDONTWRITEBYTECODE", "")
-    if not env["PYTHONDONTWRITEBYTECODE"]:
-        del env["PYTHONDONTWRITEBYTECODE"]
-    return env
-
-
-def _kill_group(process: subprocess.Popen[bytes]) -> None:
-    try:
-        os.killpg(process.pid, signal.SIGKILL)
-    except (ProcessLookupError, PermissionError):
-        pass
+    return contain.clean_env({"PYTHONUNBUFFERED": "1", RENDER_MARKER: marker})
 
 
 def _kill_marked(marker: bytes) -> None:
-    """Kill what escaped the process group (setsid, double fork): every process that inherited this render's marker."""
+    """Kill what escaped the launcher (where it could not contain it): every process that inherited this render's marker."""
     try:
         pids = [int(name) for name in os.listdir("/proc") if name.isdigit()]
     except OSError:
@@ -252,38 +243,28 @@ def run_program(project: Project, config: StackConfig, *, timeout: float, deadli
             )
         os.chmod(request_path, 0o600)
         command = [sys.executable, "-m", "dpaguard.source._runner", request_path]
-        marker = f"{RENDER_MARKER}={uuid.uuid4().hex}"
-        env = _child_env()
-        env[RENDER_MARKER] = marker.split("=", 1)[1]
+        marker = uuid.uuid4().hex
+        # Our own environment and memory are closed to the program (see dpaguard.contain).
+        contain.harden_self()
         try:
-            process = subprocess.Popen(
-                command,
-                cwd=str(project.main_dir),
-                env=env,
-                stdin=subprocess.DEVNULL,
-                stdout=subprocess.DEVNULL,
-                stderr=subprocess.DEVNULL,
-                start_new_session=True,
-            )
+            contained = contain.Contained(command, cwd=str(project.main_dir), env=_child_env(marker), isolate=USE_NAMESPACES)
         except OSError as error:
             raise ProgramError(f"cannot start the program runner: {error.strerror or error}") from None
         try:
-            code = process.wait(timeout=max(deadline - time.monotonic(), 0.1))
+            code = contained.wait(timeout=max(deadline - time.monotonic(), 0.1))
         except subprocess.TimeoutExpired:
-            _kill_group(process)
-            process.wait()
             raise ProgramError(
                 f"program did not finish within {timeout:g} s", hint="a program that waits for a cloud API or loops? see --timeout"
             ) from None
         finally:
-            # Whatever the program forked dies with it.
-            _kill_group(process)
-            _kill_marked(marker.encode())
+            # Whatever the program started dies with it, now: on time-out, interruption or success alike.
+            contained.stop()
+            _kill_marked(f"{RENDER_MARKER}={marker}".encode())
         try:
             with open(result_path, encoding="utf-8") as handle:
                 answer: dict[str, Any] = json.load(handle)
         except FileNotFoundError:
-            reason = f"killed by signal {-code}" if code < 0 else f"exit code {code}"
+            reason = f"killed by signal {code - 128}" if code > 128 else f"exit code {code}"
             raise ProgramError(f"program exited before finishing ({reason})") from None
         except (OSError, ValueError):
             raise ProgramError("program runner wrote an unreadable result") from None

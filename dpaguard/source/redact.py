@@ -35,14 +35,46 @@ SENSITIVE_NAME = re.compile(
     r")"
 )
 
+# Words that name a credential wherever they stand in a name (`pwd`, `jwt`, `SENTRY_DSN`; `pass` only
+# as the last word: `db_pass`, not `passThrough`), and the kinds of key that are key material (`encryptionKey`, `SSH_KEY`, `signing-key`).
+_SECRET_WORDS = frozenset({"pwd", "passwd", "jwt", "dsn", "psk"})
+_KEY_KINDS = frozenset({"encryption", "ssh", "signing", "sign", "master", "shared", "client", "session", "hmac", "webhook", "deploy", "license", "service"})
+# Names made of a URL that carries its own credential: `DATABASE_URL` (postgres://user:password@...), `*_WEBHOOK_URL`.
+_CREDENTIAL_URLS = frozenset({"database", "db", "webhook", "redis", "mongo", "mongodb", "amqp", "broker", "postgres", "mysql"})
+# A name ending in one of these names something about a credential, not the credential: `secretId`,
+# `secretName`, `sshKeyIds`, `passwordLength`. Numbers and booleans are never redacted anyway.
+_ABOUT_WORDS = frozenset({"id", "ids", "name", "names", "arn", "arns", "length", "count", "version", "versions", "ref", "refs", "policy", "policies", "enabled", "type", "expiry", "expires"})
+_WORD = re.compile(r"[A-Z]+(?![a-z])|[A-Z]?[a-z]+|[0-9]+")
+
+
+def _words(name: str) -> list[str]:
+    """A name's words, lower-cased: `sshKeyIds` -> ssh key ids, `SLACK_WEBHOOK_URL` -> slack webhook url."""
+    return [word.lower() for word in _WORD.findall(name)]
+
+
+def _names_a_credential(words: list[str]) -> bool:
+    for index, word in enumerate(words):
+        if word in _SECRET_WORDS or word == "pass" and index == len(words) - 1:
+            return True
+        if word == "key" and index > 0 and words[index - 1] in _KEY_KINDS:
+            return True
+        if word in ("url", "uri", "dsn") and index > 0 and words[index - 1] in _CREDENTIAL_URLS:
+            return True
+    return False
+
+
 # Signature values of other special property objects (resource references, assets, archives): kept as they are.
 _RESOURCE_REFERENCE_SIG = "5cf8f73096256a8f31e491e813e4eb8e"
 
 
 @functools.lru_cache(maxsize=65536)
 def is_sensitive_name(name: str) -> bool:
-    """Whether a property or config key name looks like it holds a credential."""
-    return bool(SENSITIVE_NAME.search(name))
+    """Whether a property or config key name looks like it holds a credential (not merely names one: `secretId`)."""
+    words = _words(name)
+    if words and words[-1] in _ABOUT_WORDS and len(words) > 1:
+        # `secretName`, `sshKeyIds`: what the name is about precedes the last word; the value is not the credential.
+        return False
+    return bool(SENSITIVE_NAME.search(name)) or _names_a_credential(words)
 
 
 def is_secret(value: Any) -> bool:

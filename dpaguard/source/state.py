@@ -35,6 +35,9 @@ MAX_STATE_ENV = "DPAGUARD_MAX_STATE_MB"
 SUPPORTED_VERSIONS = (3,)
 # Below this size the whole file is parsed at once (faster, and errors carry a line number).
 _STREAM_ABOVE_BYTES = 16 * 1024 * 1024
+# The stack config key of the environment a stack is checked as, and the package of dpaguard's own settings.
+ENVIRONMENT_KEY = "dpaguard:environment"
+DPAGUARD_PACKAGE = "dpaguard"
 _SHARED_STRING_MAX = 256
 _MAIN_KEYS = {"deployment": "deployment.resources.item", "checkpoint": "checkpoint.latest.resources.item",
               "resources": "resources.item"}
@@ -311,7 +314,7 @@ def load_state(path: Path | str, *, stack_config: Path | str | None = None, max_
         config_file = owner.relative(loaded.file) if owner and loaded.file else str(stack_config)
         config_sha = loaded.sha256
     elif isinstance(block.get("config"), dict):
-        config = redact.redact_config(block["config"], secret_keys)
+        config = _without_environment(redact.redact_config(block["config"], secret_keys))
     else:
         config = _provider_config(resources)
     positions = {}
@@ -346,8 +349,22 @@ class StateSource:
         return load_state(self.path, stack_config=self.stack_config)
 
 
+def _without_environment(config: dict[str, Any]) -> dict[str, Any]:
+    """A config read from the state file itself, less the environment: only a stack config, the stack's name or the CLI set it.
+
+    A program (or whoever wrote the file) could otherwise relabel prod as dev and have it checked by dev's rules.
+    """
+    config.pop(ENVIRONMENT_KEY, None)
+    return config
+
+
 def _provider_config(resources: list[dict[str, Any]]) -> dict[str, Any]:
-    """Without a stack config: `<package>:<key>` from the default providers' inputs, as the engine set them."""
+    """Without a stack config: `<package>:<key>` from the default providers' inputs, as the engine set them.
+
+    dpaguard's own settings (`dpaguard:*`) are never taken from a provider resource: there is no
+    `dpaguard` provider, so such a resource is one the program made up (to relabel its environment,
+    say) and it sets nothing.
+    """
     config: dict[str, Any] = {}
     for resource in resources:
         parsed = parse_urn(resource["urn"])
@@ -356,6 +373,8 @@ def _provider_config(resources: list[dict[str, Any]]) -> dict[str, Any]:
         if not parsed[3].startswith("default"):
             continue
         package = resource["type"][len("pulumi:providers:"):]
+        if package == DPAGUARD_PACKAGE:
+            continue
         for key, value in (resource.get("inputs") or {}).items():
             if key in ("version", "pluginDownloadURL"):
                 continue

@@ -15,3 +15,23 @@ def test_internet(source: str | None) -> None:
 @pytest.mark.parametrize("source", ["10.0.0.0/8", "172.16.0.0/12", "203.0.113.16/28", "198.51.100.7", "fd00::/8", "2001:db8::/48"])
 def test_not_internet(source: str) -> None:
     assert not is_internet(source)
+
+
+@pytest.mark.parametrize("source", ["*", "everyone", 0, 1.5, ["0.0.0.0/0"], {"ip": "10.0.0.0/8"}, "10.0.0.0/8 , 1.2.3.4", "0.0.0.0 /0", "[secret]"])
+def test_unparseable_sources_are_the_internet_and_say_so(source: object) -> None:
+    from dpaguard.normalise.network import judge_source
+
+    verdict = judge_source(source)
+    assert verdict.internet and not verdict.parseable
+    assert verdict.text.endswith("(unparseable, judged as the internet)")
+
+
+@pytest.mark.parametrize("source, internet", [
+    (" 0.0.0.0/0", True), ("0.0.0.0/0\n", True), ("::ffff:0.0.0.0/96", True), ("::ffff:0:0/80", True), ("64:ff9b::/96", True),
+    ("::ffff:10.0.0.0/104", False), ("::ffff:198.51.100.7", False), (" 10.0.0.0/8 ", False),
+])
+def test_padded_and_ipv4_mapped_sources_are_read_as_their_ipv4_range(source: str, internet: bool) -> None:
+    from dpaguard.normalise.network import judge_source
+
+    verdict = judge_source(source)
+    assert verdict.parseable and verdict.internet is internet and verdict.text == source.strip()

@@ -128,8 +128,8 @@ CASES: dict[str, Callable[[], tuple[list[Deployment], str]]] = {
     "DPA-SEC-001": lambda: ([changed("prod", "db", password=PLAINTEXT_REDACTED)], find("db")),
     "DPA-SEC-002": lambda: (_with("prod", [], **{"dpa-test:dbPassword": "[plaintext redacted]"}), _stack_urn()),
 }
-# Controls whose cases need a policy or waiver file of their own (tested below and in test_waivers.py).
-SEPARATE = {"DPA-SUB-003", "DPA-WAI-001", "DPA-WAI-002"}
+# Controls whose cases need a policy or waiver file of their own (tested below, in test_waivers.py and tests/test_waiver_problems.py).
+SEPARATE = {"DPA-SUB-003", "DPA-WAI-001", "DPA-WAI-002", "DPA-WAI-003"}
 
 
 def test_every_control_has_a_case(policy: Policy) -> None:

@@ -210,3 +210,70 @@ def demonstrably_french(raw: Mapping[str, Any], takes: tuple[bool, bool], deploy
     if takes_zone:
         return effective(raw, "zone", deployment) in FRENCH_ZONES and (region is None or region in FRENCH_REGIONS)
     return region in FRENCH_REGIONS
+
+
+# ---------------------------------------------------------------- access-rule sources and secret names (issue 15)
+
+# Sources that admit the internet, in the spellings a rule must see through.
+_INTERNET = ["0.0.0.0/0", "::/0", "0.0.0.0/1", "128.0.0.0/1", "8.0.0.0/7", "2000::/3", "0.0.0.0", "::",
+             "::ffff:0.0.0.0/96", "::ffff:0:0/80", "64:ff9b::/96", "::ffff:128.0.0.0/97"]
+_PADDING = st.text(alphabet=" \t\n\r\x0b\x0c", max_size=3)
+
+
+@st.composite
+def disguised_internet(draw: st.DrawFn) -> str:
+    """An internet-wide source with padding and letter case changed: still the internet."""
+    base = draw(st.sampled_from(_INTERNET))
+    if draw(st.booleans()):
+        base = base.upper()
+    return draw(_PADDING) + base + draw(_PADDING)
+
+
+def unparseable_source() -> st.SearchStrategy[Any]:
+    """A source no rule can read as an address: words, wildcards, lists, numbers, objects, garbage text."""
+    words = st.sampled_from(["*", "any", "ANY", "everyone", "internet", "all", "0.0.0.0/0,10.0.0.0/8", "0.0.0.0 /0",
+                             "10.0.0.0/8 or 0.0.0.0/0", "0/0", "0.0.0.0/-1", "::/129", "[secret]", "０.0.0.0/0"])
+    return st.one_of(
+        words,
+        st.text(max_size=30),
+        st.integers(min_value=-(2**70), max_value=2**70),
+        st.floats(allow_nan=True),
+        st.booleans(),
+        st.lists(st.sampled_from(_INTERNET), min_size=1, max_size=3),
+        st.dictionaries(st.sampled_from(["ip", "cidr", "value"]), st.sampled_from(_INTERNET), min_size=1, max_size=2),
+    )
+
+
+_SECRET_STEMS = [["password"], ["passwd"], ["pwd"], ["pass"], ["jwt"], ["dsn"], ["token"], ["secret"], ["api", "key"],
+                 ["private", "key"], ["encryption", "key"], ["ssh", "key"], ["signing", "key"], ["webhook", "url"],
+                 ["database", "url"], ["connection", "string"], ["client", "secret"], ["access", "key"]]
+_ABOUT = [["id"], ["ids"], ["name"], ["length"], ["arn"]]
+
+
+def _spell(words: list[str], style: str) -> str:
+    if style == "camel":
+        return words[0] + "".join(w.capitalize() for w in words[1:])
+    if style == "pascal":
+        return "".join(w.capitalize() for w in words)
+    if style == "snake":
+        return "_".join(words)
+    if style == "kebab":
+        return "-".join(words)
+    return "_".join(words).upper()
+
+
+_STYLES = st.sampled_from(["camel", "pascal", "snake", "kebab", "screaming"])
+_PREFIXES = st.sampled_from([[], ["db"], ["admin"], ["slack"], ["ci", "job"], ["sentry"], ["app"], ["grafana"]])
+
+
+@st.composite
+def secret_names(draw: st.DrawFn) -> str:
+    """A credential's name as programs spell it: a prefix, a secret stem, any case style."""
+    return _spell(draw(_PREFIXES) + draw(st.sampled_from(_SECRET_STEMS)), draw(_STYLES))
+
+
+@st.composite
+def names_about_secrets(draw: st.DrawFn) -> str:
+    """A name that names or measures a credential (its id, its name, its length): not a credential."""
+    stem = draw(st.sampled_from([s for s in _SECRET_STEMS if s != ["pass"]]))
+    return _spell(draw(_PREFIXES) + stem + draw(st.sampled_from(_ABOUT)), draw(_STYLES))

@@ -7,12 +7,17 @@ Each example is a generated stack (see strategies.py). The properties:
   undeterminable) under a residency control (DPA-RES-001/002), in every environment; and reports
   no residency violation on a resource that is demonstrably in France;
 - the same holds after the stack is written as a stack export and read back (`audit --state`'s path);
+- an access-rule source that admits the internet in disguise (padding, case, IPv4 in IPv6) or cannot be read
+  at all (words, wildcards, numbers, lists) is reported by every access control that reads sources;
+- a credential under any spelling of a secret name (camelCase, snake_case, SCREAMING_CASE, kebab-case) never
+  reaches the facts, and a name that only names a credential (`secretId`, `sshKeyIds`) is not taken for one;
 (The OPA engine gives the embedded engine's decisions on generated input: tests/engine/test_opa_properties.py.)
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import ipaddress
 import json
 import tempfile
 from collections import Counter
@@ -29,7 +34,14 @@ from dpaguard.model import Deployment
 from dpaguard.normalise import normalise
 from dpaguard.source.state import load_state, to_export
 
-from strategies import CANARY, demonstrably_french, deployments, judged_scaleway
+from dpaguard.source.redact import is_sensitive_name, redact_properties
+from strategies import CANARY, _INTERNET, demonstrably_french, deployments, disguised_internet, judged_scaleway, names_about_secrets
+from strategies import secret_names, unparseable_source
+
+
+def redact_properties_in(resource: dict[str, Any]) -> dict[str, Any]:
+    """A resource as a source hands it on: its property maps redacted (sensitive names included)."""
+    return {**resource, "inputs": redact_properties(resource["inputs"]), "outputs": redact_properties(resource["outputs"])}
 
 TODAY = dt.date(2026, 11, 27)
 pytestmark = pytest.mark.filterwarnings("ignore::hypothesis.errors.HypothesisWarning")  # reprs of huge examples
@@ -102,3 +114,59 @@ def test_a_stack_export_read_back_still_fails_closed(deployment: Deployment, pol
     _check_fail_closed([loaded], policy, engine, tally)
 
 
+
+
+# ---------------------------------------------------------------- access-rule sources and secret names (issue 15)
+
+_ACLS = {
+    "DPA-ACC-003": ("scaleway:redis/cluster:Cluster", lambda source: {"tlsEnabled": True, "acls": [{"ip": source}]}),
+    "DPA-ACC-004": ("scaleway:databases/acl:Acl", lambda source: {"instanceId": "x", "aclRules": [{"ip": source}]}),
+    "DPA-ACC-002": ("scaleway:instance/securityGroup:SecurityGroup", lambda source: {
+        "inboundDefaultPolicy": "drop", "inboundRules": [{"action": " Accept ", "port": 22, "ipRange": source}]}),
+}
+
+
+def _reported(source: Any, policy: Any, engine: Any) -> set[str]:
+    resources = [{"urn": "urn:pulumi:prod::p::pulumi:pulumi:Stack::p-prod", "custom": False, "type": "pulumi:pulumi:Stack"}]
+    for control, (type_token, inputs) in _ACLS.items():
+        resources.append({"urn": f"urn:pulumi:prod::p::{type_token}::{control}", "custom": True, "type": type_token,
+                          "inputs": {"region": "fr-par", "zone": "fr-par-1", **inputs(source)}, "outputs": {}})
+    deployment = Deployment(stack="prod", project="p", source="state", resources=tuple(resources),
+                            config={"scaleway:region": "fr-par", "dpaguard:environment": "prod"})
+    findings = evaluate([deployment], policy, engine, today=TODAY).findings
+    return {f.control for f in findings if f.control in _ACLS and f.urn.endswith("::" + f.control) and f.status == "violation"}
+
+
+@settings(max_examples=60)
+@given(source=st.one_of(disguised_internet(), unparseable_source()))
+def test_hostile_access_rule_sources_are_judged_as_the_internet(source: Any, policy: Any, engine: Any, tally: Counter[str]) -> None:
+    if isinstance(source, str) and "\x00" in source:
+        source = source.replace("\x00", "")  # regopy cuts strings at a NUL (the engine then stops: exit 2)
+    if isinstance(source, str):
+        try:
+            ipaddress.ip_network(source.strip(), strict=False)
+            if source.strip() not in [s for s in _INTERNET] and source.strip().lower() not in [s.lower() for s in _INTERNET]:
+                return  # a real, possibly narrow address: not this property's business
+        except ValueError:
+            pass
+    tally["access-rule sources"] += 1
+    assert _reported(source, policy, engine) == set(_ACLS), repr(source)
+
+
+@settings(max_examples=150)
+@given(name=secret_names(), value=st.sampled_from([CANARY, f"postgres://app:{CANARY}@db:5432/app", f"https://hooks.example/{CANARY}"]))
+def test_credentials_under_any_spelling_of_a_secret_name_never_reach_facts(name: str, value: str, policy: Any, tally: Counter[str]) -> None:
+    tally["secret names"] += 1
+    assert is_sensitive_name(name), name
+    resource = {"urn": "urn:pulumi:prod::p::scaleway:object/bucket:Bucket::b", "custom": True, "type": "scaleway:object/bucket:Bucket",
+                "inputs": {"region": "fr-par", "tags": {"x": "y"}, name: value, "nested": {name: value}}, "outputs": {}}
+    deployment = Deployment(stack="prod", project="p", source="state", resources=(redact_properties_in(resource),),
+                            config={"scaleway:region": "fr-par", f"p:{name}": value})
+    assert CANARY not in json.dumps(normalise([deployment], policy.data, today=TODAY))
+
+
+@settings(max_examples=100)
+@given(name=names_about_secrets())
+def test_names_that_only_name_a_credential_are_not_secret(name: str, tally: Counter[str]) -> None:
+    tally["secret names"] += 1
+    assert not is_sensitive_name(name), name

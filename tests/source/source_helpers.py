@@ -51,3 +51,39 @@ def dpaguard_command() -> list[str]:
         pytest.fail("the dpaguard console script is not installed (pip install -e '.[test]')")
     return [found]
 
+
+
+def processes_in(directory: Path) -> list[int]:
+    """Live processes whose working directory is `directory`: a fixture program and whatever it started.
+
+    Found by working directory rather than by pid: a program rendered in a PID namespace of its
+    own does not know the pid the rest of the machine sees.
+    """
+    target = str(directory.resolve())
+    found = []
+    for name in Path("/proc").iterdir():
+        if not name.name.isdigit():
+            continue
+        try:
+            if str(Path(name / "cwd").resolve(strict=True)) == target and process_alive(int(name.name)):
+                found.append(int(name.name))
+        except (OSError, RuntimeError):
+            continue
+    return found
+
+
+def all_gone_soon(directory: Path, within: float = 3.0) -> bool:
+    """Whether no process works in `directory` within a few seconds."""
+    deadline = time.monotonic() + within
+    while processes_in(directory):
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.05)
+    return True
+
+
+def copy_fixture(name: str, destination: Path) -> Path:
+    """A fixture project copied to a folder of its own (its processes are then recognisable by working directory)."""
+    target = destination / name
+    shutil.copytree(FIXTURES / name, target)
+    return target

@@ -7,7 +7,7 @@ import time
 from pathlib import Path
 
 import pytest
-from source_helpers import FIXTURES, by_name, gone_soon
+from source_helpers import FIXTURES, all_gone_soon, by_name, copy_fixture, processes_in
 
 from dpaguard.errors import InputError, ProgramError
 from dpaguard.model import PLAINTEXT_REDACTED, REDACTED, SECRET_SIG, SECRET_SIG_KEY, UNKNOWN
@@ -213,25 +213,30 @@ def test_programs_that_cannot_start_fail_in_one_line(fixture: str, expected: str
     assert "\n" not in str(caught.value)
 
 
-def test_hanging_program_is_killed_at_the_time_limit(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    pid_file = tmp_path / "pid"
-    monkeypatch.setenv("HANG_PID_FILE", str(pid_file))
+def test_hanging_program_is_killed_at_the_time_limit(tmp_path: Path) -> None:
+    project = copy_fixture("hang", tmp_path)
     started = time.monotonic()
     with pytest.raises(ProgramError, match=r"program did not finish within 3 s"):
-        render_stack(FIXTURES / "hang", "dev", timeout=3)
+        render_stack(project, "dev", timeout=3)
     assert time.monotonic() - started < 10
-    pid = int(pid_file.read_text())
-    assert gone_soon(pid)
+    assert (project / "started").exists()
+    assert all_gone_soon(project)
 
 
-def test_forked_children_are_killed_and_cannot_answer(rendered, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    pid_file = tmp_path / "pid"
-    monkeypatch.setenv("FORK_PID_FILE", str(pid_file))
-    deployment = render_stack(FIXTURES / "forks", "dev", timeout=60)
+def test_forked_children_are_killed_and_cannot_answer(tmp_path: Path) -> None:
+    project = copy_fixture("forks", tmp_path)
+    deployment = render_stack(project, "dev", timeout=60)
     assert by_name(deployment, "after-fork")["type"] == "scaleway:network/vpc:Vpc"
     assert deployment.resources[0]["outputs"] == {"forked": True}
-    for path in (pid_file, pid_file.with_name("pid.detached")):
-        assert gone_soon(int(path.read_text())), path.name
+    assert (project / "child").exists() and (project / "child.detached").exists()
+    assert all_gone_soon(project)
+
+
+def test_orphans_in_their_own_session_with_an_empty_environment_are_killed(tmp_path: Path) -> None:
+    project = copy_fixture("escapes", tmp_path)
+    render_stack(project, "dev", timeout=60)
+    assert (project / "escaped-1").exists() and (project / "escaped-2").exists()
+    assert all_gone_soon(project), processes_in(project)
 
 
 def test_program_output_on_stdout_does_not_change_the_result(rendered) -> None:

@@ -13,13 +13,19 @@ SECRET = {SECRET_SIG_KEY: SECRET_SIG, "ciphertext": REDACTED}
 @pytest.mark.parametrize(
     "name",
     ["password", "dbPassword", "admin_password", "secretKey", "secret_key", "apiKey", "api-key", "accessKey",
-     "privateKey", "token", "authToken", "clientSecret", "kubeconfig", "connectionString", "passphrase", "credentials"],
+     "privateKey", "token", "authToken", "clientSecret", "kubeconfig", "connectionString", "passphrase", "credentials",
+     # issue 15 item 17: names the first rule missed, in camelCase, snake_case and SCREAMING_CASE
+     "encryptionKey", "encryption_key", "sshKey", "SSH_KEY", "signingKey", "signing-key", "pwd", "DB_PWD", "pass", "db_pass",
+     "jwt", "CI_JOB_JWT", "SENTRY_DSN", "sentryDsn", "SLACK_WEBHOOK_URL", "webhookUrl", "DATABASE_URL", "databaseUrl", "psk"],
 )
 def test_sensitive_names(name: str) -> None:
     assert is_sensitive_name(name)
 
 
-@pytest.mark.parametrize("name", ["name", "region", "key", "tags", "keyId", "sshBastion", "enabled", "userName"])
+@pytest.mark.parametrize("name", ["name", "region", "key", "tags", "keyId", "sshBastion", "enabled", "userName",
+                                  # what names or describes a credential is not one
+                                  "secretId", "secretName", "passwordLength", "keyName", "sshKeyIds", "SECRET_KEY_ID",
+                                  "tokenExpiry", "passThrough", "compass", "url", "publicKey", "webhookName"])
 def test_ordinary_names(name: str) -> None:
     assert not is_sensitive_name(name)
 

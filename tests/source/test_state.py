@@ -155,7 +155,7 @@ def big_export(path: Path, resources: int, *, block_last: bool) -> None:
     """A stack export of many buckets with plaintext secrets, written incrementally."""
     with path.open("w") as handle:
         head = '{"version": 3, '
-        block = '"dpaguard": {"stack": "prod", "project": "big", "source": "program", "config": {"dpaguard:environment": "prod"}}'
+        block = '"dpaguard": {"stack": "prod", "project": "big", "source": "program", "config": {"dpaguard:environment": "prod", "scaleway:region": "fr-par"}}'
         handle.write(head + ("" if block_last else block + ", ") + '"deployment": {"resources": [')
         handle.write('{"urn": "urn:pulumi:prod::big::pulumi:pulumi:Stack::big-prod", "custom": false, "type": "pulumi:pulumi:Stack"}')
         for i in range(resources):
@@ -186,7 +186,7 @@ def test_large_files_are_streamed_with_the_same_result(tmp_path: Path) -> None:
     assert path.stat().st_size > 16 * 1024 * 1024  # above the streaming threshold
     deployment = load_state(path)
     assert len(deployment.resources) == 25_001 and deployment.source == "program"
-    assert deployment.config == {"dpaguard:environment": "prod"}
+    assert deployment.config == {"scaleway:region": "fr-par"}  # the environment never comes from the file
     last = deployment.resources[-1]
     assert last["inputs"]["password"] == SECRET and last["outputs"]["lifecycleRules"][0]["expiration"]["days"] == 365
     assert "CANARYBIG" not in json.dumps(deployment.resources[:50])

@@ -1,0 +1,79 @@
+"""SIGINT, SIGTERM and SIGKILL to dpaguard stop the renders at once, leave no process and no temporary folder (issue 15, item 11)."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import subprocess
+import time
+from pathlib import Path
+
+import pytest
+
+from conftest import dpaguard_command
+
+HANG = Path(__file__).resolve().parents[1] / "source" / "fixtures" / "hang"
+
+
+def _processes_in(directory: Path) -> list[int]:
+    target = str(directory.resolve())
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                if str((entry / "cwd").resolve(strict=True)) == target:
+                    with open(entry / "stat") as handle:
+                        if handle.read().rsplit(")", 1)[1].split()[0] not in ("Z", "X"):
+                            found.append(int(entry.name))
+            except (OSError, RuntimeError, IndexError):
+                continue
+    return found
+
+
+def _gone_soon(directory: Path, within: float = 5.0) -> bool:
+    deadline = time.monotonic() + within
+    while _processes_in(directory):
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.05)
+    return True
+
+
+def _start_hanging_check(tmp_path: Path) -> tuple[subprocess.Popen[str], Path, Path]:
+    project = tmp_path / "hang"
+    shutil.copytree(HANG, project)
+    temp = tmp_path / "tmp"
+    temp.mkdir()
+    env = {k: v for k, v in os.environ.items() if k != "NO_COLOR"}
+    env["TMPDIR"] = str(temp)
+    process = subprocess.Popen(
+        [*dpaguard_command(), "check", "--project-dir", str(project), "--stack", "dev", "--no-checkov", "--timeout", "300", "--quiet"],
+        stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env,
+    )
+    deadline = time.monotonic() + 60
+    while not (project / "started").exists():
+        assert process.poll() is None, process.communicate()
+        assert time.monotonic() < deadline, "the program never started"
+        time.sleep(0.05)
+    return process, project, temp
+
+
+@pytest.mark.parametrize("signum, code", [(signal.SIGINT, 130), (signal.SIGTERM, 143)], ids=["SIGINT", "SIGTERM"])
+def test_a_signal_stops_the_render_at_once(tmp_path: Path, signum: int, code: int) -> None:
+    process, project, temp = _start_hanging_check(tmp_path)
+    sent = time.monotonic()
+    process.send_signal(signum)
+    _, stderr = process.communicate(timeout=30)
+    assert time.monotonic() - sent < 15, "waited for the program's time limit"
+    assert process.returncode == code, stderr
+    assert stderr.count("\n") == 1 and "Traceback" not in stderr
+    assert _gone_soon(project), _processes_in(project)
+    assert os.listdir(temp) == [], "a temporary render folder was left behind"
+
+
+def test_sigkill_to_dpaguard_leaves_no_program_behind(tmp_path: Path) -> None:
+    process, project, _ = _start_hanging_check(tmp_path)
+    process.kill()
+    process.communicate(timeout=30)
+    assert _gone_soon(project), _processes_in(project)

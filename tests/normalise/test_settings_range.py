@@ -1,0 +1,55 @@
+"""Stack settings beyond int64 are never wrapped around by the engine (issue 15, item 17)."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import pytest
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "policies"))
+
+from control_estate import TODAY, compliant_resources, config, deployment  # noqa: E402
+
+from dpaguard.engine.embedded import EmbeddedEngine  # noqa: E402
+from dpaguard.findings import evaluate  # noqa: E402
+from dpaguard.normalise import _setting  # noqa: E402
+from dpaguard.policy import load_policy  # noqa: E402
+
+POLICIES = Path(__file__).resolve().parents[2] / "policies"
+WRAPS_TO_1 = 2**64 + 1  # rego-cpp would read it as 1
+
+
+@pytest.mark.parametrize("value", [2**63, WRAPS_TO_1, -1, -(2**64), "18446744073709551617", "1e3", 1.5, True, None, "x"])
+def test_unreadable_settings_are_none(value: object) -> None:
+    assert _setting(value) is None
+
+
+@pytest.mark.parametrize("value, expected", [(0, 0), (14, 14), (" 30 ", 30), (2**63 - 1, 2**63 - 1)])
+def test_readable_settings(value: object, expected: int) -> None:
+    assert _setting(value) == expected
+
+
+@pytest.fixture(scope="module")
+def run() -> object:
+    policy = load_policy(POLICIES)
+    engine = EmbeddedEngine(policy)
+
+    def controls(**changes: object) -> set[str]:
+        stack = deployment("prod", compliant_resources("prod"), config("prod", **changes))
+        return {f.control for f in evaluate([stack], policy, engine, today=TODAY).findings if f.status == "violation"}
+
+    yield controls
+    engine.close()
+
+
+def test_a_backup_minimum_beyond_int64_reports_every_database(run) -> None:  # type: ignore[no-untyped-def]
+    assert "DPA-BAK-002" not in run()
+    assert "DPA-BAK-002" in run(**{"dpaguard:minBackupRetentionDays": WRAPS_TO_1})
+    assert "DPA-BAK-002" in run(**{"dpaguard:minBackupRetentionDays": str(WRAPS_TO_1)})
+
+
+def test_a_client_set_retention_beyond_int64_is_not_set(run) -> None:  # type: ignore[no-untyped-def]
+    baseline = run()
+    wrapped = run(**{"dpaguard:callRecordingRetentionDays": 2**64 + 90})
+    assert wrapped - baseline, "a retention period beyond int64 must not read as 90 days"

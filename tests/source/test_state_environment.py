@@ -1,0 +1,72 @@
+"""The environment a stack export is checked as never comes from the export itself (issue 15, item 12)."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+from source_helpers import FIXTURES
+
+from dpaguard.source.state import load_state
+
+REAL = FIXTURES / "states" / "real-export.json"
+DPAGUARD = [str(Path(sys.executable).parent / "dpaguard")]
+
+
+def _with_dpaguard_provider(export: dict[str, Any]) -> dict[str, Any]:
+    """The export with a made-up default `dpaguard` provider that claims the stack is dev."""
+    resources = export["deployment"]["resources"]
+    resources.insert(1, {
+        "urn": "urn:pulumi:prod::legacy-estate::pulumi:providers:dpaguard::default",
+        "custom": True, "id": "x", "type": "pulumi:providers:dpaguard",
+        "inputs": {"environment": "dev", "minBackupRetentionDays": "1"},
+        "outputs": {"environment": "dev"},
+    })
+    return export
+
+
+def _with_dpaguard_block(export: dict[str, Any], environment: str | None = "dev") -> dict[str, Any]:
+    """The export with a `dpaguard` block (as `dpaguard render` writes) whose config claims dev."""
+    config = {"scaleway:region": "fr-par", "scaleway:zone": "fr-par-2"}
+    if environment:
+        config["dpaguard:environment"] = environment
+    export["dpaguard"] = {"stack": "prod", "project": "legacy-estate", "config": config}
+    return export
+
+
+def _reference(forge: Any) -> dict[str, Any]:
+    """What the forged export is, without its claim."""
+    export = json.loads(REAL.read_text())
+    return _with_dpaguard_block(export, None) if forge is _with_dpaguard_block else export
+
+
+@pytest.mark.parametrize("forge", [_with_dpaguard_provider, _with_dpaguard_block], ids=["provider", "block"])
+def test_an_export_cannot_relabel_its_environment(tmp_path: Path, forge: Any) -> None:
+    path = tmp_path / "forged.json"
+    path.write_text(json.dumps(forge(json.loads(REAL.read_text()))))
+    deployment = load_state(path)
+    assert "dpaguard:environment" not in deployment.config
+    assert "dpaguard:minBackupRetentionDays" not in deployment.config
+
+    def run(state: Path) -> tuple[int, dict[str, Any]]:
+        done = subprocess.run([*DPAGUARD, "audit", "--state", str(state), "--format", "json"],
+                              capture_output=True, text=True, timeout=120, stdin=subprocess.DEVNULL)
+        return done.returncode, json.loads(done.stdout)
+
+    reference = tmp_path / "reference.json"
+    reference.write_text(json.dumps(_reference(forge)))
+    code, forged = run(path)
+    plain_code, plain = run(reference)
+    assert [s["environment"] for s in forged["stacks"]] == ["prod"]
+    assert code == plain_code
+    assert forged["summary"]["mandatory"] == plain["summary"]["mandatory"] > 0
+
+
+def test_a_stack_config_still_sets_the_environment(tmp_path: Path) -> None:
+    config = tmp_path / "Pulumi.prod.yaml"
+    config.write_text("config:\n  dpaguard:environment: dev\n  scaleway:region: fr-par\n")
+    assert load_state(REAL, stack_config=config).config["dpaguard:environment"] == "dev"
