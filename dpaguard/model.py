@@ -177,6 +177,7 @@ class Result:
     generated_at: str = ""  # ISO 8601 UTC
     git_commit: str | None = None
     notices: tuple[str, ...] = ()  # things the user must know (a stage skipped, ...)
+    today: dt.date | None = None  # the date waivers were judged against (--today, else the UTC date)
 
     def unwaived(self, enforcement: str) -> tuple[Finding, ...]:
         """Findings at one enforcement level that no waiver covers."""

@@ -94,7 +94,7 @@ def test_entry_is_minimal_and_secret_free(tmp_path: Path) -> None:
     entry = append(log, result([A, finding("DPA-SEC-001", "prod", "api", waived=True)]))
     run = entry["run"]
     assert CANARY not in log.read_text(encoding="utf-8")
-    assert set(run) == {"format", "generated_at", "recorded_at", "tool_version", "recorder_version", "git_commit",
+    assert set(run) == {"format", "generated_at", "today", "recorded_at", "tool_version", "recorder_version", "git_commit",
                         "policy_sha256", "stacks", "findings", "summary"}
     assert run["policy_sha256"] == "ab" * 32
     assert run["stacks"][0] == {"name": "dev", "environment": "dev", "source": "program", "resources": 12,
