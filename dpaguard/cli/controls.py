@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import argparse
-import sys
 from pathlib import Path
 
+from dpaguard.cli._console import write_stdout
 from dpaguard.errors import DpaguardError, UsageError
 from dpaguard.pipeline import default_policies_dir, load_policy
 from dpaguard.report.catalogue import render_json, render_text
@@ -38,5 +38,5 @@ def run(args: argparse.Namespace) -> int:
             raise UsageError(f"unknown category '{category}' (categories: {', '.join(categories)})")
     if args.category:
         controls = [c for c in controls if c.category in args.category]
-    sys.stdout.write(render_json(controls) if args.format == "json" else render_text(controls))
+    write_stdout(render_json(controls) if args.format == "json" else render_text(controls))
     return 0
