@@ -76,3 +76,11 @@ def test_a_proper_report_passes_and_a_failed_check_is_a_finding(tmp_path: Path) 
     failed = check(tmp_path, fake_checkov(tmp_path, json.dumps(SECRET_REPORT).encode(), 1))
     assert failed.returncode == 1, failed.stderr  # type: ignore[attr-defined]
     assert [f for f in json.loads(failed.stdout)["findings"] if f["control"] == "DPA-SEC-101"]  # type: ignore[attr-defined]
+
+
+def test_a_checkov_that_does_not_finish_in_time_is_exit_2(tmp_path: Path) -> None:
+    script = tmp_path / "slow-checkov"
+    script.write_text("#!/bin/sh\nexec sleep 60\n")
+    script.chmod(script.stat().st_mode | stat.S_IXUSR)
+    run = check(tmp_path, script, DPAGUARD_CHECKOV_TIMEOUT="1")
+    assert_one_line_error(run, "checkov did not finish within 1 s")  # type: ignore[arg-type]

@@ -65,14 +65,18 @@ def test_a_stack_config_is_an_input_too(workdir: Path) -> None:
     assert_one_line_error(run, "is the same file as --stack-config Pulumi.dev.yaml")
 
 
-def test_check_never_writes_over_the_project_or_stack_files(tmp_path: Path) -> None:
+@pytest.mark.parametrize(("flag", "name", "expected"), [
+    ("--output", "Pulumi.dev.yaml", "is the same file as stack config"),
+    ("--evidence", "Pulumi.yaml", "is the same file as project file"),
+])
+def test_check_never_writes_over_the_project_or_stack_files(tmp_path: Path, flag: str, name: str, expected: str) -> None:
     project = tmp_path / "p"
     shutil.copytree(REPO / "tests" / "source" / "fixtures" / "components", project)
-    stack_file = (project / "Pulumi.dev.yaml").read_bytes()
+    before = (project / name).read_bytes()
     (project / "x").mkdir()
-    run = dpaguard("check", "--no-checkov", "-C", project, "--output", project / "x" / ".." / "Pulumi.dev.yaml")
-    assert_one_line_error(run, "is the same file as stack config")
-    assert (project / "Pulumi.dev.yaml").read_bytes() == stack_file
+    run = dpaguard("check", "--no-checkov", "-C", project, flag, project / "x" / ".." / name)
+    assert_one_line_error(run, expected)
+    assert (project / name).read_bytes() == before
 
 
 def test_export_never_writes_over_its_state(workdir: Path) -> None:

@@ -115,11 +115,21 @@ def test_ambiguous_exports_are_refused_whatever_the_size(tmp_path: Path, big: bo
     assert "ambiguous stack export" in refused(write(tmp_path, body, big=big))
 
 
+DYNAMIC = json.dumps({"urn": "urn:pulumi:prod::p::pulumi-python:dynamic/datapacket:Server::s",
+                      "type": "pulumi-python:dynamic/datapacket:Server", "custom": False})
+WITH_PROVIDER = json.dumps({"urn": "urn:pulumi:prod::p::acme:net:Thing::t", "type": "acme:net:Thing", "custom": False,
+                            "provider": "urn:pulumi:prod::p::pulumi:providers:acme::default::id"})
+
+
 @pytest.mark.parametrize("big", [False, True], ids=["small", "streamed"])
-def test_a_provider_resource_marked_as_a_component_is_refused(tmp_path: Path, big: bool) -> None:
-    body = f'"deployment": {{"resources": [{resource(custom=False)}]}}'
-    line = refused(write(tmp_path, body, big=big))
-    assert f"resource #0 ({URN}) is a provider's resource marked 'custom: false'" in line
+@pytest.mark.parametrize(("body", "urn"), [
+    (resource(custom=False), URN),
+    (DYNAMIC, "urn:pulumi:prod::p::pulumi-python:dynamic/datapacket:Server::s"),
+    (WITH_PROVIDER, "urn:pulumi:prod::p::acme:net:Thing::t"),
+], ids=["scaleway-type", "dynamic", "names-a-provider"])
+def test_a_provider_resource_marked_as_a_component_is_refused(tmp_path: Path, big: bool, body: str, urn: str) -> None:
+    line = refused(write(tmp_path, f'"deployment": {{"resources": [{body}]}}', big=big))
+    assert f"resource #0 ({urn}) is a provider's resource marked 'custom: false'" in line
 
 
 def test_a_component_is_still_accepted(tmp_path: Path) -> None:
