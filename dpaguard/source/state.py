@@ -255,34 +255,18 @@ def _bad_number_line(raw: bytes) -> int | None:
     return None
 
 
-_MAIN_DUPLICATED = "main-key-duplicated"
-
-
-def _pairs(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
-    """An object of the small reader; a repeated key that holds resources (which copy counts?) is refused."""
-    built = dict(pairs)
-    if len(built) != len(pairs):
-        names = [key for key, _ in pairs]
-        if any(names.count(key) > 1 for key in ("deployment", "checkpoint", "latest", "resources")):
-            raise _BadNumber(_MAIN_DUPLICATED)
-    return built
-
-
 def _read_small(source: Path, label: Path, limit: int) -> tuple[dict[str, Any], list[Any]]:
     path = label
-    with _open(source, label, limit) as reader:
+    tally = _KeyTally()
+    with _open(source, label, limit, tally) as reader:
         raw = reader.read()
     try:
-        data = json.loads(raw, parse_constant=_constant, parse_int=_integer, parse_float=_float,
-                          object_pairs_hook=_pairs)
+        data = json.loads(raw, parse_constant=_constant, parse_int=_integer, parse_float=_float)
     except json.JSONDecodeError as error:
         # json's messages are fixed phrases, except for a quoted character after some of them
         kind = error.msg.split(":", 1)[0]
         raise SourceError(f"{path}:{error.lineno}: not valid JSON: {kind}") from None
     except _BadNumber as error:
-        if str(error) == _MAIN_DUPLICATED:
-            raise SourceError(f"{path}: ambiguous stack export: a key holding the resources "
-                              "(deployment, checkpoint, latest, resources) is repeated") from None
         line = _bad_number_line(raw)
         raise SourceError(f"{path}{f':{line}' if line else ''}: not valid JSON: {error}") from None
     except UnicodeDecodeError:
@@ -298,6 +282,9 @@ def _read_small(source: Path, label: Path, limit: int) -> tuple[dict[str, Any], 
     main = present[0] if present else None
     if main is None:
         raise SourceError(f"{path}: not a Pulumi stack export (no 'deployment' with 'resources')")
+    if not tally.plain(main):
+        # json keeps the last of a repeated key, the streaming reader would read both: refused alike
+        _exact_keys(source, label, limit)
     container: Any = data[main]
     if main == "checkpoint":
         container = container.get("latest") if isinstance(container, dict) else None
@@ -544,7 +531,7 @@ def _load(file: Path, path: Path, limit: int, stack_config: Path | str | None) -
     block: dict[str, Any] = raw_block if isinstance(raw_block, dict) else {}
     if block and (block.get("stack"), block.get("project")) not in ((stack, project), (None, None)):
         raise SourceError(
-            f"{path}: the dpaguard block names stack {block.get('stack')!r} but the resources belong to {stack!r}"
+            f"{path}: the dpaguard block names another stack or project than the resources' ({stack!r}, from their URNs)"
         )
     config: Mapping[str, Any]
     secret_keys: frozenset[str] = frozenset(str(k) for k in block.get("secretConfigKeys") or ())

@@ -1,7 +1,9 @@
 """Hostile stack exports: both readers (whole-file below 16 MB, streaming above) refuse the same things.
 
 Each case is written twice: as a small file, and padded past the streaming threshold with a long
-string under a key dpaguard ignores. Errors name a position and a kind, never the file's text.
+string under a key dpaguard ignores. The threshold is lowered to 64 kB for these tests (the reader
+chosen depends only on the size compared with it), except in the first test, which crosses the real
+16 MB. Errors name a position and a kind, never the file's text.
 """
 
 from __future__ import annotations
@@ -15,11 +17,18 @@ from typing import Any
 import pytest
 
 from dpaguard.errors import InputError
+from dpaguard.source import state
 from dpaguard.source.state import load_state
 
-STREAM_ABOVE = 16 * 1024 * 1024
+STREAM_ABOVE = 64 * 1024
 SECRET = "CANARY-STATE-SECRET-91c2"
 URN = "urn:pulumi:prod::p::scaleway:object/bucket:Bucket::b"
+
+
+@pytest.fixture(autouse=True)
+def small_threshold(monkeypatch: pytest.MonkeyPatch, request: pytest.FixtureRequest) -> None:
+    if "past_16_mb" not in request.node.name:
+        monkeypatch.setattr(state, "_STREAM_ABOVE_BYTES", STREAM_ABOVE)
 
 
 def resource(**extra: Any) -> str:
@@ -31,9 +40,9 @@ def resource(**extra: Any) -> str:
 def write(tmp_path: Path, body: str, *, big: bool) -> Path:
     """A file `{<padding>, <body>}`: the padding (a long string) makes it streamed when `big`."""
     path = tmp_path / ("big.json" if big else "small.json")
-    padding = "x" * (STREAM_ABOVE + 1024 if big else 10)
+    padding = "x" * (state._STREAM_ABOVE_BYTES + 1024 if big else 10)
     path.write_text('{"version": 3, "padding": "' + padding + '", ' + body + "}")
-    assert (path.stat().st_size > STREAM_ABOVE) == big
+    assert (path.stat().st_size > state._STREAM_ABOVE_BYTES) == big
     return path
 
 
@@ -46,10 +55,19 @@ def refused(path: Path) -> str:
     return line
 
 
-def test_a_valid_padded_file_is_read_by_both_readers(tmp_path: Path) -> None:
+def test_a_valid_padded_file_is_read_by_both_readers_and_past_16_mb_streamed(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    assert state._STREAM_ABOVE_BYTES == 16 * 1024 * 1024
+    streamed: list[Path] = []
+    real_stream = state._stream
+    monkeypatch.setattr(state, "_stream", lambda *args: streamed.append(args[0]) or real_stream(*args))
     for big in (False, True):
         deployment = load_state(write(tmp_path, f'"deployment": {{"resources": [{resource()}]}}', big=big))
         assert [r["urn"] for r in deployment.resources] == [URN]
+    assert streamed == [tmp_path / "big.json"]
+    line = refused(write(tmp_path, f'"deployment": {{"resources": [{resource()}]}} "{SECRET}" x', big=True))
+    assert " in bytes " in line
 
 
 @pytest.mark.parametrize("big", [False, True], ids=["small", "streamed"])
