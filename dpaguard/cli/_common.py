@@ -300,21 +300,28 @@ class ProgressLine:
                 stacks = [name for name in self.state if name != CHECKOV_TASK]
                 done = sum(1 for name in stacks if self.state[name] in ("done", "failed"))
                 parts = " ".join(f"{name}:{status}" for name, status in self.state.items())
-                self.stream.write(f"\r\033[2Kdpaguard: rendering {done}/{len(stacks)} stacks  {printable(parts)}")
+                text = f"\r\033[2Kdpaguard: rendering {done}/{len(stacks)} stacks  {printable(parts)}"
                 if all(status in ("done", "failed") for status in self.state.values()):
-                    self.stream.write("\r\033[2K")
+                    text += "\r\033[2K"
+                self._write(text)
             elif event != "start":
                 suffix = f" ({detail})" if detail else ""
                 if stack == CHECKOV_TASK:
                     what = "checkov scan finished" if event == "done" else "checkov scan failed"
                 else:
                     what = f"{'rendered' if event == 'done' else 'failed to render'} stack {stack}"
-                self.stream.write(f"dpaguard: {printable(what + suffix)}\n")
+                self._write(f"dpaguard: {printable(what + suffix)}\n")
+
+    def _write(self, text: str) -> None:
+        """Progress is best effort: a closed or broken stderr must not stop the run."""
+        try:
+            self.stream.write(text)
             self.stream.flush()
+        except (OSError, ValueError, AttributeError):
+            pass
 
     def clear(self) -> None:
         """Erase the live line (after an error, before the one-line message)."""
         if self.live:
             with self.lock:
-                self.stream.write("\r\033[2K")
-                self.stream.flush()
+                self._write("\r\033[2K")

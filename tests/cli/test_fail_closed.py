@@ -189,3 +189,16 @@ def test_an_unexpected_exception_is_one_line_naming_its_type_only(monkeypatch: p
     (line,) = stderr.getvalue().splitlines()
     assert line.startswith("dpaguard: internal error (KeyError): this is a bug in dpaguard"), line
     assert "CANARY" not in line and "\x1b" not in line
+
+
+def test_progress_on_a_broken_stderr_does_not_stop_the_run() -> None:
+    from dpaguard.cli._common import ProgressLine
+
+    class Broken(io.StringIO):
+        def write(self, text: str) -> int:
+            raise BrokenPipeError(32, "Broken pipe")
+
+    progress = ProgressLine(["dev", "prod"], enabled=True, stream=Broken())
+    progress("dev", "start", "")
+    progress("dev", "done", "3 resources, 0.1s")  # would raise before
+    progress.clear()
