@@ -178,6 +178,7 @@ class Result:
     git_commit: str | None = None
     notices: tuple[str, ...] = ()  # things the user must know (a stage skipped, ...)
     engine: str = ""  # the engine that answered: opa, regopy or opa-server
+    today: dt.date | None = None  # the date waivers were judged against (--today, else the UTC date)
 
     def unwaived(self, enforcement: str) -> tuple[Finding, ...]:
         """Findings at one enforcement level that no waiver covers."""

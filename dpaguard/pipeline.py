@@ -246,6 +246,7 @@ def evaluate(
         coverage=dict(evaluation.coverage),
         generated_at=settings.generated_at,
         git_commit=settings.git_commit,
+        today=settings.today,
         notices=tuple(notices),
         engine=engine.name,
     )

@@ -22,6 +22,7 @@ import yaml
 from dpaguard.errors import EngineError, PolicyError
 from dpaguard.model import Control, ControlId, Waiver
 from dpaguard.rego_props import props_read
+from dpaguard.yaml_dates import TIMESTAMP_TAG, checked_timestamp
 
 CATEGORIES = (
     "residency",
@@ -74,6 +75,7 @@ def _construct_mapping(loader: _LineLoader, node: yaml.MappingNode) -> _LineDict
 
 
 _LineLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
+_LineLoader.add_constructor(TIMESTAMP_TAG, checked_timestamp)
 
 
 @dataclass(frozen=True)

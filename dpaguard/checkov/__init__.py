@@ -32,6 +32,7 @@ from dpaguard.checkov.runner import (
 )
 from dpaguard.errors import DpaguardError, PolicyError
 from dpaguard.model import Control, ControlId, Finding, SourceLocation, Urn
+from dpaguard.yaml_dates import SafeLoader
 
 PROJECT_STACK = "*"
 MAPPING_FILE = Path("checkov") / "mapping.yaml"
@@ -81,8 +82,8 @@ def load_mapping(policies_dir: Path | None) -> CheckMapping:
     if file is None:
         raise PolicyError(f"{MAPPING_FILE}: checkov mapping not found in the policies")
     try:
-        data = yaml.safe_load(file.read_text(encoding="utf-8")) or {}
-    except (OSError, yaml.YAMLError) as error:
+        data = yaml.load(file.read_text(encoding="utf-8"), Loader=SafeLoader) or {}  # noqa: S506 - a SafeLoader subclass
+    except (OSError, UnicodeDecodeError, yaml.YAMLError) as error:
         raise PolicyError(f"{file}: cannot read the checkov mapping: {' '.join(str(error).split())}") from None
     if not isinstance(data, dict) or not isinstance(data.get("checks"), list):
         raise PolicyError(f"{file}: expected a `checks:` list")
@@ -186,8 +187,8 @@ def _environments(stack_config_dir: Path) -> dict[str, str]:
     environments: dict[str, str] = {}
     for file in sorted(stack_config_dir.glob("Pulumi.*.y*ml")) if stack_config_dir.is_dir() else ():
         try:
-            data = yaml.safe_load(file.read_text(encoding="utf-8")) or {}
-        except (OSError, yaml.YAMLError):
+            data = yaml.load(file.read_text(encoding="utf-8"), Loader=SafeLoader) or {}  # noqa: S506 - a SafeLoader subclass
+        except (OSError, UnicodeDecodeError, yaml.YAMLError):
             continue
         config = data.get("config") if isinstance(data, dict) else None
         if isinstance(config, dict) and isinstance(config.get("dpaguard:environment"), str):

@@ -9,6 +9,7 @@ the framework, and nothing else.
 from __future__ import annotations
 
 import json
+import math
 import os
 import shutil
 import subprocess
@@ -170,28 +171,41 @@ def _relative(result: dict[str, Any], project_dir: Path) -> str:
 
 
 def parse_output(text: str, project_dir: Path) -> CheckovRun:
-    """checkov's `-o json` output -> failed checks (code blocks dropped), suppressed and parse-error counts."""
+    """checkov's `-o json` output -> failed checks (code blocks dropped), suppressed and parse-error counts.
+
+    CheckovError when the output is not JSON, holds no report at all (nothing says what was
+    checked), or has a shape checkov does not write.
+    """
     try:
         documents = list(_documents(text))
-    except ValueError:
+    except (ValueError, RecursionError):
         raise CheckovError("checkov printed something that is not JSON (was `-o json` overridden by a config file?)") from None
+    try:
+        return _parse_documents(documents, project_dir)
+    except (TypeError, ValueError, AttributeError, KeyError, IndexError, OverflowError, RecursionError):
+        raise CheckovError("checkov's JSON report does not have the shape checkov writes") from None
+
+
+def _parse_documents(documents: Sequence[Any], project_dir: Path) -> CheckovRun:
     results: dict[tuple[str, str, int], CheckovResult] = {}
     suppressed: set[tuple[str, str, int]] = set()
     version = ""
     parsing_errors = 0
+    reports = 0
     for document in documents:
-        reports = document if isinstance(document, list) else [document]
-        for report in reports:
+        for report in document if isinstance(document, list) else [document]:
             if not isinstance(report, dict):
                 continue
             summary = report.get("summary") if "summary" in report else report
             if isinstance(summary, dict):
                 version = str(summary.get("checkov_version") or version)
                 parsing_errors = max(parsing_errors, int(summary.get("parsing_errors") or 0))
+                reports += "checkov_version" in summary or "passed" in summary or "failed" in summary
             framework = str(report.get("check_type") or "")
             block = report.get("results")
             if not isinstance(block, dict):
                 continue
+            reports += "summary" not in report
             for raw in block.get("failed_checks") or ():
                 line_range = raw.get("file_line_range") or [1, 1]
                 line = max(int(line_range[0] or 1), 1)
@@ -209,6 +223,8 @@ def parse_output(text: str, project_dir: Path) -> CheckovRun:
             for raw in block.get("skipped_checks") or ():
                 line_range = raw.get("file_line_range") or [1, 1]
                 suppressed.add((str(raw.get("check_id")), _relative(raw, project_dir), int(line_range[0] or 1)))
+    if not reports:
+        raise CheckovError("checkov wrote no report (nothing says what it checked)")
     ordered = sorted(results.values(), key=lambda r: (r.path, r.line, r.check_id))
     return CheckovRun(results=tuple(ordered), version=version, suppressed=len(suppressed), parsing_errors=parsing_errors)
 
@@ -248,20 +264,31 @@ def run_checkov(checkov: Path, files: Sequence[Path], project_dir: Path, skip_ch
     try:
         timeout = float(raw_timeout) if raw_timeout else DEFAULT_TIMEOUT
     except ValueError:
-        raise UsageError(f"{TIMEOUT_ENV}={raw_timeout!r} is not a number of seconds") from None
+        timeout = math.nan
+    if not (math.isfinite(timeout) and 0 < timeout <= 10_000_000):
+        raise UsageError(f"{TIMEOUT_ENV}={raw_timeout!r} is not a positive, finite number of seconds") from None
     try:
         # contained: on timeout (or SIGINT/SIGTERM to dpaguard) checkov's worker processes die with it
         completed = contain.run(
-            command, cwd=project_dir, env=env, capture_output=True, text=True, timeout=timeout, check=False,
+            command, cwd=project_dir, env=env, capture_output=True, timeout=timeout, check=False,
             stdin=subprocess.DEVNULL,
         )
     except subprocess.TimeoutExpired:
         raise CheckovError(f"checkov did not finish within {timeout:g} s", hint=f"raise it with {TIMEOUT_ENV}") from None
     except OSError as error:
         raise CheckovError(f"{checkov}: cannot run checkov: {error.strerror or error}") from None
+    stderr = completed.stderr.decode("utf-8", errors="replace")
     if completed.returncode not in (0, 1):
         raise CheckovError(
-            f"checkov failed with exit code {completed.returncode}{_error_kind(completed.stderr)}",
+            f"checkov failed with exit code {completed.returncode}{_error_kind(stderr)}",
             hint=f"run `{checkov} -f <file> --framework secrets` to see its log",
         )
-    return parse_output(completed.stdout, project_dir)
+    try:
+        stdout = completed.stdout.decode("utf-8")
+    except UnicodeDecodeError:
+        raise CheckovError("checkov printed something that is not UTF-8 text") from None
+    run = parse_output(stdout, project_dir)
+    if completed.returncode == 1 and not run.results:
+        # checkov exits 1 for failed checks only: a 1 with none reported means a report went missing
+        raise CheckovError("checkov exited 1 but reported no failed check")
+    return run

@@ -2,12 +2,14 @@
 
 Each subcommand is a module of this package with `HELP`, `add_arguments(parser)` and
 `run(args) -> int`. Errors of the application (DpaguardError) are caught once, here, and printed
-as one line on stderr with exit code 2.
+as one line on stderr with exit code 2; so is, as a last resort, any other exception (a bug: the
+line names its type only, since its message could quote the input).
 """
 
 from __future__ import annotations
 
 import argparse
+import errno
 import importlib
 import signal
 import sys
@@ -15,6 +17,7 @@ import threading
 from typing import NoReturn, Sequence
 
 from dpaguard import __version__
+from dpaguard.cli._console import printable, say, silence_stdout
 from dpaguard.errors import DpaguardError
 
 SUBCOMMANDS = ("check", "audit", "render", "controls", "export", "evidence", "data", "bundle")
@@ -24,7 +27,7 @@ class ArgumentParser(argparse.ArgumentParser):
     """argparse with a one-line usage error and exit code 2."""
 
     def error(self, message: str) -> NoReturn:
-        self.exit(2, f"{self.prog}: error: {message} (see '{self.prog} --help')\n")
+        self.exit(2, printable(f"{self.prog}: error: {message} (see '{self.prog} --help')") + "\n")
 
 
 def build_parser() -> ArgumentParser:
@@ -61,16 +64,20 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         return int(args._run(args))
     except DpaguardError as error:
-        print(f"dpaguard: {error.one_line()}", file=sys.stderr)
+        say(error.one_line())
         return 2
     except KeyboardInterrupt:
-        print("dpaguard: interrupted", file=sys.stderr)
+        say("interrupted")
         return 130
     except Terminated:
-        print("dpaguard: terminated", file=sys.stderr)
+        say("terminated")
         return 143
-    except BrokenPipeError:
-        return 0
+    except Exception as error:  # the last resort: a bug must still fail closed, in one line
+        if isinstance(error, OSError) and error.errno == errno.EPIPE:
+            silence_stdout()
+        say(f"internal error ({type(error).__name__}): this is a bug in dpaguard, please report it "
+            "with the command you ran")
+        return 2
 
 
 if __name__ == "__main__":

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import math
 import os
 import stat
 import sys
@@ -17,7 +18,9 @@ import threading
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Sequence
+from urllib.parse import urlsplit
 
+from dpaguard.cli._console import printable, say, silence_stdout, write_stdout
 from dpaguard.engine import ENGINES
 from dpaguard.errors import DpaguardError, OutputError, UsageError
 from dpaguard.model import Result
@@ -43,13 +46,18 @@ class Output:
         return self.target == STDOUT
 
 
-def _positive(text: str) -> float:
+# A bound far above any useful time limit, below what the clocks and selects of the stages can take.
+MAX_SECONDS = 10_000_000.0
+
+
+def seconds(text: str) -> float:
+    """A time limit flag: a positive, finite number of seconds (not nan, inf or 1e309), at most MAX_SECONDS."""
     try:
         value = float(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"not a number of seconds: {text!r}") from None
-    if not value > 0:
-        raise argparse.ArgumentTypeError(f"must be a positive number of seconds: {text!r}")
+    if not (math.isfinite(value) and 0 < value <= MAX_SECONDS):
+        raise argparse.ArgumentTypeError(f"must be a positive, finite number of seconds (at most {MAX_SECONDS:.0f}): {text!r}")
     return value
 
 
@@ -90,7 +98,7 @@ def add_report_arguments(parser: argparse.ArgumentParser) -> None:
                                  "by default opa, falling back to regopy with a notice where OPA cannot load")
     evaluation.add_argument("--opa-url", metavar="URL",
                             help="evaluate with an OPA server at URL instead of an in-process engine")
-    evaluation.add_argument("--opa-timeout", type=_positive, default=10.0, metavar="S",
+    evaluation.add_argument("--opa-timeout", type=seconds, default=10.0, metavar="S",
                             help="time limit of each OPA query, in seconds (default: 10)")
     evaluation.add_argument("--environment", choices=("prod", "staging", "dev"),
                             help="evaluate every stack as this environment (default: each stack's dpaguard:environment)")
@@ -123,6 +131,45 @@ def plan_outputs(formats: Sequence[str], outputs: Sequence[str]) -> list[Output]
         if not output.to_stdout:
             check_writable(Path(output.target))
     return plan
+
+
+def _identity(path: Path) -> tuple[object, ...]:
+    """What makes two names one file: the device and inode when it exists, else its resolved path."""
+    real = os.path.realpath(path)
+    try:
+        info = os.stat(real)
+    except OSError:
+        return ("path", real)
+    return ("inode", info.st_dev, info.st_ino)
+
+
+def check_distinct(writes: Sequence[tuple[str, Path]], reads: Sequence[tuple[str, Path]] = ()) -> None:
+    """UsageError when two files the run writes, or a file it writes and one it reads, are one file.
+
+    Names are compared after resolving `..` and symlinks, and by inode when the file exists (a hard
+    link): `--output X --evidence X` would otherwise rename the report over the evidence log.
+    """
+    seen: list[tuple[tuple[object, ...], str, Path]] = []
+    for flag, path in writes:
+        identity = _identity(path)
+        for other_identity, other_flag, other in seen:
+            if identity == other_identity:
+                raise UsageError(f"{flag} {path} and {other_flag} {other} are the same file: "
+                                 "each file a run writes must be a file of its own")
+        seen.append((identity, flag, path))
+    for read_flag, read in reads:
+        identity = _identity(read)
+        for other_identity, flag, path in seen:
+            if identity == other_identity:
+                raise UsageError(f"{flag} {path} is the same file as {read_flag} {read}: a run never writes over its input")
+
+
+def written_files(plan: Sequence[Output], evidence: Path | None) -> list[tuple[str, Path]]:
+    """The files a run of `check` or `audit` writes, with the flag that names each."""
+    writes = [("--output", Path(o.target)) for o in plan if not o.to_stdout]
+    if evidence is not None:
+        writes.append(("--evidence", evidence))
+    return writes
 
 
 def check_writable(path: Path, what: str = "the report") -> None:
@@ -163,12 +210,14 @@ def write_document(path: Path | None, text: str | bytes, what: str) -> None:
     """Write a document to stdout (no path) or atomically to a file, as `render` and `export` do."""
     if path is None:
         if isinstance(text, bytes):
-            sys.stdout.flush()
-            sys.stdout.buffer.write(text)
-            sys.stdout.buffer.flush()
+            try:
+                sys.stdout.flush()
+                sys.stdout.buffer.write(text)
+                sys.stdout.buffer.flush()
+            except BrokenPipeError:
+                silence_stdout()
         else:
-            sys.stdout.write(text)
-            sys.stdout.flush()
+            write_stdout(text)
         return
     write_report(path, text, what)
 
@@ -197,8 +246,8 @@ def use_color(choice: str, stream: IO[str]) -> bool:
 
 def settings(args: argparse.Namespace, project_dir: Path) -> Settings:
     """The evaluation settings from the common options."""
-    if args.opa_url is not None and not args.opa_url.startswith(("http://", "https://")):
-        raise UsageError(f"--opa-url must be an http:// or https:// URL, not {args.opa_url!r}")
+    if args.opa_url is not None:
+        check_opa_url(args.opa_url)
     if args.opa_url is not None and args.engine is not None:
         raise UsageError("--engine and --opa-url exclude each other (--opa-url evaluates on the server)")
     policies = args.policies if args.policies is not None else default_policies_dir(project_dir)
@@ -216,12 +265,33 @@ def settings(args: argparse.Namespace, project_dir: Path) -> Settings:
     )
 
 
+def check_opa_url(url: str) -> None:
+    """UsageError unless `url` is an http(s)://host[:port] URL; the message never repeats it (it may hold a password)."""
+    try:
+        parts = urlsplit(url)
+        valid = parts.scheme in ("http", "https") and bool(parts.hostname) and (parts.port is None or parts.port > 0)
+    except ValueError:  # an unclosed IPv6 bracket, a port that is not a number or out of range
+        valid = False
+    if not valid:
+        raise UsageError("--opa-url must be an http:// or https:// URL with a host (and a port from 1 to 65535)")
+
+
 def emit(result: Result, plan: Sequence[Output], args: argparse.Namespace) -> int:
-    """Write every report, print notices, append the evidence, and return the run's exit code."""
+    """Write every report, print notices, append the evidence, and return the run's exit code.
+
+    The code is the result's, decided before anything is written: a stdout whose reader left early
+    does not change it.
+    """
+    code = result.exit_code(args.fail_on)
+    real_today = dt.datetime.now(dt.timezone.utc).date()
+    if args.today is not None and args.today != real_today:
+        # Shown even with --quiet: a date in the past revives expired waivers (the date is also
+        # recorded in the JSON report and the evidence log).
+        say(f"note: waivers judged as of --today {args.today.isoformat()}, not the UTC date {real_today.isoformat()}")
     text_on_stdout = any(o.to_stdout and o.format == "text" for o in plan)
     if result.notices and not args.quiet and not text_on_stdout:
         for notice in result.notices:
-            print(f"dpaguard: note: {notice}", file=sys.stderr)
+            say(f"note: {notice}")
     for output in plan:
         if output.to_stdout:
             continue
@@ -232,9 +302,8 @@ def emit(result: Result, plan: Sequence[Output], args: argparse.Namespace) -> in
         append(args.evidence, result)
     for output in plan:
         if output.to_stdout:
-            sys.stdout.write(render(output.format, result, color=use_color(args.color, sys.stdout)))
-            sys.stdout.flush()
-    return result.exit_code(args.fail_on)
+            write_stdout(render(output.format, result, color=use_color(args.color, sys.stdout)))
+    return code
 
 
 class ProgressLine:
@@ -263,21 +332,28 @@ class ProgressLine:
                 stacks = [name for name in self.state if name != CHECKOV_TASK]
                 done = sum(1 for name in stacks if self.state[name] in ("done", "failed"))
                 parts = " ".join(f"{name}:{status}" for name, status in self.state.items())
-                self.stream.write(f"\r\033[2Kdpaguard: rendering {done}/{len(stacks)} stacks  {parts}")
+                text = f"\r\033[2Kdpaguard: rendering {done}/{len(stacks)} stacks  {printable(parts)}"
                 if all(status in ("done", "failed") for status in self.state.values()):
-                    self.stream.write("\r\033[2K")
+                    text += "\r\033[2K"
+                self._write(text)
             elif event != "start":
                 suffix = f" ({detail})" if detail else ""
                 if stack == CHECKOV_TASK:
                     what = "checkov scan finished" if event == "done" else "checkov scan failed"
                 else:
                     what = f"{'rendered' if event == 'done' else 'failed to render'} stack {stack}"
-                self.stream.write(f"dpaguard: {what}{suffix}\n")
+                self._write(f"dpaguard: {printable(what + suffix)}\n")
+
+    def _write(self, text: str) -> None:
+        """Progress is best effort: a closed or broken stderr must not stop the run."""
+        try:
+            self.stream.write(text)
             self.stream.flush()
+        except (OSError, ValueError, AttributeError):
+            pass
 
     def clear(self) -> None:
         """Erase the live line (after an error, before the one-line message)."""
         if self.live:
             with self.lock:
-                self.stream.write("\r\033[2K")
-                self.stream.flush()
+                self._write("\r\033[2K")

@@ -6,9 +6,19 @@ import argparse
 import sys
 from pathlib import Path
 
-from dpaguard.cli._common import ProgressLine, add_report_arguments, emit, plan_outputs, settings
+from dpaguard.cli._common import (
+    ProgressLine,
+    add_report_arguments,
+    check_distinct,
+    emit,
+    plan_outputs,
+    seconds,
+    settings,
+    written_files,
+)
 from dpaguard.errors import UsageError
 from dpaguard.pipeline import CheckovSettings, resolve_stacks, run_check
+from dpaguard.source.project import load_project
 
 HELP = "Render stacks of a Pulumi project offline and check them against the DPA controls (and checkov)."
 
@@ -21,7 +31,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     stacks.add_argument("--all-stacks", action="store_true", help="check every stack of the project")
     stacks.add_argument("--project-dir", "-C", type=Path, default=Path("."), metavar="DIR",
                         help="directory holding Pulumi.yaml (default: .)")
-    stacks.add_argument("--timeout", type=float, default=120.0, metavar="S",
+    stacks.add_argument("--timeout", type=seconds, default=120.0, metavar="S",
                         help="time limit of each stack's program, in seconds (default: 120)")
     checkov = parser.add_argument_group("checkov")
     checkov.add_argument("--no-checkov", action="store_true", help="skip the checkov stage (secrets, IaC hygiene)")
@@ -38,13 +48,14 @@ def run(args: argparse.Namespace) -> int:
         raise UsageError("--stack and --all-stacks exclude each other")
     if args.no_checkov and (args.require_checkov or args.checkov_skip_check):
         raise UsageError("--no-checkov excludes --require-checkov and --checkov-skip-check")
-    if args.timeout <= 0:
-        raise UsageError("--timeout must be a positive number of seconds")
     project_dir: Path = args.project_dir
     if not project_dir.is_dir():
         raise UsageError(f"{project_dir}: project folder not found (--project-dir DIR)")
     plan = plan_outputs(args.format, args.output)
     stacks = resolve_stacks(project_dir, args.stack, args.all_stacks)
+    project = load_project(project_dir)
+    check_distinct(written_files(plan, args.evidence),
+                   [("project file", project.file)] + [("stack config", project.stack_file(s)) for s in stacks])
     run_settings = settings(args, project_dir)
     checkov = CheckovSettings(enabled=not args.no_checkov, required=args.require_checkov,
                               skip_checks=tuple(args.checkov_skip_check))

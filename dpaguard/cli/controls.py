@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import argparse
-import sys
 from pathlib import Path
 
 from dpaguard.cli._common import load_policies
+from dpaguard.cli._console import write_stdout
 from dpaguard.errors import UsageError
 from dpaguard.report.catalogue import render_json, render_text
 
@@ -32,5 +32,5 @@ def run(args: argparse.Namespace) -> int:
             raise UsageError(f"unknown category '{category}' (categories: {', '.join(categories)})")
     if args.category:
         controls = [c for c in controls if c.category in args.category]
-    sys.stdout.write(render_json(controls) if args.format == "json" else render_text(controls))
+    write_stdout(render_json(controls) if args.format == "json" else render_text(controls))
     return 0

@@ -4,16 +4,17 @@
         exit 0 intact, 1 tampered (an entry altered, removed, inserted or reordered, or an anchor
         missing), 2 unreadable or malformed (one line naming the file and line)
     dpaguard evidence history FILE [--format text|json]
-        the runs, and when each finding first appeared and was fixed (exit 0, or 2)
+        the runs, and when each finding first appeared and was fixed; the chain is verified as
+        by `verify`: exit 0 intact, 1 tampered (the history of a tampered log cannot be trusted), 2
 """
 
 from __future__ import annotations
 
 import argparse
 import json
-import sys
 from pathlib import Path
 
+from dpaguard.cli._console import write_stdout
 from dpaguard.evidence import VerifyReport, verify
 
 HELP = "Verify an evidence log (hash chain) and list when each finding first appeared and was fixed."
@@ -38,17 +39,15 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    """Verify the log; print the report; 0 intact, 1 tampered (InputError -> 2 in the dispatcher)."""
+    """Verify the log (both actions); print the report; 0 intact, 1 tampered (InputError -> 2 in the dispatcher)."""
     report = verify(args.file, anchors=args.anchor if args.evidence_action == "verify" else ())
     if args.format == "json":
-        sys.stdout.write(json.dumps(report.to_json(), indent=2, ensure_ascii=False) + "\n")
+        write_stdout(json.dumps(report.to_json(), indent=2, ensure_ascii=False) + "\n")
     elif args.evidence_action == "verify":
-        sys.stdout.write(verify_text(report))
+        write_stdout(verify_text(report))
     else:
-        sys.stdout.write(history_text(report))
-    if args.evidence_action == "verify":
-        return 0 if report.intact else 1
-    return 0
+        write_stdout(history_text(report))
+    return 0 if report.intact else 1
 
 
 def verify_text(report: VerifyReport) -> str:
@@ -66,7 +65,8 @@ def verify_text(report: VerifyReport) -> str:
 
 def history_text(report: VerifyReport) -> str:
     """One line per run, then the findings' history."""
-    lines = [f"{report.path}: {report.entries} runs" + ("" if report.intact else " (TAMPERED: run 'verify')")]
+    lines = [f"{report.path}: {report.entries} runs" + ("" if report.intact else " (TAMPERED: this history cannot be trusted)")]
+    lines.extend(f"  line {p.line}: {p.message}" for p in report.problems)
     for run in report.runs:
         lines.append(
             f"  #{run['seq']:<4} {run.get('generated_at') or '-':<25} policy {str(run.get('policy_sha256'))[:12]}"

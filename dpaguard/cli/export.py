@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from dpaguard.cli._common import write_document
+from dpaguard.cli._common import check_distinct, seconds, write_document
 from dpaguard.errors import UsageError
 from dpaguard.export.tfplan import tfplan_json
 from dpaguard.model import Deployment
@@ -26,7 +26,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--stack-config", type=Path, metavar="FILE",
                         help="with --state: the stack's Pulumi.<stack>.yaml, for its provider region and zone")
     parser.add_argument("--output", "-o", type=Path, metavar="FILE", help="write here (default: stdout)")
-    parser.add_argument("--timeout", type=float, default=120.0, metavar="S",
+    parser.add_argument("--timeout", type=seconds, default=120.0, metavar="S",
                         help="with --stack: time limit of the program, in seconds (default: 120)")
 
 
@@ -37,8 +37,6 @@ def _deployment(args: argparse.Namespace) -> Deployment:
         return load_state(args.state, stack_config=args.stack_config)
     if args.stack_config is not None:
         raise UsageError("--stack-config goes with --state (with --stack the project's own stack config is read)")
-    if args.timeout <= 0:
-        raise UsageError("--timeout must be a positive number of seconds")
     from dpaguard.source.program import render_stack
 
     return render_stack(args.project_dir, args.stack, timeout=args.timeout)
@@ -46,6 +44,10 @@ def _deployment(args: argparse.Namespace) -> Deployment:
 
 def run(args: argparse.Namespace) -> int:
     """Load the deployment, translate it and write the document; errors are raised for the dispatcher."""
+    if args.output is not None:
+        check_distinct([("--output", args.output)],
+                       [(flag, path) for flag, path in (("--state", args.state), ("--stack-config", args.stack_config))
+                        if path is not None])
     text = tfplan_json(_deployment(args))
     write_document(args.output, text, "the export")
     return 0

@@ -5,8 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from dpaguard.cli._common import write_document
-from dpaguard.errors import UsageError
+from dpaguard.cli._common import seconds, write_document
 from dpaguard.source.program import render_stack
 from dpaguard.source.state import export_json
 
@@ -21,14 +20,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("--output", "-o", type=Path, metavar="FILE", help="write the deployment here (default: stdout)")
     parser.add_argument(
-        "--timeout", type=float, default=120.0, metavar="S", help="time limit of the program, in seconds (default: 120)"
+        "--timeout", type=seconds, default=120.0, metavar="S", help="time limit of the program, in seconds (default: 120)"
     )
 
 
 def run(args: argparse.Namespace) -> int:
     """Render the stack and write its deployment JSON; errors are raised for the dispatcher to print."""
-    if args.timeout <= 0:
-        raise UsageError("--timeout must be a positive number of seconds")
     deployment = render_stack(args.project_dir, args.stack, timeout=args.timeout)
     text = export_json(deployment)
     write_document(args.output, text, "the deployment")

@@ -61,7 +61,7 @@ import json
 import os
 import re
 import threading
-from typing import Any, Callable, Mapping, Protocol, TypeVar
+from typing import Any, Callable, Mapping, TypeVar
 from urllib.parse import urlsplit
 
 import requests
@@ -75,8 +75,8 @@ from opa_client.errors import (
 )
 
 from dpaguard.bundle import DATA_ROOT, POLICY_ROOT
-from dpaguard.engine.embedded import parse_decisions
-from dpaguard.engine.interface import DECISIONS_PATH
+from dpaguard.engine.shaping import parse_decisions
+from dpaguard.engine.interface import DECISIONS_PATH, PolicyLike
 from dpaguard.errors import EngineError
 from dpaguard.model import Decision
 
@@ -148,19 +148,6 @@ def _shown(value: object) -> str:
     if not isinstance(value, str):
         return json.dumps(value, ensure_ascii=True)[:80]
     return value if re.fullmatch(r"[0-9a-f]{1,80}", value) else json.dumps(value[:80], ensure_ascii=True)
-
-
-class PolicyLike(Protocol):
-    """What the engine needs of a loaded policy set (dpaguard.policy.Policy)."""
-
-    @property
-    def rego_modules(self) -> Mapping[str, str]: ...
-
-    @property
-    def data(self) -> Mapping[str, Any]: ...
-
-    @property
-    def sha256(self) -> str: ...
 
 
 def display_url(url: str) -> str:

@@ -63,6 +63,11 @@ def entry_digest(entry: Mapping[str, Any]) -> str:
     return sha256({key: value for key, value in entry.items() if key != "digest"})
 
 
+def _refuse_constant(text: str) -> Any:
+    """NaN and Infinity are not JSON: canonical() never writes them, so a line holding one was not written by append()."""
+    raise ValueError("non-standard number")
+
+
 def run_record(result: Result, *, config_digests: Mapping[str, str] | None = None, recorded_at: str | None = None) -> dict[str, Any]:
     """The secret-free record of one run that goes into the log."""
     digests = {s.name: s.config_sha256 for s in result.stacks}
@@ -70,6 +75,7 @@ def run_record(result: Result, *, config_digests: Mapping[str, str] | None = Non
     return {
         "format": FORMAT,
         "generated_at": result.generated_at or None,
+        "today": result.today.isoformat() if result.today else None,  # the date waivers were judged against
         "recorded_at": recorded_at or dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds").replace("+00:00", "Z"),
         "tool_version": result.tool_version,
         "recorder_version": __version__,
@@ -139,11 +145,11 @@ def append(path: Path | str, result: Result, *, config_digests: Mapping[str, str
                 previous, seq = GENESIS, 1
                 if last:
                     try:
-                        tail = json.loads(last)
+                        tail = json.loads(last, parse_constant=_refuse_constant)
                         if not isinstance(tail, dict) or entry_digest(tail) != tail.get("digest"):
                             raise ValueError("digest mismatch")
                         previous, seq = str(tail["digest"]), int(tail["seq"]) + 1
-                    except (ValueError, KeyError, TypeError):
+                    except (ValueError, KeyError, TypeError, RecursionError):
                         raise OutputError(
                             f"evidence log {target}: line {count}: the newest entry is malformed or altered; "
                             f"run 'dpaguard evidence verify {target}'"
@@ -276,9 +282,11 @@ def read_entries(path: Path | str) -> list[tuple[int, dict[str, Any]]]:
         raise InputError(f"evidence log {target}: line {len(lines)}: incomplete last line (the log was truncated)")
     for number, line in enumerate(lines, start=1):
         try:
-            entry = json.loads(line)
+            entry = json.loads(line, parse_constant=_refuse_constant)
         except (UnicodeDecodeError, ValueError):
             raise InputError(f"evidence log {target}: line {number}: not a JSON object") from None
+        except RecursionError:
+            raise InputError(f"evidence log {target}: line {number}: nested too deeply") from None
         if not isinstance(entry, dict) or set(entry) != _ENTRY_KEYS:
             raise InputError(f"evidence log {target}: line {number}: not an evidence entry (fields {sorted(_ENTRY_KEYS)})")
         if not isinstance(entry["seq"], int) or not isinstance(entry["run"], dict):

@@ -213,6 +213,7 @@ def result_json(result: Result) -> dict[str, Any]:
         "policy": {"sha256": result.policy_sha256, "engine": result.engine or None},
         "generatedAt": result.generated_at or None,
         "gitCommit": result.git_commit,
+        "today": result.today.isoformat() if result.today else None,
         "stacks": [stack_json(s) for s in result.stacks],
         "findings": [finding_json(f) for f in sorted_findings(result.findings)],
         "coverage": coverage,

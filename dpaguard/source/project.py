@@ -20,6 +20,7 @@ import yaml
 from dpaguard.source.interface import SourceError
 from dpaguard.model import REDACTED
 from dpaguard.source.redact import redact_config
+from dpaguard.yaml_dates import SafeLoader
 
 PROJECT_FILES = ("Pulumi.yaml", "Pulumi.yml")
 _CONFIG_TYPES = {"string": str, "integer": int, "boolean": bool, "array": list, "object": dict}
@@ -112,7 +113,7 @@ def _read_yaml(path: Path, what: str) -> Any:
     except (OSError, UnicodeDecodeError) as error:
         raise SourceError(f"{path}: cannot read {what}: {getattr(error, 'strerror', None) or error}") from None
     try:
-        return yaml.safe_load(text)
+        return yaml.load(text, Loader=SafeLoader)  # noqa: S506 - a SafeLoader subclass
     except yaml.YAMLError as error:
         mark = getattr(error, "problem_mark", None)
         problem = getattr(error, "problem", None) or "malformed YAML"
@@ -167,6 +168,16 @@ def _has_type(value: Any, type_name: str) -> bool:
     return isinstance(value, expected)
 
 
+def _resolve(path: Path, file: Path, what: str) -> Path:
+    """`path` with symlinks and `..` resolved; SourceError for a symlink loop or a path that cannot be resolved."""
+    try:
+        return path.resolve()
+    except RuntimeError:  # Python 3.11 and 3.12 report a symlink loop so
+        raise SourceError(f"{file}: {what} is a symlink loop") from None
+    except OSError as error:
+        raise SourceError(f"{file}: {what} cannot be resolved: {error.strerror or type(error).__name__}") from None
+
+
 def load_project(project_dir: Path | str) -> Project:
     """Read and validate `Pulumi.yaml`; SourceError (one line, naming the file) when it is unusable."""
     root = Path(project_dir)
@@ -189,8 +200,8 @@ def load_project(project_dir: Path | str) -> Project:
     main = data.get("main", ".")
     if not isinstance(main, str) or not main.strip():
         raise SourceError(f"{file}: 'main' must be a path relative to the project directory")
-    main_path = (root / main).resolve()
-    if os.path.isabs(main) or not main_path.is_relative_to(root.resolve()):
+    main_path = _resolve(root / main, file, "'main'")
+    if os.path.isabs(main) or not main_path.is_relative_to(_resolve(root, file, "the project folder")):
         raise SourceError(f"{file}: project 'main' must be a subfolder of the project ({main})")
     program: Path | None = None
     if main_path.is_file():
@@ -202,7 +213,7 @@ def load_project(project_dir: Path | str) -> Project:
     config_dir_raw = data.get("stackConfigDir", ".")
     if not isinstance(config_dir_raw, str):
         raise SourceError(f"{file}: 'stackConfigDir' must be a path")
-    stack_config_dir = (root / config_dir_raw).resolve()
+    stack_config_dir = _resolve(root / config_dir_raw, file, "'stackConfigDir'")
     stacks: tuple[str, ...] = ()
     if stack_config_dir.is_dir():
         stacks = tuple(

@@ -94,7 +94,7 @@ def test_entry_is_minimal_and_secret_free(tmp_path: Path) -> None:
     entry = append(log, result([A, finding("DPA-SEC-001", "prod", "api", waived=True)]))
     run = entry["run"]
     assert CANARY not in log.read_text(encoding="utf-8")
-    assert set(run) == {"format", "generated_at", "recorded_at", "tool_version", "recorder_version", "git_commit",
+    assert set(run) == {"format", "generated_at", "today", "recorded_at", "tool_version", "recorder_version", "git_commit",
                         "policy_sha256", "stacks", "findings", "summary"}
     assert run["policy_sha256"] == "ab" * 32
     assert run["stacks"][0] == {"name": "dev", "environment": "dev", "source": "program", "resources": 12,
@@ -326,3 +326,27 @@ def test_cli_verify_anchor_and_history(tmp_path: Path) -> None:
     history = cli("history", str(log))
     assert history.returncode == 0
     assert "2 runs" in history.stdout and "DPA-RES-001 prod" in history.stdout and "OPEN" in history.stdout
+
+
+def test_cli_history_of_a_tampered_log_exits_1_as_verify_does(tmp_path: Path) -> None:
+    log = tmp_path / "e.jsonl"
+    three_runs(log)
+    edited = lines(log)
+    edited[1] = edited[1].replace('"DPA-RES-001"', '"DPA-RES-002"', 1)
+    assert edited[1] != lines(log)[1]
+    log.write_text("".join(edited), encoding="utf-8")
+    history = cli("history", str(log))
+    assert history.returncode == 1 == cli("verify", str(log)).returncode
+    assert "TAMPERED" in history.stdout and "line 2:" in history.stdout
+    as_json = cli("history", str(log), "--format", "json")
+    assert as_json.returncode == 1 and json.loads(as_json.stdout)["intact"] is False
+
+
+def test_the_date_waivers_were_judged_against_is_recorded(tmp_path: Path) -> None:
+    import dataclasses
+    import datetime as dt
+
+    log = tmp_path / "e.jsonl"
+    entry = append(log, dataclasses.replace(result([A]), today=dt.date(2026, 1, 31)))
+    assert entry["run"]["today"] == "2026-01-31"
+    assert verify(log).intact
