@@ -134,6 +134,16 @@ def clauses_of(text: str) -> list[str]:
     return list(dict.fromkeys(clauses))
 
 
+def ledger_id(clause: str) -> str:
+    """The ledger entry a cited clause belongs to: "Appendix B (DATAPACKET, FRANCE)" is "Appendix B"."""
+    return re.sub(r"\s*\(.*\)\s*$", "", clause).strip()
+
+
+def cited_clauses(text: str) -> list[str]:
+    """The ledger ids a control's `clause` field cites, in order, without qualifiers."""
+    return list(dict.fromkeys(ledger_id(c) for c in clauses_of(text)))
+
+
 def clause_sort_key(clause: str) -> tuple[int, list[tuple[int, int | str]]]:
     """Articles first, then appendices, each in natural order (Article 2 before Article 10)."""
     parts: list[tuple[int, int | str]] = [

@@ -113,7 +113,7 @@ CASES: dict[str, Callable[[], tuple[list[Deployment], str]]] = {
     "DPA-SEC-002": lambda: (_with("prod", [], **{"dpa-test:dbPassword": "[plaintext redacted]"}), _stack_urn()),
 }
 # Controls whose cases need a policy or waiver file of their own (tested below and in test_waivers.py).
-SEPARATE = {"DPA-SUB-003", "DPA-WAI-001", "DPA-WAI-002"}
+SEPARATE = {"DPA-SUB-003", "DPA-WAI-001", "DPA-WAI-002", "DPA-RAT-001"}  # RAT-001: tests/cli/test_baseline.py
 
 
 def test_every_control_has_a_case(policy: Policy) -> None:
