@@ -51,6 +51,7 @@ class CheckovScan:
     findings: tuple[Finding, ...]
     notices: tuple[str, ...]
     ran: bool
+    version: str = ""  # the checkov version that ran, from its report
 
 
 @dataclass(frozen=True)
@@ -243,4 +244,4 @@ def scan(project_dir: Path, policy: Any, *, skip_checks: Sequence[str] = (), req
             f"checkov findings of {', '.join(sorted(missing))} not reported: not in the catalogue "
             "(append the checkov-derived controls of dpaguard's policies/dpa/controls.yaml to yours)"
         )
-    return CheckovScan(findings=findings, notices=tuple(notices), ran=True)
+    return CheckovScan(findings=findings, notices=tuple(notices), ran=True, version=run.version)
