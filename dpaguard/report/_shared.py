@@ -395,7 +395,7 @@ def inventory(result: Result) -> tuple[list[InventoryRow], list[InventoryRow], l
         else:
             key = (use.name, use.country, use.site)
             row = places.setdefault(key, InventoryRow(
-                "location", use.name, (use.site in sites) if use.site else False, use.site or "", use.country, {}))
+                "location", use.name, (use.site in sites) if use.site else None, use.site or "", use.country, {}))
         row.resources[use.stack] = row.resources.get(use.stack, 0) + use.resources
     unused = [p.name for p in result.subprocessors if p.name not in processors]
     seen_sites = {row.detail for row in places.values() if row.detail}

@@ -253,3 +253,8 @@ def clause_label(clause_id: str, lang: str) -> str:
     if lang == "fr" and clause_id.startswith("Appendix "):
         return "Annexe " + clause_id[len("Appendix "):]
     return clause_id
+
+
+def citation_label(citation: str, lang: str) -> str:
+    """A control's whole citation ("Appendix C §1.1; Article 5.1") as the DPA of that language numbers it."""
+    return citation.replace("Appendix ", "Annexe ") if lang == "fr" else citation

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from dpaguard.model import Finding, Result
 from dpaguard.report._shared import clause_rows, inventory, sorted_findings
-from dpaguard.report.i18n import clause_label, strings
+from dpaguard.report.i18n import citation_label, clause_label, strings
 
 # A PR comment or step summary has a size limit (GitHub: 65,536 characters for a comment).
 MAX_ROWS = 200
@@ -20,7 +20,7 @@ def cell(text: object) -> str:
     return value
 
 
-def _rows(findings: list[Finding], waived: bool, t: dict[str, str]) -> list[str]:
+def _rows(findings: list[Finding], waived: bool, t: dict[str, str], lang: str) -> list[str]:
     if waived:
         lines = [f"| {t['control']} | {t['clause']} | {t['stack']} | {t['resource']} | {t['reason']} | {t['approver']} | "
                  f"{t['expires']} |", "|---|---|---|---|---|---|---|"]
@@ -31,12 +31,12 @@ def _rows(findings: list[Finding], waived: bool, t: dict[str, str]) -> list[str]
         resource = f"{cell(finding.name)} ({cell(finding.type)})"
         if waived:
             w = finding.waiver
-            lines.append(f"| {cell(finding.control)} | {cell(finding.clause)} | {cell(finding.stack)} | {resource} | "
+            lines.append(f"| {cell(finding.control)} | {cell(citation_label(finding.clause, lang))} | {cell(finding.stack)} | {resource} | "
                          f"{cell(w.reason if w else '')} | {cell(w.approver if w else '')} | "
                          f"{cell(w.expires.isoformat() if w else '')} |")
         else:
             level = finding.enforcement + (" (undetermined)" if finding.status == "undetermined" else "")
-            lines.append(f"| {cell(level)} | {cell(finding.severity)} | {cell(finding.control)} | {cell(finding.clause)} | "
+            lines.append(f"| {cell(level)} | {cell(finding.severity)} | {cell(finding.control)} | {cell(citation_label(finding.clause, lang))} | "
                          f"{cell(finding.stack)} | {resource} | {cell(finding.message)} |")
     if len(findings) > MAX_ROWS:
         lines.append("\n_" + t["md_more"].format(n=len(findings) - MAX_ROWS) + "_")
@@ -107,9 +107,9 @@ def render(result: Result, *, lang: str = "en") -> str:
                  f"{counts['waived']} |")
     lines.append("")
     if open_findings:
-        lines += [f"### {t['md_findings']}", ""] + _rows(open_findings, False, t) + [""]
+        lines += [f"### {t['md_findings']}", ""] + _rows(open_findings, False, t, lang) + [""]
     if waived:
-        lines += [f"### {t['md_waived']}", ""] + _rows(waived, True, t) + [""]
+        lines += [f"### {t['md_waived']}", ""] + _rows(waived, True, t, lang) + [""]
     lines += _clauses(result, lang, t)
     lines += _inventory(result, t)
     if result.stages:
