@@ -55,7 +55,8 @@ h3{font-size:15px;margin:18px 0 6px}h4{font-size:13px;margin:10px 0 4px}
 #summary dd{margin:0;font-size:24px;font-weight:600}
 table{border-collapse:collapse;width:100%;margin:6px 0 12px}
 th,td{text-align:left;padding:5px 8px;border-bottom:1px solid #e3e7eb;vertical-align:top;overflow-wrap:anywhere}
-th{background:#f4f6f8;font-weight:600;font-size:13px}td.num,th.num{text-align:right;font-variant-numeric:tabular-nums}
+th{background:#f4f6f8;font-weight:600;font-size:13px;overflow-wrap:normal}
+td.num,th.num{text-align:right;font-variant-numeric:tabular-nums;overflow-wrap:normal}
 .status{display:inline-block;padding:1px 7px;border-radius:10px;color:#fff;font-size:12px;font-weight:600;white-space:nowrap}
 .status.failed{background:#c62828}.status.advisory{background:#e08a00}.status.waived{background:#6a4c93}
 .status.passed{background:#2e7d32}.status.not-examined{background:#8a939c}.status.not-applicable{background:#8a939c}
