@@ -106,7 +106,9 @@ def git_worktree(directory: Path) -> tuple[bool | None, str | None]:
     for name in sorted(n for n in (untracked.stdout if untracked else b"").split(b"\0") if n):
         digest.update(b"\0untracked\0" + name + b"\0")
         try:
-            digest.update((root / os.fsdecode(name)).read_bytes())
+            with open(root / os.fsdecode(name), "rb") as handle:  # in chunks: an untracked state export may be large
+                for chunk in iter(lambda: handle.read(1 << 20), b""):
+                    digest.update(chunk)
         except OSError:
             digest.update(b"\0unreadable")
     return True, digest.hexdigest()
