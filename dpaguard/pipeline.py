@@ -18,7 +18,7 @@ import time
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Sequence
+from typing import Any, Callable, Mapping, Sequence
 
 from dpaguard import __version__
 from dpaguard.errors import DpaguardError, InputError, UsageError
@@ -270,7 +270,7 @@ def load_policy(policies_dir: Path) -> Any:
 def evaluate(
     deployments: Sequence[Deployment], policy: Any, settings: Settings, *,
     extra_findings: Sequence[Finding] = (), notices: Sequence[str] = (),
-    stages: Sequence[Stage] = (), checkov_version: str | None = None,
+    stages: Sequence[Stage] = (), checkov_version: str | None = None, files_examined: Mapping[str, int] | None = None,
 ) -> Result:
     """Evaluate every control over the deployments together and assemble the run's Result."""
     from dpaguard.engine import create_engine
@@ -307,7 +307,7 @@ def evaluate(
         stacks=stacks,
         controls=tuple(policy.controls),
         findings=tuple(evaluation.findings) + waive(extra_findings, policy, settings.today),
-        coverage=dict(evaluation.coverage),
+        coverage=_file_coverage(evaluation.coverage, policy.controls, stacks, files_examined or {}),
         generated_at=settings.generated_at,
         git_commit=settings.git_commit,
         notices=tuple(notices),
@@ -322,6 +322,24 @@ def evaluate(
         versions=tool_versions(checkov_version),
     )
     return _with_ratchet(result, policy, settings)
+
+
+def _file_coverage(
+    coverage: Mapping[tuple[str, str], int], controls: Sequence[Any], stacks: Sequence[StackSummary],
+    files: Mapping[str, int],
+) -> dict[tuple[str, str], int]:
+    """Coverage with the checkov-derived controls (applies_to "file") examining the files checkov read for them.
+
+    Every stack is deployed from the repository checkov read, so each stack's file controls examined
+    those files (a Dockerfile control, the Dockerfiles: none, nothing examined); without a scan they
+    examined nothing, and their clauses are "not examined".
+    """
+    answer = dict(coverage)
+    for control in controls:
+        if "file" in control.applies_to and str(control.id) in files:
+            for stack in stacks:
+                answer[(str(control.id), stack.name)] = files[str(control.id)]
+    return answer
 
 
 def _with_ratchet(result: Result, policy: Any, settings: Settings) -> Result:
@@ -366,15 +384,17 @@ def run_check(
     notices: tuple[str, ...] = ()
     stages = [Stage("render", True, f"{len(deployments)} stack(s) rendered offline from the program")]
     version: str | None = None
+    files: Mapping[str, int] = {}
     if scanned is not None:
         extra, notices = tuple(scanned.findings), tuple(scanned.notices)
         version = getattr(scanned, "version", "") or None
-        detail = f"checkov {version}" if version else "checkov"
+        files = dict(getattr(scanned, "examined", {})) if scanned.ran else {}
+        detail = (f"checkov {version}" if version else "checkov") + f", {getattr(scanned, 'files', 0)} file(s) scanned"
         stages.append(Stage("checkov", bool(scanned.ran), detail if scanned.ran else "; ".join(scanned.notices)))
     else:
         stages.append(Stage("checkov", False, "skipped (--no-checkov)"))
     return evaluate(deployments, policy, settings, extra_findings=extra, notices=notices, stages=stages,
-                    checkov_version=version)
+                    checkov_version=version, files_examined=files)
 
 
 def run_audit(states: Sequence[Path], stack_configs: Sequence[Path], settings: Settings) -> Result:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 import subprocess
 from pathlib import Path
 from typing import Any
@@ -110,3 +111,24 @@ def test_no_checkov_makes_a_visibly_different_report(tmp_path: Path) -> None:
     assert pages["without"][1]["data-ran"] == "false" and "skipped (--no-checkov)" in pages["without"][2]
     assert pages["with"][0]["detail"] != "skipped (--no-checkov)"
     assert "skipped (--no-checkov)" not in pages["with"][2]
+
+
+def test_checkov_version_and_what_its_controls_examined(tmp_path: Path) -> None:
+    from dpaguard.checkov import find_checkov
+
+    checkov = find_checkov(REPO)
+    if checkov is None:
+        pytest.skip("checkov is not installed (run `bash .ci/setup` or set DPAGUARD_CHECKOV)")
+    run = dpaguard("check", "--stack", "dev", "--today", TODAY, "--require-checkov", "--format", "json", "--quiet",
+                   env={"DPAGUARD_CHECKOV": str(checkov)})
+    assert run.returncode in (0, 1), run.stderr
+    doc = json.loads(run.stdout)
+    version = doc["evidence"]["versions"]["checkov"]
+    assert version and re.fullmatch(r"\d+\.\d+\.\d+", version)
+    stage = {s["name"]: s for s in doc["evidence"]["stages"]}["checkov"]
+    assert stage["ran"] is True and stage["detail"].startswith(f"checkov {version}, ")
+    coverage = {c["control"]: c["resources"] for c in doc["coverage"] if c["stack"] == "dev"}
+    assert coverage["DPA-SEC-101"] > 0  # the secrets checks read every scanned file
+    # The repository has no Dockerfile: the Dockerfile control examined nothing, and §7 is not shown kept.
+    assert coverage["DPA-HYG-002"] == 0
+    assert {c["id"]: c["status"] for c in doc["clauses"]}["Appendix C §7"] == "not-examined"
