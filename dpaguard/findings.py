@@ -30,6 +30,7 @@ from dpaguard.model import (
     Finding,
     SourceLocation,
     Urn,
+    Usage,
     Waiver,
 )
 from dpaguard.normalise import STACK_TYPE, normalise
@@ -46,6 +47,7 @@ class Evaluation:
     findings: tuple[Finding, ...]
     coverage: dict[tuple[str, str], int]
     facts_resources: int = 0
+    usage: tuple[Usage, ...] = ()  # sub-processors and locations each stack uses (dpaguard.inventory)
 
 
 def _matches(type_token: str, patterns: Sequence[str]) -> bool:
@@ -191,7 +193,10 @@ def evaluate(
             findings.append(finding)
     findings.extend(_waiver_findings(policy, today, stack_facts, overrides))
     findings.sort(key=lambda f: (*f.sort_key(), f.status))
-    return Evaluation(findings=tuple(findings), coverage=coverage(policy.controls, facts, policy.evaluated_controls), facts_resources=len(facts["resources"]))
+    from dpaguard.inventory import usage_of
+
+    return Evaluation(findings=tuple(findings), coverage=coverage(policy.controls, facts, policy.evaluated_controls),
+                      facts_resources=len(facts["resources"]), usage=usage_of(facts, policy.data["locations"]))
 
 
 def _finding(

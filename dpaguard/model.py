@@ -20,6 +20,9 @@ Enforcement = Literal["mandatory", "advisory", "disabled"]
 FailOn = Literal["mandatory", "advisory", "never"]
 Source = Literal["program", "state"]
 DecisionStatus = Literal["violation", "undetermined"]
+# How far the gate can show a DPA clause kept (policies/dpa/clauses.yaml).
+ClauseStatus = Literal["verified-deployed", "verified-code", "declared", "organisational", "not-covered"]
+CLAUSE_STATUSES: tuple[ClauseStatus, ...] = ("verified-deployed", "verified-code", "declared", "organisational", "not-covered")
 
 # The pulumi engine's marker for a value that is unknown during preview.
 UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9"
@@ -76,6 +79,49 @@ class Control:
     def enforcement_for(self, environment: str) -> Enforcement:
         """The enforcement level in an environment; an unknown environment is treated as prod."""
         return self.enforcement.get(environment, self.enforcement.get("prod", "mandatory"))
+
+
+@dataclass(frozen=True)
+class Clause:
+    """One entry of the clause ledger (policies/dpa/clauses.yaml): a DPA clause and the evidence for it."""
+
+    id: str  # "Article 8.2", "Appendix C §1.1"
+    title: str
+    quote: str  # a short exact passage of the DPA
+    status: ClauseStatus
+    controls: tuple[ControlId, ...] = ()
+    title_fr: str = ""
+    note: str = ""
+
+
+@dataclass(frozen=True)
+class Usage:
+    """What a stack's resources use, counted: a sub-processor (Appendix B) or a hosting location (Appendix C §1)."""
+
+    stack: str
+    kind: Literal["subprocessor", "location"]
+    name: str  # SCALEWAY; fr-par-1, fr-par (Scaleway zone or region), Paris (DataPacket location)
+    resources: int
+    country: str | None = None
+    site: str | None = None  # the hosting site (datacenter) of a location, where the locations table names one
+
+
+@dataclass(frozen=True)
+class RegisteredProcessor:
+    """A sub-processor as Appendix B lists it."""
+
+    name: str
+    service: str
+    location: str  # ISO 3166 country code
+
+
+@dataclass(frozen=True)
+class Stage:
+    """One stage of the run and whether it ran: render, state, rego, checkov, baseline."""
+
+    name: str
+    ran: bool
+    detail: str = ""
 
 
 @dataclass(frozen=True)
@@ -161,6 +207,7 @@ class StackSummary:
     origin: str = ""
     config_file: str | None = None
     config_sha256: str | None = None
+    deployment_sha256: str | None = None  # sha256 of the deployment as evaluated (canonical JSON of its resources)
 
 
 @dataclass(frozen=True)
@@ -179,6 +226,14 @@ class Result:
     notices: tuple[str, ...] = ()  # things the user must know (a stage skipped, ...)
     engine: str = ""  # the engine that answered: opa, regopy or opa-server
     today: dt.date | None = None  # the date waivers were judged against (--today, else the UTC date)
+    clauses: tuple[Clause, ...] = ()  # the clause ledger the report is organised by
+    usage: tuple[Usage, ...] = ()  # sub-processors and locations each stack uses (the inventory)
+    subprocessors: tuple[RegisteredProcessor, ...] = ()  # Appendix B
+    hosting_sites: tuple[tuple[str, str], ...] = ()  # Appendix C §1.2: (hosting company, location)
+    stages: tuple[Stage, ...] = ()  # which stages ran (checkov or not, a baseline or not)
+    git_dirty: bool | None = None  # the work tree differed from the commit (None: not a git work tree)
+    git_diff_sha256: str | None = None  # sha256 of `git diff HEAD` and the untracked files, when dirty
+    versions: Mapping[str, str | None] = field(default_factory=dict)  # pulumi, pulumiverse-scaleway, checkov ...
 
     def unwaived(self, enforcement: str) -> tuple[Finding, ...]:
         """Findings at one enforcement level that no waiver covers."""

@@ -8,18 +8,21 @@ scan (a subprocess too) runs alongside the renders.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
+import hashlib
+import json
 import os
 import subprocess
 import time
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Sequence
+from typing import Any, Callable, Mapping, Sequence
 
 from dpaguard import __version__
 from dpaguard.errors import DpaguardError, InputError, UsageError
-from dpaguard.model import Deployment, Finding, Result, StackSummary
+from dpaguard.model import Deployment, Finding, Result, Stage, StackSummary
 
 # The policies shipped with a checkout, used when the project has no policies/ of its own.
 SHIPPED_POLICIES = Path(__file__).resolve().parent.parent / "policies"
@@ -42,6 +45,9 @@ class Settings:
     environment_override: str | None = None
     generated_at: str = ""
     git_commit: str | None = None
+    git_dirty: bool | None = None  # the work tree differs from git_commit (None: not a git work tree)
+    git_diff_sha256: str | None = None  # what differs, digested (see git_worktree)
+    baseline: Any = None  # a ratchet.Baseline: an earlier report the run is compared with (Article 5.1)
 
 
 @dataclass(frozen=True)
@@ -70,6 +76,63 @@ def git_commit(directory: Path) -> str | None:
         return None
     commit = answer.stdout.strip()
     return commit if answer.returncode == 0 and len(commit) in (40, 64) else None
+
+
+def git_worktree(directory: Path) -> tuple[bool | None, str | None]:
+    """Whether the work tree differs from HEAD, and the sha256 of the difference.
+
+    The digest covers `git diff HEAD --binary` (tracked changes, staged or not) and each untracked,
+    not ignored file: its path and bytes, in path order. (None, None) outside a git work tree.
+    """
+    def git(*args: str) -> subprocess.CompletedProcess[bytes] | None:
+        try:
+            answer = subprocess.run(["git", "-C", str(directory), *args], capture_output=True, timeout=30,
+                                    stdin=subprocess.DEVNULL)
+        except (OSError, subprocess.SubprocessError):
+            return None
+        return answer if answer.returncode == 0 else None
+
+    status = git("status", "--porcelain", "--untracked-files=all")
+    if status is None:
+        return None, None
+    if not status.stdout.strip():
+        return False, None
+    digest = hashlib.sha256()
+    diff = git("diff", "HEAD", "--binary")
+    digest.update(diff.stdout if diff else b"")
+    untracked = git("ls-files", "--others", "--exclude-standard", "-z")
+    top = git("rev-parse", "--show-toplevel")
+    root = Path(top.stdout.decode().strip()) if top else directory
+    for name in sorted(n for n in (untracked.stdout if untracked else b"").split(b"\0") if n):
+        digest.update(b"\0untracked\0" + name + b"\0")
+        try:
+            with open(root / os.fsdecode(name), "rb") as handle:  # in chunks: an untracked state export may be large
+                for chunk in iter(lambda: handle.read(1 << 20), b""):
+                    digest.update(chunk)
+        except OSError:
+            digest.update(b"\0unreadable")
+    return True, digest.hexdigest()
+
+
+def deployment_digest(deployment: Deployment) -> str:
+    """sha256 of the deployment as evaluated: canonical JSON (sorted keys, no spaces) of stack, project and resources."""
+    body = {"stack": deployment.stack, "project": deployment.project, "resources": list(deployment.resources)}
+    text = json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str)
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def tool_versions(checkov: str | None = None) -> dict[str, str | None]:
+    """The versions that decide what a deployment holds: the Pulumi SDK, the Scaleway provider, checkov."""
+    from importlib import metadata
+
+    versions: dict[str, str | None] = {}
+    for name in ("pulumi", "pulumiverse-scaleway"):
+        try:
+            versions[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            versions[name] = None
+    versions["checkov"] = checkov
+    return versions
 
 
 def now_utc() -> str:
@@ -211,6 +274,7 @@ def load_policy(policies_dir: Path) -> Any:
 def evaluate(
     deployments: Sequence[Deployment], policy: Any, settings: Settings, *,
     extra_findings: Sequence[Finding] = (), notices: Sequence[str] = (),
+    stages: Sequence[Stage] = (), checkov_version: str | None = None, files_examined: Mapping[str, int] | None = None,
 ) -> Result:
     """Evaluate every control over the deployments together and assemble the run's Result."""
     from dpaguard.engine import create_engine
@@ -233,22 +297,74 @@ def evaluate(
         StackSummary(
             name=d.stack, project=d.project, environment=environment_of(d, names, settings.environment_override)[0],
             source=d.source, resources=len(d.resources), origin=d.origin, config_file=d.config_file,
-            config_sha256=d.config_sha256,
+            config_sha256=d.config_sha256, deployment_sha256=deployment_digest(d),
         )
         for d in deployments
     )
-    return Result(
+    from dpaguard.inventory import register
+
+    processors, sites = register(policy.data)
+    stages = (*stages, Stage("rego", True, engine.name))
+    result = Result(
         tool_version=__version__,
         policy_sha256=policy.sha256,
         stacks=stacks,
         controls=tuple(policy.controls),
         findings=tuple(evaluation.findings) + waive(extra_findings, policy, settings.today),
-        coverage=dict(evaluation.coverage),
+        coverage=_file_coverage(evaluation.coverage, policy.controls, stacks, files_examined or {}),
         generated_at=settings.generated_at,
         git_commit=settings.git_commit,
         today=settings.today,
         notices=tuple(notices),
         engine=engine.name,
+        clauses=tuple(getattr(policy, "clauses", ())),
+        usage=tuple(getattr(evaluation, "usage", ())),
+        subprocessors=processors,
+        hosting_sites=sites,
+        stages=stages,
+        git_dirty=settings.git_dirty,
+        git_diff_sha256=settings.git_diff_sha256,
+        versions=tool_versions(checkov_version),
+    )
+    return _with_ratchet(result, policy, settings)
+
+
+def _file_coverage(
+    coverage: Mapping[tuple[str, str], int], controls: Sequence[Any], stacks: Sequence[StackSummary],
+    files: Mapping[str, int],
+) -> dict[tuple[str, str], int]:
+    """Coverage with the checkov-derived controls (applies_to "file") examining the files checkov read for them.
+
+    Every stack is deployed from the repository checkov read, so each stack's file controls examined
+    those files (a Dockerfile control, the Dockerfiles: none, nothing examined); without a scan they
+    examined nothing, and their clauses are "not examined".
+    """
+    answer = dict(coverage)
+    for control in controls:
+        if "file" in control.applies_to and str(control.id) in files:
+            for stack in stacks:
+                answer[(str(control.id), stack.name)] = files[str(control.id)]
+    return answer
+
+
+def _with_ratchet(result: Result, policy: Any, settings: Settings) -> Result:
+    """The result with the findings of DPA-RAT-001 against the baseline; without one it examined nothing."""
+    from dpaguard.findings import waive
+    from dpaguard.ratchet import RATCHET, ratchet
+
+    if not any(c.id == RATCHET for c in result.controls):
+        return result
+    coverage = dict(result.coverage)
+    if settings.baseline is None:
+        for stack in result.stacks:
+            coverage[(RATCHET, stack.name)] = 0
+        return dataclasses.replace(result, coverage=coverage,
+                                   stages=(*result.stages, Stage("baseline", False, "no --baseline")))
+    found, compared = ratchet(settings.baseline, result, result.controls)
+    coverage.update(compared)
+    return dataclasses.replace(
+        result, findings=result.findings + waive(found, policy, settings.today), coverage=coverage,
+        stages=(*result.stages, Stage("baseline", True, settings.baseline.path)),
     )
 
 
@@ -271,9 +387,19 @@ def run_check(
     deployments, scanned = render_stacks(project_dir, stacks, timeout=timeout, progress=progress, side_task=scan)
     extra: tuple[Finding, ...] = ()
     notices: tuple[str, ...] = ()
+    stages = [Stage("render", True, f"{len(deployments)} stack(s) rendered offline from the program")]
+    version: str | None = None
+    files: Mapping[str, int] = {}
     if scanned is not None:
         extra, notices = tuple(scanned.findings), tuple(scanned.notices)
-    return evaluate(deployments, policy, settings, extra_findings=extra, notices=notices)
+        version = getattr(scanned, "version", "") or None
+        files = dict(getattr(scanned, "examined", {})) if scanned.ran else {}
+        detail = (f"checkov {version}" if version else "checkov") + f", {getattr(scanned, 'files', 0)} file(s) scanned"
+        stages.append(Stage("checkov", bool(scanned.ran), detail if scanned.ran else "; ".join(scanned.notices)))
+    else:
+        stages.append(Stage("checkov", False, "skipped (--no-checkov)"))
+    return evaluate(deployments, policy, settings, extra_findings=extra, notices=notices, stages=stages,
+                    checkov_version=version, files_examined=files)
 
 
 def run_audit(states: Sequence[Path], stack_configs: Sequence[Path], settings: Settings) -> Result:
@@ -283,4 +409,6 @@ def run_audit(states: Sequence[Path], stack_configs: Sequence[Path], settings: S
         policy = load_policy(settings.policies_dir)
     except DpaguardError as error:
         raise error.wrap("load policies") from None
-    return evaluate(deployments, policy, settings)
+    stages = (Stage("state", True, f"{len(deployments)} stack export(s) read"),
+              Stage("checkov", False, "not run by audit (repository files: dpaguard check)"))
+    return evaluate(deployments, policy, settings, stages=stages)

@@ -20,7 +20,7 @@ from typing import Any, Iterator, Mapping, Sequence
 import yaml
 
 from dpaguard.errors import EngineError, PolicyError
-from dpaguard.model import Control, ControlId, Waiver
+from dpaguard.model import CLAUSE_STATUSES, Clause, Control, ControlId, Waiver
 from dpaguard.rego_props import props_read
 from dpaguard.yaml_dates import TIMESTAMP_TAG, checked_timestamp
 
@@ -34,6 +34,7 @@ CATEGORIES = (
     "access",
     "secrets",
     "hygiene",
+    "assurance",
 )
 SEVERITIES = ("critical", "high", "medium", "low")
 ENFORCEMENTS = ("mandatory", "advisory", "disabled")
@@ -103,6 +104,7 @@ class Policy:
     # The controls something evaluates: each Rego control emitted by a rule reachable from the entry
     # package, and those of checkov and dpaguard itself. None: not computed (every control counts).
     evaluated_controls: frozenset[ControlId] | None = None
+    clauses: tuple[Clause, ...] = ()  # the clause ledger (policies/dpa/clauses.yaml); empty when the set has none
 
     def control(self, control_id: str) -> Control:
         """The catalogue entry of a control id; PolicyError when the catalogue has none."""
@@ -228,6 +230,54 @@ def _load_controls(path: Path) -> tuple[tuple[Control, ...], tuple[str, ...], di
         if evaluators[required] != DPAGUARD:
             raise PolicyError(f"{path}: {required} is evaluated by dpaguard itself (evaluated_by: {DPAGUARD})")
     return tuple(controls), categories, evaluators
+
+
+CLAUSES_FILE = "clauses.yaml"
+_CLAUSE_KEYS = {"id", "title", "title_fr", "quote", "status", "controls", "note"}
+
+
+def load_clauses(path: Path, control_ids: set[str]) -> tuple[Clause, ...]:
+    """The clause ledger: every DPA clause, its quote, its evidence status and the controls enforcing it.
+
+    A missing file is an empty ledger (a policy set of one's own need not map the DPA); a present one
+    is validated: known statuses, controls of the catalogue, and none for a clause the gate cannot show.
+    """
+    if not path.exists():
+        return ()
+    document = _read_yaml(path)
+    clauses: list[Clause] = []
+    for entry, clause_id, what, where in _keyed_entries(document, "clauses", path, "clause", "id"):
+        unknown_keys = set(entry) - _CLAUSE_KEYS
+        if unknown_keys:
+            raise PolicyError(f"{where}: {what}: unknown keys {sorted(unknown_keys)}")
+        status = _require(entry, "status", str, path, what)
+        if status not in CLAUSE_STATUSES:
+            raise PolicyError(f"{where}: {what}: status `{status}` is not one of {list(CLAUSE_STATUSES)}")
+        controls = _require(entry, "controls", list, path, what)
+        if not all(isinstance(c, str) for c in controls):
+            raise PolicyError(f"{where}: {what}: `controls` must be a list of control ids")
+        unknown = [c for c in controls if c not in control_ids]
+        if unknown:
+            raise PolicyError(f"{where}: {what}: controls {unknown} are not in the catalogue")
+        if status in ("organisational", "not-covered") and controls:
+            raise PolicyError(f"{where}: {what}: a clause whose status is {status} has no controls")
+        if status not in ("organisational", "not-covered") and not controls:
+            raise PolicyError(f"{where}: {what}: a clause whose status is {status} needs the controls that show it")
+        quote = _require(entry, "quote", str, path, what)
+        if not quote.strip():
+            raise PolicyError(f"{where}: {what}: `quote` is empty")
+        clauses.append(
+            Clause(
+                id=clause_id,
+                title=_require(entry, "title", str, path, what),
+                quote=" ".join(quote.split()),
+                status=status,
+                controls=tuple(ControlId(c) for c in controls),
+                title_fr=str(entry.get("title_fr") or ""),
+                note=" ".join(str(entry.get("note") or "").split()),
+            )
+        )
+    return tuple(clauses)
 
 
 def _date(value: Any) -> dt.date | None:
@@ -710,6 +760,7 @@ def load_policy(policies_dir: Path | str) -> Policy:
             "(a value of the wrong type would be judged by the engine's ordering of types)"
         )
     waivers, lines, problems = _load_waivers(root / WAIVERS_FILE, {c.id for c in controls})
+    clauses = load_clauses(root / "dpa" / CLAUSES_FILE, {c.id for c in controls})
     return Policy(
         root=root,
         controls=controls,
@@ -721,6 +772,7 @@ def load_policy(policies_dir: Path | str) -> Policy:
         categories=categories,
         waiver_lines=lines,
         evaluated_controls=evaluated,
+        clauses=clauses,
     )
 
 

@@ -16,7 +16,7 @@ The location is always the file and line. No finding, message or notice holds th
 from __future__ import annotations
 
 import fnmatch
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Mapping, Sequence
 
@@ -26,6 +26,7 @@ from dpaguard.checkov.runner import (
     CheckovError,
     CheckovResult,
     CheckovRun,
+    _is_dockerfile,
     find_checkov,
     run_checkov,
     scan_targets,
@@ -52,6 +53,9 @@ class CheckovScan:
     findings: tuple[Finding, ...]
     notices: tuple[str, ...]
     ran: bool
+    version: str = ""  # the checkov version that ran, from its report
+    files: int = 0  # how many project files it scanned
+    examined: Mapping[str, int] = field(default_factory=dict)  # control id -> files of the kind its checks read
 
 
 @dataclass(frozen=True)
@@ -244,4 +248,19 @@ def scan(project_dir: Path, policy: Any, *, skip_checks: Sequence[str] = (), req
             f"checkov findings of {', '.join(sorted(missing))} not reported: not in the catalogue "
             "(append the checkov-derived controls of dpaguard's policies/dpa/controls.yaml to yours)"
         )
-    return CheckovScan(findings=findings, notices=tuple(notices), ran=True)
+    return CheckovScan(findings=findings, notices=tuple(notices), ran=True, version=run.version, files=len(files),
+                       examined=examined_files(files, load_mapping(policies_dir)))
+
+
+def examined_files(files: Sequence[Path], mapping: CheckMapping) -> dict[str, int]:
+    """Per control of the mapping, how many scanned files its checks read: secrets checks read every file,
+    GitHub Actions checks the workflows, Dockerfile checks the Dockerfiles (the report's coverage)."""
+    workflows = sum(1 for p in files if ".github/workflows/" in p.as_posix())
+    dockerfiles = sum(1 for p in files if _is_dockerfile(p.name))
+    answer: dict[str, int] = {}
+    for rule in mapping.rules:
+        pattern = rule.pattern.upper()
+        count = (len(files) if "SECRET" in pattern else workflows if "GHA" in pattern
+                 else dockerfiles if "DOCKER" in pattern else workflows + dockerfiles)
+        answer[str(rule.control)] = max(answer.get(str(rule.control), 0), count)
+    return answer

@@ -24,8 +24,8 @@ from dpaguard.cli._console import printable, say, silence_stdout, write_stdout
 from dpaguard.engine import ENGINES
 from dpaguard.errors import DpaguardError, OutputError, UsageError
 from dpaguard.model import Result
-from dpaguard.pipeline import CHECKOV_TASK, Settings, default_policies_dir, git_commit, now_utc
-from dpaguard.report import EXTENSIONS, FORMATS, render
+from dpaguard.pipeline import CHECKOV_TASK, Settings, default_policies_dir, git_commit, git_worktree, now_utc
+from dpaguard.report import EXTENSIONS, FORMATS, LANGUAGES, render
 
 if TYPE_CHECKING:
     from dpaguard.policy import Policy
@@ -90,6 +90,8 @@ def add_report_arguments(parser: argparse.ArgumentParser) -> None:
     group.add_argument("--color", choices=("auto", "always", "never"), default="auto",
                        help="colour text on stdout: auto (a terminal, unless NO_COLOR is set), always, never")
     group.add_argument("--quiet", "-q", action="store_true", help="no progress or notices on stderr")
+    group.add_argument("--lang", choices=LANGUAGES, default="en",
+                       help="language of the html and markdown reports: en (default) or fr (clauses as the French DPA numbers them)")
     evaluation = parser.add_argument_group("evaluation")
     evaluation.add_argument("--policies", type=Path, metavar="DIR",
                             help="policy set (default: <project-dir>/policies, else the policies shipped with dpaguard)")
@@ -108,6 +110,9 @@ def add_report_arguments(parser: argparse.ArgumentParser) -> None:
                             help="exit 1 when an unwaived finding at or above this level remains (default: mandatory)")
     evaluation.add_argument("--evidence", type=Path, metavar="FILE",
                             help="append this run to an evidence log (JSON lines, hash-chained)")
+    evaluation.add_argument("--baseline", type=Path, metavar="FILE",
+                            help="an earlier JSON report: controls that passed then and fail now, and controls removed "
+                                 "or downgraded since, become DPA-RAT-001 findings (Article 5.1)")
 
 
 def plan_outputs(formats: Sequence[str], outputs: Sequence[str]) -> list[Output]:
@@ -253,6 +258,12 @@ def settings(args: argparse.Namespace, project_dir: Path) -> Settings:
     policies = args.policies if args.policies is not None else default_policies_dir(project_dir)
     if not policies.is_dir():
         raise UsageError(f"{policies}: policies folder not found (--policies DIR)")
+    baseline = None
+    if getattr(args, "baseline", None) is not None:
+        from dpaguard.ratchet import load_baseline
+
+        baseline = load_baseline(args.baseline)
+    dirty, diff_sha256 = git_worktree(project_dir)
     return Settings(
         policies_dir=policies,
         engine=args.engine,
@@ -262,6 +273,9 @@ def settings(args: argparse.Namespace, project_dir: Path) -> Settings:
         environment_override=args.environment,
         generated_at=now_utc(),
         git_commit=git_commit(project_dir),
+        git_dirty=dirty,
+        git_diff_sha256=diff_sha256,
+        baseline=baseline,
     )
 
 
@@ -295,14 +309,14 @@ def emit(result: Result, plan: Sequence[Output], args: argparse.Namespace) -> in
     for output in plan:
         if output.to_stdout:
             continue
-        write_report(Path(output.target), render(output.format, result))
+        write_report(Path(output.target), render(output.format, result, lang=args.lang))
     if args.evidence is not None:
         from dpaguard.evidence import append
 
         append(args.evidence, result)
     for output in plan:
         if output.to_stdout:
-            write_stdout(render(output.format, result, color=use_color(args.color, sys.stdout)))
+            write_stdout(render(output.format, result, color=use_color(args.color, sys.stdout), lang=args.lang))
     return code
 
 

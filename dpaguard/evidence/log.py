@@ -9,8 +9,10 @@ Each line is one entry, written as canonical JSON (sorted keys, no spaces, UTF-8
      "digest": sha256(canonical(entry without "digest"))}
 
 The run holds only what an auditor needs and nothing secret: when the run was made and recorded,
-the tool version, the git commit, the policy sha256, each stack (name, environment, source,
-resource count, config sha256) and each finding as (control, stack, urn, status, enforcement,
+the tool version, the git commit (with `git_dirty`, whether the work tree differed from it, and
+`git_diff_sha256`, the digest of the difference), the policy sha256, the versions of Pulumi, the
+Scaleway provider and checkov (`versions`), the stages that ran (`stages`), each stack (name,
+environment, source, resource count, config sha256, deployment sha256) and each finding as (control, stack, urn, status, enforcement,
 waived, message_sha256). Finding messages themselves are left out: they are secret-free by
 construction, but they carry resource values an evidence trail does not need; their sha256 tells
 apart two findings of one control on one URN and lets a reviewer tie a report's finding to its
@@ -80,6 +82,10 @@ def run_record(result: Result, *, config_digests: Mapping[str, str] | None = Non
         "tool_version": result.tool_version,
         "recorder_version": __version__,
         "git_commit": result.git_commit,
+        "git_dirty": result.git_dirty,
+        "git_diff_sha256": result.git_diff_sha256,
+        "versions": dict(result.versions),
+        "stages": [{"name": s.name, "ran": s.ran} for s in result.stages],
         "policy_sha256": result.policy_sha256,
         "stacks": [
             {
@@ -88,6 +94,7 @@ def run_record(result: Result, *, config_digests: Mapping[str, str] | None = Non
                 "source": s.source,
                 "resources": s.resources,
                 "config_sha256": digests.get(s.name),
+                "deployment_sha256": s.deployment_sha256,
             }
             for s in sorted(result.stacks, key=lambda s: s.name)
         ],

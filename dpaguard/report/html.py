@@ -1,9 +1,13 @@
-"""The compliance report: one self-contained HTML page organised by DPA clause.
+"""The compliance report: one self-contained HTML page organised by DPA clause, fit to sign and print on A4.
 
 No scripts, no fonts, no images from anywhere: inline CSS and inline SVG only, so the page can be
-archived as evidence and opened offline. Every value is escaped. The numbers a reader (or a test)
-needs carry `data-*` attributes: `#summary [data-summary-*]`, `tr.stack[data-stack]`,
-`tr.environment[data-environment]`, `g.cell[data-clause][data-stack]`, `tr.finding`.
+archived as evidence and opened offline. Every value is escaped. Every clause of the ledger
+(policies/dpa/clauses.yaml) is listed with its quote, its evidence grade and its status: "passed" only
+where a control examined something, organisational and not-covered clauses as such, never green.
+The numbers a reader (or a test) needs carry `data-*` attributes: `#summary [data-summary-*]`,
+`tr.stack[data-stack]`, `tr.environment[data-environment]`, `g.cell[data-clause][data-stack]`,
+`section.clause[data-clause][data-status][data-evidence]`, `tr.finding`, `#inventory tr[data-name]`,
+`#stages tr[data-stage][data-ran]`, `#evidence-dirty[data-dirty]`.
 """
 
 from __future__ import annotations
@@ -14,26 +18,34 @@ from typing import Iterable
 
 from dpaguard.model import Finding, Result
 from dpaguard.report._shared import (
-    STATUS_ORDER,
+    CLAUSE_STATES,
+    ClauseRow,
+    ClauseState,
     Outcome,
     OutcomeStatus,
-    clause_sort_key,
-    clauses_of,
+    clause_rows,
+    inventory,
     outcomes,
     sorted_findings,
     stack_label,
-    worst,
+    stack_names,
 )
+from dpaguard.report.i18n import clause_label, strings
 
-_COLOURS = {"failed": "#c62828", "waived": "#ef9f00", "passed": "#2e7d32", "not-applicable": "#b0b7bf"}
-_SYMBOLS = {"failed": "✗", "waived": "~", "passed": "✓", "not-applicable": "–"}
-_LABELS = {"failed": "failed", "waived": "waived", "passed": "passed", "not-applicable": "not applicable"}
+# Mandatory, advisory and waived are told apart by colour; organisational and not-covered are never green.
+_COLOURS: dict[str, str] = {
+    "failed": "#c62828", "advisory": "#e08a00", "waived": "#6a4c93", "passed": "#2e7d32",
+    "not-examined": "#b0b7bf", "organisational": "#546e7a", "not-covered": "#37474f",
+    "not-applicable": "#8a939c",
+}
+_SYMBOLS = {"failed": "✗", "advisory": "!", "waived": "~", "passed": "✓", "not-examined": "–",
+            "organisational": "○", "not-covered": "□"}
 
 _CSS = """
 body{font:14px/1.45 system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;color:#1d2329;margin:0;background:#f4f6f8}
 main{max-width:1180px;margin:0 auto;padding:24px 32px 48px;background:#fff}
 h1{font-size:24px;margin:0 0 4px}h2{font-size:19px;margin:32px 0 8px;border-bottom:2px solid #e3e7eb;padding-bottom:4px}
-h3{font-size:15px;margin:18px 0 6px}
+h3{font-size:15px;margin:18px 0 6px}h4{font-size:13px;margin:10px 0 4px}
 .verdict{font-size:16px;font-weight:600;padding:10px 14px;border-radius:6px;margin:12px 0}
 .verdict.failed{background:#fdecea;color:#8e1c1c}.verdict.advisory{background:#fff4e0;color:#7a4d00}
 .verdict.passed{background:#e8f5e9;color:#1b5e20}
@@ -42,17 +54,32 @@ h3{font-size:15px;margin:18px 0 6px}
 #summary dt{color:#5b6670;font-size:12px;text-transform:uppercase;letter-spacing:.04em}
 #summary dd{margin:0;font-size:24px;font-weight:600}
 table{border-collapse:collapse;width:100%;margin:6px 0 12px}
-th,td{text-align:left;padding:5px 8px;border-bottom:1px solid #e3e7eb;vertical-align:top}
-th{background:#f4f6f8;font-weight:600;font-size:13px}td.num,th.num{text-align:right;font-variant-numeric:tabular-nums}
-.status{display:inline-block;padding:1px 7px;border-radius:10px;color:#fff;font-size:12px;font-weight:600}
-.status.failed{background:#c62828}.status.waived{background:#ef9f00}.status.passed{background:#2e7d32}
-.status.not-applicable{background:#8a939c}
+th,td{text-align:left;padding:5px 8px;border-bottom:1px solid #e3e7eb;vertical-align:top;overflow-wrap:anywhere}
+th{background:#f4f6f8;font-weight:600;font-size:13px;overflow-wrap:normal}
+td.num,th.num{text-align:right;font-variant-numeric:tabular-nums;overflow-wrap:normal}
+.status{display:inline-block;padding:1px 7px;border-radius:10px;color:#fff;font-size:12px;font-weight:600;white-space:nowrap}
+.status.failed{background:#c62828}.status.advisory{background:#e08a00}.status.waived{background:#6a4c93}
+.status.passed{background:#2e7d32}.status.not-examined{background:#8a939c}.status.not-applicable{background:#8a939c}
+.status.organisational{background:#546e7a}.status.not-covered{background:#37474f}
+.grade{display:inline-block;padding:0 6px;border:1px solid #9aa5ae;border-radius:10px;font-size:11px;color:#37474f;white-space:nowrap}
 code,.mono{font-family:ui-monospace,SFMono-Regular,Menlo,monospace;font-size:12px;word-break:break-all}
 .muted{color:#5b6670}.clause{border-left:4px solid #e3e7eb;padding-left:14px;margin-top:22px}
-.clause.failed{border-color:#c62828}.clause.waived{border-color:#ef9f00}.clause.passed{border-color:#2e7d32}
+.clause.failed{border-color:#c62828}.clause.advisory{border-color:#e08a00}.clause.waived{border-color:#6a4c93}
+.clause.passed{border-color:#2e7d32}.clause.organisational{border-color:#546e7a}.clause.not-covered{border-color:#37474f}
+blockquote{margin:6px 0;padding:4px 10px;border-left:3px solid #cfd6dc;color:#37474f;font-style:italic}
 dl.evidence{display:grid;grid-template-columns:max-content 1fr;gap:4px 16px}dl.evidence dt{color:#5b6670}
 dl.evidence dd{margin:0}.notice{background:#fff4e0;border-left:4px solid #ef9f00;padding:6px 10px;margin:6px 0}
-svg text{font-family:system-ui,-apple-system,"Segoe UI",Roboto,sans-serif}
+.dirty{color:#8e1c1c;font-weight:600}
+svg{max-width:100%;height:auto}svg text{font-family:system-ui,-apple-system,"Segoe UI",Roboto,sans-serif}
+#signoff table td{height:42px;border-bottom:1px solid #1d2329}#signoff th{width:22%;background:none}
+@page{size:A4;margin:14mm 12mm}
+@media print{
+body{background:#fff;font-size:10.5px}main{max-width:none;padding:0}
+h2{break-after:avoid}h3,h4{break-after:avoid}thead{display:table-header-group}tr,blockquote{break-inside:avoid}
+table{table-layout:fixed}th,td{padding:3px 5px}code,.mono{font-size:9.5px}
+.clause{break-inside:avoid-page}#signoff{break-inside:avoid;break-before:auto}
+*{-webkit-print-color-adjust:exact;print-color-adjust:exact}
+}
 """
 
 
@@ -61,74 +88,66 @@ def _e(value: object) -> str:
     return escape(text, quote=True)
 
 
-def _status(status: OutcomeStatus) -> str:
-    return f'<span class="status {status}">{_e(_LABELS[status])}</span>'
+def _status(status: str, t: dict[str, str]) -> str:
+    label = t.get(f"st_{status}", status.replace("-", " "))
+    return f'<span class="status {_e(status)}">{_e(label)}</span>'
 
 
-def _clauses(all_outcomes: list[Outcome]) -> list[str]:
-    seen = {clause for outcome in all_outcomes for clause in clauses_of(outcome.control.clause)}
-    return sorted(seen, key=clause_sort_key)
-
-
-def _of_clause(all_outcomes: list[Outcome], clause: str) -> list[Outcome]:
-    return [o for o in all_outcomes if clause in clauses_of(o.control.clause)]
-
-
-def _stack_names(result: Result, all_outcomes: list[Outcome]) -> list[str]:
-    names = [s.name for s in result.stacks]
-    for outcome in all_outcomes:
-        if outcome.stack.name not in names:
-            names.append(outcome.stack.name)
-    return names
+def _grade(grade: str, t: dict[str, str]) -> str:
+    return f'<span class="grade" data-grade="{_e(grade)}">{_e(t.get(f"gr_{grade}", grade))}</span>'
 
 
 def _short(text: str, limit: int) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
-def _grid(result: Result, all_outcomes: list[Outcome], clauses: list[str]) -> str:
+def _title(row: ClauseRow, lang: str) -> str:
+    return (row.title_fr or row.title) if lang == "fr" else row.title
+
+
+def _grid(result: Result, rows: list[ClauseRow], stacks: list[str], lang: str, t: dict[str, str]) -> str:
     """The clause-by-stack grid as inline SVG: one row per clause, one column per stack."""
-    stacks = _stack_names(result, all_outcomes)
-    label_w, cell_w, cell_h, head_h, legend_h = 300, 150, 30, 46, 34
+    label_w, cell_w, cell_h, head_h, legend_h = 330, 140, 26, 46, 58
     width = label_w + cell_w * max(1, len(stacks)) + 10
-    height = head_h + cell_h * len(clauses) + legend_h + 10
+    height = head_h + cell_h * len(rows) + legend_h + 10
     parts = [f'<svg id="clause-grid" xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
-             f'viewBox="0 0 {width} {height}" role="img" aria-label="DPA clauses by stack">']
-    parts.append("<title>DPA clauses by stack: failed, waived, passed, not applicable</title>")
+             f'viewBox="0 0 {width} {height}" role="img" aria-label="{_e(t["grid_title"])}">']
+    parts.append(f"<title>{_e(t['grid_title'])}</title>")
     environments = {s.name: s.environment for s in result.stacks}
     for column, stack in enumerate(stacks):
         x = label_w + column * cell_w + cell_w / 2
-        parts.append(f'<text x="{x}" y="20" text-anchor="middle" font-size="14" font-weight="600">{_e(_short(stack_label(stack), 18))}</text>')
+        label = t["project_files"] if stack == "*" else stack
+        parts.append(f'<text x="{x}" y="20" text-anchor="middle" font-size="14" font-weight="600">{_e(_short(label, 18))}</text>')
         parts.append(f'<text x="{x}" y="37" text-anchor="middle" font-size="11" fill="#5b6670">'
                      f'{_e(environments.get(stack, ""))}</text>')
-    for row, clause in enumerate(clauses):
-        y = head_h + row * cell_h
-        parts.append(f'<text x="{label_w - 10}" y="{y + cell_h / 2 + 5}" text-anchor="end" font-size="13">'
-                     f'<title>{_e(clause)}</title>{_e(_short(clause, 40))}</text>')
+    for index, row in enumerate(rows):
+        y = head_h + index * cell_h
+        text = f"{clause_label(row.id, lang)} {_title(row, lang)}".strip()
+        parts.append(f'<text x="{label_w - 10}" y="{y + cell_h / 2 + 5}" text-anchor="end" font-size="12">'
+                     f'<title>{_e(text)}</title>{_e(_short(text, 46))}</text>')
         for column, stack in enumerate(stacks):
-            mine = [o for o in _of_clause(all_outcomes, clause) if o.stack.name == stack]
+            status = row.stacks.get(stack, "not-examined")
+            mine = [o for o in row.outcomes if o.stack.name == stack]
             counts = Counter(o.status for o in mine)
-            status = worst(counts)
-            x = label_w + column * cell_w
             findings = sum(len(o.unwaived) for o in mine)
-            label = {"failed": f"{_SYMBOLS['failed']} {findings} finding{'s' if findings != 1 else ''}",
-                     "waived": f"{_SYMBOLS['waived']} waived", "passed": f"{_SYMBOLS['passed']} passed",
-                     "not-applicable": "n/a"}[status]
-            data = " ".join(f'data-{s}="{counts.get(s, 0)}"' for s in STATUS_ORDER)
-            tooltip = f"{clause} · {stack}: " + ", ".join(f"{counts[s]} {_LABELS[s]}" for s in STATUS_ORDER if counts[s])
+            x = label_w + column * cell_w
+            label = {"failed": f"{_SYMBOLS['failed']} {findings}", "advisory": f"{_SYMBOLS['advisory']} {findings}"}.get(
+                status, f"{_SYMBOLS[status]} {t.get('st_' + status, status)}")
+            data = " ".join(f'data-{s}="{counts.get(s, 0)}"' for s in ("failed", "waived", "passed", "not-applicable"))
+            tooltip = f"{clause_label(row.id, lang)} · {stack}: {t.get('st_' + status, status)}"
             parts.append(
-                f'<g class="cell" data-clause="{_e(clause)}" data-stack="{_e(stack)}" data-status="{status}" '
+                f'<g class="cell" data-clause="{_e(row.id)}" data-stack="{_e(stack)}" data-status="{status}" '
                 f'data-findings="{findings}" {data}><title>{_e(tooltip)}</title>'
-                f'<rect x="{x + 3}" y="{y + 3}" width="{cell_w - 6}" height="{cell_h - 6}" rx="4" '
+                f'<rect x="{x + 3}" y="{y + 2}" width="{cell_w - 6}" height="{cell_h - 4}" rx="4" '
                 f'fill="{_COLOURS[status]}"/>'
-                f'<text x="{x + cell_w / 2}" y="{y + cell_h / 2 + 5}" text-anchor="middle" font-size="12" '
-                f'font-weight="600" fill="#fff">{_e(label)}</text></g>')
-    legend_y = head_h + cell_h * len(clauses) + 14
-    x = 10
-    for status in STATUS_ORDER:
-        parts.append(f'<rect x="{x}" y="{legend_y}" width="14" height="14" rx="3" fill="{_COLOURS[status]}"/>'
-                     f'<text x="{x + 20}" y="{legend_y + 12}" font-size="12">{_e(_LABELS[status])}</text>')
-        x += 130
+                f'<text x="{x + cell_w / 2}" y="{y + cell_h / 2 + 4}" text-anchor="middle" font-size="11" '
+                f'font-weight="600" fill="#fff">{_e(_short(label, 22))}</text></g>')
+    legend_y = head_h + cell_h * len(rows) + 12
+    for position, status in enumerate(CLAUSE_STATES):
+        x = 10 + (position % 4) * 190
+        y = legend_y + (position // 4) * 22
+        parts.append(f'<rect x="{x}" y="{y}" width="14" height="14" rx="3" fill="{_COLOURS[status]}"/>'
+                     f'<text x="{x + 20}" y="{y + 12}" font-size="12">{_e(t["st_" + status])}</text>')
     parts.append("</svg>")
     return "".join(parts)
 
@@ -141,51 +160,84 @@ def _finding_row(finding: Finding) -> str:
     return (f'<tr class="finding" data-control="{_e(finding.control)}" data-stack="{_e(finding.stack)}" '
             f'data-urn="{_e(finding.urn)}" data-enforcement="{_e(finding.enforcement)}" '
             f'data-waived="{str(finding.waived).lower()}">'
-            f"<td>{_e(finding.stack)}</td><td>{_e(finding.name)}<br><span class=\"muted mono\">{_e(finding.type)}</span></td>"
+            f"<td>{_e(stack_label(finding.stack))}</td><td>{_e(finding.name)}<br><span class=\"muted mono\">{_e(finding.type)}</span></td>"
             f"<td>{_e(level)}</td><td>{_e(finding.message)}</td>{waiver_cells}</tr>")
 
 
-def _clause_section(clause: str, index: int, result: Result, mine: list[Outcome]) -> str:
-    status = worst(o.status for o in mine)
-    stacks = _stack_names(result, mine)
+def _outcome_status(outcome: Outcome) -> str:
+    """A control's cell: failed split into mandatory (failed) and advisory; passed only where it examined something."""
+    if outcome.status == "failed":
+        return "failed" if any(f.enforcement == "mandatory" for f in outcome.unwaived) else "advisory"
+    if outcome.status == "passed" and not (outcome.covered or 0) > 0:
+        return "not-examined"
+    return "not-examined" if outcome.status == "not-applicable" else outcome.status
+
+
+def _clause_section(row: ClauseRow, index: int, stacks: list[str], lang: str, t: dict[str, str]) -> str:
+    label = clause_label(row.id, lang)
+    parts = [f'<section class="clause {row.status}" id="clause-{index}" data-clause="{_e(row.id)}" '
+             f'data-status="{row.status}" data-evidence="{_e(row.grade)}" data-examined="{row.examined}">',
+             f"<h3>{_e(label)} {_e(_title(row, lang))} {_status(row.status, t)} {_grade(row.grade, t)}</h3>"]
+    if row.quote:
+        parts.append(f'<blockquote lang="en" class="quote">“{_e(row.quote)}”</blockquote>')
+    if row.note:
+        parts.append(f'<p class="muted note">{_e(row.note)}</p>')
+    if row.status in ("organisational", "not-covered", "not-examined"):
+        parts.append(f'<p class="muted">{_e(t[row.status.replace("-", "_") + "_note"])}</p>')
     controls: list[str] = []
-    for outcome in mine:
+    for outcome in row.outcomes:
         if str(outcome.control.id) not in controls:
             controls.append(str(outcome.control.id))
-    head = "".join(f'<th class="num">{_e(stack_label(s))}</th>' for s in stacks)
-    rows = []
-    for control_id in controls:
-        per_stack = {o.stack.name: o for o in mine if str(o.control.id) == control_id}
-        control = next(iter(per_stack.values())).control
-        cells = []
-        for stack in stacks:
-            if stack not in per_stack:
-                cells.append("<td></td>")
-                continue
-            outcome = per_stack[stack]
-            covered = "?" if outcome.covered is None else str(outcome.covered)
-            cells.append(f'<td class="num" data-control="{_e(control_id)}" data-stack="{_e(stack)}" '
-                         f'data-status="{outcome.status}" data-covered="{_e(covered)}" '
-                         f'data-enforcement="{_e(outcome.enforcement)}">{_status(outcome.status)}'
-                         f'<br><span class="muted">{_e(covered)} resources · {_e(outcome.enforcement)}</span></td>')
-        rows.append(f'<tr class="control" data-control="{_e(control_id)}"><td><code>{_e(control_id)}</code></td>'
-                    f"<td>{_e(control.title)}<br><span class=\"muted\">{_e(control.category)} · {_e(control.severity)}"
-                    f"</span></td>{''.join(cells)}</tr>")
-    parts = [f'<section class="clause {status}" id="clause-{index}" data-clause="{_e(clause)}" data-status="{status}">',
-             f"<h3>{_e(clause)} {_status(status)}</h3>",
-             f'<table><thead><tr><th>Control</th><th>What it checks</th>{head}</tr></thead><tbody>{"".join(rows)}'
-             "</tbody></table>"]
-    failed = sorted_findings(f for o in mine for f in o.unwaived)
-    waived = sorted_findings(f for o in mine for f in o.waived)
+    if controls:
+        present = [s for s in stacks if any(o.stack.name == s for o in row.outcomes)]
+        head = "".join(f'<th class="num">{_e(t["project_files"] if s == "*" else s)}</th>' for s in present)
+        body = []
+        for control_id in controls:
+            per_stack = {o.stack.name: o for o in row.outcomes if str(o.control.id) == control_id}
+            control = next(iter(per_stack.values())).control
+            cells = []
+            for stack in present:
+                if stack not in per_stack:
+                    cells.append("<td></td>")
+                    continue
+                outcome = per_stack[stack]
+                covered = "?" if outcome.covered is None else str(outcome.covered)
+                status = _outcome_status(outcome)
+                cells.append(f'<td class="num" data-control="{_e(control_id)}" data-stack="{_e(stack)}" '
+                             f'data-status="{status}" data-covered="{_e(covered)}" '
+                             f'data-enforcement="{_e(outcome.enforcement)}">{_status(status, t)}'
+                             f'<br><span class="muted">{_e(covered)} · {_e(outcome.enforcement)}</span></td>')
+            body.append(f'<tr class="control" data-control="{_e(control_id)}"><td><code>{_e(control_id)}</code></td>'
+                        f"<td>{_e(control.title)}<br><span class=\"muted\">{_e(control.category)} · {_e(control.severity)}"
+                        f"</span></td>{''.join(cells)}</tr>")
+        parts.append(f'<table><thead><tr><th>{_e(t["control"])}</th><th>{_e(t["what_it_checks"])}</th>{head}</tr>'
+                     f'</thead><tbody>{"".join(body)}</tbody></table>')
+    failed = sorted_findings(f for o in row.outcomes for f in o.unwaived)
+    waived = sorted_findings(f for o in row.outcomes for f in o.waived)
+    columns = (f"<th>{_e(t['stack'])}</th><th>{_e(t['resource'])}</th><th>{_e(t['level'])}</th>"
+               f"<th>{_e(t['finding'])}</th>")
     if failed:
-        parts.append("<h4>Failed</h4><table><thead><tr><th>Stack</th><th>Resource</th><th>Level</th><th>Finding</th>"
-                     "</tr></thead><tbody>" + "".join(_finding_row(f) for f in failed) + "</tbody></table>")
+        parts.append(f"<h4>{_e(t['failed_findings'])}</h4><table><thead><tr>{columns}</tr></thead><tbody>"
+                     + "".join(_finding_row(f) for f in failed) + "</tbody></table>")
     if waived:
-        parts.append("<h4>Waived</h4><table><thead><tr><th>Stack</th><th>Resource</th><th>Level</th><th>Finding</th>"
-                     "<th>Reason</th><th>Approver</th><th>Expires</th></tr></thead><tbody>"
+        parts.append(f"<h4>{_e(t['waived_findings'])}</h4><table><thead><tr>{columns}<th>{_e(t['reason'])}</th>"
+                     f"<th>{_e(t['approver'])}</th><th>{_e(t['expires'])}</th></tr></thead><tbody>"
                      + "".join(_finding_row(f) for f in waived) + "</tbody></table>")
     parts.append("</section>")
     return "".join(parts)
+
+
+def _clause_table(rows: list[ClauseRow], lang: str, t: dict[str, str]) -> str:
+    body = "".join(
+        f'<tr class="clause-row" data-clause="{_e(r.id)}" data-status="{r.status}" data-evidence="{_e(r.grade)}" '
+        f'data-examined="{r.examined}"><td><a href="#clause-{i}">{_e(clause_label(r.id, lang))}</a></td>'
+        f"<td>{_e(_title(r, lang))}</td><td>{_grade(r.grade, t)}</td><td>{_status(r.status, t)}</td>"
+        f'<td>{_e(", ".join(r.controls) or "—")}</td><td class="num">{r.examined}</td></tr>'
+        for i, r in enumerate(rows))
+    return (f'<table id="clauses"><thead><tr><th style="width:14%">{_e(t["clause"])}</th><th>{_e(t["heading"])}</th>'
+            f'<th style="width:16%">{_e(t["evidence_grade"])}</th><th style="width:14%">{_e(t["status"])}</th>'
+            f'<th style="width:22%">{_e(t["controls"])}</th><th class="num" style="width:9%">{_e(t["examined"])}</th>'
+            f"</tr></thead><tbody>{body}</tbody></table>")
 
 
 def _counts(findings: Iterable[Finding]) -> dict[str, int]:
@@ -197,7 +249,7 @@ def _counts(findings: Iterable[Finding]) -> dict[str, int]:
     }
 
 
-def _overview(result: Result) -> str:
+def _overview(result: Result, t: dict[str, str]) -> str:
     rows = []
     for stack in result.stacks:
         counts = _counts(f for f in result.findings if f.stack == stack.name)
@@ -219,58 +271,121 @@ def _overview(result: Result) -> str:
                         f'data-waived="{counts["waived"]}"><td>{_e(environment)}</td><td>{_e(", ".join(names))}</td>'
                         f'<td class="num">{resources}</td><td class="num">{counts["mandatory"]}</td>'
                         f'<td class="num">{counts["advisory"]}</td><td class="num">{counts["waived"]}</td></tr>')
-    return ("<h2>Stacks</h2><table id=\"stacks\"><thead><tr><th>Stack</th><th>Environment</th><th>Source</th>"
-            '<th class="num">Resources</th><th class="num">Mandatory</th><th class="num">Advisory</th>'
-            '<th class="num">Waived</th></tr></thead><tbody>' + "".join(rows) + "</tbody></table>"
-            "<h2>Environments</h2><table id=\"environments\"><thead><tr><th>Environment</th><th>Stacks</th>"
-            '<th class="num">Resources</th><th class="num">Mandatory</th><th class="num">Advisory</th>'
-            '<th class="num">Waived</th></tr></thead><tbody>' + "".join(env_rows) + "</tbody></table>")
+    numbers = "".join(f'<th class="num">{_e(t[k])}</th>' for k in ("resources", "mandatory", "advisory", "waived"))
+    return (f"<h2>{_e(t['stacks'])}</h2><table id=\"stacks\"><thead><tr><th>{_e(t['stack'])}</th>"
+            f"<th>{_e(t['environment'])}</th><th>{_e(t['source'])}</th>{numbers}</tr></thead><tbody>"
+            + "".join(rows) + "</tbody></table>"
+            f"<h2>{_e(t['environments'])}</h2><table id=\"environments\"><thead><tr><th>{_e(t['environment'])}</th>"
+            f"<th>{_e(t['stacks'])}</th>{numbers}</tr></thead><tbody>" + "".join(env_rows) + "</tbody></table>")
 
 
-def _evidence(result: Result) -> str:
+def _inventory(result: Result, stacks: list[str], t: dict[str, str]) -> str:
+    used, places, unused, sites_unseen = inventory(result)
+    real = [s.name for s in result.stacks]
+    head = "".join(f'<th class="num">{_e(s)}</th>' for s in real) + f'<th class="num">{_e(t["total"])}</th>'
+
+    def yes(flag: bool | None) -> str:
+        return t["unknown"] if flag is None else t["yes"] if flag else t["no"]
+
+    def counts(row_resources: dict[str, int]) -> str:
+        return "".join(f'<td class="num">{row_resources.get(s, 0)}</td>' for s in real) + \
+            f'<td class="num">{sum(row_resources.values())}</td>'
+
+    processors = "".join(
+        f'<tr class="subprocessor" data-name="{_e(r.name)}" data-listed="{_e(yes(r.listed))}" data-total="{r.total}">'
+        f"<td>{_e(r.name)}</td><td>{_e(yes(r.listed))}</td><td>{_e(r.detail)}</td><td>{_e(r.country or '')}</td>"
+        f"{counts(r.resources)}</tr>" for r in used)
+    locations = "".join(
+        f'<tr class="location" data-name="{_e(r.name)}" data-named="{_e(yes(r.listed))}" data-total="{r.total}">'
+        f"<td>{_e(r.name)}</td><td>{_e(r.country or t['unknown'])}</td><td>{_e(r.detail or t['unknown'])}</td>"
+        f"<td>{_e(yes(r.listed))}</td>{counts(r.resources)}</tr>" for r in places)
+    return (f'<h2 id="inventory-heading">{_e(t["inventory"])}</h2><div id="inventory"><p class="muted">{_e(t["inventory_intro"])}</p>'
+            f"<h3>{_e(t['subprocessors'])}</h3><table id=\"inventory-subprocessors\"><thead><tr>"
+            f"<th>{_e(t['subprocessor'])}</th><th>{_e(t['listed'])}</th><th>{_e(t['service'])}</th>"
+            f"<th>{_e(t['country'])}</th>{head}</tr></thead><tbody>{processors}</tbody></table>"
+            f'<p id="inventory-unused" data-count="{len(unused)}"><strong>{_e(t["listed_unused"])}</strong> ({len(unused)}): '
+            f'{_e(", ".join(unused) or t["none"])}</p>'
+            f"<h3>{_e(t['locations'])}</h3><table id=\"inventory-locations\"><thead><tr>"
+            f"<th>{_e(t['location'])}</th><th>{_e(t['country'])}</th><th>{_e(t['site'])}</th><th>{_e(t['named'])}</th>"
+            f"{head}</tr></thead><tbody>{locations}</tbody></table>"
+            f'<p id="inventory-sites-unseen" data-count="{len(sites_unseen)}"><strong>{_e(t["sites_unused"])}</strong>: '
+            f'{_e(", ".join(sites_unseen) or t["none"])}</p></div>')
+
+
+def _stages(result: Result, t: dict[str, str]) -> str:
+    rows = "".join(
+        f'<tr data-stage="{_e(s.name)}" data-ran="{str(s.ran).lower()}"><td>{_e(t.get("stage_" + s.name, s.name))}</td>'
+        f"<td>{_status('passed' if s.ran else 'not-examined', {'st_passed': t['ran'], 'st_not-examined': t['not_run']})}</td>"
+        f"<td>{_e(s.detail)}</td></tr>" for s in result.stages)
+    return (f"<h2>{_e(t['stages'])}</h2><table id=\"stages\"><thead><tr><th>{_e(t['stage'])}</th>"
+            f"<th style=\"width:14%\">{_e(t['status'])}</th><th></th></tr></thead><tbody>{rows}</tbody></table>")
+
+
+def _evidence(result: Result, t: dict[str, str]) -> str:
     stacks = "".join(
         f'<li data-stack="{_e(s.name)}"><strong>{_e(s.name)}</strong> ({_e(s.source)}): '
-        f"<code>{_e(s.config_file or s.origin or 'no config file')}</code>"
-        + (f' sha256 <code class="digest">{_e(s.config_sha256)}</code>' if s.config_sha256 else "") + "</li>"
+        f"<code>{_e(s.config_file or s.origin or t['no_config_file'])}</code>"
+        + (f' {_e(t["config_digest"])} <code class="digest">{_e(s.config_sha256)}</code>' if s.config_sha256 else "")
+        + (f'<br>{_e(t["deployment_digest"])} <code class="deployment-digest" data-stack="{_e(s.name)}">'
+           f"{_e(s.deployment_sha256)}</code>" if s.deployment_sha256 else "") + "</li>"
         for s in result.stacks)
-    return ('<h2>Evidence</h2><dl class="evidence" id="evidence">'
-            f'<dt>Tool</dt><dd id="evidence-tool">dpaguard {_e(result.tool_version)}</dd>'
-            f'<dt>Policy digest</dt><dd><code id="evidence-policy">{_e(result.policy_sha256)}</code></dd>'
-            f'<dt>Git commit</dt><dd><code id="evidence-commit">{_e(result.git_commit or "not available")}</code></dd>'
-            f'<dt>Generated</dt><dd id="evidence-time">{_e(result.generated_at or "not recorded")}</dd>'
-            f"<dt>Stacks</dt><dd><ul>{stacks}</ul></dd></dl>")
+    if result.git_dirty is None:
+        tree = f'<dd id="evidence-dirty" data-dirty="unknown">{_e(t["not_git"])}</dd>'
+    elif result.git_dirty:
+        tree = (f'<dd id="evidence-dirty" data-dirty="true" class="dirty">{_e(t["modified"])} '
+                f'<code id="evidence-diff">{_e(result.git_diff_sha256 or "")}</code></dd>')
+    else:
+        tree = f'<dd id="evidence-dirty" data-dirty="false">{_e(t["clean"])}</dd>'
+    versions = ", ".join(f"{name} {version or t['not_available']}" for name, version in result.versions.items())
+    return (f'<h2>{_e(t["evidence"])}</h2><dl class="evidence" id="evidence">'
+            f'<dt>{_e(t["tool"])}</dt><dd id="evidence-tool">dpaguard {_e(result.tool_version)}</dd>'
+            f'<dt>{_e(t["policy_digest"])}</dt><dd><code id="evidence-policy">{_e(result.policy_sha256)}</code></dd>'
+            f'<dt>{_e(t["engine"])}</dt><dd id="evidence-engine">{_e(result.engine or t["not_recorded"])}</dd>'
+            f'<dt>{_e(t["git_commit"])}</dt><dd><code id="evidence-commit">{_e(result.git_commit or t["not_available"])}</code></dd>'
+            f'<dt>{_e(t["work_tree"])}</dt>{tree}'
+            f'<dt>{_e(t["generated"])}</dt><dd id="evidence-time">{_e(result.generated_at or t["not_recorded"])}</dd>'
+            f'<dt>{_e(t["versions"])}</dt><dd id="evidence-versions">{_e(versions or t["not_recorded"])}</dd>'
+            f"<dt>{_e(t['stacks'])}</dt><dd><ul>{stacks}</ul></dd></dl>")
 
 
-def render(result: Result) -> str:
-    """The run as a self-contained HTML compliance report."""
+def _signoff(t: dict[str, str]) -> str:
+    rows = "".join(f"<tr><th>{_e(t[k])}</th><td></td></tr>" for k in ("name", "role", "date", "signature"))
+    return (f'<section id="signoff"><h2>{_e(t["signoff"])}</h2><p>{_e(t["signoff_intro"])}</p>'
+            f"<table>{rows}</table></section>")
+
+
+def render(result: Result, *, lang: str = "en") -> str:
+    """The run as a self-contained HTML compliance report, in English or French (`lang`)."""
+    t = strings(lang)
     all_outcomes = outcomes(result)
-    clauses = _clauses(all_outcomes)
+    rows = clause_rows(result, all_outcomes)
+    stacks = stack_names(result, all_outcomes)
     summary = result.summary()
     if summary["mandatory"]:
-        verdict, verdict_class = f"{summary['mandatory']} mandatory finding(s): outside the DPA", "failed"
+        verdict, verdict_class = t["verdict_failed"].format(n=summary["mandatory"]), "failed"
     elif summary["advisory"]:
-        verdict, verdict_class = f"No mandatory findings; {summary['advisory']} advisory", "advisory"
+        verdict, verdict_class = t["verdict_advisory"].format(n=summary["advisory"]), "advisory"
     else:
-        verdict, verdict_class = "Inside the DPA: no unwaived findings", "passed"
-    stacks = ", ".join(s.name for s in result.stacks)
+        verdict, verdict_class = t["verdict_passed"], "passed"
+    names = ", ".join(s.name for s in result.stacks)
     cards = "".join(
-        f'<div><dt>{_e(label)}</dt><dd data-summary-{key}="{summary[key]}" id="summary-{key}">{summary[key]}</dd></div>'
-        for key, label in (("mandatory", "Mandatory"), ("advisory", "Advisory"), ("waived", "Waived"),
-                           ("controls", "Controls"), ("resources", "Resources")))
-    sections = "".join(
-        _clause_section(clause, index, result, _of_clause(all_outcomes, clause))
-        for index, clause in enumerate(clauses))
+        f'<div><dt>{_e(t[key])}</dt><dd data-summary-{key}="{summary[key]}" id="summary-{key}">{summary[key]}</dd></div>'
+        for key in ("mandatory", "advisory", "waived", "controls", "resources"))
+    sections = "".join(_clause_section(row, index, stacks, lang, t) for index, row in enumerate(rows))
     notices = "".join(f'<p class="notice">{_e(n)}</p>' for n in result.notices)
     return (
-        '<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
+        f'<!DOCTYPE html>\n<html lang="{_e(lang)}"><head><meta charset="utf-8">'
         '<meta name="viewport" content="width=device-width, initial-scale=1">'
         "<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; style-src 'unsafe-inline'; img-src data:\">"
-        f"<title>dpaguard DPA compliance report: {_e(stacks)}</title><style>{_CSS}</style></head><body><main>"
-        f"<h1>DPA compliance report</h1><p class=\"muted\">Stacks {_e(stacks)} · dpaguard {_e(result.tool_version)}"
+        f"<title>dpaguard · {_e(t['title'])}: {_e(names)}</title><style>{_CSS}</style></head><body><main>"
+        f"<h1>{_e(t['title'])}</h1><p class=\"muted\">{_e(t['stacks'])} {_e(names)} · dpaguard {_e(result.tool_version)}"
         f" · {_e(result.generated_at or '')}</p>"
         f'<p class="verdict {verdict_class}" id="verdict">{_e(verdict)}</p>'
         f'<dl id="summary">{cards}</dl>{notices}'
-        f"<h2>Clauses by stack</h2>{_grid(result, all_outcomes, clauses)}"
-        f"{_overview(result)}<h2>By DPA clause</h2>{sections}{_evidence(result)}"
+        f"{_stages(result, t)}"
+        f"<h2>{_e(t['clause_summary'])}</h2>{_clause_table(rows, lang, t)}"
+        f"<h2>{_e(t['grid'])}</h2>{_grid(result, rows, stacks, lang, t)}"
+        f"{_overview(result, t)}<h2>{_e(t['by_clause'])}</h2>{sections}"
+        f"{_inventory(result, stacks, t)}{_evidence(result, t)}{_signoff(t)}"
         "</main></body></html>\n"
     )

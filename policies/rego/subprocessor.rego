@@ -69,10 +69,14 @@ _env_rank := {"prod": 0, "staging": 1, "dev": 2}
 
 _stack_key(s) := sprintf("%v/%v", [object.get(_env_rank, s.environment, 0), s.name])
 
-_first_stack := s if {
-	some s in input.stacks
+# Two stacks may share a name (two exports of one stack): the first of them in the input, so that
+# the rule has one value (a complete rule with two would be a conflict, failing the evaluation).
+_first_stack := input.stacks[_first_position]
+
+_first_position := min({i |
+	some i, s in input.stacks
 	_stack_key(s) == min({_stack_key(t) | some t in input.stacks})
-}
+})
 
 # METADATA
 # title: Approved sub-processor not used by the estate

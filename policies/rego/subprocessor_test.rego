@@ -120,3 +120,12 @@ test_resource_of_a_registered_service_passes if {
 	decisions := subprocessor.decisions with input as _resource("scaleway:object/bucket:Bucket", "scaleway", {})
 	count(decisions) == 0
 }
+
+test_two_stacks_of_one_name_report_unused_sub_processors_once if {
+	twin := object.union(_prod, {"subprocessors": []})
+	decisions := subprocessor.decisions with input as _empty([_prod, twin], ["COLT"])
+	decisions == {{
+		"control": "DPA-SUB-004", "urn": "urn:pulumi:prod::dpa::pulumi:pulumi:Stack::dpa-prod", "status": "violation",
+		"message": "Appendix B lists COLT but no evaluated stack uses it",
+	}}
+}

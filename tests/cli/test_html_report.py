@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import struct
 import subprocess
@@ -10,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from dpaguard.report._shared import clauses_of
+from dpaguard.report._shared import cited_clauses
 from tests.cli.conftest import AuditRun
 from tests.html_elements import Elements
 
@@ -68,8 +69,8 @@ def test_html_report_in_chromium_matches_the_json(audit_run: AuditRun, tmp_path:
         assert row["data-advisory"] == str(sum(1 for f in mine if not f["waived"] and f["enforcement"] == "advisory"))
         assert row["data-waived"] == str(sum(1 for f in mine if f["waived"]))
 
-    def clauses(text: str) -> set[str]:  # "Appendix C §1.1; Article 8.2" cites two clauses (tests/report)
-        return set(clauses_of(text))
+    def clauses(text: str) -> set[str]:  # "Appendix C §1.1; Appendix B (DATAPACKET, FRANCE)" cites two (tests/report)
+        return set(cited_clauses(text))
 
     # A finding is listed under each clause its control cites.
     findings = page.having("data-urn", "tr")
@@ -82,10 +83,31 @@ def test_html_report_in_chromium_matches_the_json(audit_run: AuditRun, tmp_path:
         unwaived = [f for f in doc["findings"] if cell["data-clause"] in clauses(f["clause"])
                     and f["stack"] == cell["data-stack"] and not f["waived"]]
         assert cell["data-findings"] == str(len(unwaived))
-        assert (cell["data-status"] == "failed") == bool(unwaived)
+        mandatory = any(f["enforcement"] == "mandatory" for f in unwaived)
+        assert (cell["data-status"] == "failed") == mandatory
+        assert (cell["data-status"] == "advisory") == (bool(unwaived) and not mandatory)
+
+    # Every clause of the ledger, in the page as in the JSON, with the same status.
+    sections = {a["data-clause"]: a for a in page.having("data-clause", "section")}
+    assert {c["id"]: c["status"] for c in doc["clauses"]} == {k: a["data-status"] for k, a in sections.items()}
+    assert {c["id"]: str(c["resources"]) for c in doc["clauses"]} == {k: a["data-examined"] for k, a in sections.items()}
+    assert {sections[c]["data-status"] for c in ("Article 7", "Appendix C §4", "Appendix C §5", "Appendix C §9")} == {
+        "organisational"}
 
     evidence = "".join(page.text)
     assert doc["policy"]["sha256"] in evidence and f"dpaguard {doc['tool']['version']}" in evidence
+
+
+@pytest.mark.chromium
+def test_html_report_prints_on_a4(audit_run: AuditRun, tmp_path: Path) -> None:
+    pdf = tmp_path / "report.pdf"
+    printed = _run_chromium(f"--print-to-pdf={pdf}", "--no-pdf-header-footer", audit_run.files["html"].as_uri(),
+                            tmp_path=tmp_path)
+    assert printed.returncode == 0, printed.stderr[-2000:]
+    boxes = re.findall(rb"/MediaBox\s*\[\s*0\s+0\s+([\d.]+)\s+([\d.]+)\s*\]", pdf.read_bytes())
+    assert boxes, "no page in the PDF"
+    # A4 is 595 x 842 points: every page, none in Letter (612 x 792).
+    assert all(abs(float(w) - 595.3) < 1.5 and abs(float(h) - 841.9) < 1.5 for w, h in boxes), set(boxes)
 
 
 @pytest.mark.chromium

@@ -95,10 +95,11 @@ def test_entry_is_minimal_and_secret_free(tmp_path: Path) -> None:
     run = entry["run"]
     assert CANARY not in log.read_text(encoding="utf-8")
     assert set(run) == {"format", "generated_at", "today", "recorded_at", "tool_version", "recorder_version", "git_commit",
-                        "policy_sha256", "stacks", "findings", "summary"}
+                        "policy_sha256", "stacks", "findings", "summary",
+                        "git_dirty", "git_diff_sha256", "versions", "stages"}  # what was evaluated (issue 13)
     assert run["policy_sha256"] == "ab" * 32
     assert run["stacks"][0] == {"name": "dev", "environment": "dev", "source": "program", "resources": 12,
-                                "config_sha256": "dev-config".encode().hex().ljust(64, "0")}
+                                "config_sha256": "dev-config".encode().hex().ljust(64, "0"), "deployment_sha256": None}
     assert {f["control"]: f["waived"] for f in run["findings"]} == {"DPA-RES-001": False, "DPA-SEC-001": True}
     assert all(set(f) == {"control", "stack", "urn", "status", "enforcement", "waived", "message_sha256"}
                for f in run["findings"])

@@ -128,8 +128,9 @@ CASES: dict[str, Callable[[], tuple[list[Deployment], str]]] = {
     "DPA-SEC-001": lambda: ([changed("prod", "db", password=PLAINTEXT_REDACTED)], find("db")),
     "DPA-SEC-002": lambda: (_with("prod", [], **{"dpa-test:dbPassword": "[plaintext redacted]"}), _stack_urn()),
 }
-# Controls whose cases need a policy or waiver file of their own (tested below, in test_waivers.py and tests/test_waiver_problems.py).
-SEPARATE = {"DPA-SUB-003", "DPA-WAI-001", "DPA-WAI-002", "DPA-WAI-003"}
+# Controls whose cases need a policy, waiver or baseline file of their own (test_waivers.py,
+# tests/test_waiver_problems.py; RAT-001: tests/cli/test_baseline.py).
+SEPARATE = {"DPA-SUB-003", "DPA-WAI-001", "DPA-WAI-002", "DPA-WAI-003", "DPA-RAT-001"}
 
 
 def test_every_control_has_a_case(policy: Policy) -> None:

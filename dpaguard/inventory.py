@@ -1,0 +1,69 @@
+"""The inventory: which sub-processors and hosting locations each stack's resources actually use.
+
+Counted from the facts the normaliser made for the engine (so a resource's sub-processor and place
+are exactly what the controls judged), for the report's inventory against Appendix B and Appendix
+C §1.2: what is used, how much, and what the DPA lists that nothing uses.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from typing import Any, Mapping
+
+from dpaguard.model import RegisteredProcessor, Usage
+
+UNKNOWN_PLACE = "unknown"
+
+
+def _place(resource: Mapping[str, Any], locations: Mapping[str, Any]) -> tuple[str, str | None] | None:
+    """(location name, hosting site) of a resource, None when it has no place (an IAM policy, a stack reference)."""
+    props = resource.get("props") or {}
+    if resource.get("package") == "datapacket" or "datapacket" in str(resource.get("type", "")):
+        name = props.get("actualLocation") or props.get("location")
+        if not isinstance(name, str) or not name:
+            return (UNKNOWN_PLACE, None) if resource.get("country") else None
+        entry = locations.get("datapacket", {}).get("locations", {}).get(name, {})
+        site = entry.get("datacenter") or entry.get("site")
+        return name, site if isinstance(site, str) else None
+    locality = resource.get("locality") or {}
+    scope = locality.get("scope")
+    if scope not in ("zone", "region"):
+        return None
+    if locality.get("status") != "known":
+        return UNKNOWN_PLACE, None
+    if scope == "zone" and isinstance(locality.get("zone"), str):
+        zone = locality["zone"]
+        site = locations.get("scaleway", {}).get("zones", {}).get(zone, {}).get("datacenter")
+        return zone, site if isinstance(site, str) else None
+    region = locality.get("region")
+    return (region, None) if isinstance(region, str) else (UNKNOWN_PLACE, None)
+
+
+def usage_of(facts: Mapping[str, Any], locations: Mapping[str, Any]) -> tuple[Usage, ...]:
+    """Per stack, each sub-processor and each location its resources use, with how many resources."""
+    processors: Counter[tuple[str, str]] = Counter()
+    places: Counter[tuple[str, str, str | None, str | None]] = Counter()
+    for resource in facts.get("resources", ()):
+        stack = str(resource.get("stack", ""))
+        if resource.get("subprocessor"):
+            processors[(stack, str(resource["subprocessor"]))] += 1
+        place = _place(resource, locations)
+        if place is not None:
+            country = resource.get("country")
+            places[(stack, place[0], country if isinstance(country, str) else None, place[1])] += 1
+    usage = [Usage(stack, "subprocessor", name, count) for (stack, name), count in processors.items()]
+    usage += [Usage(stack, "location", name, count, country, site) for (stack, name, country, site), count in places.items()]
+    return tuple(sorted(usage, key=lambda u: (u.stack, u.kind, u.name, u.country or "", u.site or "")))
+
+
+def register(dpa: Mapping[str, Any]) -> tuple[tuple[RegisteredProcessor, ...], tuple[tuple[str, str], ...]]:
+    """Appendix B's sub-processors and Appendix C §1.2's hosting sites, from the policy's DPA tables."""
+    processors = tuple(
+        RegisteredProcessor(str(e["name"]), str(e.get("service", "")), str(e.get("location", "")))
+        for e in dpa.get("subprocessors", {}).get("entries", ())
+    )
+    sites = tuple(
+        (str(d.get("name", "")), str(d.get("location", "")))
+        for d in dpa.get("locations", {}).get("appendix_c_datacenters", ())
+    )
+    return processors, sites

@@ -1,0 +1,174 @@
+"""The ratchet of Article 5.1: "Ringover undertakes not to substantially reduce the overall security".
+
+`--baseline FILE` gives an earlier JSON report of dpaguard. Against it, a run reports as findings of
+DPA-RAT-001 (built here, in Python, not in Rego):
+- every control that passed in the baseline on a stack (examined at least one resource there, no
+  unwaived finding) and has an unwaived finding on that stack now;
+- every control of the baseline's catalogue that the catalogue no longer has;
+- every control whose severity is lower, or whose enforcement in an environment is weaker
+  (mandatory > advisory > disabled), than in the baseline.
+Catalogue changes are about a file, not a stack: they are reported on the project (stack `*`), at
+the enforcement DPA-RAT-001 has in prod (in the weakened environment for an enforcement change).
+A baseline written before reports carried their catalogue (`controls`) is compared on what it
+has: its coverage and findings name the controls it evaluated, so removals are still found.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Mapping, Sequence
+
+from dpaguard.errors import InputError
+from dpaguard.model import Control, ControlId, Finding, Result, SourceLocation, StackSummary, Urn
+
+RATCHET: ControlId = ControlId("DPA-RAT-001")
+SEVERITY_RANK = {"low": 0, "medium": 1, "high": 2, "critical": 3}
+ENFORCEMENT_RANK = {"disabled": 0, "advisory": 1, "mandatory": 2}
+MAX_BASELINE_BYTES = 256 * 1024 * 1024
+
+
+@dataclass(frozen=True)
+class BaselineControl:
+    """A control as the baseline's catalogue had it."""
+
+    id: str
+    severity: str | None
+    enforcement: Mapping[str, str]
+
+
+@dataclass(frozen=True)
+class Baseline:
+    """What the ratchet needs of an earlier JSON report."""
+
+    path: str
+    generated_at: str | None
+    git_commit: str | None
+    passed: frozenset[tuple[str, str]]  # (control, stack) that examined something and had no unwaived finding
+    controls: Mapping[str, BaselineControl]  # its catalogue; only ids (no levels) for an older report
+    has_catalogue: bool
+
+
+def _bad(path: Path, why: str) -> InputError:
+    return InputError(f"baseline {path}: {why}", hint="--baseline takes a JSON report of dpaguard (--format json)")
+
+
+def _list_of_objects(document: Mapping[str, Any], key: str, path: Path) -> list[Mapping[str, Any]]:
+    value = document.get(key)
+    if not isinstance(value, list) or not all(isinstance(item, dict) for item in value):
+        raise _bad(path, f"`{key}` is not a list of objects")
+    return value
+
+
+def load_baseline(path: Path) -> Baseline:
+    """Read and check an earlier JSON report; InputError (one line) when it is not one."""
+    try:
+        if path.stat().st_size > MAX_BASELINE_BYTES:
+            raise _bad(path, "larger than 256 MB")
+        document = json.loads(path.read_text(encoding="utf-8"))
+    except OSError as error:
+        raise _bad(path, f"cannot read: {error.strerror or error}") from None
+    except (UnicodeDecodeError, ValueError) as error:
+        raise _bad(path, f"not JSON ({error.__class__.__name__})") from None
+    if not isinstance(document, dict) or (document.get("tool") or {}).get("name") != "dpaguard":
+        raise _bad(path, "not a dpaguard JSON report (no tool.name dpaguard)")
+    findings = _list_of_objects(document, "findings", path)
+    coverage = _list_of_objects(document, "coverage", path)
+    failing: set[tuple[str, str]] = set()
+    for finding in findings:
+        if not isinstance(finding.get("control"), str) or not isinstance(finding.get("stack"), str):
+            raise _bad(path, "a finding without `control` and `stack`")
+        if finding.get("waived") is not True:
+            failing.add((finding["control"], finding["stack"]))
+    passed: set[tuple[str, str]] = set()
+    ids: dict[str, BaselineControl] = {}
+    for entry in coverage:
+        control, stack, count = entry.get("control"), entry.get("stack"), entry.get("resources")
+        if not isinstance(control, str) or not isinstance(stack, str) or not isinstance(count, int) or isinstance(count, bool):
+            raise _bad(path, "a coverage entry without `control`, `stack` and a number of `resources`")
+        ids.setdefault(control, BaselineControl(control, None, {}))
+        if count > 0 and (control, stack) not in failing:
+            passed.add((control, stack))
+    has_catalogue = "controls" in document
+    if has_catalogue:
+        for entry in _list_of_objects(document, "controls", path):
+            control_id, severity, enforcement = entry.get("id"), entry.get("severity"), entry.get("enforcement")
+            if not isinstance(control_id, str) or not isinstance(severity, str) or not isinstance(enforcement, dict):
+                raise _bad(path, "a `controls` entry without `id`, `severity` and `enforcement`")
+            ids[control_id] = BaselineControl(control_id, severity, {str(k): str(v) for k, v in enforcement.items()})
+    generated, commit = document.get("generatedAt"), document.get("gitCommit")
+    return Baseline(
+        path=str(path),
+        generated_at=generated if isinstance(generated, str) else None,
+        git_commit=commit if isinstance(commit, str) else None,
+        passed=frozenset(passed),
+        controls=ids,
+        has_catalogue=has_catalogue,
+    )
+
+
+def _stack_urn(stack: StackSummary) -> str:
+    return f"urn:pulumi:{stack.name}::{stack.project}::pulumi:pulumi:Stack::{stack.project}-{stack.name}"
+
+
+def _when(baseline: Baseline) -> str:
+    parts = [p for p in (baseline.generated_at, baseline.git_commit and f"commit {baseline.git_commit[:12]}") if p]
+    return f"the baseline ({', '.join(parts)})" if parts else "the baseline"
+
+
+def ratchet(
+    baseline: Baseline, result: Result, catalogue: Sequence[Control], *, catalogue_file: str = "policies/dpa/controls.yaml"
+) -> tuple[tuple[Finding, ...], dict[tuple[str, str], int]]:
+    """DPA-RAT-001 findings of the run against the baseline, and its coverage (pairs compared per stack)."""
+    by_id = {str(c.id): c for c in catalogue}
+    rat = by_id.get(RATCHET)
+    if rat is None:
+        return (), {}
+    findings: list[Finding] = []
+    coverage: dict[tuple[str, str], int] = {}
+    unwaived: dict[tuple[str, str], int] = {}
+    for finding in result.findings:
+        if not finding.waived:
+            key = (str(finding.control), finding.stack)
+            unwaived[key] = unwaived.get(key, 0) + 1
+    when = _when(baseline)
+    for stack in result.stacks:
+        compared = [control for control, name in baseline.passed if name == stack.name and control in by_id]
+        coverage[(RATCHET, stack.name)] = len(compared)
+        level = rat.enforcement_for(stack.environment)
+        if level == "disabled":
+            continue
+        urn = _stack_urn(stack)
+        for control in sorted(compared):
+            count = unwaived.get((control, stack.name), 0)
+            if count:
+                findings.append(Finding.of(
+                    rat, enforcement=level, stack=stack.name, urn=Urn(urn), type="pulumi:pulumi:Stack",
+                    name=urn.rsplit("::", 1)[-1],
+                    message=f"{control} passed in {when} and fails now: {count} unwaived finding(s)",
+                ))
+    project_urn = Urn(f"urn:dpaguard:file:{catalogue_file}")
+    location = SourceLocation(catalogue_file)
+
+    def project_finding(message: str, environment: str = "prod") -> None:
+        level = rat.enforcement_for(environment)
+        if level != "disabled":
+            findings.append(Finding.of(
+                rat, enforcement=level, stack="*", urn=project_urn, type="file", name=catalogue_file.rsplit("/", 1)[-1],
+                message=message, location=location,
+            ))
+
+    for control_id, before in sorted(baseline.controls.items()):
+        now = by_id.get(control_id)
+        if now is None:
+            project_finding(f"{control_id} was in the catalogue of {when} and has been removed")
+            continue
+        if before.severity in SEVERITY_RANK and SEVERITY_RANK[now.severity] < SEVERITY_RANK[before.severity]:
+            project_finding(f"{control_id} severity lowered from {before.severity} to {now.severity} since {when}")
+        for environment, old in sorted(before.enforcement.items()):
+            new = now.enforcement_for(environment)
+            if old in ENFORCEMENT_RANK and ENFORCEMENT_RANK[new] < ENFORCEMENT_RANK[old]:
+                project_finding(f"{control_id} enforcement in {environment} weakened from {old} to {new} since {when}",
+                                environment)
+    return tuple(findings), coverage
