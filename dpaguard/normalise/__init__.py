@@ -35,6 +35,7 @@ import re
 from collections import defaultdict
 from typing import Any, Iterable, Mapping, Sequence
 
+from dpaguard.errors import InputError
 from dpaguard.model import PLAINTEXT_REDACTED, REDACTED, UNKNOWN, Deployment
 from dpaguard.normalise.calendar import working_days_between
 from dpaguard.normalise.network import is_internet, judge_source, looks_like_address
@@ -192,7 +193,7 @@ def _inbound_rules(props: Mapping[str, Any]) -> list[dict[str, Any]]:
             low = high = port
         elif isinstance(port_range, str) and "-" in port_range:
             first, _, last = port_range.partition("-")
-            if first.strip().isdigit() and last.strip().isdigit() and 0 < int(first) <= int(last) <= 65535:
+            if re.fullmatch(r"[0-9]+", first.strip()) and re.fullmatch(r"[0-9]+", last.strip()) and 0 < int(first) <= int(last) <= 65535:
                 low, high = int(first), int(last)
         # Anything else (no port, 0, a port past 65535 or beyond int64, garbage) is every port: fail closed.
         protocol = str(rule.get("protocol") or "TCP").strip().upper()
@@ -249,7 +250,7 @@ def _setting(value: Any) -> int | None:
     """A number-of-days setting, or None when it is not a whole number from 0 to int64's largest (never wrapped)."""
     if isinstance(value, bool):
         return None
-    if isinstance(value, str) and value.strip().isdigit() and len(value.strip()) <= 19:
+    if isinstance(value, str) and re.fullmatch(r"[0-9]+", value.strip()) and len(value.strip()) <= 19:
         value = int(value.strip())
     if isinstance(value, int) and 0 <= value <= _INT64_MAX:
         return value
@@ -330,6 +331,11 @@ class Normaliser:
         stacks: list[dict[str, Any]] = []
         resources: list[dict[str, Any]] = []
         strings_by_resource: list[set[str]] = []
+        names = [d.stack for d in deployments]
+        twice = sorted({name for name in names if names.count(name) > 1})
+        if twice:
+            # Rules find a resource's stack by name: one name, one stack (the CLI refuses it earlier).
+            raise InputError(f"stack {_printable(twice[0])!r} is given twice: evaluate each stack once")
         for deployment in deployments:
             stack = self._stack(deployment, environment_override, settings_overrides or {})
             stack_resources, strings = self._resources(deployment, stack, internet, len(resources))
@@ -338,7 +344,10 @@ class Normaliser:
             resources.extend(stack_resources)
             strings_by_resource.extend(strings)
         self._cross_stack(resources, strings_by_resource)
-        self._link(resources)
+        if not partial:
+            # A partial view (the pack's Analyze of one resource) cannot show that nothing names a
+            # resource: links are judged on the whole stack (AnalyzeStack), never on a part.
+            self._link(resources)
         for fact in resources:
             if fact["type"] not in self.examined:
                 # Only the types a control names in `applies_to` are judged on their properties;
@@ -453,10 +462,11 @@ class Normaliser:
         props, malformed = checked_props(props, self.property_types.get(type_token))
         provider_ref = raw.get("provider")
         provider_urn = provider_ref.rsplit("::", 1)[0] if isinstance(provider_ref, str) else ""
-        provider = self._with_region(providers.get(provider_urn)) if provider_urn else None
+        provider = self._with_region(providers[provider_urn]) if provider_urn in providers else None
         # The stack's `scaleway:*` settings configure the default provider only: a resource under an
-        # explicit provider that sets no region has none, whatever the stack config says.
-        explicit = provider is not None and not provider_urn.rsplit("::", 1)[-1].startswith("default")
+        # explicit provider that sets no region has none, whatever the stack config says (and one
+        # whose explicit provider is not in the deployment cannot be placed: fail closed).
+        explicit = bool(provider_urn) and not provider_urn.rsplit("::", 1)[-1].startswith("default")
         config = {} if explicit else self._with_region(
             {"scaleway:region": stack["default_region"], "scaleway:zone": stack["default_zone"], "scaleway:projectId": stack["scaleway_project"]},
             prefix="scaleway:",
@@ -521,7 +531,8 @@ class Normaliser:
     def _locality(self, info: Any, props: Mapping[str, Any], provider: Mapping[str, Any] | None, config: Mapping[str, Any]) -> dict[str, Any]:
         takes_zone = bool(info and info.zone) or props.get("zone") not in (None, "")
         takes_region = bool(info and info.region) or props.get("region") not in (None, "")
-        if takes_zone and takes_region and props.get("region") not in (None, "") and props.get("zone") in (None, ""):
+        both = bool(info and info.zone and info.region)
+        if both and props.get("region") not in (None, "") and props.get("zone") in (None, ""):
             # A type that takes either (a private network): one that names its region is regional.
             takes_zone = False
         if not (takes_zone or takes_region):

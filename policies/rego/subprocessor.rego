@@ -73,10 +73,14 @@ _stack_key(s) := sprintf("%v/%v", [object.get(_env_rank, s.environment, 0), s.na
 # the rule has one value (a complete rule with two would be a conflict, failing the evaluation).
 _first_stack := input.stacks[_first_position]
 
-_first_position := min({i |
+_first_position := min(_first_positions)
+
+_first_positions contains i if {
 	some i, s in input.stacks
-	_stack_key(s) == min({_stack_key(t) | some t in input.stacks})
-})
+	_stack_key(s) == _first_key
+}
+
+_first_key := min({_stack_key(t) | some t in input.stacks})
 
 # METADATA
 # title: Approved sub-processor not used by the estate

@@ -161,20 +161,37 @@ def _given(value: Any) -> bool:
     return value is not None and value != ""
 
 
+def _setting(settings: Mapping[str, Any], key: str) -> Any:
+    """A provider setting; a region a zone alone implies (the provider derives it so)."""
+    if _given(settings.get(key)):
+        return settings[key]
+    zone = settings.get("zone")
+    if key == "region" and isinstance(zone, str) and zone and zone != UNKNOWN:
+        return zone.rsplit("-", 1)[0]
+    return None
+
+
 def effective(raw: Mapping[str, Any], key: str, deployment: Deployment) -> Any:
-    """The locality a resource ends up with: the resource (inputs, else outputs), else its provider, else the stack config."""
+    """The locality a resource ends up with: the resource (inputs, else outputs), else its provider, else the stack
+    config (only for a default provider: an explicit one never reads it)."""
     for part in ("inputs", "outputs"):
         props = raw.get(part)
         if isinstance(props, dict) and _given(props.get(key)):
             return props[key]
     reference = raw.get("provider")
-    if isinstance(reference, str):
+    if isinstance(reference, str) and reference:
+        provider_urn = reference.rsplit("::", 1)[0]
+        explicit = not provider_urn.rsplit("::", 1)[-1].startswith("default")
         for provider in deployment.resources:
             inputs = provider.get("inputs")
-            if provider.get("urn") == reference.rsplit("::", 1)[0] and isinstance(inputs, dict) and _given(inputs.get(key)):
-                return inputs[key]
-    configured = deployment.config.get(f"scaleway:{key}")
-    return configured if _given(configured) else None
+            if provider.get("urn") == provider_urn and isinstance(inputs, dict) and not is_secret(inputs):
+                value = _setting(inputs, key)
+                if value is not None:
+                    return value
+        if explicit:
+            return None  # an explicit provider (found or not) never reads the stack config
+    config = {k.removeprefix("scaleway:"): v for k, v in deployment.config.items() if k.startswith("scaleway:")}
+    return _setting(config, key)
 
 
 def _on_resource(raw: Mapping[str, Any], key: str) -> bool:
