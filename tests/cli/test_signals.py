@@ -43,6 +43,7 @@ def _gone_soon(directory: Path, within: float = 5.0) -> bool:
 def _start_hanging_check(tmp_path: Path) -> tuple[subprocess.Popen[str], Path, Path]:
     project = tmp_path / "hang"
     shutil.copytree(HANG, project)
+    (project / "started").unlink(missing_ok=True)  # a marker an earlier in-place run left must not start the clock
     temp = tmp_path / "tmp"
     temp.mkdir()
     env = {k: v for k, v in os.environ.items() if k != "NO_COLOR"}

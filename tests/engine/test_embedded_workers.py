@@ -27,7 +27,7 @@ def policy() -> Policy:
 
 @pytest.fixture(scope="module")
 def facts(policy: Policy) -> dict[str, Any]:
-    deployments = [changed("prod", "vpc", region="nl-ams"), changed("dev", "sg", inboundDefaultPolicy=None), changed("prod", "db", isHaCluster=False)]
+    deployments = [changed("prod", "vpc", region="nl-ams"), changed("dev", "sg", inboundDefaultPolicy=None), changed("staging", "db", isHaCluster=False)]
     return normalise(deployments, policy.data, today=TODAY)
 
 
