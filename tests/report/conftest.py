@@ -91,8 +91,8 @@ def clean_result(result: Result) -> Result:
 
 
 def shared_schemas() -> Path:
-    """The shared schemas folder, ../shared/schemas relative to the repository root; missing is a failure."""
-    folder = REPO.parent / "shared" / "schemas"
+    """The official schemas the tests validate against, shipped in tests/support/schemas (a clone has nothing beside it)."""
+    folder = REPO / "tests" / "support" / "schemas"
     if not (folder / "sarif-schema-2.1.0.json").is_file():
         raise AssertionError(f"the official SARIF 2.1.0 schema is missing: {folder / 'sarif-schema-2.1.0.json'}")
     return folder
