@@ -29,9 +29,9 @@ import io
 import json
 import re
 import tarfile
-from typing import Any, Mapping, Protocol
+from typing import Any, Mapping
 
-from dpaguard.engine.interface import DECISIONS_PATH
+from dpaguard.engine.interface import DECISIONS_PATH, PolicyLike
 from dpaguard.errors import PolicyError
 
 POLICY_ROOT = DECISIONS_PATH.split("/", 1)[0]  # "dpaguard": every package of policies/rego
@@ -39,19 +39,6 @@ DATA_ROOT = "dpa"  # the DPA tables, data.dpa
 ROOTS = (POLICY_ROOT, DATA_ROOT)
 REGO_VERSION = 1
 _PACKAGE = re.compile(r"^package\s+([A-Za-z_][\w.]*)", re.MULTILINE)
-
-
-class PolicyLike(Protocol):
-    """What a bundle needs of a loaded policy set (dpaguard.policy.Policy)."""
-
-    @property
-    def rego_modules(self) -> Mapping[str, str]: ...
-
-    @property
-    def data(self) -> Mapping[str, Any]: ...
-
-    @property
-    def sha256(self) -> str: ...
 
 
 def opa_data(policy: PolicyLike) -> dict[str, Any]:
