@@ -55,6 +55,8 @@ class Deployment:
     config_sha256: str | None = None
     # program source file, line and column of each resource's constructor, when known
     source_positions: Mapping[str, tuple[str, int, int]] = field(default_factory=dict)
+    # what every report must say about how the deployment was produced (the interpreter a program ran with, lookups)
+    notices: tuple[str, ...] = ()
 
     @property
     def stack_urn(self) -> str:

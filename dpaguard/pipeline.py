@@ -281,8 +281,12 @@ def evaluate(
     from dpaguard.findings import evaluate as evaluate_findings
     from dpaguard.findings import waive
 
+    from dpaguard.normalise import environment_notice
+
     engine = create_engine(policy, engine=settings.engine, opa_url=settings.opa_url, opa_timeout=settings.opa_timeout)
-    notices = (*engine.notices, *notices)
+    names = policy.data.get("settings", {}).get("environment_names", {})
+    said = [environment_notice(d, names, settings.environment_override) for d in deployments]
+    notices = (*engine.notices, *(n for d in deployments for n in d.notices), *(n for n in said if n), *notices)
     try:
         evaluation = evaluate_findings(
             deployments, policy, engine, today=settings.today, environment_override=settings.environment_override,
@@ -292,7 +296,6 @@ def evaluate(
     from dpaguard.normalise import environment_of
 
     # The environment each stack was evaluated as, decided where the normaliser decides it.
-    names = policy.data.get("settings", {}).get("environment_names", {})
     stacks = tuple(
         StackSummary(
             name=d.stack, project=d.project, environment=environment_of(d, names, settings.environment_override)[0],

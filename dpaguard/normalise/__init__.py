@@ -89,6 +89,20 @@ def environment_of(deployment: Deployment, names: Mapping[str, str], override: s
     return "prod", "assumed"
 
 
+def environment_notice(deployment: Deployment, names: Mapping[str, str], override: str | None) -> str | None:
+    """What a report says of a stack judged by a name other than prod, staging or dev: the environment it was judged as."""
+    environment, origin = environment_of(deployment, names, override)
+    short = deployment.stack.rsplit("/", 1)[-1]
+    where = (f"set {ENVIRONMENT_KEY} (prod, staging or dev) in its stack config, Pulumi.{short}.yaml "
+             "(audit: --stack-config), or pass --environment")
+    if origin == "assumed":
+        return (f"stack {deployment.stack}: judged as prod, the strictest environment: its name is none of the "
+                f"environment_names of policies/dpa/settings.yaml; {where}")
+    if origin == "stack name" and short.lower() not in ("prod", "staging", "dev"):
+        return f"stack {deployment.stack}: judged as {environment} (its name, by environment_names in policies/dpa/settings.yaml); {where}"
+    return None
+
+
 # Characters rego-cpp prints unescaped into its JSON answer (the embedded engine swaps URNs holding them).
 UNPRINTABLE = re.compile(r'["\\\x00-\x1f\x7f]')
 

@@ -31,6 +31,8 @@ SECRET_SIG = "1b47061264138c4ac30d75fd1eb44270"
 REDACTED = "[secret]"
 STACK_TYPE = "pulumi:pulumi:Stack"
 _OWN_DIR = str(Path(__file__).resolve().parent)
+# Invokes the SDK sends for itself (a resource reference resolved), answered offline: not a program's lookup.
+ENGINE_INVOKES = frozenset({"pulumi:pulumi:getResource"})
 # ids the mock gives custom resources: stable across runs, so two renders of one program are equal
 _ID_NAMESPACE = uuid.UUID("6f1c1e1a-3c52-4a8e-9d55-1f0c6b1f4a11")
 
@@ -410,7 +412,10 @@ def main(request_path: str) -> None:
     sys.path[0] = main_dir
     sys.argv = [program if program != main_dir else os.path.join(main_dir, "__main__.py")]
 
-    import pulumi.runtime
+    try:
+        import pulumi.runtime
+    except ImportError as error:
+        finish({"ok": False, "missing": "pulumi", "error": f"cannot import {error.name or 'pulumi'}"})
     from google.protobuf import empty_pb2
     from pulumi.runtime.mocks import MockEngine, MockSettings
     from pulumi.runtime.settings import configure
