@@ -146,24 +146,24 @@ def now_utc() -> str:
 
 def resolve_stacks(project_dir: Path, requested: Sequence[str], all_stacks: bool) -> list[str]:
     """The stacks to check: the ones named (each must exist), or every stack of the project."""
-    from dpaguard.source.project import load_project, short_stack_name
+    from dpaguard.source.project import known_stacks, load_project, short_stack_name
 
     project = load_project(project_dir)
     known = list(project.stacks)
     if all_stacks:
         if not known:
-            raise InputError(f"{project.stack_config_dir}: no stack config files (Pulumi.<stack>.yaml)")
+            raise InputError(f"{project.stack_config_dir}: no stack config files (stacks of {project.name}: {known_stacks(project)})")
         return known
     if not requested:
         if len(known) == 1:
             return known
         raise UsageError(
-            f"name a stack with --stack or use --all-stacks (stacks of {project.name}: {', '.join(known) or 'none'})"
+            f"name a stack with --stack or use --all-stacks (stacks of {project.name}: {known_stacks(project)})"
         )
     chosen: list[str] = []
     for stack in requested:
         if short_stack_name(stack) not in known:
-            raise UsageError(f"unknown stack '{stack}' (stacks of {project.name}: {', '.join(known) or 'none'})")
+            raise UsageError(f"unknown stack '{stack}' (stacks of {project.name}: {known_stacks(project)})")
         if stack not in chosen:
             chosen.append(stack)
     return chosen

@@ -337,8 +337,8 @@ def _make_monitor(recorder: Recorder, project: str, stack: str) -> Any:
     return RecordingMonitor(_NoMocks())
 
 
-def _error_line(error: BaseException, paths: _Paths, scrub: list[str]) -> str:
-    """One line from the user's own frames: `file:line: ExceptionType: message`."""
+def _user_location(error: BaseException, paths: _Paths) -> str:
+    """`file:line` of the innermost frame of the user's own code the error passed through, else ''."""
     location = getattr(error, "location", None) or ""
     seen: set[int] = set()
     current: BaseException | None = error
@@ -349,6 +349,12 @@ def _error_line(error: BaseException, paths: _Paths, scrub: list[str]) -> str:
                 location = f"{paths.relative(frame.filename)}:{frame.lineno}"
                 break
         current = current.__cause__ or current.__context__
+    return str(location)
+
+
+def _error_line(error: BaseException, paths: _Paths, scrub: list[str]) -> str:
+    """One line from the user's own frames: `file:line: ExceptionType: message`."""
+    location = _user_location(error, paths)
     if isinstance(error, SyntaxError) and error.filename:
         location = f"{paths.relative(str(Path(error.filename).resolve()))}:{error.lineno or 0}"
         message = error.msg
@@ -361,6 +367,21 @@ def _error_line(error: BaseException, paths: _Paths, scrub: list[str]) -> str:
         message = message[:297] + "..."
     kind = type(error).__name__
     text = f"{kind}: {message}" if message else kind
+    return f"{location}: {text}" if location else text
+
+
+def missing_config_text(key: str, config_file: str, secret: bool) -> str:
+    """What to write where for a config key a program requires and the stack does not set (no `pulumi` CLI needed)."""
+    value = "{secure: <anything>}" if secret else "<value>"
+    return (
+        f"missing required configuration value '{key}': add `{key}: {value}` under `config:` in {config_file or 'the stack file'}"
+        " (offline, a dummy `secure:` value is fine for a secret: dpaguard never decrypts it)"
+    )
+
+
+def _missing_config_line(error: Any, paths: _Paths, config_file: str) -> str:
+    location = _user_location(error, paths)
+    text = missing_config_text(str(error.key), config_file, bool(error.secret))
     return f"{location}: {text}" if location else text
 
 
@@ -460,6 +481,8 @@ def main(request_path: str) -> None:
             finish({"ok": False, "error": f"no __main__.py in {paths.relative(main_dir + '/') or '.'}"})
         finish({"ok": False, "error": _error_line(error, paths, scrub)})
     except BaseException as error:  # noqa: BLE001 the user's program can raise anything
+        if isinstance(error, pulumi.ConfigMissingError):
+            finish({"ok": False, "error": _missing_config_line(error, paths, request.get("config_file") or "")})
         finish({"ok": False, "error": _error_line(error, paths, scrub)})
 
     with recorder.lock:

@@ -277,6 +277,7 @@ def run_program(
                     "secret_keys": sorted(config.secret_keys),
                     "result": result_path,
                     "scrub": scrub,
+                    "config_file": project.relative(config.file) if config.file else "",
                 },
                 handle,
             )

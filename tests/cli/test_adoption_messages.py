@@ -1,0 +1,93 @@
+"""What a platform engineer adopting dpaguard on an existing program is told: what a stack is, which config
+key to write where, which lookups answered nothing offline, which environment an unusual stack name is judged as."""
+
+from __future__ import annotations
+
+import json
+import textwrap
+from pathlib import Path
+
+from tests.cli.conftest import assert_one_line_error, dpaguard
+
+PROGRAM = """
+    import pulumi
+    import pulumiverse_scaleway as scaleway
+
+    config = pulumi.Config()
+    scaleway.network.Vpc("vpc", name=config.get("vpc_name") or "vpc")
+"""
+
+
+def project(root: Path, program: str = PROGRAM, *, stacks: dict[str, str] | None = None, declared: str = "") -> Path:
+    root.mkdir(parents=True, exist_ok=True)
+    (root / "Pulumi.yaml").write_text(f"name: adopted\nruntime: python\n{declared}")
+    (root / "__main__.py").write_text(textwrap.dedent(program))
+    for stack, text in (stacks or {}).items():
+        (root / f"Pulumi.{stack}.yaml").write_text(text)
+    return root
+
+
+def check_json(root: Path, *stacks: str) -> dict:
+    chosen = [a for s in stacks for a in ("--stack", s)] or ["--all-stacks"]
+    run = dpaguard("check", "--project-dir", root, *chosen, "--no-checkov", "--format", "json", "--output", "-",
+                   "--fail-on", "never")
+    assert run.returncode == 0, run.stderr
+    return json.loads(run.stdout)
+
+
+def test_a_project_without_stacks_is_told_what_a_stack_is(tmp_path: Path) -> None:
+    root = project(tmp_path / "p")
+    for args in ((), ("--all-stacks",), ("--stack", "dev")):
+        run = dpaguard("check", "--project-dir", root, *args, "--no-checkov")
+        assert_one_line_error(run, "a stack is a file Pulumi.<stack>.yaml in ., an empty one is enough")
+    (root / "Pulumi.dev.yaml").write_text("")
+    assert check_json(root)["stacks"][0]["name"] == "dev"
+
+
+def test_a_missing_config_key_says_which_key_in_which_file_and_that_a_dummy_secure_value_will_do(tmp_path: Path) -> None:
+    program = """
+        import pulumi
+        config = pulumi.Config()
+        token = config.require_secret("api_token")
+    """
+    root = project(tmp_path / "p", program, stacks={"dev": "config: {}\n"})
+    run = dpaguard("check", "--project-dir", root, "--no-checkov")
+    assert_one_line_error(run, "'adopted:api_token'")
+    line = run.stderr
+    assert "__main__.py:4" in line and "'adopted:api_token'" in line
+    assert "add `adopted:api_token: {secure: <anything>}` under `config:` in Pulumi.dev.yaml" in line
+    assert "a dummy `secure:` value is fine" in line
+
+
+def test_a_declared_key_without_default_says_where_to_write_it(tmp_path: Path) -> None:
+    declared = "config:\n  region_name:\n    type: string\n"
+    root = project(tmp_path / "p", stacks={"dev": "config:\n  scaleway:region: fr-par\n"}, declared=declared)
+    run = dpaguard("check", "--project-dir", root, "--no-checkov")
+    assert_one_line_error(run, "missing required configuration value 'adopted:region_name'")
+    assert "add `adopted:region_name: <value>` under `config:` in Pulumi.dev.yaml" in run.stderr
+
+
+def test_lookups_that_answer_nothing_offline_are_named_in_every_report(tmp_path: Path) -> None:
+    program = """
+        import pulumiverse_scaleway as scaleway
+        zones = scaleway.get_availability_zones(region="fr-par")
+        scaleway.network.Vpc("vpc", tags=[f"zones:{zones.zones}"])
+    """
+    root = project(tmp_path / "p", program, stacks={"dev": ""})
+    doc = check_json(root)
+    (notice,) = [n for n in doc["notices"] if "lookup" in n]
+    assert "stack dev" in notice and "scaleway:index/getAvailabilityZones:getAvailabilityZones" in notice
+    quiet = project(tmp_path / "q", stacks={"dev": ""})
+    assert not [n for n in check_json(quiet)["notices"] if "lookup" in n]
+
+
+def test_a_stack_name_that_is_no_environment_says_what_it_is_judged_as(tmp_path: Path) -> None:
+    root = project(tmp_path / "p", stacks={"qa": "", "test": "", "dev": "", "ci": "config:\n  dpaguard:environment: dev\n"})
+    doc = check_json(root)
+    notices = [n for n in doc["notices"] if n.startswith("stack ")]
+    (qa,) = [n for n in notices if n.startswith("stack qa:")]
+    assert "judged as prod" in qa and "dpaguard:environment" in qa and "Pulumi.qa.yaml" in qa
+    (test,) = [n for n in notices if n.startswith("stack test:")]
+    assert "judged as dev" in test and "environment_names" in test
+    assert not [n for n in notices if n.startswith(("stack dev:", "stack ci:"))]
+    assert {s["name"]: s["environment"] for s in doc["stacks"]} == {"qa": "prod", "test": "dev", "dev": "dev", "ci": "dev"}
