@@ -286,7 +286,8 @@ def evaluate(
     engine = create_engine(policy, engine=settings.engine, opa_url=settings.opa_url, opa_timeout=settings.opa_timeout)
     names = policy.data.get("settings", {}).get("environment_names", {})
     said = [environment_notice(d, names, settings.environment_override) for d in deployments]
-    notices = (*engine.notices, *(n for d in deployments for n in d.notices), *(n for n in said if n), *notices)
+    # a project's notice (the interpreter its program ran under) is said once, not once per stack
+    notices = tuple(dict.fromkeys((*engine.notices, *(n for d in deployments for n in d.notices), *(n for n in said if n), *notices)))
     try:
         evaluation = evaluate_findings(
             deployments, policy, engine, today=settings.today, environment_override=settings.environment_override,
@@ -401,6 +402,11 @@ def run_check(
         stages.append(Stage("checkov", bool(scanned.ran), detail if scanned.ran else "; ".join(scanned.notices)))
     else:
         stages.append(Stage("checkov", False, "skipped (--no-checkov)"))
+    from dpaguard.source import credentials
+
+    written, read = credentials.file_findings(project_dir, policy, deployments, settings.environment_override)
+    extra, files = (*extra, *written), {**files, credentials.CONTROL: read}
+    stages.append(Stage("credentials", True, f"{read} project file(s) read for Scaleway and DataPacket credentials"))
     return evaluate(deployments, policy, settings, extra_findings=extra, notices=notices, stages=stages,
                     checkov_version=version, files_examined=files)
 

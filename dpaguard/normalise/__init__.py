@@ -41,6 +41,7 @@ from dpaguard.normalise.calendar import working_days_between
 from dpaguard.normalise.network import is_internet, judge_source, looks_like_address
 from dpaguard.normalise.property_types import checked_props, whole_number
 from dpaguard.normalise.types import canonical_type, type_info
+from dpaguard.source.credentials import marked_kinds
 from dpaguard.source.redact import is_secret, is_sensitive_name
 
 DYNAMIC_PREFIX = "pulumi-python:dynamic/"
@@ -134,6 +135,9 @@ def _tags(value: Any) -> tuple[dict[str, str], list[str]]:
     return {}, []
 
 
+_PLAINTEXT_MARK = PLAINTEXT_REDACTED[:-1]
+
+
 class _Walk:
     """One pass over a property tree: redact, and collect secret, plaintext, unknown and address facts."""
 
@@ -176,6 +180,10 @@ class _Walk:
             if value == PLAINTEXT_REDACTED or (name is not None and value and value != REDACTED and is_sensitive_name(name)):
                 self.plaintext.append(path)
                 return PLAINTEXT_REDACTED
+            if _PLAINTEXT_MARK in value:
+                # a credential the program pasted into a longer value (cloud-init user data), already cut out by the source
+                kinds = sorted(set(marked_kinds(value)))
+                self.plaintext.append(f"{path} ({', '.join(kinds)})" if kinds else path)
             if UNPRINTABLE.search(value):
                 # rego-cpp prints strings into its JSON answer without escaping them: a quote, a
                 # backslash or a control character in a fact would corrupt the answer.
