@@ -1,8 +1,10 @@
 """The child process of an offline render: runs one Pulumi Python program against a recording mock monitor.
 
 Started by `dpaguard.source.program`, through the launcher of `dpaguard.contain` (an allow-listed
-environment, its own session and, where the kernel allows, PID namespace), as `python -m
-dpaguard.source._runner REQUEST.json`, with the program's main directory as working directory (as
+environment, its own session and, where the kernel allows, PID namespace), under the interpreter the
+project names (`dpaguard.source.interpreter`), which loads this file by its path under a name of its
+own and calls `main(REQUEST.json)`: so it imports nothing of dpaguard and only the standard library
+before the program's `pulumi`, with the program's main directory as working directory (as
 `pulumi`'s Python language host does). It runs the program the way `pulumi-language-python-exec` does (`runpy.run_path` inside
 `pulumi.runtime.run_in_stack`) with the SDK's mock runtime in preview mode, records every request the
 SDK sends to the resource monitor, and writes them, with secret values already emptied, to the
