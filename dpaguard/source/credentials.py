@@ -96,10 +96,12 @@ def marked_kinds(text: str) -> list[str]:
 # ------------------------------------------------------------------------------------------ files
 
 # Folders that are not the program: tools' caches, dependencies and virtual environments (any folder
-# holding a `pyvenv.cfg` is one, whatever its name).
+# holding a `pyvenv.cfg` is one, whatever its name), and, as for checkov, tests (whose made-up keys
+# would otherwise fail the gate of every repository that tests its own detection).
 SKIP_DIRS = frozenset({
     ".git", ".hg", ".svn", ".venv", "venv", ".checkov-venv", "node_modules", "__pycache__", ".mypy_cache",
     ".pytest_cache", ".ruff_cache", ".hypothesis", ".tox", ".nox", ".terraform", "site-packages", ".eggs",
+    "tests", "test",
 })
 # The files a program's credentials are written in: its code, its config and environment files.
 TEXT_SUFFIXES = frozenset({

@@ -101,6 +101,8 @@ def test_files_are_scanned_with_position_and_kind_outside_virtual_environments(t
     (tmp_path / "node_modules").mkdir()
     (tmp_path / "node_modules" / "x.json").write_text(f'{{"k": "{ACCESS}"}}')
     (tmp_path / "logo.png").write_bytes(ACCESS.encode())
+    (tmp_path / "tests").mkdir()
+    (tmp_path / "tests" / "test_keys.py").write_text(f'MADE_UP = "{ACCESS}"\n')
     found, read = scan_files(tmp_path)
     assert [(c.path, c.line, c.column, c.kind) for c in found] == [
         (".env", 1, 16, SCALEWAY_SECRET_KEY),
