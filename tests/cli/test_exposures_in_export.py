@@ -14,7 +14,7 @@ from typing import Any, Callable
 
 import pytest
 
-from conftest import REPO, dpaguard
+from support.cli import REPO, dpaguard
 
 Export = dict[str, Any]
 PREFIX = "urn:pulumi:prod::dpa-estate::"

@@ -38,7 +38,7 @@ def _res(type_token: str, name: str, inputs: dict[str, Any], **extra: Any) -> di
 def _one(dpa: Any, resource: dict[str, Any], **config: Any) -> dict[str, Any]:
     facts = normalise([_stack([resource], **config)], dpa, today=TODAY)
     (fact,) = facts["resources"]
-    return fact
+    return dict(fact)
 
 
 def test_deprecated_tokens_map_to_current_module_tokens() -> None:

@@ -16,8 +16,8 @@ from dpaguard.findings import evaluate
 from dpaguard.model import PLAINTEXT_REDACTED, Deployment
 from dpaguard.policy import Policy, load_policy
 
-from control_estate import POLICIES, TODAY
-from control_estate import PROJECT_IDS, changed, compliant_estate, compliant_resources, config, deployment, find, resource, urn
+from support.control_estate import POLICIES, TODAY
+from support.control_estate import PROJECT_IDS, changed, compliant_estate, compliant_resources, config, deployment, find, resource, urn
 
 SG = "scaleway:instance/securityGroup:SecurityGroup"
 
@@ -57,7 +57,7 @@ CASES: dict[str, Callable[[], tuple[list[Deployment], str]]] = {
     "DPA-TLS-007": lambda: ([changed("prod", "sip-01", mediaEncryption="none")], find("sip-01")),
     "DPA-SEG-001": lambda: ([changed("prod", "vpc", projectId=PROJECT_IDS["dev"])], find("vpc")),
     "DPA-SEG-002": lambda: ([changed("prod", "vpc", tags=["env:dev"])], find("vpc")),
-    "DPA-SEG-003": lambda: (_two(**{"scaleway:projectId": PROJECT_IDS["prod"]}), _stack_urn("dev")),
+    "DPA-SEG-003": lambda: (_two(**{"scaleway:projectId": PROJECT_IDS["prod"]}), _stack_urn("dev")),  # type: ignore[arg-type]
     "DPA-SEG-004": lambda: (
         _two(dev_extra=[resource("dev", "scaleway:network/privateNetwork:PrivateNetwork", "borrowed-pn", {"vpcId": "prod-vpc-id", "tags": ["env:dev"]})]),
         urn("dev", "scaleway:network/privateNetwork:PrivateNetwork", "borrowed-pn"),
@@ -333,7 +333,7 @@ def test_a_public_database_needs_an_acl(policy: Policy, engine: Engine) -> None:
     public = evaluate([changed("prod", "db", privateNetwork=None)], policy, engine, today=TODAY).findings
     assert not [f for f in public if f.control == "DPA-ACC-004"]  # the estate's ACL names it
     without_acl = changed("prod", "db-acl", instanceId="another-db")
-    resources = [r if not r["urn"].endswith("::db") else {**r, "inputs": {k: v for k, v in r["inputs"].items() if k != "privateNetwork"}}
+    resources = [dict(r) if not r["urn"].endswith("::db") else {**r, "inputs": {k: v for k, v in r["inputs"].items() if k != "privateNetwork"}}
                  for r in without_acl.resources]
     findings = evaluate([deployment("prod", resources)], policy, engine, today=TODAY).findings
     assert "database has a public endpoint and no ACL: every address may connect" in [

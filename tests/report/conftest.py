@@ -88,11 +88,3 @@ def clean_result(result: Result) -> Result:
     """The same run with no findings at all."""
     return Result(tool_version=result.tool_version, policy_sha256=result.policy_sha256, stacks=result.stacks,
                   controls=result.controls, findings=(), coverage=result.coverage)
-
-
-def shared_schemas() -> Path:
-    """The official schemas the tests validate against, shipped in tests/support/schemas (a clone has nothing beside it)."""
-    folder = REPO / "tests" / "support" / "schemas"
-    if not (folder / "sarif-schema-2.1.0.json").is_file():
-        raise AssertionError(f"the official SARIF 2.1.0 schema is missing: {folder / 'sarif-schema-2.1.0.json'}")
-    return folder

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from typing import Any
 import pytest
 
 from dpaguard.model import PLAINTEXT_REDACTED, REDACTED, SECRET_SIG, SECRET_SIG_KEY, UNKNOWN
@@ -62,7 +63,7 @@ def test_sensitive_plaintext_is_replaced_and_facts_are_kept() -> None:
 
 
 def test_input_is_not_modified() -> None:
-    properties = {"password": "hunter2", "s": {SECRET_SIG_KEY: SECRET_SIG, "plaintext": "x"}}
+    properties: dict[str, Any] = {"password": "hunter2", "s": {SECRET_SIG_KEY: SECRET_SIG, "plaintext": "x"}}
     redact_properties(properties)
     assert properties["password"] == "hunter2" and properties["s"]["plaintext"] == "x"
 
