@@ -6,8 +6,9 @@ from __future__ import annotations
 import json
 import textwrap
 from pathlib import Path
+from typing import Any
 
-from tests.cli.conftest import assert_one_line_error, dpaguard
+from support.cli import assert_one_line_error, dpaguard
 
 PROGRAM = """
     import pulumi
@@ -27,12 +28,13 @@ def project(root: Path, program: str = PROGRAM, *, stacks: dict[str, str] | None
     return root
 
 
-def check_json(root: Path, *stacks: str) -> dict:
+def check_json(root: Path, *stacks: str) -> dict[str, Any]:
     chosen = [a for s in stacks for a in ("--stack", s)] or ["--all-stacks"]
     run = dpaguard("check", "--project-dir", root, *chosen, "--no-checkov", "--format", "json", "--output", "-",
                    "--fail-on", "never")
     assert run.returncode == 0, run.stderr
-    return json.loads(run.stdout)
+    document: dict[str, Any] = json.loads(run.stdout)
+    return document
 
 
 def test_a_project_without_stacks_is_told_what_a_stack_is(tmp_path: Path) -> None:
