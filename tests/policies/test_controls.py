@@ -119,6 +119,10 @@ CASES: dict[str, Callable[[], tuple[list[Deployment], str]]] = {
     ),
     "DPA-ACC-010": lambda: ([changed("prod", "call-logs", acl="public-read")], find("call-logs")),
     "DPA-ACC-011": lambda: ([changed("prod", "pool", publicIpDisabled=None)], find("pool")),
+    "DPA-TLS-008": lambda: (
+        _with("prod", [resource("prod", "scaleway:containers/container:Container", "api", {"privacy": "public", "region": "fr-par", "tags": ["env:prod"]})]),
+        urn("prod", "scaleway:containers/container:Container", "api"),
+    ),
     "DPA-SEC-003": lambda: ([changed("prod", "db", encryptionAtRest=False)], find("db")),
     "DPA-SUB-005": lambda: (
         _with("prod", [resource("prod", "scaleway:tem/domain:Domain", "mail", {"name": "mail.example.org", "region": "fr-par"})]),
