@@ -438,3 +438,9 @@ def test_a_waiver_names_the_provider_of_a_grouped_finding(tmp_path: Path, policy
     waived = dataclasses.replace(policy, waivers=(waiver,))
     findings = [f for f in evaluate(_other_clouds(), waived, engine, today=TODAY).findings if f.control == "DPA-SUB-001"]
     assert {(f.name, f.waived) for f in findings} == {("default_7_51_1", True), ("default_10_2_0", False)}
+
+
+def test_public_storage_on_another_cloud_is_public_access_where_it_is(policy: Policy, engine: Engine) -> None:
+    findings = evaluate(_other_clouds(), policy, engine, today=TODAY).findings
+    public = [(f.name, f.message) for f in findings if f.control == "DPA-ACC-010"]
+    assert public == [("photos-public", "GCS bucket grants roles/storage.objectViewer to allUsers: its objects are disclosed to anyone (asia-east1)")]
