@@ -492,7 +492,7 @@ class Normaliser:
             "deprecated_type": type_token != raw_type,
             "package": package,
             "subprocessor": self._subprocessor(package),
-            "locality": self._locality(info, props, provider, config) if not read else self._read_locality(raw),
+            "locality": self._locality(info, props, provider, config, type_token) if not read else self._read_locality(raw),
             "project": self._project(info, props, provider, config) if not read else _NOT_EXPECTED,
             # A resource read with `.get()` belongs to someone else: it is judged where it is, not on its tags.
             "taggable": not read and (bool(info and info.tags) or type_token == DATAPACKET_SERVER),
@@ -550,12 +550,17 @@ class Normaliser:
         name = self.register["by_package"].get(package)
         return str(name) if name else None
 
-    def _locality(self, info: Any, props: Mapping[str, Any], provider: Mapping[str, Any] | None, config: Mapping[str, Any]) -> dict[str, Any]:
+    def _locality(
+        self, info: Any, props: Mapping[str, Any], provider: Mapping[str, Any] | None, config: Mapping[str, Any], type_token: str = "",
+    ) -> dict[str, Any]:
         takes_zone = bool(info and info.zone) or props.get("zone") not in (None, "")
         takes_region = bool(info and info.region) or props.get("region") not in (None, "")
         both = bool(info and info.zone and info.region)
-        if both and props.get("region") not in (None, "") and props.get("zone") in (None, ""):
-            # A type that takes either (a private network): one that names its region is regional.
+        if both and props.get("zone") in (None, "") and (
+            props.get("region") not in (None, "") or type_token in self.settings.get("regional_types", ())
+        ):
+            # A type that takes either (a private network): one that names its region is regional, and so
+            # is one of a regional type (settings.yaml) that names no zone of its own.
             takes_zone = False
         if not (takes_zone or takes_region):
             return {"scope": "none", "region": None, "zone": None, "status": "known", "source": "none"}
