@@ -8,7 +8,7 @@ import xml.etree.ElementTree as ET
 
 import jsonschema
 import pytest
-from conftest import RES_001, finding, shared_schemas
+from tests.report.conftest import RES_001, finding, shared_schemas
 
 from dpaguard.model import Result
 from dpaguard.report import json as json_report
