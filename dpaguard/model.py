@@ -186,6 +186,9 @@ class Finding:
     waived: bool = False
     waiver: Waiver | None = None
     location: SourceLocation | None = None
+    # A finding on a group (every resource of a provider package in a stack, DPA-SUB-001): the URNs of
+    # its resources; `urn` is then the group's provider. Empty for a finding on one resource or stack.
+    resources: tuple[str, ...] = ()
 
     @classmethod
     def of(cls, control: Control, **fields: Any) -> Finding:

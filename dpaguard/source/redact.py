@@ -98,10 +98,18 @@ def _redact_plain(value: Any) -> Any:
             return secret_placeholder()
         if SECRET_SIG_KEY in value:
             return value
-        return {k: _redact_plain(v) for k, v in value.items()}
+        # Under a credential's name, what only names or describes it stays (a Kubernetes volume's
+        # `secret: {secretName: tls}`, `secretRef: {name: ...}`); everything else is taken as the credential.
+        return {k: redact_tree(v, None) if _names_about(str(k)) else _redact_plain(v) for k, v in value.items()}
     if isinstance(value, list):
         return [_redact_plain(v) for v in value]
     return value
+
+
+def _names_about(name: str) -> bool:
+    """Whether a key names or describes something rather than holding it (`name`, `secretName`, `keyId`)."""
+    words = _words(name)
+    return bool(words) and words[-1] in _ABOUT_WORDS and not _names_a_credential(words[:-1] if len(words) > 1 else [])
 
 
 def redact_tree(value: Any, name: str | None = None, share: Callable[[str], str] | None = None) -> Any:

@@ -279,3 +279,49 @@ test_server_that_is_not_telecom_needs_no_sip_settings if {
 	decisions := transit_encryption.decisions with input as _server({"role": "web", "location": "Paris", "countryCode": "FR"})
 	count(decisions) == 0
 }
+
+_container_type := "scaleway:containers/container:Container"
+
+_function_type := "scaleway:functions/function:Function"
+
+test_public_container_with_default_http_option_is_a_violation if {
+	decisions := transit_encryption.decisions with input as _one(_container_type, "scaleway", {"props": {"privacy": "public"}})
+	decisions == {{
+		"control": "DPA-TLS-008", "urn": _urn(_container_type, "r"), "status": "violation",
+		"message": "public endpoint accepts plain HTTP (neither httpsConnectionsOnly nor httpOption redirected)",
+	}}
+}
+
+test_container_without_privacy_is_public_and_a_violation if {
+	decisions := transit_encryption.decisions with input as _one(_container_type, "scaleway", {"props": {"httpOption": "enabled"}})
+	decisions == {{
+		"control": "DPA-TLS-008", "urn": _urn(_container_type, "r"), "status": "violation",
+		"message": "public endpoint accepts plain HTTP (neither httpsConnectionsOnly nor httpOption redirected)",
+	}}
+}
+
+test_private_function_accepting_http_is_a_violation if {
+	decisions := transit_encryption.decisions with input as _one(_function_type, "scaleway", {"props": {"privacy": "private", "httpOption": "enabled"}})
+	decisions == {{
+		"control": "DPA-TLS-008", "urn": _urn(_function_type, "r"), "status": "violation",
+		"message": "private endpoint accepts plain HTTP (neither httpsConnectionsOnly nor httpOption redirected)",
+	}}
+}
+
+test_container_with_https_connections_only_passes if {
+	decisions := transit_encryption.decisions with input as _one(_container_type, "scaleway", {"props": {"httpsConnectionsOnly": true}})
+	count(decisions) == 0
+}
+
+test_function_redirecting_to_https_passes if {
+	decisions := transit_encryption.decisions with input as _one(_function_type, "scaleway", {"props": {"privacy": "public", "httpOption": "redirected"}})
+	count(decisions) == 0
+}
+
+test_container_https_setting_unknown_is_undetermined if {
+	decisions := transit_encryption.decisions with input as _one(_container_type, "scaleway", {"props": {"httpsConnectionsOnly": _unknown}})
+	decisions == {{
+		"control": "DPA-TLS-008", "urn": _urn(_container_type, "r"), "status": "undetermined",
+		"message": "httpsConnectionsOnly or httpOption is unknown until apply",
+	}}
+}

@@ -107,6 +107,15 @@ def test_a_private_network_that_names_its_region_is_regional(dpa: Any) -> None:
     assert (network["locality"]["scope"], network["locality"]["region"], network["locality"]["status"]) == ("region", "fr-par", "known")
 
 
+def test_a_private_network_that_names_no_zone_is_where_the_stack_region_says(dpa: Any) -> None:
+    # A stack that sets only scaleway:region: the network is regional, not "zone undetermined".
+    network = _one(dpa, _res("scaleway:network/privateNetwork:PrivateNetwork", "pn", {}), **{"scaleway:zone": None})
+    assert (network["locality"]["scope"], network["locality"]["region"], network["locality"]["source"]) == ("region", "fr-par", "stack")
+    # One that names its own zone (the deprecated input) is still placed by it.
+    zonal = _one(dpa, _res("scaleway:network/privateNetwork:PrivateNetwork", "pn", {"zone": "nl-ams-1"}))
+    assert (zonal["locality"]["scope"], zonal["locality"]["zone"]) == ("zone", "nl-ams-1")
+
+
 def test_zone_gives_region_and_unknown_stays_unknown(dpa: Any) -> None:
     zonal = _one(dpa, _res("scaleway:instance/securityGroup:SecurityGroup", "sg", {"zone": "fr-par-2"}))
     assert zonal["locality"] == {"scope": "zone", "region": "fr-par", "zone": "fr-par-2", "status": "known", "source": "resource"}

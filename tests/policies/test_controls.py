@@ -4,6 +4,8 @@ and the compliant estate that holds one compliant resource of every examined typ
 from __future__ import annotations
 
 import copy
+import dataclasses
+import datetime as dt
 import shutil
 from pathlib import Path
 from typing import Any, Callable
@@ -13,7 +15,7 @@ import yaml
 
 from dpaguard.engine import Engine, create_engine
 from dpaguard.findings import evaluate
-from dpaguard.model import PLAINTEXT_REDACTED, Deployment
+from dpaguard.model import PLAINTEXT_REDACTED, ControlId, Deployment, Waiver
 from dpaguard.policy import Policy, load_policy
 
 from support.control_estate import POLICIES, TODAY
@@ -102,7 +104,11 @@ CASES: dict[str, Callable[[], tuple[list[Deployment], str]]] = {
               **{"dpaguard:transcriptRetentionDays": None}),
         _stack_urn(),
     ),
-    "DPA-SUB-001": lambda: (_with("prod", [resource("prod", "aws:s3/bucket:Bucket", "us-bucket", {"bucket": "x"})]), urn("prod", "aws:s3/bucket:Bucket", "us-bucket")),
+    # One finding per provider package, on the URN Pulumi gives its default provider (the estate has no provider resource).
+    "DPA-SUB-001": lambda: (
+        _with("prod", [resource("prod", "aws:s3/bucket:Bucket", "us-bucket", {"bucket": "x"})]),
+        urn("prod", "pulumi:providers:aws", "default"),
+    ),
     "DPA-SUB-002": lambda: ([changed("prod", "vpc", region="nl-ams")], find("vpc")),
     "DPA-SUB-004": lambda: ([compliant_estate()], _stack_urn()),
     "DPA-ACC-001": lambda: ([changed("prod", "sg", inboundDefaultPolicy=None)], find("sg")),
@@ -119,6 +125,10 @@ CASES: dict[str, Callable[[], tuple[list[Deployment], str]]] = {
     ),
     "DPA-ACC-010": lambda: ([changed("prod", "call-logs", acl="public-read")], find("call-logs")),
     "DPA-ACC-011": lambda: ([changed("prod", "pool", publicIpDisabled=None)], find("pool")),
+    "DPA-TLS-008": lambda: (
+        _with("prod", [resource("prod", "scaleway:containers/container:Container", "api", {"privacy": "public", "region": "fr-par", "tags": ["env:prod"]})]),
+        urn("prod", "scaleway:containers/container:Container", "api"),
+    ),
     "DPA-SEC-003": lambda: ([changed("prod", "db", encryptionAtRest=False)], find("db")),
     "DPA-SUB-005": lambda: (
         _with("prod", [resource("prod", "scaleway:tem/domain:Domain", "mail", {"name": "mail.example.org", "region": "fr-par"})]),
@@ -390,3 +400,47 @@ def test_the_register_is_checked_per_service(type_token: str, fires: bool, polic
     findings = evaluate(_with("prod", [extra]), policy, engine, today=TODAY).findings
     hits = [f for f in findings if f.control == "DPA-SUB-005"]
     assert bool(hits) == fires, [f.message for f in hits]
+
+
+# -- other clouds: one finding per provider, where they are -----------------------------------------
+
+
+def _other_clouds() -> list[Deployment]:
+    aws_provider = urn("prod", "pulumi:providers:aws", "default_7_51_1")
+    gcp_provider = urn("prod", "pulumi:providers:gcp", "default_10_2_0")
+    extra = [
+        resource("prod", "pulumi:providers:aws", "default_7_51_1", {"region": "us-east-1"}),
+        resource("prod", "pulumi:providers:gcp", "default_10_2_0", {"project": "p", "region": "asia-east1"}),
+        *[resource("prod", "aws:s3/bucket:Bucket", f"b{i}", {"bucket": f"b{i}"}, provider=f"{aws_provider}::id") for i in range(3)],
+        resource("prod", "aws:ec2/instance:Instance", "vm", {"region": "eu-west-3"}, provider=f"{aws_provider}::id"),
+        resource("prod", "gcp:storage/bucket:Bucket", "photos", {"location": "ASIA-EAST1"}, provider=f"{gcp_provider}::id"),
+        resource("prod", "gcp:storage/bucketIAMMember:BucketIAMMember", "photos-public",
+                 {"bucket": "photos", "role": "roles/storage.objectViewer", "member": "allUsers"}, provider=f"{gcp_provider}::id"),
+    ]
+    return _with("prod", extra)
+
+
+def test_an_unregistered_provider_is_one_finding_with_count_services_regions_and_resources(policy: Policy, engine: Engine) -> None:
+    findings = [f for f in evaluate(_other_clouds(), policy, engine, today=TODAY).findings if f.control == "DPA-SUB-001"]
+    by_urn = {f.urn: f for f in findings}
+    assert set(by_urn) == {urn("prod", "pulumi:providers:aws", "default_7_51_1"), urn("prod", "pulumi:providers:gcp", "default_10_2_0")}
+    aws = by_urn[urn("prod", "pulumi:providers:aws", "default_7_51_1")]
+    assert aws.message == "provider aws is not an approved sub-processor of Appendix B: 4 resources (ec2, s3) in eu-west-3, us-east-1"
+    assert aws.resources == tuple(sorted([urn("prod", "aws:s3/bucket:Bucket", f"b{i}") for i in range(3)] + [urn("prod", "aws:ec2/instance:Instance", "vm")]))
+    assert aws.type == "pulumi:providers:aws" and aws.stack == "prod"
+    gcp = by_urn[urn("prod", "pulumi:providers:gcp", "default_10_2_0")]
+    assert gcp.message.endswith("2 resources (storage) in asia-east1")
+
+
+def test_a_waiver_names_the_provider_of_a_grouped_finding(tmp_path: Path, policy: Policy, engine: Engine) -> None:
+    waiver = Waiver(control=ControlId("DPA-SUB-001"), urn_pattern="*::pulumi:providers:aws::*", stack="prod", reason="r",
+                    approver="dpo@example.com", expires=TODAY + dt.timedelta(days=30))
+    waived = dataclasses.replace(policy, waivers=(waiver,))
+    findings = [f for f in evaluate(_other_clouds(), waived, engine, today=TODAY).findings if f.control == "DPA-SUB-001"]
+    assert {(f.name, f.waived) for f in findings} == {("default_7_51_1", True), ("default_10_2_0", False)}
+
+
+def test_public_storage_on_another_cloud_is_public_access_where_it_is(policy: Policy, engine: Engine) -> None:
+    findings = evaluate(_other_clouds(), policy, engine, today=TODAY).findings
+    public = [(f.name, f.message) for f in findings if f.control == "DPA-ACC-010"]
+    assert public == [("photos-public", "GCS bucket grants roles/storage.objectViewer to allUsers: its objects are disclosed to anyone (asia-east1)")]
