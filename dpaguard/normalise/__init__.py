@@ -456,7 +456,7 @@ class Normaliser:
         }
 
     def _resources(
-        self, deployment: Deployment, stack: Mapping[str, Any], internet: dict[str, bool], offset: int
+        self, deployment: Deployment, stack: dict[str, Any], internet: dict[str, bool], offset: int
     ) -> tuple[list[dict[str, Any]], list[set[str]]]:
         providers: dict[str, Mapping[str, Any]] = {}
         for raw in deployment.resources:
@@ -484,14 +484,14 @@ class Normaliser:
             used_providers.append(provider_ref.rsplit("::", 1)[0] if isinstance(provider_ref, str) else "")
             if _disagree(raw):
                 seen = set()
-                recorded = self._resource(raw, raw_type, urn, stack, providers, internet, seen, deployment.config, recorded=True)
-                if self._rego_view(recorded) != self._rego_view(fact):
+                as_recorded = self._resource(raw, raw_type, urn, stack, providers, internet, seen, deployment.config, recorded=True)
+                if self._rego_view(as_recorded) != self._rego_view(fact):
                     if urn + RECORDED_SUFFIX in urns:
                         raise InputError(f"resource {_printable(urn)!r}: a resource of the same name plus {RECORDED_SUFFIX.strip()!r} exists; rename one")
-                    recorded["urn"] = urn + RECORDED_SUFFIX
-                    recorded["recorded_of"] = urn
-                    recorded["index"] = offset + len(facts)
-                    facts.append(recorded)
+                    as_recorded["urn"] = urn + RECORDED_SUFFIX
+                    as_recorded["recorded_of"] = urn
+                    as_recorded["index"] = offset + len(facts)
+                    facts.append(as_recorded)
                     strings.append(seen)
                     used_providers.append(used_providers[-1])
         stack["packages"] = _package_groups(facts, used_providers, providers.keys(), stack, deployment.project)

@@ -15,7 +15,7 @@ import yaml
 
 from dpaguard.engine import Engine, create_engine
 from dpaguard.findings import evaluate
-from dpaguard.model import PLAINTEXT_REDACTED, ControlId, Deployment, Waiver
+from dpaguard.model import PLAINTEXT_REDACTED, ControlId, Deployment, Finding, Waiver
 from dpaguard.policy import Policy, load_policy
 
 from support.control_estate import POLICIES, TODAY
@@ -422,7 +422,7 @@ def _other_clouds() -> list[Deployment]:
 
 def test_an_unregistered_provider_is_one_finding_with_count_services_regions_and_resources(policy: Policy, engine: Engine) -> None:
     findings = [f for f in evaluate(_other_clouds(), policy, engine, today=TODAY).findings if f.control == "DPA-SUB-001"]
-    by_urn = {f.urn: f for f in findings}
+    by_urn: dict[str, Finding] = {f.urn: f for f in findings}
     assert set(by_urn) == {urn("prod", "pulumi:providers:aws", "default_7_51_1"), urn("prod", "pulumi:providers:gcp", "default_10_2_0")}
     aws = by_urn[urn("prod", "pulumi:providers:aws", "default_7_51_1")]
     assert aws.message == "provider aws is not an approved sub-processor of Appendix B: 4 resources (ec2, s3) in eu-west-3, us-east-1"

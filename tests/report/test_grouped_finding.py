@@ -8,7 +8,8 @@ import xml.etree.ElementTree as ET
 
 import jsonschema
 import pytest
-from tests.report.conftest import RES_001, finding, shared_schemas
+from support.official_schemas import shared_schemas
+from support.report_samples import RES_001, finding
 
 from dpaguard.model import Result
 from dpaguard.report import json as json_report
