@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import datetime as dt
 import fnmatch
+import functools
 import json
 import math
 import re
@@ -133,10 +134,27 @@ class _Walk:
     def clean(self, value: Any, path: str, name: str | None, depth: int = 0) -> Any:
         if depth > 64:
             return None
-        if is_secret(value):
-            self.secret.append(path)
-            return REDACTED
+        # Strings first: most values are (and a string is neither a secret wrapper nor a container).
+        if isinstance(value, str):
+            if value == UNKNOWN:
+                self.unknown.append(path)
+                return value
+            if value == PLAINTEXT_REDACTED or (name is not None and value and value != REDACTED and is_sensitive_name(name)):
+                self.plaintext.append(path)
+                return PLAINTEXT_REDACTED
+            if UNPRINTABLE.search(value):
+                # rego-cpp prints strings into its JSON answer without escaping them: a quote, a
+                # backslash or a control character in a fact would corrupt the answer.
+                value = _printable(value)
+            if len(value) < 200:
+                self.strings.add(value)
+            if value not in self.internet and looks_like_address(value):
+                self.internet[value] = is_internet(value)
+            return value
         if isinstance(value, dict):
+            if is_secret(value):
+                self.secret.append(path)
+                return REDACTED
             # keys are printed into rego-cpp's answer too (a composite value in a message): made printable alike
             cleaned = {}
             for k, v in value.items():
@@ -155,24 +173,10 @@ class _Walk:
             if isinstance(value, float) and not math.isfinite(value):
                 return repr(value)
             return value
-        if isinstance(value, str):
-            if value == UNKNOWN:
-                self.unknown.append(path)
-                return value
-            if value == PLAINTEXT_REDACTED or (name is not None and value and value != REDACTED and is_sensitive_name(name)):
-                self.plaintext.append(path)
-                return PLAINTEXT_REDACTED
-            if UNPRINTABLE.search(value):
-                # rego-cpp prints strings into its JSON answer without escaping them: a quote, a
-                # backslash or a control character in a fact would corrupt the answer.
-                value = _printable(value)
-            if len(value) < 200:
-                self.strings.add(value)
-            if value not in self.internet and looks_like_address(value):
-                self.internet[value] = is_internet(value)
         return value
 
 
+@functools.lru_cache(maxsize=65536, typed=True)  # typed: key 1 and key True print differently
 def _key(key: Any) -> str:
     text = str(key)
     return _printable(text) if UNPRINTABLE.search(text) else text
