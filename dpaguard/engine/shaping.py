@@ -74,8 +74,8 @@ def chunks(facts: Mapping[str, Any], size: int) -> list[dict[str, Any]]:
     return parts
 
 
-# Facts that say which resource a fact is, not what it is.
-_IDENTITY = frozenset({"urn", "index", "id"})
+# Facts that say which resource a fact is, not what it is (recorded_of: the URN whose recorded view it is).
+_IDENTITY = frozenset({"urn", "index", "id", "recorded_of"})
 
 
 def distinct(facts: Mapping[str, Any]) -> tuple[dict[str, Any], list[list[int]]]:
