@@ -337,6 +337,7 @@ class Normaliser:
         # The properties a rule reads by name (and the shapes' own), or None: the Rego reads others too.
         self.kept_props = None if read is None else frozenset(read) | _SHAPE_PROPS
         self.property_types: Mapping[str, Any] = dpa.get("properties", {}).get("types", {})
+        self._outside: dict[tuple[str | None, str], bool] = {}
 
     def facts(
         self,
@@ -565,8 +566,12 @@ class Normaliser:
     def _outside_scope(self, fact: Mapping[str, Any]) -> bool:
         """Whether the resource is of a type its sub-processor's registered service does not cover (`scope`)."""
         name = fact.get("subprocessor")
-        scope = self.register["by_name"][name].get("scope") if name else None
-        return scope is not None and not any(fnmatch.fnmatchcase(fact["type"], pattern) for pattern in scope)
+        key = (name, fact["type"])
+        outside = self._outside.get(key)
+        if outside is None:  # judged once per sub-processor and type: an estate holds a few dozen types
+            scope = self.register["by_name"][name].get("scope") if name else None
+            outside = self._outside[key] = scope is not None and not any(fnmatch.fnmatchcase(fact["type"], pattern) for pattern in scope)
+        return outside
 
     def _subprocessor(self, package: str) -> str | None:
         name = self.register["by_package"].get(package)
