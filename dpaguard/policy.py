@@ -110,6 +110,9 @@ class Policy:
     # package, and those of checkov and dpaguard itself. None: not computed (every control counts).
     evaluated_controls: frozenset[ControlId] | None = None
     clauses: tuple[Clause, ...] = ()  # the clause ledger (policies/dpa/clauses.yaml); empty when the set has none
+    # What the load's check compiled with OPA (engine.opa_inprocess.CompiledPolicy), for the OPA
+    # engine to take instead of compiling it again; None where regopy checked the modules.
+    compiled: Any = field(default=None, compare=False, repr=False)
 
     def control(self, control_id: str) -> Control:
         """The catalogue entry of a control id; PolicyError when the catalogue has none."""
@@ -684,25 +687,24 @@ def rego_error_line(error: Exception, modules: Mapping[str, str]) -> str:
     return f"{name}:{line}:{column}: {match.group('message').strip()}"
 
 
-def compile_modules(modules: Mapping[str, str], data: Mapping[str, Any], root: Path) -> None:
-    """Compile the Rego modules with OPA (regopy where OPA cannot load); PolicyError naming file and line."""
-    from dpaguard.engine.opa_inprocess import error_line, load_bindings
+def compile_modules(modules: Mapping[str, str], data: Mapping[str, Any], root: Path) -> Any:
+    """Compile the Rego modules with OPA (regopy where OPA cannot load); PolicyError naming file and line.
+
+    Returns what OPA compiled (a CompiledPolicy that the OPA engine takes rather than compiling the
+    same modules again), None where regopy checked them.
+    """
+    from dpaguard.engine.opa_inprocess import CompiledPolicy, compile_policy, error_line, load_bindings
 
     try:
         bindings = load_bindings()
     except EngineError:
         _compile_with_regopy(modules, data, root)
-        return
-    opa = bindings.OpaEngine()
+        return None
     try:
-        opa.add_data({"dpa": dict(data)})
-        for name, text in sorted(modules.items()):
-            opa.add_policy(name, text)
-        opa.eval_query(DECISIONS_QUERY, {"resources": [], "stacks": [], "index": {}, "context": {}})
+        opa = compile_policy(modules, data)
     except bindings.OpaError as error:
         raise PolicyError(error_line(error, root)) from None
-    finally:
-        opa.close()
+    return CompiledPolicy(opa, modules, data)
 
 
 def _compile_with_regopy(modules: Mapping[str, str], data: Mapping[str, Any], root: Path) -> None:
@@ -762,10 +764,10 @@ def load_policy(policies_dir: Path | str) -> Policy:
             raise PolicyError(f"{path}: cannot read ({error.__class__.__name__})") from None
     if not modules:
         raise PolicyError(f"{rego_dir}: no Rego modules")
-    compile_modules(modules, data, root)
-    evaluated = _evaluated_controls(controls, evaluators, modules, root)
     # The properties rules read by name: only these reach the facts (None: the Rego reads others too, keep all).
     data["read_props"] = props_read(modules)
+    compiled = compile_modules(modules, data, root)
+    evaluated = _evaluated_controls(controls, evaluators, modules, root)
     untyped = _untyped_reads(data["read_props"], data["properties"])
     if untyped:
         raise PolicyError(
@@ -786,6 +788,7 @@ def load_policy(policies_dir: Path | str) -> Policy:
         waiver_lines=lines,
         evaluated_controls=evaluated,
         clauses=clauses,
+        compiled=compiled,
     )
 
 

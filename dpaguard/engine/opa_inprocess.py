@@ -5,18 +5,20 @@ OPA is the reference for what the Rego means. It is loaded through the PyPI whee
 package), so no `opa` binary and no server are needed. The wheel declares Python >= 3.14 but has
 no CPython ABI and runs on 3.11+: it is installed with `--ignore-requires-python` (README).
 
-The modules and `data.dpa` are compiled once when the engine is built; each evaluation is one
-query of `data.dpaguard.main.decisions` with strict builtin errors (the wheel's default), so a
+The modules and `data.dpa` are compiled once, when the policy is loaded (`compile_policy`, the
+load's own check that the policy compiles), and the engine takes that instance; each evaluation is
+one query of `data.dpaguard.main.decisions` with strict builtin errors (the wheel's default), so a
 builtin that fails on odd input fails the query instead of silently dropping a decision.
-Large inputs are split into parts evaluated by two OPA instances at once (ctypes releases the
-GIL during the call, and one Go evaluation uses one core); every rule judges one resource or one
-stack, so the union of the parts' decisions is the whole answer.
+OPA's time goes mostly into turning the JSON input into its values, node by node: resources equal
+in every fact are sent once (`shaping.distinct`) and their decisions given to each. Large inputs
+are split into parts evaluated by two OPA instances at once (ctypes releases the GIL during the
+call, and one Go evaluation uses one core); every rule judges one resource or one stack, so the
+union of the parts' decisions is the whole answer.
 Any failure raises EngineError: the evaluation fails closed, never with an empty list.
 """
 
 from __future__ import annotations
 
-import dataclasses
 import os
 import re
 import threading
@@ -26,8 +28,8 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from dpaguard.engine.interface import DECISIONS_PATH, EngineError, PolicyLike
-from dpaguard.engine.shaping import chunks, parse_decisions, usable_cpus
-from dpaguard.model import Decision, Urn
+from dpaguard.engine.shaping import chunks, distinct, parse_decisions, usable_cpus
+from dpaguard.model import ControlId, Decision, DecisionStatus, Urn
 
 WHEEL = "opa-golib-python-bindings"
 # Above this many resources the input is split across THREADS instances (below it the second
@@ -76,70 +78,141 @@ def error_line(error: Exception, root: Path | None) -> str:
     return f"{place}:{first['row']}{column}: {first['kind']}: {' '.join(first['message'].split())[:240]}{more}"
 
 
+_EMPTY_INPUT: dict[str, Any] = {"resources": [], "stacks": [], "index": {}, "context": {}}
+
+
+def compile_policy(modules: Mapping[str, str], data: Mapping[str, Any]) -> Any:
+    """One OPA instance holding every module and the DPA data, compiled; the bindings' OpaError when they do not compile."""
+    bindings = load_bindings()
+    opa = bindings.OpaEngine()
+    try:
+        opa.add_data({"dpa": dict(data)})
+        for name, text in sorted(modules.items()):
+            opa.add_policy(name, text)
+        # Compile now (the bindings prepare a query when it is first evaluated): a module that does
+        # not compile is an error of the policy, not of a run.
+        opa.eval_query(_QUERY, _EMPTY_INPUT)
+    except bindings.OpaError:
+        opa.close()
+        raise
+    return opa
+
+
+class CompiledPolicy:
+    """The OPA instance the policy's load compiled, handed to the first engine built from that same policy."""
+
+    def __init__(self, opa: Any, modules: Mapping[str, str], data: Mapping[str, Any]) -> None:
+        self._opa: Any = opa
+        self._modules = dict(modules)
+        self._data = data
+        self._lock = threading.Lock()
+
+    def take(self, modules: Mapping[str, str], data: Mapping[str, Any]) -> Any | None:
+        """The compiled instance if it holds exactly these modules and data and no engine has it yet, else None."""
+        with self._lock:
+            opa, self._opa = self._opa, None
+        if opa is None:
+            return None
+        if modules != self._modules or data != self._data:  # a policy copied with other modules or data
+            opa.close()
+            return None
+        return opa
+
+
 class OpaInProcessEngine:
     """Evaluates the policy's Rego with OPA itself, in this process (the default engine)."""
 
     name = "opa"
     notices: tuple[str, ...] = ()
 
-    def __init__(self, policy: PolicyLike, *, threads: int = THREADS, parallel_above: int = PARALLEL_ABOVE) -> None:
+    def __init__(
+        self, policy: PolicyLike, *, threads: int = THREADS, parallel_above: int = PARALLEL_ABOVE, distinct_resources: bool = True
+    ) -> None:
         self._bindings = load_bindings()
         self._policy = policy
         self._root: Path | None = getattr(policy, "root", None)
         self._threads = max(1, threads)
         self._parallel_above = parallel_above
+        self._distinct = distinct_resources
         self._lock = threading.Lock()
-        self._instances: list[Any] = [self._instance()]
+        compiled = getattr(policy, "compiled", None)
+        taken = compiled.take(policy.rego_modules, policy.data) if isinstance(compiled, CompiledPolicy) else None
+        # part -> the instance evaluating it; the second is compiled only when an evaluation is split
+        self._instances: dict[int, Any] = {0: taken if taken is not None else self._instance()}
         self._pool: ThreadPoolExecutor | None = None
+        self._closed = False
 
     def _instance(self) -> Any:
         """One compiled OPA: every module and the DPA data."""
-        bindings = self._bindings
-        opa = bindings.OpaEngine()
         try:
-            opa.add_data({"dpa": dict(self._policy.data)})
-            for name, text in sorted(self._policy.rego_modules.items()):
-                opa.add_policy(name, text)
-            # Compile now: a module that does not compile is an error of the policy, not of a run.
-            opa.eval_query(_QUERY, {"resources": [], "stacks": [], "index": {}, "context": {}})
-        except bindings.OpaError as error:
-            opa.close()
+            return compile_policy(self._policy.rego_modules, self._policy.data)
+        except self._bindings.OpaError as error:
             raise EngineError(f"OPA engine: {error_line(error, self._root)}") from None
-        return opa
 
     def prepare(self, resources: int) -> None:
-        """Compile the second instance now when an evaluation of this size will use it."""
-        if resources > self._parallel_above and self._threads > 1:
-            with self._lock:
-                while len(self._instances) < self._threads:
-                    self._instances.append(self._instance())
+        """Nothing: how many distinct resources an evaluation sends is known only once the facts are; a second
+        instance is compiled then, in the thread that evaluates with it."""
+
+    def _instance_at(self, position: int) -> Any:
+        """The instance evaluating part `position`, compiled now if it is the first evaluation to need it."""
+        with self._lock:
+            if self._closed:
+                raise EngineError("OPA engine: the engine is closed")
+            if position in self._instances:
+                return self._instances[position]
+        opa = self._instance()
+        with self._lock:
+            if not self._closed:
+                if position not in self._instances:  # else another evaluation compiled it meanwhile
+                    self._instances[position] = opa
+                    return opa
+                ours, opa = opa, self._instances[position]
+            else:
+                ours = opa
+        ours.close()
+        if self._closed:
+            raise EngineError("OPA engine: the engine is closed")
+        return opa
 
     def evaluate(self, facts: Mapping[str, Any]) -> list[Decision]:
         """Every decision for these facts; EngineError when OPA cannot give a complete answer."""
+        urns = [r["urn"] for r in facts["resources"]]
+        members: list[list[int]] | None = None
+        if self._distinct:
+            facts, members = distinct(facts)
         total = len(facts["resources"])
         if total > self._parallel_above and self._threads > 1:
-            self.prepare(total)
             parts = chunks(facts, -(-total // self._threads))
             with self._lock:
-                instances = list(self._instances)
                 if self._pool is None:
                     self._pool = ThreadPoolExecutor(max_workers=self._threads, thread_name_prefix="dpaguard-opa")
                 pool = self._pool
-            answers = list(pool.map(self._evaluate_one, instances[: len(parts)], parts))
+            answers = list(pool.map(self._evaluate_one, range(len(parts)), parts))
         else:
-            answers = [self._evaluate_one(self._instances[0], part) for part in chunks(facts, max(1, total))]
-        unique: dict[tuple[str, str, str, str], Decision] = {}
-        for answer in answers:
+            parts = chunks(facts, max(1, total))
+            answers = [self._evaluate_one(0, part) for part in parts]
+        unique: set[tuple[ControlId, str, str, DecisionStatus]] = set()
+        offset = 0
+        for part, answer in zip(parts, answers):
+            size = len(part["resources"])
             for decision in answer:
-                unique[(decision.control, decision.urn, decision.message, decision.status)] = decision
-        return [unique[key] for key in sorted(unique)]
+                if not decision.urn.startswith("@"):  # a stack's decision
+                    unique.add((decision.control, decision.urn, decision.message, decision.status))
+                    continue
+                position = decision.urn[1:]
+                if not (position.isascii() and position.isdigit()) or int(position) >= size:
+                    raise EngineError(f"OPA engine: a decision names an unknown resource {decision.urn!r}")
+                for member in members[offset + int(position)] if members is not None else (offset + int(position),):
+                    unique.add((decision.control, urns[member], decision.message, decision.status))
+            offset += size
+        return [Decision(control=control, urn=Urn(urn), message=message, status=status) for control, urn, message, status in sorted(unique)]
 
-    def _evaluate_one(self, opa: Any, part: Mapping[str, Any]) -> list[Decision]:
-        # Each resource travels under a short name ("@<position>") and its decisions are given its URN
-        # back: the input crosses into Go as JSON, and URNs were a sixth of it. No rule prints a
+    def _evaluate_one(self, instance: int, part: Mapping[str, Any]) -> list[Decision]:
+        # Each resource travels under a short name ("@<position in the part>"), given its URN back by
+        # `evaluate`: the input crosses into Go as JSON, and URNs were a sixth of it. No rule prints a
         # resource's own URN (the conformance suite compares with regopy, which sees the real ones).
-        urns = [r["urn"] for r in part["resources"]]
         part = {**part, "resources": [{**r, "urn": f"@{i}"} for i, r in enumerate(part["resources"])]}
+        opa = self._instance_at(instance)
         try:
             # The input travels as JSON; NaN or Infinity (not JSON) is refused by OPA: fail closed.
             bindings = opa.eval_query(_QUERY, part)
@@ -147,26 +220,16 @@ class OpaInProcessEngine:
             raise EngineError(f"OPA engine: evaluation failed: {error_line(error, self._root)}") from None
         if len(bindings) != 1 or "x" not in bindings[0]:
             raise EngineError(f"OPA engine: data.{DECISIONS_PATH.replace('/', '.')} is undefined (did a module fail to load?)")
-        decisions = parse_decisions(bindings[0]["x"], f"OPA engine data.{DECISIONS_PATH.replace('/', '.')}")
-        return [_with_urn(d, urns) for d in decisions]
+        return parse_decisions(bindings[0]["x"], f"OPA engine data.{DECISIONS_PATH.replace('/', '.')}")
 
     def close(self) -> None:
         """Release the OPA instances and the evaluation threads."""
         with self._lock:
+            self._closed = True
             pool, self._pool = self._pool, None
-            instances, self._instances = self._instances, []
+            instances, self._instances = list(self._instances.values()), {}
         if pool is not None:
             pool.shutdown(wait=True)
         for opa in instances:
             opa.close()
 
-
-def _with_urn(decision: Decision, urns: list[str]) -> Decision:
-    """The decision with its resource's URN in place of the short name it travelled under."""
-    if not decision.urn.startswith("@"):
-        return decision  # a stack's decision
-    try:
-        urn = urns[int(decision.urn[1:])]
-    except (ValueError, IndexError):
-        raise EngineError(f"OPA engine: a decision names an unknown resource {decision.urn!r}") from None
-    return dataclasses.replace(decision, urn=Urn(urn))

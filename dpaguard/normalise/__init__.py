@@ -32,6 +32,7 @@ from __future__ import annotations
 
 import datetime as dt
 import fnmatch
+import functools
 import json
 import math
 import re
@@ -170,28 +171,7 @@ class _Walk:
     def clean(self, value: Any, path: str, name: str | None, depth: int = 0) -> Any:
         if depth > 64:
             return None
-        if is_secret(value):
-            self.secret.append(path)
-            return REDACTED
-        if isinstance(value, dict):
-            # keys are printed into rego-cpp's answer too (a composite value in a message): made printable alike
-            cleaned = {}
-            for k, v in value.items():
-                key = _key(k)  # paths are printed too (DPA-SEC-001): printable like every fact
-                cleaned[key] = self.clean(v, f"{path}.{key}" if path else key, str(k), depth + 1)
-            return cleaned
-        if isinstance(value, list):
-            return [self.clean(v, f"{path}[{i}]", name, depth + 1) for i, v in enumerate(value)]
-        if isinstance(value, int) and not isinstance(value, bool) and not -(2**63) <= value < 2**63:
-            return str(value)  # beyond int64: rego-cpp would wrap it around, OPA would not
-        if isinstance(value, float):
-            # 30.0 is 30 to every engine; a fraction stays a float (no property a rule reads is one,
-            # and properties.yaml refuses it where a whole number belongs: rego-cpp keeps six digits);
-            # NaN and infinities are not JSON and have no place in a provider input.
-            value = whole_number(value)
-            if isinstance(value, float) and not math.isfinite(value):
-                return repr(value)
-            return value
+        # Strings first: most values are (and a string is neither a secret wrapper nor a container).
         if isinstance(value, str):
             if value == UNKNOWN:
                 self.unknown.append(path)
@@ -211,9 +191,33 @@ class _Walk:
                 self.strings.add(value)
             if value not in self.internet and looks_like_address(value):
                 self.internet[value] = is_internet(value)
+            return value
+        if isinstance(value, dict):
+            if is_secret(value):
+                self.secret.append(path)
+                return REDACTED
+            # keys are printed into rego-cpp's answer too (a composite value in a message): made printable alike
+            cleaned = {}
+            for k, v in value.items():
+                key = _key(k)  # paths are printed too (DPA-SEC-001): printable like every fact
+                cleaned[key] = self.clean(v, f"{path}.{key}" if path else key, str(k), depth + 1)
+            return cleaned
+        if isinstance(value, list):
+            return [self.clean(v, f"{path}[{i}]", name, depth + 1) for i, v in enumerate(value)]
+        if isinstance(value, int) and not isinstance(value, bool) and not -(2**63) <= value < 2**63:
+            return str(value)  # beyond int64: rego-cpp would wrap it around, OPA would not
+        if isinstance(value, float):
+            # 30.0 is 30 to every engine; a fraction stays a float (no property a rule reads is one,
+            # and properties.yaml refuses it where a whole number belongs: rego-cpp keeps six digits);
+            # NaN and infinities are not JSON and have no place in a provider input.
+            value = whole_number(value)
+            if isinstance(value, float) and not math.isfinite(value):
+                return repr(value)
+            return value
         return value
 
 
+@functools.lru_cache(maxsize=65536, typed=True)  # typed: key 1 and key True print differently
 def _key(key: Any) -> str:
     text = str(key)
     return _printable(text) if UNPRINTABLE.search(text) else text
@@ -357,6 +361,7 @@ class Normaliser:
         # The properties a rule reads by name (and the shapes' own), or None: the Rego reads others too.
         self.kept_props = None if read is None else frozenset(read) | _SHAPE_PROPS
         self.property_types: Mapping[str, Any] = dpa.get("properties", {}).get("types", {})
+        self._outside: dict[tuple[str | None, str], bool] = {}
 
     def facts(
         self,
@@ -606,8 +611,12 @@ class Normaliser:
     def _outside_scope(self, fact: Mapping[str, Any]) -> bool:
         """Whether the resource is of a type its sub-processor's registered service does not cover (`scope`)."""
         name = fact.get("subprocessor")
-        scope = self.register["by_name"][name].get("scope") if name else None
-        return scope is not None and not any(fnmatch.fnmatchcase(fact["type"], pattern) for pattern in scope)
+        key = (name, fact["type"])
+        outside = self._outside.get(key)
+        if outside is None:  # judged once per sub-processor and type: an estate holds a few dozen types
+            scope = self.register["by_name"][name].get("scope") if name else None
+            outside = self._outside[key] = scope is not None and not any(fnmatch.fnmatchcase(fact["type"], pattern) for pattern in scope)
+        return outside
 
     def _subprocessor(self, package: str) -> str | None:
         name = self.register["by_package"].get(package)

@@ -13,6 +13,7 @@ from __future__ import annotations
 import functools
 import ipaddress
 import json
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -94,10 +95,17 @@ def is_internet(source: Any) -> bool:
     return judge_source(source).internet
 
 
+_ADDRESS_CHARACTERS = re.compile(r"[0-9A-Fa-f.:/]+")
+
+
 @functools.lru_cache(maxsize=4096)
 def looks_like_address(text: str) -> bool:
     """Whether a string is an IP address or CIDR (so its internet-ness is worth recording)."""
     if not text or len(text) > 50 or not (text[0].isdigit() or text[0] == ":" or text[0] in "abcdefABCDEF"):
+        return False
+    if "%" not in text and not _ADDRESS_CHARACTERS.fullmatch(text):
+        # Outside an IPv6 zone (after "%") an address or network has only these characters; most
+        # strings (ids, UUIDs, names) fail here, cheaply, instead of raising inside ipaddress.
         return False
     try:
         ipaddress.ip_network(text, strict=False)

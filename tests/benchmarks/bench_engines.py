@@ -7,13 +7,15 @@ them alike. Reported per engine: median wall and CPU seconds of `evaluate` (CPU 
 OPA's Go threads and regopy's interpreter run here; regopy's worker processes are not counted,
 which flatters it), the number of decisions, and whether they equal OPA's exactly.
 
-Engines: `opa` (the real OPA in process, the default), `opa-1` (the same with one instance, no
-thread split), `regopy` (rego-cpp, the fallback). regorus (Microsoft's Rust engine; the only build
-installable here is the fork `gordon-to-regorus` 0.13.0) refuses the policies
+Engines: `opa` (the real OPA in process, the default: resources equal in every fact sent once),
+`opa-all` (the same sending every resource, the cost of an estate whose resources all differ),
+`opa-1` (every resource, one instance, no thread split), `regopy` (rego-cpp, the fallback).
+regorus (Microsoft's Rust engine; the only build installable here is the fork
+`gordon-to-regorus` 0.13.0) refuses the policies
 (`retention.rego:153: var k used before definition`, valid OPA), so it is not conformant and not
 measured.
 
-    .venv/bin/python tests/benchmarks/bench_engines.py [--sizes 4000 10000] [--repeat 3] [--engines opa,opa-1,regopy]
+    .venv/bin/python tests/benchmarks/bench_engines.py [--sizes 4000 10000] [--repeat 3] [--engines opa,opa-all,opa-1,regopy]
 """
 
 from __future__ import annotations
@@ -50,12 +52,13 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--sizes", type=int, nargs="+", default=[4000, 10000])
     parser.add_argument("--repeat", type=int, default=3)
-    parser.add_argument("--engines", default="opa,opa-1,regopy")
+    parser.add_argument("--engines", default="opa,opa-all,opa-1,regopy")
     args = parser.parse_args(argv)
     policy = load_policy(REPO / "policies")
     makers: dict[str, Callable[[], Any]] = {
         "opa": lambda: OpaInProcessEngine(policy),
-        "opa-1": lambda: OpaInProcessEngine(policy, threads=1),
+        "opa-all": lambda: OpaInProcessEngine(policy, distinct_resources=False),
+        "opa-1": lambda: OpaInProcessEngine(policy, threads=1, distinct_resources=False),
         "regopy": lambda: EmbeddedEngine(policy),
     }
     names = [n for n in args.engines.split(",") if n in makers]

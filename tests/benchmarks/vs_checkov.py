@@ -11,7 +11,10 @@ wall time on a busy machine) and peak RSS (the largest process of the tree) are 
 ratios, and whether both flagged the same resources for the five
 controls the checkov policies express.
 
-    .venv/bin/python tests/benchmarks/vs_checkov.py [--sizes 1000 4000 10000] [--keep DIR]
+    .venv/bin/python tests/benchmarks/vs_checkov.py [--sizes 1000 4000 10000] [--rounds 3] [--heavy] [--keep DIR]
+
+With `--rounds R` the two tools take turns R times on each size and the medians are reported
+(wall time: the run of median wall time; CPU time: the median), with each round's wall ratio.
 
 Needs checkov (DPAGUARD_CHECKOV, PATH or .checkov-venv). Not collected by pytest.
 """
@@ -23,6 +26,7 @@ import json
 import os
 import random
 import re
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -97,8 +101,15 @@ def dpaguard_flags(report_file: Path) -> set[tuple[str, str]] | None:
             if f["control"] in CONTROL_TO_CHECK and f.get("status", "violation") == "violation"}
 
 
-def bench(n: int, workdir: Path, checkov: Path, heavy: bool = False) -> dict[str, Any]:
-    """Generate, write both exports, run both tools, compare."""
+def _median(runs: list[Timed]) -> Timed:
+    """The run of median wall time, with the median CPU time and the largest peak RSS of the rounds."""
+    by_wall = sorted(runs, key=lambda r: r.seconds)
+    middle = by_wall[len(by_wall) // 2]
+    return Timed(middle.returncode, middle.seconds, max(r.peak_mb for r in runs), statistics.median(r.cpu for r in runs))
+
+
+def bench(n: int, workdir: Path, checkov: Path, heavy: bool = False, rounds: int = 1) -> dict[str, Any]:
+    """Generate, write both exports, run both tools `rounds` times in turn (medians), compare."""
     deployment = finding_heavy_estate(n) if heavy else vs_checkov_estate(n)
     state = workdir / f"estate-{n}.json"
     plan_file = workdir / f"estate-{n}.tfplan.json"
@@ -106,22 +117,28 @@ def bench(n: int, workdir: Path, checkov: Path, heavy: bool = False) -> dict[str
     plan = to_tfplan(deployment)
     plan_file.write_text(json.dumps(plan))
     checkov_out = workdir / f"checkov-{n}.json"
-    checkov_run = timed(
-        [str(checkov), "-f", plan_file.name, "--framework", "terraform_plan", "--external-checks-dir", str(CUSTOM_CHECKS),
-         "--check", ",".join(EQUIVALENT), "-o", "json", "--skip-download"],
-        checkov_out, workdir,
-    )
     dpaguard_out = workdir / f"dpaguard-{n}.json"
     dpaguard_bin = Path(sys.executable).with_name("dpaguard")
-    dpaguard_run = timed(
-        [str(dpaguard_bin), "audit", "--state", str(state), "--project-dir", str(REPO), "--format", "json", "--quiet"],
-        dpaguard_out, workdir,
-    )
+    checkov_runs: list[Timed] = []
+    dpaguard_runs: list[Timed] = []
+    # The tools take turns, so that a machine whose load changes slows both alike.
+    for _ in range(rounds):
+        checkov_runs.append(timed(
+            [str(checkov), "-f", plan_file.name, "--framework", "terraform_plan", "--external-checks-dir", str(CUSTOM_CHECKS),
+             "--check", ",".join(EQUIVALENT), "-o", "json", "--skip-download"],
+            checkov_out, workdir,
+        ))
+        dpaguard_runs.append(timed(
+            [str(dpaguard_bin), "audit", "--state", str(state), "--project-dir", str(REPO), "--format", "json", "--quiet"],
+            dpaguard_out, workdir,
+        ))
+    dpaguard_run = _median(dpaguard_runs)
     flagged_checkov = checkov_flags(checkov_out, plan["dpaguard_addresses"])
     flagged_dpaguard = dpaguard_flags(dpaguard_out) if dpaguard_run.returncode in (0, 1) else None
     return {
-        "n": len(deployment.resources), "checkov": checkov_run, "dpaguard": dpaguard_run,
+        "n": len(deployment.resources), "checkov": _median(checkov_runs), "dpaguard": dpaguard_run,
         "checkov_flagged": flagged_checkov, "dpaguard_flagged": flagged_dpaguard,
+        "ratios": sorted(c.seconds / d.seconds for c, d in zip(checkov_runs, dpaguard_runs)),
     }
 
 
@@ -130,6 +147,8 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--sizes", type=int, nargs="+", default=[1000, 4000, 10000])
     parser.add_argument("--keep", type=Path, help="write the generated files here and keep them")
+    parser.add_argument("--rounds", type=int, default=1,
+                        help="run both tools this many times in turn and report the medians (and each round's ratio)")
     parser.add_argument("--heavy", action="store_true",
                         help="the finding-heavy estate: every resource breaks two controls, checkov's five on a quarter")
     args = parser.parse_args(argv)
@@ -142,7 +161,7 @@ def main(argv: list[str] | None = None) -> int:
     print(f"{'N':>6} | {'checkov s':>9} {'cpu s':>6} {'MB':>6} | {'dpaguard s':>10} {'cpu s':>6} {'MB':>6} | "
           f"{'ratio':>6} {'cpu':>6} | {'flagged ck/dg':>13} | same")
     for n in args.sizes:
-        row = bench(n, workdir, checkov, heavy=args.heavy)
+        row = bench(n, workdir, checkov, heavy=args.heavy, rounds=args.rounds)
         ck, dg = row["checkov"], row["dpaguard"]
         dg_flagged = row["dpaguard_flagged"]
         if dg_flagged is None:
@@ -154,6 +173,8 @@ def main(argv: list[str] | None = None) -> int:
               f"{dg.seconds:>10.2f} {dg.cpu:>6.1f} {dg.peak_mb:>6.0f} | "
               f"{ck.seconds / dg.seconds:>5.1f}x {ck.cpu / dg.cpu:>5.1f}x | "
               f"{len(row['checkov_flagged']):>6}/{len(dg_flagged):<6} | {'yes' if same else 'NO'}")
+        if len(row["ratios"]) > 1:
+            print(f"       wall ratio of each round: {', '.join(f'{r:.1f}x' for r in row['ratios'])}")
         if not same:
             for label, diff in (("checkov only", row["checkov_flagged"] - dg_flagged),
                                 ("dpaguard only", dg_flagged - row["checkov_flagged"])):

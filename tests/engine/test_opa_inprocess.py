@@ -1,0 +1,153 @@
+"""The in-process OPA engine: the policy compiled once, resources equal in every fact sent once, parts split."""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from dpaguard.engine.opa_inprocess import CompiledPolicy, OpaInProcessEngine, load_bindings
+from dpaguard.engine.shaping import distinct
+from dpaguard.errors import EngineError
+from dpaguard.normalise import build_index, normalise
+from dpaguard.policy import Policy, load_policy
+from dpaguard.source.state import load_state
+from support.estates import finding_heavy_estate, vs_checkov_estate
+
+REPO = Path(__file__).resolve().parents[2]
+TODAY = dt.date(2026, 11, 29)
+
+
+@pytest.fixture(scope="module")
+def policy() -> Policy:
+    return load_policy(REPO / "policies")
+
+
+@pytest.fixture(scope="module")
+def estates(policy: Policy) -> dict[str, dict[str, Any]]:
+    drifted = load_state(REPO / "tests" / "cli" / "fixtures" / "prod-drifted.json")
+    return {
+        "vs_checkov": normalise([vs_checkov_estate(600)], policy.data, today=TODAY),
+        "finding-heavy": normalise([finding_heavy_estate(600)], policy.data, today=TODAY),
+        "prod-drifted": normalise([drifted], policy.data, today=TODAY),
+    }
+
+
+def test_the_load_compiles_once_and_the_engine_takes_it(policy: Policy, monkeypatch: pytest.MonkeyPatch) -> None:
+    bindings = load_bindings()
+    added: list[str] = []
+    add_policy = bindings.OpaEngine.add_policy
+
+    def counting(self: Any, path: str, source: str) -> None:
+        added.append(path)
+        add_policy(self, path, source)
+
+    monkeypatch.setattr(bindings.OpaEngine, "add_policy", counting)
+    loaded = load_policy(REPO / "policies")
+    assert isinstance(loaded.compiled, CompiledPolicy)
+    assert sorted(added) == sorted(loaded.rego_modules)  # the load's check: each module once
+    engine = OpaInProcessEngine(loaded)
+    try:
+        engine.evaluate(normalise([vs_checkov_estate(50)], loaded.data, today=TODAY))
+        assert sorted(added) == sorted(loaded.rego_modules)  # the engine compiled nothing more
+        second = OpaInProcessEngine(loaded)  # the load's instance is taken: a second engine compiles its own
+        second.close()
+        assert len(added) == 2 * len(loaded.rego_modules)
+    finally:
+        engine.close()
+
+
+def test_a_copy_of_the_policy_with_other_modules_is_compiled_afresh(policy: Policy) -> None:
+    loaded = load_policy(REPO / "policies")
+    main = loaded.rego_modules["rego/main.rego"] + "\nbroken := {\n"
+    with pytest.raises(EngineError, match=r"rego/main.rego:\d+"):
+        OpaInProcessEngine(dataclasses.replace(loaded, rego_modules={**loaded.rego_modules, "rego/main.rego": main}))
+    assert loaded.compiled.take(loaded.rego_modules, loaded.data) is None  # the stale instance was closed, not used
+    other_data = {**loaded.data, "retention": {}}
+    fresh = load_policy(REPO / "policies")
+    assert fresh.compiled.take(fresh.rego_modules, other_data) is None
+
+
+def test_a_broken_policy_file_exits_2_with_one_line(tmp_path: Path) -> None:
+    import shutil
+
+    shutil.copytree(REPO / "policies", tmp_path / "policies")
+    target = tmp_path / "policies" / "rego" / "residency.rego"
+    target.write_text(target.read_text() + "\nbroken contains x if {\n")
+    done = subprocess.run(
+        [sys.executable, "-m", "dpaguard", "audit", "--state", str(REPO / "tests" / "cli" / "fixtures" / "prod-drifted.json"),
+         "--policies", str(tmp_path / "policies"), "--format", "json", "--quiet"],
+        capture_output=True, text=True, cwd=REPO, check=False,
+    )
+    assert done.returncode == 2
+    lines = done.stderr.strip().splitlines()
+    assert len(lines) == 1 and "residency.rego:" in lines[0] and "Traceback" not in done.stderr
+
+
+@pytest.mark.parametrize("name", ["vs_checkov", "finding-heavy", "prod-drifted"])
+@pytest.mark.parametrize("parallel_above", [0, 100_000])
+def test_distinct_resources_decide_as_every_resource(policy: Policy, estates: dict[str, dict[str, Any]], name: str, parallel_above: int) -> None:
+    facts = estates[name]
+    every = OpaInProcessEngine(policy, distinct_resources=False, parallel_above=parallel_above, threads=2)
+    once = OpaInProcessEngine(policy, parallel_above=parallel_above, threads=2)
+    try:
+        expected = every.evaluate(facts)
+        assert expected  # each estate breaks controls: the comparison compares something
+        assert once.evaluate(facts) == expected
+    finally:
+        every.close()
+        once.close()
+
+
+def test_distinct_groups_resources_equal_but_for_their_identity(estates: dict[str, dict[str, Any]]) -> None:
+    facts = estates["vs_checkov"]
+    sent, members = distinct(facts)
+    resources = facts["resources"]
+    assert len(sent["resources"]) == len(members) < len(resources) / 10
+    assert sorted(p for group in members for p in group) == list(range(len(resources)))
+    for representative, group in zip(sent["resources"], members):
+        assert representative is resources[group[0]]
+        for position in group:
+            other = resources[position]
+            assert {k: v for k, v in other.items() if k not in ("urn", "index", "id", "recorded_of")} == {
+                k: v for k, v in representative.items() if k not in ("urn", "index", "id")
+            }
+    assert sent["index"] == build_index(sent["resources"])
+    assert sent["stacks"] is facts["stacks"] and sent["context"] is facts["context"]
+
+
+def test_distinct_keeps_resources_that_differ_in_any_fact(estates: dict[str, dict[str, Any]]) -> None:
+    facts = estates["vs_checkov"]
+    first = facts["resources"][0]
+    twins = [dict(first, urn="urn:a", index=0), dict(first, urn="urn:b", index=1, environment="dev"), dict(first, urn="urn:c", index=2)]
+    sent, members = distinct({**facts, "resources": twins})
+    assert members == [[0, 2], [1]]
+    not_json = [dict(first, urn="urn:a", index=0, props={"x": float("nan")}), dict(first, urn="urn:b", index=1, props={"x": float("nan")})]
+    sent, members = distinct({**facts, "resources": not_json})
+    assert members == [[0], [1]] and len(sent["resources"]) == 2  # sent whole, for OPA to refuse as it is
+
+
+@pytest.mark.parametrize("urn", ["@-1", "@600000", "@x", "@", "@²"])
+def test_a_decision_naming_no_sent_resource_fails_closed(policy: Policy, estates: dict[str, dict[str, Any]], urn: str,
+                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    from dpaguard.model import ControlId, Decision, Urn
+
+    engine = OpaInProcessEngine(policy)
+    monkeypatch.setattr(engine, "_evaluate_one", lambda instance, part: [Decision(ControlId("DPA-RES-001"), Urn(urn), "m", "violation")])
+    try:
+        with pytest.raises(EngineError, match="unknown resource"):
+            engine.evaluate(estates["vs_checkov"])
+    finally:
+        engine.close()
+
+
+def test_a_closed_engine_refuses(policy: Policy, estates: dict[str, dict[str, Any]]) -> None:
+    engine = OpaInProcessEngine(policy, parallel_above=0)
+    engine.close()
+    with pytest.raises(EngineError, match="closed"):
+        engine.evaluate(estates["vs_checkov"])
