@@ -16,7 +16,7 @@ import datetime as dt
 import fnmatch
 import re
 from collections import Counter
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Mapping, Sequence
 
@@ -48,6 +48,7 @@ class Evaluation:
     coverage: dict[tuple[str, str], int]
     facts_resources: int = 0
     usage: tuple[Usage, ...] = ()  # sub-processors and locations each stack uses (dpaguard.inventory)
+    environments: Mapping[str, str] = field(default_factory=dict)  # stack -> the environment it was evaluated as
 
 
 def _matches(type_token: str, patterns: Sequence[str]) -> bool:
@@ -196,7 +197,8 @@ def evaluate(
     from dpaguard.inventory import usage_of
 
     return Evaluation(findings=tuple(findings), coverage=coverage(policy.controls, facts, policy.evaluated_controls),
-                      facts_resources=len(facts["resources"]), usage=usage_of(facts, policy.data["locations"]))
+                      facts_resources=len(facts["resources"]), usage=usage_of(facts, policy.data["locations"]),
+                      environments={name: str(stack["environment"]) for name, stack in stack_facts.items()})
 
 
 def _finding(

@@ -1,7 +1,9 @@
 """One run of the gate, stage after stage: sources -> evaluate (with waivers) -> checkov -> Result.
 
 The CLI decides what to run and writes what comes out; this module only calls the stages in
-order and joins their answers. Stacks render concurrently: `render_stack` runs each program in
+order and joins their answers. `evaluate` is the one evaluation both the CLI and the policy pack
+call (the engine's life, each stack's environment, the Result), so their reports agree by
+construction. Stacks render concurrently: `render_stack` runs each program in
 a process of its own, so a thread per stack is enough to keep both cores busy, and the checkov
 scan (a subprocess too) runs alongside the renders.
 """
@@ -16,13 +18,19 @@ import os
 import subprocess
 import time
 from concurrent.futures import Future, ThreadPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Mapping, Sequence
+from typing import TYPE_CHECKING, Any, Callable, Iterator, Mapping, Sequence
 
 from dpaguard import __version__
 from dpaguard.errors import DpaguardError, InputError, UsageError
 from dpaguard.model import Deployment, Finding, Result, Stage, StackSummary
+
+if TYPE_CHECKING:
+    from dpaguard.engine.interface import Engine
+    from dpaguard.findings import Evaluation
+    from dpaguard.policy import Policy
 
 # The policies shipped with a checkout, used when the project has no policies/ of its own.
 SHIPPED_POLICIES = Path(__file__).resolve().parent.parent / "policies"
@@ -33,6 +41,20 @@ CHECKOV_TASK = "checkov"
 Progress = Callable[[str, str, str], None]
 
 
+def utc_today() -> dt.date:
+    """The date waivers expire against unless one is given: the UTC date, wherever the run is."""
+    return dt.datetime.now(dt.timezone.utc).date()
+
+
+def now_utc() -> str:
+    """The run's time as ISO 8601 UTC (`...Z`), from SOURCE_DATE_EPOCH when set (reproducible reports)."""
+    epoch = os.environ.get("SOURCE_DATE_EPOCH", "").strip()
+    moment = dt.datetime.now(dt.timezone.utc)
+    if epoch.isdigit():
+        moment = dt.datetime.fromtimestamp(int(epoch), dt.timezone.utc)
+    return moment.replace(microsecond=0).isoformat().replace("+00:00", "Z")
+
+
 @dataclass(frozen=True)
 class Settings:
     """How to evaluate: the policies, the engine, the day waivers expire against, the run's identity."""
@@ -41,9 +63,13 @@ class Settings:
     engine: str | None = None  # None: the default engine (OPA, regopy where OPA cannot load)
     opa_url: str | None = None
     opa_timeout: float = 10.0
-    today: dt.date = field(default_factory=dt.date.today)
+    today: dt.date = field(default_factory=utc_today)
     environment_override: str | None = None
-    generated_at: str = ""
+    # control id -> mandatory|advisory|disabled, over the catalogue's level (the pack's config)
+    enforcement_overrides: Mapping[str, str] = field(default_factory=dict)
+    # normaliser settings over the stack's own (the pack's config: minBackupRetentionDays)
+    settings_overrides: Mapping[str, Any] = field(default_factory=dict)
+    generated_at: str = field(default_factory=now_utc)
     git_commit: str | None = None
     git_dirty: bool | None = None  # the work tree differs from git_commit (None: not a git work tree)
     git_diff_sha256: str | None = None  # what differs, digested (see git_worktree)
@@ -133,15 +159,6 @@ def tool_versions(checkov: str | None = None) -> dict[str, str | None]:
             versions[name] = None
     versions["checkov"] = checkov
     return versions
-
-
-def now_utc() -> str:
-    """The run's time as ISO 8601 UTC, from SOURCE_DATE_EPOCH when set (reproducible reports)."""
-    epoch = os.environ.get("SOURCE_DATE_EPOCH", "").strip()
-    moment = dt.datetime.now(dt.timezone.utc)
-    if epoch.isdigit():
-        moment = dt.datetime.fromtimestamp(int(epoch), dt.timezone.utc)
-    return moment.replace(microsecond=0).isoformat().replace("+00:00", "Z")
 
 
 def resolve_stacks(project_dir: Path, requested: Sequence[str], all_stacks: bool) -> list[str]:
@@ -264,47 +281,78 @@ def load_states(states: Sequence[Path], stack_configs: Sequence[Path]) -> list[D
     return deployments
 
 
-def load_policy(policies_dir: Path) -> Any:
-    """The policy set of `policies_dir` (catalogue, DPA tables, Rego, waivers)."""
+def load_policy(policies_dir: Path) -> Policy:
+    """The policy set of `policies_dir` (catalogue, DPA tables, Rego, waivers); errors say "load policies"."""
     from dpaguard.policy import load_policy as load
 
-    return load(policies_dir)
+    try:
+        return load(policies_dir)
+    except DpaguardError as error:
+        raise error.wrap("load policies") from None
+
+
+def open_engine(policy: Policy, settings: Settings) -> Engine:
+    """The policy engine the settings ask for (close it when done, or use `engine_session`)."""
+    from dpaguard.engine import create_engine
+
+    return create_engine(policy, engine=settings.engine, opa_url=settings.opa_url, opa_timeout=settings.opa_timeout)
+
+
+@contextmanager
+def engine_session(policy: Policy, settings: Settings) -> Iterator[Engine]:
+    """An engine for the length of a `with` block, closed however the block ends."""
+    engine = open_engine(policy, settings)
+    try:
+        yield engine
+    finally:
+        engine.close()
 
 
 def evaluate(
-    deployments: Sequence[Deployment], policy: Any, settings: Settings, *,
-    extra_findings: Sequence[Finding] = (), notices: Sequence[str] = (),
+    deployments: Sequence[Deployment], policy: Policy, settings: Settings, *, engine: Engine | None = None,
+    partial: bool = False, extra_findings: Sequence[Finding] = (), notices: Sequence[str] = (),
     stages: Sequence[Stage] = (), checkov_version: str | None = None, files_examined: Mapping[str, int] | None = None,
 ) -> Result:
-    """Evaluate every control over the deployments together and assemble the run's Result."""
-    from dpaguard.engine import create_engine
+    """Evaluate every control over the deployments together and assemble the run's Result.
+
+    With `engine` the caller keeps the engine's life (the pack reuses one per thread); without, one
+    lives for this call. `partial`: the deployments hold only part of their stacks (the pack's Analyze).
+    """
+    if engine is None:
+        with engine_session(policy, settings) as own:
+            return evaluate(deployments, policy, settings, engine=own, partial=partial, extra_findings=extra_findings,
+                            notices=notices, stages=stages, checkov_version=checkov_version,
+                            files_examined=files_examined)
     from dpaguard.findings import evaluate as evaluate_findings
+
+    evaluation = evaluate_findings(
+        deployments, policy, engine, today=settings.today, environment_override=settings.environment_override,
+        enforcement_overrides=settings.enforcement_overrides, settings_overrides=settings.settings_overrides,
+        partial=partial,
+    )
+    return assemble(deployments, evaluation, policy, settings, engine_name=engine.name,
+                    notices=(*engine.notices, *notices), extra_findings=extra_findings, stages=stages,
+                    checkov_version=checkov_version, files_examined=files_examined)
+
+
+def assemble(
+    deployments: Sequence[Deployment], evaluation: Evaluation, policy: Policy, settings: Settings, *,
+    engine_name: str, notices: Sequence[str] = (), extra_findings: Sequence[Finding] = (),
+    stages: Sequence[Stage] = (), checkov_version: str | None = None, files_examined: Mapping[str, int] | None = None,
+) -> Result:
+    """The run's Result from an evaluation: each stack with the environment it was evaluated as, the inventory, the ratchet."""
     from dpaguard.findings import waive
+    from dpaguard.inventory import register
 
-    engine = create_engine(policy, engine=settings.engine, opa_url=settings.opa_url, opa_timeout=settings.opa_timeout)
-    notices = (*engine.notices, *notices)
-    try:
-        evaluation = evaluate_findings(
-            deployments, policy, engine, today=settings.today, environment_override=settings.environment_override,
-        )
-    finally:
-        engine.close()
-    from dpaguard.normalise import environment_of
-
-    # The environment each stack was evaluated as, decided where the normaliser decides it.
-    names = policy.data.get("settings", {}).get("environment_names", {})
     stacks = tuple(
         StackSummary(
-            name=d.stack, project=d.project, environment=environment_of(d, names, settings.environment_override)[0],
+            name=d.stack, project=d.project, environment=evaluation.environments[d.stack],
             source=d.source, resources=len(d.resources), origin=d.origin, config_file=d.config_file,
             config_sha256=d.config_sha256, deployment_sha256=deployment_digest(d),
         )
         for d in deployments
     )
-    from dpaguard.inventory import register
-
     processors, sites = register(policy.data)
-    stages = (*stages, Stage("rego", True, engine.name))
     result = Result(
         tool_version=__version__,
         policy_sha256=policy.sha256,
@@ -316,12 +364,12 @@ def evaluate(
         git_commit=settings.git_commit,
         today=settings.today,
         notices=tuple(notices),
-        engine=engine.name,
-        clauses=tuple(getattr(policy, "clauses", ())),
-        usage=tuple(getattr(evaluation, "usage", ())),
+        engine=engine_name,
+        clauses=tuple(policy.clauses),
+        usage=tuple(evaluation.usage),
         subprocessors=processors,
         hosting_sites=sites,
-        stages=stages,
+        stages=(*stages, Stage("rego", True, engine_name)),
         git_dirty=settings.git_dirty,
         git_diff_sha256=settings.git_diff_sha256,
         versions=tool_versions(checkov_version),
@@ -347,7 +395,7 @@ def _file_coverage(
     return answer
 
 
-def _with_ratchet(result: Result, policy: Any, settings: Settings) -> Result:
+def _with_ratchet(result: Result, policy: Policy, settings: Settings) -> Result:
     """The result with the findings of DPA-RAT-001 against the baseline; without one it examined nothing."""
     from dpaguard.findings import waive
     from dpaguard.ratchet import RATCHET, ratchet
@@ -373,10 +421,7 @@ def run_check(
     timeout: float = 120.0, progress: Progress | None = None,
 ) -> Result:
     """`dpaguard check`: render the stacks (checkov alongside), evaluate them together."""
-    try:
-        policy = load_policy(settings.policies_dir)
-    except DpaguardError as error:
-        raise error.wrap("load policies") from None
+    policy = load_policy(settings.policies_dir)
     scan: Callable[[], Any] | None = None
     if checkov.enabled:
         from dpaguard.checkov import scan as checkov_scan
@@ -405,10 +450,7 @@ def run_check(
 def run_audit(states: Sequence[Path], stack_configs: Sequence[Path], settings: Settings) -> Result:
     """`dpaguard audit`: read the stack exports, evaluate them together."""
     deployments = load_states(states, stack_configs)
-    try:
-        policy = load_policy(settings.policies_dir)
-    except DpaguardError as error:
-        raise error.wrap("load policies") from None
+    policy = load_policy(settings.policies_dir)
     stages = (Stage("state", True, f"{len(deployments)} stack export(s) read"),
               Stage("checkov", False, "not run by audit (repository files: dpaguard check)"))
     return evaluate(deployments, policy, settings, stages=stages)

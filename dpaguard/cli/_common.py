@@ -24,7 +24,7 @@ from dpaguard.cli._console import printable, say, silence_stdout, write_stdout
 from dpaguard.engine import ENGINES
 from dpaguard.errors import DpaguardError, OutputError, UsageError
 from dpaguard.model import Result
-from dpaguard.pipeline import CHECKOV_TASK, Settings, default_policies_dir, git_commit, git_worktree, now_utc
+from dpaguard.pipeline import CHECKOV_TASK, Settings, default_policies_dir, git_commit, git_worktree, utc_today
 from dpaguard.report import EXTENSIONS, FORMATS, LANGUAGES, render
 
 if TYPE_CHECKING:
@@ -269,9 +269,8 @@ def settings(args: argparse.Namespace, project_dir: Path) -> Settings:
         engine=args.engine,
         opa_url=args.opa_url,
         opa_timeout=args.opa_timeout,
-        today=args.today or dt.datetime.now(dt.timezone.utc).date(),
+        today=args.today or utc_today(),
         environment_override=args.environment,
-        generated_at=now_utc(),
         git_commit=git_commit(project_dir),
         git_dirty=dirty,
         git_diff_sha256=diff_sha256,
@@ -297,7 +296,7 @@ def emit(result: Result, plan: Sequence[Output], args: argparse.Namespace) -> in
     does not change it.
     """
     code = result.exit_code(args.fail_on)
-    real_today = dt.datetime.now(dt.timezone.utc).date()
+    real_today = utc_today()
     if args.today is not None and args.today != real_today:
         # Shown even with --quiet: a date in the past revives expired waivers (the date is also
         # recorded in the JSON report and the evidence log).
