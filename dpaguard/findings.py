@@ -23,6 +23,8 @@ from typing import Any, Mapping, Sequence
 from dpaguard.engine.interface import Engine, EngineError
 from dpaguard.errors import PolicyError
 from dpaguard.model import (
+    ENVIRONMENTS,
+    LEVELS,
     Control,
     ControlId,
     Decision,
@@ -33,7 +35,8 @@ from dpaguard.model import (
     Usage,
     Waiver,
 )
-from dpaguard.normalise import STACK_TYPE, normalise
+from dpaguard.normalise import normalise
+from dpaguard.urn import STACK_TYPE
 from dpaguard.policy import DEFAULT_WAIVER_MAX_DAYS, WAIVER_BLANKET, WAIVER_EXPIRED, WAIVER_MALFORMED, Policy
 
 _POSITION = re.compile(r"^project://(?P<path>[^#]*)#(?P<line>\d+)(?:,(?P<column>\d+))?$")
@@ -164,7 +167,7 @@ def evaluate(
     overrides = dict(enforcement_overrides or {})
     for control_id, level in overrides.items():
         policy.control(control_id)
-        if level not in ("mandatory", "advisory", "disabled"):
+        if level not in LEVELS:
             raise PolicyError(f"enforcement override for {control_id}: `{level}` is not mandatory, advisory or disabled")
     # Workers the engine needs start while the facts are normalised.
     engine.prepare(sum(len(d.resources) for d in deployments))
@@ -255,7 +258,7 @@ _PROBE_URNS = (
     "urn:pulumi:org/x::y::pulumi-python:dynamic/datapacket:Server$a:b:C::z",
 )
 _PROBE_STACKS = ("prod", "dev", "org/x")
-_ENVIRONMENT_ORDER = {"prod": 0, "staging": 1, "dev": 2}
+_ENVIRONMENT_ORDER: dict[str, int] = {name: rank for rank, name in enumerate(ENVIRONMENTS)}  # strictest first
 FILE_URN_PREFIX = "urn:dpaguard:file:"
 
 

@@ -9,14 +9,18 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
-from typing import Any, Literal, Mapping, NewType
+from typing import Any, Literal, Mapping, NewType, get_args
+
+from dpaguard import urn as pulumi_urn
+from dpaguard.markers import PLAINTEXT_REDACTED, REDACTED, SECRET_SIG, SECRET_SIG_KEY, UNKNOWN
 
 ControlId = NewType("ControlId", str)
 Urn = NewType("Urn", str)
-StackName = NewType("StackName", str)
 
 Environment = Literal["prod", "staging", "dev"]
 Enforcement = Literal["mandatory", "advisory", "disabled"]
+ENVIRONMENTS: tuple[Environment, ...] = get_args(Environment)
+LEVELS: tuple[Enforcement, ...] = get_args(Enforcement)
 FailOn = Literal["mandatory", "advisory", "never"]
 Source = Literal["program", "state"]
 DecisionStatus = Literal["violation", "undetermined"]
@@ -24,13 +28,6 @@ DecisionStatus = Literal["violation", "undetermined"]
 ClauseStatus = Literal["verified-deployed", "verified-code", "declared", "organisational", "not-covered"]
 CLAUSE_STATUSES: tuple[ClauseStatus, ...] = ("verified-deployed", "verified-code", "declared", "organisational", "not-covered")
 
-# The pulumi engine's marker for a value that is unknown during preview.
-UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9"
-# The signature key and value that mark a secret in serialized Pulumi properties and state.
-SECRET_SIG_KEY = "4dabf18193072939515e22adb298388d"
-SECRET_SIG = "1b47061264138c4ac30d75fd1eb44270"
-# What stands in for a secret wherever one would otherwise be printed or written.
-REDACTED = "[secret]"
 
 
 @dataclass(frozen=True)
@@ -59,7 +56,7 @@ class Deployment:
     @property
     def stack_urn(self) -> str:
         """The URN of the stack's root `pulumi:pulumi:Stack` resource."""
-        return f"urn:pulumi:{self.stack}::{self.project}::pulumi:pulumi:Stack::{self.project}-{self.stack}"
+        return pulumi_urn.stack_urn(self.stack, self.project)
 
 
 @dataclass(frozen=True)
@@ -256,6 +253,10 @@ class Result:
             "waived": sum(1 for f in self.findings if f.waived),
         }
 
-# What replaces a plaintext value of a sensitive-named property (password, token, ...) that was not
-# marked secret: the fact that it was plaintext survives (a `secrets` violation), the value does not.
-PLAINTEXT_REDACTED = "[plaintext redacted]"
+
+__all__ = [  # the markers are the model's vocabulary too (dpaguard.markers holds them)
+    "PLAINTEXT_REDACTED", "REDACTED", "SECRET_SIG", "SECRET_SIG_KEY", "UNKNOWN",
+    "ControlId", "Urn", "Environment", "Enforcement", "ENVIRONMENTS", "LEVELS", "FailOn", "Source", "DecisionStatus", "ClauseStatus",
+    "CLAUSE_STATUSES", "Deployment", "Control", "Clause", "Usage", "RegisteredProcessor", "Stage", "Decision",
+    "Waiver", "SourceLocation", "Finding", "StackSummary", "Result",
+]

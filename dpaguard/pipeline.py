@@ -26,6 +26,7 @@ from typing import TYPE_CHECKING, Any, Callable, Iterator, Mapping, Sequence
 from dpaguard import __version__
 from dpaguard.errors import DpaguardError, InputError, UsageError
 from dpaguard.model import Deployment, Finding, Result, Stage, StackSummary
+from dpaguard.urn import short_stack_name
 
 if TYPE_CHECKING:
     from dpaguard.engine.interface import Engine
@@ -163,7 +164,7 @@ def tool_versions(checkov: str | None = None) -> dict[str, str | None]:
 
 def resolve_stacks(project_dir: Path, requested: Sequence[str], all_stacks: bool) -> list[str]:
     """The stacks to check: the ones named (each must exist), or every stack of the project."""
-    from dpaguard.source.project import load_project, short_stack_name
+    from dpaguard.source.project import load_project
 
     project = load_project(project_dir)
     known = list(project.stacks)
@@ -251,7 +252,6 @@ def load_states(states: Sequence[Path], stack_configs: Sequence[Path]) -> list[D
     One state and one config are paired directly; otherwise each config, named
     `Pulumi.<stack>.yaml`, goes with the state file of that stack.
     """
-    from dpaguard.source.project import short_stack_name
     from dpaguard.source.state import load_state
 
     if len(states) == 1 and len(stack_configs) == 1:
@@ -427,7 +427,8 @@ def run_check(
         from dpaguard.checkov import scan as checkov_scan
 
         def scan() -> Any:
-            return checkov_scan(project_dir, policy, skip_checks=checkov.skip_checks, required=checkov.required)
+            return checkov_scan(project_dir, policy, skip_checks=checkov.skip_checks, required=checkov.required,
+                                environment_override=settings.environment_override)
 
     deployments, scanned = render_stacks(project_dir, stacks, timeout=timeout, progress=progress, side_task=scan)
     extra: tuple[Finding, ...] = ()

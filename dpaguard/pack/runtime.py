@@ -26,7 +26,8 @@ from dpaguard import pipeline
 from dpaguard.model import Deployment, Finding, Result, Stage
 from dpaguard.pack.context import PackSettings, StackContext
 from dpaguard.pack.policies import SETTINGS_POLICY, is_stack_control
-from dpaguard.source.state import parse_urn
+from dpaguard.environment import environment_of
+from dpaguard.urn import parse_urn
 
 MISSING_CONTEXT = (
     "stack identity unknown: the Pulumi engine did not call ConfigureStack, so dpaguard cannot tell "
@@ -122,13 +123,11 @@ class PackRuntime:
     # --- evaluation ----------------------------------------------------------------------------
 
     def _environment_locked(self) -> str:
-        from dpaguard.normalise import environment_of
-
-        if self._context is None:
-            return self._settings.environment or "prod"
-        # The CLI's rule: the override, else `dpaguard:environment`, else the stack's name, else prod.
+        settings = self._run_settings_locked()
+        context = self._context
+        stack, config = (context.stack, context.config) if context is not None else ("", {})
         names = self.policy.data["settings"]["environment_names"]
-        return environment_of(self._deployment((), self._context), names, self._settings.environment)[0]
+        return environment_of(stack, config, names, settings.environment_override)[0]
 
     def _enforcement_overrides_locked(self) -> dict[str, str]:
         # The engine echoes every policy's level in Configure, defaults included: a level that differs from

@@ -5,9 +5,7 @@ from __future__ import annotations
 import json
 from typing import Sequence
 
-from dpaguard.model import Control
-
-ENVIRONMENTS = ("prod", "staging", "dev")
+from dpaguard.model import ENVIRONMENTS, Control
 
 
 def control_json(control: Control) -> dict[str, object]:

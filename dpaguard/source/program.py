@@ -28,10 +28,9 @@ from dpaguard import contain
 from dpaguard.errors import DpaguardError, ProgramError
 from dpaguard.model import Deployment
 from dpaguard.source import redact
-from dpaguard.source._runner import STACK_TYPE, resource_id
+from dpaguard.source._runner import resource_id
 from dpaguard.source.project import Project, StackConfig, load_project, load_stack_config
-
-PROVIDER_TYPE_PREFIX = "pulumi:providers:"
+from dpaguard.urn import PROVIDER_TYPE_PREFIX, STACK_TYPE, provider_type, stack_urn as make_stack_urn, urn as make_urn
 DYNAMIC_TYPE_PREFIX = "pulumi-python:dynamic"
 # The pickled provider of a dynamic resource: code, not configuration, and possibly captured secrets.
 DYNAMIC_PROVIDER_INPUT = "__provider"
@@ -93,14 +92,14 @@ def _source_position(position: Mapping[str, Any] | None) -> str | None:
 
 def build_resources(records: list[dict[str, Any]], *, project: str, stack: str, config: StackConfig) -> list[dict[str, Any]]:
     """The deployment's resources from the runner's records, as the engine would write them to state."""
-    stack_urn = f"urn:pulumi:{stack}::{project}::{STACK_TYPE}::{project}-{stack}"
+    stack_urn = make_stack_urn(stack, project)
     resources: list[dict[str, Any]] = []
     default_providers: dict[tuple[str, str, str], str] = {}
 
     def default_provider(package: str, version: str, url: str) -> str:
         key = (package, version, url)
         if key not in default_providers:
-            urn = f"urn:pulumi:{stack}::{project}::{PROVIDER_TYPE_PREFIX}{package}::{default_provider_name(version, url)}"
+            urn = make_urn(stack, project, provider_type(package), default_provider_name(version, url))
             inputs: dict[str, Any] = dict(config.package_config(package))
             for k in list(inputs):
                 if f"{package}:{k}" in config.secret_keys:
@@ -116,7 +115,7 @@ def build_resources(records: list[dict[str, Any]], *, project: str, stack: str, 
                     "urn": urn,
                     "custom": True,
                     "id": pid,
-                    "type": f"{PROVIDER_TYPE_PREFIX}{package}",
+                    "type": provider_type(package),
                     "inputs": inputs,
                     "outputs": dict(inputs),
                     "dependencies": [],

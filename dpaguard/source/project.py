@@ -20,6 +20,7 @@ import yaml
 from dpaguard.source.interface import SourceError
 from dpaguard.model import REDACTED
 from dpaguard.source.redact import redact_config
+from dpaguard.urn import short_stack_name
 from dpaguard.yaml_dates import SafeLoader
 
 PROJECT_FILES = ("Pulumi.yaml", "Pulumi.yml")
@@ -85,11 +86,6 @@ class StackConfig:
         """The `<package>:*` settings as a default provider of that package receives them."""
         prefix = f"{package}:"
         return {k[len(prefix):]: config_string(v) for k, v in self.values.items() if k.startswith(prefix)}
-
-
-def short_stack_name(stack: str) -> str:
-    """`org/project/prod` -> `prod`: the config file is named after the stack's own name."""
-    return stack.rsplit("/", 1)[-1]
 
 
 def config_string(value: Any) -> str:

@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any, BinaryIO, Iterator, Mapping
 
 from dpaguard import __version__
+from dpaguard.environment import ENVIRONMENT_KEY
 from dpaguard.source.interface import SourceError
 from dpaguard.model import REDACTED, Deployment, Source
 from dpaguard.source import redact
@@ -32,8 +33,8 @@ from dpaguard.source.project import (
     find_project_file,
     load_project,
     load_stack_config,
-    short_stack_name,
 )
+from dpaguard.urn import PROVIDER_TYPE_PREFIX, is_provider_type, parse_urn, short_stack_name
 
 DEFAULT_MAX_STATE_BYTES = 256 * 1024 * 1024
 MAX_STATE_ENV = "DPAGUARD_MAX_STATE_MB"
@@ -41,7 +42,6 @@ SUPPORTED_VERSIONS = (3,)
 # Below this size the whole file is parsed at once (faster, and errors carry a line number).
 _STREAM_ABOVE_BYTES = 16 * 1024 * 1024
 # The stack config key of the environment a stack is checked as, and the package of dpaguard's own settings.
-ENVIRONMENT_KEY = "dpaguard:environment"
 DPAGUARD_PACKAGE = "dpaguard"
 _SHARED_STRING_MAX = 256
 _MAIN_KEYS = {"deployment": "deployment.resources.item", "checkpoint": "checkpoint.latest.resources.item",
@@ -64,16 +64,6 @@ def max_state_bytes() -> int:
 
 def _human(size: int) -> str:
     return f"{size / 1048576:.0f} MB" if size >= 1048576 else f"{size / 1024:.1f} kB"
-
-
-def parse_urn(urn: str) -> tuple[str, str, str, str] | None:
-    """`urn:pulumi:<stack>::<project>::<qualified type>::<name>` -> (stack, project, qualified type, name)."""
-    if not isinstance(urn, str) or not urn.startswith("urn:pulumi:"):
-        return None
-    parts = urn[len("urn:pulumi:"):].split("::", 3)
-    if len(parts) != 4:
-        return None
-    return parts[0], parts[1], parts[2], parts[3]
 
 
 class _Compactor:
@@ -603,11 +593,11 @@ def _provider_config(resources: list[dict[str, Any]]) -> dict[str, Any]:
     config: dict[str, Any] = {}
     for resource in resources:
         parsed = parse_urn(resource["urn"])
-        if parsed is None or not resource["type"].startswith("pulumi:providers:"):
+        if parsed is None or not is_provider_type(resource["type"]):
             continue
         if not parsed[3].startswith("default"):
             continue
-        package = resource["type"][len("pulumi:providers:"):]
+        package = resource["type"][len(PROVIDER_TYPE_PREFIX):]
         if package == DPAGUARD_PACKAGE:
             continue
         for key, value in (resource.get("inputs") or {}).items():
