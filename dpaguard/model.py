@@ -52,6 +52,8 @@ class Deployment:
     config_sha256: str | None = None
     # program source file, line and column of each resource's constructor, when known
     source_positions: Mapping[str, tuple[str, int, int]] = field(default_factory=dict)
+    # line and column where the stack config file sets each key, when the file was read
+    config_positions: Mapping[str, tuple[int, int]] = field(default_factory=dict)
 
     @property
     def stack_urn(self) -> str:

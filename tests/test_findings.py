@@ -3,6 +3,8 @@ source locations, coverage and ordering (through the real normaliser and embedde
 
 from __future__ import annotations
 
+import dataclasses
+
 import shutil
 import sys
 from pathlib import Path
@@ -117,10 +119,12 @@ def test_malformed_waiver_is_a_finding(tmp_path: Path, entry: str) -> None:
 
 
 def test_stack_level_finding_points_at_the_config_key(tmp_path: Path, policy: Policy, engine: EmbeddedEngine) -> None:
-    (tmp_path / "stacks").mkdir()
-    (tmp_path / "stacks" / "Pulumi.prod.yaml").write_text("config:\n  scaleway:region: fr-par\n  dpa-test:dbPassword: hunter2\n")
+    from dpaguard.source.project import config_key_positions
+
+    # The source stage read the stack file (findings never read it): where each key is set travels on the deployment.
+    text = "config:\n  scaleway:region: fr-par\n  dpa-test:dbPassword: hunter2\n"
     stack = deployment("prod", compliant_resources(), config("prod", **{"dpa-test:dbPassword": "[plaintext redacted]"}))
-    stack = type(stack)(**{**stack.__dict__, "origin": str(tmp_path)})
+    stack = dataclasses.replace(stack, config_file="stacks/Pulumi.prod.yaml", config_positions=config_key_positions(text))
     findings = evaluate([stack], policy, engine, today=TODAY).findings
     (finding,) = [f for f in findings if f.control == "DPA-SEC-002"]
     assert finding.urn == stack.stack_urn and finding.type == "pulumi:pulumi:Stack"

@@ -75,7 +75,7 @@ from opa_client.errors import (
 )
 
 from dpaguard.bundle import DATA_ROOT, POLICY_ROOT
-from dpaguard.engine.shaping import parse_decisions
+from dpaguard.engine.shaping import parse_decisions, rego_input
 from dpaguard.engine.interface import DECISIONS_PATH, PolicyLike
 from dpaguard.errors import EngineError
 from dpaguard.model import Decision
@@ -310,7 +310,7 @@ class OpaEngine:
                 body = self._call(
                     f"query data.{DECISIONS_PATH.rsplit('/', 1)[0].replace('/', '.')}",
                     lambda: self._client.query_rule(
-                        dict(facts),
+                        rego_input(facts),
                         package_path=DECISIONS_PATH.rsplit("/", 1)[0],
                         query_params={"strict-builtin-errors": "true"},
                     ),
@@ -412,7 +412,7 @@ class OpaEngine:
         body = self._call(
             f"query data.{DECISIONS_PATH.replace('/', '.')}",
             lambda: self._client.query_rule(
-                dict(facts),
+                rego_input(facts),
                 package_path=DECISIONS_PATH.rsplit("/", 1)[0],
                 rule_name=DECISIONS_PATH.rsplit("/", 1)[1],
                 query_params={"strict-builtin-errors": "true", "provenance": "true"},

@@ -235,6 +235,22 @@ def _judge_acl_sources(props: dict[str, Any], key: str, internet: dict[str, bool
         internet[text] = verdict.internet
 
 
+_POSITION = re.compile(r"^project://(?P<path>[^#]*)#(?P<line>\d+)(?:,(?P<column>\d+))?$")
+
+
+def _location(deployment: Deployment, raw: Mapping[str, Any], urn: str) -> list[Any] | None:
+    """[path, line, column] of the program line that declared a resource, when the source knows it."""
+    known = deployment.source_positions.get(urn)
+    if known:
+        return [known[0], int(known[1]), int(known[2])]
+    position = raw.get("sourcePosition")
+    if isinstance(position, str):
+        match = _POSITION.match(position)
+        if match:
+            return [match.group("path").lstrip("/"), int(match.group("line")), int(match.group("column") or 1)]
+    return None
+
+
 # The largest integer both engines hold as it is: rego-cpp wraps integers beyond int64 around.
 _INT64_MAX = 2**63 - 1
 
@@ -408,6 +424,8 @@ class Normaliser:
             "default_zone": config.get("scaleway:zone"),
             "settings": settings,
             "config_file": deployment.config_file,
+            # key -> [line, column] in the stack config file (findings point there; the Rego never reads it)
+            "config_positions": {key: list(at) for key, at in deployment.config_positions.items()},
             "plaintext_config_keys": plaintext_keys,
         }
 
@@ -433,6 +451,9 @@ class Normaliser:
             seen: set[str] = set()
             fact = self._resource(raw, raw_type, urn, stack, providers, internet, seen)
             fact["index"] = offset + len(facts)
+            location = _location(deployment, raw, urn)
+            if location is not None:
+                fact["location"] = location
             facts.append(fact)
             strings.append(seen)
             if _disagree(raw):

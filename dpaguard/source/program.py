@@ -298,6 +298,7 @@ def render_stack(project_dir: Path | str, stack: str, *, timeout: float = 120.0)
         config_file=project.relative(config.file) if config.file else None,
         config_sha256=config.sha256,
         source_positions=positions,
+        config_positions=config.positions,
     )
 
 

@@ -32,6 +32,7 @@ from dpaguard.source.project import (
     StackConfig,
     find_project_file,
     load_project,
+    config_key_positions,
     load_stack_config,
 )
 from dpaguard.urn import PROVIDER_TYPE_PREFIX, is_provider_type, parse_urn, short_stack_name
@@ -527,6 +528,7 @@ def _load(file: Path, path: Path, limit: int, stack_config: Path | str | None) -
             f"{path}: the dpaguard block names another stack or project than the resources' ({stack!r}, from their URNs)"
         )
     config: Mapping[str, Any]
+    config_positions: Mapping[str, tuple[int, int]] = {}
     secret_keys: frozenset[str] = frozenset(str(k) for k in block.get("secretConfigKeys") or ())
     config_file = block.get("configFile")
     config_sha = block.get("configSha256")
@@ -538,10 +540,14 @@ def _load(file: Path, path: Path, limit: int, stack_config: Path | str | None) -
         secret_keys = loaded.secret_keys
         config_file = owner.relative(loaded.file) if owner and loaded.file else str(stack_config)
         config_sha = loaded.sha256
+        config_positions = loaded.positions
     elif isinstance(block.get("config"), dict):
         config = _without_environment(redact.redact_config(block["config"], secret_keys))
     else:
         config = _provider_config(resources)
+    if config_file and not config_positions:
+        # An export written by `dpaguard render` names its stack file: where it is at hand, findings point into it.
+        config_positions = _positions_in(Path(str(config_file)))
     positions = {}
     for resource in resources:
         position = _position(resource.get("sourcePosition"))
@@ -559,6 +565,7 @@ def _load(file: Path, path: Path, limit: int, stack_config: Path | str | None) -
         config_file=str(config_file) if config_file else None,
         config_sha256=str(config_sha) if config_sha else None,
         source_positions=positions,
+        config_positions=config_positions,
     )
 
 
@@ -572,6 +579,14 @@ class StateSource:
     def load(self) -> Deployment:
         """The file's deployment; SourceError when it is unusable."""
         return load_state(self.path, stack_config=self.stack_config)
+
+
+def _positions_in(path: Path) -> dict[str, tuple[int, int]]:
+    """Where the stack config file at `path` sets each key; nothing when it cannot be read."""
+    try:
+        return config_key_positions(path.read_text(encoding="utf-8")) if path.is_file() else {}
+    except (OSError, UnicodeDecodeError):
+        return {}
 
 
 def _without_environment(config: dict[str, Any]) -> dict[str, Any]:

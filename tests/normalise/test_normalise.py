@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from dpaguard.model import PLAINTEXT_REDACTED, SECRET_SIG, SECRET_SIG_KEY, UNKNOWN, Deployment
-from dpaguard.engine.shaping import chunks, rego_resource
+from dpaguard.engine.shaping import chunks, rego_input, rego_resource
 from dpaguard.normalise import build_index, normalise
 from dpaguard.normalise.types import canonical_type, scaleway_types, type_info
 from dpaguard.policy import load_policy
@@ -197,7 +197,7 @@ def test_index_and_chunks_partition_the_resources(dpa: Any) -> None:
     assert [len(p["resources"]) for p in parts] == [10, 10, 5]
     for n, part in enumerate(parts):
         whole = facts["resources"][10 * n : 10 * n + 10]
-        assert part["index"] == build_index(whole) and part["stacks"] == facts["stacks"]
+        assert part["index"] == build_index(whole) and part["stacks"] == rego_input(facts)["stacks"]
         assert part["resources"] == [rego_resource(r) for r in whole]
 
 

@@ -144,3 +144,10 @@ def test_value_declared_secret_must_be_encrypted(tmp_path: Path) -> None:
         load_stack_config(load_project(tmp_path), "dev")
     assert "'shop:dbPassword' is declared secret and must be a secure value" in caught.value.one_line()
     assert "plain" not in caught.value.one_line().replace("pulumi config", "")
+
+
+def test_config_key_positions_are_the_first_line_setting_each_key() -> None:
+    from dpaguard.source.project import config_key_positions
+
+    text = "config:\n  scaleway:region: fr-par\n  # scaleway:zone: nl-ams-1\n\tdpa:x: 1\n  scaleway:region: nl-ams\n  plain: 2\n"
+    assert config_key_positions(text) == {"scaleway:region": (2, 3), "dpa:x": (4, 2)}
