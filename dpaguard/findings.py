@@ -19,22 +19,20 @@ from collections import Counter
 from dataclasses import dataclass, field, replace
 from typing import Any, Mapping, Sequence
 
-from dpaguard.engine.interface import Engine, EngineError
+from dpaguard.engine.interface import EngineError
 from dpaguard.errors import PolicyError
 from dpaguard.model import (
     ENVIRONMENTS,
-    LEVELS,
     Control,
     ControlId,
     Decision,
-    Deployment,
     Finding,
     SourceLocation,
     Urn,
     Usage,
     Waiver,
 )
-from dpaguard.normalise import RECORDED_NOTE, normalise
+from dpaguard.normalise import RECORDED_NOTE
 from dpaguard.urn import STACK_TYPE
 from dpaguard.policy import DEFAULT_WAIVER_MAX_DAYS, WAIVER_BLANKET, WAIVER_EXPIRED, WAIVER_MALFORMED, Policy
 
@@ -132,40 +130,16 @@ def _enforcement(control: Control, environment: str, status: str, overrides: Map
     return level
 
 
-def evaluate(
-    deployments: Sequence[Deployment],
+def findings_of(
+    facts: Mapping[str, Any],
+    decisions: Sequence[Decision],
     policy: Policy,
-    engine: Engine,
     *,
     today: dt.date,
-    environment_override: str | None = None,
     enforcement_overrides: Mapping[str, str] | None = None,
-    settings_overrides: Mapping[str, Any] | None = None,
-    partial: bool = False,
 ) -> Evaluation:
-    """Normalise, evaluate with the engine, and join the decisions into findings (sorted) and coverage.
-
-    `partial` marks deployments that hold only part of their stacks (see `normalise`).
-    """
+    """Join the engine's decisions on the facts into findings (sorted), with coverage, usage and each stack's environment."""
     overrides = dict(enforcement_overrides or {})
-    for control_id, level in overrides.items():
-        policy.control(control_id)
-        if level not in LEVELS:
-            raise PolicyError(f"enforcement override for {control_id}: `{level}` is not mandatory, advisory or disabled")
-    # Workers the engine needs start while the facts are normalised.
-    engine.prepare(sum(len(d.resources) for d in deployments))
-    facts = normalise(
-        deployments,
-        policy.data,
-        today=today,
-        environment_override=environment_override,
-        settings_overrides=settings_overrides,
-        partial=partial,
-    )
-    decisions = engine.evaluate(facts)
-    if not isinstance(decisions, list):
-        raise EngineError(f"{engine.name} engine returned {type(decisions).__name__}, not a list of decisions")
-
     stack_facts = {s["name"]: s for s in facts["stacks"]}
     stack_by_urn = {s["urn"]: s for s in facts["stacks"]}
     resource_by_urn = {r["urn"]: r for r in facts["resources"]}

@@ -19,10 +19,11 @@ Urn = NewType("Urn", str)
 
 Environment = Literal["prod", "staging", "dev"]
 Enforcement = Literal["mandatory", "advisory", "disabled"]
+Severity = Literal["critical", "high", "medium", "low"]
 ENVIRONMENTS: tuple[Environment, ...] = get_args(Environment)
 LEVELS: tuple[Enforcement, ...] = get_args(Enforcement)
 FailOn = Literal["mandatory", "advisory", "never"]
-Source = Literal["program", "state"]
+SourceKind = Literal["program", "state"]  # how a deployment was produced: rendered from the program, or read from state
 DecisionStatus = Literal["violation", "undetermined"]
 # How far the gate can show a DPA clause kept (policies/dpa/clauses.yaml).
 ClauseStatus = Literal["verified-deployed", "verified-code", "declared", "organisational", "not-covered"]
@@ -43,7 +44,7 @@ class Deployment:
 
     stack: str
     project: str
-    source: Source
+    source: SourceKind
     resources: tuple[Mapping[str, Any], ...]
     config: Mapping[str, Any] = field(default_factory=dict)
     secret_config_keys: frozenset[str] = frozenset()
@@ -70,7 +71,7 @@ class Control:
     description: str
     clause: str  # the DPA clause it enforces, e.g. "Appendix C §1.1"
     category: str  # residency, transit-encryption, segregation, backup, retention, subprocessor, access, secrets, hygiene
-    severity: Literal["critical", "high", "medium", "low"]
+    severity: Severity
     enforcement: Mapping[str, Enforcement]  # per environment: prod, staging, dev
     applies_to: tuple[str, ...] = ()  # canonical type tokens it examines; ("*",) for all, ("stack",) for stack-level
     help: str = ""  # how to fix a violation
@@ -172,7 +173,7 @@ class Finding:
     control: ControlId
     category: str
     clause: str
-    severity: str
+    severity: Severity
     enforcement: Literal["mandatory", "advisory"]
     stack: str
     urn: Urn
@@ -201,7 +202,7 @@ class StackSummary:
     name: str
     project: str
     environment: str
-    source: Source
+    source: SourceKind
     resources: int
     origin: str = ""
     config_file: str | None = None
@@ -258,7 +259,7 @@ class Result:
 
 __all__ = [  # the markers are the model's vocabulary too (dpaguard.markers holds them)
     "PLAINTEXT_REDACTED", "REDACTED", "SECRET_SIG", "SECRET_SIG_KEY", "UNKNOWN",
-    "ControlId", "Urn", "Environment", "Enforcement", "ENVIRONMENTS", "LEVELS", "FailOn", "Source", "DecisionStatus", "ClauseStatus",
+    "ControlId", "Urn", "Environment", "Enforcement", "Severity", "ENVIRONMENTS", "LEVELS", "FailOn", "SourceKind", "DecisionStatus", "ClauseStatus",
     "CLAUSE_STATUSES", "Deployment", "Control", "Clause", "Usage", "RegisteredProcessor", "Stage", "Decision",
     "Waiver", "SourceLocation", "Finding", "StackSummary", "Result",
 ]

@@ -24,8 +24,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable, Iterator, Mapping, Sequence
 
 from dpaguard import __version__
-from dpaguard.errors import DpaguardError, InputError, UsageError
-from dpaguard.model import Deployment, Finding, Result, Stage, StackSummary
+from dpaguard.engine.interface import EngineError
+from dpaguard.errors import DpaguardError, InputError, PolicyError, UsageError
+from dpaguard.model import LEVELS, Deployment, Finding, Result, Stage, StackSummary
 from dpaguard.policy import SHIPPED_POLICIES
 from dpaguard.urn import short_stack_name
 
@@ -322,9 +323,7 @@ def evaluate(
             return evaluate(deployments, policy, settings, engine=own, partial=partial, extra_findings=extra_findings,
                             notices=notices, stages=stages, checkov_version=checkov_version,
                             files_examined=files_examined)
-    from dpaguard.findings import evaluate as evaluate_findings
-
-    evaluation = evaluate_findings(
+    evaluation = decide(
         deployments, policy, engine, today=settings.today, environment_override=settings.environment_override,
         enforcement_overrides=settings.enforcement_overrides, settings_overrides=settings.settings_overrides,
         partial=partial,
@@ -332,6 +331,38 @@ def evaluate(
     return assemble(deployments, evaluation, policy, settings, engine_name=engine.name,
                     notices=(*engine.notices, *notices), extra_findings=extra_findings, stages=stages,
                     checkov_version=checkov_version, files_examined=files_examined)
+
+
+def decide(
+    deployments: Sequence[Deployment],
+    policy: Policy,
+    engine: Engine,
+    *,
+    today: dt.date,
+    environment_override: str | None = None,
+    enforcement_overrides: Mapping[str, str] | None = None,
+    settings_overrides: Mapping[str, Any] | None = None,
+    partial: bool = False,
+) -> Evaluation:
+    """deployments -> facts (normalise) -> decisions (engine) -> findings and coverage: the stages, in order.
+
+    `partial` marks deployments that hold only part of their stacks (see `normalise`).
+    """
+    from dpaguard.findings import findings_of
+    from dpaguard.normalise import normalise
+
+    for control_id, level in (enforcement_overrides or {}).items():
+        policy.control(control_id)
+        if level not in LEVELS:
+            raise PolicyError(f"enforcement override for {control_id}: `{level}` is not mandatory, advisory or disabled")
+    # Workers the engine needs start while the facts are normalised.
+    engine.prepare(sum(len(d.resources) for d in deployments))
+    facts = normalise(deployments, policy.data, today=today, environment_override=environment_override,
+                      settings_overrides=settings_overrides, partial=partial)
+    decisions = engine.evaluate(facts)
+    if not isinstance(decisions, list):
+        raise EngineError(f"{engine.name} engine returned {type(decisions).__name__}, not a list of decisions")
+    return findings_of(facts, decisions, policy, today=today, enforcement_overrides=enforcement_overrides)
 
 
 def assemble(

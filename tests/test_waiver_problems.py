@@ -14,7 +14,7 @@ sys.path.insert(0, str(Path(__file__).parent / "policies"))
 from control_estate import POLICIES, TODAY, changed, compliant_estate  # noqa: E402
 from dpaguard.engine.embedded import EmbeddedEngine  # noqa: E402
 from dpaguard.errors import PolicyError  # noqa: E402
-from dpaguard.findings import evaluate  # noqa: E402
+from dpaguard.pipeline import decide  # noqa: E402
 from dpaguard.model import Finding  # noqa: E402
 from dpaguard.policy import Policy, load_policy  # noqa: E402
 
@@ -39,7 +39,7 @@ def _findings(policy: Policy, *stacks: str) -> tuple[Finding, ...]:
     engine = EmbeddedEngine(policy)
     try:
         deployments = [changed(stack, "db", backupSameRegion=False) for stack in stacks]
-        return evaluate(deployments, policy, engine, today=TODAY).findings
+        return decide(deployments, policy, engine, today=TODAY).findings
     finally:
         engine.close()
 
@@ -102,7 +102,7 @@ def test_no_stack_no_problem_lost_with_a_compliant_estate(tmp_path: Path) -> Non
     policy = _policy(tmp_path, _waiver(stack="staging", expires="2020-01-01"))
     engine = EmbeddedEngine(policy)
     try:
-        findings = evaluate([compliant_estate("dev")], policy, engine, today=TODAY).findings
+        findings = decide([compliant_estate("dev")], policy, engine, today=TODAY).findings
     finally:
         engine.close()
     assert [f.control for f in findings] == ["DPA-WAI-001"]

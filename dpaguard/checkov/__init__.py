@@ -34,7 +34,7 @@ from dpaguard.checkov.runner import (
 from dpaguard.environment import environment_of
 from dpaguard.errors import DpaguardError, PolicyError
 from dpaguard.model import Control, ControlId, Finding, SourceLocation, Urn
-from dpaguard.policy import SHIPPED_POLICIES
+from dpaguard.policy import SHIPPED_POLICIES, Policy
 from dpaguard.urn import stack_urn
 from dpaguard.yaml_dates import SafeLoader
 
@@ -101,7 +101,7 @@ def load_mapping(policies_dir: Path | None) -> CheckMapping:
     return CheckMapping(rules=tuple(rules))
 
 
-def _catalogue_control(policy: Any, control_id: str) -> Control | None:
+def _catalogue_control(policy: Policy, control_id: str) -> Control | None:
     """The control's catalogue entry (policies/dpa/controls.yaml), None when the catalogue has none."""
     try:
         found = policy.control(control_id)
@@ -110,7 +110,7 @@ def _catalogue_control(policy: Any, control_id: str) -> Control | None:
     return found if isinstance(found, Control) else None
 
 
-def _policy_or_shipped(policy: Any, policies_dir: Path | None) -> Any:
+def _policy_or_shipped(policy: Policy | None, policies_dir: Path | None) -> Policy:
     """The given policy, else the one in `policies_dir`, else the one shipped with dpaguard."""
     if policy is not None:
         return policy
@@ -136,7 +136,7 @@ def _stack_of(path: str, stack_config_dir: str, project: str) -> tuple[str, str]
 def to_findings(
     run: CheckovRun,
     mapping: CheckMapping,
-    policy: Any = None,
+    policy: Policy | None = None,
     *,
     project: str = "",
     stack_config_dir: str = "stacks",
@@ -206,7 +206,7 @@ def _stack_configs(stack_config_dir: Path) -> dict[str, Mapping[str, Any]]:
     return configs
 
 
-def scan(project_dir: Path, policy: Any, *, skip_checks: Sequence[str] = (), required: bool = False,
+def scan(project_dir: Path, policy: Policy, *, skip_checks: Sequence[str] = (), required: bool = False,
          environment_override: str | None = None) -> CheckovScan:
     """Run checkov over the project's files and return its failed checks as findings.
 

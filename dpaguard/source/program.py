@@ -20,7 +20,6 @@ import sys
 import tempfile
 import time
 import uuid
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Mapping
 
@@ -300,19 +299,6 @@ def render_stack(project_dir: Path | str, stack: str, *, timeout: float = 120.0)
         source_positions=positions,
         config_positions=config.positions,
     )
-
-
-@dataclass(frozen=True)
-class ProgramSource:
-    """A stack of a Pulumi Python project, rendered offline, as a source of one deployment."""
-
-    project_dir: Path
-    stack: str
-    timeout: float = 120.0
-
-    def load(self) -> Deployment:
-        """The rendered deployment; SourceError or ProgramError when it cannot be produced."""
-        return render_stack(self.project_dir, self.stack, timeout=self.timeout)
 
 
 def _order(resources: list[dict[str, Any]]) -> list[dict[str, Any]]:

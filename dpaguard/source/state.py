@@ -18,14 +18,13 @@ import os
 import re
 import stat
 import tempfile
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, BinaryIO, Iterator, Mapping
 
 from dpaguard import __version__
 from dpaguard.environment import ENVIRONMENT_KEY
 from dpaguard.source.interface import SourceError
-from dpaguard.model import REDACTED, Deployment, Source
+from dpaguard.model import REDACTED, Deployment, SourceKind
 from dpaguard.source import redact
 from dpaguard.source.project import (
     Project,
@@ -553,7 +552,7 @@ def _load(file: Path, path: Path, limit: int, stack_config: Path | str | None) -
         position = _position(resource.get("sourcePosition"))
         if position:
             positions[resource["urn"]] = position
-    source: Source = "program" if block.get("source") == "program" else "state"
+    source: SourceKind = "program" if block.get("source") == "program" else "state"
     return Deployment(
         stack=stack,
         project=project,
@@ -567,18 +566,6 @@ def _load(file: Path, path: Path, limit: int, stack_config: Path | str | None) -
         source_positions=positions,
         config_positions=config_positions,
     )
-
-
-@dataclass(frozen=True)
-class StateSource:
-    """A `pulumi stack export` file (or `dpaguard render` output) as a source of one deployment."""
-
-    path: Path
-    stack_config: Path | None = None
-
-    def load(self) -> Deployment:
-        """The file's deployment; SourceError when it is unusable."""
-        return load_state(self.path, stack_config=self.stack_config)
 
 
 def _positions_in(path: Path) -> dict[str, tuple[int, int]]:

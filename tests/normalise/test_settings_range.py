@@ -12,7 +12,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "policies"))
 from control_estate import TODAY, compliant_resources, config, deployment  # noqa: E402
 
 from dpaguard.engine.embedded import EmbeddedEngine  # noqa: E402
-from dpaguard.findings import evaluate  # noqa: E402
+from dpaguard.pipeline import decide  # noqa: E402
 from dpaguard.normalise import _setting  # noqa: E402
 from dpaguard.policy import load_policy  # noqa: E402
 
@@ -37,7 +37,7 @@ def run() -> object:
 
     def controls(**changes: object) -> set[str]:
         stack = deployment("prod", compliant_resources("prod"), config("prod", **changes))
-        return {f.control for f in evaluate([stack], policy, engine, today=TODAY).findings if f.status == "violation"}
+        return {f.control for f in decide([stack], policy, engine, today=TODAY).findings if f.status == "violation"}
 
     yield controls
     engine.close()
