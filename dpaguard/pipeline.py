@@ -34,6 +34,7 @@ if TYPE_CHECKING:
     from dpaguard.engine.interface import Engine
     from dpaguard.findings import Evaluation
     from dpaguard.policy import Policy
+    from dpaguard.ratchet import Baseline
 
 
 # progress(stack, event, detail): event is "start", "done" (detail: "<n> resources, <s>s") or "failed";
@@ -74,7 +75,7 @@ class Settings:
     git_commit: str | None = None
     git_dirty: bool | None = None  # the work tree differs from git_commit (None: not a git work tree)
     git_diff_sha256: str | None = None  # what differs, digested (see git_worktree)
-    baseline: Any = None  # a ratchet.Baseline: an earlier report the run is compared with (Article 5.1)
+    baseline: Baseline | None = None  # an earlier report the run is compared with (Article 5.1)
 
 
 @dataclass(frozen=True)

@@ -22,7 +22,7 @@ from dpaguard.contain import MAX_SECONDS, is_time_limit
 from dpaguard.cli._console import printable, say, silence_stdout, write_stdout
 from dpaguard.engine import ENGINES, OPA_URL_FORM, is_opa_url
 from dpaguard.model import ENVIRONMENTS
-from dpaguard.errors import DpaguardError, OutputError, UsageError
+from dpaguard.errors import OutputError, UsageError
 from dpaguard.model import Result
 from dpaguard.pipeline import CHECKOV_TASK, Settings, default_policies_dir, git_commit, git_worktree, utc_today
 from dpaguard.report import EXTENSIONS, FORMATS, LANGUAGES, render
@@ -228,12 +228,9 @@ def load_policies(policies: Path | None) -> Policy:
     folder = policies if policies is not None else default_policies_dir(Path("."))
     if not folder.is_dir():
         raise UsageError(f"{folder}: policies folder not found (--policies DIR)")
-    from dpaguard.policy import load_policy  # as the pipeline does: only the commands that load policies
+    from dpaguard.pipeline import load_policy
 
-    try:
-        return load_policy(folder)
-    except DpaguardError as error:
-        raise error.wrap("load policies") from None
+    return load_policy(folder)
 
 
 def use_color(choice: str, stream: IO[str]) -> bool:
