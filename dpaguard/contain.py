@@ -23,6 +23,7 @@ Linux only; elsewhere the launcher still runs the command, without these guarant
 from __future__ import annotations
 
 import ctypes
+import math
 import os
 import signal
 import subprocess
@@ -49,6 +50,14 @@ ALLOWED_ENV = frozenset({
 ALLOWED_ENV_PREFIXES = ("LC_",)
 # How long a launcher asked to stop may take before its whole session is killed outright.
 STOP_GRACE_S = 5.0
+# A bound far above any useful time limit, below what the clocks and selects of the stages can take.
+MAX_SECONDS = 10_000_000.0
+
+
+def is_time_limit(seconds: float) -> bool:
+    """Whether a time limit is usable: a positive, finite number of seconds (not nan, inf or 1e309), at most MAX_SECONDS."""
+    return math.isfinite(seconds) and 0 < seconds <= MAX_SECONDS
+
 
 _PR_SET_PDEATHSIG = 1
 _PR_SET_DUMPABLE = 4

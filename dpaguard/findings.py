@@ -16,27 +16,27 @@ import datetime as dt
 import fnmatch
 import re
 from collections import Counter, defaultdict
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Mapping, Sequence
 
-from dpaguard.engine.interface import Engine, EngineError
+from dpaguard.engine.interface import EngineError
 from dpaguard.errors import PolicyError
 from dpaguard.model import (
+    ENVIRONMENTS,
     Control,
     ControlId,
     Decision,
-    Deployment,
     Finding,
     SourceLocation,
     Urn,
     Usage,
     Waiver,
 )
-from dpaguard.normalise import RECORDED_NOTE, STACK_TYPE, normalise
+from dpaguard.normalise import RECORDED_NOTE
+from dpaguard.urn import STACK_TYPE
 from dpaguard.policy import DEFAULT_WAIVER_MAX_DAYS, WAIVER_BLANKET, WAIVER_EXPIRED, WAIVER_MALFORMED, Policy
 
-_POSITION = re.compile(r"^project://(?P<path>[^#]*)#(?P<line>\d+)(?:,(?P<column>\d+))?$")
 _CONFIG_KEY = re.compile(r"\b([A-Za-z][\w-]*:[A-Za-z][\w-]*)\b")
 
 
@@ -48,6 +48,7 @@ class Evaluation:
     coverage: dict[tuple[str, str], int]
     facts_resources: int = 0
     usage: tuple[Usage, ...] = ()  # sub-processors and locations each stack uses (dpaguard.inventory)
+    environments: Mapping[str, str] = field(default_factory=dict)  # stack -> the environment it was evaluated as
 
 
 def _matches(type_token: str, patterns: Sequence[str]) -> bool:
@@ -78,39 +79,23 @@ def coverage(
     return result
 
 
-def _source_location(deployment: Deployment, resource: Mapping[str, Any] | None) -> SourceLocation | None:
-    if resource is None:
-        return None
-    urn = resource.get("urn", "")
-    known = deployment.source_positions.get(urn)
-    if known:
-        return SourceLocation(path=known[0], line=int(known[1]), column=int(known[2]))
-    position = resource.get("sourcePosition")
-    if isinstance(position, str):
-        match = _POSITION.match(position)
-        if match:
-            return SourceLocation(match.group("path").lstrip("/"), int(match.group("line")), int(match.group("column") or 1))
-    return None
+def _source_location(resource: Mapping[str, Any]) -> SourceLocation | None:
+    """The program line that declared a resource, as the normaliser found it."""
+    location = resource.get("location")
+    return SourceLocation(str(location[0]), int(location[1]), int(location[2])) if location else None
 
 
-def _config_location(deployment: Deployment, message: str) -> SourceLocation | None:
-    """The stack config file, at the line of the config key the message names when it can be found."""
-    if not deployment.config_file:
+def _config_location(stack: Mapping[str, Any], message: str) -> SourceLocation | None:
+    """The stack config file, at the line of the config key the message names when the source read that file."""
+    config_file = stack.get("config_file")
+    if not config_file:
         return None
-    path = Path(deployment.config_file)
-    if not path.is_absolute() and deployment.origin:
-        candidate = Path(deployment.origin) / path
-        path = candidate if candidate.exists() else path
-    keys = _CONFIG_KEY.findall(message)
-    try:
-        lines = path.read_text(encoding="utf-8").splitlines() if keys and path.is_file() else []
-    except (OSError, UnicodeDecodeError):
-        lines = []
-    for key in keys:
-        for number, text in enumerate(lines, start=1):
-            if text.strip().startswith(f"{key}:"):
-                return SourceLocation(deployment.config_file, number, text.index(key) + 1)
-    return SourceLocation(deployment.config_file)
+    positions = stack.get("config_positions") or {}
+    for key in _CONFIG_KEY.findall(message):
+        if key in positions:
+            line, column = positions[key]
+            return SourceLocation(str(config_file), int(line), int(column))
+    return SourceLocation(str(config_file))
 
 
 def _waiver_for(waivers: Sequence[Waiver], control: str, stack: str, urn: str) -> Waiver | None:
@@ -146,45 +131,19 @@ def _enforcement(control: Control, environment: str, status: str, overrides: Map
     return level
 
 
-def evaluate(
-    deployments: Sequence[Deployment],
+def findings_of(
+    facts: Mapping[str, Any],
+    decisions: Sequence[Decision],
     policy: Policy,
-    engine: Engine,
     *,
     today: dt.date,
-    environment_override: str | None = None,
     enforcement_overrides: Mapping[str, str] | None = None,
-    settings_overrides: Mapping[str, Any] | None = None,
-    partial: bool = False,
 ) -> Evaluation:
-    """Normalise, evaluate with the engine, and join the decisions into findings (sorted) and coverage.
-
-    `partial` marks deployments that hold only part of their stacks (see `normalise`).
-    """
+    """Join the engine's decisions on the facts into findings (sorted), with coverage, usage and each stack's environment."""
     overrides = dict(enforcement_overrides or {})
-    for control_id, level in overrides.items():
-        policy.control(control_id)
-        if level not in ("mandatory", "advisory", "disabled"):
-            raise PolicyError(f"enforcement override for {control_id}: `{level}` is not mandatory, advisory or disabled")
-    # Workers the engine needs start while the facts are normalised.
-    engine.prepare(sum(len(d.resources) for d in deployments))
-    facts = normalise(
-        deployments,
-        policy.data,
-        today=today,
-        environment_override=environment_override,
-        settings_overrides=settings_overrides,
-        partial=partial,
-    )
-    decisions = engine.evaluate(facts)
-    if not isinstance(decisions, list):
-        raise EngineError(f"{engine.name} engine returned {type(decisions).__name__}, not a list of decisions")
-
-    by_stack = {d.stack: d for d in deployments}
     stack_facts = {s["name"]: s for s in facts["stacks"]}
     stack_by_urn = {s["urn"]: s for s in facts["stacks"]}
     resource_by_urn = {r["urn"]: r for r in facts["resources"]}
-    raw_by_urn = {str(raw.get("urn")): raw for d in deployments for raw in d.resources}
     groups = _groups(facts)
     active = policy.active_waivers(today)
 
@@ -197,7 +156,7 @@ def evaluate(
             if (decision.control, recorded_of, decision.message) in declared:
                 continue
             decision = replace(decision, urn=Urn(recorded_of), message=f"{decision.message} {RECORDED_NOTE}")
-        finding = _finding(decision, policy, overrides, active, by_stack, stack_by_urn, resource_by_urn, raw_by_urn, groups)
+        finding = _finding(decision, policy, overrides, active, stack_by_urn, resource_by_urn, groups)
         if finding is not None:
             findings.append(finding)
     findings.extend(_waiver_findings(policy, today, stack_facts, overrides))
@@ -205,7 +164,8 @@ def evaluate(
     from dpaguard.inventory import usage_of
 
     return Evaluation(findings=tuple(findings), coverage=coverage(policy.controls, facts, policy.evaluated_controls),
-                      facts_resources=sum("recorded_of" not in r for r in facts["resources"]), usage=usage_of(facts, policy.data["locations"]))
+                      facts_resources=sum("recorded_of" not in r for r in facts["resources"]), usage=usage_of(facts, policy.data["locations"]),
+                      environments={name: str(stack["environment"]) for name, stack in stack_facts.items()})
 
 
 def _finding(
@@ -213,10 +173,8 @@ def _finding(
     policy: Policy,
     overrides: Mapping[str, str],
     waivers: Sequence[Waiver],
-    deployments: Mapping[str, Deployment],
     stack_by_urn: Mapping[str, Mapping[str, Any]],
     resource_by_urn: Mapping[str, Mapping[str, Any]],
-    raw_by_urn: Mapping[str, Mapping[str, Any]],
     groups: Mapping[str, _Group],
 ) -> Finding | None:
     try:
@@ -232,20 +190,18 @@ def _finding(
         environment = stack_fact["environment"]
         type_token = group.type
         members = group.members
-        location = _source_location(deployments[stack], raw_by_urn.get(decision.urn)) if decision.urn in raw_by_urn else None
-        if location is None:
-            location = _config_location(deployments[stack], decision.message)
+        location = _config_location(stack_fact, decision.message)
     elif resource is not None:
         stack = resource["stack"]
         environment = resource["environment"]
         type_token = resource["type"]
-        location = _source_location(deployments[stack], raw_by_urn.get(decision.urn))
+        location = _source_location(resource)
     elif decision.urn in stack_by_urn:
         stack_fact = stack_by_urn[decision.urn]
         stack = stack_fact["name"]
         environment = stack_fact["environment"]
         type_token = STACK_TYPE
-        location = _config_location(deployments[stack], decision.message)
+        location = _config_location(stack_fact, decision.message)
     else:
         raise EngineError(f"decision for {decision.control} names a URN that is in no evaluated stack")
     enforcement = _enforcement(control, environment, decision.status, overrides)
@@ -297,7 +253,7 @@ _PROBE_URNS = (
     "urn:pulumi:org/x::y::pulumi-python:dynamic/datapacket:Server$a:b:C::z",
 )
 _PROBE_STACKS = ("prod", "dev", "org/x")
-_ENVIRONMENT_ORDER = {"prod": 0, "staging": 1, "dev": 2}
+_ENVIRONMENT_ORDER: dict[str, int] = {name: rank for rank, name in enumerate(ENVIRONMENTS)}  # strictest first
 FILE_URN_PREFIX = "urn:dpaguard:file:"
 
 

@@ -9,28 +9,26 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
-from typing import Any, Literal, Mapping, NewType
+from typing import Any, Literal, Mapping, NewType, get_args
+
+from dpaguard import urn as pulumi_urn
+from dpaguard.markers import PLAINTEXT_REDACTED, REDACTED, SECRET_SIG, SECRET_SIG_KEY, UNKNOWN
 
 ControlId = NewType("ControlId", str)
 Urn = NewType("Urn", str)
-StackName = NewType("StackName", str)
 
 Environment = Literal["prod", "staging", "dev"]
 Enforcement = Literal["mandatory", "advisory", "disabled"]
+Severity = Literal["critical", "high", "medium", "low"]
+ENVIRONMENTS: tuple[Environment, ...] = get_args(Environment)
+LEVELS: tuple[Enforcement, ...] = get_args(Enforcement)
 FailOn = Literal["mandatory", "advisory", "never"]
-Source = Literal["program", "state"]
+SourceKind = Literal["program", "state"]  # how a deployment was produced: rendered from the program, or read from state
 DecisionStatus = Literal["violation", "undetermined"]
 # How far the gate can show a DPA clause kept (policies/dpa/clauses.yaml).
 ClauseStatus = Literal["verified-deployed", "verified-code", "declared", "organisational", "not-covered"]
 CLAUSE_STATUSES: tuple[ClauseStatus, ...] = ("verified-deployed", "verified-code", "declared", "organisational", "not-covered")
 
-# The pulumi engine's marker for a value that is unknown during preview.
-UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9"
-# The signature key and value that mark a secret in serialized Pulumi properties and state.
-SECRET_SIG_KEY = "4dabf18193072939515e22adb298388d"
-SECRET_SIG = "1b47061264138c4ac30d75fd1eb44270"
-# What stands in for a secret wherever one would otherwise be printed or written.
-REDACTED = "[secret]"
 
 
 @dataclass(frozen=True)
@@ -46,7 +44,7 @@ class Deployment:
 
     stack: str
     project: str
-    source: Source
+    source: SourceKind
     resources: tuple[Mapping[str, Any], ...]
     config: Mapping[str, Any] = field(default_factory=dict)
     secret_config_keys: frozenset[str] = frozenset()
@@ -57,11 +55,13 @@ class Deployment:
     source_positions: Mapping[str, tuple[str, int, int]] = field(default_factory=dict)
     # what every report must say about how the deployment was produced (the interpreter a program ran with, lookups)
     notices: tuple[str, ...] = ()
+    # line and column where the stack config file sets each key, when the file was read
+    config_positions: Mapping[str, tuple[int, int]] = field(default_factory=dict)
 
     @property
     def stack_urn(self) -> str:
         """The URN of the stack's root `pulumi:pulumi:Stack` resource."""
-        return f"urn:pulumi:{self.stack}::{self.project}::pulumi:pulumi:Stack::{self.project}-{self.stack}"
+        return pulumi_urn.stack_urn(self.stack, self.project)
 
 
 @dataclass(frozen=True)
@@ -73,7 +73,7 @@ class Control:
     description: str
     clause: str  # the DPA clause it enforces, e.g. "Appendix C §1.1"
     category: str  # residency, transit-encryption, segregation, backup, retention, subprocessor, access, secrets, hygiene
-    severity: Literal["critical", "high", "medium", "low"]
+    severity: Severity
     enforcement: Mapping[str, Enforcement]  # per environment: prod, staging, dev
     applies_to: tuple[str, ...] = ()  # canonical type tokens it examines; ("*",) for all, ("stack",) for stack-level
     help: str = ""  # how to fix a violation
@@ -175,7 +175,7 @@ class Finding:
     control: ControlId
     category: str
     clause: str
-    severity: str
+    severity: Severity
     enforcement: Literal["mandatory", "advisory"]
     stack: str
     urn: Urn
@@ -207,7 +207,7 @@ class StackSummary:
     name: str
     project: str
     environment: str
-    source: Source
+    source: SourceKind
     resources: int
     origin: str = ""
     config_file: str | None = None
@@ -261,6 +261,10 @@ class Result:
             "waived": sum(1 for f in self.findings if f.waived),
         }
 
-# What replaces a plaintext value of a sensitive-named property (password, token, ...) that was not
-# marked secret: the fact that it was plaintext survives (a `secrets` violation), the value does not.
-PLAINTEXT_REDACTED = "[plaintext redacted]"
+
+__all__ = [  # the markers are the model's vocabulary too (dpaguard.markers holds them)
+    "PLAINTEXT_REDACTED", "REDACTED", "SECRET_SIG", "SECRET_SIG_KEY", "UNKNOWN",
+    "ControlId", "Urn", "Environment", "Enforcement", "Severity", "ENVIRONMENTS", "LEVELS", "FailOn", "SourceKind", "DecisionStatus", "ClauseStatus",
+    "CLAUSE_STATUSES", "Deployment", "Control", "Clause", "Usage", "RegisteredProcessor", "Stage", "Decision",
+    "Waiver", "SourceLocation", "Finding", "StackSummary", "Result",
+]

@@ -1,7 +1,9 @@
 """One run of the gate, stage after stage: sources -> evaluate (with waivers) -> checkov -> Result.
 
 The CLI decides what to run and writes what comes out; this module only calls the stages in
-order and joins their answers. Stacks render concurrently: `render_stack` runs each program in
+order and joins their answers. `evaluate` is the one evaluation both the CLI and the policy pack
+call (the engine's life, each stack's environment, the Result), so their reports agree by
+construction. Stacks render concurrently: `render_stack` runs each program in
 a process of its own, so a thread per stack is enough to keep both cores busy, and the checkov
 scan (a subprocess too) runs alongside the renders.
 """
@@ -16,20 +18,44 @@ import os
 import subprocess
 import time
 from concurrent.futures import Future, ThreadPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Mapping, Sequence
+from typing import TYPE_CHECKING, Any, Callable, Iterator, Mapping, Sequence
 
 from dpaguard import __version__
-from dpaguard.errors import DpaguardError, InputError, UsageError
-from dpaguard.model import Deployment, Finding, Result, Stage, StackSummary
+from dpaguard.engine.interface import EngineError
+from dpaguard.errors import DpaguardError, InputError, PolicyError, UsageError
+from dpaguard.model import LEVELS, Deployment, Finding, Result, Stage, StackSummary
 from dpaguard.policy import SHIPPED_POLICIES
+from dpaguard.environment import environment_notice
+from dpaguard.urn import short_stack_name
+
+if TYPE_CHECKING:
+    from dpaguard.engine.interface import Engine
+    from dpaguard.findings import Evaluation
+    from dpaguard.policy import Policy
+    from dpaguard.ratchet import Baseline
 
 
 # progress(stack, event, detail): event is "start", "done" (detail: "<n> resources, <s>s") or "failed";
 # the checkov scan running alongside reports as the stack CHECKOV_TASK.
 CHECKOV_TASK = "checkov"
 Progress = Callable[[str, str, str], None]
+
+
+def utc_today() -> dt.date:
+    """The date waivers expire against unless one is given: the UTC date, wherever the run is."""
+    return dt.datetime.now(dt.timezone.utc).date()
+
+
+def now_utc() -> str:
+    """The run's time as ISO 8601 UTC (`...Z`), from SOURCE_DATE_EPOCH when set (reproducible reports)."""
+    epoch = os.environ.get("SOURCE_DATE_EPOCH", "").strip()
+    moment = dt.datetime.now(dt.timezone.utc)
+    if epoch.isdigit():
+        moment = dt.datetime.fromtimestamp(int(epoch), dt.timezone.utc)
+    return moment.replace(microsecond=0).isoformat().replace("+00:00", "Z")
 
 
 @dataclass(frozen=True)
@@ -40,13 +66,17 @@ class Settings:
     engine: str | None = None  # None: the default engine (OPA, regopy where OPA cannot load)
     opa_url: str | None = None
     opa_timeout: float = 10.0
-    today: dt.date = field(default_factory=dt.date.today)
+    today: dt.date = field(default_factory=utc_today)
     environment_override: str | None = None
-    generated_at: str = ""
+    # control id -> mandatory|advisory|disabled, over the catalogue's level (the pack's config)
+    enforcement_overrides: Mapping[str, str] = field(default_factory=dict)
+    # normaliser settings over the stack's own (the pack's config: minBackupRetentionDays)
+    settings_overrides: Mapping[str, Any] = field(default_factory=dict)
+    generated_at: str = field(default_factory=now_utc)
     git_commit: str | None = None
     git_dirty: bool | None = None  # the work tree differs from git_commit (None: not a git work tree)
     git_diff_sha256: str | None = None  # what differs, digested (see git_worktree)
-    baseline: Any = None  # a ratchet.Baseline: an earlier report the run is compared with (Article 5.1)
+    baseline: Baseline | None = None  # an earlier report the run is compared with (Article 5.1)
 
 
 @dataclass(frozen=True)
@@ -134,18 +164,9 @@ def tool_versions(checkov: str | None = None) -> dict[str, str | None]:
     return versions
 
 
-def now_utc() -> str:
-    """The run's time as ISO 8601 UTC, from SOURCE_DATE_EPOCH when set (reproducible reports)."""
-    epoch = os.environ.get("SOURCE_DATE_EPOCH", "").strip()
-    moment = dt.datetime.now(dt.timezone.utc)
-    if epoch.isdigit():
-        moment = dt.datetime.fromtimestamp(int(epoch), dt.timezone.utc)
-    return moment.replace(microsecond=0).isoformat().replace("+00:00", "Z")
-
-
 def resolve_stacks(project_dir: Path, requested: Sequence[str], all_stacks: bool) -> list[str]:
     """The stacks to check: the ones named (each must exist), or every stack of the project."""
-    from dpaguard.source.project import known_stacks, load_project, short_stack_name
+    from dpaguard.source.project import known_stacks, load_project
 
     project = load_project(project_dir)
     known = list(project.stacks)
@@ -233,7 +254,6 @@ def load_states(states: Sequence[Path], stack_configs: Sequence[Path]) -> list[D
     One state and one config are paired directly; otherwise each config, named
     `Pulumi.<stack>.yaml`, goes with the state file of that stack.
     """
-    from dpaguard.source.project import short_stack_name
     from dpaguard.source.state import load_state
 
     if len(states) == 1 and len(stack_configs) == 1:
@@ -263,51 +283,112 @@ def load_states(states: Sequence[Path], stack_configs: Sequence[Path]) -> list[D
     return deployments
 
 
-def load_policy(policies_dir: Path) -> Any:
-    """The policy set of `policies_dir` (catalogue, DPA tables, Rego, waivers)."""
+def load_policy(policies_dir: Path) -> Policy:
+    """The policy set of `policies_dir` (catalogue, DPA tables, Rego, waivers); errors say "load policies"."""
     from dpaguard.policy import load_policy as load
 
-    return load(policies_dir)
+    try:
+        return load(policies_dir)
+    except DpaguardError as error:
+        raise error.wrap("load policies") from None
+
+
+def open_engine(policy: Policy, settings: Settings) -> Engine:
+    """The policy engine the settings ask for (close it when done, or use `engine_session`)."""
+    from dpaguard.engine import create_engine
+
+    return create_engine(policy, engine=settings.engine, opa_url=settings.opa_url, opa_timeout=settings.opa_timeout)
+
+
+@contextmanager
+def engine_session(policy: Policy, settings: Settings) -> Iterator[Engine]:
+    """An engine for the length of a `with` block, closed however the block ends."""
+    engine = open_engine(policy, settings)
+    try:
+        yield engine
+    finally:
+        engine.close()
 
 
 def evaluate(
-    deployments: Sequence[Deployment], policy: Any, settings: Settings, *,
-    extra_findings: Sequence[Finding] = (), notices: Sequence[str] = (),
+    deployments: Sequence[Deployment], policy: Policy, settings: Settings, *, engine: Engine | None = None,
+    partial: bool = False, extra_findings: Sequence[Finding] = (), notices: Sequence[str] = (),
     stages: Sequence[Stage] = (), checkov_version: str | None = None, files_examined: Mapping[str, int] | None = None,
 ) -> Result:
-    """Evaluate every control over the deployments together and assemble the run's Result."""
-    from dpaguard.engine import create_engine
-    from dpaguard.findings import evaluate as evaluate_findings
-    from dpaguard.findings import waive
+    """Evaluate every control over the deployments together and assemble the run's Result.
 
-    from dpaguard.normalise import environment_notice
-
-    engine = create_engine(policy, engine=settings.engine, opa_url=settings.opa_url, opa_timeout=settings.opa_timeout)
+    With `engine` the caller keeps the engine's life (the pack reuses one per thread); without, one
+    lives for this call. `partial`: the deployments hold only part of their stacks (the pack's Analyze).
+    """
+    if engine is None:
+        with engine_session(policy, settings) as own:
+            return evaluate(deployments, policy, settings, engine=own, partial=partial, extra_findings=extra_findings,
+                            notices=notices, stages=stages, checkov_version=checkov_version,
+                            files_examined=files_examined)
+    evaluation = decide(
+        deployments, policy, engine, today=settings.today, environment_override=settings.environment_override,
+        enforcement_overrides=settings.enforcement_overrides, settings_overrides=settings.settings_overrides,
+        partial=partial,
+    )
     names = policy.data.get("settings", {}).get("environment_names", {})
-    said = [environment_notice(d, names, settings.environment_override) for d in deployments]
+    said = (environment_notice(d.stack, d.config, names, settings.environment_override) for d in deployments)
     # a project's notice (the interpreter its program ran under) is said once, not once per stack
-    notices = tuple(dict.fromkeys((*engine.notices, *(n for d in deployments for n in d.notices), *(n for n in said if n), *notices)))
-    try:
-        evaluation = evaluate_findings(
-            deployments, policy, engine, today=settings.today, environment_override=settings.environment_override,
-        )
-    finally:
-        engine.close()
-    from dpaguard.normalise import environment_of
+    every = dict.fromkeys((*engine.notices, *(n for d in deployments for n in d.notices), *(n for n in said if n), *notices))
+    return assemble(deployments, evaluation, policy, settings, engine_name=engine.name,
+                    notices=tuple(every), extra_findings=extra_findings, stages=stages,
+                    checkov_version=checkov_version, files_examined=files_examined)
 
-    # The environment each stack was evaluated as, decided where the normaliser decides it.
+
+def decide(
+    deployments: Sequence[Deployment],
+    policy: Policy,
+    engine: Engine,
+    *,
+    today: dt.date,
+    environment_override: str | None = None,
+    enforcement_overrides: Mapping[str, str] | None = None,
+    settings_overrides: Mapping[str, Any] | None = None,
+    partial: bool = False,
+) -> Evaluation:
+    """deployments -> facts (normalise) -> decisions (engine) -> findings and coverage: the stages, in order.
+
+    `partial` marks deployments that hold only part of their stacks (see `normalise`).
+    """
+    from dpaguard.findings import findings_of
+    from dpaguard.normalise import normalise
+
+    for control_id, level in (enforcement_overrides or {}).items():
+        policy.control(control_id)
+        if level not in LEVELS:
+            raise PolicyError(f"enforcement override for {control_id}: `{level}` is not mandatory, advisory or disabled")
+    # Workers the engine needs start while the facts are normalised.
+    engine.prepare(sum(len(d.resources) for d in deployments))
+    facts = normalise(deployments, policy.data, today=today, environment_override=environment_override,
+                      settings_overrides=settings_overrides, partial=partial)
+    decisions = engine.evaluate(facts)
+    if not isinstance(decisions, list):
+        raise EngineError(f"{engine.name} engine returned {type(decisions).__name__}, not a list of decisions")
+    return findings_of(facts, decisions, policy, today=today, enforcement_overrides=enforcement_overrides)
+
+
+def assemble(
+    deployments: Sequence[Deployment], evaluation: Evaluation, policy: Policy, settings: Settings, *,
+    engine_name: str, notices: Sequence[str] = (), extra_findings: Sequence[Finding] = (),
+    stages: Sequence[Stage] = (), checkov_version: str | None = None, files_examined: Mapping[str, int] | None = None,
+) -> Result:
+    """The run's Result from an evaluation: each stack with the environment it was evaluated as, the inventory, the ratchet."""
+    from dpaguard.findings import waive
+    from dpaguard.inventory import register
+
     stacks = tuple(
         StackSummary(
-            name=d.stack, project=d.project, environment=environment_of(d, names, settings.environment_override)[0],
+            name=d.stack, project=d.project, environment=evaluation.environments[d.stack],
             source=d.source, resources=len(d.resources), origin=d.origin, config_file=d.config_file,
             config_sha256=d.config_sha256, deployment_sha256=deployment_digest(d),
         )
         for d in deployments
     )
-    from dpaguard.inventory import register
-
     processors, sites = register(policy.data)
-    stages = (*stages, Stage("rego", True, engine.name))
     result = Result(
         tool_version=__version__,
         policy_sha256=policy.sha256,
@@ -319,12 +400,12 @@ def evaluate(
         git_commit=settings.git_commit,
         today=settings.today,
         notices=tuple(notices),
-        engine=engine.name,
-        clauses=tuple(getattr(policy, "clauses", ())),
-        usage=tuple(getattr(evaluation, "usage", ())),
+        engine=engine_name,
+        clauses=tuple(policy.clauses),
+        usage=tuple(evaluation.usage),
         subprocessors=processors,
         hosting_sites=sites,
-        stages=stages,
+        stages=(*stages, Stage("rego", True, engine_name)),
         git_dirty=settings.git_dirty,
         git_diff_sha256=settings.git_diff_sha256,
         versions=tool_versions(checkov_version),
@@ -350,7 +431,7 @@ def _file_coverage(
     return answer
 
 
-def _with_ratchet(result: Result, policy: Any, settings: Settings) -> Result:
+def _with_ratchet(result: Result, policy: Policy, settings: Settings) -> Result:
     """The result with the findings of DPA-RAT-001 against the baseline; without one it examined nothing."""
     from dpaguard.findings import waive
     from dpaguard.ratchet import RATCHET, ratchet
@@ -376,16 +457,14 @@ def run_check(
     timeout: float = 120.0, progress: Progress | None = None,
 ) -> Result:
     """`dpaguard check`: render the stacks (checkov alongside), evaluate them together."""
-    try:
-        policy = load_policy(settings.policies_dir)
-    except DpaguardError as error:
-        raise error.wrap("load policies") from None
+    policy = load_policy(settings.policies_dir)
     scan: Callable[[], Any] | None = None
     if checkov.enabled:
         from dpaguard.checkov import scan as checkov_scan
 
         def scan() -> Any:
-            return checkov_scan(project_dir, policy, skip_checks=checkov.skip_checks, required=checkov.required)
+            return checkov_scan(project_dir, policy, skip_checks=checkov.skip_checks, required=checkov.required,
+                                environment_override=settings.environment_override)
 
     deployments, scanned = render_stacks(project_dir, stacks, timeout=timeout, progress=progress, side_task=scan)
     extra: tuple[Finding, ...] = ()
@@ -413,10 +492,7 @@ def run_check(
 def run_audit(states: Sequence[Path], stack_configs: Sequence[Path], settings: Settings) -> Result:
     """`dpaguard audit`: read the stack exports, evaluate them together."""
     deployments = load_states(states, stack_configs)
-    try:
-        policy = load_policy(settings.policies_dir)
-    except DpaguardError as error:
-        raise error.wrap("load policies") from None
+    policy = load_policy(settings.policies_dir)
     stages = (Stage("state", True, f"{len(deployments)} stack export(s) read"),
               Stage("checkov", False, "not run by audit (repository files: dpaguard check)"))
     return evaluate(deployments, policy, settings, stages=stages)

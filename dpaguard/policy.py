@@ -20,7 +20,7 @@ from typing import Any, Iterator, Mapping, Sequence
 import yaml
 
 from dpaguard.errors import EngineError, PolicyError
-from dpaguard.model import CLAUSE_STATUSES, Clause, Control, ControlId, Waiver
+from dpaguard.model import CLAUSE_STATUSES, ENVIRONMENTS, LEVELS, Clause, Control, ControlId, Waiver
 from dpaguard.rego_props import props_read
 from dpaguard.yaml_dates import TIMESTAMP_TAG, checked_timestamp
 
@@ -37,8 +37,6 @@ CATEGORIES = (
     "assurance",
 )
 SEVERITIES = ("critical", "high", "medium", "low")
-ENFORCEMENTS = ("mandatory", "advisory", "disabled")
-ENVIRONMENTS = ("prod", "staging", "dev")
 CONTROL_ID = re.compile(r"^DPA-[A-Z]{2,5}-\d{3}$")
 WAIVER_EXPIRED: ControlId = ControlId("DPA-WAI-001")
 WAIVER_MALFORMED: ControlId = ControlId("DPA-WAI-002")
@@ -206,8 +204,8 @@ def _load_controls(path: Path) -> tuple[tuple[Control, ...], tuple[str, ...], di
         if severity not in SEVERITIES:
             raise PolicyError(f"{where}: {what}: severity `{severity}` is not one of {list(SEVERITIES)}")
         enforcement = _require(entry, "enforcement", dict, path, what)
-        if set(enforcement) != set(ENVIRONMENTS) or any(v not in ENFORCEMENTS for v in enforcement.values()):
-            raise PolicyError(f"{where}: {what}: enforcement must give prod, staging and dev each one of {list(ENFORCEMENTS)}")
+        if set(enforcement) != set(ENVIRONMENTS) or any(v not in LEVELS for v in enforcement.values()):
+            raise PolicyError(f"{where}: {what}: enforcement must give prod, staging and dev each one of {list(LEVELS)}")
         applies_to = _require(entry, "applies_to", list, path, what)
         if not applies_to or not all(isinstance(t, str) and t for t in applies_to):
             raise PolicyError(f"{where}: {what}: applies_to must be a non-empty list of type patterns")
@@ -454,6 +452,21 @@ def _load_settings(path: Path) -> dict[str, Any]:
     ):
         raise PolicyError(f"{_where(path, _line(places))}: other_cloud_regions maps a provider package to "
                           f"`properties` and `config` (lists of names)")
+    notice = document.get("subprocessor_notice_working_days")
+    if isinstance(notice, bool) or not isinstance(notice, int) or not 0 <= notice <= 365:
+        raise PolicyError(f"{path}: subprocessor_notice_working_days must be a number of working days from 0 to 365")
+    shared = document.get("shared_resources")
+    if not isinstance(shared, dict) or not all(
+        isinstance(kind, str) and isinstance(types, list) and all(isinstance(t, str) for t in types)
+        for kind, types in shared.items()
+    ):
+        raise PolicyError(f"{_where(path, _line(shared))}: shared_resources must map each kind (network, ...) to a list of type tokens")
+    internet = document.get("internet")
+    if not isinstance(internet, dict) or any(
+        isinstance(internet.get(key), bool) or not isinstance(internet.get(key), int) or not 0 <= internet[key] <= bits
+        for key, bits in (("ipv4_prefix", 32), ("ipv6_prefix", 128))
+    ):
+        raise PolicyError(f"{_where(path, _line(internet))}: internet needs ipv4_prefix (0 to 32) and ipv6_prefix (0 to 128)")
     for name, environment in document["environment_names"].items():
         if environment not in ENVIRONMENTS:
             raise PolicyError(f"{path}: environment_names.{name}: `{environment}` is not one of {list(ENVIRONMENTS)}")

@@ -21,7 +21,8 @@ from pathlib import Path
 from typing import Any, Mapping, Sequence
 
 from dpaguard.errors import InputError
-from dpaguard.model import Control, ControlId, Finding, Result, SourceLocation, StackSummary, Urn
+from dpaguard.model import Control, ControlId, Finding, Result, SourceLocation, Urn
+from dpaguard.urn import STACK_TYPE, stack_urn
 
 RATCHET: ControlId = ControlId("DPA-RAT-001")
 SEVERITY_RANK = {"low": 0, "medium": 1, "high": 2, "critical": 3}
@@ -108,10 +109,6 @@ def load_baseline(path: Path) -> Baseline:
     )
 
 
-def _stack_urn(stack: StackSummary) -> str:
-    return f"urn:pulumi:{stack.name}::{stack.project}::pulumi:pulumi:Stack::{stack.project}-{stack.name}"
-
-
 def _when(baseline: Baseline) -> str:
     parts = [p for p in (baseline.generated_at, baseline.git_commit and f"commit {baseline.git_commit[:12]}") if p]
     return f"the baseline ({', '.join(parts)})" if parts else "the baseline"
@@ -139,12 +136,12 @@ def ratchet(
         level = rat.enforcement_for(stack.environment)
         if level == "disabled":
             continue
-        urn = _stack_urn(stack)
+        urn = stack_urn(stack.name, stack.project)
         for control in sorted(compared):
             count = unwaived.get((control, stack.name), 0)
             if count:
                 findings.append(Finding.of(
-                    rat, enforcement=level, stack=stack.name, urn=Urn(urn), type="pulumi:pulumi:Stack",
+                    rat, enforcement=level, stack=stack.name, urn=Urn(urn), type=STACK_TYPE,
                     name=urn.rsplit("::", 1)[-1],
                     message=f"{control} passed in {when} and fails now: {count} unwaived finding(s)",
                 ))

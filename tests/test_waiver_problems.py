@@ -12,7 +12,7 @@ import pytest
 from support.control_estate import POLICIES, TODAY, changed, compliant_estate
 from dpaguard.engine.embedded import EmbeddedEngine
 from dpaguard.errors import PolicyError
-from dpaguard.findings import evaluate
+from dpaguard.pipeline import decide
 from dpaguard.model import Finding
 from dpaguard.policy import Policy, load_policy
 
@@ -37,7 +37,7 @@ def _findings(policy: Policy, *stacks: str) -> tuple[Finding, ...]:
     engine = EmbeddedEngine(policy)
     try:
         deployments = [changed(stack, "db", backupSameRegion=False) for stack in stacks]
-        return evaluate(deployments, policy, engine, today=TODAY).findings
+        return decide(deployments, policy, engine, today=TODAY).findings
     finally:
         engine.close()
 
@@ -100,7 +100,7 @@ def test_no_stack_no_problem_lost_with_a_compliant_estate(tmp_path: Path) -> Non
     policy = _policy(tmp_path, _waiver(stack="staging", expires="2020-01-01"))
     engine = EmbeddedEngine(policy)
     try:
-        findings = evaluate([compliant_estate("dev")], policy, engine, today=TODAY).findings
+        findings = decide([compliant_estate("dev")], policy, engine, today=TODAY).findings
     finally:
         engine.close()
     assert [f.control for f in findings] == ["DPA-WAI-001"]

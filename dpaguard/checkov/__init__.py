@@ -31,9 +31,11 @@ from dpaguard.checkov.runner import (
     run_checkov,
     scan_targets,
 )
+from dpaguard.environment import environment_of
 from dpaguard.errors import DpaguardError, PolicyError
 from dpaguard.model import Control, ControlId, Finding, SourceLocation, Urn
-from dpaguard.policy import SHIPPED_POLICIES
+from dpaguard.policy import SHIPPED_POLICIES, Policy
+from dpaguard.urn import stack_urn
 from dpaguard.yaml_dates import SafeLoader
 
 PROJECT_STACK = "*"
@@ -99,7 +101,7 @@ def load_mapping(policies_dir: Path | None) -> CheckMapping:
     return CheckMapping(rules=tuple(rules))
 
 
-def _catalogue_control(policy: Any, control_id: str) -> Control | None:
+def _catalogue_control(policy: Policy, control_id: str) -> Control | None:
     """The control's catalogue entry (policies/dpa/controls.yaml), None when the catalogue has none."""
     try:
         found = policy.control(control_id)
@@ -108,7 +110,7 @@ def _catalogue_control(policy: Any, control_id: str) -> Control | None:
     return found if isinstance(found, Control) else None
 
 
-def _policy_or_shipped(policy: Any, policies_dir: Path | None) -> Any:
+def _policy_or_shipped(policy: Policy | None, policies_dir: Path | None) -> Policy:
     """The given policy, else the one in `policies_dir`, else the one shipped with dpaguard."""
     if policy is not None:
         return policy
@@ -119,8 +121,8 @@ def _policy_or_shipped(policy: Any, policies_dir: Path | None) -> Any:
     return load_policy(SHIPPED_POLICIES)
 
 
-def _stack_of(path: str, stack_config_dir: str, project: str) -> tuple[str, str, str] | None:
-    """(stack, URN, environment) when `path` is a stack config file `Pulumi.<stack>.yaml`."""
+def _stack_of(path: str, stack_config_dir: str, project: str) -> tuple[str, str] | None:
+    """(stack, URN) when `path` is a stack config file `Pulumi.<stack>.yaml`."""
     file = Path(path)
     prefix = f"{stack_config_dir}/" if stack_config_dir not in ("", ".") else ""
     if not path.startswith(prefix) or "/" in path[len(prefix):]:
@@ -128,21 +130,24 @@ def _stack_of(path: str, stack_config_dir: str, project: str) -> tuple[str, str,
     if not (file.name.startswith("Pulumi.") and file.suffix in (".yaml", ".yml")) or file.stem == "Pulumi":
         return None
     stack = file.stem[len("Pulumi."):]
-    urn = f"urn:pulumi:{stack}::{project}::pulumi:pulumi:Stack::{project}-{stack}"
-    return stack, urn, stack
+    return stack, stack_urn(stack, project)
 
 
 def to_findings(
     run: CheckovRun,
     mapping: CheckMapping,
-    policy: Any = None,
+    policy: Policy | None = None,
     *,
     project: str = "",
     stack_config_dir: str = "stacks",
-    environments: Mapping[str, str] | None = None,
+    stack_configs: Mapping[str, Mapping[str, Any]] | None = None,
+    environment_override: str | None = None,
     missing: set[str] | None = None,
 ) -> tuple[Finding, ...]:
     """Failed checks -> findings of our controls; a control disabled in the environment gives none.
+
+    A stack's environment is decided as for its deployment (`dpaguard.environment`), from its
+    config in `stack_configs` (stack -> config) and the override.
 
     A mapped control the catalogue does not define is a PolicyError, unless `missing` is given:
     then its id is added there and the finding left out (the caller reports it as a notice).
@@ -161,8 +166,9 @@ def to_findings(
             continue
         owner = _stack_of(result.path, stack_config_dir, project)
         if owner is not None:
-            stack, urn, environment = owner
-            environment = (environments or {}).get(stack, environment)
+            stack, urn = owner
+            names = policy.data["settings"]["environment_names"]
+            environment = environment_of(stack, (stack_configs or {}).get(stack, {}), names, environment_override)[0]
         else:
             stack, urn, environment = PROJECT_STACK, f"urn:dpaguard:file:{result.path}", "prod"
         enforcement = control.enforcement_for(environment)
@@ -186,21 +192,22 @@ def to_findings(
     return tuple(sorted(findings, key=Finding.sort_key))
 
 
-def _environments(stack_config_dir: Path) -> dict[str, str]:
-    """stack -> `dpaguard:environment` of each stack config that sets it (else the stack's name is used)."""
-    environments: dict[str, str] = {}
+def _stack_configs(stack_config_dir: Path) -> dict[str, Mapping[str, Any]]:
+    """stack -> the config of its stack config file, for the ones that can be read."""
+    configs: dict[str, Mapping[str, Any]] = {}
     for file in sorted(stack_config_dir.glob("Pulumi.*.y*ml")) if stack_config_dir.is_dir() else ():
         try:
             data = yaml.load(file.read_text(encoding="utf-8"), Loader=SafeLoader) or {}  # noqa: S506 - a SafeLoader subclass
         except (OSError, UnicodeDecodeError, yaml.YAMLError):
             continue
         config = data.get("config") if isinstance(data, dict) else None
-        if isinstance(config, dict) and isinstance(config.get("dpaguard:environment"), str):
-            environments[file.stem[len("Pulumi."):]] = config["dpaguard:environment"]
-    return environments
+        if isinstance(config, dict):
+            configs[file.stem[len("Pulumi."):]] = config
+    return configs
 
 
-def scan(project_dir: Path, policy: Any, *, skip_checks: Sequence[str] = (), required: bool = False) -> CheckovScan:
+def scan(project_dir: Path, policy: Policy | None, *, skip_checks: Sequence[str] = (), required: bool = False,
+         environment_override: str | None = None) -> CheckovScan:
     """Run checkov over the project's files and return its failed checks as findings.
 
     A missing checkov gives a notice (or, with `required`, a CheckovError); a checkov that fails
@@ -241,7 +248,8 @@ def scan(project_dir: Path, policy: Any, *, skip_checks: Sequence[str] = (), req
     missing: set[str] = set()
     findings = to_findings(
         run, load_mapping(policies_dir), _policy_or_shipped(policy, policies_dir),
-        project=name, stack_config_dir=relative_config_dir, environments=_environments(config_dir), missing=missing,
+        project=name, stack_config_dir=relative_config_dir, stack_configs=_stack_configs(config_dir),
+        environment_override=environment_override, missing=missing,
     )
     if missing:
         notices.append(

@@ -265,7 +265,7 @@ def run_checkov(checkov: Path, files: Sequence[Path], project_dir: Path, skip_ch
         timeout = float(raw_timeout) if raw_timeout else DEFAULT_TIMEOUT
     except ValueError:
         timeout = math.nan
-    if not (math.isfinite(timeout) and 0 < timeout <= 10_000_000):
+    if not contain.is_time_limit(timeout):
         raise UsageError(f"{TIMEOUT_ENV}={raw_timeout!r} is not a positive, finite number of seconds") from None
     try:
         # contained: on timeout (or SIGINT/SIGTERM to dpaguard) checkov's worker processes die with it

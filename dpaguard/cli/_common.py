@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
-import math
 import os
 import stat
 import sys
@@ -18,13 +17,14 @@ import threading
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Sequence
-from urllib.parse import urlsplit
 
+from dpaguard.contain import MAX_SECONDS, is_time_limit
 from dpaguard.cli._console import printable, say, silence_stdout, write_stdout
-from dpaguard.engine import ENGINES
-from dpaguard.errors import DpaguardError, OutputError, UsageError
+from dpaguard.engine import ENGINES, OPA_URL_FORM, is_opa_url
+from dpaguard.model import ENVIRONMENTS
+from dpaguard.errors import OutputError, UsageError
 from dpaguard.model import Result
-from dpaguard.pipeline import CHECKOV_TASK, Settings, default_policies_dir, git_commit, git_worktree, now_utc
+from dpaguard.pipeline import CHECKOV_TASK, Settings, default_policies_dir, git_commit, git_worktree, utc_today
 from dpaguard.report import EXTENSIONS, FORMATS, LANGUAGES, render
 
 if TYPE_CHECKING:
@@ -46,17 +46,13 @@ class Output:
         return self.target == STDOUT
 
 
-# A bound far above any useful time limit, below what the clocks and selects of the stages can take.
-MAX_SECONDS = 10_000_000.0
-
-
 def seconds(text: str) -> float:
     """A time limit flag: a positive, finite number of seconds (not nan, inf or 1e309), at most MAX_SECONDS."""
     try:
         value = float(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"not a number of seconds: {text!r}") from None
-    if not (math.isfinite(value) and 0 < value <= MAX_SECONDS):
+    if not is_time_limit(value):
         raise argparse.ArgumentTypeError(f"must be a positive, finite number of seconds (at most {MAX_SECONDS:.0f}): {text!r}")
     return value
 
@@ -102,7 +98,7 @@ def add_report_arguments(parser: argparse.ArgumentParser) -> None:
                             help="evaluate with an OPA server at URL instead of an in-process engine")
     evaluation.add_argument("--opa-timeout", type=seconds, default=10.0, metavar="S",
                             help="time limit of each OPA query, in seconds (default: 10)")
-    evaluation.add_argument("--environment", choices=("prod", "staging", "dev"),
+    evaluation.add_argument("--environment", choices=ENVIRONMENTS,
                             help="evaluate every stack as this environment (default: each stack's dpaguard:environment)")
     evaluation.add_argument("--today", type=_date, metavar="YYYY-MM-DD",
                             help="the date waivers expire against (default: today, UTC); for reproducible runs")
@@ -232,12 +228,9 @@ def load_policies(policies: Path | None) -> Policy:
     folder = policies if policies is not None else default_policies_dir(Path("."))
     if not folder.is_dir():
         raise UsageError(f"{folder}: policies folder not found (--policies DIR)")
-    from dpaguard.policy import load_policy  # as the pipeline does: only the commands that load policies
+    from dpaguard.pipeline import load_policy
 
-    try:
-        return load_policy(folder)
-    except DpaguardError as error:
-        raise error.wrap("load policies") from None
+    return load_policy(folder)
 
 
 def use_color(choice: str, stream: IO[str]) -> bool:
@@ -269,9 +262,8 @@ def settings(args: argparse.Namespace, project_dir: Path) -> Settings:
         engine=args.engine,
         opa_url=args.opa_url,
         opa_timeout=args.opa_timeout,
-        today=args.today or dt.datetime.now(dt.timezone.utc).date(),
+        today=args.today or utc_today(),
         environment_override=args.environment,
-        generated_at=now_utc(),
         git_commit=git_commit(project_dir),
         git_dirty=dirty,
         git_diff_sha256=diff_sha256,
@@ -281,13 +273,8 @@ def settings(args: argparse.Namespace, project_dir: Path) -> Settings:
 
 def check_opa_url(url: str) -> None:
     """UsageError unless `url` is an http(s)://host[:port] URL; the message never repeats it (it may hold a password)."""
-    try:
-        parts = urlsplit(url)
-        valid = parts.scheme in ("http", "https") and bool(parts.hostname) and (parts.port is None or parts.port > 0)
-    except ValueError:  # an unclosed IPv6 bracket, a port that is not a number or out of range
-        valid = False
-    if not valid:
-        raise UsageError("--opa-url must be an http:// or https:// URL with a host (and a port from 1 to 65535)")
+    if not is_opa_url(url):
+        raise UsageError(f"--opa-url must be {OPA_URL_FORM}")
 
 
 def emit(result: Result, plan: Sequence[Output], args: argparse.Namespace) -> int:
@@ -297,7 +284,7 @@ def emit(result: Result, plan: Sequence[Output], args: argparse.Namespace) -> in
     does not change it.
     """
     code = result.exit_code(args.fail_on)
-    real_today = dt.datetime.now(dt.timezone.utc).date()
+    real_today = utc_today()
     if args.today is not None and args.today != real_today:
         # Shown even with --quiet: a date in the past revives expired waivers (the date is also
         # recorded in the JSON report and the evidence log).

@@ -10,10 +10,25 @@ default cannot load, the next one is used and says so in every report, never sil
 
 from __future__ import annotations
 
+from urllib.parse import urlsplit
+
 from dpaguard.engine.interface import DECISIONS_PATH, Engine, EngineError, PolicyLike
 
 ENGINES = ("opa", "regopy")
 DEFAULT_ENGINE = "opa"
+# What the CLI (--opa-url), the pack (opaUrl) and the OPA engine each say of a URL that is not one.
+OPA_URL_FORM = "an http:// or https:// URL with a host (and a port from 1 to 65535)"
+
+
+def is_opa_url(url: object) -> bool:
+    """Whether `url` is an OPA server address dpaguard can use: http(s)://host[:port][/path]."""
+    if not isinstance(url, str):
+        return False
+    try:
+        parts = urlsplit(url)
+        return parts.scheme in ("http", "https") and bool(parts.hostname) and (parts.port is None or parts.port > 0)
+    except ValueError:  # an unclosed IPv6 bracket, a port that is not a number or out of range
+        return False
 
 
 def create_engine(
@@ -54,4 +69,4 @@ def _regopy(policy: PolicyLike) -> Engine:
     return EmbeddedEngine(policy)
 
 
-__all__ = ["create_engine", "Engine", "EngineError", "DECISIONS_PATH", "DEFAULT_ENGINE", "ENGINES", "PolicyLike"]
+__all__ = ["create_engine", "is_opa_url", "OPA_URL_FORM", "Engine", "EngineError", "DECISIONS_PATH", "DEFAULT_ENGINE", "ENGINES", "PolicyLike"]

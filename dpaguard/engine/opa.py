@@ -75,7 +75,7 @@ from opa_client.errors import (
 )
 
 from dpaguard.bundle import DATA_ROOT, POLICY_ROOT
-from dpaguard.engine.shaping import parse_decisions
+from dpaguard.engine.shaping import parse_decisions, rego_input
 from dpaguard.engine.interface import DECISIONS_PATH, PolicyLike
 from dpaguard.errors import EngineError
 from dpaguard.model import Decision
@@ -239,15 +239,13 @@ class OpaEngine:
     notices: tuple[str, ...] = ()
 
     def __init__(self, policy: PolicyLike, *, url: str, timeout: float = 10.0) -> None:
-        parts = urlsplit(url)
-        try:
-            port = parts.port or (443 if parts.scheme == "https" else 80)
-            valid = parts.scheme in ("http", "https") and bool(parts.hostname)
-        except ValueError:  # a port that is not a number, or out of range
-            valid = False
-        if not valid:
+        from dpaguard.engine import OPA_URL_FORM, is_opa_url
+
+        if not is_opa_url(url):
             shown = url.rsplit("@", 1)[-1].split("?", 1)[0]  # never echo user:password or a query
-            raise EngineError(f"OPA server URL {shown!r} is not an http(s)://host[:port] URL", hint=HINT)
+            raise EngineError(f"OPA server URL {shown!r} is not {OPA_URL_FORM}", hint=HINT)
+        parts = urlsplit(url)
+        port = parts.port or (443 if parts.scheme == "https" else 80)
         if timeout <= 0:
             raise EngineError(f"OPA timeout must be positive, not {timeout}", hint=HINT)
         self.url = display_url(url)
@@ -312,7 +310,7 @@ class OpaEngine:
                 body = self._call(
                     f"query data.{DECISIONS_PATH.rsplit('/', 1)[0].replace('/', '.')}",
                     lambda: self._client.query_rule(
-                        dict(facts),
+                        rego_input(facts),
                         package_path=DECISIONS_PATH.rsplit("/", 1)[0],
                         query_params={"strict-builtin-errors": "true"},
                     ),
@@ -414,7 +412,7 @@ class OpaEngine:
         body = self._call(
             f"query data.{DECISIONS_PATH.replace('/', '.')}",
             lambda: self._client.query_rule(
-                dict(facts),
+                rego_input(facts),
                 package_path=DECISIONS_PATH.rsplit("/", 1)[0],
                 rule_name=DECISIONS_PATH.rsplit("/", 1)[1],
                 query_params={"strict-builtin-errors": "true", "provenance": "true"},

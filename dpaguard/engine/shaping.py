@@ -33,8 +33,10 @@ def usable_cpus() -> int:
 # them out, since regopy converts the input node by node and then holds it (a third of the nodes).
 _NOT_READ_BY_REGO = frozenset(
     {"id", "type", "raw_type", "deprecated_type", "package", "subprocessor", "country", "taggable", "secret_paths", "unknown_paths", "index",
-     "outside_scope", "recorded_of"}
+     "outside_scope", "recorded_of", "location"}
 )
+# Stack facts no Rego rule reads (findings point into the stack config file with them).
+_STACK_NOT_READ_BY_REGO = frozenset({"config_positions"})
 
 
 def rego_resource(fact: Mapping[str, Any]) -> dict[str, Any]:
@@ -58,6 +60,15 @@ def rego_resource(fact: Mapping[str, Any]) -> dict[str, Any]:
     return out
 
 
+def rego_input(facts: Mapping[str, Any]) -> dict[str, Any]:
+    """The whole Rego input for these facts, in one part: what every engine evaluates (or splits, see chunks)."""
+    return {**facts, "stacks": _rego_stacks(facts), "resources": [rego_resource(r) for r in facts["resources"]]}
+
+
+def _rego_stacks(facts: Mapping[str, Any]) -> list[dict[str, Any]]:
+    return [{key: value for key, value in stack.items() if key not in _STACK_NOT_READ_BY_REGO} for stack in facts["stacks"]]
+
+
 def chunks(facts: Mapping[str, Any], size: int) -> list[dict[str, Any]]:
     """The Rego input for these facts, in parts of at most `size` resources (every stack and the context in each).
 
@@ -66,11 +77,12 @@ def chunks(facts: Mapping[str, Any], size: int) -> list[dict[str, Any]]:
     """
     resources = facts["resources"]
     if len(resources) <= size:
-        return [{**facts, "resources": [rego_resource(r) for r in resources]}]
+        return [rego_input(facts)]
     parts = []
+    stacks = _rego_stacks(facts)
     for start in range(0, len(resources), size):
         part = resources[start : start + size]
-        parts.append({**facts, "resources": [rego_resource(r) for r in part], "index": build_index(part)})
+        parts.append({**facts, "stacks": stacks, "resources": [rego_resource(r) for r in part], "index": build_index(part)})
     return parts
 
 

@@ -39,39 +39,28 @@ import re
 from collections import defaultdict
 from typing import Any, Iterable, Mapping, Sequence
 
+from dpaguard.environment import environment_of
 from dpaguard.errors import InputError
 from dpaguard.model import PLAINTEXT_REDACTED, REDACTED, UNKNOWN, Deployment
 from dpaguard.normalise.calendar import working_days_between
-from dpaguard.normalise.network import is_internet, judge_source, looks_like_address
+from dpaguard.normalise.network import InternetRule, is_internet, judge_source, looks_like_address
 from dpaguard.normalise.property_types import checked_props, whole_number
 from dpaguard.normalise.types import canonical_type, type_info
 from dpaguard.source.credentials import marked_kinds
 from dpaguard.source.redact import is_secret, is_sensitive_name
+from dpaguard.urn import STACK_REFERENCE_TYPE, STACK_TYPE, is_provider_type
 
 DYNAMIC_PREFIX = "pulumi-python:dynamic/"
-PROVIDER_PREFIX = "pulumi:providers:"
-STACK_TYPE = "pulumi:pulumi:Stack"
 # A resource whose recorded outputs disagree with its declared inputs on what a rule reads is judged
 # twice: as declared, and as recorded under this URN (its own URN plus the suffix); findings give
 # the decisions of the recorded view back to the resource, saying they rest on the recorded state.
 RECORDED_SUFFIX = " [recorded]"
 RECORDED_NOTE = "(as recorded in the state's outputs; the program declares otherwise)"
-STACK_REFERENCE_TYPE = "pulumi:pulumi:StackReference"
 DATAPACKET_SERVER = "pulumi-python:dynamic/datapacket:Server"
-ENVIRONMENT_KEY = "dpaguard:environment"
 SETTING_KEYS = {
     "minBackupRetentionDays": "dpaguard:minBackupRetentionDays",
     "callRecordingRetentionDays": "dpaguard:callRecordingRetentionDays",
     "transcriptRetentionDays": "dpaguard:transcriptRetentionDays",
-}
-# Resources whose identity, when seen in two environments, breaks segregation (Appendix C §6).
-SHARED_KINDS = {
-    "scaleway:network/vpc:Vpc": "network",
-    "scaleway:network/privateNetwork:PrivateNetwork": "network",
-    "scaleway:databases/instance:Instance": "database",
-    "scaleway:redis/cluster:Cluster": "database",
-    "scaleway:mongodb/instance:Instance": "database",
-    DATAPACKET_SERVER: "server",
 }
 
 
@@ -80,37 +69,9 @@ def package_of(type_token: str, dynamic_modules: Mapping[str, str]) -> str:
     if type_token.startswith(DYNAMIC_PREFIX):
         module = type_token[len(DYNAMIC_PREFIX):].split(":", 1)[0]
         return dynamic_modules.get(module, f"dynamic/{module}")
-    if type_token.startswith(PROVIDER_PREFIX):
+    if is_provider_type(type_token):
         return "pulumi"
     return type_token.split(":", 1)[0]
-
-
-def environment_of(deployment: Deployment, names: Mapping[str, str], override: str | None) -> tuple[str, str]:
-    """(environment, where it came from): override, `dpaguard:environment`, the stack's name, else prod (assumed)."""
-    if override:
-        return override, "override"
-    configured = deployment.config.get(ENVIRONMENT_KEY)
-    if isinstance(configured, str) and configured in ("prod", "staging", "dev"):
-        return configured, "config"
-    short = deployment.stack.rsplit("/", 1)[-1].lower()
-    if short in names:
-        return names[short], "stack name"
-    # An environment nobody can name is held to production's rules: the strictest reading.
-    return "prod", "assumed"
-
-
-def environment_notice(deployment: Deployment, names: Mapping[str, str], override: str | None) -> str | None:
-    """What a report says of a stack judged by a name other than prod, staging or dev: the environment it was judged as."""
-    environment, origin = environment_of(deployment, names, override)
-    short = deployment.stack.rsplit("/", 1)[-1]
-    where = (f"set {ENVIRONMENT_KEY} (prod, staging or dev) in its stack config, Pulumi.{short}.yaml "
-             "(audit: --stack-config), or pass --environment")
-    if origin == "assumed":
-        return (f"stack {deployment.stack}: judged as prod, the strictest environment: its name is none of the "
-                f"environment_names of policies/dpa/settings.yaml; {where}")
-    if origin == "stack name" and short.lower() not in ("prod", "staging", "dev"):
-        return f"stack {deployment.stack}: judged as {environment} (its name, by environment_names in policies/dpa/settings.yaml); {where}"
-    return None
 
 
 # Characters rego-cpp prints unescaped into its JSON answer (the embedded engine swaps URNs holding them).
@@ -161,7 +122,8 @@ _PLAINTEXT_MARK = PLAINTEXT_REDACTED[:-1]
 class _Walk:
     """One pass over a property tree: redact, and collect secret, plaintext, unknown and address facts."""
 
-    def __init__(self, internet: dict[str, bool], strings: set[str]) -> None:
+    def __init__(self, internet: dict[str, bool], strings: set[str], rule: InternetRule) -> None:
+        self.rule = rule
         self.secret: list[str] = []
         self.plaintext: list[str] = []
         self.unknown: list[str] = []
@@ -190,7 +152,7 @@ class _Walk:
             if len(value) < 200:
                 self.strings.add(value)
             if value not in self.internet and looks_like_address(value):
-                self.internet[value] = is_internet(value)
+                self.internet[value] = is_internet(value, self.rule)
             return value
         if isinstance(value, dict):
             if is_secret(value):
@@ -223,7 +185,7 @@ def _key(key: Any) -> str:
     return _printable(text) if UNPRINTABLE.search(text) else text
 
 
-def _inbound_rules(props: Mapping[str, Any]) -> list[dict[str, Any]]:
+def _inbound_rules(props: Mapping[str, Any], internet_rule: InternetRule) -> list[dict[str, Any]]:
     """Security-group inbound rules with their defaults made explicit (no ip means every ip, no port every port)."""
     rules = []
     declared = props.get("inboundRules")
@@ -243,7 +205,7 @@ def _inbound_rules(props: Mapping[str, Any]) -> list[dict[str, Any]]:
         # Anything else (no port, 0, a port past 65535 or beyond int64, garbage) is every port: fail closed.
         protocol = str(rule.get("protocol") or "TCP").strip().upper()
         action = str(rule.get("action") or "accept").strip().lower()
-        verdict = judge_source(source)
+        verdict = judge_source(source, internet_rule)
         rules.append(
             {
                 # The provider knows accept and drop; anything else is read as accept (fail closed).
@@ -264,7 +226,7 @@ def _inbound_rules(props: Mapping[str, Any]) -> list[dict[str, Any]]:
 _ACL_LISTS = {"scaleway:redis/cluster:Cluster": "acls", "scaleway:databases/acl:Acl": "aclRules"}
 
 
-def _judge_acl_sources(props: dict[str, Any], key: str, internet: dict[str, bool]) -> None:
+def _judge_acl_sources(props: dict[str, Any], key: str, internet: dict[str, bool], rule: InternetRule) -> None:
     """Make each ACL entry's `ip` a source Rego can look up in `context.internet`, judged by judge_source.
 
     Rego reads `facts.is_internet(acl.ip)`: a source absent from that table (a number, `*`, a padded
@@ -281,10 +243,26 @@ def _judge_acl_sources(props: dict[str, Any], key: str, internet: dict[str, bool
         source = entry.get("ip")
         # A source unknown until apply (preview) could be anything: judged as the internet too (no undetermined
         # rule reads ACL sources, so leaving it out of the table would pass it).
-        verdict = judge_source(source)
+        verdict = judge_source(source, rule)
         text = "unknown until apply (judged as the internet)" if source == UNKNOWN else _printable(verdict.text)
         entry["ip"] = text
         internet[text] = verdict.internet
+
+
+_POSITION = re.compile(r"^project://(?P<path>[^#]*)#(?P<line>\d+)(?:,(?P<column>\d+))?$")
+
+
+def _location(deployment: Deployment, raw: Mapping[str, Any], urn: str) -> list[Any] | None:
+    """[path, line, column] of the program line that declared a resource, when the source knows it."""
+    known = deployment.source_positions.get(urn)
+    if known:
+        return [known[0], int(known[1]), int(known[2])]
+    position = raw.get("sourcePosition")
+    if isinstance(position, str):
+        match = _POSITION.match(position)
+        if match:
+            return [match.group("path").lstrip("/"), int(match.group("line")), int(match.group("column") or 1)]
+    return None
 
 
 # The largest integer both engines hold as it is: rego-cpp wraps integers beyond int64 around.
@@ -356,6 +334,9 @@ class Normaliser:
         self.locations = dpa["locations"]
         self.register = dpa["subprocessors"]
         self.settings = dpa["settings"]
+        self.internet_rule = InternetRule.of(self.settings)
+        self.shared_kinds = {type_token: kind for kind, types in self.settings["shared_resources"].items() for type_token in types}
+        self.notice_days = int(self.settings["subprocessor_notice_working_days"])
         self.examined = frozenset(dpa.get("examined_types", ()))
         read = dpa.get("read_props")
         # The properties a rule reads by name (and the shapes' own), or None: the Rego reads others too.
@@ -409,7 +390,8 @@ class Normaliser:
         used = {name for stack in stacks for name in stack["subprocessors"]}
         for stack in stacks:
             stack["late_subprocessors"] = [
-                {"name": name, "working_days": notice[name]} for name in stack["subprocessors"] if notice.get(name, 10) < 10
+                {"name": name, "working_days": notice[name]} for name in stack["subprocessors"]
+                if notice.get(name, self.notice_days) < self.notice_days
             ]
         return {
             "stacks": stacks,
@@ -428,7 +410,7 @@ class Normaliser:
 
     def _stack(self, deployment: Deployment, override: str | None, settings_overrides: Mapping[str, Any]) -> dict[str, Any]:
         config = deployment.config
-        environment, source = environment_of(deployment, self.settings["environment_names"], override)
+        environment, source = environment_of(deployment.stack, config, self.settings["environment_names"], override)
         settings: dict[str, Any] = {name: _setting(config.get(key)) for name, key in SETTING_KEYS.items()}
         for name, value in settings_overrides.items():
             if name in settings:
@@ -457,6 +439,8 @@ class Normaliser:
             "default_zone": config.get("scaleway:zone"),
             "settings": settings,
             "config_file": deployment.config_file,
+            # key -> [line, column] in the stack config file (findings point there; the Rego never reads it)
+            "config_positions": {key: list(at) for key, at in deployment.config_positions.items()},
             "plaintext_config_keys": plaintext_keys,
         }
 
@@ -465,7 +449,7 @@ class Normaliser:
     ) -> tuple[list[dict[str, Any]], list[set[str]]]:
         providers: dict[str, Mapping[str, Any]] = {}
         for raw in deployment.resources:
-            if str(raw.get("type", "")).startswith(PROVIDER_PREFIX) and isinstance(raw.get("urn"), str):
+            if is_provider_type(str(raw.get("type", ""))) and isinstance(raw.get("urn"), str):
                 # A provider's settings as the engine passed them: `project_id` (the spelling of the
                 # provider's docs, from `scaleway:project_id`) is `projectId`.
                 providers[raw["urn"]] = {_camel(k): v for k, v in _mapping(raw.get("inputs")).items()}
@@ -478,11 +462,14 @@ class Normaliser:
             urn = raw.get("urn")
             if not isinstance(raw_type, str) or not isinstance(urn, str):
                 continue
-            if raw_type == STACK_TYPE or raw_type.startswith(PROVIDER_PREFIX) or raw.get("custom") is False:
+            if raw_type == STACK_TYPE or is_provider_type(raw_type) or raw.get("custom") is False:
                 continue
             seen: set[str] = set()
             fact = self._resource(raw, raw_type, urn, stack, providers, internet, seen, deployment.config)
             fact["index"] = offset + len(facts)
+            location = _location(deployment, raw, urn)
+            if location is not None:
+                fact["location"] = location
             facts.append(fact)
             strings.append(seen)
             provider_ref = raw.get("provider")
@@ -528,12 +515,12 @@ class Normaliser:
         package = package_of(type_token, self.register["dynamic_modules"])
         outputs = _mapping(raw.get("outputs"))
         inputs = _mapping(raw.get("inputs"))
-        walk = _Walk(internet, seen)
+        walk = _Walk(internet, seen, self.internet_rule)
         # Declared inputs over recorded outputs; the recorded view the other way round.
         props = walk.clean({**inputs, **outputs} if recorded else {**outputs, **inputs}, "", None)
         if type_token in _ACL_LISTS:
             # Every ACL source judged first (an unreadable one as the internet), then typed.
-            _judge_acl_sources(props, _ACL_LISTS[type_token], internet)
+            _judge_acl_sources(props, _ACL_LISTS[type_token], internet, self.internet_rule)
         props, malformed = checked_props(props, self.property_types.get(type_token))
         provider_ref = raw.get("provider")
         provider_urn = provider_ref.rsplit("::", 1)[0] if isinstance(provider_ref, str) else ""
@@ -579,7 +566,7 @@ class Normaliser:
         fact["outside_scope"] = self._outside_scope(fact)
         fact["place"] = self._place(package, props, providers.get(provider_urn), {} if explicit else stack_config)
         if type_token in ("scaleway:instance/securityGroup:SecurityGroup", "scaleway:instance/securityGroupRules:SecurityGroupRules"):
-            fact["inbound_rules"] = _inbound_rules(props)
+            fact["inbound_rules"] = _inbound_rules(props, self.internet_rule)
         if type_token == STACK_REFERENCE_TYPE:
             fact["stack_reference"] = self._stack_reference(props)
         return fact
@@ -730,7 +717,7 @@ class Normaliser:
         """Mark resources that own or use a network, database or server that another environment owns too."""
         owners: dict[str, list[dict[str, Any]]] = defaultdict(list)
         for fact in resources:
-            kind = SHARED_KINDS.get(fact["type"])
+            kind = self.shared_kinds.get(fact["type"])
             if kind is None:
                 continue
             for identity in _identities(fact):
@@ -740,7 +727,7 @@ class Normaliser:
         if not owners:
             return
         for fact, seen in zip(resources, strings):
-            own = set(_identities(fact)) if fact["type"] in SHARED_KINDS else set()
+            own = set(_identities(fact)) if fact["type"] in self.shared_kinds else set()
             foreign = {}
             for identity in (own | seen) & owners.keys():
                 for owner in owners[identity]:

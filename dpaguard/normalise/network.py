@@ -15,17 +15,26 @@ import ipaddress
 import json
 import re
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Mapping
 
-# A public range this wide is "the internet" for an access rule: nobody lists 16 million public
-# addresses as their office. Narrower public ranges (an admin /28) are legitimate allow-lists.
-_WIDEST_ALLOWED_V4 = 8
-_WIDEST_ALLOWED_V6 = 16
 # How much of an unparseable source a finding message shows.
 _SHOWN_CHARS = 40
 _Network = ipaddress.IPv4Network | ipaddress.IPv6Network
 # IPv6 ranges that carry IPv4 addresses in their last 32 bits: traffic from them is IPv4 traffic.
 _IPV4_CARRIERS = (ipaddress.IPv6Network("::ffff:0:0/96"), ipaddress.IPv6Network("64:ff9b::/96"))
+
+
+@dataclass(frozen=True)
+class InternetRule:
+    """How wide a public range must be to be "the internet" (policies/dpa/settings.yaml `internet`)."""
+
+    ipv4_prefix: int  # a public IPv4 range with a prefix this short or shorter admits the internet
+    ipv6_prefix: int
+
+    @classmethod
+    def of(cls, settings: Mapping[str, Any]) -> InternetRule:
+        """The rule of a policy's settings (`policy.data["settings"]`)."""
+        return cls(int(settings["internet"]["ipv4_prefix"]), int(settings["internet"]["ipv6_prefix"]))
 
 
 @dataclass(frozen=True)
@@ -56,8 +65,8 @@ def _network(text: str) -> _Network | None:
     return network
 
 
-def _admits_internet(network: _Network) -> bool:
-    widest = _WIDEST_ALLOWED_V4 if network.version == 4 else _WIDEST_ALLOWED_V6
+def _admits_internet(network: _Network, rule: InternetRule) -> bool:
+    widest = rule.ipv4_prefix if network.version == 4 else rule.ipv6_prefix
     if network.prefixlen > widest:
         # 0.0.0.0 and :: alone are how some tools spell "any address"
         return int(network.network_address) == 0 and network.num_addresses == 1
@@ -70,29 +79,29 @@ def _shown(value: Any) -> str:
     return text if len(text) <= _SHOWN_CHARS else text[: _SHOWN_CHARS - 3] + "..."
 
 
-def judge_source(source: Any) -> SourceVerdict:
+def judge_source(source: Any, rule: InternetRule) -> SourceVerdict:
     """The verdict on one rule source: None (no source: every address), a string, or anything else (unparseable)."""
     if source is None:
         return SourceVerdict(internet=True, parseable=True, text="any")
     if isinstance(source, str):
-        return _judge_text(source)
+        return _judge_text(source, rule)
     return SourceVerdict(internet=True, parseable=False, text=f"{_shown(source)} (unparseable, judged as the internet)")
 
 
 @functools.lru_cache(maxsize=4096)
-def _judge_text(source: str) -> SourceVerdict:
+def _judge_text(source: str, rule: InternetRule) -> SourceVerdict:
     text = source.strip()
     if not text:
         return SourceVerdict(internet=True, parseable=True, text="any")
     network = _network(text)
     if network is None:
         return SourceVerdict(internet=True, parseable=False, text=f"{_shown(text)} (unparseable, judged as the internet)")
-    return SourceVerdict(internet=_admits_internet(network), parseable=True, text=text)
+    return SourceVerdict(internet=_admits_internet(network, rule), parseable=True, text=text)
 
 
-def is_internet(source: Any) -> bool:
+def is_internet(source: Any, rule: InternetRule) -> bool:
     """Whether a rule source admits the internet: none given, 0.0.0.0/0, ::/0, any very wide public range, or unparseable."""
-    return judge_source(source).internet
+    return judge_source(source, rule).internet
 
 
 _ADDRESS_CHARACTERS = re.compile(r"[0-9A-Fa-f.:/]+")

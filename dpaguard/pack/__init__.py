@@ -47,7 +47,7 @@ class PolicyPack:
 
 def load_pack(policies_dir: Path) -> PolicyPack:
     """The pack over the policies of `policies_dir` (catalogue, DPA tables, Rego, waivers)."""
-    from dpaguard.policy import load_policy
+    from dpaguard.pipeline import load_policy
 
     policy = load_policy(policies_dir)
     policies = (SettingsPolicy(), *control_policies(policy.controls))

@@ -17,13 +17,11 @@ import json
 from dataclasses import dataclass, field
 from typing import Any, Mapping
 
-from dpaguard.model import REDACTED
-from dpaguard.source.project import short_stack_name
+from dpaguard.contain import is_time_limit
+from dpaguard.engine import OPA_URL_FORM, is_opa_url
+from dpaguard.model import ENVIRONMENTS, LEVELS, REDACTED
 from dpaguard.source.redact import redact_config
-
-ENVIRONMENTS = ("prod", "staging", "dev")
-LEVELS = ("mandatory", "advisory", "disabled")
-ENVIRONMENT_KEY = "dpaguard:environment"
+from dpaguard.urn import short_stack_name
 
 
 class PackConfigError(ValueError):
@@ -63,12 +61,6 @@ class StackContext:
     config: Mapping[str, Any] = field(default_factory=dict)
     secret_keys: frozenset[str] = frozenset()
     tags: Mapping[str, str] = field(default_factory=dict)
-
-    @property
-    def environment(self) -> str | None:
-        """The stack's `dpaguard:environment`, when its config sets one."""
-        value = self.config.get(ENVIRONMENT_KEY)
-        return value if isinstance(value, str) and value != REDACTED else None
 
 
 def stack_context(request: Any) -> StackContext:
@@ -143,10 +135,11 @@ def pack_settings(properties: Mapping[str, Any], control_ids: frozenset[str]) ->
             raise PackConfigError(f"minBackupRetentionDays must be a whole number of days >= 1, not {retention!r}")
         retention = int(retention)
     opa_url = properties.get("opaUrl")
-    if opa_url is not None and (not isinstance(opa_url, str) or not opa_url.startswith(("http://", "https://"))):
-        raise PackConfigError(f"opaUrl must be an http(s) URL, not {opa_url!r}")
+    if opa_url is not None and not is_opa_url(opa_url):
+        # The value is not repeated: a URL may hold a password.
+        raise PackConfigError(f"opaUrl must be {OPA_URL_FORM}")
     timeout = properties.get("opaTimeoutSeconds", 10.0)
-    if isinstance(timeout, bool) or not isinstance(timeout, (int, float)) or timeout <= 0:
+    if isinstance(timeout, bool) or not isinstance(timeout, (int, float)) or not is_time_limit(timeout):
         raise PackConfigError(f"opaTimeoutSeconds must be a positive number, not {timeout!r}")
     raw_enforcement = properties.get("enforcement") or {}
     if not isinstance(raw_enforcement, Mapping):

@@ -17,6 +17,7 @@ from google.protobuf import struct_pb2
 
 from dpaguard.model import SECRET_SIG, SECRET_SIG_KEY, UNKNOWN
 from dpaguard.source.redact import redact_properties, secret_placeholder
+from dpaguard.urn import is_provider_type
 
 # The SDK's unknown sentinels (pulumi/sdk/go/common/resource/plugin/rpc.go); the string one is UNKNOWN.
 UNKNOWN_SENTINELS = frozenset(
@@ -30,8 +31,6 @@ UNKNOWN_SENTINELS = frozenset(
         "dd056dcd-154b-4c76-9bd3-c8f88648b5ff",  # object
     }
 )
-PROVIDER_TYPE_PREFIX = "pulumi:providers:"
-STACK_TYPE = "pulumi:pulumi:Stack"
 
 
 def value(v: struct_pb2.Value) -> Any:
@@ -94,7 +93,7 @@ def _provider_resource(provider: Any) -> dict[str, Any]:
 def _is_custom(resource_type: str, has_provider: bool) -> bool:
     # The protocol does not say whether a resource is custom; every custom resource has a provider
     # (a default one at least), components and the stack have none.
-    return has_provider or resource_type.startswith(PROVIDER_TYPE_PREFIX)
+    return has_provider or is_provider_type(resource_type)
 
 
 def analyze_request_resources(request: Any) -> list[dict[str, Any]]:
@@ -139,7 +138,7 @@ def analyze_stack_resources(request: Any) -> list[dict[str, Any]]:
             "inputs": props,
             "outputs": props,
         }
-        if r.type.startswith(PROVIDER_TYPE_PREFIX):
+        if is_provider_type(r.type):
             resource["id"] = UNKNOWN
         elif resource["custom"]:
             resource["id"] = props["id"] if isinstance(props.get("id"), str) else UNKNOWN

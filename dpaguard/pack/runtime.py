@@ -9,21 +9,25 @@ Analyze (one resource, before it is created) builds a deployment of that resourc
 provider and keeps the resource-level controls' findings for it. AnalyzeStack (every resource,
 at the end) evaluates the whole stack and reports what the per-resource answers did not already
 say: the stack-level controls, and anything seen only with the whole stack. The union of the two
-is what `dpaguard check` decides for the same stack.
+is what `dpaguard check` decides for the same stack. Both evaluate through `pipeline.evaluate`, the
+function the CLI calls, so the report (`result()`) is the document `dpaguard` writes.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import threading
 from dataclasses import dataclass, field
-from typing import Any, Mapping, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Mapping, Sequence
 
-from dpaguard import __version__
-from dpaguard.model import Deployment, Finding, Result, StackSummary
+from dpaguard import pipeline
+from dpaguard.model import Deployment, Finding, Result, Stage
 from dpaguard.pack.context import PackSettings, StackContext
 from dpaguard.pack.policies import SETTINGS_POLICY, is_stack_control
-from dpaguard.source.state import parse_urn
+from dpaguard.environment import environment_of
+from dpaguard.urn import parse_urn
 
 MISSING_CONTEXT = (
     "stack identity unknown: the Pulumi engine did not call ConfigureStack, so dpaguard cannot tell "
@@ -31,6 +35,14 @@ MISSING_CONTEXT = (
     "(use a Pulumi CLI that calls ConfigureStack on policy packs)"
 )
 ORIGIN = "pulumi engine (policy pack)"
+# What ran, as the report's evidence says: the engine's resources stand where the CLI's render or state read stands.
+STAGES = (Stage("pulumi-engine", True, "resources sent by the Pulumi engine to the policy pack"),
+          Stage("checkov", False, "not run by the policy pack (repository files: dpaguard check)"))
+NOT_WHOLE_STACK = "the engine has not sent the whole stack (AnalyzeStack) yet: stack-level controls not evaluated"
+
+if TYPE_CHECKING:
+    from dpaguard.engine.interface import Engine
+    from dpaguard.policy import Policy
 
 FindingKey = tuple[str, str, str, str, str]
 
@@ -46,24 +58,21 @@ class _Run:
 
     resource_findings: dict[str, tuple[Finding, ...]] = field(default_factory=dict)  # URN -> Analyze findings
     reported: set[FindingKey] = field(default_factory=set)
-    stack_findings: tuple[Finding, ...] | None = None
-    stack_coverage: Mapping[tuple[str, str], int] = field(default_factory=dict)
-    stack_resources: int = 0
+    last: Result | None = None  # the latest evaluation's Result (Analyze's or AnalyzeStack's)
+    whole_stack: Result | None = None  # AnalyzeStack's Result
     version: int = 0  # bumped whenever what the report shows changes
 
 
 class PackRuntime:
     """Evaluates analyzer requests with dpaguard's stages; one per pack process."""
 
-    def __init__(self, policy: Any, *, today: dt.date | None = None) -> None:
+    def __init__(self, policy: Policy, *, today: dt.date | None = None) -> None:
         self.policy = policy
         self.controls = {c.id: c for c in policy.controls}
         self.stack_controls = frozenset(c.id for c in policy.controls if is_stack_control(c))
         self._today = today
         self._lock = threading.Lock()
         self._local = threading.local()
-        # The engine that answered last and what every report must say of it (a fallback).
-        self._engine_said: tuple[str, tuple[str, ...]] = ("", ())
         self._context: StackContext | None = None
         self._settings = PackSettings()
         self._configured: dict[str, str] = {}
@@ -82,7 +91,7 @@ class PackRuntime:
         """The enforcement level of each control for GetAnalyzerInfo: the catalogue's, in the stack's environment."""
         with self._lock:
             environment = self._environment_locked()
-            levels = {cid: c.enforcement_for(environment) for cid, c in self.controls.items()}
+            levels: dict[str, str] = {cid: c.enforcement_for(environment) for cid, c in self.controls.items()}
             self._reported_levels = dict(levels)
             return levels
 
@@ -114,13 +123,11 @@ class PackRuntime:
     # --- evaluation ----------------------------------------------------------------------------
 
     def _environment_locked(self) -> str:
-        from dpaguard.normalise import environment_of
-
-        if self._context is None:
-            return self._settings.environment or "prod"
-        # The CLI's rule: the override, else `dpaguard:environment`, else the stack's name, else prod.
+        settings = self._run_settings_locked()
+        context = self._context
+        stack, config = (context.stack, context.config) if context is not None else ("", {})
         names = self.policy.data["settings"]["environment_names"]
-        return environment_of(self._deployment((), self._context), names, self._settings.environment)[0]
+        return environment_of(stack, config, names, settings.environment_override)[0]
 
     def _enforcement_overrides_locked(self) -> dict[str, str]:
         # The engine echoes every policy's level in Configure, defaults included: a level that differs from
@@ -132,19 +139,30 @@ class PackRuntime:
         overrides.update(self._settings.enforcement)
         return overrides
 
-    def _engine(self, settings: PackSettings) -> Any:
-        from dpaguard.engine import create_engine
+    def _run_settings_locked(self) -> pipeline.Settings:
+        """The pack's settings as the pipeline's: an unknown stack (no ConfigureStack) is evaluated as prod."""
+        settings = self._settings
+        return pipeline.Settings(
+            policies_dir=Path(self.policy.root),
+            opa_url=settings.opa_url,
+            opa_timeout=settings.opa_timeout,
+            today=self._today or pipeline.utc_today(),
+            environment_override=settings.environment or (None if self._context is not None else "prod"),
+            enforcement_overrides=self._enforcement_overrides_locked(),
+            settings_overrides=settings.settings_overrides(),
+        )
 
-        key = (settings.opa_url, settings.opa_timeout)
+    def _engine(self, settings: pipeline.Settings) -> Engine:
+        """This thread's engine for the settings' engine options (an embedded interpreter is not shared)."""
+        key = (settings.engine, settings.opa_url, settings.opa_timeout)
         cached = getattr(self._local, "engine", None)
         if cached is not None and cached[0] == key:
-            return cached[1]
+            engine: Engine = cached[1]
+            return engine
         if cached is not None:
             cached[1].close()
-        engine = create_engine(self.policy, opa_url=settings.opa_url, opa_timeout=settings.opa_timeout)
+        engine = pipeline.open_engine(self.policy, settings)
         self._local.engine = (key, engine)
-        with self._lock:
-            self._engine_said = (engine.name, tuple(engine.notices))
         return engine
 
     def _deployment(self, resources: Sequence[Mapping[str, Any]], context: StackContext | None) -> Deployment:
@@ -164,53 +182,36 @@ class PackRuntime:
             origin=ORIGIN,
         )
 
-    def evaluate(self, resources: Sequence[Mapping[str, Any]], *, partial: bool = False) -> tuple[Deployment, Any]:
-        """Evaluate export resources as one stack, like the CLI: (the deployment, the Evaluation).
+    def _evaluate(self, resources: Sequence[Mapping[str, Any]], *, partial: bool = False) -> Result:
+        """Evaluate export resources as one stack through the CLI's evaluation.
 
         `partial`: the resources are only part of the stack (Analyze), so estate-wide facts are left out.
         """
-        from dpaguard.findings import evaluate
-
         with self._lock:
             context = self._context
-            settings = self._settings
-            environment_override = settings.environment or (None if context is not None else "prod")
-            overrides = self._enforcement_overrides_locked()
-        deployment = self._deployment(resources, context)
-        evaluation = evaluate(
-            [deployment],
-            self.policy,
-            self._engine(settings),
-            today=self._today or dt.date.today(),
-            environment_override=environment_override,
-            enforcement_overrides=overrides,
-            settings_overrides=settings.settings_overrides(),
-            partial=partial,
-        )
-        return deployment, evaluation
+            settings = self._run_settings_locked()
+        return pipeline.evaluate([self._deployment(resources, context)], self.policy, settings,
+                                 engine=self._engine(settings), partial=partial, stages=STAGES)
 
     def analyze(self, resources: Sequence[Mapping[str, Any]], urn: str) -> tuple[Finding, ...]:
         """The resource-level findings of one resource (Analyze), remembered for the stack's answer and report."""
-        _, evaluation = self.evaluate(resources, partial=True)
-        found = tuple(
-            f for f in evaluation.findings if f.urn == urn and f.control not in self.stack_controls
-        )
+        result = self._evaluate(resources, partial=True)
+        found = tuple(f for f in result.findings if f.urn == urn and f.control not in self.stack_controls)
         with self._lock:
             if found or urn not in self._run.resource_findings:
                 self._run.version += 1
             self._run.resource_findings[urn] = found
             self._run.reported.update(finding_key(f) for f in found)
+            self._run.last = result
         return found
 
     def analyze_stack(self, resources: Sequence[Mapping[str, Any]]) -> tuple[Finding, ...]:
         """The whole stack's findings that Analyze has not already reported (AnalyzeStack)."""
-        deployment, evaluation = self.evaluate(resources)
+        result = self._evaluate(resources)
         with self._lock:
-            fresh = tuple(f for f in evaluation.findings if finding_key(f) not in self._run.reported)
+            fresh = tuple(f for f in result.findings if finding_key(f) not in self._run.reported)
             self._run.reported.update(finding_key(f) for f in fresh)
-            self._run.stack_findings = tuple(evaluation.findings)
-            self._run.stack_coverage = dict(evaluation.coverage)
-            self._run.stack_resources = len(deployment.resources)
+            self._run.whole_stack = self._run.last = result
             self._run.version += 1
         return fresh
 
@@ -222,46 +223,37 @@ class PackRuntime:
     # --- the run's report ----------------------------------------------------------------------
 
     def result(self) -> Result:
-        """The run so far as the Result `dpaguard check` would build: what `--format json` renders."""
+        """The run so far as the Result `dpaguard check` would build: what `--format json` renders.
+
+        After AnalyzeStack it is that evaluation's Result, with the findings Analyze alone saw added;
+        before, the latest Analyze's, with every resource's findings so far and nothing the whole stack decides.
+        """
         with self._lock:
             context = self._context
-            environment = self._environment_locked()
             run = self._run
             findings: dict[FindingKey, Finding] = {}
             for found in run.resource_findings.values():
                 for f in found:
                     findings.setdefault(finding_key(f), f)
-            for f in run.stack_findings or ():
+            for f in run.whole_stack.findings if run.whole_stack else ():
                 findings.setdefault(finding_key(f), f)
-            resources = run.stack_resources or len(run.resource_findings)
-            coverage = dict(run.stack_coverage)
-        stack = context.stack if context else next((f.stack for f in findings.values()), "unknown")
-        project = context.project if context else "unknown"
-        notices: tuple[str, ...] = () if context else (MISSING_CONTEXT,)
-        if run.stack_findings is None:
-            notices += ("the engine has not sent the whole stack (AnalyzeStack) yet: stack-level controls not evaluated",)
-        with self._lock:
-            engine_name, engine_notices = self._engine_said
-        notices = (*engine_notices, *notices)
-        return Result(
-            tool_version=__version__,
-            policy_sha256=self.policy.sha256,
-            stacks=(
-                StackSummary(
-                    name=stack,
-                    project=project,
-                    environment=environment,
-                    source="program",
-                    resources=resources,
-                    origin=ORIGIN,
-                ),
-            ),
-            controls=tuple(self.policy.controls),
-            findings=tuple(sorted(findings.values(), key=Finding.sort_key)),
-            coverage=coverage,
-            generated_at=dt.datetime.now(dt.timezone.utc).replace(microsecond=0).isoformat(),
-            notices=notices,
-            engine=engine_name,
+            base = run.whole_stack or run.last
+            analyzed = len(run.resource_findings)
+        if base is None:  # nothing analyzed yet: the stack as ConfigureStack named it, no findings
+            with self._lock:
+                settings = self._run_settings_locked()
+            base = pipeline.evaluate([self._deployment((), context)], self.policy, settings,
+                                     engine=self._engine(settings), stages=STAGES)
+        extra: tuple[str, ...] = () if context else (MISSING_CONTEXT,)
+        changes: dict[str, Any] = {}
+        if run.whole_stack is None:
+            extra += (NOT_WHOLE_STACK,)
+            # What the whole stack decides (coverage, inventory, the deployment's digest) is not known yet.
+            stacks = tuple(dataclasses.replace(s, resources=analyzed, deployment_sha256=None) for s in base.stacks)
+            changes = {"stacks": stacks, "coverage": {}, "usage": ()}
+        return dataclasses.replace(
+            base, findings=tuple(sorted(findings.values(), key=Finding.sort_key)), notices=(*base.notices, *extra),
+            generated_at=pipeline.now_utc(), **changes,
         )
 
 

@@ -14,7 +14,7 @@ import re
 from dataclasses import dataclass
 from typing import Any, Iterable, Literal
 
-from dpaguard.model import Control, Finding, Result, StackSummary
+from dpaguard.model import ENVIRONMENTS, Control, Finding, Result, StackSummary
 
 OutcomeStatus = Literal["failed", "waived", "passed", "not-applicable"]
 # Worst first: how outcomes combine into one cell of a clause-by-stack grid.
@@ -67,7 +67,7 @@ def controls_by_id(result: Result) -> dict[str, Control]:
                 description=finding.message,
                 clause=finding.clause,
                 category=finding.category,
-                severity=finding.severity,  # type: ignore[arg-type]
+                severity=finding.severity,
                 enforcement={},
             )
     return table
@@ -361,7 +361,7 @@ def control_json(control: Control) -> dict[str, Any]:
         "category": control.category,
         "clause": control.clause,
         "severity": control.severity,
-        "enforcement": dict(control.enforcement),
+        "enforcement": {env: control.enforcement_for(env) for env in ENVIRONMENTS},
     }
 
 

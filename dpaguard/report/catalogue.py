@@ -5,20 +5,14 @@ from __future__ import annotations
 import json
 from typing import Sequence
 
-from dpaguard.model import Control
-
-ENVIRONMENTS = ("prod", "staging", "dev")
+from dpaguard.model import ENVIRONMENTS, Control
+from dpaguard.report._shared import control_json as report_entry
 
 
 def control_json(control: Control) -> dict[str, object]:
-    """One control as JSON."""
+    """One control as `dpaguard controls` lists it: its entry in a report, and what it examines and how to fix it."""
     return {
-        "id": str(control.id),
-        "title": control.title,
-        "category": control.category,
-        "clause": control.clause,
-        "severity": control.severity,
-        "enforcement": {env: control.enforcement_for(env) for env in ENVIRONMENTS},
+        **report_entry(control),
         "appliesTo": list(control.applies_to),
         "description": control.description,
         "help": control.help,

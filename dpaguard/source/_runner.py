@@ -28,10 +28,9 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, urlparse
 
-SECRET_SIG_KEY = "4dabf18193072939515e22adb298388d"
-SECRET_SIG = "1b47061264138c4ac30d75fd1eb44270"
-REDACTED = "[secret]"
-STACK_TYPE = "pulumi:pulumi:Stack"
+from dpaguard.markers import REDACTED, SECRET_SIG, SECRET_SIG_KEY
+from dpaguard.urn import STACK_TYPE, stack_urn as make_stack_urn, urn as make_resource_urn
+
 _OWN_DIR = str(Path(__file__).resolve().parent)
 # Invokes the SDK sends for itself (a resource reference resolved), answered offline: not a program's lookup.
 ENGINE_INVOKES = frozenset({"pulumi:pulumi:getResource"})
@@ -173,13 +172,13 @@ def _make_monitor(recorder: Recorder, project: str, stack: str) -> Any:
         def new_resource(self, args: Any) -> Any:
             return "", {}
 
-    stack_urn = f"urn:pulumi:{stack}::{project}::{STACK_TYPE}::{project}-{stack}"
+    stack_urn = make_stack_urn(stack, project)
 
     def make_urn(parent: str, type_: str, name: str) -> str:
         # The engine leaves the root stack out of a child's qualified type.
         if parent and parent != stack_urn:
             type_ = f"{parent.split('::')[2]}${type_}"
-        return f"urn:pulumi:{stack}::{project}::{type_}::{name}"
+        return make_resource_urn(stack, project, type_, name)
 
     def secret_value(value: Any) -> Any:
         wrapped = struct_pb2.Value()

@@ -182,7 +182,7 @@ def file_findings(
     A credential in a stack's config file (`Pulumi.<stack>.yaml`) is a finding of that stack, judged in
     its environment; elsewhere it is the project's (every stack is deployed from it: judged as prod).
     """
-    from dpaguard.normalise import environment_of
+    from dpaguard.environment import environment_of
 
     try:
         control = policy.control(CONTROL)
@@ -193,9 +193,8 @@ def file_findings(
     by_file: dict[str, tuple[str, str, str]] = {}
     for deployment in deployments:
         if deployment.config_file:
-            environment = environment_of(deployment, names, environment_override)[0]
-            urn = deployment.stack_urn
-            by_file[deployment.config_file] = (deployment.stack, urn, environment)
+            judged_as: str = environment_of(deployment.stack, deployment.config, names, environment_override)[0]
+            by_file[deployment.config_file] = (deployment.stack, deployment.stack_urn, judged_as)
     findings = []
     for credential in found:
         stack, urn, environment = by_file.get(

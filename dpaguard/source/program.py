@@ -20,7 +20,6 @@ import sys
 import tempfile
 import time
 import uuid
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Mapping
 
@@ -28,11 +27,10 @@ from dpaguard import contain
 from dpaguard.errors import DpaguardError, ProgramError
 from dpaguard.model import Deployment
 from dpaguard.source import _runner, redact
-from dpaguard.source._runner import STACK_TYPE, resource_id
+from dpaguard.source._runner import resource_id
 from dpaguard.source.interpreter import Interpreter, program_interpreter
 from dpaguard.source.project import Project, StackConfig, load_project, load_stack_config
-
-PROVIDER_TYPE_PREFIX = "pulumi:providers:"
+from dpaguard.urn import PROVIDER_TYPE_PREFIX, STACK_TYPE, provider_type, stack_urn as make_stack_urn, urn as make_urn
 DYNAMIC_TYPE_PREFIX = "pulumi-python:dynamic"
 # The pickled provider of a dynamic resource: code, not configuration, and possibly captured secrets.
 DYNAMIC_PROVIDER_INPUT = "__provider"
@@ -103,14 +101,14 @@ def _source_position(position: Mapping[str, Any] | None) -> str | None:
 
 def build_resources(records: list[dict[str, Any]], *, project: str, stack: str, config: StackConfig) -> list[dict[str, Any]]:
     """The deployment's resources from the runner's records, as the engine would write them to state."""
-    stack_urn = f"urn:pulumi:{stack}::{project}::{STACK_TYPE}::{project}-{stack}"
+    stack_urn = make_stack_urn(stack, project)
     resources: list[dict[str, Any]] = []
     default_providers: dict[tuple[str, str, str], str] = {}
 
     def default_provider(package: str, version: str, url: str) -> str:
         key = (package, version, url)
         if key not in default_providers:
-            urn = f"urn:pulumi:{stack}::{project}::{PROVIDER_TYPE_PREFIX}{package}::{default_provider_name(version, url)}"
+            urn = make_urn(stack, project, provider_type(package), default_provider_name(version, url))
             inputs: dict[str, Any] = dict(config.package_config(package))
             for k in list(inputs):
                 if f"{package}:{k}" in config.secret_keys:
@@ -126,7 +124,7 @@ def build_resources(records: list[dict[str, Any]], *, project: str, stack: str, 
                     "urn": urn,
                     "custom": True,
                     "id": pid,
-                    "type": f"{PROVIDER_TYPE_PREFIX}{package}",
+                    "type": provider_type(package),
                     "inputs": inputs,
                     "outputs": dict(inputs),
                     "dependencies": [],
@@ -345,6 +343,7 @@ def render_stack(project_dir: Path | str, stack: str, *, timeout: float = 120.0)
         config_file=project.relative(config.file) if config.file else None,
         config_sha256=config.sha256,
         source_positions=positions,
+        config_positions=config.positions,
         notices=render_notices(config.stack, interpreter, answer),
     )
 
@@ -359,19 +358,6 @@ def render_notices(stack: str, interpreter: Interpreter, answer: Mapping[str, An
             f"results, e.g. an IP list or an image id): {', '.join(lookups)}"
         )
     return tuple(notices)
-
-
-@dataclass(frozen=True)
-class ProgramSource:
-    """A stack of a Pulumi Python project, rendered offline, as a source of one deployment."""
-
-    project_dir: Path
-    stack: str
-    timeout: float = 120.0
-
-    def load(self) -> Deployment:
-        """The rendered deployment; SourceError or ProgramError when it cannot be produced."""
-        return render_stack(self.project_dir, self.stack, timeout=self.timeout)
 
 
 def _order(resources: list[dict[str, Any]]) -> list[dict[str, Any]]:

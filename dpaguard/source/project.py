@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Mapping
@@ -21,6 +22,7 @@ from dpaguard.source._runner import missing_config_text
 from dpaguard.source.interface import SourceError
 from dpaguard.model import REDACTED
 from dpaguard.source.redact import redact_config
+from dpaguard.urn import short_stack_name
 from dpaguard.yaml_dates import SafeLoader
 
 PROJECT_FILES = ("Pulumi.yaml", "Pulumi.yml")
@@ -73,6 +75,7 @@ class StackConfig:
     values: Mapping[str, Any]  # key -> YAML value; secure values (also nested) are REDACTED
     secret_keys: frozenset[str]
     sha256: str | None
+    positions: Mapping[str, tuple[int, int]] = field(default_factory=dict)  # see config_key_positions
 
     def public(self) -> dict[str, Any]:
         """The config as it may be shown: secrets REDACTED, sensitive-named plaintext PLAINTEXT_REDACTED."""
@@ -93,11 +96,6 @@ def known_stacks(project: Project) -> str:
     if project.stacks:
         return ", ".join(project.stacks)
     return f"none; a stack is a file Pulumi.<stack>.yaml in {project.relative(project.stack_config_dir) or '.'}, an empty one is enough"
-
-
-def short_stack_name(stack: str) -> str:
-    """`org/project/prod` -> `prod`: the config file is named after the stack's own name."""
-    return stack.rsplit("/", 1)[-1]
 
 
 def config_string(value: Any) -> str:
@@ -261,6 +259,22 @@ def _secure_to_placeholder(value: Any) -> tuple[Any, bool]:
     return value, False
 
 
+_CONFIG_KEY_LINE = re.compile(r"^(\s*)([A-Za-z][\w-]*:[A-Za-z][\w-]*):")
+
+
+def config_key_positions(text: str) -> dict[str, tuple[int, int]]:
+    """Where a stack config file sets each `namespace:key`: key -> (line, column) of its first setting.
+
+    Findings about a stack's config point there (a message names the key it is about).
+    """
+    positions: dict[str, tuple[int, int]] = {}
+    for number, line in enumerate(text.splitlines(), start=1):
+        match = _CONFIG_KEY_LINE.match(line)
+        if match:
+            positions.setdefault(match.group(2), (number, len(match.group(1)) + 1))
+    return positions
+
+
 def load_stack_config(project: Project, stack: str) -> StackConfig:
     """A stack's effective config; SourceError naming the file when it is missing or malformed."""
     file = project.stack_file(stack)
@@ -319,4 +333,5 @@ def load_stack_config(project: Project, stack: str) -> StackConfig:
         values=values,
         secret_keys=frozenset(secret_keys),
         sha256=digest,
+        positions=config_key_positions(raw.decode("utf-8", errors="replace")),
     )

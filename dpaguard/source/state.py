@@ -18,22 +18,23 @@ import os
 import re
 import stat
 import tempfile
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, BinaryIO, Iterator, Mapping
 
 from dpaguard import __version__
+from dpaguard.environment import ENVIRONMENT_KEY
 from dpaguard.source.interface import SourceError
-from dpaguard.model import REDACTED, Deployment, Source
+from dpaguard.model import REDACTED, Deployment, SourceKind
 from dpaguard.source import redact
 from dpaguard.source.project import (
     Project,
     StackConfig,
     find_project_file,
     load_project,
+    config_key_positions,
     load_stack_config,
-    short_stack_name,
 )
+from dpaguard.urn import PROVIDER_TYPE_PREFIX, is_provider_type, parse_urn, short_stack_name
 
 DEFAULT_MAX_STATE_BYTES = 256 * 1024 * 1024
 MAX_STATE_ENV = "DPAGUARD_MAX_STATE_MB"
@@ -41,7 +42,6 @@ SUPPORTED_VERSIONS = (3,)
 # Below this size the whole file is parsed at once (faster, and errors carry a line number).
 _STREAM_ABOVE_BYTES = 16 * 1024 * 1024
 # The stack config key of the environment a stack is checked as, and the package of dpaguard's own settings.
-ENVIRONMENT_KEY = "dpaguard:environment"
 DPAGUARD_PACKAGE = "dpaguard"
 _SHARED_STRING_MAX = 256
 _MAIN_KEYS = {"deployment": "deployment.resources.item", "checkpoint": "checkpoint.latest.resources.item",
@@ -64,16 +64,6 @@ def max_state_bytes() -> int:
 
 def _human(size: int) -> str:
     return f"{size / 1048576:.0f} MB" if size >= 1048576 else f"{size / 1024:.1f} kB"
-
-
-def parse_urn(urn: str) -> tuple[str, str, str, str] | None:
-    """`urn:pulumi:<stack>::<project>::<qualified type>::<name>` -> (stack, project, qualified type, name)."""
-    if not isinstance(urn, str) or not urn.startswith("urn:pulumi:"):
-        return None
-    parts = urn[len("urn:pulumi:"):].split("::", 3)
-    if len(parts) != 4:
-        return None
-    return parts[0], parts[1], parts[2], parts[3]
 
 
 class _Compactor:
@@ -537,6 +527,7 @@ def _load(file: Path, path: Path, limit: int, stack_config: Path | str | None) -
             f"{path}: the dpaguard block names another stack or project than the resources' ({stack!r}, from their URNs)"
         )
     config: Mapping[str, Any]
+    config_positions: Mapping[str, tuple[int, int]] = {}
     secret_keys: frozenset[str] = frozenset(str(k) for k in block.get("secretConfigKeys") or ())
     config_file = block.get("configFile")
     config_sha = block.get("configSha256")
@@ -548,16 +539,20 @@ def _load(file: Path, path: Path, limit: int, stack_config: Path | str | None) -
         secret_keys = loaded.secret_keys
         config_file = owner.relative(loaded.file) if owner and loaded.file else str(stack_config)
         config_sha = loaded.sha256
+        config_positions = loaded.positions
     elif isinstance(block.get("config"), dict):
         config = _without_environment(redact.redact_config(block["config"], secret_keys))
     else:
         config = _provider_config(resources)
+    if config_file and not config_positions:
+        # An export written by `dpaguard render` names its stack file: where it is at hand, findings point into it.
+        config_positions = _positions_in(Path(str(config_file)))
     positions = {}
     for resource in resources:
         position = _position(resource.get("sourcePosition"))
         if position:
             positions[resource["urn"]] = position
-    source: Source = "program" if block.get("source") == "program" else "state"
+    source: SourceKind = "program" if block.get("source") == "program" else "state"
     return Deployment(
         stack=stack,
         project=project,
@@ -569,19 +564,16 @@ def _load(file: Path, path: Path, limit: int, stack_config: Path | str | None) -
         config_file=str(config_file) if config_file else None,
         config_sha256=str(config_sha) if config_sha else None,
         source_positions=positions,
+        config_positions=config_positions,
     )
 
 
-@dataclass(frozen=True)
-class StateSource:
-    """A `pulumi stack export` file (or `dpaguard render` output) as a source of one deployment."""
-
-    path: Path
-    stack_config: Path | None = None
-
-    def load(self) -> Deployment:
-        """The file's deployment; SourceError when it is unusable."""
-        return load_state(self.path, stack_config=self.stack_config)
+def _positions_in(path: Path) -> dict[str, tuple[int, int]]:
+    """Where the stack config file at `path` sets each key; nothing when it cannot be read."""
+    try:
+        return config_key_positions(path.read_text(encoding="utf-8")) if path.is_file() else {}
+    except (OSError, UnicodeDecodeError):
+        return {}
 
 
 def _without_environment(config: dict[str, Any]) -> dict[str, Any]:
@@ -603,11 +595,11 @@ def _provider_config(resources: list[dict[str, Any]]) -> dict[str, Any]:
     config: dict[str, Any] = {}
     for resource in resources:
         parsed = parse_urn(resource["urn"])
-        if parsed is None or not resource["type"].startswith("pulumi:providers:"):
+        if parsed is None or not is_provider_type(resource["type"]):
             continue
         if not parsed[3].startswith("default"):
             continue
-        package = resource["type"][len("pulumi:providers:"):]
+        package = resource["type"][len(PROVIDER_TYPE_PREFIX):]
         if package == DPAGUARD_PACKAGE:
             continue
         for key, value in (resource.get("inputs") or {}).items():

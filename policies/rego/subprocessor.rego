@@ -67,7 +67,7 @@ decisions contains result.violation("DPA-SUB-005", r, msg) if {
 decisions contains result.violation("DPA-SUB-003", s, msg) if {
 	some s in input.stacks
 	some late in s.late_subprocessors
-	msg := sprintf("%v was added %v working days after the client was notified (10 required)", [late.name, late.working_days])
+	msg := sprintf("%v was added %v working days after the client was notified (%v required)", [late.name, late.working_days, data.dpa.settings.subprocessor_notice_working_days])
 }
 
 # The stack an evaluation-wide finding is reported on: the strictest environment (prod, then staging,

@@ -61,7 +61,7 @@ def stages(export: Path) -> None:
     import datetime as dt
 
     from dpaguard.engine import create_engine
-    from dpaguard.findings import evaluate
+    from dpaguard.pipeline import decide
     from dpaguard.normalise import normalise
     from dpaguard.policy import load_policy
     from dpaguard.report import FORMATS, render
@@ -85,7 +85,7 @@ def stages(export: Path) -> None:
     lap("normalise")
     engine.evaluate(facts)
     lap("engine (Rego)")
-    evaluation = evaluate([deployment], policy, engine, today=dt.date(2026, 11, 27))
+    evaluation = decide([deployment], policy, engine, today=dt.date(2026, 11, 27))
     lap("evaluate again (normalise + engine + findings)")
     import dpaguard.pipeline as pipeline
 

@@ -81,7 +81,7 @@ def generated_stack(size: int) -> Any:
 def run_one(size: int, processes: int) -> dict[str, Any]:
     """Measure one size in this process."""
     from dpaguard.engine.embedded import EmbeddedEngine
-    from dpaguard.findings import evaluate
+    from dpaguard.pipeline import decide
     from dpaguard.normalise import normalise
     from dpaguard.normalise.types import scaleway_types
     from dpaguard.policy import load_policy
@@ -96,7 +96,7 @@ def run_one(size: int, processes: int) -> dict[str, Any]:
     normalised = time.perf_counter()
     decisions = engine.evaluate(facts)  # above PARALLEL_ABOVE resources this call also starts the workers
     evaluated = time.perf_counter()
-    findings = evaluate([stack], policy, engine, today=today).findings
+    findings = decide([stack], policy, engine, today=today).findings
     whole = time.perf_counter() - evaluated
     engine.close()  # waits for the workers, so their CPU time and peak memory are counted
     return {

@@ -104,7 +104,37 @@ def test_a_control_missing_from_the_catalogue_is_an_error_or_collected() -> None
     run = CheckovRun(results=(CheckovResult("CKV_SECRET_2", "AWS Access Key", "secrets", "a.py", 1),),
                      version="3", suppressed=0, parsing_errors=0)
     with pytest.raises(PolicyError, match="DPA-SEC-101"):
-        to_findings(run, load_mapping(None), Catalogue())
+        to_findings(run, load_mapping(None), Catalogue())  # type: ignore[arg-type]  # a catalogue without the control
     missing: set[str] = set()
-    assert to_findings(run, load_mapping(None), Catalogue(), missing=missing) == ()
+    assert to_findings(run, load_mapping(None), Catalogue(), missing=missing) == ()  # type: ignore[arg-type]
     assert missing == {"DPA-SEC-101"}
+
+
+def test_a_stack_config_finding_takes_the_environment_its_deployment_is_evaluated_as(tmp_path: Path) -> None:
+    """`test` is a dev stack by its name (settings.yaml environment_names), for checkov as for the Rego."""
+    from dpaguard.environment import environment_of
+    from dpaguard.source.state import load_state
+
+    policy = load_policy(REPO / "policies")
+    control = policy.control("DPA-SEC-103")
+    assert control.enforcement_for("dev") == "advisory" != control.enforcement_for("prod")
+    run = CheckovRun(results=(CheckovResult("CKV_SECRET_6", "High entropy", "secrets", "stacks/Pulumi.test.yaml", 3),),
+                     version="3", suppressed=0, parsing_errors=0)
+    (finding,) = to_findings(run, load_mapping(None), policy, project="estate")
+    assert (finding.stack, finding.enforcement) == ("test", "advisory")
+
+    # The deployment of that stack is evaluated as dev by the same rule.
+    state = tmp_path / "test.json"
+    state.write_text(json.dumps({"version": 3, "deployment": {"resources": [
+        {"urn": "urn:pulumi:test::estate::pulumi:pulumi:Stack::estate-test", "type": "pulumi:pulumi:Stack", "custom": False}]}}),
+        encoding="utf-8")
+    deployment = load_state(state)
+    assert environment_of(deployment.stack, deployment.config, policy.data["settings"]["environment_names"]) == ("dev", "stack name")
+
+    # Its config's dpaguard:environment, and then an override, decide before the name does.
+    (configured,) = to_findings(run, load_mapping(None), policy, project="estate",
+                                stack_configs={"test": {"dpaguard:environment": "prod"}})
+    assert configured.enforcement == "mandatory"
+    (overridden,) = to_findings(run, load_mapping(None), policy, project="estate",
+                                stack_configs={"test": {"dpaguard:environment": "prod"}}, environment_override="dev")
+    assert overridden.enforcement == "advisory"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import datetime as dt
 import json
 import threading
 import time
@@ -417,3 +418,17 @@ def test_stale_real_policies_are_deleted_once_each(opa: OpaStandIn, real_policy:
     assert all(pid.startswith(f"{ID_PREFIX}ffffffffffffffff/") for pid in opa.policies)
     order = [d.rsplit("/rego/", 1)[-1] for d in deletes]
     assert order.index("residency.rego") < order.index("lib/result.rego")
+
+
+def test_the_server_gets_the_input_every_in_process_engine_gets(opa: OpaStandIn, real_policy: Any) -> None:
+    """One Rego input for every engine (engine/shaping.py): facts the Rego never reads are never sent."""
+    from dpaguard.engine.shaping import _NOT_READ_BY_REGO, chunks, rego_input
+    from dpaguard.normalise import normalise
+    from support.estates import vs_checkov_estate
+
+    facts = normalise([vs_checkov_estate(60)], real_policy.data, today=dt.date(2026, 1, 5))
+    OpaEngine(real_policy, url=opa.url, timeout=60).evaluate(facts)
+    (sent,) = opa.inputs
+    assert sent == json.loads(json.dumps(rego_input(facts))) == json.loads(json.dumps(chunks(facts, 10_000)[0]))
+    dropped = {key for r in facts["resources"] for key in r} & _NOT_READ_BY_REGO
+    assert dropped and not any(dropped & set(r) for r in sent["resources"])

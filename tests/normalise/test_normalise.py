@@ -11,8 +11,8 @@ from typing import Any
 import pytest
 
 from dpaguard.model import PLAINTEXT_REDACTED, SECRET_SIG, SECRET_SIG_KEY, UNKNOWN, Deployment
-from dpaguard.engine.shaping import chunks, rego_resource
-from dpaguard.normalise import build_index, environment_of, normalise
+from dpaguard.engine.shaping import chunks, rego_input, rego_resource
+from dpaguard.normalise import build_index, normalise
 from dpaguard.normalise.types import canonical_type, scaleway_types, type_info
 from dpaguard.policy import load_policy
 
@@ -129,12 +129,11 @@ def test_project_resolution(dpa: Any) -> None:
     assert _one(dpa, _res("scaleway:network/vpc:Vpc", "v", {"projectId": "other"}))["project"]["value"] == "other"
 
 
-def test_environment(dpa: Any) -> None:
-    names = dpa["settings"]["environment_names"]
-    assert environment_of(_stack([], stack="production"), names, None) == ("prod", "stack name")
-    assert environment_of(_stack([], stack="acme/feature-x", **{"dpaguard:environment": "dev"}), names, None) == ("dev", "config")
-    assert environment_of(_stack([], stack="feature-x"), names, None) == ("prod", "assumed")
-    assert environment_of(_stack([], stack="dev"), names, "staging") == ("staging", "override")
+def test_each_stack_fact_holds_the_environment_the_one_rule_decides(dpa: Any) -> None:
+    facts = normalise([_stack([], stack="test"), _stack([], stack="feature-x", **{"dpaguard:environment": "staging"})],
+                      dpa, today=dt.date(2026, 1, 5))
+    assert [(s["name"], s["environment"], s["environment_source"]) for s in facts["stacks"]] == [
+        ("test", "dev", "stack name"), ("feature-x", "staging", "config")]
 
 
 def test_tags_in_list_and_map_form(dpa: Any) -> None:
@@ -207,7 +206,7 @@ def test_index_and_chunks_partition_the_resources(dpa: Any) -> None:
     assert [len(p["resources"]) for p in parts] == [10, 10, 5]
     for n, part in enumerate(parts):
         whole = facts["resources"][10 * n : 10 * n + 10]
-        assert part["index"] == build_index(whole) and part["stacks"] == facts["stacks"]
+        assert part["index"] == build_index(whole) and part["stacks"] == rego_input(facts)["stacks"]
         assert part["resources"] == [rego_resource(r) for r in whole]
 
 

@@ -68,13 +68,13 @@ def violating(prod: Deployment) -> Deployment:
 
 
 def cli_findings(deployment: Deployment, policy: Any, **options: Any) -> tuple[Finding, ...]:
-    """What `dpaguard check` decides for a deployment: the same evaluate() over the same engine."""
+    """What `dpaguard check` decides for a deployment: the same decide() over the same engine."""
     from dpaguard.engine import create_engine
-    from dpaguard.findings import evaluate
+    from dpaguard.pipeline import decide
 
     engine = create_engine(policy)
     try:
-        return tuple(evaluate([deployment], policy, engine, today=dt.date.today(), **options).findings)
+        return tuple(decide([deployment], policy, engine, today=dt.date.today(), **options).findings)
     finally:
         engine.close()
 

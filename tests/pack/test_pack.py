@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import os
 import subprocess
 import sys
 from concurrent import futures
@@ -314,3 +315,47 @@ def test_plugin_info_cancel_and_remediate_change_nothing(session: Any, prod: Dep
     remediated = session.stub.Remediate(request)
     assert not remediated.remediations and CANARY not in str(remediated)
     session.stub.Cancel(empty_pb2.Empty())
+
+
+def test_pack_report_is_the_cli_json_document_byte_for_byte(tmp_path: Path, violating: Deployment) -> None:
+    """The pack and `dpaguard audit` evaluate through one function: same stack, same time, same document.
+
+    The stack is the one the engine sends (AnalyzeStack's resources as the pack reads them), written
+    as a stack export for the CLI. What says where the deployment came from (the first stage: the
+    Pulumi engine, or a state file; checkov's reason for not running) is the only difference allowed.
+    """
+    from dpaguard.pack.protocol import analyze_stack_resources
+    from engine_harness import analyze_stack_request
+
+    as_sent = analyze_stack_resources(analyze_stack_request(list(violating.resources), CANARY))
+    stack = dataclasses.replace(violating, resources=tuple(as_sent), config_file=None, config_sha256=None,
+                                source_positions={})
+    export = tmp_path / "stack.json"
+    export.write_text(json.dumps(to_export(stack)), encoding="utf-8")
+    epoch = {"SOURCE_DATE_EPOCH": "1767225600"}  # 2026-01-01T00:00:00Z
+    cli = subprocess.run([sys.executable, "-m", "dpaguard", "audit", "--state", str(export), "--format", "json",
+                          "--policies", str(REPO / "policies")],
+                         capture_output=True, text=True, timeout=120, cwd=tmp_path,
+                         env={**os.environ, **epoch})
+    assert cli.returncode == 1, cli.stderr
+
+    report = tmp_path / "out" / "pack.json"
+    session = start_pack(tmp_path, env={"DPAGUARD_REPORT": str(report), **epoch, **engine_env(violating, CANARY)})
+    try:
+        session.handshake()
+        configure_for(session, violating)
+        run_like_engine(session, violating)
+    finally:
+        session.close()
+    pack_text = report.read_text(encoding="utf-8")
+
+    pack_doc, cli_doc = json.loads(pack_text), json.loads(cli.stdout)
+    assert pack_doc["generatedAt"] == cli_doc["generatedAt"] == "2026-01-01T00:00:00Z"
+    assert [s["name"] for s in pack_doc["evidence"]["stages"]] == ["pulumi-engine", "checkov", "rego", "baseline"]
+    assert [s["name"] for s in cli_doc["evidence"]["stages"]] == ["state", "checkov", "rego", "baseline"]
+    assert cli_doc["findings"] and cli_doc["clauses"] and cli_doc["inventory"]["subprocessors"]
+    # Re-rendering as the JSON reporter does gives back the pack's bytes, so swapping the two stages
+    # in the parsed document and rendering it again changes those stages and nothing else.
+    assert json.dumps(pack_doc, indent=2, ensure_ascii=False) + "\n" == pack_text
+    pack_doc["evidence"]["stages"][:2] = cli_doc["evidence"]["stages"][:2]
+    assert json.dumps(pack_doc, indent=2, ensure_ascii=False) + "\n" == cli.stdout

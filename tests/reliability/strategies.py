@@ -14,7 +14,7 @@ from typing import Any, Mapping
 from hypothesis import strategies as st
 
 from dpaguard.model import SECRET_SIG, SECRET_SIG_KEY, UNKNOWN, Deployment
-from dpaguard.normalise import PROVIDER_PREFIX, STACK_TYPE
+from dpaguard.urn import PROVIDER_TYPE_PREFIX as PROVIDER_PREFIX, STACK_TYPE
 from dpaguard.normalise.types import canonical_type, type_info
 from dpaguard.source.redact import is_secret, secret_placeholder
 

@@ -369,3 +369,11 @@ def test_error_messages_do_not_repeat_plaintext_credentials(tmp_path: Path) -> N
     with pytest.raises(ProgramError) as caught:
         render_stack(tmp_path, "dev")
     assert caught.value.one_line() == "render stack dev: __main__.py:2: ValueError: cannot log in with [redacted]"
+
+
+def test_the_render_records_where_the_stack_file_sets_each_key(rendered: Render) -> None:
+    """Findings about the stack's config point at its line; the source stage is the one that read the file."""
+    deployment = rendered("providers")
+    assert deployment.config_file == "Pulumi.dev.yaml"
+    assert deployment.config_positions["scaleway:region"] == (2, 3)
+    assert deployment.config_positions["scaleway:projectId"] == (4, 3)

@@ -148,3 +148,10 @@ def test_value_declared_secret_must_be_encrypted(tmp_path: Path) -> None:
     assert "'shop:dbPassword' is declared secret and must be a secure value" in caught.value.one_line()
     assert "write `shop:dbPassword: {secure: <anything>}` (offline, a dummy value is fine" in caught.value.one_line()
     assert "plain" not in caught.value.one_line().replace("pulumi config", "")
+
+
+def test_config_key_positions_are_the_first_line_setting_each_key() -> None:
+    from dpaguard.source.project import config_key_positions
+
+    text = "config:\n  scaleway:region: fr-par\n  # scaleway:zone: nl-ams-1\n\tdpa:x: 1\n  scaleway:region: nl-ams\n  plain: 2\n"
+    assert config_key_positions(text) == {"scaleway:region": (2, 3), "dpa:x": (4, 2)}

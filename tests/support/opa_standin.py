@@ -237,6 +237,7 @@ class OpaStandIn:
         self.hang_seconds = hang_seconds
         self.drip_seconds = drip_seconds
         self.requests: list[str] = []  # "METHOD /path" of every request, in order
+        self.inputs: list[Any] = []  # the input document of every query, in order
         self._lock = threading.RLock()
         self._stopping = threading.Event()
         self._engine: OpaEngine | None = None
@@ -532,6 +533,8 @@ class _Handler(BaseHTTPRequestHandler):
         if not isinstance(body, dict):
             self._refuse(Refused(400, "invalid_parameter", "body must be an object"))
             return
+        if "input" in body:
+            self.server_state.inputs.append(body["input"])
         self._query(segments[2:], body.get("input"), has_input="input" in body, query=query, mode=mode)
 
     def _query(self, ref: list[str], input_document: Any, *, has_input: bool, query: dict[str, list[str]], mode: str | None = None) -> None:

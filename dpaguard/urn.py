@@ -1,0 +1,50 @@
+"""Pulumi's URN grammar and the type tokens of the resources the engine itself makes.
+
+    urn:pulumi:<stack>::<project>::<qualified type>::<name>
+
+The root resource of every stack is `pulumi:pulumi:Stack`, named `<project>-<stack>`; a provider's
+type is `pulumi:providers:<package>`. The standard library only, on purpose: `source/_runner.py`
+imports this inside the program's own process, which may be another interpreter.
+"""
+
+from __future__ import annotations
+
+URN_PREFIX = "urn:pulumi:"
+STACK_TYPE = "pulumi:pulumi:Stack"
+STACK_REFERENCE_TYPE = "pulumi:pulumi:StackReference"
+PROVIDER_TYPE_PREFIX = "pulumi:providers:"
+
+
+def urn(stack: str, project: str, qualified_type: str, name: str) -> str:
+    """The URN of a resource of `qualified_type` (its parents' types joined by `$`) named `name`."""
+    return f"{URN_PREFIX}{stack}::{project}::{qualified_type}::{name}"
+
+
+def stack_urn(stack: str, project: str) -> str:
+    """The URN of a stack's root `pulumi:pulumi:Stack` resource."""
+    return urn(stack, project, STACK_TYPE, f"{project}-{stack}")
+
+
+def provider_type(package: str) -> str:
+    """The type token of a provider of `package`: `pulumi:providers:scaleway`."""
+    return f"{PROVIDER_TYPE_PREFIX}{package}"
+
+
+def is_provider_type(type_token: str) -> bool:
+    """Whether a type token is a provider's."""
+    return type_token.startswith(PROVIDER_TYPE_PREFIX)
+
+
+def parse_urn(text: object) -> tuple[str, str, str, str] | None:
+    """`urn:pulumi:<stack>::<project>::<qualified type>::<name>` -> (stack, project, qualified type, name)."""
+    if not isinstance(text, str) or not text.startswith(URN_PREFIX):
+        return None
+    parts = text[len(URN_PREFIX):].split("::", 3)
+    if len(parts) != 4:
+        return None
+    return parts[0], parts[1], parts[2], parts[3]
+
+
+def short_stack_name(stack: str) -> str:
+    """`org/project/prod` -> `prod`: the config file is named after the stack's own name."""
+    return stack.rsplit("/", 1)[-1]

@@ -1,0 +1,149 @@
+"""One run of the gate (dpaguard/pipeline.py), stage by stage, without the CLI around it."""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from dpaguard import pipeline
+from dpaguard.errors import PolicyError, UsageError
+from dpaguard.model import Deployment, Stage
+from dpaguard.policy import Policy, load_policy
+from dpaguard.report.json import render
+from support import REPO
+from support.estates import vs_checkov_estate
+
+TODAY = dt.date(2026, 1, 5)
+
+
+@pytest.fixture(scope="module")
+def policy() -> Policy:
+    """The shipped policies."""
+    return load_policy(REPO / "policies")
+
+
+def _settings(**changes: Any) -> pipeline.Settings:
+    return pipeline.Settings(policies_dir=REPO / "policies", engine="regopy", today=TODAY,
+                             generated_at="2026-01-05T00:00:00Z", **changes)
+
+
+def test_generated_at_is_utc_in_z_form_and_honours_source_date_epoch(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1767225600")
+    assert pipeline.now_utc() == "2026-01-01T00:00:00Z"
+    assert pipeline.Settings(policies_dir=Path(".")).generated_at == "2026-01-01T00:00:00Z"
+    monkeypatch.delenv("SOURCE_DATE_EPOCH")
+    now = pipeline.now_utc()
+    assert now.endswith("Z") and dt.datetime.fromisoformat(now.replace("Z", "+00:00")).tzinfo is not None
+
+
+def test_waivers_are_judged_on_the_utc_date_by_default() -> None:
+    assert pipeline.Settings(policies_dir=Path(".")).today == pipeline.utc_today() == dt.datetime.now(dt.timezone.utc).date()
+
+
+def test_evaluate_gives_each_stack_the_environment_its_facts_hold(policy: Policy) -> None:
+    estate = vs_checkov_estate(40)
+    # no dpaguard:environment: the stack's name decides (settings.yaml environment_names: test is dev)
+    test_stack = dataclasses.replace(estate, stack="test",
+                                     config={k: v for k, v in estate.config.items() if k != "dpaguard:environment"})
+    result = pipeline.evaluate([estate, test_stack], policy, _settings())
+    assert [(s.name, s.environment, s.resources) for s in result.stacks] == [
+        ("prod", "prod", len(estate.resources)), ("test", "dev", len(test_stack.resources))]
+    assert {s.environment for s in pipeline.evaluate([test_stack], policy, _settings(environment_override="staging")).stacks} == {"staging"}
+    assert all(s.deployment_sha256 == pipeline.deployment_digest(d) for s, d in zip(result.stacks, [estate, test_stack]))
+
+
+def test_evaluate_records_the_engine_the_stages_and_the_ratchet_without_a_baseline(policy: Policy) -> None:
+    result = pipeline.evaluate([vs_checkov_estate(20)], policy, _settings(), stages=(Stage("state", True, "x"),))
+    assert result.engine == "regopy"
+    assert [(s.name, s.ran) for s in result.stages] == [("state", True), ("rego", True), ("baseline", False)]
+    assert result.coverage[("DPA-RAT-001", "prod")] == 0
+    assert result.today == TODAY and result.generated_at == "2026-01-05T00:00:00Z"
+    assert result.clauses == policy.clauses and result.controls == policy.controls
+
+
+def test_an_engine_given_is_used_and_left_open(policy: Policy) -> None:
+    settings = _settings()
+    with pipeline.engine_session(policy, settings) as engine:
+        first = pipeline.evaluate([vs_checkov_estate(20)], policy, settings, engine=engine)
+        second = pipeline.evaluate([vs_checkov_estate(20)], policy, settings, engine=engine)  # still open
+    assert render(first) == render(second)
+    assert render(first) == render(pipeline.evaluate([vs_checkov_estate(20)], policy, settings))
+
+
+def test_an_override_of_a_control_the_catalogue_lacks_or_of_no_level_is_refused(policy: Policy) -> None:
+    with pytest.raises(PolicyError):
+        pipeline.evaluate([vs_checkov_estate(5)], policy, _settings(enforcement_overrides={"DPA-NOPE-001": "advisory"}))
+    with pytest.raises(PolicyError, match="not mandatory, advisory or disabled"):
+        pipeline.evaluate([vs_checkov_estate(5)], policy, _settings(enforcement_overrides={"DPA-RES-001": "off"}))
+
+
+def test_findings_made_outside_the_engine_get_their_waivers_too(policy: Policy, tmp_path: Path) -> None:
+    import shutil
+
+    from dpaguard.model import Finding, Urn
+
+    policies = tmp_path / "policies"
+    shutil.copytree(REPO / "policies", policies, ignore=shutil.ignore_patterns("__pycache__"))
+    (policies / "waivers.yaml").write_text(
+        "waivers:\n  - {control: DPA-HYG-001, urn: 'urn:dpaguard:file:.github/*', stack: '*', reason: r,"
+        " approver: dpo@example.com, expires: 2026-02-01}\n", encoding="utf-8")
+    waived_policy = load_policy(policies)
+    checkov = Finding.of(waived_policy.control("DPA-HYG-001"), enforcement="advisory", stack="*",
+                         urn=Urn("urn:dpaguard:file:.github/workflows/ci.yml"), type="checkov:github_actions",
+                         name=".github/workflows/ci.yml", message="CKV2_GHA_1")
+    result = pipeline.evaluate([vs_checkov_estate(5)], waived_policy, _settings(), extra_findings=(checkov,))
+    (found,) = [f for f in result.findings if f.control == "DPA-HYG-001"]
+    assert found.waived and found.waiver is not None and found.waiver.approver == "dpo@example.com"
+
+
+def test_resolve_stacks_names_what_exists_or_says_what_does(tmp_path: Path) -> None:
+    assert pipeline.resolve_stacks(REPO, ["prod", "prod", "dev"], False) == ["prod", "dev"]
+    assert sorted(pipeline.resolve_stacks(REPO, [], True)) == ["dev", "prod", "staging"]
+    with pytest.raises(UsageError, match="unknown stack 'qa'"):
+        pipeline.resolve_stacks(REPO, ["qa"], False)
+    with pytest.raises(UsageError, match="name a stack with --stack or use --all-stacks"):
+        pipeline.resolve_stacks(REPO, [], False)
+
+
+def test_load_states_pairs_each_state_with_the_config_of_its_stack(tmp_path: Path) -> None:
+    from dpaguard.source.state import export_json
+
+    exports = []
+    for name in ("prod", "dev"):
+        deployment = Deployment(stack=name, project="estate", source="state",
+                                resources=({"urn": f"urn:pulumi:{name}::estate::pulumi:pulumi:Stack::estate-{name}",
+                                            "type": "pulumi:pulumi:Stack", "custom": False},))
+        path = tmp_path / f"{name}.json"
+        path.write_text(export_json(deployment), encoding="utf-8")
+        exports.append(path)
+    config = tmp_path / "Pulumi.dev.yaml"
+    config.write_text("config:\n  scaleway:region: fr-par\n", encoding="utf-8")
+    prod, dev = pipeline.load_states(exports, [config])
+    assert prod.config_file is None and dev.config_file is not None and dev.config["scaleway:region"] == "fr-par"
+    assert dev.config_positions == {"scaleway:region": (2, 3)}
+    with pytest.raises(UsageError, match="already audited"):
+        pipeline.load_states([exports[0], exports[0]], [])
+    with pytest.raises(UsageError, match="must be named Pulumi.<stack>.yaml"):
+        pipeline.load_states(exports, [tmp_path / "dev.yaml"])
+
+
+def test_deployment_digest_is_the_canonical_json_of_stack_project_and_resources() -> None:
+    deployment = vs_checkov_estate(3)
+    body = {"stack": deployment.stack, "project": deployment.project, "resources": list(deployment.resources)}
+    import hashlib
+
+    expected = hashlib.sha256(json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()).hexdigest()
+    assert pipeline.deployment_digest(deployment) == expected
+    assert pipeline.deployment_digest(dataclasses.replace(deployment, origin="elsewhere")) == expected
+    assert pipeline.deployment_digest(dataclasses.replace(deployment, stack="dev")) != expected
+
+
+def test_policies_that_do_not_load_say_load_policies(tmp_path: Path) -> None:
+    (tmp_path / "dpa").mkdir()
+    with pytest.raises(PolicyError, match="^load policies: "):
+        pipeline.load_policy(tmp_path)
