@@ -105,6 +105,8 @@ class Policy:
     # package, and those of checkov and dpaguard itself. None: not computed (every control counts).
     evaluated_controls: frozenset[ControlId] | None = None
     clauses: tuple[Clause, ...] = ()  # the clause ledger (policies/dpa/clauses.yaml); empty when the set has none
+    # Controls taken out of the catalogue (controls.yaml `retired`): id -> "retired <date>: <reason>".
+    retired: Mapping[str, str] = field(default_factory=dict)
 
     def control(self, control_id: str) -> Control:
         """The catalogue entry of a control id; PolicyError when the catalogue has none."""
@@ -232,6 +234,22 @@ def _load_controls(path: Path) -> tuple[tuple[Control, ...], tuple[str, ...], di
     return tuple(controls), categories, evaluators
 
 
+def _load_retired(path: Path, control_ids: set[str]) -> dict[str, str]:
+    """The `retired` entries of controls.yaml: id -> "retired <date>: <reason>" (the ratchet quotes it)."""
+    document = _read_yaml(path)
+    retired: dict[str, str] = {}
+    if not isinstance(document, dict) or document.get("retired") is None:
+        return retired
+    for entry, control_id, what, where in _keyed_entries(document, "retired", path, "retired control", "id"):
+        if control_id in control_ids:
+            raise PolicyError(f"{where}: {what}: is both retired and in `controls`")
+        date, reason = _date(entry.get("date")), entry.get("reason")
+        if date is None or not isinstance(reason, str) or not reason.strip():
+            raise PolicyError(f"{where}: {what}: a retired control needs a `date` (YYYY-MM-DD) and a `reason`")
+        retired[control_id] = f"retired {date.isoformat()}: {' '.join(reason.split())}"
+    return retired
+
+
 CLAUSES_FILE = "clauses.yaml"
 _CLAUSE_KEYS = {"id", "title", "title_fr", "quote", "status", "controls", "note"}
 
@@ -301,9 +319,12 @@ def _load_subprocessors(path: Path) -> dict[str, Any]:
         location = _require(entry, "location", str, path, what)
         if not re.fullmatch(r"[A-Z]{2}", location):
             raise PolicyError(f"{where}: {what}: location must be an ISO 3166 country code (FR, US, ...)")
+        # null: the date is unknown (the DPA text gives none); never a guessed date.
         notified, added = _date(entry.get("notified")), _date(entry.get("added"))
-        if notified is None or added is None:
-            raise PolicyError(f"{where}: {what}: `notified` and `added` must be dates (YYYY-MM-DD)")
+        if (notified is None and entry.get("notified") is not None) or (added is None and entry.get("added") is not None):
+            raise PolicyError(f"{where}: {what}: `notified` and `added` must be dates (YYYY-MM-DD) or null (unknown)")
+        if (notified is None) != (added is None):
+            raise PolicyError(f"{where}: {what}: `notified` and `added` are both dates or both null (unknown)")
         entry_packages = _require(entry, "packages", list, path, what)
         for package in entry_packages:
             if not isinstance(package, str) or package in packages:
@@ -318,8 +339,8 @@ def _load_subprocessors(path: Path) -> dict[str, Any]:
                 "service": _require(entry, "service", str, path, what),
                 "location": location,
                 "transfer_measure": _require(entry, "transfer_measure", str, path, what),
-                "notified": notified.isoformat(),
-                "added": added.isoformat(),
+                "notified": notified.isoformat() if notified else None,
+                "added": added.isoformat() if added else None,
                 "packages": list(entry_packages),
                 "scope": list(scope) if scope is not None else None,
             }
@@ -350,7 +371,12 @@ def _load_retention(path: Path) -> dict[str, Any]:
             "client_set": None,
             "min_days": None,
             "max_days": None,
+            "stored": entry.get("stored", True),
         }
+        if not isinstance(record["stored"], bool):
+            raise PolicyError(f"{where}: {what}: `stored` must be true or false")
+        if not record["stored"] and (entry.get("client_set") or entry.get("min_days") is not None or entry.get("max_days") is not None):
+            raise PolicyError(f"{where}: {what}: a category that is not stored has no retention bounds")
         if "client_set" in entry:
             key = _require(entry, "client_set", str, path, what)
             if not key.startswith("dpaguard:"):
@@ -761,6 +787,7 @@ def load_policy(policies_dir: Path | str) -> Policy:
         )
     waivers, lines, problems = _load_waivers(root / WAIVERS_FILE, {c.id for c in controls})
     clauses = load_clauses(root / "dpa" / CLAUSES_FILE, {c.id for c in controls})
+    retired = _load_retired(root / "dpa" / "controls.yaml", {c.id for c in controls})
     return Policy(
         root=root,
         controls=controls,
@@ -773,6 +800,7 @@ def load_policy(policies_dir: Path | str) -> Policy:
         waiver_lines=lines,
         evaluated_controls=evaluated,
         clauses=clauses,
+        retired=retired,
     )
 
 

@@ -17,9 +17,9 @@ Facts schema (each resource):
     Empty, false and null facts are left out (see _OMITTED_WHEN_EMPTY).
 Each stack: name, urn, pulumi_project, environment, environment_source, scaleway_project,
     default_region, default_zone, settings, config_file, plaintext_config_keys, subprocessors,
-    late_subprocessors. Index: positions grouped by package, type and the values broad rules test, and
-    resources grouped by the facts their rules read (shape, see SHAPES and build_index). Context: today, unknown, internet {cidr: bool}, unused_subprocessors,
-    subprocessor_notice {name: working days}.
+    late_subprocessors, undated_subprocessors (used, with no dates in the register). Index: positions grouped by package, type and the values broad rules test, and
+    resources grouped by the facts their rules read (shape, see SHAPES and build_index). Context: today, unknown, internet {cidr: bool},
+    subprocessor_notice {name: working days, or null when the register has no dates}.
 The Rego input (chunks) carries each resource as rego_resource() reduces it: only the facts a rule reads
     (urn, stack, environment, locality {region, zone, status, source}, project {value, source} when expected,
     tags when any, tags_unknown, data_category, props, plaintext_paths, foreign, inbound_rules, stack_reference).
@@ -356,15 +356,21 @@ class Normaliser:
             elif self.kept_props is not None:
                 fact["props"] = {key: value for key, value in fact["props"].items() if key in self.kept_props}
             _compact(fact)
+        # None: the register records no dates for the entry (unknown), so its notice cannot be shown.
         notice = {
-            entry["name"]: working_days_between(dt.date.fromisoformat(entry["notified"]), dt.date.fromisoformat(entry["added"]))
+            entry["name"]: (
+                working_days_between(dt.date.fromisoformat(entry["notified"]), dt.date.fromisoformat(entry["added"]))
+                if entry["notified"] and entry["added"] else None
+            )
             for entry in self.register["entries"]
         }
-        used = {name for stack in stacks for name in stack["subprocessors"]}
         for stack in stacks:
             stack["late_subprocessors"] = [
-                {"name": name, "working_days": notice[name]} for name in stack["subprocessors"] if notice.get(name, 10) < 10
+                {"name": name, "working_days": days}
+                for name in stack["subprocessors"]
+                if (days := notice.get(name)) is not None and days < 10
             ]
+            stack["undated_subprocessors"] = [name for name in stack["subprocessors"] if name in notice and notice[name] is None]
         return {
             "stacks": stacks,
             "resources": resources,
@@ -374,9 +380,6 @@ class Normaliser:
                 "unknown": UNKNOWN,
                 "internet": internet,
                 "subprocessor_notice": notice,
-                "unused_subprocessors": (
-                    [] if partial else sorted(e["name"] for e in self.register["entries"] if e["name"] not in used)
-                ),
             },
         }
 

@@ -17,7 +17,7 @@ _prod := {
 _context := {
 	"today": "2026-11-29", "unknown": _unknown,
 	"internet": {"0.0.0.0/0": true, "::/0": true, "10.0.0.0/8": false, "203.0.113.7/32": false},
-	"subprocessor_notice": {"SCALEWAY": 15}, "unused_subprocessors": [],
+	"subprocessor_notice": {"SCALEWAY": 15},
 }
 
 _index(groups) := object.union(

@@ -14,7 +14,7 @@ _stack(min_days) := {
 	"config_file": "Pulumi.prod.yaml", "plaintext_config_keys": [], "subprocessors": ["SCALEWAY", "DATAPACKET"], "late_subprocessors": [],
 }
 
-_context := {"today": "2026-11-29", "unknown": _unknown, "internet": {}, "subprocessor_notice": {"SCALEWAY": 15, "DATAPACKET": 15}, "unused_subprocessors": []}
+_context := {"today": "2026-11-29", "unknown": _unknown, "internet": {}, "subprocessor_notice": {"SCALEWAY": 15, "DATAPACKET": 15}}
 
 _index(groups) := object.union(
 	{
