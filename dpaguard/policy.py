@@ -396,6 +396,14 @@ def _load_retention(path: Path) -> dict[str, Any]:
     return {"categories": categories}
 
 
+def _named_in_appendix_c(sites: Any, named: set[Any]) -> str:
+    """Whether a place's hosting sites are named in Appendix C §1.2: all, some, none, or unknown (no sites)."""
+    if not sites:
+        return "unknown"
+    hits = sum(1 for site in sites if site in named)
+    return "all" if hits == len(sites) else "some" if hits else "none"
+
+
 def _load_locations(path: Path) -> dict[str, Any]:
     document = _read_yaml(path)
     if not isinstance(document, dict):
@@ -416,9 +424,15 @@ def _load_locations(path: Path) -> dict[str, Any]:
         if entry.get("region") not in scaleway["regions"]:
             raise PolicyError(f"{_where(path, _line(entry))}: scaleway.zones.{zone}: unknown region {entry.get('region')!r}")
     approved = set(countries)
+    named = {d.get("name") for d in datacenters if isinstance(d, dict)}
+    for section, table in (("scaleway.zones", scaleway["zones"]), ("datapacket.locations", datapacket["locations"])):
+        for name, entry in table.items():
+            sites = entry.get("sites")
+            if sites is not None and (not isinstance(sites, list) or not sites or not all(isinstance(s, str) and s for s in sites)):
+                raise PolicyError(f"{_where(path, _line(entry))}: {section}.{name}: `sites` must list hosting site names, or be null (unknown)")
 
     def plain(table: Mapping[str, Any]) -> dict[str, Any]:
-        return {k: {kk: vv for kk, vv in v.items()} for k, v in table.items()}
+        return {k: {**{kk: vv for kk, vv in v.items()}, "appendix_c": _named_in_appendix_c(v.get("sites"), named)} for k, v in table.items()}
 
     return {
         "approved_countries": list(countries),
