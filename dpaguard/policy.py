@@ -461,6 +461,13 @@ def _load_settings(path: Path) -> dict[str, Any]:
         for entry in _list_of(document, key, path):
             if not isinstance(entry, dict) or not isinstance(entry.get("port"), int) or not isinstance(entry.get("name"), str):
                 raise PolicyError(f"{_where(path, _line(entry))}: {key}: each entry needs an integer `port` and a `name`")
+    for entry in _list_of(document, "media_ports", path):
+        if (not isinstance(entry, dict) or not all(isinstance(entry.get(k), int) and not isinstance(entry.get(k), bool) for k in ("from", "to"))
+                or not 0 < entry["from"] <= entry["to"] <= 65535 or not isinstance(entry.get("name"), str)):
+            raise PolicyError(f"{_where(path, _line(entry))}: media_ports: each entry needs ports `from` <= `to` (1-65535) and a `name`")
+    media_tag = document.get("media_encryption_tag")
+    if not isinstance(media_tag, dict) or not isinstance(media_tag.get("key"), str) or not isinstance(media_tag.get("value"), str):
+        raise PolicyError(f"{path}: media_encryption_tag needs a `key` and a `value`")
     tag = document.get("environment_tag")
     if (
         not isinstance(tag, dict)
