@@ -216,7 +216,11 @@ def _inbound_rules(props: Mapping[str, Any]) -> list[dict[str, Any]]:
 
 
 # The resources whose ACL entries admit addresses, and the property listing those entries.
-_ACL_LISTS = {"scaleway:redis/cluster:Cluster": "acls", "scaleway:databases/acl:Acl": "aclRules"}
+_ACL_LISTS = {
+    "scaleway:redis/cluster:Cluster": "acls",
+    "scaleway:databases/acl:Acl": "aclRules",
+    "scaleway:kubernetes/acl:Acl": "aclRules",
+}
 
 
 def _judge_acl_sources(props: dict[str, Any], key: str, internet: dict[str, bool]) -> None:
