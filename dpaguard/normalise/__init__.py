@@ -13,7 +13,7 @@ Facts schema (each resource):
     project {expected: bool, value, status, source}, taggable, tags {k: v} (from the list form `env:prod` or a map), tags_unknown,
     data_category, props (inputs over outputs, redacted; only for types a control names, and only the
     properties rules read, see dpaguard/rego_props.py), secret_paths, plaintext_paths, unknown_paths,
-    inbound_rules (security groups), foreign (cross-stack sharing), stack_reference (StackReference).
+    inbound_rules and media_encryption (security groups), foreign (cross-stack sharing), stack_reference (StackReference).
     Empty, false and null facts are left out (see _OMITTED_WHEN_EMPTY).
 Each stack: name, urn, pulumi_project, environment, environment_source, scaleway_project,
     default_region, default_zone, settings, config_file, plaintext_config_keys, subprocessors,
@@ -511,6 +511,10 @@ class Normaliser:
         fact["outside_scope"] = self._outside_scope(fact)
         if type_token in ("scaleway:instance/securityGroup:SecurityGroup", "scaleway:instance/securityGroupRules:SecurityGroupRules"):
             fact["inbound_rules"] = _inbound_rules(props)
+            # What the group declares of the media it admits (settings.yaml media_encryption_tag, DPA-TLS-008):
+            # the Rego input carries no tags, only this.
+            declared = tags.get(self.settings.get("media_encryption_tag", {}).get("key", ""))
+            fact["media_encryption"] = _printable(declared.strip().lower()) if isinstance(declared, str) else None
         if type_token == STACK_REFERENCE_TYPE:
             fact["stack_reference"] = self._stack_reference(props)
         return fact
@@ -657,7 +661,7 @@ class Normaliser:
 
 # Facts left out of the Rego input when empty, false or null: regopy converts input node by node, and
 # most resources have no secrets, no plaintext, nothing shared. Rules test them with `not r.x` / `some _ in r.x`.
-_OMITTED_WHEN_EMPTY = ("secret_paths", "plaintext_paths", "unknown_paths", "malformed", "env_tag", "outside_scope", "foreign", "deprecated_type", "tags_unknown", "data_category", "subprocessor", "country", "taggable")
+_OMITTED_WHEN_EMPTY = ("media_encryption", "secret_paths", "plaintext_paths", "unknown_paths", "malformed", "env_tag", "outside_scope", "foreign", "deprecated_type", "tags_unknown", "data_category", "subprocessor", "country", "taggable")
 
 
 def _compact(fact: dict[str, Any]) -> None:

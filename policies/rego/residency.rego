@@ -227,5 +227,5 @@ decisions contains result.undetermined("DPA-RES-007", s, msg) if {
 	some s in input.stacks
 	placed := [i | some i in positions; input.resources[i].stack == s.name]
 	count(placed) > 0
-	msg := sprintf("%v resource(s) in zone %v, whose datacenters Appendix C §1.2 names only in part (policies/dpa/locations.yaml); the provider does not show which one hosts a resource", [count(placed), value])
+	msg := sprintf("zone %v holds %v of the stack's resources; its datacenters Appendix C §1.2 names only in part (policies/dpa/locations.yaml); the provider does not show which one hosts a resource", [value, count(placed)])
 }

@@ -282,7 +282,7 @@ test_server_that_is_not_telecom_needs_no_sip_settings if {
 
 _udp(port_from, port_to, source, internet) := object.union(_rule(port_from, port_to, source, internet), {"protocol": "UDP"})
 
-_sg_tagged(rules, tags) := _one(_sg_type, "scaleway", {"props": {"inboundDefaultPolicy": "drop"}, "inbound_rules": rules, "tags": tags})
+_sg_tagged(rules, declared) := _one(_sg_type, "scaleway", {"props": {"inboundDefaultPolicy": "drop"}, "inbound_rules": rules, "media_encryption": declared})
 
 test_rtp_range_open_to_the_internet_without_srtp_is_a_violation if {
 	decisions := transit_encryption.decisions with input as _sg([_udp(10000, 20000, "0.0.0.0/0", true)])
@@ -293,7 +293,7 @@ test_rtp_range_open_to_the_internet_without_srtp_is_a_violation if {
 }
 
 test_rtp_range_open_to_the_internet_declared_srtp_passes if {
-	decisions := transit_encryption.decisions with input as _sg_tagged([_udp(10000, 20000, "0.0.0.0/0", true)], {"media-encryption": "srtp"})
+	decisions := transit_encryption.decisions with input as _sg_tagged([_udp(10000, 20000, "0.0.0.0/0", true)], "srtp")
 	count(decisions) == 0
 }
 
@@ -303,7 +303,7 @@ test_rtp_range_open_to_a_carrier_range_only_passes if {
 }
 
 test_every_udp_port_open_to_the_internet_covers_the_media_ranges if {
-	decisions := transit_encryption.decisions with input as _sg_tagged([_udp(1, 65535, "0.0.0.0/0", true)], {"media-encryption": "rtp"})
+	decisions := transit_encryption.decisions with input as _sg_tagged([_udp(1, 65535, "0.0.0.0/0", true)], "rtp")
 	media := [d | some d in decisions; d.control == "DPA-TLS-008"]
 	count(media) == 1
 }
