@@ -218,7 +218,8 @@ decisions contains result.decision("DPA-RES-006", r, msg, _site_status[named]) i
 # title: A zone spans a named and an unnamed hosting site
 # description: |
 #   fr-par-1 is Scaleway's DC2 and DC3; §1.2 names DC3 only, and a resource cannot choose its
-#   datacenter within a zone. Undetermined and advisory, once per stack and zone (locations.yaml).
+#   datacenter within a zone. Undetermined and advisory, once per stack and zone (locations.yaml); the
+#   message counts nothing, since the engine may judge the resources in parts.
 # custom:
 #   control: DPA-RES-007
 decisions contains result.undetermined("DPA-RES-007", s, msg) if {
@@ -227,5 +228,5 @@ decisions contains result.undetermined("DPA-RES-007", s, msg) if {
 	some s in input.stacks
 	placed := [i | some i in positions; input.resources[i].stack == s.name]
 	count(placed) > 0
-	msg := sprintf("zone %v holds %v of the stack's resources; its datacenters Appendix C §1.2 names only in part (policies/dpa/locations.yaml); the provider does not show which one hosts a resource", [value, count(placed)])
+	msg := sprintf("zone %v holds resources of the stack; its datacenters Appendix C §1.2 names only in part (policies/dpa/locations.yaml); the provider does not show which one hosts a resource", [value])
 }

@@ -114,7 +114,7 @@ test_zone_spanning_a_named_and_an_unnamed_datacenter_is_undetermined_once_per_st
 	decisions := residency.decisions with input as _instance("fr-par-1", "fr-par", "known")
 	decisions == {{
 		"control": "DPA-RES-007", "urn": "urn:pulumi:prod::dpa::pulumi:pulumi:Stack::dpa-prod", "status": "undetermined",
-		"message": "zone fr-par-1 holds 1 of the stack's resources; its datacenters Appendix C §1.2 names only in part (policies/dpa/locations.yaml); the provider does not show which one hosts a resource",
+		"message": "zone fr-par-1 holds resources of the stack; its datacenters Appendix C §1.2 names only in part (policies/dpa/locations.yaml); the provider does not show which one hosts a resource",
 	}}
 }
 
