@@ -33,7 +33,7 @@ from dpaguard.model import (
     Usage,
     Waiver,
 )
-from dpaguard.normalise import STACK_TYPE, normalise
+from dpaguard.normalise import RECORDED_NOTE, STACK_TYPE, normalise
 from dpaguard.policy import DEFAULT_WAIVER_MAX_DAYS, WAIVER_BLANKET, WAIVER_EXPIRED, WAIVER_MALFORMED, Policy
 
 _POSITION = re.compile(r"^project://(?P<path>[^#]*)#(?P<line>\d+)(?:,(?P<column>\d+))?$")
@@ -64,7 +64,8 @@ def coverage(
     # Counted per distinct type: ten thousand resources are a few dozen types.
     types_by_stack: dict[str, Counter[str]] = {s["name"]: Counter() for s in facts["stacks"]}
     for resource in facts["resources"]:
-        types_by_stack[resource["stack"]][resource["type"]] += 1
+        if "recorded_of" not in resource:  # a recorded view is the same resource examined again
+            types_by_stack[resource["stack"]][resource["type"]] += 1
     result: dict[tuple[str, str], int] = {}
     for control in controls:
         for stack, types in types_by_stack.items():
@@ -187,7 +188,14 @@ def evaluate(
     active = policy.active_waivers(today)
 
     findings: list[Finding] = []
+    declared = {(d.control, d.urn, d.message) for d in decisions}
     for decision in decisions:
+        recorded_of = resource_by_urn.get(decision.urn, {}).get("recorded_of")
+        if recorded_of is not None:
+            # A decision on the recorded view of a resource: the resource's own, unless its declared view has the same.
+            if (decision.control, recorded_of, decision.message) in declared:
+                continue
+            decision = replace(decision, urn=Urn(recorded_of), message=f"{decision.message} {RECORDED_NOTE}")
         finding = _finding(decision, policy, overrides, active, by_stack, stack_by_urn, resource_by_urn, raw_by_urn)
         if finding is not None:
             findings.append(finding)
@@ -196,7 +204,7 @@ def evaluate(
     from dpaguard.inventory import usage_of
 
     return Evaluation(findings=tuple(findings), coverage=coverage(policy.controls, facts, policy.evaluated_controls),
-                      facts_resources=len(facts["resources"]), usage=usage_of(facts, policy.data["locations"]))
+                      facts_resources=sum("recorded_of" not in r for r in facts["resources"]), usage=usage_of(facts, policy.data["locations"]))
 
 
 def _finding(

@@ -55,6 +55,8 @@ def usage_of(facts: Mapping[str, Any], locations: Mapping[str, Any]) -> tuple[Us
     processors: Counter[tuple[str, str]] = Counter()
     places: Counter[tuple[str, str, str | None, str | None]] = Counter()
     for resource in facts.get("resources", ()):
+        if "recorded_of" in resource:
+            continue  # a second view of a resource counted already
         stack = str(resource.get("stack", ""))
         if resource.get("subprocessor"):
             processors[(stack, str(resource["subprocessor"]))] += 1

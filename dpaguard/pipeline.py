@@ -23,9 +23,8 @@ from typing import Any, Callable, Mapping, Sequence
 from dpaguard import __version__
 from dpaguard.errors import DpaguardError, InputError, UsageError
 from dpaguard.model import Deployment, Finding, Result, Stage, StackSummary
+from dpaguard.policy import SHIPPED_POLICIES
 
-# The policies shipped with a checkout, used when the project has no policies/ of its own.
-SHIPPED_POLICIES = Path(__file__).resolve().parent.parent / "policies"
 
 # progress(stack, event, detail): event is "start", "done" (detail: "<n> resources, <s>s") or "failed";
 # the checkov scan running alongside reports as the stack CHECKOV_TASK.
@@ -60,7 +59,7 @@ class CheckovSettings:
 
 
 def default_policies_dir(project_dir: Path) -> Path:
-    """`<project>/policies` when it exists, else the policies shipped with dpaguard's checkout."""
+    """`<project>/policies` when it exists, else the policies shipped with dpaguard."""
     own = project_dir / "policies"
     return own if own.is_dir() else SHIPPED_POLICIES
 

@@ -44,6 +44,11 @@ WAIVER_EXPIRED: ControlId = ControlId("DPA-WAI-001")
 WAIVER_MALFORMED: ControlId = ControlId("DPA-WAI-002")
 WAIVER_BLANKET: ControlId = ControlId("DPA-WAI-003")
 # How far ahead a waiver may expire before it is reported as a blanket waiver, when settings.yaml does not say.
+# The policy set shipped with dpaguard: inside the installed package (a wheel: setup.py copies
+# policies/ there), else beside it (a checkout or an editable install). Used where a project has no
+# policies/ of its own.
+_INSTALLED_POLICIES = Path(__file__).resolve().parent / "_policies"
+SHIPPED_POLICIES = _INSTALLED_POLICIES if _INSTALLED_POLICIES.is_dir() else Path(__file__).resolve().parent.parent / "policies"
 DEFAULT_WAIVER_MAX_DAYS = 365
 WAIVERS_FILE = "waivers.yaml"
 DECISIONS_QUERY = "x = data.dpaguard.main.decisions"

@@ -33,11 +33,11 @@ from dpaguard.checkov.runner import (
 )
 from dpaguard.errors import DpaguardError, PolicyError
 from dpaguard.model import Control, ControlId, Finding, SourceLocation, Urn
+from dpaguard.policy import SHIPPED_POLICIES
 from dpaguard.yaml_dates import SafeLoader
 
 PROJECT_STACK = "*"
 MAPPING_FILE = Path("checkov") / "mapping.yaml"
-_SHIPPED_POLICIES = Path(__file__).resolve().parents[2] / "policies"
 NOT_FOUND_NOTICE = "checkov not found; secrets and hygiene checks skipped"
 
 __all__ = [
@@ -81,7 +81,7 @@ class CheckMapping:
 def load_mapping(policies_dir: Path | None) -> CheckMapping:
     """Read `<policies>/checkov/mapping.yaml`, else the one shipped with dpaguard; PolicyError if malformed."""
     candidates = [policies_dir / MAPPING_FILE] if policies_dir is not None else []
-    candidates.append(_SHIPPED_POLICIES / MAPPING_FILE)
+    candidates.append(SHIPPED_POLICIES / MAPPING_FILE)
     file = next((c for c in candidates if c.is_file()), None)
     if file is None:
         raise PolicyError(f"{MAPPING_FILE}: checkov mapping not found in the policies")
@@ -116,7 +116,7 @@ def _policy_or_shipped(policy: Any, policies_dir: Path | None) -> Any:
 
     if policies_dir is not None and (policies_dir / "dpa" / "controls.yaml").is_file():
         return load_policy(policies_dir)
-    return load_policy(_SHIPPED_POLICIES)
+    return load_policy(SHIPPED_POLICIES)
 
 
 def _stack_of(path: str, stack_config_dir: str, project: str) -> tuple[str, str, str] | None:

@@ -32,7 +32,7 @@ def usable_cpus() -> int:
 # them out, since regopy converts the input node by node and then holds it (a third of the nodes).
 _NOT_READ_BY_REGO = frozenset(
     {"id", "type", "raw_type", "deprecated_type", "package", "subprocessor", "country", "taggable", "secret_paths", "unknown_paths", "index",
-     "outside_scope"}
+     "outside_scope", "recorded_of"}
 )
 
 

@@ -13,7 +13,8 @@ Facts schema (each resource):
     project {expected: bool, value, status, source}, taggable, tags {k: v} (from the list form `env:prod` or a map), tags_unknown,
     data_category, props (inputs over outputs, redacted; only for types a control names, and only the
     properties rules read, see dpaguard/rego_props.py), secret_paths, plaintext_paths, unknown_paths,
-    inbound_rules and media_encryption (security groups), foreign (cross-stack sharing), stack_reference (StackReference).
+    inbound_rules and media_encryption (security groups), foreign (cross-stack sharing), stack_reference (StackReference),
+    recorded_of (on the recorded view of a resource whose outputs disagree with its inputs: RECORDED_SUFFIX).
     Empty, false and null facts are left out (see _OMITTED_WHEN_EMPTY).
 Each stack: name, urn, pulumi_project, environment, environment_source, scaleway_project,
     default_region, default_zone, settings, config_file, plaintext_config_keys, subprocessors,
@@ -46,6 +47,11 @@ from dpaguard.source.redact import is_secret, is_sensitive_name
 DYNAMIC_PREFIX = "pulumi-python:dynamic/"
 PROVIDER_PREFIX = "pulumi:providers:"
 STACK_TYPE = "pulumi:pulumi:Stack"
+# A resource whose recorded outputs disagree with its declared inputs on what a rule reads is judged
+# twice: as declared, and as recorded under this URN (its own URN plus the suffix); findings give
+# the decisions of the recorded view back to the resource, saying they rest on the recorded state.
+RECORDED_SUFFIX = " [recorded]"
+RECORDED_NOTE = "(as recorded in the state's outputs; the program declares otherwise)"
 STACK_REFERENCE_TYPE = "pulumi:pulumi:StackReference"
 DATAPACKET_SERVER = "pulumi-python:dynamic/datapacket:Server"
 ENVIRONMENT_KEY = "dpaguard:environment"
@@ -96,6 +102,17 @@ UNPRINTABLE = re.compile(r'["\\\x00-\x1f\x7f]')
 def _printable(text: str) -> str:
     """Text rego-cpp can print into JSON unescaped: quotes become ', backslashes /, control characters ?."""
     return UNPRINTABLE.sub(lambda m: {'"': "'", "\\": "/"}.get(m.group(0), "?"), text)
+
+
+def _disagree(raw: Mapping[str, Any]) -> bool:
+    """Whether a resource's recorded outputs give another value than its declared inputs to a property both hold."""
+    inputs, outputs = _mapping(raw.get("inputs")), _mapping(raw.get("outputs"))
+    return any(outputs[key] != value for key, value in inputs.items() if key in outputs)
+
+
+def declared_urn(fact: Mapping[str, Any]) -> str:
+    """The URN of the resource a fact describes (a recorded view's is its resource's)."""
+    return str(fact.get("recorded_of", fact["urn"]))
 
 
 def _mapping(value: Any) -> dict[str, Any]:
@@ -432,6 +449,7 @@ class Normaliser:
                 providers[raw["urn"]] = {_camel(k): v for k, v in _mapping(raw.get("inputs")).items()}
         facts: list[dict[str, Any]] = []
         strings: list[set[str]] = []
+        urns = {raw.get("urn") for raw in deployment.resources}
         for raw in deployment.resources:
             raw_type = raw.get("type")
             urn = raw.get("urn")
@@ -444,7 +462,27 @@ class Normaliser:
             fact["index"] = offset + len(facts)
             facts.append(fact)
             strings.append(seen)
+            if _disagree(raw):
+                seen = set()
+                recorded = self._resource(raw, raw_type, urn, stack, providers, internet, seen, recorded=True)
+                if self._rego_view(recorded) != self._rego_view(fact):
+                    if urn + RECORDED_SUFFIX in urns:
+                        raise InputError(f"resource {_printable(urn)!r}: a resource of the same name plus {RECORDED_SUFFIX.strip()!r} exists; rename one")
+                    recorded["urn"] = urn + RECORDED_SUFFIX
+                    recorded["recorded_of"] = urn
+                    recorded["index"] = offset + len(facts)
+                    facts.append(recorded)
+                    strings.append(seen)
         return facts, strings
+
+    def _rego_view(self, fact: Mapping[str, Any]) -> dict[str, Any]:
+        """What the rules read of a resource fact (its properties as `facts` reduces them), to compare two views."""
+        props = fact["props"]
+        if fact["type"] not in self.examined:
+            props = {}
+        elif self.kept_props is not None:
+            props = {key: value for key, value in props.items() if key in self.kept_props}
+        return {**fact, "props": props, "index": None}
 
     def _resource(
         self,
@@ -455,6 +493,7 @@ class Normaliser:
         providers: Mapping[str, Mapping[str, Any]],
         internet: dict[str, bool],
         seen: set[str],
+        recorded: bool = False,
     ) -> dict[str, Any]:
         # A type token is printed into messages (DPA-SUB-001): printable like every fact.
         type_token = canonical_type(_key(raw_type))
@@ -462,7 +501,8 @@ class Normaliser:
         outputs = _mapping(raw.get("outputs"))
         inputs = _mapping(raw.get("inputs"))
         walk = _Walk(internet, seen)
-        props = walk.clean({**outputs, **inputs}, "", None)
+        # Declared inputs over recorded outputs; the recorded view the other way round.
+        props = walk.clean({**inputs, **outputs} if recorded else {**outputs, **inputs}, "", None)
         if type_token in _ACL_LISTS:
             # Every ACL source judged first (an unreadable one as the internet), then typed.
             _judge_acl_sources(props, _ACL_LISTS[type_token], internet)
@@ -646,7 +686,9 @@ class Normaliser:
             if kind is None:
                 continue
             for identity in _identities(fact):
-                owners[identity].append({"kind": kind, "stack": fact["stack"], "environment": fact["environment"], "urn": fact["urn"]})
+                owner = {"kind": kind, "stack": fact["stack"], "environment": fact["environment"], "urn": fact.get("recorded_of", fact["urn"])}
+                if owner not in owners[identity]:
+                    owners[identity].append(owner)
         if not owners:
             return
         for fact, seen in zip(resources, strings):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pulumi
 
-from dpaguard.datapacket.provider import Server
+from dpa_datapacket.provider import Server
 from estate.settings import Settings
 
 

@@ -143,3 +143,49 @@ def _audit(export: Export, tmp_path: Path) -> list[dict[str, Any]]:
     assert done.returncode in (0, 1), done.stderr
     findings: list[dict[str, Any]] = json.loads(report.read_text())["findings"]
     return findings
+
+
+# Drift that `pulumi refresh` recorded: the outputs say one thing, the declared inputs another.
+def _record(type_token: str, name: str, **props: Any) -> Callable[[Export], str]:
+    def change(export: Export) -> str:
+        resource = _resource(export, type_token, name)
+        resource.setdefault("outputs", {}).update(props)
+        return str(resource["urn"])
+    return change
+
+
+RECORDED: dict[str, tuple[Callable[[Export], str], str]] = {
+    "database encryption at rest turned off outside code": (
+        _record("scaleway:databases/instance:Instance", "db-postgres", encryptionAtRest=False), "DPA-SEC-003"),
+    "Kapsule nodes given public IPs outside code": (
+        _record("scaleway:kubernetes/pool:Pool", "web-web", publicIpDisabled=False), "DPA-ACC-011"),
+}
+
+
+@pytest.mark.parametrize("case", sorted(RECORDED))
+def test_recorded_outputs_that_disagree_with_the_inputs_are_judged_too(case: str, prod_export: Export, tmp_path: Path) -> None:
+    change, control = RECORDED[case]
+    export = copy.deepcopy(prod_export)
+    urn = change(export)
+    found = [f for f in _audit(export, tmp_path) if f["control"] == control and f["urn"] == urn]
+    assert len(found) == 1, f"{case}: {found}"
+    assert found[0]["message"].endswith("(as recorded in the state's outputs; the program declares otherwise)")
+
+
+def test_the_declared_inputs_are_still_judged_when_the_outputs_comply(prod_export: Export, tmp_path: Path) -> None:
+    export = copy.deepcopy(prod_export)
+    resource = _resource(export, "scaleway:databases/instance:Instance", "db-postgres")
+    resource["inputs"]["encryptionAtRest"] = False
+    resource.setdefault("outputs", {})["encryptionAtRest"] = True
+    found = [f for f in _audit(export, tmp_path) if f["control"] == "DPA-SEC-003" and f["urn"] == resource["urn"]]
+    assert [f["message"] for f in found] and not any("recorded" in f["message"] for f in found)
+
+
+def test_outputs_that_only_differ_where_no_rule_reads_change_nothing(prod_export: Export, tmp_path: Path) -> None:
+    baseline = _audit(copy.deepcopy(prod_export), tmp_path)
+    export = copy.deepcopy(prod_export)
+    for resource in export["deployment"]["resources"]:
+        if resource.get("inputs"):
+            resource.setdefault("outputs", {})["createdAt"] = "2026-11-29T00:00:00Z"
+            resource["inputs"]["createdAt"] = "2026-01-01T00:00:00Z"
+    assert _audit(export, tmp_path) == baseline

@@ -12,8 +12,8 @@ from pulumi.dynamic import ConfigureRequest
 from pulumi.dynamic.config import Config
 from pulumi.dynamic.dynamic import serialize_provider
 
-from dpaguard.datapacket.client import DataPacketAuthError, DataPacketError
-from dpaguard.datapacket.provider import ServerProvider, check_inputs
+from dpa_datapacket.client import DataPacketAuthError, DataPacketError
+from dpa_datapacket.provider import ServerProvider, check_inputs
 from fake_datapacket import AMSTERDAM, FakeDataPacket
 
 
@@ -185,7 +185,7 @@ def test_pickled_provider_is_a_reference_without_credentials(datapacket: FakeDat
     provider = ServerProvider()
     serialized = serialize_provider(provider)
     raw = base64.b64decode(serialized)
-    assert b"dpaguard.datapacket.provider" in raw and b"ServerProvider" in raw
+    assert b"dpa_datapacket.provider" in raw and b"ServerProvider" in raw
     assert b"def create" not in raw and len(raw) < 400
     assert type(dill.loads(raw)) is ServerProvider
     _no_key(datapacket, serialized)

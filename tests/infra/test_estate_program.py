@@ -12,7 +12,7 @@ import pytest
 import yaml
 from estate_render import REPO, STACKS, render, stack_config
 
-from dpaguard.datapacket.provider import ServerProvider
+from dpa_datapacket.provider import ServerProvider
 
 SECRET_KEY = "4dabf18193072939515e22adb298388d"
 SECRET_SIG = "1b47061264138c4ac30d75fd1eb44270"
@@ -258,5 +258,5 @@ def test_an_unknown_environment_fails_the_program(tmp_path: Path) -> None:
 def test_datapacket_provider_is_pickled_by_reference_without_credentials(rendered: dict[str, list[dict[str, Any]]]) -> None:
     for server in _of_type(rendered["prod"], DATAPACKET):
         pickled = base64.b64decode(server["inputs"]["__provider"])
-        assert b"dpaguard.datapacket.provider" in pickled and b"offline-secret-placeholder" not in pickled
+        assert b"dpa_datapacket.provider" in pickled and b"offline-secret-placeholder" not in pickled
         assert type(dill.loads(pickled)) is ServerProvider

@@ -5,9 +5,11 @@ Bare metal is ordered outside code, so the provider manages servers that already
 `read` refreshes its live location, tags and addresses (drift shows in `pulumi refresh`), `update`
 sets its tags, and `delete` only releases it from Pulumi's management: the machine is never touched.
 
-The provider lives in the dpaguard package, not in the Pulumi program: Pulumi pickles a dynamic
-provider with dill, by reference when its class is importable, so the provider process (started in the
-project's virtualenv) imports this module instead of unpickling a copy of its code.
+The provider is a package installed into the project's virtualenv (`infra/datapacket`, distribution
+`dpa-datapacket`), not a module of the Pulumi program: Pulumi pickles a dynamic provider with dill, by
+reference when its class is importable, so the provider process (started in the project's
+virtualenv) imports this module instead of unpickling a copy of its code. The estate depends on it,
+never on dpaguard, the checker.
 """
 
 from __future__ import annotations
@@ -27,7 +29,7 @@ from pulumi.dynamic import (
     UpdateResult,
 )
 
-from dpaguard.datapacket.client import DataPacketClient, DataPacketError, Server as LiveServer, resolve_credentials
+from dpa_datapacket.client import DataPacketClient, DataPacketError, Server as LiveServer, resolve_credentials
 
 TYPE_TOKEN = "pulumi-python:dynamic/datapacket:Server"
 ROLES = ("telecom", "database", "web")

@@ -14,8 +14,8 @@ from typing import Any, Mapping
 
 import requests
 
-from dpaguard.errors import DpaguardError
-from dpaguard.model import REDACTED
+# What a credential is printed as (dpaguard's reports write the same).
+REDACTED = "[secret]"
 
 DEFAULT_API_URL = "https://api.datapacket.com"
 GRAPHQL_PATH = "/v0/graphql"
@@ -43,8 +43,17 @@ _NOT_FOUND_CODES = frozenset({"NOT_FOUND", "SERVER_NOT_FOUND"})
 _UNAUTHENTICATED_CODES = frozenset({"UNAUTHENTICATED", "UNAUTHORIZED", "FORBIDDEN"})
 
 
-class DataPacketError(DpaguardError):
+class DataPacketError(Exception):
     """DataPacket's API refused or failed a request; the message never contains the API key."""
+
+    def __init__(self, message: str, *, hint: str | None = None) -> None:
+        super().__init__(message)
+        self.hint = hint
+
+    def one_line(self) -> str:
+        """The message on one line, with the hint when there is one, as Pulumi prints a provider's error."""
+        text = " ".join(str(self).split())
+        return f"{text} ({self.hint})" if self.hint else text
 
 
 class DataPacketAuthError(DataPacketError):

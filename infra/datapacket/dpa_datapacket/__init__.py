@@ -1,6 +1,6 @@
 """DataPacket bare metal: a GraphQL API client and the Pulumi dynamic provider built on it."""
 
-from dpaguard.datapacket.client import (
+from dpa_datapacket.client import (
     DataPacketAuthError,
     DataPacketClient,
     DataPacketError,
