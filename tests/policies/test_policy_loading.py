@@ -57,15 +57,26 @@ def test_unknown_category_is_refused(policies: Path) -> None:
         load_policy(policies)
 
 
-def test_register_entry_with_one_date_only(policies: Path) -> None:
-    _replace(policies / "dpa" / "subprocessors.yaml", "notified: null, added: null, packages: [datapacket]", "notified: null, added: 2024-01-29, packages: [datapacket]")
-    with pytest.raises(PolicyError, match=r"subprocessors\.yaml:\d+: sub-processor DATAPACKET: `notified` and `added` are both dates or both null"):
-        load_policy(policies)
+_UNDATED = "notified: null, added: null, packages: [datapacket]"
 
 
-def test_register_entry_with_a_date_that_is_not_one(policies: Path) -> None:
-    _replace(policies / "dpa" / "subprocessors.yaml", "notified: null, added: null, packages: [datapacket]", "notified: soon, added: null, packages: [datapacket]")
-    with pytest.raises(PolicyError, match=r"subprocessors\.yaml:\d+: sub-processor DATAPACKET: `notified` and `added` must be dates \(YYYY-MM-DD\) or null"):
+@pytest.mark.parametrize(
+    ("file", "old", "new", "message"),
+    [
+        ("subprocessors.yaml", _UNDATED, "notified: null, added: 2024-01-29, packages: [datapacket]",
+         r"subprocessors\.yaml:\d+: sub-processor DATAPACKET: `notified` and `added` are both dates or both null"),
+        ("subprocessors.yaml", _UNDATED, "notified: soon, added: null, packages: [datapacket]",
+         r"subprocessors\.yaml:\d+: sub-processor DATAPACKET: `notified` and `added` must be dates \(YYYY-MM-DD\) or null"),
+        ("controls.yaml", "    reason: >-\n", "    why: >-\n",
+         r"controls\.yaml:\d+: retired control DPA-SUB-004: a retired control needs a `date`"),
+        ("locations.yaml", "sites: [Scaleway DC 5]", "sites: DC5",
+         r"locations\.yaml:\d+: scaleway\.zones\.fr-par-2: `sites` must list"),
+    ],
+    ids=["one-date-only", "not-a-date", "retired-without-reason", "sites-not-a-list"],
+)
+def test_malformed_issue_13_entry_names_file_and_line(policies: Path, file: str, old: str, new: str, message: str) -> None:
+    _replace(policies / "dpa" / file, old, new)
+    with pytest.raises(PolicyError, match=message):
         load_policy(policies)
 
 
@@ -73,18 +84,6 @@ def test_register_records_no_invented_date() -> None:
     # The DPA text gives no date for any Appendix B entry: every one is unknown, none guessed.
     entries = load_policy(POLICIES).data["subprocessors"]["entries"]
     assert entries and all(e["notified"] is None and e["added"] is None for e in entries)
-
-
-def test_retired_control_needs_a_reason(policies: Path) -> None:
-    _replace(policies / "dpa" / "controls.yaml", "    reason: >-\n", "    why: >-\n")
-    with pytest.raises(PolicyError, match=r"controls\.yaml:\d+: retired control DPA-SUB-004: a retired control needs a `date`"):
-        load_policy(policies)
-
-
-def test_location_sites_must_be_a_list_or_null(policies: Path) -> None:
-    _replace(policies / "dpa" / "locations.yaml", "sites: [Scaleway DC 5]", "sites: DC5")
-    with pytest.raises(PolicyError, match=r"locations\.yaml:\d+: scaleway\.zones\.fr-par-2: `sites` must list"):
-        load_policy(policies)
 
 
 def test_retention_min_above_max(policies: Path) -> None:
