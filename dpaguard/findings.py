@@ -15,7 +15,7 @@ from __future__ import annotations
 import datetime as dt
 import fnmatch
 import re
-from collections import Counter
+from collections import Counter, defaultdict
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, Mapping, Sequence
@@ -185,6 +185,7 @@ def evaluate(
     stack_by_urn = {s["urn"]: s for s in facts["stacks"]}
     resource_by_urn = {r["urn"]: r for r in facts["resources"]}
     raw_by_urn = {str(raw.get("urn")): raw for d in deployments for raw in d.resources}
+    groups = _groups(facts)
     active = policy.active_waivers(today)
 
     findings: list[Finding] = []
@@ -196,7 +197,7 @@ def evaluate(
             if (decision.control, recorded_of, decision.message) in declared:
                 continue
             decision = replace(decision, urn=Urn(recorded_of), message=f"{decision.message} {RECORDED_NOTE}")
-        finding = _finding(decision, policy, overrides, active, by_stack, stack_by_urn, resource_by_urn, raw_by_urn)
+        finding = _finding(decision, policy, overrides, active, by_stack, stack_by_urn, resource_by_urn, raw_by_urn, groups)
         if finding is not None:
             findings.append(finding)
     findings.extend(_waiver_findings(policy, today, stack_facts, overrides))
@@ -216,13 +217,25 @@ def _finding(
     stack_by_urn: Mapping[str, Mapping[str, Any]],
     resource_by_urn: Mapping[str, Mapping[str, Any]],
     raw_by_urn: Mapping[str, Mapping[str, Any]],
+    groups: Mapping[str, _Group],
 ) -> Finding | None:
     try:
         control = policy.control(decision.control)
     except PolicyError:
         raise PolicyError(f"a Rego rule decided on control {decision.control}, which is not in policies/dpa/controls.yaml") from None
     resource = resource_by_urn.get(decision.urn)
-    if resource is not None:
+    group = groups.get(decision.urn)
+    members: tuple[str, ...] = ()
+    if group is not None:
+        stack_fact = stack_by_urn[group.stack_urn]
+        stack = stack_fact["name"]
+        environment = stack_fact["environment"]
+        type_token = group.type
+        members = group.members
+        location = _source_location(deployments[stack], raw_by_urn.get(decision.urn)) if decision.urn in raw_by_urn else None
+        if location is None:
+            location = _config_location(deployments[stack], decision.message)
+    elif resource is not None:
         stack = resource["stack"]
         environment = resource["environment"]
         type_token = resource["type"]
@@ -251,7 +264,30 @@ def _finding(
         waived=waiver is not None,
         waiver=waiver,
         location=location,
+        resources=members,
     )
+
+
+@dataclass(frozen=True)
+class _Group:
+    """The resources of one provider package in one stack, as a finding on the group names them."""
+
+    stack_urn: str
+    type: str
+    members: tuple[str, ...]
+
+
+def _groups(facts: Mapping[str, Any]) -> dict[str, _Group]:
+    """Each stack's package groups (the normaliser's `packages`) by the URN a decision on the group names."""
+    members: dict[tuple[str, str], list[str]] = defaultdict(list)
+    for fact in facts["resources"]:
+        if not fact.get("recorded_of"):
+            members[(fact["stack"], fact["package"])].append(fact["urn"])
+    return {
+        group["urn"]: _Group(stack["urn"], f"pulumi:providers:{group['package']}", tuple(sorted(members[(stack["name"], group["package"])])))
+        for stack in facts["stacks"]
+        for group in stack.get("packages", ())
+    }
 
 
 # URNs and stack names that share nothing: a pattern matching all of them matches every one.

@@ -55,6 +55,8 @@ class Deployment:
     config_sha256: str | None = None
     # program source file, line and column of each resource's constructor, when known
     source_positions: Mapping[str, tuple[str, int, int]] = field(default_factory=dict)
+    # what every report must say about how the deployment was produced (the interpreter a program ran with, lookups)
+    notices: tuple[str, ...] = ()
 
     @property
     def stack_urn(self) -> str:
@@ -184,6 +186,9 @@ class Finding:
     waived: bool = False
     waiver: Waiver | None = None
     location: SourceLocation | None = None
+    # A finding on a group (every resource of a provider package in a stack, DPA-SUB-001): the URNs of
+    # its resources; `urn` is then the group's provider. Empty for a finding on one resource or stack.
+    resources: tuple[str, ...] = ()
 
     @classmethod
     def of(cls, control: Control, **fields: Any) -> Finding:

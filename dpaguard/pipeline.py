@@ -145,24 +145,24 @@ def now_utc() -> str:
 
 def resolve_stacks(project_dir: Path, requested: Sequence[str], all_stacks: bool) -> list[str]:
     """The stacks to check: the ones named (each must exist), or every stack of the project."""
-    from dpaguard.source.project import load_project, short_stack_name
+    from dpaguard.source.project import known_stacks, load_project, short_stack_name
 
     project = load_project(project_dir)
     known = list(project.stacks)
     if all_stacks:
         if not known:
-            raise InputError(f"{project.stack_config_dir}: no stack config files (Pulumi.<stack>.yaml)")
+            raise InputError(f"{project.stack_config_dir}: no stack config files (stacks of {project.name}: {known_stacks(project)})")
         return known
     if not requested:
         if len(known) == 1:
             return known
         raise UsageError(
-            f"name a stack with --stack or use --all-stacks (stacks of {project.name}: {', '.join(known) or 'none'})"
+            f"name a stack with --stack or use --all-stacks (stacks of {project.name}: {known_stacks(project)})"
         )
     chosen: list[str] = []
     for stack in requested:
         if short_stack_name(stack) not in known:
-            raise UsageError(f"unknown stack '{stack}' (stacks of {project.name}: {', '.join(known) or 'none'})")
+            raise UsageError(f"unknown stack '{stack}' (stacks of {project.name}: {known_stacks(project)})")
         if stack not in chosen:
             chosen.append(stack)
     return chosen
@@ -280,8 +280,13 @@ def evaluate(
     from dpaguard.findings import evaluate as evaluate_findings
     from dpaguard.findings import waive
 
+    from dpaguard.normalise import environment_notice
+
     engine = create_engine(policy, engine=settings.engine, opa_url=settings.opa_url, opa_timeout=settings.opa_timeout)
-    notices = (*engine.notices, *notices)
+    names = policy.data.get("settings", {}).get("environment_names", {})
+    said = [environment_notice(d, names, settings.environment_override) for d in deployments]
+    # a project's notice (the interpreter its program ran under) is said once, not once per stack
+    notices = tuple(dict.fromkeys((*engine.notices, *(n for d in deployments for n in d.notices), *(n for n in said if n), *notices)))
     try:
         evaluation = evaluate_findings(
             deployments, policy, engine, today=settings.today, environment_override=settings.environment_override,
@@ -291,7 +296,6 @@ def evaluate(
     from dpaguard.normalise import environment_of
 
     # The environment each stack was evaluated as, decided where the normaliser decides it.
-    names = policy.data.get("settings", {}).get("environment_names", {})
     stacks = tuple(
         StackSummary(
             name=d.stack, project=d.project, environment=environment_of(d, names, settings.environment_override)[0],
@@ -397,6 +401,11 @@ def run_check(
         stages.append(Stage("checkov", bool(scanned.ran), detail if scanned.ran else "; ".join(scanned.notices)))
     else:
         stages.append(Stage("checkov", False, "skipped (--no-checkov)"))
+    from dpaguard.source import credentials
+
+    written, read = credentials.file_findings(project_dir, policy, deployments, settings.environment_override)
+    extra, files = (*extra, *written), {**files, credentials.CONTROL: read}
+    stages.append(Stage("credentials", True, f"{read} project file(s) read for Scaleway and DataPacket credentials"))
     return evaluate(deployments, policy, settings, extra_findings=extra, notices=notices, stages=stages,
                     checkov_version=version, files_examined=files)
 

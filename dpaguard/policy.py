@@ -490,6 +490,14 @@ def _load_settings(path: Path) -> dict[str, Any]:
     if isinstance(max_days, bool) or not isinstance(max_days, int) or not 1 <= max_days <= 36_500:
         raise PolicyError(f"{_where(path, _line(waivers))}: waivers.max_days must be a number of days from 1 to 36500")
     document["waivers"] = {"max_days": max_days}
+    places = document.setdefault("other_cloud_regions", {})
+    if not isinstance(places, dict) or not all(
+        isinstance(entry, dict) and set(entry) <= {"properties", "config"}
+        and all(isinstance(entry.get(k, []), list) and all(isinstance(v, str) for v in entry.get(k, [])) for k in ("properties", "config"))
+        for entry in places.values()
+    ):
+        raise PolicyError(f"{_where(path, _line(places))}: other_cloud_regions maps a provider package to "
+                          f"`properties` and `config` (lists of names)")
     for name, environment in document["environment_names"].items():
         if environment not in ENVIRONMENTS:
             raise PolicyError(f"{path}: environment_names.{name}: `{environment}` is not one of {list(ENVIRONMENTS)}")

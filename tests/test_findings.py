@@ -4,20 +4,18 @@ source locations, coverage and ordering (through the real normaliser and embedde
 from __future__ import annotations
 
 import shutil
-import sys
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-sys.path.insert(0, str(Path(__file__).parent / "policies"))
 
-from control_estate import POLICIES, TODAY, changed, compliant_estate, compliant_resources, config, deployment, find  # noqa: E402
-from dpaguard.engine.embedded import EmbeddedEngine  # noqa: E402
-from dpaguard.errors import EngineError, PolicyError  # noqa: E402
-from dpaguard.findings import evaluate  # noqa: E402
-from dpaguard.model import UNKNOWN, Decision  # noqa: E402
-from dpaguard.policy import Policy, load_policy  # noqa: E402
+from support.control_estate import POLICIES, TODAY, changed, compliant_estate, compliant_resources, config, deployment, find
+from dpaguard.engine.embedded import EmbeddedEngine
+from dpaguard.errors import EngineError, PolicyError
+from dpaguard.findings import evaluate
+from dpaguard.model import UNKNOWN, Decision
+from dpaguard.policy import Policy, load_policy
 
 
 @pytest.fixture(scope="module")

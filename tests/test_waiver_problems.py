@@ -4,19 +4,17 @@ and blanket waivers (every resource, every stack, or an expiry too far ahead) re
 from __future__ import annotations
 
 import shutil
-import sys
 from pathlib import Path
 
 import pytest
 
-sys.path.insert(0, str(Path(__file__).parent / "policies"))
 
-from control_estate import POLICIES, TODAY, changed, compliant_estate  # noqa: E402
-from dpaguard.engine.embedded import EmbeddedEngine  # noqa: E402
-from dpaguard.errors import PolicyError  # noqa: E402
-from dpaguard.findings import evaluate  # noqa: E402
-from dpaguard.model import Finding  # noqa: E402
-from dpaguard.policy import Policy, load_policy  # noqa: E402
+from support.control_estate import POLICIES, TODAY, changed, compliant_estate
+from dpaguard.engine.embedded import EmbeddedEngine
+from dpaguard.errors import PolicyError
+from dpaguard.findings import evaluate
+from dpaguard.model import Finding
+from dpaguard.policy import Policy, load_policy
 
 
 def _policy(tmp_path: Path, waivers: str, settings: str | None = None) -> Policy:

@@ -6,6 +6,7 @@ import argparse
 from pathlib import Path
 
 from dpaguard.cli._common import seconds, write_document
+from dpaguard.cli._console import say
 from dpaguard.source.program import render_stack
 from dpaguard.source.state import export_json
 
@@ -29,4 +30,7 @@ def run(args: argparse.Namespace) -> int:
     deployment = render_stack(args.project_dir, args.stack, timeout=args.timeout)
     text = export_json(deployment)
     write_document(args.output, text, "the deployment")
+    # the deployment has no room for them: the interpreter the program ran under, lookups that answered nothing
+    for notice in deployment.notices:
+        say(f"note: {notice}")
     return 0

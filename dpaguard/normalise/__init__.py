@@ -14,12 +14,15 @@ Facts schema (each resource):
     data_category, props (inputs over outputs, redacted; only for types a control names, and only the
     properties rules read, see dpaguard/rego_props.py), secret_paths, plaintext_paths, unknown_paths,
     inbound_rules and media_encryption (security groups), foreign (cross-stack sharing), stack_reference (StackReference),
-    recorded_of (on the recorded view of a resource whose outputs disagree with its inputs: RECORDED_SUFFIX).
+    recorded_of (on the recorded view of a resource whose outputs disagree with its inputs: RECORDED_SUFFIX),
+    place (another cloud's region as its provider names it: settings `other_cloud_regions`).
     Empty, false and null facts are left out (see _OMITTED_WHEN_EMPTY).
 Each stack: name, urn, pulumi_project, environment, environment_source, scaleway_project,
     default_region, default_zone, settings, config_file, plaintext_config_keys, subprocessors,
-    late_subprocessors, undated_subprocessors (used, with no dates in the register). Index: positions grouped by package, type and the values broad rules test, and
-    resources grouped by the facts their rules read (shape, see SHAPES and build_index). Context: today, unknown, internet {cidr: bool},
+    late_subprocessors, undated_subprocessors (used, with no dates in the register), packages (its resources
+    grouped by provider package: package, urn, count, regions, services; see _package_groups). Index: positions
+    grouped by package, type and the values broad rules test, and resources grouped by the facts their rules
+    read (shape, see SHAPES and build_index). Context: today, unknown, internet {cidr: bool},
     subprocessor_notice {name: working days, or null when the register has no dates}.
 The Rego input (chunks) carries each resource as rego_resource() reduces it: only the facts a rule reads
     (urn, stack, environment, locality {region, zone, status, source}, project {value, source} when expected,
@@ -42,6 +45,7 @@ from dpaguard.normalise.calendar import working_days_between
 from dpaguard.normalise.network import is_internet, judge_source, looks_like_address
 from dpaguard.normalise.property_types import checked_props, whole_number
 from dpaguard.normalise.types import canonical_type, type_info
+from dpaguard.source.credentials import marked_kinds
 from dpaguard.source.redact import is_secret, is_sensitive_name
 
 DYNAMIC_PREFIX = "pulumi-python:dynamic/"
@@ -95,6 +99,20 @@ def environment_of(deployment: Deployment, names: Mapping[str, str], override: s
     return "prod", "assumed"
 
 
+def environment_notice(deployment: Deployment, names: Mapping[str, str], override: str | None) -> str | None:
+    """What a report says of a stack judged by a name other than prod, staging or dev: the environment it was judged as."""
+    environment, origin = environment_of(deployment, names, override)
+    short = deployment.stack.rsplit("/", 1)[-1]
+    where = (f"set {ENVIRONMENT_KEY} (prod, staging or dev) in its stack config, Pulumi.{short}.yaml "
+             "(audit: --stack-config), or pass --environment")
+    if origin == "assumed":
+        return (f"stack {deployment.stack}: judged as prod, the strictest environment: its name is none of the "
+                f"environment_names of policies/dpa/settings.yaml; {where}")
+    if origin == "stack name" and short.lower() not in ("prod", "staging", "dev"):
+        return f"stack {deployment.stack}: judged as {environment} (its name, by environment_names in policies/dpa/settings.yaml); {where}"
+    return None
+
+
 # Characters rego-cpp prints unescaped into its JSON answer (the embedded engine swaps URNs holding them).
 UNPRINTABLE = re.compile(r'["\\\x00-\x1f\x7f]')
 
@@ -135,6 +153,9 @@ def _tags(value: Any) -> tuple[dict[str, str], list[str]]:
             tags[key] = val if sep else ""
         return tags, items
     return {}, []
+
+
+_PLAINTEXT_MARK = PLAINTEXT_REDACTED[:-1]
 
 
 class _Walk:
@@ -179,6 +200,10 @@ class _Walk:
             if value == PLAINTEXT_REDACTED or (name is not None and value and value != REDACTED and is_sensitive_name(name)):
                 self.plaintext.append(path)
                 return PLAINTEXT_REDACTED
+            if _PLAINTEXT_MARK in value:
+                # a credential the program pasted into a longer value (cloud-init user data), already cut out by the source
+                kinds = sorted(set(marked_kinds(value)))
+                self.plaintext.append(f"{path} ({', '.join(kinds)})" if kinds else path)
             if UNPRINTABLE.search(value):
                 # rego-cpp prints strings into its JSON answer without escaping them: a quote, a
                 # backslash or a control character in a fact would corrupt the answer.
@@ -439,7 +464,7 @@ class Normaliser:
         }
 
     def _resources(
-        self, deployment: Deployment, stack: Mapping[str, Any], internet: dict[str, bool], offset: int
+        self, deployment: Deployment, stack: dict[str, Any], internet: dict[str, bool], offset: int
     ) -> tuple[list[dict[str, Any]], list[set[str]]]:
         providers: dict[str, Mapping[str, Any]] = {}
         for raw in deployment.resources:
@@ -449,6 +474,7 @@ class Normaliser:
                 providers[raw["urn"]] = {_camel(k): v for k, v in _mapping(raw.get("inputs")).items()}
         facts: list[dict[str, Any]] = []
         strings: list[set[str]] = []
+        used_providers: list[str] = []
         urns = {raw.get("urn") for raw in deployment.resources}
         for raw in deployment.resources:
             raw_type = raw.get("type")
@@ -458,21 +484,25 @@ class Normaliser:
             if raw_type == STACK_TYPE or raw_type.startswith(PROVIDER_PREFIX) or raw.get("custom") is False:
                 continue
             seen: set[str] = set()
-            fact = self._resource(raw, raw_type, urn, stack, providers, internet, seen)
+            fact = self._resource(raw, raw_type, urn, stack, providers, internet, seen, deployment.config)
             fact["index"] = offset + len(facts)
             facts.append(fact)
             strings.append(seen)
+            provider_ref = raw.get("provider")
+            used_providers.append(provider_ref.rsplit("::", 1)[0] if isinstance(provider_ref, str) else "")
             if _disagree(raw):
                 seen = set()
-                recorded = self._resource(raw, raw_type, urn, stack, providers, internet, seen, recorded=True)
-                if self._rego_view(recorded) != self._rego_view(fact):
+                as_recorded = self._resource(raw, raw_type, urn, stack, providers, internet, seen, deployment.config, recorded=True)
+                if self._rego_view(as_recorded) != self._rego_view(fact):
                     if urn + RECORDED_SUFFIX in urns:
                         raise InputError(f"resource {_printable(urn)!r}: a resource of the same name plus {RECORDED_SUFFIX.strip()!r} exists; rename one")
-                    recorded["urn"] = urn + RECORDED_SUFFIX
-                    recorded["recorded_of"] = urn
-                    recorded["index"] = offset + len(facts)
-                    facts.append(recorded)
+                    as_recorded["urn"] = urn + RECORDED_SUFFIX
+                    as_recorded["recorded_of"] = urn
+                    as_recorded["index"] = offset + len(facts)
+                    facts.append(as_recorded)
                     strings.append(seen)
+                    used_providers.append(used_providers[-1])
+        stack["packages"] = _package_groups(facts, used_providers, providers.keys(), stack, deployment.project)
         return facts, strings
 
     def _rego_view(self, fact: Mapping[str, Any]) -> dict[str, Any]:
@@ -493,6 +523,7 @@ class Normaliser:
         providers: Mapping[str, Mapping[str, Any]],
         internet: dict[str, bool],
         seen: set[str],
+        stack_config: Mapping[str, Any],
         recorded: bool = False,
     ) -> dict[str, Any]:
         # A type token is printed into messages (DPA-SUB-001): printable like every fact.
@@ -532,7 +563,7 @@ class Normaliser:
             "deprecated_type": type_token != raw_type,
             "package": package,
             "subprocessor": self._subprocessor(package),
-            "locality": self._locality(info, props, provider, config) if not read else self._read_locality(raw),
+            "locality": self._locality(info, props, provider, config, type_token) if not read else self._read_locality(raw),
             "project": self._project(info, props, provider, config) if not read else _NOT_EXPECTED,
             # A resource read with `.get()` belongs to someone else: it is judged where it is, not on its tags.
             "taggable": not read and (bool(info and info.tags) or type_token == DATAPACKET_SERVER),
@@ -549,9 +580,10 @@ class Normaliser:
         }
         fact["country"] = self._country(fact)
         fact["outside_scope"] = self._outside_scope(fact)
+        fact["place"] = self._place(package, props, providers.get(provider_urn), {} if explicit else stack_config)
         if type_token in ("scaleway:instance/securityGroup:SecurityGroup", "scaleway:instance/securityGroupRules:SecurityGroupRules"):
             fact["inbound_rules"] = _inbound_rules(props)
-            # What the group declares of the media it admits (settings.yaml media_encryption_tag, DPA-TLS-008):
+            # What the group declares of the media it admits (settings.yaml media_encryption_tag, DPA-TLS-009):
             # the Rego input carries no tags, only this.
             declared = tags.get(self.settings.get("media_encryption_tag", {}).get("key", ""))
             fact["media_encryption"] = _printable(declared.strip().lower()) if isinstance(declared, str) else None
@@ -569,6 +601,20 @@ class Normaliser:
                 return {"key": _printable(key), "value": value, "environment": named}
         return None
 
+    def _place(self, package: str, props: Mapping[str, Any], provider: Mapping[str, Any] | None,
+               config: Mapping[str, Any]) -> str | None:
+        """Where a resource of another cloud is, as its provider places it (settings `other_cloud_regions`), or None."""
+        rule = self.settings.get("other_cloud_regions", {}).get(package)
+        if not rule:
+            return None
+        candidates = [props.get(name) for name in rule.get("properties", ())]
+        candidates += [(provider or {}).get(name) for name in rule.get("properties", ())]
+        candidates += [config.get(key) for key in rule.get("config", ())]
+        for value in candidates:
+            if isinstance(value, str) and value.strip() and value != UNKNOWN and value != REDACTED:
+                return _printable(value.strip().lower())
+        return None
+
     def _outside_scope(self, fact: Mapping[str, Any]) -> bool:
         """Whether the resource is of a type its sub-processor's registered service does not cover (`scope`)."""
         name = fact.get("subprocessor")
@@ -579,12 +625,17 @@ class Normaliser:
         name = self.register["by_package"].get(package)
         return str(name) if name else None
 
-    def _locality(self, info: Any, props: Mapping[str, Any], provider: Mapping[str, Any] | None, config: Mapping[str, Any]) -> dict[str, Any]:
+    def _locality(
+        self, info: Any, props: Mapping[str, Any], provider: Mapping[str, Any] | None, config: Mapping[str, Any], type_token: str = "",
+    ) -> dict[str, Any]:
         takes_zone = bool(info and info.zone) or props.get("zone") not in (None, "")
         takes_region = bool(info and info.region) or props.get("region") not in (None, "")
         both = bool(info and info.zone and info.region)
-        if both and props.get("region") not in (None, "") and props.get("zone") in (None, ""):
-            # A type that takes either (a private network): one that names its region is regional.
+        if both and props.get("zone") in (None, "") and (
+            props.get("region") not in (None, "") or type_token in self.settings.get("regional_types", ())
+        ):
+            # A type that takes either (a private network): one that names its region is regional, and so
+            # is one of a regional type (settings.yaml) that names no zone of its own.
             takes_zone = False
         if not (takes_zone or takes_region):
             return {"scope": "none", "region": None, "zone": None, "status": "known", "source": "none"}
@@ -701,9 +752,57 @@ class Normaliser:
             fact["foreign"] = [foreign[k] for k in sorted(foreign)]
 
 
+def _service(type_token: str) -> str:
+    """The service of a type token as its module names it (`aws:s3/bucket:Bucket` -> s3; `index` modules: the type)."""
+    _, _, rest = type_token.partition(":")
+    module, _, name = rest.partition("/")
+    if module in ("", "index"):
+        return name.split(":", 1)[0] or type_token
+    return module
+
+
+def _package_groups(
+    facts: Sequence[Mapping[str, Any]], used_providers: Sequence[str], providers: Iterable[str],
+    stack: Mapping[str, Any], project: str,
+) -> list[dict[str, Any]]:
+    """The stack's resources grouped by provider package: {package, urn, count, regions, services} (texts, sorted, comma-separated).
+
+    A judgement over a whole provider (DPA-SUB-001: not in Appendix B) is one finding per group, on
+    the URN of the provider resource its resources use (the first of them by URN; a waiver names it),
+    or, when the deployment holds none, on the URN Pulumi gives a default provider of that package.
+    """
+    known = set(providers)
+    groups: dict[str, dict[str, Any]] = {}
+    for fact, provider in zip(facts, used_providers):
+        if fact.get("recorded_of"):
+            continue  # a second view of a resource already counted
+        group = groups.setdefault(fact["package"], {"regions": set(), "services": set(), "providers": set(), "count": 0})
+        group["count"] += 1
+        group["services"].add(_printable(_service(fact["type"])))
+        region = fact.get("place") or (fact["locality"]["region"] if fact["locality"]["status"] == "known" else None)
+        if isinstance(region, str) and region:
+            group["regions"].add(region)
+        if provider in known:
+            group["providers"].add(provider)
+    stack_urn = str(stack.get("urn") or "")
+    marker = "::pulumi:pulumi:Stack::"
+    prefix = stack_urn.split(marker, 1)[0] if marker in stack_urn else f"urn:pulumi:{stack['name']}::{project}"
+    return [
+        {
+            "package": package,
+            "urn": _printable(min(group["providers"]) if group["providers"] else f"{prefix}::pulumi:providers:{package}::default"),
+            "count": group["count"],
+            # As text: rego-cpp's concat of one string prints it quoted into a message.
+            "regions": ", ".join(sorted(group["regions"])),
+            "services": ", ".join(sorted(group["services"])),
+        }
+        for package, group in sorted(groups.items())
+    ]
+
+
 # Facts left out of the Rego input when empty, false or null: regopy converts input node by node, and
 # most resources have no secrets, no plaintext, nothing shared. Rules test them with `not r.x` / `some _ in r.x`.
-_OMITTED_WHEN_EMPTY = ("media_encryption", "secret_paths", "plaintext_paths", "unknown_paths", "malformed", "env_tag", "outside_scope", "foreign", "deprecated_type", "tags_unknown", "data_category", "subprocessor", "country", "taggable")
+_OMITTED_WHEN_EMPTY = ("media_encryption", "secret_paths", "plaintext_paths", "unknown_paths", "malformed", "env_tag", "outside_scope", "foreign", "deprecated_type", "tags_unknown", "data_category", "subprocessor", "country", "taggable", "place")
 
 
 def _compact(fact: dict[str, Any]) -> None:

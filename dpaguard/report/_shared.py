@@ -197,6 +197,7 @@ def finding_json(finding: Finding) -> dict[str, Any]:
         "location": (
             {"path": location.path, "line": location.line, "column": location.column} if location else None
         ),
+        "resources": list(finding.resources),
     }
 
 

@@ -24,6 +24,7 @@ def _text(value: str) -> str:
 def _describe(finding: Finding) -> str:
     status = " (undetermined)" if finding.status == "undetermined" else ""
     line = f"[{finding.enforcement}{status}] {finding.name} ({finding.type}): {finding.message}\n    urn: {finding.urn}"
+    line += "".join(f"\n    resource: {urn}" for urn in finding.resources)
     if finding.waiver is not None:
         waiver = finding.waiver
         line += f"\n    waived by {waiver.approver} until {waiver.expires.isoformat()}: {waiver.reason}"

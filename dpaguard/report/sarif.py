@@ -93,6 +93,13 @@ def _result(finding: Finding, index: int, result: Result) -> dict[str, Any]:
             "status": finding.status,
         },
     }
+    if finding.resources:
+        # A finding on a group (a provider's resources): each resource a related location, by URN.
+        entry["relatedLocations"] = [
+            {"id": i, "logicalLocations": [{"name": urn.rsplit("::", 1)[-1], "fullyQualifiedName": urn, "kind": "resource"}]}
+            for i, urn in enumerate(finding.resources)
+        ]
+        entry["properties"]["resources"] = list(finding.resources)
     if finding.waived and finding.waiver is not None:
         waiver = finding.waiver
         entry["suppressions"] = [{

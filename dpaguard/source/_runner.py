@@ -1,8 +1,10 @@
 """The child process of an offline render: runs one Pulumi Python program against a recording mock monitor.
 
 Started by `dpaguard.source.program`, through the launcher of `dpaguard.contain` (an allow-listed
-environment, its own session and, where the kernel allows, PID namespace), as `python -m
-dpaguard.source._runner REQUEST.json`, with the program's main directory as working directory (as
+environment, its own session and, where the kernel allows, PID namespace), under the interpreter the
+project names (`dpaguard.source.interpreter`), which loads this file by its path under a name of its
+own and calls `main(REQUEST.json)`: so it imports nothing of dpaguard and only the standard library
+before the program's `pulumi`, with the program's main directory as working directory (as
 `pulumi`'s Python language host does). It runs the program the way `pulumi-language-python-exec` does (`runpy.run_path` inside
 `pulumi.runtime.run_in_stack`) with the SDK's mock runtime in preview mode, records every request the
 SDK sends to the resource monitor, and writes them, with secret values already emptied, to the
@@ -31,6 +33,8 @@ SECRET_SIG = "1b47061264138c4ac30d75fd1eb44270"
 REDACTED = "[secret]"
 STACK_TYPE = "pulumi:pulumi:Stack"
 _OWN_DIR = str(Path(__file__).resolve().parent)
+# Invokes the SDK sends for itself (a resource reference resolved), answered offline: not a program's lookup.
+ENGINE_INVOKES = frozenset({"pulumi:pulumi:getResource"})
 # ids the mock gives custom resources: stable across runs, so two renders of one program are equal
 _ID_NAMESPACE = uuid.UUID("6f1c1e1a-3c52-4a8e-9d55-1f0c6b1f4a11")
 
@@ -335,8 +339,8 @@ def _make_monitor(recorder: Recorder, project: str, stack: str) -> Any:
     return RecordingMonitor(_NoMocks())
 
 
-def _error_line(error: BaseException, paths: _Paths, scrub: list[str]) -> str:
-    """One line from the user's own frames: `file:line: ExceptionType: message`."""
+def _user_location(error: BaseException, paths: _Paths) -> str:
+    """`file:line` of the innermost frame of the user's own code the error passed through, else ''."""
     location = getattr(error, "location", None) or ""
     seen: set[int] = set()
     current: BaseException | None = error
@@ -347,6 +351,12 @@ def _error_line(error: BaseException, paths: _Paths, scrub: list[str]) -> str:
                 location = f"{paths.relative(frame.filename)}:{frame.lineno}"
                 break
         current = current.__cause__ or current.__context__
+    return str(location)
+
+
+def _error_line(error: BaseException, paths: _Paths, scrub: list[str]) -> str:
+    """One line from the user's own frames: `file:line: ExceptionType: message`."""
+    location = _user_location(error, paths)
     if isinstance(error, SyntaxError) and error.filename:
         location = f"{paths.relative(str(Path(error.filename).resolve()))}:{error.lineno or 0}"
         message = error.msg
@@ -359,6 +369,21 @@ def _error_line(error: BaseException, paths: _Paths, scrub: list[str]) -> str:
         message = message[:297] + "..."
     kind = type(error).__name__
     text = f"{kind}: {message}" if message else kind
+    return f"{location}: {text}" if location else text
+
+
+def missing_config_text(key: str, config_file: str, secret: bool) -> str:
+    """What to write where for a config key a program requires and the stack does not set (no `pulumi` CLI needed)."""
+    value = "{secure: <anything>}" if secret else "<value>"
+    return (
+        f"missing required configuration value '{key}': add `{key}: {value}` under `config:` in {config_file or 'the stack file'}"
+        " (offline, a dummy `secure:` value is fine for a secret: dpaguard never decrypts it)"
+    )
+
+
+def _missing_config_line(error: Any, paths: _Paths, config_file: str) -> str:
+    location = _user_location(error, paths)
+    text = missing_config_text(str(error.key), config_file, bool(error.secret))
     return f"{location}: {text}" if location else text
 
 
@@ -410,7 +435,10 @@ def main(request_path: str) -> None:
     sys.path[0] = main_dir
     sys.argv = [program if program != main_dir else os.path.join(main_dir, "__main__.py")]
 
-    import pulumi.runtime
+    try:
+        import pulumi.runtime
+    except ImportError as error:
+        finish({"ok": False, "missing": "pulumi", "error": f"cannot import {error.name or 'pulumi'}"})
     from google.protobuf import empty_pb2
     from pulumi.runtime.mocks import MockEngine, MockSettings
     from pulumi.runtime.settings import configure
@@ -455,6 +483,8 @@ def main(request_path: str) -> None:
             finish({"ok": False, "error": f"no __main__.py in {paths.relative(main_dir + '/') or '.'}"})
         finish({"ok": False, "error": _error_line(error, paths, scrub)})
     except BaseException as error:  # noqa: BLE001 the user's program can raise anything
+        if isinstance(error, pulumi.ConfigMissingError):
+            finish({"ok": False, "error": _missing_config_line(error, paths, request.get("config_file") or "")})
         finish({"ok": False, "error": _error_line(error, paths, scrub)})
 
     with recorder.lock:

@@ -27,8 +27,9 @@ from typing import Any, Mapping
 from dpaguard import contain
 from dpaguard.errors import DpaguardError, ProgramError
 from dpaguard.model import Deployment
-from dpaguard.source import redact
+from dpaguard.source import _runner, redact
 from dpaguard.source._runner import STACK_TYPE, resource_id
+from dpaguard.source.interpreter import Interpreter, program_interpreter
 from dpaguard.source.project import Project, StackConfig, load_project, load_stack_config
 
 PROVIDER_TYPE_PREFIX = "pulumi:providers:"
@@ -43,6 +44,15 @@ MEMORY_LIMIT_MB = 4096
 USE_NAMESPACES = True
 # Set, with a value unique to each render, in the program's environment: finds the processes it left behind.
 RENDER_MARKER = "DPAGUARD_RENDER_ID"
+# How the program's interpreter starts the runner: loaded from its file under a name of its own, so that
+# neither a `dpaguard` the program's environment holds can stand in for it, nor dpaguard's folder join
+# the program's import path (`python -m dpaguard...` would need dpaguard importable there).
+_BOOT = (
+    "import importlib.util, sys; "
+    "spec = importlib.util.spec_from_file_location('_dpaguard_render_runner', sys.argv[1]); "
+    "runner = importlib.util.module_from_spec(spec); sys.modules[spec.name] = runner; "
+    "spec.loader.exec_module(runner); runner.main(sys.argv[2])"
+)
 
 
 def _qname(text: str) -> str:
@@ -187,14 +197,38 @@ def build_resources(records: list[dict[str, Any]], *, project: str, stack: str, 
     return resources
 
 
-def _child_env(marker: str) -> dict[str, str]:
+def _child_env(marker: str, interpreter: Interpreter | None = None) -> dict[str, str]:
     """The program's environment: an allow-list (contain.ALLOWED_ENV), never ours.
 
     An offline render needs no cloud credential, and a program from a pull request must not be able
     to copy one (SCW_SECRET_KEY, GITHUB_TOKEN, DATABASE_URL, CI_JOB_JWT ...) into a resource's inputs:
-    whatever is not on the list does not reach it, whatever its name.
+    whatever is not on the list does not reach it, whatever its name. Under the project's own virtual
+    environment, that environment is activated as `pulumi` activates it (VIRTUAL_ENV, its bin first on
+    PATH), and a PYTHONPATH entry that holds dpaguard itself is left out: dpaguard's packages must not
+    stand in for the program's.
     """
-    return contain.clean_env({"PYTHONUNBUFFERED": "1", RENDER_MARKER: marker})
+    env = contain.clean_env({"PYTHONUNBUFFERED": "1", RENDER_MARKER: marker})
+    if interpreter is not None and interpreter.environment is not None:
+        env["VIRTUAL_ENV"] = str(interpreter.environment)
+        env["PATH"] = os.pathsep.join(p for p in (str(interpreter.environment / "bin"), env.get("PATH", "")) if p)
+        own = _OWN_ROOT
+        kept = [p for p in env.get("PYTHONPATH", "").split(os.pathsep) if p and not _same_path(p, own)]
+        if kept:
+            env["PYTHONPATH"] = os.pathsep.join(kept)
+        else:
+            env.pop("PYTHONPATH", None)
+    return env
+
+
+# The folder holding the dpaguard package that is running (a checkout, or site-packages).
+_OWN_ROOT = Path(__file__).resolve().parents[2]
+
+
+def _same_path(entry: str, folder: Path) -> bool:
+    try:
+        return Path(entry).resolve() == folder
+    except (OSError, RuntimeError):
+        return False
 
 
 def _kill_marked(marker: bytes) -> None:
@@ -212,11 +246,16 @@ def _kill_marked(marker: bytes) -> None:
             continue
 
 
-def run_program(project: Project, config: StackConfig, *, timeout: float, deadline: float | None = None) -> dict[str, Any]:
+def run_program(
+    project: Project, config: StackConfig, *, timeout: float, deadline: float | None = None,
+    interpreter: Interpreter | None = None,
+) -> dict[str, Any]:
     """Run the program in its own session and return the runner's answer; ProgramError when it fails or hangs.
 
-    `timeout` is the limit as the user set it (for the message); `deadline` (time.monotonic) when part of it is spent.
+    `timeout` is the limit as the user set it (for the message); `deadline` (time.monotonic) when part of it is spent;
+    `interpreter` the project's (program_interpreter), by default dpaguard's own.
     """
+    python = interpreter.executable if interpreter else sys.executable
     deadline = time.monotonic() + timeout if deadline is None else deadline
     scrub = []
     for key, value in config.values.items():
@@ -238,16 +277,17 @@ def run_program(project: Project, config: StackConfig, *, timeout: float, deadli
                     "secret_keys": sorted(config.secret_keys),
                     "result": result_path,
                     "scrub": scrub,
+                    "config_file": project.relative(config.file) if config.file else "",
                 },
                 handle,
             )
         os.chmod(request_path, 0o600)
-        command = [sys.executable, "-m", "dpaguard.source._runner", request_path]
+        command = [python, "-c", _BOOT, str(Path(_runner.__file__).resolve()), request_path]
         marker = uuid.uuid4().hex
         # Our own environment and memory are closed to the program (see dpaguard.contain).
         contain.harden_self()
         try:
-            contained = contain.Contained(command, cwd=str(project.main_dir), env=_child_env(marker), isolate=USE_NAMESPACES)
+            contained = contain.Contained(command, cwd=str(project.main_dir), env=_child_env(marker, interpreter), isolate=USE_NAMESPACES)
         except OSError as error:
             raise ProgramError(f"cannot start the program runner: {error.strerror or error}") from None
         try:
@@ -268,6 +308,11 @@ def run_program(project: Project, config: StackConfig, *, timeout: float, deadli
             raise ProgramError(f"program exited before finishing ({reason})") from None
         except (OSError, ValueError):
             raise ProgramError("program runner wrote an unreadable result") from None
+    if answer.get("missing") == "pulumi":
+        raise ProgramError(
+            f"the program's Python ({python}) cannot import pulumi ({answer.get('error')}): install the program's"
+            f" dependencies there ({python} -m pip install pulumi, or its requirements)"
+        )
     if not answer.get("ok"):
         raise ProgramError(str(answer.get("error") or "program failed"))
     return answer
@@ -279,7 +324,8 @@ def render_stack(project_dir: Path | str, stack: str, *, timeout: float = 120.0)
     project = load_project(Path(project_dir))
     try:
         config = load_stack_config(project, stack)
-        answer = run_program(project, config, timeout=timeout, deadline=started + timeout)
+        interpreter = program_interpreter(project)
+        answer = run_program(project, config, timeout=timeout, deadline=started + timeout, interpreter=interpreter)
     except DpaguardError as error:
         raise error.wrap(f"render stack {stack}") from None
     resources = build_resources(answer["records"], project=project.name, stack=config.stack, config=config)
@@ -299,7 +345,20 @@ def render_stack(project_dir: Path | str, stack: str, *, timeout: float = 120.0)
         config_file=project.relative(config.file) if config.file else None,
         config_sha256=config.sha256,
         source_positions=positions,
+        notices=render_notices(config.stack, interpreter, answer),
     )
+
+
+def render_notices(stack: str, interpreter: Interpreter, answer: Mapping[str, Any]) -> tuple[str, ...]:
+    """What a report must say about how the program ran: the interpreter it fell back to, the lookups answered with nothing."""
+    notices = [interpreter.notice] if interpreter.notice else []
+    lookups = sorted(token for token in answer.get("invokes") or {} if token not in _runner.ENGINE_INVOKES)
+    if lookups:
+        notices.append(
+            f"stack {stack}: offline, {len(lookups)} lookup(s) answered nothing (the program built on empty "
+            f"results, e.g. an IP list or an image id): {', '.join(lookups)}"
+        )
+    return tuple(notices)
 
 
 @dataclass(frozen=True)

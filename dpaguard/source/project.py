@@ -17,6 +17,7 @@ from typing import Any, Mapping
 
 import yaml
 
+from dpaguard.source._runner import missing_config_text
 from dpaguard.source.interface import SourceError
 from dpaguard.model import REDACTED
 from dpaguard.source.redact import redact_config
@@ -85,6 +86,13 @@ class StackConfig:
         """The `<package>:*` settings as a default provider of that package receives them."""
         prefix = f"{package}:"
         return {k[len(prefix):]: config_string(v) for k, v in self.values.items() if k.startswith(prefix)}
+
+
+def known_stacks(project: Project) -> str:
+    """The project's stacks for a message; where it has none, what a stack is (a file, which may be empty)."""
+    if project.stacks:
+        return ", ".join(project.stacks)
+    return f"none; a stack is a file Pulumi.<stack>.yaml in {project.relative(project.stack_config_dir) or '.'}, an empty one is enough"
 
 
 def short_stack_name(stack: str) -> str:
@@ -260,9 +268,8 @@ def load_stack_config(project: Project, stack: str) -> StackConfig:
     secret_keys: set[str] = set()
     digest: str | None = None
     if not file.is_file():
-        known = ", ".join(project.stacks) if project.stacks else "none"
         raise SourceError(
-            f"{project.relative(file)}: stack '{stack}' has no config file (stacks found: {known})",
+            f"{project.relative(file)}: stack '{stack}' has no config file (stacks found: {known_stacks(project)})",
             hint="see --stack",
         )
     raw = file.read_bytes()
@@ -293,14 +300,16 @@ def load_stack_config(project: Project, stack: str) -> StackConfig:
             values[decl.key] = decl.default
         else:
             raise SourceError(
-                f"{project.relative(file)}: stack '{stack}' is missing configuration value '{decl.key}'"
-                f" (declared in {project.file.name} without a default)"
+                f"{project.relative(file)}: stack '{stack}': "
+                + missing_config_text(decl.key, project.relative(file), decl.secret)
+                + f" (declared in {project.file.name} without a default)"
             )
         if decl.secret and decl.key in block_keys and decl.key not in secret_keys:
             # as `pulumi` does: a value declared secret must be stored encrypted (`pulumi config set --secret`)
             raise SourceError(
-                f"{project.relative(file)}: config '{decl.key}' is declared secret and must be a secure value"
-                " (pulumi config set --secret)"
+                f"{project.relative(file)}: config '{decl.key}' is declared secret and must be a secure value:"
+                f" write `{decl.key}: {{secure: <anything>}}` (offline, a dummy value is fine: dpaguard never decrypts it;"
+                " `pulumi config set --secret` writes a real one)"
             )
         if decl.secret:
             secret_keys.add(decl.key)

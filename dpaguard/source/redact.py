@@ -4,7 +4,8 @@ A secret value (`{SECRET_SIG_KEY: SECRET_SIG, "plaintext"|"value"|"ciphertext": 
 wrapper but its payload becomes `{"ciphertext": REDACTED}`: downstream sees that a property is
 secret, never its value. A plain (not secret-wrapped) string under a property whose name looks
 sensitive (SENSITIVE_NAME) becomes PLAINTEXT_REDACTED: the fact that it was stored in plaintext
-survives, so a policy can report it, the value does not.
+survives, so a policy can report it, the value does not. A Scaleway or DataPacket credential under any
+other name (user data, say) is replaced in place by `[plaintext redacted: <kind>]` (dpaguard.source.credentials).
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ import re
 from typing import Any, Callable
 
 from dpaguard.model import PLAINTEXT_REDACTED, REDACTED, SECRET_SIG, SECRET_SIG_KEY, UNKNOWN
+from dpaguard.source.credentials import redact_credentials
 
 # The single source of what a sensitive property or config key looks like (camelCase, snake_case or
 # kebab-case). A bare "key" is deliberately absent: it names tag keys, KMS key ids and such.
@@ -96,10 +98,18 @@ def _redact_plain(value: Any) -> Any:
             return secret_placeholder()
         if SECRET_SIG_KEY in value:
             return value
-        return {k: _redact_plain(v) for k, v in value.items()}
+        # Under a credential's name, what only names or describes it stays (a Kubernetes volume's
+        # `secret: {secretName: tls}`, `secretRef: {name: ...}`); everything else is taken as the credential.
+        return {k: redact_tree(v, None) if _names_about(str(k)) else _redact_plain(v) for k, v in value.items()}
     if isinstance(value, list):
         return [_redact_plain(v) for v in value]
     return value
+
+
+def _names_about(name: str) -> bool:
+    """Whether a key names or describes something rather than holding it (`name`, `secretName`, `keyId`)."""
+    words = _words(name)
+    return bool(words) and words[-1] in _ABOUT_WORDS and not _names_a_credential(words[:-1] if len(words) > 1 else [])
 
 
 def redact_tree(value: Any, name: str | None = None, share: Callable[[str], str] | None = None) -> Any:
@@ -112,6 +122,8 @@ def redact_tree(value: Any, name: str | None = None, share: Callable[[str], str]
     if name is not None and is_sensitive_name(name):
         return _redact_plain(value)
     if isinstance(value, str):
+        # A Scaleway or DataPacket credential under any name (cloud-init user data, a tag, an env var list).
+        value = redact_credentials(value)
         return value if share is None else share(value)
     if isinstance(value, dict):
         if is_secret(value):

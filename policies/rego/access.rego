@@ -246,6 +246,77 @@ decisions contains result.violation("DPA-ACC-010", r, msg) if {
 }
 
 # METADATA
+# title: Objects are not readable by the public
+# custom:
+#   control: DPA-ACC-010
+decisions contains result.violation("DPA-ACC-010", r, msg) if {
+	some i in input.index.type["scaleway:object/item:Item"]
+	r := input.resources[i]
+	r.props.visibility in _public_acls
+	msg := sprintf("object visibility is %v: it is disclosed to anyone", [r.props.visibility])
+}
+
+# Another cloud's storage: where it is (its region as its provider names it) is part of the message.
+default _place(_) := ""
+
+_place(r) := sprintf(" (%v)", [r.place]) if is_string(r.place)
+
+# GCS and S3 principals that stand for anyone on the internet.
+_public_principals := {"allUsers", "allAuthenticatedUsers"}
+
+# METADATA
+# title: Other clouds' buckets are not readable by the public (S3 canned ACLs)
+# custom:
+#   control: DPA-ACC-010
+decisions contains result.violation("DPA-ACC-010", r, msg) if {
+	some t in ["aws:s3/bucketAcl:BucketAcl", "aws:s3/bucket:Bucket", "aws:s3/bucketV2:BucketV2"]
+	some i in input.index.type[t]
+	r := input.resources[i]
+	acl := r.props.acl
+	acl in _public_acls
+	msg := sprintf("S3 bucket ACL is %v: its objects are disclosed to anyone%v", [acl, _place(r)])
+}
+
+# METADATA
+# title: Other clouds' buckets are not readable by the public (GCS IAM)
+# custom:
+#   control: DPA-ACC-010
+decisions contains result.violation("DPA-ACC-010", r, msg) if {
+	some i in input.index.type["gcp:storage/bucketIAMMember:BucketIAMMember"]
+	r := input.resources[i]
+	r.props.member in _public_principals
+	msg := sprintf("GCS bucket grants %v to %v: its objects are disclosed to anyone%v", [object.get(r.props, "role", "a role"), r.props.member, _place(r)])
+}
+
+# METADATA
+# title: Other clouds' buckets are not readable by the public (GCS IAM bindings)
+# custom:
+#   control: DPA-ACC-010
+decisions contains result.violation("DPA-ACC-010", r, msg) if {
+	some i in input.index.type["gcp:storage/bucketIAMBinding:BucketIAMBinding"]
+	r := input.resources[i]
+	some member in r.props.members
+	member in _public_principals
+	msg := sprintf("GCS bucket grants %v to %v: its objects are disclosed to anyone%v", [object.get(r.props, "role", "a role"), member, _place(r)])
+}
+
+# METADATA
+# title: Other clouds' buckets are not readable by the public (GCS ACL entries)
+# custom:
+#   control: DPA-ACC-010
+decisions contains result.violation("DPA-ACC-010", r, msg) if {
+	some t in [
+		"gcp:storage/bucketAccessControl:BucketAccessControl",
+		"gcp:storage/objectAccessControl:ObjectAccessControl",
+		"gcp:storage/defaultObjectAccessControl:DefaultObjectAccessControl",
+	]
+	some i in input.index.type[t]
+	r := input.resources[i]
+	r.props.entity in _public_principals
+	msg := sprintf("GCS ACL entry gives %v access to %v: disclosed to anyone%v", [object.get(r.props, "role", "some"), r.props.entity, _place(r)])
+}
+
+# METADATA
 # title: Kubernetes nodes have no public IP
 # description: Unset gives every node a public IP.
 # custom:

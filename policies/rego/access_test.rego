@@ -440,3 +440,80 @@ test_kapsule_api_acl_listing_administrators_only_passes if {
 	decisions := access.decisions with input as _one(_k8s_acl_type, {"props": {"aclRules": [{"ip": "203.0.113.7/32"}]}})
 	count(decisions) == 0
 }
+
+test_public_read_object_is_a_violation if {
+	item_type := "scaleway:object/item:Item"
+	decisions := access.decisions with input as _one(item_type, {"props": {"visibility": "public-read"}})
+	decisions == {{
+		"control": "DPA-ACC-010", "urn": _urn(item_type), "status": "violation",
+		"message": "object visibility is public-read: it is disclosed to anyone",
+	}}
+}
+
+test_private_object_passes if {
+	decisions := access.decisions with input as _one("scaleway:object/item:Item", {"props": {"visibility": "private"}})
+	count(decisions) == 0
+}
+
+test_public_s3_acl_names_its_region if {
+	acl_type := "aws:s3/bucketAcl:BucketAcl"
+	decisions := access.decisions with input as _one(acl_type, {"props": {"acl": "public-read"}, "place": "us-east-1"})
+	decisions == {{
+		"control": "DPA-ACC-010", "urn": _urn(acl_type), "status": "violation",
+		"message": "S3 bucket ACL is public-read: its objects are disclosed to anyone (us-east-1)",
+	}}
+}
+
+test_public_s3_acl_without_region_still_a_violation if {
+	decisions := access.decisions with input as _one("aws:s3/bucket:Bucket", {"props": {"acl": "public-read-write"}})
+	decisions == {{
+		"control": "DPA-ACC-010", "urn": _urn("aws:s3/bucket:Bucket"), "status": "violation",
+		"message": "S3 bucket ACL is public-read-write: its objects are disclosed to anyone",
+	}}
+}
+
+test_private_s3_acl_passes if {
+	decisions := access.decisions with input as _one("aws:s3/bucketAcl:BucketAcl", {"props": {"acl": "private"}, "place": "us-east-1"})
+	count(decisions) == 0
+}
+
+test_gcs_member_all_users_is_a_violation_naming_its_region if {
+	member_type := "gcp:storage/bucketIAMMember:BucketIAMMember"
+	props := {"member": "allUsers", "role": "roles/storage.objectViewer"}
+	decisions := access.decisions with input as _one(member_type, {"props": props, "place": "asia-east1"})
+	decisions == {{
+		"control": "DPA-ACC-010", "urn": _urn(member_type), "status": "violation",
+		"message": "GCS bucket grants roles/storage.objectViewer to allUsers: its objects are disclosed to anyone (asia-east1)",
+	}}
+}
+
+test_gcs_member_of_a_group_passes if {
+	props := {"member": "group:staff@example.org", "role": "roles/storage.objectViewer"}
+	decisions := access.decisions with input as _one("gcp:storage/bucketIAMMember:BucketIAMMember", {"props": props})
+	count(decisions) == 0
+}
+
+test_gcs_binding_with_all_authenticated_users_is_a_violation if {
+	binding_type := "gcp:storage/bucketIAMBinding:BucketIAMBinding"
+	props := {"members": ["user:a@example.org", "allAuthenticatedUsers"], "role": "roles/storage.objectViewer"}
+	decisions := access.decisions with input as _one(binding_type, {"props": props, "place": "europe-west1"})
+	decisions == {{
+		"control": "DPA-ACC-010", "urn": _urn(binding_type), "status": "violation",
+		"message": "GCS bucket grants roles/storage.objectViewer to allAuthenticatedUsers: its objects are disclosed to anyone (europe-west1)",
+	}}
+}
+
+test_gcs_acl_entry_for_all_users_is_a_violation if {
+	acl_type := "gcp:storage/defaultObjectAccessControl:DefaultObjectAccessControl"
+	decisions := access.decisions with input as _one(acl_type, {"props": {"entity": "allUsers", "role": "READER"}, "place": "us"})
+	decisions == {{
+		"control": "DPA-ACC-010", "urn": _urn(acl_type), "status": "violation",
+		"message": "GCS ACL entry gives READER access to allUsers: disclosed to anyone (us)",
+	}}
+}
+
+test_gcs_acl_entry_for_a_project_passes if {
+	acl_type := "gcp:storage/bucketAccessControl:BucketAccessControl"
+	decisions := access.decisions with input as _one(acl_type, {"props": {"entity": "project-owners-123", "role": "OWNER"}})
+	count(decisions) == 0
+}

@@ -13,16 +13,24 @@ _non_processing := {p | some p in _register.non_processing_packages}
 
 # METADATA
 # title: Resources come from an approved sub-processor
+# description: One finding per provider package of a stack, on its provider's URN, with the count, services and regions.
 # custom:
 #   control: DPA-SUB-001
-decisions contains result.violation("DPA-SUB-001", r, msg) if {
-	some pkg, positions in input.index.package
-	not _register.by_package[pkg]
-	not pkg in _non_processing
-	some i in positions
-	r := input.resources[i]
-	msg := sprintf("provider %v is not an approved sub-processor of Appendix B", [pkg])
+decisions contains result.violation("DPA-SUB-001", group, msg) if {
+	some s in input.stacks
+	some group in s.packages
+	not _register.by_package[group.package]
+	not group.package in _non_processing
+	msg := sprintf("provider %v is not an approved sub-processor of Appendix B: %v %v (%v) in %v", [group.package, group.count, _resources_word(group.count), group.services, _regions(group)])
 }
+
+default _resources_word(_) := "resources"
+
+_resources_word(n) := "resource" if n == 1
+
+default _regions(_) := "a region the program does not state"
+
+_regions(group) := group.regions if group.regions != ""
 
 # METADATA
 # title: Resources are hosted where Appendix B says

@@ -36,12 +36,41 @@ _resource(type_token, package_name, groups) := {
 	"context": _context([]),
 }
 
-test_resource_of_an_unregistered_provider_is_a_violation if {
-	decisions := subprocessor.decisions with input as _resource("aws:s3/bucket:Bucket", "aws", {})
+_aws_provider := "urn:pulumi:prod::dpa::pulumi:providers:aws::default_7_51_1"
+
+# The prod stack with its resources grouped by provider package, as the normaliser groups them.
+_packages(groups) := {
+	"stacks": [object.union(_prod, {"packages": groups})],
+	"resources": [],
+	"index": _index({}),
+	"context": _context([]),
+}
+
+test_an_unregistered_provider_is_one_violation_on_its_provider_with_count_services_and_regions if {
+	groups := [{"package": "aws", "urn": _aws_provider, "count": 12, "regions": "eu-west-1, us-east-1", "services": "ec2, s3"}]
+	decisions := subprocessor.decisions with input as _packages(groups)
 	decisions == {{
-		"control": "DPA-SUB-001", "urn": _urn("aws:s3/bucket:Bucket"), "status": "violation",
-		"message": "provider aws is not an approved sub-processor of Appendix B",
+		"control": "DPA-SUB-001", "urn": _aws_provider, "status": "violation",
+		"message": "provider aws is not an approved sub-processor of Appendix B: 12 resources (ec2, s3) in eu-west-1, us-east-1",
 	}}
+}
+
+test_an_unregistered_provider_without_regions_says_so if {
+	groups := [{"package": "aws", "urn": _aws_provider, "count": 1, "regions": "", "services": "s3"}]
+	decisions := subprocessor.decisions with input as _packages(groups)
+	decisions == {{
+		"control": "DPA-SUB-001", "urn": _aws_provider, "status": "violation",
+		"message": "provider aws is not an approved sub-processor of Appendix B: 1 resource (s3) in a region the program does not state",
+	}}
+}
+
+test_registered_and_non_processing_providers_pass if {
+	groups := [
+		{"package": "scaleway", "urn": "urn:pulumi:prod::dpa::pulumi:providers:scaleway::default", "count": 3, "regions": "fr-par", "services": "network"},
+		{"package": "kubernetes", "urn": "urn:pulumi:prod::dpa::pulumi:providers:kubernetes::k8s", "count": 9, "regions": "", "services": "apps"},
+	]
+	decisions := subprocessor.decisions with input as _packages(groups)
+	count(decisions) == 0
 }
 
 test_resource_of_a_registered_provider_passes if {

@@ -107,6 +107,48 @@ decisions contains result.undetermined("DPA-TLS-004", r, "tlsEnabled is unknown 
 	r.props.tlsEnabled == input.context.unknown
 }
 
+# Serverless containers and functions answer on their own *.scw.cloud endpoint over HTTP and HTTPS
+# alike unless told to redirect (the provider's default `httpOption` is "enabled").
+_serverless_types := ["scaleway:containers/container:Container", "scaleway:functions/function:Function"]
+
+_https_only(r) if r.props.httpsConnectionsOnly == true
+
+_https_only(r) if r.props.httpOption == "redirected"
+
+_https_unknown(r) if facts.is_unknown(object.get(r.props, "httpsConnectionsOnly", null))
+
+_https_unknown(r) if facts.is_unknown(object.get(r.props, "httpOption", null))
+
+# METADATA
+# title: Serverless containers and functions accept HTTPS only
+# custom:
+#   control: DPA-TLS-008
+decisions contains result.violation("DPA-TLS-008", r, msg) if {
+	some t in _serverless_types
+	some i in input.index.type[t]
+	r := input.resources[i]
+	not _https_only(r)
+	not _https_unknown(r)
+	msg := sprintf("%v endpoint accepts plain HTTP (neither httpsConnectionsOnly nor httpOption redirected)", [_privacy(r)])
+}
+
+# METADATA
+# title: Serverless HTTPS setting unknown in preview
+# custom:
+#   control: DPA-TLS-008
+decisions contains result.undetermined("DPA-TLS-008", r, "httpsConnectionsOnly or httpOption is unknown until apply") if {
+	some t in _serverless_types
+	some i in input.index.type[t]
+	r := input.resources[i]
+	not _https_only(r)
+	_https_unknown(r)
+}
+
+# The endpoint's privacy as the message names it; the provider's default is public.
+default _privacy(_) := "public"
+
+_privacy(r) := "private" if r.props.privacy == "private"
+
 _security_groups := [i | some t in ["scaleway:instance/securityGroup:SecurityGroup", "scaleway:instance/securityGroupRules:SecurityGroupRules"]; some i in input.index.type[t]]
 
 # METADATA
@@ -213,8 +255,8 @@ _declares_srtp(r) if object.get(r, "media_encryption", "") == _media_tag.value
 #   Appendix C §2: "TLS and SRTP for voice data". Receiving RTP from carriers anywhere is a necessary
 #   flow (§8.1); carrying it unencrypted is not: the group opening a media range must declare SRTP.
 # custom:
-#   control: DPA-TLS-008
-decisions contains result.violation("DPA-TLS-008", r, msg) if {
+#   control: DPA-TLS-009
+decisions contains result.violation("DPA-TLS-009", r, msg) if {
 	some t in _security_group_types
 	some i in input.index.type[t]
 	r := input.resources[i]

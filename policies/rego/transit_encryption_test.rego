@@ -287,7 +287,7 @@ _sg_tagged(rules, declared) := _one(_sg_type, "scaleway", {"props": {"inboundDef
 test_rtp_range_open_to_the_internet_without_srtp_is_a_violation if {
 	decisions := transit_encryption.decisions with input as _sg([_udp(10000, 20000, "0.0.0.0/0", true)])
 	decisions == {{
-		"control": "DPA-TLS-008", "urn": _urn(_sg_type, "r"), "status": "violation",
+		"control": "DPA-TLS-009", "urn": _urn(_sg_type, "r"), "status": "violation",
 		"message": "inbound UDP 10000-20000 covers RTP media ports and is open to the internet (0.0.0.0/0); nothing declares its voice is SRTP (tag media-encryption:srtp on the security group)",
 	}}
 }
@@ -304,7 +304,7 @@ test_rtp_range_open_to_a_carrier_range_only_passes if {
 
 test_every_udp_port_open_to_the_internet_covers_the_media_ranges if {
 	decisions := transit_encryption.decisions with input as _sg_tagged([_udp(1, 65535, "0.0.0.0/0", true)], "rtp")
-	media := [d | some d in decisions; d.control == "DPA-TLS-008"]
+	media := [d | some d in decisions; d.control == "DPA-TLS-009"]
 	count(media) == 1
 }
 
@@ -316,5 +316,52 @@ test_udp_outside_the_media_ranges_is_not_media if {
 test_rtp_rule_of_a_rules_resource_cannot_declare_srtp if {
 	rules_type := "scaleway:instance/securityGroupRules:SecurityGroupRules"
 	decisions := transit_encryption.decisions with input as _one(rules_type, "scaleway", {"props": {}, "inbound_rules": [_udp(16384, 32768, "0.0.0.0/0", true)]})
-	{d.control | some d in decisions} == {"DPA-TLS-008"}
+	{d.control | some d in decisions} == {"DPA-TLS-009"}
+}
+
+
+_container_type := "scaleway:containers/container:Container"
+
+_function_type := "scaleway:functions/function:Function"
+
+test_public_container_with_default_http_option_is_a_violation if {
+	decisions := transit_encryption.decisions with input as _one(_container_type, "scaleway", {"props": {"privacy": "public"}})
+	decisions == {{
+		"control": "DPA-TLS-008", "urn": _urn(_container_type, "r"), "status": "violation",
+		"message": "public endpoint accepts plain HTTP (neither httpsConnectionsOnly nor httpOption redirected)",
+	}}
+}
+
+test_container_without_privacy_is_public_and_a_violation if {
+	decisions := transit_encryption.decisions with input as _one(_container_type, "scaleway", {"props": {"httpOption": "enabled"}})
+	decisions == {{
+		"control": "DPA-TLS-008", "urn": _urn(_container_type, "r"), "status": "violation",
+		"message": "public endpoint accepts plain HTTP (neither httpsConnectionsOnly nor httpOption redirected)",
+	}}
+}
+
+test_private_function_accepting_http_is_a_violation if {
+	decisions := transit_encryption.decisions with input as _one(_function_type, "scaleway", {"props": {"privacy": "private", "httpOption": "enabled"}})
+	decisions == {{
+		"control": "DPA-TLS-008", "urn": _urn(_function_type, "r"), "status": "violation",
+		"message": "private endpoint accepts plain HTTP (neither httpsConnectionsOnly nor httpOption redirected)",
+	}}
+}
+
+test_container_with_https_connections_only_passes if {
+	decisions := transit_encryption.decisions with input as _one(_container_type, "scaleway", {"props": {"httpsConnectionsOnly": true}})
+	count(decisions) == 0
+}
+
+test_function_redirecting_to_https_passes if {
+	decisions := transit_encryption.decisions with input as _one(_function_type, "scaleway", {"props": {"privacy": "public", "httpOption": "redirected"}})
+	count(decisions) == 0
+}
+
+test_container_https_setting_unknown_is_undetermined if {
+	decisions := transit_encryption.decisions with input as _one(_container_type, "scaleway", {"props": {"httpsConnectionsOnly": _unknown}})
+	decisions == {{
+		"control": "DPA-TLS-008", "urn": _urn(_container_type, "r"), "status": "undetermined",
+		"message": "httpsConnectionsOnly or httpOption is unknown until apply",
+	}}
 }

@@ -27,11 +27,11 @@ DPAGUARD = Path(sys.executable).parent / "dpaguard"
 
 def generate_export(count: int) -> dict[str, Any]:
     """A `pulumi stack export` of `count` resources: vs_checkov's generated estate (seeded violations)."""
-    sys.path.insert(0, str(REPO))
+    sys.path.insert(0, str(REPO / "tests"))
     from dpaguard.source.state import to_export
-    from tests.benchmarks.vs_checkov import generate
+    from support.estates import vs_checkov_estate
 
-    return to_export(generate(count))
+    return to_export(vs_checkov_estate(count))
 
 
 def replicate_stack(count: int, stack: str = "prod") -> dict[str, Any]:

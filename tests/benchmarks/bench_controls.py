@@ -51,7 +51,7 @@ from dpaguard.engine.embedded import PROCESSES  # noqa: E402
 
 
 # Resource types no control reads properties of (judged on locality, project, tags, provider only).
-GENERIC = [
+GENERIC: list[tuple[str, dict[str, Any]]] = [
     ("scaleway:instance/server:Server", {"type": "PRO2-S", "image": "ubuntu_jammy", "tags": ["env:prod"]}),
     ("scaleway:instance/ip:Ip", {"tags": ["env:prod"]}),
     ("scaleway:block/volume:Volume", {"sizeInGb": 50, "iops": 5000, "tags": ["env:prod"]}),
@@ -62,9 +62,9 @@ GENERIC = [
 
 def generated_stack(size: int) -> Any:
     """A prod stack of `size` resources: half generic types, half the examined compliant templates; 2 % break residency."""
-    from control_estate import compliant_resources, deployment, resource
+    from support.control_estate import compliant_resources, deployment, resource
 
-    templates = compliant_resources("prod")
+    templates: list[Any] = compliant_resources("prod")
     templates = [t for pair in zip(templates, [resource("prod", t, t.split(":")[-1].lower(), i) for t, i in GENERIC * 4]) for t in pair]
     resources = []
     for n in range(size):

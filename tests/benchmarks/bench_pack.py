@@ -22,7 +22,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "pack"))
 
-from engine_harness import (  # noqa: E402
+from support.pack_harness import (  # noqa: E402
     REPO,
     analyze_request,
     analyze_stack_request,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from typing import Any
 import json
 import shutil
 import subprocess
@@ -11,8 +12,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from dpaguard.pipeline import SHIPPED_POLICIES
-from tests.checkov.conftest import SECRETS, write_project
+from dpaguard.policy import SHIPPED_POLICIES
+from support.checkov_project import SECRETS, write_project
 
 pytestmark = pytest.mark.checkov
 DPAGUARD = Path(sys.executable).with_name("dpaguard")
@@ -62,11 +63,11 @@ def test_waivers_cover_checkov_findings_as_they_cover_the_engines(tmp_path: Path
     )
     assert done.returncode == 1, done.stderr
     findings = json.loads(done.stdout)["findings"]
-    by_control: dict[str, list[dict[str, object]]] = {}
+    by_control: dict[str, list[dict[str, Any]]] = {}
     for finding in findings:
         by_control.setdefault(finding["control"], []).append(finding)
     assert by_control["DPA-SEC-101"] and all(f["waived"] for f in by_control["DPA-SEC-101"])
-    assert all(f["waiver"]["approver"] == "dpo@example.com" for f in by_control["DPA-SEC-101"])  # type: ignore[index]
+    assert all(f["waiver"]["approver"] == "dpo@example.com" for f in by_control["DPA-SEC-101"])
     waived_103 = {(f["stack"], f["waived"]) for f in by_control["DPA-SEC-103"]}
     assert waived_103 == {("dev", True), ("*", False)}  # the stack config's, not the program's (stack "*")
     assert by_control["DPA-SEC-102"] and not any(f["waived"] for f in by_control["DPA-SEC-102"])  # its waiver expired

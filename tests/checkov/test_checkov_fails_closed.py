@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.cli.conftest import REPO, assert_one_line_error, dpaguard
+from support.cli import REPO, assert_one_line_error, dpaguard
 
 SUMMARY = {"passed": 3, "failed": 0, "skipped": 0, "parsing_errors": 0, "resource_count": 3, "checkov_version": "3.2.0"}
 SECRET_REPORT = {

@@ -14,7 +14,7 @@ from dpaguard.checkov import NOT_FOUND_NOTICE, PROJECT_STACK, CheckovScan, scan
 from dpaguard.checkov import runner
 from dpaguard.errors import DpaguardError
 
-from tests.checkov.conftest import SECRETS, write_project
+from support.checkov_project import SECRETS, write_project
 
 pytestmark = pytest.mark.checkov
 

@@ -9,8 +9,8 @@ from pathlib import Path
 import jsonschema
 import pytest
 
-from tests.cli.conftest import CANARY, FIXTURES, AuditRun, assert_one_line_error, dpaguard
-from tests.report.conftest import shared_schemas
+from support.cli import CANARY, FIXTURES, AuditRun, assert_one_line_error, dpaguard
+from support.official_schemas import shared_schemas
 
 PROD_BUCKET = "urn:pulumi:prod::dpa-estate::scaleway:object/bucket:Bucket::call-recordings"
 
@@ -35,7 +35,7 @@ def test_audit_finds_the_drifted_bucket_and_reads_stacks_from_urns(audit_run: Au
 
 
 def test_exit_code_follows_fail_on(tmp_path: Path) -> None:
-    base = ["audit", "--state", FIXTURES / "prod-drifted.json", "--today", "2026-11-27", "--format", "json"]
+    base: list[str | Path] = ["audit", "--state", FIXTURES / "prod-drifted.json", "--today", "2026-11-27", "--format", "json"]
     strict = dpaguard(*base)
     lax = dpaguard(*base, "--fail-on", "never")
     advisory = dpaguard(*base, "--fail-on", "advisory")
@@ -162,7 +162,7 @@ def test_a_policy_folder_without_a_catalogue(tmp_path: Path) -> None:
 
 
 def test_text_on_stdout_is_coloured_only_when_asked() -> None:
-    base = ["audit", "--state", FIXTURES / "prod-drifted.json", "--today", "2026-11-27"]
+    base: list[str | Path] = ["audit", "--state", FIXTURES / "prod-drifted.json", "--today", "2026-11-27"]
     piped, forced = dpaguard(*base), dpaguard(*base, "--color", "always")
     assert piped.returncode == forced.returncode == 1
     assert "\x1b[" not in piped.stdout and "\x1b[1;31m" in forced.stdout

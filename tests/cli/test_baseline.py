@@ -11,7 +11,7 @@ from typing import Any
 
 import yaml
 
-from tests.cli.conftest import FIXTURES, REPO, assert_one_line_error, dpaguard
+from support.cli import FIXTURES, REPO, assert_one_line_error, dpaguard
 
 TODAY = "2026-11-27"
 

@@ -18,7 +18,7 @@ import pytest
 from opa_bindings import OpaEngine
 
 from dpaguard.policy import load_policy
-from tests.cli.conftest import REPO, assert_one_line_error, dpaguard, dpaguard_command
+from support.cli import REPO, assert_one_line_error, dpaguard, dpaguard_command
 
 POLICIES = REPO / "policies"
 
@@ -100,7 +100,7 @@ def test_data_loads_into_opa_as_data_dpa(tmp_path: Path, policy: Any) -> None:
         engine.add_policy(rel, text)
     # what `opa eval -d policies/rego -d data.json` sees: data.dpa is the policy data, the modules compile
     assert engine.eval_query("x = data.dpa")[0]["x"] == json.loads(json.dumps(dict(policy.data)))
-    facts = {"stacks": [], "resources": [], "context": {}, "index": {}}
+    facts: dict[str, Any] = {"stacks": [], "resources": [], "context": {}, "index": {}}
     assert engine.eval_query("x = data.dpaguard.main.decisions", facts)[0]["x"] == []
     engine.close()
     # stdout, with `-` or no --output, is the same document

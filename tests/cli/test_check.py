@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from typing import Any
 import json
 import subprocess
 from pathlib import Path
@@ -9,12 +10,12 @@ from pathlib import Path
 import jsonschema
 import pytest
 
-from tests.cli.conftest import REPO, assert_one_line_error, dpaguard
-from tests.report.conftest import shared_schemas
+from support.cli import REPO, assert_one_line_error, dpaguard
+from support.official_schemas import shared_schemas
 
 
 @pytest.fixture(scope="module")
-def estate(tmp_path_factory: pytest.TempPathFactory) -> tuple[subprocess.CompletedProcess[str], dict, Path]:
+def estate(tmp_path_factory: pytest.TempPathFactory) -> tuple[subprocess.CompletedProcess[str], dict[str, Any], Path]:
     """`dpaguard check --all-stacks` on the repository's own estate, JSON on stdout and SARIF to a file."""
     out = tmp_path_factory.mktemp("check") / "dpaguard.sarif"
     run = dpaguard("check", "--all-stacks", "--no-checkov", "--format", "json", "--format", "sarif",
@@ -24,7 +25,7 @@ def estate(tmp_path_factory: pytest.TempPathFactory) -> tuple[subprocess.Complet
 
 
 @pytest.mark.slow
-def test_the_estate_is_inside_the_dpa(estate: tuple[subprocess.CompletedProcess[str], dict, Path]) -> None:
+def test_the_estate_is_inside_the_dpa(estate: tuple[subprocess.CompletedProcess[str], dict[str, Any], Path]) -> None:
     run, doc, _ = estate
     unwaived = [(f["stack"], f["control"], f["name"], f["message"]) for f in doc["findings"]
                 if not f["waived"] and f["enforcement"] == "mandatory"]
@@ -37,7 +38,7 @@ def test_the_estate_is_inside_the_dpa(estate: tuple[subprocess.CompletedProcess[
 
 @pytest.mark.slow
 def test_progress_is_a_plain_line_per_stack_off_a_terminal(
-    estate: tuple[subprocess.CompletedProcess[str], dict, Path],
+    estate: tuple[subprocess.CompletedProcess[str], dict[str, Any], Path],
 ) -> None:
     run, _, _ = estate
     rendered = [line for line in run.stderr.splitlines() if line.startswith("dpaguard: rendered stack ")]
@@ -46,7 +47,7 @@ def test_progress_is_a_plain_line_per_stack_off_a_terminal(
 
 
 @pytest.mark.slow
-def test_sarif_of_the_estate_validates(estate: tuple[subprocess.CompletedProcess[str], dict, Path]) -> None:
+def test_sarif_of_the_estate_validates(estate: tuple[subprocess.CompletedProcess[str], dict[str, Any], Path]) -> None:
     _, doc, sarif_path = estate
     log = json.loads(sarif_path.read_text(encoding="utf-8"))
     jsonschema.validate(log, json.loads((shared_schemas() / "sarif-schema-2.1.0.json").read_text(encoding="utf-8")))

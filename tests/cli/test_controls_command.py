@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from tests.cli.conftest import REPO, assert_one_line_error, dpaguard
+from support.cli import REPO, assert_one_line_error, dpaguard
 
 
 def test_controls_json_lists_the_catalogue() -> None:

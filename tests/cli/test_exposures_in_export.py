@@ -14,7 +14,7 @@ from typing import Any, Callable
 
 import pytest
 
-from conftest import REPO, dpaguard
+from support.cli import REPO, dpaguard
 
 Export = dict[str, Any]
 PREFIX = "urn:pulumi:prod::dpa-estate::"
@@ -97,7 +97,7 @@ CASES: dict[str, tuple[Callable[[Export], str], str]] = {
     "RTP 10000-20000/UDP open to the world, not declared SRTP": (
         _add_inbound_rule("scaleway:instance/securityGroup:SecurityGroup", "security-nodes",
                           {"action": "accept", "protocol": "UDP", "portRange": "10000-20000", "ipRange": "0.0.0.0/0"}),
-        "DPA-TLS-008"),
+        "DPA-TLS-009"),
     "the Kapsule API ACL removed": (
         _remove("scaleway:kubernetes/acl:Acl", "web-api-acl", then="scaleway:kubernetes/cluster:Cluster::web-cluster"),
         "DPA-ACC-012"),

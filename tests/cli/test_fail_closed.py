@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import FIXTURES, REPO, assert_one_line_error, dpaguard, dpaguard_command
+from support.cli import FIXTURES, REPO, assert_one_line_error, dpaguard, dpaguard_command
 
 STATE = FIXTURES / "prod-drifted.json"
 TODAY = ["--today", "2026-11-27"]

@@ -12,8 +12,8 @@ from pathlib import Path
 import pytest
 
 from dpaguard.report._shared import cited_clauses
-from tests.cli.conftest import AuditRun
-from tests.html_elements import Elements
+from support.cli import AuditRun
+from support.html_elements import Elements
 
 CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
                   "--disable-component-update", "--disable-sync", "--no-first-run"]

@@ -13,8 +13,8 @@ from typing import Any
 
 import pytest
 
-from tests.cli.conftest import FIXTURES, REPO, dpaguard
-from tests.html_elements import Elements
+from support.cli import FIXTURES, REPO, dpaguard
+from support.html_elements import Elements
 
 TODAY = "2026-11-27"
 

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import dpaguard_command
+from support.cli import dpaguard_command
 
 HANG = Path(__file__).resolve().parents[1] / "source" / "fixtures" / "hang"
 

@@ -6,7 +6,7 @@ from typing import Any
 
 import yaml
 
-from tests.cli.conftest import REPO
+from support.cli import REPO
 
 
 def _workflow() -> dict[Any, Any]:
@@ -17,7 +17,7 @@ def _workflow() -> dict[Any, Any]:
 
 def test_workflow_runs_check_uploads_sarif_and_summary() -> None:
     workflow = _workflow()
-    triggers = workflow.get("on", workflow.get(True))  # YAML 1.1 reads a bare `on` as true
+    triggers = workflow.get("on", workflow.get(True)) or {}  # YAML 1.1 reads a bare `on` as true
     assert "pull_request" in triggers and "push" in triggers
     assert workflow["permissions"]["security-events"] == "write"
     (job,) = workflow["jobs"].values()

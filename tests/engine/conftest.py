@@ -10,7 +10,7 @@ from typing import Any, Callable, Iterator, Mapping
 
 import pytest
 
-from opa_standin import OpaStandIn, closed_port_url
+from support.opa_standin import OpaStandIn, closed_port_url
 
 
 @dataclass(frozen=True)

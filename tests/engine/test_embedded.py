@@ -5,20 +5,19 @@ from __future__ import annotations
 import concurrent.futures
 import dataclasses
 import datetime as dt
-import sys
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "policies"))
 
-from control_estate import POLICIES, TODAY, changed, compliant_estate, compliant_resources, config, deployment, resource, urn  # noqa: E402
-from dpaguard.engine import create_engine  # noqa: E402
-from dpaguard.engine.embedded import EmbeddedEngine, parse_decisions  # noqa: E402
-from dpaguard.errors import EngineError  # noqa: E402
-from dpaguard.normalise import normalise  # noqa: E402
-from dpaguard.policy import Policy, load_policy  # noqa: E402
+from support.control_estate import POLICIES, TODAY, changed, compliant_estate, compliant_resources, config, deployment, resource, urn
+from dpaguard.engine import create_engine
+from dpaguard.engine.embedded import EmbeddedEngine
+from dpaguard.engine.shaping import parse_decisions
+from dpaguard.errors import EngineError
+from dpaguard.normalise import normalise
+from dpaguard.policy import Policy, load_policy
 
 
 @pytest.fixture(scope="module")
@@ -125,7 +124,7 @@ def test_urns_rego_cpp_cannot_print_are_judged_and_given_back_as_they_were(polic
     # A resource named with a quote, a backslash or a control character: rego-cpp would print its URN
     # unescaped and the answer would not parse; the engine swaps such URNs for placeholders and back.
     prod = changed("prod", "vpc", region="nl-ams")
-    renamed = [dataclasses.replace(prod, resources=tuple(_renamed(list(prod.resources), "vpc", name))) for name in ODD_NAMES]
+    renamed = [dataclasses.replace(prod, resources=tuple(_renamed([dict(r) for r in prod.resources], "vpc", name))) for name in ODD_NAMES]
     owner = 'vpc "shared"\\x'  # a foreign owner's URN is quoted in the segregation message
     shared = [
         deployment("prod", _renamed(compliant_resources("prod"), "vpc", owner)),

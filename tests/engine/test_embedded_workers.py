@@ -11,13 +11,12 @@ from typing import Any
 
 import pytest
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "policies"))
 
-from control_estate import POLICIES, TODAY, changed  # noqa: E402
-from dpaguard.engine.embedded import EmbeddedEngine  # noqa: E402
-from dpaguard.errors import EngineError  # noqa: E402
-from dpaguard.normalise import normalise  # noqa: E402
-from dpaguard.policy import Policy, load_policy  # noqa: E402
+from support.control_estate import POLICIES, TODAY, changed
+from dpaguard.engine.embedded import EmbeddedEngine
+from dpaguard.errors import EngineError
+from dpaguard.normalise import normalise
+from dpaguard.policy import Policy, load_policy
 
 
 @pytest.fixture(scope="module")
@@ -92,8 +91,8 @@ def test_workers_exit_when_their_parent_is_killed(tmp_path: Path) -> None:
     script = tmp_path / "parent.py"
     script.write_text(
         "import sys, time\n"
-        f"sys.path.insert(0, {str(Path(__file__).resolve().parents[1] / 'policies')!r})\n"
-        "from control_estate import POLICIES, TODAY, changed\n"
+        f"sys.path.insert(0, {str(Path(__file__).resolve().parents[1])!r})\n"
+        "from support.control_estate import POLICIES, TODAY, changed\n"
         "from dpaguard.engine.embedded import EmbeddedEngine\n"
         "from dpaguard.normalise import normalise\n"
         "from dpaguard.policy import load_policy\n"
@@ -183,7 +182,7 @@ def test_this_process_evaluates_what_no_worker_has_taken(policy: Policy, facts: 
         here.append(len(part["resources"]))
         return evaluate_one(part)
 
-    engine._evaluate_one = counted  # type: ignore[method-assign]
+    engine._evaluate_one = counted  # type: ignore[method-assign,assignment]
     try:
         decisions = engine.evaluate(facts)
         assert len(here) >= len(facts["resources"]) // 2 and set(here) == {1}  # parts of half a chunk

@@ -19,7 +19,7 @@ from typing import Any, Iterator
 
 import pytest
 import requests
-from opa_standin import OpaStandIn, read_bundle
+from support.opa_standin import OpaStandIn, read_bundle
 from test_opa_equivalence import TODAY, corpus
 
 from dpaguard.engine.opa import OpaEngine

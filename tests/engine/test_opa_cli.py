@@ -11,7 +11,7 @@ import time
 from pathlib import Path
 
 import pytest
-from opa_standin import OpaStandIn
+from support.opa_standin import OpaStandIn
 
 REPO = Path(__file__).resolve().parents[2]
 DPAGUARD = shutil.which("dpaguard", path=str(Path(sys.executable).parent)) or "dpaguard"

@@ -10,11 +10,11 @@ from typing import Any, Callable
 
 import pytest
 import requests
-from opa_standin import OpaStandIn
+from support.opa_standin import OpaStandIn
 
 from dpaguard.engine.opa import ID_PREFIX, OpaEngine, display_url, module_id, push_order
 from dpaguard.errors import EngineError
-from dpaguard.model import UNKNOWN, Decision
+from dpaguard.model import UNKNOWN, ControlId, Decision, Urn
 
 CANARY = "canary-4f1d2c-secret-value"
 
@@ -29,9 +29,9 @@ FACTS: dict[str, Any] = {
     "context": {},
 }
 EXPECTED = [
-    Decision("DPA-RES-001", "urn:b", "region nl-ams is not in France", "violation"),
-    Decision("DPA-RES-001", "urn:c", "region unknown during preview", "undetermined"),
-    Decision("DPA-RES-001", "urn:d", "region pl-waw is not in France", "violation"),
+    Decision(ControlId("DPA-RES-001"), Urn("urn:b"), "region nl-ams is not in France", "violation"),
+    Decision(ControlId("DPA-RES-001"), Urn("urn:c"), "region unknown during preview", "undetermined"),
+    Decision(ControlId("DPA-RES-001"), Urn("urn:d"), "region pl-waw is not in France", "violation"),
 ]
 
 
@@ -408,7 +408,7 @@ def test_push_order() -> None:
 def test_stale_real_policies_are_deleted_once_each(opa: OpaStandIn, real_policy: Any) -> None:
     # another version of the real policies (its digest differs): every module of the old one goes,
     # each by one DELETE that OPA accepts (a module whose functions others call goes last)
-    facts = {"stacks": [], "resources": [], "context": {}, "index": {}}
+    facts: dict[str, Any] = {"stacks": [], "resources": [], "context": {}, "index": {}}
     OpaEngine(real_policy, url=opa.url, timeout=60).evaluate(facts)
     newer = dataclasses.replace(real_policy, sha256="f" * 64)
     OpaEngine(newer, url=opa.url, timeout=60).evaluate(facts)

@@ -15,7 +15,6 @@ from __future__ import annotations
 import copy
 import datetime as dt
 import importlib.util
-import sys
 from pathlib import Path
 from typing import Any, Callable, Iterator
 
@@ -139,15 +138,10 @@ def test_engines_agree_on_the_whole_corpus(
 
 def _control_cases() -> dict[str, Callable[[], tuple[list[Deployment], str]]]:
     """The controls' own cases (tests/policies/test_controls.py CASES: one violation per control)."""
-    folder = REPO / "tests/policies"
-    sys.path.insert(0, str(folder))
-    try:
-        spec = importlib.util.spec_from_file_location("_control_cases_for_opa", folder / "test_controls.py")
-        assert spec is not None and spec.loader is not None
-        module = importlib.util.module_from_spec(spec)
-        spec.loader.exec_module(module)
-    finally:
-        sys.path.remove(str(folder))
+    spec = importlib.util.spec_from_file_location("_control_cases_for_opa", REPO / "tests/policies/test_controls.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
     return dict(module.CASES)
 
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 import time
 
 import requests
-from opa_standin import OpaStandIn
+from support.opa_standin import OpaStandIn
 
 MODULE = "package example\n\nallow if input.flag == true\n"
 

@@ -11,8 +11,8 @@ import pytest
 
 from dpaguard.export import tfplan_json
 
-from tests.checkov.conftest import require_checkov
-from tests.export.conftest import make_deployment, resource
+from support.checkov_project import require_checkov
+from support.export_estate import make_deployment, resource
 
 pytestmark = pytest.mark.checkov
 CUSTOM_CHECKS = Path(__file__).resolve().parents[2] / "policies" / "checkov" / "custom"

@@ -9,7 +9,7 @@ from pathlib import Path
 
 from dpaguard.source.state import export_json
 
-from tests.export.conftest import make_deployment, resource
+from support.export_estate import make_deployment, resource
 
 DPAGUARD = Path(sys.executable).with_name("dpaguard")
 REPO = Path(__file__).resolve().parents[2]

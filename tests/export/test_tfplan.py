@@ -9,7 +9,7 @@ from dpaguard.export import to_tfplan
 from dpaguard.export.scaleway import type_table
 from dpaguard.model import Deployment
 
-from tests.export.conftest import urn
+from support.export_estate import urn
 
 
 def _planned(plan: dict[str, Any]) -> dict[str, dict[str, Any]]:
@@ -96,7 +96,7 @@ def test_resources_without_terraform_twin_are_listed_not_dropped(estate: Deploym
 
 
 def test_configuration_references_follow_property_dependencies() -> None:
-    from tests.export.conftest import make_deployment, resource
+    from support.export_estate import make_deployment, resource
 
     network = resource("scaleway:network/privateNetwork:PrivateNetwork", "pn", {"name": "pn"})
     db = resource("scaleway:databases/instance:Instance", "db", {"privateNetwork": {"pnId": "id-pn"}},
@@ -127,7 +127,7 @@ def test_type_table_names_real_classes_and_wire_names() -> None:
 
 
 def test_explicit_provider_gives_its_region_and_an_aliased_provider_config() -> None:
-    from tests.export.conftest import make_deployment, resource, urn
+    from support.export_estate import make_deployment, resource, urn
 
     ams = urn("pulumi:providers:scaleway", "ams")
     provider = {"urn": ams, "custom": True, "id": "p2", "type": "pulumi:providers:scaleway",

@@ -41,7 +41,7 @@ class _CapturingMonitor(mocks.MockMonitor):
         self.registered = []
 
     def RegisterResource(self, request: Any) -> Any:
-        response = super().RegisterResource(request)
+        response = super().RegisterResource(request)  # type: ignore[no-untyped-call]
         self.registered.append(
             {
                 "type": request.type,

@@ -39,7 +39,7 @@ def _res(type_token: str, name: str, inputs: dict[str, Any], **extra: Any) -> di
 def _one(dpa: Any, resource: dict[str, Any], **config: Any) -> dict[str, Any]:
     facts = normalise([_stack([resource], **config)], dpa, today=TODAY)
     (fact,) = facts["resources"]
-    return fact
+    return dict(fact)
 
 
 def test_deprecated_tokens_map_to_current_module_tokens() -> None:
@@ -106,6 +106,15 @@ def test_a_read_resource_is_where_its_id_says_and_not_judged_on_tags_or_project(
 def test_a_private_network_that_names_its_region_is_regional(dpa: Any) -> None:
     network = _one(dpa, _res("scaleway:network/privateNetwork:PrivateNetwork", "pn", {"region": "fr-par"}), **{"scaleway:zone": None})
     assert (network["locality"]["scope"], network["locality"]["region"], network["locality"]["status"]) == ("region", "fr-par", "known")
+
+
+def test_a_private_network_that_names_no_zone_is_where_the_stack_region_says(dpa: Any) -> None:
+    # A stack that sets only scaleway:region: the network is regional, not "zone undetermined".
+    network = _one(dpa, _res("scaleway:network/privateNetwork:PrivateNetwork", "pn", {}), **{"scaleway:zone": None})
+    assert (network["locality"]["scope"], network["locality"]["region"], network["locality"]["source"]) == ("region", "fr-par", "stack")
+    # One that names its own zone (the deprecated input) is still placed by it.
+    zonal = _one(dpa, _res("scaleway:network/privateNetwork:PrivateNetwork", "pn", {"zone": "nl-ams-1"}))
+    assert (zonal["locality"]["scope"], zonal["locality"]["zone"]) == ("zone", "nl-ams-1")
 
 
 def test_zone_gives_region_and_unknown_stays_unknown(dpa: Any) -> None:

@@ -2,19 +2,18 @@
 
 from __future__ import annotations
 
-import sys
+from typing import Any
 from pathlib import Path
 
 import pytest
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "policies"))
 
-from control_estate import TODAY, compliant_resources, config, deployment  # noqa: E402
+from support.control_estate import TODAY, compliant_resources, config, deployment
 
-from dpaguard.engine.embedded import EmbeddedEngine  # noqa: E402
-from dpaguard.findings import evaluate  # noqa: E402
-from dpaguard.normalise import _setting  # noqa: E402
-from dpaguard.policy import load_policy  # noqa: E402
+from dpaguard.engine.embedded import EmbeddedEngine
+from dpaguard.findings import evaluate
+from dpaguard.normalise import _setting
+from dpaguard.policy import load_policy
 
 POLICIES = Path(__file__).resolve().parents[2] / "policies"
 WRAPS_TO_1 = 2**64 + 1  # rego-cpp would read it as 1
@@ -35,7 +34,7 @@ def run() -> object:
     policy = load_policy(POLICIES)
     engine = EmbeddedEngine(policy)
 
-    def controls(**changes: object) -> set[str]:
+    def controls(**changes: Any) -> set[str]:
         stack = deployment("prod", compliant_resources("prod"), config("prod", **changes))
         return {f.control for f in evaluate([stack], policy, engine, today=TODAY).findings if f.status == "violation"}
 

@@ -9,17 +9,15 @@ from __future__ import annotations
 import copy
 import dataclasses
 import datetime as dt
-import sys
 from pathlib import Path
 from typing import Any, Iterator, Mapping
 
 import pytest
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from engine_harness import POLICIES, REPO, EngineSession, start_pack, stack_config_strings  # noqa: E402
+from support.pack_harness import POLICIES, REPO, EngineSession, start_pack, stack_config_strings
 
-from dpaguard.model import Deployment, Finding  # noqa: E402
+from dpaguard.model import Deployment, Finding
 
 CANARY = "canary-7c1f9e-secret-value"
 
@@ -83,7 +81,7 @@ def cli_findings(deployment: Deployment, policy: Any, **options: Any) -> tuple[F
 
 def expected_diagnostics(findings: tuple[Finding, ...]) -> set[tuple[str, str, str, str]]:
     """The (policy, URN, message, level) the pack must report for CLI findings (waived ones as advisory)."""
-    expected = set()
+    expected: set[tuple[str, str, str, str]] = set()
     for f in findings:
         if f.waived and f.waiver is not None:
             w = f.waiver
@@ -107,7 +105,7 @@ def configure_for(session: EngineSession, deployment: Deployment, pack_config: M
 def run_like_engine(session: EngineSession, deployment: Deployment,
                     secret_value: str = CANARY) -> tuple[list[Any], list[Any]]:
     """Analyze every resource (inputs, with its provider), then AnalyzeStack (outputs): the engine's order."""
-    from engine_harness import provider_of
+    from support.pack_harness import provider_of
 
     by_urn = {r["urn"]: r for r in deployment.resources}
     per_resource = []

@@ -28,7 +28,7 @@ from pack_fixtures import (
     first,
     run_like_engine,
 )
-from engine_harness import LEVEL_NAMES, REPO, analyze_request, engine_env, provider_of, report_json, start_pack
+from support.pack_harness import LEVEL_NAMES, REPO, analyze_request, engine_env, provider_of, report_json, start_pack
 
 pytestmark = pytest.mark.slow
 BUCKET = "scaleway:object/bucket:Bucket"
@@ -42,7 +42,8 @@ def _one(deployment: Deployment, resource: dict[str, Any]) -> Deployment:
 
 def _analyze(session: Any, deployment: Deployment, resource: dict[str, Any]) -> list[Any]:
     by_urn = {r["urn"]: r for r in deployment.resources}
-    return session.analyze(resource, provider_of(resource, by_urn), CANARY)
+    decisions: list[Any] = session.analyze(resource, provider_of(resource, by_urn), CANARY)
+    return decisions
 
 
 def _for_urn(findings: Any, urn: str, stack_controls: frozenset[str]) -> set[tuple[str, str, str, str]]:
@@ -227,7 +228,7 @@ def test_concurrent_analyze_answers_equal_sequential_ones(session: Any, prod: De
     requests *= 3
 
     def answer(request: Any) -> bytes:
-        return session.stub.Analyze(request).SerializeToString(deterministic=True)
+        return bytes(session.stub.Analyze(request).SerializeToString(deterministic=True))
 
     sequential = [answer(r) for r in requests]
     with futures.ThreadPoolExecutor(max_workers=16) as pool:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from typing import Any
 import pytest
 from pulumi.runtime.proto import analyzer_pb2 as pb
 
@@ -11,11 +12,11 @@ from dpaguard.pack.context import PackConfigError, config_value, pack_settings, 
 from dpaguard.source.redact import secret_placeholder
 
 from pack_fixtures import CANARY
-from engine_harness import struct_of
+from support.pack_harness import struct_of
 
 
 def test_every_unknown_sentinel_reads_as_unknown() -> None:
-    props = {f"p{i}": sentinel for i, sentinel in enumerate(sorted(protocol.UNKNOWN_SENTINELS))}
+    props: dict[str, Any] = {f"p{i}": sentinel for i, sentinel in enumerate(sorted(protocol.UNKNOWN_SENTINELS))}
     props["nested"] = {"list": ["fr-par", "dd056dcd-154b-4c76-9bd3-c8f88648b5ff"]}
     read = protocol.properties(struct_of(props))
     assert {read[f"p{i}"] for i in range(len(protocol.UNKNOWN_SENTINELS))} == {UNKNOWN}

@@ -14,7 +14,7 @@ from dpaguard.engine.embedded import EmbeddedEngine
 from dpaguard.findings import evaluate
 from dpaguard.policy import Policy
 
-from control_estate import TODAY, changed, find
+from support.control_estate import TODAY, changed, find
 
 # Sources that admit the internet however they are spelled, and garbage that must be judged as it.
 HOSTILE = ["*", "everyone", "any", " 0.0.0.0/0", "0.0.0.0/0 ", "\t::/0\n", 0, "::ffff:0.0.0.0/96", "64:ff9b::/96",

@@ -119,7 +119,7 @@ CITATIONS = {
     "DPA-RES-006": ["Appendix C §1.2"],
     "DPA-RES-007": ["Appendix C §1.2"],
     "DPA-RET-006": ["Appendix A"],  # "does not store transactional email history"
-    "DPA-TLS-008": ["Appendix C §2"],  # SRTP for voice; RTP open to carriers is a necessary flow (§8.1)
+    "DPA-TLS-009": ["Appendix C §2"],  # SRTP for voice; RTP open to carriers is a necessary flow (§8.1)
     "DPA-ACC-012": ["Appendix C §8.1"],  # firewalling only the necessary flows
 }
 

@@ -4,6 +4,8 @@ and the compliant estate that holds one compliant resource of every examined typ
 from __future__ import annotations
 
 import copy
+import dataclasses
+import datetime as dt
 import shutil
 from pathlib import Path
 from typing import Any, Callable
@@ -13,11 +15,11 @@ import yaml
 
 from dpaguard.engine import Engine, create_engine
 from dpaguard.findings import evaluate
-from dpaguard.model import PLAINTEXT_REDACTED, Deployment
+from dpaguard.model import PLAINTEXT_REDACTED, ControlId, Deployment, Finding, Waiver
 from dpaguard.policy import Policy, load_policy
 
-from control_estate import POLICIES, TODAY
-from control_estate import PROJECT_IDS, changed, compliant_estate, compliant_resources, config, deployment, find, resource, urn
+from support.control_estate import POLICIES, TODAY
+from support.control_estate import PROJECT_IDS, changed, compliant_estate, compliant_resources, config, deployment, find, resource, urn
 
 SG = "scaleway:instance/securityGroup:SecurityGroup"
 
@@ -57,7 +59,7 @@ CASES: dict[str, Callable[[], tuple[list[Deployment], str]]] = {
     "DPA-TLS-007": lambda: ([changed("prod", "sip-01", mediaEncryption="none")], find("sip-01")),
     "DPA-SEG-001": lambda: ([changed("prod", "vpc", projectId=PROJECT_IDS["dev"])], find("vpc")),
     "DPA-SEG-002": lambda: ([changed("prod", "vpc", tags=["env:dev"])], find("vpc")),
-    "DPA-SEG-003": lambda: (_two(**{"scaleway:projectId": PROJECT_IDS["prod"]}), _stack_urn("dev")),
+    "DPA-SEG-003": lambda: (_two(**{"scaleway:projectId": PROJECT_IDS["prod"]}), _stack_urn("dev")),  # type: ignore[arg-type]
     "DPA-SEG-004": lambda: (
         _two(dev_extra=[resource("dev", "scaleway:network/privateNetwork:PrivateNetwork", "borrowed-pn", {"vpcId": "prod-vpc-id", "tags": ["env:dev"]})]),
         urn("dev", "scaleway:network/privateNetwork:PrivateNetwork", "borrowed-pn"),
@@ -102,13 +104,17 @@ CASES: dict[str, Callable[[], tuple[list[Deployment], str]]] = {
               **{"dpaguard:transcriptRetentionDays": None}),
         _stack_urn(),
     ),
-    "DPA-SUB-001": lambda: (_with("prod", [resource("prod", "aws:s3/bucket:Bucket", "us-bucket", {"bucket": "x"})]), urn("prod", "aws:s3/bucket:Bucket", "us-bucket")),
+    # One finding per provider package, on the URN Pulumi gives its default provider (the estate has no provider resource).
+    "DPA-SUB-001": lambda: (
+        _with("prod", [resource("prod", "aws:s3/bucket:Bucket", "us-bucket", {"bucket": "x"})]),
+        urn("prod", "pulumi:providers:aws", "default"),
+    ),
     "DPA-SUB-002": lambda: ([changed("prod", "vpc", region="nl-ams")], find("vpc")),
     "DPA-SUB-006": lambda: ([compliant_estate()], _stack_urn()),  # the register has no dates (DPA text)
     "DPA-RES-006": lambda: ([changed("prod", "web", zone="fr-par-2")], find("web")),
     "DPA-RES-007": lambda: ([compliant_estate()], _stack_urn()),  # fr-par-1: DC2 and DC3, only DC3 named
     "DPA-RET-006": lambda: ([changed("prod", "call-logs", tags={"env": "prod", "data-category": "transactional-emails"})], find("call-logs")),
-    "DPA-TLS-008": lambda: ([changed("prod", "sg", tags=["env:prod"])], find("sg")),
+    "DPA-TLS-009": lambda: ([changed("prod", "sg", tags=["env:prod"])], find("sg")),
     "DPA-ACC-012": lambda: ([changed("prod", "kapsule-acl", clusterId="another-cluster")], find("kapsule")),
     "DPA-ACC-001": lambda: ([changed("prod", "sg", inboundDefaultPolicy=None)], find("sg")),
     "DPA-ACC-002": lambda: ([changed("prod", "sg", inboundRules=[{"action": "accept", "port": 22}])], find("sg")),
@@ -124,6 +130,10 @@ CASES: dict[str, Callable[[], tuple[list[Deployment], str]]] = {
     ),
     "DPA-ACC-010": lambda: ([changed("prod", "call-logs", acl="public-read")], find("call-logs")),
     "DPA-ACC-011": lambda: ([changed("prod", "pool", publicIpDisabled=None)], find("pool")),
+    "DPA-TLS-008": lambda: (
+        _with("prod", [resource("prod", "scaleway:containers/container:Container", "api", {"privacy": "public", "region": "fr-par", "tags": ["env:prod"]})]),
+        urn("prod", "scaleway:containers/container:Container", "api"),
+    ),
     "DPA-SEC-003": lambda: ([changed("prod", "db", encryptionAtRest=False)], find("db")),
     "DPA-SUB-005": lambda: (
         _with("prod", [resource("prod", "scaleway:tem/domain:Domain", "mail", {"name": "mail.example.org", "region": "fr-par"})]),
@@ -349,7 +359,7 @@ def test_a_public_database_needs_an_acl(policy: Policy, engine: Engine) -> None:
     public = evaluate([changed("prod", "db", privateNetwork=None)], policy, engine, today=TODAY).findings
     assert not [f for f in public if f.control == "DPA-ACC-004"]  # the estate's ACL names it
     without_acl = changed("prod", "db-acl", instanceId="another-db")
-    resources = [r if not r["urn"].endswith("::db") else {**r, "inputs": {k: v for k, v in r["inputs"].items() if k != "privateNetwork"}}
+    resources = [dict(r) if not r["urn"].endswith("::db") else {**r, "inputs": {k: v for k, v in r["inputs"].items() if k != "privateNetwork"}}
                  for r in without_acl.resources]
     findings = evaluate([deployment("prod", resources)], policy, engine, today=TODAY).findings
     assert "database has a public endpoint and no ACL: every address may connect" in [
@@ -406,3 +416,47 @@ def test_the_register_is_checked_per_service(type_token: str, fires: bool, polic
     findings = evaluate(_with("prod", [extra]), policy, engine, today=TODAY).findings
     hits = [f for f in findings if f.control == "DPA-SUB-005"]
     assert bool(hits) == fires, [f.message for f in hits]
+
+
+# -- other clouds: one finding per provider, where they are -----------------------------------------
+
+
+def _other_clouds() -> list[Deployment]:
+    aws_provider = urn("prod", "pulumi:providers:aws", "default_7_51_1")
+    gcp_provider = urn("prod", "pulumi:providers:gcp", "default_10_2_0")
+    extra = [
+        resource("prod", "pulumi:providers:aws", "default_7_51_1", {"region": "us-east-1"}),
+        resource("prod", "pulumi:providers:gcp", "default_10_2_0", {"project": "p", "region": "asia-east1"}),
+        *[resource("prod", "aws:s3/bucket:Bucket", f"b{i}", {"bucket": f"b{i}"}, provider=f"{aws_provider}::id") for i in range(3)],
+        resource("prod", "aws:ec2/instance:Instance", "vm", {"region": "eu-west-3"}, provider=f"{aws_provider}::id"),
+        resource("prod", "gcp:storage/bucket:Bucket", "photos", {"location": "ASIA-EAST1"}, provider=f"{gcp_provider}::id"),
+        resource("prod", "gcp:storage/bucketIAMMember:BucketIAMMember", "photos-public",
+                 {"bucket": "photos", "role": "roles/storage.objectViewer", "member": "allUsers"}, provider=f"{gcp_provider}::id"),
+    ]
+    return _with("prod", extra)
+
+
+def test_an_unregistered_provider_is_one_finding_with_count_services_regions_and_resources(policy: Policy, engine: Engine) -> None:
+    findings = [f for f in evaluate(_other_clouds(), policy, engine, today=TODAY).findings if f.control == "DPA-SUB-001"]
+    by_urn: dict[str, Finding] = {f.urn: f for f in findings}
+    assert set(by_urn) == {urn("prod", "pulumi:providers:aws", "default_7_51_1"), urn("prod", "pulumi:providers:gcp", "default_10_2_0")}
+    aws = by_urn[urn("prod", "pulumi:providers:aws", "default_7_51_1")]
+    assert aws.message == "provider aws is not an approved sub-processor of Appendix B: 4 resources (ec2, s3) in eu-west-3, us-east-1"
+    assert aws.resources == tuple(sorted([urn("prod", "aws:s3/bucket:Bucket", f"b{i}") for i in range(3)] + [urn("prod", "aws:ec2/instance:Instance", "vm")]))
+    assert aws.type == "pulumi:providers:aws" and aws.stack == "prod"
+    gcp = by_urn[urn("prod", "pulumi:providers:gcp", "default_10_2_0")]
+    assert gcp.message.endswith("2 resources (storage) in asia-east1")
+
+
+def test_a_waiver_names_the_provider_of_a_grouped_finding(tmp_path: Path, policy: Policy, engine: Engine) -> None:
+    waiver = Waiver(control=ControlId("DPA-SUB-001"), urn_pattern="*::pulumi:providers:aws::*", stack="prod", reason="r",
+                    approver="dpo@example.com", expires=TODAY + dt.timedelta(days=30))
+    waived = dataclasses.replace(policy, waivers=(waiver,))
+    findings = [f for f in evaluate(_other_clouds(), waived, engine, today=TODAY).findings if f.control == "DPA-SUB-001"]
+    assert {(f.name, f.waived) for f in findings} == {("default_7_51_1", True), ("default_10_2_0", False)}
+
+
+def test_public_storage_on_another_cloud_is_public_access_where_it_is(policy: Policy, engine: Engine) -> None:
+    findings = evaluate(_other_clouds(), policy, engine, today=TODAY).findings
+    public = [(f.name, f.message) for f in findings if f.control == "DPA-ACC-010"]
+    assert public == [("photos-public", "GCS bucket grants roles/storage.objectViewer to allUsers: its objects are disclosed to anyone (asia-east1)")]

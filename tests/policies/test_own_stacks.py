@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from control_estate import POLICIES, TODAY
+from support.control_estate import POLICIES, TODAY
 from dpaguard.engine.embedded import EmbeddedEngine
 from dpaguard.findings import evaluate
 from dpaguard.policy import Policy

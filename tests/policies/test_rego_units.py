@@ -16,7 +16,7 @@ from typing import Any, NamedTuple
 import pytest
 from opa_bindings import OpaEngine, OpaError
 
-from control_estate import POLICIES
+from support.control_estate import POLICIES
 from dpaguard.normalise import build_index
 from dpaguard.policy import Policy, test_modules
 from test_rego_metadata import policy_statements

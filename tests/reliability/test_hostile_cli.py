@@ -18,7 +18,7 @@ from typing import Callable
 
 import pytest
 
-from tests.cli.conftest import FIXTURES, REPO, dpaguard, dpaguard_command
+from support.cli import FIXTURES, REPO, dpaguard, dpaguard_command
 
 STATE = FIXTURES / "prod-drifted.json"
 COMPONENTS = REPO / "tests" / "source" / "fixtures" / "components"

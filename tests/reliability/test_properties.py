@@ -22,7 +22,7 @@ import json
 import tempfile
 from collections import Counter
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 import pytest
 from hypothesis import given, settings
@@ -118,7 +118,7 @@ def test_a_stack_export_read_back_still_fails_closed(deployment: Deployment, pol
 
 # ---------------------------------------------------------------- access-rule sources and secret names (issue 15)
 
-_ACLS = {
+_ACLS: dict[str, tuple[str, Callable[[Any], dict[str, Any]]]] = {
     "DPA-ACC-003": ("scaleway:redis/cluster:Cluster", lambda source: {"tlsEnabled": True, "acls": [{"ip": source}]}),
     "DPA-ACC-004": ("scaleway:databases/acl:Acl", lambda source: {"instanceId": "x", "aclRules": [{"ip": source}]}),
     "DPA-ACC-002": ("scaleway:instance/securityGroup:SecurityGroup", lambda source: {

@@ -12,8 +12,8 @@ import pytest
 from dpaguard.model import Clause, ControlId, RegisteredProcessor, Result, Stage, Usage
 from dpaguard.report import html, markdown
 from dpaguard.report import json as json_report
-from tests.html_elements import Elements
-from tests.report.test_markdown import _cells
+from support.html_elements import Elements
+from support.markdown_table import cells as _cells
 
 
 def _ledger_result(result: Result) -> Result:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dpaguard.model import Result
 from dpaguard.report import html
 from dpaguard.report._shared import clause_sort_key, clauses_of
-from tests.html_elements import Elements
+from support.html_elements import Elements
 
 
 def _page(result: Result) -> tuple[str, Elements]:

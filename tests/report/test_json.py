@@ -9,7 +9,7 @@ from dpaguard.model import Result
 from dpaguard.report import json as json_report
 
 FINDING_KEYS = {"control", "category", "clause", "severity", "enforcement", "stack", "urn", "type", "name",
-                "message", "waived", "waiver", "status", "location"}
+                "message", "waived", "waiver", "status", "location", "resources"}
 
 
 def test_json_has_the_documented_shape(result: Result) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dpaguard.model import Result
 from dpaguard.report import markdown
+from support.markdown_table import cells as _cells
 
 
 def _table(lines: list[str], heading: str) -> list[str]:
@@ -14,19 +15,6 @@ def _table(lines: list[str], heading: str) -> list[str]:
             break
         rows.append(line)
     return rows
-
-
-def _cells(row: str) -> list[str]:
-    cells, current, escaped = [], "", False
-    for ch in row.strip()[1:-1]:
-        if ch == "|" and not escaped:
-            cells.append(current.strip())
-            current = ""
-            continue
-        escaped = ch == "\\" and not escaped
-        current += ch
-    cells.append(current.strip())
-    return cells
 
 
 def test_markdown_summary_findings_and_waived(result: Result) -> None:

@@ -8,7 +8,7 @@ import jsonschema
 
 from dpaguard.model import Result
 from dpaguard.report import sarif
-from tests.report.conftest import shared_schemas
+from support.official_schemas import shared_schemas
 
 
 def _validate(log: dict[str, object]) -> None:

@@ -6,16 +6,20 @@ import shutil
 import sys
 import time
 from pathlib import Path
+from typing import Any, Callable
 
 import pytest
 
 from dpaguard.model import Deployment
 
+# The `rendered` fixture (conftest.py): render(fixture, stack) -> Deployment.
+Render = Callable[..., Deployment]
+
 FIXTURES = Path(__file__).parent / "fixtures"
 REPO = Path(__file__).resolve().parents[2]
 
 
-def by_name(deployment: Deployment, name: str) -> dict:
+def by_name(deployment: Deployment, name: str) -> dict[str, Any]:
     """The one resource of a deployment whose URN ends with ::name."""
     (found,) = [r for r in deployment.resources if r["urn"].endswith(f"::{name}")]
     return dict(found)

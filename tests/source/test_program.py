@@ -7,6 +7,7 @@ import time
 from pathlib import Path
 
 import pytest
+from source_helpers import Render
 from source_helpers import FIXTURES, all_gone_soon, by_name, copy_fixture, processes_in
 
 from dpaguard.errors import InputError, ProgramError
@@ -20,7 +21,7 @@ def provider_urn(reference: str) -> str:
     return reference.rsplit("::", 1)[0]
 
 
-def test_default_provider_carries_the_stack_config_and_the_sdk_version(rendered) -> None:
+def test_default_provider_carries_the_stack_config_and_the_sdk_version(rendered: Render) -> None:
     deployment = rendered("providers")
     main = by_name(deployment, "main")
     default = next(r for r in deployment.resources if r["urn"] == provider_urn(main["provider"]))
@@ -38,14 +39,14 @@ def test_default_provider_carries_the_stack_config_and_the_sdk_version(rendered)
     assert main["inputs"] == {"name": "main-vpc"}
 
 
-def test_default_provider_follows_the_selected_stack(rendered) -> None:
+def test_default_provider_follows_the_selected_stack(rendered: Render) -> None:
     prod = rendered("providers", "prod")
     default = next(r for r in prod.resources if r["urn"].endswith(SCALEWAY_DEFAULT))
     assert default["inputs"]["region"] == "nl-ams" and "zone" not in default["inputs"]
     assert by_name(prod, "main")["urn"].startswith("urn:pulumi:prod::providers::")
 
 
-def test_explicit_provider_is_a_resource_and_is_referenced(rendered) -> None:
+def test_explicit_provider_is_a_resource_and_is_referenced(rendered: Render) -> None:
     deployment = rendered("providers")
     ams = by_name(deployment, "ams")
     assert ams["type"] == "pulumi:providers:scaleway" and ams["custom"] is True
@@ -57,7 +58,7 @@ def test_explicit_provider_is_a_resource_and_is_referenced(rendered) -> None:
     assert urns.index(ams["urn"]) < urns.index(backup["urn"])
 
 
-def test_stack_resource_is_the_root_and_parents_top_level_resources(rendered) -> None:
+def test_stack_resource_is_the_root_and_parents_top_level_resources(rendered: Render) -> None:
     deployment = rendered("providers")
     root = deployment.resources[0]
     assert root["type"] == "pulumi:pulumi:Stack" and root["urn"] == deployment.stack_urn
@@ -65,7 +66,7 @@ def test_stack_resource_is_the_root_and_parents_top_level_resources(rendered) ->
     assert deployment.stack == "dev" and deployment.project == "providers" and deployment.source == "program"
 
 
-def test_source_positions_point_at_the_users_lines(rendered) -> None:
+def test_source_positions_point_at_the_users_lines(rendered: Render) -> None:
     deployment = rendered("providers")
     main = by_name(deployment, "main")
     assert main["sourcePosition"] == "project:///__main__.py#6"
@@ -74,7 +75,7 @@ def test_source_positions_point_at_the_users_lines(rendered) -> None:
     assert lines[5].startswith('scaleway.network.Vpc("main"')
 
 
-def test_components_keep_their_children_and_nesting(rendered) -> None:
+def test_components_keep_their_children_and_nesting(rendered: Render) -> None:
     deployment = rendered("components")
     core = by_name(deployment, "core")
     vpc = by_name(deployment, "core-vpc")
@@ -95,7 +96,7 @@ def test_components_keep_their_children_and_nesting(rendered) -> None:
     assert core["outputs"] == {"vpcId": vpc["id"]}
 
 
-def test_transforms_run_in_the_engines_order(rendered) -> None:
+def test_transforms_run_in_the_engines_order(rendered: Render) -> None:
     deployment = rendered("transforms")
     assert by_name(deployment, "loose")["inputs"] == {"tags": {"env": "dev"}}  # stack transform
     child = by_name(deployment, "fax-bucket")  # parent's transform, then the stack's
@@ -103,7 +104,7 @@ def test_transforms_run_in_the_engines_order(rendered) -> None:
     assert child["outputs"] == child["inputs"]
 
 
-def test_deprecated_top_level_classes_keep_their_own_tokens(rendered) -> None:
+def test_deprecated_top_level_classes_keep_their_own_tokens(rendered: Render) -> None:
     deployment = rendered("deprecated")
     db = by_name(deployment, "legacy-db")
     bucket = by_name(deployment, "legacy-bucket")
@@ -113,7 +114,7 @@ def test_deprecated_top_level_classes_keep_their_own_tokens(rendered) -> None:
     assert provider_urn(db["provider"]).endswith(SCALEWAY_DEFAULT)
 
 
-def test_stack_reference_is_recorded_and_its_outputs_are_unknown(rendered) -> None:
+def test_stack_reference_is_recorded_and_its_outputs_are_unknown(rendered: Render) -> None:
     deployment = rendered("stackref")
     reference = by_name(deployment, "acme/network/prod")
     assert reference["type"] == "pulumi:pulumi:StackReference"
@@ -123,11 +124,11 @@ def test_stack_reference_is_recorded_and_its_outputs_are_unknown(rendered) -> No
     assert reference["urn"] in app["dependencies"]
 
 
-def test_data_sources_answer_nothing_offline(rendered) -> None:
+def test_data_sources_answer_nothing_offline(rendered: Render) -> None:
     assert by_name(rendered("stackref"), "zones")["inputs"]["tags"] == ["zones:None"]
 
 
-def test_dynamic_resource_loses_its_pickled_provider_and_gets_a_default_provider(rendered) -> None:
+def test_dynamic_resource_loses_its_pickled_provider_and_gets_a_default_provider(rendered: Render) -> None:
     deployment = rendered("dynamic")
     ticket = by_name(deployment, "first")
     assert ticket["type"] == "pulumi-python:dynamic/tickets:Ticket"
@@ -150,7 +151,7 @@ def is_secret(value: object) -> bool:
     return value == {SECRET_SIG_KEY: SECRET_SIG, "ciphertext": REDACTED}
 
 
-def test_no_secret_reaches_the_deployment_in_plaintext(rendered) -> None:
+def test_no_secret_reaches_the_deployment_in_plaintext(rendered: Render) -> None:
     deployment = rendered("secrets")
     text = json.dumps([deployment.resources, deployment.config, sorted(deployment.secret_config_keys)])
     for canary in CANARIES:
@@ -158,7 +159,7 @@ def test_no_secret_reaches_the_deployment_in_plaintext(rendered) -> None:
     assert "v1:" not in text
 
 
-def test_secure_config_reaches_the_program_as_a_secret(rendered) -> None:
+def test_secure_config_reaches_the_program_as_a_secret(rendered: Render) -> None:
     deployment = rendered("secrets")
     db = by_name(deployment, "db")
     assert is_secret(db["inputs"]["password"])
@@ -172,7 +173,7 @@ def test_secure_config_reaches_the_program_as_a_secret(rendered) -> None:
     assert is_secret(root["outputs"]["dbPassword"])
 
 
-def test_secret_config_is_listed_and_plaintext_passwords_are_redacted(rendered) -> None:
+def test_secret_config_is_listed_and_plaintext_passwords_are_redacted(rendered: Render) -> None:
     deployment = rendered("secrets")
     assert deployment.secret_config_keys == {"scaleway:secretKey", "secrets:dbPassword", "secrets:settings"}
     assert deployment.config["secrets:dbPassword"] == REDACTED
@@ -239,7 +240,7 @@ def test_orphans_in_their_own_session_with_an_empty_environment_are_killed(tmp_p
     assert all_gone_soon(project), processes_in(project)
 
 
-def test_program_output_on_stdout_does_not_change_the_result(rendered) -> None:
+def test_program_output_on_stdout_does_not_change_the_result(rendered: Render) -> None:
     deployment = rendered("prints")
     assert [r["type"] for r in deployment.resources] == [
         "pulumi:pulumi:Stack",

@@ -15,6 +15,7 @@ import secrets
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 from source_helpers import dpaguard_command
@@ -78,7 +79,7 @@ def _leaks(text: str, canaries: dict[str, str]) -> list[str]:
     return found
 
 
-def _witness(rendered: dict) -> list[str]:
+def _witness(rendered: dict[str, Any]) -> list[str]:
     (snooped,) = [r for r in rendered["deployment"]["resources"] if r["urn"].endswith("::snooped")]
     return list(snooped["inputs"]["tags"])
 

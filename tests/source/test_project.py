@@ -119,8 +119,11 @@ def test_stack_value_of_the_wrong_declared_type(tmp_path: Path) -> None:
 
 def test_declared_value_without_default_must_be_set(tmp_path: Path) -> None:
     write(tmp_path, {"Pulumi.yaml": PROJECT, "stacks/Pulumi.dev.yaml": "config:\n  shop:dbPassword: {secure: v1:x}\n"})
-    with pytest.raises(InputError, match="stack 'dev' is missing configuration value 'shop:domain'"):
+    with pytest.raises(InputError) as caught:
         load_stack_config(load_project(tmp_path), "dev")
+    line = caught.value.one_line()
+    assert "stack 'dev': missing required configuration value 'shop:domain'" in line
+    assert "add `shop:domain: <value>` under `config:` in stacks/Pulumi.dev.yaml" in line
 
 
 def test_missing_stack_file_lists_the_existing_stacks(tmp_path: Path) -> None:
@@ -143,4 +146,5 @@ def test_value_declared_secret_must_be_encrypted(tmp_path: Path) -> None:
     with pytest.raises(InputError) as caught:
         load_stack_config(load_project(tmp_path), "dev")
     assert "'shop:dbPassword' is declared secret and must be a secure value" in caught.value.one_line()
+    assert "write `shop:dbPassword: {secure: <anything>}` (offline, a dummy value is fine" in caught.value.one_line()
     assert "plain" not in caught.value.one_line().replace("pulumi config", "")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from typing import Any
 import pytest
 
 from dpaguard.model import PLAINTEXT_REDACTED, REDACTED, SECRET_SIG, SECRET_SIG_KEY, UNKNOWN
@@ -61,8 +62,22 @@ def test_sensitive_plaintext_is_replaced_and_facts_are_kept() -> None:
     }
 
 
+def test_what_names_a_credential_under_a_credential_is_kept() -> None:
+    # A Kubernetes pod spec: the volume `secret` names a Secret, it holds no credential.
+    properties = {
+        "volumes": [{"name": "tls", "secret": {"secretName": "shop-tls", "defaultMode": 420}}],
+        "secret": {"name": "db", "value": "hunter2"},
+        "credentials": {"keyId": "SCWXXXXXXXXXXXXXXXXX", "secretKey": "hunter2"},
+    }
+    assert redact_properties(properties) == {
+        "volumes": [{"name": "tls", "secret": {"secretName": "shop-tls", "defaultMode": 420}}],
+        "secret": {"name": "db", "value": PLAINTEXT_REDACTED},
+        "credentials": {"keyId": "SCWXXXXXXXXXXXXXXXXX", "secretKey": PLAINTEXT_REDACTED},
+    }
+
+
 def test_input_is_not_modified() -> None:
-    properties = {"password": "hunter2", "s": {SECRET_SIG_KEY: SECRET_SIG, "plaintext": "x"}}
+    properties: dict[str, Any] = {"password": "hunter2", "s": {SECRET_SIG_KEY: SECRET_SIG, "plaintext": "x"}}
     redact_properties(properties)
     assert properties["password"] == "hunter2" and properties["s"]["plaintext"] == "x"
 

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from source_helpers import Render
 from source_helpers import FIXTURES
 
 from dpaguard.errors import InputError
@@ -64,7 +65,7 @@ def test_bare_deployment_and_checkpoint_forms(tmp_path: Path) -> None:
     assert load_state(checkpoint).resources == expected
 
 
-def test_render_output_round_trips(rendered, tmp_path: Path) -> None:
+def test_render_output_round_trips(rendered: Render, tmp_path: Path) -> None:
     rendered_deployment = rendered("secrets")
     path = tmp_path / "secrets.json"
     path.write_text(json.dumps(to_export(rendered_deployment)))
@@ -78,7 +79,7 @@ def test_render_output_round_trips(rendered, tmp_path: Path) -> None:
     assert loaded.source_positions == rendered_deployment.source_positions
 
 
-def test_export_shape(rendered) -> None:
+def test_export_shape(rendered: Render) -> None:
     export = to_export(rendered("components"))
     assert export["version"] == 3
     assert set(export) == {"version", "deployment", "dpaguard"}
@@ -215,7 +216,7 @@ def test_peak_memory_of_a_large_file_stays_a_small_multiple_of_its_size(tmp_path
     assert peak < 3 * size + 120 * 1024 * 1024, (peak, size)
 
 
-def test_both_sources_implement_the_source_protocol(rendered) -> None:
+def test_both_sources_implement_the_source_protocol(rendered: Render) -> None:
     from dpaguard.source.interface import Source, SourceError
     from dpaguard.source.program import ProgramSource
     from dpaguard.source.state import StateSource

@@ -40,7 +40,7 @@ def _with_dpaguard_block(export: dict[str, Any], environment: str | None = "dev"
 
 def _reference(forge: Any) -> dict[str, Any]:
     """What the forged export is, without its claim."""
-    export = json.loads(REAL.read_text())
+    export: dict[str, Any] = json.loads(REAL.read_text())
     return _with_dpaguard_block(export, None) if forge is _with_dpaguard_block else export
 
 

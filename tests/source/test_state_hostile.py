@@ -61,7 +61,11 @@ def test_a_valid_padded_file_is_read_by_both_readers_and_past_16_mb_streamed(
     assert state._STREAM_ABOVE_BYTES == 16 * 1024 * 1024
     streamed: list[Path] = []
     real_stream = state._stream
-    monkeypatch.setattr(state, "_stream", lambda *args: streamed.append(args[0]) or real_stream(*args))
+    def recorded(*args: Any) -> Any:
+        streamed.append(args[0])
+        return real_stream(*args)
+
+    monkeypatch.setattr(state, "_stream", recorded)
     for big in (False, True):
         deployment = load_state(write(tmp_path, f'"deployment": {{"resources": [{resource()}]}}', big=big))
         assert [r["urn"] for r in deployment.resources] == [URN]

@@ -86,7 +86,7 @@ def compliant_resources(stack: str = "prod") -> list[dict[str, Any]]:
                 "inboundRules": [
                     {"action": "accept", "port": 443, "ipRange": "0.0.0.0/0"},
                     {"action": "accept", "port": 22, "ipRange": "203.0.113.16/28"},
-                    # RTP media from carriers anywhere, declared SRTP (DPA-TLS-008).
+                    # RTP media from carriers anywhere, declared SRTP (DPA-TLS-009).
                     {"action": "accept", "protocol": "UDP", "portRange": "10000-20000", "ipRange": "0.0.0.0/0"},
                 ],
                 "tags": [*env, "media-encryption:srtp"],

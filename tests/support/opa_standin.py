@@ -127,7 +127,7 @@ def ast_errors(error: OpaError, policies: dict[str, str]) -> list[dict[str, Any]
         if not match:
             continue
         parts = match["loc"].split(":")
-        numbers = []
+        numbers: list[int] = []
         while parts and parts[-1].isdigit() and len(numbers) < 2:
             numbers.insert(0, int(parts.pop()))
         file = ":".join(parts)
@@ -256,7 +256,7 @@ class OpaStandIn:
     def url(self) -> str:
         """Where the server listens."""
         host, port = self._server.server_address[:2]
-        return f"http://{host}:{port}"
+        return f"http://{host!s}:{port}"
 
     def start(self) -> "OpaStandIn":
         """Serve in a background thread."""

@@ -15,7 +15,7 @@ import subprocess
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterable, Mapping
+from typing import Any, Iterable, Mapping, Sequence
 
 import grpc
 from google.protobuf import empty_pb2, struct_pb2
@@ -164,7 +164,7 @@ def analyze_request(resource: Mapping[str, Any], provider: Mapping[str, Any] | N
     return request
 
 
-def analyze_stack_request(resources: list[Mapping[str, Any]], secret_value: str = "canary-secret-value") -> pb.AnalyzeStackRequest:
+def analyze_stack_request(resources: Sequence[Mapping[str, Any]], secret_value: str = "canary-secret-value") -> pb.AnalyzeStackRequest:
     """The AnalyzeStackRequest of a stack: each resource's outputs (with its id, as a bridged provider returns it)."""
     by_urn = {r["urn"]: r for r in resources}
     request = pb.AnalyzeStackRequest()

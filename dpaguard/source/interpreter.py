@@ -1,0 +1,132 @@
+"""The Python interpreter a Pulumi project runs its program with, found as `pulumi` finds it.
+
+`Pulumi.yaml`'s `runtime.options` name it (pulumi/sdk/python/toolchain: pip.go, poetry.go, uv.go):
+
+- `toolchain: pip` (the default) with `virtualenv: DIR`: DIR, relative to the project directory;
+  without `virtualenv`, `pulumi` runs whatever `python3` is on its PATH;
+- `toolchain: poetry`: the environment `poetry env info --path` names, asked in the directory of
+  the nearest `pyproject.toml`; where `poetry` is not installed, the in-project `.venv` beside that
+  file, which poetry itself uses when it exists;
+- `toolchain: uv`: `virtualenv` when set, else `.venv` beside the nearest `uv.lock`, else beside the
+  nearest `pyproject.toml`, else in the project directory (uv itself is not needed to find it).
+
+Where the project names no environment, or names one that does not exist here, the program runs
+under dpaguard's own interpreter and the answer says why (a notice in every report): its imports
+then resolve against dpaguard's packages, which may not be the ones the program was written for.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+from dpaguard import contain
+from dpaguard.source.interface import SourceError
+from dpaguard.source.project import Project
+
+TOOLCHAINS = ("pip", "poetry", "uv")
+# How long `poetry env info --path` may take (it reads pyproject.toml and poetry's own config only).
+POETRY_TIMEOUT_S = 30.0
+
+
+@dataclass(frozen=True)
+class Interpreter:
+    """The executable to run the program with, and, when it is dpaguard's own, the notice saying why."""
+
+    executable: str
+    environment: Path | None  # the virtual environment it belongs to (None: dpaguard's own interpreter)
+    notice: str | None = None
+
+
+def _python_of(environment: Path) -> Path | None:
+    for name in ("python", "python3"):
+        candidate = environment / "bin" / name
+        if candidate.is_file() and os.access(candidate, os.X_OK):
+            return candidate
+    return None
+
+
+def _search_up(start: Path, name: str) -> Path | None:
+    for directory in (start, *start.parents):
+        if (directory / name).is_file():
+            return directory
+    return None
+
+
+def _own(project: Project, why: str) -> Interpreter:
+    return Interpreter(
+        sys.executable, None,
+        f"{project.name}: {why}; the program ran under dpaguard's own Python ({sys.executable}), "
+        "so its imports resolved against dpaguard's packages",
+    )
+
+
+def _environment(project: Project, environment: Path, named: str, how: str, fix: str) -> Interpreter:
+    python = _python_of(environment)
+    if python is None:
+        what = "does not exist" if not environment.exists() else "holds no bin/python"
+        return _own(project, f"the virtualenv {named} {how} ({environment}) {what} ({fix})")
+    # Not resolved: a venv's bin/python is a symlink to the base interpreter, and only its own path makes it the venv's.
+    return Interpreter(str(python), environment)
+
+
+def _poetry_environment(project: Project) -> Interpreter:
+    directory = _search_up(project.root, "pyproject.toml") or project.root
+    poetry = shutil.which("poetry")
+    if poetry is None:
+        in_project = directory / ".venv"
+        python = _python_of(in_project)
+        if python is not None:
+            return Interpreter(
+                str(python), in_project,
+                f"{project.name}: toolchain poetry, but poetry is not installed here: used {in_project}, "
+                "the in-project environment poetry itself uses when it exists",
+            )
+        return _own(project, "toolchain poetry, but poetry is not installed here and there is no in-project .venv "
+                             f"beside {directory / 'pyproject.toml'}")
+    try:
+        answer = subprocess.run(
+            [poetry, "env", "info", "--path"], cwd=directory, env=contain.clean_env(), capture_output=True,
+            text=True, timeout=POETRY_TIMEOUT_S, stdin=subprocess.DEVNULL,
+        )
+    except (OSError, subprocess.SubprocessError):
+        return _own(project, "toolchain poetry, but `poetry env info --path` could not run")
+    path = answer.stdout.strip().splitlines()[-1].strip() if answer.stdout.strip() else ""
+    if answer.returncode != 0 or not path:
+        return _own(project, f"toolchain poetry, but `poetry env info --path` in {directory} names no environment "
+                             "(run `poetry install`)")
+    return _environment(project, Path(path), path, "named by poetry", "run `poetry install`")
+
+
+def _uv_environment(project: Project, virtualenv: str | None) -> Interpreter:
+    if virtualenv:
+        path = Path(virtualenv) if os.path.isabs(virtualenv) else project.root / virtualenv
+        return _environment(project, path, virtualenv, f"named by {project.file.name} (toolchain uv)", "run `uv sync`")
+    directory = _search_up(project.root, "uv.lock") or _search_up(project.root, "pyproject.toml") or project.root
+    return _environment(project, directory / ".venv", ".venv", "of toolchain uv", "run `uv sync`")
+
+
+def program_interpreter(project: Project) -> Interpreter:
+    """The interpreter `pulumi` would run the project's program with; dpaguard's own, with a notice, where there is none."""
+    options = project.runtime_options
+    toolchain = options.get("toolchain", "pip")
+    virtualenv = options.get("virtualenv")
+    if not isinstance(toolchain, str) or toolchain not in TOOLCHAINS:
+        raise SourceError(f"{project.file}: runtime option toolchain must be one of {', '.join(TOOLCHAINS)} ({toolchain!r})")
+    if virtualenv is not None and (not isinstance(virtualenv, str) or not virtualenv.strip()):
+        raise SourceError(f"{project.file}: runtime option virtualenv must be a path")
+    if toolchain == "poetry":
+        return _poetry_environment(project)
+    if toolchain == "uv":
+        return _uv_environment(project, virtualenv)
+    if virtualenv:
+        path = Path(virtualenv) if os.path.isabs(virtualenv) else project.root / virtualenv
+        install = (f"{virtualenv}/bin/pip install -r requirements.txt" if (project.root / "requirements.txt").is_file()
+                   else "install the program's dependencies into it")
+        return _environment(project, path, virtualenv, f"named by {project.file.name}",
+                            f"python -m venv {virtualenv}, then {install}")
+    return _own(project, "Pulumi.yaml names no virtualenv (runtime.options.virtualenv)")
