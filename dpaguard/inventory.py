@@ -15,6 +15,20 @@ from dpaguard.model import RegisteredProcessor, Usage
 UNKNOWN_PLACE = "unknown"
 
 
+SITES_SEPARATOR = " or "
+
+
+def _sites(entry: Mapping[str, Any]) -> str | None:
+    """The hosting sites a zone or location may place a resource in (locations.yaml `sites`), None when unknown."""
+    sites = entry.get("sites")
+    return SITES_SEPARATOR.join(str(s) for s in sites) if isinstance(sites, list) and sites else None
+
+
+def site_names(site: str) -> list[str]:
+    """The hosting sites a Usage's `site` names (a zone may span several)."""
+    return site.split(SITES_SEPARATOR)
+
+
 def _place(resource: Mapping[str, Any], locations: Mapping[str, Any]) -> tuple[str, str | None] | None:
     """(location name, hosting site) of a resource, None when it has no place (an IAM policy, a stack reference)."""
     props = resource.get("props") or {}
@@ -22,9 +36,7 @@ def _place(resource: Mapping[str, Any], locations: Mapping[str, Any]) -> tuple[s
         name = props.get("actualLocation") or props.get("location")
         if not isinstance(name, str) or not name:
             return (UNKNOWN_PLACE, None) if resource.get("country") else None
-        entry = locations.get("datapacket", {}).get("locations", {}).get(name, {})
-        site = entry.get("datacenter") or entry.get("site")
-        return name, site if isinstance(site, str) else None
+        return name, _sites(locations.get("datapacket", {}).get("locations", {}).get(name, {}))
     locality = resource.get("locality") or {}
     scope = locality.get("scope")
     if scope not in ("zone", "region"):
@@ -33,8 +45,7 @@ def _place(resource: Mapping[str, Any], locations: Mapping[str, Any]) -> tuple[s
         return UNKNOWN_PLACE, None
     if scope == "zone" and isinstance(locality.get("zone"), str):
         zone = locality["zone"]
-        site = locations.get("scaleway", {}).get("zones", {}).get(zone, {}).get("datacenter")
-        return zone, site if isinstance(site, str) else None
+        return zone, _sites(locations.get("scaleway", {}).get("zones", {}).get(zone, {}))
     region = locality.get("region")
     return (region, None) if isinstance(region, str) else (UNKNOWN_PLACE, None)
 

@@ -444,7 +444,7 @@ def _with_ratchet(result: Result, policy: Policy, settings: Settings) -> Result:
             coverage[(RATCHET, stack.name)] = 0
         return dataclasses.replace(result, coverage=coverage,
                                    stages=(*result.stages, Stage("baseline", False, "no --baseline")))
-    found, compared = ratchet(settings.baseline, result, result.controls)
+    found, compared = ratchet(settings.baseline, result, result.controls, retired=policy.retired)
     coverage.update(compared)
     return dataclasses.replace(
         result, findings=result.findings + waive(found, policy, settings.today), coverage=coverage,

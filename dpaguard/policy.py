@@ -111,6 +111,8 @@ class Policy:
     # What the load's check compiled with OPA (engine.opa_inprocess.CompiledPolicy), for the OPA
     # engine to take instead of compiling it again; None where regopy checked the modules.
     compiled: Any = field(default=None, compare=False, repr=False)
+    # Controls taken out of the catalogue (controls.yaml `retired`): id -> "retired <date>: <reason>".
+    retired: Mapping[str, str] = field(default_factory=dict)
 
     def control(self, control_id: str) -> Control:
         """The catalogue entry of a control id; PolicyError when the catalogue has none."""
@@ -238,6 +240,22 @@ def _load_controls(path: Path) -> tuple[tuple[Control, ...], tuple[str, ...], di
     return tuple(controls), categories, evaluators
 
 
+def _load_retired(path: Path, control_ids: set[str]) -> dict[str, str]:
+    """The `retired` entries of controls.yaml: id -> "retired <date>: <reason>" (the ratchet quotes it)."""
+    document = _read_yaml(path)
+    retired: dict[str, str] = {}
+    if not isinstance(document, dict) or document.get("retired") is None:
+        return retired
+    for entry, control_id, what, where in _keyed_entries(document, "retired", path, "retired control", "id"):
+        if control_id in control_ids:
+            raise PolicyError(f"{where}: {what}: is both retired and in `controls`")
+        date, reason = _date(entry.get("date")), entry.get("reason")
+        if date is None or not isinstance(reason, str) or not reason.strip():
+            raise PolicyError(f"{where}: {what}: a retired control needs a `date` (YYYY-MM-DD) and a `reason`")
+        retired[control_id] = f"retired {date.isoformat()}: {' '.join(reason.split())}"
+    return retired
+
+
 CLAUSES_FILE = "clauses.yaml"
 _CLAUSE_KEYS = {"id", "title", "title_fr", "quote", "status", "controls", "note"}
 
@@ -307,9 +325,12 @@ def _load_subprocessors(path: Path) -> dict[str, Any]:
         location = _require(entry, "location", str, path, what)
         if not re.fullmatch(r"[A-Z]{2}", location):
             raise PolicyError(f"{where}: {what}: location must be an ISO 3166 country code (FR, US, ...)")
+        # null: the date is unknown (the DPA text gives none); never a guessed date.
         notified, added = _date(entry.get("notified")), _date(entry.get("added"))
-        if notified is None or added is None:
-            raise PolicyError(f"{where}: {what}: `notified` and `added` must be dates (YYYY-MM-DD)")
+        if (notified is None and entry.get("notified") is not None) or (added is None and entry.get("added") is not None):
+            raise PolicyError(f"{where}: {what}: `notified` and `added` must be dates (YYYY-MM-DD) or null (unknown)")
+        if (notified is None) != (added is None):
+            raise PolicyError(f"{where}: {what}: `notified` and `added` are both dates or both null (unknown)")
         entry_packages = _require(entry, "packages", list, path, what)
         for package in entry_packages:
             if not isinstance(package, str) or package in packages:
@@ -324,8 +345,8 @@ def _load_subprocessors(path: Path) -> dict[str, Any]:
                 "service": _require(entry, "service", str, path, what),
                 "location": location,
                 "transfer_measure": _require(entry, "transfer_measure", str, path, what),
-                "notified": notified.isoformat(),
-                "added": added.isoformat(),
+                "notified": notified.isoformat() if notified else None,
+                "added": added.isoformat() if added else None,
                 "packages": list(entry_packages),
                 "scope": list(scope) if scope is not None else None,
             }
@@ -356,7 +377,12 @@ def _load_retention(path: Path) -> dict[str, Any]:
             "client_set": None,
             "min_days": None,
             "max_days": None,
+            "stored": entry.get("stored", True),
         }
+        if not isinstance(record["stored"], bool):
+            raise PolicyError(f"{where}: {what}: `stored` must be true or false")
+        if not record["stored"] and (entry.get("client_set") or entry.get("min_days") is not None or entry.get("max_days") is not None):
+            raise PolicyError(f"{where}: {what}: a category that is not stored has no retention bounds")
         if "client_set" in entry:
             key = _require(entry, "client_set", str, path, what)
             if not key.startswith("dpaguard:"):
@@ -374,6 +400,14 @@ def _load_retention(path: Path) -> dict[str, Any]:
                 raise PolicyError(f"{where}: {what}: min_days exceeds max_days")
         categories[category_id] = record
     return {"categories": categories}
+
+
+def _named_in_appendix_c(sites: Any, named: set[Any]) -> str:
+    """Whether a place's hosting sites are named in Appendix C §1.2: all, some, none, or unknown (no sites)."""
+    if not sites:
+        return "unknown"
+    hits = sum(1 for site in sites if site in named)
+    return "all" if hits == len(sites) else "some" if hits else "none"
 
 
 def _load_locations(path: Path) -> dict[str, Any]:
@@ -396,9 +430,15 @@ def _load_locations(path: Path) -> dict[str, Any]:
         if entry.get("region") not in scaleway["regions"]:
             raise PolicyError(f"{_where(path, _line(entry))}: scaleway.zones.{zone}: unknown region {entry.get('region')!r}")
     approved = set(countries)
+    named = {d.get("name") for d in datacenters if isinstance(d, dict)}
+    for section, table in (("scaleway.zones", scaleway["zones"]), ("datapacket.locations", datapacket["locations"])):
+        for name, entry in table.items():
+            sites = entry.get("sites")
+            if sites is not None and (not isinstance(sites, list) or not sites or not all(isinstance(s, str) and s for s in sites)):
+                raise PolicyError(f"{_where(path, _line(entry))}: {section}.{name}: `sites` must list hosting site names, or be null (unknown)")
 
     def plain(table: Mapping[str, Any]) -> dict[str, Any]:
-        return {k: {kk: vv for kk, vv in v.items()} for k, v in table.items()}
+        return {k: {**{kk: vv for kk, vv in v.items()}, "appendix_c": _named_in_appendix_c(v.get("sites"), named)} for k, v in table.items()}
 
     return {
         "approved_countries": list(countries),
@@ -427,6 +467,13 @@ def _load_settings(path: Path) -> dict[str, Any]:
         for entry in _list_of(document, key, path):
             if not isinstance(entry, dict) or not isinstance(entry.get("port"), int) or not isinstance(entry.get("name"), str):
                 raise PolicyError(f"{_where(path, _line(entry))}: {key}: each entry needs an integer `port` and a `name`")
+    for entry in _list_of(document, "media_ports", path):
+        if (not isinstance(entry, dict) or not all(isinstance(entry.get(k), int) and not isinstance(entry.get(k), bool) for k in ("from", "to"))
+                or not 0 < entry["from"] <= entry["to"] <= 65535 or not isinstance(entry.get("name"), str)):
+            raise PolicyError(f"{_where(path, _line(entry))}: media_ports: each entry needs ports `from` <= `to` (1-65535) and a `name`")
+    media_tag = document.get("media_encryption_tag")
+    if not isinstance(media_tag, dict) or not isinstance(media_tag.get("key"), str) or not isinstance(media_tag.get("value"), str):
+        raise PolicyError(f"{path}: media_encryption_tag needs a `key` and a `value`")
     tag = document.get("environment_tag")
     if (
         not isinstance(tag, dict)
@@ -789,6 +836,7 @@ def load_policy(policies_dir: Path | str) -> Policy:
         )
     waivers, lines, problems = _load_waivers(root / WAIVERS_FILE, {c.id for c in controls})
     clauses = load_clauses(root / "dpa" / CLAUSES_FILE, {c.id for c in controls})
+    retired = _load_retired(root / "dpa" / "controls.yaml", {c.id for c in controls})
     return Policy(
         root=root,
         controls=controls,
@@ -802,6 +850,7 @@ def load_policy(policies_dir: Path | str) -> Policy:
         evaluated_controls=evaluated,
         clauses=clauses,
         compiled=compiled,
+        retired=retired,
     )
 
 

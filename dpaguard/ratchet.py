@@ -4,7 +4,8 @@
 DPA-RAT-001 (built here, in Python, not in Rego):
 - every control that passed in the baseline on a stack (examined at least one resource there, no
   unwaived finding) and has an unwaived finding on that stack now;
-- every control of the baseline's catalogue that the catalogue no longer has;
+- every control of the baseline's catalogue that the catalogue no longer has (a control retired in
+  controls.yaml `retired` too, its recorded reason quoted: removing a control is the DPO's decision);
 - every control whose severity is lower, or whose enforcement in an environment is weaker
   (mandatory > advisory > disabled), than in the baseline.
 Catalogue changes are about a file, not a stack: they are reported on the project (stack `*`), at
@@ -115,9 +116,18 @@ def _when(baseline: Baseline) -> str:
 
 
 def ratchet(
-    baseline: Baseline, result: Result, catalogue: Sequence[Control], *, catalogue_file: str = "policies/dpa/controls.yaml"
+    baseline: Baseline,
+    result: Result,
+    catalogue: Sequence[Control],
+    *,
+    catalogue_file: str = "policies/dpa/controls.yaml",
+    retired: Mapping[str, str] | None = None,
 ) -> tuple[tuple[Finding, ...], dict[tuple[str, str], int]]:
-    """DPA-RAT-001 findings of the run against the baseline, and its coverage (pairs compared per stack)."""
+    """DPA-RAT-001 findings of the run against the baseline, and its coverage (pairs compared per stack).
+
+    `retired` (controls.yaml `retired`: id -> "retired <date>: <reason>") only adds the recorded reason to
+    the removal's finding: a retired control is still reported, for the DPO to accept or refuse.
+    """
     by_id = {str(c.id): c for c in catalogue}
     rat = by_id.get(RATCHET)
     if rat is None:
@@ -159,7 +169,8 @@ def ratchet(
     for control_id, before in sorted(baseline.controls.items()):
         now = by_id.get(control_id)
         if now is None:
-            project_finding(f"{control_id} was in the catalogue of {when} and has been removed")
+            why = (retired or {}).get(control_id)
+            project_finding(f"{control_id} was in the catalogue of {when} and has been removed" + (f" ({why})" if why else ""))
             continue
         if before.severity in SEVERITY_RANK and SEVERITY_RANK[now.severity] < SEVERITY_RANK[before.severity]:
             project_finding(f"{control_id} severity lowered from {before.severity} to {now.severity} since {when}")

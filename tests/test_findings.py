@@ -55,7 +55,7 @@ def test_unknown_in_preview_is_mandatory_in_prod_and_advisory_in_dev(policy: Pol
 
 
 def test_disabled_control_is_dropped(policy: Policy, engine: EmbeddedEngine) -> None:
-    # DPA-BAK-004 (HA cluster) is disabled in dev.
+    # DPA-BAK-004 (database clusters, production only) is disabled in dev.
     findings = decide([changed("dev", "db", isHaCluster=False)], policy, engine, today=TODAY).findings
     assert not [f for f in findings if f.control == "DPA-BAK-004"]
     findings = decide([changed("prod", "db", isHaCluster=False)], policy, engine, today=TODAY).findings

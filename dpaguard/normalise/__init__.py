@@ -13,16 +13,17 @@ Facts schema (each resource):
     project {expected: bool, value, status, source}, taggable, tags {k: v} (from the list form `env:prod` or a map), tags_unknown,
     data_category, props (inputs over outputs, redacted; only for types a control names, and only the
     properties rules read, see dpaguard/rego_props.py), secret_paths, plaintext_paths, unknown_paths,
-    inbound_rules (security groups), foreign (cross-stack sharing), stack_reference (StackReference),
+    inbound_rules and media_encryption (security groups), foreign (cross-stack sharing), stack_reference (StackReference),
     recorded_of (on the recorded view of a resource whose outputs disagree with its inputs: RECORDED_SUFFIX),
     place (another cloud's region as its provider names it: settings `other_cloud_regions`).
     Empty, false and null facts are left out (see _OMITTED_WHEN_EMPTY).
 Each stack: name, urn, pulumi_project, environment, environment_source, scaleway_project,
     default_region, default_zone, settings, config_file, plaintext_config_keys, subprocessors,
-    late_subprocessors, packages (its resources grouped by provider package: package, urn, count, regions,
-    services; see _package_groups). Index: positions grouped by package, type and the values broad rules test, and
-    resources grouped by the facts their rules read (shape, see SHAPES and build_index). Context: today, unknown, internet {cidr: bool}, unused_subprocessors,
-    subprocessor_notice {name: working days}.
+    late_subprocessors, undated_subprocessors (used, with no dates in the register), packages (its resources
+    grouped by provider package: package, urn, count, regions, services; see _package_groups). Index: positions
+    grouped by package, type and the values broad rules test, and resources grouped by the facts their rules
+    read (shape, see SHAPES and build_index). Context: today, unknown, internet {cidr: bool},
+    subprocessor_notice {name: working days, or null when the register has no dates}.
 The Rego input (chunks) carries each resource as rego_resource() reduces it: only the facts a rule reads
     (urn, stack, environment, locality {region, zone, status, source}, project {value, source} when expected,
     tags when any, tags_unknown, data_category, props, plaintext_paths, foreign, inbound_rules, stack_reference).
@@ -223,7 +224,11 @@ def _inbound_rules(props: Mapping[str, Any], internet_rule: InternetRule) -> lis
 
 
 # The resources whose ACL entries admit addresses, and the property listing those entries.
-_ACL_LISTS = {"scaleway:redis/cluster:Cluster": "acls", "scaleway:databases/acl:Acl": "aclRules"}
+_ACL_LISTS = {
+    "scaleway:redis/cluster:Cluster": "acls",
+    "scaleway:databases/acl:Acl": "aclRules",
+    "scaleway:kubernetes/acl:Acl": "aclRules",
+}
 
 
 def _judge_acl_sources(props: dict[str, Any], key: str, internet: dict[str, bool], rule: InternetRule) -> None:
@@ -383,16 +388,21 @@ class Normaliser:
             elif self.kept_props is not None:
                 fact["props"] = {key: value for key, value in fact["props"].items() if key in self.kept_props}
             _compact(fact)
+        # None: the register records no dates for the entry (unknown), so its notice cannot be shown.
         notice = {
-            entry["name"]: working_days_between(dt.date.fromisoformat(entry["notified"]), dt.date.fromisoformat(entry["added"]))
+            entry["name"]: (
+                working_days_between(dt.date.fromisoformat(entry["notified"]), dt.date.fromisoformat(entry["added"]))
+                if entry["notified"] and entry["added"] else None
+            )
             for entry in self.register["entries"]
         }
-        used = {name for stack in stacks for name in stack["subprocessors"]}
         for stack in stacks:
             stack["late_subprocessors"] = [
-                {"name": name, "working_days": notice[name]} for name in stack["subprocessors"]
-                if notice.get(name, self.notice_days) < self.notice_days
+                {"name": name, "working_days": days}
+                for name in stack["subprocessors"]
+                if (days := notice.get(name)) is not None and days < self.notice_days
             ]
+            stack["undated_subprocessors"] = [name for name in stack["subprocessors"] if name in notice and notice[name] is None]
         return {
             "stacks": stacks,
             "resources": resources,
@@ -402,9 +412,6 @@ class Normaliser:
                 "unknown": UNKNOWN,
                 "internet": internet,
                 "subprocessor_notice": notice,
-                "unused_subprocessors": (
-                    [] if partial else sorted(e["name"] for e in self.register["entries"] if e["name"] not in used)
-                ),
             },
         }
 
@@ -567,6 +574,10 @@ class Normaliser:
         fact["place"] = self._place(package, props, providers.get(provider_urn), {} if explicit else stack_config)
         if type_token in ("scaleway:instance/securityGroup:SecurityGroup", "scaleway:instance/securityGroupRules:SecurityGroupRules"):
             fact["inbound_rules"] = _inbound_rules(props, self.internet_rule)
+            # What the group declares of the media it admits (settings.yaml media_encryption_tag, DPA-TLS-009):
+            # the Rego input carries no tags, only this.
+            declared = tags.get(self.settings.get("media_encryption_tag", {}).get("key", ""))
+            fact["media_encryption"] = _printable(declared.strip().lower()) if isinstance(declared, str) else None
         if type_token == STACK_REFERENCE_TYPE:
             fact["stack_reference"] = self._stack_reference(props)
         return fact
@@ -786,7 +797,7 @@ def _package_groups(
 
 # Facts left out of the Rego input when empty, false or null: regopy converts input node by node, and
 # most resources have no secrets, no plaintext, nothing shared. Rules test them with `not r.x` / `some _ in r.x`.
-_OMITTED_WHEN_EMPTY = ("secret_paths", "plaintext_paths", "unknown_paths", "malformed", "env_tag", "outside_scope", "foreign", "deprecated_type", "tags_unknown", "data_category", "subprocessor", "country", "taggable", "place")
+_OMITTED_WHEN_EMPTY = ("media_encryption", "secret_paths", "plaintext_paths", "unknown_paths", "malformed", "env_tag", "outside_scope", "foreign", "deprecated_type", "tags_unknown", "data_category", "subprocessor", "country", "taggable", "place")
 
 
 def _compact(fact: dict[str, Any]) -> None:

@@ -14,6 +14,7 @@ import re
 from dataclasses import dataclass
 from typing import Any, Iterable, Literal
 
+from dpaguard.inventory import site_names
 from dpaguard.model import ENVIRONMENTS, Control, Finding, Result, StackSummary
 
 OutcomeStatus = Literal["failed", "waived", "passed", "not-applicable"]
@@ -397,10 +398,11 @@ def inventory(result: Result) -> tuple[list[InventoryRow], list[InventoryRow], l
         else:
             key = (use.name, use.country, use.site)
             row = places.setdefault(key, InventoryRow(
-                "location", use.name, (use.site in sites) if use.site else None, use.site or "", use.country, {}))
+                "location", use.name, all(n in sites for n in site_names(use.site)) if use.site else None,
+                use.site or "", use.country, {}))
         row.resources[use.stack] = row.resources.get(use.stack, 0) + use.resources
     unused = [p.name for p in result.subprocessors if p.name not in processors]
-    seen_sites = {row.detail for row in places.values() if row.detail}
+    seen_sites = {name for row in places.values() if row.detail for name in site_names(row.detail)}
     sites_unseen = [name for name, _ in result.hosting_sites if name not in seen_sites]
     return (sorted(processors.values(), key=lambda r: (-r.total, r.name)),
             sorted(places.values(), key=lambda r: (-r.total, r.name)), unused, sites_unseen)

@@ -9,7 +9,7 @@ from estate.settings import Settings
 
 
 class Kubernetes(pulumi.ComponentResource):
-    """A Kapsule cluster whose nodes have no public IP: they egress through the public gateway."""
+    """A Kapsule cluster whose API admits only the administrators' ranges and whose nodes have no public IP."""
 
     def __init__(
         self,
@@ -36,6 +36,15 @@ class Kubernetes(pulumi.ComponentResource):
             # Appendix C 7: security patches are applied to production too; auto-upgrade takes a minor version.
             auto_upgrade={"enable": True, "maintenance_window_day": "sunday", "maintenance_window_start_hour": 3},
             tags=s.tags,
+            opts=child,
+        )
+        # The Kapsule API endpoint is public and admits every address until an ACL names the cluster:
+        # only the administrators' ranges reach it (Appendix C 8.1: only the necessary flows).
+        self.api_acl = scaleway.kubernetes.Acl(
+            f"{name}-api-acl",
+            cluster_id=self.cluster.id,
+            region=s.region,
+            acl_rules=[{"ip": cidr, "description": "administrators"} for cidr in s.admin_source_cidrs],
             opts=child,
         )
         self.pool = scaleway.kubernetes.Pool(

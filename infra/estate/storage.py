@@ -10,17 +10,26 @@ import pulumiverse_scaleway as scaleway
 from estate.settings import Settings
 
 # The 12-month legal retention of electronic-communications traffic data (CPCE art. L.34-1) and the
-# DPA's "one (1) year" maximum meet at exactly 365 days.
+# DPA's "one (1) year" maximum meet at 365 days.
 ONE_YEAR = 365
+
+# Versioning keeps an expired or overwritten object as an old version for this many days more: an
+# object lives its expiration days PLUS these (DPA-RET-003), so expiration is the retention minus them.
+NONCURRENT_DAYS = 1
 
 
 @dataclass(frozen=True)
 class DataCategory:
-    """A data category of Appendix A and how long its objects live (None: for the contract's lifetime)."""
+    """A data category of Appendix A and the longest an object of it lives (None: for the contract's lifetime)."""
 
     key: str
     label: str
-    expiration_days: int | None
+    retention_days: int | None
+
+    @property
+    def expiration_days(self) -> int | None:
+        """Days until the current object expires: the retention less the days its old version survives."""
+        return None if self.retention_days is None else self.retention_days - NONCURRENT_DAYS
 
 
 def data_categories(settings: Settings) -> tuple[DataCategory, ...]:
@@ -29,12 +38,13 @@ def data_categories(settings: Settings) -> tuple[DataCategory, ...]:
     transcripts = settings.transcript_retention_days
     return (
         DataCategory("call-recordings", "Call recordings (period set by the Client)", recordings),
-        DataCategory("call-logs", "Call and fax logs", ONE_YEAR),
-        DataCategory("sms-logs", "SMS logs", ONE_YEAR),
+        # Traffic data: available the 365 legal days, gone the day after (Appendix A's 366-day bound).
+        DataCategory("call-logs", "Call and fax logs", ONE_YEAR + NONCURRENT_DAYS),
+        DataCategory("sms-logs", "SMS logs", ONE_YEAR + NONCURRENT_DAYS),
         DataCategory("sms-content", "SMS content (at most one year)", ONE_YEAR),
-        DataCategory("mms-logs", "MMS logs", ONE_YEAR),
+        DataCategory("mms-logs", "MMS logs", ONE_YEAR + NONCURRENT_DAYS),
         DataCategory("mms-content", "MMS content (at most one year)", ONE_YEAR),
-        DataCategory("webhook-logs", "Webhook call logs (one month)", 30),
+        DataCategory("webhook-logs", "Webhook call logs (one month)", 31),
         # Fax documents are kept for the lifetime of the Service Contract: no age-based expiry; the
         # termination process deletes them one year after the end of the contract.
         DataCategory("fax", "Fax (lifetime of the contract)", None),
@@ -65,7 +75,7 @@ class Storage(pulumi.ComponentResource):
                 # Versioning keeps overwritten and deleted objects as noncurrent versions: they must not
                 # outlive the retention period either.
                 noncurrent_version_expiration=scaleway.object.BucketLifecycleRuleNoncurrentVersionExpirationArgs(
-                    noncurrent_days=1
+                    noncurrent_days=NONCURRENT_DAYS
                 ),
             )
             bucket = scaleway.object.Bucket(
@@ -79,7 +89,7 @@ class Storage(pulumi.ComponentResource):
                 tags={
                     "env": s.environment,
                     "data-category": category.key,
-                    "retention-days": str(category.expiration_days) if category.expiration_days else "contract",
+                    "retention-days": str(category.retention_days) if category.retention_days else "contract",
                     "project": "dpa-estate",
                 },
                 opts=child,

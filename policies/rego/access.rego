@@ -337,3 +337,40 @@ decisions contains result.violation("DPA-ACC-008", r, "API key has no expiry (ex
 	r := input.resources[i]
 	not r.props.expiresAt
 }
+
+# METADATA
+# title: The Kapsule API endpoint has an allow-list
+# description: A Kapsule cluster's API is public; without an ACL resource naming it, every address reaches it.
+# custom:
+#   control: DPA-ACC-012
+decisions contains result.violation("DPA-ACC-012", r, msg) if {
+	some i in input.index.type["scaleway:kubernetes/cluster:Cluster"]
+	r := input.resources[i]
+	r.linked.acl == false
+	msg := "the Kubernetes API endpoint is public and no ACL names the cluster: every address may reach it"
+}
+
+# METADATA
+# title: The Kapsule API ACL does not admit the internet
+# custom:
+#   control: DPA-ACC-012
+decisions contains result.violation("DPA-ACC-012", r, msg) if {
+	some i in input.index.type["scaleway:kubernetes/acl:Acl"]
+	r := input.resources[i]
+	some rule in object.get(r.props, "aclRules", [])
+	not object.get(rule, "scalewayRanges", false) == true
+	facts.is_internet(rule.ip)
+	msg := sprintf("Kubernetes API ACL admits the internet (%v)", [rule.ip])
+}
+
+# METADATA
+# title: The Kapsule API ACL does not admit every Scaleway address
+# custom:
+#   control: DPA-ACC-012
+decisions contains result.violation("DPA-ACC-012", r, msg) if {
+	some i in input.index.type["scaleway:kubernetes/acl:Acl"]
+	r := input.resources[i]
+	some rule in object.get(r.props, "aclRules", [])
+	rule.scalewayRanges == true
+	msg := "Kubernetes API ACL admits every Scaleway address (scalewayRanges): any Scaleway customer's machine may reach it"
+}

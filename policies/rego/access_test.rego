@@ -17,7 +17,7 @@ _prod := {
 _context := {
 	"today": "2026-11-29", "unknown": _unknown,
 	"internet": {"0.0.0.0/0": true, "::/0": true, "10.0.0.0/8": false, "203.0.113.7/32": false},
-	"subprocessor_notice": {"SCALEWAY": 15}, "unused_subprocessors": [],
+	"subprocessor_notice": {"SCALEWAY": 15},
 }
 
 _index(groups) := object.union(
@@ -393,6 +393,51 @@ test_node_pool_with_public_ips_disabled_passes if {
 
 test_node_pool_public_ip_setting_unknown_is_not_a_violation if {
 	decisions := access.decisions with input as _one(_pool_type, {"props": {"publicIpDisabled": _unknown}})
+	count(decisions) == 0
+}
+
+_cluster_type := "scaleway:kubernetes/cluster:Cluster"
+
+_k8s_acl_type := "scaleway:kubernetes/acl:Acl"
+
+test_kapsule_cluster_without_an_api_acl_is_a_violation if {
+	decisions := access.decisions with input as _one(_cluster_type, {"props": {}, "linked": {"acl": false}})
+	decisions == {{
+		"control": "DPA-ACC-012", "urn": _urn(_cluster_type), "status": "violation",
+		"message": "the Kubernetes API endpoint is public and no ACL names the cluster: every address may reach it",
+	}}
+}
+
+test_kapsule_cluster_named_by_an_api_acl_passes if {
+	decisions := access.decisions with input as _one(_cluster_type, {"props": {}, "linked": {"acl": true}})
+	count(decisions) == 0
+}
+
+test_kapsule_cluster_judged_without_its_stack_is_not_judged_on_its_acl if {
+	# A partial view (one resource) carries no `linked`: whether an ACL names the cluster is unknown there.
+	decisions := access.decisions with input as _one(_cluster_type, {"props": {}})
+	count(decisions) == 0
+}
+
+test_kapsule_api_acl_open_to_the_internet_is_a_violation if {
+	rules := [{"ip": "203.0.113.7/32"}, {"ip": "0.0.0.0/0"}]
+	decisions := access.decisions with input as _one(_k8s_acl_type, {"props": {"aclRules": rules}})
+	decisions == {{
+		"control": "DPA-ACC-012", "urn": _urn(_k8s_acl_type), "status": "violation",
+		"message": "Kubernetes API ACL admits the internet (0.0.0.0/0)",
+	}}
+}
+
+test_kapsule_api_acl_admitting_every_scaleway_address_is_a_violation if {
+	decisions := access.decisions with input as _one(_k8s_acl_type, {"props": {"aclRules": [{"ip": "::/0", "scalewayRanges": true}]}})
+	decisions == {{
+		"control": "DPA-ACC-012", "urn": _urn(_k8s_acl_type), "status": "violation",
+		"message": "Kubernetes API ACL admits every Scaleway address (scalewayRanges): any Scaleway customer's machine may reach it",
+	}}
+}
+
+test_kapsule_api_acl_listing_administrators_only_passes if {
+	decisions := access.decisions with input as _one(_k8s_acl_type, {"props": {"aclRules": [{"ip": "203.0.113.7/32"}]}})
 	count(decisions) == 0
 }
 

@@ -67,10 +67,11 @@ decisions contains result.violation("DPA-BAK-003", r, msg) if {
 }
 
 # METADATA
-# title: Production databases are HA clusters
+# title: Production databases are database clusters
+# description: Appendix C §8.1 names "machines and database clusters"; enforced in prod only (controls.yaml).
 # custom:
 #   control: DPA-BAK-004
-decisions contains result.violation("DPA-BAK-004", r, "database is not a high-availability cluster (isHaCluster)") if {
+decisions contains result.violation("DPA-BAK-004", r, "database is a single node, not a database cluster (isHaCluster)") if {
 	some i in _databases
 	r := input.resources[i]
 	not r.props.isHaCluster == true
@@ -93,12 +94,12 @@ _unversioned_personal[k] := msg if {
 	some k, g in _buckets
 	_personal(g.data_category)
 	not g.props.versioning.enabled == true
-	msg := sprintf("bucket holds %v (personal data) and is not versioned", [g.data_category])
+	msg := sprintf("bucket holds %v (personal data) and is not versioned: an overwrite or deletion cannot be undone", [g.data_category])
 }
 
 # METADATA
-# title: Buckets holding personal data are versioned
-# description: Every bucket of a group that _unversioned_personal judges unversioned.
+# title: Buckets holding personal data keep old versions
+# description: Every bucket of a group that _unversioned_personal judges unversioned (not a backup, see controls.yaml).
 # custom:
 #   control: DPA-BAK-005
 decisions contains result.violation("DPA-BAK-005", input.resources[i], msg) if {

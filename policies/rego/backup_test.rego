@@ -14,7 +14,7 @@ _stack(min_days) := {
 	"config_file": "Pulumi.prod.yaml", "plaintext_config_keys": [], "subprocessors": ["SCALEWAY", "DATAPACKET"], "late_subprocessors": [],
 }
 
-_context := {"today": "2026-11-29", "unknown": _unknown, "internet": {}, "subprocessor_notice": {"SCALEWAY": 15, "DATAPACKET": 15}, "unused_subprocessors": []}
+_context := {"today": "2026-11-29", "unknown": _unknown, "internet": {}, "subprocessor_notice": {"SCALEWAY": 15, "DATAPACKET": 15}}
 
 _index(groups) := object.union(
 	{
@@ -103,7 +103,7 @@ test_database_without_is_ha_cluster_is_a_violation if {
 	decisions := backup.decisions with input as _database(object.remove(_compliant_database, ["isHaCluster"]))
 	decisions == {{
 		"control": "DPA-BAK-004", "urn": _urn(_database_type), "status": "violation",
-		"message": "database is not a high-availability cluster (isHaCluster)",
+		"message": "database is a single node, not a database cluster (isHaCluster)",
 	}}
 }
 
@@ -140,11 +140,11 @@ test_unversioned_buckets_of_personal_data_are_each_a_violation if {
 	decisions == {
 		{
 			"control": "DPA-BAK-005", "urn": _bucket_urn("a"), "status": "violation",
-			"message": "bucket holds call-logs (personal data) and is not versioned",
+			"message": "bucket holds call-logs (personal data) and is not versioned: an overwrite or deletion cannot be undone",
 		},
 		{
 			"control": "DPA-BAK-005", "urn": _bucket_urn("b"), "status": "violation",
-			"message": "bucket holds call-logs (personal data) and is not versioned",
+			"message": "bucket holds call-logs (personal data) and is not versioned: an overwrite or deletion cannot be undone",
 		},
 	}
 }

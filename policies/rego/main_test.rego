@@ -15,7 +15,7 @@ import data.dpaguard.transit_encryption
 
 _unknown := "04da6b54-80e4-46f7-96ec-b56ff0331ba9"
 
-_context := {"today": "2026-11-29", "unknown": _unknown, "internet": {}, "subprocessor_notice": {"SCALEWAY": 15}, "unused_subprocessors": []}
+_context := {"today": "2026-11-29", "unknown": _unknown, "internet": {}, "subprocessor_notice": {"SCALEWAY": 15}}
 
 _index(groups) := object.union(
 	{

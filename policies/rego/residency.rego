@@ -172,16 +172,61 @@ decisions contains result.undetermined("DPA-RES-005", r, "DataPacket location is
 	r.props.location == input.context.unknown
 }
 
+# Whether a place's hosting sites are named in Appendix C §1.2 (all, some, none, unknown): worked
+# out from policies/dpa/locations.yaml `sites` when the policies load.
+_zone_named(zone) := data.dpa.locations.scaleway.zones[zone].appendix_c
+
+_datapacket_named(location) := data.dpa.locations.datapacket.locations[location].appendix_c
+
+_site_messages := {
+	"none": "none of its hosting sites is named in Appendix C §1.2",
+	"unknown": "its hosting site is not recorded, so it cannot be shown to be one Appendix C §1.2 names",
+}
+
+_site_status := {"none": "violation", "unknown": "undetermined"}
+
 # METADATA
-# title: Zone's datacenter is named in Appendix C §1.2
-# description: Advisory - a French zone outside the DPA's named sites.
+# title: A zone's hosting sites are named in Appendix C §1.2
+# description: A French zone none of whose datacenters the DPA names (fr-par-2, fr-par-3), or whose sites are unknown.
 # custom:
 #   control: DPA-RES-006
-decisions contains result.violation("DPA-RES-006", r, msg) if {
+decisions contains result.decision("DPA-RES-006", r, msg, _site_status[named]) if {
 	some value, positions in input.index.locality.zone.known
 	value in _approved_zones
-	not data.dpa.locations.scaleway.zones[value].appendix_c
+	named := _zone_named(value)
 	some i in positions
 	r := input.resources[i]
-	msg := sprintf("zone %v is in France but its datacenter is not among those named in Appendix C §1.2", [r.locality.zone])
+	msg := sprintf("zone %v: %v", [r.locality.zone, _site_messages[named]])
+}
+
+# METADATA
+# title: A DataPacket location's hosting sites are named in Appendix C §1.2
+# description: A French DataPacket location that is not one of the named sites (Marseille), or whose sites are unknown.
+# custom:
+#   control: DPA-RES-006
+decisions contains result.decision("DPA-RES-006", r, msg, _site_status[named]) if {
+	some i in _servers
+	r := input.resources[i]
+	some key in ["location", "actualLocation"]
+	location := r.props[key]
+	location in _approved_datapacket
+	named := _datapacket_named(location)
+	msg := sprintf("DataPacket %v %v: %v", [key, location, _site_messages[named]])
+}
+
+# METADATA
+# title: A zone spans a named and an unnamed hosting site
+# description: |
+#   fr-par-1 is Scaleway's DC2 and DC3; §1.2 names DC3 only, and a resource cannot choose its
+#   datacenter within a zone. Undetermined and advisory, once per stack and zone (locations.yaml); the
+#   message counts nothing, since the engine may judge the resources in parts.
+# custom:
+#   control: DPA-RES-007
+decisions contains result.undetermined("DPA-RES-007", s, msg) if {
+	some value, positions in input.index.locality.zone.known
+	_zone_named(value) == "some"
+	some s in input.stacks
+	placed := [i | some i in positions; input.resources[i].stack == s.name]
+	count(placed) > 0
+	msg := sprintf("zone %v holds resources of the stack; its datacenters Appendix C §1.2 names only in part (policies/dpa/locations.yaml); the provider does not show which one hosts a resource", [value])
 }

@@ -14,7 +14,7 @@ _prod := {
 	"config_file": "Pulumi.prod.yaml", "plaintext_config_keys": [], "subprocessors": ["SCALEWAY"], "late_subprocessors": [],
 }
 
-_context := {"today": "2026-11-29", "unknown": _unknown, "internet": {}, "subprocessor_notice": {"SCALEWAY": 15}, "unused_subprocessors": []}
+_context := {"today": "2026-11-29", "unknown": _unknown, "internet": {}, "subprocessor_notice": {"SCALEWAY": 15}}
 
 # The index as the normaliser builds it (build_index), every key present.
 _index(groups) := object.union(
@@ -109,9 +109,13 @@ test_zone_outside_france_is_a_violation if {
 	}}
 }
 
-test_zone_of_an_appendix_c_datacenter_passes if {
+test_zone_spanning_a_named_and_an_unnamed_datacenter_is_undetermined_once_per_stack if {
+	# fr-par-1 is DC2 and DC3; Appendix C §1.2 names DC3 only: neither a pass nor a violation.
 	decisions := residency.decisions with input as _instance("fr-par-1", "fr-par", "known")
-	count(decisions) == 0
+	decisions == {{
+		"control": "DPA-RES-007", "urn": "urn:pulumi:prod::dpa::pulumi:pulumi:Stack::dpa-prod", "status": "undetermined",
+		"message": "zone fr-par-1 holds resources of the stack; its datacenters Appendix C §1.2 names only in part (policies/dpa/locations.yaml); the provider does not show which one hosts a resource",
+	}}
 }
 
 test_unknown_zone_is_undetermined if {
@@ -128,11 +132,22 @@ test_missing_zone_is_a_violation if {
 	}}
 }
 
-test_french_zone_outside_appendix_c_is_an_advisory_violation if {
+test_french_zone_whose_datacenter_is_not_named_is_a_violation if {
 	decisions := residency.decisions with input as _instance("fr-par-2", "fr-par", "known")
 	decisions == {{
 		"control": "DPA-RES-006", "urn": _server_urn, "status": "violation",
-		"message": "zone fr-par-2 is in France but its datacenter is not among those named in Appendix C §1.2",
+		"message": "zone fr-par-2: none of its hosting sites is named in Appendix C §1.2",
+	}}
+}
+
+test_french_zone_whose_sites_are_unknown_is_undetermined if {
+	zones := {"fr-par-9": {"region": "fr-par", "country": "FR", "sites": null, "appendix_c": "unknown"}}
+	decisions := residency.decisions with input as _instance("fr-par-9", "fr-par", "known")
+		with data.dpa.locations.scaleway.zones as object.union(data.dpa.locations.scaleway.zones, zones)
+		with data.dpa.locations.scaleway.approved_zones as ["fr-par-1", "fr-par-2", "fr-par-3", "fr-par-9"]
+	decisions == {{
+		"control": "DPA-RES-006", "urn": _server_urn, "status": "undetermined",
+		"message": "zone fr-par-9: its hosting site is not recorded, so it cannot be shown to be one Appendix C §1.2 names",
 	}}
 }
 
@@ -269,4 +284,12 @@ test_datapacket_location_unknown_is_undetermined if {
 test_datapacket_paris_passes if {
 	decisions := residency.decisions with input as _datapacket({"location": "Paris", "actualLocation": "Paris", "countryCode": "FR"})
 	count(decisions) == 0
+}
+
+test_datapacket_marseille_is_a_site_appendix_c_does_not_name if {
+	decisions := residency.decisions with input as _datapacket({"location": "Marseille", "countryCode": "FR"})
+	decisions == {{
+		"control": "DPA-RES-006", "urn": _datapacket_urn, "status": "violation",
+		"message": "DataPacket location Marseille: none of its hosting sites is named in Appendix C §1.2",
+	}}
 }

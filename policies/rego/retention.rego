@@ -23,7 +23,9 @@ _bounds(stack, category) := _bounds_by_stack[stack][category]
 
 _bounds_by_stack := {s.name: {name: bounds | some name, c in _categories; bounds := _category_bounds(s, c)} | some s in input.stacks}
 
-_category_bounds(s, c) := {"min": days, "max": days} if {
+# A client-set period bounds the deletion only: the client deletes earlier from the Dashboard whenever it
+# wants, so no lifecycle rule can owe it a minimum (policies/dpa/retention.yaml).
+_category_bounds(s, c) := {"min": null, "max": days} if {
 	key := c.client_set
 	key != null
 	setting := trim_prefix(key, "dpaguard:")
@@ -49,6 +51,38 @@ _expirations(rules) := [days |
 	days := rule.expiration.days
 ]
 
+# A rule filtered by a prefix (`tmp/`), object tags or object sizes expires only part of the bucket:
+# only a rule without filter bounds how long every object of the bucket lives.
+_covers_bucket(rule) if {
+	_no_filter(object.get(rule, "prefix", null))
+	_no_filter(object.get(rule, "tags", null))
+	_no_filter(object.get(rule, "objectSizeGreaterThan", null))
+	_no_filter(object.get(rule, "objectSizeLessThan", null))
+}
+
+_no_filter(value) if value == null
+
+_no_filter(value) if value == ""
+
+_no_filter(value) if value == {}
+
+# Days after which enabled whole-bucket rules expire current objects (`expiration`) or old versions (`noncurrent`).
+_whole_bucket_days(rules, "expiration") := [days |
+	some rule in rules
+	rule.enabled == true
+	_covers_bucket(rule)
+	days := rule.expiration.days
+	is_number(days)
+]
+
+_whole_bucket_days(rules, "noncurrent") := [days |
+	some rule in rules
+	rule.enabled == true
+	_covers_bucket(rule)
+	days := rule.noncurrentVersionExpiration.noncurrentDays
+	is_number(days)
+]
+
 # METADATA
 # title: Buckets declare an Appendix A data category
 # custom:
@@ -67,9 +101,16 @@ _judged contains [k, "DPA-RET-002", "violation", msg] if {
 	some k, g in _buckets
 	bounds := _bounds(g.stack, g.data_category)
 	bounds.max != null
-	count(_expirations(object.get(g.props, "lifecycleRules", []))) == 0
-	not facts.is_unknown(object.get(g.props, "lifecycleRules", null))
-	msg := sprintf("%v must be deleted after %v days but no enabled lifecycle rule expires objects", [g.data_category, bounds.max])
+	rules := object.get(g.props, "lifecycleRules", [])
+	count(_whole_bucket_days(rules, "expiration")) == 0
+	not facts.is_unknown(rules)
+	not _expiration_unknown(rules)
+	msg := sprintf("%v must be deleted after %v days but no enabled lifecycle rule expires every object of the bucket (a rule limited to a prefix, tags or object sizes covers only part)", [g.data_category, bounds.max])
+}
+
+_expiration_unknown(rules) if {
+	some days in _expirations(rules)
+	facts.is_unknown(days)
 }
 
 # METADATA
@@ -124,6 +165,9 @@ _judged contains [k, "DPA-RET-002", "undetermined", "lifecycle expiration is unk
 
 # METADATA
 # title: Old object versions do not outlive the retention period
+# description: |
+#   On a versioned bucket, expiring an object makes it an old (noncurrent) version, which lives its
+#   noncurrent days more: an object lives its expiration days plus its noncurrent days.
 # custom:
 #   control: DPA-RET-003
 _judged contains [k, "DPA-RET-003", "violation", msg] if {
@@ -131,16 +175,41 @@ _judged contains [k, "DPA-RET-003", "violation", msg] if {
 	g.props.versioning.enabled == true
 	maximum := _bounds(g.stack, g.data_category).max
 	maximum != null
-	not _noncurrent_within(object.get(g.props, "lifecycleRules", []), maximum)
-	msg := sprintf("versioned bucket keeps old versions of %v beyond %v days (no noncurrent version expiration within it)", [g.data_category, maximum])
+	count(_whole_bucket_days(object.get(g.props, "lifecycleRules", []), "noncurrent")) == 0
+	msg := sprintf("versioned bucket keeps old versions of %v with no noncurrent version expiration covering the whole bucket (maximum %v days)", [g.data_category, maximum])
 }
 
-_noncurrent_within(rules, maximum) if {
-	some rule in rules
-	rule.enabled == true
-	days := rule.noncurrentVersionExpiration.noncurrentDays
-	is_number(days)
-	days <= maximum
+# METADATA
+# title: An object's expiration plus its noncurrent days exceed the maximum
+# custom:
+#   control: DPA-RET-003
+_judged contains [k, "DPA-RET-003", "violation", msg] if {
+	some k, g in _buckets
+	g.props.versioning.enabled == true
+	maximum := _bounds(g.stack, g.data_category).max
+	maximum != null
+	rules := object.get(g.props, "lifecycleRules", [])
+	noncurrent := min(_whole_bucket_days(rules, "noncurrent"))
+	current := min(_whole_bucket_days(rules, "expiration"))
+	current + noncurrent > maximum
+	msg := sprintf("an object of %v lives up to %v days (expiration %v + noncurrent versions %v), beyond the maximum of %v", [g.data_category, current + noncurrent, current, noncurrent, maximum])
+}
+
+# METADATA
+# title: Old versions alone outlive the maximum
+# description: Without a whole-bucket expiration (DPA-RET-002), an object the client deletes lives its noncurrent days.
+# custom:
+#   control: DPA-RET-003
+_judged contains [k, "DPA-RET-003", "violation", msg] if {
+	some k, g in _buckets
+	g.props.versioning.enabled == true
+	maximum := _bounds(g.stack, g.data_category).max
+	maximum != null
+	rules := object.get(g.props, "lifecycleRules", [])
+	count(_whole_bucket_days(rules, "expiration")) == 0
+	noncurrent := min(_whole_bucket_days(rules, "noncurrent"))
+	noncurrent > maximum
+	msg := sprintf("old versions of %v are kept %v days, beyond the maximum of %v", [g.data_category, noncurrent, maximum])
 }
 
 # METADATA
@@ -184,4 +253,19 @@ decisions contains result.violation("DPA-RET-005", s, msg) if {
 _stores(stack, category) if {
 	some i in input.index.data_category[category]
 	input.resources[i].stack == stack
+}
+
+# METADATA
+# title: No store holds a category Appendix A says is not stored
+# description: |
+#   "Ringover does not store transactional email history containing Client information": a resource
+#   tagged with such a category is a store of it, whatever its retention.
+# custom:
+#   control: DPA-RET-006
+decisions contains result.violation("DPA-RET-006", r, msg) if {
+	some category, positions in input.index.data_category
+	_categories[category].stored == false
+	some i in positions
+	r := input.resources[i]
+	msg := sprintf("tagged data-category %v, which Appendix A says is not stored (%v)", [category, _categories[category].legal_basis])
 }

@@ -14,7 +14,7 @@ _stack(settings) := {
 	"config_file": "Pulumi.prod.yaml", "plaintext_config_keys": [], "subprocessors": ["SCALEWAY"], "late_subprocessors": [],
 }
 
-_context := {"today": "2026-11-29", "unknown": _unknown, "internet": {}, "subprocessor_notice": {"SCALEWAY": 15}, "unused_subprocessors": []}
+_context := {"today": "2026-11-29", "unknown": _unknown, "internet": {}, "subprocessor_notice": {"SCALEWAY": 15}}
 
 _index(groups) := object.union(
 	{
@@ -70,14 +70,14 @@ test_bucket_without_lifecycle_rules_is_a_violation_when_its_category_has_a_maxim
 	decisions := retention.decisions with input as _bucket("webhook-logs", {})
 	decisions == {{
 		"control": "DPA-RET-002", "urn": _bucket_urn, "status": "violation",
-		"message": "webhook-logs must be deleted after 31 days but no enabled lifecycle rule expires objects",
+		"message": "webhook-logs must be deleted after 31 days but no enabled lifecycle rule expires every object of the bucket (a rule limited to a prefix, tags or object sizes covers only part)",
 	}}
 }
 
 test_bucket_whose_only_lifecycle_rule_is_disabled_is_a_violation if {
 	rules := [{"id": "expire", "enabled": false, "expiration": {"days": 30}}]
 	decisions := retention.decisions with input as _bucket("webhook-logs", {"lifecycleRules": rules})
-	{d.message | some d in decisions} == {"webhook-logs must be deleted after 31 days but no enabled lifecycle rule expires objects"}
+	{d.message | some d in decisions} == {"webhook-logs must be deleted after 31 days but no enabled lifecycle rule expires every object of the bucket (a rule limited to a prefix, tags or object sizes covers only part)"}
 }
 
 test_bucket_without_lifecycle_rules_passes_when_its_category_has_no_maximum if {
@@ -87,6 +87,34 @@ test_bucket_without_lifecycle_rules_passes_when_its_category_has_no_maximum if {
 
 test_recordings_follow_the_client_setting if {
 	decisions := retention.decisions with input as _bucket("call-recordings", {"lifecycleRules": _expire_after(90)})
+	count(decisions) == 0
+}
+
+test_recordings_deleted_before_the_client_setting_pass if {
+	# The client deletes earlier from its Dashboard whenever it wants: its period bounds the deletion only.
+	decisions := retention.decisions with input as _bucket("call-recordings", {"lifecycleRules": _expire_after(60)})
+	count(decisions) == 0
+}
+
+test_expiring_rule_limited_to_a_prefix_does_not_cover_the_bucket if {
+	rules := [{"id": "tmp", "enabled": true, "prefix": "tmp/", "expiration": {"days": 30}}]
+	decisions := retention.decisions with input as _bucket("webhook-logs", {"lifecycleRules": rules})
+	decisions == {{
+		"control": "DPA-RET-002", "urn": _bucket_urn, "status": "violation",
+		"message": "webhook-logs must be deleted after 31 days but no enabled lifecycle rule expires every object of the bucket (a rule limited to a prefix, tags or object sizes covers only part)",
+	}}
+}
+
+test_expiring_rule_limited_to_tags_or_sizes_does_not_cover_the_bucket if {
+	tagged := [{"id": "t", "enabled": true, "tags": {"kind": "tmp"}, "expiration": {"days": 30}}]
+	sized := [{"id": "s", "enabled": true, "objectSizeGreaterThan": 1024, "expiration": {"days": 30}}]
+	{d.control | some d in retention.decisions} == {"DPA-RET-002"} with input as _bucket("webhook-logs", {"lifecycleRules": tagged})
+	{d.control | some d in retention.decisions} == {"DPA-RET-002"} with input as _bucket("webhook-logs", {"lifecycleRules": sized})
+}
+
+test_expiring_rule_with_an_empty_prefix_covers_the_bucket if {
+	rules := [{"id": "all", "enabled": true, "prefix": "", "tags": {}, "expiration": {"days": 30}}]
+	decisions := retention.decisions with input as _bucket("webhook-logs", {"lifecycleRules": rules})
 	count(decisions) == 0
 }
 
@@ -146,23 +174,55 @@ test_decisions_of_a_group_go_to_every_bucket_of_it if {
 _versioned(rules) := {"versioning": {"enabled": true}, "lifecycleRules": rules}
 
 test_versioned_bucket_keeping_old_versions_forever_is_a_violation if {
-	decisions := retention.decisions with input as _bucket("sms-content", _versioned(_expire_after(365)))
+	decisions := retention.decisions with input as _bucket("sms-content", _versioned(_expire_after(364)))
 	decisions == {{
 		"control": "DPA-RET-003", "urn": _bucket_urn, "status": "violation",
-		"message": "versioned bucket keeps old versions of sms-content beyond 365 days (no noncurrent version expiration within it)",
+		"message": "versioned bucket keeps old versions of sms-content with no noncurrent version expiration covering the whole bucket (maximum 365 days)",
 	}}
 }
 
-test_versioned_bucket_expiring_old_versions_too_late_is_a_violation if {
-	rules := [{"id": "expire", "enabled": true, "expiration": {"days": 365}, "noncurrentVersionExpiration": {"noncurrentDays": 400}}]
+_expire_both(current, noncurrent) := [{"id": "expire", "enabled": true, "expiration": {"days": current}, "noncurrentVersionExpiration": {"noncurrentDays": noncurrent}}]
+
+test_expiration_plus_noncurrent_days_beyond_the_maximum_is_a_violation if {
+	# 365 days current, then one day as an old version: 366 against Appendix A's one year.
+	decisions := retention.decisions with input as _bucket("sms-content", _versioned(_expire_both(365, 1)))
+	decisions == {{
+		"control": "DPA-RET-003", "urn": _bucket_urn, "status": "violation",
+		"message": "an object of sms-content lives up to 366 days (expiration 365 + noncurrent versions 1), beyond the maximum of 365",
+	}}
+}
+
+test_expiration_plus_noncurrent_days_within_the_maximum_passes if {
+	decisions := retention.decisions with input as _bucket("sms-content", _versioned(_expire_both(364, 1)))
+	count(decisions) == 0
+}
+
+test_call_logs_kept_the_legal_year_then_one_day_as_old_version_pass if {
+	decisions := retention.decisions with input as _bucket("call-logs", _versioned(_expire_both(365, 1)))
+	count(decisions) == 0
+}
+
+test_noncurrent_expiration_limited_to_a_prefix_does_not_cover_the_bucket if {
+	rules := array.concat(_expire_after(300), [{"id": "old", "enabled": true, "prefix": "tmp/", "noncurrentVersionExpiration": {"noncurrentDays": 1}}])
 	decisions := retention.decisions with input as _bucket("sms-content", _versioned(rules))
 	{d.control | some d in decisions} == {"DPA-RET-003"}
 }
 
-test_versioned_bucket_expiring_old_versions_in_time_passes if {
-	rules := [{"id": "expire", "enabled": true, "expiration": {"days": 365}, "noncurrentVersionExpiration": {"noncurrentDays": 30}}]
+test_old_versions_alone_beyond_the_maximum_are_a_violation if {
+	rules := [{"id": "old", "enabled": true, "noncurrentVersionExpiration": {"noncurrentDays": 400}}]
 	decisions := retention.decisions with input as _bucket("sms-content", _versioned(rules))
-	count(decisions) == 0
+	{
+		"control": "DPA-RET-003", "urn": _bucket_urn, "status": "violation",
+		"message": "old versions of sms-content are kept 400 days, beyond the maximum of 365",
+	} in decisions
+}
+
+test_store_of_a_category_appendix_a_says_is_not_stored_is_a_violation if {
+	decisions := retention.decisions with input as _bucket("transactional-emails", {"lifecycleRules": _expire_after(1)})
+	decisions == {{
+		"control": "DPA-RET-006", "urn": _bucket_urn, "status": "violation",
+		"message": "tagged data-category transactional-emails, which Appendix A says is not stored (Ringover does not store transactional email history containing Client information)",
+	}}
 }
 
 test_data_category_outside_appendix_a_is_a_violation if {

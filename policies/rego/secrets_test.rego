@@ -12,7 +12,7 @@ _stack(plaintext_keys) := {
 	"config_file": "Pulumi.prod.yaml", "plaintext_config_keys": plaintext_keys, "subprocessors": ["SCALEWAY"], "late_subprocessors": [],
 }
 
-_context := {"today": "2026-11-29", "unknown": "04da6b54-80e4-46f7-96ec-b56ff0331ba9", "internet": {}, "subprocessor_notice": {"SCALEWAY": 15}, "unused_subprocessors": []}
+_context := {"today": "2026-11-29", "unknown": "04da6b54-80e4-46f7-96ec-b56ff0331ba9", "internet": {}, "subprocessor_notice": {"SCALEWAY": 15}}
 
 _index(groups) := object.union(
 	{

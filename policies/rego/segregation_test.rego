@@ -22,7 +22,7 @@ _prod := _stack("prod", "prod", _prod_project)
 
 _dev := _stack("dev", "dev", _dev_project)
 
-_context := {"today": "2026-11-29", "unknown": _unknown, "internet": {}, "subprocessor_notice": {"SCALEWAY": 15}, "unused_subprocessors": []}
+_context := {"today": "2026-11-29", "unknown": _unknown, "internet": {}, "subprocessor_notice": {"SCALEWAY": 15}}
 
 _index(groups) := object.union(
 	{

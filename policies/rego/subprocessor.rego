@@ -70,32 +70,15 @@ decisions contains result.violation("DPA-SUB-003", s, msg) if {
 	msg := sprintf("%v was added %v working days after the client was notified (%v required)", [late.name, late.working_days, data.dpa.settings.subprocessor_notice_working_days])
 }
 
-# The stack an evaluation-wide finding is reported on: the strictest environment (prod, then staging,
-# then dev), then the first by name, whatever the order given. Reporting it on a dev stack, where the
-# control may be disabled, would hide it from a run over every stack.
-_env_rank := {"prod": 0, "staging": 1, "dev": 2}
-
-_stack_key(s) := sprintf("%v/%v", [object.get(_env_rank, s.environment, 0), s.name])
-
-# Two stacks may share a name (two exports of one stack): the first of them in the input, so that
-# the rule has one value (a complete rule with two would be a conflict, failing the evaluation).
-_first_stack := input.stacks[_first_position]
-
-_first_position := min(_first_positions)
-
-_first_positions contains i if {
-	some i, s in input.stacks
-	_stack_key(s) == _first_key
-}
-
-_first_key := min({_stack_key(t) | some t in input.stacks})
-
 # METADATA
-# title: Approved sub-processor not used by the estate
-# description: Reported once per evaluation, on the strictest environment's first stack.
+# title: A sub-processor's notice can be shown
+# description: |
+#   Appendix B gives no dates: for an entry whose register dates are unknown (null), Article 4.3's ten
+#   working days cannot be computed. Undetermined, never passed; advisory (DPA-SUB-006 in controls.yaml).
 # custom:
-#   control: DPA-SUB-004
-decisions contains result.violation("DPA-SUB-004", _first_stack, msg) if {
-	some name in input.context.unused_subprocessors
-	msg := sprintf("Appendix B lists %v but no evaluated stack uses it", [name])
+#   control: DPA-SUB-006
+decisions contains result.undetermined("DPA-SUB-006", s, msg) if {
+	some s in input.stacks
+	some name in object.get(s, "undated_subprocessors", [])
+	msg := sprintf("%v: the register records no notification or addition date, so Article 4.3's ten working days' notice cannot be shown", [name])
 }

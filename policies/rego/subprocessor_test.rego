@@ -16,7 +16,7 @@ _stack(name, environment, late) := {
 
 _prod := _stack("prod", "prod", [])
 
-_context(unused) := {"today": "2026-11-29", "unknown": _unknown, "internet": {}, "subprocessor_notice": {"SCALEWAY": 15}, "unused_subprocessors": unused}
+_context(_) := {"today": "2026-11-29", "unknown": _unknown, "internet": {}, "subprocessor_notice": {"SCALEWAY": 15}}
 
 _index(groups) := object.union(
 	{
@@ -115,25 +115,19 @@ test_sub_processors_notified_in_time_pass if {
 	count(decisions) == 0
 }
 
-test_unused_sub_processor_is_reported_once_on_the_production_stack if {
-	stacks := [_stack("dev", "dev", []), _stack("staging", "staging", []), _prod]
-	decisions := subprocessor.decisions with input as _empty(stacks, ["COLT"])
+test_sub_processor_without_register_dates_is_undetermined if {
+	undated := object.union(_prod, {"undated_subprocessors": ["SCALEWAY"]})
+	decisions := subprocessor.decisions with input as _empty([undated], [])
 	decisions == {{
-		"control": "DPA-SUB-004", "urn": "urn:pulumi:prod::dpa::pulumi:pulumi:Stack::dpa-prod", "status": "violation",
-		"message": "Appendix B lists COLT but no evaluated stack uses it",
+		"control": "DPA-SUB-006", "urn": "urn:pulumi:prod::dpa::pulumi:pulumi:Stack::dpa-prod", "status": "undetermined",
+		"message": "SCALEWAY: the register records no notification or addition date, so Article 4.3's ten working days' notice cannot be shown",
 	}}
 }
 
-test_unused_sub_processor_goes_to_the_first_stack_of_the_strictest_environment if {
-	stacks := [_stack("staging-b", "staging", []), _stack("dev", "dev", []), _stack("staging-a", "staging", [])]
-	decisions := subprocessor.decisions with input as _empty(stacks, ["COLT", "SLACK"])
-	{d.urn | some d in decisions} == {"urn:pulumi:staging-a::dpa::pulumi:pulumi:Stack::dpa-staging-a"}
-	count(decisions) == 2
-}
-
-test_unused_sub_processors_without_a_stack_report_nothing if {
-	decisions := subprocessor.decisions with input as _empty([], ["COLT"])
-	count(decisions) == 0
+test_sub_processor_without_register_dates_is_never_late if {
+	undated := object.union(_prod, {"undated_subprocessors": ["SCALEWAY"]})
+	decisions := subprocessor.decisions with input as _empty([undated], [])
+	not "DPA-SUB-003" in {d.control | some d in decisions}
 }
 
 test_resource_of_a_service_appendix_b_does_not_register_is_a_violation if {
@@ -148,13 +142,4 @@ test_resource_of_a_service_appendix_b_does_not_register_is_a_violation if {
 test_resource_of_a_registered_service_passes if {
 	decisions := subprocessor.decisions with input as _resource("scaleway:object/bucket:Bucket", "scaleway", {})
 	count(decisions) == 0
-}
-
-test_two_stacks_of_one_name_report_unused_sub_processors_once if {
-	twin := object.union(_prod, {"subprocessors": []})
-	decisions := subprocessor.decisions with input as _empty([_prod, twin], ["COLT"])
-	decisions == {{
-		"control": "DPA-SUB-004", "urn": "urn:pulumi:prod::dpa::pulumi:pulumi:Stack::dpa-prod", "status": "violation",
-		"message": "Appendix B lists COLT but no evaluated stack uses it",
-	}}
 }

@@ -240,3 +240,36 @@ decisions contains result.undetermined("DPA-TLS-006", r, "sipTransport is unknow
 	_telecom(r)
 	facts.is_unknown(r.props.sipTransport)
 }
+
+_security_group_types := ["scaleway:instance/securityGroup:SecurityGroup", "scaleway:instance/securityGroupRules:SecurityGroupRules"]
+
+_media_tag := data.dpa.settings.media_encryption_tag
+
+# A security group that declares the media it admits is SRTP: its media-encryption tag, as the normaliser
+# reads it (`media_encryption`); a SecurityGroupRules resource has no tags, so never declares it.
+_declares_srtp(r) if object.get(r, "media_encryption", "") == _media_tag.value
+
+# METADATA
+# title: RTP media open to the internet is declared SRTP
+# description: |
+#   Appendix C §2: "TLS and SRTP for voice data". Receiving RTP from carriers anywhere is a necessary
+#   flow (§8.1); carrying it unencrypted is not: the group opening a media range must declare SRTP.
+# custom:
+#   control: DPA-TLS-009
+decisions contains result.violation("DPA-TLS-009", r, msg) if {
+	some t in _security_group_types
+	some i in input.index.type[t]
+	r := input.resources[i]
+	some rule in r.inbound_rules
+	rule.action == "accept"
+	rule.internet
+	rule.protocol in {"UDP", "ANY"}
+	some media in data.dpa.settings.media_ports
+	rule.port_from <= media.to
+	media.from <= rule.port_to
+	not _declares_srtp(r)
+	msg := sprintf(
+		"inbound %v %v-%v covers RTP media ports and is open to the internet (%v); nothing declares its voice is SRTP (tag %v:%v on the security group)",
+		[rule.protocol, rule.port_from, rule.port_to, rule.source, _media_tag.key, _media_tag.value],
+	)
+}

@@ -17,7 +17,7 @@ _prod := {
 _context := {
 	"today": "2026-11-29", "unknown": _unknown,
 	"internet": {"0.0.0.0/0": true, "10.0.0.0/8": false, "203.0.113.0/24": false},
-	"subprocessor_notice": {"SCALEWAY": 15}, "unused_subprocessors": [],
+	"subprocessor_notice": {"SCALEWAY": 15},
 }
 
 _index(groups) := object.union(
@@ -279,6 +279,46 @@ test_server_that_is_not_telecom_needs_no_sip_settings if {
 	decisions := transit_encryption.decisions with input as _server({"role": "web", "location": "Paris", "countryCode": "FR"})
 	count(decisions) == 0
 }
+
+_udp(port_from, port_to, source, internet) := object.union(_rule(port_from, port_to, source, internet), {"protocol": "UDP"})
+
+_sg_tagged(rules, declared) := _one(_sg_type, "scaleway", {"props": {"inboundDefaultPolicy": "drop"}, "inbound_rules": rules, "media_encryption": declared})
+
+test_rtp_range_open_to_the_internet_without_srtp_is_a_violation if {
+	decisions := transit_encryption.decisions with input as _sg([_udp(10000, 20000, "0.0.0.0/0", true)])
+	decisions == {{
+		"control": "DPA-TLS-009", "urn": _urn(_sg_type, "r"), "status": "violation",
+		"message": "inbound UDP 10000-20000 covers RTP media ports and is open to the internet (0.0.0.0/0); nothing declares its voice is SRTP (tag media-encryption:srtp on the security group)",
+	}}
+}
+
+test_rtp_range_open_to_the_internet_declared_srtp_passes if {
+	decisions := transit_encryption.decisions with input as _sg_tagged([_udp(10000, 20000, "0.0.0.0/0", true)], "srtp")
+	count(decisions) == 0
+}
+
+test_rtp_range_open_to_a_carrier_range_only_passes if {
+	decisions := transit_encryption.decisions with input as _sg([_udp(10000, 20000, "203.0.113.0/24", false)])
+	count(decisions) == 0
+}
+
+test_every_udp_port_open_to_the_internet_covers_the_media_ranges if {
+	decisions := transit_encryption.decisions with input as _sg_tagged([_udp(1, 65535, "0.0.0.0/0", true)], "rtp")
+	media := [d | some d in decisions; d.control == "DPA-TLS-009"]
+	count(media) == 1
+}
+
+test_udp_outside_the_media_ranges_is_not_media if {
+	decisions := transit_encryption.decisions with input as _sg([_udp(53, 53, "0.0.0.0/0", true)])
+	count(decisions) == 0
+}
+
+test_rtp_rule_of_a_rules_resource_cannot_declare_srtp if {
+	rules_type := "scaleway:instance/securityGroupRules:SecurityGroupRules"
+	decisions := transit_encryption.decisions with input as _one(rules_type, "scaleway", {"props": {}, "inbound_rules": [_udp(16384, 32768, "0.0.0.0/0", true)]})
+	{d.control | some d in decisions} == {"DPA-TLS-009"}
+}
+
 
 _container_type := "scaleway:containers/container:Container"
 

@@ -98,6 +98,23 @@ def test_a_removed_or_downgraded_control_is_a_finding(tmp_path: Path) -> None:
     assert code == 1
 
 
+def test_a_retired_control_is_still_reported_with_its_recorded_reason(tmp_path: Path) -> None:
+    # A report from before DPA-SUB-004 was retired (controls.yaml `retired`): its removal is a change of
+    # the catalogue the DPO must accept (a waiver) or refuse, never dropped from the comparison.
+    _, before = _audit(FIXTURES / "prod-drifted.json")
+    before["controls"].append({"id": "DPA-SUB-004", "title": "Approved sub-processor not used by the estate",
+                               "category": "subprocessor", "clause": "Appendix B", "severity": "low",
+                               "enforcement": {"prod": "advisory", "staging": "advisory", "dev": "disabled"}})
+    baseline = tmp_path / "baseline.json"
+    baseline.write_text(json.dumps(before), encoding="utf-8")
+    code, now = _audit(FIXTURES / "prod-drifted.json", "--baseline", baseline)
+    removed = [f for f in _ratchet(now) if f["message"].startswith("DPA-SUB-004 ")]
+    assert len(removed) == 1 and removed[0]["enforcement"] == "mandatory"
+    assert "has been removed (retired 2026-11-29: " in removed[0]["message"]
+    assert "inventory" in removed[0]["message"]
+    assert code == 1
+
+
 def test_an_older_baseline_without_its_catalogue_still_finds_a_removed_control(tmp_path: Path) -> None:
     _, before = _audit(FIXTURES / "prod-drifted.json")
     del before["controls"]

@@ -64,6 +64,18 @@ def _remove(type_token: str, name: str, then: str) -> Callable[[Export], str]:
     return change
 
 
+def _add_inbound_rule(type_token: str, name: str, rule: dict[str, Any]) -> Callable[[Export], str]:
+    def change(export: Export) -> str:
+        resource = _resource(export, type_token, name)
+        for side in ("inputs", "outputs"):
+            resource.setdefault(side, {}).setdefault("inboundRules", []).append(dict(rule))
+        return str(resource["urn"])
+    return change
+
+
+_BUCKET = "scaleway:object/bucket:Bucket"
+_DATAPACKET = "pulumi-python:dynamic/datapacket:Server"
+
 CASES: dict[str, tuple[Callable[[Export], str], str]] = {
     "public-read ACL on a personal-data bucket": (
         _set("scaleway:object/bucketAcl:BucketAcl", "storage-call-recordings-acl", acl="public-read"), "DPA-ACC-010"),
@@ -82,6 +94,28 @@ CASES: dict[str, tuple[Callable[[Export], str], str]] = {
     "a staff IAM group with AllProductsFullAccess": (
         _add("scaleway:iam/policy:Policy", "staff-admin", name="staff-admin", groupId="11111111-2222-4333-8444-555555555555",
              rules=[{"permissionSetNames": ["AllProductsFullAccess"], "organizationId": "org"}]), "DPA-ACC-007"),
+    "RTP 10000-20000/UDP open to the world, not declared SRTP": (
+        _add_inbound_rule("scaleway:instance/securityGroup:SecurityGroup", "security-nodes",
+                          {"action": "accept", "protocol": "UDP", "portRange": "10000-20000", "ipRange": "0.0.0.0/0"}),
+        "DPA-TLS-009"),
+    "the Kapsule API ACL removed": (
+        _remove("scaleway:kubernetes/acl:Acl", "web-api-acl", then="scaleway:kubernetes/cluster:Cluster::web-cluster"),
+        "DPA-ACC-012"),
+    "the Kapsule API ACL open to 0.0.0.0/0": (
+        _set("scaleway:kubernetes/acl:Acl", "web-api-acl", aclRules=[{"ip": "0.0.0.0/0"}]), "DPA-ACC-012"),
+    "a DataPacket server in Marseille": (_set(_DATAPACKET, "dp-par-web-01", location="Marseille"), "DPA-RES-006"),
+    "a node pool in fr-par-2 (DC5, not named)": (_set("scaleway:kubernetes/pool:Pool", "web-web", zone="fr-par-2"), "DPA-RES-006"),
+    "a bucket of transactional emails": (
+        _add(_BUCKET, "mails", name="mails", region="fr-par", tags={"env": "prod", "data-category": "transactional-emails"}),
+        "DPA-RET-006"),
+    "SMS content expiring at 365 days plus 1 day as an old version": (
+        _set(_BUCKET, "storage-sms-content", lifecycleRules=[
+            {"enabled": True, "expiration": {"days": 365}, "noncurrentVersionExpiration": {"noncurrentDays": 1}}]),
+        "DPA-RET-003"),
+    "webhook logs expired only under tmp/": (
+        _set(_BUCKET, "storage-webhook-logs", lifecycleRules=[
+            {"enabled": True, "prefix": "tmp/", "expiration": {"days": 30}, "noncurrentVersionExpiration": {"noncurrentDays": 1}}]),
+        "DPA-RET-002"),
 }
 
 

@@ -109,15 +109,16 @@ def test_each_stack_has_its_own_scaleway_project() -> None:
 @pytest.mark.parametrize("stack", STACKS)
 def test_bucket_expiry_matches_appendix_a(rendered: dict[str, list[dict[str, Any]]], stack: str) -> None:
     config = stack_config(stack)
+    # The longest an object lives: its expiration days plus the day its old version survives (DPA-RET-003).
     expected = {
         "call-recordings": config["dpaguard:callRecordingRetentionDays"],
         "transcripts": config["dpaguard:transcriptRetentionDays"],
-        "call-logs": 365,
-        "sms-logs": 365,
-        "sms-content": 365,
-        "mms-logs": 365,
+        "call-logs": 366,  # the legal 365 days available, gone the day after (Appendix A: 366 at most)
+        "sms-logs": 366,
+        "sms-content": 365,  # "a maximum of one (1) year"
+        "mms-logs": 366,
         "mms-content": 365,
-        "webhook-logs": 30,
+        "webhook-logs": 31,  # "one (1) month"
         "crm-contacts": 1095,
         "fax": None,  # lifetime of the contract
     }
@@ -129,7 +130,7 @@ def test_bucket_expiry_matches_appendix_a(rendered: dict[str, list[dict[str, Any
         assert rule["enabled"] is True
         assert rule["noncurrentVersionExpiration"]["noncurrentDays"] == 1
         days = rule.get("expiration", {}).get("days")
-        seen[category] = int(days) if days is not None else None
+        seen[category] = int(days) + rule["noncurrentVersionExpiration"]["noncurrentDays"] if days is not None else None
         assert inputs["versioning"] == {"enabled": True}
         assert inputs["name"].endswith(f"-{stack}-{category}")
     assert seen == expected

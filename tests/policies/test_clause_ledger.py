@@ -108,15 +108,33 @@ CITATIONS = {
     "DPA-SEC-103": ["Article 5.1"],
     "DPA-SUB-001": ["Article 4.3", "Appendix B"],  # 4.1 is the written agreement with each sub-processor
     "DPA-SUB-002": ["Appendix B"],
-    "DPA-SUB-004": ["Appendix B"],  # Article 4.3 lists who *may* be involved: an unused one breaks nothing
+    "DPA-SUB-006": ["Article 4.3"],  # the notice of Article 4.3, undetermined where Appendix B gives no dates
     "DPA-BAK-001": ["Appendix C §8.1"],  # §1.3 is a business continuity *plan*
-    "DPA-BAK-004": ["Appendix C §8.1"],
+    "DPA-BAK-004": ["Appendix C §8.1"],  # "database clusters"; §1.3 is a business continuity *plan*
     "DPA-BAK-005": ["Article 5.1"],  # versioning is protection against accidental loss, not §8.1's backups
     "DPA-RET-002": ["Appendix A"],  # Article 8.3 is deletion at termination, not age-based expiry
     "DPA-RET-003": ["Appendix A"],
     "DPA-HYG-001": ["Article 5.1"],  # CI workflow hygiene is not §7's patching
     "DPA-RAT-001": ["Article 5.1", "Article 5.2"],
+    "DPA-RES-006": ["Appendix C §1.2"],
+    "DPA-RES-007": ["Appendix C §1.2"],
+    "DPA-RET-006": ["Appendix A"],  # "does not store transactional email history"
+    "DPA-TLS-009": ["Appendix C §2"],  # SRTP for voice; RTP open to carriers is a necessary flow (§8.1)
+    "DPA-ACC-012": ["Appendix C §8.1"],  # firewalling only the necessary flows
 }
+
+
+def test_retired_controls_are_out_of_the_catalogue_with_a_reason() -> None:
+    policy = load_policy(POLICIES)
+    assert "DPA-SUB-004" in policy.retired and "inventory" in policy.retired["DPA-SUB-004"]
+    assert not any(c.id == "DPA-SUB-004" for c in policy.controls)
+
+
+def test_bak_004_binds_production_only_and_bak_005_is_advisory() -> None:
+    policy = load_policy(POLICIES)
+    assert policy.control("DPA-BAK-004").enforcement == {"prod": "mandatory", "staging": "disabled", "dev": "disabled"}
+    assert set(policy.control("DPA-BAK-005").enforcement.values()) == {"advisory"}
+    assert "not a backup" in policy.control("DPA-BAK-005").description
 
 
 @pytest.mark.parametrize("control", sorted(CITATIONS))

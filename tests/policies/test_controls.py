@@ -110,7 +110,12 @@ CASES: dict[str, Callable[[], tuple[list[Deployment], str]]] = {
         urn("prod", "pulumi:providers:aws", "default"),
     ),
     "DPA-SUB-002": lambda: ([changed("prod", "vpc", region="nl-ams")], find("vpc")),
-    "DPA-SUB-004": lambda: ([compliant_estate()], _stack_urn()),
+    "DPA-SUB-006": lambda: ([compliant_estate()], _stack_urn()),  # the register has no dates (DPA text)
+    "DPA-RES-006": lambda: ([changed("prod", "web", zone="fr-par-2")], find("web")),
+    "DPA-RES-007": lambda: ([compliant_estate()], _stack_urn()),  # fr-par-1: DC2 and DC3, only DC3 named
+    "DPA-RET-006": lambda: ([changed("prod", "call-logs", tags={"env": "prod", "data-category": "transactional-emails"})], find("call-logs")),
+    "DPA-TLS-009": lambda: ([changed("prod", "sg", tags=["env:prod"])], find("sg")),
+    "DPA-ACC-012": lambda: ([changed("prod", "kapsule-acl", clusterId="another-cluster")], find("kapsule")),
     "DPA-ACC-001": lambda: ([changed("prod", "sg", inboundDefaultPolicy=None)], find("sg")),
     "DPA-ACC-002": lambda: ([changed("prod", "sg", inboundRules=[{"action": "accept", "port": 22}])], find("sg")),
     "DPA-ACC-003": lambda: ([changed("prod", "cache", acls=[{"ip": "0.0.0.0/0"}])], find("cache")),
@@ -161,9 +166,10 @@ def test_violation(control: str, policy: Policy, engine: Engine) -> None:
 
 def test_compliant_estate_breaks_no_control(policy: Policy, engine: Engine) -> None:
     findings = decide([compliant_estate()], policy, engine, today=TODAY).findings
-    # Appendix B lists sub-processors the test estate does not use: advisory by design.
-    assert {f.control for f in findings} == {"DPA-SUB-004"}
-    assert all(f.enforcement == "advisory" for f in findings)
+    # What no configuration can show, reported as undetermined and advisory: the notice of Appendix B
+    # entries without dates, and fr-par-1's datacenter among DC2 and DC3 (only DC3 named).
+    assert {f.control for f in findings} == {"DPA-SUB-006", "DPA-RES-007"}
+    assert all(f.enforcement == "advisory" and f.status == "undetermined" for f in findings)
 
 
 def test_compliant_dev_stack_beside_prod_breaks_no_segregation(policy: Policy, engine: Engine) -> None:
@@ -194,13 +200,24 @@ def test_sub_003_late_notification(tmp_path: Path) -> None:
     assert "SCALEWAY was added 4 working days" in hits[0].message
 
 
-def test_sub_003_and_004_compliant_register(tmp_path: Path) -> None:
-    def trimmed(document: dict[str, Any]) -> None:
+def test_sub_003_and_006_dated_register_in_time(tmp_path: Path) -> None:
+    def dated(document: dict[str, Any]) -> None:
         document["subprocessors"] = [s for s in document["subprocessors"] if s["name"] in ("SCALEWAY", "DATAPACKET")]
+        for entry in document["subprocessors"]:
+            # Notified Monday 4 May 2026, added Monday 25 May: 14 working days (8 and 14 May are holidays).
+            entry.update(notified="2026-05-04", added="2026-05-25")
 
-    policy = _policy_copy(tmp_path, trimmed)
+    policy = _policy_copy(tmp_path, dated)
     findings = decide([compliant_estate()], policy, create_engine(policy), today=TODAY).findings
-    assert findings == ()
+    assert {f.control for f in findings} == {"DPA-RES-007"}
+
+
+def test_sub_006_undated_register_is_undetermined_never_passed(policy: Policy, engine: Engine) -> None:
+    findings = decide([compliant_estate()], policy, engine, today=TODAY).findings
+    undated = [f for f in findings if f.control == "DPA-SUB-006"]
+    assert sorted(f.message.split(":")[0] for f in undated) == ["DATAPACKET", "SCALEWAY"]
+    assert all(f.status == "undetermined" for f in undated)
+    assert not [f for f in findings if f.control == "DPA-SUB-003"]
 
 
 def test_deprecated_token_is_judged_as_the_current_type(policy: Policy, engine: Engine) -> None:
@@ -236,12 +253,11 @@ def test_undeterminable_region_is_a_violation(policy: Policy, engine: Engine) ->
     assert "cannot be determined" in hit[0].message
 
 
-def test_unused_subprocessors_are_reported_on_the_strictest_stack(policy: Policy, engine: Engine) -> None:
-    # "dev" sorts before "prod", and DPA-SUB-004 is disabled in dev: reported there, it would vanish.
+def test_unused_subprocessors_are_not_findings(policy: Policy, engine: Engine) -> None:
+    # Appendix B lists who *may* be involved (Article 4.3): the report's inventory lists the unused
+    # entries; DPA-SUB-004 is retired (controls.yaml `retired`).
     findings = decide(_two(), policy, engine, today=TODAY).findings
-    unused = [f for f in findings if f.control == "DPA-SUB-004"]
-    assert unused and {f.stack for f in unused} == {"prod"}
-    assert all(f.enforcement == "advisory" and not f.waived for f in unused)
+    assert not [f for f in findings if "no evaluated stack uses it" in f.message or f.control == "DPA-SUB-004"]
 
 
 # -- the environment tag (policies/dpa/settings.yaml environment_tag) ------------------------

@@ -39,7 +39,7 @@ def test_broken_yaml_names_file_and_line(policies: Path) -> None:
     lines = path.read_text().splitlines()
     lines[20] = "  - id: [unclosed"
     path.write_text("\n".join(lines))
-    with pytest.raises(PolicyError, match=r"controls\.yaml:2[12]: invalid YAML"):
+    with pytest.raises(PolicyError, match=r"controls\.yaml:2[1-3]: invalid YAML"):
         load_policy(policies)
 
 
@@ -57,10 +57,33 @@ def test_unknown_category_is_refused(policies: Path) -> None:
         load_policy(policies)
 
 
-def test_register_entry_without_date(policies: Path) -> None:
-    _replace(policies / "dpa" / "subprocessors.yaml", "notified: 2024-01-08, added: 2024-01-29, packages: [datapacket]", "added: 2024-01-29, packages: [datapacket]")
-    with pytest.raises(PolicyError, match=r"subprocessors\.yaml:\d+: sub-processor DATAPACKET: `notified` and `added` must be dates"):
+_UNDATED = "notified: null, added: null, packages: [datapacket]"
+
+
+@pytest.mark.parametrize(
+    ("file", "old", "new", "message"),
+    [
+        ("subprocessors.yaml", _UNDATED, "notified: null, added: 2024-01-29, packages: [datapacket]",
+         r"subprocessors\.yaml:\d+: sub-processor DATAPACKET: `notified` and `added` are both dates or both null"),
+        ("subprocessors.yaml", _UNDATED, "notified: soon, added: null, packages: [datapacket]",
+         r"subprocessors\.yaml:\d+: sub-processor DATAPACKET: `notified` and `added` must be dates \(YYYY-MM-DD\) or null"),
+        ("controls.yaml", "    reason: >-\n", "    why: >-\n",
+         r"controls\.yaml:\d+: retired control DPA-SUB-004: a retired control needs a `date`"),
+        ("locations.yaml", "sites: [Scaleway DC 5]", "sites: DC5",
+         r"locations\.yaml:\d+: scaleway\.zones\.fr-par-2: `sites` must list"),
+    ],
+    ids=["one-date-only", "not-a-date", "retired-without-reason", "sites-not-a-list"],
+)
+def test_malformed_issue_13_entry_names_file_and_line(policies: Path, file: str, old: str, new: str, message: str) -> None:
+    _replace(policies / "dpa" / file, old, new)
+    with pytest.raises(PolicyError, match=message):
         load_policy(policies)
+
+
+def test_register_records_no_invented_date() -> None:
+    # The DPA text gives no date for any Appendix B entry: every one is unknown, none guessed.
+    entries = load_policy(POLICIES).data["subprocessors"]["entries"]
+    assert entries and all(e["notified"] is None and e["added"] is None for e in entries)
 
 
 def test_retention_min_above_max(policies: Path) -> None:

@@ -6,8 +6,7 @@ and a CI job may evaluate many stacks in one run. Compared here:
   a set of deployments, against the same calls made one after the other;
 - the policy pack's runtime (its Analyze and AnalyzeStack decisions, one engine per thread), the same way;
 - `dpaguard check --all-stacks` on a generated project of 20 stacks (distinct Scaleway projects, some
-  stacks with violations) against `dpaguard check --stack S` for each stack (DPA-SUB-004, which judges the
-  sub-processor register against all the stacks evaluated together, is compared by sub-processor).
+  stacks with violations) against `dpaguard check --stack S` for each stack.
 """
 
 from __future__ import annotations
@@ -164,8 +163,6 @@ def test_check_all_stacks_on_20_stacks_finds_what_each_stack_alone_finds(tmp_pat
     cross_stack = {"DPA-SEG-003", "DPA-SEG-004", "DPA-SEG-005", "DPA-SEG-006"}  # a project, network, server or database shared
     assert not [f for f in together if f[1] in cross_stack]  # distinct Scaleway projects, nothing shared
     one_by_one = sorted(f for name in names for f in _check(tmp_path, "--stack", name))
-    # DPA-SUB-004 (a registered sub-processor no evaluated stack uses) judges the register against every stack
-    # evaluated together: the same sub-processors, whichever stack carries the finding.
-    unused = "DPA-SUB-004"
-    assert {f[3] for f in together if f[1] == unused} == {f[3] for f in one_by_one if f[1] == unused} != set()
-    assert [f for f in together if f[1] != unused] == [f for f in one_by_one if f[1] != unused]
+    # Every control now judges one stack at a time (DPA-SUB-004, which judged the register against every
+    # stack together, is retired: the inventory lists unused sub-processors): together is one by one.
+    assert together == one_by_one

@@ -56,6 +56,8 @@ def compliant_resources(stack: str = "prod") -> list[dict[str, Any]]:
         resource(stack, "scaleway:network/publicGateway:PublicGateway", "gw", {"bastionEnabled": True, "allowedIpRanges": ["198.51.100.0/24"], "tags": env}),
         resource(stack, "scaleway:instance/server:Server", "web", {"ipId": f"{stack}-ip-id", "securityGroupId": f"{stack}-sg-id", "tags": env}),
         resource(stack, "scaleway:kubernetes/pool:Pool", "pool", {"publicIpDisabled": True, "tags": env}),
+        resource(stack, "scaleway:kubernetes/cluster:Cluster", "kapsule", {"name": "kapsule", "type": "kapsule", "tags": env}),
+        resource(stack, "scaleway:kubernetes/acl:Acl", "kapsule-acl", {"clusterId": f"{stack}-kapsule-id", "aclRules": [{"ip": "203.0.113.16/28"}]}),
         resource(
             stack,
             "scaleway:databases/instance:Instance",
@@ -84,8 +86,10 @@ def compliant_resources(stack: str = "prod") -> list[dict[str, Any]]:
                 "inboundRules": [
                     {"action": "accept", "port": 443, "ipRange": "0.0.0.0/0"},
                     {"action": "accept", "port": 22, "ipRange": "203.0.113.16/28"},
+                    # RTP media from carriers anywhere, declared SRTP (DPA-TLS-009).
+                    {"action": "accept", "protocol": "UDP", "portRange": "10000-20000", "ipRange": "0.0.0.0/0"},
                 ],
-                "tags": env,
+                "tags": [*env, "media-encryption:srtp"],
             },
         ),
         resource(stack, "scaleway:loadbalancers/loadBalancer:LoadBalancer", "lb", {"sslCompatibilityLevel": "ssl_compatibility_level_intermediate", "tags": env}),
@@ -105,7 +109,7 @@ def compliant_resources(stack: str = "prod") -> list[dict[str, Any]]:
                 "name": f"{stack}-call-logs",
                 "tags": {"env": stack, "data-category": "call-logs"},
                 "versioning": {"enabled": True},
-                "lifecycleRules": [{"enabled": True, "expiration": {"days": 365}, "noncurrentVersionExpiration": {"noncurrentDays": 30}}],
+                "lifecycleRules": [{"enabled": True, "expiration": {"days": 365}, "noncurrentVersionExpiration": {"noncurrentDays": 1}}],
             },
         ),
         resource(
