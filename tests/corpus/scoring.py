@@ -12,7 +12,7 @@ Each program folder holds a Pulumi project, its stack files and `expected.yaml`:
       - {control: DPA-SEC-001, resource: web, why: "..."}
 
 `resource` is an fnmatch pattern over the finding's resource name. Precision: the share of findings
-that are required or allowed (DPA-SUB-004's register inventory counted apart); recall: the share of
+that are required or allowed; recall: the share of
 required (and pending) findings found.
 `python tests/corpus/scoring.py` prints the README's table (`-v`: every finding, marked UNEXPECTED or
 MISSED); with `PYTHONPATH=<another checkout>` it scores that checkout's dpaguard and policies.
@@ -60,25 +60,14 @@ class Score:
     required: int
 
     @property
-    def judged(self) -> tuple[tuple[str, str, str], ...]:
-        """The findings scored: all but the register's inventory (DPA-SUB-004), counted apart."""
-        return tuple(f for f in self.findings if f[0] != INVENTORY)
-
-    @property
     def precision(self) -> float:
-        """Share of the judged findings a reviewer requires or allows (1.0 with none)."""
-        judged = self.judged
-        return 1.0 if not judged else sum(1 for f in judged if f not in self.unexpected) / len(judged)
+        """Share of the findings a reviewer requires or allows (1.0 with none)."""
+        return 1.0 if not self.findings else sum(1 for f in self.findings if f not in self.unexpected) / len(self.findings)
 
     @property
     def recall(self) -> float:
         """Share of required findings made (pending ones count as required)."""
         return 1.0 if not self.required else (self.required - len(self.missed)) / self.required
-
-
-# Advisory "Appendix B lists X but no evaluated stack uses it", one per unused entry (25 on a stack
-# using only Scaleway): allowed on every program, counted apart so that it does not inflate precision.
-INVENTORY = "DPA-SUB-004"
 
 
 def programs() -> list[Path]:
@@ -125,11 +114,11 @@ def score(program: Path) -> Score:
 
 def table(scores: list[Score]) -> str:
     """The README's Markdown table of the scores."""
-    lines = ["| Program | Stack | Findings | Required | Unexpected | Missed | Precision | Recall | SUB-004 advisories |",
-             "|---|---|---:|---:|---:|---:|---:|---:|---:|"]
+    lines = ["| Program | Stack | Findings | Required | Unexpected | Missed | Precision | Recall |",
+             "|---|---|---:|---:|---:|---:|---:|---:|"]
     for s in scores:
-        lines.append(f"| `{s.program}` | {s.stack} | {len(s.judged)} | {s.required} | {len(s.unexpected)} | {len(s.missed)} "
-                     f"| {s.precision:.2f} | {s.recall:.2f} | {len(s.findings) - len(s.judged)} |")
+        lines.append(f"| `{s.program}` | {s.stack} | {len(s.findings)} | {s.required} | {len(s.unexpected)} | {len(s.missed)} "
+                     f"| {s.precision:.2f} | {s.recall:.2f} |")
     return "\n".join(lines)
 
 
