@@ -189,8 +189,13 @@ _judged contains [k, "DPA-RET-003", "violation", msg] if {
 	maximum := _bounds(g.stack, g.data_category).max
 	maximum != null
 	rules := object.get(g.props, "lifecycleRules", [])
-	noncurrent := min(_whole_bucket_days(rules, "noncurrent"))
-	current := min(_whole_bucket_days(rules, "expiration"))
+	noncurrent_days := _whole_bucket_days(rules, "noncurrent")
+	expiration_days := _whole_bucket_days(rules, "expiration")
+	# min of an empty set is undefined to OPA and an error to rego-cpp: counted first
+	count(noncurrent_days) > 0
+	count(expiration_days) > 0
+	noncurrent := min(noncurrent_days)
+	current := min(expiration_days)
 	current + noncurrent > maximum
 	msg := sprintf("an object of %v lives up to %v days (expiration %v + noncurrent versions %v), beyond the maximum of %v", [g.data_category, current + noncurrent, current, noncurrent, maximum])
 }
@@ -207,7 +212,9 @@ _judged contains [k, "DPA-RET-003", "violation", msg] if {
 	maximum != null
 	rules := object.get(g.props, "lifecycleRules", [])
 	count(_whole_bucket_days(rules, "expiration")) == 0
-	noncurrent := min(_whole_bucket_days(rules, "noncurrent"))
+	noncurrent_days := _whole_bucket_days(rules, "noncurrent")
+	count(noncurrent_days) > 0
+	noncurrent := min(noncurrent_days)
 	noncurrent > maximum
 	msg := sprintf("old versions of %v are kept %v days, beyond the maximum of %v", [g.data_category, noncurrent, maximum])
 }

@@ -7,14 +7,13 @@ The corpus: the project's three stacks rendered offline (each alone, and all thr
 exercises the cross-stack segregation rules), the state-file fixtures of the other stages, a
 violating corpus derived from prod (resources moved out of France, tags stripped, values unknown as
 in a preview, every environment), and the controls' own one-violation-per-control cases
-(tests/policies/test_controls.py).
+(tests/support/control_cases.py).
 """
 
 from __future__ import annotations
 
 import copy
 import datetime as dt
-import importlib.util
 from pathlib import Path
 from typing import Any, Callable, Iterator
 
@@ -137,12 +136,10 @@ def test_engines_agree_on_the_whole_corpus(
 
 
 def _control_cases() -> dict[str, Callable[[], tuple[list[Deployment], str]]]:
-    """The controls' own cases (tests/policies/test_controls.py CASES: one violation per control)."""
-    spec = importlib.util.spec_from_file_location("_control_cases_for_opa", REPO / "tests/policies/test_controls.py")
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return dict(module.CASES)
+    """The controls' own cases (support/control_cases.py: one violation per control)."""
+    from support.control_cases import CASES
+
+    return dict(CASES)
 
 
 def test_engines_agree_on_every_control_case(policy: Any, engines: tuple[EmbeddedEngine, OpaEngine]) -> None:
