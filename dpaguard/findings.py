@@ -27,6 +27,7 @@ from dpaguard.model import (
     Control,
     ControlId,
     Decision,
+    Facts,
     Finding,
     SourceLocation,
     Urn,
@@ -56,7 +57,7 @@ def _matches(type_token: str, patterns: Sequence[str]) -> bool:
 
 
 def coverage(
-    controls: Sequence[Control], facts: Mapping[str, Any], evaluated: frozenset[ControlId] | None = None
+    controls: Sequence[Control], facts: Facts, evaluated: frozenset[ControlId] | None = None
 ) -> dict[tuple[str, str], int]:
     """(control id, stack) -> number of resources of the types the control examines (1 for stack-level controls).
 
@@ -132,7 +133,7 @@ def _enforcement(control: Control, environment: str, status: str, overrides: Map
 
 
 def findings_of(
-    facts: Mapping[str, Any],
+    facts: Facts,
     decisions: Sequence[Decision],
     policy: Policy,
     *,
@@ -233,7 +234,7 @@ class _Group:
     members: tuple[str, ...]
 
 
-def _groups(facts: Mapping[str, Any]) -> dict[str, _Group]:
+def _groups(facts: Facts) -> dict[str, _Group]:
     """Each stack's package groups (the normaliser's `packages`) by the URN a decision on the group names."""
     members: dict[tuple[str, str], list[str]] = defaultdict(list)
     for fact in facts["resources"]:

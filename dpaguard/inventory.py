@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections import Counter
 from typing import Any, Mapping
 
-from dpaguard.model import RegisteredProcessor, Usage
+from dpaguard.model import Facts, RegisteredProcessor, Usage
 
 UNKNOWN_PLACE = "unknown"
 
@@ -50,7 +50,7 @@ def _place(resource: Mapping[str, Any], locations: Mapping[str, Any]) -> tuple[s
     return (region, None) if isinstance(region, str) else (UNKNOWN_PLACE, None)
 
 
-def usage_of(facts: Mapping[str, Any], locations: Mapping[str, Any]) -> tuple[Usage, ...]:
+def usage_of(facts: Facts, locations: Mapping[str, Any]) -> tuple[Usage, ...]:
     """Per stack, each sub-processor and each location its resources use, with how many resources."""
     processors: Counter[tuple[str, str]] = Counter()
     places: Counter[tuple[str, str, str | None, str | None]] = Counter()

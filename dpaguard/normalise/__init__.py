@@ -42,7 +42,7 @@ from typing import Any, Iterable, Mapping, Sequence
 
 from dpaguard.environment import environment_of
 from dpaguard.errors import InputError
-from dpaguard.model import PLAINTEXT_REDACTED, REDACTED, UNKNOWN, Deployment
+from dpaguard.model import Facts, PLAINTEXT_REDACTED, REDACTED, UNKNOWN, Deployment
 from dpaguard.normalise.calendar import working_days_between
 from dpaguard.normalise.network import InternetRule, is_internet, judge_source, looks_like_address
 from dpaguard.normalise.property_types import checked_props, whole_number
@@ -357,7 +357,7 @@ class Normaliser:
         environment_override: str | None = None,
         settings_overrides: Mapping[str, Any] | None = None,
         partial: bool = False,
-    ) -> dict[str, Any]:
+    ) -> Facts:
         """The Rego input for one evaluation of one or more stacks (`partial`: see `normalise`)."""
         internet: dict[str, bool] = {}
         stacks: list[dict[str, Any]] = []
@@ -916,7 +916,7 @@ def normalise(
     environment_override: str | None = None,
     settings_overrides: Mapping[str, Any] | None = None,
     partial: bool = False,
-) -> dict[str, Any]:
+) -> Facts:
     """The Rego input for these deployments, with the DPA tables of `policy.data`.
 
     `partial`: the deployments are only part of their stacks (the policy pack's Analyze sees one

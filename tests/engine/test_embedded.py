@@ -16,6 +16,7 @@ from dpaguard.engine import create_engine
 from dpaguard.engine.embedded import EmbeddedEngine
 from dpaguard.engine.shaping import parse_decisions
 from dpaguard.errors import EngineError
+from dpaguard.model import Facts
 from dpaguard.normalise import normalise
 from dpaguard.policy import Policy, load_policy
 
@@ -25,7 +26,7 @@ def policy() -> Policy:
     return load_policy(POLICIES)
 
 
-def _facts(policy: Policy, *deployments: Any) -> dict[str, Any]:
+def _facts(policy: Policy, *deployments: Any) -> Facts:
     return normalise(list(deployments), policy.data, today=TODAY)
 
 

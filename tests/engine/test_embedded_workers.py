@@ -15,6 +15,7 @@ import pytest
 from support.control_estate import POLICIES, TODAY, changed
 from dpaguard.engine.embedded import EmbeddedEngine
 from dpaguard.errors import EngineError
+from dpaguard.model import Facts
 from dpaguard.normalise import normalise
 from dpaguard.policy import Policy, load_policy
 
@@ -25,7 +26,7 @@ def policy() -> Policy:
 
 
 @pytest.fixture(scope="module")
-def facts(policy: Policy) -> dict[str, Any]:
+def facts(policy: Policy) -> Facts:
     deployments = [changed("prod", "vpc", region="nl-ams"), changed("dev", "sg", inboundDefaultPolicy=None), changed("staging", "db", isHaCluster=False)]
     return normalise(deployments, policy.data, today=TODAY)
 

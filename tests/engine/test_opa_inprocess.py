@@ -14,6 +14,7 @@ import pytest
 from dpaguard.engine.opa_inprocess import CompiledPolicy, OpaInProcessEngine, load_bindings
 from dpaguard.engine.shaping import distinct
 from dpaguard.errors import EngineError
+from dpaguard.model import Facts
 from dpaguard.normalise import build_index, normalise
 from dpaguard.policy import Policy, load_policy
 from dpaguard.source.state import load_state
@@ -29,7 +30,7 @@ def policy() -> Policy:
 
 
 @pytest.fixture(scope="module")
-def estates(policy: Policy) -> dict[str, dict[str, Any]]:
+def estates(policy: Policy) -> dict[str, Facts]:
     drifted = load_state(REPO / "tests" / "cli" / "fixtures" / "prod-drifted.json")
     return {
         "vs_checkov": normalise([vs_checkov_estate(600)], policy.data, today=TODAY),
