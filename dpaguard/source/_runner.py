@@ -28,8 +28,29 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, urlparse
 
-from dpaguard.markers import REDACTED, SECRET_SIG, SECRET_SIG_KEY
-from dpaguard.urn import STACK_TYPE, stack_urn as make_stack_urn, urn as make_resource_urn
+
+
+def _sibling(name: str, file: str) -> Any:
+    """One of dpaguard's standard-library-only modules, loaded from its file: in the program's
+    interpreter dpaguard is not importable (and a `dpaguard` of the program's may not stand in for it)."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location(name, Path(__file__).resolve().parents[1] / file)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+_markers = _sibling("_dpaguard_render_markers", "markers.py")
+_urn = _sibling("_dpaguard_render_urn", "urn.py")
+REDACTED: str = _markers.REDACTED
+SECRET_SIG: str = _markers.SECRET_SIG
+SECRET_SIG_KEY: str = _markers.SECRET_SIG_KEY
+STACK_TYPE: str = _urn.STACK_TYPE
+make_stack_urn = _urn.stack_urn
+make_resource_urn = _urn.urn
 
 _OWN_DIR = str(Path(__file__).resolve().parent)
 # Invokes the SDK sends for itself (a resource reference resolved), answered offline: not a program's lookup.
@@ -178,7 +199,7 @@ def _make_monitor(recorder: Recorder, project: str, stack: str) -> Any:
         # The engine leaves the root stack out of a child's qualified type.
         if parent and parent != stack_urn:
             type_ = f"{parent.split('::')[2]}${type_}"
-        return make_resource_urn(stack, project, type_, name)
+        return str(make_resource_urn(stack, project, type_, name))
 
     def secret_value(value: Any) -> Any:
         wrapped = struct_pb2.Value()

@@ -32,7 +32,7 @@ from dpaguard.normalise import normalise
 from dpaguard.policy import Policy, load_policy
 from dpaguard.source.program import render_stack
 from dpaguard.source.state import load_state
-from reliability.strategies import deployments as hostile_deployments
+from support.strategies import deployments as hostile_deployments
 from support.estates import finding_heavy_estate, vs_checkov_estate
 
 REPO = Path(__file__).resolve().parents[2]
@@ -113,7 +113,7 @@ def test_every_program_fixture(name: str, engines: Any, policy: Policy) -> None:
 
 
 def test_the_control_estates(engines: Any, policy: Policy) -> None:
-    from policies.control_estate import compliant_estate
+    from support.control_estate import compliant_estate
 
     for stack in ("prod", "staging", "dev"):
         decisions = assert_conformant(engines, [compliant_estate(stack)], policy)
@@ -177,7 +177,7 @@ def _edited(base: Deployment, changes: list[tuple[int, str, Any]]) -> Deployment
 
 @pytest.fixture(scope="module")
 def bases() -> dict[str, Deployment]:
-    from policies.control_estate import compliant_estate
+    from support.control_estate import compliant_estate
 
     return {"control-estate": compliant_estate("prod"), "drifted": load_state(REPO / "tests" / "cli" / "fixtures" / "prod-drifted.json")}
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Iterator
 
 import pytest
-from fake_datapacket import FakeDataPacket, start
+from support.fake_datapacket import FakeDataPacket, start
 
 
 @pytest.fixture

@@ -15,7 +15,7 @@ from dpa_datapacket.client import (
     resolve_credentials,
 )
 
-from fake_datapacket import ECHO_KEY_NAME, GRAPHQL_ERROR_NAME, HTML_NAME, HTTP_500_NAME, FakeDataPacket
+from support.fake_datapacket import ECHO_KEY_NAME, GRAPHQL_ERROR_NAME, HTML_NAME, HTTP_500_NAME, FakeDataPacket
 
 
 def _client(dp: FakeDataPacket, key: str | None = None) -> DataPacketClient:

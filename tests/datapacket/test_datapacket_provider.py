@@ -14,7 +14,7 @@ from pulumi.dynamic.dynamic import serialize_provider
 
 from dpa_datapacket.client import DataPacketAuthError, DataPacketError
 from dpa_datapacket.provider import ServerProvider, check_inputs
-from fake_datapacket import AMSTERDAM, FakeDataPacket
+from support.fake_datapacket import AMSTERDAM, FakeDataPacket
 
 
 def _inputs(dp: FakeDataPacket, **overrides: Any) -> dict[str, Any]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from estate_render import REPO, STACKS, render
+from support.estate_render import REPO, STACKS, render
 
 
 @pytest.fixture(scope="session")

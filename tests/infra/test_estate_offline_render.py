@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from estate_render import REPO, STACKS, stack_config
+from support.estate_render import REPO, STACKS, stack_config
 
 from dpaguard.source import program
 

@@ -10,7 +10,7 @@ from typing import Any
 import dill
 import pytest
 import yaml
-from estate_render import REPO, STACKS, render, stack_config
+from support.estate_render import REPO, STACKS, render, stack_config
 
 from dpa_datapacket.provider import ServerProvider
 

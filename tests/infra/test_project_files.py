@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 import yaml
-from estate_render import REPO, STACKS, stack_config
+from support.estate_render import REPO, STACKS, stack_config
 
 PROJECT = yaml.safe_load((REPO / "Pulumi.yaml").read_text())
 TYPES = {"string": str, "integer": int, "boolean": bool, "array": list}

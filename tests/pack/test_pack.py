@@ -19,7 +19,7 @@ from pulumi.runtime.proto import analyzer_pb2 as pb
 from dpaguard.model import UNKNOWN, Deployment
 from dpaguard.source.state import to_export
 
-from pack_fixtures import (
+from support.pack_fixtures import (
     CANARY,
     _edit,
     as_set,
@@ -325,7 +325,7 @@ def test_pack_report_is_the_cli_json_document_byte_for_byte(tmp_path: Path, viol
     Pulumi engine, or a state file; checkov's reason for not running) is the only difference allowed.
     """
     from dpaguard.pack.protocol import analyze_stack_resources
-    from engine_harness import analyze_stack_request
+    from support.pack_harness import analyze_stack_request
 
     as_sent = analyze_stack_resources(analyze_stack_request(list(violating.resources), CANARY))
     stack = dataclasses.replace(violating, resources=tuple(as_sent), config_file=None, config_sha256=None,

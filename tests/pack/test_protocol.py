@@ -11,7 +11,7 @@ from dpaguard.pack import protocol
 from dpaguard.pack.context import PackConfigError, config_value, pack_settings, stack_context
 from dpaguard.source.redact import secret_placeholder
 
-from pack_fixtures import CANARY
+from support.pack_fixtures import CANARY
 from support.pack_harness import struct_of
 
 

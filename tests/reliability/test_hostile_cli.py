@@ -87,10 +87,10 @@ def subprocessor_impossible_date(tmp_path: Path) -> tuple[subprocess.CompletedPr
     policies = _policies(tmp_path)
     table = policies / "dpa" / "subprocessors.yaml"
     text = table.read_text()
-    assert "added: 2024-01-29" in text
-    table.write_text(text.replace("added: 2024-01-29", "added: 2027-02-30", 1))
+    line = next(number for number, content in enumerate(text.splitlines(), 1) if content.strip() == "added: null")
+    table.write_text(text.replace("added: null", "added: 2027-02-30", 1))
     run = dpaguard("audit", "--state", STATE, "--policies", policies)
-    return run, "subprocessors.yaml:14: invalid YAML: not a date that exists"
+    return run, f"subprocessors.yaml:{line}: invalid YAML: not a date that exists"
 
 
 def project_impossible_date(tmp_path: Path) -> tuple[subprocess.CompletedProcess[str], str]:

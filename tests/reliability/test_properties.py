@@ -35,8 +35,8 @@ from dpaguard.normalise import normalise
 from dpaguard.source.state import load_state, to_export
 
 from dpaguard.source.redact import is_sensitive_name, redact_properties
-from strategies import CANARY, _INTERNET, demonstrably_french, deployments, disguised_internet, judged_scaleway, names_about_secrets
-from strategies import secret_names, unparseable_source
+from support.strategies import CANARY, _INTERNET, demonstrably_french, deployments, disguised_internet, judged_scaleway, names_about_secrets
+from support.strategies import secret_names, unparseable_source
 
 
 def redact_properties_in(resource: dict[str, Any]) -> dict[str, Any]:

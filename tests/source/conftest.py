@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Callable
 
 import pytest
-from source_helpers import FIXTURES
+from support.source_helpers import FIXTURES
 
 from dpaguard.model import Deployment
 from dpaguard.source.program import render_stack

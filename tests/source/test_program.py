@@ -7,8 +7,8 @@ import time
 from pathlib import Path
 
 import pytest
-from source_helpers import Render
-from source_helpers import FIXTURES, all_gone_soon, by_name, copy_fixture, processes_in
+from support.source_helpers import Render
+from support.source_helpers import FIXTURES, all_gone_soon, by_name, copy_fixture, processes_in
 
 from dpaguard.errors import InputError, ProgramError
 from dpaguard.model import PLAINTEXT_REDACTED, REDACTED, SECRET_SIG, SECRET_SIG_KEY, UNKNOWN

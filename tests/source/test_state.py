@@ -9,8 +9,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from source_helpers import Render
-from source_helpers import FIXTURES
+from support.source_helpers import Render
+from support.source_helpers import FIXTURES
 
 from dpaguard.errors import InputError
 from dpaguard.model import PLAINTEXT_REDACTED, REDACTED, SECRET_SIG, SECRET_SIG_KEY

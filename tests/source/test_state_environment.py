@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from source_helpers import FIXTURES
+from support.source_helpers import FIXTURES
 
 from dpaguard.source.state import load_state
 

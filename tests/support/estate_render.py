@@ -11,7 +11,7 @@ from typing import Any
 import yaml
 
 REPO = Path(__file__).resolve().parents[2]
-HARNESS = Path(__file__).resolve().parent / "estate_harness.py"
+HARNESS = Path(__file__).resolve().parents[1] / "infra" / "estate_harness.py"
 STACKS = ("prod", "staging", "dev")
 
 

@@ -15,7 +15,7 @@ from dpaguard.model import Deployment
 # The `rendered` fixture (conftest.py): render(fixture, stack) -> Deployment.
 Render = Callable[..., Deployment]
 
-FIXTURES = Path(__file__).parent / "fixtures"
+FIXTURES = Path(__file__).resolve().parents[1] / "source" / "fixtures"
 REPO = Path(__file__).resolve().parents[2]
 
 

@@ -9,8 +9,10 @@ that: unicode, huge strings and lists, nulls, secret wrappers in odd places, par
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any, Mapping
 
+import yaml
 from hypothesis import strategies as st
 
 from dpaguard.model import SECRET_SIG, SECRET_SIG_KEY, UNKNOWN, Deployment
@@ -47,6 +49,9 @@ OTHER_TYPES = [
     "",
 ]
 FRENCH_REGIONS = ["fr-par"]
+# Types that take a zone or a region and are regional unless they state a zone (a private network): settings.yaml.
+_SETTINGS = Path(__file__).resolve().parents[2] / "policies" / "dpa" / "settings.yaml"
+REGIONAL_TYPES = frozenset(yaml.safe_load(_SETTINGS.read_text(encoding="utf-8")).get("regional_types", ()))
 FRENCH_ZONES = ["fr-par-1", "fr-par-2", "fr-par-3"]
 FOREIGN = ["nl-ams", "pl-waw", "it-mil", "nl-ams-1", "pl-waw-3", "it-mil-1", "FR-PAR", "fr-par ", "fr-par-4", "fr-mrs", "fr"]
 
@@ -215,6 +220,8 @@ def judged_scaleway(deployment: Deployment) -> list[tuple[Mapping[str, Any], tup
         if info is None:
             continue
         takes = (info.region or _on_resource(raw, "region"), info.zone or _on_resource(raw, "zone"))
+        if canonical in REGIONAL_TYPES and not _on_resource(raw, "zone"):
+            takes = (True, False)
         if any(takes):
             judged.append((raw, takes))
     return judged
