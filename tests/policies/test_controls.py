@@ -21,7 +21,7 @@ from dpaguard.policy import Policy, load_policy
 from support.control_estate import POLICIES, TODAY
 from support.control_estate import PROJECT_IDS, changed, compliant_estate, compliant_resources, config, deployment, find, resource, urn
 
-from support.control_cases import CASES, SG, _stack_urn, _two, _with  # noqa: F401 (SG: the parametrised cases below)
+from support.control_cases import CASES, _stack_urn, _two, _with
 
 
 # Controls whose cases need a policy, waiver or baseline file of their own (test_waivers.py,
