@@ -26,9 +26,12 @@ import os
 import re
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Iterator, Sequence
+from typing import TYPE_CHECKING, Iterator, Sequence
 
 from dpaguard.model import PLAINTEXT_REDACTED, Deployment, Finding, SourceLocation, Urn
+
+if TYPE_CHECKING:  # the source stage does not import the policy loader at run time
+    from dpaguard.policy import Policy
 
 SCALEWAY_ACCESS_KEY = "Scaleway access key"
 SCALEWAY_SECRET_KEY = "Scaleway secret key"
@@ -175,7 +178,7 @@ PROJECT_STACK = "*"
 
 
 def file_findings(
-    project_dir: Path, policy: Any, deployments: Sequence[Deployment], environment_override: str | None = None,
+    project_dir: Path, policy: Policy, deployments: Sequence[Deployment], environment_override: str | None = None,
 ) -> tuple[tuple[Finding, ...], int]:
     """DPA-SEC-104 findings for the credentials written in the project's files, and how many files were read.
 

@@ -16,9 +16,9 @@ import time
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[2]
-sys.path.insert(0, str(REPO / "tests" / "source"))
+sys.path.insert(0, str(REPO / "tests"))
 
-from test_state import MEASURE, big_export  # noqa: E402  (the state loader's own large-file fixture)
+from support.big_exports import MEASURE, big_export  # noqa: E402  (the state loader's own large-file fixture)
 
 
 def main() -> None:

@@ -20,7 +20,7 @@ from typing import Any, Iterator
 import pytest
 import requests
 from support.opa_standin import OpaStandIn, read_bundle
-from test_opa_equivalence import TODAY, corpus
+from support.equivalence_corpus import TODAY, corpus
 
 from dpaguard.engine.opa import OpaEngine
 from dpaguard.errors import EngineError

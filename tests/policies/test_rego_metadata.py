@@ -9,73 +9,14 @@ holds what OPA makes of the YAML, not what a second parser does.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator, Mapping
-from typing import Any, NamedTuple
+from typing import Any
 
 import pytest
 from opa_bindings import OpaEngine
 
 from dpaguard.policy import Policy
-
-_STRING_OR_COMMENT = re.compile(r'("(?:[^"\\\n]|\\.)*"|`[^`]*`)|#[^\n]*')
-_EMITTED = (
-    re.compile(r'\bresult\.(?:violation|undetermined|decision)\(\s*"(DPA-[A-Z]+-\d+)"'),
-    re.compile(r'^_judged\s+contains\s+\[\s*\w+\s*,\s*"(DPA-[A-Z]+-\d+)"'),
-)
-_CONTROL_LITERAL = re.compile(r'"(DPA-[A-Z]+-\d+)"')
-_DECISION_HEAD = re.compile(r"^(decisions|_judged)\s+contains\b")
-_PACKAGE = re.compile(r"^package\s+([\w.]+)", re.MULTILINE)
-
-
-class Statement(NamedTuple):
-    """A top-level rule of a module: where it starts, its text without comments, and its METADATA block (YAML lines) if any."""
-
-    path: str
-    line: int
-    code: str
-    metadata: tuple[str, ...] | None
-
-    @property
-    def where(self) -> str:
-        """`file:line` of the rule's head."""
-        return f"{self.path}:{self.line}"
-
-    @property
-    def emitted(self) -> set[str]:
-        """The control ids the rule's body puts into its decisions, as literals."""
-        return {found for pattern in _EMITTED for found in pattern.findall(self.code)}
-
-
-def _code(text: str) -> str:
-    return _STRING_OR_COMMENT.sub(lambda match: match.group(1) or "", text)
-
-
-def statements(path: str, module: str) -> list[Statement]:
-    """The module's top-level statements after `package` and imports, each with the METADATA block just above it."""
-    lines = module.splitlines()
-    starts = [
-        n for n, line in enumerate(lines) if line and not line[0].isspace() and line[0] not in "#})]" and not line.startswith(("package ", "import "))
-    ]
-    found = []
-    for index, start in enumerate(starts):
-        end = starts[index + 1] if index + 1 < len(starts) else len(lines)
-        comments = start
-        while comments > 0 and lines[comments - 1].startswith("#"):
-            comments -= 1
-        block = lines[comments:start]
-        metadata = None
-        if "# METADATA" in block:
-            first = len(block) - 1 - block[::-1].index("# METADATA")
-            metadata = tuple(line[2:] if line.startswith("# ") else line[1:] for line in block[first + 1 :])
-        body = "\n".join(line for line in lines[start:end])
-        found.append(Statement(path, start + 1, _code(body).strip(), metadata))
-    return found
-
-
-def policy_statements(modules: Mapping[str, str]) -> list[Statement]:
-    """Every top-level statement of every policy module."""
-    return [statement for path, text in sorted(modules.items()) for statement in statements(path, text)]
+from support.rego_statements import Statement, CONTROL_LITERAL, DECISION_HEAD, PACKAGE, policy_statements, statements
 
 
 def opa_annotations(blocks: list[tuple[str, ...]]) -> list[dict[str, Any]]:
@@ -132,7 +73,7 @@ def test_every_rule_emitting_a_control_has_metadata_naming_it(annotated: list[tu
     assert len(emitting) >= 60
     problems = []
     for statement in emitting:
-        if not _DECISION_HEAD.match(statement.code):
+        if not DECISION_HEAD.match(statement.code):
             problems.append(f"{statement.where}: emits {sorted(statement.emitted)} outside decisions and _judged")
         elif not documented.get(statement.where):
             problems.append(f"{statement.where}: emits {sorted(statement.emitted)} with no METADATA custom.control")
@@ -142,14 +83,14 @@ def test_every_rule_emitting_a_control_has_metadata_naming_it(annotated: list[tu
 def test_every_control_literal_is_an_emitted_control(policy: Policy) -> None:
     """No control id hides in a form the check above does not read (a literal bound to a variable, say)."""
     for statement in policy_statements(policy.rego_modules):
-        literals = set(_CONTROL_LITERAL.findall(statement.code))
+        literals = set(CONTROL_LITERAL.findall(statement.code))
         assert literals == statement.emitted, f"{statement.where}: control literals {sorted(literals)}, emitted {sorted(statement.emitted)}"
 
 
 def test_metadata_names_a_catalogue_control_of_the_package_category(annotated: list[tuple[Statement, dict[str, Any]]], policy: Policy) -> None:
     category: dict[str, str] = {str(control.id): control.category for control in policy.controls}
     for statement, annotation in annotated:
-        package = _PACKAGE.search(policy.rego_modules[statement.path])
+        package = PACKAGE.search(policy.rego_modules[statement.path])
         assert package
         for control in _controls(annotation):
             assert control in category, f"{statement.where}: {control} is not in controls.yaml"

@@ -19,7 +19,7 @@ from opa_bindings import OpaEngine, OpaError
 from support.control_estate import POLICIES
 from dpaguard.normalise import build_index
 from dpaguard.policy import Policy, test_modules
-from test_rego_metadata import policy_statements
+from support.rego_statements import policy_statements
 
 _TEST_RULE = re.compile(r"^(test_\w+)\s+if\b", re.MULTILINE)
 _PACKAGE = re.compile(r"^package\s+([\w.]+)", re.MULTILINE)

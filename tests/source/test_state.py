@@ -15,6 +15,7 @@ from support.source_helpers import FIXTURES
 from dpaguard.errors import InputError
 from dpaguard.model import PLAINTEXT_REDACTED, REDACTED, SECRET_SIG, SECRET_SIG_KEY
 from dpaguard.source.state import load_state, to_export
+from support.big_exports import MEASURE, big_export
 
 REAL = FIXTURES / "states" / "real-export.json"
 SECRET = {SECRET_SIG_KEY: SECRET_SIG, "ciphertext": REDACTED}
@@ -152,35 +153,6 @@ def test_size_limit_is_checked_before_parsing(tmp_path: Path, monkeypatch: pytes
     assert caught.value.one_line().endswith("(raise it with DPAGUARD_MAX_STATE_MB=<megabytes>)")
 
 
-def big_export(path: Path, resources: int, *, block_last: bool) -> None:
-    """A stack export of many buckets with plaintext secrets, written incrementally."""
-    with path.open("w") as handle:
-        head = '{"version": 3, '
-        block = '"dpaguard": {"stack": "prod", "project": "big", "source": "program", "config": {"dpaguard:environment": "prod", "scaleway:region": "fr-par"}}'
-        handle.write(head + ("" if block_last else block + ", ") + '"deployment": {"resources": [')
-        handle.write('{"urn": "urn:pulumi:prod::big::pulumi:pulumi:Stack::big-prod", "custom": false, "type": "pulumi:pulumi:Stack"}')
-        for i in range(resources):
-            inputs = {
-                "name": f"bucket-{i}",
-                "region": "fr-par",
-                "tags": {"env": "prod", "data-category": "call-logs"},
-                "password": {SECRET_SIG_KEY: SECRET_SIG, "plaintext": '"CANARYBIG"'},
-                "lifecycleRules": [{"enabled": True, "expiration": {"days": 365}}],
-            }
-            item = {
-                "urn": f"urn:pulumi:prod::big::scaleway:object/bucket:Bucket::bucket-{i}",
-                "custom": True,
-                "id": f"fr-par/bucket-{i}",
-                "type": "scaleway:object/bucket:Bucket",
-                "inputs": inputs,
-                "outputs": dict(inputs, endpoint=f"https://bucket-{i}.s3.fr-par.scw.cloud"),
-                "parent": "urn:pulumi:prod::big::pulumi:pulumi:Stack::big-prod",
-                "dependencies": [],
-            }
-            handle.write(", " + json.dumps(item))
-        handle.write("]}" + (", " + block if block_last else "") + "}")
-
-
 def test_large_files_are_streamed_with_the_same_result(tmp_path: Path) -> None:
     path = tmp_path / "big.json"
     big_export(path, 25_000, block_last=True)
@@ -195,14 +167,6 @@ def test_large_files_are_streamed_with_the_same_result(tmp_path: Path) -> None:
 
 # VmHWM, not ru_maxrss: Linux carries ru_maxrss across fork and exec, so a child of a large pytest
 # process would report the parent's peak; the high-water mark of the child's own memory starts anew.
-MEASURE = """
-import re, sys
-from dpaguard.source.state import load_state
-d = load_state(sys.argv[1])
-with open("/proc/self/status") as status:
-    peak_kb = int(re.search(r"VmHWM:\\s+(\\d+) kB", status.read()).group(1))
-print(len(d.resources), peak_kb * 1024)
-"""
 
 
 def test_peak_memory_of_a_large_file_stays_a_small_multiple_of_its_size(tmp_path: Path) -> None:
