@@ -381,12 +381,7 @@ class Normaliser:
             # resource: links are judged on the whole stack (AnalyzeStack), never on a part.
             self._link(resources)
         for fact in resources:
-            if fact["type"] not in self.examined:
-                # Only the types a control names in `applies_to` are judged on their properties;
-                # the rest are judged on the facts above. regopy pays for every byte of input.
-                fact["props"] = {}
-            elif self.kept_props is not None:
-                fact["props"] = {key: value for key, value in fact["props"].items() if key in self.kept_props}
+            fact["props"] = self._rule_props(fact)
             _compact(fact)
         # None: the register records no dates for the entry (unknown), so its notice cannot be shown.
         notice = {
@@ -496,14 +491,22 @@ class Normaliser:
         stack["packages"] = _package_groups(facts, used_providers, providers.keys(), stack, deployment.project)
         return facts, strings
 
-    def _rego_view(self, fact: Mapping[str, Any]) -> dict[str, Any]:
-        """What the rules read of a resource fact (its properties as `facts` reduces them), to compare two views."""
-        props = fact["props"]
+    def _rule_props(self, fact: Mapping[str, Any]) -> dict[str, Any]:
+        """The properties of a resource fact that rules read.
+
+        Only the types a control names in `applies_to` are judged on their properties (the rest on
+        their other facts), and only on the properties the Rego reads: engines pay for every byte.
+        """
         if fact["type"] not in self.examined:
-            props = {}
-        elif self.kept_props is not None:
-            props = {key: value for key, value in props.items() if key in self.kept_props}
-        return {**fact, "props": props, "index": None}
+            return {}
+        props: dict[str, Any] = fact["props"]
+        if self.kept_props is None:
+            return props
+        return {key: value for key, value in props.items() if key in self.kept_props}
+
+    def _rego_view(self, fact: Mapping[str, Any]) -> dict[str, Any]:
+        """What the rules read of a resource fact, to compare its declared and recorded views."""
+        return {**fact, "props": self._rule_props(fact), "index": None}
 
     def _resource(
         self,
