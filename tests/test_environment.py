@@ -8,13 +8,13 @@ import pytest
 
 from dpaguard.environment import environment_of
 from dpaguard.policy import load_policy
-from support import REPO
+from support import POLICIES
 
 
 @pytest.fixture(scope="module")
 def names() -> Any:
     """The stack-name table of the shipped policies (settings.yaml environment_names)."""
-    return load_policy(REPO / "policies").data["settings"]["environment_names"]
+    return load_policy(POLICIES).data["settings"]["environment_names"]
 
 
 def test_the_override_then_the_config_then_the_name_then_prod(names: Any) -> None:

@@ -12,7 +12,8 @@ from typing import Any
 import pytest
 
 
-from support.control_estate import POLICIES, TODAY, changed, compliant_estate, compliant_resources, config, deployment, find
+from support import POLICIES
+from support.control_estate import TODAY, changed, compliant_estate, compliant_resources, config, deployment, find
 from dpaguard.engine.embedded import EmbeddedEngine
 from dpaguard.errors import EngineError, PolicyError
 from dpaguard.pipeline import decide

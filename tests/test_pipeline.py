@@ -15,7 +15,7 @@ from dpaguard.errors import PolicyError, UsageError
 from dpaguard.model import Deployment, Stage
 from dpaguard.policy import Policy, load_policy
 from dpaguard.report.json import render
-from support import REPO
+from support import POLICIES, REPO
 from support.estates import vs_checkov_estate
 
 TODAY = dt.date(2026, 1, 5)
@@ -24,11 +24,11 @@ TODAY = dt.date(2026, 1, 5)
 @pytest.fixture(scope="module")
 def policy() -> Policy:
     """The shipped policies."""
-    return load_policy(REPO / "policies")
+    return load_policy(POLICIES)
 
 
 def _settings(**changes: Any) -> pipeline.Settings:
-    return pipeline.Settings(policies_dir=REPO / "policies", engine="regopy", today=TODAY,
+    return pipeline.Settings(policies_dir=POLICIES, engine="regopy", today=TODAY,
                              generated_at="2026-01-05T00:00:00Z", **changes)
 
 
@@ -88,7 +88,7 @@ def test_findings_made_outside_the_engine_get_their_waivers_too(policy: Policy, 
     from dpaguard.model import Finding, Urn
 
     policies = tmp_path / "policies"
-    shutil.copytree(REPO / "policies", policies, ignore=shutil.ignore_patterns("__pycache__"))
+    shutil.copytree(POLICIES, policies, ignore=shutil.ignore_patterns("__pycache__"))
     (policies / "waivers.yaml").write_text(
         "waivers:\n  - {control: DPA-HYG-001, urn: 'urn:dpaguard:file:.github/*', stack: '*', reason: r,"
         " approver: dpo@example.com, expires: 2026-02-01}\n", encoding="utf-8")

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-from pathlib import Path
 
 import pytest
 
+from support import POLICIES
 from dpaguard.policy import load_policy
 from dpaguard.rego_props import props_read
 
-POLICIES = Path(__file__).resolve().parents[1] / "policies"
 
 HELPER = '''package lib
 import rego.v1

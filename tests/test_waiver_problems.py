@@ -9,7 +9,8 @@ from pathlib import Path
 import pytest
 
 
-from support.control_estate import POLICIES, TODAY, changed, compliant_estate
+from support import POLICIES
+from support.control_estate import TODAY, changed, compliant_estate
 from dpaguard.engine.embedded import EmbeddedEngine
 from dpaguard.errors import PolicyError
 from dpaguard.pipeline import decide

@@ -1,6 +1,6 @@
-"""Benchmark of the `dpaguard` command end to end (not collected by pytest; run it directly).
+"""Benchmark of the `dpaguard` command end to end (not collected by pytest; run it as a module from tests/).
 
-    .venv/bin/python tests/benchmarks/bench_cli.py [--runs N] [--resources N]
+    cd tests && ../.venv/bin/python -m benchmarks.bench_cli [--runs N] [--resources N] [--stages]
 
 Targets (issue 4, on the 2-core machine): `dpaguard check --all-stacks` on the project's three
 stacks under 8 s; `dpaguard audit` on a generated 10,000-resource stack export under 5 s. Prints
@@ -21,16 +21,15 @@ import time
 from pathlib import Path
 from typing import Any
 
-REPO = Path(__file__).resolve().parents[2]
+from dpaguard.source.state import to_export
+from support import POLICIES, REPO
+from support.estates import vs_checkov_estate
+
 DPAGUARD = Path(sys.executable).parent / "dpaguard"
 
 
 def generate_export(count: int) -> dict[str, Any]:
     """A `pulumi stack export` of `count` resources: vs_checkov's generated estate (seeded violations)."""
-    sys.path.insert(0, str(REPO / "tests"))
-    from dpaguard.source.state import to_export
-    from support.estates import vs_checkov_estate
-
     return to_export(vs_checkov_estate(count))
 
 
@@ -76,7 +75,7 @@ def stages(export: Path) -> None:
         figures.append((label, now - started))
         started = now
 
-    policy = load_policy(REPO / "policies")
+    policy = load_policy(POLICIES)
     engine = create_engine(policy)
     lap("load policies + build engine")
     deployment = load_state(export)
@@ -89,7 +88,7 @@ def stages(export: Path) -> None:
     lap("evaluate again (normalise + engine + findings)")
     import dpaguard.pipeline as pipeline
 
-    result = pipeline.evaluate([deployment], policy, pipeline.Settings(policies_dir=REPO / "policies"))
+    result = pipeline.evaluate([deployment], policy, pipeline.Settings(policies_dir=POLICIES))
     lap("pipeline.evaluate (the CLI's path)")
     for name in FORMATS:
         render(name, result)

@@ -2,7 +2,7 @@
 
 Each size runs in a fresh process (peak RSS is per process). Reports normalise and engine time,
 total wall time, decisions and peak RSS. Target at 10,000 resources: < 2 s and < 500 MB.
-Run: .venv/bin/python tests/benchmarks/bench_controls.py [--sizes 100,1000,10000] [--json]
+Run: cd tests && ../.venv/bin/python -m benchmarks.bench_controls [--sizes 100,1000,10000] [--json]
 
 Run CPU s is the whole run's user + system time, workers included (normalise, the first evaluation,
 which also starts the workers, and the second); worker MB is the largest worker's peak RSS.
@@ -40,14 +40,11 @@ import resource
 import subprocess
 import sys
 import time
-from pathlib import Path
 from typing import Any
 
-ROOT = Path(__file__).resolve().parents[2]
-sys.path.insert(0, str(ROOT / "tests" / "policies"))
-sys.path.insert(0, str(ROOT))
-
-from dpaguard.engine.embedded import PROCESSES  # noqa: E402
+from dpaguard.engine.embedded import PROCESSES
+from support import POLICIES, TESTS
+from support.control_estate import compliant_resources, deployment, resource as estate_resource
 
 
 # Resource types no control reads properties of (judged on locality, project, tags, provider only).
@@ -62,10 +59,8 @@ GENERIC: list[tuple[str, dict[str, Any]]] = [
 
 def generated_stack(size: int) -> Any:
     """A prod stack of `size` resources: half generic types, half the examined compliant templates; 2 % break residency."""
-    from support.control_estate import compliant_resources, deployment, resource
-
     templates: list[Any] = compliant_resources("prod")
-    templates = [t for pair in zip(templates, [resource("prod", t, t.split(":")[-1].lower(), i) for t, i in GENERIC * 4]) for t in pair]
+    templates = [t for pair in zip(templates, [estate_resource("prod", t, t.split(":")[-1].lower(), i) for t, i in GENERIC * 4]) for t in pair]
     resources = []
     for n in range(size):
         template = templates[n % len(templates)]
@@ -86,7 +81,7 @@ def run_one(size: int, processes: int) -> dict[str, Any]:
     from dpaguard.normalise.types import scaleway_types
     from dpaguard.policy import load_policy
 
-    policy = load_policy(ROOT / "policies")
+    policy = load_policy(POLICIES)
     engine = EmbeddedEngine(policy, processes=processes)
     scaleway_types()  # the one-off scan of the provider package, not part of an evaluation
     stack = generated_stack(size)
@@ -131,7 +126,8 @@ def main() -> None:
         return
     rows = []
     for size in (int(s) for s in args.sizes.split(",")):
-        out = subprocess.run([sys.executable, __file__, "--one", str(size), "--processes", str(args.processes)], capture_output=True, text=True, check=True)
+        out = subprocess.run([sys.executable, "-m", "benchmarks.bench_controls", "--one", str(size), "--processes", str(args.processes)],
+                             capture_output=True, text=True, check=True, cwd=TESTS)
         rows.append(json.loads(out.stdout.strip().splitlines()[-1]))
     if args.json:
         print(json.dumps(rows, indent=1))

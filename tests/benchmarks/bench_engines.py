@@ -15,7 +15,7 @@ regorus (Microsoft's Rust engine; the only build installable here is the fork
 (`retention.rego:153: var k used before definition`, valid OPA), so it is not conformant and not
 measured.
 
-    .venv/bin/python tests/benchmarks/bench_engines.py [--sizes 4000 10000] [--repeat 3] [--engines opa,opa-all,opa-1,regopy]
+    cd tests && ../.venv/bin/python -m benchmarks.bench_engines [--sizes 4000 10000] [--repeat 3] [--engines opa,opa-all,opa-1,regopy]
 """
 
 from __future__ import annotations
@@ -26,18 +26,14 @@ import resource
 import statistics
 import sys
 import time
-from pathlib import Path
 from typing import Any, Callable
 
-REPO = Path(__file__).resolve().parents[2]
-sys.path.insert(0, str(REPO))
-sys.path.insert(0, str(REPO / "tests"))
-
-from dpaguard.engine.embedded import EmbeddedEngine  # noqa: E402
-from dpaguard.engine.opa_inprocess import OpaInProcessEngine  # noqa: E402
-from dpaguard.normalise import normalise  # noqa: E402
-from dpaguard.policy import load_policy  # noqa: E402
-from support.estates import finding_heavy_estate, vs_checkov_estate  # noqa: E402
+from dpaguard.engine.embedded import EmbeddedEngine
+from dpaguard.engine.opa_inprocess import OpaInProcessEngine
+from dpaguard.normalise import normalise
+from dpaguard.policy import load_policy
+from support import POLICIES
+from support.estates import finding_heavy_estate, vs_checkov_estate
 
 TODAY = dt.date(2026, 11, 29)
 
@@ -54,7 +50,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--engines", default="opa,opa-all,opa-1,regopy")
     args = parser.parse_args(argv)
-    policy = load_policy(REPO / "policies")
+    policy = load_policy(POLICIES)
     makers: dict[str, Callable[[], Any]] = {
         "opa": lambda: OpaInProcessEngine(policy),
         "opa-all": lambda: OpaInProcessEngine(policy, distinct_resources=False),

@@ -1,6 +1,6 @@
 """Benchmark of the policy pack over gRPC, started as the Pulumi engine starts it (prints figures).
 
-    .venv/bin/python tests/benchmarks/bench_pack.py [--resources 10000] [--analyze 600]
+    cd tests && ../.venv/bin/python -m benchmarks.bench_pack [--resources 10000] [--analyze 600]
 
 Analyze: the prod stack's resources (rendered offline), each sent with distinct names so that no
 answer is reused, one call at a time; the median and 95th percentile per call include the gRPC
@@ -14,16 +14,13 @@ from __future__ import annotations
 import argparse
 import copy
 import statistics
-import sys
 import tempfile
 import time
 from pathlib import Path
 from typing import Any
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "pack"))
-
-from support.pack_harness import (  # noqa: E402
-    REPO,
+from support import REPO
+from support.pack_harness import (
     analyze_request,
     analyze_stack_request,
     provider_of,

@@ -1,6 +1,6 @@
 """Benchmark: a ~200 MB stack export is streamed within its memory budget; one above the limit is refused before parsing.
 
-Run: .venv/bin/python tests/benchmarks/bench_reliability.py [--mb 200]
+Run: cd tests && ../.venv/bin/python -m benchmarks.bench_reliability [--mb 200]
 Prints the file size, the time and peak resident memory (VmHWM) of `load_state` in a fresh process,
 and the time `dpaguard audit` takes to refuse a file above the limit (DPAGUARD_MAX_STATE_MB, default 256).
 """
@@ -15,10 +15,7 @@ import tempfile
 import time
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parents[2]
-sys.path.insert(0, str(REPO / "tests"))
-
-from support.big_exports import MEASURE, big_export  # noqa: E402  (the state loader's own large-file fixture)
+from support.big_exports import MEASURE, big_export  # the state loader's own large-file fixture
 
 
 def main() -> None:

@@ -1,6 +1,6 @@
 """Benchmark of the offline render: the prod stack end to end, and generated programs of growing size.
 
-Run: .venv/bin/python tests/benchmarks/bench_render.py [--sizes 100,1000,5000] [--repeat 3]
+Run: cd tests && ../.venv/bin/python -m benchmarks.bench_render [--sizes 100,1000,5000] [--repeat 3]
 Prints wall times (best of --repeat) and the time per resource, so the growth can be read directly.
 Each figure includes a whole `dpaguard render` run: interpreter start, Pulumi SDK import, the program
 in its child process, JSON export.
@@ -18,7 +18,7 @@ import tempfile
 import time
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parents[2]
+from support import REPO
 
 # Used when the dispatcher cannot load yet: the same work as `dpaguard render`, minus argument parsing.
 RENDER_SNIPPET = (

@@ -11,7 +11,7 @@ wall time on a busy machine) and peak RSS (the largest process of the tree) are 
 ratios, and whether both flagged the same resources for the five
 controls the checkov policies express.
 
-    .venv/bin/python tests/benchmarks/vs_checkov.py [--sizes 1000 4000 10000] [--rounds 3] [--heavy] [--keep DIR]
+    cd tests && ../.venv/bin/python -m benchmarks.vs_checkov [--sizes 1000 4000 10000] [--rounds 3] [--heavy] [--keep DIR]
 
 With `--rounds R` the two tools take turns R times on each size and the medians are reported
 (wall time: the run of median wall time; CPU time: the median), with each round's wall ratio.
@@ -24,7 +24,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import random
 import re
 import statistics
 import subprocess
@@ -35,17 +34,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-REPO = Path(__file__).resolve().parents[2]
-sys.path.insert(0, str(REPO))
+from dpaguard.checkov.runner import find_checkov
+from dpaguard.export.tfplan import to_tfplan
+from dpaguard.source.state import to_export
+from support import CHECKOV_CUSTOM, REPO
+from support.estates import finding_heavy_estate, vs_checkov_estate
 
-from dpaguard.checkov.runner import find_checkov  # noqa: E402
-from dpaguard.export.tfplan import to_tfplan  # noqa: E402
-from dpaguard.source.state import to_export  # noqa: E402
-
-sys.path.insert(0, str(REPO / "tests"))
-from support.estates import finding_heavy_estate, vs_checkov_estate  # noqa: E402
-
-CUSTOM_CHECKS = REPO / "policies" / "checkov" / "custom"
 # checkov custom policy -> the dpaguard controls it expresses
 EQUIVALENT = {
     "CKV2_DPA_1": ("DPA-RES-001", "DPA-RES-002"),  # region / zone in France
@@ -124,7 +118,7 @@ def bench(n: int, workdir: Path, checkov: Path, heavy: bool = False, rounds: int
     # The tools take turns, so that a machine whose load changes slows both alike.
     for _ in range(rounds):
         checkov_runs.append(timed(
-            [str(checkov), "-f", plan_file.name, "--framework", "terraform_plan", "--external-checks-dir", str(CUSTOM_CHECKS),
+            [str(checkov), "-f", plan_file.name, "--framework", "terraform_plan", "--external-checks-dir", str(CHECKOV_CUSTOM),
              "--check", ",".join(EQUIVALENT), "-o", "json", "--skip-download"],
             checkov_out, workdir,
         ))

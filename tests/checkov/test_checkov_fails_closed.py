@@ -13,7 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from support.cli import REPO, assert_one_line_error, dpaguard
+from support import SOURCE_FIXTURES
+from support.cli import assert_one_line_error, dpaguard
 
 SUMMARY = {"passed": 3, "failed": 0, "skipped": 0, "parsing_errors": 0, "resource_count": 3, "checkov_version": "3.2.0"}
 SECRET_REPORT = {
@@ -35,7 +36,7 @@ def fake_checkov(tmp_path: Path, stdout: bytes, code: int) -> Path:
 def check(tmp_path: Path, checkov: Path, **env: str) -> object:
     project = tmp_path / "project"
     if not project.exists():
-        shutil.copytree(REPO / "tests" / "source" / "fixtures" / "components", project)
+        shutil.copytree(SOURCE_FIXTURES / "components", project)
     return dpaguard("check", "--project-dir", project, "--stack", "dev", "--require-checkov", "--format", "json",
                     env={"DPAGUARD_CHECKOV": str(checkov), **env})
 

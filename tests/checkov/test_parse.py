@@ -5,12 +5,10 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from support import POLICIES
 from dpaguard.checkov import load_mapping, to_findings
 from dpaguard.policy import load_policy
 from dpaguard.checkov.runner import CheckovResult, CheckovRun, frameworks_for, parse_output, scan_targets
-
-
-REPO = Path(__file__).resolve().parents[2]
 
 
 def _report(check_type: str, failed: list[dict[str, object]]) -> dict[str, object]:
@@ -51,7 +49,7 @@ def test_mapping_sends_each_family_to_its_control() -> None:
     assert mapping.rule_for("CKV2_GHA_1").control == "DPA-HYG-001"  # type: ignore[union-attr]
     assert mapping.rule_for("CKV_DOCKER_3").control == "DPA-HYG-002"  # type: ignore[union-attr]
     assert mapping.rule_for("CKV_K8S_1").control == "DPA-HYG-099"  # type: ignore[union-attr]
-    catalogue = load_policy(REPO / "policies")
+    catalogue = load_policy(POLICIES)
     for rule in mapping.rules:
         control = catalogue.control(rule.control)
         assert control.category in ("secrets", "hygiene")
@@ -115,7 +113,7 @@ def test_a_stack_config_finding_takes_the_environment_its_deployment_is_evaluate
     from dpaguard.environment import environment_of
     from dpaguard.source.state import load_state
 
-    policy = load_policy(REPO / "policies")
+    policy = load_policy(POLICIES)
     control = policy.control("DPA-SEC-103")
     assert control.enforcement_for("dev") == "advisory" != control.enforcement_for("prod")
     run = CheckovRun(results=(CheckovResult("CKV_SECRET_6", "High entropy", "secrets", "stacks/Pulumi.test.yaml", 3),),

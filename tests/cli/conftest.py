@@ -7,7 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from support.cli import FIXTURES, AuditRun, dpaguard
+from support import CLI_FIXTURES
+from support.cli import AuditRun, dpaguard
 
 
 @pytest.fixture(scope="session")
@@ -17,8 +18,8 @@ def audit_run(tmp_path_factory: pytest.TempPathFactory) -> AuditRun:
     files = {"text": out / "report.txt", "sarif": out / "report.sarif", "junit": out / "junit.xml",
              "markdown": out / "summary.md", "html": out / "report.html"}
     args: list[str | Path] = [
-        "audit", "--state", FIXTURES / "prod-drifted.json", FIXTURES / "dev.json",
-        "--stack-config", FIXTURES / "Pulumi.dev.yaml", "--today", "2026-11-27", "--format", "json", "--output", "-",
+        "audit", "--state", CLI_FIXTURES / "prod-drifted.json", CLI_FIXTURES / "dev.json",
+        "--stack-config", CLI_FIXTURES / "Pulumi.dev.yaml", "--today", "2026-11-27", "--format", "json", "--output", "-",
     ]
     for fmt, path in files.items():
         args += ["--format", fmt, "--output", path]

@@ -9,7 +9,8 @@ from pathlib import Path
 import jsonschema
 import pytest
 
-from support.cli import CANARY, FIXTURES, AuditRun, assert_one_line_error, dpaguard
+from support import CLI_FIXTURES
+from support.cli import CANARY, AuditRun, assert_one_line_error, dpaguard
 from support.official_schemas import shared_schemas
 
 PROD_BUCKET = "urn:pulumi:prod::dpa-estate::scaleway:object/bucket:Bucket::call-recordings"
@@ -35,7 +36,7 @@ def test_audit_finds_the_drifted_bucket_and_reads_stacks_from_urns(audit_run: Au
 
 
 def test_exit_code_follows_fail_on(tmp_path: Path) -> None:
-    base: list[str | Path] = ["audit", "--state", FIXTURES / "prod-drifted.json", "--today", "2026-11-27", "--format", "json"]
+    base: list[str | Path] = ["audit", "--state", CLI_FIXTURES / "prod-drifted.json", "--today", "2026-11-27", "--format", "json"]
     strict = dpaguard(*base)
     lax = dpaguard(*base, "--fail-on", "never")
     advisory = dpaguard(*base, "--fail-on", "advisory")
@@ -86,20 +87,20 @@ def test_no_secret_in_any_output(audit_run: AuditRun) -> None:
     ("args", "expected"),
     [
         (["--state", "/nonexistent/prod.json"], "/nonexistent/prod.json: state file not found"),
-        (["--state", FIXTURES / "malformed.json"], "malformed.json"),
-        (["--state", FIXTURES / "not-an-export.json"], "not a Pulumi stack export"),
-        (["--state", FIXTURES], "is a directory"),
-        (["--state", FIXTURES / "prod-drifted.json", "--stack-config", FIXTURES / "Pulumi.dev.yaml"],
+        (["--state", CLI_FIXTURES / "malformed.json"], "malformed.json"),
+        (["--state", CLI_FIXTURES / "not-an-export.json"], "not a Pulumi stack export"),
+        (["--state", CLI_FIXTURES], "is a directory"),
+        (["--state", CLI_FIXTURES / "prod-drifted.json", "--stack-config", CLI_FIXTURES / "Pulumi.dev.yaml"],
          "is the config of stack 'dev'"),
-        (["--state", FIXTURES / "dev.json", FIXTURES / "dev.json"], "stack 'dev' is already audited"),
-        (["--state", FIXTURES / "dev.json", "--format", "json", "--format", "sarif"], "both go to stdout"),
-        (["--state", FIXTURES / "dev.json", "--format", "json", "--output", "a.json", "--output", "b.json"],
+        (["--state", CLI_FIXTURES / "dev.json", CLI_FIXTURES / "dev.json"], "stack 'dev' is already audited"),
+        (["--state", CLI_FIXTURES / "dev.json", "--format", "json", "--format", "sarif"], "both go to stdout"),
+        (["--state", CLI_FIXTURES / "dev.json", "--format", "json", "--output", "a.json", "--output", "b.json"],
          "2 --output for 1 --format"),
-        (["--state", FIXTURES / "dev.json", "--format", "json", "--output", "/nonexistent/out.json"],
+        (["--state", CLI_FIXTURES / "dev.json", "--format", "json", "--output", "/nonexistent/out.json"],
          "/nonexistent/out.json: cannot write the report"),
-        (["--state", FIXTURES / "dev.json", "--output", FIXTURES], "is a directory"),
-        (["--state", FIXTURES / "dev.json", "--policies", "/nonexistent/policies"], "policies folder not found"),
-        (["--state", FIXTURES / "dev.json", "--opa-url", "localhost:8181"], "--opa-url must be"),
+        (["--state", CLI_FIXTURES / "dev.json", "--output", CLI_FIXTURES], "is a directory"),
+        (["--state", CLI_FIXTURES / "dev.json", "--policies", "/nonexistent/policies"], "policies folder not found"),
+        (["--state", CLI_FIXTURES / "dev.json", "--opa-url", "localhost:8181"], "--opa-url must be"),
     ],
 )
 def test_bad_input_is_one_line_and_exit_2(args: list[str | Path], expected: str) -> None:
@@ -108,7 +109,7 @@ def test_bad_input_is_one_line_and_exit_2(args: list[str | Path], expected: str)
 
 def test_bad_option_values_are_usage_errors() -> None:
     for args in (["--today", "27/11/2026"], ["--opa-timeout", "0"], ["--fail-on", "sometimes"], ["--format", "pdf"]):
-        run = dpaguard("audit", "--state", FIXTURES / "dev.json", *args)
+        run = dpaguard("audit", "--state", CLI_FIXTURES / "dev.json", *args)
         assert run.returncode == 2 and run.stdout == "" and "Traceback" not in run.stderr
         assert run.stderr.startswith("dpaguard audit: error:") and len(run.stderr.splitlines()) == 1, run.stderr
     run = dpaguard("audit")
@@ -120,7 +121,7 @@ def test_a_read_only_output_is_refused_before_the_run(tmp_path: Path) -> None:
     target.parent.mkdir()
     target.parent.chmod(0o500)
     try:
-        run = dpaguard("audit", "--state", FIXTURES / "dev.json", "--format", "sarif", "--output", target)
+        run = dpaguard("audit", "--state", CLI_FIXTURES / "dev.json", "--format", "sarif", "--output", target)
     finally:
         target.parent.chmod(0o700)
     if run.returncode == 0:  # root may write anywhere: then the report must exist and be valid
@@ -131,7 +132,7 @@ def test_a_read_only_output_is_refused_before_the_run(tmp_path: Path) -> None:
 
 def test_output_files_by_extension_without_format(tmp_path: Path) -> None:
     out_json, out_html = tmp_path / "r.json", tmp_path / "r.html"
-    run = dpaguard("audit", "--state", FIXTURES / "dev.json", "--output", out_json, "--output", out_html, "-q")
+    run = dpaguard("audit", "--state", CLI_FIXTURES / "dev.json", "--output", out_json, "--output", out_html, "-q")
     assert run.returncode in (0, 1), run.stderr
     assert run.stdout == ""
     assert json.loads(out_json.read_text(encoding="utf-8"))["stacks"][0]["name"] == "dev"
@@ -141,7 +142,7 @@ def test_output_files_by_extension_without_format(tmp_path: Path) -> None:
 def test_evidence_log_gets_one_entry_per_run(tmp_path: Path) -> None:
     log = tmp_path / "evidence.jsonl"
     for expected in (1, 2):
-        run = dpaguard("audit", "--state", FIXTURES / "dev.json", "--format", "json", "--evidence", log)
+        run = dpaguard("audit", "--state", CLI_FIXTURES / "dev.json", "--format", "json", "--evidence", log)
         assert run.returncode in (0, 1), run.stderr
         entries = [json.loads(line) for line in log.read_text(encoding="utf-8").splitlines() if line.strip()]
         assert len(entries) == expected
@@ -150,19 +151,19 @@ def test_evidence_log_gets_one_entry_per_run(tmp_path: Path) -> None:
 
 def test_an_engine_that_cannot_answer_stops_the_run(tmp_path: Path) -> None:
     out = tmp_path / "report.json"
-    run = dpaguard("audit", "--state", FIXTURES / "dev.json", "--opa-url", "http://127.0.0.1:9", "--opa-timeout", "2",
+    run = dpaguard("audit", "--state", CLI_FIXTURES / "dev.json", "--opa-url", "http://127.0.0.1:9", "--opa-timeout", "2",
                    "--format", "json", "--output", out)
     assert_one_line_error(run, "http://127.0.0.1:9")
     assert not out.exists()  # fail closed: no report that could read as a pass
 
 
 def test_a_policy_folder_without_a_catalogue(tmp_path: Path) -> None:
-    assert_one_line_error(dpaguard("audit", "--state", FIXTURES / "dev.json", "--policies", tmp_path),
+    assert_one_line_error(dpaguard("audit", "--state", CLI_FIXTURES / "dev.json", "--policies", tmp_path),
                           "load policies:")
 
 
 def test_text_on_stdout_is_coloured_only_when_asked() -> None:
-    base: list[str | Path] = ["audit", "--state", FIXTURES / "prod-drifted.json", "--today", "2026-11-27"]
+    base: list[str | Path] = ["audit", "--state", CLI_FIXTURES / "prod-drifted.json", "--today", "2026-11-27"]
     piped, forced = dpaguard(*base), dpaguard(*base, "--color", "always")
     assert piped.returncode == forced.returncode == 1
     assert "\x1b[" not in piped.stdout and "\x1b[1;31m" in forced.stdout
@@ -172,7 +173,7 @@ def test_text_on_stdout_is_coloured_only_when_asked() -> None:
 
 def test_a_resource_named_with_quotes_and_control_characters_is_judged_in_every_format(tmp_path: Path) -> None:
     # rego-cpp prints strings unescaped; the engine swaps such URNs out and back (dpaguard/engine/embedded.py).
-    export = json.loads((FIXTURES / "prod-drifted.json").read_text())
+    export = json.loads((CLI_FIXTURES / "prod-drifted.json").read_text())
     odd = '"quoted"\\back\x01\x1b[31mred'
     renamed = [r["urn"] for r in export["deployment"]["resources"] if r["type"].startswith("scaleway:object/bucket")]
     assert renamed

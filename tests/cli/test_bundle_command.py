@@ -18,9 +18,8 @@ import pytest
 from opa_bindings import OpaEngine
 
 from dpaguard.policy import load_policy
-from support.cli import REPO, assert_one_line_error, dpaguard, dpaguard_command
-
-POLICIES = REPO / "policies"
+from support import POLICIES
+from support.cli import assert_one_line_error, dpaguard, dpaguard_command
 
 
 @pytest.fixture(scope="module")

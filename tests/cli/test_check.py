@@ -10,7 +10,7 @@ from pathlib import Path
 import jsonschema
 import pytest
 
-from support.cli import REPO, assert_one_line_error, dpaguard
+from support.cli import assert_one_line_error, dpaguard
 from support.official_schemas import shared_schemas
 
 

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import json
 
-from support.cli import REPO, assert_one_line_error, dpaguard
+from support import POLICIES
+from support.cli import assert_one_line_error, dpaguard
 
 
 def test_controls_json_lists_the_catalogue() -> None:
-    run = dpaguard("controls", "--format", "json", "--policies", REPO / "policies")
+    run = dpaguard("controls", "--format", "json", "--policies", POLICIES)
     assert run.returncode == 0, run.stderr
     controls = json.loads(run.stdout)["controls"]
     assert controls and len({c["id"] for c in controls}) == len(controls)

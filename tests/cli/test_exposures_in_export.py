@@ -14,7 +14,8 @@ from typing import Any, Callable
 
 import pytest
 
-from support.cli import REPO, dpaguard
+from support import REPO
+from support.cli import dpaguard
 
 Export = dict[str, Any]
 PREFIX = "urn:pulumi:prod::dpa-estate::"

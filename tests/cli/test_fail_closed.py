@@ -14,9 +14,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from support.cli import FIXTURES, REPO, assert_one_line_error, dpaguard, dpaguard_command
+from support import CLI_FIXTURES, REPO, SOURCE_FIXTURES
+from support.cli import assert_one_line_error, dpaguard, dpaguard_command
 
-STATE = FIXTURES / "prod-drifted.json"
+STATE = CLI_FIXTURES / "prod-drifted.json"
 TODAY = ["--today", "2026-11-27"]
 
 
@@ -58,8 +59,8 @@ def test_a_run_never_writes_one_file_twice_or_over_its_input(workdir: Path, case
 
 
 def test_a_stack_config_is_an_input_too(workdir: Path) -> None:
-    shutil.copy(FIXTURES / "dev.json", workdir / "dev.json")
-    shutil.copy(FIXTURES / "Pulumi.dev.yaml", workdir / "Pulumi.dev.yaml")
+    shutil.copy(CLI_FIXTURES / "dev.json", workdir / "dev.json")
+    shutil.copy(CLI_FIXTURES / "Pulumi.dev.yaml", workdir / "Pulumi.dev.yaml")
     run = dpaguard("audit", "--state", "dev.json", "--stack-config", "Pulumi.dev.yaml", "--output", "./Pulumi.dev.yaml",
                    cwd=workdir)
     assert_one_line_error(run, "is the same file as --stack-config Pulumi.dev.yaml")
@@ -71,7 +72,7 @@ def test_a_stack_config_is_an_input_too(workdir: Path) -> None:
 ])
 def test_check_never_writes_over_the_project_or_stack_files(tmp_path: Path, flag: str, name: str, expected: str) -> None:
     project = tmp_path / "p"
-    shutil.copytree(REPO / "tests" / "source" / "fixtures" / "components", project)
+    shutil.copytree(SOURCE_FIXTURES / "components", project)
     before = (project / name).read_bytes()
     (project / "x").mkdir()
     run = dpaguard("check", "--no-checkov", "-C", project, flag, project / "x" / ".." / name)

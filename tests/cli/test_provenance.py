@@ -13,7 +13,8 @@ from typing import Any
 
 import pytest
 
-from support.cli import FIXTURES, REPO, dpaguard
+from support import CLI_FIXTURES, REPO
+from support.cli import dpaguard
 from support.html_elements import Elements
 
 TODAY = "2026-11-27"
@@ -40,7 +41,7 @@ def repo(tmp_path: Path) -> Path:
 def _audit(repo: Path, tmp_path: Path, *extra: str | Path) -> tuple[dict[str, Any], Elements, dict[str, Any]]:
     html, log = tmp_path / "r.html", tmp_path / "evidence.jsonl"
     log.unlink(missing_ok=True)
-    run = dpaguard("audit", "--state", FIXTURES / "prod-drifted.json", "--project-dir", repo, "--today", TODAY,
+    run = dpaguard("audit", "--state", CLI_FIXTURES / "prod-drifted.json", "--project-dir", repo, "--today", TODAY,
                    "--format", "json", "--format", "html", "--output", "-", "--output", html, "--evidence", log,
                    "--quiet", *extra)
     assert run.returncode in (0, 1), run.stderr

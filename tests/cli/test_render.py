@@ -10,8 +10,7 @@ from pathlib import Path
 
 import pytest
 
-FIXTURES = Path(__file__).resolve().parents[1] / "source" / "fixtures"
-REPO = Path(__file__).resolve().parents[2]
+from support import REPO, SOURCE_FIXTURES
 
 
 def dpaguard(*args: str, cwd: Path | None = None, timeout: float = 120) -> subprocess.CompletedProcess[str]:
@@ -32,7 +31,7 @@ def assert_one_line_error(run: subprocess.CompletedProcess[str], expected: str) 
 
 
 def test_render_writes_the_deployment_to_stdout() -> None:
-    run = dpaguard("render", "--stack", "dev", "--project-dir", str(FIXTURES / "providers"))
+    run = dpaguard("render", "--stack", "dev", "--project-dir", str(SOURCE_FIXTURES / "providers"))
     assert run.returncode == 0, run.stderr
     export = json.loads(run.stdout)
     assert export["version"] == 3 and export["dpaguard"]["stack"] == "dev"
@@ -42,7 +41,7 @@ def test_render_writes_the_deployment_to_stdout() -> None:
 
 def test_render_to_a_file_from_the_project_directory(tmp_path: Path) -> None:
     output = tmp_path / "out.json"
-    run = dpaguard("render", "--stack", "dev", "--output", str(output), cwd=FIXTURES / "components")
+    run = dpaguard("render", "--stack", "dev", "--output", str(output), cwd=SOURCE_FIXTURES / "components")
     assert run.returncode == 0 and run.stdout == ""
     # the one thing said: the fixture's Pulumi.yaml names no virtualenv, so it ran under dpaguard's Python
     (note,) = run.stderr.splitlines()
@@ -52,7 +51,7 @@ def test_render_to_a_file_from_the_project_directory(tmp_path: Path) -> None:
 
 
 def test_a_chatty_program_cannot_corrupt_stdout() -> None:
-    run = dpaguard("render", "--stack", "dev", "--project-dir", str(FIXTURES / "prints"))
+    run = dpaguard("render", "--stack", "dev", "--project-dir", str(SOURCE_FIXTURES / "prints"))
     assert run.returncode == 0, run.stderr
     export = json.loads(run.stdout)  # the whole of stdout is the deployment
     assert len(export["deployment"]["resources"]) == 3
@@ -60,19 +59,19 @@ def test_a_chatty_program_cannot_corrupt_stdout() -> None:
 
 
 def test_secrets_never_reach_the_output(tmp_path: Path) -> None:
-    run = dpaguard("render", "--stack", "dev", "--project-dir", str(FIXTURES / "secrets"))
+    run = dpaguard("render", "--stack", "dev", "--project-dir", str(SOURCE_FIXTURES / "secrets"))
     assert run.returncode == 0, run.stderr
     for canary in ("CANARYSECURE", "CANARYPLAIN", "CANARYLITERAL", "canary-secret-bucket", "v1:"):
         assert canary not in run.stdout and canary not in run.stderr
 
 
 def test_crashing_program_is_one_line_with_the_users_frame() -> None:
-    run = dpaguard("render", "--stack", "dev", "--project-dir", str(FIXTURES / "crash"))
+    run = dpaguard("render", "--stack", "dev", "--project-dir", str(SOURCE_FIXTURES / "crash"))
     assert_one_line_error(run, "render stack dev: helpers.py:7: ValueError: unknown size 'tiny'")
 
 
 def test_hanging_program_hits_the_time_limit() -> None:
-    run = dpaguard("render", "--stack", "dev", "--project-dir", str(FIXTURES / "hang"), "--timeout", "2", timeout=30)
+    run = dpaguard("render", "--stack", "dev", "--project-dir", str(SOURCE_FIXTURES / "hang"), "--timeout", "2", timeout=30)
     assert_one_line_error(run, "program did not finish within 2 s")
 
 
@@ -86,13 +85,13 @@ def test_hanging_program_hits_the_time_limit() -> None:
     ],
 )
 def test_user_errors_exit_2_in_one_line(fixture: str, stack: str, expected: str) -> None:
-    run = dpaguard("render", "--stack", stack, "--project-dir", str(FIXTURES / fixture))
+    run = dpaguard("render", "--stack", stack, "--project-dir", str(SOURCE_FIXTURES / fixture))
     assert_one_line_error(run, expected)
 
 
 def test_unwritable_output_is_an_error(tmp_path: Path) -> None:
     run = dpaguard(
-        "render", "--stack", "dev", "--project-dir", str(FIXTURES / "providers"), "--output", str(tmp_path / "no" / "x.json")
+        "render", "--stack", "dev", "--project-dir", str(SOURCE_FIXTURES / "providers"), "--output", str(tmp_path / "no" / "x.json")
     )
     assert_one_line_error(run, "cannot write the deployment")
 

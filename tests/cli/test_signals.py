@@ -11,9 +11,10 @@ from pathlib import Path
 
 import pytest
 
+from support import SOURCE_FIXTURES
 from support.cli import dpaguard_command
 
-HANG = Path(__file__).resolve().parents[1] / "source" / "fixtures" / "hang"
+HANG = SOURCE_FIXTURES / "hang"
 
 
 def _processes_in(directory: Path) -> list[int]:

@@ -6,7 +6,7 @@ from typing import Any
 
 import yaml
 
-from support.cli import REPO
+from support import REPO
 
 
 def _workflow() -> dict[Any, Any]:

@@ -32,13 +32,13 @@ from dpaguard.normalise import normalise
 from dpaguard.policy import Policy, load_policy
 from dpaguard.source.program import render_stack
 from dpaguard.source.state import load_state
+from support import CLI_FIXTURES, POLICIES, REPO, SOURCE_FIXTURES, TESTS
 from support.strategies import deployments as hostile_deployments
 from support.estates import finding_heavy_estate, vs_checkov_estate
 
-REPO = Path(__file__).resolve().parents[2]
 TODAY = dt.date(2026, 11, 29)
 STATE_FIXTURES = sorted(
-    p for p in [*(REPO / "tests").glob("*/fixtures/*.json"), *(REPO / "tests").glob("*/fixtures/states/*.json")]
+    p for p in [*TESTS.glob("*/fixtures/*.json"), *TESTS.glob("*/fixtures/states/*.json")]
     if p.name not in ("malformed.json", "not-an-export.json")
 )
 PROGRAM_FIXTURES = ["components", "deprecated", "dynamic", "providers", "secrets", "stackref", "transforms"]
@@ -46,7 +46,7 @@ PROGRAM_FIXTURES = ["components", "deprecated", "dynamic", "providers", "secrets
 
 @pytest.fixture(scope="module")
 def policy() -> Policy:
-    return load_policy(REPO / "policies")
+    return load_policy(POLICIES)
 
 
 @pytest.fixture(scope="module")
@@ -108,7 +108,7 @@ def test_every_state_fixture(path: Path, engines: Any, policy: Policy) -> None:
 
 @pytest.mark.parametrize("name", PROGRAM_FIXTURES)
 def test_every_program_fixture(name: str, engines: Any, policy: Policy) -> None:
-    project = REPO / "tests" / "source" / "fixtures" / name
+    project = SOURCE_FIXTURES / name
     assert_conformant(engines, [render_stack(project, "dev")], policy)
 
 
@@ -179,7 +179,7 @@ def _edited(base: Deployment, changes: list[tuple[int, str, Any]]) -> Deployment
 def bases() -> dict[str, Deployment]:
     from support.control_estate import compliant_estate
 
-    return {"control-estate": compliant_estate("prod"), "drifted": load_state(REPO / "tests" / "cli" / "fixtures" / "prod-drifted.json")}
+    return {"control-estate": compliant_estate("prod"), "drifted": load_state(CLI_FIXTURES / "prod-drifted.json")}
 
 
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
@@ -228,10 +228,10 @@ def test_a_difference_is_caught(engines: Any, policy: Policy) -> None:
             return list(regopy.evaluate(facts))[1:]
 
     with pytest.raises(pytest.fail.Exception, match="engines differ"):
-        assert_conformant((opa, Dropping()), [load_state(REPO / "tests" / "cli" / "fixtures" / "prod-drifted.json")], policy)  # type: ignore[arg-type]
+        assert_conformant((opa, Dropping()), [load_state(CLI_FIXTURES / "prod-drifted.json")], policy)  # type: ignore[arg-type]
 
 
 def test_decisions_are_json_round_trip_stable(engines: Any, policy: Policy) -> None:
     """What OPA answers survives the reports' JSON unchanged (no float or escape drift)."""
-    decisions = assert_conformant(engines, [load_state(REPO / "tests" / "cli" / "fixtures" / "prod-drifted.json")], policy)
+    decisions = assert_conformant(engines, [load_state(CLI_FIXTURES / "prod-drifted.json")], policy)
     assert json.loads(json.dumps([dataclasses.asdict(d) for d in decisions])) == [dataclasses.asdict(d) for d in decisions]

@@ -10,6 +10,7 @@ from typing import Any, Callable, Iterator, Mapping
 
 import pytest
 
+from support import POLICIES, REPO
 from support.opa_standin import OpaStandIn, closed_port_url
 
 
@@ -82,15 +83,12 @@ def toy_policy() -> Callable[..., ToyPolicy]:
     return make_toy_policy
 
 
-REPO = Path(__file__).resolve().parents[2]
-
-
 @pytest.fixture(scope="session")
 def real_policy() -> Any:
     """The project's policies/ as load_policy reads them."""
     from dpaguard.policy import load_policy
 
-    return load_policy(REPO / "policies")
+    return load_policy(POLICIES)
 
 
 @pytest.fixture(scope="session")

@@ -5,13 +5,13 @@ from __future__ import annotations
 import concurrent.futures
 import dataclasses
 import datetime as dt
-from pathlib import Path
 from typing import Any
 
 import pytest
 
 
-from support.control_estate import POLICIES, TODAY, changed, compliant_estate, compliant_resources, config, deployment, resource, urn
+from support import POLICIES
+from support.control_estate import TODAY, changed, compliant_estate, compliant_resources, config, deployment, resource, urn
 from dpaguard.engine import create_engine
 from dpaguard.engine.embedded import EmbeddedEngine
 from dpaguard.engine.shaping import parse_decisions

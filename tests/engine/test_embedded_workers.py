@@ -12,7 +12,8 @@ from typing import Any
 import pytest
 
 
-from support.control_estate import POLICIES, TODAY, changed
+from support import POLICIES, TESTS
+from support.control_estate import TODAY, changed
 from dpaguard.engine.embedded import EmbeddedEngine
 from dpaguard.errors import EngineError
 from dpaguard.model import Facts
@@ -91,9 +92,9 @@ def test_small_inputs_stay_in_process(policy: Policy, facts: dict[str, Any]) -> 
 def test_workers_exit_when_their_parent_is_killed(tmp_path: Path) -> None:
     script = tmp_path / "parent.py"
     script.write_text(
-        "import sys, time\n"
-        f"sys.path.insert(0, {str(Path(__file__).resolve().parents[1])!r})\n"
-        "from support.control_estate import POLICIES, TODAY, changed\n"
+        "import time\n"
+        "from support import POLICIES\n"
+        "from support.control_estate import TODAY, changed\n"
         "from dpaguard.engine.embedded import EmbeddedEngine\n"
         "from dpaguard.normalise import normalise\n"
         "from dpaguard.policy import load_policy\n"
@@ -104,7 +105,9 @@ def test_workers_exit_when_their_parent_is_killed(tmp_path: Path) -> None:
         "    print(' '.join(str(p.pid) for p in engine._pool._processes.values()), flush=True)\n"
         "    time.sleep(600)\n"
     )
-    parent = subprocess.Popen([sys.executable, str(script)], stdout=subprocess.PIPE, text=True)
+    # `support` comes from tests/ on the child's PYTHONPATH, as pytest puts it on this process's sys.path.
+    path = os.pathsep.join([str(TESTS), *filter(None, [os.environ.get("PYTHONPATH")])])
+    parent = subprocess.Popen([sys.executable, str(script)], stdout=subprocess.PIPE, text=True, env={**os.environ, "PYTHONPATH": path})
     try:
         assert parent.stdout is not None
         workers = [int(pid) for pid in parent.stdout.readline().split()]

@@ -19,6 +19,7 @@ from typing import Any, Iterator
 
 import pytest
 import requests
+from support import CLI_FIXTURES, POLICIES, REPO
 from support.opa_standin import OpaStandIn, read_bundle
 from support.equivalence_corpus import TODAY, corpus
 
@@ -28,9 +29,8 @@ from dpaguard.model import Deployment
 from dpaguard.normalise import normalise
 from dpaguard.policy import load_policy
 
-REPO = Path(__file__).resolve().parents[2]
 DPAGUARD = shutil.which("dpaguard", path=str(Path(sys.executable).parent)) or "dpaguard"
-STATE = REPO / "tests/cli/fixtures/prod-drifted.json"
+STATE = CLI_FIXTURES / "prod-drifted.json"
 
 
 def dpaguard(*args: str | Path) -> subprocess.CompletedProcess[str]:
@@ -47,14 +47,14 @@ def write_bundle(policies: Path, output: Path) -> Path:
 @pytest.fixture(scope="module")
 def bundle_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """`dpaguard bundle` of the project's policies, named as `opa run --bundle dpa.tar.gz` names it."""
-    return write_bundle(REPO / "policies", tmp_path_factory.mktemp("bundle") / "dpa.tar.gz")
+    return write_bundle(POLICIES, tmp_path_factory.mktemp("bundle") / "dpa.tar.gz")
 
 
 @pytest.fixture(scope="module")
 def other_bundle(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
     """The bundle of a changed copy of the policies (a waiver file edited): another revision."""
     folder = tmp_path_factory.mktemp("other")
-    shutil.copytree(REPO / "policies", folder / "policies")
+    shutil.copytree(POLICIES, folder / "policies")
     with open(folder / "policies" / "waivers.yaml", "a", encoding="utf-8") as stream:
         stream.write("\n# reviewed again\n")
     return write_bundle(folder / "policies", folder / "dpa.tar.gz"), load_policy(folder / "policies").sha256

@@ -11,11 +11,11 @@ import time
 from pathlib import Path
 
 import pytest
+from support import CLI_FIXTURES, REPO
 from support.opa_standin import OpaStandIn
 
-REPO = Path(__file__).resolve().parents[2]
 DPAGUARD = shutil.which("dpaguard", path=str(Path(sys.executable).parent)) or "dpaguard"
-STATE = REPO / "tests/cli/fixtures/prod-drifted.json"
+STATE = CLI_FIXTURES / "prod-drifted.json"
 CANARY = "CANARY-CIPHERTEXT-7f3a"  # the secret's ciphertext in prod-drifted.json
 
 

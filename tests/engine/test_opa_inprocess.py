@@ -18,20 +18,20 @@ from dpaguard.model import Facts
 from dpaguard.normalise import build_index, normalise
 from dpaguard.policy import Policy, load_policy
 from dpaguard.source.state import load_state
+from support import CLI_FIXTURES, POLICIES, REPO
 from support.estates import finding_heavy_estate, vs_checkov_estate
 
-REPO = Path(__file__).resolve().parents[2]
 TODAY = dt.date(2026, 11, 29)
 
 
 @pytest.fixture(scope="module")
 def policy() -> Policy:
-    return load_policy(REPO / "policies")
+    return load_policy(POLICIES)
 
 
 @pytest.fixture(scope="module")
 def estates(policy: Policy) -> dict[str, Facts]:
-    drifted = load_state(REPO / "tests" / "cli" / "fixtures" / "prod-drifted.json")
+    drifted = load_state(CLI_FIXTURES / "prod-drifted.json")
     return {
         "vs_checkov": normalise([vs_checkov_estate(600)], policy.data, today=TODAY),
         "finding-heavy": normalise([finding_heavy_estate(600)], policy.data, today=TODAY),
@@ -49,7 +49,7 @@ def test_the_load_compiles_once_and_the_engine_takes_it(policy: Policy, monkeypa
         add_policy(self, path, source)
 
     monkeypatch.setattr(bindings.OpaEngine, "add_policy", counting)
-    loaded = load_policy(REPO / "policies")
+    loaded = load_policy(POLICIES)
     assert isinstance(loaded.compiled, CompiledPolicy)
     assert sorted(added) == sorted(loaded.rego_modules)  # the load's check: each module once
     engine = OpaInProcessEngine(loaded)
@@ -64,24 +64,24 @@ def test_the_load_compiles_once_and_the_engine_takes_it(policy: Policy, monkeypa
 
 
 def test_a_copy_of_the_policy_with_other_modules_is_compiled_afresh(policy: Policy) -> None:
-    loaded = load_policy(REPO / "policies")
+    loaded = load_policy(POLICIES)
     main = loaded.rego_modules["rego/main.rego"] + "\nbroken := {\n"
     with pytest.raises(EngineError, match=r"rego/main.rego:\d+"):
         OpaInProcessEngine(dataclasses.replace(loaded, rego_modules={**loaded.rego_modules, "rego/main.rego": main}))
     assert loaded.compiled.take(loaded.rego_modules, loaded.data) is None  # the stale instance was closed, not used
     other_data = {**loaded.data, "retention": {}}
-    fresh = load_policy(REPO / "policies")
+    fresh = load_policy(POLICIES)
     assert fresh.compiled.take(fresh.rego_modules, other_data) is None
 
 
 def test_a_broken_policy_file_exits_2_with_one_line(tmp_path: Path) -> None:
     import shutil
 
-    shutil.copytree(REPO / "policies", tmp_path / "policies")
+    shutil.copytree(POLICIES, tmp_path / "policies")
     target = tmp_path / "policies" / "rego" / "residency.rego"
     target.write_text(target.read_text() + "\nbroken contains x if {\n")
     done = subprocess.run(
-        [sys.executable, "-m", "dpaguard", "audit", "--state", str(REPO / "tests" / "cli" / "fixtures" / "prod-drifted.json"),
+        [sys.executable, "-m", "dpaguard", "audit", "--state", str(CLI_FIXTURES / "prod-drifted.json"),
          "--policies", str(tmp_path / "policies"), "--format", "json", "--quiet"],
         capture_output=True, text=True, cwd=REPO, check=False,
     )

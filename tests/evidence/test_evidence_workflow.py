@@ -10,9 +10,10 @@ import sys
 from pathlib import Path
 from typing import Any
 
-REPO = Path(__file__).resolve().parents[2]
+from support import CLI_FIXTURES, REPO
+
 DPAGUARD = shutil.which("dpaguard", path=str(Path(sys.executable).parent)) or "dpaguard"
-DRIFTED = REPO / "tests/cli/fixtures/prod-drifted.json"
+DRIFTED = CLI_FIXTURES / "prod-drifted.json"
 CANARY = "CANARY-CIPHERTEXT-7f3a"
 BUCKET = "urn:pulumi:prod::dpa-estate::scaleway:object/bucket:Bucket::call-recordings"
 

@@ -11,18 +11,18 @@ import pytest
 
 from dpaguard.export import tfplan_json
 
+from support import CHECKOV_CUSTOM
 from support.checkov_project import require_checkov
 from support.export_estate import make_deployment, resource
 
 pytestmark = pytest.mark.checkov
-CUSTOM_CHECKS = Path(__file__).resolve().parents[2] / "policies" / "checkov" / "custom"
 
 
 def _checkov_plan(plan_file: Path, checks: str) -> dict[str, set[str]]:
     checkov = require_checkov(plan_file.parent)
     completed = subprocess.run(
         [str(checkov), "-f", plan_file.name, "--framework", "terraform_plan", "--external-checks-dir",
-         str(CUSTOM_CHECKS), "--check", checks, "-o", "json", "--skip-download"],
+         str(CHECKOV_CUSTOM), "--check", checks, "-o", "json", "--skip-download"],
         cwd=plan_file.parent, capture_output=True, text=True, timeout=300, check=False,
     )
     assert completed.returncode in (0, 1), completed.stderr[-2000:]

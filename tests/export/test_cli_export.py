@@ -9,10 +9,10 @@ from pathlib import Path
 
 from dpaguard.source.state import export_json
 
+from support import REPO
 from support.export_estate import make_deployment, resource
 
 DPAGUARD = Path(sys.executable).with_name("dpaguard")
-REPO = Path(__file__).resolve().parents[2]
 
 
 def _run(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:

@@ -5,7 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from support.estate_render import REPO, STACKS, render
+from support import REPO
+from support.estate_render import STACKS, render
 
 
 @pytest.fixture(scope="session")

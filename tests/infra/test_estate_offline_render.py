@@ -7,7 +7,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from support.estate_render import REPO, STACKS, stack_config
+from support import REPO
+from support.estate_render import STACKS, stack_config
 
 from dpaguard.source import program
 

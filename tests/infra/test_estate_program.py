@@ -10,7 +10,8 @@ from typing import Any
 import dill
 import pytest
 import yaml
-from support.estate_render import REPO, STACKS, render, stack_config
+from support import REPO
+from support.estate_render import STACKS, render, stack_config
 
 from dpa_datapacket.provider import ServerProvider
 

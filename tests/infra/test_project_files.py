@@ -7,7 +7,8 @@ from typing import Any
 
 import pytest
 import yaml
-from support.estate_render import REPO, STACKS, stack_config
+from support import REPO
+from support.estate_render import STACKS, stack_config
 
 PROJECT = yaml.safe_load((REPO / "Pulumi.yaml").read_text())
 TYPES = {"string": str, "integer": int, "boolean": bool, "array": list}

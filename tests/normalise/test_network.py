@@ -6,10 +6,10 @@ import pytest
 
 from dpaguard.normalise.network import InternetRule, is_internet, judge_source
 from dpaguard.policy import load_policy
-from support import REPO
+from support import POLICIES
 
 # The shipped rule (settings.yaml `internet`): a public /8 or wider (IPv6: /16) is the internet.
-RULE = InternetRule.of(load_policy(REPO / "policies").data["settings"])
+RULE = InternetRule.of(load_policy(POLICIES).data["settings"])
 
 
 def test_the_shipped_rule_is_the_one_these_cases_are_written_for() -> None:

@@ -6,18 +6,17 @@ from __future__ import annotations
 import copy
 import datetime as dt
 import json
-from pathlib import Path
 from typing import Any
 
 import pytest
 
+from support import POLICIES
 from dpaguard.model import PLAINTEXT_REDACTED, SECRET_SIG, SECRET_SIG_KEY, UNKNOWN, Deployment
 from dpaguard.engine.shaping import chunks, rego_input, rego_resource
 from dpaguard.normalise import build_index, normalise
 from dpaguard.normalise.types import canonical_type, scaleway_types, type_info
 from dpaguard.policy import load_policy
 
-POLICIES = Path(__file__).resolve().parents[2] / "policies"
 TODAY = dt.date(2026, 11, 27)
 
 

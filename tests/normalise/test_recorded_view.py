@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import datetime as dt
-from pathlib import Path
 from typing import Any
 
 import pytest
 
+from support import POLICIES
 from dpaguard.errors import InputError
 from dpaguard.findings import coverage
 from dpaguard.inventory import usage_of
@@ -15,7 +15,6 @@ from dpaguard.model import Deployment
 from dpaguard.normalise import RECORDED_SUFFIX, declared_urn, normalise
 from dpaguard.policy import Policy, load_policy
 
-POLICIES = Path(__file__).resolve().parents[2] / "policies"
 TODAY = dt.date(2026, 11, 29)
 BUCKET = "scaleway:object/bucket:Bucket"
 

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from typing import Any
-from pathlib import Path
 
 import pytest
 
 
+from support import POLICIES
 from support.control_estate import TODAY, compliant_resources, config, deployment
 
 from dpaguard.engine.embedded import EmbeddedEngine
@@ -15,7 +15,6 @@ from dpaguard.pipeline import decide
 from dpaguard.normalise import _setting
 from dpaguard.policy import load_policy
 
-POLICIES = Path(__file__).resolve().parents[2] / "policies"
 WRAPS_TO_1 = 2**64 + 1  # rego-cpp would read it as 1
 
 

@@ -29,7 +29,8 @@ from support.pack_fixtures import (
     first,
     run_like_engine,
 )
-from support.pack_harness import LEVEL_NAMES, REPO, analyze_request, engine_env, provider_of, report_json, start_pack
+from support import POLICIES
+from support.pack_harness import LEVEL_NAMES, analyze_request, engine_env, provider_of, report_json, start_pack
 
 pytestmark = pytest.mark.slow
 BUCKET = "scaleway:object/bucket:Bucket"
@@ -244,7 +245,7 @@ def test_report_equals_dpaguard_audit_json_and_no_secret_leaks(tmp_path: Path, v
     export = tmp_path / "violating.json"
     export.write_text(json.dumps(to_export(violating)), encoding="utf-8")
     cli = subprocess.run([sys.executable, "-m", "dpaguard", "audit", "--state", str(export), "--format", "json",
-                          "--policies", str(REPO / "policies")],
+                          "--policies", str(POLICIES)],
                          capture_output=True, text=True, timeout=120, cwd=tmp_path)
     assert cli.returncode in (0, 1), cli.stderr
     cli_doc = json.loads(cli.stdout)
@@ -282,7 +283,7 @@ def test_waivers_apply_in_the_pack_as_in_the_cli(tmp_path: Path, violating: Depl
     from dpaguard.policy import load_policy
 
     policies = tmp_path / "policies"
-    shutil.copytree(REPO / "policies", policies, ignore=shutil.ignore_patterns("__pycache__"))
+    shutil.copytree(POLICIES, policies, ignore=shutil.ignore_patterns("__pycache__"))
     bucket = first(violating, BUCKET)["urn"]
     server = first(violating, "pulumi-python:dynamic/datapacket:Server")["urn"]
     (policies / "waivers.yaml").write_text(
@@ -334,7 +335,7 @@ def test_pack_report_is_the_cli_json_document_byte_for_byte(tmp_path: Path, viol
     export.write_text(json.dumps(to_export(stack)), encoding="utf-8")
     epoch = {"SOURCE_DATE_EPOCH": "1767225600"}  # 2026-01-01T00:00:00Z
     cli = subprocess.run([sys.executable, "-m", "dpaguard", "audit", "--state", str(export), "--format", "json",
-                          "--policies", str(REPO / "policies")],
+                          "--policies", str(POLICIES)],
                          capture_output=True, text=True, timeout=120, cwd=tmp_path,
                          env={**os.environ, **epoch})
     assert cli.returncode == 1, cli.stderr

@@ -14,9 +14,9 @@ from pathlib import Path
 
 import pytest
 
+from support import POLICIES, REPO
 from dpaguard.policy import load_policy
 
-REPO = Path(__file__).resolve().parents[2]
 _IGNORE = shutil.ignore_patterns("__pycache__", "*.pyc", "*.egg-info", "build", "dist", ".venv", ".checkov-venv")
 
 pytestmark = pytest.mark.slow
@@ -63,7 +63,7 @@ def fresh(wheel: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
 def test_the_wheel_carries_the_policy_set_and_the_package_data(wheel: Path) -> None:
     names = set(zipfile.ZipFile(wheel).namelist())
     shipped = {n.removeprefix("dpaguard/_policies/") for n in names if n.startswith("dpaguard/_policies/")}
-    tracked = {str(p.relative_to(REPO / "policies")) for p in (REPO / "policies").rglob("*")
+    tracked = {str(p.relative_to(POLICIES)) for p in (POLICIES).rglob("*")
                if p.is_file() and "__pycache__" not in p.parts and p.suffix != ".pyc"}
     assert shipped == tracked
     assert "dpaguard/export/scaleway_terraform.yaml" in names and "dpaguard/py.typed" in names
@@ -82,7 +82,7 @@ def test_controls_lists_the_shipped_catalogue(fresh: Path, tmp_path: Path) -> No
     listed = _run(fresh / "bin" / "dpaguard", "controls", "--format", "json", cwd=tmp_path)
     assert listed.returncode == 0, listed.stderr
     ids = {c["id"] for c in json.loads(listed.stdout)["controls"]}
-    assert ids == {c.id for c in load_policy(REPO / "policies").controls}
+    assert ids == {c.id for c in load_policy(POLICIES).controls}
 
 
 def test_check_evaluates_an_estate_with_no_policies_folder(fresh: Path, tmp_path: Path) -> None:
@@ -99,5 +99,5 @@ def test_check_evaluates_an_estate_with_no_policies_folder(fresh: Path, tmp_path
                 "--today", "2026-11-29", "--format", "json", "--output", report, "--quiet", cwd=tmp_path)
     assert done.returncode == 0, done.stderr
     document = json.loads(report.read_text())
-    assert document["policy"]["sha256"] == load_policy(REPO / "policies").sha256
+    assert document["policy"]["sha256"] == load_policy(POLICIES).sha256
     assert [s["name"] for s in document["stacks"]] == ["prod"] and document["summary"]["resources"] > 40

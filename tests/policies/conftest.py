@@ -9,7 +9,7 @@ import pytest
 from dpaguard.engine.opa_inprocess import OpaInProcessEngine
 from dpaguard.policy import Policy, load_policy
 
-from support.control_estate import POLICIES
+from support import POLICIES
 
 
 @pytest.fixture(scope="session")

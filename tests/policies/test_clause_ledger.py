@@ -10,12 +10,10 @@ from pathlib import Path
 
 import pytest
 
+from support import POLICIES, REPO
 from dpaguard.errors import PolicyError
 from dpaguard.policy import load_policy
 from dpaguard.report._shared import cited_clauses
-
-REPO = Path(__file__).resolve().parents[2]
-POLICIES = REPO / "policies"
 
 
 def dpa_text() -> str:

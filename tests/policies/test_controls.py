@@ -15,11 +15,11 @@ import yaml
 
 from dpaguard.engine import Engine, create_engine
 from dpaguard.pipeline import decide
-from dpaguard.model import PLAINTEXT_REDACTED, ControlId, Deployment, Finding, Waiver
+from dpaguard.model import ControlId, Deployment, Finding, Waiver
 from dpaguard.policy import Policy, load_policy
 
-from support.control_estate import POLICIES, TODAY
-from support.control_estate import PROJECT_IDS, changed, compliant_estate, compliant_resources, config, deployment, find, resource, urn
+from support import POLICIES
+from support.control_estate import TODAY, changed, compliant_estate, compliant_resources, config, deployment, find, resource, urn
 
 from support.control_cases import CASES, _stack_urn, _two, _with
 

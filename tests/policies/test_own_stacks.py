@@ -2,23 +2,21 @@
 
 from __future__ import annotations
 
-from pathlib import Path
 
 import pytest
 
-from support.control_estate import POLICIES, TODAY
+from support import REPO
+from support.control_estate import TODAY
 from dpaguard.engine.embedded import EmbeddedEngine
 from dpaguard.pipeline import decide
 from dpaguard.policy import Policy
-
-ROOT = POLICIES.parent
 
 
 @pytest.mark.slow
 def test_own_stacks_have_no_unwaived_mandatory_finding(policy: Policy, engine: EmbeddedEngine) -> None:
     from dpaguard.source.program import render_stack
 
-    deployments = [render_stack(ROOT, stack) for stack in ("prod", "staging", "dev")]
+    deployments = [render_stack(REPO, stack) for stack in ("prod", "staging", "dev")]
     assert all(len(d.resources) > 20 for d in deployments)
     findings = decide(deployments, policy, engine, today=TODAY).findings
     blocking = [(f.stack, f.control, f.name, f.message) for f in findings if f.enforcement == "mandatory" and not f.waived]

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from support.control_estate import POLICIES
+from support import POLICIES
 from dpaguard.errors import PolicyError
 from dpaguard.policy import load_policy, policy_digest
 

@@ -12,14 +12,15 @@ from pathlib import Path
 
 import pytest
 
-from support.control_estate import POLICIES, TODAY, compliant_estate
+from support import POLICIES, SOURCE_FIXTURES
+from support.control_estate import TODAY, compliant_estate
 
 from dpaguard.engine.embedded import EmbeddedEngine
 from dpaguard.errors import PolicyError
 from dpaguard.pipeline import decide
 from dpaguard.policy import load_policy, rego_evaluated_controls
 
-STATE = Path(__file__).resolve().parents[1] / "source" / "fixtures" / "states" / "real-export.json"
+STATE = SOURCE_FIXTURES / "states" / "real-export.json"
 
 
 def _copy(tmp_path: Path) -> Path:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from support.control_estate import POLICIES
+from support import POLICIES
 from dpaguard.normalise import SHAPES, build_index
 from dpaguard.policy import load_policy
 from dpaguard.rego_props import rule_texts

@@ -7,7 +7,7 @@ import re
 
 import pytest
 
-from support.control_estate import POLICIES
+from support import POLICIES
 from dpaguard.policy import load_policy, test_modules
 from dpaguard.rego_props import rule_texts
 

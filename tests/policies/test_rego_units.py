@@ -16,7 +16,7 @@ from typing import Any, NamedTuple
 import pytest
 from opa_bindings import OpaEngine, OpaError
 
-from support.control_estate import POLICIES
+from support import POLICIES
 from dpaguard.normalise import build_index
 from dpaguard.policy import Policy, test_modules
 from support.rego_statements import policy_statements
@@ -214,7 +214,6 @@ def test_test_names_say_what_they_prove() -> None:
     for case in CASES:
         words = case.rule.removeprefix("test_").split("_")
         assert len(words) >= 3, f"{case.id}: name the case the test proves"
-
 
 
 def test_a_false_rego_test_fails_when_its_package_is_read_whole(policy: Policy) -> None:

@@ -16,7 +16,8 @@ from typing import Any, Iterator
 import pytest
 from hypothesis import HealthCheck, settings
 
-REPO = Path(__file__).resolve().parents[2]
+from support import POLICIES
+
 
 settings.register_profile(
     "ci", derandomize=True, deadline=None, print_blob=True, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large]
@@ -34,7 +35,7 @@ def policy() -> Any:
     """The project's policies/ as every command loads them."""
     from dpaguard.policy import load_policy
 
-    return load_policy(REPO / "policies")
+    return load_policy(POLICIES)
 
 
 @pytest.fixture(scope="session")

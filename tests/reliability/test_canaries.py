@@ -22,14 +22,13 @@ import subprocess
 import sys
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Mapping
 
 import pytest
 
+from support import CHECKOV_IN_VENV
 from dpaguard.model import SECRET_SIG, SECRET_SIG_KEY
 
 DPAGUARD = Path(sys.executable).with_name("dpaguard")
-CHECKOV = Path(__file__).resolve().parents[2] / ".checkov-venv" / "bin" / "checkov"
 FORMATS = ("text", "json", "sarif", "junit", "markdown", "html")
 
 # One canary per place a secret can live (each distinct, so a leak names its path).
@@ -143,8 +142,8 @@ def _forms(canary: str) -> set[str]:
 @pytest.fixture(scope="module")
 def runs(tmp_path_factory: pytest.TempPathFactory) -> tuple[list[Run], Path]:
     """Every user-facing path, run once over the canary project; (the runs, the folder of everything written)."""
-    if not CHECKOV.exists() and os.environ.get("CI", "").lower() in ("1", "true", "yes"):
-        pytest.fail(f"checkov is missing ({CHECKOV}): the credential canary cannot be checked")
+    if not CHECKOV_IN_VENV.exists() and os.environ.get("CI", "").lower() in ("1", "true", "yes"):
+        pytest.fail(f"checkov is missing ({CHECKOV_IN_VENV}): the credential canary cannot be checked")
     root = tmp_path_factory.mktemp("canaries")
     project, out = root / "project", root / "out"
     (project / "stacks").mkdir(parents=True)
@@ -161,8 +160,8 @@ def runs(tmp_path_factory: pytest.TempPathFactory) -> tuple[list[Run], Path]:
     malformed = out / "malformed.json"
     malformed.write_text('{"version": 3, "deployment": {"resources": [{"urn": "' + CANARIES["malformed stack export"] + '", ')
     env = {**os.environ, "DATAPACKET_API_KEY": CANARIES["DATAPACKET_API_KEY environment"], "NO_COLOR": "1"}
-    if CHECKOV.exists():
-        env["DPAGUARD_CHECKOV"] = str(CHECKOV)
+    if CHECKOV_IN_VENV.exists():
+        env["DPAGUARD_CHECKOV"] = str(CHECKOV_IN_VENV)
 
     def report_args(prefix: str) -> list[str]:
         args = ["--format", "text", "--output", "-"]
@@ -173,7 +172,7 @@ def runs(tmp_path_factory: pytest.TempPathFactory) -> tuple[list[Run], Path]:
     commands = [
         ["render", "--stack", "prod", "--project-dir", str(project), "--output", str(out / "render.json")],
         ["render", "--stack", "prod", "--project-dir", str(project)],
-        ["check", "--stack", "prod", "--project-dir", str(project), *(["--require-checkov"] if CHECKOV.exists() else ["--no-checkov"]),
+        ["check", "--stack", "prod", "--project-dir", str(project), *(["--require-checkov"] if CHECKOV_IN_VENV.exists() else ["--no-checkov"]),
          *report_args("check"), "--evidence", str(out / "evidence.jsonl")],
         ["check", "--all-stacks", "--project-dir", str(project), "--no-checkov", "--format", "json"],
         ["audit", "--state", str(state), *report_args("audit"), "--evidence", str(out / "evidence.jsonl")],
@@ -213,7 +212,7 @@ def test_every_path_ran_as_expected(runs: tuple[list[Run], Path]) -> None:
     check = json.loads((out / "check.json").read_text())
     controls = {f["control"] for f in check["findings"]}
     assert {"DPA-RES-001"} <= controls, controls
-    if CHECKOV.exists():
+    if CHECKOV_IN_VENV.exists():
         assert any(c.startswith("DPA-SEC-10") for c in controls), f"checkov did not report the credential: {sorted(controls)}"
     assert by_args[4].code == 1 and json.loads((out / "audit.json").read_text())["findings"]
     assert by_args[6].code == 0 and (out / "state.tfplan.json").stat().st_size > 0

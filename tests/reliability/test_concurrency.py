@@ -24,15 +24,15 @@ from typing import Any
 
 import pytest
 
+from support import CLI_FIXTURES, REPO, SOURCE_FIXTURES
 from dpaguard.pipeline import decide
 from dpaguard.model import UNKNOWN, Deployment
 from dpaguard.source.state import load_state
 
-REPO = Path(__file__).resolve().parents[2]
 DPAGUARD = Path(sys.executable).with_name("dpaguard")
 TODAY = dt.date(2026, 11, 27)
 THREADS = 16
-STATES = [REPO / "tests/cli/fixtures/prod-drifted.json", REPO / "tests/cli/fixtures/dev.json", REPO / "tests/source/fixtures/states/real-export.json"]
+STATES = [CLI_FIXTURES / "prod-drifted.json", CLI_FIXTURES / "dev.json", SOURCE_FIXTURES / "states/real-export.json"]
 
 
 def _variant(deployment: Deployment, name: str, region: Any) -> Deployment:

@@ -18,10 +18,11 @@ from typing import Callable
 
 import pytest
 
-from support.cli import FIXTURES, REPO, dpaguard, dpaguard_command
+from support import CLI_FIXTURES, POLICIES, REPO, SOURCE_FIXTURES
+from support.cli import dpaguard, dpaguard_command
 
-STATE = FIXTURES / "prod-drifted.json"
-COMPONENTS = REPO / "tests" / "source" / "fixtures" / "components"
+STATE = CLI_FIXTURES / "prod-drifted.json"
+COMPONENTS = SOURCE_FIXTURES / "components"
 CANARY = "CANARY-HOSTILE-5e1d"
 Case = Callable[[Path], "tuple[subprocess.CompletedProcess[str], str]"]
 
@@ -36,7 +37,7 @@ def _state_with(tmp_path: Path, value: str) -> Path:
 
 def _policies(tmp_path: Path) -> Path:
     policies = tmp_path / "policies"
-    shutil.copytree(REPO / "policies", policies)
+    shutil.copytree(POLICIES, policies)
     return policies
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Callable
 
 import pytest
-from support.source_helpers import FIXTURES
+from support import SOURCE_FIXTURES
 
 from dpaguard.model import Deployment
 from dpaguard.source.program import render_stack
@@ -18,7 +18,7 @@ def rendered() -> Callable[[str, str], Deployment]:
 
     def render(name: str, stack: str = "dev") -> Deployment:
         if (name, stack) not in cache:
-            cache[(name, stack)] = render_stack(FIXTURES / name, stack, timeout=60)
+            cache[(name, stack)] = render_stack(SOURCE_FIXTURES / name, stack, timeout=60)
         return cache[(name, stack)]
 
     return render

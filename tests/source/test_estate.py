@@ -6,7 +6,7 @@ import json
 from collections import Counter
 
 import pytest
-from support.source_helpers import REPO
+from support import REPO
 
 from dpaguard.model import Deployment
 from dpaguard.source.program import render_stack

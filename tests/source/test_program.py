@@ -7,8 +7,9 @@ import time
 from pathlib import Path
 
 import pytest
+from support import SOURCE_FIXTURES
 from support.source_helpers import Render
-from support.source_helpers import FIXTURES, all_gone_soon, by_name, copy_fixture, processes_in
+from support.source_helpers import all_gone_soon, by_name, copy_fixture, processes_in
 
 from dpaguard.errors import InputError, ProgramError
 from dpaguard.model import PLAINTEXT_REDACTED, REDACTED, SECRET_SIG, SECRET_SIG_KEY, UNKNOWN
@@ -71,7 +72,7 @@ def test_source_positions_point_at_the_users_lines(rendered: Render) -> None:
     main = by_name(deployment, "main")
     assert main["sourcePosition"] == "project:///__main__.py#6"
     assert deployment.source_positions[main["urn"]] == ("__main__.py", 6, 1)
-    lines = (FIXTURES / "providers" / "__main__.py").read_text().splitlines()
+    lines = (SOURCE_FIXTURES / "providers" / "__main__.py").read_text().splitlines()
     assert lines[5].startswith('scaleway.network.Vpc("main"')
 
 
@@ -186,17 +187,17 @@ def test_secret_config_is_listed_and_plaintext_passwords_are_redacted(rendered: 
 
 
 def test_two_renders_of_one_program_are_equal() -> None:
-    first = render_stack(FIXTURES / "components", "dev")
-    second = render_stack(FIXTURES / "components", "dev")
+    first = render_stack(SOURCE_FIXTURES / "components", "dev")
+    second = render_stack(SOURCE_FIXTURES / "components", "dev")
     assert first.resources == second.resources
 
 
 def test_crash_is_one_line_naming_the_users_file_and_line() -> None:
     with pytest.raises(ProgramError) as caught:
-        render_stack(FIXTURES / "crash", "dev")
+        render_stack(SOURCE_FIXTURES / "crash", "dev")
     message = caught.value.one_line()
     assert message == "render stack dev: helpers.py:7: ValueError: unknown size 'tiny'"
-    line = (FIXTURES / "crash" / "helpers.py").read_text().splitlines()[6]
+    line = (SOURCE_FIXTURES / "crash" / "helpers.py").read_text().splitlines()[6]
     assert "raise ValueError" in line
 
 
@@ -209,7 +210,7 @@ def test_crash_is_one_line_naming_the_users_file_and_line() -> None:
 )
 def test_programs_that_cannot_start_fail_in_one_line(fixture: str, expected: str) -> None:
     with pytest.raises(ProgramError) as caught:
-        render_stack(FIXTURES / fixture, "dev")
+        render_stack(SOURCE_FIXTURES / fixture, "dev")
     assert caught.value.one_line().startswith(expected)
     assert "\n" not in str(caught.value)
 
@@ -251,7 +252,7 @@ def test_program_output_on_stdout_does_not_change_the_result(rendered: Render) -
 
 def test_missing_stack_file_lists_the_stacks_that_exist() -> None:
     with pytest.raises(InputError) as caught:
-        render_stack(FIXTURES / "providers", "staging")
+        render_stack(SOURCE_FIXTURES / "providers", "staging")
     assert caught.value.one_line() == (
         "render stack staging: Pulumi.staging.yaml: stack 'staging' has no config file"
         " (stacks found: dev, prod) (see --stack)"
@@ -260,7 +261,7 @@ def test_missing_stack_file_lists_the_stacks_that_exist() -> None:
 
 def test_malformed_project_file_names_file_and_line() -> None:
     with pytest.raises(InputError) as caught:
-        render_stack(FIXTURES / "malformed_project", "dev")
+        render_stack(SOURCE_FIXTURES / "malformed_project", "dev")
     message = caught.value.one_line()
     assert "malformed_project/Pulumi.yaml:5: malformed YAML in project file" in message
 
@@ -272,7 +273,7 @@ def test_directory_without_project_file(tmp_path: Path) -> None:
 
 def test_wrong_runtime_is_refused() -> None:
     with pytest.raises(InputError, match="runtime 'nodejs' is not supported"):
-        render_stack(FIXTURES / "wrong_runtime", "dev")
+        render_stack(SOURCE_FIXTURES / "wrong_runtime", "dev")
 
 
 def small_project(directory: Path, main: str | None, files: dict[str, str]) -> Path:

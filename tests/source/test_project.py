@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from support.source_helpers import REPO
+from support import REPO
 
 from dpaguard.errors import InputError
 from dpaguard.model import PLAINTEXT_REDACTED, REDACTED

@@ -9,15 +9,15 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from support import SOURCE_FIXTURES
 from support.source_helpers import Render
-from support.source_helpers import FIXTURES
 
 from dpaguard.errors import InputError
 from dpaguard.model import PLAINTEXT_REDACTED, REDACTED, SECRET_SIG, SECRET_SIG_KEY
 from dpaguard.source.state import load_state, to_export
 from support.big_exports import MEASURE, big_export
 
-REAL = FIXTURES / "states" / "real-export.json"
+REAL = SOURCE_FIXTURES / "states" / "real-export.json"
 SECRET = {SECRET_SIG_KEY: SECRET_SIG, "ciphertext": REDACTED}
 
 
@@ -187,4 +187,4 @@ def test_both_sources_fail_with_a_source_error() -> None:
     with pytest.raises(SourceError):
         load_state(REAL.with_name("missing.json"))
     with pytest.raises(SourceError):
-        render_stack(FIXTURES / "deprecated", "missing")
+        render_stack(SOURCE_FIXTURES / "deprecated", "missing")

@@ -9,11 +9,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from support.source_helpers import FIXTURES
+from support import SOURCE_FIXTURES
 
 from dpaguard.source.state import load_state
 
-REAL = FIXTURES / "states" / "real-export.json"
+REAL = SOURCE_FIXTURES / "states" / "real-export.json"
 DPAGUARD = [str(Path(sys.executable).parent / "dpaguard")]
 
 

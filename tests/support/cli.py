@@ -10,8 +10,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-REPO = Path(__file__).resolve().parents[2]
-FIXTURES = REPO / "tests" / "cli" / "fixtures"
+from support import REPO
+
 # The ciphertext of the Redis password in prod-drifted.json: no output may ever contain it.
 CANARY = "CANARY-CIPHERTEXT-7f3a"
 

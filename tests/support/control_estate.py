@@ -7,12 +7,10 @@ from __future__ import annotations
 
 import copy
 import datetime as dt
-from pathlib import Path
 from typing import Any
 
 from dpaguard.model import PLAINTEXT_REDACTED, Deployment
 
-POLICIES = Path(__file__).resolve().parents[2] / "policies"
 TODAY = dt.date(2026, 11, 27)
 PROJECT = "dpa-test"
 PROJECT_IDS = {"prod": "11111111-1111-4111-8111-111111111111", "staging": "22222222-2222-4222-8222-222222222222", "dev": "33333333-3333-4333-8333-333333333333"}

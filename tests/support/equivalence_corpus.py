@@ -5,19 +5,18 @@ from __future__ import annotations
 
 import copy
 import datetime as dt
-from pathlib import Path
 from typing import Any, Callable, Iterator
 
+from support import CLI_FIXTURES, SOURCE_FIXTURES, TESTS
 from dpaguard.model import UNKNOWN, Deployment
 from dpaguard.source.state import load_state
 
-REPO = Path(__file__).resolve().parents[2]
 TODAY = dt.date(2026, 11, 27)
 STATE_FIXTURES = [
-    REPO / "tests/cli/fixtures/prod-drifted.json",
-    REPO / "tests/cli/fixtures/dev.json",
-    REPO / "tests/source/fixtures/states/real-export.json",
-    *sorted((REPO / "tests/policies/fixtures").glob("*.json")),  # the controls' fixtures, when present
+    CLI_FIXTURES / "prod-drifted.json",
+    CLI_FIXTURES / "dev.json",
+    SOURCE_FIXTURES / "states/real-export.json",
+    *sorted((TESTS / "policies" / "fixtures").glob("*.json")),  # the controls' fixtures, when present
 ]
 
 

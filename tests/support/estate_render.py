@@ -10,8 +10,9 @@ from typing import Any
 
 import yaml
 
-REPO = Path(__file__).resolve().parents[2]
-HARNESS = Path(__file__).resolve().parents[1] / "infra" / "estate_harness.py"
+from support import REPO, TESTS
+
+HARNESS = TESTS / "infra" / "estate_harness.py"
 STACKS = ("prod", "staging", "dev")
 
 

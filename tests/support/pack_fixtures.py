@@ -9,13 +9,13 @@ from __future__ import annotations
 import copy
 import dataclasses
 import datetime as dt
-from pathlib import Path
 from typing import Any, Iterator, Mapping
 
 import pytest
 
 
-from support.pack_harness import POLICIES, REPO, EngineSession, start_pack, stack_config_strings
+from support import POLICIES, REPO
+from support.pack_harness import EngineSession, start_pack, stack_config_strings
 
 from dpaguard.model import Deployment, Finding
 

@@ -22,11 +22,10 @@ from google.protobuf import empty_pb2, struct_pb2
 from pulumi.runtime.proto import analyzer_pb2 as pb
 from pulumi.runtime.proto import analyzer_pb2_grpc as pb_grpc
 
+from support import POLICIES
 from dpaguard.model import SECRET_SIG, SECRET_SIG_KEY, Deployment
 from dpaguard.source.redact import is_secret
 
-REPO = Path(__file__).resolve().parents[2]
-POLICIES = REPO / "policies"
 ENGINE_ADDRESS = "127.0.0.1:1"  # the pack never calls back into the engine
 LEVEL_NAMES = {pb.ADVISORY: "advisory", pb.MANDATORY: "mandatory", pb.DISABLED: "disabled", pb.REMEDIATE: "remediate"}
 LEVELS = {v: k for k, v in LEVEL_NAMES.items()}

@@ -3,11 +3,9 @@
 from __future__ import annotations
 
 import datetime as dt
-from pathlib import Path
 
 from dpaguard.model import Control, ControlId, Finding, Result, SourceLocation, StackSummary, Urn, Waiver
 
-REPO = Path(__file__).resolve().parents[2]
 
 RES_001 = Control(
     id=ControlId("DPA-RES-001"), title="Resources are hosted in France", description="Every resource runs in fr-par.",

@@ -10,13 +10,11 @@ from typing import Any, Callable
 
 import pytest
 
+from support import SOURCE_FIXTURES
 from dpaguard.model import Deployment
 
 # The `rendered` fixture (conftest.py): render(fixture, stack) -> Deployment.
 Render = Callable[..., Deployment]
-
-FIXTURES = Path(__file__).resolve().parents[1] / "source" / "fixtures"
-REPO = Path(__file__).resolve().parents[2]
 
 
 def by_name(deployment: Deployment, name: str) -> dict[str, Any]:
@@ -56,7 +54,6 @@ def dpaguard_command() -> list[str]:
     return [found]
 
 
-
 def processes_in(directory: Path) -> list[int]:
     """Live processes whose working directory is `directory`: a fixture program and whatever it started.
 
@@ -89,5 +86,5 @@ def all_gone_soon(directory: Path, within: float = 3.0) -> bool:
 def copy_fixture(name: str, destination: Path) -> Path:
     """A fixture project copied to a folder of its own (its processes are then recognisable by working directory)."""
     target = destination / name
-    shutil.copytree(FIXTURES / name, target)
+    shutil.copytree(SOURCE_FIXTURES / name, target)
     return target

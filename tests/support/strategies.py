@@ -9,12 +9,12 @@ that: unicode, huge strings and lists, nulls, secret wrappers in odd places, par
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any, Mapping
 
 import yaml
 from hypothesis import strategies as st
 
+from support import POLICIES
 from dpaguard.model import SECRET_SIG, SECRET_SIG_KEY, UNKNOWN, Deployment
 from dpaguard.urn import PROVIDER_TYPE_PREFIX as PROVIDER_PREFIX, STACK_TYPE
 from dpaguard.normalise.types import canonical_type, type_info
@@ -50,7 +50,7 @@ OTHER_TYPES = [
 ]
 FRENCH_REGIONS = ["fr-par"]
 # Types that take a zone or a region and are regional unless they state a zone (a private network): settings.yaml.
-_SETTINGS = Path(__file__).resolve().parents[2] / "policies" / "dpa" / "settings.yaml"
+_SETTINGS = POLICIES / "dpa" / "settings.yaml"
 REGIONAL_TYPES = frozenset(yaml.safe_load(_SETTINGS.read_text(encoding="utf-8")).get("regional_types", ()))
 FRENCH_ZONES = ["fr-par-1", "fr-par-2", "fr-par-3"]
 FOREIGN = ["nl-ams", "pl-waw", "it-mil", "nl-ams-1", "pl-waw-3", "it-mil-1", "FR-PAR", "fr-par ", "fr-par-4", "fr-mrs", "fr"]
