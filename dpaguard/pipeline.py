@@ -59,7 +59,7 @@ def now_utc() -> str:
 
 
 @dataclass(frozen=True)
-class Settings:
+class RunOptions:
     """How to evaluate: the policies, the engine, the day waivers expire against, the run's identity."""
 
     policies_dir: Path
@@ -71,7 +71,7 @@ class Settings:
     # control id -> mandatory|advisory|disabled, over the catalogue's level (the pack's config)
     enforcement_overrides: Mapping[str, str] = field(default_factory=dict)
     # normaliser settings over the stack's own (the pack's config: minBackupRetentionDays)
-    settings_overrides: Mapping[str, Any] = field(default_factory=dict)
+    stack_settings: Mapping[str, Any] = field(default_factory=dict)
     generated_at: str = field(default_factory=now_utc)
     git_commit: str | None = None
     git_dirty: bool | None = None  # the work tree differs from git_commit (None: not a git work tree)
@@ -80,7 +80,7 @@ class Settings:
 
 
 @dataclass(frozen=True)
-class CheckovSettings:
+class CheckovOptions:
     """Whether and how to run the checkov stage of `check`."""
 
     enabled: bool = True
@@ -293,17 +293,17 @@ def load_policy(policies_dir: Path) -> Policy:
         raise error.wrap("load policies") from None
 
 
-def open_engine(policy: Policy, settings: Settings) -> Engine:
-    """The policy engine the settings ask for (close it when done, or use `engine_session`)."""
+def open_engine(policy: Policy, options: RunOptions) -> Engine:
+    """The policy engine the run's options ask for (close it when done, or use `engine_session`)."""
     from dpaguard.engine import create_engine
 
-    return create_engine(policy, engine=settings.engine, opa_url=settings.opa_url, opa_timeout=settings.opa_timeout)
+    return create_engine(policy, engine=options.engine, opa_url=options.opa_url, opa_timeout=options.opa_timeout)
 
 
 @contextmanager
-def engine_session(policy: Policy, settings: Settings) -> Iterator[Engine]:
+def engine_session(policy: Policy, options: RunOptions) -> Iterator[Engine]:
     """An engine for the length of a `with` block, closed however the block ends."""
-    engine = open_engine(policy, settings)
+    engine = open_engine(policy, options)
     try:
         yield engine
     finally:
@@ -311,7 +311,7 @@ def engine_session(policy: Policy, settings: Settings) -> Iterator[Engine]:
 
 
 def evaluate(
-    deployments: Sequence[Deployment], policy: Policy, settings: Settings, *, engine: Engine | None = None,
+    deployments: Sequence[Deployment], policy: Policy, options: RunOptions, *, engine: Engine | None = None,
     partial: bool = False, extra_findings: Sequence[Finding] = (), notices: Sequence[str] = (),
     stages: Sequence[Stage] = (), checkov_version: str | None = None, files_examined: Mapping[str, int] | None = None,
 ) -> Result:
@@ -321,25 +321,25 @@ def evaluate(
     lives for this call. `partial`: the deployments hold only part of their stacks (the pack's Analyze).
     """
     if engine is None:
-        with engine_session(policy, settings) as own:
-            return evaluate(deployments, policy, settings, engine=own, partial=partial, extra_findings=extra_findings,
+        with engine_session(policy, options) as own:
+            return evaluate(deployments, policy, options, engine=own, partial=partial, extra_findings=extra_findings,
                             notices=notices, stages=stages, checkov_version=checkov_version,
                             files_examined=files_examined)
-    evaluation = decide(
-        deployments, policy, engine, today=settings.today, environment_override=settings.environment_override,
-        enforcement_overrides=settings.enforcement_overrides, settings_overrides=settings.settings_overrides,
+    evaluation = run_stages(
+        deployments, policy, engine, today=options.today, environment_override=options.environment_override,
+        enforcement_overrides=options.enforcement_overrides, stack_settings=options.stack_settings,
         partial=partial,
     )
     names = policy.data.get("settings", {}).get("environment_names", {})
-    said = (environment_notice(d.stack, d.config, names, settings.environment_override) for d in deployments)
+    said = (environment_notice(d.stack, d.config, names, options.environment_override) for d in deployments)
     # a project's notice (the interpreter its program ran under) is said once, not once per stack
     every = dict.fromkeys((*engine.notices, *(n for d in deployments for n in d.notices), *(n for n in said if n), *notices))
-    return assemble(deployments, evaluation, policy, settings, engine_name=engine.name,
+    return assemble(deployments, evaluation, policy, options, engine_name=engine.name,
                     notices=tuple(every), extra_findings=extra_findings, stages=stages,
                     checkov_version=checkov_version, files_examined=files_examined)
 
 
-def decide(
+def run_stages(
     deployments: Sequence[Deployment],
     policy: Policy,
     engine: Engine,
@@ -347,7 +347,7 @@ def decide(
     today: dt.date,
     environment_override: str | None = None,
     enforcement_overrides: Mapping[str, str] | None = None,
-    settings_overrides: Mapping[str, Any] | None = None,
+    stack_settings: Mapping[str, Any] | None = None,
     partial: bool = False,
 ) -> Evaluation:
     """deployments -> facts (normalise) -> decisions (engine) -> findings and coverage: the stages, in order.
@@ -364,15 +364,15 @@ def decide(
     # Workers the engine needs start while the facts are normalised.
     engine.prepare(sum(len(d.resources) for d in deployments))
     facts = normalise(deployments, policy.data, today=today, environment_override=environment_override,
-                      settings_overrides=settings_overrides, partial=partial)
-    decisions = engine.evaluate(facts)
+                      stack_settings=stack_settings, partial=partial)
+    decisions = engine.decide(facts)
     if not isinstance(decisions, list):
         raise EngineError(f"{engine.name} engine returned {type(decisions).__name__}, not a list of decisions")
     return findings_of(facts, decisions, policy, today=today, enforcement_overrides=enforcement_overrides)
 
 
 def assemble(
-    deployments: Sequence[Deployment], evaluation: Evaluation, policy: Policy, settings: Settings, *,
+    deployments: Sequence[Deployment], evaluation: Evaluation, policy: Policy, options: RunOptions, *,
     engine_name: str, notices: Sequence[str] = (), extra_findings: Sequence[Finding] = (),
     stages: Sequence[Stage] = (), checkov_version: str | None = None, files_examined: Mapping[str, int] | None = None,
 ) -> Result:
@@ -394,11 +394,11 @@ def assemble(
         policy_sha256=policy.sha256,
         stacks=stacks,
         controls=tuple(policy.controls),
-        findings=tuple(evaluation.findings) + waive(extra_findings, policy, settings.today),
+        findings=tuple(evaluation.findings) + waive(extra_findings, policy, options.today),
         coverage=_file_coverage(evaluation.coverage, policy.controls, stacks, files_examined or {}),
-        generated_at=settings.generated_at,
-        git_commit=settings.git_commit,
-        today=settings.today,
+        generated_at=options.generated_at,
+        git_commit=options.git_commit,
+        today=options.today,
         notices=tuple(notices),
         engine=engine_name,
         clauses=tuple(policy.clauses),
@@ -406,11 +406,11 @@ def assemble(
         subprocessors=processors,
         hosting_sites=sites,
         stages=(*stages, Stage("rego", True, engine_name)),
-        git_dirty=settings.git_dirty,
-        git_diff_sha256=settings.git_diff_sha256,
+        git_dirty=options.git_dirty,
+        git_diff_sha256=options.git_diff_sha256,
         versions=tool_versions(checkov_version),
     )
-    return _with_ratchet(result, policy, settings)
+    return _with_ratchet(result, policy, options)
 
 
 def _file_coverage(
@@ -431,7 +431,7 @@ def _file_coverage(
     return answer
 
 
-def _with_ratchet(result: Result, policy: Policy, settings: Settings) -> Result:
+def _with_ratchet(result: Result, policy: Policy, options: RunOptions) -> Result:
     """The result with the findings of DPA-RAT-001 against the baseline; without one it examined nothing."""
     from dpaguard.findings import waive
     from dpaguard.ratchet import RATCHET, ratchet
@@ -439,32 +439,32 @@ def _with_ratchet(result: Result, policy: Policy, settings: Settings) -> Result:
     if not any(c.id == RATCHET for c in result.controls):
         return result
     coverage = dict(result.coverage)
-    if settings.baseline is None:
+    if options.baseline is None:
         for stack in result.stacks:
             coverage[(RATCHET, stack.name)] = 0
         return dataclasses.replace(result, coverage=coverage,
                                    stages=(*result.stages, Stage("baseline", False, "no --baseline")))
-    found, compared = ratchet(settings.baseline, result, result.controls, retired=policy.retired)
+    found, compared = ratchet(options.baseline, result, result.controls, retired=policy.retired)
     coverage.update(compared)
     return dataclasses.replace(
-        result, findings=result.findings + waive(found, policy, settings.today), coverage=coverage,
-        stages=(*result.stages, Stage("baseline", True, settings.baseline.path)),
+        result, findings=result.findings + waive(found, policy, options.today), coverage=coverage,
+        stages=(*result.stages, Stage("baseline", True, options.baseline.path)),
     )
 
 
 def run_check(
-    project_dir: Path, stacks: Sequence[str], settings: Settings, checkov: CheckovSettings, *,
+    project_dir: Path, stacks: Sequence[str], options: RunOptions, checkov: CheckovOptions, *,
     timeout: float = 120.0, progress: Progress | None = None,
 ) -> Result:
     """`dpaguard check`: render the stacks (checkov alongside), evaluate them together."""
-    policy = load_policy(settings.policies_dir)
+    policy = load_policy(options.policies_dir)
     scan: Callable[[], Any] | None = None
     if checkov.enabled:
         from dpaguard.checkov import scan as checkov_scan
 
         def scan() -> Any:
             return checkov_scan(project_dir, policy, skip_checks=checkov.skip_checks, required=checkov.required,
-                                environment_override=settings.environment_override)
+                                environment_override=options.environment_override)
 
     deployments, scanned = render_stacks(project_dir, stacks, timeout=timeout, progress=progress, side_task=scan)
     extra: tuple[Finding, ...] = ()
@@ -482,17 +482,17 @@ def run_check(
         stages.append(Stage("checkov", False, "skipped (--no-checkov)"))
     from dpaguard.source import credentials
 
-    written, read = credentials.file_findings(project_dir, policy, deployments, settings.environment_override)
+    written, read = credentials.file_findings(project_dir, policy, deployments, options.environment_override)
     extra, files = (*extra, *written), {**files, credentials.CONTROL: read}
     stages.append(Stage("credentials", True, f"{read} project file(s) read for Scaleway and DataPacket credentials"))
-    return evaluate(deployments, policy, settings, extra_findings=extra, notices=notices, stages=stages,
+    return evaluate(deployments, policy, options, extra_findings=extra, notices=notices, stages=stages,
                     checkov_version=version, files_examined=files)
 
 
-def run_audit(states: Sequence[Path], stack_configs: Sequence[Path], settings: Settings) -> Result:
+def run_audit(states: Sequence[Path], stack_configs: Sequence[Path], options: RunOptions) -> Result:
     """`dpaguard audit`: read the stack exports, evaluate them together."""
     deployments = load_states(states, stack_configs)
-    policy = load_policy(settings.policies_dir)
+    policy = load_policy(options.policies_dir)
     stages = (Stage("state", True, f"{len(deployments)} stack export(s) read"),
               Stage("checkov", False, "not run by audit (repository files: dpaguard check)"))
-    return evaluate(deployments, policy, settings, stages=stages)
+    return evaluate(deployments, policy, options, stages=stages)

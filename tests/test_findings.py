@@ -1,4 +1,4 @@
-"""pipeline.decide and findings.findings_of: catalogue join, enforcement per environment, undetermined mapping, waivers,
+"""pipeline.run_stages and findings.findings_of: catalogue join, enforcement per environment, undetermined mapping, waivers,
 source locations, coverage and ordering (through the real normaliser and embedded engine)."""
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from support import POLICIES
 from support.control_estate import TODAY, changed, compliant_estate, compliant_resources, config, deployment, find
 from dpaguard.engine.embedded import EmbeddedEngine
 from dpaguard.errors import EngineError, PolicyError
-from dpaguard.pipeline import decide
+from dpaguard.pipeline import run_stages
 from dpaguard.model import UNKNOWN, Decision
 from dpaguard.policy import Policy, load_policy
 
@@ -39,7 +39,7 @@ def _policy_with_waivers(tmp_path: Path, waivers: str) -> Policy:
 
 
 def test_finding_joins_the_catalogue(policy: Policy, engine: EmbeddedEngine) -> None:
-    findings = decide([changed("prod", "db", backupSameRegion=False)], policy, engine, today=TODAY).findings
+    findings = run_stages([changed("prod", "db", backupSameRegion=False)], policy, engine, today=TODAY).findings
     (finding,) = [f for f in findings if f.control == "DPA-RES-003"]
     control = policy.control("DPA-RES-003")
     assert (finding.clause, finding.severity, finding.category) == (control.clause, control.severity, control.category)
@@ -50,31 +50,31 @@ def test_finding_joins_the_catalogue(policy: Policy, engine: EmbeddedEngine) -> 
 def test_unknown_in_preview_is_mandatory_in_prod_and_advisory_in_dev(policy: Policy, engine: EmbeddedEngine) -> None:
     prod = changed("prod", "db", backupSameRegion=UNKNOWN)
     dev = changed("dev", "db", backupSameRegion=UNKNOWN)
-    findings = decide([prod, dev], policy, engine, today=TODAY).findings
+    findings = run_stages([prod, dev], policy, engine, today=TODAY).findings
     levels = {(f.stack, f.status, f.enforcement) for f in findings if f.control == "DPA-RES-003"}
     assert levels == {("prod", "undetermined", "mandatory"), ("dev", "undetermined", "advisory")}
 
 
 def test_disabled_control_is_dropped(policy: Policy, engine: EmbeddedEngine) -> None:
     # DPA-BAK-004 (database clusters, production only) is disabled in dev.
-    findings = decide([changed("dev", "db", isHaCluster=False)], policy, engine, today=TODAY).findings
+    findings = run_stages([changed("dev", "db", isHaCluster=False)], policy, engine, today=TODAY).findings
     assert not [f for f in findings if f.control == "DPA-BAK-004"]
-    findings = decide([changed("prod", "db", isHaCluster=False)], policy, engine, today=TODAY).findings
+    findings = run_stages([changed("prod", "db", isHaCluster=False)], policy, engine, today=TODAY).findings
     assert [f.enforcement for f in findings if f.control == "DPA-BAK-004"] == ["mandatory"]
 
 
 def test_enforcement_override_and_environment_override(policy: Policy, engine: EmbeddedEngine) -> None:
     broken = changed("dev", "db", isHaCluster=False)
-    findings = decide([broken], policy, engine, today=TODAY, environment_override="prod").findings
+    findings = run_stages([broken], policy, engine, today=TODAY, environment_override="prod").findings
     assert [f.enforcement for f in findings if f.control == "DPA-BAK-004"] == ["mandatory"]
-    findings = decide([broken], policy, engine, today=TODAY, enforcement_overrides={"DPA-BAK-004": "advisory"}, environment_override="prod").findings
+    findings = run_stages([broken], policy, engine, today=TODAY, enforcement_overrides={"DPA-BAK-004": "advisory"}, environment_override="prod").findings
     assert [f.enforcement for f in findings if f.control == "DPA-BAK-004"] == ["advisory"]
     with pytest.raises(PolicyError):
-        decide([broken], policy, engine, today=TODAY, enforcement_overrides={"DPA-NOPE-001": "advisory"})
+        run_stages([broken], policy, engine, today=TODAY, enforcement_overrides={"DPA-NOPE-001": "advisory"})
 
 
 def test_settings_override(policy: Policy, engine: EmbeddedEngine) -> None:
-    findings = decide([compliant_estate()], policy, engine, today=TODAY, settings_overrides={"minBackupRetentionDays": 30}).findings
+    findings = run_stages([compliant_estate()], policy, engine, today=TODAY, stack_settings={"minBackupRetentionDays": 30}).findings
     assert [f.name for f in findings if f.control == "DPA-BAK-002"] == ["db"]
 
 
@@ -83,7 +83,7 @@ def test_valid_waiver_marks_the_finding(tmp_path: Path, engine: EmbeddedEngine) 
         tmp_path,
         "waivers:\n  - control: DPA-RES-003\n    urn: 'urn:pulumi:prod::*::db'\n    stack: prod\n    reason: migration\n    approver: dpo@example.org\n    expires: 2027-01-31\n",
     )
-    findings = decide([changed("prod", "db", backupSameRegion=False)], policy, EmbeddedEngine(policy), today=TODAY).findings
+    findings = run_stages([changed("prod", "db", backupSameRegion=False)], policy, EmbeddedEngine(policy), today=TODAY).findings
     (finding,) = [f for f in findings if f.control == "DPA-RES-003"]
     assert finding.waived and finding.waiver is not None and finding.waiver.approver == "dpo@example.org"
     assert not [f for f in findings if f.control.startswith("DPA-WAI")]
@@ -94,7 +94,7 @@ def test_expired_waiver_covers_nothing_and_is_a_finding(tmp_path: Path) -> None:
         tmp_path,
         "waivers:\n  - control: DPA-RES-003\n    urn: '*'\n    stack: prod\n    reason: migration\n    approver: dpo@example.org\n    expires: 2026-11-26\n",
     )
-    findings = decide([changed("prod", "db", backupSameRegion=False)], policy, EmbeddedEngine(policy), today=TODAY).findings
+    findings = run_stages([changed("prod", "db", backupSameRegion=False)], policy, EmbeddedEngine(policy), today=TODAY).findings
     assert [f.waived for f in findings if f.control == "DPA-RES-003"] == [False]
     (expired,) = [f for f in findings if f.control == "DPA-WAI-001"]
     assert expired.location is not None and expired.location.path.endswith("waivers.yaml") and expired.location.line == 2
@@ -111,7 +111,7 @@ def test_expired_waiver_covers_nothing_and_is_a_finding(tmp_path: Path) -> None:
 )
 def test_malformed_waiver_is_a_finding(tmp_path: Path, entry: str) -> None:
     policy = _policy_with_waivers(tmp_path, "waivers:\n" + entry)
-    findings = decide([changed("prod", "db", backupSameRegion=False)], policy, EmbeddedEngine(policy), today=TODAY).findings
+    findings = run_stages([changed("prod", "db", backupSameRegion=False)], policy, EmbeddedEngine(policy), today=TODAY).findings
     assert [f.waived for f in findings if f.control == "DPA-RES-003"] == [False]
     (malformed,) = [f for f in findings if f.control == "DPA-WAI-002"]
     assert malformed.enforcement == "mandatory" and malformed.location is not None and malformed.location.line == 2
@@ -124,7 +124,7 @@ def test_stack_level_finding_points_at_the_config_key(tmp_path: Path, policy: Po
     text = "config:\n  scaleway:region: fr-par\n  dpa-test:dbPassword: hunter2\n"
     stack = deployment("prod", compliant_resources(), config("prod", **{"dpa-test:dbPassword": "[plaintext redacted]"}))
     stack = dataclasses.replace(stack, config_file="stacks/Pulumi.prod.yaml", config_positions=config_key_positions(text))
-    findings = decide([stack], policy, engine, today=TODAY).findings
+    findings = run_stages([stack], policy, engine, today=TODAY).findings
     (finding,) = [f for f in findings if f.control == "DPA-SEC-002"]
     assert finding.urn == stack.stack_urn and finding.type == "pulumi:pulumi:Stack"
     assert finding.location is not None and (finding.location.path, finding.location.line) == ("stacks/Pulumi.prod.yaml", 3)
@@ -137,13 +137,13 @@ def test_source_position_becomes_the_location(policy: Policy, engine: EmbeddedEn
         if item["urn"] == find("db"):
             item["inputs"]["backupSameRegion"] = False
             item["sourcePosition"] = "project:///infra/estate/database.py#26,9"
-    findings = decide([deployment("prod", resources)], policy, engine, today=TODAY).findings
+    findings = run_stages([deployment("prod", resources)], policy, engine, today=TODAY).findings
     (finding,) = [f for f in findings if f.control == "DPA-RES-003"]
     assert finding.location is not None and (finding.location.path, finding.location.line, finding.location.column) == ("infra/estate/database.py", 26, 9)
 
 
 def test_coverage_counts_examined_resources(policy: Policy, engine: EmbeddedEngine) -> None:
-    coverage = decide([compliant_estate()], policy, engine, today=TODAY).coverage
+    coverage = run_stages([compliant_estate()], policy, engine, today=TODAY).coverage
     assert coverage[("DPA-RES-003", "prod")] == 1
     assert coverage[("DPA-TLS-001", "prod")] == 2
     assert coverage[("DPA-SEC-002", "prod")] == 1
@@ -152,8 +152,8 @@ def test_coverage_counts_examined_resources(policy: Policy, engine: EmbeddedEngi
 
 def test_findings_are_sorted_and_deterministic(policy: Policy, engine: EmbeddedEngine) -> None:
     stacks = [changed("prod", "sg", inboundRules=[{"action": "accept", "port": 22}], inboundDefaultPolicy=None), changed("dev", "vpc", region="nl-ams")]
-    first = decide(stacks, policy, engine, today=TODAY).findings
-    second = decide(list(reversed(stacks)), policy, engine, today=TODAY).findings
+    first = run_stages(stacks, policy, engine, today=TODAY).findings
+    second = run_stages(list(reversed(stacks)), policy, engine, today=TODAY).findings
     assert first == second
     assert list(first) == sorted(first, key=lambda f: (*f.sort_key(), f.status))
 
@@ -167,7 +167,7 @@ class _Answer:
     def prepare(self, resources: int) -> None:
         pass
 
-    def evaluate(self, facts: Any) -> Any:
+    def decide(self, facts: Any) -> Any:
         return self.answer
 
     def close(self) -> None:
@@ -176,14 +176,14 @@ class _Answer:
 
 def test_decision_for_an_unknown_urn_fails_closed(policy: Policy) -> None:
     with pytest.raises(EngineError):
-        decide([compliant_estate()], policy, _Answer([Decision("DPA-RES-001", "urn:pulumi:x::y::z::w", "m")]), today=TODAY)  # type: ignore[arg-type]
+        run_stages([compliant_estate()], policy, _Answer([Decision("DPA-RES-001", "urn:pulumi:x::y::z::w", "m")]), today=TODAY)  # type: ignore[arg-type]
 
 
 def test_decision_for_an_unknown_control_fails_closed(policy: Policy) -> None:
     with pytest.raises(PolicyError):
-        decide([compliant_estate()], policy, _Answer([Decision("DPA-ZZZ-001", find("db"), "m")]), today=TODAY)  # type: ignore[arg-type]
+        run_stages([compliant_estate()], policy, _Answer([Decision("DPA-ZZZ-001", find("db"), "m")]), today=TODAY)  # type: ignore[arg-type]
 
 
 def test_engine_answer_that_is_not_a_list_fails_closed(policy: Policy) -> None:
     with pytest.raises(EngineError):
-        decide([compliant_estate()], policy, _Answer(None), today=TODAY)  # type: ignore[arg-type]
+        run_stages([compliant_estate()], policy, _Answer(None), today=TODAY)  # type: ignore[arg-type]

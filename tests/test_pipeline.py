@@ -27,22 +27,22 @@ def policy() -> Policy:
     return load_policy(POLICIES)
 
 
-def _settings(**changes: Any) -> pipeline.Settings:
-    return pipeline.Settings(policies_dir=POLICIES, engine="regopy", today=TODAY,
+def _settings(**changes: Any) -> pipeline.RunOptions:
+    return pipeline.RunOptions(policies_dir=POLICIES, engine="regopy", today=TODAY,
                              generated_at="2026-01-05T00:00:00Z", **changes)
 
 
 def test_generated_at_is_utc_in_z_form_and_honours_source_date_epoch(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("SOURCE_DATE_EPOCH", "1767225600")
     assert pipeline.now_utc() == "2026-01-01T00:00:00Z"
-    assert pipeline.Settings(policies_dir=Path(".")).generated_at == "2026-01-01T00:00:00Z"
+    assert pipeline.RunOptions(policies_dir=Path(".")).generated_at == "2026-01-01T00:00:00Z"
     monkeypatch.delenv("SOURCE_DATE_EPOCH")
     now = pipeline.now_utc()
     assert now.endswith("Z") and dt.datetime.fromisoformat(now.replace("Z", "+00:00")).tzinfo is not None
 
 
 def test_waivers_are_judged_on_the_utc_date_by_default() -> None:
-    assert pipeline.Settings(policies_dir=Path(".")).today == pipeline.utc_today() == dt.datetime.now(dt.timezone.utc).date()
+    assert pipeline.RunOptions(policies_dir=Path(".")).today == pipeline.utc_today() == dt.datetime.now(dt.timezone.utc).date()
 
 
 def test_evaluate_gives_each_stack_the_environment_its_facts_hold(policy: Policy) -> None:

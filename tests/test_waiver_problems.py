@@ -13,7 +13,7 @@ from support import POLICIES
 from support.control_estate import TODAY, changed, compliant_estate
 from dpaguard.engine.embedded import EmbeddedEngine
 from dpaguard.errors import PolicyError
-from dpaguard.pipeline import decide
+from dpaguard.pipeline import run_stages
 from dpaguard.model import Finding
 from dpaguard.policy import Policy, load_policy
 
@@ -38,7 +38,7 @@ def _findings(policy: Policy, *stacks: str) -> tuple[Finding, ...]:
     engine = EmbeddedEngine(policy)
     try:
         deployments = [changed(stack, "db", backupSameRegion=False) for stack in stacks]
-        return decide(deployments, policy, engine, today=TODAY).findings
+        return run_stages(deployments, policy, engine, today=TODAY).findings
     finally:
         engine.close()
 
@@ -101,7 +101,7 @@ def test_no_stack_no_problem_lost_with_a_compliant_estate(tmp_path: Path) -> Non
     policy = _policy(tmp_path, _waiver(stack="staging", expires="2020-01-01"))
     engine = EmbeddedEngine(policy)
     try:
-        findings = decide([compliant_estate("dev")], policy, engine, today=TODAY).findings
+        findings = run_stages([compliant_estate("dev")], policy, engine, today=TODAY).findings
     finally:
         engine.close()
     # Besides the lapsed waiver, only what no configuration can show (undated Appendix B entries,

@@ -24,7 +24,7 @@ from dpaguard.engine import ENGINES, OPA_URL_FORM, is_opa_url
 from dpaguard.model import ENVIRONMENTS
 from dpaguard.errors import OutputError, UsageError
 from dpaguard.model import Result
-from dpaguard.pipeline import CHECKOV_TASK, Settings, default_policies_dir, git_commit, git_worktree, utc_today
+from dpaguard.pipeline import CHECKOV_TASK, RunOptions, default_policies_dir, git_commit, git_worktree, utc_today
 from dpaguard.report import EXTENSIONS, FORMATS, LANGUAGES, render
 
 if TYPE_CHECKING:
@@ -242,8 +242,8 @@ def use_color(choice: str, stream: IO[str]) -> bool:
     return bool(getattr(stream, "isatty", lambda: False)())
 
 
-def settings(args: argparse.Namespace, project_dir: Path) -> Settings:
-    """The evaluation settings from the common options."""
+def run_options(args: argparse.Namespace, project_dir: Path) -> RunOptions:
+    """The run's options from the common options."""
     if args.opa_url is not None:
         check_opa_url(args.opa_url)
     if args.opa_url is not None and args.engine is not None:
@@ -257,7 +257,7 @@ def settings(args: argparse.Namespace, project_dir: Path) -> Settings:
 
         baseline = load_baseline(args.baseline)
     dirty, diff_sha256 = git_worktree(project_dir)
-    return Settings(
+    return RunOptions(
         policies_dir=policies,
         engine=args.engine,
         opa_url=args.opa_url,

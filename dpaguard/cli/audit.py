@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from dpaguard.cli._common import add_report_arguments, check_distinct, emit, plan_outputs, settings, written_files
+from dpaguard.cli._common import add_report_arguments, check_distinct, emit, plan_outputs, run_options, written_files
 from dpaguard.errors import UsageError
 from dpaguard.pipeline import run_audit
 
@@ -32,6 +32,6 @@ def run(args: argparse.Namespace) -> int:
     plan = plan_outputs(args.format, args.output)
     check_distinct(written_files(plan, args.evidence),
                    [("--state", p) for p in args.state] + [("--stack-config", p) for p in args.stack_config])
-    run_settings = settings(args, args.project_dir)
-    result = run_audit(args.state, args.stack_config, run_settings)
+    options = run_options(args, args.project_dir)
+    result = run_audit(args.state, args.stack_config, options)
     return emit(result, plan, args)

@@ -13,11 +13,11 @@ from dpaguard.cli._common import (
     emit,
     plan_outputs,
     seconds,
-    settings,
+    run_options,
     written_files,
 )
 from dpaguard.errors import UsageError
-from dpaguard.pipeline import CheckovSettings, resolve_stacks, run_check
+from dpaguard.pipeline import CheckovOptions, resolve_stacks, run_check
 from dpaguard.source.project import load_project
 
 HELP = "Render stacks of a Pulumi project offline and check them against the DPA controls (and checkov)."
@@ -56,12 +56,12 @@ def run(args: argparse.Namespace) -> int:
     project = load_project(project_dir)
     check_distinct(written_files(plan, args.evidence),
                    [("project file", project.file)] + [("stack config", project.stack_file(s)) for s in stacks])
-    run_settings = settings(args, project_dir)
-    checkov = CheckovSettings(enabled=not args.no_checkov, required=args.require_checkov,
+    options = run_options(args, project_dir)
+    checkov = CheckovOptions(enabled=not args.no_checkov, required=args.require_checkov,
                               skip_checks=tuple(args.checkov_skip_check))
     progress = ProgressLine(stacks, enabled=not args.quiet, stream=sys.stderr, checkov=checkov.enabled)
     try:
-        result = run_check(project_dir, stacks, run_settings, checkov, timeout=args.timeout, progress=progress)
+        result = run_check(project_dir, stacks, options, checkov, timeout=args.timeout, progress=progress)
     finally:
         progress.clear()
     return emit(result, plan, args)

@@ -291,7 +291,7 @@ class EmbeddedEngine:
         """Start the worker processes now if an evaluation of about this many resources will use them.
 
         They start (about 0.3 s, mostly imports) while the caller normalises the facts. A failure
-        here is left to evaluate(), which starts the pool again or fails closed.
+        here is left to decide(), which starts the pool again or fails closed.
         """
         if self._interpreter is None or not self._uses_workers(resources):
             return
@@ -299,13 +299,13 @@ class EmbeddedEngine:
             pool = self._started_pool()
             for _ in range(self._processes - 1):
                 pool.submit(_ready)
-        except Exception:  # noqa: BLE001 - evaluate() reports it
+        except Exception:  # noqa: BLE001 - decide() reports it
             return
 
-    def evaluate(self, facts: Mapping[str, Any]) -> list[Decision]:
+    def decide(self, facts: Mapping[str, Any]) -> list[Decision]:
         """Every decision for these facts; EngineError when regopy cannot give a complete answer."""
         if self._interpreter is None:
-            raise EngineError("embedded engine: evaluate() after close()")
+            raise EngineError("embedded engine: decide() after close()")
         urns = _PrintableUrns()
         facts = urns.swap(facts)
         total = len(facts["resources"])
@@ -329,7 +329,7 @@ class EmbeddedEngine:
 
         with self._pool_lock:
             if self._interpreter is None:
-                raise EngineError("embedded engine: evaluate() after close()")
+                raise EngineError("embedded engine: decide() after close()")
             if self._pool is None:
                 # spawn, not fork: the policy pack runs gRPC threads, which a forked child would inherit half-alive.
                 self._pool = ProcessPoolExecutor(

@@ -40,7 +40,7 @@ class Engine(Protocol):
         """Get ready for an evaluation of about this many resources (the embedded engine starts its workers)."""
         ...
 
-    def evaluate(self, facts: Mapping[str, Any]) -> list[Decision]:
+    def decide(self, facts: Mapping[str, Any]) -> list[Decision]:
         """Every decision for these facts; raises EngineError when no complete answer can be had."""
         ...
 

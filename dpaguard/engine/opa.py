@@ -286,7 +286,7 @@ class OpaEngine:
     def prepare(self, resources: int) -> None:
         """Nothing to start: the server is already running."""
 
-    def evaluate(self, facts: Mapping[str, Any]) -> list[Decision]:
+    def decide(self, facts: Mapping[str, Any]) -> list[Decision]:
         """Every decision for these facts, from one query of the server; EngineError otherwise.
 
         When the server answers with another policy version or other DPA data (another run

@@ -174,7 +174,7 @@ class OpaInProcessEngine:
             raise EngineError("OPA engine: the engine is closed")
         return opa
 
-    def evaluate(self, facts: Mapping[str, Any]) -> list[Decision]:
+    def decide(self, facts: Mapping[str, Any]) -> list[Decision]:
         """Every decision for these facts; EngineError when OPA cannot give a complete answer."""
         urns = [r["urn"] for r in facts["resources"]]
         members: list[list[int]] | None = None

@@ -355,7 +355,7 @@ class Normaliser:
         *,
         today: dt.date,
         environment_override: str | None = None,
-        settings_overrides: Mapping[str, Any] | None = None,
+        stack_settings: Mapping[str, Any] | None = None,
         partial: bool = False,
     ) -> Facts:
         """The Rego input for one evaluation of one or more stacks (`partial`: see `normalise`)."""
@@ -369,7 +369,7 @@ class Normaliser:
             # Rules find a resource's stack by name: one name, one stack (the CLI refuses it earlier).
             raise InputError(f"stack {_printable(twice[0])!r} is given twice: evaluate each stack once")
         for deployment in deployments:
-            stack = self._stack(deployment, environment_override, settings_overrides or {})
+            stack = self._stack(deployment, environment_override, stack_settings or {})
             stack_resources, strings = self._resources(deployment, stack, internet, len(resources))
             stack["subprocessors"] = sorted({r["subprocessor"] for r in stack_resources if r.get("subprocessor")})
             stacks.append(stack)
@@ -410,15 +410,15 @@ class Normaliser:
             },
         }
 
-    def _stack(self, deployment: Deployment, override: str | None, settings_overrides: Mapping[str, Any]) -> dict[str, Any]:
+    def _stack(self, deployment: Deployment, override: str | None, stack_settings: Mapping[str, Any]) -> dict[str, Any]:
         config = deployment.config
         environment, source = environment_of(deployment.stack, config, self.settings["environment_names"], override)
         settings: dict[str, Any] = {name: _setting(config.get(key)) for name, key in SETTING_KEYS.items()}
-        for name, value in settings_overrides.items():
+        for name, value in stack_settings.items():
             if name in settings:
                 settings[name] = _setting(value)
         if settings["minBackupRetentionDays"] is None:
-            configured = settings_overrides.get("minBackupRetentionDays", config.get(SETTING_KEYS["minBackupRetentionDays"]))
+            configured = stack_settings.get("minBackupRetentionDays", config.get(SETTING_KEYS["minBackupRetentionDays"]))
             # A minimum that is set but unreadable (beyond int64, negative, text) is held to be larger than
             # any retention, so every database is reported rather than judged against a guess.
             settings["minBackupRetentionDays"] = (
@@ -917,7 +917,7 @@ def normalise(
     *,
     today: dt.date,
     environment_override: str | None = None,
-    settings_overrides: Mapping[str, Any] | None = None,
+    stack_settings: Mapping[str, Any] | None = None,
     partial: bool = False,
 ) -> Facts:
     """The Rego input for these deployments, with the DPA tables of `policy.data`.
@@ -930,6 +930,6 @@ def normalise(
         deployments,
         today=today,
         environment_override=environment_override,
-        settings_overrides=settings_overrides,
+        stack_settings=stack_settings,
         partial=partial,
     )

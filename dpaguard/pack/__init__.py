@@ -21,7 +21,7 @@ from typing import Any
 from dpaguard import __version__
 from dpaguard.errors import DpaguardError
 from dpaguard.pack.analyzer import REPORT_ENV, DpaguardAnalyzer
-from dpaguard.pack.policies import PACK_NAME, SettingsPolicy, control_policies
+from dpaguard.pack.policies import PACK_NAME, PackPolicy, control_policies
 from dpaguard.pack.runtime import PackRuntime
 
 DESCRIPTION = "dpaguard: the GDPR Data Processing Agreement's controls for the Scaleway/DataPacket estate"
@@ -50,7 +50,7 @@ def load_pack(policies_dir: Path) -> PolicyPack:
     from dpaguard.pipeline import load_policy
 
     policy = load_policy(policies_dir)
-    policies = (SettingsPolicy(), *control_policies(policy.controls))
+    policies = (PackPolicy(), *control_policies(policy.controls))
     return PolicyPack(PACK_NAME, __version__, policies, PackRuntime(policy))
 
 

@@ -5,7 +5,7 @@ metadata, config schema, enforcement levels as the engine reconciled them). Repl
   Handshake       implemented (the SDK leaves it unimplemented; the engine tolerates either)
   ConfigureStack  keeps the whole request (the SDK keeps only the tags), secrets redacted at once
   GetAnalyzerInfo advertises each control's level in the stack's environment
-  Configure       also reads the pack's settings (its `dpaguard` policy's config)
+  Configure       also reads the pack's config (its `dpaguard` policy's config)
   Analyze/AnalyzeStack  decide through dpaguard's stages from the protobuf request, where unknown
                   values are still visible (the SDK would skip the policy) and secrets still wrapped
   Remediate       nothing to remediate (and no secret is ever deserialized)
@@ -24,14 +24,15 @@ from typing import Any, Callable, Sequence
 import grpc
 from google.protobuf import empty_pb2, json_format
 from pulumi.runtime import proto
-from pulumi_policy import EnforcementLevel, Policy
+import pulumi_policy
+from pulumi_policy import EnforcementLevel
 from pulumi_policy.policy import _PolicyAnalyzerServicer
 
 from dpaguard.errors import DpaguardError
 from dpaguard.model import Finding
 from dpaguard.pack import protocol
-from dpaguard.pack.context import PackConfigError, pack_settings, stack_context
-from dpaguard.pack.policies import SETTINGS_POLICY
+from dpaguard.pack.context import PackConfigError, pack_config, stack_context
+from dpaguard.pack.policies import PACK_POLICY
 from dpaguard.pack.runtime import MISSING_CONTEXT, PackRuntime
 
 REPORT_ENV = "DPAGUARD_REPORT"
@@ -104,7 +105,7 @@ class PackReportError(DpaguardError):
 class DpaguardAnalyzer(_PolicyAnalyzerServicer):
     """The analyzer service: pulumi_policy's, deciding through dpaguard's stages."""
 
-    def __init__(self, name: str, version: str, policies: list[Policy], runtime: PackRuntime, *,
+    def __init__(self, name: str, version: str, policies: list[pulumi_policy.Policy], runtime: PackRuntime, *,
                  description: str, report: Path | None = None) -> None:
         super().__init__(name, version, policies, EnforcementLevel.MANDATORY, description=description,
                          display_name="dpaguard GDPR DPA controls", provider="scaleway",
@@ -141,13 +142,13 @@ class DpaguardAnalyzer(_PolicyAnalyzerServicer):
 
     @_guarded
     def Configure(self, request: Any, context: grpc.ServicerContext) -> Any:
-        """The SDK's handling of policy config, plus the pack's settings from its own policy's config."""
+        """The SDK's handling of policy config, plus the pack's config from its own policy's config."""
         super().Configure(request, context)  # type: ignore[no-untyped-call]
         levels = {name: _LEVEL_NAME.get(cfg.enforcementLevel, "mandatory") for name, cfg in request.policyConfig.items()}
         properties: dict[str, Any] = {}
-        if SETTINGS_POLICY in request.policyConfig:
-            properties = json_format.MessageToDict(request.policyConfig[SETTINGS_POLICY].properties)
-        self.runtime.configure(levels, pack_settings(properties, self.control_ids))
+        if PACK_POLICY in request.policyConfig:
+            properties = json_format.MessageToDict(request.policyConfig[PACK_POLICY].properties)
+        self.runtime.configure(levels, pack_config(properties, self.control_ids))
         return empty_pb2.Empty()
 
     def Cancel(self, request: Any, context: grpc.ServicerContext) -> Any:
@@ -185,15 +186,15 @@ class DpaguardAnalyzer(_PolicyAnalyzerServicer):
             self.report.write()
 
     def _missing_context(self, response: Any, urn: str) -> None:
-        level = self.runtime.settings_level()
+        level = self.runtime.config_level()
         if self.runtime.context is not None or level == "disabled":
             return
         response.diagnostics.append(
             proto.AnalyzeDiagnostic(
-                policyName=SETTINGS_POLICY,
+                policyName=PACK_POLICY,
                 policyPackName=self.pack_name,
                 policyPackVersion=self.pack_version,
-                description=self.policies[SETTINGS_POLICY].description,
+                description=self.policies[PACK_POLICY].description,
                 message=MISSING_CONTEXT,
                 urn=urn,
                 enforcementLevel=_LEVEL[level],

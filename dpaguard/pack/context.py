@@ -81,7 +81,7 @@ def stack_context(request: Any) -> StackContext:
 
 
 @dataclass(frozen=True)
-class PackSettings:
+class PackConfig:
     """The pack's own settings: the properties of its `dpaguard` policy in `--policy-pack-config`."""
 
     environment: str | None = None
@@ -90,13 +90,13 @@ class PackSettings:
     opa_timeout: float = 10.0
     enforcement: Mapping[str, str] = field(default_factory=dict)  # control id -> mandatory|advisory|disabled
 
-    def settings_overrides(self) -> dict[str, Any]:
+    def stack_settings(self) -> dict[str, Any]:
         """The stack settings this config overrides (normaliser setting names)."""
         return {} if self.min_backup_retention_days is None else {"minBackupRetentionDays": self.min_backup_retention_days}
 
 
 # The JSON schema of the `dpaguard` policy's config, as `pulumi` validates `--policy-pack-config`.
-SETTINGS_SCHEMA: dict[str, dict[str, Any]] = {
+PACK_CONFIG_SCHEMA: dict[str, dict[str, Any]] = {
     "environment": {
         "type": "string",
         "enum": list(ENVIRONMENTS),
@@ -124,8 +124,8 @@ SETTINGS_SCHEMA: dict[str, dict[str, Any]] = {
 }
 
 
-def pack_settings(properties: Mapping[str, Any], control_ids: frozenset[str]) -> PackSettings:
-    """The `dpaguard` policy's config properties as PackSettings; PackConfigError names the bad key."""
+def pack_config(properties: Mapping[str, Any], control_ids: frozenset[str]) -> PackConfig:
+    """The `dpaguard` policy's config properties as PackConfig; PackConfigError names the bad key."""
     environment = properties.get("environment")
     if environment is not None and environment not in ENVIRONMENTS:
         raise PackConfigError(f"environment must be one of {', '.join(ENVIRONMENTS)}, not {environment!r}")
@@ -151,7 +151,7 @@ def pack_settings(properties: Mapping[str, Any], control_ids: frozenset[str]) ->
         if level not in LEVELS:
             raise PackConfigError(f"enforcement of {control} must be one of {', '.join(LEVELS)}, not {level!r}")
         enforcement[str(control)] = str(level)
-    return PackSettings(
+    return PackConfig(
         environment=environment,
         min_backup_retention_days=retention,
         opa_url=opa_url or None,

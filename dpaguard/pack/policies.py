@@ -26,11 +26,11 @@ from pulumi_policy import (
 )
 
 from dpaguard.model import Control
-from dpaguard.pack.context import SETTINGS_SCHEMA
+from dpaguard.pack.context import PACK_CONFIG_SCHEMA
 
 PACK_NAME = "dpaguard"
-# The pack's own policy: carries the pack's settings and reports a run it cannot place (fail closed).
-SETTINGS_POLICY = "dpaguard"
+# The pack's own policy: carries the pack's config and reports a run it cannot place (fail closed).
+PACK_POLICY = "dpaguard"
 FRAMEWORK = PolicyComplianceFramework(name="GDPR DPA", reference="shared/dpa/data-processing-agreement.txt")
 LEVEL = {
     "mandatory": EnforcementLevel.MANDATORY,
@@ -96,16 +96,16 @@ class ControlStackPolicy(StackValidationPolicy):
         _not_called(args, report_violation)
 
 
-class SettingsPolicy(ResourceValidationPolicy):
-    """The pack's own policy: its config is the pack's settings; it reports a run without stack identity."""
+class PackPolicy(ResourceValidationPolicy):
+    """The pack's own policy: its config is the pack's config; it reports a run without stack identity."""
 
     def __init__(self) -> None:
         super().__init__(
-            SETTINGS_POLICY,
+            PACK_POLICY,
             "dpaguard needs the stack's identity and config from the Pulumi engine (ConfigureStack); "
             "without them every resource is reported, never passed. Its config holds the pack's settings.",
             enforcement_level=EnforcementLevel.MANDATORY,
-            config_schema=PolicyConfigSchema(properties=SETTINGS_SCHEMA),
+            config_schema=PolicyConfigSchema(properties=PACK_CONFIG_SCHEMA),
             display_name="dpaguard stack context and settings",
             severity=Severity.CRITICAL,
             framework=FRAMEWORK,

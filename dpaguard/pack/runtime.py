@@ -1,7 +1,7 @@
 """The pack's decisions: the same stages as the CLI, with the state of one engine session, thread-safe.
 
 The engine calls the analyzer from a pool of gRPC threads, concurrently. Everything shared (stack
-context, settings, what was already reported, the findings of the run) lives under one lock;
+context, config, what was already reported, the findings of the run) lives under one lock;
 the evaluation itself runs outside it, each thread with its own policy engine (an embedded Rego
 interpreter is not shared across threads), so answers do not depend on interleaving.
 
@@ -24,8 +24,8 @@ from typing import TYPE_CHECKING, Any, Mapping, Sequence
 
 from dpaguard import pipeline
 from dpaguard.model import Deployment, Finding, Result, Stage
-from dpaguard.pack.context import PackSettings, StackContext
-from dpaguard.pack.policies import SETTINGS_POLICY, is_stack_control
+from dpaguard.pack.context import PackConfig, StackContext
+from dpaguard.pack.policies import PACK_POLICY, is_stack_control
 from dpaguard.environment import environment_of
 from dpaguard.urn import parse_urn
 
@@ -74,7 +74,7 @@ class PackRuntime:
         self._lock = threading.Lock()
         self._local = threading.local()
         self._context: StackContext | None = None
-        self._settings = PackSettings()
+        self._config = PackConfig()
         self._configured: dict[str, str] = {}
         self._reported_levels: dict[str, str] = {}
         self._run = _Run()
@@ -95,18 +95,12 @@ class PackRuntime:
             self._reported_levels = dict(levels)
             return levels
 
-    def configure(self, levels: Mapping[str, str], settings: PackSettings) -> None:
-        """Record the pack config (Configure): settings, and each policy's level as the engine reconciled it."""
+    def configure(self, levels: Mapping[str, str], config: PackConfig) -> None:
+        """Record the pack config (Configure): its own config, and each policy's level as the engine reconciled it."""
         with self._lock:
-            self._settings = settings
+            self._config = config
             self._configured = dict(levels)
             self._run = _Run()
-
-    @property
-    def settings(self) -> PackSettings:
-        """The pack's current settings."""
-        with self._lock:
-            return self._settings
 
     @property
     def context(self) -> StackContext | None:
@@ -114,20 +108,20 @@ class PackRuntime:
         with self._lock:
             return self._context
 
-    def settings_level(self) -> str:
+    def config_level(self) -> str:
         """The enforcement level of the pack's own policy (mandatory unless the user's config says otherwise)."""
         with self._lock:
-            level = self._configured.get(SETTINGS_POLICY, "mandatory")
+            level = self._configured.get(PACK_POLICY, "mandatory")
         return "mandatory" if level == "remediate" else level
 
     # --- evaluation ----------------------------------------------------------------------------
 
     def _environment_locked(self) -> str:
-        settings = self._run_settings_locked()
+        options = self._run_options_locked()
         context = self._context
         stack, config = (context.stack, context.config) if context is not None else ("", {})
         names = self.policy.data["settings"]["environment_names"]
-        return environment_of(stack, config, names, settings.environment_override)[0]
+        return environment_of(stack, config, names, options.environment_override)[0]
 
     def _enforcement_overrides_locked(self) -> dict[str, str]:
         # The engine echoes every policy's level in Configure, defaults included: a level that differs from
@@ -136,32 +130,32 @@ class PackRuntime:
         for name, level in self._configured.items():
             if name in self.controls and self._reported_levels.get(name) not in (None, level):
                 overrides[name] = "mandatory" if level == "remediate" else level
-        overrides.update(self._settings.enforcement)
+        overrides.update(self._config.enforcement)
         return overrides
 
-    def _run_settings_locked(self) -> pipeline.Settings:
-        """The pack's settings as the pipeline's: an unknown stack (no ConfigureStack) is evaluated as prod."""
-        settings = self._settings
-        return pipeline.Settings(
+    def _run_options_locked(self) -> pipeline.RunOptions:
+        """The pack's config as the pipeline's run options: an unknown stack (no ConfigureStack) is evaluated as prod."""
+        config = self._config
+        return pipeline.RunOptions(
             policies_dir=Path(self.policy.root),
-            opa_url=settings.opa_url,
-            opa_timeout=settings.opa_timeout,
+            opa_url=config.opa_url,
+            opa_timeout=config.opa_timeout,
             today=self._today or pipeline.utc_today(),
-            environment_override=settings.environment or (None if self._context is not None else "prod"),
+            environment_override=config.environment or (None if self._context is not None else "prod"),
             enforcement_overrides=self._enforcement_overrides_locked(),
-            settings_overrides=settings.settings_overrides(),
+            stack_settings=config.stack_settings(),
         )
 
-    def _engine(self, settings: pipeline.Settings) -> Engine:
-        """This thread's engine for the settings' engine options (an embedded interpreter is not shared)."""
-        key = (settings.engine, settings.opa_url, settings.opa_timeout)
+    def _engine(self, options: pipeline.RunOptions) -> Engine:
+        """This thread's engine for the run's engine options (an embedded interpreter is not shared)."""
+        key = (options.engine, options.opa_url, options.opa_timeout)
         cached = getattr(self._local, "engine", None)
         if cached is not None and cached[0] == key:
             engine: Engine = cached[1]
             return engine
         if cached is not None:
             cached[1].close()
-        engine = pipeline.open_engine(self.policy, settings)
+        engine = pipeline.open_engine(self.policy, options)
         self._local.engine = (key, engine)
         return engine
 
@@ -189,9 +183,9 @@ class PackRuntime:
         """
         with self._lock:
             context = self._context
-            settings = self._run_settings_locked()
-        return pipeline.evaluate([self._deployment(resources, context)], self.policy, settings,
-                                 engine=self._engine(settings), partial=partial, stages=STAGES)
+            options = self._run_options_locked()
+        return pipeline.evaluate([self._deployment(resources, context)], self.policy, options,
+                                 engine=self._engine(options), partial=partial, stages=STAGES)
 
     def analyze(self, resources: Sequence[Mapping[str, Any]], urn: str) -> tuple[Finding, ...]:
         """The resource-level findings of one resource (Analyze), remembered for the stack's answer and report."""
@@ -241,9 +235,9 @@ class PackRuntime:
             analyzed = len(run.resource_findings)
         if base is None:  # nothing analyzed yet: the stack as ConfigureStack named it, no findings
             with self._lock:
-                settings = self._run_settings_locked()
-            base = pipeline.evaluate([self._deployment((), context)], self.policy, settings,
-                                     engine=self._engine(settings), stages=STAGES)
+                options = self._run_options_locked()
+            base = pipeline.evaluate([self._deployment((), context)], self.policy, options,
+                                     engine=self._engine(options), stages=STAGES)
         extra: tuple[str, ...] = () if context else (MISSING_CONTEXT,)
         changes: dict[str, Any] = {}
         if run.whole_stack is None:

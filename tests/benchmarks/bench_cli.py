@@ -60,7 +60,7 @@ def stages(export: Path) -> None:
     import datetime as dt
 
     from dpaguard.engine import create_engine
-    from dpaguard.pipeline import decide
+    from dpaguard.pipeline import run_stages
     from dpaguard.normalise import normalise
     from dpaguard.policy import load_policy
     from dpaguard.report import FORMATS, render
@@ -82,13 +82,13 @@ def stages(export: Path) -> None:
     lap("load state")
     facts = normalise([deployment], policy.data, today=dt.date(2026, 11, 27))
     lap("normalise")
-    engine.evaluate(facts)
+    engine.decide(facts)
     lap("engine (Rego)")
-    evaluation = decide([deployment], policy, engine, today=dt.date(2026, 11, 27))
+    evaluation = run_stages([deployment], policy, engine, today=dt.date(2026, 11, 27))
     lap("evaluate again (normalise + engine + findings)")
     import dpaguard.pipeline as pipeline
 
-    result = pipeline.evaluate([deployment], policy, pipeline.Settings(policies_dir=POLICIES))
+    result = pipeline.evaluate([deployment], policy, pipeline.RunOptions(policies_dir=POLICIES))
     lap("pipeline.evaluate (the CLI's path)")
     for name in FORMATS:
         render(name, result)

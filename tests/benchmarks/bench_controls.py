@@ -76,7 +76,7 @@ def generated_stack(size: int) -> Any:
 def run_one(size: int, processes: int) -> dict[str, Any]:
     """Measure one size in this process."""
     from dpaguard.engine.embedded import EmbeddedEngine
-    from dpaguard.pipeline import decide
+    from dpaguard.pipeline import run_stages
     from dpaguard.normalise import normalise
     from dpaguard.normalise.types import scaleway_types
     from dpaguard.policy import load_policy
@@ -89,9 +89,9 @@ def run_one(size: int, processes: int) -> dict[str, Any]:
     start, cpu_before = time.perf_counter(), _cpu()
     facts = normalise([stack], policy.data, today=today)
     normalised = time.perf_counter()
-    decisions = engine.evaluate(facts)  # above PARALLEL_ABOVE resources this call also starts the workers
+    decisions = engine.decide(facts)  # above PARALLEL_ABOVE resources this call also starts the workers
     evaluated = time.perf_counter()
-    findings = decide([stack], policy, engine, today=today).findings
+    findings = run_stages([stack], policy, engine, today=today).findings
     whole = time.perf_counter() - evaluated
     engine.close()  # waits for the workers, so their CPU time and peak memory are counted
     return {

@@ -72,7 +72,7 @@ def main(argv: list[str] | None = None) -> int:
                 for _ in range(args.repeat):
                     for name, engine in engines.items():
                         c0, t0 = _cpu(), time.perf_counter()
-                        decisions = engine.evaluate(facts)
+                        decisions = engine.decide(facts)
                         walls[name].append(time.perf_counter() - t0)
                         cpus[name].append(_cpu() - c0)
                         answers[name] = set(decisions)

@@ -59,7 +59,7 @@ def engines(policy: Policy) -> Iterator[tuple[OpaInProcessEngine, EmbeddedEngine
 
 def _answer(engine: Any, facts: Mapping[str, Any]) -> list[Decision] | str:
     try:
-        return sorted(engine.evaluate(facts), key=lambda d: (d.control, d.urn, d.message, d.status))
+        return sorted(engine.decide(facts), key=lambda d: (d.control, d.urn, d.message, d.status))
     except EngineError:
         return "no answer (EngineError)"
 
@@ -224,8 +224,8 @@ def test_a_difference_is_caught(engines: Any, policy: Policy) -> None:
     opa, regopy = engines
 
     class Dropping:
-        def evaluate(self, facts: Mapping[str, Any]) -> list[Decision]:
-            return list(regopy.evaluate(facts))[1:]
+        def decide(self, facts: Mapping[str, Any]) -> list[Decision]:
+            return list(regopy.decide(facts))[1:]
 
     with pytest.raises(pytest.fail.Exception, match="engines differ"):
         assert_conformant((opa, Dropping()), [load_state(CLI_FIXTURES / "prod-drifted.json")], policy)  # type: ignore[arg-type]

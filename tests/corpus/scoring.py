@@ -89,14 +89,14 @@ def expectations(program: Path) -> dict[str, Any]:
 def findings_of(program: Path, stack: str) -> list[tuple[str, str, str]]:
     """(control, resource name, message) of every unwaived finding of the program's stack, rendered offline."""
     import dpaguard
-    from dpaguard.pipeline import Settings, evaluate, load_policy
+    from dpaguard.pipeline import RunOptions, evaluate, load_policy
     from dpaguard.source.program import render_stack
 
     # The policies beside the dpaguard imported: `PYTHONPATH=<another checkout>` scores that checkout.
     policies = Path(dpaguard.__file__).resolve().parents[1] / "policies"
     deployment = render_stack(program, stack, timeout=120)
     policy = load_policy(policies)
-    result = evaluate([deployment], policy, Settings(policies_dir=policies, today=TODAY))
+    result = evaluate([deployment], policy, RunOptions(policies_dir=policies, today=TODAY))
     return sorted((str(f.control), f.name, f.message) for f in result.findings if not f.waived)
 
 

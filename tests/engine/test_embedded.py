@@ -38,24 +38,24 @@ def test_create_engine_gives_regopy_when_asked(policy: Policy) -> None:
 
 def test_decisions_for_a_violation(policy: Policy) -> None:
     engine = EmbeddedEngine(policy)
-    decisions = engine.evaluate(_facts(policy, changed("prod", "vpc", region="nl-ams")))
+    decisions = engine.decide(_facts(policy, changed("prod", "vpc", region="nl-ams")))
     assert any(d.control == "DPA-RES-001" and d.urn.endswith("::vpc") and d.status == "violation" for d in decisions)
     assert decisions == sorted(decisions, key=lambda d: (d.control, d.urn, d.message, d.status))
 
 
 def test_chunked_evaluation_equals_whole(policy: Policy) -> None:
     facts = _facts(policy, changed("prod", "vpc", region="nl-ams"), changed("dev", "sg", inboundDefaultPolicy=None))
-    whole = EmbeddedEngine(policy, chunk_resources=10_000).evaluate(facts)
-    chunked = EmbeddedEngine(policy, chunk_resources=3).evaluate(facts)
+    whole = EmbeddedEngine(policy, chunk_resources=10_000).decide(facts)
+    chunked = EmbeddedEngine(policy, chunk_resources=3).decide(facts)
     assert whole == chunked and whole
 
 
 def test_concurrent_callers_get_identical_answers(policy: Policy) -> None:
     engine = EmbeddedEngine(policy)
     inputs = [_facts(policy, changed("prod", "vpc", region="nl-ams")), _facts(policy, compliant_estate()), _facts(policy, changed("prod", "db", isHaCluster=False))]
-    expected = [engine.evaluate(f) for f in inputs]
+    expected = [engine.decide(f) for f in inputs]
     with concurrent.futures.ThreadPoolExecutor(max_workers=8) as pool:
-        answers = list(pool.map(lambda n: (n % 3, engine.evaluate(inputs[n % 3])), range(48)))
+        answers = list(pool.map(lambda n: (n % 3, engine.decide(inputs[n % 3])), range(48)))
     assert all(answer == expected[k] for k, answer in answers)
 
 
@@ -63,14 +63,14 @@ def test_malformed_decision_fails_closed(policy: Policy) -> None:
     main = policy.rego_modules["rego/main.rego"].replace("decisions := (", 'decisions := {{"control": "DPA-RES-001"}} | (', 1)
     broken = dataclasses.replace(policy, rego_modules={**policy.rego_modules, "rego/main.rego": main})
     with pytest.raises(EngineError, match="malformed decision"):
-        EmbeddedEngine(broken).evaluate(_facts(policy, compliant_estate()))
+        EmbeddedEngine(broken).decide(_facts(policy, compliant_estate()))
 
 
 def test_undefined_decisions_fail_closed(policy: Policy) -> None:
     modules = {k: v for k, v in policy.rego_modules.items() if k != "rego/main.rego"}
     modules["rego/main.rego"] = "package dpaguard.main\n\nimport rego.v1\n\ndecisions := input.nothing\n"
     with pytest.raises(EngineError, match="undefined"):
-        EmbeddedEngine(dataclasses.replace(policy, rego_modules=modules)).evaluate(_facts(policy, compliant_estate()))
+        EmbeddedEngine(dataclasses.replace(policy, rego_modules=modules)).decide(_facts(policy, compliant_estate()))
 
 
 def test_a_failing_builtin_fails_closed_rather_than_dropping_a_decision(policy: Policy) -> None:
@@ -82,7 +82,7 @@ def test_a_failing_builtin_fails_closed_rather_than_dropping_a_decision(policy: 
         "\"status\": \"violation\"} if {\n\tsome r in input.resources\n}\n"
     )
     with pytest.raises(EngineError):
-        EmbeddedEngine(dataclasses.replace(policy, rego_modules=modules)).evaluate(_facts(policy, compliant_estate()))
+        EmbeddedEngine(dataclasses.replace(policy, rego_modules=modules)).decide(_facts(policy, compliant_estate()))
 
 
 def test_module_that_does_not_compile_fails_closed(policy: Policy) -> None:
@@ -95,7 +95,7 @@ def test_closed_engine_refuses(policy: Policy) -> None:
     engine = EmbeddedEngine(policy)
     engine.close()
     with pytest.raises(EngineError):
-        engine.evaluate(_facts(policy, compliant_estate()))
+        engine.decide(_facts(policy, compliant_estate()))
 
 
 @pytest.mark.parametrize(
@@ -109,7 +109,7 @@ def test_parse_decisions_rejects_malformed(answer: Any) -> None:
 
 def test_quotes_in_facts_do_not_break_the_answer(policy: Policy) -> None:
     engine = EmbeddedEngine(policy)
-    decisions = engine.evaluate(_facts(policy, changed("prod", "vpc", region='nl-"ams\\')))
+    decisions = engine.decide(_facts(policy, changed("prod", "vpc", region='nl-"ams\\')))
     assert any(d.control == "DPA-RES-001" for d in decisions)
 
 
@@ -135,10 +135,10 @@ def test_urns_rego_cpp_cannot_print_are_judged_and_given_back_as_they_were(polic
     engine = EmbeddedEngine(policy, processes=processes, chunk_resources=3, parallel_above=0)
     try:
         for deployment_, name in zip(renamed, ODD_NAMES):
-            decisions = engine.evaluate(_facts(policy, deployment_))
+            decisions = engine.decide(_facts(policy, deployment_))
             assert [d.urn for d in decisions if d.control == "DPA-RES-001"] == [urn("prod", "scaleway:network/vpc:Vpc", name)]
             assert not any("urn:dpaguard:unprintable" in d.urn + d.message for d in decisions)
-        decisions = engine.evaluate(_facts(policy, *shared))
+        decisions = engine.decide(_facts(policy, *shared))
         messages = [d.message for d in decisions if d.control == "DPA-SEG-004"]
         assert messages and all(owner in m and "unprintable" not in m for m in messages)
     finally:
@@ -148,4 +148,4 @@ def test_urns_rego_cpp_cannot_print_are_judged_and_given_back_as_they_were(polic
 def test_today_is_not_a_fact_rules_depend_on(policy: Policy) -> None:
     engine = EmbeddedEngine(policy)
     facts = [normalise([compliant_estate()], policy.data, today=day) for day in (dt.date(2026, 1, 1), TODAY)]
-    assert engine.evaluate(facts[0]) == engine.evaluate(facts[1])
+    assert engine.decide(facts[0]) == engine.decide(facts[1])

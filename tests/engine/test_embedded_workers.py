@@ -40,10 +40,10 @@ def _in_workers(policy: Policy) -> EmbeddedEngine:
 def test_workers_decide_as_the_process_itself(policy: Policy, facts: dict[str, Any]) -> None:
     engine = _in_workers(policy)
     try:
-        in_workers = engine.evaluate(facts)
+        in_workers = engine.decide(facts)
         assert engine._pool is not None  # the work did go to the workers
-        assert in_workers == EmbeddedEngine(policy, processes=1).evaluate(facts) and in_workers
-        assert engine.evaluate(facts) == in_workers  # the pool is reused
+        assert in_workers == EmbeddedEngine(policy, processes=1).decide(facts) and in_workers
+        assert engine.decide(facts) == in_workers  # the pool is reused
     finally:
         engine.close()
 
@@ -53,7 +53,7 @@ def test_error_in_a_worker_fails_closed(policy: Policy, facts: dict[str, Any]) -
     bad = {**facts, "resources": [{**r, "props": {"value": 1.5j}} for r in facts["resources"]]}
     try:
         with pytest.raises(EngineError, match="embedded engine"):
-            engine.evaluate(bad)
+            engine.decide(bad)
     finally:
         engine.close()
 
@@ -61,30 +61,30 @@ def test_error_in_a_worker_fails_closed(policy: Policy, facts: dict[str, Any]) -
 def test_a_worker_that_dies_fails_closed_and_the_next_call_starts_afresh(policy: Policy, facts: dict[str, Any]) -> None:
     engine = _in_workers(policy)
     try:
-        expected = engine.evaluate(facts)
+        expected = engine.decide(facts)
         for process in list(engine._pool._processes.values()):
             process.kill()
             process.join()
         with pytest.raises(EngineError, match="worker process failed"):
-            engine.evaluate(facts)
-        assert engine.evaluate(facts) == expected
+            engine.decide(facts)
+        assert engine.decide(facts) == expected
     finally:
         engine.close()
 
 
 def test_close_stops_the_workers(policy: Policy, facts: dict[str, Any]) -> None:
     engine = _in_workers(policy)
-    engine.evaluate(facts)
+    engine.decide(facts)
     processes = list(engine._pool._processes.values())
     engine.close()
     assert processes and not any(p.is_alive() for p in processes)
     with pytest.raises(EngineError, match="after close"):
-        engine.evaluate(facts)
+        engine.decide(facts)
 
 
 def test_small_inputs_stay_in_process(policy: Policy, facts: dict[str, Any]) -> None:
     engine = EmbeddedEngine(policy, chunk_resources=3, processes=3, parallel_above=10_000)
-    engine.evaluate(facts)
+    engine.decide(facts)
     assert engine._pool is None
     engine.close()
 
@@ -101,7 +101,7 @@ def test_workers_exit_when_their_parent_is_killed(tmp_path: Path) -> None:
         "if __name__ == '__main__':\n"
         "    policy = load_policy(POLICIES)\n"
         "    engine = EmbeddedEngine(policy, chunk_resources=3, processes=3, parallel_above=0)\n"
-        "    engine.evaluate(normalise([changed('prod', 'vpc', region='nl-ams')], policy.data, today=TODAY))\n"
+        "    engine.decide(normalise([changed('prod', 'vpc', region='nl-ams')], policy.data, today=TODAY))\n"
         "    print(' '.join(str(p.pid) for p in engine._pool._processes.values()), flush=True)\n"
         "    time.sleep(600)\n"
     )
@@ -139,7 +139,7 @@ def test_prepare_starts_the_workers_that_evaluate_will_use(policy: Policy, facts
         while time.monotonic() < deadline and len(pool._processes) < 2:
             time.sleep(0.05)
         assert len(pool._processes) == 2  # started before any evaluation
-        assert engine.evaluate(facts) == EmbeddedEngine(policy, processes=1).evaluate(facts)
+        assert engine.decide(facts) == EmbeddedEngine(policy, processes=1).decide(facts)
         assert engine._pool is pool
     finally:
         engine.close()
@@ -160,7 +160,7 @@ def test_workers_that_cannot_start_fail_the_evaluation_closed(policy: Policy, fa
     try:
         engine.prepare(len(facts["resources"]))  # says nothing: the failure belongs to evaluate()
         with pytest.raises(EngineError, match="worker process failed"):
-            engine.evaluate(facts)
+            engine.decide(facts)
     finally:
         engine.close()
 
@@ -188,8 +188,8 @@ def test_this_process_evaluates_what_no_worker_has_taken(policy: Policy, facts: 
 
     engine._evaluate_one = counted  # type: ignore[method-assign,assignment]
     try:
-        decisions = engine.evaluate(facts)
+        decisions = engine.decide(facts)
         assert len(here) >= len(facts["resources"]) // 2 and set(here) == {1}  # parts of half a chunk
-        assert decisions == EmbeddedEngine(policy, processes=1).evaluate(facts)
+        assert decisions == EmbeddedEngine(policy, processes=1).decide(facts)
     finally:
         engine.close()

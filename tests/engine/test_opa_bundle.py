@@ -113,8 +113,8 @@ def test_same_decisions_as_the_push_path_without_pushing(
         decisions = 0
         for case, deployments, environment in corpus(rendered_stacks):
             facts = normalise(deployments, real_policy.data, today=TODAY, environment_override=environment)
-            expected = push.evaluate(facts)
-            assert served.evaluate(facts) == expected, case
+            expected = push.decide(facts)
+            assert served.decide(facts) == expected, case
             decisions += len(expected)
         push.close()
         served.close()
@@ -169,12 +169,12 @@ def test_bundle_replaced_between_queries_fails_closed(
 ) -> None:
     engine = OpaEngine(real_policy, url=bundled.url, timeout=30)
     facts = normalise([rendered_stacks["prod"]], real_policy.data, today=TODAY)
-    engine.evaluate(facts)
+    engine.decide(facts)
     # the server's bundle is replaced (a newer bundle was deployed): the provenance of the next
     # answer names its revision, and the engine refuses it rather than report for other policies
     bundled.activate(read_bundle(other_bundle[0], name="dpa.tar.gz"))
     with pytest.raises(EngineError) as caught:
-        engine.evaluate(facts)
+        engine.decide(facts)
     line = caught.value.one_line()
     assert other_bundle[1] in line and real_policy.sha256 in line
     engine.close()
@@ -187,7 +187,7 @@ def test_provenance_is_checked(bundled: OpaStandIn, real_policy: Any) -> None:
     bundled.provenance = lambda: {"version": "1.20.2"}  # type: ignore[method-assign]
     try:
         with pytest.raises(EngineError, match=r"does not name the revision of bundle \"dpa.tar.gz\" \(\?provenance=true\)"):
-            engine.evaluate({"stacks": [], "resources": [], "context": {}, "index": {}})
+            engine.decide({"stacks": [], "resources": [], "context": {}, "index": {}})
     finally:
         bundled.provenance = original  # type: ignore[method-assign]
         engine.close()
@@ -204,7 +204,7 @@ def test_another_teams_bundle_leaves_the_push_path(tmp_path: Path, real_policy: 
             archive.addfile(info, io.BytesIO(body))
     with OpaStandIn(bundle=team) as server:
         engine = OpaEngine(real_policy, url=server.url, timeout=60)
-        assert engine.evaluate({"stacks": [], "resources": [], "context": {}, "index": {}}) == []
+        assert engine.decide({"stacks": [], "resources": [], "context": {}, "index": {}}) == []
         engine.close()
         assert any(r.startswith("PUT /v1/policies/dpaguard/") for r in server.requests)
         assert "team.tar.gz/team/authz.rego" in server.policies

@@ -42,16 +42,16 @@ def engine_for(opa: OpaStandIn, policy: Any, timeout: float = 2.0) -> OpaEngine:
 
 def test_decisions_from_the_server(opa: OpaStandIn, toy_policy: Callable[..., Any]) -> None:
     engine = engine_for(opa, toy_policy())
-    assert engine.evaluate(FACTS) == EXPECTED
-    assert engine.evaluate({"stacks": [], "resources": [{"urn": "urn:a", "region": "fr-par"}], "context": {}}) == []
+    assert engine.decide(FACTS) == EXPECTED
+    assert engine.decide({"stacks": [], "resources": [{"urn": "urn:a", "region": "fr-par"}], "context": {}}) == []
     engine.close()
 
 
 def test_requests_follow_opas_rest_api(opa: OpaStandIn, toy_policy: Callable[..., Any]) -> None:
     policy = toy_policy()
     engine = engine_for(opa, policy)
-    engine.evaluate(FACTS)
-    engine.evaluate(FACTS)
+    engine.decide(FACTS)
+    engine.decide(FACTS)
     sha = policy.sha256[:16]
     assert opa.requests[:3] == ["GET /health", "GET /v1/data/system/bundles", "GET /v1/policies"]
     puts = [r for r in opa.requests if r.startswith("PUT /v1/policies/")]
@@ -85,7 +85,7 @@ def test_pushes_raw_rego_as_text_plain_and_queries_strictly(toy_policy: Callable
                 super().do_POST()
 
         opa._server.RequestHandlerClass = Spy
-        OpaEngine(toy_policy(), url=opa.url).evaluate(FACTS)
+        OpaEngine(toy_policy(), url=opa.url).decide(FACTS)
     policy_puts = [s for s in seen if s[1].startswith("/v1/policies/")]
     assert policy_puts and all(ctype == "text/plain" for _, _, ctype in policy_puts)
     assert ("PUT", "/v1/data/dpa", "application/json") in seen
@@ -94,35 +94,35 @@ def test_pushes_raw_rego_as_text_plain_and_queries_strictly(toy_policy: Callable
 
 def test_stale_modules_of_another_version_are_removed(opa: OpaStandIn, toy_policy: Callable[..., Any]) -> None:
     old = toy_policy(modules={"rego/extra.rego": "package dpaguard.extra\n\nx := 1\n"})
-    engine_for(opa, old).evaluate(FACTS)
+    engine_for(opa, old).decide(FACTS)
     new = toy_policy()
-    assert engine_for(opa, new).evaluate(FACTS) == EXPECTED
+    assert engine_for(opa, new).decide(FACTS) == EXPECTED
     assert all(pid.startswith(f"{ID_PREFIX}{new.sha256[:16]}/") for pid in opa.policies if pid.startswith(ID_PREFIX))
     assert not any("extra" in pid for pid in opa.policies)
 
 
 def test_other_clients_policies_are_left_alone(opa: OpaStandIn, toy_policy: Callable[..., Any]) -> None:
     requests.put(f"{opa.url}/v1/policies/team/authz.rego", data=b"package team.authz\n\nallow := true\n", timeout=5)
-    engine_for(opa, toy_policy()).evaluate(FACTS)
+    engine_for(opa, toy_policy()).decide(FACTS)
     assert "team/authz.rego" in opa.policies
 
 
 def test_another_version_pushed_meanwhile_is_pushed_over(opa: OpaStandIn, toy_policy: Callable[..., Any]) -> None:
     first = engine_for(opa, toy_policy())
-    first.evaluate(FACTS)
+    first.decide(FACTS)
     # another run with other policies (a different region list) takes over the server ...
     second = engine_for(opa, toy_policy(data={"regions": ["fr-par", "nl-ams"]}))
-    assert len(second.evaluate(FACTS)) == 2
+    assert len(second.decide(FACTS)) == 2
     # ... the first notices in its next query, pushes its own again and answers with them
-    assert first.evaluate(FACTS) == EXPECTED
+    assert first.decide(FACTS) == EXPECTED
     assert opa.requests.count("PUT /v1/data/dpa") == 3
 
 
 def test_data_replaced_meanwhile_is_pushed_over(opa: OpaStandIn, toy_policy: Callable[..., Any]) -> None:
     engine = engine_for(opa, toy_policy())
-    engine.evaluate(FACTS)
+    engine.decide(FACTS)
     requests.put(f"{opa.url}/v1/data/dpa", json={"regions": ["nl-ams"]}, timeout=5)
-    assert engine.evaluate(FACTS) == EXPECTED
+    assert engine.decide(FACTS) == EXPECTED
     assert opa.data["dpa"] == toy_policy().data
 
 
@@ -138,7 +138,7 @@ class _Interloper(OpaStandIn):
 def test_two_versions_taking_turns_fail_closed(toy_policy: Callable[..., Any]) -> None:
     with _Interloper() as opa:
         with pytest.raises(EngineError, match="another dpaguard run") as caught:
-            engine_for(opa, toy_policy()).evaluate(FACTS)
+            engine_for(opa, toy_policy()).decide(FACTS)
     assert "is the OPA server running?" in caught.value.one_line()
     assert sum(r.startswith("POST") for r in opa.requests) == 2  # one retry, not a loop
 
@@ -148,7 +148,7 @@ def test_concurrent_evaluations_agree(opa: OpaStandIn, toy_policy: Callable[...,
     results: list[list[Decision]] = []
 
     def run() -> None:
-        results.append(engine.evaluate(FACTS))
+        results.append(engine.decide(FACTS))
 
     threads = [threading.Thread(target=run) for _ in range(8)]
     for thread in threads:
@@ -165,7 +165,7 @@ def test_concurrent_evaluations_agree(opa: OpaStandIn, toy_policy: Callable[...,
 def fails(engine: OpaEngine, url: str, *fragments: str) -> str:
     """The engine raises EngineError with one line naming the URL and the fragments, no input."""
     with pytest.raises(EngineError) as caught:
-        engine.evaluate(FACTS)
+        engine.decide(FACTS)
     line = caught.value.one_line()
     assert "\n" not in line
     assert display_url(url) in line
@@ -192,7 +192,7 @@ def test_hanging_server_times_out(opa: OpaStandIn, toy_policy: Callable[..., Any
 
 @pytest.mark.parametrize("on", ["GET /health", "GET /v1/data/system/bundles", "PUT /v1/policies", "POST /v1/data"])
 def test_slow_drip_is_bounded_as_a_whole(opa: OpaStandIn, toy_policy: Callable[..., Any], on: str) -> None:
-    engine_for(opa, toy_policy()).evaluate(FACTS)  # the modules are in place: the faulty run re-sends them
+    engine_for(opa, toy_policy()).decide(FACTS)  # the modules are in place: the faulty run re-sends them
     opa.drip_seconds = 0.1  # each read takes 0.1 s, well inside requests' per-read timeout
     opa.inject("drip", on=on)
     started = time.monotonic()
@@ -207,9 +207,9 @@ def test_a_new_session_after_a_deadline(opa: OpaStandIn, toy_policy: Callable[..
     opa.drip_seconds = 0.1
     opa.inject("drip", on="POST /v1/data")
     with pytest.raises(EngineError, match="no answer within 1 s"):
-        engine.evaluate(FACTS)
+        engine.decide(FACTS)
     opa.heal()
-    assert engine.evaluate(FACTS) == EXPECTED
+    assert engine.decide(FACTS) == EXPECTED
 
 
 @pytest.mark.parametrize(
@@ -325,7 +325,7 @@ def test_unusable_urls_are_refused_without_echoing_credentials(toy_policy: Calla
 
 def test_server_behind_a_path_prefix(toy_policy: Callable[..., Any]) -> None:
     with OpaStandIn(prefix="/opa") as opa:
-        assert OpaEngine(toy_policy(), url=f"{opa.url}/opa/", timeout=5).evaluate(FACTS) == EXPECTED
+        assert OpaEngine(toy_policy(), url=f"{opa.url}/opa/", timeout=5).decide(FACTS) == EXPECTED
     assert "GET /health" in opa.requests and "POST /v1/data/dpaguard/main" in opa.requests
 
 
@@ -333,13 +333,13 @@ def test_ipv6_address(toy_policy: Callable[..., Any]) -> None:
     engine = OpaEngine(toy_policy(), url="http://[::1]:9/opa/", timeout=1)
     assert engine.url == "http://[::1]:9/opa"
     with pytest.raises(EngineError, match=r"OPA server http://\[::1\]:9/opa: GET /health: cannot connect"):
-        engine.evaluate(FACTS)
+        engine.decide(FACTS)
 
 
 def test_credentials_in_the_url_are_never_shown(refused_url: str, toy_policy: Callable[..., Any]) -> None:
     url = refused_url.replace("http://", "http://admin:hunter2@") + "/?token=abc"
     with pytest.raises(EngineError) as caught:
-        OpaEngine(toy_policy(), url=url, timeout=1).evaluate(FACTS)
+        OpaEngine(toy_policy(), url=url, timeout=1).decide(FACTS)
     line = caught.value.one_line()
     assert "hunter2" not in line and "admin" not in line and "token=abc" not in line
     assert display_url(refused_url) in line
@@ -349,9 +349,9 @@ def test_server_recovering_after_a_fault_answers_again(opa: OpaStandIn, toy_poli
     engine = engine_for(opa, toy_policy())
     opa.inject("error500", on="POST /v1/data")
     with pytest.raises(EngineError):
-        engine.evaluate(FACTS)
+        engine.decide(FACTS)
     opa.heal()
-    assert engine.evaluate(FACTS) == EXPECTED
+    assert engine.decide(FACTS) == EXPECTED
 
 
 def test_modules_are_pushed_in_whatever_order_the_server_accepts(toy_policy: Callable[..., Any]) -> None:
@@ -386,7 +386,7 @@ def test_modules_are_pushed_in_whatever_order_the_server_accepts(toy_policy: Cal
 def test_real_policies_are_pushed_once_each(opa: OpaStandIn, real_policy: Any) -> None:
     # OPA compiles the whole set on every PUT and refuses a module whose functions' module is not
     # there yet: pushed in import order, none is refused (each refusal is a compile and a round trip)
-    OpaEngine(real_policy, url=opa.url, timeout=60).evaluate({"stacks": [], "resources": [], "context": {}, "index": {}})
+    OpaEngine(real_policy, url=opa.url, timeout=60).decide({"stacks": [], "resources": [], "context": {}, "index": {}})
     puts = [r for r in opa.requests if r.startswith("PUT /v1/policies/")]
     assert len(puts) == len(set(puts)) == len(real_policy.rego_modules) + 1
     order = [p.rsplit("/rego/", 1)[-1] for p in puts]
@@ -410,9 +410,9 @@ def test_stale_real_policies_are_deleted_once_each(opa: OpaStandIn, real_policy:
     # another version of the real policies (its digest differs): every module of the old one goes,
     # each by one DELETE that OPA accepts (a module whose functions others call goes last)
     facts: dict[str, Any] = {"stacks": [], "resources": [], "context": {}, "index": {}}
-    OpaEngine(real_policy, url=opa.url, timeout=60).evaluate(facts)
+    OpaEngine(real_policy, url=opa.url, timeout=60).decide(facts)
     newer = dataclasses.replace(real_policy, sha256="f" * 64)
-    OpaEngine(newer, url=opa.url, timeout=60).evaluate(facts)
+    OpaEngine(newer, url=opa.url, timeout=60).decide(facts)
     deletes = [r for r in opa.requests if r.startswith("DELETE ")]
     assert len(deletes) == len(set(deletes)) == len(real_policy.rego_modules) + 1
     assert all(pid.startswith(f"{ID_PREFIX}ffffffffffffffff/") for pid in opa.policies)
@@ -427,7 +427,7 @@ def test_the_server_gets_the_input_every_in_process_engine_gets(opa: OpaStandIn,
     from support.estates import vs_checkov_estate
 
     facts = normalise([vs_checkov_estate(60)], real_policy.data, today=dt.date(2026, 1, 5))
-    OpaEngine(real_policy, url=opa.url, timeout=60).evaluate(facts)
+    OpaEngine(real_policy, url=opa.url, timeout=60).decide(facts)
     (sent,) = opa.inputs
     assert sent == json.loads(json.dumps(rego_input(facts))) == json.loads(json.dumps(chunks(facts, 10_000)[0]))
     dropped = {key for r in facts["resources"] for key in r} & _NOT_READ_BY_REGO

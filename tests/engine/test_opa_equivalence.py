@@ -48,8 +48,8 @@ def test_engines_agree_on_the_whole_corpus(
     violating_cases = 0
     for case, deployments, environment in corpus(stacks):
         facts = normalise(deployments, policy.data, today=TODAY, environment_override=environment)
-        expected = embedded.evaluate(facts)
-        got = opa.evaluate(facts)
+        expected = embedded.decide(facts)
+        got = opa.decide(facts)
         assert got == expected, f"{case}: the engines disagree"
         compared += 1
         controls_seen |= {d.control for d in expected}
@@ -73,8 +73,8 @@ def test_engines_agree_on_every_control_case(policy: Any, engines: tuple[Embedde
     for control, case in sorted(cases.items()):
         deployments, expected_urn = case()
         facts = normalise(deployments, policy.data, today=TODAY)
-        decisions = embedded.evaluate(facts)
-        assert opa.evaluate(facts) == decisions, f"{control}: the engines disagree"
+        decisions = embedded.decide(facts)
+        assert opa.decide(facts) == decisions, f"{control}: the engines disagree"
         assert any(d.control == control and d.urn == expected_urn for d in decisions), control
     assert len(cases) >= 40  # every control of the catalogue but the few tested apart
 
@@ -84,4 +84,4 @@ def test_own_stacks_are_compliant_on_both_engines(
 ) -> None:
     embedded, opa = engines
     facts = normalise(list(stacks.values()), policy.data, today=TODAY)
-    assert opa.evaluate(facts) == embedded.evaluate(facts)
+    assert opa.decide(facts) == embedded.decide(facts)

@@ -54,7 +54,7 @@ def test_the_load_compiles_once_and_the_engine_takes_it(policy: Policy, monkeypa
     assert sorted(added) == sorted(loaded.rego_modules)  # the load's check: each module once
     engine = OpaInProcessEngine(loaded)
     try:
-        engine.evaluate(normalise([vs_checkov_estate(50)], loaded.data, today=TODAY))
+        engine.decide(normalise([vs_checkov_estate(50)], loaded.data, today=TODAY))
         assert sorted(added) == sorted(loaded.rego_modules)  # the engine compiled nothing more
         second = OpaInProcessEngine(loaded)  # the load's instance is taken: a second engine compiles its own
         second.close()
@@ -97,9 +97,9 @@ def test_distinct_resources_decide_as_every_resource(policy: Policy, estates: di
     every = OpaInProcessEngine(policy, distinct_resources=False, parallel_above=parallel_above, threads=2)
     once = OpaInProcessEngine(policy, parallel_above=parallel_above, threads=2)
     try:
-        expected = every.evaluate(facts)
+        expected = every.decide(facts)
         assert expected  # each estate breaks controls: the comparison compares something
-        assert once.evaluate(facts) == expected
+        assert once.decide(facts) == expected
     finally:
         every.close()
         once.close()
@@ -142,7 +142,7 @@ def test_a_decision_naming_no_sent_resource_fails_closed(policy: Policy, estates
     monkeypatch.setattr(engine, "_evaluate_one", lambda instance, part: [Decision(ControlId("DPA-RES-001"), Urn(urn), "m", "violation")])
     try:
         with pytest.raises(EngineError, match="unknown resource"):
-            engine.evaluate(estates["vs_checkov"])
+            engine.decide(estates["vs_checkov"])
     finally:
         engine.close()
 
@@ -151,4 +151,4 @@ def test_a_closed_engine_refuses(policy: Policy, estates: dict[str, dict[str, An
     engine = OpaInProcessEngine(policy, parallel_above=0)
     engine.close()
     with pytest.raises(EngineError, match="closed"):
-        engine.evaluate(estates["vs_checkov"])
+        engine.decide(estates["vs_checkov"])

@@ -67,8 +67,8 @@ def test_engines_agree_on_altered_deployments(
             resource.setdefault("inputs", {})[key] = value
     altered = Deployment(**{**prod.__dict__, "resources": tuple(resources)})
     facts = normalise([altered], policy.data, today=TODAY, environment_override=environment)
-    decisions = embedded.evaluate(facts)
-    assert opa.evaluate(facts) == decisions
+    decisions = embedded.decide(facts)
+    assert opa.decide(facts) == decisions
     # fail closed: a Scaleway resource given a region outside France is reported by residency
     for index, changes in edits.items():
         resource = resources[index % len(resources)]
@@ -91,7 +91,7 @@ def test_values_rego_cpp_cannot_print(setting: tuple[Any, Deployment, EmbeddedEn
                 changed.add(resource["urn"])
     altered = Deployment(**{**prod.__dict__, "resources": tuple(resources)})
     facts = normalise([altered], policy.data, today=TODAY)
-    served = opa.evaluate(facts)
-    assert embedded.evaluate(facts) == served
+    served = opa.decide(facts)
+    assert embedded.decide(facts) == served
     reported = {d.urn for d in served if d.control.startswith("DPA-RES")}
     assert changed and changed <= reported

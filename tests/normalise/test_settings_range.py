@@ -11,7 +11,7 @@ from support import POLICIES
 from support.control_estate import TODAY, compliant_resources, config, deployment
 
 from dpaguard.engine.embedded import EmbeddedEngine
-from dpaguard.pipeline import decide
+from dpaguard.pipeline import run_stages
 from dpaguard.normalise import _setting
 from dpaguard.policy import load_policy
 
@@ -35,7 +35,7 @@ def run() -> object:
 
     def controls(**changes: Any) -> set[str]:
         stack = deployment("prod", compliant_resources("prod"), config("prod", **changes))
-        return {f.control for f in decide([stack], policy, engine, today=TODAY).findings if f.status == "violation"}
+        return {f.control for f in run_stages([stack], policy, engine, today=TODAY).findings if f.status == "violation"}
 
     yield controls
     engine.close()

@@ -8,7 +8,7 @@ from pulumi.runtime.proto import analyzer_pb2 as pb
 
 from dpaguard.model import PLAINTEXT_REDACTED, REDACTED, SECRET_SIG, SECRET_SIG_KEY, UNKNOWN
 from dpaguard.pack import protocol
-from dpaguard.pack.context import PackConfigError, config_value, pack_settings, stack_context
+from dpaguard.pack.context import PackConfigError, config_value, pack_config, stack_context
 from dpaguard.source.redact import secret_placeholder
 
 from support.pack_fixtures import CANARY
@@ -90,7 +90,7 @@ def test_config_values_typed_as_pulumi_types_them(text: str, value: object) -> N
 
 def test_pack_settings_read_and_checked() -> None:
     ids = frozenset({"DPA-RES-001"})
-    settings = pack_settings({"environment": "dev", "minBackupRetentionDays": 14.0, "opaUrl": "http://127.0.0.1:8181",
+    settings = pack_config({"environment": "dev", "minBackupRetentionDays": 14.0, "opaUrl": "http://127.0.0.1:8181",
                               "enforcement": {"DPA-RES-001": "advisory"}}, ids)
     assert (settings.environment, settings.min_backup_retention_days, settings.opa_url) == ("dev", 14, "http://127.0.0.1:8181")
     assert settings.enforcement == {"DPA-RES-001": "advisory"}
@@ -98,4 +98,4 @@ def test_pack_settings_read_and_checked() -> None:
                 {"opaUrl": "ftp://x"}, {"enforcement": {"DPA-NOPE-1": "advisory"}},
                 {"enforcement": {"DPA-RES-001": "loud"}}, {"opaTimeoutSeconds": 0}):
         with pytest.raises(PackConfigError):
-            pack_settings(bad, ids)
+            pack_config(bad, ids)

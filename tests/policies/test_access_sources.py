@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from dpaguard.engine.embedded import EmbeddedEngine
-from dpaguard.pipeline import decide
+from dpaguard.pipeline import run_stages
 from dpaguard.policy import Policy
 
 from support.control_estate import TODAY, changed, find
@@ -24,7 +24,7 @@ PRIVATE = ["10.0.0.0/8", " 172.16.8.0/22 ", "::ffff:10.0.0.0/104", "203.0.113.16
 
 
 def _hits(policy: Policy, engine: EmbeddedEngine, control: str, deployment: Any) -> list[str]:
-    findings = decide([deployment], policy, engine, today=TODAY).findings
+    findings = run_stages([deployment], policy, engine, today=TODAY).findings
     return [f.message for f in findings if f.control == control and f.status == "violation"]
 
 

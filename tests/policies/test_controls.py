@@ -14,7 +14,7 @@ import pytest
 import yaml
 
 from dpaguard.engine import Engine, create_engine
-from dpaguard.pipeline import decide
+from dpaguard.pipeline import run_stages
 from dpaguard.model import ControlId, Deployment, Finding, Waiver
 from dpaguard.policy import Policy, load_policy
 
@@ -38,7 +38,7 @@ def test_every_control_has_a_case(policy: Policy) -> None:
 @pytest.mark.parametrize("control", sorted(CASES))
 def test_violation(control: str, policy: Policy, engine: Engine) -> None:
     deployments, expected_urn = CASES[control]()
-    findings = decide(deployments, policy, engine, today=TODAY).findings
+    findings = run_stages(deployments, policy, engine, today=TODAY).findings
     hits = [f for f in findings if f.control == control]
     assert hits, f"{control} did not fire"
     assert expected_urn in {f.urn for f in hits}
@@ -46,7 +46,7 @@ def test_violation(control: str, policy: Policy, engine: Engine) -> None:
 
 
 def test_compliant_estate_breaks_no_control(policy: Policy, engine: Engine) -> None:
-    findings = decide([compliant_estate()], policy, engine, today=TODAY).findings
+    findings = run_stages([compliant_estate()], policy, engine, today=TODAY).findings
     # What no configuration can show, reported as undetermined and advisory: the notice of Appendix B
     # entries without dates, and fr-par-1's datacenter among DC2 and DC3 (only DC3 named).
     assert {f.control for f in findings} == {"DPA-SUB-006", "DPA-RES-007"}
@@ -54,7 +54,7 @@ def test_compliant_estate_breaks_no_control(policy: Policy, engine: Engine) -> N
 
 
 def test_compliant_dev_stack_beside_prod_breaks_no_segregation(policy: Policy, engine: Engine) -> None:
-    findings = decide(_two(), policy, engine, today=TODAY).findings
+    findings = run_stages(_two(), policy, engine, today=TODAY).findings
     assert not [f for f in findings if f.category == "segregation"]
 
 
@@ -75,7 +75,7 @@ def test_sub_003_late_notification(tmp_path: Path) -> None:
 
     policy = _policy_copy(tmp_path, late)
     engine = create_engine(policy)
-    findings = decide([compliant_estate()], policy, engine, today=TODAY).findings
+    findings = run_stages([compliant_estate()], policy, engine, today=TODAY).findings
     hits = [f for f in findings if f.control == "DPA-SUB-003"]
     assert [f.urn for f in hits] == [_stack_urn()]
     assert "SCALEWAY was added 4 working days" in hits[0].message
@@ -89,12 +89,12 @@ def test_sub_003_and_006_dated_register_in_time(tmp_path: Path) -> None:
             entry.update(notified="2026-05-04", added="2026-05-25")
 
     policy = _policy_copy(tmp_path, dated)
-    findings = decide([compliant_estate()], policy, create_engine(policy), today=TODAY).findings
+    findings = run_stages([compliant_estate()], policy, create_engine(policy), today=TODAY).findings
     assert {f.control for f in findings} == {"DPA-RES-007"}
 
 
 def test_sub_006_undated_register_is_undetermined_never_passed(policy: Policy, engine: Engine) -> None:
-    findings = decide([compliant_estate()], policy, engine, today=TODAY).findings
+    findings = run_stages([compliant_estate()], policy, engine, today=TODAY).findings
     undated = [f for f in findings if f.control == "DPA-SUB-006"]
     assert sorted(f.message.split(":")[0] for f in undated) == ["DATAPACKET", "SCALEWAY"]
     assert all(f.status == "undetermined" for f in undated)
@@ -104,7 +104,7 @@ def test_sub_006_undated_register_is_undetermined_never_passed(policy: Policy, e
 def test_deprecated_token_is_judged_as_the_current_type(policy: Policy, engine: Engine) -> None:
     resources = copy.deepcopy(compliant_resources())
     old = resource("prod", "scaleway:index/databaseInstance:DatabaseInstance", "old-db", {**resources[3]["inputs"], "backupSameRegion": False})
-    findings = decide([deployment("prod", resources + [old])], policy, engine, today=TODAY).findings
+    findings = run_stages([deployment("prod", resources + [old])], policy, engine, today=TODAY).findings
     hit = [f for f in findings if f.control == "DPA-RES-003"]
     assert [f.urn for f in hit] == [old["urn"]]
     assert hit[0].type == "scaleway:databases/instance:Instance"
@@ -114,21 +114,21 @@ def test_region_inherited_from_explicit_provider(policy: Policy, engine: Engine)
     provider_urn = "urn:pulumi:prod::dpa-test::pulumi:providers:scaleway::amsterdam"
     provider = {"urn": provider_urn, "custom": True, "id": "p1", "type": "pulumi:providers:scaleway", "inputs": {"region": "nl-ams", "zone": "nl-ams-1"}}
     vpc = resource("prod", "scaleway:network/vpc:Vpc", "ams-vpc", {"tags": ["env:prod"]}, provider=f"{provider_urn}::p1")
-    findings = decide([deployment("prod", compliant_resources() + [provider, vpc])], policy, engine, today=TODAY).findings
+    findings = run_stages([deployment("prod", compliant_resources() + [provider, vpc])], policy, engine, today=TODAY).findings
     hit = [f for f in findings if f.control == "DPA-RES-001"]
     assert [f.urn for f in hit] == [vpc["urn"]]
     assert "from the provider" in hit[0].message
 
 
 def test_region_from_stack_config(policy: Policy, engine: Engine) -> None:
-    findings = decide([deployment("prod", compliant_resources(), config("prod", **{"scaleway:region": "pl-waw"}))], policy, engine, today=TODAY).findings
+    findings = run_stages([deployment("prod", compliant_resources(), config("prod", **{"scaleway:region": "pl-waw"}))], policy, engine, today=TODAY).findings
     regional = {f.name for f in findings if f.control == "DPA-RES-001"}
     assert {"vpc", "db", "call-logs", "db-acl"} <= regional
 
 
 def test_undeterminable_region_is_a_violation(policy: Policy, engine: Engine) -> None:
     stack_config = config("prod", **{"scaleway:region": None, "scaleway:zone": None})
-    findings = decide([deployment("prod", compliant_resources(), stack_config)], policy, engine, today=TODAY).findings
+    findings = run_stages([deployment("prod", compliant_resources(), stack_config)], policy, engine, today=TODAY).findings
     hit = [f for f in findings if f.control == "DPA-RES-001" and f.name == "vpc"]
     assert hit and hit[0].status == "violation" and hit[0].enforcement == "mandatory"
     assert "cannot be determined" in hit[0].message
@@ -137,7 +137,7 @@ def test_undeterminable_region_is_a_violation(policy: Policy, engine: Engine) ->
 def test_unused_subprocessors_are_not_findings(policy: Policy, engine: Engine) -> None:
     # Appendix B lists who *may* be involved (Article 4.3): the report's inventory lists the unused
     # entries; DPA-SUB-004 is retired (controls.yaml `retired`).
-    findings = decide(_two(), policy, engine, today=TODAY).findings
+    findings = run_stages(_two(), policy, engine, today=TODAY).findings
     assert not [f for f in findings if "no evaluated stack uses it" in f.message or f.control == "DPA-SUB-004"]
 
 
@@ -156,13 +156,13 @@ def test_unused_subprocessors_are_not_findings(policy: Policy, engine: Engine) -
     ],
 )
 def test_environment_tag_keys_and_values(tags: Any, fires: bool, policy: Policy, engine: Engine) -> None:
-    findings = decide([changed("prod", "vpc", tags=tags)], policy, engine, today=TODAY).findings
+    findings = run_stages([changed("prod", "vpc", tags=tags)], policy, engine, today=TODAY).findings
     hits = [f for f in findings if f.control == "DPA-SEG-002" and f.urn == find("vpc")]
     assert bool(hits) == fires, [f.message for f in hits]
 
 
 def test_environment_tag_message_names_the_key_and_value(policy: Policy, engine: Engine) -> None:
-    findings = decide([changed("prod", "vpc", tags=["environment:dev"])], policy, engine, today=TODAY).findings
+    findings = run_stages([changed("prod", "vpc", tags=["environment:dev"])], policy, engine, today=TODAY).findings
     assert [f.message for f in findings if f.control == "DPA-SEG-002"] == ["tag environment is dev, expected prod"]
 
 
@@ -179,7 +179,7 @@ def test_environment_tag_message_names_the_key_and_value(policy: Policy, engine:
     ],
 )
 def test_a_missing_property_is_judged_as_its_provider_default(name: str, removed: str, control: str, policy: Policy, engine: Engine) -> None:
-    findings = decide([changed("prod", name, **{removed: None})], policy, engine, today=TODAY).findings
+    findings = run_stages([changed("prod", name, **{removed: None})], policy, engine, today=TODAY).findings
     assert control in {f.control for f in findings if f.urn == find(name)}
 
 
@@ -198,7 +198,7 @@ def test_a_missing_property_is_judged_as_its_provider_default(name: str, removed
     ],
 )
 def test_a_value_of_the_wrong_type_is_undetermined(name: str, inputs: dict[str, Any], control: str, policy: Policy, engine: Engine) -> None:
-    findings = decide([changed("prod", name, **inputs)], policy, engine, today=TODAY).findings
+    findings = run_stages([changed("prod", name, **inputs)], policy, engine, today=TODAY).findings
     hits = [f for f in findings if f.control == control and f.urn == find(name)]
     assert hits and any("cannot be judged" in f.message for f in hits), [f.message for f in findings if f.urn == find(name)]
     # undetermined counts as a violation in prod
@@ -212,7 +212,7 @@ def test_a_lifecycle_expiration_given_as_text_is_not_a_pass(policy: Policy, engi
     for rule in rules:
         if "expiration" in rule:
             rule["expiration"]["days"] = str(rule["expiration"]["days"])
-    findings = decide([changed("prod", name, lifecycleRules=rules)], policy, engine, today=TODAY).findings
+    findings = run_stages([changed("prod", name, lifecycleRules=rules)], policy, engine, today=TODAY).findings
     messages = {f.control: f.message for f in findings if f.urn == find(name)}
     assert "DPA-RET-002" in messages, messages
 
@@ -232,24 +232,24 @@ def test_a_lifecycle_expiration_given_as_text_is_not_a_pass(policy: Policy, engi
     ],
 )
 def test_exposures_the_dpa_forbids(name: str, inputs: dict[str, Any], control: str, message: str, policy: Policy, engine: Engine) -> None:
-    findings = decide([changed("prod", name, **inputs)], policy, engine, today=TODAY).findings
+    findings = run_stages([changed("prod", name, **inputs)], policy, engine, today=TODAY).findings
     assert message in [f.message for f in findings if f.control == control and f.urn == find(name)]
 
 
 def test_a_public_database_needs_an_acl(policy: Policy, engine: Engine) -> None:
-    public = decide([changed("prod", "db", privateNetwork=None)], policy, engine, today=TODAY).findings
+    public = run_stages([changed("prod", "db", privateNetwork=None)], policy, engine, today=TODAY).findings
     assert not [f for f in public if f.control == "DPA-ACC-004"]  # the estate's ACL names it
     without_acl = changed("prod", "db-acl", instanceId="another-db")
     resources = [dict(r) if not r["urn"].endswith("::db") else {**r, "inputs": {k: v for k, v in r["inputs"].items() if k != "privateNetwork"}}
                  for r in without_acl.resources]
-    findings = decide([deployment("prod", resources)], policy, engine, today=TODAY).findings
+    findings = run_stages([deployment("prod", resources)], policy, engine, today=TODAY).findings
     assert "database has a public endpoint and no ACL: every address may connect" in [
         f.message for f in findings if f.control == "DPA-ACC-004" and f.urn == find("db")
     ]
 
 
 def test_a_server_without_public_ip_needs_no_security_group(policy: Policy, engine: Engine) -> None:
-    findings = decide([changed("prod", "web", ipId=None, securityGroupId=None)], policy, engine, today=TODAY).findings
+    findings = run_stages([changed("prod", "web", ipId=None, securityGroupId=None)], policy, engine, today=TODAY).findings
     assert not [f for f in findings if f.urn == find("web")]
 
 
@@ -259,7 +259,7 @@ def test_a_server_without_public_ip_needs_no_security_group(policy: Policy, engi
 def test_the_snake_case_project_setting_is_read(policy: Policy, engine: Engine) -> None:
     values = config("prod")
     values["scaleway:project_id"] = values.pop("scaleway:projectId")
-    findings = decide([deployment("prod", compliant_resources("prod"), values)], policy, engine, today=TODAY).findings
+    findings = run_stages([deployment("prod", compliant_resources("prod"), values)], policy, engine, today=TODAY).findings
     assert not [f for f in findings if f.control == "DPA-SEG-001"]
 
 
@@ -269,14 +269,14 @@ def test_a_stack_without_project_is_one_stack_level_finding(policy: Policy, engi
     resources = copy.deepcopy(compliant_resources("prod"))
     for item in resources:
         item["inputs"].pop("projectId", None)
-    findings = decide([deployment("prod", resources, values)], policy, engine, today=TODAY).findings
+    findings = run_stages([deployment("prod", resources, values)], policy, engine, today=TODAY).findings
     seg = [f for f in findings if f.control == "DPA-SEG-001"]
     assert [f.urn for f in seg] == [_stack_urn()], [f.message for f in seg]
     assert "sets no Scaleway project" in seg[0].message and "null" not in seg[0].message
 
 
 def test_a_client_set_period_is_needed_only_where_that_data_is_kept(policy: Policy, engine: Engine) -> None:
-    findings = decide(_with("prod", [], **{"dpaguard:transcriptRetentionDays": None}), policy, engine, today=TODAY).findings
+    findings = run_stages(_with("prod", [], **{"dpaguard:transcriptRetentionDays": None}), policy, engine, today=TODAY).findings
     assert not [f for f in findings if f.control == "DPA-RET-005"]  # the stack stores no transcripts
 
 
@@ -294,7 +294,7 @@ def test_a_client_set_period_is_needed_only_where_that_data_is_kept(policy: Poli
 )
 def test_the_register_is_checked_per_service(type_token: str, fires: bool, policy: Policy, engine: Engine) -> None:
     extra = resource("prod", type_token, "svc", {"name": "svc", "region": "fr-par", "tags": ["env:prod"]})
-    findings = decide(_with("prod", [extra]), policy, engine, today=TODAY).findings
+    findings = run_stages(_with("prod", [extra]), policy, engine, today=TODAY).findings
     hits = [f for f in findings if f.control == "DPA-SUB-005"]
     assert bool(hits) == fires, [f.message for f in hits]
 
@@ -318,7 +318,7 @@ def _other_clouds() -> list[Deployment]:
 
 
 def test_an_unregistered_provider_is_one_finding_with_count_services_regions_and_resources(policy: Policy, engine: Engine) -> None:
-    findings = [f for f in decide(_other_clouds(), policy, engine, today=TODAY).findings if f.control == "DPA-SUB-001"]
+    findings = [f for f in run_stages(_other_clouds(), policy, engine, today=TODAY).findings if f.control == "DPA-SUB-001"]
     by_urn: dict[str, Finding] = {f.urn: f for f in findings}
     assert set(by_urn) == {urn("prod", "pulumi:providers:aws", "default_7_51_1"), urn("prod", "pulumi:providers:gcp", "default_10_2_0")}
     aws = by_urn[urn("prod", "pulumi:providers:aws", "default_7_51_1")]
@@ -333,11 +333,11 @@ def test_a_waiver_names_the_provider_of_a_grouped_finding(tmp_path: Path, policy
     waiver = Waiver(control=ControlId("DPA-SUB-001"), urn_pattern="*::pulumi:providers:aws::*", stack="prod", reason="r",
                     approver="dpo@example.com", expires=TODAY + dt.timedelta(days=30))
     waived = dataclasses.replace(policy, waivers=(waiver,))
-    findings = [f for f in decide(_other_clouds(), waived, engine, today=TODAY).findings if f.control == "DPA-SUB-001"]
+    findings = [f for f in run_stages(_other_clouds(), waived, engine, today=TODAY).findings if f.control == "DPA-SUB-001"]
     assert {(f.name, f.waived) for f in findings} == {("default_7_51_1", True), ("default_10_2_0", False)}
 
 
 def test_public_storage_on_another_cloud_is_public_access_where_it_is(policy: Policy, engine: Engine) -> None:
-    findings = decide(_other_clouds(), policy, engine, today=TODAY).findings
+    findings = run_stages(_other_clouds(), policy, engine, today=TODAY).findings
     public = [(f.name, f.message) for f in findings if f.control == "DPA-ACC-010"]
     assert public == [("photos-public", "GCS bucket grants roles/storage.objectViewer to allUsers: its objects are disclosed to anyone (asia-east1)")]

@@ -17,7 +17,7 @@ from support.control_estate import TODAY, compliant_estate
 
 from dpaguard.engine.embedded import EmbeddedEngine
 from dpaguard.errors import PolicyError
-from dpaguard.pipeline import decide
+from dpaguard.pipeline import run_stages
 from dpaguard.policy import load_policy, rego_evaluated_controls
 
 STATE = SOURCE_FIXTURES / "states" / "real-export.json"
@@ -109,8 +109,8 @@ def test_coverage_counts_only_evaluated_controls() -> None:
     narrowed = dataclasses.replace(policy, evaluated_controls=policy.evaluated_controls - {"DPA-RES-001"})
     engine = EmbeddedEngine(policy)
     try:
-        full = decide([compliant_estate()], policy, engine, today=TODAY).coverage
-        part = decide([compliant_estate()], narrowed, engine, today=TODAY).coverage
+        full = run_stages([compliant_estate()], policy, engine, today=TODAY).coverage
+        part = run_stages([compliant_estate()], narrowed, engine, today=TODAY).coverage
     finally:
         engine.close()
     assert full[("DPA-RES-001", "prod")] > 0 and part[("DPA-RES-001", "prod")] == 0

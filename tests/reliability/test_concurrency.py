@@ -2,7 +2,7 @@
 
 The Pulumi engine calls the policy pack's analyzer from a pool of gRPC threads (PULUMI_PARALLEL_ANALYZE),
 and a CI job may evaluate many stacks in one run. Compared here:
-- the embedded engine (one interpreter under a lock) and `pipeline.decide`, called from 16 threads over
+- the embedded engine (one interpreter under a lock) and `pipeline.run_stages`, called from 16 threads over
   a set of deployments, against the same calls made one after the other;
 - the policy pack's runtime (its Analyze and AnalyzeStack decisions, one engine per thread), the same way;
 - `dpaguard check --all-stacks` on a generated project of 20 stacks (distinct Scaleway projects, some
@@ -25,7 +25,7 @@ from typing import Any
 import pytest
 
 from support import CLI_FIXTURES, REPO, SOURCE_FIXTURES
-from dpaguard.pipeline import decide
+from dpaguard.pipeline import run_stages
 from dpaguard.model import UNKNOWN, Deployment
 from dpaguard.source.state import load_state
 
@@ -61,11 +61,11 @@ def _findings(evaluation: Any) -> list[tuple[Any, ...]]:
 
 
 def test_the_embedded_engine_answers_16_threads_as_it_answers_one(deployments: list[Deployment], policy: Any, engine: Any) -> None:
-    sequential = [_findings(decide([d], policy, engine, today=TODAY)) for d in deployments]
+    sequential = [_findings(run_stages([d], policy, engine, today=TODAY)) for d in deployments]
     assert all(sequential) and len({json.dumps(s) for s in sequential}) == len(deployments)  # distinct answers to tell apart
     tasks = [i % len(deployments) for i in range(8 * len(deployments))]
     with ThreadPoolExecutor(max_workers=THREADS) as pool:
-        concurrent = list(pool.map(lambda i: _findings(decide([deployments[i]], policy, engine, today=TODAY)), tasks))
+        concurrent = list(pool.map(lambda i: _findings(run_stages([deployments[i]], policy, engine, today=TODAY)), tasks))
     for index, answer in zip(tasks, concurrent):
         assert answer == sequential[index]
 

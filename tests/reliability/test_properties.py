@@ -29,7 +29,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from dpaguard.errors import DpaguardError
-from dpaguard.pipeline import decide
+from dpaguard.pipeline import run_stages
 from dpaguard.model import Deployment
 from dpaguard.normalise import normalise
 from dpaguard.source.state import load_state, to_export
@@ -50,7 +50,7 @@ RESIDENCY = {"DPA-RES-001", "DPA-RES-002"}
 
 def _check_fail_closed(stacks: list[Deployment], policy: Any, engine: Any, tally: Counter[str]) -> None:
     try:
-        evaluation = decide(stacks, policy, engine, today=TODAY)
+        evaluation = run_stages(stacks, policy, engine, today=TODAY)
     except DpaguardError as error:
         # Stopping (exit 2, one line) is failing closed too: regopy cuts strings at a NUL and cannot print
         # a lone surrogate, and the pipeline refuses an answer it cannot match to the input.
@@ -133,7 +133,7 @@ def _reported(source: Any, policy: Any, engine: Any) -> set[str]:
                           "inputs": {"region": "fr-par", "zone": "fr-par-1", **inputs(source)}, "outputs": {}})
     deployment = Deployment(stack="prod", project="p", source="state", resources=tuple(resources),
                             config={"scaleway:region": "fr-par", "dpaguard:environment": "prod"})
-    findings = decide([deployment], policy, engine, today=TODAY).findings
+    findings = run_stages([deployment], policy, engine, today=TODAY).findings
     return {f.control for f in findings if f.control in _ACLS and f.urn.endswith("::" + f.control) and f.status == "violation"}
 
 

@@ -68,13 +68,13 @@ def violating(prod: Deployment) -> Deployment:
 
 
 def cli_findings(deployment: Deployment, policy: Any, **options: Any) -> tuple[Finding, ...]:
-    """What `dpaguard check` decides for a deployment: the same decide() over the same engine."""
+    """What `dpaguard check` decides for a deployment: the same run_stages() over the same engine."""
     from dpaguard.engine import create_engine
-    from dpaguard.pipeline import decide
+    from dpaguard.pipeline import run_stages
 
     engine = create_engine(policy)
     try:
-        return tuple(decide([deployment], policy, engine, today=dt.date.today(), **options).findings)
+        return tuple(run_stages([deployment], policy, engine, today=dt.date.today(), **options).findings)
     finally:
         engine.close()
 
