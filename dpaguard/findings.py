@@ -20,6 +20,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Mapping, Sequence
 
+from dpaguard.facts import Facts
 from dpaguard.engine.interface import EngineError
 from dpaguard.errors import PolicyError
 from dpaguard.model import (
@@ -27,7 +28,6 @@ from dpaguard.model import (
     Control,
     ControlId,
     Decision,
-    Facts,
     Finding,
     SourceLocation,
     Urn,
@@ -151,7 +151,8 @@ def findings_of(
     findings: list[Finding] = []
     declared = {(d.control, d.urn, d.message) for d in decisions}
     for decision in decisions:
-        recorded_of = resource_by_urn.get(decision.urn, {}).get("recorded_of")
+        resource = resource_by_urn.get(decision.urn)
+        recorded_of = resource.get("recorded_of") if resource is not None else None
         if recorded_of is not None:
             # A decision on the recorded view of a resource: the resource's own, unless its declared view has the same.
             if (decision.control, recorded_of, decision.message) in declared:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import Any, Mapping, Protocol
 
+from dpaguard.facts import Facts
 from dpaguard.errors import EngineError
 from dpaguard.model import Decision
 
@@ -40,7 +41,7 @@ class Engine(Protocol):
         """Get ready for an evaluation of about this many resources (the embedded engine starts its workers)."""
         ...
 
-    def decide(self, facts: Mapping[str, Any]) -> list[Decision]:
+    def decide(self, facts: Facts) -> list[Decision]:
         """Every decision for these facts; raises EngineError when no complete answer can be had."""
         ...
 

@@ -74,6 +74,7 @@ from opa_client.errors import (
     TypeException,
 )
 
+from dpaguard.facts import Facts
 from dpaguard.bundle import DATA_ROOT, POLICY_ROOT
 from dpaguard.engine.shaping import parse_decisions, rego_input
 from dpaguard.engine.interface import DECISIONS_PATH, PolicyLike
@@ -286,7 +287,7 @@ class OpaEngine:
     def prepare(self, resources: int) -> None:
         """Nothing to start: the server is already running."""
 
-    def decide(self, facts: Mapping[str, Any]) -> list[Decision]:
+    def decide(self, facts: Facts) -> list[Decision]:
         """Every decision for these facts, from one query of the server; EngineError otherwise.
 
         When the server answers with another policy version or other DPA data (another run
@@ -407,7 +408,7 @@ class OpaEngine:
                 hint=BUNDLE_HINT,
             )
 
-    def _bundle_decisions(self, facts: Mapping[str, Any], bundle: str) -> list[Decision]:
+    def _bundle_decisions(self, facts: Facts, bundle: str) -> list[Decision]:
         """The decisions of a bundle-loaded server, with OPA's word for the bundle revision that answered."""
         body = self._call(
             f"query data.{DECISIONS_PATH.replace('/', '.')}",
