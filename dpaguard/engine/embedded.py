@@ -20,11 +20,11 @@ import os
 import threading
 from collections import deque
 from collections.abc import Mapping, Sequence, Set
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from typing import Any
 
 from dpaguard.facts import Facts, ForeignOwner
-from dpaguard.engine.interface import DECISIONS_PATH, EngineError
+from dpaguard.engine.interface import DECISIONS_PATH, EngineError, RegoPolicy
 from dpaguard.model import Decision, Urn
 from dpaguard.engine.shaping import chunks, parse_decisions, usable_cpus
 from dpaguard.normalise import UNPRINTABLE
@@ -210,18 +210,18 @@ class _PrintableUrns:
         return replace(decision, urn=Urn(self.originals.get(decision.urn, decision.urn)), message=message)
 
 
+@dataclass(frozen=True)
 class _PolicyParts:
     """The two parts of a policy the engine reads, to rebuild it in a worker process."""
 
-    def __init__(self, data: Any, rego_modules: Mapping[str, str]) -> None:
-        self.data = data
-        self.rego_modules = dict(rego_modules)
+    data: Mapping[str, Any]
+    rego_modules: Mapping[str, str]
 
 
 _worker_engine: EmbeddedEngine | None = None
 
 
-def _start_worker(data: Any, rego_modules: Mapping[str, str]) -> None:
+def _start_worker(data: Mapping[str, Any], rego_modules: Mapping[str, str]) -> None:
     """A worker process's one interpreter, built once from the policy's modules and data."""
     import multiprocessing
 
@@ -261,7 +261,7 @@ class EmbeddedEngine:
     notices: tuple[str, ...] = ()
 
     def __init__(
-        self, policy: Any, *, chunk_resources: int = CHUNK_RESOURCES, processes: int = PROCESSES, parallel_above: int = PARALLEL_ABOVE
+        self, policy: RegoPolicy, *, chunk_resources: int = CHUNK_RESOURCES, processes: int = PROCESSES, parallel_above: int = PARALLEL_ABOVE
     ) -> None:
         try:
             import regopy

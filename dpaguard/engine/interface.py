@@ -17,14 +17,18 @@ from dpaguard.model import Decision
 DECISIONS_PATH = "dpaguard/main/decisions"
 
 
-class PolicyLike(Protocol):
-    """What an engine needs of a loaded policy set (dpaguard.policy.Policy)."""
+class RegoPolicy(Protocol):
+    """What an engine evaluates of a loaded policy set: its Rego modules and its DPA data."""
 
     @property
     def rego_modules(self) -> Mapping[str, str]: ...
 
     @property
     def data(self) -> Mapping[str, Any]: ...
+
+
+class PolicyLike(RegoPolicy, Protocol):
+    """What the OPA engines and bundles need of a loaded policy set (dpaguard.policy.Policy): also its digest, which names it on a server."""
 
     @property
     def sha256(self) -> str: ...
@@ -50,4 +54,4 @@ class Engine(Protocol):
         ...
 
 
-__all__ = ["Engine", "EngineError", "DECISIONS_PATH", "PolicyLike"]
+__all__ = ["Engine", "EngineError", "DECISIONS_PATH", "PolicyLike", "RegoPolicy"]
