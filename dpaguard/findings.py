@@ -20,9 +20,9 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Mapping, Sequence
 
-from dpaguard.facts import Facts
 from dpaguard.engine.interface import EngineError
 from dpaguard.errors import PolicyError
+from dpaguard.facts import Facts
 from dpaguard.model import (
     ENVIRONMENTS,
     Control,
@@ -35,8 +35,8 @@ from dpaguard.model import (
     Waiver,
 )
 from dpaguard.normalise import RECORDED_NOTE
-from dpaguard.urn import STACK_TYPE
 from dpaguard.policy import DEFAULT_WAIVER_MAX_DAYS, WAIVER_BLANKET, WAIVER_EXPIRED, WAIVER_MALFORMED, Policy
+from dpaguard.urn import STACK_TYPE, provider_type
 
 _CONFIG_KEY = re.compile(r"\b([A-Za-z][\w-]*:[A-Za-z][\w-]*)\b")
 
@@ -242,7 +242,7 @@ def _groups(facts: Facts) -> dict[str, _Group]:
         if not fact.get("recorded_of"):
             members[(fact["stack"], fact["package"])].append(fact["urn"])
     return {
-        group["urn"]: _Group(stack["urn"], f"pulumi:providers:{group['package']}", tuple(sorted(members[(stack["name"], group["package"])])))
+        group["urn"]: _Group(stack["urn"], provider_type(group["package"]), tuple(sorted(members[(stack["name"], group["package"])])))
         for stack in facts["stacks"]
         for group in stack.get("packages", ())
     }

@@ -23,10 +23,10 @@ from collections.abc import Mapping, Sequence, Set
 from dataclasses import dataclass, replace
 from typing import Any
 
-from dpaguard.facts import Facts, ForeignOwner
 from dpaguard.engine.interface import DECISIONS_PATH, EngineError, RegoPolicy
-from dpaguard.model import Decision, Urn
 from dpaguard.engine.shaping import chunks, parse_decisions, usable_cpus
+from dpaguard.facts import Facts, ForeignOwner
+from dpaguard.model import Decision, Urn
 from dpaguard.normalise import UNPRINTABLE
 
 # Set insertion is quadratic: on an estate with one decision for every four resources, chunks of 500

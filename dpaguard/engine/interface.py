@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from typing import Any, Mapping, Protocol
 
-from dpaguard.facts import Facts
 from dpaguard.errors import EngineError
+from dpaguard.facts import Facts
 from dpaguard.model import Decision
 
 # The query every engine answers: the union of all packages' decisions (policies/rego/main.rego).

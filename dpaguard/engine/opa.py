@@ -74,11 +74,11 @@ from opa_client.errors import (
     TypeException,
 )
 
-from dpaguard.facts import Facts
 from dpaguard.bundle import DATA_ROOT, POLICY_ROOT
-from dpaguard.engine.shaping import parse_decisions, rego_input
 from dpaguard.engine.interface import DECISIONS_PATH, PolicyLike
+from dpaguard.engine.shaping import parse_decisions, rego_input
 from dpaguard.errors import EngineError
+from dpaguard.facts import Facts
 from dpaguard.model import Decision
 
 HINT = "is the OPA server running? --opa-url URL, --opa-timeout SECONDS"

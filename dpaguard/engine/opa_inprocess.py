@@ -27,9 +27,9 @@ from pathlib import Path
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
-from dpaguard.facts import Facts
 from dpaguard.engine.interface import DECISIONS_PATH, EngineError, PolicyLike
 from dpaguard.engine.shaping import chunks, distinct, parse_decisions, usable_cpus
+from dpaguard.facts import Facts
 from dpaguard.model import ControlId, Decision, DecisionStatus, Urn
 
 WHEEL = "opa-golib-python-bindings"

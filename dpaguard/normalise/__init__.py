@@ -23,6 +23,7 @@ import re
 from collections import defaultdict
 from typing import Any, Iterable, Mapping, Sequence, cast
 
+from dpaguard import urn as pulumi_urn
 from dpaguard.environment import environment_of
 from dpaguard.errors import InputError
 from dpaguard.facts import Facts, FactsContext, ResourceFacts, StackFacts
@@ -33,7 +34,7 @@ from dpaguard.normalise.property_types import checked_props, whole_number
 from dpaguard.normalise.types import canonical_type, type_info
 from dpaguard.source.credentials import marked_kinds
 from dpaguard.source.redact import is_secret, is_sensitive_name
-from dpaguard.urn import STACK_REFERENCE_TYPE, STACK_TYPE, is_provider_type
+from dpaguard.urn import STACK_REFERENCE_TYPE, STACK_TYPE, is_provider_type, provider_type
 
 DYNAMIC_PREFIX = "pulumi-python:dynamic/"
 # A resource whose recorded outputs disagree with its declared inputs on what a rule reads is judged
@@ -763,13 +764,10 @@ def _package_groups(
             group["regions"].add(region)
         if provider in known:
             group["providers"].add(provider)
-    stack_urn = str(stack.get("urn") or "")
-    marker = "::pulumi:pulumi:Stack::"
-    prefix = stack_urn.split(marker, 1)[0] if marker in stack_urn else f"urn:pulumi:{stack['name']}::{project}"
     return [
         {
             "package": package,
-            "urn": _printable(min(group["providers"]) if group["providers"] else f"{prefix}::pulumi:providers:{package}::default"),
+            "urn": _printable(min(group["providers"]) if group["providers"] else pulumi_urn.urn(stack["name"], project, provider_type(package), "default")),
             "count": group["count"],
             # As text: rego-cpp's concat of one string prints it quoted into a message.
             "regions": ", ".join(sorted(group["regions"])),

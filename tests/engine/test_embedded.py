@@ -12,11 +12,11 @@ import pytest
 
 
 from support.control_estate import POLICIES, TODAY, changed, compliant_estate, compliant_resources, config, deployment, resource, urn
-from dpaguard.facts import Facts
 from dpaguard.engine import create_engine
 from dpaguard.engine.embedded import EmbeddedEngine
 from dpaguard.engine.shaping import parse_decisions
 from dpaguard.errors import EngineError
+from dpaguard.facts import Facts
 from dpaguard.normalise import normalise
 from dpaguard.policy import Policy, load_policy
 

@@ -13,9 +13,9 @@ import pytest
 
 
 from support.control_estate import POLICIES, TODAY, changed
-from dpaguard.facts import Facts
 from dpaguard.engine.embedded import EmbeddedEngine
 from dpaguard.errors import EngineError
+from dpaguard.facts import Facts
 from dpaguard.normalise import normalise
 from dpaguard.policy import Policy, load_policy
 

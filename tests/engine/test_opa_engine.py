@@ -16,8 +16,8 @@ from support.opa_standin import OpaStandIn
 from dpaguard.engine.opa import ID_PREFIX, OpaEngine, display_url, module_id, push_order
 from dpaguard.errors import EngineError
 from dpaguard.facts import Facts
-from dpaguard.normalise import normalise
 from dpaguard.model import UNKNOWN, ControlId, Decision, Urn
+from dpaguard.normalise import normalise
 
 CANARY = "canary-4f1d2c-secret-value"
 

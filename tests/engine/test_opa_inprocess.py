@@ -11,10 +11,10 @@ from typing import Any
 
 import pytest
 
-from dpaguard.facts import Facts, ResourceFacts
 from dpaguard.engine.opa_inprocess import CompiledPolicy, OpaInProcessEngine, load_bindings
 from dpaguard.engine.shaping import distinct
 from dpaguard.errors import EngineError
+from dpaguard.facts import Facts, ResourceFacts
 from dpaguard.normalise import build_index, normalise
 from dpaguard.policy import Policy, load_policy
 from dpaguard.source.state import load_state
