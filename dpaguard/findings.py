@@ -22,12 +22,12 @@ from typing import Any, Mapping, Sequence
 
 from dpaguard.engine.interface import EngineError
 from dpaguard.errors import PolicyError
+from dpaguard.facts import Facts
 from dpaguard.model import (
     ENVIRONMENTS,
     Control,
     ControlId,
     Decision,
-    Facts,
     Finding,
     SourceLocation,
     Urn,
@@ -35,8 +35,8 @@ from dpaguard.model import (
     Waiver,
 )
 from dpaguard.normalise import RECORDED_NOTE
-from dpaguard.urn import STACK_TYPE
 from dpaguard.policy import DEFAULT_WAIVER_MAX_DAYS, WAIVER_BLANKET, WAIVER_EXPIRED, WAIVER_MALFORMED, Policy
+from dpaguard.urn import STACK_TYPE, provider_type
 
 _CONFIG_KEY = re.compile(r"\b([A-Za-z][\w-]*:[A-Za-z][\w-]*)\b")
 
@@ -151,7 +151,8 @@ def findings_of(
     findings: list[Finding] = []
     declared = {(d.control, d.urn, d.message) for d in decisions}
     for decision in decisions:
-        recorded_of = resource_by_urn.get(decision.urn, {}).get("recorded_of")
+        resource = resource_by_urn.get(decision.urn)
+        recorded_of = resource.get("recorded_of") if resource is not None else None
         if recorded_of is not None:
             # A decision on the recorded view of a resource: the resource's own, unless its declared view has the same.
             if (decision.control, recorded_of, decision.message) in declared:
@@ -241,7 +242,7 @@ def _groups(facts: Facts) -> dict[str, _Group]:
         if not fact.get("recorded_of"):
             members[(fact["stack"], fact["package"])].append(fact["urn"])
     return {
-        group["urn"]: _Group(stack["urn"], f"pulumi:providers:{group['package']}", tuple(sorted(members[(stack["name"], group["package"])])))
+        group["urn"]: _Group(stack["urn"], provider_type(group["package"]), tuple(sorted(members[(stack["name"], group["package"])])))
         for stack in facts["stacks"]
         for group in stack.get("packages", ())
     }

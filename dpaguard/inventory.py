@@ -10,7 +10,8 @@ from __future__ import annotations
 from collections import Counter
 from typing import Any, Mapping
 
-from dpaguard.model import Facts, RegisteredProcessor, Usage
+from dpaguard.facts import Facts
+from dpaguard.model import RegisteredProcessor, Usage
 
 UNKNOWN_PLACE = "unknown"
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
-from typing import Any, Literal, Mapping, NewType, TypedDict, get_args
+from typing import Any, Literal, Mapping, NewType, get_args
 
 from dpaguard import urn as pulumi_urn
 from dpaguard.markers import PLAINTEXT_REDACTED, REDACTED, SECRET_SIG, SECRET_SIG_KEY, UNKNOWN
@@ -29,24 +29,6 @@ DecisionStatus = Literal["violation", "undetermined"]
 ClauseStatus = Literal["verified-deployed", "verified-code", "declared", "organisational", "not-covered"]
 CLAUSE_STATUSES: tuple[ClauseStatus, ...] = ("verified-deployed", "verified-code", "declared", "organisational", "not-covered")
 
-
-
-class FactsContext(TypedDict):
-    """What every rule may read beside the stacks and resources."""
-
-    today: str  # ISO date waivers and notices are judged against
-    unknown: str  # the marker of a value unknown during preview
-    internet: dict[str, bool]  # every address or range seen -> whether it is "the internet"
-    subprocessor_notice: dict[str, int | None]  # Appendix B entry -> working days of notice (None: no dates)
-
-
-class Facts(TypedDict):
-    """The normaliser's output, which the engines and the findings stage read (each fact: dpaguard/normalise)."""
-
-    stacks: list[dict[str, Any]]
-    resources: list[dict[str, Any]]
-    index: dict[str, Any]  # positions of resources grouped by the values rules test (normalise.build_index)
-    context: FactsContext
 
 
 @dataclass(frozen=True)

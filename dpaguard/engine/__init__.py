@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-from dpaguard.engine.interface import DECISIONS_PATH, Engine, EngineError, PolicyLike
+from dpaguard.engine.interface import DECISIONS_PATH, Engine, EngineError, PolicyLike, RegoPolicy
 
 ENGINES = ("opa", "regopy")
 DEFAULT_ENGINE = "opa"
@@ -63,7 +63,7 @@ def create_engine(
     return OpaInProcessEngine(policy)
 
 
-def _regopy(policy: PolicyLike) -> Engine:
+def _regopy(policy: RegoPolicy) -> Engine:
     from dpaguard.engine.embedded import EmbeddedEngine
 
     return EmbeddedEngine(policy)

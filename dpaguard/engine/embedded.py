@@ -20,12 +20,13 @@ import os
 import threading
 from collections import deque
 from collections.abc import Mapping, Sequence, Set
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from typing import Any
 
-from dpaguard.engine.interface import DECISIONS_PATH, EngineError
-from dpaguard.model import Decision, Urn
+from dpaguard.engine.interface import DECISIONS_PATH, EngineError, RegoPolicy
 from dpaguard.engine.shaping import chunks, parse_decisions, usable_cpus
+from dpaguard.facts import Facts, ForeignOwner
+from dpaguard.model import Decision, Urn
 from dpaguard.normalise import UNPRINTABLE
 
 # Set insertion is quadratic: on an estate with one decision for every four resources, chunks of 500
@@ -170,23 +171,33 @@ class _PrintableUrns:
             self.originals[placeholder] = urn
         return placeholder
 
-    def swap(self, facts: Mapping[str, Any]) -> Mapping[str, Any]:
+    def _owner(self, owner: ForeignOwner) -> ForeignOwner:
+        swapped = owner.copy()
+        swapped["urn"] = self._safe(owner["urn"])
+        return swapped
+
+    def swap(self, facts: Facts) -> Facts:
         """The facts with every unprintable URN (of a stack, a resource, a resource's foreign owner) swapped; the same object when none is."""
         unsafe = UNPRINTABLE.search
-        stacks = facts.get("stacks", [])
+        stacks = facts["stacks"]
         resources = facts["resources"]
-        if not any(unsafe(s.get("urn", "")) for s in stacks) and not any(
-            unsafe(r.get("urn", "")) or any(unsafe(o.get("urn", "")) for o in r.get("foreign", ())) for r in resources
+        if not any(unsafe(s["urn"]) for s in stacks) and not any(
+            unsafe(r["urn"]) or any(unsafe(o["urn"]) for o in r.get("foreign", ())) for r in resources
         ):
             return facts
         swapped_resources = []
         for resource in resources:
-            resource = {**resource, "urn": self._safe(resource.get("urn"))}
+            resource = resource.copy()
+            resource["urn"] = self._safe(resource["urn"])
             if resource.get("foreign"):
-                resource["foreign"] = [{**owner, "urn": self._safe(owner.get("urn"))} for owner in resource["foreign"]]
+                resource["foreign"] = [self._owner(owner) for owner in resource["foreign"]]
             swapped_resources.append(resource)
-        swapped_stacks = [{**stack, "urn": self._safe(stack.get("urn"))} for stack in stacks]
-        return {**facts, "stacks": swapped_stacks, "resources": swapped_resources}
+        swapped_stacks = []
+        for stack in stacks:
+            stack = stack.copy()
+            stack["urn"] = self._safe(stack["urn"])
+            swapped_stacks.append(stack)
+        return Facts(stacks=swapped_stacks, resources=swapped_resources, index=facts["index"], context=facts["context"])
 
     def restore(self, decision: Decision) -> Decision:
         """The decision with its URN, and any URN its message quotes, as they were."""
@@ -199,18 +210,18 @@ class _PrintableUrns:
         return replace(decision, urn=Urn(self.originals.get(decision.urn, decision.urn)), message=message)
 
 
+@dataclass(frozen=True)
 class _PolicyParts:
     """The two parts of a policy the engine reads, to rebuild it in a worker process."""
 
-    def __init__(self, data: Any, rego_modules: Mapping[str, str]) -> None:
-        self.data = data
-        self.rego_modules = dict(rego_modules)
+    data: Mapping[str, Any]
+    rego_modules: Mapping[str, str]
 
 
 _worker_engine: EmbeddedEngine | None = None
 
 
-def _start_worker(data: Any, rego_modules: Mapping[str, str]) -> None:
+def _start_worker(data: Mapping[str, Any], rego_modules: Mapping[str, str]) -> None:
     """A worker process's one interpreter, built once from the policy's modules and data."""
     import multiprocessing
 
@@ -250,7 +261,7 @@ class EmbeddedEngine:
     notices: tuple[str, ...] = ()
 
     def __init__(
-        self, policy: Any, *, chunk_resources: int = CHUNK_RESOURCES, processes: int = PROCESSES, parallel_above: int = PARALLEL_ABOVE
+        self, policy: RegoPolicy, *, chunk_resources: int = CHUNK_RESOURCES, processes: int = PROCESSES, parallel_above: int = PARALLEL_ABOVE
     ) -> None:
         try:
             import regopy
@@ -302,7 +313,7 @@ class EmbeddedEngine:
         except Exception:  # noqa: BLE001 - decide() reports it
             return
 
-    def decide(self, facts: Mapping[str, Any]) -> list[Decision]:
+    def decide(self, facts: Facts) -> list[Decision]:
         """Every decision for these facts; EngineError when regopy cannot give a complete answer."""
         if self._interpreter is None:
             raise EngineError("embedded engine: decide() after close()")

@@ -10,20 +10,25 @@ from __future__ import annotations
 from typing import Any, Mapping, Protocol
 
 from dpaguard.errors import EngineError
+from dpaguard.facts import Facts
 from dpaguard.model import Decision
 
 # The query every engine answers: the union of all packages' decisions (policies/rego/main.rego).
 DECISIONS_PATH = "dpaguard/main/decisions"
 
 
-class PolicyLike(Protocol):
-    """What an engine needs of a loaded policy set (dpaguard.policy.Policy)."""
+class RegoPolicy(Protocol):
+    """What an engine evaluates of a loaded policy set: its Rego modules and its DPA data."""
 
     @property
     def rego_modules(self) -> Mapping[str, str]: ...
 
     @property
     def data(self) -> Mapping[str, Any]: ...
+
+
+class PolicyLike(RegoPolicy, Protocol):
+    """What the OPA engines and bundles need of a loaded policy set (dpaguard.policy.Policy): also its digest, which names it on a server."""
 
     @property
     def sha256(self) -> str: ...
@@ -40,7 +45,7 @@ class Engine(Protocol):
         """Get ready for an evaluation of about this many resources (the embedded engine starts its workers)."""
         ...
 
-    def decide(self, facts: Mapping[str, Any]) -> list[Decision]:
+    def decide(self, facts: Facts) -> list[Decision]:
         """Every decision for these facts; raises EngineError when no complete answer can be had."""
         ...
 
@@ -49,4 +54,4 @@ class Engine(Protocol):
         ...
 
 
-__all__ = ["Engine", "EngineError", "DECISIONS_PATH", "PolicyLike"]
+__all__ = ["Engine", "EngineError", "DECISIONS_PATH", "PolicyLike", "RegoPolicy"]

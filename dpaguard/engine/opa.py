@@ -75,9 +75,10 @@ from opa_client.errors import (
 )
 
 from dpaguard.bundle import DATA_ROOT, POLICY_ROOT
-from dpaguard.engine.shaping import parse_decisions, rego_input
 from dpaguard.engine.interface import DECISIONS_PATH, PolicyLike
+from dpaguard.engine.shaping import parse_decisions, rego_input
 from dpaguard.errors import EngineError
+from dpaguard.facts import Facts
 from dpaguard.model import Decision
 
 HINT = "is the OPA server running? --opa-url URL, --opa-timeout SECONDS"
@@ -286,7 +287,7 @@ class OpaEngine:
     def prepare(self, resources: int) -> None:
         """Nothing to start: the server is already running."""
 
-    def decide(self, facts: Mapping[str, Any]) -> list[Decision]:
+    def decide(self, facts: Facts) -> list[Decision]:
         """Every decision for these facts, from one query of the server; EngineError otherwise.
 
         When the server answers with another policy version or other DPA data (another run
@@ -407,7 +408,7 @@ class OpaEngine:
                 hint=BUNDLE_HINT,
             )
 
-    def _bundle_decisions(self, facts: Mapping[str, Any], bundle: str) -> list[Decision]:
+    def _bundle_decisions(self, facts: Facts, bundle: str) -> list[Decision]:
         """The decisions of a bundle-loaded server, with OPA's word for the bundle revision that answered."""
         body = self._call(
             f"query data.{DECISIONS_PATH.replace('/', '.')}",

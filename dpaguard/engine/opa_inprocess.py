@@ -29,6 +29,7 @@ from typing import Any
 
 from dpaguard.engine.interface import DECISIONS_PATH, EngineError, PolicyLike
 from dpaguard.engine.shaping import chunks, distinct, parse_decisions, usable_cpus
+from dpaguard.facts import Facts
 from dpaguard.model import ControlId, Decision, DecisionStatus, Urn
 
 WHEEL = "opa-golib-python-bindings"
@@ -174,7 +175,7 @@ class OpaInProcessEngine:
             raise EngineError("OPA engine: the engine is closed")
         return opa
 
-    def decide(self, facts: Mapping[str, Any]) -> list[Decision]:
+    def decide(self, facts: Facts) -> list[Decision]:
         """Every decision for these facts; EngineError when OPA cannot give a complete answer."""
         urns = [r["urn"] for r in facts["resources"]]
         members: list[list[int]] | None = None

@@ -24,6 +24,7 @@ from dpaguard import __version__
 from dpaguard.export import scaleway
 from dpaguard.export.scaleway import Attribute, Schema
 from dpaguard.model import SECRET_SIG_KEY, UNKNOWN, Deployment
+from dpaguard.urn import STACK_TYPE, is_provider_type, provider_type
 
 FORMAT_VERSION = "1.2"
 _NAME_BAD = re.compile(r"[^A-Za-z0-9_-]")
@@ -132,7 +133,7 @@ def _provider_settings(deployment: Deployment) -> dict[str, dict[str, Any]]:
     """Provider URN -> its region/zone: explicit providers' inputs, the default one from the stack config."""
     settings: dict[str, dict[str, Any]] = {}
     for resource in deployment.resources:
-        if resource.get("type") == "pulumi:providers:scaleway":
+        if resource.get("type") == provider_type("scaleway"):
             inputs = resource.get("inputs") or {}
             settings[str(resource["urn"])] = {
                 k: inputs[k] for k in _DEFAULT_PLACEMENT if isinstance(inputs.get(k), str) and not _is_unknown(inputs[k])
@@ -149,9 +150,9 @@ def _default_placement(deployment: Deployment) -> dict[str, str]:
 def _untranslated(resource: Mapping[str, Any]) -> str | None:
     """Why a resource has no Terraform equivalent, or None when it has one."""
     token = str(resource.get("type", ""))
-    if token == "pulumi:pulumi:Stack":
+    if token == STACK_TYPE:
         return "the Pulumi stack itself (no cloud resource)"
-    if token.startswith("pulumi:providers:"):
+    if is_provider_type(token):
         return "a provider (its settings are in configuration.provider_config)"
     parts = token.split(":")
     if len(parts) >= 2 and parts[1].split("/")[0] == "dynamic":  # pulumi-python:dynamic/<module>:<Name>

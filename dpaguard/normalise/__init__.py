@@ -6,27 +6,10 @@ plaintext and unknown properties, decide whether a CIDR is the internet, count F
 days, and index cross-stack sharing. Rego then judges one resource or one stack at a time.
 Facts never hold a secret value: secret wrappers become REDACTED, sensitive plaintext PLAINTEXT_REDACTED.
 
-Facts schema (each resource):
-    urn, type, id, index, stack, environment, type (canonical), raw_type, deprecated_type, package,
-    subprocessor (Appendix B name or null), country (ISO code, "unknown" or null),
-    locality {scope: region|zone|none, region, zone, status: known|unknown|missing, source},
-    project {expected: bool, value, status, source}, taggable, tags {k: v} (from the list form `env:prod` or a map), tags_unknown,
-    data_category, props (inputs over outputs, redacted; only for types a control names, and only the
-    properties rules read, see dpaguard/rego_props.py), secret_paths, plaintext_paths, unknown_paths,
-    inbound_rules and media_encryption (security groups), foreign (cross-stack sharing), stack_reference (StackReference),
-    recorded_of (on the recorded view of a resource whose outputs disagree with its inputs: RECORDED_SUFFIX),
-    place (another cloud's region as its provider names it: settings `other_cloud_regions`).
-    Empty, false and null facts are left out (see _OMITTED_WHEN_EMPTY).
-Each stack: name, urn, pulumi_project, environment, environment_source, scaleway_project,
-    default_region, default_zone, settings, config_file, plaintext_config_keys, subprocessors,
-    late_subprocessors, undated_subprocessors (used, with no dates in the register), packages (its resources
-    grouped by provider package: package, urn, count, regions, services; see _package_groups). Index: positions
-    grouped by package, type and the values broad rules test, and resources grouped by the facts their rules
-    read (shape, see SHAPES and build_index). Context: today, unknown, internet {cidr: bool},
-    subprocessor_notice {name: working days, or null when the register has no dates}.
-The Rego input (chunks) carries each resource as rego_resource() reduces it: only the facts a rule reads
-    (urn, stack, environment, locality {region, zone, status, source}, project {value, source} when expected,
-    tags when any, tags_unknown, data_category, props, plaintext_paths, foreign, inbound_rules, stack_reference).
+The facts' schema is declared once, in dpaguard/facts.py (what each resource and stack fact holds);
+the index groups resource positions by the values broad rules test (build_index, SHAPES). The Rego
+input (dpaguard/engine/shaping.py) carries each resource as rego_resource() reduces it: only the
+facts a rule reads.
 """
 
 from __future__ import annotations
@@ -38,18 +21,20 @@ import json
 import math
 import re
 from collections import defaultdict
-from typing import Any, Iterable, Mapping, Sequence
+from typing import Any, Iterable, Mapping, Sequence, cast
 
+from dpaguard import urn as pulumi_urn
 from dpaguard.environment import environment_of
 from dpaguard.errors import InputError
-from dpaguard.model import Facts, PLAINTEXT_REDACTED, REDACTED, UNKNOWN, Deployment
+from dpaguard.facts import Facts, FactsContext, ResourceFacts, StackFacts
+from dpaguard.model import PLAINTEXT_REDACTED, REDACTED, UNKNOWN, Deployment
 from dpaguard.normalise.calendar import working_days_between
 from dpaguard.normalise.network import InternetRule, is_internet, judge_source, looks_like_address
 from dpaguard.normalise.property_types import checked_props, whole_number
 from dpaguard.normalise.types import canonical_type, type_info
 from dpaguard.source.credentials import marked_kinds
 from dpaguard.source.redact import is_secret, is_sensitive_name
-from dpaguard.urn import STACK_REFERENCE_TYPE, STACK_TYPE, is_provider_type
+from dpaguard.urn import STACK_REFERENCE_TYPE, STACK_TYPE, is_provider_type, provider_type
 
 DYNAMIC_PREFIX = "pulumi-python:dynamic/"
 # A resource whose recorded outputs disagree with its declared inputs on what a rule reads is judged
@@ -90,7 +75,7 @@ def _disagree(raw: Mapping[str, Any]) -> bool:
     return any(outputs[key] != value for key, value in inputs.items() if key in outputs)
 
 
-def declared_urn(fact: Mapping[str, Any]) -> str:
+def declared_urn(fact: ResourceFacts) -> str:
     """The URN of the resource a fact describes (a recorded view's is its resource's)."""
     return str(fact.get("recorded_of", fact["urn"]))
 
@@ -398,17 +383,14 @@ class Normaliser:
                 if (days := notice.get(name)) is not None and days < self.notice_days
             ]
             stack["undated_subprocessors"] = [name for name in stack["subprocessors"] if name in notice and notice[name] is None]
-        return {
-            "stacks": stacks,
-            "resources": resources,
-            "index": build_index(resources),
-            "context": {
-                "today": today.isoformat(),
-                "unknown": UNKNOWN,
-                "internet": internet,
-                "subprocessor_notice": notice,
-            },
-        }
+        # Facts are built as plain dicts, in passes (cross-stack sharing, links, compaction), and declared
+        # at this boundary: tests/normalise/test_facts_schema.py holds what is built to the declaration.
+        return Facts(
+            stacks=cast("list[StackFacts]", stacks),
+            resources=cast("list[ResourceFacts]", resources),
+            index=build_index(resources),
+            context=FactsContext(today=today.isoformat(), unknown=UNKNOWN, internet=internet, subprocessor_notice=notice),
+        )
 
     def _stack(self, deployment: Deployment, override: str | None, stack_settings: Mapping[str, Any]) -> dict[str, Any]:
         config = deployment.config
@@ -782,13 +764,10 @@ def _package_groups(
             group["regions"].add(region)
         if provider in known:
             group["providers"].add(provider)
-    stack_urn = str(stack.get("urn") or "")
-    marker = "::pulumi:pulumi:Stack::"
-    prefix = stack_urn.split(marker, 1)[0] if marker in stack_urn else f"urn:pulumi:{stack['name']}::{project}"
     return [
         {
             "package": package,
-            "urn": _printable(min(group["providers"]) if group["providers"] else f"{prefix}::pulumi:providers:{package}::default"),
+            "urn": _printable(min(group["providers"]) if group["providers"] else pulumi_urn.urn(stack["name"], project, provider_type(package), "default")),
             "count": group["count"],
             # As text: rego-cpp's concat of one string prints it quoted into a message.
             "regions": ", ".join(sorted(group["regions"])),

@@ -20,8 +20,8 @@ CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-back
 
 
 def chromium() -> str:
-    """Debian's chromium; on CI (CI=true) its absence is a failure, locally a skip."""
-    found = shutil.which("chromium") or shutil.which("chromium-browser")
+    """Debian's chromium (or the Chrome of GitHub's runners); on CI (CI=true) its absence is a failure, locally a skip."""
+    found = shutil.which("chromium") or shutil.which("chromium-browser") or shutil.which("google-chrome")
     if found:
         return found
     if os.environ.get("CI", "").lower() == "true":

@@ -16,7 +16,7 @@ from dpaguard.engine import create_engine
 from dpaguard.engine.embedded import EmbeddedEngine
 from dpaguard.engine.shaping import parse_decisions
 from dpaguard.errors import EngineError
-from dpaguard.model import Facts
+from dpaguard.facts import Facts
 from dpaguard.normalise import normalise
 from dpaguard.policy import Policy, load_policy
 

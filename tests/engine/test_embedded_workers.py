@@ -7,7 +7,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import pytest
 
@@ -16,7 +16,7 @@ from support import POLICIES, TESTS
 from support.control_estate import TODAY, changed
 from dpaguard.engine.embedded import EmbeddedEngine
 from dpaguard.errors import EngineError
-from dpaguard.model import Facts
+from dpaguard.facts import Facts
 from dpaguard.normalise import normalise
 from dpaguard.policy import Policy, load_policy
 
@@ -37,7 +37,7 @@ def _in_workers(policy: Policy) -> EmbeddedEngine:
     return EmbeddedEngine(policy, chunk_resources=3, processes=3, parallel_above=0)
 
 
-def test_workers_decide_as_the_process_itself(policy: Policy, facts: dict[str, Any]) -> None:
+def test_workers_decide_as_the_process_itself(policy: Policy, facts: Facts) -> None:
     engine = _in_workers(policy)
     try:
         in_workers = engine.decide(facts)
@@ -48,9 +48,10 @@ def test_workers_decide_as_the_process_itself(policy: Policy, facts: dict[str, A
         engine.close()
 
 
-def test_error_in_a_worker_fails_closed(policy: Policy, facts: dict[str, Any]) -> None:
+def test_error_in_a_worker_fails_closed(policy: Policy, facts: Facts) -> None:
     engine = _in_workers(policy)
-    bad = {**facts, "resources": [{**r, "props": {"value": 1.5j}} for r in facts["resources"]]}
+    # props no JSON holds: facts the normaliser never builds, given on purpose
+    bad = cast(Facts, {**facts, "resources": [{**r, "props": {"value": 1.5j}} for r in facts["resources"]]})
     try:
         with pytest.raises(EngineError, match="embedded engine"):
             engine.decide(bad)
@@ -58,7 +59,7 @@ def test_error_in_a_worker_fails_closed(policy: Policy, facts: dict[str, Any]) -
         engine.close()
 
 
-def test_a_worker_that_dies_fails_closed_and_the_next_call_starts_afresh(policy: Policy, facts: dict[str, Any]) -> None:
+def test_a_worker_that_dies_fails_closed_and_the_next_call_starts_afresh(policy: Policy, facts: Facts) -> None:
     engine = _in_workers(policy)
     try:
         expected = engine.decide(facts)
@@ -72,7 +73,7 @@ def test_a_worker_that_dies_fails_closed_and_the_next_call_starts_afresh(policy:
         engine.close()
 
 
-def test_close_stops_the_workers(policy: Policy, facts: dict[str, Any]) -> None:
+def test_close_stops_the_workers(policy: Policy, facts: Facts) -> None:
     engine = _in_workers(policy)
     engine.decide(facts)
     processes = list(engine._pool._processes.values())
@@ -82,7 +83,7 @@ def test_close_stops_the_workers(policy: Policy, facts: dict[str, Any]) -> None:
         engine.decide(facts)
 
 
-def test_small_inputs_stay_in_process(policy: Policy, facts: dict[str, Any]) -> None:
+def test_small_inputs_stay_in_process(policy: Policy, facts: Facts) -> None:
     engine = EmbeddedEngine(policy, chunk_resources=3, processes=3, parallel_above=10_000)
     engine.decide(facts)
     assert engine._pool is None
@@ -129,7 +130,7 @@ def _alive(pid: int) -> bool:
     return Path(f"/proc/{pid}/stat").read_text().split()[2] != "Z"
 
 
-def test_prepare_starts_the_workers_that_evaluate_will_use(policy: Policy, facts: dict[str, Any]) -> None:
+def test_prepare_starts_the_workers_that_evaluate_will_use(policy: Policy, facts: Facts) -> None:
     engine = _in_workers(policy)
     try:
         engine.prepare(len(facts["resources"]))
@@ -154,7 +155,7 @@ def test_prepare_below_the_threshold_or_after_close_starts_nothing(policy: Polic
     assert engine._pool is None
 
 
-def test_workers_that_cannot_start_fail_the_evaluation_closed(policy: Policy, facts: dict[str, Any]) -> None:
+def test_workers_that_cannot_start_fail_the_evaluation_closed(policy: Policy, facts: Facts) -> None:
     engine = _in_workers(policy)
     engine._policy = (policy.data, {"broken.rego": "package broken\nthis is not rego"})
     try:
@@ -175,7 +176,7 @@ def test_no_workers_where_the_process_may_use_one_cpu() -> None:
     assert PROCESSES == min(4, len(os.sched_getaffinity(0)))
 
 
-def test_this_process_evaluates_what_no_worker_has_taken(policy: Policy, facts: dict[str, Any]) -> None:
+def test_this_process_evaluates_what_no_worker_has_taken(policy: Policy, facts: Facts) -> None:
     # A cold pool: its worker needs a few hundred milliseconds to start, this process a few to
     # evaluate a part of one resource, so it evaluates most of them (measured: 36 of 51).
     engine = EmbeddedEngine(policy, chunk_resources=2, processes=2, parallel_above=0)

@@ -187,7 +187,7 @@ def test_provenance_is_checked(bundled: OpaStandIn, real_policy: Any) -> None:
     bundled.provenance = lambda: {"version": "1.20.2"}  # type: ignore[method-assign]
     try:
         with pytest.raises(EngineError, match=r"does not name the revision of bundle \"dpa.tar.gz\" \(\?provenance=true\)"):
-            engine.decide({"stacks": [], "resources": [], "context": {}, "index": {}})
+            engine.decide(normalise([], real_policy.data, today=TODAY))
     finally:
         bundled.provenance = original  # type: ignore[method-assign]
         engine.close()
@@ -204,7 +204,7 @@ def test_another_teams_bundle_leaves_the_push_path(tmp_path: Path, real_policy: 
             archive.addfile(info, io.BytesIO(body))
     with OpaStandIn(bundle=team) as server:
         engine = OpaEngine(real_policy, url=server.url, timeout=60)
-        assert engine.decide({"stacks": [], "resources": [], "context": {}, "index": {}}) == []
+        assert engine.decide(normalise([], real_policy.data, today=TODAY)) == []
         engine.close()
         assert any(r.startswith("PUT /v1/policies/dpaguard/") for r in server.requests)
         assert "team.tar.gz/team/authz.rego" in server.policies

@@ -7,7 +7,7 @@ import datetime as dt
 import json
 import threading
 import time
-from typing import Any, Callable
+from typing import Any, Callable, cast
 
 import pytest
 import requests
@@ -15,11 +15,14 @@ from support.opa_standin import OpaStandIn
 
 from dpaguard.engine.opa import ID_PREFIX, OpaEngine, display_url, module_id, push_order
 from dpaguard.errors import EngineError
+from dpaguard.facts import Facts
 from dpaguard.model import UNKNOWN, ControlId, Decision, Urn
+from dpaguard.normalise import normalise
 
 CANARY = "canary-4f1d2c-secret-value"
 
-FACTS: dict[str, Any] = {
+# The input of the toy policy (conftest toy_policy), which reads `region` of each resource: not dpaguard's facts.
+FACTS = cast(Facts, {
     "stacks": [{"name": "prod"}],
     "resources": [
         {"urn": "urn:a", "region": "fr-par"},
@@ -28,7 +31,7 @@ FACTS: dict[str, Any] = {
         {"urn": "urn:d", "region": "pl-waw", "password": CANARY},
     ],
     "context": {},
-}
+})
 EXPECTED = [
     Decision(ControlId("DPA-RES-001"), Urn("urn:b"), "region nl-ams is not in France", "violation"),
     Decision(ControlId("DPA-RES-001"), Urn("urn:c"), "region unknown during preview", "undetermined"),
@@ -43,7 +46,7 @@ def engine_for(opa: OpaStandIn, policy: Any, timeout: float = 2.0) -> OpaEngine:
 def test_decisions_from_the_server(opa: OpaStandIn, toy_policy: Callable[..., Any]) -> None:
     engine = engine_for(opa, toy_policy())
     assert engine.decide(FACTS) == EXPECTED
-    assert engine.decide({"stacks": [], "resources": [{"urn": "urn:a", "region": "fr-par"}], "context": {}}) == []
+    assert engine.decide(cast(Facts, {"stacks": [], "resources": [{"urn": "urn:a", "region": "fr-par"}], "context": {}})) == []
     engine.close()
 
 
@@ -386,7 +389,7 @@ def test_modules_are_pushed_in_whatever_order_the_server_accepts(toy_policy: Cal
 def test_real_policies_are_pushed_once_each(opa: OpaStandIn, real_policy: Any) -> None:
     # OPA compiles the whole set on every PUT and refuses a module whose functions' module is not
     # there yet: pushed in import order, none is refused (each refusal is a compile and a round trip)
-    OpaEngine(real_policy, url=opa.url, timeout=60).decide({"stacks": [], "resources": [], "context": {}, "index": {}})
+    OpaEngine(real_policy, url=opa.url, timeout=60).decide(normalise([], real_policy.data, today=dt.date(2026, 11, 29)))
     puts = [r for r in opa.requests if r.startswith("PUT /v1/policies/")]
     assert len(puts) == len(set(puts)) == len(real_policy.rego_modules) + 1
     order = [p.rsplit("/rego/", 1)[-1] for p in puts]
@@ -409,7 +412,7 @@ def test_push_order() -> None:
 def test_stale_real_policies_are_deleted_once_each(opa: OpaStandIn, real_policy: Any) -> None:
     # another version of the real policies (its digest differs): every module of the old one goes,
     # each by one DELETE that OPA accepts (a module whose functions others call goes last)
-    facts: dict[str, Any] = {"stacks": [], "resources": [], "context": {}, "index": {}}
+    facts = normalise([], real_policy.data, today=dt.date(2026, 11, 29))
     OpaEngine(real_policy, url=opa.url, timeout=60).decide(facts)
     newer = dataclasses.replace(real_policy, sha256="f" * 64)
     OpaEngine(newer, url=opa.url, timeout=60).decide(facts)

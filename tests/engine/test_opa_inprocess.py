@@ -14,7 +14,7 @@ import pytest
 from dpaguard.engine.opa_inprocess import CompiledPolicy, OpaInProcessEngine, load_bindings
 from dpaguard.engine.shaping import distinct
 from dpaguard.errors import EngineError
-from dpaguard.model import Facts
+from dpaguard.facts import Facts, ResourceFacts
 from dpaguard.normalise import build_index, normalise
 from dpaguard.policy import Policy, load_policy
 from dpaguard.source.state import load_state
@@ -92,7 +92,7 @@ def test_a_broken_policy_file_exits_2_with_one_line(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize("name", ["vs_checkov", "finding-heavy", "prod-drifted"])
 @pytest.mark.parametrize("parallel_above", [0, 100_000])
-def test_distinct_resources_decide_as_every_resource(policy: Policy, estates: dict[str, dict[str, Any]], name: str, parallel_above: int) -> None:
+def test_distinct_resources_decide_as_every_resource(policy: Policy, estates: dict[str, Facts], name: str, parallel_above: int) -> None:
     facts = estates[name]
     every = OpaInProcessEngine(policy, distinct_resources=False, parallel_above=parallel_above, threads=2)
     once = OpaInProcessEngine(policy, parallel_above=parallel_above, threads=2)
@@ -105,7 +105,7 @@ def test_distinct_resources_decide_as_every_resource(policy: Policy, estates: di
         once.close()
 
 
-def test_distinct_groups_resources_equal_but_for_their_identity(estates: dict[str, dict[str, Any]]) -> None:
+def test_distinct_groups_resources_equal_but_for_their_identity(estates: dict[str, Facts]) -> None:
     facts = estates["vs_checkov"]
     sent, members = distinct(facts)
     resources = facts["resources"]
@@ -122,19 +122,19 @@ def test_distinct_groups_resources_equal_but_for_their_identity(estates: dict[st
     assert sent["stacks"] is facts["stacks"] and sent["context"] is facts["context"]
 
 
-def test_distinct_keeps_resources_that_differ_in_any_fact(estates: dict[str, dict[str, Any]]) -> None:
+def test_distinct_keeps_resources_that_differ_in_any_fact(estates: dict[str, Facts]) -> None:
     facts = estates["vs_checkov"]
     first = facts["resources"][0]
-    twins = [dict(first, urn="urn:a", index=0), dict(first, urn="urn:b", index=1, environment="dev"), dict(first, urn="urn:c", index=2)]
+    twins: list[ResourceFacts] = [{**first, "urn": "urn:a", "index": 0}, {**first, "urn": "urn:b", "index": 1, "environment": "dev"}, {**first, "urn": "urn:c", "index": 2}]
     sent, members = distinct({**facts, "resources": twins})
     assert members == [[0, 2], [1]]
-    not_json = [dict(first, urn="urn:a", index=0, props={"x": float("nan")}), dict(first, urn="urn:b", index=1, props={"x": float("nan")})]
+    not_json: list[ResourceFacts] = [{**first, "urn": "urn:a", "index": 0, "props": {"x": float("nan")}}, {**first, "urn": "urn:b", "index": 1, "props": {"x": float("nan")}}]
     sent, members = distinct({**facts, "resources": not_json})
     assert members == [[0], [1]] and len(sent["resources"]) == 2  # sent whole, for OPA to refuse as it is
 
 
 @pytest.mark.parametrize("urn", ["@-1", "@600000", "@x", "@", "@²"])
-def test_a_decision_naming_no_sent_resource_fails_closed(policy: Policy, estates: dict[str, dict[str, Any]], urn: str,
+def test_a_decision_naming_no_sent_resource_fails_closed(policy: Policy, estates: dict[str, Facts], urn: str,
                                                          monkeypatch: pytest.MonkeyPatch) -> None:
     from dpaguard.model import ControlId, Decision, Urn
 
@@ -147,7 +147,7 @@ def test_a_decision_naming_no_sent_resource_fails_closed(policy: Policy, estates
         engine.close()
 
 
-def test_a_closed_engine_refuses(policy: Policy, estates: dict[str, dict[str, Any]]) -> None:
+def test_a_closed_engine_refuses(policy: Policy, estates: dict[str, Facts]) -> None:
     engine = OpaInProcessEngine(policy, parallel_above=0)
     engine.close()
     with pytest.raises(EngineError, match="closed"):

@@ -10,12 +10,13 @@ from typing import Any
 
 import pytest
 
-from support import POLICIES
-from dpaguard.model import PLAINTEXT_REDACTED, SECRET_SIG, SECRET_SIG_KEY, UNKNOWN, Deployment
 from dpaguard.engine.shaping import chunks, rego_input, rego_resource
+from dpaguard.facts import ResourceFacts
+from dpaguard.model import PLAINTEXT_REDACTED, SECRET_SIG, SECRET_SIG_KEY, UNKNOWN, Deployment
 from dpaguard.normalise import build_index, normalise
 from dpaguard.normalise.types import canonical_type, scaleway_types, type_info
 from dpaguard.policy import load_policy
+from support import POLICIES
 
 TODAY = dt.date(2026, 11, 27)
 
@@ -35,10 +36,10 @@ def _res(type_token: str, name: str, inputs: dict[str, Any], **extra: Any) -> di
     return {"urn": f"urn:pulumi:prod::demo::{type_token}::{name}", "custom": True, "id": f"{name}-id", "type": type_token, "inputs": inputs, **extra}
 
 
-def _one(dpa: Any, resource: dict[str, Any], **config: Any) -> dict[str, Any]:
+def _one(dpa: Any, resource: dict[str, Any], **config: Any) -> ResourceFacts:
     facts = normalise([_stack([resource], **config)], dpa, today=TODAY)
     (fact,) = facts["resources"]
-    return dict(fact)
+    return fact
 
 
 def test_deprecated_tokens_map_to_current_module_tokens() -> None:
