@@ -20,7 +20,7 @@ def test_workflow_runs_check_uploads_sarif_and_summary() -> None:
     triggers = workflow.get("on", workflow.get(True)) or {}  # YAML 1.1 reads a bare `on` as true
     assert "pull_request" in triggers and "push" in triggers
     assert workflow["permissions"]["security-events"] == "write"
-    (job,) = workflow["jobs"].values()
+    job = workflow["jobs"]["dpaguard"]  # the gate (the `tests` job beside it runs the suite)
     steps = job["steps"]
     uses = [s.get("uses", "") for s in steps]
     assert any(u.startswith("actions/checkout@") for u in uses)
