@@ -34,7 +34,7 @@ from dpaguard.normalise.property_types import checked_props, whole_number
 from dpaguard.normalise.types import canonical_type, type_info
 from dpaguard.source.credentials import marked_kinds
 from dpaguard.source.redact import is_secret, is_sensitive_name
-from dpaguard.urn import STACK_REFERENCE_TYPE, STACK_TYPE, is_provider_type, provider_type
+from dpaguard.urn import STACK_REFERENCE_TYPE, STACK_TYPE, is_default_provider, is_provider_type, name_of, provider_type, provider_urn_of
 
 DYNAMIC_PREFIX = "pulumi-python:dynamic/"
 # A resource whose recorded outputs disagree with its declared inputs on what a rule reads is judged
@@ -457,7 +457,7 @@ class Normaliser:
             facts.append(fact)
             strings.append(seen)
             provider_ref = raw.get("provider")
-            used_providers.append(provider_ref.rsplit("::", 1)[0] if isinstance(provider_ref, str) else "")
+            used_providers.append(provider_urn_of(provider_ref))
             if _disagree(raw):
                 seen = set()
                 as_recorded = self._resource(raw, raw_type, urn, stack, providers, internet, seen, deployment.config, recorded=True)
@@ -515,12 +515,12 @@ class Normaliser:
             _judge_acl_sources(props, _ACL_LISTS[type_token], internet, self.internet_rule)
         props, malformed = checked_props(props, self.property_types.get(type_token))
         provider_ref = raw.get("provider")
-        provider_urn = provider_ref.rsplit("::", 1)[0] if isinstance(provider_ref, str) else ""
+        provider_urn = provider_urn_of(provider_ref)
         provider = self._with_region(providers[provider_urn]) if provider_urn in providers else None
         # The stack's `scaleway:*` settings configure the default provider only: a resource under an
         # explicit provider that sets no region has none, whatever the stack config says (and one
         # whose explicit provider is not in the deployment cannot be placed: fail closed).
-        explicit = bool(provider_urn) and not provider_urn.rsplit("::", 1)[-1].startswith("default")
+        explicit = bool(provider_urn) and not is_default_provider(provider_urn)
         config = {} if explicit else self._with_region(
             {"scaleway:region": stack["default_region"], "scaleway:zone": stack["default_zone"], "scaleway:projectId": stack["scaleway_project"]},
             prefix="scaleway:",
@@ -531,7 +531,7 @@ class Normaliser:
         fact: dict[str, Any] = {
             "urn": urn,
             "id": raw.get("id") if isinstance(raw.get("id"), str) else None,
-            "name": urn.rsplit("::", 1)[-1],
+            "name": name_of(urn),
             "stack": stack["name"],
             "environment": stack["environment"],
             "type": type_token,
