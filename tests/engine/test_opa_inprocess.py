@@ -15,7 +15,8 @@ from dpaguard.engine.opa_inprocess import CompiledPolicy, OpaInProcessEngine, lo
 from dpaguard.engine.shaping import distinct
 from dpaguard.errors import EngineError
 from dpaguard.facts import Facts, ResourceFacts
-from dpaguard.normalise import build_index, normalise
+from dpaguard.normalise import normalise
+from dpaguard.normalise.index import build_index
 from dpaguard.policy import Policy, load_policy
 from dpaguard.source.state import load_state
 from support.estates import finding_heavy_estate, vs_checkov_estate
