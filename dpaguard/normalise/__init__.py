@@ -33,6 +33,7 @@ from dpaguard.normalise.index import SHAPE_PROPS, build_index
 from dpaguard.normalise.network import InternetRule, is_internet, judge_source, looks_like_address
 from dpaguard.normalise.property_types import checked_props, whole_number
 from dpaguard.normalise.types import canonical_type, type_info
+from dpaguard.policy import DpaData
 from dpaguard.source.credentials import marked_kinds
 from dpaguard.source.redact import is_secret, is_sensitive_name
 from dpaguard.urn import STACK_REFERENCE_TYPE, STACK_TYPE, is_default_provider, is_provider_type, name_of, provider_type, provider_urn_of
@@ -320,7 +321,7 @@ def _status(value: Any) -> str:
 class Normaliser:
     """Turns deployments into facts with the DPA tables of a policy (`policy.data`)."""
 
-    def __init__(self, dpa: Mapping[str, Any]) -> None:
+    def __init__(self, dpa: DpaData) -> None:
         self.dpa = dpa
         self.locations = dpa["locations"]
         self.register = dpa["subprocessors"]
@@ -802,7 +803,7 @@ def _identities(fact: Mapping[str, Any]) -> Iterable[str]:
 
 def normalise(
     deployments: Sequence[Deployment],
-    dpa: Mapping[str, Any],
+    dpa: DpaData,
     *,
     today: dt.date,
     environment_override: str | None = None,

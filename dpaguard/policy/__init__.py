@@ -11,7 +11,7 @@ import datetime as dt
 import hashlib
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any, Mapping, TypedDict
 
 from dpaguard.errors import PolicyError
 from dpaguard.model import Clause, Control, ControlId, Waiver
@@ -48,6 +48,18 @@ _INSTALLED_POLICIES = _PACKAGE_DIR / "_policies"
 SHIPPED_POLICIES = _INSTALLED_POLICIES if _INSTALLED_POLICIES.is_dir() else _PACKAGE_DIR.parent / "policies"
 
 
+class DpaData(TypedDict):
+    """The `dpa` document the normaliser and every engine read (`data.dpa` in Rego): the tables of policies/dpa/, checked."""
+
+    locations: dict[str, Any]  # locations.yaml: approved regions and zones, hosting sites, other clouds
+    subprocessors: dict[str, Any]  # subprocessors.yaml: entries, by_name, by_package, dynamic_modules
+    retention: dict[str, Any]  # retention.yaml: Appendix A's categories
+    settings: dict[str, Any]  # settings.yaml: policy facts (environments, ports, internet widths, notice days)
+    properties: dict[str, Any]  # properties.yaml: property types and links
+    examined_types: list[str]  # the resource types controls name exactly: only these carry their properties into the facts
+    read_props: list[str] | None  # the properties rules read by name (None: the Rego reads others too, keep all)
+
+
 @dataclass(frozen=True)
 class Policy:
     """The whole policy set as evaluated: catalogue, DPA tables, Rego modules, waivers and their digest."""
@@ -55,7 +67,7 @@ class Policy:
     root: Path
     controls: tuple[Control, ...]
     rego_modules: Mapping[str, str]
-    data: Mapping[str, Any]  # the `dpa` document: locations, subprocessors, retention, settings
+    data: DpaData
     waivers: tuple[Waiver, ...]
     waiver_findings: tuple[WaiverProblem, ...]
     sha256: str
@@ -108,15 +120,15 @@ def load_policy(policies_dir: Path | str) -> Policy:
     if not root.is_dir():
         raise PolicyError(f"{root}: policies directory not found", hint="--policies DIR")
     controls, categories, evaluators = load_controls(root / "dpa" / "controls.yaml")
-    data: dict[str, Any] = {
-        "locations": load_locations(root / "dpa" / "locations.yaml"),
-        "subprocessors": load_subprocessors(root / "dpa" / "subprocessors.yaml"),
-        "retention": load_retention(root / "dpa" / "retention.yaml"),
-        "settings": load_settings(root / "dpa" / "settings.yaml"),
-        "properties": load_property_types(root / "dpa" / "properties.yaml", {c.id for c in controls}),
-        # The resource types controls name exactly: only these carry their properties into the facts.
-        "examined_types": sorted({t for c in controls for t in c.applies_to if "*" not in t and t != "stack"}),
-    }
+    data = DpaData(
+        locations=load_locations(root / "dpa" / "locations.yaml"),
+        subprocessors=load_subprocessors(root / "dpa" / "subprocessors.yaml"),
+        retention=load_retention(root / "dpa" / "retention.yaml"),
+        settings=load_settings(root / "dpa" / "settings.yaml"),
+        properties=load_property_types(root / "dpa" / "properties.yaml", {c.id for c in controls}),
+        examined_types=sorted({t for c in controls for t in c.applies_to if "*" not in t and t != "stack"}),
+        read_props=None,
+    )
     rego_dir = root / "rego"
     modules: dict[str, str] = {}
     for path in sorted(rego_dir.rglob("*.rego")):
@@ -168,7 +180,7 @@ test_modules.__test__ = False  # type: ignore[attr-defined]
 
 
 __all__ = [
-    "DECISIONS_QUERY", "DEFAULT_WAIVER_MAX_DAYS", "ENTRY_PACKAGE", "SHIPPED_POLICIES", "WAIVER_BLANKET", "WAIVER_EXPIRED",
+    "DECISIONS_QUERY", "DEFAULT_WAIVER_MAX_DAYS", "DpaData", "ENTRY_PACKAGE", "SHIPPED_POLICIES", "WAIVER_BLANKET", "WAIVER_EXPIRED",
     "WAIVER_MALFORMED", "WAIVERS_FILE", "Policy", "WaiverProblem", "load_policy", "policy_digest", "rego_error_line",
     "rego_evaluated_controls", "test_modules",
 ]
