@@ -140,7 +140,7 @@ def test_a_decision_naming_no_sent_resource_fails_closed(policy: Policy, estates
     from dpaguard.model import ControlId, Decision, Urn
 
     engine = OpaInProcessEngine(policy)
-    monkeypatch.setattr(engine, "_evaluate_one", lambda instance, part: [Decision(ControlId("DPA-RES-001"), Urn(urn), "m", "violation")])
+    monkeypatch.setattr(engine, "_decide_part", lambda instance, part: [Decision(ControlId("DPA-RES-001"), Urn(urn), "m", "violation")])
     try:
         with pytest.raises(EngineError, match="unknown resource"):
             engine.decide(estates["vs_checkov"])
