@@ -26,8 +26,8 @@ from typing import Any
 from dpaguard.engine.interface import DECISIONS_PATH, EngineError, RegoPolicy
 from dpaguard.engine.shaping import chunks, parse_decisions, usable_cpus
 from dpaguard.facts import Facts, ForeignOwner
+from dpaguard.markers import UNPRINTABLE
 from dpaguard.model import Decision, Urn
-from dpaguard.normalise import UNPRINTABLE
 
 # Set insertion is quadratic: on an estate with one decision for every four resources, chunks of 500
 # took 25 % less CPU than chunks of 2,000 (1,000: 20 %; 250: no better than 500); elsewhere the same.

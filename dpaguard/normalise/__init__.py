@@ -27,6 +27,7 @@ from dpaguard import urn as pulumi_urn
 from dpaguard.environment import environment_of
 from dpaguard.errors import InputError
 from dpaguard.facts import Facts, FactsContext, ResourceFacts, StackFacts
+from dpaguard.markers import UNPRINTABLE
 from dpaguard.model import PLAINTEXT_REDACTED, REDACTED, UNKNOWN, Deployment
 from dpaguard.normalise.calendar import working_days_between
 from dpaguard.normalise.index import SHAPE_PROPS, build_index
@@ -63,9 +64,6 @@ def package_of(type_token: str, dynamic_modules: Mapping[str, str]) -> str:
 
 
 # Characters rego-cpp prints unescaped into its JSON answer (the embedded engine swaps URNs holding them).
-UNPRINTABLE = re.compile(r'["\\\x00-\x1f\x7f]')
-
-
 def _printable(text: str) -> str:
     """Text rego-cpp can print into JSON unescaped: quotes become ', backslashes /, control characters ?."""
     return UNPRINTABLE.sub(lambda m: {'"': "'", "\\": "/"}.get(m.group(0), "?"), text)
