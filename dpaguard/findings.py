@@ -36,7 +36,7 @@ from dpaguard.model import (
 )
 from dpaguard.normalise import RECORDED_NOTE
 from dpaguard.policy import DEFAULT_WAIVER_MAX_DAYS, WAIVER_BLANKET, WAIVER_EXPIRED, WAIVER_MALFORMED, Policy
-from dpaguard.urn import STACK_TYPE, provider_type
+from dpaguard.urn import STACK_TYPE, name_of, provider_type
 
 _CONFIG_KEY = re.compile(r"\b([A-Za-z][\w-]*:[A-Za-z][\w-]*)\b")
 
@@ -216,7 +216,7 @@ def _finding(
         stack=stack,
         urn=Urn(decision.urn),
         type=type_token,
-        name=decision.urn.rsplit("::", 1)[-1],
+        name=name_of(decision.urn),
         message=decision.message,
         status=decision.status,
         waived=waiver is not None,
@@ -321,7 +321,7 @@ def _waiver_findings(
                     stack=name,
                     urn=Urn(stack["urn"]),
                     type=STACK_TYPE,
-                    name=stack["urn"].rsplit("::", 1)[-1],
+                    name=name_of(stack["urn"]),
                     message=message,
                     location=SourceLocation(policy.waivers_path(), line),
                 )

@@ -12,6 +12,7 @@ from typing import Any, Mapping
 
 from dpaguard.facts import Facts
 from dpaguard.model import RegisteredProcessor, Usage
+from dpaguard.policy import DpaData
 
 UNKNOWN_PLACE = "unknown"
 
@@ -70,7 +71,7 @@ def usage_of(facts: Facts, locations: Mapping[str, Any]) -> tuple[Usage, ...]:
     return tuple(sorted(usage, key=lambda u: (u.stack, u.kind, u.name, u.country or "", u.site or "")))
 
 
-def register(dpa: Mapping[str, Any]) -> tuple[tuple[RegisteredProcessor, ...], tuple[tuple[str, str], ...]]:
+def register(dpa: DpaData) -> tuple[tuple[RegisteredProcessor, ...], tuple[tuple[str, str], ...]]:
     """Appendix B's sub-processors and Appendix C §1.2's hosting sites, from the policy's DPA tables."""
     processors = tuple(
         RegisteredProcessor(str(e["name"]), str(e.get("service", "")), str(e.get("location", "")))

@@ -23,7 +23,7 @@ from typing import Any, Mapping, Sequence
 
 from dpaguard.errors import InputError
 from dpaguard.model import Control, ControlId, Finding, Result, SourceLocation, Urn
-from dpaguard.urn import STACK_TYPE, stack_urn
+from dpaguard.urn import STACK_TYPE, name_of, stack_urn
 
 RATCHET: ControlId = ControlId("DPA-RAT-001")
 SEVERITY_RANK = {"low": 0, "medium": 1, "high": 2, "critical": 3}
@@ -152,7 +152,7 @@ def ratchet(
             if count:
                 findings.append(Finding.of(
                     rat, enforcement=level, stack=stack.name, urn=Urn(urn), type=STACK_TYPE,
-                    name=urn.rsplit("::", 1)[-1],
+                    name=name_of(urn),
                     message=f"{control} passed in {when} and fails now: {count} unwaived finding(s)",
                 ))
     project_urn = Urn(f"urn:dpaguard:file:{catalogue_file}")

@@ -45,6 +45,22 @@ def parse_urn(text: object) -> tuple[str, str, str, str] | None:
     return parts[0], parts[1], parts[2], parts[3]
 
 
+def name_of(urn: str) -> str:
+    """The resource's name: what follows a URN's third `::`, as the engine splits it (else after the last `::`)."""
+    parsed = parse_urn(urn)
+    return parsed[3] if parsed is not None else urn.rsplit("::", 1)[-1]
+
+
+def provider_urn_of(reference: object) -> str:
+    """The provider URN of a resource's `provider` reference (`<provider URN>::<provider id>`), "" without one."""
+    return reference.rsplit("::", 1)[0] if isinstance(reference, str) and "::" in reference else ""
+
+
+def is_default_provider(provider_urn: str) -> bool:
+    """Whether a provider URN names one the engine made from the stack config (`default`, `default_1_2_3`)."""
+    return name_of(provider_urn).startswith("default")
+
+
 def short_stack_name(stack: str) -> str:
     """`org/project/prod` -> `prod`: the config file is named after the stack's own name."""
     return stack.rsplit("/", 1)[-1]

@@ -26,8 +26,8 @@ from typing import Any
 from dpaguard.engine.interface import DECISIONS_PATH, EngineError, RegoPolicy
 from dpaguard.engine.shaping import chunks, parse_decisions, usable_cpus
 from dpaguard.facts import Facts, ForeignOwner
+from dpaguard.markers import UNPRINTABLE
 from dpaguard.model import Decision, Urn
-from dpaguard.normalise import UNPRINTABLE
 
 # Set insertion is quadratic: on an estate with one decision for every four resources, chunks of 500
 # took 25 % less CPU than chunks of 2,000 (1,000: 20 %; 250: no better than 500); elsewhere the same.
@@ -244,12 +244,12 @@ def _ready() -> bool:
     return _worker_engine is not None
 
 
-def _evaluate_in_worker(part: Mapping[str, Any]) -> tuple[bool, Any]:
+def _decide_in_worker(part: Mapping[str, Any]) -> tuple[bool, Any]:
     """(True, decisions) or (False, the EngineError's message): a worker's answer for one chunk."""
     if _worker_engine is None:
         return False, "embedded engine: worker process has no interpreter"
     try:
-        return True, _worker_engine._evaluate_one(part)
+        return True, _worker_engine._decide_part(part)
     except EngineError as error:
         return False, str(error)
 
@@ -324,9 +324,9 @@ class EmbeddedEngine:
             # Shared parts are half a chunk (at least four per process): what this process may
             # wait for at the end is the parts in flight (measured: 0.1 s less wall at 4,000).
             count = max(4 * self._processes, -(-total // max(1, self._chunk // 2)))
-            answers = self._evaluate_shared(chunks(facts, -(-total // count)))
+            answers = self._decide_shared(chunks(facts, -(-total // count)))
         else:
-            answers = [self._evaluate_one(part) for part in chunks(facts, self._chunk)]
+            answers = [self._decide_part(part) for part in chunks(facts, self._chunk)]
         unique: dict[tuple[str, str, str, str], Decision] = {}
         for answer in answers:
             for decision in answer:
@@ -351,7 +351,7 @@ class EmbeddedEngine:
                 )
             return self._pool
 
-    def _evaluate_shared(self, parts: list[dict[str, Any]]) -> list[list[Decision]]:
+    def _decide_shared(self, parts: list[dict[str, Any]]) -> list[list[Decision]]:
         """Parts go to the workers from the front, two in flight each, while this process evaluates
         them from the back: a worker that starts late or runs slow holds up at most its two.
 
@@ -376,10 +376,10 @@ class EmbeddedEngine:
                     collect(future)
                 while waiting and len(in_flight) < 2 * (self._processes - 1):
                     index, part = waiting.popleft()
-                    in_flight[pool.submit(_evaluate_in_worker, part)] = index
+                    in_flight[pool.submit(_decide_in_worker, part)] = index
                 if waiting:
                     index, part = waiting.pop()
-                    answers[index] = self._evaluate_one(part)
+                    answers[index] = self._decide_part(part)
                 elif in_flight:
                     wait(in_flight, return_when=FIRST_COMPLETED)
         except EngineError:
@@ -395,7 +395,7 @@ class EmbeddedEngine:
                 self._pool = None
         pool.shutdown(wait=False, cancel_futures=True)
 
-    def _evaluate_one(self, facts: Mapping[str, Any]) -> list[Decision]:
+    def _decide_part(self, facts: Mapping[str, Any]) -> list[Decision]:
         with self._lock:
             try:
                 # A Python value converts faster than rego-cpp parses the same JSON (measured 4x).

@@ -188,10 +188,10 @@ class OpaInProcessEngine:
                 if self._pool is None:
                     self._pool = ThreadPoolExecutor(max_workers=self._threads, thread_name_prefix="dpaguard-opa")
                 pool = self._pool
-            answers = list(pool.map(self._evaluate_one, range(len(parts)), parts))
+            answers = list(pool.map(self._decide_part, range(len(parts)), parts))
         else:
             parts = chunks(facts, max(1, total))
-            answers = [self._evaluate_one(0, part) for part in parts]
+            answers = [self._decide_part(0, part) for part in parts]
         unique: set[tuple[ControlId, str, str, DecisionStatus]] = set()
         offset = 0
         for part, answer in zip(parts, answers):
@@ -208,9 +208,9 @@ class OpaInProcessEngine:
             offset += size
         return [Decision(control=control, urn=Urn(urn), message=message, status=status) for control, urn, message, status in sorted(unique)]
 
-    def _evaluate_one(self, instance: int, part: Mapping[str, Any]) -> list[Decision]:
+    def _decide_part(self, instance: int, part: Mapping[str, Any]) -> list[Decision]:
         # Each resource travels under a short name ("@<position in the part>"), given its URN back by
-        # `evaluate`: the input crosses into Go as JSON, and URNs were a sixth of it. No rule prints a
+        # `decide`: the input crosses into Go as JSON, and URNs were a sixth of it. No rule prints a
         # resource's own URN (the conformance suite compares with regopy, which sees the real ones).
         part = {**part, "resources": [{**r, "urn": f"@{i}"} for i, r in enumerate(part["resources"])]}
         opa = self._instance_at(instance)

@@ -24,7 +24,7 @@ from dpaguard import __version__
 from dpaguard.export import scaleway
 from dpaguard.export.scaleway import Attribute, Schema
 from dpaguard.model import SECRET_SIG_KEY, UNKNOWN, Deployment
-from dpaguard.urn import STACK_TYPE, is_provider_type, provider_type
+from dpaguard.urn import STACK_TYPE, is_default_provider, is_provider_type, name_of, provider_type, provider_urn_of
 
 FORMAT_VERSION = "1.2"
 _NAME_BAD = re.compile(r"[^A-Za-z0-9_-]")
@@ -167,7 +167,7 @@ def _untranslated(resource: Mapping[str, Any]) -> str | None:
 
 
 def _address_name(urn: str, used: set[tuple[str, str]], tf_type: str) -> str:
-    name = _NAME_BAD.sub("_", urn.rsplit("::", 1)[-1]) or "resource"
+    name = _NAME_BAD.sub("_", name_of(urn)) or "resource"
     if not (name[0].isalpha() or name[0] == "_"):
         name = f"_{name}"
     candidate, index = name, 2
@@ -180,11 +180,10 @@ def _address_name(urn: str, used: set[tuple[str, str]], tf_type: str) -> str:
 def _provider_key(resource: Mapping[str, Any]) -> tuple[str, str]:
     """(provider URN, provider_config key): `scaleway` for default providers, `scaleway.<name>` for explicit ones."""
     reference = str(resource.get("provider") or "")
-    provider_urn = reference.rsplit("::", 1)[0] if "::" in reference else ""
-    provider_name = provider_urn.rsplit("::", 1)[-1] if provider_urn else "default"
-    if provider_name.startswith("default"):
+    provider_urn = provider_urn_of(reference)
+    if not provider_urn or is_default_provider(provider_urn):
         return provider_urn, "scaleway"
-    return provider_urn, f"scaleway.{_NAME_BAD.sub('_', provider_name)}"
+    return provider_urn, f"scaleway.{_NAME_BAD.sub('_', name_of(provider_urn))}"
 
 
 def to_tfplan(deployment: Deployment) -> dict[str, Any]:

@@ -7,7 +7,7 @@ days, and index cross-stack sharing. Rego then judges one resource or one stack 
 Facts never hold a secret value: secret wrappers become REDACTED, sensitive plaintext PLAINTEXT_REDACTED.
 
 The facts' schema is declared once, in dpaguard/facts.py (what each resource and stack fact holds);
-the index groups resource positions by the values broad rules test (build_index, SHAPES). The Rego
+the index groups resource positions by the values broad rules test (normalise/index.py). The Rego
 input (dpaguard/engine/shaping.py) carries each resource as rego_resource() reduces it: only the
 facts a rule reads.
 """
@@ -27,14 +27,17 @@ from dpaguard import urn as pulumi_urn
 from dpaguard.environment import environment_of
 from dpaguard.errors import InputError
 from dpaguard.facts import Facts, FactsContext, ResourceFacts, StackFacts
+from dpaguard.markers import UNPRINTABLE
 from dpaguard.model import PLAINTEXT_REDACTED, REDACTED, UNKNOWN, Deployment
 from dpaguard.normalise.calendar import working_days_between
+from dpaguard.normalise.index import SHAPE_PROPS, build_index
 from dpaguard.normalise.network import InternetRule, is_internet, judge_source, looks_like_address
 from dpaguard.normalise.property_types import checked_props, whole_number
 from dpaguard.normalise.types import canonical_type, type_info
+from dpaguard.policy import DpaData
 from dpaguard.source.credentials import marked_kinds
 from dpaguard.source.redact import is_secret, is_sensitive_name
-from dpaguard.urn import STACK_REFERENCE_TYPE, STACK_TYPE, is_provider_type, provider_type
+from dpaguard.urn import STACK_REFERENCE_TYPE, STACK_TYPE, is_default_provider, is_provider_type, name_of, provider_type, provider_urn_of
 
 DYNAMIC_PREFIX = "pulumi-python:dynamic/"
 # A resource whose recorded outputs disagree with its declared inputs on what a rule reads is judged
@@ -61,9 +64,6 @@ def package_of(type_token: str, dynamic_modules: Mapping[str, str]) -> str:
 
 
 # Characters rego-cpp prints unescaped into its JSON answer (the embedded engine swaps URNs holding them).
-UNPRINTABLE = re.compile(r'["\\\x00-\x1f\x7f]')
-
-
 def _printable(text: str) -> str:
     """Text rego-cpp can print into JSON unescaped: quotes become ', backslashes /, control characters ?."""
     return UNPRINTABLE.sub(lambda m: {'"': "'", "\\": "/"}.get(m.group(0), "?"), text)
@@ -319,7 +319,7 @@ def _status(value: Any) -> str:
 class Normaliser:
     """Turns deployments into facts with the DPA tables of a policy (`policy.data`)."""
 
-    def __init__(self, dpa: Mapping[str, Any]) -> None:
+    def __init__(self, dpa: DpaData) -> None:
         self.dpa = dpa
         self.locations = dpa["locations"]
         self.register = dpa["subprocessors"]
@@ -330,7 +330,7 @@ class Normaliser:
         self.examined = frozenset(dpa.get("examined_types", ()))
         read = dpa.get("read_props")
         # The properties a rule reads by name (and the shapes' own), or None: the Rego reads others too.
-        self.kept_props = None if read is None else frozenset(read) | _SHAPE_PROPS
+        self.kept_props = None if read is None else frozenset(read) | SHAPE_PROPS
         self.property_types: Mapping[str, Any] = dpa.get("properties", {}).get("types", {})
         self._outside: dict[tuple[str | None, str], bool] = {}
 
@@ -457,7 +457,7 @@ class Normaliser:
             facts.append(fact)
             strings.append(seen)
             provider_ref = raw.get("provider")
-            used_providers.append(provider_ref.rsplit("::", 1)[0] if isinstance(provider_ref, str) else "")
+            used_providers.append(provider_urn_of(provider_ref))
             if _disagree(raw):
                 seen = set()
                 as_recorded = self._resource(raw, raw_type, urn, stack, providers, internet, seen, deployment.config, recorded=True)
@@ -515,12 +515,12 @@ class Normaliser:
             _judge_acl_sources(props, _ACL_LISTS[type_token], internet, self.internet_rule)
         props, malformed = checked_props(props, self.property_types.get(type_token))
         provider_ref = raw.get("provider")
-        provider_urn = provider_ref.rsplit("::", 1)[0] if isinstance(provider_ref, str) else ""
+        provider_urn = provider_urn_of(provider_ref)
         provider = self._with_region(providers[provider_urn]) if provider_urn in providers else None
         # The stack's `scaleway:*` settings configure the default provider only: a resource under an
         # explicit provider that sets no region has none, whatever the stack config says (and one
         # whose explicit provider is not in the deployment cannot be placed: fail closed).
-        explicit = bool(provider_urn) and not provider_urn.rsplit("::", 1)[-1].startswith("default")
+        explicit = bool(provider_urn) and not is_default_provider(provider_urn)
         config = {} if explicit else self._with_region(
             {"scaleway:region": stack["default_region"], "scaleway:zone": stack["default_zone"], "scaleway:projectId": stack["scaleway_project"]},
             prefix="scaleway:",
@@ -531,7 +531,7 @@ class Normaliser:
         fact: dict[str, Any] = {
             "urn": urn,
             "id": raw.get("id") if isinstance(raw.get("id"), str) else None,
-            "name": urn.rsplit("::", 1)[-1],
+            "name": name_of(urn),
             "stack": stack["name"],
             "environment": stack["environment"],
             "type": type_token,
@@ -799,100 +799,9 @@ def _identities(fact: Mapping[str, Any]) -> Iterable[str]:
     return [v for v in values if isinstance(v, str) and v and v not in (UNKNOWN, REDACTED)]
 
 
-def _group(groups: dict[str, Any], keys: Sequence[str], position: int) -> None:
-    for key in keys[:-1]:
-        groups = groups.setdefault(key, {})
-    groups.setdefault(keys[-1], []).append(position)
-
-
-# Resources of a type grouped by every fact their rules read, name -> (type, facts, props): a rule
-# over a group judges each distinct group once and visits only the resources of a group it rejects
-# (thousands of buckets share a handful of retention set-ups). A group holds those facts and props
-# when the resource has them, and `positions`. Rules over a group read nothing else of it:
-# tests/policies/test_rego_shapes.py reads the Rego to hold them to this table.
-SHAPES: Mapping[str, tuple[str, tuple[str, ...], tuple[str, ...]]] = {
-    "bucket": ("scaleway:object/bucket:Bucket", ("stack", "data_category", "tags_unknown"), ("lifecycleRules", "versioning")),
-}
-_SHAPE_OF_TYPE = {type_token: (name, fact_keys, prop_keys) for name, (type_token, fact_keys, prop_keys) in SHAPES.items()}
-_SHAPE_PROPS = frozenset(key for _, _, prop_keys in SHAPES.values() for key in prop_keys)
-
-
-def _shape(fact: Mapping[str, Any], fact_keys: Sequence[str], prop_keys: Sequence[str]) -> dict[str, Any]:
-    props = fact.get("props") or {}
-    shape = {key: fact[key] for key in fact_keys if key in fact}
-    shape["props"] = {key: props[key] for key in prop_keys if key in props}
-    return shape
-
-
-def _env_tag_key(tag: Mapping[str, Any] | None) -> str:
-    """The index key of an environment tag: the environment it names, else its text, "" when there is none."""
-    if not tag:
-        return ""
-    return str(tag["environment"] or tag["value"] or "(empty)")
-
-
-def build_index(resources: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
-    """Positions of resources grouped by the values rules test, so a rule visits only the resources it judges.
-
-    regopy pays tens of microseconds per resource a rule body visits. A rule over every resource
-    ("is the region approved?") iterates the handful of distinct values instead, and visits only
-    the resources holding a value it rejects. The judgement (which values are wrong) stays in Rego.
-    """
-    index: dict[str, Any] = {
-        "package": {},
-        "type": {},
-        "locality": {},  # scope -> status -> value -> positions ("" when unknown or missing)
-        "project": {},  # stack -> status -> value -> positions (resources that take a project)
-        "env_tag": {},  # stack -> environment the tag names (its text when it names none, "" when missing) -> positions
-        "subprocessor_country": {},  # sub-processor -> country -> positions
-        "outside_scope": {},  # sub-processor -> type -> positions of resources outside its registered service
-        "data_category": {},  # declared data category -> positions
-        "plaintext": [],  # positions of resources holding a sensitive value in plaintext
-        "malformed": [],  # positions of resources holding a property value of the wrong type
-        "foreign": [],  # positions of resources sharing something with another environment
-        "shape": {name: [] for name in SHAPES},  # shape name -> groups (see SHAPES)
-    }
-    groups: dict[tuple[str, str], dict[str, Any]] = {}
-    for position, fact in enumerate(resources):
-        shaped = _SHAPE_OF_TYPE.get(fact["type"])
-        if shaped is not None:
-            shape = _shape(fact, shaped[1], shaped[2])
-            key = (shaped[0], json.dumps(shape, sort_keys=True, default=repr))
-            group = groups.get(key)
-            if group is None:
-                group = groups[key] = {**shape, "positions": []}
-                index["shape"][shaped[0]].append(group)
-            group["positions"].append(position)
-        _group(index, ("package", fact["package"]), position)
-        _group(index, ("type", fact["type"]), position)
-        locality = fact["locality"]
-        if locality["scope"] != "none":
-            value = locality[locality["scope"]] if locality["status"] == "known" else ""
-            _group(index, ("locality", locality["scope"], locality["status"], str(value)), position)
-        project = fact["project"]
-        if project["expected"]:
-            value = project["value"] if project["status"] == "known" else ""
-            _group(index, ("project", fact["stack"], project["status"], str(value)), position)
-        if fact.get("taggable") and not fact.get("tags_unknown"):
-            _group(index, ("env_tag", fact["stack"], _env_tag_key(fact.get("env_tag"))), position)
-        if fact.get("subprocessor") and fact.get("country"):
-            _group(index, ("subprocessor_country", fact["subprocessor"], fact["country"]), position)
-        if fact.get("data_category"):
-            _group(index, ("data_category", str(fact["data_category"])), position)
-        if fact.get("outside_scope"):
-            _group(index, ("outside_scope", fact["subprocessor"], fact["type"]), position)
-        if fact.get("plaintext_paths"):
-            index["plaintext"].append(position)
-        if fact.get("malformed"):
-            index["malformed"].append(position)
-        if fact.get("foreign"):
-            index["foreign"].append(position)
-    return index
-
-
 def normalise(
     deployments: Sequence[Deployment],
-    dpa: Mapping[str, Any],
+    dpa: DpaData,
     *,
     today: dt.date,
     environment_override: str | None = None,

@@ -16,6 +16,7 @@ from typing import Any, Iterable, Literal
 
 from dpaguard.inventory import site_names
 from dpaguard.model import ENVIRONMENTS, Control, Finding, Result, StackSummary
+from dpaguard.urn import name_of
 
 OutcomeStatus = Literal["failed", "waived", "passed", "not-applicable"]
 # Worst first: how outcomes combine into one cell of a clause-by-stack grid.
@@ -174,7 +175,7 @@ def stack_label(name: str) -> str:
 
 def resource_name(urn: str) -> str:
     """The last part of a URN: the resource's name."""
-    return urn.rsplit("::", 1)[-1] if "::" in urn else urn
+    return name_of(urn)
 
 
 def finding_json(finding: Finding) -> dict[str, Any]:

@@ -14,7 +14,7 @@ from typing import Any
 from urllib.parse import quote
 
 from dpaguard.model import Control, Finding, Result
-from dpaguard.report._shared import control_ids, controls_by_id, location_path, sorted_findings
+from dpaguard.report._shared import control_ids, controls_by_id, location_path, resource_name, sorted_findings
 
 SCHEMA_URI = "https://json.schemastore.org/sarif-2.1.0.json"
 INFORMATION_URI = "https://github.com/dpaguard/dpaguard"
@@ -96,7 +96,7 @@ def _result(finding: Finding, index: int, result: Result) -> dict[str, Any]:
     if finding.resources:
         # A finding on a group (a provider's resources): each resource a related location, by URN.
         entry["relatedLocations"] = [
-            {"id": i, "logicalLocations": [{"name": urn.rsplit("::", 1)[-1], "fullyQualifiedName": urn, "kind": "resource"}]}
+            {"id": i, "logicalLocations": [{"name": resource_name(urn), "fullyQualifiedName": urn, "kind": "resource"}]}
             for i, urn in enumerate(finding.resources)
         ]
         entry["properties"]["resources"] = list(finding.resources)

@@ -51,6 +51,7 @@ SECRET_SIG_KEY: str = _markers.SECRET_SIG_KEY
 STACK_TYPE: str = _urn.STACK_TYPE
 make_stack_urn = _urn.stack_urn
 make_resource_urn = _urn.urn
+parse_urn = _urn.parse_urn
 
 _OWN_DIR = str(Path(__file__).resolve().parent)
 # Invokes the SDK sends for itself (a resource reference resolved), answered offline: not a program's lookup.
@@ -197,8 +198,9 @@ def _make_monitor(recorder: Recorder, project: str, stack: str) -> Any:
 
     def make_urn(parent: str, type_: str, name: str) -> str:
         # The engine leaves the root stack out of a child's qualified type.
-        if parent and parent != stack_urn:
-            type_ = f"{parent.split('::')[2]}${type_}"
+        parsed = parse_urn(parent) if parent and parent != stack_urn else None
+        if parsed is not None:
+            type_ = f"{parsed[2]}${type_}"
         return str(make_resource_urn(stack, project, type_, name))
 
     def secret_value(value: Any) -> Any:

@@ -30,7 +30,7 @@ from dpaguard.source import _runner, redact
 from dpaguard.source._runner import resource_id
 from dpaguard.source.interpreter import Interpreter, program_interpreter
 from dpaguard.source.project import Project, StackConfig, load_project, load_stack_config
-from dpaguard.urn import PROVIDER_TYPE_PREFIX, STACK_TYPE, provider_type, stack_urn as make_stack_urn, urn as make_urn
+from dpaguard.urn import PROVIDER_TYPE_PREFIX, STACK_TYPE, provider_type, provider_urn_of, stack_urn as make_stack_urn, urn as make_urn
 DYNAMIC_TYPE_PREFIX = "pulumi-python:dynamic"
 # The pickled provider of a dynamic resource: code, not configuration, and possibly captured secrets.
 DYNAMIC_PROVIDER_INPUT = "__provider"
@@ -371,7 +371,7 @@ def _order(resources: list[dict[str, Any]]) -> list[dict[str, Any]]:
         if urn in placed or depth > 10_000:
             return
         placed.add(urn)
-        for ref in (resource.get("parent"), (resource.get("provider") or "").rsplit("::", 1)[0]):
+        for ref in (resource.get("parent"), provider_urn_of(resource.get("provider"))):
             if ref and ref in by_urn and ref not in placed:
                 place(by_urn[ref], depth + 1)
         ordered.append(resource)

@@ -181,13 +181,13 @@ def test_this_process_evaluates_what_no_worker_has_taken(policy: Policy, facts: 
     # evaluate a part of one resource, so it evaluates most of them (measured: 36 of 51).
     engine = EmbeddedEngine(policy, chunk_resources=2, processes=2, parallel_above=0)
     here: list[int] = []
-    evaluate_one = engine._evaluate_one
+    evaluate_one = engine._decide_part
 
     def counted(part: Any) -> Any:
         here.append(len(part["resources"]))
         return evaluate_one(part)
 
-    engine._evaluate_one = counted  # type: ignore[method-assign,assignment]
+    engine._decide_part = counted  # type: ignore[method-assign,assignment]
     try:
         decisions = engine.decide(facts)
         assert len(here) >= len(facts["resources"]) // 2 and set(here) == {1}  # parts of half a chunk

@@ -15,7 +15,8 @@ from dpaguard.engine.opa_inprocess import CompiledPolicy, OpaInProcessEngine, lo
 from dpaguard.engine.shaping import distinct
 from dpaguard.errors import EngineError
 from dpaguard.facts import Facts, ResourceFacts
-from dpaguard.normalise import build_index, normalise
+from dpaguard.normalise import normalise
+from dpaguard.normalise.index import build_index
 from dpaguard.policy import Policy, load_policy
 from dpaguard.source.state import load_state
 from support import CLI_FIXTURES, POLICIES, REPO
@@ -139,7 +140,7 @@ def test_a_decision_naming_no_sent_resource_fails_closed(policy: Policy, estates
     from dpaguard.model import ControlId, Decision, Urn
 
     engine = OpaInProcessEngine(policy)
-    monkeypatch.setattr(engine, "_evaluate_one", lambda instance, part: [Decision(ControlId("DPA-RES-001"), Urn(urn), "m", "violation")])
+    monkeypatch.setattr(engine, "_decide_part", lambda instance, part: [Decision(ControlId("DPA-RES-001"), Urn(urn), "m", "violation")])
     try:
         with pytest.raises(EngineError, match="unknown resource"):
             engine.decide(estates["vs_checkov"])

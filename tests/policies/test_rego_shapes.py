@@ -12,7 +12,7 @@ import re
 from typing import Any
 
 from support import POLICIES
-from dpaguard.normalise import SHAPES, build_index
+from dpaguard.normalise.index import SHAPES, build_index
 from dpaguard.policy import load_policy
 from dpaguard.rego_props import rule_texts
 
