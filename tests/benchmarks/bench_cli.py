@@ -24,8 +24,9 @@ from typing import Any
 from dpaguard.source.state import to_export
 from support import POLICIES, REPO
 from support.estates import vs_checkov_estate
+from support.cli import dpaguard_command
 
-DPAGUARD = Path(sys.executable).parent / "dpaguard"
+DPAGUARD = Path(dpaguard_command()[0])
 
 
 def generate_export(count: int) -> dict[str, Any]:

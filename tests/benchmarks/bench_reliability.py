@@ -16,6 +16,7 @@ import time
 from pathlib import Path
 
 from support.big_exports import MEASURE, big_export  # the state loader's own large-file fixture
+from support.cli import dpaguard_command
 
 
 def main() -> None:
@@ -38,7 +39,7 @@ def main() -> None:
         huge = Path(work) / "huge.json"
         with huge.open("wb") as handle:
             handle.truncate(257 * 2**20)
-        dpaguard = Path(sys.executable).with_name("dpaguard")
+        dpaguard = Path(dpaguard_command()[0])
         start = time.monotonic()
         refused = subprocess.run([str(dpaguard), "audit", "--state", str(huge)], capture_output=True, text=True, env={**os.environ})
         print(f"audit of a 257 MB file: exit {refused.returncode} in {time.monotonic() - start:.2f} s: {refused.stderr.strip()}")

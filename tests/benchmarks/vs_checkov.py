@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import re
 import statistics
 import subprocess
@@ -39,6 +38,7 @@ from dpaguard.export.tfplan import to_tfplan
 from dpaguard.source.state import to_export
 from support import CHECKOV_CUSTOM, REPO
 from support.estates import finding_heavy_estate, vs_checkov_estate
+from support.cli import dpaguard_command
 
 # checkov custom policy -> the dpaguard controls it expresses
 EQUIVALENT = {
@@ -112,7 +112,7 @@ def bench(n: int, workdir: Path, checkov: Path, heavy: bool = False, rounds: int
     plan_file.write_text(json.dumps(plan))
     checkov_out = workdir / f"checkov-{n}.json"
     dpaguard_out = workdir / f"dpaguard-{n}.json"
-    dpaguard_bin = Path(sys.executable).with_name("dpaguard")
+    dpaguard_bin = Path(dpaguard_command()[0])
     checkov_runs: list[Timed] = []
     dpaguard_runs: list[Timed] = []
     # The tools take turns, so that a machine whose load changes slows both alike.

@@ -6,7 +6,6 @@ from typing import Any
 import json
 import shutil
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -14,9 +13,10 @@ import yaml
 
 from dpaguard.policy import SHIPPED_POLICIES
 from support.checkov_project import SECRETS, write_project
+from support.cli import dpaguard_command
 
 pytestmark = pytest.mark.checkov
-DPAGUARD = Path(sys.executable).with_name("dpaguard")
+DPAGUARD = Path(dpaguard_command()[0])
 
 
 def test_check_reports_checkov_findings_without_secret_values(tmp_path: Path, checkov_bin: Path) -> None:

@@ -3,31 +3,12 @@
 from __future__ import annotations
 
 import json
-import shutil
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
 from support import REPO, SOURCE_FIXTURES
-
-
-def dpaguard(*args: str, cwd: Path | None = None, timeout: float = 120) -> subprocess.CompletedProcess[str]:
-    script = Path(sys.executable).parent / "dpaguard"
-    command = [str(script)] if script.exists() else [shutil.which("dpaguard") or "dpaguard"]
-    return subprocess.run(
-        [*command, *args], capture_output=True, text=True, cwd=cwd, timeout=timeout, stdin=subprocess.DEVNULL
-    )
-
-
-def assert_one_line_error(run: subprocess.CompletedProcess[str], expected: str) -> None:
-    assert run.returncode == 2, run.stderr
-    assert run.stdout == ""
-    lines = run.stderr.splitlines()
-    assert len(lines) == 1, run.stderr
-    assert lines[0].startswith("dpaguard: ") and expected in lines[0], lines[0]
-    assert "Traceback" not in run.stderr
+from support.cli import assert_one_line_error, dpaguard
 
 
 def test_render_writes_the_deployment_to_stdout() -> None:

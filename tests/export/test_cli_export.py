@@ -4,15 +4,15 @@ from __future__ import annotations
 
 import json
 import subprocess
-import sys
 from pathlib import Path
 
 from dpaguard.source.state import export_json
 
 from support import REPO
 from support.export_estate import make_deployment, resource
+from support.cli import dpaguard_command
 
-DPAGUARD = Path(sys.executable).with_name("dpaguard")
+DPAGUARD = Path(dpaguard_command()[0])
 
 
 def _run(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:

@@ -7,13 +7,13 @@ import dataclasses
 import re
 import shutil
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
 from support import POLICIES, SOURCE_FIXTURES
 from support.control_estate import TODAY, compliant_estate
+from support.cli import dpaguard_command
 
 from dpaguard.engine.embedded import EmbeddedEngine
 from dpaguard.errors import PolicyError
@@ -48,7 +48,7 @@ def _drop_package(root: Path, package: str) -> None:
 
 
 def _audit(root: Path) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([str(Path(sys.executable).parent / "dpaguard"), "audit", "--state", str(STATE), "--policies", str(root)],
+    return subprocess.run([*dpaguard_command(), "audit", "--state", str(STATE), "--policies", str(root)],
                           capture_output=True, text=True, timeout=120, stdin=subprocess.DEVNULL)
 
 

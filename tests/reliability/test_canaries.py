@@ -19,16 +19,16 @@ import json
 import os
 import re
 import subprocess
-import sys
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
 from support import CHECKOV_IN_VENV
+from support.cli import dpaguard_command
 from dpaguard.model import SECRET_SIG, SECRET_SIG_KEY
 
-DPAGUARD = Path(sys.executable).with_name("dpaguard")
+DPAGUARD = Path(dpaguard_command()[0])
 FORMATS = ("text", "json", "sarif", "junit", "markdown", "html")
 
 # One canary per place a secret can live (each distinct, so a leak names its path).

@@ -17,7 +17,6 @@ import datetime as dt
 import json
 import os
 import subprocess
-import sys
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
@@ -25,11 +24,12 @@ from typing import Any
 import pytest
 
 from support import CLI_FIXTURES, REPO, SOURCE_FIXTURES
+from support.cli import dpaguard_command
 from dpaguard.pipeline import run_stages
 from dpaguard.model import UNKNOWN, Deployment
 from dpaguard.source.state import load_state
 
-DPAGUARD = Path(sys.executable).with_name("dpaguard")
+DPAGUARD = Path(dpaguard_command()[0])
 TODAY = dt.date(2026, 11, 27)
 THREADS = 16
 STATES = [CLI_FIXTURES / "prod-drifted.json", CLI_FIXTURES / "dev.json", SOURCE_FIXTURES / "states/real-export.json"]

@@ -19,7 +19,7 @@ import textwrap
 from pathlib import Path
 
 import pytest
-from support.source_helpers import dpaguard_command
+from support.cli import dpaguard_command
 
 from dpaguard.errors import ProgramError
 from dpaguard.source.interpreter import program_interpreter

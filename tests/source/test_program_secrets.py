@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from support.source_helpers import dpaguard_command
+from support.cli import dpaguard_command
 
 CANARY_NAMES = ("GITHUB_TOKEN", "DATABASE_URL", "CI_JOB_JWT", "SLACK_WEBHOOK_URL", "NPM_TOKEN", "SOME_HARMLESS_NAME")
 

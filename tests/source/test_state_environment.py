@@ -4,17 +4,17 @@ from __future__ import annotations
 
 import json
 import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
 import pytest
 from support import SOURCE_FIXTURES
+from support.cli import dpaguard_command
 
 from dpaguard.source.state import load_state
 
 REAL = SOURCE_FIXTURES / "states" / "real-export.json"
-DPAGUARD = [str(Path(sys.executable).parent / "dpaguard")]
+DPAGUARD = dpaguard_command()
 
 
 def _with_dpaguard_provider(export: dict[str, Any]) -> dict[str, Any]:

@@ -3,12 +3,10 @@
 from __future__ import annotations
 
 import shutil
-import sys
 import time
 from pathlib import Path
 from typing import Any, Callable
 
-import pytest
 
 from support import SOURCE_FIXTURES
 from dpaguard.model import Deployment
@@ -41,17 +39,6 @@ def process_alive(pid: int) -> bool:
     except (FileNotFoundError, ProcessLookupError):
         return False
     return state not in ("Z", "X")
-
-
-def dpaguard_command() -> list[str]:
-    """The installed `dpaguard` console script of this interpreter's environment."""
-    script = Path(sys.executable).parent / "dpaguard"
-    if script.exists():
-        return [str(script)]
-    found = shutil.which("dpaguard")
-    if found is None:
-        pytest.fail("the dpaguard console script is not installed (pip install -e '.[test]')")
-    return [found]
 
 
 def processes_in(directory: Path) -> list[int]:
