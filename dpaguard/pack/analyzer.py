@@ -186,7 +186,7 @@ class DpaguardAnalyzer(_PolicyAnalyzerServicer):
             self.report.write()
 
     def _missing_context(self, response: Any, urn: str) -> None:
-        level = self.runtime.config_level()
+        level = self.runtime.pack_policy_level()
         if self.runtime.context is not None or level == "disabled":
             return
         response.diagnostics.append(

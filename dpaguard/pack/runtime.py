@@ -96,7 +96,7 @@ class PackRuntime:
             return levels
 
     def configure(self, levels: Mapping[str, str], config: PackConfig) -> None:
-        """Record the pack config (Configure): its own config, and each policy's level as the engine reconciled it."""
+        """Record what Configure says: the pack's own config, and each policy's level as the engine reconciled it."""
         with self._lock:
             self._config = config
             self._configured = dict(levels)
@@ -108,7 +108,7 @@ class PackRuntime:
         with self._lock:
             return self._context
 
-    def config_level(self) -> str:
+    def pack_policy_level(self) -> str:
         """The enforcement level of the pack's own policy (mandatory unless the user's config says otherwise)."""
         with self._lock:
             level = self._configured.get(PACK_POLICY, "mandatory")
