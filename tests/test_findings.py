@@ -22,11 +22,6 @@ from dpaguard.policy import Policy, load_policy
 
 
 @pytest.fixture(scope="module")
-def policy() -> Policy:
-    return load_policy(POLICIES)
-
-
-@pytest.fixture(scope="module")
 def engine(policy: Policy) -> EmbeddedEngine:
     return EmbeddedEngine(policy)
 

@@ -21,12 +21,6 @@ from support.estates import vs_checkov_estate
 TODAY = dt.date(2026, 1, 5)
 
 
-@pytest.fixture(scope="module")
-def policy() -> Policy:
-    """The shipped policies."""
-    return load_policy(POLICIES)
-
-
 def _settings(**changes: Any) -> pipeline.RunOptions:
     return pipeline.RunOptions(policies_dir=POLICIES, engine="regopy", today=TODAY,
                              generated_at="2026-01-05T00:00:00Z", **changes)

@@ -22,11 +22,6 @@ from support import POLICIES
 from support.cli import assert_one_line_error, dpaguard, dpaguard_command
 
 
-@pytest.fixture(scope="module")
-def policy() -> Any:
-    return load_policy(POLICIES)
-
-
 def members(bundle: Path) -> dict[str, tuple[tarfile.TarInfo, bytes]]:
     with tarfile.open(bundle, "r:gz") as archive:
         found = {}

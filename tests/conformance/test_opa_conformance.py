@@ -29,10 +29,10 @@ from dpaguard.engine.opa_inprocess import OpaInProcessEngine
 from dpaguard.errors import EngineError
 from dpaguard.model import SECRET_SIG, SECRET_SIG_KEY, UNKNOWN, Decision, Deployment
 from dpaguard.normalise import normalise
-from dpaguard.policy import Policy, load_policy
+from dpaguard.policy import Policy
 from dpaguard.source.program import render_stack
 from dpaguard.source.state import load_state
-from support import CLI_FIXTURES, POLICIES, REPO, SOURCE_FIXTURES, TESTS
+from support import CLI_FIXTURES, REPO, SOURCE_FIXTURES, TESTS
 from support.strategies import deployments as hostile_deployments
 from support.estates import finding_heavy_estate, vs_checkov_estate
 
@@ -42,11 +42,6 @@ STATE_FIXTURES = sorted(
     if p.name not in ("malformed.json", "not-an-export.json")
 )
 PROGRAM_FIXTURES = ["components", "deprecated", "dynamic", "providers", "secrets", "stackref", "transforms"]
-
-
-@pytest.fixture(scope="module")
-def policy() -> Policy:
-    return load_policy(POLICIES)
 
 
 @pytest.fixture(scope="module")

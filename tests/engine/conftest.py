@@ -10,7 +10,6 @@ from typing import Any, Callable, Iterator, Mapping
 
 import pytest
 
-from support import POLICIES, REPO
 from support.opa_standin import OpaStandIn, closed_port_url
 
 
@@ -84,30 +83,14 @@ def toy_policy() -> Callable[..., ToyPolicy]:
 
 
 @pytest.fixture(scope="session")
-def real_policy() -> Any:
-    """The project's policies/ as load_policy reads them."""
-    from dpaguard.policy import load_policy
-
-    return load_policy(POLICIES)
-
-
-@pytest.fixture(scope="session")
-def rendered_stacks() -> dict[str, Any]:
-    """The project's three stacks rendered offline (prod, staging, dev)."""
-    from dpaguard.source.program import render_stack
-
-    return {name: render_stack(REPO, name) for name in ("prod", "staging", "dev")}
-
-
-@pytest.fixture(scope="session")
-def engine_pair(real_policy: Any) -> Iterator[tuple[Any, Any]]:
+def engine_pair(policy: Any) -> Iterator[tuple[Any, Any]]:
     """(embedded engine, OPA engine on a stand-in server), both loaded with the real policies."""
     from dpaguard.engine.embedded import EmbeddedEngine
     from dpaguard.engine.opa import OpaEngine
 
     with OpaStandIn() as server:
-        embedded = EmbeddedEngine(real_policy)
-        opa_engine = OpaEngine(real_policy, url=server.url, timeout=60)
+        embedded = EmbeddedEngine(policy)
+        opa_engine = OpaEngine(policy, url=server.url, timeout=60)
         yield embedded, opa_engine
         opa_engine.close()
         embedded.close()

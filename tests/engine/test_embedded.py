@@ -10,7 +10,6 @@ from typing import Any
 import pytest
 
 
-from support import POLICIES
 from support.control_estate import TODAY, changed, compliant_estate, compliant_resources, config, deployment, resource, urn
 from dpaguard.engine import create_engine
 from dpaguard.engine.embedded import EmbeddedEngine
@@ -18,12 +17,7 @@ from dpaguard.engine.shaping import parse_decisions
 from dpaguard.errors import EngineError
 from dpaguard.facts import Facts
 from dpaguard.normalise import normalise
-from dpaguard.policy import Policy, load_policy
-
-
-@pytest.fixture(scope="module")
-def policy() -> Policy:
-    return load_policy(POLICIES)
+from dpaguard.policy import Policy
 
 
 def _facts(policy: Policy, *deployments: Any) -> Facts:

@@ -12,18 +12,13 @@ from typing import Any, cast
 import pytest
 
 
-from support import POLICIES, TESTS
+from support import TESTS
 from support.control_estate import TODAY, changed
 from dpaguard.engine.embedded import EmbeddedEngine
 from dpaguard.errors import EngineError
 from dpaguard.facts import Facts
 from dpaguard.normalise import normalise
-from dpaguard.policy import Policy, load_policy
-
-
-@pytest.fixture(scope="module")
-def policy() -> Policy:
-    return load_policy(POLICIES)
+from dpaguard.policy import Policy
 
 
 @pytest.fixture(scope="module")

@@ -10,19 +10,14 @@ from typing import Any
 
 import pytest
 
-from support import CLI_FIXTURES, POLICIES, REPO
+from support import CLI_FIXTURES, REPO
 from dpaguard.engine import create_engine
 from dpaguard.engine.embedded import EmbeddedEngine
 from dpaguard.engine.opa_inprocess import OpaInProcessEngine
 from dpaguard.errors import EngineError
-from dpaguard.policy import Policy, load_policy
+from dpaguard.policy import Policy
 
 STATE = CLI_FIXTURES / "prod-drifted.json"
-
-
-@pytest.fixture(scope="module")
-def policy() -> Policy:
-    return load_policy(POLICIES)
 
 
 def test_the_default_engine_is_opa(policy: Policy) -> None:

@@ -67,14 +67,14 @@ def bundled(bundle_file: Path) -> Iterator[OpaStandIn]:
         yield server
 
 
-def test_the_bundle_is_activated_as_opa_does(bundled: OpaStandIn, bundle_file: Path, real_policy: Any) -> None:
+def test_the_bundle_is_activated_as_opa_does(bundled: OpaStandIn, bundle_file: Path, policy: Any) -> None:
     bundles = requests.get(f"{bundled.url}/v1/data/system/bundles", timeout=5).json()["result"]
-    assert bundles == {"dpa.tar.gz": {"manifest": {"revision": real_policy.sha256, "roots": ["dpaguard", "dpa"],
+    assert bundles == {"dpa.tar.gz": {"manifest": {"revision": policy.sha256, "roots": ["dpaguard", "dpa"],
                                                    "rego_version": 1}, "etag": ""}}
     ids = [p["id"] for p in requests.get(f"{bundled.url}/v1/policies", timeout=5).json()["result"]]
-    assert ids == sorted(f"dpa.tar.gz/{rel}" for rel in real_policy.rego_modules)
+    assert ids == sorted(f"dpa.tar.gz/{rel}" for rel in policy.rego_modules)
     data = requests.get(f"{bundled.url}/v1/data/dpa", timeout=5).json()["result"]
-    assert data == json.loads(json.dumps(dict(real_policy.data)))
+    assert data == json.loads(json.dumps(dict(policy.data)))
 
 
 def test_writes_under_the_bundle_roots_are_refused(bundled: OpaStandIn) -> None:
@@ -105,14 +105,14 @@ def test_bundle_outside_its_roots_is_refused(tmp_path: Path, bundle_file: Path) 
 
 
 def test_same_decisions_as_the_push_path_without_pushing(
-    bundled: OpaStandIn, real_policy: Any, rendered_stacks: dict[str, Deployment]
+    bundled: OpaStandIn, policy: Any, rendered_stacks: dict[str, Deployment]
 ) -> None:
     with OpaStandIn() as pushed_to:
-        push = OpaEngine(real_policy, url=pushed_to.url, timeout=60)
-        served = OpaEngine(real_policy, url=bundled.url, timeout=60)
+        push = OpaEngine(policy, url=pushed_to.url, timeout=60)
+        served = OpaEngine(policy, url=bundled.url, timeout=60)
         decisions = 0
         for case, deployments, environment in corpus(rendered_stacks):
-            facts = normalise(deployments, real_policy.data, today=TODAY, environment_override=environment)
+            facts = normalise(deployments, policy.data, today=TODAY, environment_override=environment)
             expected = push.decide(facts)
             assert served.decide(facts) == expected, case
             decisions += len(expected)
@@ -152,23 +152,23 @@ def test_cli_against_the_bundle_gives_the_push_paths_report(bundled: OpaStandIn,
         assert findings(served.stdout)[0]  # the drifted prod has findings: the comparison is not vacuous
 
 
-def test_revision_mismatch_exits_2_naming_both_digests(other_bundle: tuple[Path, str], real_policy: Any) -> None:
+def test_revision_mismatch_exits_2_naming_both_digests(other_bundle: tuple[Path, str], policy: Any) -> None:
     path, revision = other_bundle
     with OpaStandIn(bundle=path) as server:
         run = dpaguard("audit", "--state", STATE, "--format", "json", "--quiet", "--opa-url", server.url)
     assert run.returncode == 2 and run.stdout == ""
     assert run.stderr.count("\n") == 1 and run.stderr.startswith("dpaguard: ")
-    assert revision in run.stderr and real_policy.sha256 in run.stderr
+    assert revision in run.stderr and policy.sha256 in run.stderr
     assert server.url in run.stderr and "dpaguard bundle" in run.stderr
     assert "Traceback" not in run.stderr
     assert not [r for r in server.requests if r.startswith(("PUT", "DELETE", "POST"))]  # refused before any query
 
 
 def test_bundle_replaced_between_queries_fails_closed(
-    bundled: OpaStandIn, other_bundle: tuple[Path, str], real_policy: Any, rendered_stacks: dict[str, Deployment]
+    bundled: OpaStandIn, other_bundle: tuple[Path, str], policy: Any, rendered_stacks: dict[str, Deployment]
 ) -> None:
-    engine = OpaEngine(real_policy, url=bundled.url, timeout=30)
-    facts = normalise([rendered_stacks["prod"]], real_policy.data, today=TODAY)
+    engine = OpaEngine(policy, url=bundled.url, timeout=30)
+    facts = normalise([rendered_stacks["prod"]], policy.data, today=TODAY)
     engine.decide(facts)
     # the server's bundle is replaced (a newer bundle was deployed): the provenance of the next
     # answer names its revision, and the engine refuses it rather than report for other policies
@@ -176,24 +176,24 @@ def test_bundle_replaced_between_queries_fails_closed(
     with pytest.raises(EngineError) as caught:
         engine.decide(facts)
     line = caught.value.one_line()
-    assert other_bundle[1] in line and real_policy.sha256 in line
+    assert other_bundle[1] in line and policy.sha256 in line
     engine.close()
 
 
-def test_provenance_is_checked(bundled: OpaStandIn, real_policy: Any) -> None:
+def test_provenance_is_checked(bundled: OpaStandIn, policy: Any) -> None:
     # a server that answers without provenance (a proxy that strips it) cannot prove the revision
-    engine = OpaEngine(real_policy, url=bundled.url, timeout=30)
+    engine = OpaEngine(policy, url=bundled.url, timeout=30)
     original = bundled.provenance
     bundled.provenance = lambda: {"version": "1.20.2"}  # type: ignore[method-assign]
     try:
         with pytest.raises(EngineError, match=r"does not name the revision of bundle \"dpa.tar.gz\" \(\?provenance=true\)"):
-            engine.decide(normalise([], real_policy.data, today=TODAY))
+            engine.decide(normalise([], policy.data, today=TODAY))
     finally:
         bundled.provenance = original  # type: ignore[method-assign]
         engine.close()
 
 
-def test_another_teams_bundle_leaves_the_push_path(tmp_path: Path, real_policy: Any) -> None:
+def test_another_teams_bundle_leaves_the_push_path(tmp_path: Path, policy: Any) -> None:
     # a bundle whose roots do not cover dpaguard (another team's policies on a shared OPA)
     team = tmp_path / "team.tar.gz"
     with tarfile.open(team, "w:gz") as archive:
@@ -203,8 +203,8 @@ def test_another_teams_bundle_leaves_the_push_path(tmp_path: Path, real_policy: 
             info.size = len(body)
             archive.addfile(info, io.BytesIO(body))
     with OpaStandIn(bundle=team) as server:
-        engine = OpaEngine(real_policy, url=server.url, timeout=60)
-        assert engine.decide(normalise([], real_policy.data, today=TODAY)) == []
+        engine = OpaEngine(policy, url=server.url, timeout=60)
+        assert engine.decide(normalise([], policy.data, today=TODAY)) == []
         engine.close()
         assert any(r.startswith("PUT /v1/policies/dpaguard/") for r in server.requests)
         assert "team.tar.gz/team/authz.rego" in server.policies
@@ -223,7 +223,7 @@ def rewritten(source: Path, target: Path, change: dict[str, bytes]) -> Path:
 
 
 @pytest.mark.parametrize("entry", ["rego/main.rego", "data.json"])
-def test_a_bundle_edited_after_it_was_written_is_refused(tmp_path: Path, bundle_file: Path, real_policy: Any,
+def test_a_bundle_edited_after_it_was_written_is_refused(tmp_path: Path, bundle_file: Path, policy: Any,
                                                          entry: str) -> None:
     # the revision still claims the local policies, but the content OPA evaluates is other
     with tarfile.open(bundle_file, "r:gz") as original:
@@ -240,6 +240,6 @@ def test_a_bundle_edited_after_it_was_written_is_refused(tmp_path: Path, bundle_
     with OpaStandIn(bundle=forged) as server:
         run = dpaguard("audit", "--state", STATE, "--format", "json", "--quiet", "--opa-url", server.url)
     assert run.returncode == 2 and run.stdout == "" and run.stderr.count("\n") == 1, run.stderr
-    assert "a bundle changed after dpaguard bundle wrote it" in run.stderr and real_policy.sha256 in run.stderr
+    assert "a bundle changed after dpaguard bundle wrote it" in run.stderr and policy.sha256 in run.stderr
     assert ("rego/main.rego" if entry != "data.json" else "data.dpa") in run.stderr
     assert not [r for r in server.requests if r.startswith(("PUT", "DELETE", "POST"))]

@@ -386,12 +386,12 @@ def test_modules_are_pushed_in_whatever_order_the_server_accepts(toy_policy: Cal
         engine._settle("push module", ["c", "b", "a"], broken)
 
 
-def test_real_policies_are_pushed_once_each(opa: OpaStandIn, real_policy: Any) -> None:
+def test_real_policies_are_pushed_once_each(opa: OpaStandIn, policy: Any) -> None:
     # OPA compiles the whole set on every PUT and refuses a module whose functions' module is not
     # there yet: pushed in import order, none is refused (each refusal is a compile and a round trip)
-    OpaEngine(real_policy, url=opa.url, timeout=60).decide(normalise([], real_policy.data, today=dt.date(2026, 11, 29)))
+    OpaEngine(policy, url=opa.url, timeout=60).decide(normalise([], policy.data, today=dt.date(2026, 11, 29)))
     puts = [r for r in opa.requests if r.startswith("PUT /v1/policies/")]
-    assert len(puts) == len(set(puts)) == len(real_policy.rego_modules) + 1
+    assert len(puts) == len(set(puts)) == len(policy.rego_modules) + 1
     order = [p.rsplit("/rego/", 1)[-1] for p in puts]
     assert order.index("lib/result.rego") < order.index("access.rego") < order.index("main.rego")
 
@@ -409,28 +409,28 @@ def test_push_order() -> None:
     assert order.index("c") < order.index("b") < order.index("a")  # x.lib covers x.lib.util
 
 
-def test_stale_real_policies_are_deleted_once_each(opa: OpaStandIn, real_policy: Any) -> None:
+def test_stale_real_policies_are_deleted_once_each(opa: OpaStandIn, policy: Any) -> None:
     # another version of the real policies (its digest differs): every module of the old one goes,
     # each by one DELETE that OPA accepts (a module whose functions others call goes last)
-    facts = normalise([], real_policy.data, today=dt.date(2026, 11, 29))
-    OpaEngine(real_policy, url=opa.url, timeout=60).decide(facts)
-    newer = dataclasses.replace(real_policy, sha256="f" * 64)
+    facts = normalise([], policy.data, today=dt.date(2026, 11, 29))
+    OpaEngine(policy, url=opa.url, timeout=60).decide(facts)
+    newer = dataclasses.replace(policy, sha256="f" * 64)
     OpaEngine(newer, url=opa.url, timeout=60).decide(facts)
     deletes = [r for r in opa.requests if r.startswith("DELETE ")]
-    assert len(deletes) == len(set(deletes)) == len(real_policy.rego_modules) + 1
+    assert len(deletes) == len(set(deletes)) == len(policy.rego_modules) + 1
     assert all(pid.startswith(f"{ID_PREFIX}ffffffffffffffff/") for pid in opa.policies)
     order = [d.rsplit("/rego/", 1)[-1] for d in deletes]
     assert order.index("residency.rego") < order.index("lib/result.rego")
 
 
-def test_the_server_gets_the_input_every_in_process_engine_gets(opa: OpaStandIn, real_policy: Any) -> None:
+def test_the_server_gets_the_input_every_in_process_engine_gets(opa: OpaStandIn, policy: Any) -> None:
     """One Rego input for every engine (engine/shaping.py): facts the Rego never reads are never sent."""
     from dpaguard.engine.shaping import _NOT_READ_BY_REGO, chunks, rego_input
     from dpaguard.normalise import normalise
     from support.estates import vs_checkov_estate
 
-    facts = normalise([vs_checkov_estate(60)], real_policy.data, today=dt.date(2026, 1, 5))
-    OpaEngine(real_policy, url=opa.url, timeout=60).decide(facts)
+    facts = normalise([vs_checkov_estate(60)], policy.data, today=dt.date(2026, 1, 5))
+    OpaEngine(policy, url=opa.url, timeout=60).decide(facts)
     (sent,) = opa.inputs
     assert sent == json.loads(json.dumps(rego_input(facts))) == json.loads(json.dumps(chunks(facts, 10_000)[0]))
     dropped = {key for r in facts["resources"] for key in r} & _NOT_READ_BY_REGO

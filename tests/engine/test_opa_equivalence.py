@@ -23,12 +23,6 @@ from dpaguard.normalise import normalise
 from support.equivalence_corpus import TODAY, corpus
 
 
-
-@pytest.fixture()
-def policy(real_policy: Any) -> Any:
-    return real_policy
-
-
 @pytest.fixture()
 def stacks(rendered_stacks: dict[str, Deployment]) -> dict[str, Deployment]:
     return rendered_stacks

@@ -26,11 +26,6 @@ TODAY = dt.date(2026, 11, 29)
 
 
 @pytest.fixture(scope="module")
-def policy() -> Policy:
-    return load_policy(POLICIES)
-
-
-@pytest.fixture(scope="module")
 def estates(policy: Policy) -> dict[str, Facts]:
     drifted = load_state(CLI_FIXTURES / "prod-drifted.json")
     return {

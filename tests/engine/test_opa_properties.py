@@ -46,9 +46,9 @@ edit = st.tuples(
 
 @pytest.fixture()
 def setting(
-    real_policy: Any, rendered_stacks: dict[str, Deployment], engine_pair: tuple[EmbeddedEngine, OpaEngine]
+    policy: Any, rendered_stacks: dict[str, Deployment], engine_pair: tuple[EmbeddedEngine, OpaEngine]
 ) -> tuple[Any, Deployment, EmbeddedEngine, OpaEngine]:
-    return real_policy, rendered_stacks["prod"], *engine_pair
+    return policy, rendered_stacks["prod"], *engine_pair
 
 
 @settings(max_examples=EXAMPLES, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])

@@ -41,20 +41,20 @@ def _decide(opa: Any, document: object) -> list[Decision]:
 
 
 @pytest.fixture(scope="module")
-def opa(real_policy: Policy) -> Iterator[Any]:
-    instance = opa_inprocess.compile_policy(real_policy.rego_modules, real_policy.data)
+def opa(policy: Policy) -> Iterator[Any]:
+    instance = opa_inprocess.compile_policy(policy.rego_modules, policy.data)
     yield instance
     instance.close()
 
 
 def test_the_rego_decides_the_same_without_the_facts_it_is_not_sent(
-    opa: Any, real_policy: Policy, rendered_stacks: dict[str, Deployment]
+    opa: Any, policy: Policy, rendered_stacks: dict[str, Deployment]
 ) -> None:
     cases = [*corpus(rendered_stacks), *((f"control-{name}", case()[0], None) for name, case in sorted(CASES.items()))]
     dropped_seen: set[str] = set()
     violating = 0
     for case, deployments, environment in cases:
-        facts = normalise(deployments, real_policy.data, today=TODAY, environment_override=environment)
+        facts = normalise(deployments, policy.data, today=TODAY, environment_override=environment)
         dropped_seen |= {key for resource in facts["resources"] for key in resource} & _NOT_READ_BY_REGO
         shaped = _decide(opa, rego_input(facts))
         assert _decide(opa, facts) == shaped, f"{case}: a rule reads a fact the Rego input leaves out"
@@ -64,13 +64,13 @@ def test_the_rego_decides_the_same_without_the_facts_it_is_not_sent(
     assert violating >= 30
 
 
-def test_a_rule_reading_a_left_out_fact_is_caught(real_policy: Policy, rendered_stacks: dict[str, Deployment]) -> None:
-    modules = {**real_policy.rego_modules}
+def test_a_rule_reading_a_left_out_fact_is_caught(policy: Policy, rendered_stacks: dict[str, Deployment]) -> None:
+    modules = {**policy.rego_modules}
     name = next(path for path in modules if path.endswith("secrets.rego"))
     modules[name] += READS_A_DROPPED_FACT
-    probe = opa_inprocess.compile_policy(modules, real_policy.data)
+    probe = opa_inprocess.compile_policy(modules, policy.data)
     try:
-        facts = normalise([rendered_stacks["prod"]], real_policy.data, today=TODAY)
+        facts = normalise([rendered_stacks["prod"]], policy.data, today=TODAY)
         whole = {d.control for d in _decide(probe, facts)}
         shaped = {d.control for d in _decide(probe, rego_input(facts))}
     finally:

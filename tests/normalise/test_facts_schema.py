@@ -10,30 +10,17 @@ from __future__ import annotations
 
 from typing import Any
 
-import pytest
 from hypothesis import HealthCheck, given, settings
 
 from dpaguard.facts import Facts, ResourceFacts
 from dpaguard.model import Deployment
 from dpaguard.normalise import normalise
-from dpaguard.policy import Policy, load_policy
-from dpaguard.source.program import render_stack
-from support import POLICIES, REPO
+from dpaguard.policy import Policy
 from support.control_cases import CASES
 from support.control_estate import compliant_resources, deployment, resource
 from support.equivalence_corpus import TODAY, corpus
 from support.strategies import deployments as hostile_deployments
 from support.typed_schema import problems
-
-
-@pytest.fixture(scope="module")
-def policy() -> Policy:
-    return load_policy(POLICIES)
-
-
-@pytest.fixture(scope="module")
-def stacks() -> dict[str, Deployment]:
-    return {name: render_stack(REPO, name) for name in ("prod", "staging", "dev")}
 
 
 def _cases(stacks: dict[str, Deployment]) -> list[tuple[str, list[Deployment], str | None]]:
@@ -49,9 +36,9 @@ def _cases(stacks: dict[str, Deployment]) -> list[tuple[str, list[Deployment], s
     return every
 
 
-def test_every_fixture_estate_fits_the_declared_facts(stacks: dict[str, Deployment], policy: Policy) -> None:
+def test_every_fixture_estate_fits_the_declared_facts(rendered_stacks: dict[str, Deployment], policy: Policy) -> None:
     seen: set[str] = set()
-    for case, deployments, environment in _cases(stacks):
+    for case, deployments, environment in _cases(rendered_stacks):
         facts = normalise(deployments, policy.data, today=TODAY, environment_override=environment)
         assert problems(facts, Facts) == [], case
         seen |= {key for resource in facts["resources"] for key in resource}
@@ -66,9 +53,9 @@ def test_hostile_deployments_fit_the_declared_facts(deployment: Deployment, poli
     assert problems(facts, Facts) == []
 
 
-def test_the_check_itself_fails_on_a_misfit(stacks: dict[str, Deployment], policy: Policy) -> None:
+def test_the_check_itself_fails_on_a_misfit(rendered_stacks: dict[str, Deployment], policy: Policy) -> None:
     """An undeclared fact, a missing required one and one of the wrong type are each told."""
-    facts: Any = normalise([stacks["prod"]], policy.data, today=TODAY)
+    facts: Any = normalise([rendered_stacks["prod"]], policy.data, today=TODAY)
     resource = facts["resources"][0]
     resource["undeclared"] = 1
     del resource["locality"]

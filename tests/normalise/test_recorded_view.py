@@ -7,21 +7,15 @@ from typing import Any
 
 import pytest
 
-from support import POLICIES
 from dpaguard.errors import InputError
 from dpaguard.findings import coverage
 from dpaguard.inventory import usage_of
 from dpaguard.model import Deployment
 from dpaguard.normalise import RECORDED_SUFFIX, declared_urn, normalise
-from dpaguard.policy import Policy, load_policy
+from dpaguard.policy import Policy
 
 TODAY = dt.date(2026, 11, 29)
 BUCKET = "scaleway:object/bucket:Bucket"
-
-
-@pytest.fixture(scope="module")
-def policy() -> Policy:
-    return load_policy(POLICIES)
 
 
 def _deployment(*resources: dict[str, Any], stack: str = "prod") -> Deployment:

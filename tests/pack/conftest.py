@@ -1,3 +1,3 @@
 """The policy-pack tests' fixtures, defined in pack_fixtures.py (pytest puts this folder on sys.path)."""
 
-from support.pack_fixtures import policy, prod, session, violating  # noqa: F401
+from support.pack_fixtures import prod, session, violating  # noqa: F401

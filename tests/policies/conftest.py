@@ -1,4 +1,4 @@
-"""Fixtures of the control tests: the shipped policy set and one engine for the session: OPA, the reference."""
+"""Fixtures of the control tests: one engine for the session over the shipped policy set (tests/conftest.py): OPA, the reference."""
 
 from __future__ import annotations
 
@@ -7,15 +7,7 @@ from typing import Any, Iterator
 import pytest
 
 from dpaguard.engine.opa_inprocess import OpaInProcessEngine
-from dpaguard.policy import Policy, load_policy
-
-from support import POLICIES
-
-
-@pytest.fixture(scope="session")
-def policy() -> Policy:
-    """The repository's policies/."""
-    return load_policy(POLICIES)
+from dpaguard.policy import Policy
 
 
 @pytest.fixture(scope="session")

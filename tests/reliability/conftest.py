@@ -16,8 +16,6 @@ from typing import Any, Iterator
 import pytest
 from hypothesis import HealthCheck, settings
 
-from support import POLICIES
-
 
 settings.register_profile(
     "ci", derandomize=True, deadline=None, print_blob=True, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large]
@@ -28,14 +26,6 @@ settings.register_profile(
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE") or ("ci" if os.environ.get("CI") else "dev"))
 
 TALLY: Counter[str] = Counter()
-
-
-@pytest.fixture(scope="session")
-def policy() -> Any:
-    """The project's policies/ as every command loads them."""
-    from dpaguard.policy import load_policy
-
-    return load_policy(POLICIES)
 
 
 @pytest.fixture(scope="session")

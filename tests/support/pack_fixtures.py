@@ -14,20 +14,12 @@ from typing import Any, Iterator, Mapping
 import pytest
 
 
-from support import POLICIES, REPO
+from support import REPO
 from support.pack_harness import EngineSession, start_pack, stack_config_strings
 
 from dpaguard.model import Deployment, Finding
 
 CANARY = "canary-7c1f9e-secret-value"
-
-
-@pytest.fixture(scope="session")
-def policy() -> Any:
-    """The repository's policy set."""
-    from dpaguard.policy import load_policy
-
-    return load_policy(POLICIES)
 
 
 @pytest.fixture(scope="session")
