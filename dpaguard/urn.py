@@ -46,14 +46,17 @@ def parse_urn(text: object) -> tuple[str, str, str, str] | None:
 
 
 def name_of(urn: str) -> str:
-    """The resource's name: what follows a URN's third `::`, as the engine splits it (else after the last `::`)."""
-    parsed = parse_urn(urn)
-    return parsed[3] if parsed is not None else urn.rsplit("::", 1)[-1]
+    """The last part of a URN, after its last `::`: the resource's name (the text itself when it has no `::`)."""
+    return urn.rsplit("::", 1)[-1]
 
 
 def provider_urn_of(reference: object) -> str:
-    """The provider URN of a resource's `provider` reference (`<provider URN>::<provider id>`), "" without one."""
-    return reference.rsplit("::", 1)[0] if isinstance(reference, str) and "::" in reference else ""
+    """The provider URN of a resource's `provider` reference (`<provider URN>::<provider id>`), "" without one.
+
+    A malformed reference (no `::`) is taken whole: it still names a provider, one the deployment
+    does not hold, never the default one (the normaliser then places the resource nowhere: fail closed).
+    """
+    return reference.rsplit("::", 1)[0] if isinstance(reference, str) else ""
 
 
 def is_default_provider(provider_urn: str) -> bool:

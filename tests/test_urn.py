@@ -31,9 +31,11 @@ def test_urns_are_built_and_read_back() -> None:
 
 def test_names_and_providers() -> None:
     assert name_of(CHILD) == "pn-app" and name_of("plain") == "plain"
-    assert name_of("urn:pulumi:s::p::t::a::b") == "a::b"  # as parse_urn and the engine read it
+    assert name_of("urn:pulumi:s::p::t::a::b") == "b"  # the last part, as every report has always shown it
     assert provider_type("scaleway") == "pulumi:providers:scaleway" and is_provider_type(provider_type("datapacket"))
     assert provider_urn_of(PROVIDER + "::04da6b54-80e4-46f7-96ec-b56ff0331ba9") == PROVIDER
     assert provider_urn_of("") == provider_urn_of(None) == ""
+    # A malformed reference still names a provider (one the deployment lacks): never the default one.
+    assert provider_urn_of("garbage") == "garbage" and not is_default_provider(provider_urn_of("garbage"))
     assert is_default_provider(PROVIDER) and not is_default_provider(PROVIDER.replace("default_1_2_3", "paris"))
     assert short_stack_name("org/project/prod") == "prod" and short_stack_name("dev") == "dev"

@@ -180,7 +180,8 @@ def _address_name(urn: str, used: set[tuple[str, str]], tf_type: str) -> str:
 def _provider_key(resource: Mapping[str, Any]) -> tuple[str, str]:
     """(provider URN, provider_config key): `scaleway` for default providers, `scaleway.<name>` for explicit ones."""
     reference = str(resource.get("provider") or "")
-    provider_urn = provider_urn_of(reference)
+    # A malformed reference (no `::`) names no provider block: the resource is given the default one.
+    provider_urn = provider_urn_of(reference) if "::" in reference else ""
     if not provider_urn or is_default_provider(provider_urn):
         return provider_urn, "scaleway"
     return provider_urn, f"scaleway.{_NAME_BAD.sub('_', name_of(provider_urn))}"

@@ -96,6 +96,15 @@ def test_an_explicit_provider_without_region_does_not_read_the_stack_config(dpa:
     assert (facts["resources"][0]["locality"]["region"], facts["resources"][0]["locality"]["source"]) == ("fr-par", "stack")
 
 
+def test_a_malformed_provider_reference_is_an_explicit_provider_the_deployment_lacks(dpa: Any) -> None:
+    """A `provider` without `::<id>` still names a provider: never the default one, so the stack config places nothing (fail closed)."""
+    vpc = _one(dpa, _res("scaleway:network/vpc:Vpc", "vpc", {}, provider="not-a-provider-reference"))
+    assert vpc["locality"]["status"] == "missing"
+    # Found by the property tests: a bucket whose own zone is French is not moved by a stack config it does not read.
+    bucket = _one(dpa, _res("scaleway:object/bucket:Bucket", "b", {"zone": "fr-par-1"}, provider="\U000aa198XB"), **{"scaleway:zone": "fr-par"})
+    assert (bucket["locality"]["scope"], bucket["locality"]["zone"], bucket["locality"]["status"]) == ("zone", "fr-par-1", "known")
+
+
 def test_a_read_resource_is_where_its_id_says_and_not_judged_on_tags_or_project(dpa: Any) -> None:
     read = _one(dpa, _res("scaleway:instance/server:Server", "looked-up", {}, id="nl-ams-1/11111111-2222", external=True))
     assert (read["locality"]["zone"], read["locality"]["region"], read["locality"]["source"]) == ("nl-ams-1", "nl-ams", "id")
