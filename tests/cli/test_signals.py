@@ -13,32 +13,9 @@ import pytest
 
 from support import SOURCE_FIXTURES
 from support.cli import dpaguard_command
+from support.source_helpers import all_gone_soon, processes_in
 
 HANG = SOURCE_FIXTURES / "hang"
-
-
-def _processes_in(directory: Path) -> list[int]:
-    target = str(directory.resolve())
-    found = []
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            try:
-                if str((entry / "cwd").resolve(strict=True)) == target:
-                    with open(entry / "stat") as handle:
-                        if handle.read().rsplit(")", 1)[1].split()[0] not in ("Z", "X"):
-                            found.append(int(entry.name))
-            except (OSError, RuntimeError, IndexError):
-                continue
-    return found
-
-
-def _gone_soon(directory: Path, within: float = 5.0) -> bool:
-    deadline = time.monotonic() + within
-    while _processes_in(directory):
-        if time.monotonic() > deadline:
-            return False
-        time.sleep(0.05)
-    return True
 
 
 def _start_hanging_check(tmp_path: Path) -> tuple[subprocess.Popen[str], Path, Path]:
@@ -70,7 +47,7 @@ def test_a_signal_stops_the_render_at_once(tmp_path: Path, signum: int, code: in
     assert time.monotonic() - sent < 15, "waited for the program's time limit"
     assert process.returncode == code, stderr
     assert stderr.count("\n") == 1 and "Traceback" not in stderr
-    assert _gone_soon(project), _processes_in(project)
+    assert all_gone_soon(project, within=5.0), processes_in(project)
     assert os.listdir(temp) == [], "a temporary render folder was left behind"
 
 
@@ -78,4 +55,4 @@ def test_sigkill_to_dpaguard_leaves_no_program_behind(tmp_path: Path) -> None:
     process, project, _ = _start_hanging_check(tmp_path)
     process.kill()
     process.communicate(timeout=30)
-    assert _gone_soon(project), _processes_in(project)
+    assert all_gone_soon(project, within=5.0), processes_in(project)
