@@ -8,7 +8,6 @@ import rego.v1
 import data.dpaguard.lib.facts
 import data.dpaguard.lib.result
 
-
 _security_groups := [i | some t in ["scaleway:instance/securityGroup:SecurityGroup", "scaleway:instance/securityGroupRules:SecurityGroupRules"]; some i in input.index.type[t]]
 
 # METADATA

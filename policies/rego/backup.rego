@@ -8,7 +8,6 @@ import rego.v1
 import data.dpaguard.lib.facts
 import data.dpaguard.lib.result
 
-
 _databases := input.index.type["scaleway:databases/instance:Instance"]
 
 _defaults := data.dpa.settings.provider_defaults

@@ -17,4 +17,4 @@ import data.dpaguard.transit_encryption
 
 # METADATA
 # title: Every decision of every area
-decisions := ((((((((residency.decisions | transit_encryption.decisions) | segregation.decisions) | backup.decisions) | retention.decisions) | subprocessor.decisions) | access.decisions) | secrets.decisions) | input_types.decisions)
+decisions := (((((((residency.decisions | transit_encryption.decisions) | segregation.decisions) | backup.decisions) | retention.decisions) | subprocessor.decisions) | access.decisions) | secrets.decisions) | input_types.decisions

@@ -13,7 +13,6 @@ _approved_zones := {name | some name in data.dpa.locations.scaleway.approved_zon
 
 _approved_datapacket := {name | some name in data.dpa.locations.datapacket.approved_locations}
 
-
 # input.index.locality: scope (region|zone) -> status (known|unknown|missing) -> value ("" unless known) -> positions.
 
 # METADATA

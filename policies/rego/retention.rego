@@ -191,6 +191,7 @@ _judged contains [k, "DPA-RET-003", "violation", msg] if {
 	rules := object.get(g.props, "lifecycleRules", [])
 	noncurrent_days := _whole_bucket_days(rules, "noncurrent")
 	expiration_days := _whole_bucket_days(rules, "expiration")
+
 	# min of an empty set is undefined to OPA and an error to rego-cpp: counted first
 	count(noncurrent_days) > 0
 	count(expiration_days) > 0

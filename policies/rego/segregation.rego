@@ -7,7 +7,6 @@ import rego.v1
 
 import data.dpaguard.lib.result
 
-
 # input.index.project: stack -> status (known|unknown|missing) -> project ("" unless known) -> positions.
 
 # METADATA

@@ -8,7 +8,6 @@ import rego.v1
 import data.dpaguard.lib.facts
 import data.dpaguard.lib.result
 
-
 _plaintext_ports := data.dpa.settings.plaintext_ports
 
 # A frontend whose every request is answered with a redirect to https (the port-80 idiom).

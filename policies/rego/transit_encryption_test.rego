@@ -319,7 +319,6 @@ test_rtp_rule_of_a_rules_resource_cannot_declare_srtp if {
 	{d.control | some d in decisions} == {"DPA-TLS-009"}
 }
 
-
 _container_type := "scaleway:containers/container:Container"
 
 _function_type := "scaleway:functions/function:Function"
