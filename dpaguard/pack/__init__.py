@@ -66,7 +66,9 @@ def serve(pack: PolicyPack, *, report: Path | None = None) -> None:
     analyzer_pb2_grpc.add_AnalyzerServicer_to_server(pack.servicer(report), server)
     port = server.add_insecure_port("127.0.0.1:0")
     server.start()
+    # The engine stops its plugins with SIGINT (then SIGKILL): a clean stop, not a traceback in its output.
     signal.signal(signal.SIGTERM, lambda *_: server.stop(0))
+    signal.signal(signal.SIGINT, lambda *_: server.stop(0))
     sys.stdout.write(f"{port}\n")
     sys.stdout.flush()
     server.wait_for_termination()

@@ -36,6 +36,9 @@ from dpaguard.pack.policies import PACK_POLICY
 from dpaguard.pack.runtime import MISSING_CONTEXT, PackRuntime
 
 REPORT_ENV = "DPAGUARD_REPORT"
+# Where the pack writes the resources the engine handed it in AnalyzeStack (stack-export shape), so
+# a test can compare what the real `pulumi preview` gives a policy with what `dpaguard render` derives.
+RESOURCES_ENV = "DPAGUARD_PACK_RESOURCES"
 _LEVEL = {"mandatory": proto.MANDATORY, "advisory": proto.ADVISORY, "disabled": proto.DISABLED, "remediate": proto.REMEDIATE}
 _LEVEL_NAME = {v: k for k, v in _LEVEL.items()}
 _SEVERITY = {
@@ -175,6 +178,7 @@ class DpaguardAnalyzer(_PolicyAnalyzerServicer):
     def AnalyzeStack(self, request: Any, context: grpc.ServicerContext) -> Any:
         """Every resource's outputs, at the end: the stack-level findings and whatever Analyze did not say."""
         resources = protocol.analyze_stack_resources(request)
+        _write_resources(resources)
         findings = self.runtime.analyze_stack(resources)
         response = self._response(findings)
         self._missing_context(response, "")
@@ -228,4 +232,17 @@ class DpaguardAnalyzer(_PolicyAnalyzerServicer):
         return response
 
 
-__all__ = ["DpaguardAnalyzer", "ReportWriter", "REPORT_ENV"]
+def _write_resources(resources: Sequence[Any]) -> None:
+    """Write the stack's resources where DPAGUARD_PACK_RESOURCES names a file (nothing when unset)."""
+    path = os.environ.get(RESOURCES_ENV)
+    if not path:
+        return
+    import json
+
+    try:
+        Path(path).write_text(json.dumps({"resources": list(resources)}, indent=1, sort_keys=True), encoding="utf-8")
+    except OSError as error:
+        raise PackReportError(f"cannot write {RESOURCES_ENV}={path}: {error.strerror or error}") from None
+
+
+__all__ = ["DpaguardAnalyzer", "ReportWriter", "REPORT_ENV", "RESOURCES_ENV"]

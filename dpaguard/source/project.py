@@ -167,10 +167,27 @@ def _declarations(project: str, block: Any, file: Path) -> tuple[ConfigDeclarati
     return tuple(out)
 
 
+# What Go's strconv.Atoi accepts: the text form of an integer config value Pulumi takes.
+_INTEGER_TEXT = re.compile(r"[+-]?[0-9]+")
+_INT64 = range(-(2**63), 2**63)
+
+
 def _has_type(value: Any, type_name: str) -> bool:
+    """Whether a config value is of a declared type as Pulumi judges it (workspace.ValidateConfigValue).
+
+    `pulumi config set` stores every value as text (`nodeCount: "3"`), and Pulumi accepts the text of
+    an integer for `integer` and "true"/"false" for `boolean`; refusing what `pulumi preview` accepts
+    would stop a stack that the real CLI runs.
+    """
     expected = _CONFIG_TYPES[type_name]
     if expected is int:
+        if isinstance(value, str):
+            return _INTEGER_TEXT.fullmatch(value) is not None and int(value) in _INT64
+        if isinstance(value, float):
+            return value.is_integer()
         return isinstance(value, int) and not isinstance(value, bool)
+    if expected is bool and isinstance(value, str):
+        return value in ("true", "false")
     return isinstance(value, expected)
 
 

@@ -117,6 +117,34 @@ def test_stack_value_of_the_wrong_declared_type(tmp_path: Path) -> None:
         load_stack_config(load_project(tmp_path), "dev")
 
 
+@pytest.mark.parametrize("text, accepted", [
+    ('"3"', True), ('"-12"', True), ('"+7"', True), ("3", True), ("3.0", True),
+    ('"3.5"', False), ('" 3"', False), ('"0x10"', False), ('"9223372036854775808"', False), ("3.5", False), ("true", False),
+])
+def test_integer_config_as_pulumi_config_set_writes_it(tmp_path: Path, text: str, accepted: bool) -> None:
+    # `pulumi config set` writes every value as text (replicas: "3"); Pulumi's own check
+    # (workspace.ValidateConfigValue) takes the text of an integer, so must dpaguard.
+    stack = f"config:\n  shop:domain: d\n  shop:replicas: {text}\n  shop:dbPassword: {{secure: v1:x}}\n"
+    write(tmp_path, {"Pulumi.yaml": PROJECT, "stacks/Pulumi.dev.yaml": stack})
+    if accepted:
+        load_stack_config(load_project(tmp_path), "dev")
+    else:
+        with pytest.raises(InputError, match="must be of type 'integer'"):
+            load_stack_config(load_project(tmp_path), "dev")
+
+
+def test_boolean_config_text_as_pulumi_accepts_it(tmp_path: Path) -> None:
+    project = PROJECT.replace("  aws:region: eu-west-3\n", "  ha:\n    type: boolean\n    default: false\n")
+    for text, accepted in (('"true"', True), ('"false"', True), ("true", True), ('"yes"', False), ('"True"', False)):
+        write(tmp_path, {"Pulumi.yaml": project,
+                         "stacks/Pulumi.dev.yaml": f"config:\n  shop:domain: d\n  shop:ha: {text}\n  shop:dbPassword: {{secure: v1:x}}\n"})
+        if accepted:
+            load_stack_config(load_project(tmp_path), "dev")
+        else:
+            with pytest.raises(InputError, match="must be of type 'boolean'"):
+                load_stack_config(load_project(tmp_path), "dev")
+
+
 def test_declared_value_without_default_must_be_set(tmp_path: Path) -> None:
     write(tmp_path, {"Pulumi.yaml": PROJECT, "stacks/Pulumi.dev.yaml": "config:\n  shop:dbPassword: {secure: v1:x}\n"})
     with pytest.raises(InputError) as caught:
