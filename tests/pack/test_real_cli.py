@@ -9,12 +9,17 @@ for what the pack must say is `dpaguard check` on the same scratch copy.
 from __future__ import annotations
 
 import json
+import shutil
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any, Iterator
 
 import pytest
 
+from support import POLICIES
 from support.cli import dpaguard
+from support.real_tools import real_tool
 from support.pulumi_cli import PACK_LAUNCHER, SECRET_VALUES, PulumiProject, scratch_estate, stack_resources
 
 STACKS = ("dev", "staging", "prod")
@@ -197,3 +202,31 @@ def test_offline_render_matches_what_the_real_engine_hands_the_pack(
     # Every difference has a known cause (README, "Fidelity of the offline render").
     assert total["other"] == 0, total
     assert total["compared"] == sum(v for k, v in total.items() if k != "compared")
+
+
+def test_the_pack_runs_from_its_own_venv_made_from_its_requirements(estate: PulumiProject, tmp_path: Path) -> None:
+    # What `pulumi install` does for a pack (PulumiPolicy.yaml: virtualenv venv): a venv in the pack's
+    # folder from its requirements.txt. Offline, from the wheels `.ci/real-tools` downloaded.
+    wheels = real_tool("pulumi").parents[1] / "wheels"
+    if not wheels.is_dir():
+        real_tool("wheels")  # skips, or fails under CI=true, with the command that makes them
+    pack = tmp_path / "policies"
+    shutil.copytree(POLICIES, pack, ignore=shutil.ignore_patterns("venv", "__pycache__"))
+    python = getattr(sys, "_base_executable", sys.executable)
+    subprocess.run([python, "-m", "venv", str(pack / "venv")], check=True, timeout=300)
+    installed = subprocess.run(
+        [str(pack / "venv" / "bin" / "python"), "-m", "pip", "install", "--quiet", "--no-index",
+         "--find-links", str(wheels), "-r", "requirements.txt"],
+        cwd=POLICIES, capture_output=True, text=True, timeout=900,  # `..` there is this repository
+    )
+    assert installed.returncode == 0, installed.stderr[-3000:]
+    report = tmp_path / "report.json"
+    run = estate.run("preview", "--stack", "prod", "--policy-pack", str(pack / PACK_LAUNCHER.name),
+                     env={"DPAGUARD_REPORT": str(report)})
+    output = run.stdout + run.stderr
+    assert run.returncode == 0, output[-4000:]
+    assert "dpaguard@v" in output and "[mandatory]" not in output
+    document = json.loads(report.read_text(encoding="utf-8"))
+    # The pack's venv has no OPA bindings wheel (installed past its Python declaration by .ci/setup
+    # only), so it decides with regopy, and says so: proof that it ran from its own venv.
+    assert "regopy" in json.dumps(document["tool"]) + json.dumps(document["evidence"]), document["tool"]
