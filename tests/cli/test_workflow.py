@@ -38,3 +38,60 @@ def test_workflow_runs_check_uploads_sarif_and_summary() -> None:
     upload = [s for s in steps if s.get("uses", "").startswith("github/codeql-action/upload-sarif@")]
     assert upload and "always()" in upload[0]["if"] and upload[0]["with"]["sarif_file"] == "dpaguard.sarif"
     assert steps.index(upload[0]) > steps.index(check[0])
+
+
+# Actions whose current major runs on node24 (node20 is deprecated on GitHub's runners).
+NODE24_MAJORS = {
+    "actions/checkout": 5, "actions/setup-python": 6, "actions/setup-go": 6,
+    "actions/upload-artifact": 5, "github/codeql-action/upload-sarif": 4,
+}
+
+
+def test_every_action_is_on_a_node24_major() -> None:
+    for job in _workflow()["jobs"].values():
+        for step in job["steps"]:
+            if "uses" not in step:
+                continue
+            action, _, version = step["uses"].partition("@")
+            assert action in NODE24_MAJORS, f"{action}: not a known node24 action"
+            assert int(version.lstrip("v").split(".")[0]) >= NODE24_MAJORS[action], step["uses"]
+
+
+def test_tests_job_builds_the_real_tools_and_fails_without_them() -> None:
+    steps = _workflow()["jobs"]["tests"]["steps"]
+    runs = [s.get("run", "") for s in steps]
+    assert "bash .ci/real-tools" in runs
+    tests = next(s for s in steps if "pytest" in s.get("run", ""))
+    assert tests["env"]["CI"] == "true"
+    assert runs.index("bash .ci/real-tools") < runs.index(tests["run"])
+
+
+def test_preview_job_runs_the_pack_under_pulumi_or_says_why_not() -> None:
+    job = _workflow()["jobs"]["preview"]
+    steps = job["steps"]
+    gate = steps[0]
+    assert "PULUMI_ACCESS_TOKEN" in gate["run"] and "GITHUB_STEP_SUMMARY" in gate["run"]  # skipped visibly
+    preview = next(s for s in steps if "pulumi preview" in s.get("run", ""))
+    assert "--policy-pack policies" in preview["run"] and "${{ matrix.stack }}" in preview["run"]
+    assert preview["if"] == "steps.backend.outputs.run == 'true'"
+    assert "continue-on-error" not in preview
+    assert set(job["strategy"]["matrix"]["stack"]) == {"dev", "staging", "prod"}
+
+
+def test_nightly_audit_exports_each_stack_and_audits_it() -> None:
+    workflow = _workflow()
+    triggers = workflow.get("on", workflow.get(True)) or {}
+    assert triggers["schedule"][0]["cron"]
+    job = workflow["jobs"]["audit"]
+    assert "schedule" in job["if"]
+    runs = "\n".join(s.get("run", "") for s in job["steps"])
+    assert "pulumi stack export" in runs and "dpaguard audit --state" in runs
+    for stack in ("dev", "staging", "prod"):
+        assert f"stacks/Pulumi.{stack}.yaml" in runs
+
+
+def test_the_gate_runs_checkov_from_outside_the_pull_requests_tree() -> None:
+    steps = _workflow()["jobs"]["dpaguard"]["steps"]
+    runs = "\n".join(s.get("run", "") for s in steps)
+    assert "venv .checkov-venv" not in runs and "DPAGUARD_CHECKOV=$RUNNER_TEMP" in runs
+    assert "pip install --quiet -e" not in runs  # dpaguard's modules are not the pull request's to rewrite
