@@ -143,9 +143,24 @@ def git_worktree(directory: Path) -> tuple[bool | None, str | None]:
     return True, digest.hexdigest()
 
 
+def _canonical_resource(resource: Any) -> Any:
+    """A resource with its dependency lists sorted: the SDK sends them in set order, which varies run to run."""
+    if not isinstance(resource, dict):
+        return resource
+    canonical = dict(resource)
+    if isinstance(canonical.get("dependencies"), list):
+        canonical["dependencies"] = sorted(canonical["dependencies"], key=str)
+    if isinstance(canonical.get("propertyDependencies"), dict):
+        canonical["propertyDependencies"] = {
+            k: sorted(v, key=str) if isinstance(v, list) else v for k, v in canonical["propertyDependencies"].items()}
+    return canonical
+
+
 def deployment_digest(deployment: Deployment) -> str:
-    """sha256 of the deployment as evaluated: canonical JSON (sorted keys, no spaces) of stack, project and resources."""
-    body = {"stack": deployment.stack, "project": deployment.project, "resources": list(deployment.resources)}
+    """sha256 of the deployment as evaluated: canonical JSON (sorted keys and dependency lists, no spaces)
+    of stack, project and resources, so two renders of one commit have one digest."""
+    body = {"stack": deployment.stack, "project": deployment.project,
+            "resources": [_canonical_resource(r) for r in deployment.resources]}
     text = json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str)
     return hashlib.sha256(text.encode()).hexdigest()
 

@@ -137,6 +137,31 @@ def test_deployment_digest_is_the_canonical_json_of_stack_project_and_resources(
     assert pipeline.deployment_digest(dataclasses.replace(deployment, stack="dev")) != expected
 
 
+def test_deployment_digest_ignores_the_order_of_dependency_lists() -> None:
+    # The Python SDK sends a resource's dependencies in set order, which changes from run to run.
+    base = {"urn": "urn:pulumi:dev::p::t::a", "type": "t", "dependencies": ["urn:x", "urn:y"],
+            "propertyDependencies": {"vpcId": ["urn:x", "urn:y"]}}
+    swapped = {**base, "dependencies": ["urn:y", "urn:x"], "propertyDependencies": {"vpcId": ["urn:y", "urn:x"]}}
+    one = dataclasses.replace(vs_checkov_estate(1), resources=(base,))
+    assert pipeline.deployment_digest(one) == pipeline.deployment_digest(dataclasses.replace(one, resources=(swapped,)))
+    other = {**base, "dependencies": ["urn:x"]}
+    assert pipeline.deployment_digest(one) != pipeline.deployment_digest(dataclasses.replace(one, resources=(other,)))
+
+
+def test_two_checks_of_one_commit_give_byte_identical_reports(tmp_path: Path) -> None:
+    from support.cli import dpaguard
+
+    outputs = []
+    for run in (1, 2):
+        json_file, html_file = tmp_path / f"{run}.json", tmp_path / f"{run}.html"
+        done = dpaguard("check", "--all-stacks", "--no-checkov", "--format", "json", "--output", json_file,
+                        "--format", "html", "--output", html_file, env={"SOURCE_DATE_EPOCH": "1765000000"})
+        assert done.returncode == 0, done.stderr
+        outputs.append((json_file.read_bytes(), html_file.read_bytes()))
+    assert outputs[0] == outputs[1]
+    assert str(REPO).encode() not in outputs[0][0] + outputs[0][1]  # no absolute path in a report
+
+
 def test_policies_that_do_not_load_say_load_policies(tmp_path: Path) -> None:
     (tmp_path / "dpa").mkdir()
     with pytest.raises(PolicyError, match="^load policies: "):
