@@ -1,9 +1,10 @@
-"""OPA's own conventions, run with the real `opa` binary (`.ci/real-tools` builds it into `.tools/bin/`).
+"""OPA's own conventions, run with the real `opa` and `regal` binaries (`.ci/real-tools` builds them into `.tools/bin/`).
 
 What an OPA user runs on Rego in CI, as commands: `opa fmt --list` (the Rego is laid out as OPA
-lays it out), `opa check --strict` (OPA's hygiene) and `opa test --coverage` over the policies, their
-`_test.rego` files and the DPA tables written by `dpaguard data` (the Rego reads them at `data.dpa`).
-Every path handed to `opa` is absolute and it runs in a scratch directory, so nothing depends on
+lays it out), `opa check --strict` (OPA's hygiene), `opa test --coverage` over the policies, their
+`_test.rego` files and the DPA tables written by `dpaguard data` (the Rego reads them at `data.dpa`),
+and `regal lint` (the idioms, with the rules the project sets aside named in `.regal/config.yaml`).
+Every path handed to a tool is absolute and it runs in a scratch directory, so nothing depends on
 the directory pytest was started from. The in-process runs of the same tests are
 `test_rego_units.py`; this module holds the policies to the binary itself.
 """
@@ -20,7 +21,7 @@ import pytest
 
 from dpaguard.cli import main
 from dpaguard.policy import test_modules
-from support import POLICIES
+from support import POLICIES, REPO
 from support.real_tools import real_tool
 
 REGO = POLICIES / "rego"
@@ -38,10 +39,15 @@ class Run(NamedTuple):
     stderr: str
 
 
-def opa(*args: str | Path, cwd: Path) -> Run:
-    """Run the real `opa` with `args` in `cwd` (a scratch directory: paths in `args` are absolute)."""
-    done = subprocess.run([str(real_tool("opa")), *map(str, args)], cwd=cwd, capture_output=True, text=True, timeout=120, check=False)
+def tool(name: str, *args: str | Path, cwd: Path) -> Run:
+    """Run the real tool `name` with `args` in `cwd` (a scratch directory: paths in `args` are absolute)."""
+    done = subprocess.run([str(real_tool(name)), *map(str, args)], cwd=cwd, capture_output=True, text=True, timeout=120, check=False)
     return Run(done.returncode, done.stdout, done.stderr)
+
+
+def opa(*args: str | Path, cwd: Path) -> Run:
+    """Run the real `opa`."""
+    return tool("opa", *args, cwd=cwd)
 
 
 def write_dpa_data(target: Path) -> Path:
@@ -201,3 +207,38 @@ def test_without_the_dpa_data_the_rego_tests_fail(tmp_path: Path) -> None:
     empty = tmp_path / "empty.json"
     empty.write_text("{}")
     assert not_passed(rego_test_results(REGO, empty, tmp_path))
+
+
+REGAL_CONFIG = REPO / ".regal" / "config.yaml"
+
+
+def regal_violations(rego: Path, cwd: Path) -> list[tuple[str, str]]:
+    """(rule, file under `rego`) of each violation `regal lint --format json` reports (it finds `.regal/config.yaml` above `rego`)."""
+    run = tool("regal", "lint", "--format", "json", rego, cwd=cwd)
+    assert run.stdout.lstrip().startswith("{"), f"regal printed no JSON (exit {run.returncode}): {run.stdout[:2000]}{run.stderr[:2000]}"
+    report = json.loads(run.stdout)
+    found = [(v["title"], str(Path(v["location"]["file"]).relative_to(rego))) for v in report.get("violations", [])]
+    assert (run.returncode == 0) == (not found), f"regal lint exited {run.returncode} with {len(found)} violations"
+    return found
+
+
+def test_regal_lint_finds_nothing(scratch: Path) -> None:
+    assert regal_violations(REGO, scratch) == []
+
+
+def test_every_rule_the_regal_config_sets_aside_says_why() -> None:
+    """Each rule `.regal/config.yaml` configures is followed by a comment giving the reason (STYLE: each disabled rule with its reason)."""
+    lines = REGAL_CONFIG.read_text(encoding="utf-8").splitlines()
+    rules = [(n, line.strip().rstrip(":")) for n, line in enumerate(lines) if re.fullmatch(r"    [a-z][\w-]*:", line)]
+    assert len(rules) >= 5
+    unexplained = [rule for n, rule in rules if not lines[n + 1].lstrip().startswith("# ")]
+    assert not unexplained, f"rules set aside without a reason: {unexplained}"
+
+
+def test_regal_sees_a_violation_under_the_repository_config(tmp_path: Path) -> None:
+    """A copy of the Rego and the config, plus a module written as Regal would not: that module's violations, and only those."""
+    rego = _copy_of_the_rego(tmp_path)
+    (tmp_path / ".regal").mkdir()
+    (tmp_path / ".regal" / "config.yaml").write_text(REGAL_CONFIG.read_text(encoding="utf-8"))
+    (rego / "probe.rego").write_text("package dpaguard.probe\n\nimport rego.v1\n\nallow = true\n")
+    assert sorted(regal_violations(rego, tmp_path)) == [("opa-fmt", "probe.rego"), ("use-assignment-operator", "probe.rego")]
