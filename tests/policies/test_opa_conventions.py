@@ -1,4 +1,4 @@
-"""OPA's own conventions, run with the real `opa` and `regal` binaries (`.ci/real-tools` builds them into `.tools/bin/`).
+"""OPA's own conventions, run with the real `opa` and `regal` binaries, from `.tools/bin/` (where `.ci/real-tools` puts them).
 
 What an OPA user runs on Rego in CI, as commands: `opa fmt --list` (the Rego is laid out as OPA
 lays it out), `opa check --strict` (OPA's hygiene), `opa test --coverage` over the policies, their
@@ -32,7 +32,7 @@ _PACKAGE = re.compile(r"^package\s+([\w.]+)", re.MULTILINE)
 
 
 class Run(NamedTuple):
-    """What one `opa` command did."""
+    """What one run of a tool did."""
 
     returncode: int
     stdout: str
