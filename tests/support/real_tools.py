@@ -1,8 +1,8 @@
-"""The real tools (`opa`, `pulumi`, ...) that `.ci/real-tools` builds from their Go modules into `.tools/bin/`.
+"""The real tools `.ci/real-tools` builds into `.tools/bin/`: found, or the test skips (fails under CI=true).
 
-A test that needs one asks `real_tool(name)`: it gets the executable's absolute path, or is skipped
-with the reason when the tool is not built. On CI (`CI=true`) a missing tool fails the test
-instead, so a broken build of the tools never turns into a quietly green run.
+A test that meets a real tool (opa, pulumi, the Python language host, the Scaleway provider DOUBLE)
+asks for it here. Where `.tools/bin` lacks it, a contributor's run skips with the command that builds
+it; CI (CI=true) must have built it, so there the same absence fails the test.
 """
 
 from __future__ import annotations
@@ -14,21 +14,21 @@ import pytest
 
 from support import REPO
 
-# Where `.ci/real-tools` puts the binaries (ignored by git; a contributor's own build, never the tree's).
-TOOLS = REPO / ".tools" / "bin"
+# Where `.ci/real-tools` puts the binaries (ignored by git).
+TOOLS_BIN = REPO / ".tools" / "bin"
 
 
-def on_ci() -> bool:
-    """True where the environment says it is CI (`CI=true`, as GitHub Actions and most runners set it)."""
-    return os.environ.get("CI", "").strip().lower() in ("1", "true", "yes")
+def in_ci() -> bool:
+    """True where the run is CI's (CI=true), where a missing real tool is a failure, not a skip."""
+    return os.environ.get("CI", "").lower() == "true"
 
 
-def real_tool(name: str, tools: Path = TOOLS) -> Path:
-    """The absolute path of the real `name` in `tools`; absent: fail the test on CI, skip it elsewhere, saying why."""
-    path = tools / name
+def real_tool(name: str) -> Path:
+    """The path of `.tools/bin/NAME`; skip (fail under CI=true) where it was not built."""
+    path = TOOLS_BIN / name
     if path.is_file() and os.access(path, os.X_OK):
-        return path.absolute()
-    message = f"the real {name} is not built ({path} is missing): run `.ci/real-tools`"
-    if on_ci():
-        pytest.fail(message + " (CI=true: the real tools are required)")
-    pytest.skip(message)
+        return path
+    reason = f"{name} is not built in .tools/bin (run `bash .ci/real-tools`)"
+    if in_ci():
+        pytest.fail(f"CI=true: {reason}")
+    pytest.skip(reason)
