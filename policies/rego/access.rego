@@ -75,12 +75,11 @@ _has_public_ip(r) if count(object.get(r.props, "publicIps", [])) > 0
 # description: Without one, Scaleway applies the zone's default security group, which accepts all inbound traffic.
 # custom:
 #   control: DPA-ACC-002
-decisions contains result.violation("DPA-ACC-002", r, msg) if {
+decisions contains result.violation("DPA-ACC-002", r, "server has a public IP and no security group: the default group accepts every inbound port, SSH included") if {
 	some i in input.index.type["scaleway:instance/server:Server"]
 	r := input.resources[i]
 	_has_public_ip(r)
 	not r.props.securityGroupId
-	msg := "server has a public IP and no security group: the default group accepts every inbound port, SSH included"
 }
 
 # METADATA
@@ -342,11 +341,10 @@ decisions contains result.violation("DPA-ACC-008", r, "API key has no expiry (ex
 # description: A Kapsule cluster's API is public; without an ACL resource naming it, every address reaches it.
 # custom:
 #   control: DPA-ACC-012
-decisions contains result.violation("DPA-ACC-012", r, msg) if {
+decisions contains result.violation("DPA-ACC-012", r, "the Kubernetes API endpoint is public and no ACL names the cluster: every address may reach it") if {
 	some i in input.index.type["scaleway:kubernetes/cluster:Cluster"]
 	r := input.resources[i]
 	r.linked.acl == false
-	msg := "the Kubernetes API endpoint is public and no ACL names the cluster: every address may reach it"
 }
 
 # METADATA
@@ -357,7 +355,7 @@ decisions contains result.violation("DPA-ACC-012", r, msg) if {
 	some i in input.index.type["scaleway:kubernetes/acl:Acl"]
 	r := input.resources[i]
 	some rule in object.get(r.props, "aclRules", [])
-	not object.get(rule, "scalewayRanges", false) == true
+	not rule.scalewayRanges == true
 	facts.is_internet(rule.ip)
 	msg := sprintf("Kubernetes API ACL admits the internet (%v)", [rule.ip])
 }
@@ -366,10 +364,9 @@ decisions contains result.violation("DPA-ACC-012", r, msg) if {
 # title: The Kapsule API ACL does not admit every Scaleway address
 # custom:
 #   control: DPA-ACC-012
-decisions contains result.violation("DPA-ACC-012", r, msg) if {
+decisions contains result.violation("DPA-ACC-012", r, "Kubernetes API ACL admits every Scaleway address (scalewayRanges): any Scaleway customer's machine may reach it") if {
 	some i in input.index.type["scaleway:kubernetes/acl:Acl"]
 	r := input.resources[i]
 	some rule in object.get(r.props, "aclRules", [])
 	rule.scalewayRanges == true
-	msg := "Kubernetes API ACL admits every Scaleway address (scalewayRanges): any Scaleway customer's machine may reach it"
 }

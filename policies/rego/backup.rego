@@ -33,8 +33,8 @@ decisions contains result.violation("DPA-BAK-002", r, msg) if {
 	not r.props.disableBackup == true
 	days := facts.prop_or(r, "backupScheduleRetention", _defaults.rdb_backup_retention_days)
 	not facts.is_unknown(days)
-	minimum := facts.stack_of(r).settings.minBackupRetentionDays
 	is_number(days)
+	minimum := facts.stack_of(r).settings.minBackupRetentionDays
 	is_number(minimum)
 	days < minimum
 	msg := sprintf("backups are kept %v days, less than the minimum of %v", [days, minimum])
@@ -101,9 +101,10 @@ _unversioned_personal[k] := msg if {
 # description: Every bucket of a group that _unversioned_personal judges unversioned (not a backup, see controls.yaml).
 # custom:
 #   control: DPA-BAK-005
-decisions contains result.violation("DPA-BAK-005", input.resources[i], msg) if {
+decisions contains result.violation("DPA-BAK-005", r, msg) if {
 	some k, msg in _unversioned_personal
 	some i in _buckets[k].positions
+	r := input.resources[i]
 }
 
 _approved_target(target) if {

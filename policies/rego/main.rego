@@ -1,6 +1,7 @@
 # METADATA
 # title: All decisions
 # description: The query every engine answers (data.dpaguard.main.decisions) - the union of each DPA area's decisions.
+# entrypoint: true
 package dpaguard.main
 
 import rego.v1

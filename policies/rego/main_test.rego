@@ -83,9 +83,9 @@ test_every_area_decision_is_a_main_decision if {
 	every decisions in areas {
 		count(decisions) > 0
 	}
-	union := {d | some decisions in areas; some d in decisions}
+	every_decision := {d | some decisions in areas; some d in decisions}
 	decisions := main.decisions with input as _estate
-	decisions == union
+	decisions == every_decision
 }
 
 test_main_holds_a_decision_of_each_area if {

@@ -82,12 +82,11 @@ decisions contains result.violation("DPA-RES-002", r, "zone cannot be determined
 # description: The provider default (unset) stores backups in another region.
 # custom:
 #   control: DPA-RES-003
-decisions contains result.violation("DPA-RES-003", r, msg) if {
+decisions contains result.violation("DPA-RES-003", r, "backupSameRegion is false or unset: backups are stored outside the instance's region") if {
 	some i in input.index.type["scaleway:databases/instance:Instance"]
 	r := input.resources[i]
 	not r.props.backupSameRegion == true
 	not r.props.backupSameRegion == input.context.unknown
-	msg := "backupSameRegion is false or unset: backups are stored outside the instance's region"
 }
 
 # METADATA
@@ -189,12 +188,13 @@ _site_status := {"none": "violation", "unknown": "undetermined"}
 # description: A French zone none of whose datacenters the DPA names (fr-par-2, fr-par-3), or whose sites are unknown.
 # custom:
 #   control: DPA-RES-006
-decisions contains result.decision("DPA-RES-006", r, msg, _site_status[named]) if {
+decisions contains result.decision("DPA-RES-006", r, msg, status) if {
 	some value, positions in input.index.locality.zone.known
 	value in _approved_zones
 	named := _zone_named(value)
 	some i in positions
 	r := input.resources[i]
+	status := _site_status[named]
 	msg := sprintf("zone %v: %v", [r.locality.zone, _site_messages[named]])
 }
 
@@ -203,13 +203,14 @@ decisions contains result.decision("DPA-RES-006", r, msg, _site_status[named]) i
 # description: A French DataPacket location that is not one of the named sites (Marseille), or whose sites are unknown.
 # custom:
 #   control: DPA-RES-006
-decisions contains result.decision("DPA-RES-006", r, msg, _site_status[named]) if {
+decisions contains result.decision("DPA-RES-006", r, msg, status) if {
 	some i in _servers
 	r := input.resources[i]
 	some key in ["location", "actualLocation"]
 	location := r.props[key]
 	location in _approved_datapacket
 	named := _datapacket_named(location)
+	status := _site_status[named]
 	msg := sprintf("DataPacket %v %v: %v", [key, location, _site_messages[named]])
 }
 

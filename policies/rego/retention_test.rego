@@ -107,8 +107,8 @@ test_expiring_rule_limited_to_a_prefix_does_not_cover_the_bucket if {
 
 test_expiring_rule_limited_to_tags_or_sizes_does_not_cover_the_bucket if {
 	tagged := [{"id": "t", "enabled": true, "tags": {"kind": "tmp"}, "expiration": {"days": 30}}]
-	sized := [{"id": "s", "enabled": true, "objectSizeGreaterThan": 1024, "expiration": {"days": 30}}]
 	{d.control | some d in retention.decisions} == {"DPA-RET-002"} with input as _bucket("webhook-logs", {"lifecycleRules": tagged})
+	sized := [{"id": "s", "enabled": true, "objectSizeGreaterThan": 1024, "expiration": {"days": 30}}]
 	{d.control | some d in retention.decisions} == {"DPA-RET-002"} with input as _bucket("webhook-logs", {"lifecycleRules": sized})
 }
 

@@ -26,7 +26,7 @@ decisions contains result.violation("DPA-SUB-001", group, msg) if {
 
 default _resources_word(_) := "resources"
 
-_resources_word(n) := "resource" if n == 1
+_resources_word(1) := "resource"
 
 default _regions(_) := "a region the program does not state"
 

@@ -16,7 +16,7 @@ _stack(name, environment, late) := {
 
 _prod := _stack("prod", "prod", [])
 
-_context(_) := {"today": "2026-11-29", "unknown": _unknown, "internet": {}, "subprocessor_notice": {"SCALEWAY": 15}}
+_context := {"today": "2026-11-29", "unknown": _unknown, "internet": {}, "subprocessor_notice": {"SCALEWAY": 15}}
 
 _index(groups) := object.union(
 	{
@@ -33,7 +33,7 @@ _resource(type_token, package_name, groups) := {
 	"stacks": [_prod],
 	"resources": [{"urn": _urn(type_token), "stack": "prod", "environment": "prod", "props": {}}],
 	"index": _index(object.union({"package": {package_name: [0]}, "type": {type_token: [0]}}, groups)),
-	"context": _context([]),
+	"context": _context,
 }
 
 _aws_provider := "urn:pulumi:prod::dpa::pulumi:providers:aws::default_7_51_1"
@@ -43,7 +43,7 @@ _packages(groups) := {
 	"stacks": [object.union(_prod, {"packages": groups})],
 	"resources": [],
 	"index": _index({}),
-	"context": _context([]),
+	"context": _context,
 }
 
 test_an_unregistered_provider_is_one_violation_on_its_provider_with_count_services_and_regions if {
@@ -99,11 +99,11 @@ test_resource_whose_country_is_unknown_is_not_judged_on_it if {
 	count(decisions) == 0
 }
 
-_empty(stacks, unused) := {"stacks": stacks, "resources": [], "index": _index({}), "context": _context(unused)}
+_empty(stacks) := {"stacks": stacks, "resources": [], "index": _index({}), "context": _context}
 
 test_sub_processor_used_before_ten_working_days_is_a_violation if {
 	late := _stack("prod", "prod", [{"name": "SCALEWAY", "working_days": 4}])
-	decisions := subprocessor.decisions with input as _empty([late], [])
+	decisions := subprocessor.decisions with input as _empty([late])
 	decisions == {{
 		"control": "DPA-SUB-003", "urn": "urn:pulumi:prod::dpa::pulumi:pulumi:Stack::dpa-prod", "status": "violation",
 		"message": "SCALEWAY was added 4 working days after the client was notified (10 required)",
@@ -111,13 +111,13 @@ test_sub_processor_used_before_ten_working_days_is_a_violation if {
 }
 
 test_sub_processors_notified_in_time_pass if {
-	decisions := subprocessor.decisions with input as _empty([_prod], [])
+	decisions := subprocessor.decisions with input as _empty([_prod])
 	count(decisions) == 0
 }
 
 test_sub_processor_without_register_dates_is_undetermined if {
 	undated := object.union(_prod, {"undated_subprocessors": ["SCALEWAY"]})
-	decisions := subprocessor.decisions with input as _empty([undated], [])
+	decisions := subprocessor.decisions with input as _empty([undated])
 	decisions == {{
 		"control": "DPA-SUB-006", "urn": "urn:pulumi:prod::dpa::pulumi:pulumi:Stack::dpa-prod", "status": "undetermined",
 		"message": "SCALEWAY: the register records no notification or addition date, so Article 4.3's ten working days' notice cannot be shown",
@@ -126,7 +126,7 @@ test_sub_processor_without_register_dates_is_undetermined if {
 
 test_sub_processor_without_register_dates_is_never_late if {
 	undated := object.union(_prod, {"undated_subprocessors": ["SCALEWAY"]})
-	decisions := subprocessor.decisions with input as _empty([undated], [])
+	decisions := subprocessor.decisions with input as _empty([undated])
 	not "DPA-SUB-003" in {d.control | some d in decisions}
 }
 

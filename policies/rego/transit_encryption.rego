@@ -246,7 +246,7 @@ _media_tag := data.dpa.settings.media_encryption_tag
 
 # A security group that declares the media it admits is SRTP: its media-encryption tag, as the normaliser
 # reads it (`media_encryption`); a SecurityGroupRules resource has no tags, so never declares it.
-_declares_srtp(r) if object.get(r, "media_encryption", "") == _media_tag.value
+_declares_srtp(r) if r.media_encryption == _media_tag.value
 
 # METADATA
 # title: RTP media open to the internet is declared SRTP

@@ -364,3 +364,16 @@ test_container_https_setting_unknown_is_undetermined if {
 		"message": "httpsConnectionsOnly or httpOption is unknown until apply",
 	}}
 }
+
+test_function_http_option_unknown_is_undetermined if {
+	decisions := transit_encryption.decisions with input as _one(_function_type, "scaleway", {"props": {"httpOption": _unknown}})
+	decisions == {{
+		"control": "DPA-TLS-008", "urn": _urn(_function_type, "r"), "status": "undetermined",
+		"message": "httpsConnectionsOnly or httpOption is unknown until apply",
+	}}
+}
+
+test_container_https_only_passes_though_its_http_option_is_unknown if {
+	decisions := transit_encryption.decisions with input as _one(_container_type, "scaleway", {"props": {"httpsConnectionsOnly": true, "httpOption": _unknown}})
+	count(decisions) == 0
+}

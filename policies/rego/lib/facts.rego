@@ -21,6 +21,7 @@ stack_of(r) := s if {
 }
 
 # METADATA
+# scope: rule
 # title: A property, or the provider default when unset (missing or null)
 # description: Two exclusive definitions rather than `else`, which rego-cpp evaluates ten times slower.
 prop_or(r, key, _) := value if {
