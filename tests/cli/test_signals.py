@@ -13,7 +13,7 @@ import pytest
 
 from support import SOURCE_FIXTURES
 from support.cli import dpaguard_command
-from support.source_helpers import all_gone_soon, processes_in
+from support.source_helpers import all_gone_soon, named_process_in, processes_in
 
 HANG = SOURCE_FIXTURES / "hang"
 
@@ -21,7 +21,6 @@ HANG = SOURCE_FIXTURES / "hang"
 def _start_hanging_check(tmp_path: Path) -> tuple[subprocess.Popen[str], Path, Path]:
     project = tmp_path / "hang"
     shutil.copytree(HANG, project)
-    (project / "started").unlink(missing_ok=True)  # a marker an earlier in-place run left must not start the clock
     temp = tmp_path / "tmp"
     temp.mkdir()
     env = {k: v for k, v in os.environ.items() if k != "NO_COLOR"}
@@ -31,7 +30,7 @@ def _start_hanging_check(tmp_path: Path) -> tuple[subprocess.Popen[str], Path, P
         stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env,
     )
     deadline = time.monotonic() + 60
-    while not (project / "started").exists():
+    while not named_process_in(project, "dpaguard-hang"):
         assert process.poll() is None, process.communicate()
         assert time.monotonic() < deadline, "the program never started"
         time.sleep(0.05)
