@@ -82,8 +82,9 @@ NO_ISOLATION = 125
 # ... and when the namespace was made but its read-only view could not be: it never ran either.
 NO_VIEW = 126
 # Capabilities that reach into another process or the kernel: ptrace (environ, mem), raw I/O
-# (/dev/mem, /proc/kcore), modules, sysadmin (umount the fresh /proc), BPF and perf.
-_DROPPED_CAPS = (19, 17, 16, 21, 39, 38)
+# (/dev/mem, /proc/kcore), modules, sysadmin (umount the fresh /proc, remount the read-only view), BPF
+# and perf; and sys_resource, with which a command running as root would raise its own hard limits.
+_DROPPED_CAPS = (19, 17, 16, 21, 39, 38, 24)
 
 
 def _libc() -> Any:

@@ -345,11 +345,12 @@ def run_program(
         marker = uuid.uuid4().hex
         # Our own environment and memory are closed to the program (see dpaguard.contain).
         contain.harden_self()
-        view = {"writable": [work], "scratch": [scratch]} if USE_NAMESPACES else {}
+        # The read-only view but for the work folder (the answer) and the scratch (a tmpfs), in its mount namespace.
+        writable, scratches = ([work], [scratch]) if USE_NAMESPACES else ([], [])
         try:
             contained = contain.Contained(
-                command, cwd=str(project.main_dir), env=_child_env(marker, interpreter, scratch if view else None),
-                isolate=USE_NAMESPACES, required=not allow_uncontained(), **view,
+                command, cwd=str(project.main_dir), env=_child_env(marker, interpreter, scratch if USE_NAMESPACES else None),
+                isolate=USE_NAMESPACES, required=not allow_uncontained(), writable=writable, scratch=scratches,
             )
         except OSError as error:
             raise ProgramError(f"cannot start the program runner: {error.strerror or error}") from None
@@ -367,7 +368,7 @@ def run_program(
             raise ProgramError(
                 "cannot contain the program: the kernel refuses it namespaces of its own, so it would run with write"
                 " access to this machine's files",
-                hint=f"set {ALLOW_UNCONTAINED_ENV}=1 to render without them (SECURITY.md)",
+                hint=f"set {ALLOW_UNCONTAINED_ENV}=1 to render without them, see SECURITY.md",
             )
         try:
             answer: dict[str, Any] = _read_result(result_path)

@@ -1,4 +1,8 @@
-"""SIGINT, SIGTERM and SIGKILL to dpaguard stop the renders at once, leave no process and no temporary folder (issue 15, item 11)."""
+"""SIGINT, SIGTERM and SIGKILL to dpaguard stop the renders at once, leave no process and no temporary folder (issue 15, item 11).
+
+So do SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2 and SIGALRM, whose default action ended dpaguard without removing
+the render's folder, the stack config's plaintext values in it (issue 24, L1).
+"""
 
 from __future__ import annotations
 
@@ -37,7 +41,10 @@ def _start_hanging_check(tmp_path: Path) -> tuple[subprocess.Popen[str], Path, P
     return process, project, temp
 
 
-@pytest.mark.parametrize("signum, code", [(signal.SIGINT, 130), (signal.SIGTERM, 143)], ids=["SIGINT", "SIGTERM"])
+STOPS = [signal.SIGINT, signal.SIGTERM, signal.SIGHUP, signal.SIGQUIT, signal.SIGUSR1, signal.SIGUSR2, signal.SIGALRM]
+
+
+@pytest.mark.parametrize("signum, code", [(s, 128 + s) for s in STOPS], ids=[s.name for s in STOPS])
 def test_a_signal_stops_the_render_at_once(tmp_path: Path, signum: int, code: int) -> None:
     process, project, temp = _start_hanging_check(tmp_path)
     sent = time.monotonic()
