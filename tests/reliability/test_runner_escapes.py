@@ -84,6 +84,20 @@ def test_check_scans_the_key_file_the_program_tried_to_delete_and_reads_no_waive
     assert not (hostile / "policies").exists() and not (hostile / ".git").exists()
 
 
+def test_the_credential_scan_reads_the_files_before_an_uncontained_program_deletes_them(
+    hostile: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str],
+) -> None:
+    from dpaguard.cli import main
+
+    monkeypatch.setattr(program, "USE_NAMESPACES", False)  # as without the namespaces (DPAGUARD_ALLOW_UNCONTAINED)
+    code = main(["check", "--project-dir", str(hostile), "--stack", "dev", "--no-checkov", "--format", "json"])
+    report = json.loads(capsys.readouterr().out)
+    assert not (hostile / "deploy.env").exists(), "the program did not delete its key file"
+    keys = [f for f in report["findings"] if f["control"] == "DPA-SEC-104"]
+    assert [(f["location"]["path"], f["location"]["line"]) for f in keys] == [("deploy.env", 2)]
+    assert code == 1
+
+
 def test_a_plaintext_credential_is_cut_out_even_where_the_program_undid_the_scrub(tmp_path: Path) -> None:
     project = copy_fixture("undo_scrub", tmp_path)
     output = tmp_path / "render.json"
