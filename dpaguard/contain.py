@@ -77,6 +77,8 @@ _MS_NOSUID, _MS_NODEV, _MS_NOEXEC, _MS_BIND, _MS_REC, _MS_PRIVATE = 2, 4, 8, 409
 # mount_setattr(2) (Linux 5.12): the one call that makes a whole tree of mounts read-only, submounts included.
 _SYS_MOUNT_SETATTR = 442  # the same number on every architecture (the syscall table is unified since 5.1)
 _AT_FDCWD, _AT_RECURSIVE, _MOUNT_ATTR_RDONLY = -100, 0x8000, 0x1
+# A scratch tmpfs: private to the command, and bounded (its pages are memory, outside the address-space limit).
+SCRATCH_OPTIONS = b"mode=0700,size=1g"
 # The launcher's exit code when the command needed namespaces the kernel refused: it never ran.
 NO_ISOLATION = 125
 # ... and when the namespace was made but its read-only view could not be: it never ran either.
@@ -314,7 +316,7 @@ def _read_only_view(writable: Sequence[str], scratch: Sequence[str]) -> bool:
     for folder in (*scratch, "/dev/shm"):
         if folder == "/dev/shm" and not os.path.isdir(folder):
             continue
-        if libc.mount(b"tmpfs", os.fsencode(folder), b"tmpfs", _MS_NOSUID | _MS_NODEV, b"mode=0700") != 0:
+        if libc.mount(b"tmpfs", os.fsencode(folder), b"tmpfs", _MS_NOSUID | _MS_NODEV, SCRATCH_OPTIONS) != 0:
             return False
     return True
 

@@ -386,7 +386,10 @@ def run_program(
             f" dependencies there ({python} -m pip install pulumi, or its requirements)"
         )
     if not answer.get("ok"):
-        raise ProgramError(str(answer.get("error") or "program failed"))
+        failure = str(answer.get("error") or "program failed")
+        # The program tried to write outside its scratch folder: the view is read-only (see dpaguard.contain).
+        hint = "during dpaguard's render a program may write only to its temporary folder ($TMPDIR), see SECURITY.md"
+        raise ProgramError(failure, hint=hint if "Read-only file system" in failure else None)
     return answer
 
 

@@ -186,3 +186,17 @@ def test_the_fixture_programs_attempts_succeed_without_the_view(hostile: Path) -
     assert set(json.loads(run.stdout).values()) == {"written"}
     assert (hostile / "policies" / "dpa" / "waivers.yaml").exists() and not (hostile / "deploy.env").exists()
 
+
+
+def test_a_program_that_writes_beside_its_sources_fails_in_one_line_saying_where_it_may_write(tmp_path: Path) -> None:
+    project = tmp_path / "writer"
+    project.mkdir()
+    (project / "Pulumi.yaml").write_text("name: writer\nruntime: python\n")
+    (project / "Pulumi.dev.yaml").write_text("config:\n  scaleway:region: fr-par\n")
+    (project / "__main__.py").write_text("open('generated.txt', 'w').write('x')\n")
+    with pytest.raises(ProgramError) as caught:
+        render_stack(project, "dev")
+    line = caught.value.one_line()
+    assert line.startswith("render stack dev: __main__.py:1: OSError: [Errno 30] Read-only file system"), line
+    assert line.endswith("(during dpaguard's render a program may write only to its temporary folder ($TMPDIR), see SECURITY.md)")
+    assert not (project / "generated.txt").exists()
