@@ -14,10 +14,16 @@ command. The launcher:
   environment (CAP_SYS_PTRACE and friends) and sets no_new_privs, so a command running as root
   cannot read a non-dumpable dpaguard's /proc/<pid>/environ or /proc/<pid>/mem either
   (`harden_self` makes dpaguard non-dumpable);
+- with `--writable`/`--scratch`, gives the command a read-only view of the whole file system in its
+  mount namespace: only the folders named `--writable` (dpaguard's private work folder) stay
+  writable, and each `--scratch` folder (and /dev/shm) is a fresh tmpfs that dies with the namespace.
+  The program of a pull request then cannot change what dpaguard reads after it: dpaguard's own
+  installed modules, the project's `policies/` and `.git`, the files scanned after the render;
 - stops everything at once on SIGTERM (dpaguard's timeout, SIGINT or SIGTERM), and when
   dpaguard dies (PR_SET_PDEATHSIG).
 
-Linux only; elsewhere the launcher still runs the command, without these guarantees (SECURITY.md).
+Linux only. With `--require-isolation` the launcher refuses to run the command where the kernel
+refuses the namespaces (exit NO_ISOLATION); with `--isolate` it runs it there without them (SECURITY.md).
 """
 
 from __future__ import annotations
@@ -67,10 +73,20 @@ _PR_SET_NO_NEW_PRIVS = 38
 _CLONE_NEWNS = 0x00020000
 _CLONE_NEWUSER = 0x10000000
 _CLONE_NEWPID = 0x20000000
-_MS_NOSUID, _MS_NODEV, _MS_NOEXEC, _MS_REC, _MS_PRIVATE = 2, 4, 8, 16384, 1 << 18
+_MS_NOSUID, _MS_NODEV, _MS_NOEXEC, _MS_BIND, _MS_REC, _MS_PRIVATE = 2, 4, 8, 4096, 16384, 1 << 18
+# mount_setattr(2) (Linux 5.12): the one call that makes a whole tree of mounts read-only, submounts included.
+_SYS_MOUNT_SETATTR = 442  # the same number on every architecture (the syscall table is unified since 5.1)
+_AT_FDCWD, _AT_RECURSIVE, _MOUNT_ATTR_RDONLY = -100, 0x8000, 0x1
+# A scratch tmpfs: private to the command, and bounded (its pages are memory, outside the address-space limit).
+SCRATCH_OPTIONS = b"mode=0700,size=1g"
+# The launcher's exit code when the command needed namespaces the kernel refused: it never ran.
+NO_ISOLATION = 125
+# ... and when the namespace was made but its read-only view could not be: it never ran either.
+NO_VIEW = 126
 # Capabilities that reach into another process or the kernel: ptrace (environ, mem), raw I/O
-# (/dev/mem, /proc/kcore), modules, sysadmin (umount the fresh /proc), BPF and perf.
-_DROPPED_CAPS = (19, 17, 16, 21, 39, 38)
+# (/dev/mem, /proc/kcore), modules, sysadmin (umount the fresh /proc, remount the read-only view), BPF
+# and perf; and sys_resource, with which a command running as root would raise its own hard limits.
+_DROPPED_CAPS = (19, 17, 16, 21, 39, 38, 24)
 
 
 def _libc() -> Any:
@@ -107,8 +123,13 @@ class Contained:
     def __init__(
         self, command: Sequence[str], *, cwd: str, env: Mapping[str, str], isolate: bool,
         stdout: int | IO[Any] | None = subprocess.DEVNULL, stderr: int | IO[Any] | None = subprocess.DEVNULL,
+        required: bool = False, writable: Sequence[str] = (), scratch: Sequence[str] = (),
     ) -> None:
-        launcher = [sys.executable, "-m", "dpaguard.contain", "--isolate" if isolate else "--no-isolate", "--", *command]
+        """`required`: namespaces or nothing (exit NO_ISOLATION); `writable`/`scratch`: a read-only view but those (see the module)."""
+        mode = "--no-isolate" if not isolate else "--require-isolation" if required else "--isolate"
+        view = [arg for folder in writable for arg in ("--writable", folder)]
+        view += [arg for folder in scratch for arg in ("--scratch", folder)]
+        launcher = [sys.executable, "-m", "dpaguard.contain", mode, *view, "--", *command]
         self.process = subprocess.Popen(
             launcher, cwd=cwd, env=dict(env), stdin=subprocess.DEVNULL, stdout=stdout, stderr=stderr,
             start_new_session=True,
@@ -262,6 +283,44 @@ def _mount_proc() -> bool:
     return bool(libc.mount(b"proc", b"/proc", b"proc", _MS_NOSUID | _MS_NODEV | _MS_NOEXEC, None) == 0)
 
 
+class _MountAttr(ctypes.Structure):
+    _fields_ = [("attr_set", ctypes.c_uint64), ("attr_clr", ctypes.c_uint64),
+                ("propagation", ctypes.c_uint64), ("userns_fd", ctypes.c_uint64)]
+
+
+def _set_read_only(path: str, *, read_only: bool, recursive: bool) -> bool:
+    libc = _libc()
+    attr = _MountAttr(_MOUNT_ATTR_RDONLY if read_only else 0, 0 if read_only else _MOUNT_ATTR_RDONLY, 0, 0)
+    flags = _AT_RECURSIVE if recursive else 0
+    answer = libc.syscall(_SYS_MOUNT_SETATTR, _AT_FDCWD, os.fsencode(path), flags, ctypes.byref(attr), ctypes.sizeof(attr))
+    return bool(answer == 0)
+
+
+def _read_only_view(writable: Sequence[str], scratch: Sequence[str]) -> bool:
+    """Make every mount of this (private) mount namespace read-only, but `writable`; a fresh tmpfs on each `scratch`.
+
+    Called in the namespace's init, after `_mount_proc` made the mounts private: nothing here reaches the
+    rest of the machine. The command then loses CAP_SYS_ADMIN (`_drop_privileges`), and mounts made in a
+    more privileged namespace are locked in any namespace it could create: it cannot undo the view.
+    """
+    libc = _libc()
+    for folder in writable:
+        # a mount of its own, so that it alone can be made writable again below
+        if libc.mount(os.fsencode(folder), os.fsencode(folder), None, _MS_BIND, None) != 0:
+            return False
+    if not _set_read_only("/", read_only=True, recursive=True):
+        return False
+    for folder in writable:
+        if not _set_read_only(folder, read_only=False, recursive=False):
+            return False
+    for folder in (*scratch, "/dev/shm"):
+        if folder == "/dev/shm" and not os.path.isdir(folder):
+            continue
+        if libc.mount(b"tmpfs", os.fsencode(folder), b"tmpfs", _MS_NOSUID | _MS_NODEV, SCRATCH_OPTIONS) != 0:
+            return False
+    return True
+
+
 def _exit_code(status: int) -> int:
     return os.waitstatus_to_exitcode(status)
 
@@ -292,7 +351,9 @@ def _supervise(command: Sequence[str], *, in_namespace: bool) -> int:
     return code
 
 
-def _launch(command: Sequence[str], isolate: bool) -> int:
+def _launch(
+    command: Sequence[str], isolate: bool, *, required: bool = False, writable: Sequence[str] = (), scratch: Sequence[str] = (),
+) -> int:
     stopping = threading.Event()
 
     def stop(signum: int, frame: Any) -> None:
@@ -303,17 +364,20 @@ def _launch(command: Sequence[str], isolate: bool) -> int:
     _prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)
     signal.signal(signal.SIGTERM, stop)
     signal.signal(signal.SIGINT, stop)
-    if isolate and _isolate():
+    isolated = isolate and _isolate()
+    if isolate and required and not isolated:
+        return NO_ISOLATION
+    if isolated:
         init = os.fork()
         if init == 0:
             try:
                 _prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
                 signal.signal(signal.SIGTERM, signal.SIG_DFL)
                 signal.signal(signal.SIGINT, signal.SIG_DFL)
-                ok = _mount_proc()
-                code = _supervise(command, in_namespace=True) if ok else 126
+                ok = _mount_proc() and (not (writable or scratch) or _read_only_view(writable, scratch))
+                code = _supervise(command, in_namespace=True) if ok else NO_VIEW
             except BaseException:  # noqa: BLE001 the init of the namespace must exit, whatever happens
-                code = 126
+                code = NO_VIEW
             os._exit(code & 0xFF)
         try:
             _, status = os.waitpid(init, 0)
@@ -329,12 +393,33 @@ def _launch(command: Sequence[str], isolate: bool) -> int:
         raise
 
 
+_MODES = ("--require-isolation", "--isolate", "--no-isolate")
+_USAGE = "usage: python -m dpaguard.contain --require-isolation|--isolate|--no-isolate [--writable DIR]... [--scratch DIR]... -- COMMAND...\n"
+
+
 def main(argv: Sequence[str]) -> int:
-    """`python -m dpaguard.contain --isolate|--no-isolate -- COMMAND...`: run COMMAND contained; its exit code."""
-    if len(argv) < 3 or argv[0] not in ("--isolate", "--no-isolate") or argv[1] != "--":
-        sys.stderr.write("usage: python -m dpaguard.contain --isolate|--no-isolate -- COMMAND...\n")
+    """`python -m dpaguard.contain MODE [--writable DIR]... [--scratch DIR]... -- COMMAND...`: run COMMAND contained; its exit code."""
+    args = list(argv)
+    if not args or args[0] not in _MODES or "--" not in args:
+        sys.stderr.write(_USAGE)
         return 2
-    code = _launch(argv[2:], argv[0] == "--isolate")
+    split = args.index("--")
+    options, command = args[1:split], args[split + 1:]
+    folders: dict[str, list[str]] = {"--writable": [], "--scratch": []}
+    if not command or len(options) % 2:
+        sys.stderr.write(_USAGE)
+        return 2
+    for flag, folder in zip(options[::2], options[1::2]):
+        if flag not in folders or not os.path.isabs(folder):
+            sys.stderr.write(_USAGE)
+            return 2
+        folders[flag].append(folder)
+    mode = args[0]
+    if (folders["--writable"] or folders["--scratch"]) and mode == "--no-isolate":
+        # a read-only view needs a mount namespace: without one, the command would run with write access
+        return NO_ISOLATION
+    code = _launch(command, mode != "--no-isolate", required=mode == "--require-isolation",
+                   writable=folders["--writable"], scratch=folders["--scratch"])
     # A command killed by a signal: the launcher reports it the way a shell does.
     return code if code >= 0 else 128 - code
 

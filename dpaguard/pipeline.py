@@ -467,6 +467,26 @@ def _with_ratchet(result: Result, policy: Policy, options: RunOptions) -> Result
     )
 
 
+@dataclass(frozen=True)
+class TreeCapture:
+    """What `check` reads from the project's files, read before any program runs (issue 24, M1)."""
+
+    credentials: tuple[list[Any], int]  # credentials.scan_files: the credentials found, the files read
+
+
+def capture_tree(project_dir: Path) -> TreeCapture:
+    """Read what the run needs from the project's files before its programs start.
+
+    A program sees the tree read-only (dpaguard.contain), so this is a second line: where the program
+    ran without the namespaces (DPAGUARD_ALLOW_UNCONTAINED), it still cannot delete a key file before the
+    scan reads it. The git state (run_options) and the policies with their waivers (load_policy) are read
+    before the render too; checkov reads the tree alongside the renders, through the view they cannot write.
+    """
+    from dpaguard.source import credentials
+
+    return TreeCapture(credentials=credentials.scan_files(project_dir))
+
+
 def run_check(
     project_dir: Path, stacks: Sequence[str], options: RunOptions, checkov: CheckovOptions, *,
     timeout: float = 120.0, progress: Progress | None = None,
@@ -481,6 +501,7 @@ def run_check(
             return checkov_scan(project_dir, policy, skip_checks=checkov.skip_checks, required=checkov.required,
                                 environment_override=options.environment_override)
 
+    tree = capture_tree(project_dir)
     deployments, scanned = render_stacks(project_dir, stacks, timeout=timeout, progress=progress, side_task=scan)
     extra: tuple[Finding, ...] = ()
     notices: tuple[str, ...] = ()
@@ -497,7 +518,8 @@ def run_check(
         stages.append(Stage("checkov", False, "skipped (--no-checkov)"))
     from dpaguard.source import credentials
 
-    written, read = credentials.file_findings(project_dir, policy, deployments, options.environment_override)
+    written, read = credentials.file_findings(project_dir, policy, deployments, options.environment_override,
+                                              scanned=tree.credentials)
     extra, files = (*extra, *written), {**files, credentials.CONTROL: read}
     stages.append(Stage("credentials", True, f"{read} project file(s) read for Scaleway and DataPacket credentials"))
     return evaluate(deployments, policy, options, extra_findings=extra, notices=notices, stages=stages,

@@ -47,12 +47,28 @@ def build_parser() -> ArgumentParser:
     return parser
 
 
+# Signals whose default action ends dpaguard: each unwinds like Ctrl-C instead, so that renders are stopped
+# and their temporary folders (a render's request holds the stack config's plaintext values) removed.
+STOP_SIGNALS = (signal.SIGTERM, signal.SIGHUP, signal.SIGQUIT, signal.SIGUSR1, signal.SIGUSR2, signal.SIGALRM)
+
+
 class Terminated(BaseException):
-    """SIGTERM: unwinds like Ctrl-C, so that renders are stopped and temporary folders removed (exit 143)."""
+    """A stop signal (SIGTERM, SIGHUP ...): unwinds like Ctrl-C; the exit code is 128 + its number, as a shell's."""
+
+    def __init__(self, signum: int) -> None:
+        super().__init__(signum)
+        self.signum = signum
 
 
 def _terminate(signum: int, frame: object) -> None:
-    raise Terminated()
+    raise Terminated(signum)
+
+
+def _catch_stop_signals() -> None:
+    for signum in STOP_SIGNALS:
+        # a signal ignored when dpaguard started stays ignored (`nohup dpaguard ...` keeps running after SIGHUP)
+        if signal.getsignal(signum) is not signal.SIG_IGN:
+            signal.signal(signum, _terminate)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -60,7 +76,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     if threading.current_thread() is threading.main_thread():
-        signal.signal(signal.SIGTERM, _terminate)
+        _catch_stop_signals()
     try:
         return int(args._run(args))
     except DpaguardError as error:
@@ -69,9 +85,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         say("interrupted")
         return 130
-    except Terminated:
-        say("terminated")
-        return 143
+    except Terminated as stop:
+        say("terminated" if stop.signum == signal.SIGTERM else f"stopped by {signal.Signals(stop.signum).name}")
+        return 128 + stop.signum
     except Exception as error:  # the last resort: a bug must still fail closed, in one line
         if isinstance(error, OSError) and error.errno == errno.EPIPE:
             silence_stdout()

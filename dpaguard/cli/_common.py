@@ -165,6 +165,43 @@ def check_distinct(writes: Sequence[tuple[str, Path]], reads: Sequence[tuple[str
                 raise UsageError(f"{flag} {path} is the same file as {read_flag} {read}: a run never writes over its input")
 
 
+def _inside(path: Path, folder: Path) -> bool:
+    real, top = os.path.realpath(path), os.path.realpath(folder)
+    return real == top or real.startswith(top.rstrip(os.sep) + os.sep)
+
+
+def check_outside(flag: str, path: Path, folder: Path, what: str) -> None:
+    """UsageError when `path` is in `folder` (a file the run reads from), by name after symlinks or as a hard link of one of its files."""
+    if not folder.is_dir():
+        return
+    if _inside(path, folder):
+        raise UsageError(f"{flag} {path} is inside {what} {folder}: a run never writes over its input")
+    if os.path.exists(path):
+        identity = _identity(path)
+        for current, _, names in os.walk(folder):
+            for name in names:
+                if _identity(Path(current, name)) == identity:
+                    raise UsageError(f"{flag} {path} is the same file as {Path(current, name)} of {what} {folder}: "
+                                     "a run never writes over its input")
+
+
+def check_not_project_input(flag: str, path: Path, project_dir: Path) -> None:
+    """UsageError when `path` is a file a render reads: the project file, a stack's config, the program's Python source."""
+    from dpaguard.errors import InputError
+    from dpaguard.source.project import load_project
+
+    try:
+        project = load_project(project_dir)
+    except InputError:
+        return  # the render itself says what is wrong with the project
+    reads = [("project file", project.file)] + [("stack config", project.stack_file(s)) for s in project.stacks]
+    if project.program is not None:
+        reads.append(("program", project.program))
+    check_distinct([(flag, path)], reads)
+    if os.path.isfile(path) and os.path.realpath(path).endswith(".py") and _inside(path, project.main_dir):
+        raise UsageError(f"{flag} {path} is a source file of the program in {project.main_dir}: a run never writes over its input")
+
+
 def written_files(plan: Sequence[Output], evidence: Path | None) -> list[tuple[str, Path]]:
     """The files a run of `check` or `audit` writes, with the flag that names each."""
     writes = [("--output", Path(o.target)) for o in plan if not o.to_stdout]
@@ -223,9 +260,14 @@ def write_document(path: Path | None, text: str | bytes, what: str) -> None:
     write_report(path, text, what)
 
 
+def policies_folder(policies: Path | None) -> Path:
+    """The folder of `--policies DIR` (default: ./policies, else the shipped one)."""
+    return policies if policies is not None else default_policies_dir(Path("."))
+
+
 def load_policies(policies: Path | None) -> Policy:
     """The policy set of `--policies DIR` (default: ./policies, else the shipped one), as `controls` reads it."""
-    folder = policies if policies is not None else default_policies_dir(Path("."))
+    folder = policies_folder(policies)
     if not folder.is_dir():
         raise UsageError(f"{folder}: policies folder not found (--policies DIR)")
     from dpaguard.pipeline import load_policy

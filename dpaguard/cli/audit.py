@@ -31,7 +31,8 @@ def run(args: argparse.Namespace) -> int:
         raise UsageError("--state needs at least one stack export file")
     plan = plan_outputs(args.format, args.output)
     check_distinct(written_files(plan, args.evidence),
-                   [("--state", p) for p in args.state] + [("--stack-config", p) for p in args.stack_config])
+                   [("--state", p) for p in args.state] + [("--stack-config", p) for p in args.stack_config]
+                   + ([("--baseline", args.baseline)] if args.baseline is not None else []))
     options = run_options(args, args.project_dir)
     result = run_audit(args.state, args.stack_config, options)
     return emit(result, plan, args)

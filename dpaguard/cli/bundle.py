@@ -6,7 +6,7 @@ import argparse
 from pathlib import Path
 
 from dpaguard.bundle import bundle_bytes
-from dpaguard.cli._common import STDOUT, check_writable, load_policies, write_document
+from dpaguard.cli._common import STDOUT, check_outside, check_writable, load_policies, policies_folder, write_document
 
 HELP = ("Write the policies as an OPA bundle (Rego, data.json, .manifest with the policy digest): "
         "opa run --server --bundle FILE, then check --opa-url.")
@@ -25,6 +25,7 @@ def run(args: argparse.Namespace) -> int:
     target = None if args.output == STDOUT else Path(args.output)
     if target is not None:
         check_writable(target, "the bundle")
+        check_outside("--output", target, policies_folder(args.policies), "the policy set")
     policy = load_policies(args.policies)
     write_document(target, bundle_bytes(policy), "the bundle")
     return 0

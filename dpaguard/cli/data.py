@@ -6,7 +6,7 @@ import argparse
 from pathlib import Path
 
 from dpaguard.bundle import data_json
-from dpaguard.cli._common import STDOUT, check_writable, load_policies, write_document
+from dpaguard.cli._common import STDOUT, check_outside, check_writable, load_policies, policies_folder, write_document
 
 HELP = "Write the DPA tables as OPA data ({\"dpa\": ...}): opa eval -d policies/rego -d data.json, opa test."
 
@@ -23,6 +23,7 @@ def run(args: argparse.Namespace) -> int:
     target = None if args.output in (None, STDOUT) else Path(args.output)
     if target is not None:
         check_writable(target, "the OPA data")
+        check_outside("--output", target, policies_folder(args.policies), "the policy set")
     policy = load_policies(args.policies)
     write_document(target, data_json(policy), "the OPA data")
     return 0

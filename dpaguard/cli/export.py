@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from dpaguard.cli._common import check_distinct, seconds, write_document
+from dpaguard.cli._common import check_distinct, check_not_project_input, seconds, write_document
 from dpaguard.errors import UsageError
 from dpaguard.export.tfplan import tfplan_json
 from dpaguard.model import Deployment
@@ -44,6 +44,8 @@ def _deployment(args: argparse.Namespace) -> Deployment:
 
 def run(args: argparse.Namespace) -> int:
     """Load the deployment, translate it and write the document; errors are raised for the dispatcher."""
+    if args.output is not None and args.state is None:
+        check_not_project_input("--output", args.output, args.project_dir)
     if args.output is not None:
         check_distinct([("--output", args.output)],
                        [(flag, path) for flag, path in (("--state", args.state), ("--stack-config", args.stack_config))

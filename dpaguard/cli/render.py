@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from dpaguard.cli._common import seconds, write_document
+from dpaguard.cli._common import check_not_project_input, seconds, write_document
 from dpaguard.cli._console import say
 from dpaguard.source.program import render_stack
 from dpaguard.source.state import export_json
@@ -27,6 +27,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Render the stack and write its deployment JSON; errors are raised for the dispatcher to print."""
+    if args.output is not None:
+        check_not_project_input("--output", args.output, args.project_dir)
     deployment = render_stack(args.project_dir, args.stack, timeout=args.timeout)
     text = export_json(deployment)
     write_document(args.output, text, "the deployment")

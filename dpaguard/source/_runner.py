@@ -10,6 +10,12 @@ before the program's `pulumi`, with the program's main directory as working dire
 SDK sends to the resource monitor, and writes them, with secret values already emptied, to the
 result file named in the request. The user's program may print, fork or crash: only the result file,
 written by this process and no other, carries the answer; stdout and stderr are never read.
+
+Nothing here is a safeguard against the program, which runs in this very process and can change any
+of it: whatever must hold against a hostile program (cutting plaintext credentials out of the answer,
+the read-only view of the files, the end of every process it starts) is done by dpaguard and its
+launcher, outside this process. The request file is removed as soon as it is read, so the stack
+config's plaintext values do not stay on disk while the program runs.
 """
 
 from __future__ import annotations
@@ -376,7 +382,7 @@ def _user_location(error: BaseException, paths: _Paths) -> str:
     return str(location)
 
 
-def _error_line(error: BaseException, paths: _Paths, scrub: list[str]) -> str:
+def _error_line(error: BaseException, paths: _Paths) -> str:
     """One line from the user's own frames: `file:line: ExceptionType: message`."""
     location = _user_location(error, paths)
     if isinstance(error, SyntaxError) and error.filename:
@@ -385,8 +391,6 @@ def _error_line(error: BaseException, paths: _Paths, scrub: list[str]) -> str:
     else:
         message = str(error)
     message = " ".join(message.split())
-    for value in scrub:
-        message = message.replace(value, "[redacted]")
     if len(message) > 300:
         message = message[:297] + "..."
     kind = type(error).__name__
@@ -416,29 +420,15 @@ def _write(path: str, payload: dict[str, Any]) -> None:
     os.replace(tmp, path)
 
 
-def _scrubbed(value: Any, scrub: list[str]) -> Any:
-    """A property value with every known plaintext credential replaced, wherever the program put it (a tag, user data)."""
-    if isinstance(value, str):
-        for secret in scrub:
-            if secret in value:
-                value = value.replace(secret, "[plaintext redacted]")
-        return value
-    if isinstance(value, dict):
-        return {k: _scrubbed(v, scrub) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_scrubbed(v, scrub) for v in value]
-    return value
-
-
 def main(request_path: str) -> None:
     """Run the program described by the request file and write the result file."""
     with open(request_path, encoding="utf-8") as handle:
         request = json.load(handle)
+    os.unlink(request_path)
     own_pid = os.getpid()
     result_path = request["result"]
     root, main_dir = request["root"], request["main_dir"]
     paths = _Paths(root, main_dir)
-    scrub = [v for v in request.get("scrub", []) if len(v) >= 4]
 
     def finish(payload: dict[str, Any]) -> None:
         # A process the program forked runs this code too: only the runner itself answers.
@@ -449,7 +439,8 @@ def main(request_path: str) -> None:
 
     limit = int(request.get("memory_limit_mb") or 0)
     if limit > 0:
-        resource.setrlimit(resource.RLIMIT_AS, (limit * 1024 * 1024, resource.RLIM_INFINITY))
+        # the hard limit too: with an infinite one, the program could raise its own soft limit again
+        resource.setrlimit(resource.RLIMIT_AS, (limit * 1024 * 1024, limit * 1024 * 1024))
     program = request.get("program") or main_dir
 
     # As `pulumi`'s language host: the main directory is the working directory and first on sys.path.
@@ -503,11 +494,11 @@ def main(request_path: str) -> None:
     except ImportError as error:
         if "__main__" in str(error) and "can't find" in str(error):
             finish({"ok": False, "error": f"no __main__.py in {paths.relative(main_dir + '/') or '.'}"})
-        finish({"ok": False, "error": _error_line(error, paths, scrub)})
+        finish({"ok": False, "error": _error_line(error, paths)})
     except BaseException as error:  # noqa: BLE001 the user's program can raise anything
         if isinstance(error, pulumi.ConfigMissingError):
             finish({"ok": False, "error": _missing_config_line(error, paths, request.get("config_file") or "")})
-        finish({"ok": False, "error": _error_line(error, paths, scrub)})
+        finish({"ok": False, "error": _error_line(error, paths)})
 
     with recorder.lock:
         records = list(recorder.records)
@@ -517,10 +508,6 @@ def main(request_path: str) -> None:
             outputs = recorder.outputs.get(record["urn"])
             if outputs is not None:
                 record["registeredOutputs"] = _struct(outputs)
-            # A plaintext credential of the stack config is redacted wherever the program put it, not only under a sensitive name.
-            for key in ("inputs", "registeredOutputs"):
-                if key in record and scrub:
-                    record[key] = _scrubbed(record[key], scrub)
     finish({"ok": True, "records": records, "invokes": recorder.invokes})
 
 

@@ -179,11 +179,14 @@ PROJECT_STACK = "*"
 
 def file_findings(
     project_dir: Path, policy: Policy, deployments: Sequence[Deployment], environment_override: str | None = None,
+    scanned: tuple[list[FileCredential], int] | None = None,
 ) -> tuple[tuple[Finding, ...], int]:
     """DPA-SEC-104 findings for the credentials written in the project's files, and how many files were read.
 
     A credential in a stack's config file (`Pulumi.<stack>.yaml`) is a finding of that stack, judged in
     its environment; elsewhere it is the project's (every stack is deployed from it: judged as prod).
+    `scanned`: the project's files as `scan_files` read them before the programs ran (`check` does so,
+    so that a program cannot delete a key file before the scan); else they are read now.
     """
     from dpaguard.environment import environment_of
 
@@ -191,7 +194,7 @@ def file_findings(
         control = policy.control(CONTROL)
     except (KeyError, LookupError):
         return (), 0
-    found, read = scan_files(Path(project_dir))
+    found, read = scanned if scanned is not None else scan_files(Path(project_dir))
     names = policy.data.get("settings", {}).get("environment_names", {})
     by_file: dict[str, tuple[str, str, str]] = {}
     for deployment in deployments:

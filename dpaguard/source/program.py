@@ -1,11 +1,14 @@
 """Offline render: a Pulumi Python program plus a stack's config -> the deployment `pulumi preview` would register.
 
 The program runs in a child process (`dpaguard.source._runner`) under dpaguard's launcher
-(`dpaguard.contain`): an allow-listed environment, its own session and, where the kernel allows, its
-own PID namespace, with a time limit; on timeout, SIGINT or SIGTERM every process it started is
-killed, whatever session it started or environment it cleared. The
-child answers through a result file, never through stdout, so whatever the program prints cannot
-corrupt the answer. This module turns the child's recorded monitor requests into a stack-export
+(`dpaguard.contain`): an allow-listed environment, its own session, its own PID and mount namespaces
+with a read-only view of the whole file system (only dpaguard's private work folder and a tmpfs
+scratch folder are writable), with a time limit; on timeout, SIGINT or SIGTERM every process it
+started is killed, whatever session it started or environment it cleared. Where the kernel refuses
+the namespaces the render fails (exit 2) unless ALLOW_UNCONTAINED_ENV is set. The child answers
+through a result file, never through stdout, so whatever the program prints cannot corrupt the
+answer; plaintext credentials of the stack config are cut out of that answer here, outside the
+program's reach. This module turns the child's recorded monitor requests into a stack-export
 (version 3) deployment the way the Pulumi engine would store it: URNs, the root stack, default
 providers synthesized from the stack's `<package>:*` config, provider references, secrets wrapped.
 """
@@ -15,6 +18,7 @@ from __future__ import annotations
 import json
 import os
 import signal
+import stat
 import subprocess
 import sys
 import tempfile
@@ -25,6 +29,7 @@ from typing import Any, Mapping
 
 from dpaguard import contain
 from dpaguard.errors import DpaguardError, ProgramError
+from dpaguard.markers import PLAINTEXT_REDACTED
 from dpaguard.model import Deployment
 from dpaguard.source import _runner, redact
 from dpaguard.source._runner import resource_id
@@ -40,6 +45,11 @@ MEMORY_LIMIT_MB = 4096
 # Whether the launcher may give the program namespaces of its own (the fallback where the kernel refuses
 # them is tested by turning this off).
 USE_NAMESPACES = True
+# Set to 1 in dpaguard's environment (never read from the project): where the kernel refuses the program
+# namespaces of its own, render it anyway, without them and without the read-only view (SECURITY.md).
+ALLOW_UNCONTAINED_ENV = "DPAGUARD_ALLOW_UNCONTAINED"
+# Plaintext config values shorter than this are not cut out of the program's answer: "1", "eu" would maim it.
+MIN_SCRUB_LENGTH = 4
 # Set, with a value unique to each render, in the program's environment: finds the processes it left behind.
 RENDER_MARKER = "DPAGUARD_RENDER_ID"
 # How the program's interpreter starts the runner: loaded from its file under a name of its own, so that
@@ -195,7 +205,7 @@ def build_resources(records: list[dict[str, Any]], *, project: str, stack: str, 
     return resources
 
 
-def _child_env(marker: str, interpreter: Interpreter | None = None) -> dict[str, str]:
+def _child_env(marker: str, interpreter: Interpreter | None = None, scratch: str | None = None) -> dict[str, str]:
     """The program's environment: an allow-list (contain.ALLOWED_ENV), never ours.
 
     An offline render needs no cloud credential, and a program from a pull request must not be able
@@ -203,9 +213,14 @@ def _child_env(marker: str, interpreter: Interpreter | None = None) -> dict[str,
     whatever is not on the list does not reach it, whatever its name. Under the project's own virtual
     environment, that environment is activated as `pulumi` activates it (VIRTUAL_ENV, its bin first on
     PATH), and a PYTHONPATH entry that holds dpaguard itself is left out: dpaguard's packages must not
-    stand in for the program's.
+    stand in for the program's. The program's temporary files go to `scratch` (a private tmpfs, the only
+    writable folder it has besides dpaguard's work folder), and Python writes no bytecode next to the
+    sources (the tree is read-only to it).
     """
-    env = contain.clean_env({"PYTHONUNBUFFERED": "1", RENDER_MARKER: marker})
+    env = contain.clean_env({"PYTHONUNBUFFERED": "1", "PYTHONDONTWRITEBYTECODE": "1", RENDER_MARKER: marker})
+    env.pop("PYTHONPYCACHEPREFIX", None)
+    if scratch is not None:
+        env.update(TMPDIR=scratch, TEMP=scratch, TMP=scratch)
     if interpreter is not None and interpreter.environment is not None:
         env["VIRTUAL_ENV"] = str(interpreter.environment)
         env["PATH"] = os.pathsep.join(p for p in (str(interpreter.environment / "bin"), env.get("PATH", "")) if p)
@@ -244,6 +259,60 @@ def _kill_marked(marker: bytes) -> None:
             continue
 
 
+def allow_uncontained() -> bool:
+    """Whether dpaguard's environment allows a render without namespaces where the kernel refuses them."""
+    return os.environ.get(ALLOW_UNCONTAINED_ENV, "") == "1"
+
+
+def _write_request(path: str, request: Mapping[str, Any]) -> None:
+    """The runner's request (the stack config, plaintext values included): created 0600, removed by the runner once read."""
+    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600)
+    with os.fdopen(descriptor, "w", encoding="utf-8") as handle:
+        json.dump(request, handle)
+
+
+def _read_result(path: str) -> dict[str, Any]:
+    """The runner's answer; only a regular file is read (the program can write the work folder: not a FIFO that blocks us)."""
+    descriptor = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
+    with os.fdopen(descriptor, "rb") as handle:
+        if not stat.S_ISREG(os.fstat(handle.fileno()).st_mode):
+            raise ValueError("not a regular file")
+        answer = json.loads(handle.read())
+    if not isinstance(answer, dict):
+        raise ValueError("not an object")
+    return answer
+
+
+def plaintext_values(config: StackConfig) -> list[str]:
+    """The plaintext (not `secure:`) string values of config keys with a sensitive name: cut out of everything the program answers."""
+    values = []
+    for key, value in config.values.items():
+        if key not in config.secret_keys and redact.is_sensitive_name(key.split(":")[-1]) and isinstance(value, str):
+            if len(value) >= MIN_SCRUB_LENGTH:
+                values.append(value)
+    # the longest first: a value that holds another is cut whole
+    return sorted(set(values), key=len, reverse=True)
+
+
+def _scrubbed(value: Any, values: list[str]) -> Any:
+    if isinstance(value, str):
+        for secret in values:
+            if secret in value:
+                value = value.replace(secret, PLAINTEXT_REDACTED)
+        return value
+    if isinstance(value, dict):
+        return {_scrubbed(k, values): _scrubbed(v, values) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_scrubbed(v, values) for v in value]
+    return value
+
+
+def scrub_answer(answer: dict[str, Any], values: list[str]) -> dict[str, Any]:
+    """The runner's answer with every plaintext config credential replaced, wherever the program put it (a tag, user
+    data, an output, a resource name, an error message), by dpaguard, after the program's process has ended."""
+    return _scrubbed(answer, values) if values else answer
+
+
 def run_program(
     project: Project, config: StackConfig, *, timeout: float, deadline: float | None = None,
     interpreter: Interpreter | None = None,
@@ -255,37 +324,34 @@ def run_program(
     """
     python = interpreter.executable if interpreter else sys.executable
     deadline = time.monotonic() + timeout if deadline is None else deadline
-    scrub = []
-    for key, value in config.values.items():
-        if key not in config.secret_keys and redact.is_sensitive_name(key.split(":")[-1]) and isinstance(value, str):
-            scrub.append(value)
     with tempfile.TemporaryDirectory(prefix="dpaguard-render-") as work:
         result_path = os.path.join(work, "result.json")
         request_path = os.path.join(work, "request.json")
-        with open(request_path, "w", encoding="utf-8") as handle:
-            json.dump(
-                {
-                    "project": project.name,
-                    "stack": config.stack,
-                    "root": str(project.root),
-                    "main_dir": str(project.main_dir),
-                    "program": str(project.program or project.main_dir),
-                    "memory_limit_mb": MEMORY_LIMIT_MB,
-                    "config": config.program_config(),
-                    "secret_keys": sorted(config.secret_keys),
-                    "result": result_path,
-                    "scrub": scrub,
-                    "config_file": project.relative(config.file) if config.file else "",
-                },
-                handle,
-            )
-        os.chmod(request_path, 0o600)
+        scratch = os.path.join(work, "tmp")
+        os.mkdir(scratch, 0o700)
+        _write_request(request_path, {
+            "project": project.name,
+            "stack": config.stack,
+            "root": str(project.root),
+            "main_dir": str(project.main_dir),
+            "program": str(project.program or project.main_dir),
+            "memory_limit_mb": MEMORY_LIMIT_MB,
+            "config": config.program_config(),
+            "secret_keys": sorted(config.secret_keys),
+            "result": result_path,
+            "config_file": project.relative(config.file) if config.file else "",
+        })
         command = [python, "-c", _BOOT, str(Path(_runner.__file__).resolve()), request_path]
         marker = uuid.uuid4().hex
         # Our own environment and memory are closed to the program (see dpaguard.contain).
         contain.harden_self()
+        # The read-only view but for the work folder (the answer) and the scratch (a tmpfs), in its mount namespace.
+        writable, scratches = ([work], [scratch]) if USE_NAMESPACES else ([], [])
         try:
-            contained = contain.Contained(command, cwd=str(project.main_dir), env=_child_env(marker, interpreter), isolate=USE_NAMESPACES)
+            contained = contain.Contained(
+                command, cwd=str(project.main_dir), env=_child_env(marker, interpreter, scratch if USE_NAMESPACES else None),
+                isolate=USE_NAMESPACES, required=not allow_uncontained(), writable=writable, scratch=scratches,
+            )
         except OSError as error:
             raise ProgramError(f"cannot start the program runner: {error.strerror or error}") from None
         try:
@@ -298,21 +364,32 @@ def run_program(
             # Whatever the program started dies with it, now: on time-out, interruption or success alike.
             contained.stop()
             _kill_marked(f"{RENDER_MARKER}={marker}".encode())
+        if code == contain.NO_ISOLATION:
+            raise ProgramError(
+                "cannot contain the program: the kernel refuses it namespaces of its own, so it would run with write"
+                " access to this machine's files",
+                hint=f"set {ALLOW_UNCONTAINED_ENV}=1 to render without them, see SECURITY.md",
+            )
         try:
-            with open(result_path, encoding="utf-8") as handle:
-                answer: dict[str, Any] = json.load(handle)
+            answer: dict[str, Any] = _read_result(result_path)
         except FileNotFoundError:
+            if code == contain.NO_VIEW:
+                raise ProgramError("cannot give the program a read-only view of the files (mount namespace)") from None
             reason = f"killed by signal {code - 128}" if code > 128 else f"exit code {code}"
             raise ProgramError(f"program exited before finishing ({reason})") from None
         except (OSError, ValueError):
             raise ProgramError("program runner wrote an unreadable result") from None
+    answer = scrub_answer(answer, plaintext_values(config))
     if answer.get("missing") == "pulumi":
         raise ProgramError(
             f"the program's Python ({python}) cannot import pulumi ({answer.get('error')}): install the program's"
             f" dependencies there ({python} -m pip install pulumi, or its requirements)"
         )
     if not answer.get("ok"):
-        raise ProgramError(str(answer.get("error") or "program failed"))
+        failure = str(answer.get("error") or "program failed")
+        # The program tried to write outside its scratch folder: the view is read-only (see dpaguard.contain).
+        hint = "during dpaguard's render a program may write only to its temporary folder ($TMPDIR), see SECURITY.md"
+        raise ProgramError(failure, hint=hint if "Read-only file system" in failure else None)
     return answer
 
 

@@ -203,3 +203,56 @@ def test_progress_on_a_broken_stderr_does_not_stop_the_run() -> None:
     progress("dev", "start", "")
     progress("dev", "done", "3 resources, 0.1s")  # would raise before
     progress.clear()
+
+
+def _project_with_links(tmp_path: Path) -> Path:
+    project = tmp_path / "p"
+    shutil.copytree(SOURCE_FIXTURES / "components", project)
+    (project / "x").mkdir()
+    (project / "config-link.yaml").symlink_to("Pulumi.dev.yaml")
+    os.link(project / "__main__.py", project / "x" / "hard-main.py")
+    return project
+
+
+@pytest.mark.parametrize(("command", "target", "expected"), [
+    ("render", "x/../Pulumi.dev.yaml", "is the same file as stack config"),
+    ("render", "config-link.yaml", "is the same file as stack config"),
+    ("render", "Pulumi.yaml", "is the same file as project file"),
+    ("render", "__main__.py", "is a source file of the program"),
+    ("render", "x/hard-main.py", "is a source file of the program"),
+    ("export", "x/../Pulumi.dev.yaml", "is the same file as stack config"),
+])
+def test_render_and_export_never_write_over_the_project_they_render(tmp_path: Path, command: str, target: str,
+                                                                     expected: str) -> None:
+    project = _project_with_links(tmp_path)
+    before = {p: p.read_bytes() for p in project.rglob("*") if p.is_file()}
+    run = dpaguard(command, "--project-dir", project, "--stack", "dev",
+                   "--output", project / target)
+    assert_one_line_error(run, expected)
+    assert {p: p.read_bytes() for p in project.rglob("*") if p.is_file()} == before
+
+
+@pytest.mark.parametrize("command", ["data", "bundle"])
+@pytest.mark.parametrize(("target", "expected"), [
+    ("policies/dpa/controls.yaml", "is inside the policy set"),
+    ("policies/rego/new.json", "is inside the policy set"),
+    ("controls-link.yaml", "is inside the policy set"),
+    ("controls-hard.yaml", "is the same file as"),
+])
+def test_data_and_bundle_never_write_over_the_policy_set(tmp_path: Path, command: str, target: str, expected: str) -> None:
+    shutil.copytree(REPO / "policies", tmp_path / "policies")
+    (tmp_path / "controls-link.yaml").symlink_to("policies/dpa/controls.yaml")
+    os.link(tmp_path / "policies" / "dpa" / "controls.yaml", tmp_path / "controls-hard.yaml")
+    before = {p: p.read_bytes() for p in (tmp_path / "policies").rglob("*") if p.is_file()}
+    run = dpaguard(command, "--policies", "policies", "--output", target, cwd=tmp_path)
+    assert_one_line_error(run, expected)
+    assert {p: p.read_bytes() for p in (tmp_path / "policies").rglob("*") if p.is_file()} == before
+
+
+@pytest.mark.parametrize("baseline", ["first.json", "sub/../first.json"])
+def test_audit_never_writes_its_report_over_its_baseline(workdir: Path, baseline: str) -> None:
+    before = (workdir / "first.json").read_bytes()
+    run = dpaguard("audit", "--state", "state.json", *TODAY, "--format", "json", "--output", "first.json",
+                   "--baseline", baseline, cwd=workdir)
+    assert_one_line_error(run, f"--output first.json is the same file as --baseline {baseline}")
+    assert (workdir / "first.json").read_bytes() == before

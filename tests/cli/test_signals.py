@@ -1,4 +1,8 @@
-"""SIGINT, SIGTERM and SIGKILL to dpaguard stop the renders at once, leave no process and no temporary folder (issue 15, item 11)."""
+"""SIGINT, SIGTERM and SIGKILL to dpaguard stop the renders at once, leave no process and no temporary folder (issue 15, item 11).
+
+So do SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2 and SIGALRM, whose default action ended dpaguard without removing
+the render's folder, the stack config's plaintext values in it (issue 24, L1).
+"""
 
 from __future__ import annotations
 
@@ -13,7 +17,7 @@ import pytest
 
 from support import SOURCE_FIXTURES
 from support.cli import dpaguard_command
-from support.source_helpers import all_gone_soon, processes_in
+from support.source_helpers import all_gone_soon, named_process_in, processes_in
 
 HANG = SOURCE_FIXTURES / "hang"
 
@@ -21,7 +25,6 @@ HANG = SOURCE_FIXTURES / "hang"
 def _start_hanging_check(tmp_path: Path) -> tuple[subprocess.Popen[str], Path, Path]:
     project = tmp_path / "hang"
     shutil.copytree(HANG, project)
-    (project / "started").unlink(missing_ok=True)  # a marker an earlier in-place run left must not start the clock
     temp = tmp_path / "tmp"
     temp.mkdir()
     env = {k: v for k, v in os.environ.items() if k != "NO_COLOR"}
@@ -31,14 +34,17 @@ def _start_hanging_check(tmp_path: Path) -> tuple[subprocess.Popen[str], Path, P
         stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env,
     )
     deadline = time.monotonic() + 60
-    while not (project / "started").exists():
+    while not named_process_in(project, "dpaguard-hang"):
         assert process.poll() is None, process.communicate()
         assert time.monotonic() < deadline, "the program never started"
         time.sleep(0.05)
     return process, project, temp
 
 
-@pytest.mark.parametrize("signum, code", [(signal.SIGINT, 130), (signal.SIGTERM, 143)], ids=["SIGINT", "SIGTERM"])
+STOPS = [signal.SIGINT, signal.SIGTERM, signal.SIGHUP, signal.SIGQUIT, signal.SIGUSR1, signal.SIGUSR2, signal.SIGALRM]
+
+
+@pytest.mark.parametrize("signum, code", [(s, 128 + s) for s in STOPS], ids=[s.name for s in STOPS])
 def test_a_signal_stops_the_render_at_once(tmp_path: Path, signum: int, code: int) -> None:
     process, project, temp = _start_hanging_check(tmp_path)
     sent = time.monotonic()

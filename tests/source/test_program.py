@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import json
+import threading
 import time
 from pathlib import Path
 
 import pytest
 from support import SOURCE_FIXTURES
 from support.source_helpers import Render
-from support.source_helpers import all_gone_soon, by_name, copy_fixture, processes_in
+from support.source_helpers import all_gone_soon, by_name, copy_fixture, processes_in, wait_for_named_process
 
 from dpaguard.errors import InputError, ProgramError
 from dpaguard.model import PLAINTEXT_REDACTED, REDACTED, SECRET_SIG, SECRET_SIG_KEY, UNKNOWN
@@ -217,11 +218,15 @@ def test_programs_that_cannot_start_fail_in_one_line(fixture: str, expected: str
 
 def test_hanging_program_is_killed_at_the_time_limit(tmp_path: Path) -> None:
     project = copy_fixture("hang", tmp_path)
+    seen: list[bool] = []
+    watcher = threading.Thread(target=lambda: seen.append(wait_for_named_process(project, "dpaguard-hang", within=10)))
+    watcher.start()
     started = time.monotonic()
     with pytest.raises(ProgramError, match=r"program did not finish within 3 s"):
         render_stack(project, "dev", timeout=3)
     assert time.monotonic() - started < 10
-    assert (project / "started").exists()
+    watcher.join()
+    assert seen == [True], "the program never ran"
     assert all_gone_soon(project)
 
 
@@ -229,15 +234,14 @@ def test_forked_children_are_killed_and_cannot_answer(tmp_path: Path) -> None:
     project = copy_fixture("forks", tmp_path)
     deployment = render_stack(project, "dev", timeout=60)
     assert by_name(deployment, "after-fork")["type"] == "scaleway:network/vpc:Vpc"
-    assert deployment.resources[0]["outputs"] == {"forked": True}
-    assert (project / "child").exists() and (project / "child.detached").exists()
+    assert deployment.resources[0]["outputs"] == {"forked": True, "running": ["child", "child.detached"]}
     assert all_gone_soon(project)
 
 
 def test_orphans_in_their_own_session_with_an_empty_environment_are_killed(tmp_path: Path) -> None:
     project = copy_fixture("escapes", tmp_path)
-    render_stack(project, "dev", timeout=60)
-    assert (project / "escaped-1").exists() and (project / "escaped-2").exists()
+    deployment = render_stack(project, "dev", timeout=60)
+    assert deployment.resources[0]["outputs"] == {"escaped": ["escaped-1", "escaped-2"]}
     assert all_gone_soon(project), processes_in(project)
 
 
@@ -369,7 +373,7 @@ def test_error_messages_do_not_repeat_plaintext_credentials(tmp_path: Path) -> N
     (tmp_path / "Pulumi.dev.yaml").write_text("config:\n  small:dbPassword: CANARYPLAINERROR0010\n")
     with pytest.raises(ProgramError) as caught:
         render_stack(tmp_path, "dev")
-    assert caught.value.one_line() == "render stack dev: __main__.py:2: ValueError: cannot log in with [redacted]"
+    assert caught.value.one_line() == "render stack dev: __main__.py:2: ValueError: cannot log in with [plaintext redacted]"
 
 
 def test_the_render_records_where_the_stack_file_sets_each_key(rendered: Render) -> None:

@@ -60,6 +60,29 @@ def processes_in(directory: Path) -> list[int]:
     return found
 
 
+def named_process_in(directory: Path, name: str) -> bool:
+    """Whether a live process working in `directory` took the name `name` (PR_SET_NAME): how a fixture
+    program says it runs, since its view of the files is read-only."""
+    for pid in processes_in(directory):
+        try:
+            with open(f"/proc/{pid}/comm", encoding="utf-8") as handle:
+                if handle.read().strip() == name:
+                    return True
+        except OSError:
+            continue
+    return False
+
+
+def wait_for_named_process(directory: Path, name: str, within: float = 60.0) -> bool:
+    """Whether a process named `name` works in `directory` within `within` seconds."""
+    deadline = time.monotonic() + within
+    while not named_process_in(directory, name):
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.05)
+    return True
+
+
 def all_gone_soon(directory: Path, within: float = 3.0) -> bool:
     """Whether no process works in `directory` within a few seconds."""
     deadline = time.monotonic() + within
