@@ -25,7 +25,7 @@ from typing import Iterator
 import pytest
 
 from dpaguard.checkov import CheckovError, runner, scan
-from support import CHECKOV_IN_VENV, CLI_FIXTURES, SOURCE_FIXTURES
+from support import CHECKOV_IN_VENV, CLI_FIXTURES, REPO, SOURCE_FIXTURES
 from support.checkov_project import AWS_KEY_ID, require_checkov
 from support.cli import dpaguard
 
@@ -285,3 +285,25 @@ def test_a_git_config_planted_in_the_repository_runs_nothing(tmp_path: Path, tok
     document = json.loads(run.stdout)
     assert document["gitCommit"] == head
     assert document["evidence"]["gitDirty"] is True and document["evidence"]["gitDiffSha256"] == expected
+
+
+@pytest.mark.parametrize("environment", [".checkov-venv", ".venv"])
+def test_setup_refuses_an_environment_committed_in_the_checkout(tmp_path: Path, token: str, environment: str) -> None:
+    checkout = tmp_path / "checkout"
+    (checkout / ".ci").mkdir(parents=True)
+    shutil.copy(REPO / ".ci" / "setup", checkout / ".ci" / "setup")
+    marker = tmp_path / "committed-environment-ran"
+    for tool in ("checkov", "python", "pip"):
+        fake = checkout / environment / "bin" / tool
+        fake.parent.mkdir(parents=True, exist_ok=True)
+        fake.write_text(_hostile_command(marker, token))
+        fake.chmod(0o755)
+    _git(checkout, "init", "-q")
+    _git(checkout, "add", "-A")
+    _git(checkout, "commit", "-qm", "a pull request's environment")
+    # PYTHON=false: past the guard, nothing would be built either (the test installs nothing).
+    run = subprocess.run(["bash", ".ci/setup"], cwd=checkout, capture_output=True, text=True, timeout=60,
+                         env={**os.environ, **CANARIES, "PYTHON": "false"}, stdin=subprocess.DEVNULL)
+    assert run.returncode == 1
+    assert "setup: .venv or .checkov-venv is committed in this checkout" in run.stderr
+    _assert_nothing_ran(marker, token, run.stdout, run.stderr)
