@@ -184,19 +184,27 @@ def test_a_checkov_venv_in_the_tree_is_never_run(tmp_path: Path, token: str) -> 
     assert _aws_key_reported(run)
 
 
-def test_require_checkov_is_not_satisfied_by_a_checkov_venv_in_the_tree(
-    tmp_path: Path, token: str, monkeypatch: pytest.MonkeyPatch,
+# Where a pull request can put a "checkov": its own .checkov-venv, or a folder a relative PATH entry names
+# (`bin`, or the empty entry, which is the working directory).
+TREE_CHECKOVS = {"checkov-venv": (".checkov-venv/bin", "/usr/bin:/bin"), "relative-path-entry": ("bin", "bin:/usr/bin:/bin"),
+                 "empty-path-entry": (".", ":/usr/bin:/bin")}
+
+
+@pytest.mark.parametrize("where", TREE_CHECKOVS)
+def test_require_checkov_is_not_satisfied_by_a_checkov_in_the_tree(
+    tmp_path: Path, token: str, monkeypatch: pytest.MonkeyPatch, where: str,
 ) -> None:
+    folder, path = TREE_CHECKOVS[where]
     project = _project(tmp_path)
     marker = tmp_path / "tree-checkov-ran"
-    fake = project / ".checkov-venv" / "bin" / "checkov"
-    fake.parent.mkdir(parents=True)
+    fake = project / folder / "checkov"
+    fake.parent.mkdir(parents=True, exist_ok=True)
     fake.write_text(_hostile_command(marker, token).replace(
         "exit 0\n", "echo '{\"passed\": 0, \"failed\": 0, \"parsing_errors\": 0, \"checkov_version\": \"3.3.30\"}'\nexit 0\n"))
     fake.chmod(0o755)
     # Nowhere else a checkov: not named, not on PATH, not in dpaguard's own installation.
     monkeypatch.delenv(runner.CHECKOV_ENV, raising=False)
-    monkeypatch.setenv("PATH", "/usr/bin:/bin")
+    monkeypatch.setenv("PATH", path)
     monkeypatch.setattr(runner, "_REPO_ROOT", tmp_path / "dpaguard-installation")
     monkeypatch.chdir(project)
     with pytest.raises(CheckovError, match="checkov not found"):
