@@ -38,11 +38,22 @@ _PER_WORKTREE_REFS = ("refs/bisect/", "refs/worktree/", "refs/rewritten/")
 _MAX_REF_BYTES = 4096
 _MAX_PACKED_REFS_BYTES = 64 * 1024 * 1024
 _MAX_EXCLUDE_BYTES = 1024 * 1024
-# Overrides of settings that make git run a command or trust what it read, whatever config it finds.
+# Overrides of settings that make git run a command or trust what it read, whatever config it finds
+# (given as GIT_CONFIG_KEY_<n>/GIT_CONFIG_VALUE_<n>: the same as `git -c`).
 _OVERRIDES = (
-    "core.fsmonitor=false", "core.hooksPath=/dev/null", "core.untrackedCache=false", "core.splitIndex=false",
-    "core.pager=cat", "core.attributesFile=/dev/null", "core.excludesFile=/dev/null", "protocol.allow=never",
-    "safe.directory=*", "submodule.recurse=false",
+    ("core.fsmonitor", "false"), ("core.hooksPath", os.devnull), ("core.untrackedCache", "false"),
+    ("core.splitIndex", "false"), ("core.pager", "cat"), ("core.attributesFile", os.devnull),
+    ("core.excludesFile", os.devnull), ("protocol.allow", "never"), ("safe.directory", "*"),
+    ("submodule.recurse", "false"),
+)
+# The index is read from the commit (none of the repository's), then the difference and the untracked
+# files are written to the files named by $2 and $3. External diff and text conversion off, submodules
+# not entered: they would run their own repository's configuration.
+_SCRIPT = (
+    'set -e\n'
+    'git --no-pager read-tree "$1"\n'
+    'git --no-pager diff HEAD --binary --no-ext-diff --no-textconv --ignore-submodules=all > "$2"\n'
+    'git --no-pager ls-files --others --exclude-standard -z > "$3"\n'
 )
 
 
@@ -139,8 +150,10 @@ def _git_env(shadow: Path, home: Path, repository: Repository) -> dict[str, str]
         "GIT_DIR": str(shadow), "GIT_WORK_TREE": str(repository.top), "GIT_INDEX_FILE": str(shadow / "index"),
         "GIT_OBJECT_DIRECTORY": str(repository.common_dir / "objects"),
         "GIT_TERMINAL_PROMPT": "0", "GIT_NO_REPLACE_OBJECTS": "1", "GIT_NO_LAZY_FETCH": "1",
-        "GIT_OPTIONAL_LOCKS": "0", "GIT_PROTOCOL_FROM_USER": "0",
+        "GIT_OPTIONAL_LOCKS": "0", "GIT_PROTOCOL_FROM_USER": "0", "GIT_CONFIG_COUNT": str(len(_OVERRIDES)),
     })
+    for index, (key, value) in enumerate(_OVERRIDES):
+        env[f"GIT_CONFIG_KEY_{index}"], env[f"GIT_CONFIG_VALUE_{index}"] = key, value
     return env
 
 
@@ -189,21 +202,16 @@ def git_worktree(directory: Path) -> tuple[bool | None, str | None]:
         shadow, home = Path(work) / "git", Path(work) / "home"
         home.mkdir()
         _shadow_git_dir(shadow, repository, commit)
-        env = _git_env(shadow, home, repository)
-        overrides = [argument for setting in _OVERRIDES for argument in ("-c", setting)]
-
-        def git(*args: str) -> bytes | None:
-            try:
-                answer = contain.run(["git", "--no-pager", *overrides, *args], cwd=home, env=env, timeout=GIT_TIMEOUT_S,
-                                     isolate=True)
-            except (OSError, subprocess.SubprocessError):
-                return None
-            return answer.stdout if answer.returncode == 0 else None
-
-        if git("read-tree", commit) is None:
-            return None, None
-        diff = git("diff", "HEAD", "--binary", "--no-ext-diff", "--no-textconv", "--ignore-submodules=all")
-        untracked = git("ls-files", "--others", "--exclude-standard", "-z")
+        diff_file, untracked_file = Path(work) / "diff", Path(work) / "untracked"
+        # One contained run for the three steps (each launch starts a Python).
+        command = ["sh", "-c", _SCRIPT, "dpaguard-git", commit, str(diff_file), str(untracked_file)]
+        try:
+            answer = contain.run(command, cwd=home, env=_git_env(shadow, home, repository), timeout=GIT_TIMEOUT_S,
+                                 isolate=True)
+            diff = diff_file.read_bytes() if answer.returncode == 0 else None
+            untracked = untracked_file.read_bytes() if answer.returncode == 0 else None
+        except (OSError, subprocess.SubprocessError):
+            diff = untracked = None
     if diff is None or untracked is None:
         return None, None
     names = sorted(n for n in untracked.split(b"\0") if n)
