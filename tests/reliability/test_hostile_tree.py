@@ -104,6 +104,7 @@ def _aws_key_reported(run: subprocess.CompletedProcess[str]) -> bool:
 # ---------------------------------------------------------------- checkov (C1, C2)
 
 
+@pytest.mark.checkov
 @pytest.mark.parametrize("name", [".checkov.yaml", ".checkov.yml"])
 def test_a_checkov_config_in_the_tree_loads_no_external_check(tmp_path: Path, token: str, name: str) -> None:
     checkov = require_checkov()
@@ -164,6 +165,7 @@ def test_checkov_gets_an_allow_listed_environment_and_dpaguards_config_only(tmp_
     assert files and all(os.path.isabs(f) for f in files)
 
 
+@pytest.mark.checkov
 def test_a_checkov_venv_in_the_tree_is_never_run(tmp_path: Path, token: str) -> None:
     if not CHECKOV_IN_VENV.is_file():
         pytest.skip("checkov is not installed in dpaguard's own .checkov-venv (run `bash .ci/setup`)")
