@@ -214,7 +214,7 @@ def scan(project_dir: Path, policy: Policy | None, *, skip_checks: Sequence[str]
     for another reason is always a CheckovError.
     """
     project_dir = Path(project_dir)
-    checkov = find_checkov()
+    checkov = find_checkov(project_dir)
     if checkov is None:
         if required:
             raise CheckovError(

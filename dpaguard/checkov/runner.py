@@ -81,12 +81,13 @@ class CheckovRun:
     parsing_errors: int
 
 
-def find_checkov() -> Path | None:
+def find_checkov(project_dir: Path | None = None) -> Path | None:
     """checkov from DPAGUARD_CHECKOV, else PATH, else dpaguard's own installation's `.checkov-venv`; None if absent.
 
     Never from the scanned project nor the working directory: a `.checkov-venv/bin/checkov` a pull
     request commits is not checkov. A relative PATH entry (`.`, `bin`, an empty one) names a folder
-    of the working directory, so PATH is searched through its absolute entries only.
+    of the working directory, so PATH is searched through its absolute entries only, and a checkov
+    on PATH that lies in `project_dir` (a `node_modules/.bin` of the checkout on PATH) is passed over.
     """
     configured = os.environ.get(CHECKOV_ENV)
     if configured:
@@ -95,13 +96,23 @@ def find_checkov() -> Path | None:
         if not (path.is_file() and os.access(path, os.X_OK)):
             raise UsageError(f"{CHECKOV_ENV}={configured}: not an executable file")
         return path
-    on_path = shutil.which("checkov", path=_absolute_path_entries(os.environ.get("PATH", "")))
-    if on_path:
-        return Path(on_path)
+    for entry in _absolute_path_entries(os.environ.get("PATH", "")).split(os.pathsep):
+        on_path = shutil.which("checkov", path=entry) if entry else None
+        if on_path and not (project_dir is not None and _inside(Path(on_path), project_dir)):
+            return Path(on_path)
     candidate = _REPO_ROOT / VENV_DIR / "bin" / "checkov"
     if candidate.is_file() and os.access(candidate, os.X_OK):
         return candidate
     return None
+
+
+def _inside(path: Path, folder: Path) -> bool:
+    """Whether `path` (or what it links to) is in `folder`."""
+    try:
+        root = folder.resolve()
+        return any(candidate == root or root in candidate.parents for candidate in (path.absolute(), path.resolve()))
+    except (OSError, RuntimeError):
+        return True
 
 
 def _absolute_path_entries(path: str) -> str:

@@ -192,7 +192,8 @@ def test_a_checkov_venv_in_the_tree_is_never_run(tmp_path: Path, token: str) -> 
 # Where a pull request can put a "checkov": its own .checkov-venv, or a folder a relative PATH entry names
 # (`bin`, or the empty entry, which is the working directory).
 TREE_CHECKOVS = {"checkov-venv": (".checkov-venv/bin", "/usr/bin:/bin"), "relative-path-entry": ("bin", "bin:/usr/bin:/bin"),
-                 "empty-path-entry": (".", ":/usr/bin:/bin")}
+                 "empty-path-entry": (".", ":/usr/bin:/bin"),
+                 "path-entry-in-the-tree": ("node_modules/.bin", "{project}/node_modules/.bin:/usr/bin:/bin")}
 
 
 @pytest.mark.parametrize("where", TREE_CHECKOVS)
@@ -209,7 +210,7 @@ def test_require_checkov_is_not_satisfied_by_a_checkov_in_the_tree(
     fake.chmod(0o755)
     # Nowhere else a checkov: not named, not on PATH, not in dpaguard's own installation.
     monkeypatch.delenv(runner.CHECKOV_ENV, raising=False)
-    monkeypatch.setenv("PATH", path)
+    monkeypatch.setenv("PATH", path.format(project=project))
     monkeypatch.setattr(runner, "_REPO_ROOT", tmp_path / "dpaguard-installation")
     monkeypatch.chdir(project)
     with pytest.raises(CheckovError, match="checkov not found"):
