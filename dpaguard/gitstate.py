@@ -140,10 +140,21 @@ def git_commit(directory: Path) -> str | None:
     return head_commit(repository) if repository is not None else None
 
 
+def _inside(path: Path, folder: Path) -> bool:
+    try:
+        resolved = path.resolve()
+    except (OSError, RuntimeError):
+        return True
+    return any(candidate == folder or folder in candidate.parents for candidate in (path, resolved))
+
+
 def _git_env(shadow: Path, home: Path, repository: Repository) -> dict[str, str]:
     """git's environment: an allow-list, with every file git could read its settings from pointed at ours."""
     env = {k: v for k, v in os.environ.items() if k in ("PATH", "TZ", "TMPDIR")}
-    env["PATH"] = os.pathsep.join(p for p in env.get("PATH", "").split(os.pathsep) if os.path.isabs(p)) or os.defpath
+    # git (and sh) from PATH's absolute entries outside the work tree: a `git` the tree holds is not git
+    env["PATH"] = os.pathsep.join(
+        p for p in env.get("PATH", "").split(os.pathsep) if os.path.isabs(p) and not _inside(Path(p), repository.top)
+    ) or os.defpath
     env.update({
         "LC_ALL": "C", "HOME": str(home), "XDG_CONFIG_HOME": str(home / ".config"),
         "GIT_CONFIG_NOSYSTEM": "1", "GIT_CONFIG_GLOBAL": os.devnull, "GIT_ATTR_NOSYSTEM": "1",

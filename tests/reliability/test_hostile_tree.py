@@ -321,3 +321,22 @@ def test_setup_refuses_an_environment_committed_in_the_checkout(tmp_path: Path, 
     assert run.returncode == 1
     assert "setup: .venv or .checkov-venv is committed in this checkout" in run.stderr
     _assert_nothing_ran(marker, token, run.stdout, run.stderr)
+
+
+def test_a_git_in_the_tree_on_path_is_never_run(tmp_path: Path, token: str) -> None:
+    repo = _repository(tmp_path)
+    marker = tmp_path / "tree-git-ran"
+    fake = repo / "node_modules" / ".bin" / "git"
+    fake.parent.mkdir(parents=True)
+    fake.write_text(_hostile_command(marker, token))
+    fake.chmod(0o755)
+    _git(repo, "add", "-A")
+    _git(repo, "commit", "-qm", "a git of its own")
+    head = _git(repo, "rev-parse", "HEAD").decode().strip()
+    (repo / "notes.txt").write_text("second\n", encoding="utf-8")
+    # A CI that puts the checkout's tool folder first on PATH.
+    run = _audit(repo, PATH=f"{fake.parent}:{os.environ.get('PATH', os.defpath)}")
+    assert run.returncode in (0, 1), run.stderr
+    _assert_nothing_ran(marker, token, run.stdout, run.stderr)
+    document = json.loads(run.stdout)
+    assert document["gitCommit"] == head and document["evidence"]["gitDirty"] is True
