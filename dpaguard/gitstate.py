@@ -12,10 +12,11 @@ commands git runs by itself: `core.fsmonitor`, hooks, `filter.<driver>.clean`, `
 - the commit is read without git: `HEAD`, the loose ref or `packed-refs`;
 - the difference is computed by git, but never with the repository's own configuration, hooks or
   index: git gets a git directory of dpaguard's (a `HEAD` naming the commit, a config of its own,
-  an index read from that commit), the repository's objects (read only) and the work tree, with an
-  allow-listed environment (no system, global or user config, an empty HOME), hooks, fsmonitor and
-  external diff or text conversion off, submodules ignored, and it runs contained
-  (`dpaguard.contain`): nothing it starts outlives it, nothing of dpaguard's environment reaches it.
+  an index read from that commit), the repository's objects (which it only reads) and the work
+  tree, with an allow-listed environment (no system, global or user config, an empty HOME), hooks,
+  fsmonitor and external diff or text conversion off, submodules ignored; it is the `git` on PATH
+  outside the work tree, and it runs contained (`dpaguard.contain`): nothing it starts outlives it,
+  nothing of dpaguard's environment reaches it.
 """
 
 from __future__ import annotations
