@@ -173,12 +173,15 @@ def stop_all() -> None:
 
 def run(
     command: Sequence[str], *, cwd: Any, env: Mapping[str, str], timeout: float, capture_output: bool = True,
-    check: bool = False, stdin: Any = None, text: bool = False,
+    check: bool = False, stdin: Any = None, text: bool = False, isolate: bool = False,
 ) -> subprocess.CompletedProcess[Any]:
-    """subprocess.run for a trusted tool (checkov): on timeout every process it started is killed, then TimeoutExpired."""
+    """subprocess.run for a tool (checkov, git): on timeout every process it started is killed, then TimeoutExpired.
+
+    `isolate` puts it in PID and mount namespaces of its own too, as the program of a render.
+    """
     del check, stdin  # always unchecked, stdin always closed
     pipe = subprocess.PIPE if capture_output else subprocess.DEVNULL
-    contained = Contained(command, cwd=str(cwd), env=env, isolate=False, stdout=pipe, stderr=pipe)
+    contained = Contained(command, cwd=str(cwd), env=env, isolate=isolate, stdout=pipe, stderr=pipe)
     try:
         out, err = contained.process.communicate(timeout=timeout)
     except BaseException:

@@ -15,7 +15,6 @@ import datetime as dt
 import hashlib
 import json
 import os
-import subprocess
 import time
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
@@ -29,6 +28,7 @@ from dpaguard.errors import DpaguardError, InputError, PolicyError, UsageError
 from dpaguard.model import LEVELS, Deployment, Finding, Result, Stage, StackSummary
 from dpaguard.policy import SHIPPED_POLICIES
 from dpaguard.environment import environment_notice
+from dpaguard.gitstate import git_commit as git_commit, git_worktree as git_worktree  # the run's provenance, read contained
 from dpaguard.urn import short_stack_name
 
 if TYPE_CHECKING:
@@ -92,55 +92,6 @@ def default_policies_dir(project_dir: Path) -> Path:
     """`<project>/policies` when it exists, else the policies shipped with dpaguard."""
     own = project_dir / "policies"
     return own if own.is_dir() else SHIPPED_POLICIES
-
-
-def git_commit(directory: Path) -> str | None:
-    """The commit checked out in `directory`, or None when it is not a git work tree (or git is absent)."""
-    try:
-        answer = subprocess.run(
-            ["git", "-C", str(directory), "rev-parse", "--verify", "--quiet", "HEAD"],
-            capture_output=True, text=True, timeout=10, stdin=subprocess.DEVNULL,
-        )
-    except (OSError, subprocess.SubprocessError):
-        return None
-    commit = answer.stdout.strip()
-    return commit if answer.returncode == 0 and len(commit) in (40, 64) else None
-
-
-def git_worktree(directory: Path) -> tuple[bool | None, str | None]:
-    """Whether the work tree differs from HEAD, and the sha256 of the difference.
-
-    The digest covers `git diff HEAD --binary` (tracked changes, staged or not) and each untracked,
-    not ignored file: its path and bytes, in path order. (None, None) outside a git work tree.
-    """
-    def git(*args: str) -> subprocess.CompletedProcess[bytes] | None:
-        try:
-            answer = subprocess.run(["git", "-C", str(directory), *args], capture_output=True, timeout=30,
-                                    stdin=subprocess.DEVNULL)
-        except (OSError, subprocess.SubprocessError):
-            return None
-        return answer if answer.returncode == 0 else None
-
-    status = git("status", "--porcelain", "--untracked-files=all")
-    if status is None:
-        return None, None
-    if not status.stdout.strip():
-        return False, None
-    digest = hashlib.sha256()
-    diff = git("diff", "HEAD", "--binary")
-    digest.update(diff.stdout if diff else b"")
-    untracked = git("ls-files", "--others", "--exclude-standard", "-z")
-    top = git("rev-parse", "--show-toplevel")
-    root = Path(top.stdout.decode().strip()) if top else directory
-    for name in sorted(n for n in (untracked.stdout if untracked else b"").split(b"\0") if n):
-        digest.update(b"\0untracked\0" + name + b"\0")
-        try:
-            with open(root / os.fsdecode(name), "rb") as handle:  # in chunks: an untracked state export may be large
-                for chunk in iter(lambda: handle.read(1 << 20), b""):
-                    digest.update(chunk)
-        except OSError:
-            digest.update(b"\0unreadable")
-    return True, digest.hexdigest()
 
 
 def _canonical_resource(resource: Any) -> Any:

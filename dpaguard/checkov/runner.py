@@ -4,6 +4,12 @@ checkov lives in an environment of its own (it pins `packaging<24`, pulumi needs
 so it is only ever run as a program. Its JSON output carries `code_block` lines holding (partially
 masked) secrets: nothing of them is kept. A result is the check id and name, the file, the line and
 the framework, and nothing else.
+
+The scanned tree is a pull request's, so nothing in it may choose what runs or how (SECURITY.md):
+checkov is found only through DPAGUARD_CHECKOV, PATH or dpaguard's own installation, never in the
+project; it runs contained (`dpaguard.contain`), with an allow-listed environment, and with
+dpaguard's configuration only: a `.checkov.yaml` of the project (whose `external-checks-dir`
+would make checkov import the project's Python) is never read.
 """
 
 from __future__ import annotations
@@ -13,6 +19,7 @@ import math
 import os
 import shutil
 import subprocess
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Iterable, Iterator, Sequence
@@ -24,8 +31,16 @@ CHECKOV_ENV = "DPAGUARD_CHECKOV"
 TIMEOUT_ENV = "DPAGUARD_CHECKOV_TIMEOUT"
 DEFAULT_TIMEOUT = 600.0
 VENV_DIR = ".checkov-venv"
-# The repository this package was installed from (an editable checkout holds its own .checkov-venv).
+# The repository this package was installed from (an editable checkout holds its own .checkov-venv,
+# which `.ci/setup` builds and refuses to take from a commit).
 _REPO_ROOT = Path(__file__).resolve().parents[2]
+# What checkov gets of dpaguard's environment: enough to start Python and read text, nothing that
+# can be a credential (CI tokens, BC_API_KEY, cloud keys) nor a CKV_* setting that changes which
+# checks run or loads external ones. Everything else checkov reads is set by run_checkov.
+CHECKOV_ENV_ALLOWED = frozenset({"PATH", "LANG", "LANGUAGE", "TZ", "TMPDIR"})
+CHECKOV_ENV_ALLOWED_PREFIXES = ("LC_",)
+# checkov's own configuration, passed with --config-file: empty, so that the command line decides.
+_OWN_CONFIG = "{}\n"
 
 # Directories that are never the project's own configuration: environments, caches, VCS data, tests
 # (test fixtures hold fake credentials on purpose).
@@ -66,22 +81,42 @@ class CheckovRun:
     parsing_errors: int
 
 
-def find_checkov(project_dir: Path) -> Path | None:
-    """checkov from DPAGUARD_CHECKOV, else PATH, else `<project>/.checkov-venv`, else this checkout's; None if absent."""
+def find_checkov(project_dir: Path | None = None) -> Path | None:
+    """checkov from DPAGUARD_CHECKOV, else PATH, else dpaguard's own installation's `.checkov-venv`; None if absent.
+
+    Never from the scanned project nor the working directory: a `.checkov-venv/bin/checkov` a pull
+    request commits is not checkov. A relative PATH entry (`.`, `bin`, an empty one) names a folder
+    of the working directory, so PATH is searched through its absolute entries only, and a checkov
+    on PATH that lies in `project_dir` (a `node_modules/.bin` of the checkout on PATH) is passed over.
+    """
     configured = os.environ.get(CHECKOV_ENV)
     if configured:
-        path = Path(configured).expanduser()
+        # absolute: checkov runs from a folder of dpaguard's, not from here
+        path = Path(configured).expanduser().absolute()
         if not (path.is_file() and os.access(path, os.X_OK)):
             raise UsageError(f"{CHECKOV_ENV}={configured}: not an executable file")
         return path
-    on_path = shutil.which("checkov")
-    if on_path:
-        return Path(on_path)
-    for root in (project_dir, _REPO_ROOT):
-        candidate = root / VENV_DIR / "bin" / "checkov"
-        if candidate.is_file() and os.access(candidate, os.X_OK):
-            return candidate
+    for entry in _absolute_path_entries(os.environ.get("PATH", "")).split(os.pathsep):
+        on_path = shutil.which("checkov", path=entry) if entry else None
+        if on_path and not (project_dir is not None and _inside(Path(on_path), project_dir)):
+            return Path(on_path)
+    candidate = _REPO_ROOT / VENV_DIR / "bin" / "checkov"
+    if candidate.is_file() and os.access(candidate, os.X_OK):
+        return candidate
     return None
+
+
+def _inside(path: Path, folder: Path) -> bool:
+    """Whether `path` (or what it links to) is in `folder`."""
+    try:
+        root = folder.resolve()
+        return any(candidate == root or root in candidate.parents for candidate in (path.absolute(), path.resolve()))
+    except (OSError, RuntimeError):
+        return True
+
+
+def _absolute_path_entries(path: str) -> str:
+    return os.pathsep.join(entry for entry in path.split(os.pathsep) if os.path.isabs(entry))
 
 
 def _walk(directory: Path) -> Iterator[Path]:
@@ -225,18 +260,22 @@ def _parse_documents(documents: Sequence[Any], project_dir: Path) -> CheckovRun:
                 suppressed.add((str(raw.get("check_id")), _relative(raw, project_dir), int(line_range[0] or 1)))
     if not reports:
         raise CheckovError("checkov wrote no report (nothing says what it checked)")
+    if not version:
+        # checkov's summary always names its version: a report without one is not checkov's
+        raise CheckovError("checkov's report names no checkov version (is it checkov that ran?)")
     ordered = sorted(results.values(), key=lambda r: (r.path, r.line, r.check_id))
     return CheckovRun(results=tuple(ordered), version=version, suppressed=len(suppressed), parsing_errors=parsing_errors)
 
 
-def checkov_command(checkov: Path, files: Sequence[Path], project_dir: Path, skip_checks: Sequence[str]) -> list[str]:
-    """The command line: the files, the matching frameworks, JSON output, no network, `--skip-check` passed through."""
+def checkov_command(checkov: Path, files: Sequence[Path], config_file: Path, skip_checks: Sequence[str]) -> list[str]:
+    """The command line: the files (absolute), dpaguard's config file, the matching frameworks, JSON output,
+    no network, `--skip-check` passed through."""
     command = [str(checkov)]
     for path in files:
-        try:
-            command += ["-f", path.relative_to(project_dir.resolve()).as_posix()]
-        except ValueError:
-            command += ["-f", str(path)]
+        command += ["-f", str(Path(path).resolve())]
+    # checkov reads `.checkov.yaml` from its working directory and HOME as well (both dpaguard's own,
+    # empty, folders); with --config-file, ours is the only one that has anything to say.
+    command += ["--config-file", str(config_file)]
     command += ["--framework", *frameworks_for(files)]
     # Secrets hide in any file type of a Pulumi program (.py, .ts, .go, .yaml), not only IaC files.
     command += ["--enable-secret-scan-all-files", "--skip-download", "-o", "json", "--quiet"]
@@ -255,11 +294,23 @@ def _error_kind(stderr: str) -> str:
     return ""
 
 
+def checkov_env(home: Path) -> dict[str, str]:
+    """checkov's environment: CHECKOV_ENV_ALLOWED of ours (PATH through its absolute entries), `home` as HOME, quiet logs."""
+    env = {k: v for k, v in os.environ.items() if k in CHECKOV_ENV_ALLOWED or k.startswith(CHECKOV_ENV_ALLOWED_PREFIXES)}
+    env["PATH"] = _absolute_path_entries(env.get("PATH", "")) or os.defpath
+    env.update(HOME=str(home), LOG_LEVEL="ERROR", BC_SKIP_MAPPING="TRUE", PYTHONWARNINGS="ignore", PYTHONNOUSERSITE="1",
+               PYTHONDONTWRITEBYTECODE="1")
+    return env
+
+
 def run_checkov(checkov: Path, files: Sequence[Path], project_dir: Path, skip_checks: Sequence[str] = ()) -> CheckovRun:
-    """Run checkov on `files`; exit code 1 is failed checks, anything else but 0 is a CheckovError."""
+    """Run checkov on `files`; exit code 1 is failed checks, anything else but 0 is a CheckovError.
+
+    checkov runs contained, from an empty folder of dpaguard's (its working directory and HOME, so no
+    `.checkov.yaml` of the project or the user is found), with dpaguard's own config file and
+    `checkov_env`.
+    """
     project_dir = project_dir.resolve()
-    command = checkov_command(checkov, files, project_dir, skip_checks)
-    env = dict(os.environ, LOG_LEVEL="ERROR", BC_SKIP_MAPPING="TRUE", PYTHONWARNINGS="ignore")
     raw_timeout = os.environ.get(TIMEOUT_ENV)
     try:
         timeout = float(raw_timeout) if raw_timeout else DEFAULT_TIMEOUT
@@ -267,16 +318,25 @@ def run_checkov(checkov: Path, files: Sequence[Path], project_dir: Path, skip_ch
         timeout = math.nan
     if not contain.is_time_limit(timeout):
         raise UsageError(f"{TIMEOUT_ENV}={raw_timeout!r} is not a positive, finite number of seconds") from None
-    try:
-        # contained: on timeout (or SIGINT/SIGTERM to dpaguard) checkov's worker processes die with it
-        completed = contain.run(
-            command, cwd=project_dir, env=env, capture_output=True, timeout=timeout, check=False,
-            stdin=subprocess.DEVNULL,
-        )
-    except subprocess.TimeoutExpired:
-        raise CheckovError(f"checkov did not finish within {timeout:g} s", hint=f"raise it with {TIMEOUT_ENV}") from None
-    except OSError as error:
-        raise CheckovError(f"{checkov}: cannot run checkov: {error.strerror or error}") from None
+    with tempfile.TemporaryDirectory(prefix="dpaguard-checkov-") as work:
+        home = Path(work) / "home"
+        home.mkdir()
+        config_file = Path(work) / "dpaguard-checkov.yaml"
+        config_file.write_text(_OWN_CONFIG, encoding="utf-8")
+        command = checkov_command(checkov, files, config_file, skip_checks)
+        # Our own environment and memory are closed to what we start (see dpaguard.contain).
+        contain.harden_self()
+        try:
+            # contained: its own PID namespace where the kernel allows; on timeout (or SIGINT/SIGTERM
+            # to dpaguard) checkov's worker processes die with it
+            completed = contain.run(
+                command, cwd=home, env=checkov_env(home), capture_output=True, timeout=timeout, check=False,
+                stdin=subprocess.DEVNULL, isolate=True,
+            )
+        except subprocess.TimeoutExpired:
+            raise CheckovError(f"checkov did not finish within {timeout:g} s", hint=f"raise it with {TIMEOUT_ENV}") from None
+        except OSError as error:
+            raise CheckovError(f"{checkov}: cannot run checkov: {error.strerror or error}") from None
     stderr = completed.stderr.decode("utf-8", errors="replace")
     if completed.returncode not in (0, 1):
         raise CheckovError(

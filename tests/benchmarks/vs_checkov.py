@@ -146,7 +146,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--heavy", action="store_true",
                         help="the finding-heavy estate: every resource breaks two controls, checkov's five on a quarter")
     args = parser.parse_args(argv)
-    checkov = find_checkov(REPO)
+    checkov = find_checkov()
     if checkov is None:
         print("checkov not found (run `bash .ci/setup` or set DPAGUARD_CHECKOV)", file=sys.stderr)
         return 2

@@ -53,6 +53,8 @@ CASES = {
         {"check_id": "CKV_SECRET_2", "file_path": "/a.py", "file_line_range": ["CANARY-CHECKOV"]}]}}).encode(), 1,
         "does not have the shape checkov writes"),
     "deep-nesting": (b"[" * 100_000 + b"]" * 100_000, 0, "not JSON"),
+    # an empty report of a tool that is not checkov (checkov's summary always names its version)
+    "no-version": (json.dumps({"passed": 0, "failed": 0, "parsing_errors": 0}).encode(), 0, "names no checkov version"),
 }
 
 

@@ -117,7 +117,7 @@ def test_no_checkov_makes_a_visibly_different_report(tmp_path: Path) -> None:
 def test_checkov_version_and_what_its_controls_examined(tmp_path: Path) -> None:
     from dpaguard.checkov import find_checkov
 
-    checkov = find_checkov(REPO)
+    checkov = find_checkov()
     if checkov is None:
         pytest.skip("checkov is not installed (run `bash .ci/setup` or set DPAGUARD_CHECKOV)")
     run = dpaguard("check", "--stack", "dev", "--today", TODAY, "--require-checkov", "--format", "json", "--quiet",

@@ -19,7 +19,7 @@ pytestmark = pytest.mark.checkov
 
 
 def _checkov_plan(plan_file: Path, checks: str) -> dict[str, set[str]]:
-    checkov = require_checkov(plan_file.parent)
+    checkov = require_checkov()
     completed = subprocess.run(
         [str(checkov), "-f", plan_file.name, "--framework", "terraform_plan", "--external-checks-dir",
          str(CHECKOV_CUSTOM), "--check", checks, "-o", "json", "--skip-download"],

@@ -18,9 +18,9 @@ DB_PASSWORD = "Kq8zW2pLm5tR9vX3" + "yyQ7bN4c"
 SECRETS = (AWS_KEY_ID, AWS_KEY_ID_SUPPRESSED, AWS_SECRET, PRIVATE_KEY_BODY, DB_PASSWORD)
 
 
-def require_checkov(tmp: Path | None = None) -> Path:
+def require_checkov() -> Path:
     """The checkov executable; on CI (CI=true) its absence fails the test, locally it skips it."""
-    found = find_checkov(tmp or Path.cwd())
+    found = find_checkov()
     if found is None:
         message = "checkov is not installed (run `bash .ci/setup` or set DPAGUARD_CHECKOV)"
         if os.environ.get("CI", "").lower() in ("1", "true", "yes"):
