@@ -399,13 +399,15 @@ class Normaliser:
         for name, value in stack_settings.items():
             if name in settings:
                 settings[name] = _setting(value)
+        floor = int(self.settings["defaults"]["minBackupRetentionDays"])
         if settings["minBackupRetentionDays"] is None:
             configured = stack_settings.get("minBackupRetentionDays", config.get(SETTING_KEYS["minBackupRetentionDays"]))
             # A minimum that is set but unreadable (beyond int64, negative, text) is held to be larger than
             # any retention, so every database is reported rather than judged against a guess.
-            settings["minBackupRetentionDays"] = (
-                self.settings["defaults"]["minBackupRetentionDays"] if configured is None else _INT64_MAX
-            )
+            settings["minBackupRetentionDays"] = floor if configured is None else _INT64_MAX
+        # The DPA's minimum is policy data (policies/dpa/settings.yaml): a stack's own setting, written in
+        # the tree a pull request changes, may raise it and never lower it.
+        settings["minBackupRetentionDays"] = max(floor, settings["minBackupRetentionDays"])
         plaintext_keys = sorted(
             key
             for key, value in config.items()

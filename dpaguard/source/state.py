@@ -22,7 +22,6 @@ from pathlib import Path
 from typing import Any, BinaryIO, Iterator, Mapping
 
 from dpaguard import __version__
-from dpaguard.environment import ENVIRONMENT_KEY
 from dpaguard.source.interface import SourceError
 from dpaguard.model import REDACTED, Deployment, SourceKind
 from dpaguard.source import redact
@@ -541,7 +540,7 @@ def _load(file: Path, path: Path, limit: int, stack_config: Path | str | None) -
         config_sha = loaded.sha256
         config_positions = loaded.positions
     elif isinstance(block.get("config"), dict):
-        config = _without_environment(redact.redact_config(block["config"], secret_keys))
+        config = _without_dpaguard_settings(redact.redact_config(block["config"], secret_keys))
     else:
         config = _provider_config(resources)
     if config_file and not config_positions:
@@ -576,13 +575,14 @@ def _positions_in(path: Path) -> dict[str, tuple[int, int]]:
         return {}
 
 
-def _without_environment(config: dict[str, Any]) -> dict[str, Any]:
-    """A config read from the state file itself, less the environment: only a stack config, the stack's name or the CLI set it.
+def _without_dpaguard_settings(config: dict[str, Any]) -> dict[str, Any]:
+    """A config read from the state file itself, less dpaguard's own settings (`dpaguard:*`, the environment among them).
 
-    A program (or whoever wrote the file) could otherwise relabel prod as dev and have it checked by dev's rules.
+    Only a stack config (`--stack-config`), the stack's name or the CLI set them. A program (or whoever
+    wrote the file) could otherwise relabel prod as dev, lower the backup minimum or state a client's
+    retention period of its own choosing, and have the stack judged by its own rules.
     """
-    config.pop(ENVIRONMENT_KEY, None)
-    return config
+    return {key: value for key, value in config.items() if not key.startswith(f"{DPAGUARD_PACKAGE}:")}
 
 
 def _provider_config(resources: list[dict[str, Any]]) -> dict[str, Any]:
