@@ -60,8 +60,9 @@ def test_a_stack_cannot_lower_the_dpa_backup_minimum(run) -> None:  # type: igno
     short = [dict(r, inputs={**r["inputs"], "backupScheduleRetention": 3})
              if r["type"] == "scaleway:databases/instance:Instance" else r for r in compliant_resources("prod")]
     try:
-        for stack_config, pack_settings in (({"dpaguard:minBackupRetentionDays": 1}, {}),
-                                            ({}, {"minBackupRetentionDays": 1})):
+        cases: list[tuple[dict[str, Any], dict[str, Any]]] = [({"dpaguard:minBackupRetentionDays": 1}, {}),
+                                                               ({}, {"minBackupRetentionDays": 1})]
+        for stack_config, pack_settings in cases:
             stack = deployment("prod", short, config("prod", **stack_config))
             result = run_stages([stack], policy, engine, today=TODAY, stack_settings=pack_settings)
             assert "DPA-BAK-002" in {f.control for f in result.findings if f.status == "violation"}
