@@ -12,7 +12,7 @@ from typing import Any, Iterator
 import yaml
 
 from dpaguard.errors import PolicyError
-from dpaguard.yaml_dates import TIMESTAMP_TAG, checked_timestamp
+from dpaguard.yaml_dates import TIMESTAMP_TAG, checked_timestamp, refuse_duplicate_keys
 
 
 class LineDict(dict[str, Any]):
@@ -30,7 +30,11 @@ class _LineLoader(_SafeLoader):  # type: ignore[misc]
 
 
 def _construct_mapping(loader: _LineLoader, node: yaml.MappingNode) -> LineDict:
-    mapping = LineDict({str(k): v for k, v in loader.construct_mapping(node, deep=True).items()})
+    refuse_duplicate_keys(loader, node)
+    constructed = loader.construct_mapping(node, deep=True)
+    mapping = LineDict({str(k): v for k, v in constructed.items()})
+    if len(mapping) != len(constructed):  # `1:` and `"1":` are one key once read as text
+        raise yaml.constructor.ConstructorError(None, None, "duplicate key (two keys read as the same text)", node.start_mark)
     mapping.line = node.start_mark.line + 1
     return mapping
 
