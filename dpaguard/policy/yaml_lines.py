@@ -12,6 +12,7 @@ from typing import Any, Iterator
 import yaml
 
 from dpaguard.errors import PolicyError
+from dpaguard.inputs import MAX_CONFIG_BYTES, read_input_text
 from dpaguard.yaml_dates import TIMESTAMP_TAG, checked_timestamp, refuse_duplicate_keys
 
 
@@ -53,9 +54,11 @@ def read_yaml(path: Path, *, required: bool = True) -> Any:
             raise PolicyError(f"{path}: missing")
         return None
     try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as error:
-        raise PolicyError(f"{path}: cannot read ({error.__class__.__name__})") from None
+        text = read_input_text(path, MAX_CONFIG_BYTES)
+    except OSError as error:
+        raise PolicyError(f"{path}: cannot read: {error.strerror or error.__class__.__name__}") from None
+    except UnicodeDecodeError:
+        raise PolicyError(f"{path}: cannot read (UnicodeDecodeError)") from None
     try:
         return yaml.load(text, Loader=_LineLoader)  # noqa: S506 - a SafeLoader subclass
     except yaml.MarkedYAMLError as error:

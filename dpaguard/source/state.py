@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any, BinaryIO, Iterator, Mapping
 
 from dpaguard import __version__
+from dpaguard.inputs import MAX_CONFIG_BYTES, read_input_text
 from dpaguard.source.interface import SourceError
 from dpaguard.model import REDACTED, Deployment, SourceKind
 from dpaguard.source import redact
@@ -570,7 +571,7 @@ def _load(file: Path, path: Path, limit: int, stack_config: Path | str | None) -
 def _positions_in(path: Path) -> dict[str, tuple[int, int]]:
     """Where the stack config file at `path` sets each key; nothing when it cannot be read."""
     try:
-        return config_key_positions(path.read_text(encoding="utf-8")) if path.is_file() else {}
+        return config_key_positions(read_input_text(path, MAX_CONFIG_BYTES))
     except (OSError, UnicodeDecodeError):
         return {}
 
