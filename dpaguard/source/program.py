@@ -326,9 +326,15 @@ def render_stack(project_dir: Path | str, stack: str, *, timeout: float = 120.0)
         answer = run_program(project, config, timeout=timeout, deadline=started + timeout, interpreter=interpreter)
     except DpaguardError as error:
         raise error.wrap(f"render stack {stack}") from None
-    resources = build_resources(answer["records"], project=project.name, stack=config.stack, config=config)
+    # A credential in a resource's name, type token, parent or source path is cut out like one in a value
+    # (the properties are redacted by build_resources): every output prints these.
+    records = [
+        {key: value if key in ("inputs", "registeredOutputs") else redact.redact_strings(value) for key, value in record.items()}
+        for record in answer["records"]
+    ]
+    resources = build_resources(records, project=project.name, stack=config.stack, config=config)
     positions = {}
-    for record in answer["records"]:
+    for record in records:
         position = record.get("sourcePosition")
         if position:
             positions[record["urn"]] = (position["path"], int(position["line"]), 1)

@@ -110,7 +110,9 @@ def _clean_resource(raw: Any, index: int, path: Path, compact: "_Compactor") -> 
         if key in ("inputs", "outputs") and value is not None:
             resource[share(key)] = redact.redact_properties(value, share)
         else:
-            resource[share(key)] = compact(value)
+            # A credential in the URN (a resource's name), the type token, the id or the source position
+            # is cut out like one in a value: every output prints these.
+            resource[share(redact.redact_strings(key))] = compact(redact.redact_strings(value))
     return resource
 
 
