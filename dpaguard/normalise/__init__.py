@@ -452,11 +452,19 @@ class Normaliser:
         self, deployment: Deployment, stack: dict[str, Any], internet: dict[str, bool], offset: int
     ) -> tuple[list[dict[str, Any]], list[set[str]]]:
         providers: dict[str, Mapping[str, Any]] = {}
+        # The same settings as the state recorded them (outputs over inputs where both hold one), and the
+        # providers whose record disagrees: every resource they manage is judged as recorded too.
+        recorded_providers: dict[str, Mapping[str, Any]] = {}
+        drifted_providers: set[str] = set()
         for raw in deployment.resources:
             if is_provider_type(str(raw.get("type", ""))) and isinstance(raw.get("urn"), str):
                 # A provider's settings as the engine passed them: `project_id` (the spelling of the
                 # provider's docs, from `scaleway:project_id`) is `projectId`.
-                providers[raw["urn"]] = {_camel(k): v for k, v in _mapping(raw.get("inputs")).items()}
+                declared, recorded = _mapping(raw.get("inputs")), _mapping(raw.get("outputs"))
+                providers[raw["urn"]] = {_camel(k): v for k, v in declared.items()}
+                recorded_providers[raw["urn"]] = {_camel(k): recorded.get(k, v) for k, v in declared.items()}
+                if _disagree(raw):
+                    drifted_providers.add(raw["urn"])
         # A provider resource is no fact of its own, so a credential in plaintext in its inputs or outputs
         # (an explicit provider given a key in code) is reported on each resource it manages.
         provider_plaintext = {
@@ -486,9 +494,9 @@ class Normaliser:
             strings.append(seen)
             provider_ref = raw.get("provider")
             used_providers.append(provider_urn_of(provider_ref))
-            if _disagree(raw):
+            if _disagree(raw) or provider_urn_of(provider_ref) in drifted_providers:
                 seen = set()
-                as_recorded = self._resource(raw, raw_type, urn, stack, providers, internet, seen, deployment.config, recorded=True)
+                as_recorded = self._resource(raw, raw_type, urn, stack, recorded_providers, internet, seen, deployment.config, recorded=True)
                 as_recorded["plaintext_paths"] += provider_plaintext.get(provider_urn_of(raw.get("provider")), [])
                 if self._rego_view(as_recorded) != self._rego_view(fact):
                     if urn + RECORDED_SUFFIX in urns:
