@@ -7,12 +7,13 @@ output of the installed `dpaguard`: the canary never appears, and DPA-SEC-001 re
 
 from __future__ import annotations
 
+import json
 import socket
 from pathlib import Path
 
 import pytest
 
-from support import CLI_FIXTURES
+from support import CLI_FIXTURES, SOURCE_FIXTURES
 from support.cli import assert_one_line_error, dpaguard
 
 from dpaguard.errors import shown_url
@@ -64,10 +65,6 @@ REPORTS = ("json", "sarif", "junit", "markdown", "html", "text")
 
 def _hostile_export(tmp_path: Path) -> Path:
     """The real export with a credential in each place a name or a wrapper can hold one."""
-    import json
-
-    from support import SOURCE_FIXTURES
-
     export = json.loads((SOURCE_FIXTURES / "states" / "real-export.json").read_text())
     stack, provider, database, bucket = export["deployment"]["resources"]
     explicit = {
@@ -98,8 +95,6 @@ def _hostile_export(tmp_path: Path) -> Path:
 
 
 def test_no_output_prints_a_credential_written_in_a_name_or_a_wrapper(tmp_path: Path) -> None:
-    import json
-
     state = _hostile_export(tmp_path)
     texts = []
     for report in REPORTS:
@@ -125,8 +120,6 @@ def test_no_output_prints_a_credential_written_in_a_name_or_a_wrapper(tmp_path: 
 
 def test_render_prints_no_credential_written_in_a_name(tmp_path: Path) -> None:
     """A program that puts keys in a tag key, a property name, a resource name, a type token and its own path (H4, L5)."""
-    import json
-
     project = tmp_path / "project"
     program = project / KEYS["source-path"]
     program.mkdir(parents=True)
@@ -141,9 +134,12 @@ def test_render_prints_no_credential_written_in_a_name(tmp_path: Path) -> None:
         f"Thing('thing', {{'{KEYS['property-name']}': 'y', 'labels': {{'{KEYS['asset']}': 'z'}}}})\n"
     )
     texts = []
-    for command in (["render", "--stack", "dev", "--project-dir", project],
-                    ["export", "--stack", "dev", "--project-dir", project, "--format", "tfplan"],
-                    ["check", "--stack", "dev", "--project-dir", project, "--no-checkov", "--format", "json"]):
+    commands: list[list[str | Path]] = [
+        ["render", "--stack", "dev", "--project-dir", project],
+        ["export", "--stack", "dev", "--project-dir", project, "--format", "tfplan"],
+        ["check", "--stack", "dev", "--project-dir", project, "--no-checkov", "--format", "json"],
+    ]
+    for command in commands:
         run = dpaguard(*command)
         assert run.returncode in (0, 1), run.stderr
         texts += [run.stdout, run.stderr]
