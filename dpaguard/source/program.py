@@ -25,6 +25,7 @@ from typing import Any, Mapping
 
 from dpaguard import contain
 from dpaguard.errors import DpaguardError, ProgramError
+from dpaguard.inputs import MAX_RECORD_BYTES, read_input
 from dpaguard.model import Deployment
 from dpaguard.source import _runner, redact
 from dpaguard.source._runner import resource_id
@@ -299,8 +300,8 @@ def run_program(
             contained.stop()
             _kill_marked(f"{RENDER_MARKER}={marker}".encode())
         try:
-            with open(result_path, encoding="utf-8") as handle:
-                answer: dict[str, Any] = json.load(handle)
+            # The program's own process wrote it, and could have made it a fifo, a link to /dev/zero or huge.
+            answer: dict[str, Any] = json.loads(read_input(result_path, MAX_RECORD_BYTES))
         except FileNotFoundError:
             reason = f"killed by signal {code - 128}" if code > 128 else f"exit code {code}"
             raise ProgramError(f"program exited before finishing ({reason})") from None

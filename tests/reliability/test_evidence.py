@@ -148,3 +148,14 @@ def test_checkov_readers_refuse_a_fifo_or_an_oversized_file(tmp_path: Path) -> N
     probe = "import sys; from pathlib import Path; from dpaguard.checkov import _stack_configs; print(sorted(_stack_configs(Path(sys.argv[1]))))"
     done = subprocess.run([sys.executable, "-c", probe, str(stacks)], capture_output=True, text=True, timeout=30, preexec_fn=_limited)
     assert done.returncode == 0 and done.stdout.strip() == "['dev']", done.stderr
+
+
+@pytest.mark.parametrize("planted", ["os.mkfifo(b)", "os.symlink('/dev/zero', b)"], ids=["fifo", "dev-zero"])
+def test_a_program_cannot_plant_its_result_as_a_fifo_or_a_device(tmp_path: Path, planted: str) -> None:
+    """The program shares its process with dpaguard's runner: it can make the result file something else."""
+    project = tmp_path / "project"
+    shutil.copytree(SOURCE_FIXTURES / "components", project)
+    with (project / "__main__.py").open("a", encoding="utf-8") as handle:
+        handle.write(f"\nimport os\nos.replace = lambda a, b: (os.unlink(a), {planted})\n")
+    run = _dpaguard("check", "--no-checkov", "--stack", "dev", "--project-dir", project, timeout=90)
+    assert_one_line_error(run, "program runner wrote an unreadable result")
