@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from urllib.parse import urlsplit
+
 
 class DpaguardError(Exception):
     """Base of every error the user can cause or fix; printed as one line, exit code 2."""
@@ -44,3 +46,21 @@ class EngineError(DpaguardError):
 
 class OutputError(DpaguardError):
     """A report could not be written."""
+
+
+def shown_url(url: str) -> str:
+    """A server's URL as a message may show it: `scheme://host:port`, nothing else.
+
+    Userinfo, path, query and fragment can each carry a credential (`/v1/<token>/`, `?key=`), so an
+    error line names the server only; a URL that cannot be split is not repeated at all.
+    """
+    try:
+        parts = urlsplit(url)
+        port = parts.port
+    except ValueError:
+        return "(a malformed URL)"
+    host = parts.hostname or ""
+    if ":" in host:
+        host = f"[{host}]"
+    shown_port = f":{port}" if port else ""
+    return f"{parts.scheme}://{host}{shown_port}" if parts.scheme and host else "(a malformed URL)"

@@ -5,7 +5,7 @@ severity, category), the enforcement level of the stack's environment, the sourc
 any waiver. Undetermined decisions (a value unknown in preview) count like violations in prod and
 staging and are advisory in dev. A waived finding stays, marked waived; an expired waiver no
 longer covers anything and is reported itself (DPA-WAI-001), as is a malformed one (DPA-WAI-002);
-a blanket waiver (every resource, every stack, or an expiry too far ahead) still covers its
+a blanket waiver (every resource, all of one stack, every stack, or an expiry too far ahead) still covers its
 findings but is reported as an advisory finding of its own (DPA-WAI-003). Each of these is reported
 on the stacks the waiver names or, when it names none of those evaluated, on the strictest of them.
 """
@@ -260,10 +260,12 @@ FILE_URN_PREFIX = "urn:dpaguard:file:"
 
 
 def _blanket(waiver: Waiver, today: dt.date, max_days: int) -> list[str]:
-    """Why a waiver is a blanket one: it covers every resource, every stack, or expires too far ahead."""
+    """Why a waiver is a blanket one: it covers every resource, every resource of a stack, every stack, or expires too far ahead."""
     reasons = []
     if all(fnmatch.fnmatchcase(urn, waiver.urn_pattern) for urn in _PROBE_URNS):
         reasons.append("covers every resource")
+    elif (stack := _whole_stack(waiver.urn_pattern, waiver.stack)) is not None:
+        reasons.append(f"covers every resource of stack {stack}")
     elif (
         all(fnmatch.fnmatchcase(name, waiver.stack) for name in _PROBE_STACKS)
         and not waiver.urn_pattern.startswith(FILE_URN_PREFIX)
@@ -275,6 +277,30 @@ def _blanket(waiver: Waiver, today: dt.date, max_days: int) -> list[str]:
     if (waiver.expires - today).days > max_days:
         reasons.append(f"expires {waiver.expires.isoformat()}, more than {max_days} days ahead")
     return reasons
+
+
+def _whole_stack(pattern: str, waiver_stack: str) -> str | None:
+    """The stack whose every resource a URN pattern covers (`urn:pulumi:prod::estate::*`), or None.
+
+    The probes keep the pattern's stack (else the waiver's, `urn:pulumi:prod*` in stack prod), and its
+    project when it names one, and vary the rest: a pattern that matches them all leaves a whole
+    stack's types and names open.
+    """
+    prefix = "urn:pulumi:"
+    if not pattern.startswith(prefix):
+        return None
+    stack, _, rest = pattern[len(prefix):].partition("::")
+    if any(c in stack for c in "*?["):
+        stack = waiver_stack
+    if not stack or any(c in stack for c in "*?["):
+        return None  # a stack left open is judged by "every resource" and "every stack"
+    named, sep, _ = rest.partition("::")
+    project = named if sep and named and not any(c in named for c in "*?[") else None
+    probes = []
+    for urn in _PROBE_URNS:
+        _, probe_project, tail = urn[len(prefix):].split("::", 2)
+        probes.append(f"{prefix}{stack}::{project or probe_project}::{tail}")
+    return stack if all(fnmatch.fnmatchcase(urn, pattern) for urn in probes) else None
 
 
 def _named_stacks(pattern: str, stacks: Mapping[str, Mapping[str, Any]]) -> list[str]:

@@ -22,13 +22,14 @@ from pathlib import Path
 from typing import Any, Mapping, Sequence
 
 from dpaguard.errors import InputError
+from dpaguard.inputs import MAX_RECORD_BYTES, read_input_text
 from dpaguard.model import Control, ControlId, Finding, Result, SourceLocation, Urn
 from dpaguard.urn import STACK_TYPE, name_of, stack_urn
 
 RATCHET: ControlId = ControlId("DPA-RAT-001")
 SEVERITY_RANK = {"low": 0, "medium": 1, "high": 2, "critical": 3}
 ENFORCEMENT_RANK = {"disabled": 0, "advisory": 1, "mandatory": 2}
-MAX_BASELINE_BYTES = 256 * 1024 * 1024
+MAX_BASELINE_BYTES = MAX_RECORD_BYTES
 
 
 @dataclass(frozen=True)
@@ -66,9 +67,7 @@ def _list_of_objects(document: Mapping[str, Any], key: str, path: Path) -> list[
 def load_baseline(path: Path) -> Baseline:
     """Read and check an earlier JSON report; InputError (one line) when it is not one."""
     try:
-        if path.stat().st_size > MAX_BASELINE_BYTES:
-            raise _bad(path, "larger than 256 MB")
-        document = json.loads(path.read_text(encoding="utf-8"))
+        document = json.loads(read_input_text(path, MAX_BASELINE_BYTES))
     except OSError as error:
         raise _bad(path, f"cannot read: {error.strerror or error}") from None
     except (UnicodeDecodeError, ValueError) as error:

@@ -33,6 +33,7 @@ from dpaguard.checkov.runner import (
 )
 from dpaguard.environment import environment_of
 from dpaguard.errors import DpaguardError, PolicyError
+from dpaguard.inputs import MAX_CONFIG_BYTES, read_input_text
 from dpaguard.model import Control, ControlId, Finding, SourceLocation, Urn
 from dpaguard.policy import SHIPPED_POLICIES, Policy
 from dpaguard.urn import stack_urn
@@ -88,7 +89,7 @@ def load_mapping(policies_dir: Path | None) -> CheckMapping:
     if file is None:
         raise PolicyError(f"{MAPPING_FILE}: checkov mapping not found in the policies")
     try:
-        data = yaml.load(file.read_text(encoding="utf-8"), Loader=SafeLoader) or {}  # noqa: S506 - a SafeLoader subclass
+        data = yaml.load(read_input_text(file, MAX_CONFIG_BYTES), Loader=SafeLoader) or {}  # noqa: S506 - a SafeLoader subclass
     except (OSError, UnicodeDecodeError, yaml.YAMLError) as error:
         raise PolicyError(f"{file}: cannot read the checkov mapping: {' '.join(str(error).split())}") from None
     if not isinstance(data, dict) or not isinstance(data.get("checks"), list):
@@ -197,7 +198,7 @@ def _stack_configs(stack_config_dir: Path) -> dict[str, Mapping[str, Any]]:
     configs: dict[str, Mapping[str, Any]] = {}
     for file in sorted(stack_config_dir.glob("Pulumi.*.y*ml")) if stack_config_dir.is_dir() else ():
         try:
-            data = yaml.load(file.read_text(encoding="utf-8"), Loader=SafeLoader) or {}  # noqa: S506 - a SafeLoader subclass
+            data = yaml.load(read_input_text(file, MAX_CONFIG_BYTES), Loader=SafeLoader) or {}  # noqa: S506 - a SafeLoader subclass
         except (OSError, UnicodeDecodeError, yaml.YAMLError):
             continue
         config = data.get("config") if isinstance(data, dict) else None

@@ -77,7 +77,7 @@ from opa_client.errors import (
 from dpaguard.bundle import DATA_ROOT, POLICY_ROOT
 from dpaguard.engine.interface import DECISIONS_PATH, PolicyLike
 from dpaguard.engine.shaping import parse_decisions, rego_input
-from dpaguard.errors import EngineError
+from dpaguard.errors import EngineError, shown_url
 from dpaguard.facts import Facts
 from dpaguard.model import Decision
 
@@ -152,13 +152,8 @@ def _shown(value: object) -> str:
 
 
 def display_url(url: str) -> str:
-    """The URL as errors show it: scheme, host, port and path, never user:password or a query."""
-    parts = urlsplit(url)
-    host = parts.hostname or ""
-    if ":" in host:
-        host = f"[{host}]"
-    port = f":{parts.port}" if parts.port else ""
-    return f"{parts.scheme}://{host}{port}{parts.path.rstrip('/')}"
+    """The URL as errors show it: scheme, host and port only (errors.shown_url)."""
+    return shown_url(url)
 
 
 def module_id(sha256: str, relpath: str) -> str:
@@ -243,8 +238,7 @@ class OpaEngine:
         from dpaguard.engine import OPA_URL_FORM, is_opa_url
 
         if not is_opa_url(url):
-            shown = url.rsplit("@", 1)[-1].split("?", 1)[0]  # never echo user:password or a query
-            raise EngineError(f"OPA server URL {shown!r} is not {OPA_URL_FORM}", hint=HINT)
+            raise EngineError(f"OPA server URL {shown_url(url)} is not {OPA_URL_FORM}", hint=HINT)
         parts = urlsplit(url)
         port = parts.port or (443 if parts.scheme == "https" else 80)
         if timeout <= 0:

@@ -43,6 +43,7 @@ from typing import Any, Iterable, Mapping
 
 from dpaguard import __version__
 from dpaguard.errors import InputError, OutputError
+from dpaguard.inputs import MAX_RECORD_BYTES, check_regular, read_input
 from dpaguard.model import Result
 
 GENESIS = "0" * 64
@@ -141,7 +142,15 @@ def append(path: Path | str, result: Result, *, config_digests: Mapping[str, str
     target = Path(path)
     run = run_record(result, config_digests=config_digests)
     try:
-        with open(target, "a+b") as handle:
+        # O_NONBLOCK: a fifo named as the log is refused rather than waited on; /dev/zero would be read
+        # for its last line for ever.
+        fd = os.open(target, os.O_RDWR | os.O_APPEND | os.O_CREAT | os.O_NONBLOCK | os.O_CLOEXEC, 0o666)
+        try:
+            check_regular(fd, MAX_RECORD_BYTES)
+        except OSError:
+            os.close(fd)
+            raise
+        with os.fdopen(fd, "a+b") as handle:
             fcntl.flock(handle.fileno(), fcntl.LOCK_EX)
             try:
                 try:
@@ -277,7 +286,7 @@ def read_entries(path: Path | str) -> list[tuple[int, dict[str, Any]]]:
     """(line number, entry) of every line; InputError naming the file and line for anything malformed."""
     target = Path(path)
     try:
-        raw = target.read_bytes()
+        raw = read_input(target, MAX_RECORD_BYTES)
     except OSError as error:
         raise InputError(f"evidence log {target}: cannot read: {error.strerror or error}") from None
     entries: list[tuple[int, dict[str, Any]]] = []

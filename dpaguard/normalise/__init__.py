@@ -103,6 +103,20 @@ def _tags(value: Any) -> tuple[dict[str, str], list[str]]:
 
 
 _PLAINTEXT_MARK = PLAINTEXT_REDACTED[:-1]
+# The fields of a resource besides its properties that a source redacts a credential out of (every output prints
+# them). Its parent and provider are other resources, reported on their own.
+_REDACTED_FIELDS = ("urn", "type", "id", "sourcePosition")
+
+
+def _plaintext_fields(raw: Mapping[str, Any]) -> list[str]:
+    """The resource's own fields that held a credential (a name, a type token, a source path), as plaintext paths."""
+    found = []
+    for field in _REDACTED_FIELDS:
+        value = raw.get(field)
+        if isinstance(value, str) and _PLAINTEXT_MARK in value:
+            kinds = sorted(set(marked_kinds(value)))
+            found.append(f"the resource's {field} ({', '.join(kinds)})" if kinds else f"the resource's {field}")
+    return found
 
 
 class _Walk:
@@ -148,7 +162,11 @@ class _Walk:
             cleaned = {}
             for k, v in value.items():
                 key = _key(k)  # paths are printed too (DPA-SEC-001): printable like every fact
-                cleaned[key] = self.clean(v, f"{path}.{key}" if path else key, str(k), depth + 1)
+                where = f"{path}.{key}" if path else key
+                if _PLAINTEXT_MARK in key:
+                    # a credential used as a property or tag name, already cut out of the name by the source
+                    self.plaintext.append(f"{where} (a name)")
+                cleaned[key] = self.clean(v, where, str(k), depth + 1)
             return cleaned
         if isinstance(value, list):
             return [self.clean(v, f"{path}[{i}]", name, depth + 1) for i, v in enumerate(value)]
@@ -399,13 +417,15 @@ class Normaliser:
         for name, value in stack_settings.items():
             if name in settings:
                 settings[name] = _setting(value)
+        floor = int(self.settings["defaults"]["minBackupRetentionDays"])
         if settings["minBackupRetentionDays"] is None:
             configured = stack_settings.get("minBackupRetentionDays", config.get(SETTING_KEYS["minBackupRetentionDays"]))
             # A minimum that is set but unreadable (beyond int64, negative, text) is held to be larger than
             # any retention, so every database is reported rather than judged against a guess.
-            settings["minBackupRetentionDays"] = (
-                self.settings["defaults"]["minBackupRetentionDays"] if configured is None else _INT64_MAX
-            )
+            settings["minBackupRetentionDays"] = floor if configured is None else _INT64_MAX
+        # The DPA's minimum is policy data (policies/dpa/settings.yaml): a stack's own setting, written in
+        # the tree a pull request changes, may raise it and never lower it.
+        settings["minBackupRetentionDays"] = max(floor, settings["minBackupRetentionDays"])
         plaintext_keys = sorted(
             key
             for key, value in config.items()
@@ -432,11 +452,26 @@ class Normaliser:
         self, deployment: Deployment, stack: dict[str, Any], internet: dict[str, bool], offset: int
     ) -> tuple[list[dict[str, Any]], list[set[str]]]:
         providers: dict[str, Mapping[str, Any]] = {}
+        # The same settings as the state recorded them (outputs over inputs where both hold one), and the
+        # providers whose record disagrees: every resource they manage is judged as recorded too.
+        recorded_providers: dict[str, Mapping[str, Any]] = {}
+        drifted_providers: set[str] = set()
         for raw in deployment.resources:
             if is_provider_type(str(raw.get("type", ""))) and isinstance(raw.get("urn"), str):
                 # A provider's settings as the engine passed them: `project_id` (the spelling of the
                 # provider's docs, from `scaleway:project_id`) is `projectId`.
-                providers[raw["urn"]] = {_camel(k): v for k, v in _mapping(raw.get("inputs")).items()}
+                declared, recorded = _mapping(raw.get("inputs")), _mapping(raw.get("outputs"))
+                providers[raw["urn"]] = {_camel(k): v for k, v in declared.items()}
+                recorded_providers[raw["urn"]] = {_camel(k): recorded.get(k, v) for k, v in declared.items()}
+                if _disagree(raw):
+                    drifted_providers.add(raw["urn"])
+        # A provider resource is no fact of its own, so a credential in plaintext in its inputs or outputs
+        # (an explicit provider given a key in code) is reported on each resource it manages.
+        provider_plaintext = {
+            raw["urn"]: self._provider_plaintext(raw, internet)
+            for raw in deployment.resources
+            if is_provider_type(str(raw.get("type", ""))) and isinstance(raw.get("urn"), str)
+        }
         facts: list[dict[str, Any]] = []
         strings: list[set[str]] = []
         used_providers: list[str] = []
@@ -450,6 +485,7 @@ class Normaliser:
                 continue
             seen: set[str] = set()
             fact = self._resource(raw, raw_type, urn, stack, providers, internet, seen, deployment.config)
+            fact["plaintext_paths"] += provider_plaintext.get(provider_urn_of(raw.get("provider")), [])
             fact["index"] = offset + len(facts)
             location = _location(deployment, raw, urn)
             if location is not None:
@@ -458,9 +494,10 @@ class Normaliser:
             strings.append(seen)
             provider_ref = raw.get("provider")
             used_providers.append(provider_urn_of(provider_ref))
-            if _disagree(raw):
+            if _disagree(raw) or provider_urn_of(provider_ref) in drifted_providers:
                 seen = set()
-                as_recorded = self._resource(raw, raw_type, urn, stack, providers, internet, seen, deployment.config, recorded=True)
+                as_recorded = self._resource(raw, raw_type, urn, stack, recorded_providers, internet, seen, deployment.config, recorded=True)
+                as_recorded["plaintext_paths"] += provider_plaintext.get(provider_urn_of(raw.get("provider")), [])
                 if self._rego_view(as_recorded) != self._rego_view(fact):
                     if urn + RECORDED_SUFFIX in urns:
                         raise InputError(f"resource {_printable(urn)!r}: a resource of the same name plus {RECORDED_SUFFIX.strip()!r} exists; rename one")
@@ -472,6 +509,13 @@ class Normaliser:
                     used_providers.append(used_providers[-1])
         stack["packages"] = _package_groups(facts, used_providers, providers.keys(), stack, deployment.project)
         return facts, strings
+
+    def _provider_plaintext(self, raw: Mapping[str, Any], internet: dict[str, bool]) -> list[str]:
+        """The plaintext credentials of a provider resource, as paths naming the provider (`provider p: token`)."""
+        walk = _Walk(internet, set(), self.internet_rule)
+        walk.clean({**_mapping(raw.get("outputs")), **_mapping(raw.get("inputs"))}, "", None)
+        name = _printable(name_of(str(raw["urn"])))
+        return [f"provider {name}: {path}" for path in [*walk.plaintext, *_plaintext_fields(raw)]]
 
     def _rule_props(self, fact: Mapping[str, Any]) -> dict[str, Any]:
         """The properties of a resource fact that rules read.
@@ -549,7 +593,7 @@ class Normaliser:
             "env_tag": self._env_tag(tags),
             "props": props,
             "secret_paths": walk.secret,
-            "plaintext_paths": walk.plaintext,
+            "plaintext_paths": [*walk.plaintext, *_plaintext_fields(raw)],
             "unknown_paths": walk.unknown,
             "malformed": malformed,
             "foreign": [],

@@ -105,7 +105,7 @@ PACK_CONFIG_SCHEMA: dict[str, dict[str, Any]] = {
     "minBackupRetentionDays": {
         "type": "integer",
         "minimum": 1,
-        "description": "Minimum backup retention in days, instead of the stack's dpaguard:minBackupRetentionDays.",
+        "description": "Minimum backup retention in days, instead of the stack's dpaguard:minBackupRetentionDays (never below the DPA's).",
     },
     "opaUrl": {
         "type": "string",

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any, Mapping, TypedDict
 
 from dpaguard.errors import PolicyError
+from dpaguard.inputs import MAX_CONFIG_BYTES, read_input, read_input_text
 from dpaguard.model import Clause, Control, ControlId, Waiver
 from dpaguard.policy.rego import DECISIONS_QUERY, ENTRY_PACKAGE, compile_modules, evaluated_controls, rego_error_line, rego_evaluated_controls
 from dpaguard.policy.tables import (
@@ -105,7 +106,10 @@ def policy_digest(root: Path) -> str:
     for path in sorted(p for p in root.rglob("*") if p.is_file() and _is_policy_file(root, p)):
         rel = path.relative_to(root).as_posix()
         digest.update(rel.encode() + b"\0")
-        digest.update(path.read_bytes() + b"\0")
+        try:
+            digest.update(read_input(path, MAX_CONFIG_BYTES) + b"\0")
+        except OSError as error:
+            raise PolicyError(f"{path}: cannot read: {error.strerror or error.__class__.__name__}") from None
     return digest.hexdigest()
 
 
@@ -135,9 +139,11 @@ def load_policy(policies_dir: Path | str) -> Policy:
         if path.name.endswith("_test.rego"):
             continue
         try:
-            modules[path.relative_to(root).as_posix()] = path.read_text(encoding="utf-8")
-        except (OSError, UnicodeDecodeError) as error:
-            raise PolicyError(f"{path}: cannot read ({error.__class__.__name__})") from None
+            modules[path.relative_to(root).as_posix()] = read_input_text(path, MAX_CONFIG_BYTES)
+        except OSError as error:
+            raise PolicyError(f"{path}: cannot read: {error.strerror or error.__class__.__name__}") from None
+        except UnicodeDecodeError:
+            raise PolicyError(f"{path}: cannot read (UnicodeDecodeError)") from None
     if not modules:
         raise PolicyError(f"{rego_dir}: no Rego modules")
     # The properties rules read by name: only these reach the facts (None: the Rego reads others too, keep all).

@@ -7,6 +7,7 @@ against the run's date. A waiver file that is not a list of waivers is a PolicyE
 
 from __future__ import annotations
 
+import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -20,6 +21,22 @@ WAIVER_MALFORMED: ControlId = ControlId("DPA-WAI-002")
 WAIVER_BLANKET: ControlId = ControlId("DPA-WAI-003")
 # How far ahead a waiver may expire before it is reported as a blanket waiver, when settings.yaml does not say.
 DEFAULT_WAIVER_MAX_DAYS = 365
+
+
+# Characters that draw nothing yet are letters or symbols to Unicode: the Hangul fillers and the blank
+# Braille pattern. An approver spelt with them alone looks like a name in a diff and names nobody.
+_BLANK_LOOKING = frozenset("\u115f\u1160\u3164\uffa0\u2800")
+# Unicode categories that draw nothing by themselves: controls, format characters (U+200B, U+2060, U+FEFF),
+# surrogates, private use, unassigned, separators (every space), and marks without a letter to sit on.
+_INVISIBLE_CATEGORIES = frozenset({"Cc", "Cf", "Cs", "Co", "Cn", "Zs", "Zl", "Zp", "Mn", "Me"})
+
+
+def is_blank(text: str) -> bool:
+    """Whether a text shows nothing a reader could take for a name: empty, spaces, or invisible characters only."""
+    return not any(
+        char not in _BLANK_LOOKING and unicodedata.category(char) not in _INVISIBLE_CATEGORIES and not char.isspace()
+        for char in text
+    )
 
 
 @dataclass(frozen=True)
@@ -46,10 +63,11 @@ def load_waivers(path: Path, control_ids: set[str]) -> tuple[tuple[Waiver, ...],
         if not isinstance(entry, dict):
             problems.append(WaiverProblem(line, "*", f"waiver at {path.name}:{line} is not a mapping"))
             continue
-        # A blank approver (" ") is no approver: text fields count as given only with something in them.
+        # A blank approver (" ", or U+200B, U+3164, U+2800 alone) is no approver: text fields count as given
+        # only with something visible in them.
         missing = [
             k for k in ("control", "urn", "stack", "reason", "approver", "expires")
-            if not entry.get(k) or isinstance(entry[k], str) and not entry[k].strip()
+            if not entry.get(k) or isinstance(entry[k], str) and is_blank(entry[k])
         ]
         if missing:
             problems.append(WaiverProblem(line, stack, f"waiver at {path.name}:{line} lacks {', '.join(missing)}"))

@@ -12,7 +12,8 @@ from typing import Any, Iterator
 import yaml
 
 from dpaguard.errors import PolicyError
-from dpaguard.yaml_dates import TIMESTAMP_TAG, checked_timestamp
+from dpaguard.inputs import MAX_CONFIG_BYTES, read_input_text
+from dpaguard.yaml_dates import TIMESTAMP_TAG, checked_timestamp, refuse_duplicate_keys
 
 
 class LineDict(dict[str, Any]):
@@ -30,7 +31,11 @@ class _LineLoader(_SafeLoader):  # type: ignore[misc]
 
 
 def _construct_mapping(loader: _LineLoader, node: yaml.MappingNode) -> LineDict:
-    mapping = LineDict({str(k): v for k, v in loader.construct_mapping(node, deep=True).items()})
+    refuse_duplicate_keys(loader, node)
+    constructed = loader.construct_mapping(node, deep=True)
+    mapping = LineDict({str(k): v for k, v in constructed.items()})
+    if len(mapping) != len(constructed):  # `1:` and `"1":` are one key once read as text
+        raise yaml.constructor.ConstructorError(None, None, "duplicate key (two keys read as the same text)", node.start_mark)
     mapping.line = node.start_mark.line + 1
     return mapping
 
@@ -49,9 +54,11 @@ def read_yaml(path: Path, *, required: bool = True) -> Any:
             raise PolicyError(f"{path}: missing")
         return None
     try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as error:
-        raise PolicyError(f"{path}: cannot read ({error.__class__.__name__})") from None
+        text = read_input_text(path, MAX_CONFIG_BYTES)
+    except OSError as error:
+        raise PolicyError(f"{path}: cannot read: {error.strerror or error.__class__.__name__}") from None
+    except UnicodeDecodeError:
+        raise PolicyError(f"{path}: cannot read (UnicodeDecodeError)") from None
     try:
         return yaml.load(text, Loader=_LineLoader)  # noqa: S506 - a SafeLoader subclass
     except yaml.MarkedYAMLError as error:

@@ -162,7 +162,7 @@ def scan_files(root: Path) -> tuple[list[FileCredential], int]:
         except (OSError, UnicodeDecodeError):
             continue
         read += 1
-        relative = path.relative_to(root).as_posix()
+        relative = redact_credentials(path.relative_to(root).as_posix())  # a key in a folder's name is printed as a location
         for credential in find_credentials(text):
             line = text.count("\n", 0, credential.start) + 1
             column = credential.start - (text.rfind("\n", 0, credential.start) + 1) + 1

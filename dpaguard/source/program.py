@@ -29,6 +29,7 @@ from typing import Any, Mapping
 
 from dpaguard import contain
 from dpaguard.errors import DpaguardError, ProgramError
+from dpaguard.inputs import MAX_RECORD_BYTES, read_input
 from dpaguard.markers import PLAINTEXT_REDACTED
 from dpaguard.model import Deployment
 from dpaguard.source import _runner, redact
@@ -272,12 +273,11 @@ def _write_request(path: str, request: Mapping[str, Any]) -> None:
 
 
 def _read_result(path: str) -> dict[str, Any]:
-    """The runner's answer; only a regular file is read (the program can write the work folder: not a FIFO that blocks us)."""
-    descriptor = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
-    with os.fdopen(descriptor, "rb") as handle:
-        if not stat.S_ISREG(os.fstat(handle.fileno()).st_mode):
-            raise ValueError("not a regular file")
-        answer = json.loads(handle.read())
+    """The runner's answer; only a regular file within the record limit is read (the program can write the
+    work folder: not a FIFO that blocks us, a link to /dev/zero or a huge file)."""
+    if os.path.islink(path):
+        raise ValueError("a symbolic link")
+    answer = json.loads(read_input(path, MAX_RECORD_BYTES))
     if not isinstance(answer, dict):
         raise ValueError("not an object")
     return answer
@@ -403,9 +403,15 @@ def render_stack(project_dir: Path | str, stack: str, *, timeout: float = 120.0)
         answer = run_program(project, config, timeout=timeout, deadline=started + timeout, interpreter=interpreter)
     except DpaguardError as error:
         raise error.wrap(f"render stack {stack}") from None
-    resources = build_resources(answer["records"], project=project.name, stack=config.stack, config=config)
+    # A credential in a resource's name, type token, parent or source path is cut out like one in a value
+    # (the properties are redacted by build_resources): every output prints these.
+    records = [
+        {key: value if key in ("inputs", "registeredOutputs") else redact.redact_strings(value) for key, value in record.items()}
+        for record in answer["records"]
+    ]
+    resources = build_resources(records, project=project.name, stack=config.stack, config=config)
     positions = {}
-    for record in answer["records"]:
+    for record in records:
         position = record.get("sourcePosition")
         if position:
             positions[record["urn"]] = (position["path"], int(position["line"]), 1)

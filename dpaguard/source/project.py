@@ -18,6 +18,7 @@ from typing import Any, Mapping
 
 import yaml
 
+from dpaguard.inputs import MAX_CONFIG_BYTES, read_input
 from dpaguard.source._runner import missing_config_text
 from dpaguard.source.interface import SourceError
 from dpaguard.model import REDACTED
@@ -111,13 +112,21 @@ def config_string(value: Any) -> str:
     return json.dumps(value, separators=(",", ":"), sort_keys=False)
 
 
-def _read_yaml(path: Path, what: str) -> Any:
+def _read_bytes(path: Path, what: str) -> bytes:
+    """The file, a regular one of at most 16 MB (dpaguard.inputs); SourceError otherwise."""
     try:
-        text = path.read_text(encoding="utf-8")
+        return read_input(path, MAX_CONFIG_BYTES)
     except FileNotFoundError:
         raise SourceError(f"{path}: {what} not found") from None
-    except (OSError, UnicodeDecodeError) as error:
-        raise SourceError(f"{path}: cannot read {what}: {getattr(error, 'strerror', None) or error}") from None
+    except OSError as error:
+        raise SourceError(f"{path}: cannot read {what}: {error.strerror or error.__class__.__name__}") from None
+
+
+def _read_yaml(path: Path, what: str, raw: bytes | None = None) -> Any:
+    try:
+        text = (_read_bytes(path, what) if raw is None else raw).decode("utf-8")
+    except UnicodeDecodeError as error:
+        raise SourceError(f"{path}: cannot read {what}: {error}") from None
     try:
         return yaml.load(text, Loader=SafeLoader)  # noqa: S506 - a SafeLoader subclass
     except yaml.YAMLError as error:
@@ -303,9 +312,9 @@ def load_stack_config(project: Project, stack: str) -> StackConfig:
             f"{project.relative(file)}: stack '{stack}' has no config file (stacks found: {known_stacks(project)})",
             hint="see --stack",
         )
-    raw = file.read_bytes()
+    raw = _read_bytes(file, "stack config file")
     digest = hashlib.sha256(raw).hexdigest()
-    data = _read_yaml(file, "stack config file")
+    data = _read_yaml(file, "stack config file", raw)
     if data is None:
         data = {}
     if not isinstance(data, dict):

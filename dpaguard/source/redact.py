@@ -5,7 +5,15 @@ wrapper but its payload becomes `{"ciphertext": REDACTED}`: downstream sees that
 secret, never its value. A plain (not secret-wrapped) string under a property whose name looks
 sensitive (SENSITIVE_NAME) becomes PLAINTEXT_REDACTED: the fact that it was stored in plaintext
 survives, so a policy can report it, the value does not. A Scaleway or DataPacket credential under any
-other name (user data, say) is replaced in place by `[plaintext redacted: <kind>]` (dpaguard.source.credentials).
+other name (user data, say) is replaced in place by `[plaintext redacted: <kind>]` (dpaguard.source.credentials),
+and so is one written in a property or tag *name*, or anywhere else in a resource (its URN, type token,
+id or source position: `redact_strings`).
+
+A map that carries the signature key is one of Pulumi's special objects only in their own shape: a
+secret is the signature and one payload (`ciphertext`, `plaintext` or `value`), a resource reference,
+an asset or an archive keeps its structure with every string in it redacted like any other. Anything
+else carrying the key (a forged secret with a plaintext beside its payload, an unknown signature) is
+replaced whole by `[plaintext redacted]`, which the secrets control reports.
 """
 
 from __future__ import annotations
@@ -65,8 +73,16 @@ def _names_a_credential(words: list[str]) -> bool:
     return False
 
 
-# Signature values of other special property objects (resource references, assets, archives): kept as they are.
+# Signature values of Pulumi's other special property objects: resource references, assets, archives,
+# output values. Their structure is kept; their strings are redacted like any other.
 _RESOURCE_REFERENCE_SIG = "5cf8f73096256a8f31e491e813e4eb8e"
+_SPECIAL_SIGS = frozenset({
+    _RESOURCE_REFERENCE_SIG,
+    "c44067f5952c0a294b673a41bacd8c17",  # asset
+    "0def7320c3a5731c473e5ecbe6d01bc7",  # archive
+    "d0e6a833031e9bbcd3f4e8bde6ca49a4",  # output value
+})
+_SECRET_PAYLOADS = frozenset({"ciphertext", "plaintext", "value"})
 
 
 @functools.lru_cache(maxsize=65536)
@@ -80,8 +96,27 @@ def is_sensitive_name(name: str) -> bool:
 
 
 def is_secret(value: Any) -> bool:
-    """Whether a value is a secret wrapper of serialized Pulumi properties or state."""
-    return isinstance(value, dict) and value.get(SECRET_SIG_KEY) == SECRET_SIG
+    """Whether a value is a secret wrapper of serialized Pulumi properties or state: the signature and one payload."""
+    return (
+        isinstance(value, dict) and value.get(SECRET_SIG_KEY) == SECRET_SIG
+        and len(value) == 2 and not _SECRET_PAYLOADS.isdisjoint(value)
+    )
+
+
+def _special(value: dict[Any, Any]) -> bool:
+    """Whether a map carrying the signature key is a resource reference, an asset, an archive or an output value."""
+    return isinstance(value.get(SECRET_SIG_KEY), str) and value[SECRET_SIG_KEY] in _SPECIAL_SIGS
+
+
+def redact_strings(value: Any) -> Any:
+    """A copy of any JSON value with a Scaleway or DataPacket credential cut out of every string, keys included."""
+    if isinstance(value, str):
+        return redact_credentials(value)
+    if isinstance(value, dict):
+        return {redact_credentials(str(k)): redact_strings(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [redact_strings(v) for v in value]
+    return value
 
 
 def secret_placeholder() -> dict[str, str]:
@@ -97,10 +132,15 @@ def _redact_plain(value: Any) -> Any:
         if is_secret(value):
             return secret_placeholder()
         if SECRET_SIG_KEY in value:
-            return value
+            if not _special(value):
+                return PLAINTEXT_REDACTED  # a forged secret or an unknown signature: nothing of it is shown
+            return {k: v if k == SECRET_SIG_KEY else _redact_plain(v) for k, v in value.items()}
         # Under a credential's name, what only names or describes it stays (a Kubernetes volume's
         # `secret: {secretName: tls}`, `secretRef: {name: ...}`); everything else is taken as the credential.
-        return {k: redact_tree(v, None) if _names_about(str(k)) else _redact_plain(v) for k, v in value.items()}
+        return {
+            redact_credentials(str(k)): redact_tree(v, None) if _names_about(str(k)) else _redact_plain(v)
+            for k, v in value.items()
+        }
     if isinstance(value, list):
         return [_redact_plain(v) for v in value]
     return value
@@ -128,11 +168,14 @@ def redact_tree(value: Any, name: str | None = None, share: Callable[[str], str]
     if isinstance(value, dict):
         if is_secret(value):
             return secret_placeholder()
-        if value.get(SECRET_SIG_KEY) == _RESOURCE_REFERENCE_SIG:
-            return dict(value)
+        if SECRET_SIG_KEY in value:
+            if not _special(value):
+                return PLAINTEXT_REDACTED  # a forged secret or an unknown signature: nothing of it is shown
+            return {k: v if k == SECRET_SIG_KEY else redact_strings(v) for k, v in value.items()}
+        # A credential used as a property or tag name is cut out of the name like out of a value.
         if share is None:
-            return {k: redact_tree(v, str(k)) for k, v in value.items()}
-        return {share(k): redact_tree(v, k, share) for k, v in value.items()}
+            return {redact_credentials(str(k)): redact_tree(v, str(k)) for k, v in value.items()}
+        return {share(redact_credentials(k)): redact_tree(v, k, share) for k, v in value.items()}
     if isinstance(value, list):
         return [redact_tree(v, name, share) for v in value]
     return value
@@ -168,5 +211,5 @@ def redact_properties(properties: Any, share: Callable[[str], str] | None = None
     if not isinstance(properties, dict) or is_secret(properties):
         return redact_tree(properties, None, share)
     if share is None:
-        return {k: redact_tree(v, str(k)) for k, v in properties.items()}
-    return {share(k): redact_tree(v, k, share) for k, v in properties.items()}
+        return {redact_credentials(str(k)): redact_tree(v, str(k)) for k, v in properties.items()}
+    return {share(redact_credentials(k)): redact_tree(v, k, share) for k, v in properties.items()}

@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any, BinaryIO, Iterator, Mapping
 
 from dpaguard import __version__
-from dpaguard.environment import ENVIRONMENT_KEY
+from dpaguard.inputs import MAX_CONFIG_BYTES, read_input_text
 from dpaguard.source.interface import SourceError
 from dpaguard.model import REDACTED, Deployment, SourceKind
 from dpaguard.source import redact
@@ -110,7 +110,9 @@ def _clean_resource(raw: Any, index: int, path: Path, compact: "_Compactor") -> 
         if key in ("inputs", "outputs") and value is not None:
             resource[share(key)] = redact.redact_properties(value, share)
         else:
-            resource[share(key)] = compact(value)
+            # A credential in the URN (a resource's name), the type token, the id or the source position
+            # is cut out like one in a value: every output prints these.
+            resource[share(redact.redact_strings(key))] = compact(redact.redact_strings(value))
     return resource
 
 
@@ -541,7 +543,7 @@ def _load(file: Path, path: Path, limit: int, stack_config: Path | str | None) -
         config_sha = loaded.sha256
         config_positions = loaded.positions
     elif isinstance(block.get("config"), dict):
-        config = _without_environment(redact.redact_config(block["config"], secret_keys))
+        config = _without_dpaguard_settings(redact.redact_config(block["config"], secret_keys))
     else:
         config = _provider_config(resources)
     if config_file and not config_positions:
@@ -571,18 +573,19 @@ def _load(file: Path, path: Path, limit: int, stack_config: Path | str | None) -
 def _positions_in(path: Path) -> dict[str, tuple[int, int]]:
     """Where the stack config file at `path` sets each key; nothing when it cannot be read."""
     try:
-        return config_key_positions(path.read_text(encoding="utf-8")) if path.is_file() else {}
+        return config_key_positions(read_input_text(path, MAX_CONFIG_BYTES))
     except (OSError, UnicodeDecodeError):
         return {}
 
 
-def _without_environment(config: dict[str, Any]) -> dict[str, Any]:
-    """A config read from the state file itself, less the environment: only a stack config, the stack's name or the CLI set it.
+def _without_dpaguard_settings(config: dict[str, Any]) -> dict[str, Any]:
+    """A config read from the state file itself, less dpaguard's own settings (`dpaguard:*`, the environment among them).
 
-    A program (or whoever wrote the file) could otherwise relabel prod as dev and have it checked by dev's rules.
+    Only a stack config (`--stack-config`), the stack's name or the CLI set them. A program (or whoever
+    wrote the file) could otherwise relabel prod as dev, lower the backup minimum or state a client's
+    retention period of its own choosing, and have the stack judged by its own rules.
     """
-    config.pop(ENVIRONMENT_KEY, None)
-    return config
+    return {key: value for key, value in config.items() if not key.startswith(f"{DPAGUARD_PACKAGE}:")}
 
 
 def _provider_config(resources: list[dict[str, Any]]) -> dict[str, Any]:

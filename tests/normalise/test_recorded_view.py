@@ -64,3 +64,20 @@ def test_a_recorded_view_shared_across_stacks_names_its_resource(policy: Policy)
     facts = normalise([_deployment(pn), _deployment(user, stack="dev")], policy.data, today=TODAY)
     (dev,) = [r for r in facts["resources"] if r["stack"] == "dev"]
     assert [owner["urn"] for owner in dev.get("foreign", [])] == [pn["urn"]]
+
+
+def test_a_provider_recorded_elsewhere_gives_its_resources_a_second_view(policy: Policy) -> None:
+    """Drift in a provider resource's outputs is judged like a resource's own (issue 24, L8)."""
+    provider_urn = "urn:pulumi:prod::demo::pulumi:providers:scaleway::explicit"
+    declared = {"region": "fr-par", "zone": "fr-par-1", "projectId": "p-prod"}
+    provider = {"urn": provider_urn, "custom": True, "id": "pid", "type": "pulumi:providers:scaleway",
+                "inputs": declared, "outputs": {**declared, "region": "nl-ams", "zone": "nl-ams-1"}}
+    bucket = {**_bucket("b", {"name": "b", "tags": ["env:prod"]}, {"name": "b", "tags": ["env:prod"]}),
+              "provider": f"{provider_urn}::pid"}
+    facts = normalise([_deployment(provider, bucket)], policy.data, today=TODAY)
+    as_declared, as_recorded = facts["resources"]
+    assert as_declared["locality"]["region"] == "fr-par"
+    assert as_recorded["locality"]["region"] == "nl-ams" and as_recorded["recorded_of"] == as_declared["urn"]
+
+    agreeing = {**provider, "outputs": declared}
+    assert len(normalise([_deployment(agreeing, bucket)], policy.data, today=TODAY)["resources"]) == 1

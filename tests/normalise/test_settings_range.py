@@ -51,3 +51,21 @@ def test_a_client_set_retention_beyond_int64_is_not_set(run) -> None:  # type: i
     baseline = run()
     wrapped = run(**{"dpaguard:callRecordingRetentionDays": 2**64 + 90})
     assert wrapped - baseline, "a retention period beyond int64 must not read as 90 days"
+
+
+def test_a_stack_cannot_lower_the_dpa_backup_minimum(run) -> None:  # type: ignore[no-untyped-def]
+    """The minimum is policy data (settings.yaml: 7 days); a stack's own setting may only raise it (issue 24, H3)."""
+    policy = load_policy(POLICIES)
+    engine = EmbeddedEngine(policy)
+    short = [dict(r, inputs={**r["inputs"], "backupScheduleRetention": 3})
+             if r["type"] == "scaleway:databases/instance:Instance" else r for r in compliant_resources("prod")]
+    try:
+        cases: list[tuple[dict[str, Any], dict[str, Any]]] = [({"dpaguard:minBackupRetentionDays": 1}, {}),
+                                                               ({}, {"minBackupRetentionDays": 1})]
+        for stack_config, pack_settings in cases:
+            stack = deployment("prod", short, config("prod", **stack_config))
+            result = run_stages([stack], policy, engine, today=TODAY, stack_settings=pack_settings)
+            assert "DPA-BAK-002" in {f.control for f in result.findings if f.status == "violation"}
+    finally:
+        engine.close()
+    assert "DPA-BAK-002" in run(**{"dpaguard:minBackupRetentionDays": 30})

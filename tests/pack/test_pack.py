@@ -241,7 +241,18 @@ def test_concurrent_analyze_answers_equal_sequential_ones(session: Any, prod: De
 
 # --- the report and secrets ---------------------------------------------------------------------------
 
+def _without_dpaguard_settings(deployment: Deployment) -> Deployment:
+    """The deployment without `dpaguard:*` config: a stack export's own block never sets them (issue 24, H3).
+
+    `audit` reads them from `--stack-config` only; the pack, from the engine's config. Both sides of a
+    comparison are given the same (none) so they judge the same stack.
+    """
+    config = {k: v for k, v in deployment.config.items() if not k.startswith("dpaguard:")}
+    return dataclasses.replace(deployment, config=config)
+
+
 def test_report_equals_dpaguard_audit_json_and_no_secret_leaks(tmp_path: Path, violating: Deployment) -> None:
+    violating = _without_dpaguard_settings(violating)
     export = tmp_path / "violating.json"
     export.write_text(json.dumps(to_export(violating)), encoding="utf-8")
     cli = subprocess.run([sys.executable, "-m", "dpaguard", "audit", "--state", str(export), "--format", "json",
@@ -329,6 +340,7 @@ def test_pack_report_is_the_cli_json_document_byte_for_byte(tmp_path: Path, viol
     from support.pack_harness import analyze_stack_request
 
     as_sent = analyze_stack_resources(analyze_stack_request(list(violating.resources), CANARY))
+    violating = _without_dpaguard_settings(violating)
     stack = dataclasses.replace(violating, resources=tuple(as_sent), config_file=None, config_sha256=None,
                                 source_positions={})
     export = tmp_path / "stack.json"

@@ -70,3 +70,16 @@ def test_a_stack_config_still_sets_the_environment(tmp_path: Path) -> None:
     config = tmp_path / "Pulumi.prod.yaml"
     config.write_text("config:\n  dpaguard:environment: dev\n  scaleway:region: fr-par\n")
     assert load_state(REAL, stack_config=config).config["dpaguard:environment"] == "dev"
+
+
+def test_an_export_cannot_set_the_dpa_minimums(tmp_path: Path) -> None:
+    """An export's own `dpaguard` block sets none of dpaguard's settings; `--stack-config` does (issue 24, H3)."""
+    export = _with_dpaguard_block(json.loads(REAL.read_text()))
+    export["dpaguard"]["config"].update({"dpaguard:minBackupRetentionDays": 1, "dpaguard:callRecordingRetentionDays": 4000})
+    path = tmp_path / "forged.json"
+    path.write_text(json.dumps(export))
+    assert not [key for key in load_state(path).config if key.startswith("dpaguard:")]
+    assert load_state(path).config["scaleway:zone"] == "fr-par-2"
+    config = tmp_path / "Pulumi.prod.yaml"
+    config.write_text("config:\n  dpaguard:callRecordingRetentionDays: 90\n")
+    assert load_state(path, stack_config=config).config["dpaguard:callRecordingRetentionDays"] == 90
