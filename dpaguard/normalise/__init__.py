@@ -32,7 +32,7 @@ from dpaguard.model import PLAINTEXT_REDACTED, REDACTED, UNKNOWN, Deployment
 from dpaguard.normalise.calendar import working_days_between
 from dpaguard.normalise.index import SHAPE_PROPS, build_index
 from dpaguard.normalise.network import InternetRule, is_internet, judge_source, looks_like_address
-from dpaguard.normalise.property_types import checked_props, whole_number
+from dpaguard.normalise.property_types import checked_props, unknown_reads, whole_number
 from dpaguard.normalise.types import canonical_type, type_info
 from dpaguard.policy import DpaData
 from dpaguard.source.credentials import marked_kinds
@@ -231,8 +231,8 @@ def _judge_acl_sources(props: dict[str, Any], key: str, internet: dict[str, bool
             entry = {"ip": entry}
             entries[position] = entry
         source = entry.get("ip")
-        # A source unknown until apply (preview) could be anything: judged as the internet too (no undetermined
-        # rule reads ACL sources, so leaving it out of the table would pass it).
+        # A source unknown until apply (preview) could be anything: judged as the internet too (besides its
+        # undetermined decision, unknown_reads), since leaving it out of the table would pass it.
         verdict = judge_source(source, rule)
         text = "unknown until apply (judged as the internet)" if source == UNKNOWN else _printable(verdict.text)
         entry["ip"] = text
@@ -510,6 +510,9 @@ class Normaliser:
         walk = _Walk(internet, seen, self.internet_rule)
         # Declared inputs over recorded outputs; the recorded view the other way round.
         props = walk.clean({**inputs, **outputs} if recorded else {**outputs, **inputs}, "", None)
+        # Before the ACL sources are judged (an unknown one becomes text judged as the internet): every
+        # part of a property a rule reads that is unknown until apply makes its controls undetermined.
+        unknown = unknown_reads(props, self.property_types.get(type_token))
         if type_token in _ACL_LISTS:
             # Every ACL source judged first (an unreadable one as the internet), then typed.
             _judge_acl_sources(props, _ACL_LISTS[type_token], internet, self.internet_rule)
@@ -552,6 +555,7 @@ class Normaliser:
             "plaintext_paths": walk.plaintext,
             "unknown_paths": walk.unknown,
             "malformed": malformed,
+            "unknown": unknown,
             "foreign": [],
         }
         fact["country"] = self._country(fact)
@@ -779,7 +783,7 @@ def _package_groups(
 
 # Facts left out of the Rego input when empty, false or null: regopy converts input node by node, and
 # most resources have no secrets, no plaintext, nothing shared. Rules test them with `not r.x` / `some _ in r.x`.
-_OMITTED_WHEN_EMPTY = ("media_encryption", "secret_paths", "plaintext_paths", "unknown_paths", "malformed", "env_tag", "outside_scope", "foreign", "deprecated_type", "tags_unknown", "data_category", "subprocessor", "country", "taggable", "place")
+_OMITTED_WHEN_EMPTY = ("media_encryption", "secret_paths", "plaintext_paths", "unknown_paths", "malformed", "unknown", "env_tag", "outside_scope", "foreign", "deprecated_type", "tags_unknown", "data_category", "subprocessor", "country", "taggable", "place")
 
 
 def _compact(fact: dict[str, Any]) -> None:

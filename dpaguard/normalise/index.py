@@ -60,6 +60,7 @@ def build_index(resources: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
         "data_category": {},  # declared data category -> positions
         "plaintext": [],  # positions of resources holding a sensitive value in plaintext
         "malformed": [],  # positions of resources holding a property value of the wrong type
+        "unknown": [],  # positions of resources holding a value a rule reads that is unknown until apply
         "foreign": [],  # positions of resources sharing something with another environment
         "shape": {name: [] for name in SHAPES},  # shape name -> groups (see SHAPES)
     }
@@ -96,6 +97,8 @@ def build_index(resources: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
             index["plaintext"].append(position)
         if fact.get("malformed"):
             index["malformed"].append(position)
+        if fact.get("unknown"):
+            index["unknown"].append(position)
         if fact.get("foreign"):
             index["foreign"].append(position)
     return index

@@ -1,0 +1,259 @@
+"""Unknown is never a pass: every property a rule reads (policies/dpa/properties.yaml), left unknown, is undetermined.
+
+The cases are generated from properties.yaml, so a property added there is tested here without a
+line of this file changing: one case per property of each resource type (the whole value unknown),
+and one per item or field properties.yaml describes (an unknown inside a list or an object, at any
+depth). Each case must give an undetermined finding of every control properties.yaml lists for the
+property, mandatory where the control binds in prod and staging and advisory in dev, through the
+three ways dpaguard meets an unknown:
+
+- `check`: a Pulumi program rendered offline, the value an `apply` on an output the preview does not
+  know (`bucket.endpoint.apply(lambda _: "public-read")`);
+- `audit`: a stack export holding Pulumi's unknown sentinel;
+- the policy pack: the engine's Analyze of each resource with the sentinel in its inputs.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator, Mapping
+from pathlib import Path
+from typing import Any, NamedTuple
+
+import pytest
+import yaml
+
+from dpaguard.cli import main
+from dpaguard.model import ENVIRONMENTS, UNKNOWN
+from dpaguard.policy import Policy, load_policy
+
+from support import POLICIES
+from support.control_estate import config as stack_config
+from support.control_estate import deployment, resource
+from support.pack_fixtures import configure_for
+from support.pack_harness import EngineSession, provider_of, start_pack
+
+PROJECT = "dpa-test"  # control_estate's project
+TODAY = "2026-11-27"
+
+
+class Case(NamedTuple):
+    """One part of a property a rule reads, left unknown: the resource that holds it and what must follow."""
+
+    type_token: str
+    path: str  # `acl`, `acls[0].ip`, `lifecycleRules[0].expiration.days`
+    name: str  # the resource's name: one resource per case
+    inputs: dict[str, Any]  # the resource's inputs, UNKNOWN at `path`
+    controls: tuple[str, ...]
+
+    @property
+    def id(self) -> str:
+        """The case as pytest names it."""
+        return f"{self.type_token.split(':')[-1]}.{self.path}"
+
+
+def _unknown_parts(schema: Mapping[str, Any], path: str) -> Iterator[tuple[str, Any]]:
+    """(path, value) for the value unknown as a whole, then for each item or field the schema describes."""
+    yield path, UNKNOWN
+    if "items" in schema:
+        for inner, value in _unknown_parts(schema["items"], f"{path}[0]"):
+            yield inner, [value]
+    for field, field_schema in schema.get("fields", {}).items():
+        for inner, value in _unknown_parts(field_schema, f"{path}.{field}"):
+            yield inner, {field: value}
+
+
+def _cases() -> list[Case]:
+    types = yaml.safe_load((POLICIES / "dpa" / "properties.yaml").read_text(encoding="utf-8"))["types"]
+    cases: list[Case] = []
+    for type_token, properties in types.items():
+        for name, schema in properties.items():
+            for path, value in _unknown_parts(schema, name):
+                cases.append(Case(type_token, path, f"u{len(cases)}", {name: value}, tuple(schema["controls"])))
+    return cases
+
+
+CASES = _cases()
+WHOLE = [case for case in CASES if "." not in case.path and "[" not in case.path]  # one per property
+
+
+def _urn(stack: str, case: Case) -> str:
+    return f"urn:pulumi:{stack}::{PROJECT}::{case.type_token}::{case.name}"
+
+
+def _provider_urn(stack: str, type_token: str) -> str:
+    """The default provider of a type's package, as the engine names it (a dynamic resource's is pulumi-python)."""
+    package = type_token.split(":", 1)[0]
+    return f"urn:pulumi:{stack}::{PROJECT}::pulumi:providers:{package}::default"
+
+
+def _resources(stack: str) -> list[dict[str, Any]]:
+    """A stack export's resources: every case's resource, under the default provider of its package."""
+    providers = {_provider_urn(stack, case.type_token) for case in CASES}
+    declared = [{"urn": urn, "custom": True, "id": "provider-id", "type": urn.split("::")[2], "inputs": {}, "outputs": {}}
+                for urn in sorted(providers)]
+    return declared + [
+        resource(stack, case.type_token, case.name, case.inputs, provider=f"{_provider_urn(stack, case.type_token)}::provider-id")
+        for case in CASES
+    ]
+
+
+def _message(case: Case) -> str:
+    return f"{case.path} is unknown until apply: cannot be judged"
+
+
+def _expected_level(policy: Policy, control: str, environment: str) -> str:
+    level = policy.control(control).enforcement_for(environment)
+    return "advisory" if environment == "dev" and level != "disabled" else level
+
+
+def _assert_undetermined(found: set[tuple[str, str, str, str]], policy: Policy, case: Case, stack: str, environment: str) -> None:
+    """`found`: (control, urn, message, level) of a run; every control of the case must be there, undetermined."""
+    urn = _urn(stack, case)
+    for control in case.controls:
+        level = _expected_level(policy, control, environment)
+        if level == "disabled":  # a control switched off in this environment (DPA-BAK-004 outside prod) reports nothing
+            assert not {f for f in found if f[:2] == (control, urn)}
+            continue
+        expected = (control, urn, _message(case), level)
+        assert expected in found, (expected, sorted(f for f in found if f[1] == urn))
+
+
+@pytest.fixture(scope="module")
+def unknown_policy() -> Policy:
+    """The shipped policy set."""
+    return load_policy(POLICIES)
+
+
+def test_every_property_of_properties_yaml_has_a_case(unknown_policy: Policy) -> None:
+    typed = {(t, name) for t, properties in unknown_policy.data["properties"]["types"].items() for name in properties}
+    assert {(case.type_token, case.path) for case in WHOLE} == typed
+    assert len(WHOLE) == 65 and sum(len(case.controls) for case in WHOLE) == 72
+
+
+# --- audit: a stack export holding the unknown sentinel ---------------------------------------------
+
+
+def _reported(document: Mapping[str, Any]) -> set[tuple[str, str, str, str]]:
+    """(control, urn, message, enforcement) of a JSON report's undetermined findings."""
+    return {(f["control"], f["urn"], f["message"], f["enforcement"]) for f in document["findings"] if f["status"] == "undetermined"}
+
+
+@pytest.fixture(scope="module")
+def audited(tmp_path_factory: pytest.TempPathFactory) -> dict[str, set[tuple[str, str, str, str]]]:
+    """Per environment, the undetermined findings of `dpaguard audit` on one export holding every case."""
+    from dpaguard.source.state import to_export
+
+    folder = tmp_path_factory.mktemp("audit")
+    found: dict[str, set[tuple[str, str, str, str]]] = {}
+    for environment in ENVIRONMENTS:
+        stack = environment
+        resources = _resources(stack)
+        export = folder / f"{stack}.json"
+        export.write_text(json.dumps(to_export(deployment(stack, resources))), encoding="utf-8")
+        config = folder / f"Pulumi.{stack}.yaml"
+        config.write_text(yaml.safe_dump({"config": stack_config(stack)}), encoding="utf-8")
+        report = folder / f"{stack}-report.json"
+        code = main(["audit", "--state", str(export), "--stack-config", str(config), "--policies", str(POLICIES),
+                     "--today", TODAY, "--format", "json", "--output", str(report), "--quiet"])
+        assert code in (0, 1)  # 2 would be an error
+        found[environment] = _reported(json.loads(report.read_text(encoding="utf-8")))
+    return found
+
+
+@pytest.mark.parametrize("environment", ENVIRONMENTS)
+@pytest.mark.parametrize("case", CASES, ids=[case.id for case in CASES])
+def test_audit_reports_an_unknown_property_as_undetermined(
+    case: Case, environment: str, audited: dict[str, set[tuple[str, str, str, str]]], unknown_policy: Policy,
+) -> None:
+    _assert_undetermined(audited[environment], unknown_policy, case, environment, environment)
+
+
+# --- check: a program whose value is an apply on an output the preview does not know ------------------
+
+
+def _python(value: Any) -> str:
+    """`value` as Python source, each UNKNOWN an apply on the source bucket's endpoint (unknown in preview)."""
+    if value == UNKNOWN:
+        return 'source.endpoint.apply(lambda _: "x")'
+    if isinstance(value, list):
+        return "[" + ", ".join(_python(item) for item in value) + "]"
+    if isinstance(value, dict):
+        return "{" + ", ".join(f"{key!r}: {_python(item)}" for key, item in value.items()) + "}"
+    return repr(value)
+
+
+def _program(cases: list[Case]) -> str:
+    lines = [
+        "import pulumi",
+        "",
+        "class Declared(pulumi.CustomResource):",
+        "    endpoint: pulumi.Output[str]",
+        "",
+        "    def __init__(self, type_token, name, props):",
+        "        super().__init__(type_token, name, props)",
+        "",
+        'source = Declared("scaleway:object/bucket:Bucket", "source", {"endpoint": None})',
+    ]
+    lines += [f"Declared({case.type_token!r}, {case.name!r}, {_python(case.inputs)})" for case in cases]
+    return "\n".join(lines) + "\n"
+
+
+@pytest.fixture(scope="module")
+def checked(tmp_path_factory: pytest.TempPathFactory) -> dict[str, set[tuple[str, str, str, str]]]:
+    """Per environment (one stack each), the undetermined findings of `dpaguard check --all-stacks` on the program."""
+    project = tmp_path_factory.mktemp("check") / "unknowns"
+    project.mkdir()
+    (project / "Pulumi.yaml").write_text(f"name: {PROJECT}\nruntime: python\n", encoding="utf-8")
+    (project / "__main__.py").write_text(_program(CASES), encoding="utf-8")
+    for environment in ENVIRONMENTS:
+        (project / f"Pulumi.{environment}.yaml").write_text(yaml.safe_dump({"config": stack_config(environment)}), encoding="utf-8")
+    report = project.parent / "report.json"
+    code = main(["check", "--project-dir", str(project), "--all-stacks", "--no-checkov", "--policies", str(POLICIES),
+                 "--today", TODAY, "--format", "json", "--output", str(report), "--quiet"])
+    assert code == 1
+    document = json.loads(report.read_text(encoding="utf-8"))
+    return {environment: {f for f in _reported(document) if f[1].startswith(f"urn:pulumi:{environment}::")} for environment in ENVIRONMENTS}
+
+
+@pytest.mark.parametrize("environment", ENVIRONMENTS)
+@pytest.mark.parametrize("case", CASES, ids=[case.id for case in CASES])
+def test_check_reports_an_unknown_property_as_undetermined(
+    case: Case, environment: str, checked: dict[str, set[tuple[str, str, str, str]]], unknown_policy: Policy,
+) -> None:
+    _assert_undetermined(checked[environment], unknown_policy, case, environment, environment)
+
+
+# --- the policy pack: the engine's Analyze with the sentinel in a resource's inputs ---------------------
+
+
+@pytest.fixture(scope="module")
+def analyzed(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, set[tuple[str, str, str, str]]]]:
+    """Per environment, the pack's diagnostics for each case's resource, analysed as the engine does in a preview."""
+    session: EngineSession = start_pack(tmp_path_factory.mktemp("pack"))
+    try:
+        session.handshake()
+        found: dict[str, set[tuple[str, str, str, str]]] = {}
+        for environment in ENVIRONMENTS:
+            stack = environment
+            resources = _resources(stack)
+            by_urn = {r["urn"]: r for r in resources}
+            configure_for(session, deployment(stack, resources))
+            found[environment] = {
+                (d.policy, d.urn, d.message, d.level)
+                for r in resources if "provider" in r
+                for d in session.analyze(r, provider_of(r, by_urn))
+            }
+        yield found
+    finally:
+        session.close()
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("environment", ENVIRONMENTS)
+@pytest.mark.parametrize("case", CASES, ids=[case.id for case in CASES])
+def test_the_pack_reports_an_unknown_property_as_undetermined(
+    case: Case, environment: str, analyzed: dict[str, set[tuple[str, str, str, str]]], unknown_policy: Policy,
+) -> None:
+    _assert_undetermined(analyzed[environment], unknown_policy, case, environment, environment)
+
