@@ -15,7 +15,9 @@ three ways dpaguard meets an unknown:
 
 from __future__ import annotations
 
+import datetime as dt
 import json
+import subprocess
 from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any, NamedTuple
@@ -23,11 +25,17 @@ from typing import Any, NamedTuple
 import pytest
 import yaml
 
+from dpaguard.bundle import data_json
 from dpaguard.cli import main
-from dpaguard.model import ENVIRONMENTS, UNKNOWN
+from dpaguard.engine.embedded import EmbeddedEngine
+from dpaguard.engine.opa_inprocess import OpaInProcessEngine
+from dpaguard.engine.shaping import parse_decisions, rego_input
+from dpaguard.facts import Facts
+from dpaguard.model import ENVIRONMENTS, UNKNOWN, Decision
+from dpaguard.normalise import normalise
 from dpaguard.policy import Policy, load_policy
 
-from support import POLICIES
+from support import POLICIES, REPO
 from support.control_estate import config as stack_config
 from support.control_estate import deployment, resource
 from support.pack_fixtures import configure_for
@@ -257,3 +265,43 @@ def test_the_pack_reports_an_unknown_property_as_undetermined(
 ) -> None:
     _assert_undetermined(analyzed[environment], unknown_policy, case, environment, environment)
 
+
+
+# --- every engine decides the same on every case ----------------------------------------------------
+
+OPA_BINARY = REPO / ".tools" / "bin" / "opa"
+
+
+def _real_opa(policy: Policy, facts: Facts, folder: Path) -> list[Decision]:
+    """The decisions of the real `opa` binary (`opa eval`) on the facts as every engine is sent them."""
+    data = folder / "data.json"
+    data.write_text(data_json(policy), encoding="utf-8")
+    run = subprocess.run(
+        [str(OPA_BINARY), "eval", "--format=json", "-d", str(POLICIES / "rego"), "-d", str(data),
+         "--stdin-input", "data.dpaguard.main.decisions"],
+        input=json.dumps(rego_input(facts)), capture_output=True, text=True, timeout=300, check=True,
+    )
+    value = json.loads(run.stdout)["result"][0]["expressions"][0]["value"]
+    return sorted(parse_decisions(value, "opa eval"), key=_order)
+
+
+def _order(decision: Decision) -> tuple[str, str, str, str]:
+    return decision.control, decision.urn, decision.message, decision.status
+
+
+@pytest.mark.skipif(not OPA_BINARY.exists(), reason="the real opa binary is built by .ci/real-tools into .tools/bin")
+@pytest.mark.parametrize("environment", ENVIRONMENTS)
+def test_every_engine_decides_the_same_on_the_unknowns(environment: str, unknown_policy: Policy, tmp_path: Path) -> None:
+    facts = normalise([deployment(environment, _resources(environment))], unknown_policy.data, today=dt.date.fromisoformat(TODAY))
+    in_process, regopy = OpaInProcessEngine(unknown_policy), EmbeddedEngine(unknown_policy)
+    try:
+        answers = [sorted(engine.decide(facts), key=_order) for engine in (in_process, regopy)]
+    finally:
+        in_process.close()
+        regopy.close()
+    answers.append(_real_opa(unknown_policy, facts, tmp_path))
+    undetermined = {(d.control, d.urn, d.message) for d in answers[0] if d.status == "undetermined"}
+    # Not vacuous: every control of every case is among them.
+    assert {(control, _urn(environment, case), _message(case)) for case in CASES for control in case.controls} <= undetermined
+    assert answers[1] == answers[0], "regopy disagrees with OPA"
+    assert answers[2] == answers[0], "the opa binary disagrees with OPA in process"
