@@ -46,6 +46,8 @@ DYNAMIC_PREFIX = "pulumi-python:dynamic/"
 RECORDED_SUFFIX = " [recorded]"
 RECORDED_NOTE = "(as recorded in the state's outputs; the program declares otherwise)"
 DATAPACKET_SERVER = "pulumi-python:dynamic/datapacket:Server"
+# The tags that declare a resource's Appendix A data category (the first one set).
+DATA_CATEGORY_KEYS = ("data-category", "data_category")
 SETTING_KEYS = {
     "minBackupRetentionDays": "dpaguard:minBackupRetentionDays",
     "callRecordingRetentionDays": "dpaguard:callRecordingRetentionDays",
@@ -86,6 +88,12 @@ def _mapping(value: Any) -> dict[str, Any]:
     return value if isinstance(value, dict) and not is_secret(value) else {}
 
 
+def _tag_pair(item: str) -> tuple[str, str]:
+    """`env:prod` (or `env=prod`) as (key, value); a tag without either is a key with an empty value."""
+    key, _, value = item.partition(":") if ":" in item else item.partition("=")
+    return key, value
+
+
 def _tags(value: Any) -> tuple[dict[str, str], list[str]]:
     if isinstance(value, dict):
         tags = {str(k): v if isinstance(v, str) else str(v) for k, v in value.items()}
@@ -96,8 +104,8 @@ def _tags(value: Any) -> tuple[dict[str, str], list[str]]:
             if not isinstance(item, str):
                 continue
             items.append(item)
-            key, sep, val = item.partition(":") if ":" in item else item.partition("=")
-            tags[key] = val if sep else ""
+            key, val = _tag_pair(item)
+            tags[key] = val
         return tags, items
     return {}, []
 
@@ -528,9 +536,11 @@ class Normaliser:
             {"scaleway:region": stack["default_region"], "scaleway:zone": stack["default_zone"], "scaleway:projectId": stack["scaleway_project"]},
             prefix="scaleway:",
         )
-        tags, _ = _tags(props.get("tags"))
+        tags, items = _tags(props.get("tags"))
         info = type_info(type_token) if package == "scaleway" else None
         read = raw.get("external") is True
+        taggable = not read and (bool(info and info.tags) or type_token == DATAPACKET_SERVER)
+        unknown += self._unknown_tags(type_token, props.get("tags"), tags, taggable)
         fact: dict[str, Any] = {
             "urn": urn,
             "id": raw.get("id") if isinstance(raw.get("id"), str) else None,
@@ -545,11 +555,11 @@ class Normaliser:
             "locality": self._locality(info, props, provider, config, type_token) if not read else self._read_locality(raw),
             "project": self._project(info, props, provider, config) if not read else _NOT_EXPECTED,
             # A resource read with `.get()` belongs to someone else: it is judged where it is, not on its tags.
-            "taggable": not read and (bool(info and info.tags) or type_token == DATAPACKET_SERVER),
+            "taggable": taggable,
             "tags": tags,
             "tags_unknown": props.get("tags") == UNKNOWN,
-            "data_category": tags.get("data-category") or tags.get("data_category"),
-            "env_tag": self._env_tag(tags),
+            "data_category": next((tags[key] for key in DATA_CATEGORY_KEYS if tags.get(key)), None),
+            "env_tag": self._env_tag(tags, items),
             "props": props,
             "secret_paths": walk.secret,
             "plaintext_paths": walk.plaintext,
@@ -571,15 +581,46 @@ class Normaliser:
             fact["stack_reference"] = self._stack_reference(props)
         return fact
 
-    def _env_tag(self, tags: Mapping[str, str]) -> dict[str, Any] | None:
-        """The resource's environment tag: {key, value, environment (None when the value names none)}, None without one."""
+    def _env_tag(self, tags: Mapping[str, str], items: Sequence[str]) -> dict[str, Any] | None:
+        """The resource's environment tag: {key, value, environment (None when the value names none)}, None without one.
+
+        Tags that name two environments (`env:prod` beside `environment:dev`, or `env:prod` twice in a
+        list with another value) name none: their keys and values are joined, so DPA-SEG-002 reports them.
+        """
         rule = self.settings.get("environment_tag", {"keys": ["env"], "values": {}})
+        found: list[tuple[str, str, str | None]] = []
         for key in rule["keys"]:
-            if key in tags:
-                value = _printable(tags[key])
+            # Every value a list of tags gives the key (it may give it twice), else the map's.
+            values = [value for name, value in map(_tag_pair, items) if name == key]
+            for value in values or ([tags[key]] if key in tags else []):
                 named = next((env for env, names in rule["values"].items() if value.strip().lower() in names), None)
-                return {"key": _printable(key), "value": value, "environment": named}
-        return None
+                if (key, value, named) not in found:
+                    found.append((key, value, named))
+        if not found:
+            return None
+        # A value unknown until apply is undetermined (properties.yaml tags) whatever the others say: the index leaves it out.
+        key, value, named = next((tag for tag in found if tag[1] == UNKNOWN), found[0])
+        if value != UNKNOWN and len({named or value for _, value, named in found}) > 1:
+            key = ", ".join(dict.fromkeys(key for key, _, _ in found))
+            value, named = ", ".join(value for _, value, _ in found), None
+        return {"key": _printable(key), "value": _printable(value), "environment": named}
+
+    def _unknown_tags(self, type_token: str, value: Any, tags: Mapping[str, str], taggable: bool) -> list[dict[str, Any]]:
+        """Entries of `unknown` for the tags rules read (properties.yaml `tags`): unknown as a whole, under a key, or an item."""
+        keys = {
+            "env_tag": self.settings.get("environment_tag", {}).get("keys", ()),
+            "data_category": DATA_CATEGORY_KEYS,
+            "media_encryption": [self.settings.get("media_encryption_tag", {}).get("key", "")],
+        }
+        # An unknown item of a list of tags may be any `key:value`: every fact is unknown with it.
+        items = [f"tags[{i}]" for i, item in enumerate(value) if item == UNKNOWN] if isinstance(value, list) else []
+        unknown = []
+        for entry in self.dpa.get("properties", {}).get("tags", ()):
+            if entry.get("types") and type_token not in entry["types"] or entry["fact"] == "env_tag" and not taggable:
+                continue
+            paths = ["tags"] if value == UNKNOWN else items + [f"tags.{key}" for key in keys[entry["fact"]] if tags.get(key) == UNKNOWN]
+            unknown += [{"path": _printable(path), "controls": list(entry["controls"])} for path in paths]
+        return unknown
 
     def _place(self, package: str, props: Mapping[str, Any], provider: Mapping[str, Any] | None,
                config: Mapping[str, Any]) -> str | None:

@@ -32,7 +32,7 @@ from dpaguard.engine.opa_inprocess import OpaInProcessEngine
 from dpaguard.engine.shaping import parse_decisions, rego_input
 from dpaguard.facts import Facts
 from dpaguard.model import ENVIRONMENTS, UNKNOWN, Decision
-from dpaguard.normalise import normalise
+from dpaguard.normalise import DATA_CATEGORY_KEYS, normalise
 from dpaguard.policy import Policy, load_policy
 
 from support import POLICIES, REPO
@@ -71,18 +71,36 @@ def _unknown_parts(schema: Mapping[str, Any], path: str) -> Iterator[tuple[str, 
             yield inner, {field: value}
 
 
+def _tag_keys(fact: str) -> tuple[str, ...]:
+    """The tag keys the normaliser reads for a fact of properties.yaml `tags`."""
+    settings = yaml.safe_load((POLICIES / "dpa" / "settings.yaml").read_text(encoding="utf-8"))
+    return {
+        "env_tag": tuple(settings["environment_tag"]["keys"]),
+        "data_category": DATA_CATEGORY_KEYS,
+        "media_encryption": (settings["media_encryption_tag"]["key"],),
+    }[fact]
+
+
 def _cases() -> list[Case]:
-    types = yaml.safe_load((POLICIES / "dpa" / "properties.yaml").read_text(encoding="utf-8"))["types"]
+    document = yaml.safe_load((POLICIES / "dpa" / "properties.yaml").read_text(encoding="utf-8"))
     cases: list[Case] = []
-    for type_token, properties in types.items():
+    for type_token, properties in document["types"].items():
         for name, schema in properties.items():
             for path, value in _unknown_parts(schema, name):
                 cases.append(Case(type_token, path, f"u{len(cases)}", {name: value}, tuple(schema["controls"])))
+    # The tags: unknown as a whole, under each key a fact reads, or as an item of a list of tags.
+    for entry in document["tags"]:
+        type_token = entry.get("types", [TAGGABLE])[0]
+        tags: list[tuple[str, Any]] = [("tags", UNKNOWN), ("tags[0]", [UNKNOWN])]
+        tags += [(f"tags.{key}", {key: UNKNOWN}) for key in _tag_keys(entry["fact"])]
+        for path, value in tags:
+            cases.append(Case(type_token, path, f"u{len(cases)}", {"tags": value}, tuple(entry["controls"])))
     return cases
 
 
+TAGGABLE = "scaleway:network/vpc:Vpc"  # a type that takes tags, for the tags rules read on every type
 CASES = _cases()
-WHOLE = [case for case in CASES if "." not in case.path and "[" not in case.path]  # one per property
+WHOLE = [case for case in CASES if "." not in case.path and "[" not in case.path and case.path != "tags"]  # one per property
 
 
 def _urn(stack: str, case: Case) -> str:
