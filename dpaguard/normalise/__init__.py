@@ -33,7 +33,7 @@ from dpaguard.normalise.calendar import working_days_between
 from dpaguard.normalise.index import SHAPE_PROPS, build_index
 from dpaguard.normalise.network import InternetRule, is_internet, judge_source, looks_like_address
 from dpaguard.normalise.property_types import checked_props, unknown_reads, whole_number
-from dpaguard.normalise.types import canonical_type, type_info
+from dpaguard.normalise.types import canonical_type, type_info, type_token_problem
 from dpaguard.policy import DpaData
 from dpaguard.source.credentials import marked_kinds
 from dpaguard.source.redact import is_secret, is_sensitive_name
@@ -440,7 +440,11 @@ class Normaliser:
         self, deployment: Deployment, stack: dict[str, Any], internet: dict[str, bool], offset: int
     ) -> tuple[list[dict[str, Any]], list[set[str]]]:
         providers: dict[str, Mapping[str, Any]] = {}
-        for raw in deployment.resources:
+        for position, raw in enumerate(deployment.resources):
+            problem = type_token_problem(raw["type"]) if isinstance(raw.get("type"), str) else None
+            if problem:
+                # Rather than judged as a type no control examines: it would pass them all (issue 24, L9).
+                raise InputError(f"stack {_printable(deployment.stack)!r}: resource #{position + 1}: its type token {problem}; refused")
             if is_provider_type(str(raw.get("type", ""))) and isinstance(raw.get("urn"), str):
                 # A provider's settings as the engine passed them: `project_id` (the spelling of the
                 # provider's docs, from `scaleway:project_id`) is `projectId`.
