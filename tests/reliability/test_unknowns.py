@@ -31,7 +31,7 @@ from dpaguard.engine.embedded import EmbeddedEngine
 from dpaguard.engine.opa_inprocess import OpaInProcessEngine
 from dpaguard.engine.shaping import parse_decisions, rego_input
 from dpaguard.facts import Facts
-from dpaguard.model import ENVIRONMENTS, UNKNOWN, Decision
+from dpaguard.model import ENVIRONMENTS, SECRET_SIG, SECRET_SIG_KEY, UNKNOWN, Decision
 from dpaguard.normalise import DATA_CATEGORY_KEYS, normalise
 from dpaguard.policy import Policy, load_policy
 
@@ -193,6 +193,50 @@ def test_audit_reports_an_unknown_property_as_undetermined(
     case: Case, environment: str, audited: dict[str, set[tuple[str, str, str, str]]], unknown_policy: Policy,
 ) -> None:
     _assert_undetermined(audited[environment], unknown_policy, case, environment, environment)
+
+
+def _as_secret(value: Any) -> Any:
+    """The value with each unknown replaced by a secret (its ciphertext): a secret wrapping an unknown, as a state holds it."""
+    if value == UNKNOWN:
+        return {SECRET_SIG_KEY: SECRET_SIG, "ciphertext": "v1:CANARY-CIPHERTEXT"}
+    if isinstance(value, list):
+        return [_as_secret(item) for item in value]
+    if isinstance(value, dict):
+        return {key: _as_secret(item) for key, item in value.items()}
+    return value
+
+
+PROPERTY_CASES = [case for case in CASES if not case.path.startswith("tags")]
+
+
+@pytest.fixture(scope="module")
+def audited_secrets(tmp_path_factory: pytest.TempPathFactory) -> set[tuple[str, str, str, str]]:
+    """The findings (control, urn, message, status) of `dpaguard audit` in prod on the cases with a secret where the unknown was."""
+    from dpaguard.source.state import to_export
+
+    folder = tmp_path_factory.mktemp("secrets")
+    resources = [{**r, "inputs": _as_secret(r["inputs"])} for r in _resources("prod")]
+    export = folder / "prod.json"
+    export.write_text(json.dumps(to_export(deployment("prod", resources))), encoding="utf-8")
+    report = folder / "report.json"
+    assert main(["audit", "--state", str(export), "--policies", str(POLICIES), "--today", TODAY, "--format", "json",
+                 "--output", str(report), "--quiet"]) == 1
+    document = json.loads(report.read_text(encoding="utf-8"))
+    return {(f["control"], f["urn"], f["message"], f["status"]) for f in document["findings"]}
+
+
+@pytest.mark.parametrize("case", PROPERTY_CASES, ids=[case.id for case in PROPERTY_CASES])
+def test_a_secret_where_a_rule_reads_a_value_is_undetermined(
+    case: Case, audited_secrets: set[tuple[str, str, str, str]], unknown_policy: Policy,
+) -> None:
+    # Secrets are never decrypted: a secret (one wrapping an unknown too) cannot be judged, wherever a rule reads.
+    # An access-rule source that is a secret is judged as the internet (a violation), which is no pass either.
+    urn = _urn("prod", case)
+    for control in case.controls:
+        undetermined = any(f[:2] == (control, urn) and f[2].startswith(f"{case.path} is a secret where") and f[3] == "undetermined"
+                           for f in audited_secrets)
+        internet = any(f[:2] == (control, urn) and "admits the internet" in f[2] and f[3] == "violation" for f in audited_secrets)
+        assert undetermined or internet, (control, sorted(f for f in audited_secrets if f[1] == urn))
 
 
 # --- check: a program whose value is an apply on an output the preview does not know ------------------
