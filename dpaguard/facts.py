@@ -64,7 +64,6 @@ class InboundRule(TypedDict):
     source: str
     internet: bool
     unparseable: bool
-    unknown: bool
 
 
 class Malformed(TypedDict):

@@ -186,8 +186,8 @@ def _inbound_rules(props: Mapping[str, Any], internet_rule: InternetRule) -> lis
     for rule in declared if isinstance(declared, list) else []:
         if not isinstance(rule, dict):
             continue
+        # A part unknown until apply is undetermined (properties.yaml inboundRules); here it is judged as it reads.
         source = rule.get("ipRange") if rule.get("ipRange") not in (None, "") else rule.get("ip")
-        unknown = any(v == UNKNOWN for v in (rule.get("ipRange"), rule.get("ip"), rule.get("port"), rule.get("portRange")))
         low, high = 1, 65535
         port, port_range = rule.get("port"), rule.get("portRange")
         if isinstance(port, int) and not isinstance(port, bool) and 0 < port <= 65535:
@@ -210,7 +210,6 @@ def _inbound_rules(props: Mapping[str, Any], internet_rule: InternetRule) -> lis
                 "source": source if source == UNKNOWN else _printable(verdict.text),
                 "internet": verdict.internet,
                 "unparseable": source != UNKNOWN and not verdict.parseable,
-                "unknown": unknown,
             }
         )
     return rules

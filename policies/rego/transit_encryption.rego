@@ -124,17 +124,6 @@ decisions contains result.violation("DPA-TLS-005", r, msg) if {
 	msg := sprintf("inbound %v port %v (%v) is open to the internet (%v)", [rule.protocol, p.port, p.name, rule.source])
 }
 
-# METADATA
-# title: Inbound rule unknown in preview
-# custom:
-#   control: DPA-TLS-005
-decisions contains result.undetermined("DPA-TLS-005", r, "an inbound rule's source or port is unknown until apply") if {
-	some i in _security_groups
-	r := input.resources[i]
-	some rule in r.inbound_rules
-	rule.unknown
-}
-
 _telecom(r) if r.props.role == "telecom"
 
 # METADATA
