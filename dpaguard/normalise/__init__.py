@@ -756,6 +756,10 @@ class Normaliser:
                 names |= {f"{fact['locality'].get('region')}/{n}" for n in list(names)}
                 names |= {n.rsplit("/", 1)[-1] for n in list(names)}
                 fact.setdefault("linked", {})[link["fact"]] = bool(names & named) or (UNKNOWN in named)
+                if UNKNOWN in named and not names & named:
+                    # Named perhaps, by a reference unknown until apply: not judged as linked nor as not.
+                    path = f"the {link['property']} of a {_printable(link['by'])}"
+                    fact.setdefault("unknown", []).append({"path": path, "controls": list(link["controls"])})
 
     def _cross_stack(self, resources: list[dict[str, Any]], strings: list[set[str]]) -> None:
         """Mark resources that own or use a network, database or server that another environment owns too."""

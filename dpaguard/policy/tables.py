@@ -394,7 +394,11 @@ def load_property_types(path: Path, control_ids: set[str]) -> dict[str, Any]:
         isinstance(link, dict) and all(isinstance(link.get(k), str) and link[k] for k in ("fact", "target", "by", "property"))
         for link in links
     ):
-        raise PolicyError(f"{located(path, line_of(links))}: `links` must list {{fact, target, by, property}} entries")
+        raise PolicyError(f"{located(path, line_of(links))}: `links` must list {{fact, target, by, property, controls}} entries")
+    for link in links:
+        controls = link.get("controls")
+        if not isinstance(controls, list) or not controls or not all(c in control_ids for c in controls):
+            raise PolicyError(f"{located(path, line_of(link))}: links: `controls` must list the controls that read linked.{link['fact']}")
     tags = document.get("tags", [])
     if not isinstance(tags, list):
         raise PolicyError(f"{located(path, line_of(tags))}: `tags` must list {{fact, controls, types}} entries")

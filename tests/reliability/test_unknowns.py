@@ -53,6 +53,8 @@ class Case(NamedTuple):
     name: str  # the resource's name: one resource per case
     inputs: dict[str, Any]  # the resource's inputs, UNKNOWN at `path`
     controls: tuple[str, ...]
+    # Resources declared beside it: (type, name, inputs), the one whose reference is unknown (properties.yaml links).
+    companions: tuple[tuple[str, str, dict[str, Any]], ...] = ()
 
     @property
     def id(self) -> str:
@@ -95,12 +97,17 @@ def _cases() -> list[Case]:
         tags += [(f"tags.{key}", {key: UNKNOWN}) for key in _tag_keys(entry["fact"])]
         for path, value in tags:
             cases.append(Case(type_token, path, f"u{len(cases)}", {"tags": value}, tuple(entry["controls"])))
+    # The links: a resource whose reference to the case's resource is unknown (an ACL's instanceId).
+    for link in document["links"]:
+        name = f"u{len(cases)}"
+        by = (link["by"], f"{name}-by", {link["property"]: UNKNOWN})
+        cases.append(Case(link["target"], f"the {link['property']} of a {link['by']}", name, {}, tuple(link["controls"]), (by,)))
     return cases
 
 
 TAGGABLE = "scaleway:network/vpc:Vpc"  # a type that takes tags, for the tags rules read on every type
 CASES = _cases()
-WHOLE = [case for case in CASES if "." not in case.path and "[" not in case.path and case.path != "tags"]  # one per property
+WHOLE = [case for case in CASES if "." not in case.path and "[" not in case.path and case.path != "tags" and not case.companions]  # one per property
 
 
 def _urn(stack: str, case: Case) -> str:
@@ -115,12 +122,13 @@ def _provider_urn(stack: str, type_token: str) -> str:
 
 def _resources(stack: str) -> list[dict[str, Any]]:
     """A stack export's resources: every case's resource, under the default provider of its package."""
-    providers = {_provider_urn(stack, case.type_token) for case in CASES}
-    declared = [{"urn": urn, "custom": True, "id": "provider-id", "type": urn.split("::")[2], "inputs": {}, "outputs": {}}
-                for urn in sorted(providers)]
-    return declared + [
-        resource(stack, case.type_token, case.name, case.inputs, provider=f"{_provider_urn(stack, case.type_token)}::provider-id")
-        for case in CASES
+    declared = [(case.type_token, case.name, case.inputs) for case in CASES]
+    declared += [companion for case in CASES for companion in case.companions]
+    providers = [{"urn": urn, "custom": True, "id": "provider-id", "type": urn.split("::")[2], "inputs": {}, "outputs": {}}
+                 for urn in sorted({_provider_urn(stack, type_token) for type_token, _, _ in declared})]
+    return providers + [
+        resource(stack, type_token, name, inputs, provider=f"{_provider_urn(stack, type_token)}::provider-id")
+        for type_token, name, inputs in declared
     ]
 
 
@@ -206,7 +214,7 @@ def _as_secret(value: Any) -> Any:
     return value
 
 
-PROPERTY_CASES = [case for case in CASES if not case.path.startswith("tags")]
+PROPERTY_CASES = [case for case in CASES if not case.path.startswith("tags") and not case.companions]
 
 
 @pytest.fixture(scope="module")
@@ -265,7 +273,9 @@ def _program(cases: list[Case]) -> str:
         "",
         'source = Declared("scaleway:object/bucket:Bucket", "source", {"endpoint": None})',
     ]
-    lines += [f"Declared({case.type_token!r}, {case.name!r}, {_python(case.inputs)})" for case in cases]
+    declared = [(case.type_token, case.name, case.inputs) for case in cases]
+    declared += [companion for case in cases for companion in case.companions]
+    lines += [f"Declared({type_token!r}, {name!r}, {_python(inputs)})" for type_token, name, inputs in declared]
     return "\n".join(lines) + "\n"
 
 
@@ -299,7 +309,7 @@ def test_check_reports_an_unknown_property_as_undetermined(
 
 @pytest.fixture(scope="module")
 def analyzed(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, set[tuple[str, str, str, str]]]]:
-    """Per environment, the pack's diagnostics for each case's resource, analysed as the engine does in a preview."""
+    """Per environment, the pack's diagnostics for each case's resource, analysed as the engine does in a preview (Analyze, AnalyzeStack)."""
     session: EngineSession = start_pack(tmp_path_factory.mktemp("pack"))
     try:
         session.handshake()
@@ -314,6 +324,8 @@ def analyzed(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, set
                 for r in resources if "provider" in r
                 for d in session.analyze(r, provider_of(r, by_urn))
             }
+            # What only the whole stack shows (the links), as the engine asks at the end.
+            found[environment] |= {(d.policy, d.urn, d.message, d.level) for d in session.analyze_stack(resources)}
         yield found
     finally:
         session.close()
