@@ -752,7 +752,8 @@ class Normaliser:
             for fact in resources:
                 if fact["type"] != link["target"]:
                     continue
-                names = set(_identities(fact)) | {v for v in (fact["props"].get("name"),) if isinstance(v, str) and v}
+                # A name unknown until apply names nothing (as an unknown ID): two unknowns are not one resource.
+                names = set(_identities(fact)) | {v for v in (fact["props"].get("name"),) if isinstance(v, str) and v and v != UNKNOWN}
                 names |= {f"{fact['locality'].get('region')}/{n}" for n in list(names)}
                 names |= {n.rsplit("/", 1)[-1] for n in list(names)}
                 fact.setdefault("linked", {})[link["fact"]] = bool(names & named) or (UNKNOWN in named)

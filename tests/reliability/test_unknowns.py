@@ -379,3 +379,14 @@ def test_every_engine_decides_the_same_on_the_unknowns(environment: str, unknown
     assert {(control, _urn(environment, case), _message(case)) for case in CASES for control in case.controls} <= undetermined
     assert answers[1] == answers[0], "regopy disagrees with OPA"
     assert answers[2] == answers[0], "the opa binary disagrees with OPA in process"
+
+
+def test_a_target_whose_own_name_is_unknown_is_not_named_by_an_unknown_reference(unknown_policy: Policy) -> None:
+    # Both unknown until apply: the sentinel equals itself, the resources need not.
+    bucket = resource("prod", "scaleway:object/bucket:Bucket", "records", {"name": UNKNOWN, "tags": {"env": "prod", "data-category": "call-recordings"}})
+    sse = resource("prod", "scaleway:object/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration", "records-sse",
+                   {"bucket": UNKNOWN})
+    facts = normalise([deployment("prod", [bucket, sse])], unknown_policy.data, today=dt.date.fromisoformat(TODAY))
+    records = next(r for r in facts["resources"] if r["urn"] == bucket["urn"])
+    assert {"path": "the bucket of a scaleway:object/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration",
+            "controls": ["DPA-SEC-004"]} in records.get("unknown", [])
