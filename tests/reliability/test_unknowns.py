@@ -39,7 +39,7 @@ from support import POLICIES, REPO
 from support.control_estate import config as stack_config
 from support.control_estate import deployment, resource
 from support.pack_fixtures import configure_for
-from support.pack_harness import EngineSession, provider_of, start_pack
+from support.pack_harness import EngineSession, analyze_request, provider_of, start_pack
 
 PROJECT = "dpa-test"  # control_estate's project
 TODAY = "2026-11-27"
@@ -390,3 +390,29 @@ def test_a_target_whose_own_name_is_unknown_is_not_named_by_an_unknown_reference
     records = next(r for r in facts["resources"] if r["urn"] == bucket["urn"])
     assert {"path": "the bucket of a scaleway:object/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration",
             "controls": ["DPA-SEC-004"]} in records.get("unknown", [])
+
+
+@pytest.mark.slow
+def test_the_pack_reads_a_secret_wrapping_an_unknown_as_undetermined(tmp_path: Path) -> None:
+    # What the engine sends in a preview for `pulumi.Output.secret(<unknown>)`: the secret wrapper around the
+    # sentinel (KeepSecrets, KeepUnknowns), never decrypted by the pack, so never judged as a value.
+    cases = [case for case in WHOLE if case.path in ("acl", "disableBackup")]
+    assert len(cases) > 2
+    resources = _resources("prod")
+    by_urn = {r["urn"]: r for r in resources}
+    session: EngineSession = start_pack(tmp_path)
+    try:
+        session.handshake()
+        configure_for(session, deployment("prod", resources))
+        for case in cases:
+            declared = by_urn[_urn("prod", case)]
+            request = analyze_request(declared, provider_of(declared, by_urn))
+            wrapped = request.properties.fields[case.path].struct_value
+            wrapped.Clear()
+            wrapped.fields[SECRET_SIG_KEY].string_value = SECRET_SIG
+            wrapped.fields["value"].string_value = UNKNOWN
+            found = {(d.policyName, d.message) for d in session.stub.Analyze(request).diagnostics}
+            for control in case.controls:
+                assert any(policy == control and message.startswith(f"{case.path} is a secret where") for policy, message in found), found
+    finally:
+        session.close()
