@@ -2,15 +2,20 @@
 
 The cases are generated from properties.yaml, so a property added there is tested here without a
 line of this file changing: one case per property of each resource type (the whole value unknown),
-and one per item or field properties.yaml describes (an unknown inside a list or an object, at any
-depth). Each case must give an undetermined finding of every control properties.yaml lists for the
-property, mandatory where the control binds in prod and staging and advisory in dev, through the
-three ways dpaguard meets an unknown:
+one per item or field properties.yaml describes (an unknown inside a list or an object, at any
+depth), the tags its `tags` section reads (whole, under each key, as an item of a list) and each of
+its `links` (a reference that may name the resource). Each case must give an undetermined finding
+of every control properties.yaml lists for it, at the control's level in prod and staging and
+advisory in dev, through the three ways dpaguard meets an unknown:
 
 - `check`: a Pulumi program rendered offline, the value an `apply` on an output the preview does not
   know (`bucket.endpoint.apply(lambda _: "public-read")`);
 - `audit`: a stack export holding Pulumi's unknown sentinel;
-- the policy pack: the engine's Analyze of each resource with the sentinel in its inputs.
+- the policy pack: the engine's Analyze of each resource with the sentinel in its inputs, and
+  AnalyzeStack.
+
+OPA in process, regopy and the real `opa` binary must decide the same on them, and a secret where
+a rule reads a value (one wrapping an unknown too) is never a pass either.
 """
 
 from __future__ import annotations
@@ -107,7 +112,8 @@ def _cases() -> list[Case]:
 
 TAGGABLE = "scaleway:network/vpc:Vpc"  # a type that takes tags, for the tags rules read on every type
 CASES = _cases()
-WHOLE = [case for case in CASES if "." not in case.path and "[" not in case.path and case.path != "tags" and not case.companions]  # one per property
+# One case per property of properties.yaml `types`: the whole value unknown.
+WHOLE = [case for case in CASES if not any(c in case.path for c in ".[") and case.path != "tags" and not case.companions]
 
 
 def _urn(stack: str, case: Case) -> str:
