@@ -64,7 +64,6 @@ class InboundRule(TypedDict):
     source: str
     internet: bool
     unparseable: bool
-    unknown: bool
 
 
 class Malformed(TypedDict):
@@ -73,6 +72,13 @@ class Malformed(TypedDict):
     path: str
     expected: str
     found: str
+    controls: list[str]
+
+
+class UnknownRead(TypedDict):
+    """A part of a property a control reads that is unknown until apply (preview): its controls are undetermined."""
+
+    path: str  # the property, or the item or field of it properties.yaml describes (`acls[0].ip`)
     controls: list[str]
 
 
@@ -111,6 +117,7 @@ class ResourceFacts(TypedDict):
     plaintext_paths: NotRequired[list[str]]  # sensitive values held in plaintext
     unknown_paths: NotRequired[list[str]]
     malformed: NotRequired[list[Malformed]]
+    unknown: NotRequired[list[UnknownRead]]
     foreign: NotRequired[list[ForeignOwner]]
     inbound_rules: NotRequired[list[InboundRule]]  # security groups
     media_encryption: NotRequired[str]  # what a security group declares of the media it admits (DPA-TLS-009)

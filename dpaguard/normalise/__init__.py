@@ -32,8 +32,8 @@ from dpaguard.model import PLAINTEXT_REDACTED, REDACTED, UNKNOWN, Deployment
 from dpaguard.normalise.calendar import working_days_between
 from dpaguard.normalise.index import SHAPE_PROPS, build_index
 from dpaguard.normalise.network import InternetRule, is_internet, judge_source, looks_like_address
-from dpaguard.normalise.property_types import checked_props, whole_number
-from dpaguard.normalise.types import canonical_type, type_info
+from dpaguard.normalise.property_types import checked_props, unknown_reads, whole_number
+from dpaguard.normalise.types import canonical_type, type_info, type_token_problem
 from dpaguard.policy import DpaData
 from dpaguard.source.credentials import marked_kinds
 from dpaguard.source.redact import is_secret, is_sensitive_name
@@ -46,6 +46,8 @@ DYNAMIC_PREFIX = "pulumi-python:dynamic/"
 RECORDED_SUFFIX = " [recorded]"
 RECORDED_NOTE = "(as recorded in the state's outputs; the program declares otherwise)"
 DATAPACKET_SERVER = "pulumi-python:dynamic/datapacket:Server"
+# The tags that declare a resource's Appendix A data category (the first one set).
+DATA_CATEGORY_KEYS = ("data-category", "data_category")
 SETTING_KEYS = {
     "minBackupRetentionDays": "dpaguard:minBackupRetentionDays",
     "callRecordingRetentionDays": "dpaguard:callRecordingRetentionDays",
@@ -86,6 +88,12 @@ def _mapping(value: Any) -> dict[str, Any]:
     return value if isinstance(value, dict) and not is_secret(value) else {}
 
 
+def _tag_pair(item: str) -> tuple[str, str]:
+    """`env:prod` (or `env=prod`) as (key, value); a tag without either is a key with an empty value."""
+    key, _, value = item.partition(":") if ":" in item else item.partition("=")
+    return key, value
+
+
 def _tags(value: Any) -> tuple[dict[str, str], list[str]]:
     if isinstance(value, dict):
         tags = {str(k): v if isinstance(v, str) else str(v) for k, v in value.items()}
@@ -96,8 +104,8 @@ def _tags(value: Any) -> tuple[dict[str, str], list[str]]:
             if not isinstance(item, str):
                 continue
             items.append(item)
-            key, sep, val = item.partition(":") if ":" in item else item.partition("=")
-            tags[key] = val if sep else ""
+            key, val = _tag_pair(item)
+            tags[key] = val
         return tags, items
     return {}, []
 
@@ -196,8 +204,8 @@ def _inbound_rules(props: Mapping[str, Any], internet_rule: InternetRule) -> lis
     for rule in declared if isinstance(declared, list) else []:
         if not isinstance(rule, dict):
             continue
+        # A part unknown until apply is undetermined (properties.yaml inboundRules); here it is judged as it reads.
         source = rule.get("ipRange") if rule.get("ipRange") not in (None, "") else rule.get("ip")
-        unknown = any(v == UNKNOWN for v in (rule.get("ipRange"), rule.get("ip"), rule.get("port"), rule.get("portRange")))
         low, high = 1, 65535
         port, port_range = rule.get("port"), rule.get("portRange")
         if isinstance(port, int) and not isinstance(port, bool) and 0 < port <= 65535:
@@ -220,7 +228,6 @@ def _inbound_rules(props: Mapping[str, Any], internet_rule: InternetRule) -> lis
                 "source": source if source == UNKNOWN else _printable(verdict.text),
                 "internet": verdict.internet,
                 "unparseable": source != UNKNOWN and not verdict.parseable,
-                "unknown": unknown,
             }
         )
     return rules
@@ -249,8 +256,8 @@ def _judge_acl_sources(props: dict[str, Any], key: str, internet: dict[str, bool
             entry = {"ip": entry}
             entries[position] = entry
         source = entry.get("ip")
-        # A source unknown until apply (preview) could be anything: judged as the internet too (no undetermined
-        # rule reads ACL sources, so leaving it out of the table would pass it).
+        # A source unknown until apply (preview) could be anything: judged as the internet too (besides its
+        # undetermined decision, unknown_reads), since leaving it out of the table would pass it.
         verdict = judge_source(source, rule)
         text = "unknown until apply (judged as the internet)" if source == UNKNOWN else _printable(verdict.text)
         entry["ip"] = text
@@ -456,7 +463,11 @@ class Normaliser:
         # providers whose record disagrees: every resource they manage is judged as recorded too.
         recorded_providers: dict[str, Mapping[str, Any]] = {}
         drifted_providers: set[str] = set()
-        for raw in deployment.resources:
+        for position, raw in enumerate(deployment.resources):
+            problem = type_token_problem(raw["type"]) if isinstance(raw.get("type"), str) else None
+            if problem:
+                # Rather than judged as a type no control examines: it would pass them all (issue 24, L9).
+                raise InputError(f"stack {_printable(deployment.stack)!r}: resource #{position + 1}: its type token {problem}; refused")
             if is_provider_type(str(raw.get("type", ""))) and isinstance(raw.get("urn"), str):
                 # A provider's settings as the engine passed them: `project_id` (the spelling of the
                 # provider's docs, from `scaleway:project_id`) is `projectId`.
@@ -554,6 +565,9 @@ class Normaliser:
         walk = _Walk(internet, seen, self.internet_rule)
         # Declared inputs over recorded outputs; the recorded view the other way round.
         props = walk.clean({**inputs, **outputs} if recorded else {**outputs, **inputs}, "", None)
+        # Before the ACL sources are judged (an unknown one becomes text judged as the internet): every
+        # part of a property a rule reads that is unknown until apply makes its controls undetermined.
+        unknown = unknown_reads(props, self.property_types.get(type_token))
         if type_token in _ACL_LISTS:
             # Every ACL source judged first (an unreadable one as the internet), then typed.
             _judge_acl_sources(props, _ACL_LISTS[type_token], internet, self.internet_rule)
@@ -569,9 +583,11 @@ class Normaliser:
             {"scaleway:region": stack["default_region"], "scaleway:zone": stack["default_zone"], "scaleway:projectId": stack["scaleway_project"]},
             prefix="scaleway:",
         )
-        tags, _ = _tags(props.get("tags"))
+        tags, items = _tags(props.get("tags"))
         info = type_info(type_token) if package == "scaleway" else None
         read = raw.get("external") is True
+        taggable = not read and (bool(info and info.tags) or type_token == DATAPACKET_SERVER)
+        unknown += self._unknown_tags(type_token, props.get("tags"), tags, taggable)
         fact: dict[str, Any] = {
             "urn": urn,
             "id": raw.get("id") if isinstance(raw.get("id"), str) else None,
@@ -586,16 +602,17 @@ class Normaliser:
             "locality": self._locality(info, props, provider, config, type_token) if not read else self._read_locality(raw),
             "project": self._project(info, props, provider, config) if not read else _NOT_EXPECTED,
             # A resource read with `.get()` belongs to someone else: it is judged where it is, not on its tags.
-            "taggable": not read and (bool(info and info.tags) or type_token == DATAPACKET_SERVER),
+            "taggable": taggable,
             "tags": tags,
             "tags_unknown": props.get("tags") == UNKNOWN,
-            "data_category": tags.get("data-category") or tags.get("data_category"),
-            "env_tag": self._env_tag(tags),
+            "data_category": next((tags[key] for key in DATA_CATEGORY_KEYS if tags.get(key)), None),
+            "env_tag": self._env_tag(tags, items),
             "props": props,
             "secret_paths": walk.secret,
             "plaintext_paths": [*walk.plaintext, *_plaintext_fields(raw)],
             "unknown_paths": walk.unknown,
             "malformed": malformed,
+            "unknown": unknown,
             "foreign": [],
         }
         fact["country"] = self._country(fact)
@@ -611,15 +628,46 @@ class Normaliser:
             fact["stack_reference"] = self._stack_reference(props)
         return fact
 
-    def _env_tag(self, tags: Mapping[str, str]) -> dict[str, Any] | None:
-        """The resource's environment tag: {key, value, environment (None when the value names none)}, None without one."""
+    def _env_tag(self, tags: Mapping[str, str], items: Sequence[str]) -> dict[str, Any] | None:
+        """The resource's environment tag: {key, value, environment (None when the value names none)}, None without one.
+
+        Tags that name two environments (`env:prod` beside `environment:dev`, or `env:prod` twice in a
+        list with another value) name none: their keys and values are joined, so DPA-SEG-002 reports them.
+        """
         rule = self.settings.get("environment_tag", {"keys": ["env"], "values": {}})
+        found: list[tuple[str, str, str | None]] = []
         for key in rule["keys"]:
-            if key in tags:
-                value = _printable(tags[key])
+            # Every value a list of tags gives the key (it may give it twice), else the map's.
+            values = [value for name, value in map(_tag_pair, items) if name == key]
+            for value in values or ([tags[key]] if key in tags else []):
                 named = next((env for env, names in rule["values"].items() if value.strip().lower() in names), None)
-                return {"key": _printable(key), "value": value, "environment": named}
-        return None
+                if (key, value, named) not in found:
+                    found.append((key, value, named))
+        if not found:
+            return None
+        # A value unknown until apply is undetermined (properties.yaml tags) whatever the others say: the index leaves it out.
+        key, value, named = next((tag for tag in found if tag[1] == UNKNOWN), found[0])
+        if value != UNKNOWN and len({named or value for _, value, named in found}) > 1:
+            key = ", ".join(dict.fromkeys(key for key, _, _ in found))
+            value, named = ", ".join(value for _, value, _ in found), None
+        return {"key": _printable(key), "value": _printable(value), "environment": named}
+
+    def _unknown_tags(self, type_token: str, value: Any, tags: Mapping[str, str], taggable: bool) -> list[dict[str, Any]]:
+        """Entries of `unknown` for the tags rules read (properties.yaml `tags`): unknown as a whole, under a key, or an item."""
+        keys = {
+            "env_tag": self.settings.get("environment_tag", {}).get("keys", ()),
+            "data_category": DATA_CATEGORY_KEYS,
+            "media_encryption": [self.settings.get("media_encryption_tag", {}).get("key", "")],
+        }
+        # An unknown item of a list of tags may be any `key:value`: every fact is unknown with it.
+        items = [f"tags[{i}]" for i, item in enumerate(value) if item == UNKNOWN] if isinstance(value, list) else []
+        unknown = []
+        for entry in self.dpa.get("properties", {}).get("tags", ()):
+            if entry.get("types") and type_token not in entry["types"] or entry["fact"] == "env_tag" and not taggable:
+                continue
+            paths = ["tags"] if value == UNKNOWN else items + [f"tags.{key}" for key in keys[entry["fact"]] if tags.get(key) == UNKNOWN]
+            unknown += [{"path": _printable(path), "controls": list(entry["controls"])} for path in paths]
+        return unknown
 
     def _place(self, package: str, props: Mapping[str, Any], provider: Mapping[str, Any] | None,
                config: Mapping[str, Any]) -> str | None:
@@ -748,10 +796,15 @@ class Normaliser:
             for fact in resources:
                 if fact["type"] != link["target"]:
                     continue
-                names = set(_identities(fact)) | {v for v in (fact["props"].get("name"),) if isinstance(v, str) and v}
+                # A name unknown until apply names nothing (as an unknown ID): two unknowns are not one resource.
+                names = set(_identities(fact)) | {v for v in (fact["props"].get("name"),) if isinstance(v, str) and v and v != UNKNOWN}
                 names |= {f"{fact['locality'].get('region')}/{n}" for n in list(names)}
                 names |= {n.rsplit("/", 1)[-1] for n in list(names)}
                 fact.setdefault("linked", {})[link["fact"]] = bool(names & named) or (UNKNOWN in named)
+                if UNKNOWN in named and not names & named:
+                    # Named perhaps, by a reference unknown until apply: not judged as linked nor as not.
+                    path = f"the {link['property']} of a {_printable(link['by'])}"
+                    fact.setdefault("unknown", []).append({"path": path, "controls": list(link["controls"])})
 
     def _cross_stack(self, resources: list[dict[str, Any]], strings: list[set[str]]) -> None:
         """Mark resources that own or use a network, database or server that another environment owns too."""
@@ -823,7 +876,7 @@ def _package_groups(
 
 # Facts left out of the Rego input when empty, false or null: regopy converts input node by node, and
 # most resources have no secrets, no plaintext, nothing shared. Rules test them with `not r.x` / `some _ in r.x`.
-_OMITTED_WHEN_EMPTY = ("media_encryption", "secret_paths", "plaintext_paths", "unknown_paths", "malformed", "env_tag", "outside_scope", "foreign", "deprecated_type", "tags_unknown", "data_category", "subprocessor", "country", "taggable", "place")
+_OMITTED_WHEN_EMPTY = ("media_encryption", "secret_paths", "plaintext_paths", "unknown_paths", "malformed", "unknown", "env_tag", "outside_scope", "foreign", "deprecated_type", "tags_unknown", "data_category", "subprocessor", "country", "taggable", "place")
 
 
 def _compact(fact: dict[str, Any]) -> None:

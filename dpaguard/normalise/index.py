@@ -9,6 +9,8 @@ from __future__ import annotations
 import json
 from typing import Any, Mapping, Sequence
 
+from dpaguard.markers import UNKNOWN
+
 
 def _group(groups: dict[str, Any], keys: Sequence[str], position: int) -> None:
     for key in keys[:-1]:
@@ -60,6 +62,7 @@ def build_index(resources: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
         "data_category": {},  # declared data category -> positions
         "plaintext": [],  # positions of resources holding a sensitive value in plaintext
         "malformed": [],  # positions of resources holding a property value of the wrong type
+        "unknown": [],  # positions of resources holding a value a rule reads that is unknown until apply
         "foreign": [],  # positions of resources sharing something with another environment
         "shape": {name: [] for name in SHAPES},  # shape name -> groups (see SHAPES)
     }
@@ -84,7 +87,8 @@ def build_index(resources: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
         if project["expected"]:
             value = project["value"] if project["status"] == "known" else ""
             _group(index, ("project", fact["stack"], project["status"], str(value)), position)
-        if fact.get("taggable") and not fact.get("tags_unknown"):
+        # Tags unknown until apply, or an environment tag whose value is, are undetermined (properties.yaml tags), not judged here.
+        if fact.get("taggable") and not fact.get("tags_unknown") and (fact.get("env_tag") or {}).get("value") != UNKNOWN:
             _group(index, ("env_tag", fact["stack"], _env_tag_key(fact.get("env_tag"))), position)
         if fact.get("subprocessor") and fact.get("country"):
             _group(index, ("subprocessor_country", fact["subprocessor"], fact["country"]), position)
@@ -96,6 +100,8 @@ def build_index(resources: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
             index["plaintext"].append(position)
         if fact.get("malformed"):
             index["malformed"].append(position)
+        if fact.get("unknown"):
+            index["unknown"].append(position)
         if fact.get("foreign"):
             index["foreign"].append(position)
     return index

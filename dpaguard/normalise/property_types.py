@@ -4,7 +4,9 @@ A rule that compares a number with a string answers by the engine's ordering of 
 every number before every string, rego-cpp compares them otherwise), and one that tests `== true`
 passes the text "true". So a value of the wrong type never reaches the Rego: it is dropped (the
 rules see the provider default) and recorded as malformed, and the controls that read the property
-report the resource as undetermined (policies/rego/input_types.rego).
+report the resource as undetermined (policies/rego/input_types.rego). So does a value unknown until
+apply (preview): unknown_reads finds every part of a property a rule reads that holds the unknown
+marker, the property itself or any item or field properties.yaml describes, at any depth.
 """
 
 from __future__ import annotations
@@ -90,3 +92,33 @@ def checked_props(props: dict[str, Any], types: Mapping[str, Any] | None) -> tup
         for entry in found:
             malformed.append({**entry, "controls": list(schema.get("controls", ()))})
     return out, malformed
+
+
+def _unknown_parts(value: Any, schema: Mapping[str, Any], path: str, found: list[str]) -> None:
+    """The paths below `path` where `value` is unknown, in the parts `schema` describes (what rules read)."""
+    if value == UNKNOWN:
+        found.append(path)
+    elif isinstance(value, list) and "items" in schema:
+        for position, item in enumerate(value):
+            _unknown_parts(item, schema["items"], f"{path}[{position}]", found)
+    elif isinstance(value, dict) and "fields" in schema:
+        for name, field in schema["fields"].items():
+            if name in value:
+                _unknown_parts(value[name], field, f"{path}.{name}", found)
+
+
+def unknown_reads(props: Mapping[str, Any], types: Mapping[str, Any] | None) -> list[dict[str, Any]]:
+    """One entry per part of a property a rule reads that is unknown until apply: path, controls.
+
+    A whole property, an item of a list or a field of an object that properties.yaml describes
+    (`items`, `fields`): the parts rules read. A list's other contents and an object's other
+    fields are read by no rule (a private network's computed endpoint ID), so an unknown there
+    decides nothing.
+    """
+    unknown: list[dict[str, Any]] = []
+    for name, schema in (types or {}).items():
+        if name in props:
+            found: list[str] = []
+            _unknown_parts(props[name], schema, name, found)
+            unknown.extend({"path": path, "controls": list(schema.get("controls", ()))} for path in found)
+    return unknown

@@ -10,6 +10,7 @@ from __future__ import annotations
 import functools
 import importlib.util
 import re
+import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -74,3 +75,26 @@ def canonical_type(token: str) -> str:
 def type_info(token: str) -> TypeInfo | None:
     """What a Scaleway type takes as input; None for types the package does not register."""
     return scaleway_types().info.get(token)
+
+
+# Characters no Pulumi type token holds that a reader does not see: format characters (U+200B, U+2060,
+# U+FEFF), controls, separators and unassigned or private code points, combining marks, and the
+# letters and symbols that render blank (Hangul fillers, the braille blank).
+_INVISIBLE_CATEGORIES = frozenset({"Cc", "Cf", "Cs", "Co", "Cn", "Zs", "Zl", "Zp", "Mn", "Me"})
+_BLANK = frozenset("\u115f\u1160\u3164\uffa0\u2800")
+
+
+def type_token_problem(token: str) -> str | None:
+    """Why a type token cannot be taken as written (an invisible character, another Unicode form), or None.
+
+    `scaleway:object/bucket:Bucket` followed by U+200B is a type no control examines, and would pass
+    every control while reading like a bucket: such a token is refused, never mapped to the one it
+    resembles (the provider would not know it either). The reason names the code point, not the token.
+    """
+    for char in token:
+        if char in _BLANK or unicodedata.category(char) in _INVISIBLE_CATEGORIES:
+            name = unicodedata.name(char, "unnamed")
+            return f"holds U+{ord(char):04X} ({name}), a character no type token holds"
+    if unicodedata.normalize("NFKC", token) != token:
+        return "is not in Unicode normal form NFKC (a compatibility or decomposed character reads like another)"
+    return None

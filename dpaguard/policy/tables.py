@@ -354,6 +354,8 @@ def load_settings(path: Path) -> dict[str, Any]:
 
 
 _PROPERTY_TYPES = ("boolean", "integer", "string", "list", "object")
+# The facts the normaliser makes of a resource's tags (properties.yaml `tags`).
+TAG_FACTS = ("env_tag", "data_category", "media_encryption")
 
 
 def _property_type(schema: Any, where: str, path: Path, control_ids: set[str] | None) -> None:
@@ -392,8 +394,27 @@ def load_property_types(path: Path, control_ids: set[str]) -> dict[str, Any]:
         isinstance(link, dict) and all(isinstance(link.get(k), str) and link[k] for k in ("fact", "target", "by", "property"))
         for link in links
     ):
-        raise PolicyError(f"{located(path, line_of(links))}: `links` must list {{fact, target, by, property}} entries")
-    plain: dict[str, Any] = json.loads(json.dumps({"types": document["types"], "links": links}))
+        raise PolicyError(f"{located(path, line_of(links))}: `links` must list {{fact, target, by, property, controls}} entries")
+    for link in links:
+        controls = link.get("controls")
+        if not isinstance(controls, list) or not controls or not all(c in control_ids for c in controls):
+            raise PolicyError(f"{located(path, line_of(link))}: links: `controls` must list the controls that read linked.{link['fact']}")
+    tags = document.get("tags", [])
+    if not isinstance(tags, list):
+        raise PolicyError(f"{located(path, line_of(tags))}: `tags` must list {{fact, controls, types}} entries")
+    for entry in tags:
+        where = located(path, line_of(entry))
+        if not isinstance(entry, dict) or entry.get("fact") not in TAG_FACTS:
+            raise PolicyError(f"{where}: tags: `fact` must be one of {', '.join(TAG_FACTS)}")
+        controls, types = entry.get("controls"), entry.get("types", [])
+        if not isinstance(controls, list) or not controls or not all(isinstance(c, str) for c in controls):
+            raise PolicyError(f"{where}: tags: `controls` must list the controls that read {entry['fact']}")
+        for control in controls:
+            if control not in control_ids:
+                raise PolicyError(f"{where}: tags: unknown control {control}")
+        if not isinstance(types, list) or not all(isinstance(t, str) and t for t in types):
+            raise PolicyError(f"{where}: tags: `types` must list resource types")
+    plain: dict[str, Any] = json.loads(json.dumps({"types": document["types"], "links": links, "tags": tags}))
     return plain
 
 

@@ -50,17 +50,6 @@ decisions contains result.violation("DPA-ACC-002", r, msg) if {
 	msg := sprintf("inbound %v port %v (%v) is open to the internet (%v)", [rule.protocol, p.port, p.name, rule.source])
 }
 
-# METADATA
-# title: Inbound rule unknown in preview
-# custom:
-#   control: DPA-ACC-002
-decisions contains result.undetermined("DPA-ACC-002", r, "an inbound rule's source or port is unknown until apply") if {
-	some i in _security_groups
-	r := input.resources[i]
-	some rule in r.inbound_rules
-	rule.unknown
-}
-
 # A server reachable from the internet: a flexible IP, a dynamic IP or public IPs.
 _has_public_ip(r) if r.props.ipId
 

@@ -41,16 +41,6 @@ decisions contains result.violation("DPA-BAK-002", r, msg) if {
 }
 
 # METADATA
-# title: Backup retention unknown in preview
-# custom:
-#   control: DPA-BAK-002
-decisions contains result.undetermined("DPA-BAK-002", r, "backupScheduleRetention is unknown until apply") if {
-	some i in _databases
-	r := input.resources[i]
-	facts.is_unknown(r.props.backupScheduleRetention)
-}
-
-# METADATA
 # title: Databases are backed up at least daily
 # custom:
 #   control: DPA-BAK-003

@@ -17,7 +17,7 @@ _context := {"today": "2026-11-29", "unknown": "04da6b54-80e4-46f7-96ec-b56ff033
 _index(groups) := object.union(
 	{
 		"package": {}, "type": {}, "locality": {}, "project": {}, "env_tag": {}, "subprocessor_country": {},
-		"data_category": {}, "plaintext": [], "malformed": [], "foreign": [], "shape": {"bucket": []}, "outside_scope": {},
+		"data_category": {}, "plaintext": [], "malformed": [], "unknown": [], "foreign": [], "shape": {"bucket": []}, "outside_scope": {},
 	},
 	groups,
 )
@@ -67,5 +67,40 @@ test_each_malformed_property_is_reported if {
 
 test_properties_of_the_right_type_pass if {
 	decisions := input_types.decisions with input as _database({"isHaCluster": true, "disableBackup": false}, [])
+	count(decisions) == 0
+}
+
+# A database whose props hold values unknown until apply, listed by the normaliser in `unknown`
+# (path and the controls that read the property), its value left as the unknown marker.
+_unknown_database(props, unknown) := {
+	"stacks": [_prod],
+	"resources": [{"urn": _database_urn, "stack": "prod", "environment": "prod", "props": props, "unknown": unknown}],
+	"index": _index({"type": {"scaleway:databases/instance:Instance": [0]}, "unknown": [0]}),
+	"context": _context,
+}
+
+test_property_unknown_until_apply_is_undetermined_for_each_control_that_reads_it if {
+	unknown := [{"path": "disableBackup", "controls": ["DPA-BAK-001", "DPA-BAK-002", "DPA-BAK-003"]}]
+	decisions := input_types.decisions with input as _unknown_database({"disableBackup": _context.unknown}, unknown)
+	decisions == {{
+		"control": control, "urn": _database_urn, "status": "undetermined",
+		"message": "disableBackup is unknown until apply: cannot be judged",
+	} |
+		some control in ["DPA-BAK-001", "DPA-BAK-002", "DPA-BAK-003"]
+	}
+}
+
+test_a_nested_unknown_is_named_by_its_path if {
+	unknown := [{"path": "acls[1].ip", "controls": ["DPA-ACC-003"]}]
+	decisions := input_types.decisions with input as _unknown_database({}, unknown)
+	{d.message | some d in decisions} == {"acls[1].ip is unknown until apply: cannot be judged"}
+}
+
+test_a_resource_the_index_does_not_list_as_unknown_is_not_judged_here if {
+	resource := {"urn": _database_urn, "stack": "prod", "environment": "prod", "props": {}}
+	decisions := input_types.decisions with input as {
+		"stacks": [_prod], "resources": [resource],
+		"index": _index({"type": {"scaleway:databases/instance:Instance": [0]}, "unknown": []}), "context": _context,
+	}
 	count(decisions) == 0
 }

@@ -90,16 +90,6 @@ decisions contains result.violation("DPA-RES-003", r, "backupSameRegion is false
 }
 
 # METADATA
-# title: backupSameRegion unknown in preview
-# custom:
-#   control: DPA-RES-003
-decisions contains result.undetermined("DPA-RES-003", r, "backupSameRegion is unknown until apply") if {
-	some i in input.index.type["scaleway:databases/instance:Instance"]
-	r := input.resources[i]
-	r.props.backupSameRegion == input.context.unknown
-}
-
-# METADATA
 # title: Database read replicas are in France
 # custom:
 #   control: DPA-RES-004
@@ -158,16 +148,6 @@ decisions contains result.violation("DPA-RES-005", r, "DataPacket server declare
 	some i in _servers
 	r := input.resources[i]
 	not r.props.location
-}
-
-# METADATA
-# title: DataPacket location unknown in preview
-# custom:
-#   control: DPA-RES-005
-decisions contains result.undetermined("DPA-RES-005", r, "DataPacket location is unknown until apply") if {
-	some i in _servers
-	r := input.resources[i]
-	r.props.location == input.context.unknown
 }
 
 # Whether a place's hosting sites are named in Appendix C §1.2 (all, some, none, unknown): worked

@@ -152,17 +152,6 @@ _judged contains [k, "DPA-RET-002", "violation", msg] if {
 }
 
 # METADATA
-# title: Lifecycle expiration unknown in preview
-# custom:
-#   control: DPA-RET-002
-_judged contains [k, "DPA-RET-002", "undetermined", "lifecycle expiration is unknown until apply"] if {
-	some k, g in _buckets
-	_bounds(g.stack, g.data_category)
-	some days in _expirations(object.get(g.props, "lifecycleRules", []))
-	facts.is_unknown(days)
-}
-
-# METADATA
 # title: Old object versions do not outlive the retention period
 # description: |
 #   On a versioned bucket, expiring an object makes it an old (noncurrent) version, which lives its

@@ -45,16 +45,6 @@ decisions contains result.violation("DPA-TLS-001", r, msg) if {
 }
 
 # METADATA
-# title: Frontend certificates unknown in preview
-# custom:
-#   control: DPA-TLS-001
-decisions contains result.undetermined("DPA-TLS-001", r, "frontend certificates are unknown until apply") if {
-	some i in input.index.type["scaleway:loadbalancers/frontend:Frontend"]
-	r := input.resources[i]
-	r.props.certificateIds == input.context.unknown
-}
-
-# METADATA
 # title: No legacy TLS on load balancers
 # custom:
 #   control: DPA-TLS-002
@@ -76,16 +66,6 @@ decisions contains result.violation("DPA-TLS-003", r, "backend does not use SSL 
 }
 
 # METADATA
-# title: Backend bridging unknown in preview
-# custom:
-#   control: DPA-TLS-003
-decisions contains result.undetermined("DPA-TLS-003", r, "sslBridging is unknown until apply") if {
-	some i in input.index.type["scaleway:loadbalancers/backend:Backend"]
-	r := input.resources[i]
-	r.props.sslBridging == input.context.unknown
-}
-
-# METADATA
 # title: Redis clusters use TLS
 # custom:
 #   control: DPA-TLS-004
@@ -94,16 +74,6 @@ decisions contains result.violation("DPA-TLS-004", r, "Redis cluster does not en
 	r := input.resources[i]
 	not r.props.tlsEnabled == true
 	not r.props.tlsEnabled == input.context.unknown
-}
-
-# METADATA
-# title: Redis TLS unknown in preview
-# custom:
-#   control: DPA-TLS-004
-decisions contains result.undetermined("DPA-TLS-004", r, "tlsEnabled is unknown until apply") if {
-	some i in input.index.type["scaleway:redis/cluster:Cluster"]
-	r := input.resources[i]
-	r.props.tlsEnabled == input.context.unknown
 }
 
 # Serverless containers and functions answer on their own *.scw.cloud endpoint over HTTP and HTTPS
@@ -131,18 +101,6 @@ decisions contains result.violation("DPA-TLS-008", r, msg) if {
 	msg := sprintf("%v endpoint accepts plain HTTP (neither httpsConnectionsOnly nor httpOption redirected)", [_privacy(r)])
 }
 
-# METADATA
-# title: Serverless HTTPS setting unknown in preview
-# custom:
-#   control: DPA-TLS-008
-decisions contains result.undetermined("DPA-TLS-008", r, "httpsConnectionsOnly or httpOption is unknown until apply") if {
-	some t in _serverless_types
-	some i in input.index.type[t]
-	r := input.resources[i]
-	not _https_only(r)
-	_https_unknown(r)
-}
-
 # The endpoint's privacy as the message names it; the provider's default is public.
 default _privacy(_) := "public"
 
@@ -164,17 +122,6 @@ decisions contains result.violation("DPA-TLS-005", r, msg) if {
 	rule.port_from <= p.port
 	p.port <= rule.port_to
 	msg := sprintf("inbound %v port %v (%v) is open to the internet (%v)", [rule.protocol, p.port, p.name, rule.source])
-}
-
-# METADATA
-# title: Inbound rule unknown in preview
-# custom:
-#   control: DPA-TLS-005
-decisions contains result.undetermined("DPA-TLS-005", r, "an inbound rule's source or port is unknown until apply") if {
-	some i in _security_groups
-	r := input.resources[i]
-	some rule in r.inbound_rules
-	rule.unknown
 }
 
 _telecom(r) if r.props.role == "telecom"
@@ -227,17 +174,6 @@ decisions contains result.violation("DPA-TLS-007", r, "telecom server declares n
 	r := input.resources[i]
 	_telecom(r)
 	not r.props.mediaEncryption
-}
-
-# METADATA
-# title: Telecom encryption settings unknown in preview
-# custom:
-#   control: DPA-TLS-006
-decisions contains result.undetermined("DPA-TLS-006", r, "sipTransport is unknown until apply") if {
-	some i in input.index.type["pulumi-python:dynamic/datapacket:Server"]
-	r := input.resources[i]
-	_telecom(r)
-	facts.is_unknown(r.props.sipTransport)
 }
 
 _security_group_types := ["scaleway:instance/securityGroup:SecurityGroup", "scaleway:instance/securityGroupRules:SecurityGroupRules"]

@@ -23,7 +23,7 @@ _context := {
 _index(groups) := object.union(
 	{
 		"package": {}, "type": {}, "locality": {}, "project": {}, "env_tag": {}, "subprocessor_country": {},
-		"data_category": {}, "plaintext": [], "malformed": [], "foreign": [], "shape": {"bucket": []}, "outside_scope": {},
+		"data_category": {}, "plaintext": [], "malformed": [], "unknown": [], "foreign": [], "shape": {"bucket": []}, "outside_scope": {},
 	},
 	groups,
 )
@@ -84,12 +84,11 @@ test_frontend_with_certificate_passes if {
 	count(decisions) == 0
 }
 
-test_frontend_certificates_unknown_are_undetermined if {
+# A value unknown until apply is not judged by this area's rules: the normaliser lists it in `unknown`
+# and input_types.rego makes every control that reads it undetermined.
+test_frontend_certificates_unknown_are_no_violation_here if {
 	decisions := transit_encryption.decisions with input as _frontend({"inboundPort": 443, "certificateIds": _unknown})
-	decisions == {{
-		"control": "DPA-TLS-001", "urn": _urn(_frontend_type, "r"), "status": "undetermined",
-		"message": "frontend certificates are unknown until apply",
-	}}
+	count(decisions) == 0
 }
 
 _lb_type := "scaleway:loadbalancers/loadBalancer:LoadBalancer"
@@ -137,12 +136,11 @@ test_backend_with_ssl_bridging_passes if {
 	count(decisions) == 0
 }
 
-test_backend_ssl_bridging_unknown_is_undetermined if {
+# A value unknown until apply is not judged by this area's rules: the normaliser lists it in `unknown`
+# and input_types.rego makes every control that reads it undetermined.
+test_backend_ssl_bridging_unknown_is_no_violation_here if {
 	decisions := transit_encryption.decisions with input as _one(_backend_type, "scaleway", {"props": {"sslBridging": _unknown}})
-	decisions == {{
-		"control": "DPA-TLS-003", "urn": _urn(_backend_type, "r"), "status": "undetermined",
-		"message": "sslBridging is unknown until apply",
-	}}
+	count(decisions) == 0
 }
 
 _redis_type := "scaleway:redis/cluster:Cluster"
@@ -160,12 +158,11 @@ test_redis_with_tls_passes if {
 	count(decisions) == 0
 }
 
-test_redis_tls_unknown_is_undetermined if {
+# A value unknown until apply is not judged by this area's rules: the normaliser lists it in `unknown`
+# and input_types.rego makes every control that reads it undetermined.
+test_redis_tls_unknown_is_no_violation_here if {
 	decisions := transit_encryption.decisions with input as _one(_redis_type, "scaleway", {"props": {"tlsEnabled": _unknown}})
-	decisions == {{
-		"control": "DPA-TLS-004", "urn": _urn(_redis_type, "r"), "status": "undetermined",
-		"message": "tlsEnabled is unknown until apply",
-	}}
+	count(decisions) == 0
 }
 
 _sg_type := "scaleway:instance/securityGroup:SecurityGroup"
@@ -173,7 +170,7 @@ _sg_type := "scaleway:instance/securityGroup:SecurityGroup"
 # An inbound rule as the normaliser makes it explicit (_inbound_rules).
 _rule(port_from, port_to, source, internet) := {
 	"action": "accept", "protocol": "TCP", "port_from": port_from, "port_to": port_to,
-	"source": source, "internet": internet, "unknown": false,
+	"source": source, "internet": internet,
 }
 
 _sg(rules) := _one(_sg_type, "scaleway", {"props": {"inboundDefaultPolicy": "drop"}, "inbound_rules": rules})
@@ -215,13 +212,12 @@ test_dropped_http_passes if {
 	count(decisions) == 0
 }
 
-test_inbound_rule_unknown_is_undetermined if {
-	unknown_rule := object.union(_rule(1, 65535, _unknown, false), {"unknown": true})
+# A value unknown until apply is not judged by this area's rules: the normaliser lists it in `unknown`
+# and input_types.rego makes every control that reads it undetermined.
+test_inbound_rule_unknown_is_no_violation_here if {
+	unknown_rule := _rule(1, 65535, _unknown, false)
 	decisions := transit_encryption.decisions with input as _sg([unknown_rule])
-	decisions == {{
-		"control": "DPA-TLS-005", "urn": _urn(_sg_type, "r"), "status": "undetermined",
-		"message": "an inbound rule's source or port is unknown until apply",
-	}}
+	count(decisions) == 0
 }
 
 _server_type := "pulumi-python:dynamic/datapacket:Server"
@@ -246,12 +242,11 @@ test_telecom_without_sip_transport_is_a_violation if {
 	}}
 }
 
-test_telecom_sip_transport_unknown_is_undetermined if {
+# A value unknown until apply is not judged by this area's rules: the normaliser lists it in `unknown`
+# and input_types.rego makes every control that reads it undetermined.
+test_telecom_sip_transport_unknown_is_no_violation_here if {
 	decisions := transit_encryption.decisions with input as _server(object.union(_telecom, {"sipTransport": _unknown, "mediaEncryption": "srtp"}))
-	decisions == {{
-		"control": "DPA-TLS-006", "urn": _urn(_server_type, "r"), "status": "undetermined",
-		"message": "sipTransport is unknown until apply",
-	}}
+	count(decisions) == 0
 }
 
 test_telecom_media_without_srtp_is_a_violation if {
@@ -357,20 +352,17 @@ test_function_redirecting_to_https_passes if {
 	count(decisions) == 0
 }
 
-test_container_https_setting_unknown_is_undetermined if {
+# A value unknown until apply is not judged by this area's rules: the normaliser lists it in `unknown`
+# and input_types.rego makes every control that reads it undetermined.
+test_container_https_setting_unknown_is_no_violation_here if {
 	decisions := transit_encryption.decisions with input as _one(_container_type, "scaleway", {"props": {"httpsConnectionsOnly": _unknown}})
-	decisions == {{
-		"control": "DPA-TLS-008", "urn": _urn(_container_type, "r"), "status": "undetermined",
-		"message": "httpsConnectionsOnly or httpOption is unknown until apply",
-	}}
+	count(decisions) == 0
 }
 
-test_function_http_option_unknown_is_undetermined if {
+test_function_http_option_unknown_is_left_to_the_unknown_rule if {
+	# The undetermined finding comes from input_types' one rule for every unknown property read.
 	decisions := transit_encryption.decisions with input as _one(_function_type, "scaleway", {"props": {"httpOption": _unknown}})
-	decisions == {{
-		"control": "DPA-TLS-008", "urn": _urn(_function_type, "r"), "status": "undetermined",
-		"message": "httpsConnectionsOnly or httpOption is unknown until apply",
-	}}
+	count(decisions) == 0
 }
 
 test_container_https_only_passes_though_its_http_option_is_unknown if {

@@ -153,12 +153,24 @@ def test_unused_subprocessors_are_not_findings(policy: Policy, engine: Engine) -
         (["environment:dev"], True),
         (["env:qa"], True),  # a value that names no environment
         (["owner:team"], True),  # no environment tag at all
+        # Tags that name two environments name none (issue 24, L9): whichever key is read first.
+        (["env:prod", "environment:dev"], True),
+        (["environment:dev", "env:prod"], True),
+        ({"env": "prod", "environment": "dev"}, True),
+        (["env:prod", "env:dev"], True),  # one key twice in a list
+        (["env:prod", "environment:Production"], False),  # two keys, one environment
+        (["env:prod", "env:prod"], False),
     ],
 )
 def test_environment_tag_keys_and_values(tags: Any, fires: bool, policy: Policy, engine: Engine) -> None:
     findings = run_stages([changed("prod", "vpc", tags=tags)], policy, engine, today=TODAY).findings
     hits = [f for f in findings if f.control == "DPA-SEG-002" and f.urn == find("vpc")]
     assert bool(hits) == fires, [f.message for f in hits]
+
+
+def test_conflicting_environment_tags_are_named_in_the_message(policy: Policy, engine: Engine) -> None:
+    findings = run_stages([changed("prod", "vpc", tags=["env:prod", "environment:dev"])], policy, engine, today=TODAY).findings
+    assert [f.message for f in findings if f.control == "DPA-SEG-002"] == ["tag env, environment is prod, dev, expected prod"]
 
 
 def test_environment_tag_message_names_the_key_and_value(policy: Policy, engine: Engine) -> None:

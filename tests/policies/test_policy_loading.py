@@ -156,3 +156,18 @@ def test_duplicate_entries_name_the_second_one(policies: Path, file: str, old: s
     _replace(path, old, new)
     with pytest.raises(PolicyError, match=rf"{file.replace('.', '[.]')}:{line}: {message}"):
         load_policy(policies)
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "message"),
+    [
+        ("{fact: env_tag, controls: [DPA-SEG-002]}", "{fact: env_tag, controls: [DPA-SEG-999]}", "tags: unknown control DPA-SEG-999"),
+        ("{fact: env_tag, controls: [DPA-SEG-002]}", "{fact: owner, controls: [DPA-SEG-002]}", "tags: `fact` must be one of"),
+        ("{fact: env_tag, controls: [DPA-SEG-002]}", "{fact: env_tag, controls: []}", "tags: `controls` must list"),
+    ],
+)
+def test_a_bad_tags_entry_of_properties_yaml_is_refused(policies: Path, old: str, new: str, message: str) -> None:
+    # properties.yaml `tags` says which controls a tag unknown until apply makes undetermined: a wrong entry would pass it.
+    _replace(policies / "dpa" / "properties.yaml", old, new)
+    with pytest.raises(PolicyError, match=r"properties\.yaml:\d+: " + message.replace("[", r"\[")):
+        load_policy(policies)

@@ -17,7 +17,7 @@ from hypothesis import strategies as st
 from support import POLICIES
 from dpaguard.model import SECRET_SIG, SECRET_SIG_KEY, UNKNOWN, Deployment
 from dpaguard.urn import PROVIDER_TYPE_PREFIX as PROVIDER_PREFIX, STACK_TYPE
-from dpaguard.normalise.types import canonical_type, type_info
+from dpaguard.normalise.types import canonical_type, type_info, type_token_problem
 from dpaguard.source.redact import is_secret, secret_placeholder
 
 CANARY = "CANARY-PROPERTY-5b1e"
@@ -56,6 +56,9 @@ FRENCH_ZONES = ["fr-par-1", "fr-par-2", "fr-par-3"]
 FOREIGN = ["nl-ams", "pl-waw", "it-mil", "nl-ams-1", "pl-waw-3", "it-mil-1", "FR-PAR", "fr-par ", "fr-par-4", "fr-mrs", "fr"]
 
 unicode_text = st.text(st.characters(codec="utf-8", exclude_categories=["Cs"]), max_size=24)
+# Garbage type tokens the normaliser judges: one holding an invisible character or another Unicode form is
+# refused whole (normalise.types.type_token_problem; tests/normalise/test_type_tokens.py), so those are left out.
+garbage_types = unicode_text.map(lambda text: text if type_token_problem(text) is None else "".join(c for c in text if " " < c < "\x7f"))
 huge_string = st.builds(lambda c, n: c * n, st.sampled_from(["a", "é", "\U0001f600", '"', "\\", "\x00", "fr-par"]), st.integers(1_000, 100_000))
 huge_list = st.builds(lambda v, n: [v] * n, st.sampled_from([0, "fr-par", None, "env:prod", {"a": 1}]), st.integers(1_000, 5_000))
 secret = st.builds(
@@ -99,7 +102,7 @@ def _props(extra: dict[str, Any], region: tuple[str, Any], zone: tuple[str, Any]
 @st.composite
 def resources(draw: st.DrawFn, stack: str, project: str, providers: list[str]) -> dict[str, Any]:
     """One resource of the export, possibly malformed."""
-    type_token = draw(st.one_of(st.sampled_from(SCALEWAY_TYPES), st.sampled_from(SCALEWAY_TYPES), st.sampled_from(OTHER_TYPES), unicode_text))
+    type_token = draw(st.one_of(st.sampled_from(SCALEWAY_TYPES), st.sampled_from(SCALEWAY_TYPES), st.sampled_from(OTHER_TYPES), garbage_types))
     # Mostly names Pulumi programs use (unicode letters included); sometimes any text: quotes, backslashes and
     # control characters in a URN, which rego-cpp would print unescaped (the embedded engine swaps them out and back).
     safe = st.text(st.characters(categories=("L", "N"), include_characters="-_."), min_size=1, max_size=12)
