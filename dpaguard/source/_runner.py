@@ -23,7 +23,6 @@ import runpy
 import sys
 import threading
 import traceback
-import uuid
 from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, urlparse
@@ -46,6 +45,7 @@ def _sibling(name: str, file: str) -> Any:
 _markers = _sibling("_dpaguard_render_markers", "markers.py")
 _urn = _sibling("_dpaguard_render_urn", "urn.py")
 REDACTED: str = _markers.REDACTED
+UNKNOWN: str = _markers.UNKNOWN
 SECRET_SIG: str = _markers.SECRET_SIG
 SECRET_SIG_KEY: str = _markers.SECRET_SIG_KEY
 STACK_TYPE: str = _urn.STACK_TYPE
@@ -56,13 +56,17 @@ parse_urn = _urn.parse_urn
 _OWN_DIR = str(Path(__file__).resolve().parent)
 # Invokes the SDK sends for itself (a resource reference resolved), answered offline: not a program's lookup.
 ENGINE_INVOKES = frozenset({"pulumi:pulumi:getResource"})
-# ids the mock gives custom resources: stable across runs, so two renders of one program are equal
-_ID_NAMESPACE = uuid.UUID("6f1c1e1a-3c52-4a8e-9d55-1f0c6b1f4a11")
 
 
-def resource_id(urn: str) -> str:
-    """The deterministic physical id the offline engine gives a custom resource."""
-    return str(uuid.uuid5(_ID_NAMESPACE, urn))
+def preview_id(request: Any) -> str:
+    """The id `pulumi preview` knows for a resource it would create: none (unknown), unless it is imported.
+
+    The engine answers a registration in preview with the id the provider's Create returned, and a
+    provider previewing a create returns none; the SDK then resolves `.id` as unknown and skips every
+    `apply` on it, and the engine writes the unknown sentinel into the state it hands a policy pack.
+    An imported resource keeps the id it is imported by, which the engine reads.
+    """
+    return str(request.importId) if request.custom and request.importId else ""
 
 
 def _value(value: Any) -> Any:
@@ -285,8 +289,9 @@ def _make_monitor(recorder: Recorder, project: str, stack: str) -> Any:
             if request.type == STACK_TYPE:
                 recorder.add(record, struct_pb2.Struct())
                 return resource_pb2.RegisterResourceResponse(urn=urn)
-            rid = resource_id(urn) if request.custom else ""
-            record["id"] = rid
+            rid = preview_id(request)
+            if request.custom:
+                record["id"] = rid or UNKNOWN
             obj = request.object
             secret_outputs = list(request.additionalSecretOutputs)
             if transformed is not None:
@@ -308,6 +313,8 @@ def _make_monitor(recorder: Recorder, project: str, stack: str) -> Any:
                     if field is not None and not _is_secret_value(field):
                         obj.fields[key].CopyFrom(secret_value(field))
             recorder.add(record, obj)
+            # As a provider previewing a create: its outputs are its inputs, and every output it does not
+            # echo (a computed endpoint, an address) the SDK resolves as unknown, its applies skipped.
             return resource_pb2.RegisterResourceResponse(urn=urn, id=rid, object=obj)
 
         def ReadResource(self, request: Any) -> Any:  # noqa: N802
@@ -345,7 +352,7 @@ def _make_monitor(recorder: Recorder, project: str, stack: str) -> Any:
                 if known is None:
                     raise Exception(f"unknown resource {urn}")
                 ret.fields["urn"].string_value = urn
-                ret.fields["id"].string_value = known.get("id", "")
+                ret.fields["id"].string_value = "" if known.get("id") == UNKNOWN else known.get("id", "")
                 ret.fields["state"].struct_value.CopyFrom(recorder.objects[urn])
             # Data sources answer nothing offline: their results stay empty, as for an unreachable provider.
             return resource_pb2.ResourceInvokeResponse(**{"return": ret})

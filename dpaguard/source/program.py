@@ -25,13 +25,13 @@ from typing import Any, Mapping
 
 from dpaguard import contain
 from dpaguard.errors import DpaguardError, ProgramError
-from dpaguard.model import Deployment
+from dpaguard.model import UNKNOWN, Deployment
 from dpaguard.source import _runner, redact
-from dpaguard.source._runner import resource_id
 from dpaguard.source.interpreter import Interpreter, program_interpreter
 from dpaguard.source.project import Project, StackConfig, load_project, load_stack_config
 from dpaguard.urn import PROVIDER_TYPE_PREFIX, STACK_TYPE, provider_type, provider_urn_of, stack_urn as make_stack_urn, urn as make_urn
-DYNAMIC_TYPE_PREFIX = "pulumi-python:dynamic"
+DYNAMIC_PACKAGE = "pulumi-python"
+DYNAMIC_TYPE_PREFIX = f"{DYNAMIC_PACKAGE}:dynamic"
 # The pickled provider of a dynamic resource: code, not configuration, and possibly captured secrets.
 DYNAMIC_PROVIDER_INPUT = "__provider"
 # Address-space limit of the program's process: a runaway program fails with MemoryError instead of
@@ -99,6 +99,21 @@ def _source_position(position: Mapping[str, Any] | None) -> str | None:
     return f"project:///{position['path']}#{position['line']}"
 
 
+def _default_provider_config(config: StackConfig, package: str) -> dict[str, Any]:
+    """What the engine gives a default provider of `package`: its `<package>:*` settings, secrets wrapped.
+
+    The provider of Python dynamic resources (`pulumi-python`) has no settings of its own: the engine
+    hands it the whole stack config, keys in full (`project:key`), so a dynamic provider can read it.
+    """
+    if package == DYNAMIC_PACKAGE:
+        settings = config.program_config()
+        secret = set(config.secret_keys)
+    else:
+        settings = config.package_config(package)
+        secret = {key for key in settings if f"{package}:{key}" in config.secret_keys}
+    return {key: redact.secret_placeholder() if key in secret else value for key, value in settings.items()}
+
+
 def build_resources(records: list[dict[str, Any]], *, project: str, stack: str, config: StackConfig) -> list[dict[str, Any]]:
     """The deployment's resources from the runner's records, as the engine would write them to state."""
     stack_urn = make_stack_urn(stack, project)
@@ -109,16 +124,13 @@ def build_resources(records: list[dict[str, Any]], *, project: str, stack: str, 
         key = (package, version, url)
         if key not in default_providers:
             urn = make_urn(stack, project, provider_type(package), default_provider_name(version, url))
-            inputs: dict[str, Any] = dict(config.package_config(package))
-            for k in list(inputs):
-                if f"{package}:{k}" in config.secret_keys:
-                    inputs[k] = redact.secret_placeholder()
+            inputs = _default_provider_config(config, package)
+            # As the engine (3.276) hands them on: the version an input, the download URL kept internal (`__internal`).
             if version:
                 inputs["version"] = version
-            if url:
-                inputs["pluginDownloadURL"] = url
             inputs = redact.redact_properties(dict(sorted(inputs.items())))
-            pid = resource_id(urn)
+            # As in the engine's preview of a new stack: a provider not yet created has no id.
+            pid = UNKNOWN
             resources.append(
                 {
                     "urn": urn,
@@ -149,11 +161,9 @@ def build_resources(records: list[dict[str, Any]], *, project: str, stack: str, 
         if type_token.startswith(DYNAMIC_TYPE_PREFIX):
             inputs.pop(DYNAMIC_PROVIDER_INPUT, None)
         if type_token.startswith(PROVIDER_TYPE_PREFIX):
-            # As the engine does for provider resources: the plugin version and URL become inputs.
+            # As the engine does for provider resources: the plugin version becomes an input (the URL an internal one).
             if record.get("version") and "version" not in inputs:
                 inputs["version"] = record["version"]
-            if record.get("pluginDownloadURL") and "pluginDownloadURL" not in inputs:
-                inputs["pluginDownloadURL"] = record["pluginDownloadURL"]
         secret_outputs = list(record.get("additionalSecretOutputs") or [])
         inputs = redact.redact_properties(_mark_secret(dict(sorted(inputs.items())), secret_outputs))
         custom = bool(record.get("custom"))

@@ -33,11 +33,19 @@ def test_default_provider_carries_the_stack_config_and_the_sdk_version(rendered:
         "zone": "fr-par-1",
         "projectId": "11111111-2222-3333-4444-555555555555",
         "version": "1.60.0",
-        "pluginDownloadURL": "github://api.github.com/pulumiverse",
     }
     assert main["provider"] == f"{default['urn']}::{default['id']}"
     # region is not set on the VPC itself: only the default provider knows it
     assert main["inputs"] == {"name": "main-vpc"}
+
+
+def test_resources_being_created_have_unknown_ids_as_in_a_preview(rendered: Render) -> None:
+    # What `pulumi preview` hands a policy pack for a new stack: no id is known before creation, the
+    # providers' included, and a reference names the provider by its URN and the unknown id.
+    deployment = rendered("providers")
+    assert {r["id"] for r in deployment.resources if r["custom"]} == {UNKNOWN}
+    ams = by_name(deployment, "ams")
+    assert by_name(deployment, "backup")["provider"] == f"{ams['urn']}::{UNKNOWN}"
 
 
 def test_default_provider_follows_the_selected_stack(rendered: Render) -> None:
