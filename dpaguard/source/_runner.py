@@ -437,6 +437,20 @@ def _scrubbed(value: Any, scrub: list[str]) -> Any:
     return value
 
 
+def _feature_settings(monitor: Any) -> dict[str, Any]:
+    """How this SDK learns what the monitor supports, as its own `set_mocks` primes it (3.200 to the newest).
+
+    Newer SDKs read every feature once (`GetDeploymentInfo`) into `monitor_features`; older ones ask
+    for each (`SupportsFeature`) and cache the answers in `feature_support`, which a mock's settings
+    must hold from the start.
+    """
+    from google.protobuf import empty_pb2
+
+    if hasattr(monitor, "GetDeploymentInfo"):
+        return {"monitor_features": set(monitor.GetDeploymentInfo(empty_pb2.Empty()).supportedFeatures)}
+    return {"feature_support": {}}
+
+
 def main(request_path: str) -> None:
     """Run the program described by the request file and write the result file."""
     with open(request_path, encoding="utf-8") as handle:
@@ -468,7 +482,6 @@ def main(request_path: str) -> None:
         import pulumi.runtime
     except ImportError as error:
         finish({"ok": False, "missing": "pulumi", "error": f"cannot import {error.name or 'pulumi'}"})
-    from google.protobuf import empty_pb2
     from pulumi.runtime.mocks import MockEngine, MockSettings
     from pulumi.runtime.settings import configure
     import logging
@@ -483,7 +496,6 @@ def main(request_path: str) -> None:
     configure(
         MockSettings(  # type: ignore[no-untyped-call]
             monitor=monitor,
-            monitor_features=set(monitor.GetDeploymentInfo(empty_pb2.Empty()).supportedFeatures),
             engine=MockEngine(logger),
             project=project,
             stack=stack,
@@ -491,6 +503,7 @@ def main(request_path: str) -> None:
             organization=request.get("organization", "organization"),
             root_directory=root,
             callbacks=None,
+            **_feature_settings(monitor),
         )
     )
     loop = asyncio.new_event_loop()
