@@ -56,6 +56,8 @@ parse_urn = _urn.parse_urn
 _OWN_DIR = str(Path(__file__).resolve().parent)
 # Invokes the SDK sends for itself (a resource reference resolved), answered offline: not a program's lookup.
 ENGINE_INVOKES = frozenset({"pulumi:pulumi:getResource"})
+# How a lookup answered with nothing is marked on stderr (read by dpaguard.source.failure).
+LOOKUP_MARK = "dpaguard-runner: lookup answered nothing: "
 
 
 def preview_id(request: Any) -> str:
@@ -163,6 +165,17 @@ class Recorder:
                 if path.startswith(prefix) and self.paths.is_user(path) and line > 0:
                     return {"path": self.paths.relative(path), "line": line}
         return None
+
+    def lookup(self, token: str) -> None:
+        """Count a lookup answered with nothing, and mark it on stderr: if the program then dies without an
+        answer, dpaguard can still name the lookups that ran before (`dpaguard.source.failure`)."""
+        with self.lock:
+            self.invokes[token] = self.invokes.get(token, 0) + 1
+        if token not in ENGINE_INVOKES:
+            try:
+                os.write(2, f"\n{LOOKUP_MARK}{token}\n".encode())
+            except OSError:
+                pass  # the program closed stderr: the count still reaches the result
 
     def add(self, record: dict[str, Any], obj: Any) -> None:
         with self.lock:
@@ -343,8 +356,7 @@ def _make_monitor(recorder: Recorder, project: str, stack: str) -> Any:
             return empty_pb2.Empty()
 
         def Invoke(self, request: Any) -> Any:  # noqa: N802
-            with recorder.lock:
-                recorder.invokes[request.tok] = recorder.invokes.get(request.tok, 0) + 1
+            recorder.lookup(request.tok)
             ret = struct_pb2.Struct()
             if request.tok == "pulumi:pulumi:getResource":
                 urn = request.args.fields["urn"].string_value
@@ -361,8 +373,7 @@ def _make_monitor(recorder: Recorder, project: str, stack: str) -> Any:
             # Resource methods run in providers: offline their results stay empty, like data sources.
             from pulumi.runtime.proto import provider_pb2
 
-            with recorder.lock:
-                recorder.invokes[request.tok] = recorder.invokes.get(request.tok, 0) + 1
+            recorder.lookup(request.tok)
             return provider_pb2.CallResponse(**{"return": struct_pb2.Struct()})
 
     return RecordingMonitor(_NoMocks())
@@ -461,7 +472,12 @@ def main(request_path: str) -> None:
     paths = _Paths(root, main_dir)
     scrub = [v for v in request.get("scrub", []) if len(v) >= 4]
 
+    running: list[Recorder] = []
+
     def finish(payload: dict[str, Any]) -> None:
+        if running and not payload.get("ok"):
+            # A failure names the lookups that answered nothing before it (an empty result the program built on).
+            payload["invokes"] = dict(running[0].invokes)
         # A process the program forked runs this code too: only the runner itself answers.
         if os.getpid() == own_pid:
             _write(result_path, payload)
@@ -487,6 +503,7 @@ def main(request_path: str) -> None:
     import logging
 
     recorder = Recorder(paths)
+    running.append(recorder)
     project, stack = request["project"], request["stack"]
     monitor = _make_monitor(recorder, project, stack)
     pulumi.runtime.set_all_config(request["config"], request["secret_keys"])

@@ -26,7 +26,7 @@ from typing import Any, Mapping
 from dpaguard import contain
 from dpaguard.errors import DpaguardError, ProgramError
 from dpaguard.model import UNKNOWN, Deployment
-from dpaguard.source import _runner, redact
+from dpaguard.source import _runner, failure, redact
 from dpaguard.source.interpreter import Interpreter, program_interpreter
 from dpaguard.source.project import Project, StackConfig, load_project, load_stack_config
 from dpaguard.urn import PROVIDER_TYPE_PREFIX, STACK_TYPE, provider_type, provider_urn_of, stack_urn as make_stack_urn, urn as make_urn
@@ -294,10 +294,16 @@ def run_program(
         marker = uuid.uuid4().hex
         # Our own environment and memory are closed to the program (see dpaguard.contain).
         contain.harden_self()
+        # The program's stderr is read only to explain a process that ends without answering (failure.py).
+        stderr = failure.StderrTail()
         try:
-            contained = contain.Contained(command, cwd=str(project.main_dir), env=_child_env(marker, interpreter), isolate=USE_NAMESPACES)
+            contained = contain.Contained(
+                command, cwd=str(project.main_dir), env=_child_env(marker, interpreter), isolate=USE_NAMESPACES, stderr=stderr.writer,
+            )
         except OSError as error:
             raise ProgramError(f"cannot start the program runner: {error.strerror or error}") from None
+        finally:
+            stderr.started()
         try:
             code = contained.wait(timeout=max(deadline - time.monotonic(), 0.1))
         except subprocess.TimeoutExpired:
@@ -312,8 +318,7 @@ def run_program(
             with open(result_path, encoding="utf-8") as handle:
                 answer: dict[str, Any] = json.load(handle)
         except FileNotFoundError:
-            reason = f"killed by signal {code - 128}" if code > 128 else f"exit code {code}"
-            raise ProgramError(f"program exited before finishing ({reason})") from None
+            raise ProgramError(failure.failure_line(stderr.text(), stderr.lookups, project.root, code, scrub)) from None
         except (OSError, ValueError):
             raise ProgramError("program runner wrote an unreadable result") from None
     if answer.get("missing") == "pulumi":
@@ -322,7 +327,7 @@ def run_program(
             f" dependencies there ({python} -m pip install pulumi, or its requirements)"
         )
     if not answer.get("ok"):
-        raise ProgramError(str(answer.get("error") or "program failed"))
+        raise ProgramError(str(answer.get("error") or "program failed") + failure.lookups_clause(answer.get("invokes") or {}))
     return answer
 
 
