@@ -394,6 +394,34 @@ def _user_location(error: BaseException, paths: _Paths) -> str:
     return str(location)
 
 
+def _locate_apply_failures(paths: _Paths) -> None:
+    """Make an exception raised in a program's `apply` callback carry the program's line it was raised at.
+
+    The SDK hands such an exception on through futures and tasks, and by the time it ends the program
+    the traceback it carries may no longer reach the callback (an apply on an id is re-raised where
+    the id is awaited); read where it is raised, the line is always there.
+    """
+    from pulumi.output import Output
+
+    apply = Output.apply
+
+    def located_apply(self: Any, func: Any, *args: Any, **kwargs: Any) -> Any:
+        def call(value: Any) -> Any:
+            try:
+                return func(value)
+            except Exception as error:
+                if not getattr(error, "location", None):
+                    try:
+                        error.location = _user_location(error, paths)  # type: ignore[attr-defined]
+                    except (AttributeError, TypeError):
+                        pass  # an exception type without attributes: its traceback is all there is
+                raise
+
+        return apply(self, call, *args, **kwargs)
+
+    Output.apply = located_apply  # type: ignore[method-assign]
+
+
 def _error_line(error: BaseException, paths: _Paths, scrub: list[str]) -> str:
     """One line from the user's own frames: `file:line: ExceptionType: message`."""
     location = _user_location(error, paths)
@@ -504,6 +532,7 @@ def main(request_path: str) -> None:
 
     recorder = Recorder(paths)
     running.append(recorder)
+    _locate_apply_failures(paths)
     project, stack = request["project"], request["stack"]
     monitor = _make_monitor(recorder, project, stack)
     pulumi.runtime.set_all_config(request["config"], request["secret_keys"])

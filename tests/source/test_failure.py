@@ -72,6 +72,17 @@ def test_a_program_that_dies_without_answering_is_one_line_with_its_file_line_an
 
 
 @pytest.mark.slow
+def test_an_apply_callback_that_fails_is_located_at_its_line() -> None:
+    # The SDK re-raises it where the id is awaited, far from the callback: the line is read where it is raised.
+    with pytest.raises(ProgramError) as caught:
+        render_stack(SOURCE_FIXTURES / "apply_failure", "dev", timeout=60)
+    assert caught.value.one_line() in (
+        "render stack dev: __main__.py:7: IndexError: list index out of range",
+        "render stack dev: __main__.py:8: IndexError: list index out of range",
+    )
+
+
+@pytest.mark.slow
 def test_a_failure_the_runner_catches_names_the_lookups_that_ran_before_it(tmp_path: Path) -> None:
     (tmp_path / "Pulumi.yaml").write_text("name: lookup\nruntime: python\n")
     (tmp_path / "Pulumi.dev.yaml").write_text("config: {}\n")
