@@ -9,7 +9,8 @@ before the program's `pulumi`, with the program's main directory as working dire
 `pulumi.runtime.run_in_stack`) with the SDK's mock runtime in preview mode, records every request the
 SDK sends to the resource monitor, and writes them, with secret values already emptied, to the
 result file named in the request. The user's program may print, fork or crash: only the result file,
-written by this process and no other, carries the answer; stdout and stderr are never read.
+written by this process and no other, carries the answer; stdout is never read, and stderr only to explain,
+in one line, a process that ends without writing it (`dpaguard.source.failure`).
 """
 
 from __future__ import annotations
