@@ -146,6 +146,23 @@ def test_dynamic_resource_loses_its_pickled_provider_and_gets_a_default_provider
     assert "__provider" not in json.dumps(deployment.resources)
 
 
+
+def test_the_dynamic_provider_gets_the_whole_stack_config_as_the_engine_hands_it(rendered: Render) -> None:
+    # As `pulumi preview` (3.276) records it: every key in full, as the string the CLI passes (objects as
+    # JSON with sorted keys), secrets wrapped and never decrypted, sensitive-named plaintext redacted.
+    deployment = rendered("dynamic")
+    provider = next(r for r in deployment.resources if r["urn"].endswith("::pulumi:providers:pulumi-python::default"))
+    secret = {SECRET_SIG_KEY: SECRET_SIG, "ciphertext": REDACTED}
+    assert provider["inputs"] == {
+        "dynamic:apiToken": PLAINTEXT_REDACTED,
+        "dynamic:dbPassword": secret,
+        "dynamic:limits": '{"burst":2,"tickets":5}',
+        "dynamic:queue": "ops",
+        "scaleway:region": "fr-par",
+        "scaleway:zone": "fr-par-1",
+    }
+    assert "plain-dynamic-token-0001" not in json.dumps(deployment.resources)
+
 CANARIES = (
     "CANARYSECUREPROVIDERKEY0001",
     "CANARYSECUREDBPASSWORD0002",
