@@ -5,13 +5,22 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from scoring import CORPUS, Score, programs, score
+from scoring import CORPUS, Score, expectations, programs, score
 
 from dpaguard.source.program import render_stack
 from dpaguard.source.project import load_project
 
-# A program pinned to an older SDK runs in its own virtualenv, which .ci/setup makes from its requirements.txt.
-OLD_SDK = CORPUS / "old_sdk_rdb"
+# Programs pinned to older SDKs (requirements.txt) run in their own virtualenvs, which .ci/setup makes from it.
+PINNED = sorted(p.parent for p in CORPUS.glob("*/requirements.txt"))
+
+
+def _pinned(program: Path, package: str) -> str:
+    """The version of `package` a program's requirements.txt pins (`package==X`)."""
+    for line in (program / "requirements.txt").read_text(encoding="utf-8").splitlines():
+        name, _, version = line.partition("==")
+        if name.strip().lower() == package:
+            return version.strip()
+    raise AssertionError(f"{program.name}/requirements.txt pins no {package}")
 
 
 def _missing_environment(program: Path) -> str | None:
@@ -40,13 +49,19 @@ def test_the_corpus_has_at_least_eight_programs() -> None:
     assert len(programs()) >= 8
 
 
+def test_the_corpus_runs_under_at_least_three_sdk_versions() -> None:
+    # dpaguard's own (the newest) for most programs, and each pinned one in its program's own virtualenv.
+    assert len({_pinned(p, "pulumi") for p in PINNED}) >= 2
+
+
 @pytest.mark.slow
-def test_a_program_pinned_to_an_older_sdk_runs_under_that_sdk() -> None:
-    missing = _missing_environment(OLD_SDK)
+@pytest.mark.parametrize("program", PINNED, ids=lambda p: p.name)
+def test_a_program_pinned_to_an_older_sdk_runs_under_that_sdk(program: Path) -> None:
+    missing = _missing_environment(program)
     if missing:
         pytest.skip(missing)
-    deployment = render_stack(OLD_SDK, "prod", timeout=120)
-    # The SDK the program pinned, not dpaguard's: its default provider is the version it asks for.
+    deployment = render_stack(program, expectations(program)["stack"], timeout=120)
+    # The SDKs the program pinned, not dpaguard's: its default provider is the version it asks for.
     providers = [r for r in deployment.resources if r["type"] == "pulumi:providers:scaleway"]
-    assert [p["inputs"]["version"] for p in providers] == ["1.30.0"]
+    assert [p["inputs"]["version"] for p in providers] == [_pinned(program, "pulumiverse-scaleway")]
     assert not any("dpaguard's own Python" in notice for notice in deployment.notices)
