@@ -72,6 +72,18 @@ def test_a_program_that_dies_without_answering_is_one_line_with_its_file_line_an
 
 
 @pytest.mark.slow
+def test_a_program_killed_by_a_signal_says_which(tmp_path: Path) -> None:
+    (tmp_path / "Pulumi.yaml").write_text("name: killed\nruntime: python\n")
+    (tmp_path / "Pulumi.dev.yaml").write_text("config: {}\n")
+    (tmp_path / "__main__.py").write_text("import os\nimport signal\n\nos.kill(os.getpid(), signal.SIGKILL)\n")
+    with pytest.raises(ProgramError) as caught:
+        render_stack(tmp_path, "dev", timeout=60)
+    assert caught.value.one_line() == (
+        "render stack dev: it printed nothing on stderr (the program's process ended before answering: killed by signal 9)"
+    )
+
+
+@pytest.mark.slow
 def test_an_apply_callback_that_fails_is_located_at_its_line() -> None:
     # The SDK re-raises it where the id is awaited, far from the callback: the line is read where it is raised.
     with pytest.raises(ProgramError) as caught:
