@@ -381,7 +381,8 @@ def _launch(
                 code = _supervise(command, in_namespace=True) if ok else NO_VIEW
             except BaseException:  # noqa: BLE001 the init of the namespace must exit, whatever happens
                 code = NO_VIEW
-            os._exit(code & 0xFF)
+            # Killed by a signal (code -N): 128 + N, as a shell says it; `& 0xFF` alone would make SIGKILL 247.
+            os._exit((code if code >= 0 else 128 - code) & 0xFF)
         try:
             _, status = os.waitpid(init, 0)
         except SystemExit:

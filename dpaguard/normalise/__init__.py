@@ -389,7 +389,7 @@ class Normaliser:
         if not partial:
             # A partial view (the pack's Analyze of one resource) cannot show that nothing names a
             # resource: links are judged on the whole stack (AnalyzeStack), never on a part.
-            self._link(resources)
+            self._link(resources, _property_dependencies(deployments))
         for fact in resources:
             fact["props"] = self._rule_props(fact)
             _compact(fact)
@@ -783,16 +783,29 @@ class Normaliser:
         short = target.rsplit("/", 1)[-1].lower()
         return {"target": target, "environment": self.settings["environment_names"].get(short, "unknown")}
 
-    def _link(self, resources: list[dict[str, Any]]) -> None:
-        """Set `linked.<fact>` on each target a `by` resource names (properties.yaml `links`)."""
+    def _link(self, resources: list[dict[str, Any]], dependencies: Mapping[tuple[str, str], Mapping[str, Any]]) -> None:
+        """Set `linked.<fact>` on each target a `by` resource names (properties.yaml `links`).
+
+        A resource names its target by value (an ID, a name, region/name) or, where the value is
+        unknown until apply (the ID of a resource `pulumi preview` would create), by the resources the
+        value was computed from: the engine's `propertyDependencies` of that property.
+        """
         for link in self.dpa.get("properties", {}).get("links", ()):
-            named = {
-                value
-                for fact in resources
-                if fact["type"] == link["by"] and fact["stack"]
-                for value in [fact["props"].get(link["property"])]
-                if isinstance(value, str) and value
-            }
+            named: set[str] = set()
+            named_urns: set[tuple[str, str]] = set()
+            unresolved = False
+            for fact in resources:
+                if fact["type"] != link["by"] or not fact["stack"]:
+                    continue
+                value = fact["props"].get(link["property"])
+                if value == UNKNOWN:
+                    sources = dependencies.get((fact["stack"], declared_urn(cast("ResourceFacts", fact))), {}).get(link["property"])
+                    urns = [u for u in sources if isinstance(u, str)] if isinstance(sources, list) else []
+                    named_urns.update((fact["stack"], u) for u in urns)
+                    # Unknown, and no dependency shows what it names: it may name any target.
+                    unresolved = unresolved or not urns
+                elif isinstance(value, str) and value:
+                    named.add(value)
             for fact in resources:
                 if fact["type"] != link["target"]:
                     continue
@@ -800,9 +813,12 @@ class Normaliser:
                 names = set(_identities(fact)) | {v for v in (fact["props"].get("name"),) if isinstance(v, str) and v and v != UNKNOWN}
                 names |= {f"{fact['locality'].get('region')}/{n}" for n in list(names)}
                 names |= {n.rsplit("/", 1)[-1] for n in list(names)}
-                fact.setdefault("linked", {})[link["fact"]] = bool(names & named) or (UNKNOWN in named)
-                if UNKNOWN in named and not names & named:
-                    # Named perhaps, by a reference unknown until apply: not judged as linked nor as not.
+                by_urn = (fact["stack"], declared_urn(cast("ResourceFacts", fact))) in named_urns
+                linked = bool(names & named) or by_urn
+                fact.setdefault("linked", {})[link["fact"]] = linked or unresolved
+                if unresolved and not linked:
+                    # Named perhaps, by a reference unknown until apply that no dependency explains: not
+                    # judged as linked nor as not.
                     path = f"the {link['property']} of a {_printable(link['by'])}"
                     fact.setdefault("unknown", []).append({"path": path, "controls": list(link["controls"])})
 
@@ -886,6 +902,17 @@ def _compact(fact: dict[str, Any]) -> None:
     if "deprecated_type" not in fact:
         del fact["raw_type"]
     del fact["name"]
+
+
+def _property_dependencies(deployments: Sequence[Deployment]) -> dict[tuple[str, str], Mapping[str, Any]]:
+    """(stack, URN) -> the resource's `propertyDependencies`: property -> URNs its value was computed from."""
+    found: dict[tuple[str, str], Mapping[str, Any]] = {}
+    for deployment in deployments:
+        for raw in deployment.resources:
+            dependencies = raw.get("propertyDependencies")
+            if isinstance(raw.get("urn"), str) and isinstance(dependencies, Mapping):
+                found[(deployment.stack, raw["urn"])] = dependencies
+    return found
 
 
 def _identities(fact: Mapping[str, Any]) -> Iterable[str]:

@@ -9,7 +9,8 @@ before the program's `pulumi`, with the program's main directory as working dire
 `pulumi.runtime.run_in_stack`) with the SDK's mock runtime in preview mode, records every request the
 SDK sends to the resource monitor, and writes them, with secret values already emptied, to the
 result file named in the request. The user's program may print, fork or crash: only the result file,
-written by this process and no other, carries the answer; stdout and stderr are never read.
+written by this process and no other, carries the answer; stdout is never read, and stderr only to explain,
+in one line, a process that ends without writing it (`dpaguard.source.failure`).
 
 Nothing here is a safeguard against the program, which runs in this very process and can change any
 of it: whatever must hold against a hostile program (cutting plaintext credentials out of the answer,
@@ -29,7 +30,6 @@ import runpy
 import sys
 import threading
 import traceback
-import uuid
 from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, urlparse
@@ -52,6 +52,7 @@ def _sibling(name: str, file: str) -> Any:
 _markers = _sibling("_dpaguard_render_markers", "markers.py")
 _urn = _sibling("_dpaguard_render_urn", "urn.py")
 REDACTED: str = _markers.REDACTED
+UNKNOWN: str = _markers.UNKNOWN
 SECRET_SIG: str = _markers.SECRET_SIG
 SECRET_SIG_KEY: str = _markers.SECRET_SIG_KEY
 STACK_TYPE: str = _urn.STACK_TYPE
@@ -62,13 +63,19 @@ parse_urn = _urn.parse_urn
 _OWN_DIR = str(Path(__file__).resolve().parent)
 # Invokes the SDK sends for itself (a resource reference resolved), answered offline: not a program's lookup.
 ENGINE_INVOKES = frozenset({"pulumi:pulumi:getResource"})
-# ids the mock gives custom resources: stable across runs, so two renders of one program are equal
-_ID_NAMESPACE = uuid.UUID("6f1c1e1a-3c52-4a8e-9d55-1f0c6b1f4a11")
+# How a lookup answered with nothing is marked on stderr (read by dpaguard.source.failure).
+LOOKUP_MARK = "dpaguard-runner: lookup answered nothing: "
 
 
-def resource_id(urn: str) -> str:
-    """The deterministic physical id the offline engine gives a custom resource."""
-    return str(uuid.uuid5(_ID_NAMESPACE, urn))
+def preview_id(request: Any) -> str:
+    """The id `pulumi preview` knows for a resource it would create: none (unknown), unless it is imported.
+
+    The engine answers a registration in preview with the id the provider's Create returned, and a
+    provider previewing a create returns none; the SDK then resolves `.id` as unknown and skips every
+    `apply` on it, and the engine writes the unknown sentinel into the state it hands a policy pack.
+    An imported resource keeps the id it is imported by, which the engine reads.
+    """
+    return str(request.importId) if request.custom and request.importId else ""
 
 
 def _value(value: Any) -> Any:
@@ -165,6 +172,17 @@ class Recorder:
                 if path.startswith(prefix) and self.paths.is_user(path) and line > 0:
                     return {"path": self.paths.relative(path), "line": line}
         return None
+
+    def lookup(self, token: str) -> None:
+        """Count a lookup answered with nothing, and mark it on stderr: if the program then dies without an
+        answer, dpaguard can still name the lookups that ran before (`dpaguard.source.failure`)."""
+        with self.lock:
+            self.invokes[token] = self.invokes.get(token, 0) + 1
+        if token not in ENGINE_INVOKES:
+            try:
+                os.write(2, f"\n{LOOKUP_MARK}{token}\n".encode())
+            except OSError:
+                pass  # the program closed stderr: the count still reaches the result
 
     def add(self, record: dict[str, Any], obj: Any) -> None:
         with self.lock:
@@ -291,8 +309,9 @@ def _make_monitor(recorder: Recorder, project: str, stack: str) -> Any:
             if request.type == STACK_TYPE:
                 recorder.add(record, struct_pb2.Struct())
                 return resource_pb2.RegisterResourceResponse(urn=urn)
-            rid = resource_id(urn) if request.custom else ""
-            record["id"] = rid
+            rid = preview_id(request)
+            if request.custom:
+                record["id"] = rid or UNKNOWN
             obj = request.object
             secret_outputs = list(request.additionalSecretOutputs)
             if transformed is not None:
@@ -314,6 +333,8 @@ def _make_monitor(recorder: Recorder, project: str, stack: str) -> Any:
                     if field is not None and not _is_secret_value(field):
                         obj.fields[key].CopyFrom(secret_value(field))
             recorder.add(record, obj)
+            # As a provider previewing a create: its outputs are its inputs, and every output it does not
+            # echo (a computed endpoint, an address) the SDK resolves as unknown, its applies skipped.
             return resource_pb2.RegisterResourceResponse(urn=urn, id=rid, object=obj)
 
         def ReadResource(self, request: Any) -> Any:  # noqa: N802
@@ -342,8 +363,7 @@ def _make_monitor(recorder: Recorder, project: str, stack: str) -> Any:
             return empty_pb2.Empty()
 
         def Invoke(self, request: Any) -> Any:  # noqa: N802
-            with recorder.lock:
-                recorder.invokes[request.tok] = recorder.invokes.get(request.tok, 0) + 1
+            recorder.lookup(request.tok)
             ret = struct_pb2.Struct()
             if request.tok == "pulumi:pulumi:getResource":
                 urn = request.args.fields["urn"].string_value
@@ -351,7 +371,7 @@ def _make_monitor(recorder: Recorder, project: str, stack: str) -> Any:
                 if known is None:
                     raise Exception(f"unknown resource {urn}")
                 ret.fields["urn"].string_value = urn
-                ret.fields["id"].string_value = known.get("id", "")
+                ret.fields["id"].string_value = "" if known.get("id") == UNKNOWN else known.get("id", "")
                 ret.fields["state"].struct_value.CopyFrom(recorder.objects[urn])
             # Data sources answer nothing offline: their results stay empty, as for an unreachable provider.
             return resource_pb2.ResourceInvokeResponse(**{"return": ret})
@@ -360,8 +380,7 @@ def _make_monitor(recorder: Recorder, project: str, stack: str) -> Any:
             # Resource methods run in providers: offline their results stay empty, like data sources.
             from pulumi.runtime.proto import provider_pb2
 
-            with recorder.lock:
-                recorder.invokes[request.tok] = recorder.invokes.get(request.tok, 0) + 1
+            recorder.lookup(request.tok)
             return provider_pb2.CallResponse(**{"return": struct_pb2.Struct()})
 
     return RecordingMonitor(_NoMocks())
@@ -380,6 +399,34 @@ def _user_location(error: BaseException, paths: _Paths) -> str:
                 break
         current = current.__cause__ or current.__context__
     return str(location)
+
+
+def _locate_apply_failures(paths: _Paths) -> None:
+    """Make an exception raised in a program's `apply` callback carry the program's line it was raised at.
+
+    The SDK hands such an exception on through futures and tasks, and by the time it ends the program
+    the traceback it carries may no longer reach the callback (an apply on an id is re-raised where
+    the id is awaited); read where it is raised, the line is always there.
+    """
+    from pulumi.output import Output
+
+    apply = Output.apply
+
+    def located_apply(self: Any, func: Any, *args: Any, **kwargs: Any) -> Any:
+        def call(value: Any) -> Any:
+            try:
+                return func(value)
+            except Exception as error:
+                if not getattr(error, "location", None):
+                    try:
+                        error.location = _user_location(error, paths)  # type: ignore[attr-defined]
+                    except (AttributeError, TypeError):
+                        pass  # an exception type without attributes: its traceback is all there is
+                raise
+
+        return apply(self, call, *args, **kwargs)
+
+    Output.apply = located_apply  # type: ignore[method-assign]
 
 
 def _error_line(error: BaseException, paths: _Paths) -> str:
@@ -420,6 +467,20 @@ def _write(path: str, payload: dict[str, Any]) -> None:
     os.replace(tmp, path)
 
 
+def _feature_settings(monitor: Any) -> dict[str, Any]:
+    """How this SDK learns what the monitor supports, as its own `set_mocks` primes it (3.200 to the newest).
+
+    Newer SDKs read every feature once (`GetDeploymentInfo`) into `monitor_features`; older ones ask
+    for each (`SupportsFeature`) and cache the answers in `feature_support`, which a mock's settings
+    must hold from the start.
+    """
+    from google.protobuf import empty_pb2
+
+    if hasattr(monitor, "GetDeploymentInfo"):
+        return {"monitor_features": set(monitor.GetDeploymentInfo(empty_pb2.Empty()).supportedFeatures)}
+    return {"feature_support": {}}
+
+
 def main(request_path: str) -> None:
     """Run the program described by the request file and write the result file."""
     with open(request_path, encoding="utf-8") as handle:
@@ -430,7 +491,12 @@ def main(request_path: str) -> None:
     root, main_dir = request["root"], request["main_dir"]
     paths = _Paths(root, main_dir)
 
+    running: list[Recorder] = []
+
     def finish(payload: dict[str, Any]) -> None:
+        if running and not payload.get("ok"):
+            # A failure names the lookups that answered nothing before it (an empty result the program built on).
+            payload["invokes"] = dict(running[0].invokes)
         # A process the program forked runs this code too: only the runner itself answers.
         if os.getpid() == own_pid:
             _write(result_path, payload)
@@ -452,12 +518,13 @@ def main(request_path: str) -> None:
         import pulumi.runtime
     except ImportError as error:
         finish({"ok": False, "missing": "pulumi", "error": f"cannot import {error.name or 'pulumi'}"})
-    from google.protobuf import empty_pb2
     from pulumi.runtime.mocks import MockEngine, MockSettings
     from pulumi.runtime.settings import configure
     import logging
 
     recorder = Recorder(paths)
+    running.append(recorder)
+    _locate_apply_failures(paths)
     project, stack = request["project"], request["stack"]
     monitor = _make_monitor(recorder, project, stack)
     pulumi.runtime.set_all_config(request["config"], request["secret_keys"])
@@ -467,7 +534,6 @@ def main(request_path: str) -> None:
     configure(
         MockSettings(  # type: ignore[no-untyped-call]
             monitor=monitor,
-            monitor_features=set(monitor.GetDeploymentInfo(empty_pb2.Empty()).supportedFeatures),
             engine=MockEngine(logger),
             project=project,
             stack=stack,
@@ -475,6 +541,7 @@ def main(request_path: str) -> None:
             organization=request.get("organization", "organization"),
             root_directory=root,
             callbacks=None,
+            **_feature_settings(monitor),
         )
     )
     loop = asyncio.new_event_loop()

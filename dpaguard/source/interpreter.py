@@ -10,9 +10,11 @@
 - `toolchain: uv`: `virtualenv` when set, else `.venv` beside the nearest `uv.lock`, else beside the
   nearest `pyproject.toml`, else in the project directory (uv itself is not needed to find it).
 
-Where the project names no environment, or names one that does not exist here, the program runs
-under dpaguard's own interpreter and the answer says why (a notice in every report): its imports
-then resolve against dpaguard's packages, which may not be the ones the program was written for.
+Where the project names no environment, the activated one runs it (`VIRTUAL_ENV`, else the virtualenv
+of the `python3` first on PATH), as `pulumi` would, and every report names it. Where there is none,
+or the project names one that does not exist here, the program runs under dpaguard's own
+interpreter and the answer says why (a notice in every report): its imports then resolve against
+dpaguard's packages, which may not be the ones the program was written for.
 """
 
 from __future__ import annotations
@@ -129,4 +131,39 @@ def program_interpreter(project: Project) -> Interpreter:
                    else "install the program's dependencies into it")
         return _environment(project, path, virtualenv, f"named by {project.file.name}",
                             f"python -m venv {virtualenv}, then {install}")
-    return _own(project, "Pulumi.yaml names no virtualenv (runtime.options.virtualenv)")
+    return _activated(project) or _own(project, "Pulumi.yaml names no virtualenv (runtime.options.virtualenv) and no virtualenv is activated")
+
+
+def _activated(project: Project) -> Interpreter | None:
+    """The virtualenv activated where dpaguard runs, which `pulumi` would run a program naming none under.
+
+    `VIRTUAL_ENV` (what `activate` sets), else the virtualenv of the `python3` first on PATH. An entry
+    that is relative or inside the project is skipped: a pull request's tree does not choose it. A
+    `python3` on PATH outside any virtualenv (the system's) is not taken: it rarely holds a program's
+    packages, so dpaguard's own Python, with its notice, is the likelier match.
+    """
+    candidates: list[tuple[Path, str]] = []
+    activated = os.environ.get("VIRTUAL_ENV", "")
+    if activated:
+        candidates.append((Path(activated), "VIRTUAL_ENV"))
+    trusted = [entry for entry in os.environ.get("PATH", "").split(os.pathsep) if os.path.isabs(entry) and not _inside(Path(entry), project.root)]
+    found = shutil.which("python3", path=os.pathsep.join(trusted)) if trusted else None
+    if found and (Path(found).parent.parent / "pyvenv.cfg").is_file():
+        candidates.append((Path(found).parent.parent, "the python3 first on PATH"))
+    for environment, how in candidates:
+        python = _python_of(environment) if environment.is_absolute() and not _inside(environment, project.root) else None
+        if python is not None:
+            return Interpreter(
+                str(python), environment,
+                f"{project.name}: Pulumi.yaml names no virtualenv: the program ran under {python}, of the activated "
+                f"virtualenv ({how}), as pulumi runs it",
+            )
+    return None
+
+
+def _inside(path: Path, root: Path) -> bool:
+    try:
+        path.resolve().relative_to(root.resolve())
+    except (ValueError, OSError, RuntimeError):
+        return False
+    return True

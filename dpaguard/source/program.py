@@ -18,7 +18,6 @@ from __future__ import annotations
 import json
 import os
 import signal
-import stat
 import subprocess
 import sys
 import tempfile
@@ -29,15 +28,15 @@ from typing import Any, Mapping
 
 from dpaguard import contain
 from dpaguard.errors import DpaguardError, ProgramError
-from dpaguard.inputs import MAX_RECORD_BYTES, read_input
 from dpaguard.markers import PLAINTEXT_REDACTED
-from dpaguard.model import Deployment
-from dpaguard.source import _runner, redact
-from dpaguard.source._runner import resource_id
+from dpaguard.inputs import MAX_RECORD_BYTES, read_input
+from dpaguard.model import UNKNOWN, Deployment
+from dpaguard.source import _runner, failure, redact
 from dpaguard.source.interpreter import Interpreter, program_interpreter
 from dpaguard.source.project import Project, StackConfig, load_project, load_stack_config
 from dpaguard.urn import PROVIDER_TYPE_PREFIX, STACK_TYPE, provider_type, provider_urn_of, stack_urn as make_stack_urn, urn as make_urn
-DYNAMIC_TYPE_PREFIX = "pulumi-python:dynamic"
+DYNAMIC_PACKAGE = "pulumi-python"
+DYNAMIC_TYPE_PREFIX = f"{DYNAMIC_PACKAGE}:dynamic"
 # The pickled provider of a dynamic resource: code, not configuration, and possibly captured secrets.
 DYNAMIC_PROVIDER_INPUT = "__provider"
 # Address-space limit of the program's process: a runaway program fails with MemoryError instead of
@@ -110,6 +109,21 @@ def _source_position(position: Mapping[str, Any] | None) -> str | None:
     return f"project:///{position['path']}#{position['line']}"
 
 
+def _default_provider_config(config: StackConfig, package: str) -> dict[str, Any]:
+    """What the engine gives a default provider of `package`: its `<package>:*` settings, secrets wrapped.
+
+    The provider of Python dynamic resources (`pulumi-python`) has no settings of its own: the engine
+    hands it the whole stack config, keys in full (`project:key`), so a dynamic provider can read it.
+    """
+    if package == DYNAMIC_PACKAGE:
+        settings = config.program_config()
+        secret = set(config.secret_keys)
+    else:
+        settings = config.package_config(package)
+        secret = {key for key in settings if f"{package}:{key}" in config.secret_keys}
+    return {key: redact.secret_placeholder() if key in secret else value for key, value in settings.items()}
+
+
 def build_resources(records: list[dict[str, Any]], *, project: str, stack: str, config: StackConfig) -> list[dict[str, Any]]:
     """The deployment's resources from the runner's records, as the engine would write them to state."""
     stack_urn = make_stack_urn(stack, project)
@@ -120,16 +134,13 @@ def build_resources(records: list[dict[str, Any]], *, project: str, stack: str, 
         key = (package, version, url)
         if key not in default_providers:
             urn = make_urn(stack, project, provider_type(package), default_provider_name(version, url))
-            inputs: dict[str, Any] = dict(config.package_config(package))
-            for k in list(inputs):
-                if f"{package}:{k}" in config.secret_keys:
-                    inputs[k] = redact.secret_placeholder()
+            inputs = _default_provider_config(config, package)
+            # As the engine (3.276) hands them on: the version an input, the download URL kept internal (`__internal`).
             if version:
                 inputs["version"] = version
-            if url:
-                inputs["pluginDownloadURL"] = url
             inputs = redact.redact_properties(dict(sorted(inputs.items())))
-            pid = resource_id(urn)
+            # As in the engine's preview of a new stack: a provider not yet created has no id.
+            pid = UNKNOWN
             resources.append(
                 {
                     "urn": urn,
@@ -160,11 +171,9 @@ def build_resources(records: list[dict[str, Any]], *, project: str, stack: str, 
         if type_token.startswith(DYNAMIC_TYPE_PREFIX):
             inputs.pop(DYNAMIC_PROVIDER_INPUT, None)
         if type_token.startswith(PROVIDER_TYPE_PREFIX):
-            # As the engine does for provider resources: the plugin version and URL become inputs.
+            # As the engine does for provider resources: the plugin version becomes an input (the URL an internal one).
             if record.get("version") and "version" not in inputs:
                 inputs["version"] = record["version"]
-            if record.get("pluginDownloadURL") and "pluginDownloadURL" not in inputs:
-                inputs["pluginDownloadURL"] = record["pluginDownloadURL"]
         secret_outputs = list(record.get("additionalSecretOutputs") or [])
         inputs = redact.redact_properties(_mark_secret(dict(sorted(inputs.items())), secret_outputs))
         custom = bool(record.get("custom"))
@@ -345,15 +354,20 @@ def run_program(
         marker = uuid.uuid4().hex
         # Our own environment and memory are closed to the program (see dpaguard.contain).
         contain.harden_self()
+        # The program's stderr is read only to explain a process that ends without answering (failure.py).
+        stderr = failure.StderrTail()
         # The read-only view but for the work folder (the answer) and the scratch (a tmpfs), in its mount namespace.
         writable, scratches = ([work], [scratch]) if USE_NAMESPACES else ([], [])
         try:
             contained = contain.Contained(
                 command, cwd=str(project.main_dir), env=_child_env(marker, interpreter, scratch if USE_NAMESPACES else None),
                 isolate=USE_NAMESPACES, required=not allow_uncontained(), writable=writable, scratch=scratches,
+                stderr=stderr.writer,
             )
         except OSError as error:
             raise ProgramError(f"cannot start the program runner: {error.strerror or error}") from None
+        finally:
+            stderr.started()
         try:
             code = contained.wait(timeout=max(deadline - time.monotonic(), 0.1))
         except subprocess.TimeoutExpired:
@@ -375,8 +389,7 @@ def run_program(
         except FileNotFoundError:
             if code == contain.NO_VIEW:
                 raise ProgramError("cannot give the program a read-only view of the files (mount namespace)") from None
-            reason = f"killed by signal {code - 128}" if code > 128 else f"exit code {code}"
-            raise ProgramError(f"program exited before finishing ({reason})") from None
+            raise ProgramError(failure.failure_line(stderr.text(), stderr.lookups, project.root, code, plaintext_values(config))) from None
         except (OSError, ValueError):
             raise ProgramError("program runner wrote an unreadable result") from None
     answer = scrub_answer(answer, plaintext_values(config))
@@ -386,10 +399,11 @@ def run_program(
             f" dependencies there ({python} -m pip install pulumi, or its requirements)"
         )
     if not answer.get("ok"):
-        failure = str(answer.get("error") or "program failed")
+        message = str(answer.get("error") or "program failed")
         # The program tried to write outside its scratch folder: the view is read-only (see dpaguard.contain).
         hint = "during dpaguard's render a program may write only to its temporary folder ($TMPDIR), see SECURITY.md"
-        raise ProgramError(failure, hint=hint if "Read-only file system" in failure else None)
+        message += failure.lookups_clause(answer.get("invokes") or {})
+        raise ProgramError(message, hint=hint if "Read-only file system" in message else None)
     return answer
 
 

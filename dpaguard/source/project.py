@@ -109,7 +109,8 @@ def config_string(value: Any) -> str:
         return str(value)
     if value is None:
         return ""
-    return json.dumps(value, separators=(",", ":"), sort_keys=False)
+    # As the CLI encodes it (Go marshals a map with its keys sorted).
+    return json.dumps(value, separators=(",", ":"), sort_keys=True)
 
 
 def _read_bytes(path: Path, what: str) -> bytes:

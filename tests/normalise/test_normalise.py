@@ -192,6 +192,26 @@ def test_cross_stack_sharing_is_indexed(dpa: Any) -> None:
     assert facts["index"]["foreign"] == [pn["index"]]
 
 
+def test_a_link_on_an_id_unknown_in_a_preview_follows_the_property_dependencies(dpa: Any) -> None:
+    # `pulumi preview` of a new stack: every id is unknown, and the engine records which resource the
+    # ACL's clusterId was computed from; only that cluster is linked, the other has no ACL.
+    cluster = "scaleway:kubernetes/cluster:Cluster"
+    web, batch = (_res(cluster, name, {"name": name}, id=UNKNOWN) for name in ("web", "batch"))
+    acl = _res("scaleway:kubernetes/acl:Acl", "web-api", {"clusterId": UNKNOWN}, id=UNKNOWN,
+               propertyDependencies={"clusterId": [web["urn"]]})
+    facts = normalise([_stack([web, batch, acl])], dpa, today=TODAY)
+    linked = {f["urn"].rsplit("::", 1)[-1]: f.get("linked", {}).get("acl") for f in facts["resources"] if f["type"] == cluster}
+    assert linked == {"web": True, "batch": False}
+
+
+def test_a_link_on_an_unknown_id_that_names_no_resource_may_be_any_target(dpa: Any) -> None:
+    cluster = "scaleway:kubernetes/cluster:Cluster"
+    web = _res(cluster, "web", {}, id=UNKNOWN)
+    acl = _res("scaleway:kubernetes/acl:Acl", "web-api", {"clusterId": UNKNOWN}, id=UNKNOWN)
+    facts = normalise([_stack([web, acl])], dpa, today=TODAY)
+    assert next(f for f in facts["resources"] if f["type"] == cluster)["linked"] == {"acl": True}
+
+
 def test_props_kept_only_for_examined_types(dpa: Any) -> None:
     volume = _one(dpa, _res("scaleway:block/volume:Volume", "v", {"sizeInGb": 50}))
     database = _one(dpa, _res("scaleway:databases/instance:Instance", "db", {"isHaCluster": True}))

@@ -133,6 +133,36 @@ def test_project_without_virtualenv_says_it_ran_under_dpaguards_python(tmp_path:
     assert interpreter.notice and "names no virtualenv" in interpreter.notice
 
 
+def test_project_without_virtualenv_runs_under_the_activated_one(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # As `pulumi` runs it: `source venv/bin/activate` (VIRTUAL_ENV), then `pulumi preview`.
+    active = make_venv(tmp_path / "active", modules={"only_in_this_venv.py": "NAME = 'activated'\n"})
+    project = make_project(tmp_path / "project", NEEDS_ITS_OWN)
+    monkeypatch.setenv("VIRTUAL_ENV", str(active))
+    deployment = render_stack(project, "dev")
+    (vpc,) = [r for r in deployment.resources if r["type"] == "scaleway:network/vpc:Vpc"]
+    assert vpc["inputs"]["name"] == "activated"
+    (notice,) = deployment.notices
+    assert f"the program ran under {active / 'bin' / 'python'}, of the activated virtualenv (VIRTUAL_ENV)" in notice
+
+
+def test_the_virtualenv_of_the_python3_first_on_path_is_the_activated_one(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    active = make_venv(tmp_path / "active")
+    project = make_project(tmp_path / "project", "import pulumi\n")
+    monkeypatch.setenv("PATH", os.pathsep.join([str(active / "bin"), os.environ.get("PATH", "")]))
+    interpreter = program_interpreter(load_project(project))
+    assert interpreter.environment == active and interpreter.notice and "the python3 first on PATH" in interpreter.notice
+
+
+def test_an_activated_virtualenv_inside_the_project_is_not_taken(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # The pull request's tree does not choose the interpreter by shipping a virtualenv where PATH points.
+    project = make_project(tmp_path / "project", "import pulumi\n")
+    planted = make_venv(project / "planted")
+    monkeypatch.setenv("VIRTUAL_ENV", str(planted))
+    monkeypatch.setenv("PATH", os.pathsep.join([str(planted / "bin"), "planted/bin", os.environ.get("PATH", "")]))
+    interpreter = program_interpreter(load_project(project))
+    assert interpreter.executable == sys.executable and interpreter.environment is None
+
+
 def test_uv_uses_the_venv_beside_its_lock_file(tmp_path: Path) -> None:
     # Pulumi's uv toolchain: no virtualenv option, so `.venv` beside the nearest uv.lock (here the parent folder).
     (tmp_path / "uv.lock").write_text("version = 1\n")

@@ -34,11 +34,19 @@ def test_default_provider_carries_the_stack_config_and_the_sdk_version(rendered:
         "zone": "fr-par-1",
         "projectId": "11111111-2222-3333-4444-555555555555",
         "version": "1.60.0",
-        "pluginDownloadURL": "github://api.github.com/pulumiverse",
     }
     assert main["provider"] == f"{default['urn']}::{default['id']}"
     # region is not set on the VPC itself: only the default provider knows it
     assert main["inputs"] == {"name": "main-vpc"}
+
+
+def test_resources_being_created_have_unknown_ids_as_in_a_preview(rendered: Render) -> None:
+    # What `pulumi preview` hands a policy pack for a new stack: no id is known before creation, the
+    # providers' included, and a reference names the provider by its URN and the unknown id.
+    deployment = rendered("providers")
+    assert {r["id"] for r in deployment.resources if r["custom"]} == {UNKNOWN}
+    ams = by_name(deployment, "ams")
+    assert by_name(deployment, "backup")["provider"] == f"{ams['urn']}::{UNKNOWN}"
 
 
 def test_default_provider_follows_the_selected_stack(rendered: Render) -> None:
@@ -138,6 +146,23 @@ def test_dynamic_resource_loses_its_pickled_provider_and_gets_a_default_provider
     assert provider_urn(ticket["provider"]) == "urn:pulumi:dev::dynamic::pulumi:providers:pulumi-python::default"
     assert "__provider" not in json.dumps(deployment.resources)
 
+
+
+def test_the_dynamic_provider_gets_the_whole_stack_config_as_the_engine_hands_it(rendered: Render) -> None:
+    # As `pulumi preview` (3.276) records it: every key in full, as the string the CLI passes (objects as
+    # JSON with sorted keys), secrets wrapped and never decrypted, sensitive-named plaintext redacted.
+    deployment = rendered("dynamic")
+    provider = next(r for r in deployment.resources if r["urn"].endswith("::pulumi:providers:pulumi-python::default"))
+    secret = {SECRET_SIG_KEY: SECRET_SIG, "ciphertext": REDACTED}
+    assert provider["inputs"] == {
+        "dynamic:apiToken": PLAINTEXT_REDACTED,
+        "dynamic:dbPassword": secret,
+        "dynamic:limits": '{"burst":2,"tickets":5}',
+        "dynamic:queue": "ops",
+        "scaleway:region": "fr-par",
+        "scaleway:zone": "fr-par-1",
+    }
+    assert "plain-dynamic-token-0001" not in json.dumps(deployment.resources)
 
 CANARIES = (
     "CANARYSECUREPROVIDERKEY0001",
