@@ -94,3 +94,49 @@ def engine_pair(policy: Any) -> Iterator[tuple[Any, Any]]:
         yield embedded, opa_engine
         opa_engine.close()
         embedded.close()
+
+
+# -- the real OPA server (.tools/bin/opa, built by .ci/real-tools) --------------------------------
+
+
+@pytest.fixture(scope="session")
+def real_opa() -> Iterator[Any]:
+    """One real `opa run --server` in push mode (empty at start) for the session, stopped at its end.
+
+    Shared: each policy revision lives in a namespace of its own on it, so tests at different
+    revisions do not disturb one another; a test that puts anything else there removes it.
+    """
+    from support.opa_server import RealOpa
+
+    with RealOpa() as server:
+        yield server
+
+
+@pytest.fixture(scope="session")
+def real_bundle_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The bundle `dpaguard bundle` writes of the project's policies (the CLI in process)."""
+    from dpaguard.cli import main
+    from support import POLICIES
+
+    path = tmp_path_factory.mktemp("real-bundle") / "dpa.tar.gz"
+    assert main(["bundle", "--policies", str(POLICIES), "--output", str(path)]) == 0
+    return path
+
+
+@pytest.fixture(scope="session")
+def real_opa_bundle(real_bundle_file: Path) -> Iterator[Any]:
+    """One real `opa run --server --bundle dpa.tar.gz` (the project's policies) for the session."""
+    from support.opa_server import RealOpa
+
+    with RealOpa(bundle=real_bundle_file) as server:
+        yield server
+
+
+@pytest.fixture(params=["standin", "real"])
+def any_opa(request: pytest.FixtureRequest) -> Iterator[Any]:
+    """The OPA server of a test that runs against both: a fresh stand-in, then the session's real server."""
+    if request.param == "standin":
+        with OpaStandIn(hang_seconds=10.0) as server:
+            yield server
+    else:
+        yield request.getfixturevalue("real_opa")
