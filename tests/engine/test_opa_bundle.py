@@ -24,6 +24,7 @@ from support.opa_standin import OpaStandIn, read_bundle
 from support.equivalence_corpus import TODAY, corpus
 
 from dpaguard.engine.opa import OpaEngine
+from dpaguard.engine.opa_revision import namespace
 from dpaguard.errors import EngineError
 from dpaguard.model import Deployment
 from dpaguard.normalise import normalise
@@ -206,7 +207,7 @@ def test_another_teams_bundle_leaves_the_push_path(tmp_path: Path, policy: Any) 
         engine = OpaEngine(policy, url=server.url, timeout=60)
         assert engine.decide(normalise([], policy.data, today=TODAY)) == []
         engine.close()
-        assert any(r.startswith("PUT /v1/policies/dpaguard/") for r in server.requests)
+        assert any(r.startswith(f"PUT /v1/policies/{namespace(policy.sha256)}/") for r in server.requests)
         assert "team.tar.gz/team/authz.rego" in server.policies
 
 
