@@ -177,7 +177,12 @@ def foreign(held: list[HeldModule], own: Mapping[str, str], roots: tuple[str, ..
 def described(module: HeldModule) -> str:
     """A held module as an error line names it: its id and package, quoted safely, short."""
     package = ".".join(module.package) if module.package is not None else "(not given by the server)"
-    return f"module {json.dumps(module.id[:80], ensure_ascii=True)} in package {json.dumps(package[:80], ensure_ascii=True)}"
+    return f"module {_short(module.id)} in package {_short(package)}"
+
+
+def _short(text: str) -> str:
+    """JSON-quoted, ASCII, at most about 80 characters: the end kept, where a module id names its file."""
+    return json.dumps(text if len(text) <= 80 else "..." + text[-77:], ensure_ascii=True)
 
 
 __all__ = [
