@@ -55,8 +55,8 @@ def _cases(stacks: dict[str, Deployment], policy: Any) -> Iterator[tuple[str, An
 
     for case, deployments, environment in corpus(stacks):
         yield case, normalise(deployments, policy.data, today=TODAY, environment_override=environment)
-    for control, case in sorted(dict(CASES).items()):
-        yield f"control-{control}", normalise(case()[0], policy.data, today=TODAY)
+    for control, make in sorted(dict(CASES).items()):
+        yield f"control-{control}", normalise(make()[0], policy.data, today=TODAY)
     yield "vs-checkov-4000", normalise([vs_checkov_estate(4000)], policy.data, today=TODAY)
 
 
