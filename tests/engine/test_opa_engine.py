@@ -464,14 +464,23 @@ def test_real_policies_of_two_revisions_coexist(any_opa: Any, policy: Any) -> No
 
 
 def test_the_server_gets_the_input_every_in_process_engine_gets(opa: OpaStandIn, policy: Any) -> None:
-    """One Rego input for every engine (engine/shaping.py): facts the Rego never reads are never sent."""
-    from dpaguard.engine.shaping import _NOT_READ_BY_REGO, chunks, rego_input
+    """One Rego input for every engine (engine/shaping.py): facts the Rego never reads are never sent, and
+    resources equal in every fact but their identity are sent once, under their position, as OPA in process sends them."""
+    from dpaguard.engine.opa_inprocess import OpaInProcessEngine
+    from dpaguard.engine.shaping import _NOT_READ_BY_REGO, chunks, distinct
     from dpaguard.normalise import normalise
     from support.estates import vs_checkov_estate
 
     facts = normalise([vs_checkov_estate(60)], policy.data, today=dt.date(2026, 1, 5))
-    OpaEngine(policy, url=opa.url, timeout=60).decide(facts)
+    decisions = OpaEngine(policy, url=opa.url, timeout=60).decide(facts)
     (sent,) = opa.inputs
-    assert sent == json.loads(json.dumps(rego_input(facts))) == json.loads(json.dumps(chunks(facts, 10_000)[0]))
+    unique, members = distinct(facts)
+    expected = chunks(unique, 10_000)[0]
+    expected["resources"] = [{**r, "urn": f"@{i}"} for i, r in enumerate(expected["resources"])]
+    assert sent == json.loads(json.dumps(expected))
+    assert len(sent["resources"]) == len(members) < len(facts["resources"]) / 2
+    # every member of a group gets its group's decisions back, under its own URN
+    assert decisions == OpaInProcessEngine(policy).decide(facts)
+    assert len({d.urn for d in decisions}) > len(sent["resources"])
     dropped = {key for r in facts["resources"] for key in r} & _NOT_READ_BY_REGO
     assert dropped and not any(dropped & set(r) for r in sent["resources"])
