@@ -9,8 +9,8 @@ Starts the real `opa run --server` (`.tools/bin/opa`, built by `.ci/real-tools`)
 violations), all at the project's policy revision, each with `--opa-timeout` (the time limit of
 one HTTP exchange). Prints the median and p95 wall time of a run, the slowest, the wall time of
 the whole wave, the server's peak and final resident memory (VmHWM, VmRSS from
-/proc/<pid>/status), and checks every run's findings against one in-process run: a wrong answer or
-a failed run exits 1.
+/proc/<pid>/status) and its CPU time, and checks every run's findings against one in-process
+run: a wrong answer or a failed run exits 1.
 """
 
 from __future__ import annotations
@@ -77,6 +77,7 @@ def main() -> int:
                                         range(args.clients)))
             wave = time.perf_counter() - started
             memory = server.memory()
+            cpu = server.cpu_seconds()
         times = sorted(elapsed for elapsed, _ in results)
         answers = [findings(run) for _, run in results]
         failed = sum(answer is None for answer in answers)
@@ -88,7 +89,7 @@ def main() -> int:
         print(f"    median {statistics.median(times):.2f} s, p95 {p95:.2f} s, slowest {times[-1]:.2f} s; "
               f"the whole wave {wave:.2f} s; failed runs: {failed}; wrong answers: {wrong}")
         print(f"    server memory: VmHWM {memory.get('VmHWM', 0) / 1024:.0f} MB (peak), "
-              f"VmRSS {memory.get('VmRSS', 0) / 1024:.0f} MB (after the wave)")
+              f"VmRSS {memory.get('VmRSS', 0) / 1024:.0f} MB (after the wave); server CPU {cpu:.1f} s in all")
         print(f"    load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs")
     return 1 if wrong or failed else 0
 

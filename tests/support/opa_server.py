@@ -128,6 +128,11 @@ class RealOpa:
                 found[key] = int(value.split()[0])
         return found
 
+    def cpu_seconds(self) -> float:
+        """The server's CPU time so far, user and system (from /proc/<pid>/stat)."""
+        fields = Path(f"/proc/{self.pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
     def healthy(self) -> bool:
         """Whether GET /health answers 200."""
         try:
