@@ -1,7 +1,8 @@
-"""Fixtures of the engine tests: the OPA stand-in server and a small policy set to load into it."""
+"""Fixtures of the engine tests: the OPA stand-in server, the real OPA server (push and bundle), and a small policy set to load into them."""
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 from dataclasses import dataclass, field
@@ -82,15 +83,19 @@ def toy_policy() -> Callable[..., ToyPolicy]:
     return make_toy_policy
 
 
-@pytest.fixture(scope="session")
-def engine_pair(policy: Any) -> Iterator[tuple[Any, Any]]:
-    """(embedded engine, OPA engine on a stand-in server), both loaded with the real policies."""
+@pytest.fixture(scope="session", params=["standin", "real"])
+def engine_pair(request: pytest.FixtureRequest, policy: Any) -> Iterator[tuple[Any, Any]]:
+    """(embedded engine, OPA engine on an OPA server), both loaded with the real policies: the stand-in, then the real server."""
     from dpaguard.engine.embedded import EmbeddedEngine
     from dpaguard.engine.opa import OpaEngine
 
-    with OpaStandIn() as server:
+    with contextlib.ExitStack() as stack:
+        if request.param == "standin":
+            url = stack.enter_context(OpaStandIn()).url
+        else:
+            url = request.getfixturevalue("real_opa").url
         embedded = EmbeddedEngine(policy)
-        opa_engine = OpaEngine(policy, url=server.url, timeout=60)
+        opa_engine = OpaEngine(policy, url=url, timeout=60)
         yield embedded, opa_engine
         opa_engine.close()
         embedded.close()
