@@ -77,13 +77,13 @@ def any_bundled(request: pytest.FixtureRequest) -> Any:
 
 
 @pytest.fixture(params=["standin", "real"])
-def any_pushed(request: pytest.FixtureRequest) -> Iterator[Any]:
-    """A server for the push path, of the same kind as `any_bundled`'s (real: the session's)."""
+def bundled_and_pushed(request: pytest.FixtureRequest) -> Iterator[tuple[Any, Any]]:
+    """A server serving the bundle and one for the push path: two stand-ins, then the session's two real servers."""
     if request.param == "standin":
         with OpaStandIn() as server:
-            yield server
+            yield request.getfixturevalue("bundled"), server
     else:
-        yield request.getfixturevalue("real_opa")
+        yield request.getfixturevalue("real_opa_bundle"), request.getfixturevalue("real_opa")
 
 
 def bundle_name(server: Any) -> str:
@@ -134,10 +134,9 @@ def test_bundle_outside_its_roots_is_refused(tmp_path: Path, bundle_file: Path) 
 
 
 def test_same_decisions_as_the_push_path_without_pushing(
-    any_bundled: Any, any_pushed: Any, policy: Any, rendered_stacks: dict[str, Deployment]
+    bundled_and_pushed: tuple[Any, Any], policy: Any, rendered_stacks: dict[str, Deployment]
 ) -> None:
-    if type(any_bundled) is not type(any_pushed):
-        pytest.skip("the push path of the same kind of server only")
+    any_bundled, any_pushed = bundled_and_pushed
     push = OpaEngine(policy, url=any_pushed.url, timeout=60)
     served = OpaEngine(policy, url=any_bundled.url, timeout=60)
     decisions = 0
@@ -173,10 +172,9 @@ def findings(stdout: str) -> tuple[list[Any], Any]:
     ids=["check-all-stacks", "check-prod-as-dev", "audit-drifted"],
 )
 def test_cli_against_the_bundle_gives_the_push_paths_report(
-    any_bundled: Any, any_pushed: Any, command: tuple[str, ...]
+    bundled_and_pushed: tuple[Any, Any], command: tuple[str, ...]
 ) -> None:
-    if type(any_bundled) is not type(any_pushed):
-        pytest.skip("the push path of the same kind of server only")
+    any_bundled, any_pushed = bundled_and_pushed
     common = ("--format", "json", "--today", "2026-11-27", "--quiet")
     pushed = dpaguard(*command, *common, "--opa-url", any_pushed.url)
     served = dpaguard(*command, *common, "--opa-url", any_bundled.url)

@@ -79,7 +79,7 @@ def test_decisions_equal_opa_in_process(
     assert compared >= 60 and decided >= 3000 and len(controls) >= 40, (compared, decided, len(controls))
     held = server.policies
     if mode == "bundle":  # nothing pushed: the server holds the bundle's modules only
-        assert sorted(held) == sorted(f"{server.bundle}/{rel}" for rel in policy.rego_modules)
+        assert sorted(held) == sorted(f"{server.bundle.name}/{rel}" for rel in policy.rego_modules)
     else:
         assert sum(pid.startswith(namespace(policy.sha256) + "/") for pid in held) == len(policy.rego_modules) + 2
 

@@ -58,11 +58,12 @@ class RealOpa:
         addr = self.url.removeprefix("http://")
         command = [str(self.binary), "run", "--server", "--addr", addr, "--log-level", "error"]
         if self.bundle is not None:
-            command += ["--bundle", str(self.bundle)]
+            # run beside the file, as `opa run --server --bundle dpa.tar.gz`: OPA names the bundle as given
+            command += ["--bundle", self.bundle.name]
         output = open(self._log, "ab") if self._log is not None else subprocess.DEVNULL
         try:
             self.process = subprocess.Popen(command, stdin=subprocess.DEVNULL, stdout=output, stderr=output,
-                                            start_new_session=True)
+                                            start_new_session=True, cwd=self.bundle.parent if self.bundle else None)
         finally:
             if self._log is not None:
                 output.close()  # type: ignore[union-attr]
