@@ -41,6 +41,18 @@ STATE = CLI_FIXTURES / "prod-drifted.json"
 AUDIT = ("audit", "--state", str(STATE), "--format", "json", "--today", "2026-11-27", "--quiet")
 
 
+def test_a_missing_binary_is_skipped_here_and_fails_on_ci(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    import support.opa_server as opa_server
+
+    monkeypatch.setattr(opa_server, "OPA_BINARY", tmp_path / "opa")
+    monkeypatch.delenv("CI", raising=False)
+    with pytest.raises(pytest.skip.Exception, match="the real OPA is not built"):
+        opa_server.require_opa()
+    monkeypatch.setenv("CI", "true")
+    with pytest.raises(pytest.fail.Exception, match="on CI it must be"):
+        opa_server.require_opa()
+
+
 @pytest.fixture(scope="module")
 def in_process(policy: Any) -> Iterator[OpaInProcessEngine]:
     engine = OpaInProcessEngine(policy)

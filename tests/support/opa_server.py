@@ -31,7 +31,7 @@ def require_opa() -> Path:
     """The real opa binary; pytest.skip (or, on CI, pytest.fail) when it was not built."""
     if OPA_BINARY.is_file() and os.access(OPA_BINARY, os.X_OK):
         return OPA_BINARY
-    why = f"the real OPA is not built ({OPA_BINARY.relative_to(REPO)}: run .ci/real-tools)"
+    why = f"the real OPA is not built ({OPA_BINARY}: run .ci/real-tools)"
     if os.environ.get("CI", "").lower() == "true":
         pytest.fail(f"{why}; on CI it must be", pytrace=False)
     pytest.skip(why)
