@@ -4,55 +4,51 @@ Talks OPA's v1 REST API through `opa-python-client` (package `opa_client`):
 
     GET    /health                              is the server up?
     GET    /v1/data/system/bundles              does a bundle own `dpaguard` (`opa run --bundle`)?
-    GET    /v1/policies                         which modules does it hold already (their text)?
+    GET    /v1/policies                         (after each query) every module: id, raw text, OPA's package
     GET    /v1/data/dpa                         (bundle) the DPA tables it holds
     POST   /v1/data/dpaguard/main/decisions?strict-builtin-errors=true&provenance=true   (bundle)
-    DELETE /v1/policies/dpaguard/<other>/...    modules of another policy version (stale)
-    PUT    /v1/policies/dpaguard/<sha16>/<rel>  each Rego module, raw text (text/plain)
-    PUT    /v1/data/dpa                         the DPA tables (application/json, 204)
-    POST   /v1/data/dpaguard/main?strict-builtin-errors=true   {"input": facts} -> {"result": {...}}
+    PUT    /v1/policies/dpaguard_rev_<sha16>/<rel>   (push) each module of this revision
+    POST   /v1/data/dpaguard_rev_<sha16>/main?strict-builtin-errors=true   (push) {"input": facts}
 
 Two ways to hold the policies, chosen by what the server says:
 
 - **A bundle** (`dpaguard bundle`, served by `opa run --server --bundle dpa.tar.gz`): when
   `data.system.bundles` names a bundle whose manifest roots cover `dpaguard`, the server's
   policies and `data.dpa` are that bundle's, read-only through the API (OPA answers 400 "path ...
-  is owned by bundle"). Nothing is pushed. The bundle's manifest revision must be the local policy
-  digest (Policy.sha256), else the run stops naming both, and the server's modules and
-  `data.dpa` must be the local ones (a bundle edited after it was written is refused); each query
-  is `POST /v1/data/dpaguard/main/decisions?strict-builtin-errors=true&provenance=true`, and the
-  revision OPA's provenance block names for the bundle that answered is checked again, so a
-  bundle replaced between the check and the query cannot answer for these policies.
-- **Pushed modules** (any other server): the engine pushes the modules and the data itself, in
-  import order (OPA compiles the whole set on every PUT and refuses a module calling a function of
-  one it does not hold yet), and deletes another version's modules users first.
-
-Pushed policy ids are namespaced `dpaguard/<first 16 hex of the policy sha256>/<relpath>`, so that
-the modules of one policy version are recognisable and those of other versions can be removed before
-ours are pushed (re-sending a module the server holds unchanged is a no-op for OPA, which compares
-the raw text first). Ids alone cannot isolate two versions, though: OPA
-merges every module of a package whatever its id, and `data.dpa` is one document. One OPA
-server therefore serves one dpaguard policy version at a time. To make a clash detectable
-rather than silently wrong, the engine adds one module of its own to `package dpaguard.main`
-(id `dpaguard/<sha16>/_dpaguard_version.rego`) that states the full policy sha256 and compares
-`data.dpa` with the data this run pushed. The engine therefore queries the package of
-DECISIONS_PATH (`/v1/data/dpaguard/main`) rather than the rule itself, so that the decisions, the
-version and the data check come from one evaluation (OPA evaluates a query in one storage
-transaction). On a mismatch (another run pushed another version meanwhile) the engine pushes its
-own again and repeats the query once; a second mismatch is an EngineError.
+  is owned by bundle"). Nothing is pushed. The server serves that one revision: its manifest
+  revision must be the local policy digest (Policy.sha256), else the run stops naming both; the
+  modules of the server in `dpaguard` packages must be exactly the local ones, text for text (a
+  bundle edited after it was written, or with one module added, is refused), and `data.dpa` the
+  local data. Each query is `POST /v1/data/dpaguard/main/decisions?strict-builtin-errors=true&
+  provenance=true`, and the revision OPA's provenance block names for the bundle that answered is
+  checked again, so a bundle replaced between the check and the query cannot answer for these
+  policies.
+- **Pushed modules** (any other server): the revision's modules go into a package namespace of
+  their own, `dpaguard_rev_<sha16>`, its DPA tables included as a module (opa_revision.py), so
+  that revisions pushed by many repositories coexist and never merge; nothing of another revision
+  is ever deleted or overwritten. After each query the server's module set is checked: a module in
+  a `dpaguard` package or in this revision's namespace that is not exactly one of this revision's
+  (another id, or our id with other text), or one of ours missing, fails the run, since OPA would
+  merge it into the rules. The query is the package `data.dpaguard_rev_<sha16>.main`,
+  whose version rule states the full policy digest, so the answer proves which revision gave it.
+  Modules are pushed in import order (OPA compiles the whole module set on every PUT and refuses a
+  module calling a function of one it does not hold yet); re-sending a module the server holds
+  unchanged is a no-op for OPA, so every run sends them all and concurrent runs of one revision
+  push together.
 
 `?strict-builtin-errors=true`: a builtin that fails (a type error on odd input) is an error of
 the query, not a silently undefined expression that would drop a violation.
 
 Fail closed: every way of not getting a complete answer (refused, timeout, HTTP error, a Rego
 compile error answered with OPA's `errors[]` locations, an undefined document, non-JSON, a
-malformed decision) raises EngineError with one line that names the URL (credentials removed)
-and never the input. `timeout` bounds each HTTP exchange as a whole (connecting, sending, and
-reading the whole answer): requests' own timeout bounds each read only, so a server that sends a
-byte a second would hold it for ever; each exchange runs in a helper thread the engine waits for
-at most `timeout`. Requests are not retried, so a dead server costs at most one `timeout` per call.
-An optional bearer token (OPA's `--authentication=token`) is read from DPAGUARD_OPA_TOKEN; an
-https:// server's certificate is verified (a private CA: REQUESTS_CA_BUNDLE).
+malformed decision, a foreign module) raises EngineError with one line that names the URL
+(credentials removed) and never the input. `timeout` bounds each HTTP exchange as a whole
+(connecting, sending, and reading the whole answer): requests' own timeout bounds each read only,
+so a server that sends a byte a second would hold it for ever; each exchange runs in a helper
+thread the engine waits for at most `timeout`. Requests are not retried, so a dead server costs at
+most one `timeout` per call. An optional bearer token (OPA's `--authentication=token`) is read
+from DPAGUARD_OPA_TOKEN; an https:// server's certificate is verified (a private CA:
+REQUESTS_CA_BUNDLE).
 """
 
 from __future__ import annotations
@@ -76,21 +72,34 @@ from opa_client.errors import (
 
 from dpaguard.bundle import DATA_ROOT, POLICY_ROOT
 from dpaguard.engine.interface import DECISIONS_PATH, PolicyLike
-from dpaguard.engine.shaping import parse_decisions, rego_input
-from dpaguard.errors import EngineError, shown_url
+from dpaguard.engine.opa_revision import (
+    DATA_MODULE,
+    VERSION_MODULE,
+    VERSION_RULE,
+    HeldModule,
+    described,
+    foreign,
+    governs,
+    held_modules,
+    module_id,
+    namespace,
+    revision_modules,
+)
+from dpaguard.engine.shaping import distinct, parse_decisions, rego_input
+from dpaguard.errors import EngineError, PolicyError, shown_url
 from dpaguard.facts import Facts
-from dpaguard.model import Decision
+from dpaguard.model import ControlId, Decision, DecisionStatus, Urn
 
 HINT = "is the OPA server running? --opa-url URL, --opa-timeout SECONDS"
 TOKEN_ENV = "DPAGUARD_OPA_TOKEN"
-ID_PREFIX = "dpaguard/"
-VERSION_MODULE = "_dpaguard_version.rego"
-VERSION_RULE = "dpaguard_policy_sha256"
-DATA_RULE = "dpaguard_data_current"
-DATA_PATH = DATA_ROOT  # data.dpa
+DATA_PATH = DATA_ROOT  # data.dpa (bundle mode)
 BUNDLE_HINT = "dpaguard bundle --output FILE writes the bundle of the local policies"
+FOREIGN_HINT = (
+    "only dpaguard may write dpaguard's packages on a shared OPA server: remove the module "
+    "(DELETE /v1/policies/<id>) and restrict who can write (OPA --authorization)"
+)
 _T = TypeVar("_T")
-# "dpaguard/<sha16>/rego/x.rego:12: eval_conflict_error" inside an OPA evaluation error message
+# "dpaguard_rev_<sha16>/rego/x.rego:12: eval_conflict_error" inside an OPA evaluation error message
 _LOCATION = re.compile(r"(\S+?\.rego):(\d+): ([a-z_]+_error)")
 
 
@@ -156,22 +165,6 @@ def display_url(url: str) -> str:
     return shown_url(url)
 
 
-def module_id(sha256: str, relpath: str) -> str:
-    """The OPA policy id of one module of one policy version."""
-    return f"{ID_PREFIX}{sha256[:16]}/{relpath}"
-
-
-def version_module(sha256: str, data_json: str) -> str:
-    """The Rego module that lets one query prove which policy version and data answered it."""
-    # The data travels as a JSON literal: JSON is a subset of Rego's term syntax.
-    return (
-        "package dpaguard.main\n\n"
-        "import rego.v1\n\n"  # a no-op on OPA 1.x; lets OPA 0.59+ read the v1 keywords too
-        f'{VERSION_RULE} := "{sha256}"\n\n'
-        f"{DATA_RULE} if data.{DATA_PATH} == {data_json}\n"
-    )
-
-
 class _Client(OpaClient):  # type: ignore[misc]
     """opa_client's client, listing policies at OPA's own path.
 
@@ -182,16 +175,13 @@ class _Client(OpaClient):  # type: ignore[misc]
 
     def get_policies_list(self) -> list[str]:
         """The ids of every policy module the server holds."""
-        return list(self.get_policies_raw())
+        return [module.id for module in self.get_policies_held()]
 
-    def get_policies_raw(self) -> dict[str, str]:
-        """Every policy module the server holds: id -> raw Rego text."""
+    def get_policies_held(self) -> list[HeldModule]:
+        """Every policy module the server holds: id, raw Rego text, and the package OPA parsed."""
         response = self._session.get(f"{self.root_url}/policies", timeout=self.timeout)
         response.raise_for_status()
-        listing = response.json()
-        if not isinstance(listing, dict) or not isinstance(listing.get("result"), list):
-            raise ValueError("GET /v1/policies answered without a result list")
-        return {str(p["id"]): str(p.get("raw", "")) for p in listing["result"] if isinstance(p, dict) and p.get("id")}
+        return held_modules(response.json())
 
 
 _PACKAGE = re.compile(r"^\s*package\s+([A-Za-z_][\w.]*)", re.MULTILINE)
@@ -248,16 +238,18 @@ class OpaEngine:
         self._policy = policy
         self._sha = policy.sha256
         try:
-            # ASCII escapes: rego-cpp compares a raw non-ASCII Rego literal unequal to the same JSON string
+            # what a bundle's data.dpa is compared with; the push sends the tables as a module (opa_revision)
             self._data_json = json.dumps(dict(policy.data), sort_keys=True, ensure_ascii=True, allow_nan=False)
         except (TypeError, ValueError) as error:
             raise EngineError(f"OPA server {self.url}: the DPA data is not JSON ({error})") from error
-        self._modules: dict[str, str] = {
-            module_id(self._sha, rel): text for rel, text in sorted(policy.rego_modules.items())
-        }
-        self._modules[module_id(self._sha, VERSION_MODULE)] = version_module(self._sha, self._data_json)
+        self._ns = namespace(self._sha)
+        try:
+            self._modules = revision_modules(self._sha, policy.rego_modules, policy.data)
+        except PolicyError as error:
+            raise EngineError(f"OPA server {self.url}: {error}", hint=HINT) from None
         self._relpaths = {module_id(self._sha, rel): rel for rel in policy.rego_modules}
         self._relpaths[module_id(self._sha, VERSION_MODULE)] = "(dpaguard version module)"
+        self._relpaths[module_id(self._sha, DATA_MODULE)] = "(dpaguard data module)"
         token = os.environ.get(TOKEN_ENV) or None
         hostname = str(parts.hostname)
         self._client = _Client(
@@ -284,40 +276,46 @@ class OpaEngine:
     def decide(self, facts: Facts) -> list[Decision]:
         """Every decision for these facts, from one query of the server; EngineError otherwise.
 
-        When the server answers with another policy version or other DPA data (another run
-        replaced ours since we pushed, or another bundle was activated), the policies are loaded
-        again (pushed, or the server's bundles read again) and the query repeated, once: a second
-        mismatch means runs of two versions are taking turns on one server.
+        Pushed, the revision's namespace is checked again after the query (a module added there
+        meanwhile could have changed the answer). From a bundle, when the server answers with
+        another revision (it activated another bundle meanwhile), its bundles are read again and
+        the query repeated, once.
         """
+        urns = [r["urn"] for r in facts["resources"]]
+        unique, members = distinct(facts)
+        shaped = rego_input(unique)
+        # As the in-process engine sends them: resources equal in every fact but their identity
+        # once (a generated estate of 4,000 holds 14 kinds), each under "@<position>" (no rule
+        # prints a resource's own URN), their decisions given back to every member.
+        shaped["resources"] = [{**r, "urn": f"@{i}"} for i, r in enumerate(shaped["resources"])]
         with self._lock:
             for attempt in (1, 2):
                 if not self._loaded:
                     self._load()
                     self._loaded = True
-                if self._bundle is not None:
-                    try:
-                        return self._bundle_decisions(facts, self._bundle)
-                    except _Replaced as replaced:
-                        self._loaded = False
-                        if attempt == 2:
-                            raise EngineError(str(replaced), hint=BUNDLE_HINT) from None
-                        continue
-                body = self._call(
-                    f"query data.{DECISIONS_PATH.rsplit('/', 1)[0].replace('/', '.')}",
-                    lambda: self._client.query_rule(
-                        rego_input(facts),
-                        package_path=DECISIONS_PATH.rsplit("/", 1)[0],
-                        query_params={"strict-builtin-errors": "true"},
-                    ),
-                    quote_server=False,
-                )
+                if self._bundle is None:
+                    return self._expanded(self._pushed_decisions(shaped), urns, members)
                 try:
-                    return self._decisions(body)
+                    return self._expanded(self._bundle_decisions(shaped, self._bundle), urns, members)
                 except _Replaced as replaced:
                     self._loaded = False
                     if attempt == 2:
-                        raise EngineError(str(replaced), hint=HINT) from None
+                        raise EngineError(str(replaced), hint=BUNDLE_HINT) from None
         raise AssertionError("unreachable")  # pragma: no cover
+
+    def _pushed_decisions(self, shaped: dict[str, Any]) -> list[Decision]:
+        body = self._call(
+            f"query data.{self._ns}.main",
+            lambda: self._client.query_rule(
+                shaped,
+                package_path=f"{self._ns}/main",
+                query_params={"strict-builtin-errors": "true"},
+            ),
+            quote_server=False,
+        )
+        decisions = self._decisions(body)
+        self._verify_pushed("after the query")
+        return decisions
 
     def close(self) -> None:
         """Close the HTTP session; the modules stay on the server for the next run of this version."""
@@ -334,20 +332,38 @@ class OpaEngine:
         if self._bundle is not None:
             self._verify_bundle(self._bundle)
             return
-        held = self._call("list policies", self._client.get_policies_raw)
-        stale = {pid: raw for pid, raw in held.items() if pid.startswith(ID_PREFIX) and pid not in self._modules}
-        # users before what they use: OPA refuses to delete a module whose functions another still calls
-        self._settle("delete stale module", push_order(stale)[::-1], self._delete)
-        # Every module is (re)sent: a PUT of identical text is harmless to a concurrent run of the
-        # same version, and it repairs a module another client changed.
-        # the version module last: it says this version is on the server, once the rest is
+        # Every module is sent, in import order, the version module last (it says the revision is
+        # there once the rest is), and only into this revision's namespace: nothing another
+        # revision or anyone else relies on is changed. OPA answers a PUT of the text it holds
+        # without compiling (15 ms, against 280 ms for a listing of every module), so concurrent
+        # runs of one revision cost little, and a module of ours someone changed is put right;
+        # the module set is checked after each query.
         version = module_id(self._sha, VERSION_MODULE)
         order = push_order({pid: text for pid, text in self._modules.items() if pid != version})
         self._settle("push module", [*order, version], self._push)
-        self._call(
-            "push data",
-            lambda: self._client.update_or_create_data(json.loads(self._data_json), DATA_PATH),
-        )
+
+    def _refuse_foreign(self, held: list[HeldModule], when: str) -> None:
+        """EngineError when a module in a dpaguard package or this revision's namespace is not one of ours."""
+        found = foreign(held, self._modules, (POLICY_ROOT, self._ns))
+        if found:
+            more = f" (and {len(found) - 1} more)" if len(found) > 1 else ""
+            raise EngineError(
+                f"OPA server {self.url}: {described(found[0])}{more} is not one of the local policies' modules "
+                f"({when}; OPA would merge it into dpaguard's rules and change the decisions)",
+                hint=FOREIGN_HINT,
+            )
+
+    def _verify_pushed(self, when: str) -> None:
+        """The server holds exactly this revision's modules in its namespace and nothing in `dpaguard`; EngineError otherwise."""
+        held = self._call("list policies", self._client.get_policies_held)
+        self._refuse_foreign(held, when)
+        absent = sorted(set(self._modules) - {module.id for module in held})
+        if absent:
+            raise EngineError(
+                f"OPA server {self.url}: {self._relpaths.get(absent[0], absent[0])} of policy revision {self._sha[:16]} "
+                f"is not on the server ({when}; removed by another client?)",
+                hint=HINT,
+            )
 
     def _bundles(self) -> dict[str, Any]:
         """`data.system.bundles`: each bundle the server activated, with its manifest ({} when none)."""
@@ -381,19 +397,32 @@ class OpaEngine:
         return None
 
     def _verify_bundle(self, bundle: str) -> None:
-        """The bundle holds these very modules and DPA data, not only their digest as its revision.
+        """The server's `dpaguard` packages hold exactly the local modules, and `data.dpa` the local data.
 
         The revision is what the bundle says of itself; the text of each module and `data.dpa` are
-        what OPA evaluates. A bundle edited after `dpaguard bundle` wrote it is refused.
+        what OPA evaluates. A bundle edited after `dpaguard bundle` wrote it, or with a module
+        added (issue 24 H1), is refused; so is any other module in a `dpaguard` or `dpa` package.
         """
-        held = self._call("list policies", self._client.get_policies_raw)
-        for rel, text in sorted(self._policy.rego_modules.items()):
-            if not any(pid.endswith(f"/{rel}") and raw == text for pid, raw in held.items()):
+        held = self._call("list policies", self._client.get_policies_held)
+        local = {rel: text for rel, text in self._policy.rego_modules.items() if not rel.endswith("_test.rego")}
+        matched: set[str] = set()
+        for module in held:
+            if not governs(module, (POLICY_ROOT, DATA_PATH)):  # a rule under data.dpa would be read as the DPA tables
+                continue
+            rel = next((r for r in local if module.id.endswith(f"/{r}") and local[r] == module.raw and r not in matched), None)
+            if rel is None:
                 raise EngineError(
-                    f"OPA server {self.url}: bundle {_shown(bundle)} has revision {self._sha} but not the "
-                    f"local {rel} as it is (a bundle changed after dpaguard bundle wrote it)",
+                    f"OPA server {self.url}: bundle {_shown(bundle)} has revision {self._sha} but {described(module)} "
+                    "is not one of the local policies' modules (a bundle changed after dpaguard bundle wrote it)",
                     hint=BUNDLE_HINT,
                 )
+            matched.add(rel)
+        for rel in sorted(set(local) - matched):
+            raise EngineError(
+                f"OPA server {self.url}: bundle {_shown(bundle)} has revision {self._sha} but not the "
+                f"local {rel} as it is (a bundle changed after dpaguard bundle wrote it)",
+                hint=BUNDLE_HINT,
+            )
         data = self._call("read data", lambda: self._client.get_data(DATA_PATH))
         if not isinstance(data, dict) or data.get("result") != json.loads(self._data_json):
             raise EngineError(
@@ -402,12 +431,12 @@ class OpaEngine:
                 hint=BUNDLE_HINT,
             )
 
-    def _bundle_decisions(self, facts: Facts, bundle: str) -> list[Decision]:
+    def _bundle_decisions(self, shaped: dict[str, Any], bundle: str) -> list[Decision]:
         """The decisions of a bundle-loaded server, with OPA's word for the bundle revision that answered."""
         body = self._call(
             f"query data.{DECISIONS_PATH.replace('/', '.')}",
             lambda: self._client.query_rule(
-                rego_input(facts),
+                shaped,
                 package_path=DECISIONS_PATH.rsplit("/", 1)[0],
                 rule_name=DECISIONS_PATH.rsplit("/", 1)[1],
                 query_params={"strict-builtin-errors": "true", "provenance": "true"},
@@ -442,9 +471,6 @@ class OpaEngine:
         # rego_compat=False: the policies are Rego v1; never let the client rewrite them.
         self._client.update_policy_from_string(self._modules[pid], pid, rego_compat=False)
 
-    def _delete(self, pid: str) -> None:
-        self._client.delete_policy(pid)
-
     def _settle(self, what: str, ids: list[str], action: Callable[[str], None]) -> None:
         """Apply `action` to every id, retrying those OPA refused while others still succeed.
 
@@ -475,28 +501,39 @@ class OpaEngine:
             raise EngineError(f"OPA server {self.url}: the answer is not a JSON object", hint=HINT)
         if "result" not in body:
             raise EngineError(
-                f"OPA server {self.url}: data.{DECISIONS_PATH.replace('/', '.')} is undefined "
+                f"OPA server {self.url}: data.{self._ns}.main.decisions is undefined "
                 "(policies not loaded, or not dpaguard's)",
                 hint=HINT,
             )
         result = body["result"]
         if not isinstance(result, dict):
-            raise EngineError(f"OPA server {self.url}: package dpaguard.main answered a non-object", hint=HINT)
+            raise EngineError(f"OPA server {self.url}: package {self._ns}.main answered a non-object", hint=HINT)
         version = result.get(VERSION_RULE)
         if version != self._sha:
-            raise _Replaced(
-                f"OPA server {self.url}: answered with policy version {str(version)[:16]!r}, "
-                f"not {self._sha[:16]!r} (another dpaguard run with other policies uses this server)"
-            )
-        if result.get(DATA_RULE) is not True:
-            raise _Replaced(
-                f"OPA server {self.url}: data.{DATA_PATH} is not the DPA data this run pushed "
-                "(another dpaguard run with other policies uses this server)"
+            # only this revision writes its namespace: another digest there is someone else's doing
+            raise EngineError(
+                f"OPA server {self.url}: package {self._ns}.main answered with policy revision {_shown(version)}, "
+                f"not {self._sha} (a module of this revision was replaced on the server)",
+                hint=FOREIGN_HINT,
             )
         raw = result.get(DECISIONS_PATH.rsplit("/", 1)[1])
         if raw is None:
-            raise EngineError(f"OPA server {self.url}: data.{DECISIONS_PATH.replace('/', '.')} is undefined", hint=HINT)
+            raise EngineError(f"OPA server {self.url}: data.{self._ns}.main.decisions is undefined", hint=HINT)
         return self._parsed(raw)
+
+    def _expanded(self, decisions: list[Decision], urns: list[str], members: list[list[int]]) -> list[Decision]:
+        """The decisions with each "@<position>" given back to the URN of every resource it stands for, sorted."""
+        unique: set[tuple[ControlId, str, str, DecisionStatus]] = set()
+        for decision in decisions:
+            if not decision.urn.startswith("@"):  # a stack's decision
+                unique.add((decision.control, decision.urn, decision.message, decision.status))
+                continue
+            position = decision.urn[1:]
+            if not (position.isascii() and position.isdigit()) or int(position) >= len(members):
+                raise EngineError(f"OPA server {self.url}: a decision names an unknown resource {_shown(decision.urn)}", hint=HINT)
+            for member in members[int(position)]:
+                unique.add((decision.control, urns[member], decision.message, decision.status))
+        return [Decision(control=c, urn=Urn(u), message=m, status=st) for c, u, m, st in sorted(unique)]
 
     def _parsed(self, raw: Any) -> list[Decision]:
         """The decisions of an answer, validated, without duplicates, sorted."""
@@ -590,7 +627,7 @@ class OpaEngine:
 
     def _place(self, pid: str) -> str:
         """The policy file a module id stands for (under the policies directory, when known)."""
-        rel = self._relpaths.get(pid, pid.removeprefix(f"{ID_PREFIX}{self._sha[:16]}/"))
+        rel = self._relpaths.get(pid, pid.removeprefix(f"{self._ns}/"))
         root = getattr(self._policy, "root", None)
         return f"{root}/{rel}" if root is not None and pid in self._relpaths and rel.endswith(".rego") else rel
 

@@ -1,7 +1,8 @@
-"""Fixtures of the engine tests: the OPA stand-in server and a small policy set to load into it."""
+"""Fixtures of the engine tests: the OPA stand-in server, the real OPA server (push and bundle), and a small policy set to load into them."""
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 from dataclasses import dataclass, field
@@ -82,15 +83,65 @@ def toy_policy() -> Callable[..., ToyPolicy]:
     return make_toy_policy
 
 
-@pytest.fixture(scope="session")
-def engine_pair(policy: Any) -> Iterator[tuple[Any, Any]]:
-    """(embedded engine, OPA engine on a stand-in server), both loaded with the real policies."""
+@pytest.fixture(scope="session", params=["standin", "real"])
+def engine_pair(request: pytest.FixtureRequest, policy: Any) -> Iterator[tuple[Any, Any]]:
+    """(embedded engine, OPA engine on an OPA server), both loaded with the real policies: the stand-in, then the real server."""
     from dpaguard.engine.embedded import EmbeddedEngine
     from dpaguard.engine.opa import OpaEngine
 
-    with OpaStandIn() as server:
+    with contextlib.ExitStack() as stack:
+        if request.param == "standin":
+            url = stack.enter_context(OpaStandIn()).url
+        else:
+            url = request.getfixturevalue("real_opa").url
         embedded = EmbeddedEngine(policy)
-        opa_engine = OpaEngine(policy, url=server.url, timeout=60)
+        opa_engine = OpaEngine(policy, url=url, timeout=60)
         yield embedded, opa_engine
         opa_engine.close()
         embedded.close()
+
+
+# -- the real OPA server (.tools/bin/opa, built by .ci/real-tools) --------------------------------
+
+
+@pytest.fixture(scope="session")
+def real_opa() -> Iterator[Any]:
+    """One real `opa run --server` in push mode (empty at start) for the session, stopped at its end.
+
+    Shared: each policy revision lives in a namespace of its own on it, so tests at different
+    revisions do not disturb one another; a test that puts anything else there removes it.
+    """
+    from support.opa_server import RealOpa
+
+    with RealOpa() as server:
+        yield server
+
+
+@pytest.fixture(scope="session")
+def real_bundle_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The bundle `dpaguard bundle` writes of the project's policies (the CLI in process)."""
+    from dpaguard.cli import main
+    from support import POLICIES
+
+    path = tmp_path_factory.mktemp("real-bundle") / "dpa.tar.gz"
+    assert main(["bundle", "--policies", str(POLICIES), "--output", str(path)]) == 0
+    return path
+
+
+@pytest.fixture(scope="session")
+def real_opa_bundle(real_bundle_file: Path) -> Iterator[Any]:
+    """One real `opa run --server --bundle dpa.tar.gz` (the project's policies) for the session."""
+    from support.opa_server import RealOpa
+
+    with RealOpa(bundle=real_bundle_file) as server:
+        yield server
+
+
+@pytest.fixture(params=["standin", "real"])
+def any_opa(request: pytest.FixtureRequest) -> Iterator[Any]:
+    """The OPA server of a test that runs against both: a fresh stand-in, then the session's real server."""
+    if request.param == "standin":
+        with OpaStandIn(hang_seconds=10.0) as server:
+            yield server
+    else:
+        yield request.getfixturevalue("real_opa")

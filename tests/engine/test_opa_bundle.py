@@ -24,6 +24,7 @@ from support.opa_standin import OpaStandIn, read_bundle
 from support.equivalence_corpus import TODAY, corpus
 
 from dpaguard.engine.opa import OpaEngine
+from dpaguard.engine.opa_revision import namespace
 from dpaguard.errors import EngineError
 from dpaguard.model import Deployment
 from dpaguard.normalise import normalise
@@ -67,26 +68,54 @@ def bundled(bundle_file: Path) -> Iterator[OpaStandIn]:
         yield server
 
 
-def test_the_bundle_is_activated_as_opa_does(bundled: OpaStandIn, bundle_file: Path, policy: Any) -> None:
-    bundles = requests.get(f"{bundled.url}/v1/data/system/bundles", timeout=5).json()["result"]
-    assert bundles == {"dpa.tar.gz": {"manifest": {"revision": policy.sha256, "roots": ["dpaguard", "dpa"],
-                                                   "rego_version": 1}, "etag": ""}}
-    ids = [p["id"] for p in requests.get(f"{bundled.url}/v1/policies", timeout=5).json()["result"]]
-    assert ids == sorted(f"dpa.tar.gz/{rel}" for rel in policy.rego_modules)
-    data = requests.get(f"{bundled.url}/v1/data/dpa", timeout=5).json()["result"]
+@pytest.fixture(params=["standin", "real"])
+def any_bundled(request: pytest.FixtureRequest) -> Any:
+    """The stand-in serving the bundle, then the session's real `opa run --server --bundle dpa.tar.gz`."""
+    if request.param == "standin":
+        return request.getfixturevalue("bundled")
+    return request.getfixturevalue("real_opa_bundle")
+
+
+@pytest.fixture(params=["standin", "real"])
+def bundled_and_pushed(request: pytest.FixtureRequest) -> Iterator[tuple[Any, Any]]:
+    """A server serving the bundle and one for the push path: two stand-ins, then the session's two real servers."""
+    if request.param == "standin":
+        with OpaStandIn() as server:
+            yield request.getfixturevalue("bundled"), server
+    else:
+        yield request.getfixturevalue("real_opa_bundle"), request.getfixturevalue("real_opa")
+
+
+def bundle_name(server: Any) -> str:
+    """The name the server gave its bundle (OPA: the path given to --bundle; the stand-in: the file name)."""
+    (name,) = requests.get(f"{server.url}/v1/data/system/bundles", timeout=5).json()["result"]
+    return str(name)
+
+
+def test_the_bundle_is_activated_as_opa_does(any_bundled: Any, policy: Any) -> None:
+    name = bundle_name(any_bundled)
+    bundles = requests.get(f"{any_bundled.url}/v1/data/system/bundles", timeout=5).json()["result"]
+    assert bundles == {name: {"manifest": {"revision": policy.sha256, "roots": ["dpaguard", "dpa"],
+                                           "rego_version": 1}, "etag": ""}}
+    assert name.endswith("dpa.tar.gz")
+    ids = [p["id"] for p in requests.get(f"{any_bundled.url}/v1/policies", timeout=5).json()["result"]]
+    assert sorted(ids) == sorted(f"{name}/{rel}" for rel in policy.rego_modules)
+    data = requests.get(f"{any_bundled.url}/v1/data/dpa", timeout=5).json()["result"]
     assert data == json.loads(json.dumps(dict(policy.data)))
 
 
-def test_writes_under_the_bundle_roots_are_refused(bundled: OpaStandIn) -> None:
-    ours = requests.put(f"{bundled.url}/v1/policies/x.rego", data=b"package dpaguard.main\n\nx := 1\n", timeout=5)
+def test_writes_under_the_bundle_roots_are_refused(any_bundled: Any) -> None:
+    url, name = any_bundled.url, bundle_name(any_bundled)
+    ours = requests.put(f"{url}/v1/policies/x.rego", data=b"package dpaguard.main\n\nx := 1\n", timeout=5)
     assert ours.status_code == 400
-    assert ours.json() == {"code": "invalid_parameter", "message": 'path dpaguard/main is owned by bundle "dpa.tar.gz"'}
-    assert requests.put(f"{bundled.url}/v1/data/dpa", json={}, timeout=5).status_code == 400
-    assert requests.put(f"{bundled.url}/v1/data", json={}, timeout=5).status_code == 400
-    assert requests.delete(f"{bundled.url}/v1/policies/dpa.tar.gz/rego/main.rego", timeout=5).status_code == 400
+    assert ours.json() == {"code": "invalid_parameter", "message": f'path dpaguard/main is owned by bundle "{name}"'}
+    assert requests.put(f"{url}/v1/data/dpa", json={}, timeout=5).status_code == 400
+    assert requests.put(f"{url}/v1/data", json={}, timeout=5).status_code == 400
+    assert requests.delete(f"{url}/v1/policies/{name}/rego/main.rego", timeout=5).status_code == 400
     # outside the roots, the server is anyone's
-    team = requests.put(f"{bundled.url}/v1/policies/team.rego", data=b"package team\n\nallow := true\n", timeout=5)
+    team = requests.put(f"{url}/v1/policies/team.rego", data=b"package team\n\nallow := true\n", timeout=5)
     assert team.status_code == 200
+    requests.delete(f"{url}/v1/policies/team.rego", timeout=5)
 
 
 def test_bundle_outside_its_roots_is_refused(tmp_path: Path, bundle_file: Path) -> None:
@@ -105,20 +134,23 @@ def test_bundle_outside_its_roots_is_refused(tmp_path: Path, bundle_file: Path) 
 
 
 def test_same_decisions_as_the_push_path_without_pushing(
-    bundled: OpaStandIn, policy: Any, rendered_stacks: dict[str, Deployment]
+    bundled_and_pushed: tuple[Any, Any], policy: Any, rendered_stacks: dict[str, Deployment]
 ) -> None:
-    with OpaStandIn() as pushed_to:
-        push = OpaEngine(policy, url=pushed_to.url, timeout=60)
-        served = OpaEngine(policy, url=bundled.url, timeout=60)
-        decisions = 0
-        for case, deployments, environment in corpus(rendered_stacks):
-            facts = normalise(deployments, policy.data, today=TODAY, environment_override=environment)
-            expected = push.decide(facts)
-            assert served.decide(facts) == expected, case
-            decisions += len(expected)
-        push.close()
-        served.close()
+    any_bundled, any_pushed = bundled_and_pushed
+    push = OpaEngine(policy, url=any_pushed.url, timeout=60)
+    served = OpaEngine(policy, url=any_bundled.url, timeout=60)
+    decisions = 0
+    for case, deployments, environment in corpus(rendered_stacks):
+        facts = normalise(deployments, policy.data, today=TODAY, environment_override=environment)
+        expected = push.decide(facts)
+        assert served.decide(facts) == expected, case
+        decisions += len(expected)
+    push.close()
+    served.close()
     assert decisions > 50  # the comparison is not vacuous
+    if not isinstance(any_bundled, OpaStandIn):  # the request log is the stand-in's
+        return
+    bundled = any_bundled
     assert not [r for r in bundled.requests if r.split()[0] in ("PUT", "DELETE", "PATCH")]
     queries = {r for r in bundled.requests if r.startswith("POST")}
     assert queries == {"POST /v1/data/dpaguard/main/decisions"}
@@ -139,15 +171,18 @@ def findings(stdout: str) -> tuple[list[Any], Any]:
     ],
     ids=["check-all-stacks", "check-prod-as-dev", "audit-drifted"],
 )
-def test_cli_against_the_bundle_gives_the_push_paths_report(bundled: OpaStandIn, command: tuple[str, ...]) -> None:
+def test_cli_against_the_bundle_gives_the_push_paths_report(
+    bundled_and_pushed: tuple[Any, Any], command: tuple[str, ...]
+) -> None:
+    any_bundled, any_pushed = bundled_and_pushed
     common = ("--format", "json", "--today", "2026-11-27", "--quiet")
-    with OpaStandIn() as pushed_to:
-        pushed = dpaguard(*command, *common, "--opa-url", pushed_to.url)
-    served = dpaguard(*command, *common, "--opa-url", bundled.url)
+    pushed = dpaguard(*command, *common, "--opa-url", any_pushed.url)
+    served = dpaguard(*command, *common, "--opa-url", any_bundled.url)
     assert served.returncode == pushed.returncode in (0, 1), (served.stderr, pushed.stderr)
     assert findings(served.stdout) == findings(pushed.stdout)
     assert json.loads(served.stdout)["policy"]["sha256"] == json.loads(pushed.stdout)["policy"]["sha256"]
-    assert not [r for r in bundled.requests if r.startswith(("PUT", "DELETE"))]
+    if isinstance(any_bundled, OpaStandIn):
+        assert not [r for r in any_bundled.requests if r.startswith(("PUT", "DELETE"))]
     if command[0] == "audit":
         assert findings(served.stdout)[0]  # the drifted prod has findings: the comparison is not vacuous
 
@@ -206,7 +241,7 @@ def test_another_teams_bundle_leaves_the_push_path(tmp_path: Path, policy: Any) 
         engine = OpaEngine(policy, url=server.url, timeout=60)
         assert engine.decide(normalise([], policy.data, today=TODAY)) == []
         engine.close()
-        assert any(r.startswith("PUT /v1/policies/dpaguard/") for r in server.requests)
+        assert any(r.startswith(f"PUT /v1/policies/{namespace(policy.sha256)}/") for r in server.requests)
         assert "team.tar.gz/team/authz.rego" in server.policies
 
 

@@ -7,7 +7,8 @@ OPA engine's HTTP path is tested against OPA's own parser, compiler and evaluato
 follows OPA's server (v1/server/server.go) and its REST API reference:
 
     GET    /health                      200 {}
-    GET    /v1/policies                 200 {"result": [{"id", "raw", "ast"}]}   (ast left empty);
+    GET    /v1/policies                 200 {"result": [{"id", "raw", "ast"}]}   (of the ast, only
+                                        the package path, from the text);
                                         /v1/policies/ redirects there (OPA's StrictSlash router)
     GET    /v1/policies/<id>            200 {"result": {...}} | 404 resource_not_found
     PUT    /v1/policies/<id>            text/plain Rego. The same text as held: 200 {} at once.
@@ -155,6 +156,12 @@ def _owned(path: list[str], root: str) -> bool:
 def _package_path(source: str) -> list[str]:
     match = _PACKAGE.search(re.sub(r"#.*", "", source))
     return match.group(1).split(".") if match else []
+
+
+def _ast(source: str) -> dict[str, Any]:
+    """The part of OPA's module AST dpaguard reads: the package path, `data` first."""
+    path = [{"type": "var", "value": "data"}, *({"type": "string", "value": p} for p in _package_path(source))]
+    return {"package": {"path": path}}
 
 
 @dataclass(frozen=True)
@@ -503,11 +510,11 @@ class _Handler(BaseHTTPRequestHandler):
         elif segments == ["health"]:
             self._send(200, {})
         elif segments[:2] == ["v1", "policies"] and len(segments) == 2:
-            self._send(200, {"result": [{"id": pid, "raw": raw, "ast": {}} for pid, raw in sorted(state.policies.items())]})
+            self._send(200, {"result": [{"id": pid, "raw": raw, "ast": _ast(raw)} for pid, raw in sorted(state.policies.items())]})
         elif segments[:2] == ["v1", "policies"]:
             pid = "/".join(segments[2:])
             if pid in state.policies:
-                self._send(200, {"result": {"id": pid, "raw": state.policies[pid], "ast": {}}})
+                self._send(200, {"result": {"id": pid, "raw": state.policies[pid], "ast": _ast(state.policies[pid])}})
             else:
                 self._refuse(Refused(404, "resource_not_found", f'storage_not_found_error: policy id "{pid}"'))
         elif segments[:2] == ["v1", "data"]:
