@@ -1,4 +1,4 @@
-"""A checkov that does not answer properly stops `dpaguard check` (exit 2, one line), through the installed command.
+"""A checkov that does not answer properly stops `dpaguard check` (exit 2, one line), through the command line.
 
 A small script stands in for checkov (selected with DPAGUARD_CHECKOV): it prints what the case needs
 and exits with the case's code. A well-behaved stand-in shows the run passes otherwise.
