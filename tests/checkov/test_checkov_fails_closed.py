@@ -16,6 +16,8 @@ import pytest
 from support import SOURCE_FIXTURES
 from support.cli import assert_one_line_error, dpaguard
 
+pytestmark = pytest.mark.e2e  # each case renders a program
+
 SUMMARY = {"passed": 3, "failed": 0, "skipped": 0, "parsing_errors": 0, "resource_count": 3, "checkov_version": "3.2.0"}
 SECRET_REPORT = {
     "check_type": "secrets",
