@@ -28,8 +28,11 @@ from support import POLICIES, REPO, TESTS
 # checkov are fast; those of the real one take `checkov_bin` or carry the `checkov` mark.)
 E2E_FOLDERS = frozenset({"conformance", "corpus", "infra", "packaging"})
 # Fixtures that render programs (rendered_stacks, and each folder's `rendered`), run checkov or
-# start the real OPA.
-E2E_FIXTURES = frozenset({"rendered_stacks", "rendered", "checkov_bin", "real_opa", "real_opa_bundle", "any_opa"})
+# start the real OPA; of `any_opa`, the real server only (its stand-in is in process).
+E2E_FIXTURES = frozenset({"rendered_stacks", "rendered", "checkov_bin", "real_opa", "real_opa_bundle"})
+E2E_PARAMS = {"any_opa": "real"}
+# The helpers that run the real tools of `.tools/bin`: a test module that imports one is end to end.
+E2E_HELPERS = frozenset({"real_tool", "require_opa", "RealOpa"})
 # Marks that name an end-to-end dependency; `slow` is kept for the tests that carried it before the tiers.
 E2E_MARKS = ("checkov", "chromium", "slow")
 
@@ -39,6 +42,12 @@ def is_e2e(item: pytest.Item) -> bool:
     if item.get_closest_marker("e2e") or any(item.get_closest_marker(name) for name in E2E_MARKS):
         return True
     if E2E_FIXTURES.intersection(getattr(item, "fixturenames", ())):
+        return True
+    params = getattr(getattr(item, "callspec", None), "params", {})
+    if any(params.get(fixture) == value for fixture, value in E2E_PARAMS.items()):
+        return True
+    module = getattr(item, "module", None)
+    if module is not None and E2E_HELPERS.intersection(vars(module)):
         return True
     parts = Path(item.path).resolve().relative_to(TESTS).parts
     return len(parts) > 1 and parts[0] in E2E_FOLDERS
