@@ -23,6 +23,7 @@ import subprocess
 import sys
 import tempfile
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -90,6 +91,7 @@ def _process_state_kept() -> Iterator[None]:
     umask = os.umask(0o022)
     os.umask(umask)
     dumpable = _prctl(_PR_GET_DUMPABLE) if sys.platform.startswith("linux") else -1
+    timer, started = signal.getitimer(signal.ITIMER_REAL), time.monotonic()  # a caller's own alarm, if any
     for stream in streams[1:]:
         stream.flush()
     descriptors = [os.dup(fd) for fd in (0, 1, 2)]
@@ -102,6 +104,8 @@ def _process_state_kept() -> Iterator[None]:
         sys.stdin, sys.stdout, sys.stderr = streams
         for signum, handler in handlers.items():
             signal.signal(signum, handler)
+        if timer[0] > 0:  # what was left of it, at least a moment: it still fires
+            signal.setitimer(signal.ITIMER_REAL, max(timer[0] - (time.monotonic() - started), 0.001), timer[1])
         os.umask(umask)
         if dumpable >= 0:
             _prctl(_PR_SET_DUMPABLE, dumpable)
@@ -163,7 +167,7 @@ def dpaguard(*args: str | Path, cwd: Path | None = None, timeout: float = 180,
                     try:
                         stream.close()  # flushes; the descriptor stays open (closefd=False)
                     except (OSError, ValueError):
-                        pass  # a stdout the command pointed at /dev/null after a broken pipe
+                        pass  # a last flush that fails, as it would at a process's exit
         if timed_out:
             raise subprocess.TimeoutExpired(["dpaguard", *argv], timeout, _text(out), _text(err))
         return subprocess.CompletedProcess(["dpaguard", *argv], code, _text(out), _text(err))
