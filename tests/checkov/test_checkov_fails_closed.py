@@ -1,4 +1,4 @@
-"""A checkov that does not answer properly stops `dpaguard check` (exit 2, one line), through the installed command.
+"""A checkov that does not answer properly stops `dpaguard check` (exit 2, one line), through the command line.
 
 A small script stands in for checkov (selected with DPAGUARD_CHECKOV): it prints what the case needs
 and exits with the case's code. A well-behaved stand-in shows the run passes otherwise.
@@ -15,6 +15,8 @@ import pytest
 
 from support import SOURCE_FIXTURES
 from support.cli import assert_one_line_error, dpaguard
+
+pytestmark = pytest.mark.e2e  # each case renders a program
 
 SUMMARY = {"passed": 3, "failed": 0, "skipped": 0, "parsing_errors": 0, "resource_count": 3, "checkov_version": "3.2.0"}
 SECRET_REPORT = {

@@ -8,7 +8,10 @@ import textwrap
 from pathlib import Path
 from typing import Any
 
+import pytest
 from support.cli import assert_one_line_error, dpaguard
+
+pytestmark = pytest.mark.e2e  # renders programs
 
 PROGRAM = """
     import pulumi

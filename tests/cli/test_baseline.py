@@ -1,4 +1,4 @@
-"""`--baseline FILE`, the ratchet of Article 5.1, end to end through the installed `dpaguard` command:
+"""`--baseline FILE`, the ratchet of Article 5.1, end to end through the `dpaguard` command line:
 a control that passed in an earlier report and fails now, and a control removed or downgraded in the
 catalogue since, each become a DPA-RAT-001 finding; a malformed baseline is one line, exit 2."""
 

@@ -1,4 +1,4 @@
-"""`dpaguard data` and `dpaguard bundle` through the installed command: the DPA tables as OPA data,
+"""`dpaguard data` and `dpaguard bundle` through the command line: the DPA tables as OPA data,
 and an OPA bundle whose layout, manifest and bytes follow OPA's bundle format, read back here with
 tarfile and gzip and loaded into real OPA (opa_bindings)."""
 

@@ -17,6 +17,8 @@ import pytest
 from support import REPO
 from support.cli import dpaguard
 
+pytestmark = pytest.mark.e2e  # renders the estate's prod stack
+
 Export = dict[str, Any]
 PREFIX = "urn:pulumi:prod::dpa-estate::"
 

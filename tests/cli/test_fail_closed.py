@@ -1,6 +1,6 @@
 """The command fails closed: files it writes never alias each other or its input, the exit code survives
 a closed pipe, time limits are finite, stderr is printable, and the date waivers are judged against is
-shown and recorded. All through the installed `dpaguard` command."""
+shown and recorded. All through the command line (in process; the closed pipes with the installed `dpaguard`)."""
 
 from __future__ import annotations
 
@@ -134,6 +134,7 @@ def test_time_limits_are_positive_finite_numbers(command: list[str], value: str)
 # -- stderr is printable ------------------------------------------------------------------------------------
 
 
+@pytest.mark.e2e  # renders a program
 def test_terminal_escapes_in_a_programs_exception_are_shown_escaped(tmp_path: Path) -> None:
     (tmp_path / "Pulumi.yaml").write_text("name: escapes\nruntime: python\n")
     (tmp_path / "Pulumi.dev.yaml").write_text("config: {}\n")

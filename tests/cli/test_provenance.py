@@ -1,4 +1,4 @@
-"""Evidence that says what was evaluated, through the installed `dpaguard` command: the commit and
+"""Evidence that says what was evaluated, through the `dpaguard` command line: the commit and
 whether the work tree was modified (with a digest of the modification), the deployments' digests,
 the versions, and which stages ran, in the JSON, the HTML and the evidence log."""
 
@@ -96,6 +96,7 @@ def test_deployment_digests_and_versions(repo: Path, tmp_path: Path) -> None:
                                                                         "baseline": False}
 
 
+@pytest.mark.checkov
 def test_no_checkov_makes_a_visibly_different_report(tmp_path: Path) -> None:
     pages = {}
     for name, extra in (("with", []), ("without", ["--no-checkov"])):
@@ -114,6 +115,7 @@ def test_no_checkov_makes_a_visibly_different_report(tmp_path: Path) -> None:
     assert "skipped (--no-checkov)" not in pages["with"][2]
 
 
+@pytest.mark.checkov
 def test_checkov_version_and_what_its_controls_examined(tmp_path: Path) -> None:
     from dpaguard.checkov import find_checkov
 

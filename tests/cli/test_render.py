@@ -1,4 +1,4 @@
-"""`dpaguard render` end to end, through the installed console script, on the fixture programs."""
+"""`dpaguard render` end to end, through the command line, on the fixture programs."""
 
 from __future__ import annotations
 
@@ -9,6 +9,8 @@ import pytest
 
 from support import REPO, SOURCE_FIXTURES
 from support.cli import assert_one_line_error, dpaguard
+
+pytestmark = pytest.mark.e2e  # renders programs
 
 
 def test_render_writes_the_deployment_to_stdout() -> None:

@@ -114,7 +114,7 @@ def _renamed(resources: list[dict[str, Any]], old: str, new: str) -> list[dict[s
     return [{**r, "urn": r["urn"].replace(f"::{old}", f"::{new}")} if r["urn"].endswith(f"::{old}") else r for r in resources]
 
 
-@pytest.mark.parametrize("processes", [1, 3], ids=["in-process", "in-workers"])
+@pytest.mark.parametrize("processes", [1, pytest.param(3, marks=pytest.mark.e2e)], ids=["in-process", "in-workers"])
 def test_urns_rego_cpp_cannot_print_are_judged_and_given_back_as_they_were(policy: Policy, processes: int) -> None:
     # A resource named with a quote, a backslash or a control character: rego-cpp would print its URN
     # unescaped and the answer would not parse; the engine swaps such URNs for placeholders and back.

@@ -20,6 +20,8 @@ from dpaguard.facts import Facts
 from dpaguard.normalise import normalise
 from dpaguard.policy import Policy
 
+pytestmark = pytest.mark.e2e  # starts worker processes
+
 
 @pytest.fixture(scope="module")
 def facts(policy: Policy) -> Facts:

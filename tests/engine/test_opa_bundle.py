@@ -12,14 +12,14 @@ import io
 import json
 import shutil
 import subprocess
-import sys
 import tarfile
 from pathlib import Path
 from typing import Any, Iterator
 
 import pytest
 import requests
-from support import CLI_FIXTURES, POLICIES, REPO
+from support import CLI_FIXTURES, POLICIES
+from support.cli import dpaguard as in_process
 from support.opa_standin import OpaStandIn, read_bundle
 from support.equivalence_corpus import TODAY, corpus
 
@@ -30,13 +30,11 @@ from dpaguard.model import Deployment
 from dpaguard.normalise import normalise
 from dpaguard.policy import load_policy
 
-DPAGUARD = shutil.which("dpaguard", path=str(Path(sys.executable).parent)) or "dpaguard"
 STATE = CLI_FIXTURES / "prod-drifted.json"
 
 
 def dpaguard(*args: str | Path) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([DPAGUARD, *map(str, args)], capture_output=True, text=True, timeout=300, cwd=REPO,
-                          stdin=subprocess.DEVNULL)
+    return in_process(*args, timeout=300)
 
 
 def write_bundle(policies: Path, output: Path) -> Path:
@@ -165,11 +163,11 @@ def findings(stdout: str) -> tuple[list[Any], Any]:
 @pytest.mark.parametrize(
     "command",
     [
-        ("check", "--all-stacks", "--no-checkov"),
-        ("check", "--stack", "prod", "--no-checkov", "--environment", "dev"),
-        ("audit", "--state", str(STATE)),
+        pytest.param(("check", "--all-stacks", "--no-checkov"), marks=pytest.mark.e2e, id="check-all-stacks"),
+        pytest.param(("check", "--stack", "prod", "--no-checkov", "--environment", "dev"), marks=pytest.mark.e2e,
+                     id="check-prod-as-dev"),
+        pytest.param(("audit", "--state", str(STATE)), id="audit-drifted"),
     ],
-    ids=["check-all-stacks", "check-prod-as-dev", "audit-drifted"],
 )
 def test_cli_against_the_bundle_gives_the_push_paths_report(
     bundled_and_pushed: tuple[Any, Any], command: tuple[str, ...]

@@ -1,35 +1,28 @@
-"""`dpaguard audit --opa-url`, end to end through the installed command: the same findings as the
+"""`dpaguard audit --opa-url`, end to end through the command line (in process): the same findings as the
 embedded engine when the server answers, and exit 2 with one line naming the URL for every fault."""
 
 from __future__ import annotations
 
 import json
-import shutil
 import subprocess
-import sys
 import time
 from pathlib import Path
 from typing import Any
 
 import pytest
-from support import CLI_FIXTURES, REPO
+from support import CLI_FIXTURES
+from support.cli import dpaguard
 from support.opa_standin import OpaStandIn
 
 from dpaguard.engine.opa_revision import namespace
 
-DPAGUARD = shutil.which("dpaguard", path=str(Path(sys.executable).parent)) or "dpaguard"
 STATE = CLI_FIXTURES / "prod-drifted.json"
 CANARY = "CANARY-CIPHERTEXT-7f3a"  # the secret's ciphertext in prod-drifted.json
 
 
 def audit(*extra: str, timeout: float = 120) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [DPAGUARD, "audit", "--state", str(STATE), "--format", "json", "--today", "2026-11-27", "--quiet", *extra],
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-        cwd=REPO,
-    )
+    return dpaguard("audit", "--state", STATE, "--format", "json", "--today", "2026-11-27", "--quiet", *extra,
+                    timeout=timeout)
 
 
 def findings(stdout: str) -> list[tuple[str, str, str, str]]:
@@ -88,6 +81,7 @@ def test_faults_exit_2_with_one_line(opa: OpaStandIn, mode: str, on: str, why: s
     assert time.monotonic() - started < 60
 
 
+@pytest.mark.e2e  # waits out a time limit, three times
 @pytest.mark.parametrize("on", ["POST /v1/data", "GET /v1/policies", "GET /health"])
 def test_slow_drip_stops_at_the_timeout(opa: OpaStandIn, on: str) -> None:
     # one byte a second: requests' per-read timeout (1.5 s) never trips; the answer would take

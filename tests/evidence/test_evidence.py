@@ -5,9 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 import multiprocessing
-import shutil
 import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -17,9 +15,9 @@ from dpaguard.errors import InputError, OutputError
 from dpaguard.evidence import GENESIS, append, entry_digest, verify
 from dpaguard.evidence.log import canonical, sha256
 from dpaguard.model import Finding, Result, StackSummary, Urn
+from support.cli import dpaguard
 
 CANARY = "canary-evidence-7d1e-secret"
-DPAGUARD = shutil.which("dpaguard", path=str(Path(sys.executable).parent)) or "dpaguard"
 
 
 def finding(control: str, stack: str, name: str, *, waived: bool = False, status: str = "violation") -> Finding:
@@ -286,7 +284,7 @@ def test_concurrent_appends_keep_one_chain(tmp_path: Path) -> None:
 
 
 def cli(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([DPAGUARD, "evidence", *args], capture_output=True, text=True, timeout=60)
+    return dpaguard("evidence", *args, timeout=60)
 
 
 def test_cli_verify_intact_tampered_malformed(tmp_path: Path) -> None:

@@ -4,22 +4,20 @@ then `dpaguard evidence verify` tells when each finding appeared and was fixed, 
 from __future__ import annotations
 
 import json
-import shutil
 import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
-from support import CLI_FIXTURES, REPO
+from support import CLI_FIXTURES
+from support.cli import dpaguard as in_process
 
-DPAGUARD = shutil.which("dpaguard", path=str(Path(sys.executable).parent)) or "dpaguard"
 DRIFTED = CLI_FIXTURES / "prod-drifted.json"
 CANARY = "CANARY-CIPHERTEXT-7f3a"
 BUCKET = "urn:pulumi:prod::dpa-estate::scaleway:object/bucket:Bucket::call-recordings"
 
 
 def dpaguard(*args: Any) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([DPAGUARD, *map(str, args)], capture_output=True, text=True, timeout=120, cwd=REPO)
+    return in_process(*map(str, args), timeout=120)
 
 
 def test_three_audits_then_verify(tmp_path: Path) -> None:

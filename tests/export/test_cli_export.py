@@ -1,4 +1,4 @@
-"""`dpaguard export` end to end through the installed command."""
+"""`dpaguard export` end to end through the command line (in process: support/cli.py)."""
 
 from __future__ import annotations
 
@@ -6,17 +6,17 @@ import json
 import subprocess
 from pathlib import Path
 
+import pytest
+
 from dpaguard.source.state import export_json
 
 from support import REPO
 from support.export_estate import make_deployment, resource
-from support.cli import dpaguard_command
-
-DPAGUARD = Path(dpaguard_command()[0])
+from support.cli import dpaguard
 
 
 def _run(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([str(DPAGUARD), "export", *args], capture_output=True, text=True, timeout=180, cwd=cwd)
+    return dpaguard("export", *args, cwd=cwd)
 
 
 def test_export_from_a_state_file(tmp_path: Path) -> None:
@@ -32,6 +32,7 @@ def test_export_from_a_state_file(tmp_path: Path) -> None:
     assert [r["address"] for r in plan["planned_values"]["root_module"]["resources"]] == ["scaleway_object_bucket.logs"]
 
 
+@pytest.mark.e2e  # renders the estate
 def test_export_of_a_rendered_stack_to_stdout() -> None:
     done = _run("--stack", "dev", "--project-dir", str(REPO), "--format", "tfplan")
     assert done.returncode == 0, done.stderr

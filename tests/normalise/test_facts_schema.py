@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 
 from dpaguard.facts import Facts, ResourceFacts
@@ -21,6 +22,8 @@ from support.control_estate import compliant_resources, deployment, resource
 from support.equivalence_corpus import TODAY, corpus
 from support.strategies import deployments as hostile_deployments
 from support.typed_schema import problems
+
+pytestmark = pytest.mark.e2e  # renders the estate, and a property test
 
 
 def _cases(stacks: dict[str, Deployment]) -> list[tuple[str, list[Deployment], str | None]]:

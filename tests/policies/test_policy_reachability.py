@@ -13,7 +13,7 @@ import pytest
 
 from support import POLICIES, SOURCE_FIXTURES
 from support.control_estate import TODAY, compliant_estate
-from support.cli import dpaguard_command
+from support.cli import dpaguard
 
 from dpaguard.engine.embedded import EmbeddedEngine
 from dpaguard.errors import PolicyError
@@ -48,8 +48,7 @@ def _drop_package(root: Path, package: str) -> None:
 
 
 def _audit(root: Path) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([*dpaguard_command(), "audit", "--state", str(STATE), "--policies", str(root)],
-                          capture_output=True, text=True, timeout=120, stdin=subprocess.DEVNULL)
+    return dpaguard("audit", "--state", STATE, "--policies", root, timeout=120)
 
 
 def test_the_shipped_policies_evaluate_every_control() -> None:

@@ -28,6 +28,8 @@ from support import CHECKOV_IN_VENV
 from support.cli import dpaguard_command
 from dpaguard.model import SECRET_SIG, SECRET_SIG_KEY
 
+pytestmark = pytest.mark.e2e  # every command through the installed dpaguard, renders and checkov
+
 DPAGUARD = Path(dpaguard_command()[0])
 FORMATS = ("text", "json", "sarif", "junit", "markdown", "html")
 

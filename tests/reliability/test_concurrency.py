@@ -29,6 +29,8 @@ from dpaguard.pipeline import run_stages
 from dpaguard.model import UNKNOWN, Deployment
 from dpaguard.source.state import load_state
 
+pytestmark = pytest.mark.e2e  # renders the estate; 20 stacks
+
 DPAGUARD = Path(dpaguard_command()[0])
 TODAY = dt.date(2026, 11, 27)
 THREADS = 16

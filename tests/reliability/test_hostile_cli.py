@@ -1,4 +1,4 @@
-"""Hostile input, end to end through the installed `dpaguard`: each case is one `dpaguard: ...` line and exit 2.
+"""Hostile input, end to end through the command line: each case is one `dpaguard: ...` line and exit 2.
 
 Every case here once ended in a traceback, a hang, a MemoryError or a silent pass (issue 15, item 7
 and 8). Each builds its input in a temporary folder, runs the command and expects exactly one line

@@ -29,6 +29,9 @@ from support import CHECKOV_IN_VENV, CLI_FIXTURES, REPO, SOURCE_FIXTURES
 from support.checkov_project import AWS_KEY_ID, require_checkov
 from support.cli import dpaguard
 
+# Each case renders a hostile program or runs the real checkov and git: the e2e tier.
+pytestmark = pytest.mark.e2e
+
 # Secrets of the CI job: none of their values may reach checkov, git, a hook or any output.
 CANARIES = {
     "GITHUB_TOKEN": "ghp_CanaryGithubToken0c9f3e",

@@ -44,7 +44,8 @@ def redact_properties_in(resource: dict[str, Any]) -> dict[str, Any]:
     return {**resource, "inputs": redact_properties(resource["inputs"]), "outputs": redact_properties(resource["outputs"])}
 
 TODAY = dt.date(2026, 11, 27)
-pytestmark = pytest.mark.filterwarnings("ignore::hypothesis.errors.HypothesisWarning")  # reprs of huge examples
+# Property tests over generated estates: the e2e tier. Reprs of huge examples warn.
+pytestmark = [pytest.mark.e2e, pytest.mark.filterwarnings("ignore::hypothesis.errors.HypothesisWarning")]
 RESIDENCY = {"DPA-RES-001", "DPA-RES-002"}
 
 

@@ -28,6 +28,9 @@ from dpaguard.errors import ProgramError
 from dpaguard.source import program
 from dpaguard.source.program import render_stack
 
+# Each case renders a hostile program or runs the real checkov and git: the e2e tier.
+pytestmark = pytest.mark.e2e
+
 # The folder of the dpaguard package the tests run (an editable install: a checkout the program could write).
 PACKAGE = Path(dpaguard_package.__file__).resolve().parent
 PROBE = PACKAGE / "_hostile_probe.py"

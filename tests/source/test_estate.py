@@ -11,6 +11,8 @@ from support import REPO
 from dpaguard.model import Deployment
 from dpaguard.source.program import render_stack
 
+pytestmark = pytest.mark.e2e  # renders the estate's three stacks
+
 STACKS = ("prod", "staging", "dev")
 
 

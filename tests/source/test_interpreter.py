@@ -26,6 +26,8 @@ from dpaguard.source.interpreter import program_interpreter
 from dpaguard.source.program import render_stack
 from dpaguard.source.project import load_project
 
+pytestmark = pytest.mark.e2e  # renders programs in virtual environments it builds
+
 SITE_PACKAGES = sysconfig.get_paths()["purelib"]
 
 

@@ -16,6 +16,8 @@ from dpaguard.errors import InputError, ProgramError
 from dpaguard.model import PLAINTEXT_REDACTED, REDACTED, SECRET_SIG, SECRET_SIG_KEY, UNKNOWN
 from dpaguard.source.program import render_stack
 
+pytestmark = pytest.mark.e2e  # the render stage: every test renders a program
+
 SCALEWAY_DEFAULT = "pulumi:providers:scaleway::default_1_60_0_github_/api.github.com/pulumiverse"
 
 

@@ -20,6 +20,8 @@ from typing import Any
 import pytest
 from support.cli import dpaguard_command
 
+pytestmark = pytest.mark.e2e  # renders programs through the installed command
+
 CANARY_NAMES = ("GITHUB_TOKEN", "DATABASE_URL", "CI_JOB_JWT", "SLACK_WEBHOOK_URL", "NPM_TOKEN", "SOME_HARMLESS_NAME")
 
 SNOOP = r'''

@@ -153,6 +153,7 @@ def test_size_limit_is_checked_before_parsing(tmp_path: Path, monkeypatch: pytes
     assert caught.value.one_line().endswith("(raise it with DPAGUARD_MAX_STATE_MB=<megabytes>)")
 
 
+@pytest.mark.e2e  # writes and reads files of tens of megabytes
 def test_large_files_are_streamed_with_the_same_result(tmp_path: Path) -> None:
     path = tmp_path / "big.json"
     big_export(path, 25_000, block_last=True)
@@ -169,6 +170,7 @@ def test_large_files_are_streamed_with_the_same_result(tmp_path: Path) -> None:
 # process would report the parent's peak; the high-water mark of the child's own memory starts anew.
 
 
+@pytest.mark.e2e  # a child process reads a large file
 def test_peak_memory_of_a_large_file_stays_a_small_multiple_of_its_size(tmp_path: Path) -> None:
     path = tmp_path / "big.json"
     big_export(path, 60_000, block_last=False)

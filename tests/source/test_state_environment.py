@@ -3,18 +3,16 @@
 from __future__ import annotations
 
 import json
-import subprocess
 from pathlib import Path
 from typing import Any
 
 import pytest
 from support import SOURCE_FIXTURES
-from support.cli import dpaguard_command
+from support.cli import dpaguard
 
 from dpaguard.source.state import load_state
 
 REAL = SOURCE_FIXTURES / "states" / "real-export.json"
-DPAGUARD = dpaguard_command()
 
 
 def _with_dpaguard_provider(export: dict[str, Any]) -> dict[str, Any]:
@@ -53,8 +51,7 @@ def test_an_export_cannot_relabel_its_environment(tmp_path: Path, forge: Any) ->
     assert "dpaguard:minBackupRetentionDays" not in deployment.config
 
     def run(state: Path) -> tuple[int, dict[str, Any]]:
-        done = subprocess.run([*DPAGUARD, "audit", "--state", str(state), "--format", "json"],
-                              capture_output=True, text=True, timeout=120, stdin=subprocess.DEVNULL)
+        done = dpaguard("audit", "--state", state, "--format", "json", timeout=120)
         return done.returncode, json.loads(done.stdout)
 
     reference = tmp_path / "reference.json"

@@ -7,12 +7,15 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from dpaguard.errors import InputError
 from dpaguard.model import SECRET_SIG, SECRET_SIG_KEY
 from dpaguard.source.state import load_state
+
+pytestmark = pytest.mark.e2e  # a property test
 
 CANARY = "CANARY-FUZZ-7731"
 scalars = st.one_of(st.none(), st.booleans(), st.integers(), st.floats(allow_nan=False), st.text(max_size=20))

@@ -55,6 +55,7 @@ def refused(path: Path) -> str:
     return line
 
 
+@pytest.mark.e2e  # files past 16 MB
 def test_a_valid_padded_file_is_read_by_both_readers_and_past_16_mb_streamed(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
