@@ -57,8 +57,14 @@ def test_every_action_is_on_a_node24_major() -> None:
             assert int(version.lstrip("v").split(".")[0]) >= NODE24_MAJORS[action], step["uses"]
 
 
-def test_tests_job_builds_the_real_tools_and_fails_without_them() -> None:
-    steps = _workflow()["jobs"]["tests"]["steps"]
+def test_fast_tier_runs_without_the_e2e_tests() -> None:
+    steps = _workflow()["jobs"]["fast"]["steps"]
+    runs = [s.get("run", "") for s in steps]
+    assert '.venv/bin/python -m pytest -q -m "not e2e"' in runs and ".venv/bin/python -m mypy" in runs
+
+
+def test_e2e_job_builds_the_real_tools_and_fails_without_them() -> None:
+    steps = _workflow()["jobs"]["e2e"]["steps"]
     runs = [s.get("run", "") for s in steps]
     assert "bash .ci/real-tools" in runs
     tests = next(s for s in steps if "pytest" in s.get("run", ""))
@@ -93,5 +99,5 @@ def test_nightly_audit_exports_each_stack_and_audits_it() -> None:
 def test_the_gate_runs_checkov_from_outside_the_pull_requests_tree() -> None:
     steps = _workflow()["jobs"]["dpaguard"]["steps"]
     runs = "\n".join(s.get("run", "") for s in steps)
-    assert "venv .checkov-venv" not in runs and "DPAGUARD_CHECKOV=$RUNNER_TEMP" in runs
+    assert "-m venv .checkov-venv" not in runs and "DPAGUARD_CHECKOV=$RUNNER_TEMP" in runs
     assert "pip install --quiet -e" not in runs  # dpaguard's modules are not the pull request's to rewrite
