@@ -424,6 +424,7 @@ def assemble(
         git_dirty=options.git_dirty,
         git_diff_sha256=options.git_diff_sha256,
         versions=tool_versions(checkov_version),
+        examined=dict(evaluation.examined),
     )
     return _with_ratchet(result, policy, options)
 

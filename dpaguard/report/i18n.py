@@ -37,7 +37,8 @@ STRINGS: dict[str, dict[str, str]] = {
         "status": "Status",
         "examined": "Resources examined",
         "quote": "The DPA says",
-        "failed_findings": "Failed",
+        "failed_findings": "Violations",
+        "undetermined_findings": "Undetermined: the gate could not decide",
         "waived_findings": "Waived",
         "resource": "Resource",
         "level": "Level",
@@ -46,6 +47,14 @@ STRINGS: dict[str, dict[str, str]] = {
         "approver": "Approver",
         "expires": "Expires",
         "not_examined_note": "No control examined a resource for this clause in this run: it is not shown kept.",
+        "partly_verified_note": "Nothing was found, but not every part of this clause was verified: the parts below say which, and why.",
+        "parts": "Parts of the promise",
+        "part": "Part",
+        "why": "Why not verified",
+        "files": "files",
+        "examined_total": "Resources examined",
+        "quote_language": "DPA text (English)",
+        "translation_note": "",
         "organisational_note": "Infrastructure cannot show this clause; it rests on the processor's organisation.",
         "not_covered_note": "Infrastructure could show this clause, but no control checks it yet.",
         "inventory": "Inventory",
@@ -96,12 +105,15 @@ STRINGS: dict[str, dict[str, str]] = {
         "notes": "Notes",
         "st_failed": "failed (mandatory)",
         "st_advisory": "advisory findings",
+        "st_undetermined": "undetermined",
+        "st_partly-verified": "partly verified",
         "st_waived": "waived",
         "st_passed": "passed",
         "st_not-examined": "not examined",
         "st_organisational": "organisational",
         "st_not-covered": "not covered",
-        "gr_verified-deployed": "verified in deployed state",
+        "gr_verified-deployed": "verified on the deployed state (stack export)",
+        "gr_verified-program": "verified on the program (rendered, not deployed)",
         "gr_verified-code": "verified in code",
         "gr_declared": "declared",
         "gr_organisational": "organisational",
@@ -127,22 +139,22 @@ STRINGS: dict[str, dict[str, str]] = {
         "md_message": "Message",
     },
     "fr": {
-        "title": "Rapport de conformité à l'accord de traitement des données",
+        "title": "Rapport de vérification au regard de l'accord de traitement des données",
         "stacks": "Stacks",
         "environments": "Environnements",
         "stack": "Stack",
         "environment": "Environnement",
         "source": "Source",
         "resources": "Ressources",
-        "mandatory": "Obligatoires",
-        "advisory": "Recommandations",
+        "mandatory": "Écarts bloquants",
+        "advisory": "Écarts non bloquants",
         "waived": "Dérogations",
         "controls": "Contrôles",
         "control": "Contrôle",
         "what_it_checks": "Ce qu'il vérifie",
-        "verdict_failed": "{n} constat(s) obligatoire(s) : hors de l'accord",
-        "verdict_advisory": "Aucun constat obligatoire ; {n} recommandation(s)",
-        "verdict_passed": "Conforme à l'accord : aucun constat sans dérogation",
+        "verdict_failed": "{n} écart(s) bloquant(s) : hors de l'accord",
+        "verdict_advisory": "Aucun écart bloquant ; {n} écart(s) non bloquant(s)",
+        "verdict_passed": "Aucun écart sans dérogation au regard des contrôles exécutés",
         "grid": "Clauses par stack",
         "grid_title": "Clauses de l'accord par stack",
         "by_clause": "Par clause de l'accord",
@@ -153,21 +165,30 @@ STRINGS: dict[str, dict[str, str]] = {
         "status": "État",
         "examined": "Ressources examinées",
         "quote": "L'accord stipule",
-        "failed_findings": "Constats",
+        "failed_findings": "Écarts",
+        "undetermined_findings": "Indéterminés : le contrôle n'a pas pu conclure",
         "waived_findings": "Sous dérogation",
         "resource": "Ressource",
         "level": "Niveau",
-        "finding": "Constat",
+        "finding": "Écart",
         "reason": "Motif",
         "approver": "Approbateur",
         "expires": "Expire le",
         "not_examined_note": "Aucun contrôle n'a examiné de ressource pour cette clause : elle n'est pas démontrée.",
+        "partly_verified_note": "Aucun écart relevé, mais chaque partie de cette clause n'a pas été vérifiée : voir les parties ci-dessous et leur motif.",
+        "parts": "Parties de l'engagement",
+        "part": "Partie",
+        "why": "Motif de non-vérification",
+        "files": "fichiers",
+        "examined_total": "Ressources examinées",
+        "quote_language": "Texte de l'accord (anglais)",
+        "translation_note": "† Traduction du projet : aucune version française de l'accord ne figure dans le dépôt ; les intitulés en français sont traduits par le projet, les citations restent en anglais.",
         "organisational_note": "L'infrastructure ne peut pas démontrer cette clause ; elle relève de l'organisation du sous-traitant.",
         "not_covered_note": "L'infrastructure pourrait démontrer cette clause, mais aucun contrôle ne la vérifie encore.",
         "inventory": "Inventaire",
         "inventory_intro": "Ce que les stacks évaluées utilisent réellement, au regard de l'Annexe B et de l'Annexe C §1.2.",
-        "subprocessors": "Sous-traitants",
-        "subprocessor": "Sous-traitant",
+        "subprocessors": "Sous-traitants ultérieurs",
+        "subprocessor": "Sous-traitant ultérieur",
         "listed": "À l'Annexe B",
         "service": "Prestation (Annexe B)",
         "country": "Pays",
@@ -210,14 +231,17 @@ STRINGS: dict[str, dict[str, str]] = {
         "signature": "Signature",
         "project_files": "fichiers du projet",
         "notes": "Remarques",
-        "st_failed": "non conforme (obligatoire)",
-        "st_advisory": "recommandations",
+        "st_failed": "écart bloquant",
+        "st_advisory": "écarts non bloquants",
+        "st_undetermined": "indéterminée",
+        "st_partly-verified": "partiellement vérifiée",
         "st_waived": "sous dérogation",
-        "st_passed": "conforme",
+        "st_passed": "vérifiée",
         "st_not-examined": "non examinée",
         "st_organisational": "organisationnelle",
         "st_not-covered": "non couverte",
-        "gr_verified-deployed": "vérifiée sur l'état déployé",
+        "gr_verified-deployed": "vérifiée sur l'état déployé (export de stack)",
+        "gr_verified-program": "vérifiée sur le programme (rendu, non déployé)",
         "gr_verified-code": "vérifiée dans le code",
         "gr_declared": "déclarée",
         "gr_organisational": "organisationnelle",
@@ -227,15 +251,15 @@ STRINGS: dict[str, dict[str, str]] = {
         "stage_state": "lecture des exports de stack",
         "stage_rego": "contrôles Rego",
         "stage_checkov": "checkov (secrets, hygiène CI et Dockerfile)",
-        "stage_baseline": "cliquet par rapport à un rapport de référence (Article 5.1)",
+        "stage_baseline": "contrôle de non-régression par rapport à un rapport de référence (Article 5.1)",
         "stage_credentials": "identifiants Scaleway et DataPacket dans les fichiers du projet",
         "md_clauses": "Par clause de l'accord",
         "md_inventory": "Inventaire",
         "md_stages": "Étapes exécutées",
-        "md_failed": "❌ {n} constat(s) obligatoire(s) bloquent ce changement",
-        "md_advisory": "⚠️ aucun constat obligatoire, {n} recommandation(s)",
-        "md_passed": "✅ conforme à l'accord : aucun constat sans dérogation",
-        "md_findings": "Constats",
+        "md_failed": "❌ {n} écart(s) bloquant(s) : ce changement est bloqué",
+        "md_advisory": "⚠️ aucun écart bloquant, {n} écart(s) non bloquant(s)",
+        "md_passed": "✅ aucun écart sans dérogation au regard des contrôles exécutés",
+        "md_findings": "Écarts",
         "md_waived": "Sous dérogation",
         "md_note": "Remarque",
         "md_more": "{n} de plus non affichés ; voir le rapport JSON ou SARIF.",
@@ -243,6 +267,31 @@ STRINGS: dict[str, dict[str, str]] = {
         "md_message": "Message",
     },
 }
+
+
+_MONTHS_FR = ("janvier", "février", "mars", "avril", "mai", "juin", "juillet", "août", "septembre", "octobre",
+              "novembre", "décembre")
+
+
+def format_date(value: str, lang: str) -> str:
+    """An ISO date or UTC time as a reader of that language writes it: "7 décembre 2026 à 18:29 UTC".
+
+    English keeps ISO 8601 (unambiguous in an English report); an unreadable value is shown as given.
+    """
+    import datetime as dt
+
+    if lang != "fr" or not value:
+        return value
+    try:
+        if "T" in value:
+            moment = dt.datetime.fromisoformat(value.replace("Z", "+00:00"))
+            moment = moment.astimezone(dt.timezone.utc) if moment.tzinfo else moment
+            return (f"{moment.day} {_MONTHS_FR[moment.month - 1]} {moment.year} à "
+                    f"{moment.hour:02d}:{moment.minute:02d} UTC")
+        day = dt.date.fromisoformat(value)
+    except ValueError:
+        return value
+    return f"{day.day} {_MONTHS_FR[day.month - 1]} {day.year}"
 
 
 def strings(lang: str) -> dict[str, str]:
