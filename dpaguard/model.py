@@ -57,6 +57,8 @@ class Deployment:
     notices: tuple[str, ...] = ()
     # line and column where the stack config file sets each key, when the file was read
     config_positions: Mapping[str, tuple[int, int]] = field(default_factory=dict)
+    # a stack export's own manifest: when the state was written and by which Pulumi (`time`, `version`)
+    state_manifest: Mapping[str, str] = field(default_factory=dict)
 
     @property
     def stack_urn(self) -> str:
@@ -237,6 +239,8 @@ class StackSummary:
     config_file: str | None = None
     config_sha256: str | None = None
     deployment_sha256: str | None = None  # sha256 of the deployment as evaluated (canonical JSON of its resources)
+    state_time: str | None = None  # a stack export's manifest time: when the state was written
+    state_version: str | None = None  # the Pulumi version the export's manifest names
 
 
 @dataclass(frozen=True)
@@ -266,6 +270,7 @@ class Result:
     # (control id, stack name) -> the URNs the control judged there (dpaguard.examined); empty when
     # not computed (a hand-built Result): counts then come from `coverage`
     examined: Mapping[tuple[str, str], frozenset[str]] = field(default_factory=dict)
+    dpa_sha256: str | None = None  # sha256 of the DPA text the ledger quotes, when it was found (DPAGUARD_DPA)
 
     def unwaived(self, enforcement: str) -> tuple[Finding, ...]:
         """Findings at one enforcement level that no waiver covers."""

@@ -77,6 +77,7 @@ class RunOptions:
     git_dirty: bool | None = None  # the work tree differs from git_commit (None: not a git work tree)
     git_diff_sha256: str | None = None  # what differs, digested (see git_worktree)
     baseline: Baseline | None = None  # an earlier report the run is compared with (Article 5.1)
+    dpa_sha256: str | None = None  # sha256 of the DPA text (dpa_document_sha256), None when not found
 
 
 @dataclass(frozen=True)
@@ -92,6 +93,26 @@ def default_policies_dir(project_dir: Path) -> Path:
     """`<project>/policies` when it exists, else the policies shipped with dpaguard."""
     own = project_dir / "policies"
     return own if own.is_dir() else SHIPPED_POLICIES
+
+
+DPA_ENV = "DPAGUARD_DPA"
+DPA_FILE = Path("shared") / "dpa" / "data-processing-agreement.txt"
+
+
+def dpa_document_sha256(project_dir: Path) -> str | None:
+    """sha256 of the DPA text: $DPAGUARD_DPA, else ../shared/dpa/ beside the project; None when absent.
+
+    The DPA is the user's document, not the repository's: a report says "DPA text not found" rather
+    than failing. Only a regular file is read (a pull request cannot make the gate read a device).
+    """
+    named = os.environ.get(DPA_ENV)
+    path = Path(named) if named else project_dir.resolve().parent / DPA_FILE
+    try:
+        if not path.is_file():
+            return None
+        return hashlib.sha256(path.read_bytes()).hexdigest()
+    except OSError:
+        return None
 
 
 def git_commit(directory: Path) -> str | None:
@@ -400,6 +421,7 @@ def assemble(
             name=d.stack, project=d.project, environment=evaluation.environments[d.stack],
             source=d.source, resources=len(d.resources), origin=d.origin, config_file=d.config_file,
             config_sha256=d.config_sha256, deployment_sha256=deployment_digest(d),
+            state_time=d.state_manifest.get("time"), state_version=d.state_manifest.get("version"),
         )
         for d in deployments
     )
@@ -425,6 +447,7 @@ def assemble(
         git_diff_sha256=options.git_diff_sha256,
         versions=tool_versions(checkov_version),
         examined=dict(evaluation.examined),
+        dpa_sha256=options.dpa_sha256,
     )
     return _with_ratchet(result, policy, options)
 

@@ -24,7 +24,15 @@ from dpaguard.engine import ENGINES, OPA_URL_FORM, is_opa_url
 from dpaguard.model import ENVIRONMENTS
 from dpaguard.errors import OutputError, UsageError
 from dpaguard.model import Result
-from dpaguard.pipeline import CHECKOV_TASK, RunOptions, default_policies_dir, git_commit, git_worktree, utc_today
+from dpaguard.pipeline import (
+    CHECKOV_TASK,
+    RunOptions,
+    default_policies_dir,
+    dpa_document_sha256,
+    git_commit,
+    git_worktree,
+    utc_today,
+)
 from dpaguard.report import EXTENSIONS, FORMATS, LANGUAGES, render
 
 if TYPE_CHECKING:
@@ -268,6 +276,7 @@ def run_options(args: argparse.Namespace, project_dir: Path) -> RunOptions:
         git_dirty=dirty,
         git_diff_sha256=diff_sha256,
         baseline=baseline,
+        dpa_sha256=dpa_document_sha256(project_dir),
     )
 
 

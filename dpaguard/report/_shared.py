@@ -10,9 +10,12 @@ Markdown table and the HTML clause grid:
 
 from __future__ import annotations
 
+import hashlib
+import json
 import re
 from dataclasses import dataclass
-from typing import Any, Iterable, Literal, Sequence
+from pathlib import PurePath, PureWindowsPath
+from typing import Any, Iterable, Literal, Mapping, Sequence
 
 from dpaguard.inventory import site_names
 from dpaguard.model import ENVIRONMENTS, Control, Finding, Result, StackSummary
@@ -216,8 +219,55 @@ def stack_json(stack: StackSummary) -> dict[str, Any]:
     }
 
 
+def shown_path(path: str | None) -> str | None:
+    """A path as a report may show it: an absolute local path (a state file in /tmp) by its name alone,
+    so that no report names the machine it ran on and two runs elsewhere read the same."""
+    if not path:
+        return path
+    return PurePath(path).name if PurePath(path).is_absolute() or PureWindowsPath(path).is_absolute() else path
+
+
+def scope_json(result: Result) -> dict[str, Any]:
+    """What was examined, by what, against what: enough for anyone to run the same check again.
+
+    A stack export records no commit: in an audit the estate's commit is unknown, and the work tree
+    the gate ran in (its policies) is recorded as the checker's, never as the estate's.
+    """
+    programs = any(s.source == "program" for s in result.stacks)
+    return {
+        "projects": sorted({s.project for s in result.stacks}),
+        "estateCommit": result.git_commit if programs else None,
+        "estateWorkTree": ("modified" if result.git_dirty else "clean") if programs and result.git_dirty is not None else None,
+        "stacks": [{
+            "name": s.name, "environment": s.environment, "source": s.source,
+            "from": shown_path(s.config_file if s.source == "program" else s.origin) or None,
+            "stateTime": s.state_time, "statePulumiVersion": s.state_version,
+            "deploymentSha256": s.deployment_sha256,
+        } for s in result.stacks],
+        "policySha256": result.policy_sha256,
+        "dpaSha256": result.dpa_sha256,
+        "dpaguard": {"version": result.tool_version, "engine": result.engine or None,
+                     "workTreeCommit": None if programs else result.git_commit},
+        "waiversJudgedOn": result.today.isoformat() if result.today else None,
+        "generatedAt": result.generated_at or None,
+    }
+
+
+def report_id(document: Mapping[str, Any]) -> str:
+    """The report's id: sha256 of its JSON document (canonical: sorted keys, no spaces) without the id itself."""
+    body = {k: v for k, v in document.items() if k != "reportId"}
+    text = json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str)
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
 def result_json(result: Result) -> dict[str, Any]:
-    """The whole JSON document of a run (see README, "JSON output")."""
+    """The whole JSON document of a run (see README, "JSON output"), its `reportId` last."""
+    document = _result_json(result)
+    document["reportId"] = report_id(document)
+    return document
+
+
+def _result_json(result: Result) -> dict[str, Any]:
     coverage = [
         {"control": control, "stack": stack, "resources": count}
         for (control, stack), count in sorted(result.coverage.items())
@@ -239,6 +289,7 @@ def result_json(result: Result) -> dict[str, Any]:
         "examined": {"resources": examined_total(result), "estate": sum(s.resources for s in result.stacks)},
         "inventory": inventory_json(result),
         "evidence": evidence_json(result),
+        "scope": scope_json(result),
     }
 
 

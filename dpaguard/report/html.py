@@ -26,6 +26,9 @@ from dpaguard.report._shared import (
     clause_rows,
     inventory,
     outcomes,
+    result_json,
+    scope_json,
+    shown_path,
     sorted_findings,
     stack_label,
     stack_names,
@@ -346,7 +349,7 @@ def _stages(result: Result, t: dict[str, str]) -> str:
 def _evidence(result: Result, t: dict[str, str]) -> str:
     stacks = "".join(
         f'<li data-stack="{_e(s.name)}"><strong>{_e(s.name)}</strong> ({_e(s.source)}): '
-        f"<code>{_e(s.config_file or s.origin or t['no_config_file'])}</code>"
+        f"<code>{_e(shown_path(s.config_file or s.origin) or t['no_config_file'])}</code>"
         + (f' {_e(t["config_digest"])} <code class="digest">{_e(s.config_sha256)}</code>' if s.config_sha256 else "")
         + (f'<br>{_e(t["deployment_digest"])} <code class="deployment-digest" data-stack="{_e(s.name)}">'
            f"{_e(s.deployment_sha256)}</code>" if s.deployment_sha256 else "") + "</li>"
@@ -368,6 +371,46 @@ def _evidence(result: Result, t: dict[str, str]) -> str:
             f'<dt>{_e(t["generated"])}</dt><dd id="evidence-time">{_e(result.generated_at or t["not_recorded"])}</dd>'
             f'<dt>{_e(t["versions"])}</dt><dd id="evidence-versions">{_e(versions or t["not_recorded"])}</dd>'
             f"<dt>{_e(t['stacks'])}</dt><dd><ul>{stacks}</ul></dd></dl>")
+
+
+def _scope(result: Result, lang: str, t: dict[str, str]) -> str:
+    """The scope block: what was examined, by what, against what, and the report's id (the JSON report's digest)."""
+    scope = scope_json(result)
+    report = result_json(result)["reportId"]
+
+    def row(key: str, value: str, ident: str, code: bool = False) -> str:
+        shown = f"<code>{_e(value)}</code>" if code else _e(value)
+        return f'<dt>{_e(t[key])}</dt><dd id="scope-{ident}">{shown}</dd>'
+
+    stacks = []
+    for stack in scope["stacks"]:
+        if stack["source"] == "state":
+            made = t["scope_state"].format(time=format_date(stack["stateTime"], lang) if stack["stateTime"] else t["not_recorded"],
+                                           version=stack["statePulumiVersion"] or t["not_recorded"])
+        else:
+            made = t["scope_program"]
+        stacks.append(f'<li data-stack="{_e(stack["name"])}" data-source="{_e(stack["source"])}"><strong>'
+                      f'{_e(stack["name"])}</strong> ({_e(stack["environment"])}): {_e(made)}'
+                      + (f' · <code>{_e(stack["from"])}</code>' if stack["from"] else "") + "</li>")
+    commit = scope["estateCommit"] or (t["scope_no_commit_state"] if result.stacks and not any(
+        s.source == "program" for s in result.stacks) else t["not_available"])
+    if scope["estateWorkTree"] == "modified":
+        commit += f" ({t['scope_modified']})"
+    engine = scope["dpaguard"]["engine"] or t["not_recorded"]
+    checker = f"dpaguard {result.tool_version} · {engine}"
+    if scope["dpaguard"]["workTreeCommit"]:
+        checker += f" · {t['scope_checker_commit']} {scope['dpaguard']['workTreeCommit']}"
+    return (f'<section id="scope"><h2>{_e(t["scope"])}</h2><dl class="evidence">'
+            + row("scope_projects", ", ".join(scope["projects"]) or t["none"], "projects")
+            + row("scope_commit", commit, "commit", bool(scope["estateCommit"]))
+            + f'<dt>{_e(t["stacks"])}</dt><dd id="scope-stacks"><ul>{"".join(stacks)}</ul></dd>'
+            + row("policy_digest", result.policy_sha256, "policy", True)
+            + row("scope_dpa", scope["dpaSha256"] or t["scope_dpa_missing"], "dpa", bool(scope["dpaSha256"]))
+            + row("tool", checker, "tool")
+            + row("scope_today", format_date(scope["waiversJudgedOn"], lang) if scope["waiversJudgedOn"]
+                  else t["not_recorded"], "today")
+            + row("scope_report_id", report, "report-id", True)
+            + "</dl></section>")
 
 
 def _signoff(t: dict[str, str]) -> str:
@@ -405,7 +448,7 @@ def render(result: Result, *, lang: str = "en") -> str:
         f"<h1>{_e(t['title'])}</h1><p class=\"muted\">{_e(t['stacks'])} {_e(names)} · dpaguard {_e(result.tool_version)}"
         f" · {_e(format_date(result.generated_at or '', lang))}</p>"
         f'<p class="verdict {verdict_class}" id="verdict">{_e(verdict)}</p>'
-        f'<dl id="summary">{cards}</dl>{notices}'
+        f'<dl id="summary">{cards}</dl>{notices}{_scope(result, lang, t)}'
         f"{_stages(result, t)}"
         f"<h2>{_e(t['clause_summary'])}</h2>{_clause_table(rows, lang, t)}"
         f"<h2>{_e(t['grid'])}</h2>{_grid(result, rows, stacks, lang, t)}"
