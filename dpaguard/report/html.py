@@ -16,7 +16,7 @@ from collections import Counter
 from html import escape
 from typing import Iterable
 
-from dpaguard.model import Finding, Result
+from dpaguard.model import Finding, Result, StackSummary
 from dpaguard.report._shared import (
     CLAUSE_STATES,
     ClauseRow,
@@ -159,16 +159,32 @@ def _grid(result: Result, rows: list[ClauseRow], stacks: list[str], lang: str, t
     return "".join(parts)
 
 
-def _finding_row(finding: Finding, t: dict[str, str], lang: str) -> str:
+def _where(finding: Finding, stack: StackSummary | None) -> str:
+    """The source a finding points at: the program line, else the stack config key's line, else the file."""
+    location = finding.location
+    if location is not None and location.path:
+        return f"{shown_path(location.path)}:{location.line}"
+    return shown_path((stack.config_file or stack.origin) if stack else None) or ""
+
+
+def _finding_row(finding: Finding, t: dict[str, str], lang: str, outcome: Outcome | None = None) -> str:
+    """One finding: where (stack, resource, URN), which control, how bad, what, the source line, the fix."""
     level = t.get(finding.enforcement, finding.enforcement)
+    where = _where(finding, outcome.stack if outcome else None)
+    fix = outcome.control.help if outcome else ""
     waiver = finding.waiver
     waiver_cells = (f"<td>{_e(waiver.reason)}</td><td>{_e(waiver.approver)}</td>"
                     f"<td>{_e(format_date(waiver.expires.isoformat(), lang))}</td>" if waiver else "")
     return (f'<tr class="finding" data-control="{_e(finding.control)}" data-stack="{_e(finding.stack)}" '
             f'data-urn="{_e(finding.urn)}" data-enforcement="{_e(finding.enforcement)}" '
-            f'data-waived="{str(finding.waived).lower()}" data-status="{_e(finding.status)}">'
-            f"<td>{_e(stack_label(finding.stack))}</td><td>{_e(finding.name)}<br><span class=\"muted mono\">{_e(finding.type)}</span></td>"
-            f"<td>{_e(level)}</td><td>{_e(finding.message)}</td>{waiver_cells}</tr>")
+            f'data-waived="{str(finding.waived).lower()}" data-status="{_e(finding.status)}" '
+            f'data-where="{_e(where)}">'
+            f"<td>{_e(stack_label(finding.stack))}</td><td>{_e(finding.name)}<br><span class=\"muted mono\">{_e(finding.type)}</span>"
+            f'<br><span class="muted mono urn">{_e(finding.urn)}</span></td>'
+            f"<td><code>{_e(finding.control)}</code><br>{_e(level)}</td><td>{_e(finding.message)}"
+            + (f'<br><span class="muted">{_e(t["source_line"])} <code class="where">{_e(where)}</code></span>' if where else "")
+            + (f'<br><span class="fix"><strong>{_e(t["fix"])}</strong> {_e(fix)}</span>' if fix else "")
+            + f"</td>{waiver_cells}</tr>")
 
 
 def _outcome_status(outcome: Outcome) -> str:
@@ -230,21 +246,22 @@ def _clause_section(row: ClauseRow, index: int, stacks: list[str], lang: str, t:
                         f"</span></td>{''.join(cells)}</tr>")
         parts.append(f'<table><thead><tr><th>{_e(t["control"])}</th><th>{_e(t["what_it_checks"])}</th>{head}</tr>'
                      f'</thead><tbody>{"".join(body)}</tbody></table>')
+    owner = {id(f): o for o in row.outcomes for f in o.findings}  # each finding's control and stack
     unwaived = sorted_findings(f for o in row.outcomes for f in o.unwaived)
     violations = [f for f in unwaived if f.status == "violation"]
     undetermined = [f for f in unwaived if f.status == "undetermined"]
     waived = sorted_findings(f for o in row.outcomes for f in o.waived)
-    columns = (f"<th>{_e(t['stack'])}</th><th>{_e(t['resource'])}</th><th>{_e(t['level'])}</th>"
+    columns = (f"<th>{_e(t['stack'])}</th><th>{_e(t['resource'])}</th><th>{_e(t['control'])} · {_e(t['level'])}</th>"
                f"<th>{_e(t['finding'])}</th>")
     for key, kind, found in (("failed_findings", "violations", violations),
                              ("undetermined_findings", "undetermined", undetermined)):
         if found:
             parts.append(f'<h4 class="{kind}">{_e(t[key])}</h4><table class="findings {kind}"><thead><tr>{columns}'
-                         f"</tr></thead><tbody>" + "".join(_finding_row(f, t, lang) for f in found) + "</tbody></table>")
+                         f"</tr></thead><tbody>" + "".join(_finding_row(f, t, lang, owner.get(id(f))) for f in found) + "</tbody></table>")
     if waived:
         parts.append(f"<h4>{_e(t['waived_findings'])}</h4><table><thead><tr>{columns}<th>{_e(t['reason'])}</th>"
                      f"<th>{_e(t['approver'])}</th><th>{_e(t['expires'])}</th></tr></thead><tbody>"
-                     + "".join(_finding_row(f, t, lang) for f in waived) + "</tbody></table>")
+                     + "".join(_finding_row(f, t, lang, owner.get(id(f))) for f in waived) + "</tbody></table>")
     parts.append("</section>")
     return "".join(parts)
 

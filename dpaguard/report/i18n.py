@@ -13,6 +13,8 @@ STRINGS: dict[str, dict[str, str]] = {
     "en": {
         "title": "DPA compliance report",
         "scope": "Scope",
+        "source_line": "Source:",
+        "fix": "Fix:",
         "scope_projects": "Pulumi project",
         "scope_commit": "Estate commit",
         "scope_modified": "work tree modified",
@@ -153,6 +155,8 @@ STRINGS: dict[str, dict[str, str]] = {
     "fr": {
         "title": "Rapport de vérification au regard de l'accord de traitement des données",
         "scope": "Périmètre",
+        "source_line": "Source :",
+        "fix": "Correction :",
         "scope_projects": "Projet Pulumi",
         "scope_commit": "Commit du parc",
         "scope_modified": "arbre de travail modifié",

@@ -84,3 +84,24 @@ def test_the_dpa_text_is_found_beside_the_project_or_named(tmp_path: Path, monke
     assert dpa_document_sha256(project) == hashlib.sha256(b"Data Processing Agreement\n").hexdigest()
     monkeypatch.setenv(DPA_ENV, str(tmp_path / "absent.txt"))
     assert dpa_document_sha256(project) is None
+
+
+def test_html_findings_carry_control_urn_source_line_and_fix(result: Result) -> None:
+    import re
+
+    from dpaguard.report.html import _finding_row
+    from dpaguard.report._shared import outcomes
+    from dpaguard.report.i18n import strings
+
+    rows = {(o.stack.name, str(o.control.id), str(f.urn)): _finding_row(f, strings("en"), "en", o)
+            for o in outcomes(result) for f in o.findings}
+    db = rows[("prod", "DPA-RES-001", "urn:pulumi:prod::dpa-estate::scaleway:databases/instance:Instance::main-db")]
+    assert 'data-where="infra/estate/database.py:42"' in db and "<code>DPA-RES-001</code>" in db
+    assert "urn:pulumi:prod::dpa-estate::scaleway:databases/instance:Instance::main-db</span>" in db
+    assert "<strong>Fix:</strong> Set scaleway:region to fr-par." in db
+    stack_level = rows[("prod", "DPA-RET-001", "urn:pulumi:prod::dpa-estate::pulumi:pulumi:Stack::dpa-estate-prod")]
+    assert 'data-where="stacks/Pulumi.prod.yaml"' in stack_level  # the stack config, not line 1 of a program
+    dev = rows[("dev", "DPA-TLS-001", "urn:pulumi:dev::dpa-estate::scaleway:redis/cluster:Cluster::cache")]
+    assert 'data-where="dev export.json"' in dev and "/tmp" not in dev  # a state file by name
+    page = html.render(result)
+    assert len(re.findall(r'<tr class="finding"[^>]*data-where="infra/estate/database.py:42"', page)) == 1
