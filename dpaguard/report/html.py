@@ -379,14 +379,17 @@ def _evidence(result: Result, t: dict[str, str]) -> str:
     else:
         tree = f'<dd id="evidence-dirty" data-dirty="false">{_e(t["clean"])}</dd>'
     versions = ", ".join(f"{name} {version or t['not_available']}" for name, version in result.versions.items())
+    # A stack export records no commit and no packages: in an audit these are dpaguard's, not the estate's.
+    audit = bool(result.stacks) and all(s.source == "state" for s in result.stacks)
+    commit_key, versions_key = ("checker_commit", "checker_versions") if audit else ("git_commit", "versions")
     return (f'<h2>{_e(t["evidence"])}</h2><dl class="evidence" id="evidence">'
             f'<dt>{_e(t["tool"])}</dt><dd id="evidence-tool">dpaguard {_e(result.tool_version)}</dd>'
             f'<dt>{_e(t["policy_digest"])}</dt><dd><code id="evidence-policy">{_e(result.policy_sha256)}</code></dd>'
             f'<dt>{_e(t["engine"])}</dt><dd id="evidence-engine">{_e(result.engine or t["not_recorded"])}</dd>'
-            f'<dt>{_e(t["git_commit"])}</dt><dd><code id="evidence-commit">{_e(result.git_commit or t["not_available"])}</code></dd>'
+            f'<dt>{_e(t[commit_key])}</dt><dd><code id="evidence-commit">{_e(result.git_commit or t["not_available"])}</code></dd>'
             f'<dt>{_e(t["work_tree"])}</dt>{tree}'
             f'<dt>{_e(t["generated"])}</dt><dd id="evidence-time">{_e(result.generated_at or t["not_recorded"])}</dd>'
-            f'<dt>{_e(t["versions"])}</dt><dd id="evidence-versions">{_e(versions or t["not_recorded"])}</dd>'
+            f'<dt>{_e(t[versions_key])}</dt><dd id="evidence-versions">{_e(versions or t["not_recorded"])}</dd>'
             f"<dt>{_e(t['stacks'])}</dt><dd><ul>{stacks}</ul></dd></dl>")
 
 

@@ -105,3 +105,12 @@ def test_html_findings_carry_control_urn_source_line_and_fix(result: Result) -> 
     assert 'data-where="dev export.json"' in dev and "/tmp" not in dev  # a state file by name
     page = html.render(result)
     assert len(re.findall(r'<tr class="finding"[^>]*data-where="infra/estate/database.py:42"', page)) == 1
+
+
+def test_an_audits_evidence_names_the_commit_and_packages_as_the_checkers(result: Result) -> None:
+    audit = dataclasses.replace(_audit(result), versions={"pulumi": "3.200.0"})
+    page = html.render(audit)
+    assert "Commit dpaguard ran from (not the estate&#x27;s" in page
+    assert "Versions in dpaguard&#x27;s environment (not the estate&#x27;s)" in page
+    programs = dataclasses.replace(audit, stacks=tuple(dataclasses.replace(s, source="program") for s in audit.stacks))
+    assert "Commit dpaguard ran from" not in html.render(programs)
