@@ -169,7 +169,7 @@ def _where(finding: Finding, stack: StackSummary | None) -> str:
 
 def _finding_row(finding: Finding, t: dict[str, str], lang: str, outcome: Outcome | None = None) -> str:
     """One finding: where (stack, resource, URN), which control, how bad, what, the source line, the fix."""
-    level = t.get(finding.enforcement, finding.enforcement)
+    level = t.get("lvl_" + finding.enforcement, finding.enforcement)
     where = _where(finding, outcome.stack if outcome else None)
     fix = outcome.control.help if outcome else ""
     waiver = finding.waiver
@@ -240,7 +240,7 @@ def _clause_section(row: ClauseRow, index: int, stacks: list[str], lang: str, t:
                 cells.append(f'<td class="num" data-control="{_e(control_id)}" data-stack="{_e(stack)}" '
                              f'data-status="{status}" data-covered="{_e(covered)}" '
                              f'data-enforcement="{_e(outcome.enforcement)}">{_status(status, t)}'
-                             f'<br><span class="muted">{_e(covered)} · {_e(outcome.enforcement)}</span></td>')
+                             f'<br><span class="muted">{_e(covered)} · {_e(t.get("lvl_" + outcome.enforcement, outcome.enforcement))}</span></td>')
             body.append(f'<tr class="control" data-control="{_e(control_id)}"><td><code>{_e(control_id)}</code></td>'
                         f"<td>{_e(control.title)}<br><span class=\"muted\">{_e(control.category)} · {_e(control.severity)}"
                         f"</span></td>{''.join(cells)}</tr>")

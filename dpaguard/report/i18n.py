@@ -13,6 +13,9 @@ STRINGS: dict[str, dict[str, str]] = {
     "en": {
         "title": "DPA compliance report",
         "scope": "Scope",
+        "lvl_mandatory": "mandatory",
+        "lvl_advisory": "advisory",
+        "lvl_disabled": "disabled",
         "source_line": "Source:",
         "fix": "Fix:",
         "scope_projects": "Pulumi project",
@@ -157,6 +160,9 @@ STRINGS: dict[str, dict[str, str]] = {
     "fr": {
         "title": "Rapport de vérification au regard de l'accord de traitement des données",
         "scope": "Périmètre",
+        "lvl_mandatory": "bloquant",
+        "lvl_advisory": "non bloquant",
+        "lvl_disabled": "désactivé",
         "source_line": "Source :",
         "fix": "Correction :",
         "scope_projects": "Projet Pulumi",

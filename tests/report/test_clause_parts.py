@@ -190,5 +190,6 @@ def test_french_wording(result: Result) -> None:
                     title_fr="Localisation")
     page = html.render(dataclasses.replace(result, clauses=(clause,)), lang="fr")
     assert "Localisation †" in page and "Traduction du projet" in page
+    assert "bloquant" in page and "· mandatory<" not in page  # levels in French too
     subtitle = re.search(r"</h1><p[^>]*>(.*?)</p>", page)
     assert subtitle and "27 novembre 2026 à 03:00 UTC" in subtitle[1] and "2026-11-27T03" not in subtitle[1]
