@@ -575,6 +575,7 @@ class InventoryRow:
     detail: str  # Appendix B service, or the hosting site
     country: str | None
     resources: dict[str, int]  # per stack
+    partly: bool = False  # a location some but not all of whose sites Appendix C §1.2 names (fr-par-1: DC3, not DC2)
 
     @property
     def total(self) -> int:
@@ -596,9 +597,10 @@ def inventory(result: Result) -> tuple[list[InventoryRow], list[InventoryRow], l
                 entry.service if entry else "", entry.location if entry else None, {}))
         else:
             key = (use.name, use.country, use.site)
+            named = [n in sites for n in site_names(use.site)] if use.site else []
             row = places.setdefault(key, InventoryRow(
-                "location", use.name, all(n in sites for n in site_names(use.site)) if use.site else None,
-                use.site or "", use.country, {}))
+                "location", use.name, all(named) if use.site else None,
+                use.site or "", use.country, {}, partly=any(named) and not all(named)))
         row.resources[use.stack] = row.resources.get(use.stack, 0) + use.resources
     unused = [p.name for p in result.subprocessors if p.name not in processors]
     seen_sites = {name for row in places.values() if row.detail for name in site_names(row.detail)}
@@ -615,7 +617,7 @@ def inventory_json(result: Result) -> dict[str, Any]:
                            "resources": dict(r.resources)} for r in used],
         "unusedSubprocessors": unused,
         "locations": [{"name": r.name, "country": r.country, "site": r.detail or None, "namedInAppendixC": r.listed,
-                       "resources": dict(r.resources)} for r in places],
+                       "namedInPart": r.partly, "resources": dict(r.resources)} for r in places],
         "hostingSitesNotSeen": sites_unseen,
     }
 

@@ -204,7 +204,8 @@ def _clause_section(row: ClauseRow, index: int, stacks: list[str], lang: str, t:
              f'data-status="{row.status}" data-evidence="{_e(row.grade)}" data-examined="{row.examined}">',
              f"<h3>{_e(label)} {_e(_title(row, lang))} {_status(row.status, t)} {_grade(row.grade, t)}</h3>"]
     if row.quote:
-        parts.append(f'<blockquote lang="en" class="quote" title="{_e(t["quote_language"])}">“{_e(row.quote)}”</blockquote>')
+        label = f'<span class="muted quote-language">{_e(t["quote_language"])}</span>' if lang != "en" else ""
+        parts.append(f'{label}<blockquote lang="en" class="quote" title="{_e(t["quote_language"])}">“{_e(row.quote)}”</blockquote>')
     if row.note:
         parts.append(f'<p class="muted note" lang="en">{_e(row.note)}</p>')
     if row.status in ("organisational", "not-covered", "not-examined", "partly-verified"):
@@ -338,9 +339,10 @@ def _inventory(result: Result, stacks: list[str], t: dict[str, str]) -> str:
         f"<td>{_e(r.name)}</td><td>{_e(yes(r.listed))}</td><td>{_e(r.detail)}</td><td>{_e(r.country or '')}</td>"
         f"{counts(r.resources)}</tr>" for r in used)
     locations = "".join(
-        f'<tr class="location" data-name="{_e(r.name)}" data-named="{_e(yes(r.listed))}" data-total="{r.total}">'
+        f'<tr class="location" data-name="{_e(r.name)}" data-named="{_e(t["in_part"] if r.partly else yes(r.listed))}" '
+        f'data-total="{r.total}">'
         f"<td>{_e(r.name)}</td><td>{_e(r.country or t['unknown'])}</td><td>{_e(r.detail or t['unknown'])}</td>"
-        f"<td>{_e(yes(r.listed))}</td>{counts(r.resources)}</tr>" for r in places)
+        f"<td>{_e(t['in_part'] if r.partly else yes(r.listed))}</td>{counts(r.resources)}</tr>" for r in places)
     return (f'<h2 id="inventory-heading">{_e(t["inventory"])}</h2><div id="inventory"><p class="muted">{_e(t["inventory_intro"])}</p>'
             f"<h3>{_e(t['subprocessors'])}</h3><table id=\"inventory-subprocessors\"><thead><tr>"
             f"<th>{_e(t['subprocessor'])}</th><th>{_e(t['listed'])}</th><th>{_e(t['service'])}</th>"

@@ -13,6 +13,7 @@ STRINGS: dict[str, dict[str, str]] = {
     "en": {
         "title": "DPA compliance report",
         "scope": "Scope",
+        "in_part": "in part (not every site of the place)",
         "lvl_mandatory": "mandatory",
         "lvl_advisory": "advisory",
         "lvl_disabled": "disabled",
@@ -160,6 +161,7 @@ STRINGS: dict[str, dict[str, str]] = {
     "fr": {
         "title": "Rapport de vérification au regard de l'accord de traitement des données",
         "scope": "Périmètre",
+        "in_part": "en partie (pas tous les sites du lieu)",
         "lvl_mandatory": "bloquant",
         "lvl_advisory": "non bloquant",
         "lvl_disabled": "désactivé",

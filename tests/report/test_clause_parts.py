@@ -193,3 +193,16 @@ def test_french_wording(result: Result) -> None:
     assert "bloquant" in page and "· mandatory<" not in page  # levels in French too
     subtitle = re.search(r"</h1><p[^>]*>(.*?)</p>", page)
     assert subtitle and "27 novembre 2026 à 03:00 UTC" in subtitle[1] and "2026-11-27T03" not in subtitle[1]
+
+
+def test_a_place_with_a_named_and_an_unnamed_site_is_named_in_part(result: Result) -> None:
+    from dpaguard.model import Usage
+
+    usage = (Usage("prod", "location", "fr-par-1", 30, "FR", "Scaleway DC 2 or Scaleway DC 3"),)
+    run = dataclasses.replace(result, usage=usage, hosting_sites=(("Scaleway DC 3", "Vitry-sur-Seine"),))
+    place = json.loads(json_report.render(run))["inventory"]["locations"][0]
+    assert place["namedInAppendixC"] is False and place["namedInPart"] is True  # as DPA-RES-007 says
+    assert 'data-named="in part (not every site of the place)"' in html.render(run)
+    quoted = dataclasses.replace(run, clauses=(Clause("Appendix C §1.1", "Location", "located in France",
+                                                      "verified-deployed", (ControlId("DPA-RES-001"),)),))
+    assert "Texte de l&#x27;accord (anglais)</span><blockquote" in html.render(quoted, lang="fr")  # shown, not hovered
