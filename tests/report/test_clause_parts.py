@@ -206,3 +206,14 @@ def test_a_place_with_a_named_and_an_unnamed_site_is_named_in_part(result: Resul
     quoted = dataclasses.replace(run, clauses=(Clause("Appendix C §1.1", "Location", "located in France",
                                                       "verified-deployed", (ControlId("DPA-RES-001"),)),))
     assert "Texte de l&#x27;accord (anglais)</span><blockquote" in html.render(quoted, lang="fr")  # shown, not hovered
+
+
+def test_the_french_markdown_speaks_french(result: Result) -> None:
+    from dpaguard.report import markdown
+
+    clause = Clause("Appendix C §1.1", "Location", "located in France", "verified-deployed", (ControlId("DPA-RES-001"),),
+                    title_fr="Localisation")
+    text = markdown.render(dataclasses.replace(result, clauses=(clause,)), lang="fr")
+    assert "| bloquant (indéterminée) |" in text and "| non bloquant |" in text
+    assert "| mandatory" not in text and "31 janvier 2027" in text and "2027-01-31" not in text
+    assert "Localisation †" in text and "Traduction du projet" in text

@@ -149,5 +149,5 @@ def test_markdown_by_clause_and_in_french(ledger_result: Result) -> None:
     assert "**Listed in Appendix B, used by no evaluated stack** (1): COLT" in lines
     assert any("checkov" in line and "not run" in line for line in lines)
     french = markdown.render(ledger_result, lang="fr")
-    assert "### Par clause de l'accord" in french and "| Annexe C §1.1 | Localisation |" in french
+    assert "### Par clause de l'accord" in french and "| Annexe C §1.1 | Localisation † |" in french
     assert "Appendix C §1.1 |" not in french
