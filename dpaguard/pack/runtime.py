@@ -144,6 +144,8 @@ class PackRuntime:
             environment_override=config.environment or (None if self._context is not None else "prod"),
             enforcement_overrides=self._enforcement_overrides_locked(),
             stack_settings=config.stack_settings(),
+            # the DPA text the report's scope names, as the CLI finds it ($DPAGUARD_DPA, else beside the project)
+            dpa_sha256=pipeline.dpa_document_sha256(Path.cwd()),
         )
 
     def _engine(self, options: pipeline.RunOptions) -> Engine:
