@@ -18,7 +18,17 @@ from pathlib import PurePath, PureWindowsPath
 from typing import Any, Iterable, Literal, Mapping, Sequence
 
 from dpaguard.inventory import site_names
-from dpaguard.model import ENVIRONMENTS, Control, Finding, Result, StackSummary
+from dpaguard.model import (
+    ENVIRONMENTS,
+    Clause,
+    ClausePart,
+    Control,
+    ControlId,
+    Finding,
+    PartEvidence,
+    Result,
+    StackSummary,
+)
 from dpaguard.urn import name_of
 
 OutcomeStatus = Literal["failed", "waived", "passed", "not-applicable"]
@@ -440,18 +450,15 @@ def _why_not_examined(result: Result, mine: list[Outcome], controls: Sequence[st
     return "no resource its controls judge" + (f" (disabled in {', '.join(disabled)})" if disabled else "")
 
 
-def _parts(result: Result, clause: Any, listed: Sequence[str], grade: str) -> tuple[Any, ...]:
+def _parts(clause: Clause | None, listed: Sequence[str], grade: str) -> tuple[ClausePart, ...]:
     """The ledger's parts of a clause, or one part (its quote, its controls) when the ledger gives none."""
-    from dpaguard.model import ClausePart, ControlId
-
     if clause is not None and clause.parts:
         return tuple(clause.parts)
-    evidence = grade if grade in ("declared", "verified-code") else "verified"
-    return (ClausePart(clause.quote if clause is not None else "", evidence,  # type: ignore[arg-type]
-                       tuple(ControlId(c) for c in listed)),)
+    evidence: PartEvidence = "declared" if grade == "declared" else "verified-code" if grade == "verified-code" else "verified"
+    return (ClausePart(clause.quote if clause is not None else "", evidence, tuple(ControlId(c) for c in listed)),)
 
 
-def _part_rows(result: Result, parts: Sequence[Any], mine: list[Outcome], stack: str | None) -> tuple[PartRow, ...]:
+def _part_rows(result: Result, parts: Sequence[ClausePart], mine: list[Outcome], stack: str | None) -> tuple[PartRow, ...]:
     rows: list[PartRow] = []
     files = _file_controls(result)
     for part in parts:
@@ -494,13 +501,13 @@ def clause_rows(result: Result, all_outcomes: list[Outcome] | None = None) -> li
             cited.setdefault(clause, []).append(control_id)
     rows: list[ClauseRow] = []
     ledger_ids = {c.id for c in result.clauses}
-    entries: list[tuple[Any, str, str, str, str, str, str, list[str]]] = [
+    entries: list[tuple[Clause | None, str, str, str, str, str, str, list[str]]] = [
         (c, c.id, c.title, c.title_fr, c.quote, str(c.status), c.note, [str(x) for x in c.controls])
         for c in result.clauses]
-    entries += [(None, clause, "", "", "", "unmapped", "", cited[clause])
-                for clause in sorted(set(cited) - ledger_ids, key=clause_sort_key)]
+    entries += [(None, unmapped, "", "", "", "unmapped", "", cited[unmapped])
+                for unmapped in sorted(set(cited) - ledger_ids, key=clause_sort_key)]
     files = _file_controls(result)
-    for clause, clause_id, title, title_fr, quote, grade, note, listed in entries:
+    for entry, clause_id, title, title_fr, quote, grade, note, listed in entries:
         controls = list(dict.fromkeys([*listed, *cited.get(clause_id, [])]))
         mine = [o for c in controls for o in by_control.get(c, [])]
         per_stack: dict[str, ClauseState] = {}
@@ -510,7 +517,7 @@ def clause_rows(result: Result, all_outcomes: list[Outcome] | None = None) -> li
             status = "organisational" if grade == "organisational" else "not-covered"
             per_stack = {stack: status for stack in stacks}
         else:
-            ledger_parts = _parts(result, clause, controls, grade)
+            ledger_parts = _parts(entry, controls, grade)
             parts = _part_rows(result, ledger_parts, mine, None)
             status = _clause_state(mine, parts)
             per_stack = {stack: _clause_state([o for o in mine if o.stack.name == stack],
