@@ -217,3 +217,19 @@ def test_the_french_markdown_speaks_french(result: Result) -> None:
     assert "| bloquant (indéterminée) |" in text and "| non bloquant |" in text
     assert "| mandatory" not in text and "31 janvier 2027" in text and "2027-01-31" not in text
     assert "Localisation †" in text and "Traduction du projet" in text
+
+
+def test_checkovs_files_are_counted_once_and_never_as_resources(result: Result) -> None:
+    from dpaguard.model import Control
+
+    secrets = Control(id=ControlId("DPA-SEC-101"), title="No credential in the repository", description="",
+                      clause="Appendix C §1.1", category="secrets", severity="high",
+                      enforcement={"prod": "mandatory", "staging": "mandatory", "dev": "mandatory"},
+                      applies_to=("file",))
+    clause = Clause("Appendix C §1.1", "Location", "located in France", "verified-deployed",
+                    (ControlId("DPA-RES-001"), ControlId("DPA-SEC-101")))
+    coverage = {**result.coverage, ("DPA-SEC-101", "prod"): 122, ("DPA-SEC-101", "dev"): 122}
+    run = dataclasses.replace(result, controls=(*result.controls, secrets), clauses=(clause,), coverage=coverage)
+    row = _clauses(run)["Appendix C §1.1"]
+    assert row["files"] == 122  # the repository's files, once, not once per stack
+    assert row["resources"] == 52  # the two stacks' resources, without the files
