@@ -95,26 +95,6 @@ def default_policies_dir(project_dir: Path) -> Path:
     return own if own.is_dir() else SHIPPED_POLICIES
 
 
-DPA_ENV = "DPAGUARD_DPA"
-DPA_FILE = Path("shared") / "dpa" / "data-processing-agreement.txt"
-
-
-def dpa_document_sha256(project_dir: Path) -> str | None:
-    """sha256 of the DPA text: $DPAGUARD_DPA, else ../shared/dpa/ beside the project; None when absent.
-
-    The DPA is the user's document, not the repository's: a report says "DPA text not found" rather
-    than failing. Only a regular file is read (a pull request cannot make the gate read a device).
-    """
-    named = os.environ.get(DPA_ENV)
-    path = Path(named) if named else project_dir.resolve().parent / DPA_FILE
-    try:
-        if not path.is_file():
-            return None
-        return hashlib.sha256(path.read_bytes()).hexdigest()
-    except OSError:
-        return None
-
-
 def git_commit(directory: Path) -> str | None:
     """The commit checked out in `directory`, or None when it is not a git work tree (or git is absent)."""
     try:

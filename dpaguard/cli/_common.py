@@ -24,15 +24,8 @@ from dpaguard.engine import ENGINES, OPA_URL_FORM, is_opa_url
 from dpaguard.model import ENVIRONMENTS
 from dpaguard.errors import OutputError, UsageError
 from dpaguard.model import Result
-from dpaguard.pipeline import (
-    CHECKOV_TASK,
-    RunOptions,
-    default_policies_dir,
-    dpa_document_sha256,
-    git_commit,
-    git_worktree,
-    utc_today,
-)
+from dpaguard.dpa_text import dpa_document_sha256
+from dpaguard.pipeline import CHECKOV_TASK, RunOptions, default_policies_dir, git_commit, git_worktree, utc_today
 from dpaguard.report import EXTENSIONS, FORMATS, LANGUAGES, render
 
 if TYPE_CHECKING:

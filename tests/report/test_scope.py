@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from dpaguard.model import Result
-from dpaguard.pipeline import DPA_ENV, dpa_document_sha256
+from dpaguard.dpa_text import DPA_ENV, dpa_document_sha256
 from dpaguard.report import html
 from dpaguard.report import json as json_report
 from dpaguard.report._shared import report_id
