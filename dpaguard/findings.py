@@ -50,6 +50,7 @@ class Evaluation:
     facts_resources: int = 0
     usage: tuple[Usage, ...] = ()  # sub-processors and locations each stack uses (dpaguard.inventory)
     environments: Mapping[str, str] = field(default_factory=dict)  # stack -> the environment it was evaluated as
+    examined: Mapping[tuple[str, str], frozenset[str]] = field(default_factory=dict)  # the URNs judged (dpaguard.examined)
 
 
 def _matches(type_token: str, patterns: Sequence[str]) -> bool:
@@ -163,9 +164,12 @@ def findings_of(
             findings.append(finding)
     findings.extend(_waiver_findings(policy, today, stack_facts, overrides))
     findings.sort(key=lambda f: (*f.sort_key(), f.status))
+    from dpaguard.examined import examined
     from dpaguard.inventory import usage_of
 
-    return Evaluation(findings=tuple(findings), coverage=coverage(policy.controls, facts, policy.evaluated_controls),
+    judged = examined(policy.controls, facts, policy.evaluated_controls,
+                      waivers=bool(policy.waivers or policy.waiver_findings))
+    return Evaluation(findings=tuple(findings), coverage={key: len(urns) for key, urns in judged.items()}, examined=judged,
                       facts_resources=sum("recorded_of" not in r for r in facts["resources"]), usage=usage_of(facts, policy.data["locations"]),
                       environments={name: str(stack["environment"]) for name, stack in stack_facts.items()})
 

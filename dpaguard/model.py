@@ -57,6 +57,8 @@ class Deployment:
     notices: tuple[str, ...] = ()
     # line and column where the stack config file sets each key, when the file was read
     config_positions: Mapping[str, tuple[int, int]] = field(default_factory=dict)
+    # a stack export's own manifest: when the state was written and by which Pulumi (`time`, `version`)
+    state_manifest: Mapping[str, str] = field(default_factory=dict)
 
     @property
     def stack_urn(self) -> str:
@@ -77,6 +79,12 @@ class Control:
     enforcement: Mapping[str, Enforcement]  # per environment: prod, staging, dev
     applies_to: tuple[str, ...] = ()  # canonical type tokens it examines; ("*",) for all, ("stack",) for stack-level
     help: str = ""  # how to fix a violation
+    # Of the types it applies to, those it judges only under a condition ("scaleway:*": zonal): a
+    # regional bucket has no zone, so a zone or site control never judged it (examined.py).
+    judges: Mapping[str, str] = field(default_factory=dict)
+    # The evidence without which a stack-level control examined nothing (stack-config, waivers,
+    # notification-dates): a check of absent evidence is "not examined", never passed.
+    needs: str | None = None
 
     def enforcement_for(self, environment: str) -> Enforcement:
         """The enforcement level in an environment; an unknown environment is treated as prod."""
@@ -94,6 +102,24 @@ class Clause:
     controls: tuple[ControlId, ...] = ()
     title_fr: str = ""
     note: str = ""
+    parts: tuple["ClausePart", ...] = ()  # the parts of its quoted promise; none: one part, its controls
+
+
+# How a part of a clause's promise can be shown (clauses.yaml `parts`): checked on the deployment,
+# on a value a person typed, in the repository's files; or only a person can attest it
+# (organisational); or infrastructure could show it and no control does (not-covered).
+PartEvidence = Literal["verified", "declared", "verified-code", "organisational", "not-covered"]
+PART_EVIDENCE: tuple[PartEvidence, ...] = get_args(PartEvidence)
+
+
+@dataclass(frozen=True)
+class ClausePart:
+    """One part of a clause's quoted promise and what shows it (clauses.yaml `parts`)."""
+
+    what: str  # the part, in the ledger's words
+    evidence: PartEvidence
+    controls: tuple[ControlId, ...] = ()  # none for organisational and not-covered parts
+    why: str = ""  # for a part no control shows: why
 
 
 @dataclass(frozen=True)
@@ -213,6 +239,8 @@ class StackSummary:
     config_file: str | None = None
     config_sha256: str | None = None
     deployment_sha256: str | None = None  # sha256 of the deployment as evaluated (canonical JSON of its resources)
+    state_time: str | None = None  # a stack export's manifest time: when the state was written
+    state_version: str | None = None  # the Pulumi version the export's manifest names
 
 
 @dataclass(frozen=True)
@@ -239,6 +267,10 @@ class Result:
     git_dirty: bool | None = None  # the work tree differed from the commit (None: not a git work tree)
     git_diff_sha256: str | None = None  # sha256 of `git diff HEAD` and the untracked files, when dirty
     versions: Mapping[str, str | None] = field(default_factory=dict)  # pulumi, pulumiverse-scaleway, checkov ...
+    # (control id, stack name) -> the URNs the control judged there (dpaguard.examined); empty when
+    # not computed (a hand-built Result): counts then come from `coverage`
+    examined: Mapping[tuple[str, str], frozenset[str]] = field(default_factory=dict)
+    dpa_sha256: str | None = None  # sha256 of the DPA text the ledger quotes, when it was found (DPAGUARD_DPA)
 
     def unwaived(self, enforcement: str) -> tuple[Finding, ...]:
         """Findings at one enforcement level that no waiver covers."""
@@ -265,6 +297,6 @@ class Result:
 __all__ = [  # the markers are the model's vocabulary too (dpaguard.markers holds them)
     "PLAINTEXT_REDACTED", "REDACTED", "SECRET_SIG", "SECRET_SIG_KEY", "UNKNOWN",
     "ControlId", "Urn", "Environment", "Enforcement", "Severity", "ENVIRONMENTS", "LEVELS", "FailOn", "SourceKind", "DecisionStatus", "ClauseStatus",
-    "CLAUSE_STATUSES", "Deployment", "Control", "Clause", "Usage", "RegisteredProcessor", "Stage", "Decision",
+    "CLAUSE_STATUSES", "Deployment", "Control", "Clause", "ClausePart", "PartEvidence", "PART_EVIDENCE", "Usage", "RegisteredProcessor", "Stage", "Decision",
     "Waiver", "SourceLocation", "Finding", "StackSummary", "Result",
 ]

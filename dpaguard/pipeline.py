@@ -77,6 +77,7 @@ class RunOptions:
     git_dirty: bool | None = None  # the work tree differs from git_commit (None: not a git work tree)
     git_diff_sha256: str | None = None  # what differs, digested (see git_worktree)
     baseline: Baseline | None = None  # an earlier report the run is compared with (Article 5.1)
+    dpa_sha256: str | None = None  # sha256 of the DPA text (dpa_document_sha256), None when not found
 
 
 @dataclass(frozen=True)
@@ -351,6 +352,7 @@ def assemble(
             name=d.stack, project=d.project, environment=evaluation.environments[d.stack],
             source=d.source, resources=len(d.resources), origin=d.origin, config_file=d.config_file,
             config_sha256=d.config_sha256, deployment_sha256=deployment_digest(d),
+            state_time=d.state_manifest.get("time"), state_version=d.state_manifest.get("version"),
         )
         for d in deployments
     )
@@ -375,6 +377,8 @@ def assemble(
         git_dirty=options.git_dirty,
         git_diff_sha256=options.git_diff_sha256,
         versions=tool_versions(checkov_version),
+        examined=dict(evaluation.examined),
+        dpa_sha256=options.dpa_sha256,
     )
     return _with_ratchet(result, policy, options)
 

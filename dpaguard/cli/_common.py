@@ -24,6 +24,7 @@ from dpaguard.engine import ENGINES, OPA_URL_FORM, is_opa_url
 from dpaguard.model import ENVIRONMENTS
 from dpaguard.errors import OutputError, UsageError
 from dpaguard.model import Result
+from dpaguard.dpa_text import dpa_document_sha256
 from dpaguard.pipeline import CHECKOV_TASK, RunOptions, default_policies_dir, git_commit, git_worktree, utc_today
 from dpaguard.report import EXTENSIONS, FORMATS, LANGUAGES, render
 
@@ -310,6 +311,7 @@ def run_options(args: argparse.Namespace, project_dir: Path) -> RunOptions:
         git_dirty=dirty,
         git_diff_sha256=diff_sha256,
         baseline=baseline,
+        dpa_sha256=dpa_document_sha256(project_dir),
     )
 
 

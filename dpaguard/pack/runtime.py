@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Mapping, Sequence
 
 from dpaguard import pipeline
+from dpaguard.dpa_text import dpa_document_sha256
 from dpaguard.model import Deployment, Finding, Result, Stage
 from dpaguard.pack.context import PackConfig, StackContext
 from dpaguard.pack.policies import PACK_POLICY, is_stack_control
@@ -144,6 +145,8 @@ class PackRuntime:
             environment_override=config.environment or (None if self._context is not None else "prod"),
             enforcement_overrides=self._enforcement_overrides_locked(),
             stack_settings=config.stack_settings(),
+            # the DPA text the report's scope names, as the CLI finds it ($DPAGUARD_DPA, else beside the project)
+            dpa_sha256=dpa_document_sha256(Path.cwd()),
         )
 
     def _engine(self, options: pipeline.RunOptions) -> Engine:

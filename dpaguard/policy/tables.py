@@ -9,7 +9,8 @@ from pathlib import Path
 from typing import Any, Mapping, Sequence
 
 from dpaguard.errors import PolicyError
-from dpaguard.model import CLAUSE_STATUSES, ENVIRONMENTS, LEVELS, Clause, Control, ControlId
+from dpaguard.examined import JUDGE_CONDITIONS, NEEDS
+from dpaguard.model import CLAUSE_STATUSES, ENVIRONMENTS, LEVELS, PART_EVIDENCE, Clause, ClausePart, Control, ControlId
 from dpaguard.policy.waivers import DEFAULT_WAIVER_MAX_DAYS, WAIVER_BLANKET, WAIVER_EXPIRED, WAIVER_MALFORMED
 from dpaguard.policy.yaml_lines import date_of, keyed_entries, line_of, list_of, located, read_yaml, require
 
@@ -61,9 +62,17 @@ def load_controls(path: Path) -> tuple[tuple[Control, ...], tuple[str, ...], dic
         if evaluator not in EVALUATORS:
             raise PolicyError(f"{where}: {what}: evaluated_by must be one of {list(EVALUATORS)}")
         evaluators[ControlId(control_id)] = evaluator
-        unknown_keys = set(entry) - {"id", "title", "description", "clause", "category", "severity", "enforcement", "applies_to", "help", "evaluated_by"}
+        unknown_keys = set(entry) - {"id", "title", "description", "clause", "category", "severity", "enforcement",
+                                     "applies_to", "help", "evaluated_by", "judges", "needs"}
         if unknown_keys:
             raise PolicyError(f"{where}: {what}: unknown keys {sorted(unknown_keys)}")
+        judges = entry.get("judges") or {}
+        if not isinstance(judges, dict) or any(
+                not isinstance(k, str) or v not in JUDGE_CONDITIONS for k, v in judges.items()):
+            raise PolicyError(f"{where}: {what}: judges maps type patterns to one of {list(JUDGE_CONDITIONS)}")
+        needs = entry.get("needs")
+        if needs is not None and (needs not in NEEDS or list(applies_to) != ["stack"]):
+            raise PolicyError(f"{where}: {what}: needs is one of {list(NEEDS)}, for a stack-level control (applies_to: [stack])")
         controls.append(
             Control(
                 id=ControlId(control_id),
@@ -75,6 +84,8 @@ def load_controls(path: Path) -> tuple[tuple[Control, ...], tuple[str, ...], dic
                 enforcement=dict(enforcement),
                 applies_to=tuple(applies_to),
                 help=str(entry.get("help", "")),
+                judges=dict(judges),
+                needs=needs,
             )
         )
     defined = {control.id for control in controls}
@@ -102,7 +113,47 @@ def load_retired(path: Path, control_ids: set[str]) -> dict[str, str]:
     return retired
 
 
-_CLAUSE_KEYS = {"id", "title", "title_fr", "quote", "status", "controls", "note"}
+_CLAUSE_KEYS = {"id", "title", "title_fr", "quote", "status", "controls", "note", "parts"}
+_PART_KEYS = {"part", "evidence", "controls", "why"}
+
+
+def _clause_parts(entry: Mapping[str, Any], listed: Sequence[str], control_ids: set[str], where: str,
+                  what: str) -> tuple[ClausePart, ...]:
+    """A clause's `parts`: each part of its promise, its evidence and its controls (or why none shows it).
+
+    Every control the clause lists belongs to a part, and a part's controls are the clause's: a
+    reviewer reads which part of the quote each control shows, and what no control shows.
+    """
+    raw = entry.get("parts")
+    if raw is None:
+        return ()
+    if not isinstance(raw, list) or not raw:
+        raise PolicyError(f"{where}: {what}: `parts` must be a non-empty list")
+    parts: list[ClausePart] = []
+    for item in raw:
+        if not isinstance(item, dict) or set(item) - _PART_KEYS or not isinstance(item.get("part"), str):
+            raise PolicyError(f"{where}: {what}: a part has `part`, `evidence`, and `controls` or `why`")
+        evidence = item.get("evidence")
+        if evidence not in PART_EVIDENCE:
+            raise PolicyError(f"{where}: {what}: part `{item['part']}`: evidence is one of {list(PART_EVIDENCE)}")
+        controls = item.get("controls") or []
+        if not isinstance(controls, list) or not all(isinstance(c, str) for c in controls):
+            raise PolicyError(f"{where}: {what}: part `{item['part']}`: `controls` must be a list of control ids")
+        stray = [c for c in controls if c not in listed or c not in control_ids]
+        if stray:
+            raise PolicyError(f"{where}: {what}: part `{item['part']}`: controls {stray} are not the clause's")
+        shown = evidence not in ("organisational", "not-covered")
+        if shown != bool(controls):
+            raise PolicyError(f"{where}: {what}: part `{item['part']}`: {evidence} evidence "
+                              + ("needs controls" if shown else "has no controls, only `why`"))
+        why = " ".join(str(item.get("why") or "").split())
+        if not shown and not why:
+            raise PolicyError(f"{where}: {what}: part `{item['part']}`: say `why` no control shows it")
+        parts.append(ClausePart(" ".join(item["part"].split()), evidence, tuple(ControlId(c) for c in controls), why))
+    unplaced = [c for c in listed if not any(c in p.controls for p in parts)]
+    if unplaced:
+        raise PolicyError(f"{where}: {what}: controls {unplaced} belong to no part")
+    return tuple(parts)
 
 
 def load_clauses(path: Path, control_ids: set[str]) -> tuple[Clause, ...]:
@@ -144,6 +195,7 @@ def load_clauses(path: Path, control_ids: set[str]) -> tuple[Clause, ...]:
                 controls=tuple(ControlId(c) for c in controls),
                 title_fr=str(entry.get("title_fr") or ""),
                 note=" ".join(str(entry.get("note") or "").split()),
+                parts=_clause_parts(entry, controls, control_ids, where, what),
             )
         )
     return tuple(clauses)

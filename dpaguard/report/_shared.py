@@ -10,12 +10,25 @@ Markdown table and the HTML clause grid:
 
 from __future__ import annotations
 
+import hashlib
+import json
 import re
 from dataclasses import dataclass
-from typing import Any, Iterable, Literal
+from pathlib import PurePath, PureWindowsPath
+from typing import Any, Iterable, Literal, Mapping, Sequence
 
 from dpaguard.inventory import site_names
-from dpaguard.model import ENVIRONMENTS, Control, Finding, Result, StackSummary
+from dpaguard.model import (
+    ENVIRONMENTS,
+    Clause,
+    ClausePart,
+    Control,
+    ControlId,
+    Finding,
+    PartEvidence,
+    Result,
+    StackSummary,
+)
 from dpaguard.urn import name_of
 
 OutcomeStatus = Literal["failed", "waived", "passed", "not-applicable"]
@@ -216,8 +229,55 @@ def stack_json(stack: StackSummary) -> dict[str, Any]:
     }
 
 
+def shown_path(path: str | None) -> str | None:
+    """A path as a report may show it: an absolute local path (a state file in /tmp) by its name alone,
+    so that no report names the machine it ran on and two runs elsewhere read the same."""
+    if not path:
+        return path
+    return PurePath(path).name if PurePath(path).is_absolute() or PureWindowsPath(path).is_absolute() else path
+
+
+def scope_json(result: Result) -> dict[str, Any]:
+    """What was examined, by what, against what: enough for anyone to run the same check again.
+
+    A stack export records no commit: in an audit the estate's commit is unknown, and the work tree
+    the gate ran in (its policies) is recorded as the checker's, never as the estate's.
+    """
+    programs = any(s.source == "program" for s in result.stacks)
+    return {
+        "projects": sorted({s.project for s in result.stacks}),
+        "estateCommit": result.git_commit if programs else None,
+        "estateWorkTree": ("modified" if result.git_dirty else "clean") if programs and result.git_dirty is not None else None,
+        "stacks": [{
+            "name": s.name, "environment": s.environment, "source": s.source,
+            "from": shown_path(s.config_file if s.source == "program" else s.origin) or None,
+            "stateTime": s.state_time, "statePulumiVersion": s.state_version,
+            "deploymentSha256": s.deployment_sha256,
+        } for s in result.stacks],
+        "policySha256": result.policy_sha256,
+        "dpaSha256": result.dpa_sha256,
+        "dpaguard": {"version": result.tool_version, "engine": result.engine or None,
+                     "workTreeCommit": None if programs else result.git_commit},
+        "waiversJudgedOn": result.today.isoformat() if result.today else None,
+        "generatedAt": result.generated_at or None,
+    }
+
+
+def report_id(document: Mapping[str, Any]) -> str:
+    """The report's id: sha256 of its JSON document (canonical: sorted keys, no spaces) without the id itself."""
+    body = {k: v for k, v in document.items() if k != "reportId"}
+    text = json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str)
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
 def result_json(result: Result) -> dict[str, Any]:
-    """The whole JSON document of a run (see README, "JSON output")."""
+    """The whole JSON document of a run (see README, "JSON output"), its `reportId` last."""
+    document = _result_json(result)
+    document["reportId"] = report_id(document)
+    return document
+
+
+def _result_json(result: Result) -> dict[str, Any]:
     coverage = [
         {"control": control, "stack": stack, "resources": count}
         for (control, stack), count in sorted(result.coverage.items())
@@ -236,8 +296,10 @@ def result_json(result: Result) -> dict[str, Any]:
         # added with the clause ledger (issue 13); the fields above are unchanged
         "controls": [control_json(c) for c in result.controls],
         "clauses": [clause_json(row) for row in clause_rows(result)],
+        "examined": {"resources": examined_total(result), "estate": sum(s.resources for s in result.stacks)},
         "inventory": inventory_json(result),
         "evidence": evidence_json(result),
+        "scope": scope_json(result),
     }
 
 
@@ -252,16 +314,33 @@ def location_path(finding: Finding, result: Result) -> str:
 # -- the report by clause ------------------------------------------------------------------------
 #
 # A clause's status, worst first, from the outcomes of the controls the ledger lists for it:
-#     failed          an unwaived mandatory finding
-#     advisory        unwaived advisory findings only
-#     waived          findings, every one waived
-#     passed          at least one control examined at least one resource, and nothing was found
-#     not-examined    its controls examined nothing in this run (or it has none in the catalogue)
-#     organisational  the ledger says infrastructure cannot show it (never green)
-#     not-covered     the ledger says it is checkable but no control checks it (never green)
-ClauseState = Literal["failed", "advisory", "waived", "passed", "not-examined", "organisational", "not-covered"]
+#     failed           an unwaived mandatory violation
+#     undetermined     an unwaived finding the gate could not decide (a value unknown, a date not recorded)
+#     advisory         unwaived advisory violations only
+#     waived           findings, every one waived
+#     passed           every part of its quoted promise was examined on the deployment or the code, and held
+#     partly-verified  nothing was found, but a part was not examined, rests on a declared value, or only
+#                      a person can attest it (the parts say which, and why)
+#     not-examined     its controls examined nothing in this run (or it has none in the catalogue)
+#     organisational   the ledger says infrastructure cannot show it (never green)
+#     not-covered      the ledger says it is checkable but no control checks it (never green)
+ClauseState = Literal["failed", "undetermined", "advisory", "waived", "passed", "partly-verified", "not-examined",
+                      "organisational", "not-covered"]
 CLAUSE_STATES: tuple[ClauseState, ...] = (
-    "failed", "advisory", "waived", "passed", "not-examined", "organisational", "not-covered")
+    "failed", "undetermined", "advisory", "waived", "passed", "partly-verified", "not-examined", "organisational",
+    "not-covered")
+
+
+@dataclass(frozen=True)
+class PartRow:
+    """One part of a clause's promise as the run found it."""
+
+    what: str
+    evidence: str  # the part's grade: verified-deployed | verified-program | verified-code | declared | organisational | not-covered
+    state: ClauseState  # passed (examined and held), failed, ..., not-examined, organisational, not-covered
+    controls: tuple[str, ...]
+    resources: int  # distinct resources its controls judged
+    why: str  # why it was not examined (the ledger's reason, or what this run lacked)
 
 
 @dataclass(frozen=True)
@@ -272,20 +351,24 @@ class ClauseRow:
     title: str
     title_fr: str
     quote: str
-    grade: str  # the ledger's status (evidence grade), or "unmapped" for a clause cited but not in the ledger
+    grade: str  # what was examined: verified-deployed, verified-program, verified-code, declared, ..., "unmapped"
     note: str
     status: ClauseState
     controls: tuple[str, ...]
-    examined: int  # resources its controls examined, summed over controls and stacks
+    examined: int  # distinct resources its controls judged, over every stack
     stacks: dict[str, ClauseState]  # the clause's status on each stack
     outcomes: tuple[Outcome, ...]
+    parts: tuple[PartRow, ...] = ()
+    files: int = 0  # repository files checkov read for it, counted once
 
 
 def _state(outcomes_: Iterable[Outcome]) -> ClauseState:
     items = list(outcomes_)
     unwaived = [f for o in items for f in o.unwaived]
-    if any(f.enforcement == "mandatory" for f in unwaived):
+    if any(f.enforcement == "mandatory" and f.status == "violation" for f in unwaived):
         return "failed"
+    if any(f.status == "undetermined" for f in unwaived):
+        return "undetermined"
     if unwaived:
         return "advisory"
     if any(o.waived for o in items):
@@ -304,6 +387,107 @@ def stack_names(result: Result, all_outcomes: Iterable[Outcome] = ()) -> list[st
     return names
 
 
+def verified_grade(result: Result) -> str:
+    """What "checked on the deployment" means in this run: a stack export (verified-deployed) only when
+    every stack came from state; a program rendered offline is what the program says, not what is deployed."""
+    return "verified-deployed" if result.stacks and all(s.source == "state" for s in result.stacks) else "verified-program"
+
+
+def distinct_resources(result: Result, pairs: Iterable[tuple[str, str]]) -> int:
+    """The distinct resources judged by these (control, stack) pairs, never more than their stacks hold.
+
+    From the URNs when the run recorded them; otherwise (a hand-built Result) the most any one of
+    the controls examined in each stack, a floor rather than a sum over controls.
+    """
+    # a pair whose coverage a later stage set to nothing (the ratchet without --baseline) judged nothing
+    keys = [key for key in pairs if result.coverage.get(key) != 0]
+    if result.examined:
+        return len({urn for key in keys for urn in result.examined.get(key, ())})
+    most: dict[str, int] = {}
+    for control, stack in keys:
+        most[stack] = max(most.get(stack, 0), result.coverage.get((control, stack)) or 0)
+    return sum(most.values())
+
+
+def _file_controls(result: Result) -> set[str]:
+    return {str(c.id) for c in result.controls if "file" in c.applies_to}
+
+
+def _gap(result: Result, control: Control | None, outcomes_: list[Outcome]) -> str | None:
+    """Why a control could not examine what it would judge in this run (a stage not run, evidence absent), or None.
+
+    A control that found no resource of its kind is no gap: no VPN resource is what "no VPN" asks.
+    """
+    stages = {s.name: s for s in result.stages}
+    if control is None or not outcomes_:
+        return "not in this run's catalogue"
+    if any((o.covered or 0) > 0 or o.findings for o in outcomes_):
+        return None
+    if all(o.enforcement == "disabled" for o in outcomes_):
+        return None
+    if str(control.id) == "DPA-RAT-001":
+        return "no earlier report to compare with (--baseline)"
+    if "file" in control.applies_to and not (stages.get("checkov") and stages["checkov"].ran):
+        return "checkov did not run"
+    if control.needs:
+        return f"no {control.needs.replace('-', ' ')} to examine"
+    return None
+
+
+def _gaps(result: Result, mine: list[Outcome], controls: Sequence[str]) -> list[str]:
+    """Each of these controls that could not look in this run, with why."""
+    table = controls_by_id(result)
+    gaps = ((c, _gap(result, table.get(c), [o for o in mine if str(o.control.id) == c])) for c in controls)
+    return [f"{control_id}: {gap}" for control_id, gap in gaps if gap]
+
+
+def _why_not_examined(result: Result, mine: list[Outcome], controls: Sequence[str]) -> str:
+    """What this run lacked for a part: each control's gap, else why its controls judged nothing."""
+    gaps = _gaps(result, mine, controls)
+    if gaps:
+        return "; ".join(gaps)
+    disabled = sorted({o.stack.environment for o in mine if o.enforcement == "disabled"})
+    return "no resource its controls judge" + (f" (disabled in {', '.join(disabled)})" if disabled else "")
+
+
+def _parts(clause: Clause | None, listed: Sequence[str], grade: str) -> tuple[ClausePart, ...]:
+    """The ledger's parts of a clause, or one part (its quote, its controls) when the ledger gives none."""
+    if clause is not None and clause.parts:
+        return tuple(clause.parts)
+    evidence: PartEvidence = "declared" if grade == "declared" else "verified-code" if grade == "verified-code" else "verified"
+    return (ClausePart(clause.quote if clause is not None else "", evidence, tuple(ControlId(c) for c in listed)),)
+
+
+def _part_rows(result: Result, parts: Sequence[ClausePart], mine: list[Outcome], stack: str | None) -> tuple[PartRow, ...]:
+    rows: list[PartRow] = []
+    files = _file_controls(result)
+    for part in parts:
+        controls = [str(c) for c in part.controls]
+        theirs = [o for o in mine if str(o.control.id) in controls and (stack is None or o.stack.name == stack)]
+        if part.evidence in ("organisational", "not-covered"):
+            rows.append(PartRow(part.what, part.evidence, part.evidence, (), 0, part.why))
+            continue
+        state = _state(theirs)
+        if state == "passed" and _gaps(result, theirs, controls):
+            state = "not-examined"  # a control of the part could not look: the part is not shown held
+        evidence = verified_grade(result) if part.evidence == "verified" else part.evidence
+        resources = distinct_resources(result, ((str(o.control.id), o.stack.name) for o in theirs
+                                                if str(o.control.id) not in files))
+        why = _why_not_examined(result, theirs, controls) if state == "not-examined" else part.why
+        rows.append(PartRow(part.what, evidence, state, tuple(controls), resources, why))
+    return tuple(rows)
+
+
+def _clause_state(outcomes_: list[Outcome], parts: Sequence[PartRow]) -> ClauseState:
+    """Findings first (worst wins); without any, passed only when every part was verified and held."""
+    state = _state(outcomes_)
+    if state != "passed":
+        return state
+    if all(p.state == "passed" and p.evidence.startswith("verified") for p in parts):
+        return "passed"
+    return "partly-verified"
+
+
 def clause_rows(result: Result, all_outcomes: list[Outcome] | None = None) -> list[ClauseRow]:
     """Every clause of the ledger in DPA order, then any clause a control cites that the ledger lacks."""
     all_outcomes = outcomes(result) if all_outcomes is None else all_outcomes
@@ -317,27 +501,45 @@ def clause_rows(result: Result, all_outcomes: list[Outcome] | None = None) -> li
             cited.setdefault(clause, []).append(control_id)
     rows: list[ClauseRow] = []
     ledger_ids = {c.id for c in result.clauses}
-    entries = [(c.id, c.title, c.title_fr, c.quote, str(c.status), c.note, [str(x) for x in c.controls])
-               for c in result.clauses]
-    entries += [(clause, "", "", "", "unmapped", "", cited[clause])
-                for clause in sorted(set(cited) - ledger_ids, key=clause_sort_key)]
-    for clause_id, title, title_fr, quote, grade, note, listed in entries:
+    entries: list[tuple[Clause | None, str, str, str, str, str, str, list[str]]] = [
+        (c, c.id, c.title, c.title_fr, c.quote, str(c.status), c.note, [str(x) for x in c.controls])
+        for c in result.clauses]
+    entries += [(None, unmapped, "", "", "", "unmapped", "", cited[unmapped])
+                for unmapped in sorted(set(cited) - ledger_ids, key=clause_sort_key)]
+    files = _file_controls(result)
+    for entry, clause_id, title, title_fr, quote, grade, note, listed in entries:
         controls = list(dict.fromkeys([*listed, *cited.get(clause_id, [])]))
         mine = [o for c in controls for o in by_control.get(c, [])]
         per_stack: dict[str, ClauseState] = {}
         status: ClauseState
+        parts: tuple[PartRow, ...] = ()
         if grade in ("organisational", "not-covered"):
             status = "organisational" if grade == "organisational" else "not-covered"
             per_stack = {stack: status for stack in stacks}
         else:
-            status = _state(mine)
-            per_stack = {stack: _state(o for o in mine if o.stack.name == stack) for stack in stacks}
+            ledger_parts = _parts(entry, controls, grade)
+            parts = _part_rows(result, ledger_parts, mine, None)
+            status = _clause_state(mine, parts)
+            per_stack = {stack: _clause_state([o for o in mine if o.stack.name == stack],
+                                              _part_rows(result, ledger_parts, mine, stack)) for stack in stacks}
+            shown = [p for p in parts if p.evidence not in ("organisational", "not-covered")]
+            if grade == "verified-deployed":
+                grade = "declared" if shown and all(p.evidence == "declared" for p in shown) else verified_grade(result)
         rows.append(ClauseRow(
             id=clause_id, title=title, title_fr=title_fr, quote=quote, grade=grade, note=note, status=status,
-            controls=tuple(controls), examined=sum(o.covered or 0 for o in mine), stacks=per_stack,
-            outcomes=tuple(mine),
+            controls=tuple(controls),
+            examined=distinct_resources(result, ((str(o.control.id), o.stack.name) for o in mine
+                                                 if str(o.control.id) not in files)),
+            stacks=per_stack, outcomes=tuple(mine), parts=parts,
+            files=max((o.covered or 0 for o in mine if str(o.control.id) in files), default=0),
         ))
     return rows
+
+
+def examined_total(result: Result) -> int:
+    """The distinct resources any control judged in this run: never more than the estate holds."""
+    files = _file_controls(result)
+    return distinct_resources(result, (key for key in result.coverage if key[0] not in files))
 
 
 def clause_json(row: ClauseRow) -> dict[str, Any]:
@@ -350,8 +552,11 @@ def clause_json(row: ClauseRow) -> dict[str, Any]:
         "status": row.status,
         "controls": list(row.controls),
         "resources": row.examined,
+        "files": row.files,
         "stacks": dict(row.stacks),
         "note": row.note or None,
+        "parts": [{"part": p.what, "evidence": p.evidence, "status": p.state, "controls": list(p.controls),
+                   "resources": p.resources, "why": p.why or None} for p in row.parts],
     }
 
 
@@ -377,6 +582,7 @@ class InventoryRow:
     detail: str  # Appendix B service, or the hosting site
     country: str | None
     resources: dict[str, int]  # per stack
+    partly: bool = False  # a location some but not all of whose sites Appendix C §1.2 names (fr-par-1: DC3, not DC2)
 
     @property
     def total(self) -> int:
@@ -398,9 +604,10 @@ def inventory(result: Result) -> tuple[list[InventoryRow], list[InventoryRow], l
                 entry.service if entry else "", entry.location if entry else None, {}))
         else:
             key = (use.name, use.country, use.site)
+            named = [n in sites for n in site_names(use.site)] if use.site else []
             row = places.setdefault(key, InventoryRow(
-                "location", use.name, all(n in sites for n in site_names(use.site)) if use.site else None,
-                use.site or "", use.country, {}))
+                "location", use.name, all(named) if use.site else None,
+                use.site or "", use.country, {}, partly=any(named) and not all(named)))
         row.resources[use.stack] = row.resources.get(use.stack, 0) + use.resources
     unused = [p.name for p in result.subprocessors if p.name not in processors]
     seen_sites = {name for row in places.values() if row.detail for name in site_names(row.detail)}
@@ -417,7 +624,7 @@ def inventory_json(result: Result) -> dict[str, Any]:
                            "resources": dict(r.resources)} for r in used],
         "unusedSubprocessors": unused,
         "locations": [{"name": r.name, "country": r.country, "site": r.detail or None, "namedInAppendixC": r.listed,
-                       "resources": dict(r.resources)} for r in places],
+                       "namedInPart": r.partly, "resources": dict(r.resources)} for r in places],
         "hostingSitesNotSeen": sites_unseen,
     }
 

@@ -16,7 +16,7 @@ from collections import Counter
 from html import escape
 from typing import Iterable
 
-from dpaguard.model import Finding, Result
+from dpaguard.model import Finding, Result, StackSummary
 from dpaguard.report._shared import (
     CLAUSE_STATES,
     ClauseRow,
@@ -26,19 +26,23 @@ from dpaguard.report._shared import (
     clause_rows,
     inventory,
     outcomes,
+    result_json,
+    scope_json,
+    shown_path,
     sorted_findings,
     stack_label,
     stack_names,
 )
-from dpaguard.report.i18n import clause_label, strings
+from dpaguard.report.i18n import clause_label, format_date, strings
 
 # Mandatory, advisory and waived are told apart by colour; organisational and not-covered are never green.
 _COLOURS: dict[str, str] = {
-    "failed": "#c62828", "advisory": "#e08a00", "waived": "#6a4c93", "passed": "#2e7d32",
-    "not-examined": "#b0b7bf", "organisational": "#546e7a", "not-covered": "#37474f",
+    "failed": "#c62828", "undetermined": "#1565c0", "advisory": "#e08a00", "waived": "#6a4c93", "passed": "#2e7d32",
+    "partly-verified": "#827717", "not-examined": "#b0b7bf", "organisational": "#546e7a", "not-covered": "#37474f",
     "not-applicable": "#8a939c",
 }
-_SYMBOLS = {"failed": "✗", "advisory": "!", "waived": "~", "passed": "✓", "not-examined": "–",
+_SYMBOLS = {"failed": "✗", "undetermined": "?", "advisory": "!", "waived": "~", "passed": "✓",
+            "partly-verified": "◐", "not-examined": "–",
             "organisational": "○", "not-covered": "□"}
 
 _CSS = """
@@ -61,11 +65,12 @@ td.num,th.num{text-align:right;font-variant-numeric:tabular-nums;overflow-wrap:n
 .status.failed{background:#c62828}.status.advisory{background:#e08a00}.status.waived{background:#6a4c93}
 .status.passed{background:#2e7d32}.status.not-examined{background:#8a939c}.status.not-applicable{background:#8a939c}
 .status.organisational{background:#546e7a}.status.not-covered{background:#37474f}
+.status.undetermined{background:#1565c0}.status.partly-verified{background:#827717}
 .grade{display:inline-block;padding:0 6px;border:1px solid #9aa5ae;border-radius:10px;font-size:11px;color:#37474f;white-space:nowrap}
 code,.mono{font-family:ui-monospace,SFMono-Regular,Menlo,monospace;font-size:12px;word-break:break-all}
 .muted{color:#5b6670}.clause{border-left:4px solid #e3e7eb;padding-left:14px;margin-top:22px}
 .clause.failed{border-color:#c62828}.clause.advisory{border-color:#e08a00}.clause.waived{border-color:#6a4c93}
-.clause.passed{border-color:#2e7d32}.clause.organisational{border-color:#546e7a}.clause.not-covered{border-color:#37474f}
+.clause.passed{border-color:#2e7d32}.clause.undetermined{border-color:#1565c0}.clause.partly-verified{border-color:#827717}.clause.organisational{border-color:#546e7a}.clause.not-covered{border-color:#37474f}
 blockquote{margin:6px 0;padding:4px 10px;border-left:3px solid #cfd6dc;color:#37474f;font-style:italic}
 dl.evidence{display:grid;grid-template-columns:max-content 1fr;gap:4px 16px}dl.evidence dt{color:#5b6670}
 dl.evidence dd{margin:0}.notice{background:#fff4e0;border-left:4px solid #ef9f00;padding:6px 10px;margin:6px 0}
@@ -102,7 +107,8 @@ def _short(text: str, limit: int) -> str:
 
 
 def _title(row: ClauseRow, lang: str) -> str:
-    return (row.title_fr or row.title) if lang == "fr" else row.title
+    # No French text of the DPA is in the repository: a French heading is the project's translation (†).
+    return (f"{row.title_fr} †" if row.title_fr else row.title) if lang == "fr" else row.title
 
 
 def _grid(result: Result, rows: list[ClauseRow], stacks: list[str], lang: str, t: dict[str, str]) -> str:
@@ -131,7 +137,8 @@ def _grid(result: Result, rows: list[ClauseRow], stacks: list[str], lang: str, t
             counts = Counter(o.status for o in mine)
             findings = sum(len(o.unwaived) for o in mine)
             x = label_w + column * cell_w
-            label = {"failed": f"{_SYMBOLS['failed']} {findings}", "advisory": f"{_SYMBOLS['advisory']} {findings}"}.get(
+            label = {"failed": f"{_SYMBOLS['failed']} {findings}", "advisory": f"{_SYMBOLS['advisory']} {findings}",
+                     "undetermined": f"{_SYMBOLS['undetermined']} {findings}"}.get(
                 status, f"{_SYMBOLS[status]} {t.get('st_' + status, status)}")
             data = " ".join(f'data-{s}="{counts.get(s, 0)}"' for s in ("failed", "waived", "passed", "not-applicable"))
             tooltip = f"{clause_label(row.id, lang)} · {stack}: {t.get('st_' + status, status)}"
@@ -152,22 +159,40 @@ def _grid(result: Result, rows: list[ClauseRow], stacks: list[str], lang: str, t
     return "".join(parts)
 
 
-def _finding_row(finding: Finding) -> str:
-    level = finding.enforcement + (" (undetermined)" if finding.status == "undetermined" else "")
+def _where(finding: Finding, stack: StackSummary | None) -> str:
+    """The source a finding points at: the program line, else the stack config key's line, else the file."""
+    location = finding.location
+    if location is not None and location.path:
+        return f"{shown_path(location.path)}:{location.line}"
+    return shown_path((stack.config_file or stack.origin) if stack else None) or ""
+
+
+def _finding_row(finding: Finding, t: dict[str, str], lang: str, outcome: Outcome | None = None) -> str:
+    """One finding: where (stack, resource, URN), which control, how bad, what, the source line, the fix."""
+    level = t.get("lvl_" + finding.enforcement, finding.enforcement)
+    where = _where(finding, outcome.stack if outcome else None)
+    fix = outcome.control.help if outcome else ""
     waiver = finding.waiver
-    waiver_cells = (f"<td>{_e(waiver.reason)}</td><td>{_e(waiver.approver)}</td><td>{_e(waiver.expires.isoformat())}</td>"
-                    if waiver else "")
+    waiver_cells = (f"<td>{_e(waiver.reason)}</td><td>{_e(waiver.approver)}</td>"
+                    f"<td>{_e(format_date(waiver.expires.isoformat(), lang))}</td>" if waiver else "")
     return (f'<tr class="finding" data-control="{_e(finding.control)}" data-stack="{_e(finding.stack)}" '
             f'data-urn="{_e(finding.urn)}" data-enforcement="{_e(finding.enforcement)}" '
-            f'data-waived="{str(finding.waived).lower()}">'
-            f"<td>{_e(stack_label(finding.stack))}</td><td>{_e(finding.name)}<br><span class=\"muted mono\">{_e(finding.type)}</span></td>"
-            f"<td>{_e(level)}</td><td>{_e(finding.message)}</td>{waiver_cells}</tr>")
+            f'data-waived="{str(finding.waived).lower()}" data-status="{_e(finding.status)}" '
+            f'data-where="{_e(where)}">'
+            f"<td>{_e(stack_label(finding.stack))}</td><td>{_e(finding.name)}<br><span class=\"muted mono\">{_e(finding.type)}</span>"
+            f'<br><span class="muted mono urn">{_e(finding.urn)}</span></td>'
+            f"<td><code>{_e(finding.control)}</code><br>{_e(level)}</td><td>{_e(finding.message)}"
+            + (f'<br><span class="muted">{_e(t["source_line"])} <code class="where">{_e(where)}</code></span>' if where else "")
+            + (f'<br><span class="fix"><strong>{_e(t["fix"])}</strong> {_e(fix)}</span>' if fix else "")
+            + f"</td>{waiver_cells}</tr>")
 
 
 def _outcome_status(outcome: Outcome) -> str:
     """A control's cell: failed split into mandatory (failed) and advisory; passed only where it examined something."""
     if outcome.status == "failed":
-        return "failed" if any(f.enforcement == "mandatory" for f in outcome.unwaived) else "advisory"
+        if any(f.enforcement == "mandatory" and f.status == "violation" for f in outcome.unwaived):
+            return "failed"
+        return "undetermined" if any(f.status == "undetermined" for f in outcome.unwaived) else "advisory"
     if outcome.status == "passed" and not (outcome.covered or 0) > 0:
         return "not-examined"
     return "not-examined" if outcome.status == "not-applicable" else outcome.status
@@ -179,11 +204,21 @@ def _clause_section(row: ClauseRow, index: int, stacks: list[str], lang: str, t:
              f'data-status="{row.status}" data-evidence="{_e(row.grade)}" data-examined="{row.examined}">',
              f"<h3>{_e(label)} {_e(_title(row, lang))} {_status(row.status, t)} {_grade(row.grade, t)}</h3>"]
     if row.quote:
-        parts.append(f'<blockquote lang="en" class="quote">“{_e(row.quote)}”</blockquote>')
+        label = f'<span class="muted quote-language">{_e(t["quote_language"])}</span>' if lang != "en" else ""
+        parts.append(f'{label}<blockquote lang="en" class="quote" title="{_e(t["quote_language"])}">“{_e(row.quote)}”</blockquote>')
     if row.note:
-        parts.append(f'<p class="muted note">{_e(row.note)}</p>')
-    if row.status in ("organisational", "not-covered", "not-examined"):
+        parts.append(f'<p class="muted note" lang="en">{_e(row.note)}</p>')
+    if row.status in ("organisational", "not-covered", "not-examined", "partly-verified"):
         parts.append(f'<p class="muted">{_e(t[row.status.replace("-", "_") + "_note"])}</p>')
+    if row.parts and (len(row.parts) > 1 or row.status != "passed"):
+        items = "".join(
+            f'<tr class="part" data-status="{_e(p.state)}" data-evidence="{_e(p.evidence)}" data-resources="{p.resources}">'
+            f'<td lang="en">{_e(p.what)}</td><td>{_grade(p.evidence, t)}</td><td>{_status(p.state, t)}</td>'
+            f'<td>{_e(", ".join(p.controls) or "—")}</td><td lang="en">{_e(p.why)}</td></tr>' for p in row.parts)
+        parts.append(f'<table class="parts"><thead><tr><th>{_e(t["part"])}</th><th style="width:16%">'
+                     f'{_e(t["evidence_grade"])}</th><th style="width:13%">{_e(t["status"])}</th>'
+                     f'<th style="width:16%">{_e(t["controls"])}</th><th>{_e(t["why"])}</th></tr></thead>'
+                     f"<tbody>{items}</tbody></table>")
     controls: list[str] = []
     for outcome in row.outcomes:
         if str(outcome.control.id) not in controls:
@@ -206,33 +241,41 @@ def _clause_section(row: ClauseRow, index: int, stacks: list[str], lang: str, t:
                 cells.append(f'<td class="num" data-control="{_e(control_id)}" data-stack="{_e(stack)}" '
                              f'data-status="{status}" data-covered="{_e(covered)}" '
                              f'data-enforcement="{_e(outcome.enforcement)}">{_status(status, t)}'
-                             f'<br><span class="muted">{_e(covered)} · {_e(outcome.enforcement)}</span></td>')
+                             f'<br><span class="muted">{_e(covered)} · {_e(t.get("lvl_" + outcome.enforcement, outcome.enforcement))}</span></td>')
             body.append(f'<tr class="control" data-control="{_e(control_id)}"><td><code>{_e(control_id)}</code></td>'
                         f"<td>{_e(control.title)}<br><span class=\"muted\">{_e(control.category)} · {_e(control.severity)}"
                         f"</span></td>{''.join(cells)}</tr>")
         parts.append(f'<table><thead><tr><th>{_e(t["control"])}</th><th>{_e(t["what_it_checks"])}</th>{head}</tr>'
                      f'</thead><tbody>{"".join(body)}</tbody></table>')
-    failed = sorted_findings(f for o in row.outcomes for f in o.unwaived)
+    owner = {id(f): o for o in row.outcomes for f in o.findings}  # each finding's control and stack
+    unwaived = sorted_findings(f for o in row.outcomes for f in o.unwaived)
+    violations = [f for f in unwaived if f.status == "violation"]
+    undetermined = [f for f in unwaived if f.status == "undetermined"]
     waived = sorted_findings(f for o in row.outcomes for f in o.waived)
-    columns = (f"<th>{_e(t['stack'])}</th><th>{_e(t['resource'])}</th><th>{_e(t['level'])}</th>"
+    columns = (f"<th>{_e(t['stack'])}</th><th>{_e(t['resource'])}</th><th>{_e(t['control'])} · {_e(t['level'])}</th>"
                f"<th>{_e(t['finding'])}</th>")
-    if failed:
-        parts.append(f"<h4>{_e(t['failed_findings'])}</h4><table><thead><tr>{columns}</tr></thead><tbody>"
-                     + "".join(_finding_row(f) for f in failed) + "</tbody></table>")
+    for key, kind, found in (("failed_findings", "violations", violations),
+                             ("undetermined_findings", "undetermined", undetermined)):
+        if found:
+            parts.append(f'<h4 class="{kind}">{_e(t[key])}</h4><table class="findings {kind}"><thead><tr>{columns}'
+                         f"</tr></thead><tbody>" + "".join(_finding_row(f, t, lang, owner.get(id(f))) for f in found) + "</tbody></table>")
     if waived:
         parts.append(f"<h4>{_e(t['waived_findings'])}</h4><table><thead><tr>{columns}<th>{_e(t['reason'])}</th>"
                      f"<th>{_e(t['approver'])}</th><th>{_e(t['expires'])}</th></tr></thead><tbody>"
-                     + "".join(_finding_row(f) for f in waived) + "</tbody></table>")
+                     + "".join(_finding_row(f, t, lang, owner.get(id(f))) for f in waived) + "</tbody></table>")
     parts.append("</section>")
     return "".join(parts)
 
 
 def _clause_table(rows: list[ClauseRow], lang: str, t: dict[str, str]) -> str:
+    def files(row: ClauseRow) -> str:  # checkov's repository files, counted once, never added to resources
+        return f'<br><span class="muted">+ {row.files} {_e(t["files"])}</span>' if row.files else ""
+
     body = "".join(
         f'<tr class="clause-row" data-clause="{_e(r.id)}" data-status="{r.status}" data-evidence="{_e(r.grade)}" '
-        f'data-examined="{r.examined}"><td><a href="#clause-{i}">{_e(clause_label(r.id, lang))}</a></td>'
+        f'data-examined="{r.examined}" data-files="{r.files}"><td><a href="#clause-{i}">{_e(clause_label(r.id, lang))}</a></td>'
         f"<td>{_e(_title(r, lang))}</td><td>{_grade(r.grade, t)}</td><td>{_status(r.status, t)}</td>"
-        f'<td>{_e(", ".join(r.controls) or "—")}</td><td class="num">{r.examined}</td></tr>'
+        f'<td>{_e(", ".join(r.controls) or "—")}</td><td class="num">{r.examined}{files(r)}</td></tr>'
         for i, r in enumerate(rows))
     return (f'<table id="clauses"><thead><tr><th style="width:14%">{_e(t["clause"])}</th><th>{_e(t["heading"])}</th>'
             f'<th style="width:16%">{_e(t["evidence_grade"])}</th><th style="width:14%">{_e(t["status"])}</th>'
@@ -296,9 +339,10 @@ def _inventory(result: Result, stacks: list[str], t: dict[str, str]) -> str:
         f"<td>{_e(r.name)}</td><td>{_e(yes(r.listed))}</td><td>{_e(r.detail)}</td><td>{_e(r.country or '')}</td>"
         f"{counts(r.resources)}</tr>" for r in used)
     locations = "".join(
-        f'<tr class="location" data-name="{_e(r.name)}" data-named="{_e(yes(r.listed))}" data-total="{r.total}">'
+        f'<tr class="location" data-name="{_e(r.name)}" data-named="{_e(t["in_part"] if r.partly else yes(r.listed))}" '
+        f'data-total="{r.total}">'
         f"<td>{_e(r.name)}</td><td>{_e(r.country or t['unknown'])}</td><td>{_e(r.detail or t['unknown'])}</td>"
-        f"<td>{_e(yes(r.listed))}</td>{counts(r.resources)}</tr>" for r in places)
+        f"<td>{_e(t['in_part'] if r.partly else yes(r.listed))}</td>{counts(r.resources)}</tr>" for r in places)
     return (f'<h2 id="inventory-heading">{_e(t["inventory"])}</h2><div id="inventory"><p class="muted">{_e(t["inventory_intro"])}</p>'
             f"<h3>{_e(t['subprocessors'])}</h3><table id=\"inventory-subprocessors\"><thead><tr>"
             f"<th>{_e(t['subprocessor'])}</th><th>{_e(t['listed'])}</th><th>{_e(t['service'])}</th>"
@@ -324,7 +368,7 @@ def _stages(result: Result, t: dict[str, str]) -> str:
 def _evidence(result: Result, t: dict[str, str]) -> str:
     stacks = "".join(
         f'<li data-stack="{_e(s.name)}"><strong>{_e(s.name)}</strong> ({_e(s.source)}): '
-        f"<code>{_e(s.config_file or s.origin or t['no_config_file'])}</code>"
+        f"<code>{_e(shown_path(s.config_file or s.origin) or t['no_config_file'])}</code>"
         + (f' {_e(t["config_digest"])} <code class="digest">{_e(s.config_sha256)}</code>' if s.config_sha256 else "")
         + (f'<br>{_e(t["deployment_digest"])} <code class="deployment-digest" data-stack="{_e(s.name)}">'
            f"{_e(s.deployment_sha256)}</code>" if s.deployment_sha256 else "") + "</li>"
@@ -337,15 +381,58 @@ def _evidence(result: Result, t: dict[str, str]) -> str:
     else:
         tree = f'<dd id="evidence-dirty" data-dirty="false">{_e(t["clean"])}</dd>'
     versions = ", ".join(f"{name} {version or t['not_available']}" for name, version in result.versions.items())
+    # A stack export records no commit and no packages: in an audit these are dpaguard's, not the estate's.
+    audit = bool(result.stacks) and all(s.source == "state" for s in result.stacks)
+    commit_key, versions_key = ("checker_commit", "checker_versions") if audit else ("git_commit", "versions")
     return (f'<h2>{_e(t["evidence"])}</h2><dl class="evidence" id="evidence">'
             f'<dt>{_e(t["tool"])}</dt><dd id="evidence-tool">dpaguard {_e(result.tool_version)}</dd>'
             f'<dt>{_e(t["policy_digest"])}</dt><dd><code id="evidence-policy">{_e(result.policy_sha256)}</code></dd>'
             f'<dt>{_e(t["engine"])}</dt><dd id="evidence-engine">{_e(result.engine or t["not_recorded"])}</dd>'
-            f'<dt>{_e(t["git_commit"])}</dt><dd><code id="evidence-commit">{_e(result.git_commit or t["not_available"])}</code></dd>'
+            f'<dt>{_e(t[commit_key])}</dt><dd><code id="evidence-commit">{_e(result.git_commit or t["not_available"])}</code></dd>'
             f'<dt>{_e(t["work_tree"])}</dt>{tree}'
             f'<dt>{_e(t["generated"])}</dt><dd id="evidence-time">{_e(result.generated_at or t["not_recorded"])}</dd>'
-            f'<dt>{_e(t["versions"])}</dt><dd id="evidence-versions">{_e(versions or t["not_recorded"])}</dd>'
+            f'<dt>{_e(t[versions_key])}</dt><dd id="evidence-versions">{_e(versions or t["not_recorded"])}</dd>'
             f"<dt>{_e(t['stacks'])}</dt><dd><ul>{stacks}</ul></dd></dl>")
+
+
+def _scope(result: Result, lang: str, t: dict[str, str]) -> str:
+    """The scope block: what was examined, by what, against what, and the report's id (the JSON report's digest)."""
+    scope = scope_json(result)
+    report = result_json(result)["reportId"]
+
+    def row(key: str, value: str, ident: str, code: bool = False) -> str:
+        shown = f"<code>{_e(value)}</code>" if code else _e(value)
+        return f'<dt>{_e(t[key])}</dt><dd id="scope-{ident}">{shown}</dd>'
+
+    stacks = []
+    for stack in scope["stacks"]:
+        if stack["source"] == "state":
+            made = t["scope_state"].format(time=format_date(stack["stateTime"], lang) if stack["stateTime"] else t["not_recorded"],
+                                           version=stack["statePulumiVersion"] or t["not_recorded"])
+        else:
+            made = t["scope_program"]
+        stacks.append(f'<li data-stack="{_e(stack["name"])}" data-source="{_e(stack["source"])}"><strong>'
+                      f'{_e(stack["name"])}</strong> ({_e(stack["environment"])}): {_e(made)}'
+                      + (f' · <code>{_e(stack["from"])}</code>' if stack["from"] else "") + "</li>")
+    commit = scope["estateCommit"] or (t["scope_no_commit_state"] if result.stacks and not any(
+        s.source == "program" for s in result.stacks) else t["not_available"])
+    if scope["estateWorkTree"] == "modified":
+        commit += f" ({t['scope_modified']})"
+    engine = scope["dpaguard"]["engine"] or t["not_recorded"]
+    checker = f"dpaguard {result.tool_version} · {engine}"
+    if scope["dpaguard"]["workTreeCommit"]:
+        checker += f" · {t['scope_checker_commit']} {scope['dpaguard']['workTreeCommit']}"
+    return (f'<section id="scope"><h2>{_e(t["scope"])}</h2><dl class="evidence">'
+            + row("scope_projects", ", ".join(scope["projects"]) or t["none"], "projects")
+            + row("scope_commit", commit, "commit", bool(scope["estateCommit"]))
+            + f'<dt>{_e(t["stacks"])}</dt><dd id="scope-stacks"><ul>{"".join(stacks)}</ul></dd>'
+            + row("policy_digest", result.policy_sha256, "policy", True)
+            + row("scope_dpa", scope["dpaSha256"] or t["scope_dpa_missing"], "dpa", bool(scope["dpaSha256"]))
+            + row("tool", checker, "tool")
+            + row("scope_today", format_date(scope["waiversJudgedOn"], lang) if scope["waiversJudgedOn"]
+                  else t["not_recorded"], "today")
+            + row("scope_report_id", report, "report-id", True)
+            + "</dl></section>")
 
 
 def _signoff(t: dict[str, str]) -> str:
@@ -373,15 +460,17 @@ def render(result: Result, *, lang: str = "en") -> str:
         for key in ("mandatory", "advisory", "waived", "controls", "resources"))
     sections = "".join(_clause_section(row, index, stacks, lang, t) for index, row in enumerate(rows))
     notices = "".join(f'<p class="notice">{_e(n)}</p>' for n in result.notices)
+    if t["translation_note"]:  # French headings are the project's translation: no French DPA text is in the repository
+        notices += f'<p class="muted" id="translation-note">{_e(t["translation_note"])}</p>'
     return (
         f'<!DOCTYPE html>\n<html lang="{_e(lang)}"><head><meta charset="utf-8">'
         '<meta name="viewport" content="width=device-width, initial-scale=1">'
         "<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; style-src 'unsafe-inline'; img-src data:\">"
         f"<title>dpaguard · {_e(t['title'])}: {_e(names)}</title><style>{_CSS}</style></head><body><main>"
         f"<h1>{_e(t['title'])}</h1><p class=\"muted\">{_e(t['stacks'])} {_e(names)} · dpaguard {_e(result.tool_version)}"
-        f" · {_e(result.generated_at or '')}</p>"
+        f" · {_e(format_date(result.generated_at or '', lang))}</p>"
         f'<p class="verdict {verdict_class}" id="verdict">{_e(verdict)}</p>'
-        f'<dl id="summary">{cards}</dl>{notices}'
+        f'<dl id="summary">{cards}</dl>{notices}{_scope(result, lang, t)}'
         f"{_stages(result, t)}"
         f"<h2>{_e(t['clause_summary'])}</h2>{_clause_table(rows, lang, t)}"
         f"<h2>{_e(t['grid'])}</h2>{_grid(result, rows, stacks, lang, t)}"

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from dpaguard.model import Finding, Result
 from dpaguard.report._shared import clause_rows, inventory, sorted_findings
-from dpaguard.report.i18n import citation_label, clause_label, strings
+from dpaguard.report.i18n import citation_label, clause_label, format_date, strings
 
 # A PR comment or step summary has a size limit (GitHub: 65,536 characters for a comment).
 MAX_ROWS = 200
@@ -33,9 +33,10 @@ def _rows(findings: list[Finding], waived: bool, t: dict[str, str], lang: str) -
             w = finding.waiver
             lines.append(f"| {cell(finding.control)} | {cell(citation_label(finding.clause, lang))} | {cell(finding.stack)} | {resource} | "
                          f"{cell(w.reason if w else '')} | {cell(w.approver if w else '')} | "
-                         f"{cell(w.expires.isoformat() if w else '')} |")
+                         f"{cell(format_date(w.expires.isoformat(), lang) if w else '')} |")
         else:
-            level = finding.enforcement + (" (undetermined)" if finding.status == "undetermined" else "")
+            level = t.get("lvl_" + finding.enforcement, finding.enforcement) + (
+                f" ({t['st_undetermined']})" if finding.status == "undetermined" else "")
             lines.append(f"| {cell(level)} | {cell(finding.severity)} | {cell(finding.control)} | {cell(citation_label(finding.clause, lang))} | "
                          f"{cell(finding.stack)} | {resource} | {cell(finding.message)} |")
     if len(findings) > MAX_ROWS:
@@ -49,12 +50,15 @@ def _clauses(result: Result, lang: str, t: dict[str, str]) -> list[str]:
         return []
     lines = [f"### {t['md_clauses']}", "",
              f"| {t['clause']} | {t['heading']} | {t['evidence_grade']} | {t['status']} | {t['controls']} | "
-             f"{t['examined']} | {t['quote']} |", "|---|---|---|---|---|---:|---|"]
+             f"{t['examined']} | {t['quote_language'] if lang != 'en' else t['quote']} |", "|---|---|---|---|---|---:|---|"]
     for row in rows:
-        title = (row.title_fr or row.title) if lang == "fr" else row.title
+        # a French heading is the project's translation (†): no French text of the DPA is in the repository
+        title = (f"{row.title_fr} †" if row.title_fr else row.title) if lang == "fr" else row.title
         lines.append(f"| {cell(clause_label(row.id, lang))} | {cell(title)} | {cell(t.get('gr_' + row.grade, row.grade))} | "
                      f"{cell(t.get('st_' + row.status, row.status))} | {cell(', '.join(row.controls) or '—')} | "
                      f"{row.examined} | {cell(row.quote)} |")
+    if t["translation_note"]:
+        lines += ["", f"_{cell(t['translation_note'])}_"]
     return lines + [""]
 
 

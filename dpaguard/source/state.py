@@ -294,6 +294,9 @@ def _read_small(source: Path, label: Path, limit: int) -> tuple[dict[str, Any], 
         resources = []
     if not isinstance(resources, list):
         raise SourceError(f"{path}: not a Pulumi stack export ('resources' is not a list)")
+    manifest = container.get("manifest") if isinstance(container, dict) else None
+    if isinstance(manifest, dict):  # when and by which Pulumi the state was written: the report's scope
+        head["manifest"] = {k: manifest[k] for k in ("time", "version") if isinstance(manifest.get(k), str)}
     return head, resources
 
 
@@ -567,6 +570,7 @@ def _load(file: Path, path: Path, limit: int, stack_config: Path | str | None) -
         config_sha256=str(config_sha) if config_sha else None,
         source_positions=positions,
         config_positions=config_positions,
+        state_manifest=dict(head.get("manifest") or {}),
     )
 
 

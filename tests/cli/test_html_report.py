@@ -83,9 +83,12 @@ def test_html_report_in_chromium_matches_the_json(audit_run: AuditRun, tmp_path:
         unwaived = [f for f in doc["findings"] if cell["data-clause"] in clauses(f["clause"])
                     and f["stack"] == cell["data-stack"] and not f["waived"]]
         assert cell["data-findings"] == str(len(unwaived))
-        mandatory = any(f["enforcement"] == "mandatory" for f in unwaived)
-        assert (cell["data-status"] == "failed") == mandatory
-        assert (cell["data-status"] == "advisory") == (bool(unwaived) and not mandatory)
+        # undetermined has its own state: a violation at mandatory level fails, an undecided finding is undetermined
+        violated = any(f["enforcement"] == "mandatory" and f["status"] == "violation" for f in unwaived)
+        undecided = any(f["status"] == "undetermined" for f in unwaived)
+        assert (cell["data-status"] == "failed") == violated
+        assert (cell["data-status"] == "undetermined") == (undecided and not violated)
+        assert (cell["data-status"] == "advisory") == (bool(unwaived) and not violated and not undecided)
 
     # Every clause of the ledger, in the page as in the JSON, with the same status.
     sections = {a["data-clause"]: a for a in page.having("data-clause", "section")}
@@ -96,6 +99,12 @@ def test_html_report_in_chromium_matches_the_json(audit_run: AuditRun, tmp_path:
 
     evidence = "".join(page.text)
     assert doc["policy"]["sha256"] in evidence and f"dpaguard {doc['tool']['version']}" in evidence
+    # the scope block: the report id is the JSON report's, an audit's stacks are state with their manifest
+    scope = {a["id"]: a for a in page.having("id", "dd") if a["id"].startswith("scope-")}
+    assert {"scope-commit", "scope-policy", "scope-dpa", "scope-tool", "scope-today", "scope-report-id"} <= set(scope)
+    assert doc["reportId"] in evidence and doc["scope"]["estateCommit"] is None
+    assert {a["data-source"] for a in page.having("data-source", "li")} == {"state"}
+    assert "verified in deployed state" not in evidence
 
 
 @pytest.mark.chromium

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 import json
 import os
 import subprocess
@@ -337,6 +338,7 @@ def test_pack_report_is_the_cli_json_document_byte_for_byte(tmp_path: Path, viol
     Pulumi engine, or a state file; checkov's reason for not running) is the only difference allowed.
     """
     from dpaguard.pack.protocol import analyze_stack_resources
+    from dpaguard.report._shared import report_id
     from support.pack_harness import analyze_stack_request
 
     as_sent = analyze_stack_resources(analyze_stack_request(list(violating.resources), CANARY))
@@ -345,7 +347,10 @@ def test_pack_report_is_the_cli_json_document_byte_for_byte(tmp_path: Path, viol
                                 source_positions={})
     export = tmp_path / "stack.json"
     export.write_text(json.dumps(to_export(stack)), encoding="utf-8")
-    epoch = {"SOURCE_DATE_EPOCH": "1767225600"}  # 2026-01-01T00:00:00Z
+    dpa = tmp_path / "dpa.txt"
+    dpa.write_text("Data Processing Agreement\n", encoding="utf-8")
+    # 2026-01-01T00:00:00Z; one DPA text for both, whatever the developer's environment names
+    epoch = {"SOURCE_DATE_EPOCH": "1767225600", "DPAGUARD_DPA": str(dpa)}
     cli = subprocess.run([sys.executable, "-m", "dpaguard", "audit", "--state", str(export), "--format", "json",
                           "--policies", str(POLICIES)],
                          capture_output=True, text=True, timeout=120, cwd=tmp_path,
@@ -364,6 +369,7 @@ def test_pack_report_is_the_cli_json_document_byte_for_byte(tmp_path: Path, viol
 
     pack_doc, cli_doc = json.loads(pack_text), json.loads(cli.stdout)
     assert pack_doc["generatedAt"] == cli_doc["generatedAt"] == "2026-01-01T00:00:00Z"
+    assert pack_doc["scope"]["dpaSha256"] == cli_doc["scope"]["dpaSha256"] == hashlib.sha256(dpa.read_bytes()).hexdigest()
     assert [s["name"] for s in pack_doc["evidence"]["stages"]] == ["pulumi-engine", "checkov", "rego", "baseline"]
     assert [s["name"] for s in cli_doc["evidence"]["stages"]] == ["state", "checkov", "rego", "baseline"]
     assert cli_doc["findings"] and cli_doc["clauses"] and cli_doc["inventory"]["subprocessors"]
@@ -371,4 +377,9 @@ def test_pack_report_is_the_cli_json_document_byte_for_byte(tmp_path: Path, viol
     # in the parsed document and rendering it again changes those stages and nothing else.
     assert json.dumps(pack_doc, indent=2, ensure_ascii=False) + "\n" == pack_text
     pack_doc["evidence"]["stages"][:2] = cli_doc["evidence"]["stages"][:2]
+    # The scope says where each deployment came from too (a state file's name and manifest), and the
+    # report id is the digest of the whole document: those follow the source, nothing else may.
+    pack_doc["scope"]["stacks"] = cli_doc["scope"]["stacks"]
+    assert report_id(pack_doc) != pack_doc["reportId"]
+    pack_doc["reportId"] = report_id(pack_doc)
     assert json.dumps(pack_doc, indent=2, ensure_ascii=False) + "\n" == cli.stdout

@@ -56,8 +56,8 @@ def test_json_clauses_follow_the_ledger(ledger_result: Result) -> None:
     assert clauses["Article 5.2"]["stacks"] == {"prod": "waived", "dev": "advisory"}
     assert clauses["Article 7"] == {"id": "Article 7", "title": "Audits", "quote": "Audits may be conducted no more than once per year",
                                     "evidence": "organisational", "status": "organisational", "controls": [],
-                                    "resources": 0, "stacks": {"prod": "organisational", "dev": "organisational"},
-                                    "note": None}
+                                    "resources": 0, "files": 0, "stacks": {"prod": "organisational", "dev": "organisational"},
+                                    "note": None, "parts": []}
     assert clauses["Article 8.2"]["status"] == "not-covered"
     assert clauses["Appendix A §2"]["evidence"] == "declared"
     assert clauses["Appendix A §2"]["stacks"]["dev"] == "not-examined"  # disabled in dev: nothing examined
@@ -149,5 +149,5 @@ def test_markdown_by_clause_and_in_french(ledger_result: Result) -> None:
     assert "**Listed in Appendix B, used by no evaluated stack** (1): COLT" in lines
     assert any("checkov" in line and "not run" in line for line in lines)
     french = markdown.render(ledger_result, lang="fr")
-    assert "### Par clause de l'accord" in french and "| Annexe C §1.1 | Localisation |" in french
+    assert "### Par clause de l'accord" in french and "| Annexe C §1.1 | Localisation † |" in french
     assert "Appendix C §1.1 |" not in french

@@ -1,0 +1,96 @@
+"""Which resources each control judged in each stack: the report's counts and its "examined".
+
+A control's `applies_to` names the types it reads; it does not judge every resource of them. A zone
+control (DPA-RES-002) or a hosting-site control (DPA-RES-006) judges only resources placed in a zone,
+never a regional bucket or database: controls.yaml says so with `judges` ("scaleway:*": zonal). A
+stack-level control over evidence a person keeps (the stack config, the waiver file, the notice
+dates of Appendix B) examined nothing when that evidence is absent: `needs`. Counting URNs rather
+than adding numbers is what keeps a clause's count within the estate: five controls over the same
+forty resources examined forty, not two hundred.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+from collections import defaultdict
+from typing import Any, Callable, Mapping, Sequence
+
+from dpaguard.facts import Facts
+from dpaguard.model import Control, ControlId
+
+# The conditions `judges` may name: a resource fact -> whether the control judges it.
+JUDGE_CONDITIONS: dict[str, Callable[[Mapping[str, Any]], bool]] = {
+    # placed in a zone (its own, its provider's or the stack's): a region spans several datacenters
+    "zonal": lambda resource: (resource.get("locality") or {}).get("scope") == "zone",
+    # placed in a region only: a zonal resource's region follows from its zone, judged as a zone
+    "regional": lambda resource: (resource.get("locality") or {}).get("scope") == "region",
+}
+
+
+Resources = Sequence[Mapping[str, Any]]
+
+
+def _has_config(stack: Mapping[str, Any], _: Resources, __: bool) -> bool:
+    return bool(stack.get("config_file"))
+
+
+def _has_dates(stack: Mapping[str, Any], _: Resources, __: bool) -> bool:
+    # the sub-processors the stack uses whose notice dates a person entered (the rest are undated)
+    return bool(set(stack.get("subprocessors") or ()) - set(stack.get("undated_subprocessors") or ()))
+
+
+def _has_waivers(_: Mapping[str, Any], __: Resources, waivers: bool) -> bool:
+    return waivers
+
+
+def _has_zonal(_: Mapping[str, Any], resources: Resources, __: bool) -> bool:
+    return any(JUDGE_CONDITIONS["zonal"](r) for r in resources)
+
+
+# The evidence `needs` may name: (stack fact, its resources, the policy holds waivers) -> whether it is there.
+NEEDS: dict[str, Callable[[Mapping[str, Any], Resources, bool], bool]] = {
+    "stack-config": _has_config,
+    "notification-dates": _has_dates,
+    "waivers": _has_waivers,
+    "zonal-resources": _has_zonal,
+}
+
+
+def _matches(type_token: str, pattern: str) -> bool:
+    return pattern == "*" or fnmatch.fnmatchcase(type_token, pattern)
+
+
+def _judged(control: Control, resource: Mapping[str, Any]) -> bool:
+    token = str(resource["type"])
+    if not any(_matches(token, p) for p in control.applies_to if p not in ("stack", "file")):
+        return False
+    for pattern, condition in control.judges.items():
+        if _matches(token, pattern):
+            return JUDGE_CONDITIONS[condition](resource)
+    return True
+
+
+def examined(
+    controls: Sequence[Control], facts: Facts, evaluated: frozenset[ControlId] | None = None, *, waivers: bool = False,
+) -> dict[tuple[str, str], frozenset[str]]:
+    """(control id, stack) -> the URNs the control judged there (the stack's URN for a stack-level control).
+
+    A control nothing evaluates (`evaluated`: no reachable Rego rule names it) judged nothing;
+    `waivers` says whether the policy holds any waiver (the evidence of the waiver controls).
+    """
+    by_stack: dict[str, list[Mapping[str, Any]]] = defaultdict(list)
+    for resource in facts["resources"]:
+        if "recorded_of" not in resource:  # a recorded view is the same resource examined again
+            by_stack[str(resource["stack"])].append(resource)
+    answer: dict[tuple[str, str], frozenset[str]] = {}
+    for control in controls:
+        for stack in facts["stacks"]:
+            key = (str(control.id), str(stack["name"]))
+            if evaluated is not None and control.id not in evaluated:
+                answer[key] = frozenset()
+            elif "stack" in control.applies_to:
+                present = control.needs is None or NEEDS[control.needs](stack, by_stack[key[1]], waivers)
+                answer[key] = frozenset({str(stack["urn"])}) if present else frozenset()
+            else:
+                answer[key] = frozenset(str(r["urn"]) for r in by_stack[key[1]] if _judged(control, r))
+    return answer
