@@ -174,14 +174,18 @@ def stop_all() -> None:
 def run(
     command: Sequence[str], *, cwd: Any, env: Mapping[str, str], timeout: float, capture_output: bool = True,
     check: bool = False, stdin: Any = None, text: bool = False, isolate: bool = False,
+    required: bool = False, scratch: Sequence[str] = (),
 ) -> subprocess.CompletedProcess[Any]:
-    """subprocess.run for a tool (checkov, git): on timeout every process it started is killed, then TimeoutExpired.
+    """subprocess.run for a tool (checkov, git, poetry): on timeout every process it started is killed, then TimeoutExpired.
 
-    `isolate` puts it in PID and mount namespaces of its own too, as the program of a render.
+    `isolate` puts it in PID and mount namespaces of its own too, as the program of a render;
+    `required` with `scratch`: namespaces or nothing (exit NO_ISOLATION), and a read-only view of the
+    files but for the `scratch` folders.
     """
     del check, stdin  # always unchecked, stdin always closed
     pipe = subprocess.PIPE if capture_output else subprocess.DEVNULL
-    contained = Contained(command, cwd=str(cwd), env=env, isolate=isolate, stdout=pipe, stderr=pipe)
+    contained = Contained(command, cwd=str(cwd), env=env, isolate=isolate or required, stdout=pipe, stderr=pipe,
+                          required=required, scratch=scratch)
     try:
         out, err = contained.process.communicate(timeout=timeout)
     except BaseException:

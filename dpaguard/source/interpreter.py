@@ -22,6 +22,7 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
+import tempfile
 import sys
 from dataclasses import dataclass
 from pathlib import Path
@@ -91,10 +92,13 @@ def _poetry_environment(project: Project) -> Interpreter:
         return _own(project, "toolchain poetry, but poetry is not installed here and there is no in-project .venv "
                              f"beside {directory / 'pyproject.toml'}")
     try:
-        answer = subprocess.run(
-            [poetry, "env", "info", "--path"], cwd=directory, env=contain.clean_env(), capture_output=True,
-            text=True, timeout=POETRY_TIMEOUT_S, stdin=subprocess.DEVNULL,
-        )
+        # poetry reads the pull request's pyproject.toml (poetry 2 may install the plugins it asks for):
+        # contained like the program, an allow-listed environment, a read-only view but for a scratch HOME.
+        with tempfile.TemporaryDirectory(prefix="dpaguard-poetry-") as home:
+            answer = contain.run(
+                [poetry, "env", "info", "--path"], cwd=directory, env={**contain.clean_env(), "HOME": home},
+                timeout=POETRY_TIMEOUT_S, text=True, required=True, scratch=[home],
+            )
     except (OSError, subprocess.SubprocessError):
         return _own(project, "toolchain poetry, but `poetry env info --path` could not run")
     path = answer.stdout.strip().splitlines()[-1].strip() if answer.stdout.strip() else ""

@@ -229,6 +229,30 @@ def test_poetry_present_is_asked_for_its_environment(tmp_path: Path, monkeypatch
     assert deployment.notices == ()
 
 
+def test_poetry_runs_contained_read_only_and_without_secrets(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # poetry reads the project's pyproject.toml (poetry 2 installs the plugins it asks for): a stand-in that
+    # acts on it as a hostile plugin would tries to write the project and to read a CI secret.
+    environment = make_venv(tmp_path / "cache" / "venvs-abc123-py3.11", modules={"only_in_this_venv.py": "NAME = 'poetry-env'\n"})
+    tools = tmp_path / "tools"
+    tools.mkdir()
+    poetry = tools / "poetry"
+    poetry.write_text(
+        "#!/bin/sh\n"
+        '[ -n "$CI_CANARY_TOKEN" ] && exit 1\n'  # a secret of dpaguard's environment reached it
+        'echo planted > planted 2>/dev/null\n'
+        'echo cache > "$HOME/own-cache" || exit 1\n'
+        f'echo "{environment}"\n'
+    )
+    poetry.chmod(0o755)
+    monkeypatch.setenv("PATH", f"{tools}{os.pathsep}{_path_without('poetry')}")
+    monkeypatch.setenv("CI_CANARY_TOKEN", "canary-7d1e")
+    project = make_project(tmp_path / "project", NEEDS_ITS_OWN, options="toolchain: poetry\n")
+    (project / "pyproject.toml").write_text("[tool.poetry]\nname = 'venvs'\n")
+    interpreter = program_interpreter(load_project(project))
+    assert interpreter.executable.startswith(str(environment))  # it answered, from a writable HOME of its own
+    assert not (project / "planted").exists()  # the project is read-only to it
+
+
 def test_unknown_toolchain_is_refused_in_one_line(tmp_path: Path) -> None:
     project = make_project(tmp_path / "project", "import pulumi\n", options="toolchain: conda\n")
     from dpaguard.errors import DpaguardError
