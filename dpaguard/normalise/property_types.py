@@ -117,7 +117,7 @@ def unknown_reads(props: Mapping[str, Any], types: Mapping[str, Any] | None) -> 
     """
     unknown: list[dict[str, Any]] = []
     for name, schema in (types or {}).items():
-        if name in props:
+        if name in props and not (schema.get("presence") and props[name] == UNKNOWN):
             found: list[str] = []
             _unknown_parts(props[name], schema, name, found)
             unknown.extend({"path": path, "controls": list(schema.get("controls", ()))} for path in found)

@@ -14,6 +14,8 @@ import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
 
+from dpaguard.markers import PLAINTEXT_REDACTED
+
 _REGISTER = re.compile(r"super\(\w+, __self__\)\.__init__\(\s*'(?P<token>scaleway:[^']+)'")
 _ALIAS = re.compile(r'pulumi\.Alias\(type_="(?P<token>scaleway:index/[^"]+)"\)')
 # An argument line of the generated constructors, "                 region: pulumi.Input[...]": found as
@@ -84,6 +86,9 @@ _INVISIBLE_CATEGORIES = frozenset({"Cc", "Cf", "Cs", "Co", "Cn", "Zs", "Zl", "Zp
 _BLANK = frozenset("\u115f\u1160\u3164\uffa0\u2800")
 
 
+_REDACTION_MARKER = re.compile(re.escape(PLAINTEXT_REDACTED[:-1]) + r"(?:: [A-Za-z ]+)?\]")
+
+
 def type_token_problem(token: str) -> str | None:
     """Why a type token cannot be taken as written (an invisible character, another Unicode form), or None.
 
@@ -91,7 +96,9 @@ def type_token_problem(token: str) -> str | None:
     every control while reading like a bucket: such a token is refused, never mapped to the one it
     resembles (the provider would not know it either). The reason names the code point, not the token.
     """
-    for char in token:
+    # A credential written in a type token was replaced by its marker when the deployment was read
+    # (`[plaintext redacted: <kind>]`, spaces included): the marker is dpaguard's, not the token's.
+    for char in _REDACTION_MARKER.sub("", token):
         if char in _BLANK or unicodedata.category(char) in _INVISIBLE_CATEGORIES:
             name = unicodedata.name(char, "unnamed")
             return f"holds U+{ord(char):04X} ({name}), a character no type token holds"

@@ -421,6 +421,8 @@ def _property_type(schema: Any, where: str, path: Path, control_ids: set[str] | 
         for control in controls:
             if control not in control_ids:
                 raise PolicyError(f"{located(path, line_of(schema))}: {where}: unknown control {control}")
+    if "presence" in schema and (control_ids is None or not isinstance(schema["presence"], bool)):
+        raise PolicyError(f"{located(path, line_of(schema))}: {where}: `presence` is true or false, on a property only")
     if "items" in schema:
         if schema["type"] != "list":
             raise PolicyError(f"{located(path, line_of(schema))}: {where}: only a list has `items`")

@@ -25,7 +25,7 @@ from typing import Any, Iterator
 import pytest
 import requests
 from support import CLI_FIXTURES, POLICIES
-from support.cli import assert_one_line_error, dpaguard, dpaguard_command
+from support.cli import assert_one_line_error, dpaguard, dpaguard_command, dpaguard_process
 from support.equivalence_corpus import TODAY, corpus
 from support.estates import vs_checkov_estate
 from support.opa_server import RealOpa, foreign_module
@@ -180,7 +180,8 @@ def _findings(stdout: str) -> list[tuple[str, str, str, str]]:
 
 def _audits(url: str, revisions: list[Path]) -> list[subprocess.CompletedProcess[str]]:
     with ThreadPoolExecutor(len(revisions)) as pool:
-        return list(pool.map(lambda p: dpaguard(*AUDIT, "--policies", p, "--opa-url", url, timeout=300), revisions))
+        # Separate processes, as separate repositories and CI runners are (the in-process CLI runs one at a time).
+        return list(pool.map(lambda p: dpaguard_process(*AUDIT, "--policies", p, "--opa-url", url, timeout=300), revisions))
 
 
 @pytest.fixture(scope="module")

@@ -155,6 +155,7 @@ def dpaguard(*args: str | Path, cwd: Path | None = None, timeout: float = 180,
             sys.stderr = open(2, "w", encoding="utf-8", errors="backslashreplace", closefd=False)
             signal.signal(signal.SIGALRM, _time_up)
             signal.setitimer(signal.ITIMER_REAL, timeout)
+            deadline = time.monotonic() + timeout
             try:
                 code = cli.main(argv)
             except SystemExit as stop:
@@ -168,6 +169,9 @@ def dpaguard(*args: str | Path, cwd: Path | None = None, timeout: float = 180,
                         stream.close()  # flushes; the descriptor stays open (closefd=False)
                     except (OSError, ValueError):
                         pass  # a last flush that fails, as it would at a process's exit
+        # `main` stops on SIGALRM as on SIGTERM (its own handler replaces ours): the time limit all the same.
+        if code == 128 + signal.SIGALRM and time.monotonic() >= deadline:
+            timed_out = True
         if timed_out:
             raise subprocess.TimeoutExpired(["dpaguard", *argv], timeout, _text(out), _text(err))
         return subprocess.CompletedProcess(["dpaguard", *argv], code, _text(out), _text(err))
