@@ -171,3 +171,17 @@ def test_a_bad_tags_entry_of_properties_yaml_is_refused(policies: Path, old: str
     _replace(policies / "dpa" / "properties.yaml", old, new)
     with pytest.raises(PolicyError, match=r"properties\.yaml:\d+: " + message.replace("[", r"\[")):
         load_policy(policies)
+
+
+@pytest.mark.parametrize("new", [
+    "ipId: {type: string, controls: [DPA-ACC-002], presence: yes-ish}",
+    "ipIds: {type: list, controls: [DPA-ACC-002], items: {type: string, presence: true}}",
+])
+def test_presence_is_a_boolean_of_a_property_only(policies: Path, new: str) -> None:
+    # `presence: true` turns an unknown value into a set one: only a property, and only as a boolean, may say so.
+    old = new.split(":", 1)[0]
+    path = policies / "dpa" / "properties.yaml"
+    line = next(text for text in path.read_text(encoding="utf-8").splitlines() if text.strip().startswith(f"{old}:"))
+    _replace(path, line.strip(), new)
+    with pytest.raises(PolicyError, match=r"properties\.yaml:\d+: .*`presence` is true or false, on a property only"):
+        load_policy(policies)
