@@ -154,7 +154,8 @@ def scan_targets(project_dir: Path, main_dir: Path, stack_config_dir: Path, poli
         # A program at the project root: its own files and Python packages, not every folder beside it.
         add(p for p in sorted(main_dir.iterdir()) if p.is_file())
         for folder in sorted(p for p in main_dir.iterdir() if p.is_dir() and p.name not in SKIP_DIRS):
-            if (folder / "__init__.py").is_file():
+            # A package, or a namespace package (Python modules without __init__.py), the program imports.
+            if (folder / "__init__.py").is_file() or any(f.suffix == ".py" for f in _walk(folder)):
                 add(_walk(folder))
     elif main_dir.is_dir():
         add(_walk(main_dir))
@@ -162,7 +163,8 @@ def scan_targets(project_dir: Path, main_dir: Path, stack_config_dir: Path, poli
         add([main_dir])
     if stack_config_dir.is_dir():
         add(sorted(stack_config_dir.glob("Pulumi.*.y*ml")))
-    if policies_dir is not None and policies_dir.is_dir():
+    # The project's own policies only: the set dpaguard ships is dpaguard's, not the project's to scan.
+    if policies_dir is not None and policies_dir.is_dir() and policies_dir.resolve().is_relative_to(project_dir.resolve()):
         add(_walk(policies_dir))
     workflows = project_dir / ".github" / "workflows"
     if workflows.is_dir():

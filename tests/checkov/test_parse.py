@@ -87,6 +87,24 @@ def test_program_at_the_project_root_brings_its_packages_not_other_folders(tmp_p
     assert relative == {"Pulumi.yaml", "__main__.py", "estate/__init__.py", "estate/db.py", "Pulumi.dev.yaml"}
 
 
+def test_namespace_packages_of_a_root_program_are_scanned(tmp_path: Path) -> None:
+    # Public programs often import folders without __init__.py (namespace packages): their files hold secrets too.
+    for rel in ("Pulumi.yaml", "__main__.py", "components/network.py", "components/sub/db.py", "docs/notes.md"):
+        (tmp_path / rel).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / rel).write_text("x\n")
+    relative = {p.relative_to(tmp_path.resolve()).as_posix() for p in scan_targets(tmp_path, tmp_path, tmp_path, None)}
+    assert relative == {"Pulumi.yaml", "__main__.py", "components/network.py", "components/sub/db.py"}
+
+
+def test_dpaguards_own_policies_are_not_the_projects_to_scan(tmp_path: Path) -> None:
+    project, shipped = tmp_path / "project", tmp_path / "site-packages" / "policies"
+    for path in (project / "Pulumi.yaml", project / "__main__.py", shipped / "dpa" / "controls.yaml"):
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text("x\n")
+    relative = {p.name for p in scan_targets(project, project, project, shipped)}
+    assert relative == {"Pulumi.yaml", "__main__.py"}
+
+
 def test_a_control_missing_from_the_catalogue_is_an_error_or_collected() -> None:
     import pytest
 
