@@ -7,46 +7,20 @@ the render's folder, the stack config's plaintext values in it (issue 24, L1).
 from __future__ import annotations
 
 import os
-import shutil
 import signal
-import subprocess
 import time
 from pathlib import Path
 
 import pytest
 
-from support import SOURCE_FIXTURES
-from support.cli import dpaguard_command
-from support.source_helpers import all_gone_soon, named_process_in, processes_in
-
-HANG = SOURCE_FIXTURES / "hang"
-
-
-def _start_hanging_check(tmp_path: Path) -> tuple[subprocess.Popen[str], Path, Path]:
-    project = tmp_path / "hang"
-    shutil.copytree(HANG, project)
-    temp = tmp_path / "tmp"
-    temp.mkdir()
-    env = {k: v for k, v in os.environ.items() if k != "NO_COLOR"}
-    env["TMPDIR"] = str(temp)
-    process = subprocess.Popen(
-        [*dpaguard_command(), "check", "--project-dir", str(project), "--stack", "dev", "--no-checkov", "--timeout", "300", "--quiet"],
-        stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env,
-    )
-    deadline = time.monotonic() + 60
-    while not named_process_in(project, "dpaguard-hang"):
-        assert process.poll() is None, process.communicate()
-        assert time.monotonic() < deadline, "the program never started"
-        time.sleep(0.05)
-    return process, project, temp
-
+from support.source_helpers import all_gone_soon, processes_in, start_hanging_check
 
 STOPS = [signal.SIGINT, signal.SIGTERM, signal.SIGHUP, signal.SIGQUIT, signal.SIGUSR1, signal.SIGUSR2, signal.SIGALRM]
 
 
 @pytest.mark.parametrize("signum, code", [(s, 128 + s) for s in STOPS], ids=[s.name for s in STOPS])
 def test_a_signal_stops_the_render_at_once(tmp_path: Path, signum: int, code: int) -> None:
-    process, project, temp = _start_hanging_check(tmp_path)
+    process, project, temp = start_hanging_check(tmp_path)
     sent = time.monotonic()
     process.send_signal(signum)
     _, stderr = process.communicate(timeout=30)
@@ -58,7 +32,7 @@ def test_a_signal_stops_the_render_at_once(tmp_path: Path, signum: int, code: in
 
 
 def test_sigkill_to_dpaguard_leaves_no_program_behind(tmp_path: Path) -> None:
-    process, project, _ = _start_hanging_check(tmp_path)
+    process, project, _ = start_hanging_check(tmp_path)
     process.kill()
     process.communicate(timeout=30)
     assert all_gone_soon(project, within=5.0), processes_in(project)

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import os
 import shutil
+import subprocess
 import time
 from pathlib import Path
 from typing import Any, Callable
@@ -98,3 +100,32 @@ def copy_fixture(name: str, destination: Path) -> Path:
     target = destination / name
     shutil.copytree(SOURCE_FIXTURES / name, target)
     return target
+
+
+def start_hanging_check(tmp_path: Path, *, extra_config: str = "") -> tuple[subprocess.Popen[str], Path, Path]:
+    """`dpaguard check` of the `hang` fixture (a program that never ends) as a process, once the program runs.
+
+    Returns the process, the project's copy and the TMPDIR given to dpaguard; `extra_config` is
+    appended to the stack file's config block.
+    """
+    from support.cli import dpaguard_command
+
+    project = tmp_path / "hang"
+    shutil.copytree(SOURCE_FIXTURES / "hang", project)
+    if extra_config:
+        stack = project / "Pulumi.dev.yaml"
+        stack.write_text(stack.read_text(encoding="utf-8") + extra_config, encoding="utf-8")
+    temp = tmp_path / "tmp"
+    temp.mkdir()
+    env = {k: v for k, v in os.environ.items() if k != "NO_COLOR"}
+    env["TMPDIR"] = str(temp)
+    process = subprocess.Popen(
+        [*dpaguard_command(), "check", "--project-dir", str(project), "--stack", "dev", "--no-checkov", "--timeout", "300", "--quiet"],
+        stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env,
+    )
+    deadline = time.monotonic() + 60
+    while not named_process_in(project, "dpaguard-hang"):
+        assert process.poll() is None, process.communicate()
+        assert time.monotonic() < deadline, "the program never started"
+        time.sleep(0.05)
+    return process, project, temp
