@@ -207,22 +207,34 @@ def test_poetry_absent_and_no_venv_falls_back_honestly(tmp_path: Path, monkeypat
     assert interpreter.notice and "poetry is not installed here" in interpreter.notice
 
 
-def test_poetry_present_is_asked_for_its_environment(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    # poetry is not installed on this machine: a stand-in on PATH answers `poetry env info --path` as poetry does
-    # (the environment's path on one line), from the folder holding pyproject.toml.
-    environment = make_venv(tmp_path / "cache" / "venvs-abc123-py3.11", modules={"only_in_this_venv.py": "NAME = 'poetry-env'\n"})
+def _poetry_environment(tmp_path: Path) -> Path:
+    """A virtualenv where poetry keeps a project's environments, holding a module only it has."""
+    return make_venv(tmp_path / "cache" / "venvs-abc123-py3.11", modules={"only_in_this_venv.py": "NAME = 'poetry-env'\n"})
+
+
+def _poetry_stand_in(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, body: str) -> None:
+    """poetry is not installed on this machine: a shell script of `body` first on PATH stands in for it."""
     tools = tmp_path / "tools"
     tools.mkdir()
     poetry = tools / "poetry"
-    poetry.write_text(
-        "#!/bin/sh\n"
-        f'[ "$*" = "env info --path" ] && [ -f pyproject.toml ] && echo "{environment}" && exit 0\n'
-        "exit 1\n"
-    )
+    poetry.write_text("#!/bin/sh\n" + body)
     poetry.chmod(0o755)
     monkeypatch.setenv("PATH", f"{tools}{os.pathsep}{_path_without('poetry')}")
+
+
+def _poetry_project(tmp_path: Path) -> Path:
+    """A project of toolchain poetry whose program needs the module only poetry's environment has."""
     project = make_project(tmp_path / "project", NEEDS_ITS_OWN, options="toolchain: poetry\n")
     (project / "pyproject.toml").write_text("[tool.poetry]\nname = 'venvs'\n")
+    return project
+
+
+def test_poetry_present_is_asked_for_its_environment(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # poetry is not installed on this machine: a stand-in on PATH answers `poetry env info --path` as poetry does
+    # (the environment's path on one line), from the folder holding pyproject.toml.
+    environment = _poetry_environment(tmp_path)
+    _poetry_stand_in(tmp_path, monkeypatch, f'[ "$*" = "env info --path" ] && [ -f pyproject.toml ] && echo "{environment}" && exit 0\nexit 1\n')
+    project = _poetry_project(tmp_path)
     deployment = render_stack(project, "dev")
     (vpc,) = [r for r in deployment.resources if r["type"] == "scaleway:network/vpc:Vpc"]
     assert vpc["inputs"]["name"] == "poetry-env"
@@ -232,22 +244,15 @@ def test_poetry_present_is_asked_for_its_environment(tmp_path: Path, monkeypatch
 def test_poetry_runs_contained_read_only_and_without_secrets(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     # poetry reads the project's pyproject.toml (poetry 2 installs the plugins it asks for): a stand-in that
     # acts on it as a hostile plugin would tries to write the project and to read a CI secret.
-    environment = make_venv(tmp_path / "cache" / "venvs-abc123-py3.11", modules={"only_in_this_venv.py": "NAME = 'poetry-env'\n"})
-    tools = tmp_path / "tools"
-    tools.mkdir()
-    poetry = tools / "poetry"
-    poetry.write_text(
-        "#!/bin/sh\n"
+    environment = _poetry_environment(tmp_path)
+    _poetry_stand_in(tmp_path, monkeypatch, (
         '[ -n "$CI_CANARY_TOKEN" ] && exit 1\n'  # a secret of dpaguard's environment reached it
         'echo planted > planted 2>/dev/null\n'
         'echo cache > "$HOME/own-cache" || exit 1\n'
         f'echo "{environment}"\n'
-    )
-    poetry.chmod(0o755)
-    monkeypatch.setenv("PATH", f"{tools}{os.pathsep}{_path_without('poetry')}")
+    ))
     monkeypatch.setenv("CI_CANARY_TOKEN", "canary-7d1e")
-    project = make_project(tmp_path / "project", NEEDS_ITS_OWN, options="toolchain: poetry\n")
-    (project / "pyproject.toml").write_text("[tool.poetry]\nname = 'venvs'\n")
+    project = _poetry_project(tmp_path)
     interpreter = program_interpreter(load_project(project))
     assert interpreter.executable.startswith(str(environment))  # it answered, from a writable HOME of its own
     assert not (project / "planted").exists()  # the project is read-only to it
