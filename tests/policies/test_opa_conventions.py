@@ -23,12 +23,11 @@ from dpaguard.cli import main
 from dpaguard.policy import test_modules
 from support import POLICIES, REPO
 from support.real_tools import real_tool
+from support.rego_statements import PACKAGE, TEST_RULE
 
 REGO = POLICIES / "rego"
 # The floor `opa test --coverage` must report, over all the Rego and for each policy module.
 MIN_COVERAGE = 90.0
-_TEST_RULE = re.compile(r"^(test_\w+)\s+if\b", re.MULTILINE)
-_PACKAGE = re.compile(r"^package\s+([\w.]+)", re.MULTILINE)
 
 
 class Run(NamedTuple):
@@ -104,9 +103,9 @@ def declared_tests(rego: Path) -> set[tuple[str, str]]:
     """(`data.<package>`, rule) of every `test_` rule written in the `_test.rego` files under `rego`."""
     declared = set()
     for text in test_modules(rego.parent).values():
-        package = _PACKAGE.search(text)
+        package = PACKAGE.search(text)
         assert package, "a test module without a package"
-        declared |= {(f"data.{package.group(1)}", name) for name in _TEST_RULE.findall(text)}
+        declared |= {(f"data.{package.group(1)}", name) for name in TEST_RULE.findall(text)}
     return declared
 
 

@@ -19,10 +19,8 @@ from opa_bindings import OpaEngine, OpaError
 from support import POLICIES
 from dpaguard.normalise.index import build_index
 from dpaguard.policy import Policy, test_modules
-from support.rego_statements import policy_statements
+from support.rego_statements import PACKAGE, TEST_RULE, policy_statements
 
-_TEST_RULE = re.compile(r"^(test_\w+)\s+if\b", re.MULTILINE)
-_PACKAGE = re.compile(r"^package\s+([\w.]+)", re.MULTILINE)
 _IMPORT = re.compile(r"^import\s+data\.([\w.]+)", re.MULTILINE)
 
 
@@ -41,7 +39,7 @@ class RegoTest(NamedTuple):
 
 def package_of(path: str, text: str) -> str:
     """The package a Rego module declares."""
-    found = _PACKAGE.search(text)
+    found = PACKAGE.search(text)
     assert found, f"{path}: no package"
     return found.group(1)
 
@@ -52,7 +50,7 @@ def discover(modules: Mapping[str, str]) -> list[RegoTest]:
     for path, text in modules.items():
         package = package_of(path, text)
         assert package.endswith("_test"), f"{path}: a test module's package ends in _test (got {package})"
-        names = _TEST_RULE.findall(text)
+        names = TEST_RULE.findall(text)
         assert len(names) == len(set(names)), f"{path}: a test name is used twice (OPA would merge them into one rule)"
         tests += [RegoTest(path, package, name) for name in names]
     return tests

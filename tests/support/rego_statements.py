@@ -16,6 +16,8 @@ _EMITTED = (
 CONTROL_LITERAL = re.compile(r'"(DPA-[A-Z]+-\d+)"')
 DECISION_HEAD = re.compile(r"^(decisions|_judged)\s+contains\b")
 PACKAGE = re.compile(r"^package\s+([\w.]+)", re.MULTILINE)
+# A `test_` rule of a `_test.rego` file, as `opa test` finds it.
+TEST_RULE = re.compile(r"^(test_\w+)\s+if\b", re.MULTILINE)
 
 
 class Statement(NamedTuple):
