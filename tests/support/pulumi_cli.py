@@ -14,7 +14,7 @@ import json
 import shutil
 import subprocess
 import sys
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -40,7 +40,6 @@ class PulumiProject:
 
     root: Path
     env: dict[str, str]
-    stacks: list[str] = field(default_factory=list)
 
     def run(self, *args: str, env: dict[str, str] | None = None, timeout: float = 600) -> subprocess.CompletedProcess[str]:
         """`pulumi ARGS` in the project, non-interactive, without colour."""
@@ -61,7 +60,6 @@ class PulumiProject:
         for key, value in self._secret_keys(stack).items():
             set_ = self.run("config", "set", "--secret", "--stack", stack, key, value)
             assert set_.returncode == 0, set_.stdout + set_.stderr
-        self.stacks.append(stack)
 
     def _secret_keys(self, stack: str) -> dict[str, str]:
         removed: list[str] = json.loads((self.root / f".secret-keys.{stack}.json").read_text(encoding="utf-8"))
