@@ -13,6 +13,10 @@ URN_PREFIX = "urn:pulumi:"
 STACK_TYPE = "pulumi:pulumi:Stack"
 STACK_REFERENCE_TYPE = "pulumi:pulumi:StackReference"
 PROVIDER_TYPE_PREFIX = "pulumi:providers:"
+# What a check of the repository's files decides on: `urn:dpaguard:file:<project-relative path>`. A
+# file no one stack owns belongs to the project as a whole, the stack `*` (dpaguard.findings).
+FILE_URN_PREFIX = "urn:dpaguard:file:"
+PROJECT_STACK = "*"
 
 
 def urn(stack: str, project: str, qualified_type: str, name: str) -> str:
@@ -23,6 +27,11 @@ def urn(stack: str, project: str, qualified_type: str, name: str) -> str:
 def stack_urn(stack: str, project: str) -> str:
     """The URN of a stack's root `pulumi:pulumi:Stack` resource."""
     return urn(stack, project, STACK_TYPE, f"{project}-{stack}")
+
+
+def file_urn(path: str) -> str:
+    """The URN a decision about a repository file names: `urn:dpaguard:file:<path>`."""
+    return f"{FILE_URN_PREFIX}{path}"
 
 
 def provider_type(package: str) -> str:
