@@ -19,7 +19,6 @@ import datetime as dt
 import fnmatch
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field, replace
-from pathlib import Path
 from typing import Any, Mapping, Sequence
 
 from dpaguard.engine.interface import EngineError
