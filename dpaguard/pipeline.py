@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable, Iterator, Mapping, Sequence
 
-from dpaguard import __version__
+from dpaguard import __version__, clock
 from dpaguard.engine.interface import EngineError
 from dpaguard.errors import DpaguardError, InputError, PolicyError, UsageError
 from dpaguard.model import LEVELS, Deployment, Finding, Result, Stage, StackSummary
@@ -51,11 +51,7 @@ def utc_today() -> dt.date:
 
 def now_utc() -> str:
     """The run's time as ISO 8601 UTC (`...Z`), from SOURCE_DATE_EPOCH when set (reproducible reports)."""
-    epoch = os.environ.get("SOURCE_DATE_EPOCH", "").strip()
-    moment = dt.datetime.now(dt.timezone.utc)
-    if epoch.isdigit():
-        moment = dt.datetime.fromtimestamp(int(epoch), dt.timezone.utc)
-    return moment.replace(microsecond=0).isoformat().replace("+00:00", "Z")
+    return clock.now().isoformat().replace("+00:00", "Z")
 
 
 @dataclass(frozen=True)

@@ -178,6 +178,14 @@ def test_two_checks_of_one_commit_give_byte_identical_reports(tmp_path: Path) ->
     assert str(REPO).encode() not in outputs[0][0] + outputs[0][1]  # no absolute path in a report
 
 
+def test_a_render_under_source_date_epoch_is_stamped_with_that_moment() -> None:
+    from support.cli import dpaguard
+
+    done = dpaguard("render", "--stack", "dev", env={"SOURCE_DATE_EPOCH": "1765000000"})
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout)["deployment"]["manifest"]["time"] == "2025-12-06T05:46:40+00:00"
+
+
 def test_policies_that_do_not_load_say_load_policies(tmp_path: Path) -> None:
     (tmp_path / "dpa").mkdir()
     with pytest.raises(PolicyError, match="^load policies: "):
