@@ -10,9 +10,9 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
-import os
 from typing import Any
 
+from dpaguard import clock
 from dpaguard.model import Deployment
 
 
@@ -23,11 +23,7 @@ def utc_today() -> dt.date:
 
 def now_utc() -> str:
     """The run's time as ISO 8601 UTC (`...Z`), from SOURCE_DATE_EPOCH when set (reproducible reports)."""
-    epoch = os.environ.get("SOURCE_DATE_EPOCH", "").strip()
-    moment = dt.datetime.now(dt.timezone.utc)
-    if epoch.isdigit():
-        moment = dt.datetime.fromtimestamp(int(epoch), dt.timezone.utc)
-    return moment.replace(microsecond=0).isoformat().replace("+00:00", "Z")
+    return clock.now().isoformat().replace("+00:00", "Z")
 
 
 def _canonical_resource(resource: Any) -> Any:
@@ -45,11 +41,15 @@ def _canonical_resource(resource: Any) -> Any:
 
 def deployment_digest(deployment: Deployment) -> str:
     """sha256 of the deployment as evaluated: canonical JSON (sorted keys and dependency lists, no spaces)
-    of stack, project and resources, so two renders of one commit have one digest."""
-    body = {"stack": deployment.stack, "project": deployment.project,
-            "resources": [_canonical_resource(r) for r in deployment.resources]}
-    text = json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str)
-    return hashlib.sha256(text.encode()).hexdigest()
+    of stack, project and the set of resources, so two renders of one commit have one digest."""
+    # Resources registered from apply callbacks reach the engine in the order their inputs resolve,
+    # which varies run to run (as in a real preview): the digest is of the set, in canonical order.
+    def canonical(value: Any) -> str:
+        return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str)
+
+    resources = sorted((_canonical_resource(r) for r in deployment.resources), key=canonical)
+    return hashlib.sha256(canonical({"stack": deployment.stack, "project": deployment.project,
+                                     "resources": resources}).encode()).hexdigest()
 
 
 def tool_versions(checkov: str | None = None) -> dict[str, str | None]:

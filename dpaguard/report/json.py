@@ -1,4 +1,4 @@
-"""JSON output: the stable, documented document other tools read (docs, "JSON output"), built here.
+"""JSON output: the stable, documented document other tools read (docs/reports.md, "The JSON report"), built here.
 
 Every other format derives from the same Result through dpaguard.report._shared; this module alone
 decides the JSON document's shape, its `reportId` (the digest of the rest) and its `scope`, which the
@@ -21,7 +21,7 @@ def render(result: Result) -> str:
 
 
 def result_json(result: Result) -> dict[str, Any]:
-    """The whole JSON document of a run (see README, "JSON output"), its `reportId` last."""
+    """The whole JSON document of a run (docs/reports.md, "The JSON report"), its `reportId` last."""
     document = _result_json(result)
     document["reportId"] = report_id(document)
     return document

@@ -11,7 +11,6 @@ needs a few hundred MB of memory rather than several times its size.
 from __future__ import annotations
 
 import contextlib
-import datetime as dt
 import json
 import math
 import os
@@ -21,7 +20,7 @@ import tempfile
 from pathlib import Path
 from typing import Any, BinaryIO, Iterator, Mapping
 
-from dpaguard import __version__
+from dpaguard import __version__, clock
 from dpaguard.inputs import MAX_CONFIG_BYTES, read_input_text
 from dpaguard.source.interface import SourceError
 from dpaguard.model import REDACTED, Deployment, SourceKind
@@ -634,7 +633,7 @@ def to_export(deployment: Deployment) -> dict[str, Any]:
         },
         "deployment": {
             "manifest": {
-                "time": dt.datetime.now(dt.timezone.utc).replace(microsecond=0).isoformat(),
+                "time": clock.now().isoformat(),
                 "magic": "",
                 "version": f"dpaguard {__version__} ({kind})",
             },
