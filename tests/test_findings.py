@@ -230,3 +230,16 @@ def test_the_packs_overrides_and_the_waivers_apply_to_file_decisions(tmp_path: P
     assert (program.stack, program.enforcement) == ("*", "advisory")
     assert workflow.waived and workflow.waiver is not None and workflow.waiver.approver == "dpo@example.com"
     assert judge.findings([_file_decision("infra/__main__.py", control="DPA-SEC-104")]) == []
+
+
+def test_a_stack_finding_points_at_the_config_key_its_decision_names_never_one_its_message_names(policy: Policy) -> None:
+    from dpaguard.model import ControlId, Urn
+    from dpaguard.source.project import config_key_positions
+
+    text = "config:\n  scaleway:region: fr-par\n  dpa-test:dbPassword: hunter2\n"
+    stack = dataclasses.replace(compliant_estate(), config_positions=config_key_positions(text))
+    named = Decision(ControlId("DPA-SEC-002"), Urn(stack.stack_urn), "config key dpa-test:dbPassword ...", config_key="dpa-test:dbPassword")
+    told = Decision(ControlId("DPA-SEC-002"), Urn(stack.stack_urn), "config key scaleway:region reads like a key")
+    found = run_stages([stack], policy, _Answer([named, told]), today=TODAY).findings  # type: ignore[arg-type]
+    lines = {f.message: f.location.line for f in found if f.location is not None and f.control == "DPA-SEC-002"}
+    assert lines == {named.message: 3, told.message: 1}
