@@ -102,7 +102,7 @@ class ResourceFacts(TypedDict):
     locality: Locality
     project: ProjectFact
     tags: dict[str, str]  # from the list form `env:prod` or a map
-    props: dict[str, Any]  # inputs over outputs, redacted; only what rules read (dpaguard/rego_props.py)
+    props: dict[str, Any]  # inputs over outputs, redacted; only what rules read (dpaguard/engine/rego_props.py)
     raw_type: NotRequired[str]  # the token as written, when deprecated
     deprecated_type: NotRequired[bool]
     subprocessor: NotRequired[str]  # its Appendix B entry

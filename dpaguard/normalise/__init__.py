@@ -7,7 +7,7 @@ days, and index cross-stack sharing. Rego then judges one resource or one stack 
 Facts never hold a secret value: secret wrappers become REDACTED, sensitive plaintext PLAINTEXT_REDACTED.
 
 The facts' schema is declared once, in dpaguard/facts.py (what each resource and stack fact holds);
-the index groups resource positions by the values broad rules test (normalise/index.py). The Rego
+the index groups resource positions by the values broad rules test (engine/index.py). The Rego
 input (dpaguard/engine/shaping.py) carries each resource as rego_resource() reduces it: only the
 facts a rule reads.
 
@@ -28,7 +28,7 @@ from dpaguard.engine.encoding import compact, printable, printable_key
 from dpaguard.errors import InputError
 from dpaguard.facts import Facts, FactsContext, ResourceFacts, StackFacts
 from dpaguard.model import UNKNOWN, Deployment
-from dpaguard.normalise.index import SHAPE_PROPS, build_index
+from dpaguard.engine.index import SHAPE_PROPS, build_index
 from dpaguard.normalise.locality import NOT_EXPECTED, Locator, camel
 from dpaguard.normalise.network import InternetRule
 from dpaguard.normalise.properties import (
@@ -48,7 +48,7 @@ from dpaguard.normalise.sharing import mark_foreign, mark_links, property_depend
 from dpaguard.normalise.stack import SETTING_KEYS, stack_facts, stack_reference
 from dpaguard.normalise.stack import days_setting as _setting  # tests/normalise/test_settings_range.py
 from dpaguard.normalise.subprocessors import Register, package_groups, package_of
-from dpaguard.normalise.types import DATAPACKET_SERVER, DYNAMIC_PREFIX, canonical_type, type_info, type_token_problem
+from dpaguard.deployment.types import DATAPACKET_SERVER, DYNAMIC_PREFIX, canonical_type, type_info, type_token_problem
 from dpaguard.policy import DpaData
 from dpaguard.urn import STACK_REFERENCE_TYPE, STACK_TYPE, is_default_provider, is_provider_type, name_of, provider_urn_of
 
@@ -333,5 +333,5 @@ def normalise(
 
 __all__ = [
     "DATA_CATEGORY_KEYS", "DATAPACKET_SERVER", "DYNAMIC_PREFIX", "RECORDED_NOTE", "RECORDED_SUFFIX", "SETTING_KEYS",
-    "Normaliser", "declared_urn", "normalise", "package_of",
+    "Normaliser", "declared_urn", "normalise", "package_of", "_setting",
 ]

@@ -13,8 +13,8 @@ from typing import Any, Mapping
 
 from dpaguard.engine.encoding import printable
 from dpaguard.model import REDACTED, UNKNOWN
-from dpaguard.normalise.types import DATAPACKET_SERVER
-from dpaguard.source.redact import is_secret
+from dpaguard.deployment.types import DATAPACKET_SERVER
+from dpaguard.deployment.redact import is_secret
 
 NOT_EXPECTED = {"expected": False, "value": None, "status": "known", "source": "none"}
 

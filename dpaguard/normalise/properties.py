@@ -17,8 +17,8 @@ from dpaguard.markers import UNPRINTABLE
 from dpaguard.model import PLAINTEXT_REDACTED, REDACTED, UNKNOWN
 from dpaguard.normalise.network import InternetRule, is_internet, judge_source, looks_like_address
 from dpaguard.normalise.property_types import whole_number
-from dpaguard.source.credentials import marked_kinds
-from dpaguard.source.redact import is_secret, is_sensitive_name
+from dpaguard.deployment.credentials import marked_kinds
+from dpaguard.deployment.redact import is_secret, is_sensitive_name
 
 # The tags that declare a resource's Appendix A data category (the first one set).
 DATA_CATEGORY_KEYS = ("data-category", "data_category")

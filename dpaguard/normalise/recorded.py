@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any, Mapping
 
 from dpaguard.facts import ResourceFacts
-from dpaguard.source.redact import is_secret
+from dpaguard.deployment.redact import is_secret
 
 # A resource whose recorded outputs disagree with its declared inputs on what a rule reads is judged
 # twice: as declared, and as recorded under this URN (its own URN plus the suffix); findings give

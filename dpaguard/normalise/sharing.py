@@ -12,7 +12,7 @@ from dpaguard.engine.encoding import printable
 from dpaguard.facts import ResourceFacts
 from dpaguard.model import REDACTED, UNKNOWN, Deployment
 from dpaguard.normalise.recorded import declared_urn
-from dpaguard.normalise.types import DATAPACKET_SERVER
+from dpaguard.deployment.types import DATAPACKET_SERVER
 
 
 def property_dependencies(deployments: Sequence[Deployment]) -> dict[tuple[str, str], Mapping[str, Any]]:

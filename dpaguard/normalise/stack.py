@@ -12,7 +12,7 @@ from typing import Any, Mapping
 from dpaguard.engine.encoding import INT64_MAX
 from dpaguard.environment import environment_of
 from dpaguard.model import REDACTED, UNKNOWN, Deployment
-from dpaguard.source.redact import is_sensitive_name
+from dpaguard.deployment.redact import is_sensitive_name
 
 SETTING_KEYS = {
     "minBackupRetentionDays": "dpaguard:minBackupRetentionDays",

@@ -12,7 +12,7 @@ from typing import Any, Iterable, Mapping, Sequence
 from dpaguard import urn as pulumi_urn
 from dpaguard.engine.encoding import printable
 from dpaguard.normalise.calendar import working_days_between
-from dpaguard.normalise.types import DYNAMIC_PREFIX
+from dpaguard.deployment.types import DYNAMIC_PREFIX
 from dpaguard.urn import is_provider_type, provider_type
 
 
