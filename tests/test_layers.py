@@ -20,7 +20,7 @@ PACKAGE = Path(__file__).resolve().parents[1] / "dpaguard"
 LAYERS: tuple[frozenset[str], ...] = tuple(
     frozenset(layer.split())
     for layer in (
-        "dpaguard markers errors urn yaml_dates inputs contain dpa_text",
+        "dpaguard markers errors urn yaml_dates inputs contain dpa_text clock",
         "model",
         "facts environment gitstate evidence export",
         "examined deployment",  # the floor sources and the normaliser look down to: secrets, redaction, type tokens
