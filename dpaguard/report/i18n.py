@@ -7,6 +7,12 @@ numbers them ("Annexe C §1.1"; articles keep "Article 8.2"). Clause titles come
 
 from __future__ import annotations
 
+import re
+from functools import lru_cache
+from typing import Callable
+
+from dpaguard.model import Translation
+
 LANGUAGES: tuple[str, ...] = ("en", "fr")
 
 STRINGS: dict[str, dict[str, str]] = {
@@ -349,3 +355,46 @@ def clause_label(clause_id: str, lang: str) -> str:
 def citation_label(citation: str, lang: str) -> str:
     """A control's whole citation ("Appendix C §1.1; Article 5.1") as the DPA of that language numbers it."""
     return citation.replace("Appendix ", "Annexe ") if lang == "fr" else citation
+
+
+# The mark beside every quote of the DPA the project translated: no French text of the DPA is in the repository.
+QUOTE_TRANSLATED = "(traduction du projet ; le texte signé fait foi en anglais)"
+
+
+@lru_cache(maxsize=8)
+def _patterns(templates: tuple[tuple[str, str], ...]) -> tuple[tuple[re.Pattern[str], str], ...]:
+    """The templates as anchored patterns, the most literal first, so "%v or %v" loses to a rule's own message."""
+    ordered = sorted(templates, key=lambda pair: -len(pair[0].replace("%v", "")))
+    return tuple((re.compile("".join("(.*?)" if piece == "%v" else re.escape(piece)
+                                     for piece in re.split(r"(%v)", en)), re.DOTALL), fr) for en, fr in ordered)
+
+
+def french(translation: Translation | None, text: str, depth: int = 0) -> str | None:
+    """The French of a text the policy set or dpaguard shows: whole, else by message template, its values
+    translated in turn where they are texts of their own ("a role"); None when there is none."""
+    if translation is None or not text:
+        return None
+    key = " ".join(text.split())
+    if key in translation.texts:
+        return translation.texts[key]
+    for pattern, fr in _patterns(translation.templates):
+        match = pattern.fullmatch(key)
+        if match is None:
+            continue
+        values = iter(_value(translation, v, depth) for v in match.groups())
+        return re.sub("%v", lambda _: next(values), fr)
+    return None
+
+
+def _value(translation: Translation, value: str, depth: int) -> str:
+    """A template's value, translated where it is a text of its own, its surrounding spaces kept (" (eu-west-1)")."""
+    core = value.strip()
+    shown = (french(translation, core, depth + 1) if depth < 3 else None) or core
+    return value[:len(value) - len(value.lstrip())] + shown + value[len(value.rstrip()):]
+
+
+def translator(translation: Translation | None, lang: str) -> Callable[[str], str]:
+    """A function giving a text in the report's language: French where the policy set has it, else as given."""
+    if lang != "fr":
+        return lambda text: text
+    return lambda text: french(translation, text) or text
