@@ -163,6 +163,13 @@ STRINGS: dict[str, dict[str, str]] = {
         "md_more": "{n} more not shown; see the JSON or SARIF report.",
         "md_severity": "Severity",
         "md_message": "Message",
+        "md_policy": "policy",
+        "sev_critical": "critical",
+        "sev_high": "high",
+        "sev_medium": "medium",
+        "sev_low": "low",
+        "src_program": "program",
+        "src_state": "state",
     },
     "fr": {
         "title": "Rapport de vérification au regard de l'accord de traitement des données",
@@ -219,14 +226,14 @@ STRINGS: dict[str, dict[str, str]] = {
         "approver": "Approbateur",
         "expires": "Expire le",
         "not_examined_note": "Aucun contrôle n'a examiné de ressource pour cette clause : elle n'est pas démontrée.",
-        "partly_verified_note": "Aucun écart relevé, mais chaque partie de cette clause n'a pas été vérifiée : voir les parties ci-dessous et leur motif.",
+        "partly_verified_note": "Aucun écart relevé, mais certaines parties de cette clause n'ont pas été vérifiées : le tableau ci-dessous dit lesquelles, et pourquoi.",
         "parts": "Parties de l'engagement",
         "part": "Partie",
         "why": "Motif de non-vérification",
         "files": "fichiers",
         "examined_total": "Ressources examinées",
         "quote_language": "Texte de l'accord (anglais)",
-        "translation_note": "† Traduction du projet : aucune version française de l'accord ne figure dans le dépôt ; les intitulés en français sont traduits par le projet, les citations restent en anglais.",
+        "translation_note": "† Traduction du projet : aucune version française de l'accord ne figure dans le dépôt ; les intitulés et les citations en français sont traduits par le projet, et seul le texte signé en anglais fait foi (il apparaît au survol de chaque citation).",
         "organisational_note": "L'infrastructure ne peut pas démontrer cette clause ; elle relève de l'organisation du sous-traitant.",
         "not_covered_note": "L'infrastructure pourrait démontrer cette clause, mais aucun contrôle ne la vérifie encore.",
         "inventory": "Inventaire",
@@ -311,6 +318,13 @@ STRINGS: dict[str, dict[str, str]] = {
         "md_more": "{n} de plus non affichés ; voir le rapport JSON ou SARIF.",
         "md_severity": "Gravité",
         "md_message": "Message",
+        "md_policy": "politiques",
+        "sev_critical": "gravité critique",
+        "sev_high": "gravité élevée",
+        "sev_medium": "gravité moyenne",
+        "sev_low": "gravité faible",
+        "src_program": "programme",
+        "src_state": "état déployé",
     },
 }
 
@@ -377,6 +391,11 @@ def french(translation: Translation | None, text: str, depth: int = 0) -> str | 
     key = " ".join(text.split())
     if key in translation.texts:
         return translation.texts[key]
+    pieces = key.split("; ")
+    if len(pieces) > 1:  # several reasons joined ("DPA-SEC-101: checkov did not run; DPA-HYG-002: ...")
+        shown = [french(translation, piece, depth) for piece in pieces]
+        if all(shown):
+            return " ; ".join(str(piece) for piece in shown)
     for pattern, fr in _patterns(translation.templates):
         match = pattern.fullmatch(key)
         if match is None:

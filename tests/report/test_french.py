@@ -1,0 +1,97 @@
+"""The French report (issue 22 §8): every visible string in French, in a DPO's wording, the DPA's quotes
+marked as the project's translation; the translation source (policies/dpa/i18n/fr.yaml) complete at load."""
+
+from __future__ import annotations
+
+import dataclasses
+from pathlib import Path
+
+import pytest
+
+from dpaguard.checkov import NOT_FOUND_NOTICE
+from dpaguard.cli import main
+from dpaguard.model import Deployment, Result
+from dpaguard.policy import Policy
+from dpaguard.report import html, markdown
+from dpaguard.source.state import export_json
+from support import REPO
+from support.english import english_blocks, english_words, visible_blocks
+
+
+def _without_names(blocks: list[str], policy: Policy) -> list[str]:
+    """The blocks with Appendix B's sub-processor names left out: names ("DEEPL (with Empower)") are identifiers."""
+    names = sorted((str(e["name"]) for e in policy.data["subprocessors"]["entries"]), key=len, reverse=True)
+    for name in names:
+        blocks = [block.replace(name, "") for block in blocks]
+    return blocks
+
+
+# The sample's messages as the Rego rules word them (the sample's own are shorthand no rule writes).
+_RULE_MESSAGES = {
+    "region nl-ams is outside France": "region nl-ams (from the provider) is outside France",
+    "zone cannot be determined": "zone cannot be determined (no zone on the resource, its provider or the stack config)",
+    "tlsEnabled is false": "Redis cluster does not enable TLS",
+}
+
+
+def _whole_ledger(result: Result, policy: Policy) -> Result:
+    """The sample run over the repository's whole catalogue and ledger, with its French text and the rules' messages."""
+    findings = tuple(dataclasses.replace(f, message=_RULE_MESSAGES.get(f.message, "stack config does not set "
+                                         "dpaguard:callRecordingRetentionDays (call-recordings: kept for the period the client set)"))
+                     for f in result.findings)
+    return dataclasses.replace(result, controls=policy.controls, clauses=policy.clauses, french=policy.french,
+                               findings=findings, notices=(NOT_FOUND_NOTICE,))
+
+
+def test_the_detector_finds_english_and_spares_identifiers() -> None:
+    assert english_words("the data stores are not reachable from the internet") == ["the", "data", "are", "not", "from", "the"]
+    assert english_words("Aucun écart : DPA-RES-001 urn:pulumi:prod::dpa-estate::x::y fr-par-1 backupSameRegion") == []
+    assert english_blocks(["passed", "vérifiée", "Scaleway DC 3"]) == ["'passed': ['passed']"]
+
+
+def test_the_french_page_of_the_whole_ledger_has_no_english_block(result: Result, policy: Policy) -> None:
+    run = _whole_ledger(result, policy)
+    assert english_blocks(visible_blocks(html.render(run, lang="fr"))) == []
+
+
+def test_the_french_markdown_of_the_whole_ledger_has_no_english_line(result: Result, policy: Policy) -> None:
+    text = markdown.render(_whole_ledger(result, policy), lang="fr")
+    assert english_blocks(text.splitlines()) == []
+
+
+def test_a_translated_quote_is_marked_and_keeps_the_signed_english_at_hand(result: Result, policy: Policy) -> None:
+    page = html.render(_whole_ledger(result, policy), lang="fr")
+    marker = "traduction du projet ; le texte signé fait foi en anglais"
+    quotes = page.count('<blockquote')
+    assert quotes == len(policy.clauses) and page.count(marker) >= quotes
+    # the signed English is the quote's tooltip, and the block says which language it shows
+    assert 'title="the Client is the Controller, Ringover is the Processor"' in page
+
+
+@pytest.fixture(scope="module")
+def estate_audit(rendered_stacks: dict[str, Deployment], tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
+    """An audit of the project's own estate (its three stacks as stack exports), in French: HTML and Markdown."""
+    folder = tmp_path_factory.mktemp("audit-fr")
+    states = []
+    for name, deployment in rendered_stacks.items():
+        states.append(folder / f"{name}.json")
+        states[-1].write_text(export_json(deployment), encoding="utf-8")
+    page, text = folder / "report.html", folder / "report.md"
+    configs = [arg for name in rendered_stacks for arg in ("--stack-config", str(REPO / "stacks" / f"Pulumi.{name}.yaml"))]
+    code = main(["audit", "--state", *map(str, states), *configs, "--project-dir", str(REPO), "--quiet",
+                 "--today", "2026-12-07", "--lang", "fr", "-f", "html", "-o", str(page), "-f", "markdown", "-o", str(text)])
+    assert code in (0, 1)
+    return {"html": page.read_text(encoding="utf-8"), "markdown": text.read_text(encoding="utf-8")}
+
+
+def test_an_audit_of_the_estate_in_french_has_no_english_block(estate_audit: dict[str, str], policy: Policy) -> None:
+    assert english_blocks(_without_names(visible_blocks(estate_audit["html"]), policy)) == []
+    assert english_blocks(_without_names(estate_audit["markdown"].splitlines(), policy)) == []
+
+
+def test_the_french_wording_is_a_dpos(estate_audit: dict[str, str]) -> None:
+    page = estate_audit["html"].lower()
+    for calque in ("constat obligatoire", "cliquet", "conforme", "recommandation"):
+        assert calque not in page, calque
+    assert "sous-traitant ultérieur" in page and "7 décembre 2026" in page
+
