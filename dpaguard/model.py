@@ -128,6 +128,8 @@ class Translation:
 
     texts: Mapping[str, str]  # English text (whitespace collapsed) -> the project's French
     templates: tuple[tuple[str, str], ...] = ()  # (English with %v, French with the same %v in the same order)
+    # the English of the entries a source shows (texts, Rego messages), against which unused ones are found
+    sourced: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True)

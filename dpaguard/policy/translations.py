@@ -13,8 +13,9 @@ or note is a load error until its French is changed with it. Three lists:
             controls and of checkov's), as templates like `messages`.
 
 Load fails closed: an English text of controls.yaml or clauses.yaml, or a Rego message, without its
-French is an error naming exactly the entry to add; so is a `texts` or `messages` entry nothing uses
-any more. Finding messages are translated by template, not by giving each Rego message an id and
+French is an error naming exactly the entry to add. A `texts` or `messages` entry nothing shows any
+more (its English changed or went) is `unused`: a test keeps the shipped file free of them, while a
+policy set edited down (a control removed in a copy) still loads. Finding messages are translated by template, not by giving each Rego message an id and
 parameters: the rules, their tests and the decision shape stay as they are, and the format string a
 rule writes is the key, which a load check can compare with the Rego source word for word.
 """
@@ -39,6 +40,7 @@ _REGO_MESSAGES = (
     re.compile(r"\bsprintf\(\s*" + _STRING),
     re.compile(r"\bresult\.(?:violation|undetermined)\(\s*\"[^\"]*\"\s*,\s*\w+\s*,\s*" + _STRING + r"\s*\)"),
     re.compile(r"\b(?:msg|message)\s*:=\s*" + _STRING),
+    re.compile(r"\bcontains\s*\[\s*\w+\s*,\s*\"[^\"]*\"\s*,\s*\"[^\"]*\"\s*,\s*" + _STRING + r"\s*\]"),  # [key, control, status, message]
 )
 
 
@@ -124,12 +126,15 @@ def load_french(root: Path, controls: Iterable[Control], clauses: Iterable[Claus
         if missing:
             what = {en: (f"{where}'s message" if key == "messages" else where) for en, where in missing.items()}
             raise PolicyError(f"{path}: no French under `{key}:` for {_to_add(what)}")
-        stale = [(en, line) for en, _, line in pairs if en not in wanted]
-        if stale:
-            en, line = stale[0]
-            raise PolicyError(f"{located(path, line)}: `{key}`: nothing shows {json.dumps(en, ensure_ascii=False)} any more "
-                              "(its English changed or went): change `en` to the new English and its `fr` with it, or remove the entry")
     return Translation(
         texts={en: fr for en, fr, _ in texts},
         templates=tuple((en, fr) for en, fr, _ in messages + program),
+        sourced=frozenset(en for en, _, _ in texts + messages),
     )
+
+
+def unused(translation: Translation, controls: Iterable[Control], clauses: Iterable[Clause], modules: dict[str, str],
+           services: Iterable[str] = ()) -> list[str]:
+    """The English of the `texts` and `messages` entries nothing shows any more (their English changed or went)."""
+    wanted = set(shown_texts(controls, clauses, services)) | set(rego_messages(modules))
+    return sorted(translation.sourced - wanted)

@@ -379,7 +379,7 @@ def _stages(result: Result, t: dict[str, str], tr: Callable[[str], str]) -> str:
             f"<th style=\"width:14%\">{_e(t['status'])}</th><th></th></tr></thead><tbody>{rows}</tbody></table>")
 
 
-def _evidence(result: Result, t: dict[str, str]) -> str:
+def _evidence(result: Result, t: dict[str, str], lang: str = "en") -> str:
     stacks = "".join(
         f'<li data-stack="{_e(s.name)}"><strong>{_e(s.name)}</strong> ({_e(t.get("src_" + s.source, s.source))}): '
         f"<code>{_e(shown_path(s.config_file or s.origin) or t['no_config_file'])}</code>"
@@ -404,7 +404,7 @@ def _evidence(result: Result, t: dict[str, str]) -> str:
             f'<dt>{_e(t["engine"])}</dt><dd id="evidence-engine">{_e(result.engine or t["not_recorded"])}</dd>'
             f'<dt>{_e(t[commit_key])}</dt><dd><code id="evidence-commit">{_e(result.git_commit or t["not_available"])}</code></dd>'
             f'<dt>{_e(t["work_tree"])}</dt>{tree}'
-            f'<dt>{_e(t["generated"])}</dt><dd id="evidence-time">{_e(result.generated_at or t["not_recorded"])}</dd>'
+            f'<dt>{_e(t["generated"])}</dt><dd id="evidence-time">{_e(format_date(result.generated_at, lang) or t["not_recorded"])}</dd>'
             f'<dt>{_e(t[versions_key])}</dt><dd id="evidence-versions">{_e(versions or t["not_recorded"])}</dd>'
             f"<dt>{_e(t['stacks'])}</dt><dd><ul>{stacks}</ul></dd></dl>")
 
@@ -477,6 +477,8 @@ def render(result: Result, *, lang: str = "en") -> str:
     notices = "".join(f'<p class="notice">{_e(tr(n))}</p>' for n in result.notices)
     if t["translation_note"]:  # French headings are the project's translation: no French DPA text is in the repository
         notices += f'<p class="muted" id="translation-note">{_e(t["translation_note"])}</p>'
+    if lang == "fr" and result.french is None:  # a policy set of one's own may have no French: say so, do not pass it off
+        notices += f'<p class="notice" id="no-french">{_e(t["no_french"])}</p>'
     return (
         f'<!DOCTYPE html>\n<html lang="{_e(lang)}"><head><meta charset="utf-8">'
         '<meta name="viewport" content="width=device-width, initial-scale=1">'
@@ -490,6 +492,6 @@ def render(result: Result, *, lang: str = "en") -> str:
         f"<h2>{_e(t['clause_summary'])}</h2>{_clause_table(rows, lang, t)}"
         f"<h2>{_e(t['grid'])}</h2>{_grid(result, rows, stacks, lang, t)}"
         f"{_overview(result, t)}<h2>{_e(t['by_clause'])}</h2>{sections}"
-        f"{_inventory(result, stacks, t, tr)}{_evidence(result, t)}{_signoff(t)}"
+        f"{_inventory(result, stacks, t, tr)}{_evidence(result, t, lang)}{_signoff(t)}"
         "</main></body></html>\n"
     )

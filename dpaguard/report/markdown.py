@@ -126,9 +126,10 @@ def render(result: Result, *, lang: str = "en") -> str:
         lines += [f"- {cell(t.get('stage_' + s.name, s.name))}: {t['ran'] if s.ran else t['not_run']}"
                   + (f" ({cell(tr(s.detail))})" if s.detail else "") for s in result.stages]
         lines.append("")
-    for notice in result.notices:
-        lines.append(f"> **{t['md_note']}:** {cell(tr(notice))}")
-    if result.notices:
+    notices = [tr(n) for n in result.notices] + ([t["no_french"]] if lang == "fr" and result.french is None else [])
+    for notice in notices:
+        lines.append(f"> **{t['md_note']}:** {cell(notice)}")
+    if notices:
         lines.append("")
     tree = ""
     if result.git_dirty:
