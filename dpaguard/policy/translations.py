@@ -85,7 +85,7 @@ def _pairs(document: dict[str, Any], key: str, path: Path) -> list[tuple[str, st
     raw = document.get(key) or []
     if not isinstance(raw, list):
         raise PolicyError(f"{path}: `{key}` must be a list of {{en, fr}} entries")
-    pairs = []
+    pairs: list[tuple[str, str, int | None]] = []
     for entry in raw:
         if not isinstance(entry, dict) or set(entry) != {"en", "fr"} or not all(
                 isinstance(entry[k], str) and entry[k].strip() for k in ("en", "fr")):

@@ -3,7 +3,8 @@
 A block is a text node of the HTML page (or a line of the Markdown) a reader sees: not the page's
 `<style>`, not a tooltip (`<title>`, the `title` attribute). Identifiers are allowed in any language:
 control ids, URNs, resource names and types, region codes, digests, file paths, config keys
-(`backupSameRegion`), product names. What is flagged is an English word that French does not use
+(`backupSameRegion`), product names, a value as typed in guillemets (« none ») and code
+in backticks. What is flagged is an English word that French does not use
 ("the", "passed", "resource", "not", "and"), in a token that is a word, not part of an identifier.
 """
 
@@ -34,10 +35,15 @@ _IDENTIFIER = re.compile(r"[\d\-_.:/@$=`#]|^.+[A-Z]|^[A-Z]{2,}$")
 _TOKEN = re.compile(r"[^\s,;()\[\]{}«»\"“”‘’!?]+")
 
 
+# A value quoted as one word in French guillemets is a value as typed (« none », « udp »), not a word.
+# So is code in backticks (`pulumi config set --secret`).
+_QUOTED_VALUE = re.compile(r"«\s*\S+\s*»|`[^`]*`")
+
+
 def english_words(text: str) -> list[str]:
-    """The English words of a text, identifiers left out."""
+    """The English words of a text, identifiers and quoted values left out."""
     found = []
-    for token in _TOKEN.findall(text):
+    for token in _TOKEN.findall(_QUOTED_VALUE.sub(" ", text)):
         word = token.strip("'*|")
         if not word or _IDENTIFIER.search(word):
             continue
