@@ -361,12 +361,12 @@ def _inventory(result: Result, stacks: list[str], t: dict[str, str], tr: Callabl
             f"<h3>{_e(t['subprocessors'])}</h3><table id=\"inventory-subprocessors\"><thead><tr>"
             f"<th>{_e(t['subprocessor'])}</th><th>{_e(t['listed'])}</th><th>{_e(t['service'])}</th>"
             f"<th>{_e(t['country'])}</th>{head}</tr></thead><tbody>{processors}</tbody></table>"
-            f'<p id="inventory-unused" data-count="{len(unused)}"><strong>{_e(t["listed_unused"])}</strong> ({len(unused)}): '
+            f'<p id="inventory-unused" data-count="{len(unused)}"><strong>{_e(t["listed_unused"])}</strong> ({len(unused)}){t["colon"]}'
             f'{_e(", ".join(unused) or t["none"])}</p>'
             f"<h3>{_e(t['locations'])}</h3><table id=\"inventory-locations\"><thead><tr>"
             f"<th>{_e(t['location'])}</th><th>{_e(t['country'])}</th><th>{_e(t['site'])}</th><th>{_e(t['named'])}</th>"
             f"{head}</tr></thead><tbody>{locations}</tbody></table>"
-            f'<p id="inventory-sites-unseen" data-count="{len(sites_unseen)}"><strong>{_e(t["sites_unused"])}</strong>: '
+            f'<p id="inventory-sites-unseen" data-count="{len(sites_unseen)}"><strong>{_e(t["sites_unused"])}</strong>{t["colon"]}'
             f'{_e(", ".join(sites_unseen) or t["none"])}</p></div>')
 
 
@@ -381,7 +381,7 @@ def _stages(result: Result, t: dict[str, str], tr: Callable[[str], str]) -> str:
 
 def _evidence(result: Result, t: dict[str, str], lang: str = "en") -> str:
     stacks = "".join(
-        f'<li data-stack="{_e(s.name)}"><strong>{_e(s.name)}</strong> ({_e(t.get("src_" + s.source, s.source))}): '
+        f'<li data-stack="{_e(s.name)}"><strong>{_e(s.name)}</strong> ({_e(t.get("src_" + s.source, s.source))}){t["colon"]}'
         f"<code>{_e(shown_path(s.config_file or s.origin) or t['no_config_file'])}</code>"
         + (f' {_e(t["config_digest"])} <code class="digest">{_e(s.config_sha256)}</code>' if s.config_sha256 else "")
         + (f'<br>{_e(t["deployment_digest"])} <code class="deployment-digest" data-stack="{_e(s.name)}">'
@@ -426,7 +426,7 @@ def _scope(result: Result, lang: str, t: dict[str, str]) -> str:
         else:
             made = t["scope_program"]
         stacks.append(f'<li data-stack="{_e(stack["name"])}" data-source="{_e(stack["source"])}"><strong>'
-                      f'{_e(stack["name"])}</strong> ({_e(stack["environment"])}): {_e(made)}'
+                      f'{_e(stack["name"])}</strong> ({_e(stack["environment"])}){t["colon"]}{_e(made)}'
                       + (f' · <code>{_e(stack["from"])}</code>' if stack["from"] else "") + "</li>")
     commit = scope["estateCommit"] or (t["scope_no_commit_state"] if result.stacks and not any(
         s.source == "program" for s in result.stacks) else t["not_available"])

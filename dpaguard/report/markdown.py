@@ -80,11 +80,11 @@ def _inventory(result: Result, t: dict[str, str], tr: Callable[[str], str]) -> l
     lines = [f"### {t['md_inventory']}", "", cell(t["inventory_intro"]), "",
              f"| {t['subprocessor']} | {t['listed']} | {t['country']} | {t['resources']} |", "|---|---|---|---|"]
     lines += [f"| {cell(r.name)} | {yes(r.listed)} | {cell(r.country or '')} | {cell(counts(r.resources))} |" for r in used]
-    lines += ["", f"**{cell(t['listed_unused'])}** ({len(unused)}): {cell(', '.join(unused) or t['none'])}", "",
+    lines += ["", f"**{cell(t['listed_unused'])}** ({len(unused)}){t['colon']}{cell(', '.join(unused) or t['none'])}", "",
               f"| {t['location']} | {t['country']} | {t['site']} | {t['named']} | {t['resources']} |", "|---|---|---|---|---|"]
     lines += [f"| {cell(r.name)} | {cell(r.country or t['unknown'])} | {cell(tr(r.detail) if r.detail else t['unknown'])} | {yes(r.listed)} | "
               f"{cell(counts(r.resources))} |" for r in places]
-    lines += ["", f"**{cell(t['sites_unused'])}**: {cell(', '.join(sites_unseen) or t['none'])}", ""]
+    lines += ["", f"**{cell(t['sites_unused'])}**{t['colon']}{cell(', '.join(sites_unseen) or t['none'])}", ""]
     return lines
 
 
@@ -123,12 +123,12 @@ def render(result: Result, *, lang: str = "en") -> str:
     lines += _inventory(result, t, tr)
     if result.stages:
         lines += [f"### {t['md_stages']}", ""]
-        lines += [f"- {cell(t.get('stage_' + s.name, s.name))}: {t['ran'] if s.ran else t['not_run']}"
+        lines += [f"- {cell(t.get('stage_' + s.name, s.name))}{t['colon']}{t['ran'] if s.ran else t['not_run']}"
                   + (f" ({cell(tr(s.detail))})" if s.detail else "") for s in result.stages]
         lines.append("")
     notices = [tr(n) for n in result.notices] + ([t["no_french"]] if lang == "fr" and result.french is None else [])
     for notice in notices:
-        lines.append(f"> **{t['md_note']}:** {cell(notice)}")
+        lines.append(f"> **{t['md_note']}** {cell(notice)}")
     if notices:
         lines.append("")
     tree = ""

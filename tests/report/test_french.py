@@ -81,12 +81,19 @@ def estate_audit(rendered_stacks: dict[str, Deployment], tmp_path_factory: pytes
     code = main(["audit", "--state", *map(str, states), *configs, "--project-dir", str(REPO), "--quiet",
                  "--today", "2026-12-07", "--lang", "fr", "-f", "html", "-o", str(page), "-f", "markdown", "-o", str(text)])
     assert code in (0, 1)
-    return {"html": page.read_text(encoding="utf-8"), "markdown": text.read_text(encoding="utf-8")}
+    checked = folder / "check.html"  # and a check of its programs, rendered offline
+    code = main(["check", "--all-stacks", "--no-checkov", "--project-dir", str(REPO), "--quiet", "--today", "2026-12-07",
+                 "--lang", "fr", "-f", "html", "-o", str(checked)])
+    assert code in (0, 1)
+    return {"html": page.read_text(encoding="utf-8"), "markdown": text.read_text(encoding="utf-8"),
+            "check": checked.read_text(encoding="utf-8")}
 
 
 def test_an_audit_of_the_estate_in_french_has_no_english_block(estate_audit: dict[str, str], policy: Policy) -> None:
     assert english_blocks(_without_names(visible_blocks(estate_audit["html"]), policy)) == []
     assert english_blocks(_without_names(estate_audit["markdown"].splitlines(), policy)) == []
+    assert english_blocks(_without_names(visible_blocks(estate_audit["check"]), policy)) == []
+    assert "vérifiée sur le programme (rendu, non déployé)" in estate_audit["check"]
 
 
 def test_the_french_wording_is_a_dpos(estate_audit: dict[str, str]) -> None:
@@ -95,3 +102,10 @@ def test_the_french_wording_is_a_dpos(estate_audit: dict[str, str]) -> None:
         assert calque not in page, calque
     assert "sous-traitant ultérieur" in page and "7 décembre 2026" in page
 
+
+
+def test_a_policy_set_without_french_says_its_texts_stay_english(result: Result) -> None:
+    assert result.french is None
+    page, text = html.render(result, lang="fr"), markdown.render(result, lang="fr")
+    assert 'id="no-french"' in page and "restent en anglais" in text
+    assert 'id="no-french"' not in html.render(result) and "restent en anglais" not in markdown.render(result)
