@@ -93,8 +93,9 @@ def _e(value: object) -> str:
     return escape(text, quote=True)
 
 
-def _status(status: str, t: dict[str, str]) -> str:
-    label = t.get(f"st_{status}", status.replace("-", " "))
+def _status(status: str, t: dict[str, str], of: str = "st_") -> str:
+    # `of` "ctl_": a control's state, where French agrees with "contrôle" (vérifié), not "clause" (vérifiée)
+    label = t.get(f"{of}{status}") or t.get(f"st_{status}", status.replace("-", " "))
     return f'<span class="status {_e(status)}">{_e(label)}</span>'
 
 
@@ -253,7 +254,7 @@ def _clause_section(row: ClauseRow, index: int, stacks: list[str], lang: str, t:
                 status = _outcome_status(outcome)
                 cells.append(f'<td class="num" data-control="{_e(control_id)}" data-stack="{_e(stack)}" '
                              f'data-status="{status}" data-covered="{_e(covered)}" '
-                             f'data-enforcement="{_e(outcome.enforcement)}">{_status(status, t)}'
+                             f'data-enforcement="{_e(outcome.enforcement)}">{_status(status, t, "ctl_")}'
                              f'<br><span class="muted">{_e(covered)} · {_e(t.get("lvl_" + outcome.enforcement, outcome.enforcement))}</span></td>')
             body.append(f'<tr class="control" data-control="{_e(control_id)}"><td><code>{_e(control_id)}</code></td>'
                         f"<td>{_e(tr(control.title))}<br><span class=\"muted\">{_e(tr(control.category))} · "

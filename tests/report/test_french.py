@@ -51,7 +51,10 @@ def test_the_detector_finds_english_and_spares_identifiers() -> None:
 
 def test_the_french_page_of_the_whole_ledger_has_no_english_block(result: Result, policy: Policy) -> None:
     run = _whole_ledger(result, policy)
-    assert english_blocks(visible_blocks(html.render(run, lang="fr"))) == []
+    page = html.render(run, lang="fr")
+    assert english_blocks(visible_blocks(page)) == []
+    # a control agrees with "contrôle", a clause with "clause"
+    assert '<span class="status passed">vérifié</span>' in page and '>vérifiée</text>' in page  # a control; the legend
 
 
 def test_the_french_markdown_of_the_whole_ledger_has_no_english_line(result: Result, policy: Policy) -> None:
