@@ -52,7 +52,7 @@ def _clauses(result: Result, lang: str, t: dict[str, str]) -> list[str]:
         return []
     lines = [f"### {t['md_clauses']}", "",
              f"| {t['clause']} | {t['heading']} | {t['evidence_grade']} | {t['status']} | {t['controls']} | "
-             f"{t['examined']} | {t['quote_language'] if lang != 'en' else t['quote']} |", "|---|---|---|---|---|---:|---|"]
+             f"{t['examined']} | {t['quote_language'] if lang != 'en' and result.french is None else t['quote']} |", "|---|---|---|---|---|---:|---|"]
     for row in rows:
         # a French heading is the project's translation (†): no French text of the DPA is in the repository
         title = (f"{row.title_fr} †" if row.title_fr else row.title) if lang == "fr" else row.title

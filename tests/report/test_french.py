@@ -60,6 +60,9 @@ def test_the_french_page_of_the_whole_ledger_has_no_english_block(result: Result
 def test_the_french_markdown_of_the_whole_ledger_has_no_english_line(result: Result, policy: Policy) -> None:
     text = markdown.render(_whole_ledger(result, policy), lang="fr")
     assert english_blocks(text.splitlines()) == []
+    # the quote column holds the project's translation, each marked, not the English
+    assert "| L'accord stipule |" in text and "Texte de l'accord (anglais)" not in text
+    assert text.count("(traduction du projet ; le texte signé fait foi en anglais)") == len(policy.clauses)
 
 
 def test_a_translated_quote_is_marked_and_keeps_the_signed_english_at_hand(result: Result, policy: Policy) -> None:
