@@ -38,7 +38,7 @@ def _rows(findings: list[Finding], waived: bool, t: dict[str, str], lang: str, t
                          f"{cell(format_date(w.expires.isoformat(), lang) if w else '')} |")
         else:
             level = t.get("lvl_" + finding.enforcement, finding.enforcement) + (
-                f" ({t['st_undetermined']})" if finding.status == "undetermined" else "")
+                f" ({t.get('ctl_undetermined', t['st_undetermined'])})" if finding.status == "undetermined" else "")
             lines.append(f"| {cell(level)} | {cell(t.get('sev_' + finding.severity, finding.severity))} | {cell(finding.control)} | "
                          f"{cell(citation_label(finding.clause, lang))} | {cell(finding.stack)} | {resource} | {cell(tr(finding.message))} |")
     if len(findings) > MAX_ROWS:
@@ -82,7 +82,7 @@ def _inventory(result: Result, t: dict[str, str], tr: Callable[[str], str]) -> l
     lines += [f"| {cell(r.name)} | {yes(r.listed)} | {cell(r.country or '')} | {cell(counts(r.resources))} |" for r in used]
     lines += ["", f"**{cell(t['listed_unused'])}** ({len(unused)}){t['colon']}{cell(', '.join(unused) or t['none'])}", "",
               f"| {t['location']} | {t['country']} | {t['site']} | {t['named']} | {t['resources']} |", "|---|---|---|---|---|"]
-    lines += [f"| {cell(r.name)} | {cell(r.country or t['unknown'])} | {cell(tr(r.detail) if r.detail else t['unknown'])} | {yes(r.listed)} | "
+    lines += [f"| {cell(r.name)} | {cell(r.country or t['unknown'])} | {cell(tr(r.detail) if r.detail else t['unknown'])} | {t['in_part'] if r.partly else yes(r.listed)} | "
               f"{cell(counts(r.resources))} |" for r in places]
     lines += ["", f"**{cell(t['sites_unused'])}**{t['colon']}{cell(', '.join(sites_unseen) or t['none'])}", ""]
     return lines
