@@ -4,6 +4,7 @@ marked as the project's translation; the translation source (policies/dpa/i18n/f
 from __future__ import annotations
 
 import dataclasses
+import shutil
 from pathlib import Path
 
 import pytest
@@ -14,7 +15,7 @@ from dpaguard.model import Deployment, Result
 from dpaguard.policy import Policy
 from dpaguard.report import html, markdown
 from dpaguard.source.state import export_json
-from support import REPO
+from support import CLI_FIXTURES, POLICIES, REPO
 from support.english import english_blocks, english_words, visible_blocks
 
 
@@ -115,3 +116,27 @@ def test_a_policy_set_without_french_says_its_texts_stay_english(result: Result)
     page, text = html.render(result, lang="fr"), markdown.render(result, lang="fr")
     assert 'id="no-french"' in page and "restent en anglais" in text
     assert 'id="no-french"' not in html.render(result) and "restent en anglais" not in markdown.render(result)
+
+
+_WAIVERS = """waivers:
+  - {control: DPA-ACC-001, urn: "*", stack: "*", reason: legacy group, approver: me, expires: 2029-11-01}
+  - {control: DPA-RES-001, urn: "*::main-db", stack: prod, reason: migration, approver: dpo@example.com, expires: 2026-01-01}
+  - {control: DPA-RES-001, urn: "*::x", stack: prod}
+  - {control: DPA-NOPE-001, urn: "*", stack: prod, reason: r, approver: a, expires: 2026-12-31}
+"""
+
+
+def test_waiver_findings_read_in_french(tmp_path: Path, policy: Policy) -> None:
+    # expired, blanket and malformed waivers: DPA-WAI-001/002/003 findings with dpaguard's own messages
+    policies = tmp_path / "policies"
+    shutil.copytree(POLICIES, policies)
+    (policies / "waivers.yaml").write_text(_WAIVERS, encoding="utf-8")
+    page = tmp_path / "report.html"
+    code = main(["audit", "--state", str(CLI_FIXTURES / "prod-drifted.json"), "--policies", str(policies), "--quiet",
+                 "--today", "2026-11-27", "--lang", "fr", "-f", "html", "-o", str(page)])
+    assert code == 1
+    text = page.read_text(encoding="utf-8")
+    assert all(f'data-control="DPA-WAI-00{n}"' in text for n in (1, 2, 3))
+    # the waivers' reasons are the organisation's own words, not the report's
+    blocks = [b for b in visible_blocks(text) if b not in ("legacy group", "migration")]
+    assert english_blocks(_without_names(blocks, policy)) == []
