@@ -353,12 +353,16 @@ def format_date(value: str, lang: str) -> str:
         if "T" in value:
             moment = dt.datetime.fromisoformat(value.replace("Z", "+00:00"))
             moment = moment.astimezone(dt.timezone.utc) if moment.tzinfo else moment
-            return (f"{moment.day} {_MONTHS_FR[moment.month - 1]} {moment.year} à "
+            return (f"{_day(moment.day)} {_MONTHS_FR[moment.month - 1]} {moment.year} à "
                     f"{moment.hour:02d}:{moment.minute:02d} UTC")
         day = dt.date.fromisoformat(value)
     except ValueError:
         return value
-    return f"{day.day} {_MONTHS_FR[day.month - 1]} {day.year}"
+    return f"{_day(day.day)} {_MONTHS_FR[day.month - 1]} {day.year}"
+
+
+def _day(day: int) -> str:
+    return "1er" if day == 1 else str(day)  # "1er janvier 2026", "2 janvier 2026"
 
 
 def strings(lang: str) -> dict[str, str]:
@@ -377,6 +381,8 @@ def citation_label(citation: str, lang: str) -> str:
     """A control's whole citation ("Appendix C §1.1; Article 5.1") as the DPA of that language numbers it."""
     return citation.replace("Appendix ", "Annexe ") if lang == "fr" else citation
 
+
+_ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}(T[\d:.]+Z?)?")
 
 # The mark beside every quote of the DPA the project translated: no French text of the DPA is in the repository.
 QUOTE_TRANSLATED = "(traduction du projet ; le texte signé fait foi en anglais)"
@@ -415,7 +421,10 @@ def french(translation: Translation | None, text: str, depth: int = 0) -> str | 
 def _value(translation: Translation, value: str, depth: int) -> str:
     """A template's value, translated where it is a text of its own, its surrounding spaces kept (" (eu-west-1)")."""
     core = value.strip()
-    shown = (french(translation, core, depth + 1) if depth < 3 else None) or core
+    if _ISO_DATE.fullmatch(core):  # a waiver's expiry in a message reads as a French date too
+        shown = format_date(core, "fr")
+    else:
+        shown = (french(translation, core, depth + 1) if depth < 3 else None) or core
     return value[:len(value) - len(value.lstrip())] + shown + value[len(value.rstrip()):]
 
 

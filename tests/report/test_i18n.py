@@ -13,6 +13,7 @@ _FRENCH = Translation(
          "le bucket GCS accorde %v à %v : ses objets sont divulgués à tous%v"),
         ("%v: checkov did not run", "%v : checkov n'a pas été exécuté"),
         ("%v: no waivers to examine", "%v : aucune dérogation à examiner"),
+        ("waiver for %v expired on %v", "la dérogation pour %v a expiré le %v"),
     ),
 )
 
@@ -44,3 +45,7 @@ def test_reasons_joined_by_semicolons_are_translated_one_by_one() -> None:
 def test_english_is_left_as_it_is() -> None:
     assert translator(_FRENCH, "en")("a role") == "a role"
     assert translator(_FRENCH, "fr")("a role") == "un rôle" and translator(_FRENCH, "fr")("unknown text") == "unknown text"
+
+
+def test_a_date_in_a_message_reads_as_a_french_date() -> None:
+    assert french(_FRENCH, "waiver for DPA-RES-001 expired on 2026-01-01") == "la dérogation pour DPA-RES-001 a expiré le 1er janvier 2026"
