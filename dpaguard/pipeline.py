@@ -374,6 +374,7 @@ def assemble(
         notices=tuple(notices),
         engine=engine_name,
         clauses=tuple(policy.clauses),
+        french=policy.french,
         usage=tuple(evaluation.usage),
         subprocessors=processors,
         hosting_sites=sites,
