@@ -164,12 +164,27 @@ class Stage:
 
 @dataclass(frozen=True)
 class Decision:
-    """What a policy engine says about one resource (or a whole stack) for one control."""
+    """What a check says about one resource, a whole stack or a repository file, for one control.
+
+    Every check decides: the policy engines on the facts' resources and stacks, and outside them the
+    checks of the repository's files (checkov, the credential scan), the ratchet and the waivers' own
+    problems, which say where they saw it. `dpaguard.findings` alone turns decisions into findings:
+    the stack, the environment judged in, the enforcement and the waiver are its to decide.
+    """
 
     control: ControlId
-    urn: Urn
+    urn: Urn  # a resource's, a stack's, or a repository file's (`urn:dpaguard:file:<path>`, dpaguard.urn.file_urn)
     message: str
     status: DecisionStatus = "violation"
+    # where the check saw it (a file's line); None: where the facts place the resource or stack
+    location: SourceLocation | None = None
+    # the stack config key a stack-level decision is about: its line in the stack config file
+    config_key: str | None = None
+    # a file decision's kind and name as reports show them (`checkov:yaml`, the path); None: `file`, the path
+    type: str | None = None
+    name: str | None = None
+    # a file no stack owns is judged as prod; a decision about one environment's level names it (the ratchet's)
+    environment: str | None = None
 
 
 @dataclass(frozen=True)

@@ -26,14 +26,13 @@ from dpaguard.report._shared import (
     clause_rows,
     inventory,
     outcomes,
-    result_json,
-    scope_json,
     shown_path,
     sorted_findings,
     stack_label,
     stack_names,
 )
 from dpaguard.report.i18n import QUOTE_TRANSLATED, clause_label, format_date, french, strings, translator
+from dpaguard.report.json import result_json, scope_json  # the report quotes the JSON document's scope and id
 
 # Mandatory, advisory and waived are told apart by colour; organisational and not-covered are never green.
 _COLOURS: dict[str, str] = {
