@@ -123,6 +123,16 @@ class ClausePart:
 
 
 @dataclass(frozen=True)
+class Translation:
+    """The French of what the policy set shows a reader (policies/dpa/i18n/fr.yaml): whole texts and message templates."""
+
+    texts: Mapping[str, str]  # English text (whitespace collapsed) -> the project's French
+    templates: tuple[tuple[str, str], ...] = ()  # (English with %v, French with the same %v in the same order)
+    # the English of the entries a source shows (texts, Rego messages), against which unused ones are found
+    sourced: frozenset[str] = frozenset()
+
+
+@dataclass(frozen=True)
 class Usage:
     """What a stack's resources use, counted: a sub-processor (Appendix B) or a hosting location (Appendix C §1)."""
 
@@ -286,6 +296,7 @@ class Result:
     # not computed (a hand-built Result): counts then come from `coverage`
     examined: Mapping[tuple[str, str], frozenset[str]] = field(default_factory=dict)
     dpa_sha256: str | None = None  # sha256 of the DPA text the ledger quotes, when it was found (DPAGUARD_DPA)
+    french: Translation | None = None  # the policy set's French, for a report in French (policies/dpa/i18n/fr.yaml)
 
     def unwaived(self, enforcement: str) -> tuple[Finding, ...]:
         """Findings at one enforcement level that no waiver covers."""
