@@ -1,7 +1,7 @@
 """The ratchet of Article 5.1: "Ringover undertakes not to substantially reduce the overall security".
 
-`--baseline FILE` gives an earlier JSON report of dpaguard. Against it, a run reports as findings of
-DPA-RAT-001 (built here, in Python, not in Rego):
+`--baseline FILE` gives an earlier JSON report of dpaguard. Against it, a run decides on DPA-RAT-001
+(here, in Python, not in Rego; dpaguard.findings makes the findings, as it does every check's):
 - every control that passed in the baseline on a stack (examined at least one resource there, no
   unwaived finding) and has an unwaived finding on that stack now;
 - every control of the baseline's catalogue that the catalogue no longer has (a control retired in

@@ -1,7 +1,7 @@
-"""The checkov stage of `dpaguard check`: credentials and CI/container hygiene, as dpaguard findings.
+"""The checkov stage of `dpaguard check`: credentials and CI/container hygiene, as dpaguard decisions.
 
 checkov runs as a subprocess (see runner.py) over the project file, the Pulumi program, the stack
-configs, the policies, the CI workflows and any Dockerfile. Each failed check becomes a Finding of
+configs, the policies, the CI workflows and any Dockerfile. Each failed check becomes a decision of
 the control that policies/checkov/mapping.yaml names for it; the control itself (clause, severity,
 enforcement, category `secrets` or `hygiene`) comes from the catalogue, policies/dpa/controls.yaml.
 
