@@ -110,3 +110,44 @@ def test_files_are_scanned_with_position_and_kind_outside_virtual_environments(t
         ("settings.json", 2, 24, DATAPACKET_API_KEY),
     ]
     assert read == 3
+
+
+def test_a_credential_is_a_decision_about_its_file_placed_by_the_findings_stage(tmp_path: Path) -> None:
+    """In the stack config of a stack the run checks: that stack's; anywhere else: the project's, judged as prod."""
+    import datetime as dt
+
+    from support import POLICIES
+    from dpaguard.model import Deployment
+    from dpaguard.pipeline import run_stages
+    from dpaguard.policy import load_policy
+    from dpaguard.source.credentials import file_decisions
+
+    (tmp_path / "stacks").mkdir()
+    (tmp_path / "stacks" / "Pulumi.dev.yaml").write_text(f"config:\n  scaleway:accessKey: {ACCESS}\n")
+    (tmp_path / "__main__.py").write_text(f'KEY = "{ACCESS}"\n')
+    policy = load_policy(POLICIES)
+    decisions, read = file_decisions(tmp_path, policy)
+    assert read == 2 and all(d.location is not None and d.type == "dpaguard:credentials" for d in decisions)
+    assert {d.urn for d in decisions} == {"urn:dpaguard:file:__main__.py", "urn:dpaguard:file:stacks/Pulumi.dev.yaml"}
+    assert all(ACCESS not in d.message for d in decisions)
+
+    class Silent:
+        name = "stub"
+
+        def prepare(self, resources: int) -> None:
+            pass
+
+        def decide(self, facts: object) -> list[object]:
+            return []
+
+        def close(self) -> None:
+            pass
+
+    dev = Deployment(stack="dev", project="p", source="program", resources=(), config_file="stacks/Pulumi.dev.yaml")
+    judge = run_stages([dev], policy, Silent(), today=dt.date(2026, 1, 1)).judge  # type: ignore[arg-type]
+    placed = {f.name: (f.stack, f.urn, f.enforcement) for f in judge.findings(decisions)}
+    control = policy.control("DPA-SEC-104")
+    assert placed == {
+        "__main__.py": ("*", "urn:dpaguard:file:__main__.py", control.enforcement_for("prod")),
+        "stacks/Pulumi.dev.yaml": ("dev", dev.stack_urn, control.enforcement_for("dev")),
+    }
