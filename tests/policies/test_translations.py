@@ -76,13 +76,16 @@ def test_the_shipped_french_has_no_entry_nothing_shows(tmp_path: Path, policy: P
         "A control retired long ago"]
 
 
-def test_a_rego_message_without_french_is_a_load_error(tmp_path: Path, policy: Policy) -> None:
+def test_a_rego_message_without_french_is_a_load_error_with_the_texts_missing_too(tmp_path: Path, policy: Policy) -> None:
     root = _french_copy(tmp_path)
     modules = dict(policy.rego_modules)
     modules["rego/extra.rego"] = 'package x\nm := sprintf("bucket %v is in %v", ["a", "b"])\n'
-    with pytest.raises(PolicyError, match=re.escape(
-            'no French under `messages:` for rego/extra.rego\'s message; add - {en: "bucket %v is in %v"')):
-        _load(root, policy, modules=modules)
+    new = dataclasses.replace(policy.controls[0], id=ControlId("DPA-RES-999"), title="Backups are kept in France", help="")
+    with pytest.raises(PolicyError) as raised:
+        _load(root, policy, modules=modules, controls=(*policy.controls, new))
+    line = raised.value.one_line()
+    assert 'no French under `texts:` for control DPA-RES-999 title; add - {en: "Backups are kept in France"' in line
+    assert 'no French under `messages:` for rego/extra.rego\'s message; add - {en: "bucket %v is in %v"' in line
 
 
 def test_a_message_whose_french_drops_a_value_is_refused(tmp_path: Path, policy: Policy) -> None:
