@@ -68,7 +68,8 @@ def shown_texts(controls: Iterable[Control], clauses: Iterable[Clause],
             texts.setdefault(_one_line(control.help), f"control {control.id} help")
         texts.setdefault(control.category, f"control {control.id} category")
     for clause in clauses:
-        texts.setdefault(clause.quote, f"clause {clause.id} quote")
+        if clause.quote:  # a section the report shows apart from the DPA's clauses quotes nothing
+            texts.setdefault(clause.quote, f"clause {clause.id} quote")
         if clause.note:
             texts.setdefault(clause.note, f"clause {clause.id} note")
         for part in clause.parts:

@@ -113,6 +113,12 @@ def test_the_load_of_the_policies_checks_the_french(tmp_path: Path) -> None:
         load_policy(root)
 
 
+def test_a_section_that_quotes_nothing_needs_no_french_quote(tmp_path: Path, policy: Policy) -> None:
+    root = _french_copy(tmp_path)
+    apart = dataclasses.replace(policy.clauses[0], id="Gate integrity", quote="")  # shown apart from the clauses
+    assert isinstance(_load(root, policy, clauses=(*policy.clauses, apart)), Translation)
+
+
 def test_a_policy_set_without_french_loads_without_it(tmp_path: Path, policy: Policy) -> None:
     assert _load(tmp_path, policy) is None
 
