@@ -135,3 +135,14 @@ def test_every_message_the_rego_tests_expect_reads_in_french(policy: Policy) -> 
     assert sorted(m for m, fr in translated.items() if not fr) == []
     # a value the rule puts in its message ("none of its hosting sites is named ...") is French too
     assert {m: fr for m, fr in translated.items() if english_words(str(fr))} == {}
+
+
+def test_checkovs_findings_read_in_french_its_check_names_as_code(policy: Policy) -> None:
+    secret = "CKV_SECRET_2 cloud or service credential: AWS Access Key at infra/__main__.py:2 (value not shown)"
+    assert french(policy.french, secret) == (
+        "CKV_SECRET_2, identifiant de cloud ou de service : `AWS Access Key`, en infra/__main__.py:2 (valeur non affichée)")
+    hygiene = "CKV_GHA_7 The build output cannot be affected by user parameters at .github/workflows/ci.yml:12"
+    assert french(policy.french, hygiene) == (
+        "CKV_GHA_7 `The build output cannot be affected by user parameters`, en .github/workflows/ci.yml:12")
+    # "or" is not translated out of its phrase ("cloud ou service credential" once was)
+    assert french(policy.french, "cloud or service credential") == "identifiant de cloud ou de service"
