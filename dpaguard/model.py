@@ -164,7 +164,11 @@ class Decision:
 
 @dataclass(frozen=True)
 class Waiver:
-    """A reviewer's acceptance of a finding: control, URN pattern (fnmatch) and stack, until an expiry date."""
+    """A reviewer's acceptance of a finding: control, URN pattern (fnmatch) and stack, until an expiry date.
+
+    A waiver of a control mandatory in prod that reaches a prod stack also names when it was approved,
+    a reference (ticket or document) and may name compensating measures (policy/waivers.py: governance).
+    """
 
     control: ControlId
     urn_pattern: str
@@ -172,8 +176,11 @@ class Waiver:
     reason: str
     approver: str
     expires: dt.date
+    approved: dt.date | None = None  # the approval date
+    reference: str = ""  # the ticket or document that records the approval
+    compensating: str = ""  # what keeps the risk down while the waiver lasts
 
-    def to_json(self) -> dict[str, str]:
+    def to_json(self) -> dict[str, str | None]:
         """The waiver as it appears in JSON output."""
         return {
             "control": self.control,
@@ -182,6 +189,9 @@ class Waiver:
             "reason": self.reason,
             "approver": self.approver,
             "expires": self.expires.isoformat(),
+            "approved": self.approved.isoformat() if self.approved else None,
+            "reference": self.reference or None,
+            "compensating": self.compensating or None,
         }
 
 

@@ -323,6 +323,7 @@ def run_stages(
     """
     from dpaguard.findings import findings_of
     from dpaguard.normalise import normalise
+    from dpaguard.policy.waivers import check_governance
 
     for control_id, level in (enforcement_overrides or {}).items():
         policy.control(control_id)
@@ -335,7 +336,11 @@ def run_stages(
     decisions = engine.decide(facts)
     if not isinstance(decisions, list):
         raise EngineError(f"{engine.name} engine returned {type(decisions).__name__}, not a list of decisions")
-    return findings_of(facts, decisions, policy, today=today, enforcement_overrides=enforcement_overrides)
+    evaluation = findings_of(facts, decisions, policy, today=today, enforcement_overrides=enforcement_overrides)
+    # A prod waiver of a mandatory control that lacks what a DPO signs for is refused (exit 2), not a finding.
+    check_governance(policy.waivers, policy.waiver_findings, policy.waiver_lines, policy.controls,
+                     evaluation.environments, today=today, overrides=enforcement_overrides)
+    return evaluation
 
 
 def assemble(
