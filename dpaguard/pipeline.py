@@ -384,6 +384,7 @@ def assemble(
         versions=tool_versions(checkov_version),
         examined=dict(evaluation.examined),
         dpa_sha256=options.dpa_sha256,
+        waivers=tuple(policy.waivers),
     )
     return _with_ratchet(result, policy, options)
 
@@ -419,11 +420,16 @@ def _with_ratchet(result: Result, policy: Policy, options: RunOptions) -> Result
             coverage[(RATCHET, stack.name)] = 0
         return dataclasses.replace(result, coverage=coverage,
                                    stages=(*result.stages, Stage("baseline", False, "no --baseline")))
+    from dpaguard.ratchet import changes
+    from dpaguard.report._shared import shown_path
+
     found, compared = ratchet(options.baseline, result, result.controls, retired=policy.retired)
     coverage.update(compared)
+    shown = shown_path(options.baseline.path) or ""
     return dataclasses.replace(
         result, findings=result.findings + waive(found, policy, options.today), coverage=coverage,
-        stages=(*result.stages, Stage("baseline", True, options.baseline.path)),
+        stages=(*result.stages, Stage("baseline", True, shown)),
+        changes=changes(options.baseline, result, shown),
     )
 
 

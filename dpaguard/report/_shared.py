@@ -19,6 +19,7 @@ from typing import Any, Iterable, Literal, Mapping, Sequence
 
 from dpaguard.inventory import site_names
 from dpaguard.model import (
+    CHANGE_KINDS,
     ENVIRONMENTS,
     Clause,
     ClausePart,
@@ -300,15 +301,32 @@ def _result_json(result: Result) -> dict[str, Any]:
         "inventory": inventory_json(result),
         "evidence": evidence_json(result),
         "scope": scope_json(result),
+        # added with waiver governance and the changes section (issue 22 §5, §6)
+        "waivers": [w.to_json() for w in result.waivers],
+        "changes": changes_json(result),
+    }
+
+
+def changes_json(result: Result) -> dict[str, Any] | None:
+    """The JSON document's `changes`: what changed since --baseline, by kind; None without a baseline."""
+    changes = result.changes
+    if changes is None:
+        return None
+    return {
+        "baseline": changes.baseline, "generatedAt": changes.generated_at, "gitCommit": changes.git_commit,
+        "waiversRecorded": changes.waivers_recorded,
+        "counts": {kind: sum(1 for c in changes.items if c.kind == kind) for kind in CHANGE_KINDS},
+        "items": [{"kind": c.kind, "subject": c.subject, "stack": c.stack or None, "urn": c.urn or None,
+                   "before": c.before or None, "after": c.after or None} for c in changes.items],
     }
 
 
 def location_path(finding: Finding, result: Result) -> str:
     """Where a finding points: the program source file when known, else the stack's config file or origin."""
     if finding.location is not None and finding.location.path:
-        return finding.location.path
+        return shown_path(finding.location.path) or finding.location.path
     stack = _stack_for(result, finding.stack)
-    return stack.config_file or stack.origin or "Pulumi.yaml"
+    return shown_path(stack.config_file or stack.origin) or "Pulumi.yaml"
 
 
 # -- the report by clause ------------------------------------------------------------------------
