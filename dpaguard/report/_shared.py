@@ -210,7 +210,7 @@ def finding_json(finding: Finding) -> dict[str, Any]:
         "waived": finding.waived,
         "waiver": finding.waiver.to_json() if finding.waiver else None,
         "location": (
-            {"path": location.path, "line": location.line, "column": location.column} if location else None
+            {"path": shown_path(location.path), "line": location.line, "column": location.column} if location else None
         ),
         "resources": list(finding.resources),
     }
