@@ -103,7 +103,9 @@ def _page_css(report: str, t: dict[str, str]) -> str:
     numbers = " ".join(p for p in (text(before) if before else "", "counter(page)", text(middle) if middle else "",
                                    "counter(pages)", text(after) if after else "") if p)
     return ("@page{@top-left{content:" + text(t["running_header"].format(report_id=report)) +
-            ";font:8px system-ui,sans-serif;color:#5b6670}"
+            # no ligatures, so the id copied from a printed page reads as it is ("ff", not "ﬀ"): Chromium
+            # ignores font-variant-ligatures in a margin box but draws no ligature across letter spacing
+            ";font:8px system-ui,sans-serif;letter-spacing:.02em;color:#5b6670}"
             "@bottom-right{content:" + numbers + ";font:8px system-ui,sans-serif;color:#5b6670}}")
 
 
