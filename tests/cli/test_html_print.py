@@ -20,7 +20,7 @@ import pytest
 
 from support import CLI_FIXTURES, POLICIES
 from support.cli import dpaguard
-from support.devtools import Page
+from support.devtools import Page, chromium
 from support.html_elements import Elements
 
 # A4 is 210 mm wide; the report's @page leaves 12 mm each side: 186 mm at 96 CSS px per inch.
@@ -62,12 +62,6 @@ MEASURE = r"""
 """
 
 
-def _chromium() -> str:
-    from test_html_report import chromium  # the one rule for finding Chromium or failing on CI
-
-    return chromium()
-
-
 def _page_texts(pdf: bytes) -> tuple[list[str], list[tuple[float, float]]]:
     from pypdf import PdfReader
 
@@ -80,7 +74,7 @@ def _page_texts(pdf: bytes) -> tuple[list[str], list[tuple[float, float]]]:
 def reports(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     """An audit of prod and dev with a prod waiver in force and a baseline: its HTML in English and French."""
     out = tmp_path_factory.mktemp("print")
-    states = ["--state", CLI_FIXTURES / "prod-drifted.json", CLI_FIXTURES / "dev.json",
+    states: list[str | Path] = ["--state", CLI_FIXTURES / "prod-drifted.json", CLI_FIXTURES / "dev.json",
               "--stack-config", CLI_FIXTURES / "Pulumi.dev.yaml", "--today", "2026-11-27", "--quiet"]
     first = dpaguard("audit", *states, "--format", "json")
     assert first.returncode in (0, 1), first.stderr
@@ -113,7 +107,7 @@ def test_the_report_prints_on_a4_without_overflow_split_rows_or_orphan_headings(
         reports: dict[str, Any], lang: str, tmp_path: Path) -> None:
     run = reports[lang]
     report_id = run["json"]["reportId"]
-    with Page(_chromium(), tmp_path / "profile") as page:
+    with Page(chromium(), tmp_path / "profile") as page:
         page.call("Emulation.setEmulatedMedia", media="print")
         page.call("Emulation.setScrollbarsHidden", hidden=True)  # a printed page has no scroll bar
         page.call("Emulation.setDeviceMetricsOverride", width=CONTENT_WIDTH, height=CONTENT_HEIGHT, deviceScaleFactor=1,

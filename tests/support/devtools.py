@@ -11,13 +11,26 @@ import base64
 import fcntl
 import json
 import os
+import shutil
 import subprocess
 import time
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
          "--disable-component-update", "--disable-sync", "--no-first-run"]
+
+
+def chromium() -> str:
+    """Debian's chromium (or the Chrome of GitHub's runners); on CI (CI=true) its absence is a failure, locally a skip."""
+    found = shutil.which("chromium") or shutil.which("chromium-browser") or shutil.which("google-chrome")
+    if found:
+        return found
+    if os.environ.get("CI", "").lower() == "true":
+        pytest.fail("chromium is not installed (.ci/run installs Debian's chromium package)")
+    pytest.skip("chromium is not installed here (apt-get install chromium); CI fails instead of skipping")
 
 
 class DevToolsError(RuntimeError):
