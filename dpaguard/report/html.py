@@ -206,8 +206,11 @@ def _finding_row(finding: Finding, t: dict[str, str], lang: str, outcome: Outcom
     where = _where(finding, outcome.stack if outcome else None)
     fix = outcome.control.help if outcome else ""
     waiver = finding.waiver
-    waiver_cells = (f"<td>{_e(waiver.reason)}</td><td>{_e(waiver.approver)}</td>"
-                    f"<td>{_e(format_date(waiver.expires.isoformat(), lang))}</td>" if waiver else "")
+    waiver_cells = (f"<td>{_e(waiver.reason)}"
+                    + (f'<br><strong>{_e(t["compensating"])}:</strong> {_e(waiver.compensating)}' if waiver.compensating else "")
+                    + f"</td><td>{_e(waiver.approver)}"
+                    + (f'<br>{_e(t["reference"])} <code>{_e(waiver.reference)}</code>' if waiver.reference else "")
+                    + f"</td><td>{_e(format_date(waiver.expires.isoformat(), lang))}</td>" if waiver else "")
     return (f'<tr class="finding" data-control="{_e(finding.control)}" data-stack="{_e(finding.stack)}" '
             f'data-urn="{_e(finding.urn)}" data-enforcement="{_e(finding.enforcement)}" '
             f'data-waived="{str(finding.waived).lower()}" data-status="{_e(finding.status)}" '

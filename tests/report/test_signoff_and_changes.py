@@ -91,6 +91,8 @@ def test_text_and_sarif_show_the_reference_and_compensating_measures(result: Res
     run = _with(result, findings=findings)
     out = text.render(run)
     assert "(reference DPO-42)" in out and "compensating measures: private network only" in out
+    rows = [r for r in html.render(run).split("<tr") if 'data-waived="true"' in r]
+    assert rows and all("private network only" in r and "DPO-42" in r for r in rows)
     log = json.loads(sarif.render(run))
     justifications = [s["justification"] for r in log["runs"][0]["results"] for s in r.get("suppressions", [])]
     assert any("reference DPO-42" in j and "compensating measures: private network only" in j for j in justifications)
