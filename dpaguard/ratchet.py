@@ -229,7 +229,8 @@ def _control_terms(control: Control | BaselineControl) -> str:
 def changes(baseline: Baseline, result: Result, shown_as: str) -> Changes:
     """What changed since the baseline: findings, waivers, the clause ledger, the catalogue (`shown_as`: the baseline as reports name it)."""
     items: list[Change] = []
-    # Findings: by control, stack, resource and message; the ratchet's own are not findings of the estate.
+    # Findings: by control, stack, resource and message (a message that changed reads as one fixed and one
+    # new); the ratchet's own are not findings of the estate.
     now: dict[tuple[str, str, str, str], bool] = {
         (str(f.control), f.stack, str(f.urn), f.message): f.waived for f in result.findings if f.control != RATCHET}
     before = {key: waived for key, waived in baseline.findings.items() if key[0] != RATCHET}
