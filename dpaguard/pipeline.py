@@ -26,7 +26,7 @@ from dpaguard.errors import DpaguardError, InputError, PolicyError, UsageError
 from dpaguard.environment import environment_notice
 from dpaguard.model import LEVELS, Decision, Deployment, Finding, Result, Stage, StackSummary
 from dpaguard.policy import SHIPPED_POLICIES
-from dpaguard.provenance import deployment_digest, now_utc, tool_versions, utc_today
+from dpaguard.provenance import deployment_digest, now_utc, shown_path, tool_versions, utc_today
 from dpaguard.source.pairing import load_states
 from dpaguard.urn import short_stack_name
 
@@ -234,6 +234,7 @@ def run_stages(
     """
     from dpaguard.findings import findings_of
     from dpaguard.normalise import normalise
+    from dpaguard.policy.waivers import check_governance
 
     for control_id, level in (enforcement_overrides or {}).items():
         policy.control(control_id)
@@ -246,7 +247,11 @@ def run_stages(
     decisions = engine.decide(facts)
     if not isinstance(decisions, list):
         raise EngineError(f"{engine.name} engine returned {type(decisions).__name__}, not a list of decisions")
-    return findings_of(facts, decisions, policy, today=today, enforcement_overrides=enforcement_overrides)
+    evaluation = findings_of(facts, decisions, policy, today=today, enforcement_overrides=enforcement_overrides)
+    # A prod waiver of a mandatory control that lacks what a DPO signs for is refused (exit 2), not a finding.
+    check_governance(policy.waivers, policy.waiver_findings, policy.waiver_lines, policy.controls,
+                     evaluation.environments, today=today, overrides=enforcement_overrides)
+    return evaluation
 
 
 def assemble(
@@ -290,6 +295,7 @@ def assemble(
         versions=tool_versions(checkov_version),
         examined=dict(evaluation.examined),
         dpa_sha256=options.dpa_sha256,
+        waivers=tuple(policy.waivers),
     )
     return _with_ratchet(result, evaluation, policy, options)
 
@@ -329,11 +335,15 @@ def _with_ratchet(result: Result, evaluation: Evaluation, policy: Policy, option
             coverage[(RATCHET, stack.name)] = 0
         return dataclasses.replace(result, coverage=coverage,
                                    stages=(*result.stages, Stage("baseline", False, "no --baseline")))
+    from dpaguard.ratchet import changes
+
     decided, compared = ratchet(options.baseline, result, result.controls, retired=policy.retired)
     coverage.update(compared)
+    shown = shown_path(options.baseline.path) or ""
     return dataclasses.replace(
         result, findings=result.findings + tuple(evaluation.judge.findings(decided)), coverage=coverage,
-        stages=(*result.stages, Stage("baseline", True, options.baseline.path)),
+        stages=(*result.stages, Stage("baseline", True, shown)),
+        changes=changes(options.baseline, result, shown),
     )
 
 

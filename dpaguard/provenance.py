@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
+from pathlib import PurePath, PureWindowsPath
 from typing import Any
 
 from dpaguard import clock
@@ -64,3 +65,11 @@ def tool_versions(checkov: str | None = None) -> dict[str, str | None]:
             versions[name] = None
     versions["checkov"] = checkov
     return versions
+
+
+def shown_path(path: str | None) -> str | None:
+    """A path as a report may show it: an absolute local path (a state file in /tmp) by its name alone,
+    so that no report names the machine it ran on and two runs elsewhere read the same."""
+    if not path:
+        return path
+    return PurePath(path).name if PurePath(path).is_absolute() or PureWindowsPath(path).is_absolute() else path
