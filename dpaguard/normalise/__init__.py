@@ -36,9 +36,10 @@ from dpaguard.normalise.properties import (
     DATA_CATEGORY_KEYS,
     Walk,
     env_tag,
-    inbound_rules,
+    SECURITY_GROUP_TYPES,
     judge_acl_sources,
     plaintext_fields,
+    security_group_facts,
     tags_of,
     unknown_tags,
 )
@@ -296,12 +297,8 @@ class Normaliser:
         fact["country"] = self.locator.country(fact)
         fact["outside_scope"] = self.subprocessors.outside_scope(fact)
         fact["place"] = self.locator.place(package, props, providers.get(provider_urn), {} if explicit else stack_config)
-        if type_token in ("scaleway:instance/securityGroup:SecurityGroup", "scaleway:instance/securityGroupRules:SecurityGroupRules"):
-            fact["inbound_rules"] = inbound_rules(props, self.internet_rule)
-            # What the group declares of the media it admits (settings.yaml media_encryption_tag, DPA-TLS-009):
-            # the Rego input carries no tags, only this.
-            declared = tags.get(self.settings.get("media_encryption_tag", {}).get("key", ""))
-            fact["media_encryption"] = printable(declared.strip().lower()) if isinstance(declared, str) else None
+        if type_token in SECURITY_GROUP_TYPES:
+            fact.update(security_group_facts(props, tags, self.settings, self.internet_rule))
         if type_token == STACK_REFERENCE_TYPE:
             fact["stack_reference"] = stack_reference(props, self.settings)
         return fact
