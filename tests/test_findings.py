@@ -246,3 +246,15 @@ def test_a_stack_finding_points_at_the_config_key_its_decision_names_never_one_i
     found = run_stages([stack], policy, _Answer([named, told]), today=TODAY).findings  # type: ignore[arg-type]
     lines = {f.message: f.location.line for f in found if f.location is not None and f.control == "DPA-SEC-002"}
     assert lines == {named.message: 3, told.message: 1}
+
+
+def test_a_retention_period_set_but_unreadable_points_at_its_line(policy: Policy, engine: EmbeddedEngine) -> None:
+    from support.control_estate import resource
+    from dpaguard.source.project import config_key_positions
+
+    text = "config:\n  scaleway:region: fr-par\n  dpaguard:transcriptRetentionDays: soon\n"
+    transcripts = resource("prod", "scaleway:object/bucket:Bucket", "transcripts", {"tags": {"env": "prod", "data-category": "transcripts"}})
+    stack = deployment("prod", compliant_resources() + [transcripts], config("prod", **{"dpaguard:transcriptRetentionDays": "soon"}))
+    stack = dataclasses.replace(stack, config_positions=config_key_positions(text))
+    (finding,) = [f for f in run_stages([stack], policy, engine, today=TODAY).findings if f.control == "DPA-RET-005"]
+    assert finding.location is not None and (finding.location.path, finding.location.line) == ("stacks/Pulumi.prod.yaml", 3)

@@ -21,7 +21,6 @@ engine's (dpaguard/engine/encoding.py).
 from __future__ import annotations
 
 import datetime as dt
-import re
 from typing import Any, Mapping, Sequence, cast
 
 from dpaguard.engine.encoding import compact, printable, printable_key
@@ -51,10 +50,7 @@ from dpaguard.normalise.stack import days_setting as _setting  # tests/normalise
 from dpaguard.normalise.subprocessors import Register, package_groups, package_of
 from dpaguard.deployment.types import DATAPACKET_SERVER, DYNAMIC_PREFIX, canonical_type, type_info, type_token_problem
 from dpaguard.policy import DpaData
-from dpaguard.urn import STACK_REFERENCE_TYPE, STACK_TYPE, is_default_provider, is_provider_type, name_of, provider_urn_of
-
-
-_POSITION = re.compile(r"^project://(?P<path>[^#]*)#(?P<line>\d+)(?:,(?P<column>\d+))?$")
+from dpaguard.urn import STACK_REFERENCE_TYPE, STACK_TYPE, is_default_provider, is_provider_type, name_of, provider_urn_of, source_position
 
 
 def _location(deployment: Deployment, raw: Mapping[str, Any], urn: str) -> list[Any] | None:
@@ -62,12 +58,8 @@ def _location(deployment: Deployment, raw: Mapping[str, Any], urn: str) -> list[
     known = deployment.source_positions.get(urn)
     if known:
         return [known[0], int(known[1]), int(known[2])]
-    position = raw.get("sourcePosition")
-    if isinstance(position, str):
-        match = _POSITION.match(position)
-        if match:
-            return [match.group("path").lstrip("/"), int(match.group("line")), int(match.group("column") or 1)]
-    return None
+    position = source_position(raw.get("sourcePosition"))
+    return list(position) if position else None
 
 
 class Normaliser:

@@ -26,7 +26,7 @@ from dpaguard.model import (
     Result,
     StackSummary,
 )
-from dpaguard.urn import name_of
+from dpaguard.urn import PROJECT_STACK, name_of
 
 OutcomeStatus = Literal["failed", "waived", "passed", "not-applicable"]
 # Worst first: how outcomes combine into one cell of a clause-by-stack grid.
@@ -172,10 +172,6 @@ def worst(statuses: Iterable[OutcomeStatus]) -> OutcomeStatus:
         if status in present:
             return status
     return "not-applicable"
-
-
-# checkov's findings about files outside any stack config carry this stack name (dpaguard.checkov).
-PROJECT_STACK = "*"
 
 
 def stack_label(name: str) -> str:
