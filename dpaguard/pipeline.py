@@ -117,16 +117,25 @@ def deployment_digest(deployment: Deployment) -> str:
     return hashlib.sha256(text.encode()).hexdigest()
 
 
-def tool_versions(checkov: str | None = None) -> dict[str, str | None]:
-    """The versions that decide what a deployment holds: the Pulumi SDK, the Scaleway provider, checkov."""
+def tool_versions(checkov: str | None = None, deployments: Sequence[Deployment] = ()) -> dict[str, str | None]:
+    """The versions that decide what a deployment holds: the Pulumi SDK, the Scaleway provider, checkov.
+
+    For rendered stacks, those the program ran with, read in its own process, with its interpreter
+    (issue 21 §6); otherwise (a stack export, the pack) dpaguard's own.
+    """
     from importlib import metadata
 
     versions: dict[str, str | None] = {}
+    ran = [d.runtime for d in deployments if d.runtime]
     for name in ("pulumi", "pulumiverse-scaleway"):
         try:
-            versions[name] = metadata.version(name)
+            versions[name] = None if ran else metadata.version(name)
         except metadata.PackageNotFoundError:
             versions[name] = None
+    for runtime in ran:
+        for name, version in runtime.items():
+            seen = versions.get(name)
+            versions[name] = version if not seen or version in seen.split(" / ") else f"{seen} / {version}"
     versions["checkov"] = checkov
     return versions
 
@@ -158,9 +167,12 @@ def resolve_stacks(project_dir: Path, requested: Sequence[str], all_stacks: bool
 
 def render_stacks(
     project_dir: Path, stacks: Sequence[str], *, timeout: float, progress: Progress | None = None,
-    side_task: Callable[[], Any] | None = None,
+    side_task: Callable[[], Any] | None = None, lookups: Sequence[Any] = (),
 ) -> tuple[list[Deployment], Any]:
-    """Render every stack concurrently (and run `side_task` alongside); deployments in the order asked."""
+    """Render every stack concurrently (and run `side_task` alongside); deployments in the order asked.
+
+    `lookups`: the answers `--lookups` gives the programs' lookups (dpaguard.source.lookups).
+    """
     from dpaguard.source.program import render_stack
 
     def tracked(task: str, work: Callable[[], Any], describe: Callable[[Any], str]) -> Any:
@@ -180,7 +192,7 @@ def render_stacks(
     def one(stack: str) -> Deployment:
         deployment: Deployment = tracked(
             stack,
-            lambda: render_stack(project_dir, stack, timeout=timeout),
+            lambda: render_stack(project_dir, stack, timeout=timeout, lookups=lookups),
             lambda d: f"{len(d.resources)} resources, ",
         )
         return deployment
@@ -297,6 +309,10 @@ def evaluate(
         enforcement_overrides=options.enforcement_overrides, stack_settings=options.stack_settings,
         partial=partial,
     )
+    from dpaguard.source.lookups import annotate_findings
+
+    # a finding resting on a lookup that answered nothing offline says so (issue 21 §3)
+    evaluation = dataclasses.replace(evaluation, findings=annotate_findings(evaluation.findings, deployments))
     names = policy.data.get("settings", {}).get("environment_names", {})
     said = (environment_notice(d.stack, d.config, names, options.environment_override) for d in deployments)
     # a project's notice (the interpreter its program ran under) is said once, not once per stack
@@ -376,7 +392,7 @@ def assemble(
         stages=(*stages, Stage("rego", True, engine_name)),
         git_dirty=options.git_dirty,
         git_diff_sha256=options.git_diff_sha256,
-        versions=tool_versions(checkov_version),
+        versions=tool_versions(checkov_version, deployments),
         examined=dict(evaluation.examined),
         dpa_sha256=options.dpa_sha256,
     )
@@ -444,9 +460,9 @@ def capture_tree(project_dir: Path) -> TreeCapture:
 
 def run_check(
     project_dir: Path, stacks: Sequence[str], options: RunOptions, checkov: CheckovOptions, *,
-    timeout: float = 120.0, progress: Progress | None = None,
+    timeout: float = 120.0, progress: Progress | None = None, lookups: Sequence[Any] = (),
 ) -> Result:
-    """`dpaguard check`: render the stacks (checkov alongside), evaluate them together."""
+    """`dpaguard check`: render the stacks (checkov alongside), evaluate them together (`lookups`: `--lookups`)."""
     policy = load_policy(options.policies_dir)
     scan: Callable[[], Any] | None = None
     if checkov.enabled:
@@ -457,7 +473,8 @@ def run_check(
                                 environment_override=options.environment_override)
 
     tree = capture_tree(project_dir)
-    deployments, scanned = render_stacks(project_dir, stacks, timeout=timeout, progress=progress, side_task=scan)
+    deployments, scanned = render_stacks(project_dir, stacks, timeout=timeout, progress=progress, side_task=scan,
+                                         lookups=lookups)
     extra: tuple[Finding, ...] = ()
     notices: tuple[str, ...] = ()
     stages = [Stage("render", True, f"{len(deployments)} stack(s) rendered offline from the program")]

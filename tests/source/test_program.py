@@ -136,8 +136,12 @@ def test_stack_reference_is_recorded_and_its_outputs_are_unknown(rendered: Rende
     assert reference["urn"] in app["dependencies"]
 
 
-def test_data_sources_answer_nothing_offline(rendered: Render) -> None:
-    assert by_name(rendered("stackref"), "zones")["inputs"]["tags"] == ["zones:None"]
+def test_data_sources_answer_nothing_offline_so_what_rests_on_them_is_unknown(rendered: Render) -> None:
+    deployment = rendered("stackref")
+    zones = by_name(deployment, "zones")
+    assert zones["inputs"]["tags"] == [UNKNOWN]
+    token = "scaleway:index/getAvailabilityZones:getAvailabilityZones"
+    assert deployment.unanswered_lookups == {zones["urn"]: {"tags": (token,)}}
 
 
 def test_dynamic_resource_loses_its_pickled_provider_and_gets_a_default_provider(rendered: Render) -> None:
