@@ -116,6 +116,7 @@ class _Run:
         """Write the answer (the runner itself only, not a process the program forked) and end the process."""
         if self.recorder is not None:
             payload["runtime"] = runtime_versions()
+            payload["bytecode"] = _program.bytecode_report()
             if not payload.get("ok"):
                 # A failure names the lookups that answered nothing before it (an unknown result the program built on).
                 payload["invokes"] = dict(self.recorder.invokes)

@@ -189,3 +189,43 @@ class MissingConfig:
         require.__name__ = original.__name__
         require.__doc__ = original.__doc__
         return require
+
+
+def _bytecode_usable(source: str, cached: str) -> bool:
+    """Whether the pyc at `cached` is one Python would run for `source` rather than compile it again."""
+    import importlib.util
+    import os
+
+    try:
+        with open(cached, "rb") as handle:
+            head = handle.read(16)
+        if len(head) < 16 or head[:4] != importlib.util.MAGIC_NUMBER:
+            return False
+        flags = int.from_bytes(head[4:8], "little")
+        if flags == 0:
+            status = os.stat(source)
+            return (int.from_bytes(head[8:12], "little") == int(status.st_mtime) & 0xFFFFFFFF
+                    and int.from_bytes(head[12:16], "little") == status.st_size & 0xFFFFFFFF)
+        if flags & 0b10:
+            with open(source, "rb") as handle:
+                return bool(importlib.util.source_hash(handle.read()) == head[8:16])
+        return bool(flags & 0b01)
+    except OSError:
+        return False
+
+
+def bytecode_report() -> dict[str, list[str]]:
+    """The imported source files, and those Python had no usable bytecode for (beside them, or in PYTHONPYCACHEPREFIX's cache).
+
+    dpaguard compiles these into its cache after the render (`dpaguard.source.bytecode`): the program
+    cannot write bytecode itself, its view of the files being read-only.
+    """
+    imported, missing = [], []
+    for module in list(sys.modules.values()):
+        spec = getattr(module, "__spec__", None)
+        origin, cached = getattr(spec, "origin", None), getattr(spec, "cached", None)
+        if isinstance(origin, str) and origin.endswith(".py") and isinstance(cached, str) and not origin.startswith(_OWN_DIR):
+            imported.append(origin)
+            if not _bytecode_usable(origin, cached):
+                missing.append(origin)
+    return {"imported": sorted(imported), "missing": sorted(missing)}

@@ -32,7 +32,7 @@ from dpaguard.errors import DpaguardError, ProgramError
 from dpaguard.markers import PLAINTEXT_REDACTED
 from dpaguard.inputs import MAX_RECORD_BYTES, read_input
 from dpaguard.model import Deployment
-from dpaguard.source import _runner, failure, redact
+from dpaguard.source import _runner, bytecode, failure, redact
 from dpaguard.source.build import build_resources, order
 from dpaguard.source.interpreter import Interpreter, program_interpreter
 from dpaguard.source.lookups import LookupAnswer
@@ -61,7 +61,9 @@ _BOOT = (
 )
 
 
-def _child_env(marker: str, interpreter: Interpreter | None = None, scratch: str | None = None) -> dict[str, str]:
+def _child_env(
+    marker: str, interpreter: Interpreter | None = None, scratch: str | None = None, pycache: Path | None = None,
+) -> dict[str, str]:
     """The program's environment: an allow-list (contain.ALLOWED_ENV), never ours.
 
     An offline render needs no cloud credential, and a program from a pull request must not be able
@@ -71,10 +73,13 @@ def _child_env(marker: str, interpreter: Interpreter | None = None, scratch: str
     PATH), and a PYTHONPATH entry that holds dpaguard itself is left out: dpaguard's packages must not
     stand in for the program's. The program's temporary files go to `scratch` (a private tmpfs, the only
     writable folder it has besides dpaguard's work folder), and Python writes no bytecode next to the
-    sources (the tree is read-only to it).
+    sources (the tree is read-only to it); it reads bytecode from dpaguard's cache (`pycache`), when there is one
+    for its interpreter (dpaguard.source.bytecode).
     """
     env = contain.clean_env({"PYTHONUNBUFFERED": "1", "PYTHONDONTWRITEBYTECODE": "1", RENDER_MARKER: marker})
     env.pop("PYTHONPYCACHEPREFIX", None)
+    if pycache is not None:
+        env["PYTHONPYCACHEPREFIX"] = str(pycache)
     if scratch is not None:
         env.update(TMPDIR=scratch, TEMP=scratch, TMP=scratch)
     if interpreter is not None and interpreter.environment is not None:
@@ -179,6 +184,8 @@ def run_program(
     """
     python = interpreter.executable if interpreter else sys.executable
     deadline = time.monotonic() + timeout if deadline is None else deadline
+    cache = bytecode.cache_dir()
+    pycache = cache if cache is not None and bytecode.primed(cache, python) else None
     with tempfile.TemporaryDirectory(prefix="dpaguard-render-") as work:
         result_path = os.path.join(work, "result.json")
         request_path = os.path.join(work, "request.json")
@@ -208,7 +215,8 @@ def run_program(
         writable, scratches = ([work], [scratch]) if USE_NAMESPACES else ([], [])
         try:
             contained = contain.Contained(
-                command, cwd=str(project.main_dir), env=_child_env(marker, interpreter, scratch if USE_NAMESPACES else None),
+                command, cwd=str(project.main_dir),
+                env=_child_env(marker, interpreter, scratch if USE_NAMESPACES else None, pycache),
                 isolate=USE_NAMESPACES, required=not allow_uncontained(), writable=writable, scratch=scratches,
                 stderr=stderr.writer,
             )
@@ -240,6 +248,9 @@ def run_program(
             raise ProgramError(failure.failure_line(stderr.text(), stderr.lookups, project.root, code, plaintext_values(config))) from None
         except (OSError, ValueError):
             raise ProgramError("program runner wrote an unreadable result") from None
+    if cache is not None and USE_NAMESPACES:
+        # only under the read-only view: the cache is code every later render runs
+        bytecode.refresh(python, answer.get("bytecode"), project.root, cache)
     answer = scrub_answer(answer, plaintext_values(config))
     if answer.get("missing") == "pulumi":
         raise ProgramError(
