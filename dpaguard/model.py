@@ -1,6 +1,6 @@
 """The domain model shared by every stage: deployments in, decisions, findings and a result out.
 
-Data flows one way (see STYLE.md):
+Data flows one way (docs/architecture.md):
     source -> Deployment -> normalise -> facts -> engine -> Decision -> findings -> Result -> reporters
 Nothing downstream of a Deployment knows whether it came from a program or a state file.
 """

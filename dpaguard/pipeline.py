@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable, Iterator, Mapping, Sequence
 
-from dpaguard import __version__
+from dpaguard import __version__, clock
 from dpaguard.engine.interface import EngineError
 from dpaguard.errors import DpaguardError, InputError, PolicyError, UsageError
 from dpaguard.model import LEVELS, Deployment, Finding, Result, Stage, StackSummary
@@ -51,11 +51,7 @@ def utc_today() -> dt.date:
 
 def now_utc() -> str:
     """The run's time as ISO 8601 UTC (`...Z`), from SOURCE_DATE_EPOCH when set (reproducible reports)."""
-    epoch = os.environ.get("SOURCE_DATE_EPOCH", "").strip()
-    moment = dt.datetime.now(dt.timezone.utc)
-    if epoch.isdigit():
-        moment = dt.datetime.fromtimestamp(int(epoch), dt.timezone.utc)
-    return moment.replace(microsecond=0).isoformat().replace("+00:00", "Z")
+    return clock.now().isoformat().replace("+00:00", "Z")
 
 
 @dataclass(frozen=True)
@@ -110,11 +106,15 @@ def _canonical_resource(resource: Any) -> Any:
 
 def deployment_digest(deployment: Deployment) -> str:
     """sha256 of the deployment as evaluated: canonical JSON (sorted keys and dependency lists, no spaces)
-    of stack, project and resources, so two renders of one commit have one digest."""
-    body = {"stack": deployment.stack, "project": deployment.project,
-            "resources": [_canonical_resource(r) for r in deployment.resources]}
-    text = json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str)
-    return hashlib.sha256(text.encode()).hexdigest()
+    of stack, project and the set of resources, so two renders of one commit have one digest."""
+    # Resources registered from apply callbacks reach the engine in the order their inputs resolve,
+    # which varies run to run (as in a real preview): the digest is of the set, in canonical order.
+    def canonical(value: Any) -> str:
+        return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str)
+
+    resources = sorted((_canonical_resource(r) for r in deployment.resources), key=canonical)
+    return hashlib.sha256(canonical({"stack": deployment.stack, "project": deployment.project,
+                                     "resources": resources}).encode()).hexdigest()
 
 
 def tool_versions(checkov: str | None = None, deployments: Sequence[Deployment] = ()) -> dict[str, str | None]:
@@ -202,20 +202,24 @@ def render_stacks(
         return tracked(CHECKOV_TASK, side_task, lambda _: "")
 
     workers = max(1, min(len(stacks), 2 * (os.cpu_count() or 2))) + (1 if side_task else 0)
-    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="dpaguard-render") as pool:
-        side_future: Future[Any] | None = pool.submit(side) if side_task else None
-        futures = [pool.submit(one, stack) for stack in stacks]
-        try:
-            deployments = [future.result() for future in futures]
-            side_answer = side_future.result() if side_future else None
-        except BaseException:
-            # A failed stack, SIGINT or SIGTERM: the other programs and checkov stop now, not at their time limit.
-            for future in futures:
-                future.cancel()
-            from dpaguard import contain
+    from dpaguard import contain
 
-            contain.stop_all()
-            raise
+    try:
+        with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="dpaguard-render") as pool:
+            side_future: Future[Any] | None = pool.submit(side) if side_task else None
+            futures = [pool.submit(one, stack) for stack in stacks]
+            try:
+                deployments = [future.result() for future in futures]
+                side_answer = side_future.result() if side_future else None
+            except BaseException:
+                # A failed stack, SIGINT or SIGTERM: the other programs and checkov stop now, not at their
+                # time limit, and so does one whose process was being started at this moment.
+                for future in futures:
+                    future.cancel()
+                contain.stop_all()
+                raise
+    finally:
+        contain.resume()  # the pool's threads have ended: an in-process caller may render again
     return deployments, side_answer
 
 

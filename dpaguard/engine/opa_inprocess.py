@@ -3,7 +3,7 @@
 OPA is the reference for what the Rego means. It is loaded through the PyPI wheel
 `opa-golib-python-bindings` (`opa_bindings`: ctypes over a c-shared build of OPA's `v1/rego`
 package), so no `opa` binary and no server are needed. The wheel declares Python >= 3.14 but has
-no CPython ABI and runs on 3.11+: it is installed with `--ignore-requires-python` (README).
+no CPython ABI and runs on 3.11+: it is installed with `--ignore-requires-python` (docs/engines.md).
 
 The modules and `data.dpa` are compiled once, when the policy is loaded (`compile_policy`, the
 load's own check that the policy compiles), and the engine takes that instance; each evaluation is

@@ -271,7 +271,7 @@ def report_id(document: Mapping[str, Any]) -> str:
 
 
 def result_json(result: Result) -> dict[str, Any]:
-    """The whole JSON document of a run (see README, "JSON output"), its `reportId` last."""
+    """The whole JSON document of a run (docs/reports.md, "The JSON report"), its `reportId` last."""
     document = _result_json(result)
     document["reportId"] = report_id(document)
     return document

@@ -1,4 +1,4 @@
-"""JSON output: the stable, documented document other tools read (README, "JSON output")."""
+"""JSON output: the stable, documented document other tools read (docs/reports.md, "The JSON report")."""
 
 from __future__ import annotations
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import Any, Mapping
 
 from dpaguard.model import UNKNOWN
-from dpaguard.source import redact
+from dpaguard.deployment import redact
 from dpaguard.source.project import StackConfig
 from dpaguard.urn import PROVIDER_TYPE_PREFIX, STACK_TYPE, provider_type, provider_urn_of, stack_urn as make_stack_urn, urn as make_urn
 

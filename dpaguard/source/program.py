@@ -32,7 +32,8 @@ from dpaguard.errors import DpaguardError, ProgramError
 from dpaguard.markers import PLAINTEXT_REDACTED
 from dpaguard.inputs import MAX_RECORD_BYTES, read_input
 from dpaguard.model import Deployment
-from dpaguard.source import _runner, bytecode, failure, redact
+from dpaguard.deployment import redact
+from dpaguard.source import _runner, bytecode, failure
 from dpaguard.source.build import build_resources, order
 from dpaguard.source.interpreter import Interpreter, program_interpreter
 from dpaguard.source.lookups import LookupAnswer

@@ -11,7 +11,6 @@ needs a few hundred MB of memory rather than several times its size.
 from __future__ import annotations
 
 import contextlib
-import datetime as dt
 import json
 import math
 import os
@@ -21,11 +20,11 @@ import tempfile
 from pathlib import Path
 from typing import Any, BinaryIO, Iterator, Mapping
 
-from dpaguard import __version__
+from dpaguard import __version__, clock
 from dpaguard.inputs import MAX_CONFIG_BYTES, read_input_text
 from dpaguard.source.interface import SourceError
 from dpaguard.model import REDACTED, Deployment, SourceKind
-from dpaguard.source import redact
+from dpaguard.deployment import redact
 from dpaguard.source.project import (
     Project,
     StackConfig,
@@ -446,7 +445,7 @@ def _config_from_stack_file(stack_file: Path) -> tuple[StackConfig, Project | No
 
 def _provider_resource(resource: Mapping[str, Any]) -> bool:
     """Whether a resource is one a provider manages: it names a provider, or its type is a Scaleway or dynamic one."""
-    from dpaguard.normalise.types import canonical_type, type_info
+    from dpaguard.deployment.types import canonical_type, type_info
 
     kind = str(resource["type"])
     if resource.get("provider") or kind.startswith("pulumi-python:dynamic"):
@@ -634,7 +633,7 @@ def to_export(deployment: Deployment) -> dict[str, Any]:
         },
         "deployment": {
             "manifest": {
-                "time": dt.datetime.now(dt.timezone.utc).replace(microsecond=0).isoformat(),
+                "time": clock.now().isoformat(),
                 "magic": "",
                 "version": f"dpaguard {__version__} ({kind})",
             },
