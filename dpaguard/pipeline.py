@@ -467,18 +467,26 @@ def run_check(
     timeout: float = 120.0, progress: Progress | None = None, lookups: Sequence[Any] = (),
 ) -> Result:
     """`dpaguard check`: render the stacks (checkov alongside), evaluate them together (`lookups`: `--lookups`)."""
-    policy = load_policy(options.policies_dir)
+    policy_ready: Future[Policy] = Future()
+    if _within(options.policies_dir, project_dir):
+        # The project's own policies and waivers are read before any of its programs runs (issue 24, M1).
+        policy_ready.set_result(load_policy(options.policies_dir))
     scan: Callable[[], Any] | None = None
     if checkov.enabled:
         from dpaguard.checkov import scan as checkov_scan
 
         def scan() -> Any:
-            return checkov_scan(project_dir, policy, skip_checks=checkov.skip_checks, required=checkov.required,
-                                environment_override=options.environment_override)
+            return checkov_scan(project_dir, policy_ready.result(), skip_checks=checkov.skip_checks,
+                                required=checkov.required, environment_override=options.environment_override)
 
     tree = capture_tree(project_dir)
-    deployments, scanned = render_stacks(project_dir, stacks, timeout=timeout, progress=progress, side_task=scan,
-                                         lookups=lookups)
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="dpaguard-renders") as pool:
+        rendering = pool.submit(render_stacks, project_dir, stacks, timeout=timeout, progress=progress, side_task=scan,
+                                lookups=lookups)
+        if not policy_ready.done():
+            _prepare_alongside(policy_ready, options.policies_dir)
+        deployments, scanned = rendering.result()
+    policy = policy_ready.result()
     extra: tuple[Finding, ...] = ()
     notices: tuple[str, ...] = ()
     stages = [Stage("render", True, f"{len(deployments)} stack(s) rendered offline from the program")]
@@ -500,6 +508,35 @@ def run_check(
     stages.append(Stage("credentials", True, f"{read} project file(s) read for Scaleway and DataPacket credentials"))
     return evaluate(deployments, policy, options, extra_findings=extra, notices=notices, stages=stages,
                     checkov_version=version, files_examined=files)
+
+
+def _within(path: Path, folder: Path) -> bool:
+    try:
+        path.resolve().relative_to(folder.resolve())
+    except (ValueError, OSError, RuntimeError):
+        return False
+    return True
+
+
+def _prepare_alongside(policy_ready: Future[Policy], policies_dir: Path) -> None:
+    """Load dpaguard's shipped policies, which no program can change, while the programs run (issue 21 §7).
+
+    The renders wait on their child processes, so on two cores the policy's parsing and compiling and
+    the provider's type scan the normaliser needs cost no time of their own. A policy that cannot load
+    stops the programs at once.
+    """
+    try:
+        policy_ready.set_result(load_policy(policies_dir))
+        from dpaguard.deployment.types import scaleway_types
+
+        scaleway_types()  # cached for the normaliser
+    except BaseException as error:
+        if not policy_ready.done():
+            policy_ready.set_exception(error)
+        from dpaguard import contain
+
+        contain.stop_all()
+        raise
 
 
 def run_audit(states: Sequence[Path], stack_configs: Sequence[Path], options: RunOptions) -> Result:
