@@ -192,20 +192,7 @@ def run_program(
         request_path = os.path.join(work, "request.json")
         scratch = os.path.join(work, "tmp")
         os.mkdir(scratch, 0o700)
-        _write_request(request_path, {
-            "project": project.name,
-            "stack": config.stack,
-            "root": str(project.root),
-            "main_dir": str(project.main_dir),
-            "program": str(project.program or project.main_dir),
-            "memory_limit_mb": MEMORY_LIMIT_MB,
-            "config": config.program_config(),
-            "secret_keys": sorted(config.secret_keys),
-            "result": result_path,
-            "config_file": project.relative(config.file) if config.file else "",
-            "missing_config": [[key, secret, f"declared in {project.file.name}"] for key, secret in config.missing],
-            "lookups": [answer.request() for answer in lookups],
-        })
+        _write_request(request_path, _request(project, config, result_path, lookups))
         command = [python, "-c", _BOOT, str(Path(_runner.__file__).resolve()), request_path]
         marker = uuid.uuid4().hex
         # Our own environment and memory are closed to the program (see dpaguard.contain).
@@ -235,24 +222,51 @@ def run_program(
             # Whatever the program started dies with it, now: on time-out, interruption or success alike.
             contained.stop()
             _kill_marked(f"{RENDER_MARKER}={marker}".encode())
-        if code == contain.NO_ISOLATION:
-            raise ProgramError(
-                "cannot contain the program: the kernel refuses it namespaces of its own, so it would run with write"
-                " access to this machine's files",
-                hint=f"set {ALLOW_UNCONTAINED_ENV}=1 to render without them, see SECURITY.md",
-            )
-        try:
-            answer: dict[str, Any] = _read_result(result_path)
-        except FileNotFoundError:
-            if code == contain.NO_VIEW:
-                raise ProgramError("cannot give the program a read-only view of the files (mount namespace)") from None
-            raise ProgramError(failure.failure_line(stderr.text(), stderr.lookups, project.root, code, plaintext_values(config))) from None
-        except (OSError, ValueError):
-            raise ProgramError("program runner wrote an unreadable result") from None
+        answer = _answer(result_path, code, stderr, project, config)
     if cache is not None and USE_NAMESPACES:
         # only under the read-only view: the cache is code every later render runs
         bytecode.refresh(python, answer.get("bytecode"), project.root, cache)
-    answer = scrub_answer(answer, plaintext_values(config))
+    return _checked(scrub_answer(answer, plaintext_values(config)), python)
+
+
+def _request(project: Project, config: StackConfig, result_path: str, lookups: Sequence[LookupAnswer]) -> dict[str, Any]:
+    """What the runner is asked: the program, its stack config (plaintext values included), where to answer."""
+    return {
+        "project": project.name,
+        "stack": config.stack,
+        "root": str(project.root),
+        "main_dir": str(project.main_dir),
+        "program": str(project.program or project.main_dir),
+        "memory_limit_mb": MEMORY_LIMIT_MB,
+        "config": config.program_config(),
+        "secret_keys": sorted(config.secret_keys),
+        "result": result_path,
+        "config_file": project.relative(config.file) if config.file else "",
+        "missing_config": [[key, secret, f"declared in {project.file.name}"] for key, secret in config.missing],
+        "lookups": [answer.request() for answer in lookups],
+    }
+
+
+def _answer(result_path: str, code: int, stderr: failure.StderrTail, project: Project, config: StackConfig) -> dict[str, Any]:
+    """The runner's answer once its process ended; ProgramError, in one line, where it gave none."""
+    if code == contain.NO_ISOLATION:
+        raise ProgramError(
+            "cannot contain the program: the kernel refuses it namespaces of its own, so it would run with write"
+            " access to this machine's files",
+            hint=f"set {ALLOW_UNCONTAINED_ENV}=1 to render without them, see SECURITY.md",
+        )
+    try:
+        return _read_result(result_path)
+    except FileNotFoundError:
+        if code == contain.NO_VIEW:
+            raise ProgramError("cannot give the program a read-only view of the files (mount namespace)") from None
+        raise ProgramError(failure.failure_line(stderr.text(), stderr.lookups, project.root, code, plaintext_values(config))) from None
+    except (OSError, ValueError):
+        raise ProgramError("program runner wrote an unreadable result") from None
+
+
+def _checked(answer: dict[str, Any], python: str) -> dict[str, Any]:
+    """The answer of a program that ran to its end; ProgramError for one that failed or could not import pulumi."""
     if answer.get("missing") == "pulumi":
         raise ProgramError(
             f"the program's Python ({python}) cannot import pulumi ({answer.get('error')}): install the program's"
