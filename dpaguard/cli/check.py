@@ -59,7 +59,8 @@ def run(args: argparse.Namespace) -> int:
     project = load_project(project_dir)
     check_distinct(written_files(plan, args.evidence),
                    [("project file", project.file)] + [("stack config", project.stack_file(s)) for s in stacks]
-                   + ([("--baseline", args.baseline)] if args.baseline is not None else []))
+                   + ([("--baseline", args.baseline)] if args.baseline is not None else [])
+                   + ([("--lookups", args.lookups)] if args.lookups is not None else []))
     options = run_options(args, project_dir)
     checkov = CheckovOptions(enabled=not args.no_checkov, required=args.require_checkov,
                               skip_checks=tuple(args.checkov_skip_check))

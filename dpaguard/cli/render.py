@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from dpaguard.cli._common import check_not_project_input, seconds, write_document
+from dpaguard.cli._common import check_distinct, check_not_project_input, seconds, write_document
 from dpaguard.cli._console import say
 from dpaguard.source.lookups import HELP as LOOKUPS_HELP, load_lookups
 from dpaguard.source.program import render_stack
@@ -31,6 +31,8 @@ def run(args: argparse.Namespace) -> int:
     """Render the stack and write its deployment JSON; errors are raised for the dispatcher to print."""
     if args.output is not None:
         check_not_project_input("--output", args.output, args.project_dir)
+        if args.lookups is not None:
+            check_distinct([("--output", args.output)], [("--lookups", args.lookups)])
     lookups = load_lookups(args.lookups) if args.lookups is not None else ()
     deployment = render_stack(args.project_dir, args.stack, timeout=args.timeout, lookups=lookups)
     text = export_json(deployment)

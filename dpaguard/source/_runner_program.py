@@ -224,7 +224,7 @@ def bytecode_report() -> dict[str, list[str]]:
     for module in list(sys.modules.values()):
         spec = getattr(module, "__spec__", None)
         origin, cached = getattr(spec, "origin", None), getattr(spec, "cached", None)
-        if isinstance(origin, str) and origin.endswith(".py") and isinstance(cached, str) and not origin.startswith(_OWN_DIR):
+        if isinstance(origin, str) and origin.endswith(".py") and isinstance(cached, str):
             imported.append(origin)
             if not _bytecode_usable(origin, cached):
                 missing.append(origin)

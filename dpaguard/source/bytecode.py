@@ -10,9 +10,10 @@ which dpaguard fills after the render, in a process of its own.
 The cache is trusted code for every later render, so the program never writes it: it is outside the
 program's writable folders, and dpaguard fills it by compiling, with the program's interpreter in
 isolated mode (`-I -S`: no site, no `.pth` of the environment runs) and under the same read-only view
-but for the cache, the installed files the program imported (never the project's own, which a pull
-request changes). Each entry is a checked-hash pyc: Python compares it with its source on every
-import, so an entry whose source changed is never run, whatever anyone wrote in the cache.
+but for the cache, the source files the program imported (the project's own too: a virtualenv
+usually lives inside the project folder). Each entry is a checked-hash pyc: Python compares it with
+its source on every import, so an entry whose source changed is never run, and the cache can only
+ever hold the compiled form of a file the program could run anyway.
 """
 
 from __future__ import annotations
@@ -67,14 +68,13 @@ def cache_dir() -> Path | None:
     return folder.resolve()
 
 
-def to_compile(reported: Any, project_root: Path, cache: Path) -> list[str]:
-    """Of the files the runner reports its cache lacks, those dpaguard compiles: installed `.py` files, not the project's."""
+def to_compile(reported: Any, cache: Path) -> list[str]:
+    """Of the files the runner reports, those dpaguard compiles: existing `.py` files named by absolute paths."""
     if not isinstance(reported, list):
         return []
-    root = str(project_root.resolve()) + os.sep
     chosen = []
     for path in reported[:MAX_FILES]:
-        if (isinstance(path, str) and os.path.isabs(path) and path.endswith(".py") and not path.startswith(root)
+        if (isinstance(path, str) and os.path.isabs(path) and path.endswith(".py")
                 and not path.startswith(str(cache) + os.sep) and os.path.isfile(path)):
             chosen.append(path)
     return chosen
@@ -117,16 +117,16 @@ def primed(cache: Path, python: str) -> bool:
     return _stamp(cache, python).is_file()
 
 
-def refresh(python: str, reported: Any, project_root: Path, cache: Path) -> None:
+def refresh(python: str, reported: Any, cache: Path) -> None:
     """Compile what the render reported the cache lacks, and from then on have this interpreter read the cache.
 
     The first time (the program read the bytecode beside the sources), everything it imported, since
     from then on it reads the cache only; later, what it lacked (a package upgraded, a new import).
     """
     report = reported if isinstance(reported, dict) else {}
-    if not to_compile(report.get("missing"), project_root, cache):
+    if not to_compile(report.get("missing"), cache):
         return
-    files = to_compile(report.get("missing" if primed(cache, python) else "imported"), project_root, cache)
+    files = to_compile(report.get("missing" if primed(cache, python) else "imported"), cache)
     if not fill(python, files, cache):
         return
     stamp = _stamp(cache, python)

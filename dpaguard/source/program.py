@@ -225,7 +225,7 @@ def run_program(
         answer = _answer(result_path, code, stderr, project, config)
     if cache is not None and USE_NAMESPACES:
         # only under the read-only view: the cache is code every later render runs
-        bytecode.refresh(python, answer.get("bytecode"), project.root, cache)
+        bytecode.refresh(python, answer.get("bytecode"), cache)
     return _checked(scrub_answer(answer, plaintext_values(config)), python)
 
 
