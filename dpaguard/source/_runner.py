@@ -25,16 +25,14 @@ config's plaintext values do not stay on disk while the program runs.
 
 from __future__ import annotations
 
-import asyncio
-import concurrent.futures
 import json
 import os
-import platform
-import resource
-import runpy
 import sys
 from pathlib import Path
 from typing import Any
+
+# What only the program's process needs (asyncio, runpy, platform ...) is imported where it is used:
+# dpaguard's own process loads this module too, for the names failure.py and program.py read.
 
 _HERE = Path(__file__).resolve().parent
 
@@ -90,6 +88,7 @@ def _feature_settings(monitor: Any) -> dict[str, Any]:
 
 def runtime_versions() -> dict[str, str]:
     """The interpreter the program ran under and the versions of its Pulumi SDK and the provider SDKs it imported."""
+    import platform
     from importlib import metadata
 
     versions = {"interpreter": sys.executable, "python": platform.python_version()}
@@ -135,6 +134,8 @@ class _Run:
 
     def configure(self, pulumi: Any) -> Any:
         """Prime the SDK's mock runtime in preview mode with the recording monitor; the event loop the program runs on."""
+        import asyncio
+        import concurrent.futures
         import logging
 
         from pulumi.runtime.mocks import MockEngine, MockSettings
@@ -170,6 +171,8 @@ class _Run:
 
     def run(self, pulumi: Any, program: str) -> None:
         """Run the program as `pulumi-language-python-exec` does; on failure, end with its one line."""
+        import runpy
+
         loop = self.configure(pulumi)
         try:
             loop.run_until_complete(pulumi.runtime.run_in_stack(lambda: runpy.run_path(program, run_name="__main__")))
@@ -203,6 +206,8 @@ def main(request_path: str) -> None:
     run = _Run(request)
     limit = int(request.get("memory_limit_mb") or 0)
     if limit > 0:
+        import resource
+
         # the hard limit too: with an infinite one, the program could raise its own soft limit again
         resource.setrlimit(resource.RLIMIT_AS, (limit * 1024 * 1024, limit * 1024 * 1024))
     main_dir = request["main_dir"]

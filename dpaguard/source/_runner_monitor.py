@@ -8,7 +8,6 @@ lookups are answered from `--lookups` (`_runner_lookups`), else left unknown.
 
 from __future__ import annotations
 
-import asyncio
 import os
 import re
 import sys
@@ -191,7 +190,7 @@ class Recorder:
         return records
 
 
-def _callback(token: str) -> tuple[Any, asyncio.AbstractEventLoop]:
+def _callback(token: str) -> tuple[Any, Any]:
     """The program's own function behind a callback token (a transform), and the loop it runs on."""
     from pulumi.runtime._callbacks import _CallbackServicer
 
@@ -204,6 +203,8 @@ def _callback(token: str) -> tuple[Any, asyncio.AbstractEventLoop]:
 
 def run_transforms(recorder: Recorder, request: Any, urn: str) -> tuple[Any, Any]:
     """Run the resource's, its parents' and the stack's transforms, in the engine's order: (properties, options)."""
+    import asyncio
+
     from pulumi.runtime.proto import resource_pb2
 
     with recorder.lock:

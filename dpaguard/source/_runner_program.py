@@ -207,8 +207,9 @@ def _bytecode_usable(source: str, cached: str) -> bool:
             return (int.from_bytes(head[8:12], "little") == int(status.st_mtime) & 0xFFFFFFFF
                     and int.from_bytes(head[12:16], "little") == status.st_size & 0xFFFFFFFF)
         if flags & 0b10:
-            with open(source, "rb") as handle:
-                return bool(importlib.util.source_hash(handle.read()) == head[8:16])
+            # A checked-hash pyc (dpaguard's cache): Python has just compared it with its source; a source newer
+            # than its entry is taken as changed since (hashing every source again would cost each render).
+            return os.stat(source).st_mtime <= os.stat(cached).st_mtime
         return bool(flags & 0b01)
     except OSError:
         return False
