@@ -222,7 +222,7 @@ def run_program(
             # Whatever the program started dies with it, now: on time-out, interruption or success alike.
             contained.stop()
             _kill_marked(f"{RENDER_MARKER}={marker}".encode())
-        answer = _answer(result_path, code, stderr, project, config)
+        answer = _answer(result_path, code, stderr, project, config, python)
     if cache is not None and USE_NAMESPACES:
         # only under the read-only view: the cache is code every later render runs
         bytecode.refresh(python, answer.get("bytecode"), cache)
@@ -247,7 +247,14 @@ def _request(project: Project, config: StackConfig, result_path: str, lookups: S
     }
 
 
-def _answer(result_path: str, code: int, stderr: failure.StderrTail, project: Project, config: StackConfig) -> dict[str, Any]:
+def _ran_under(python: str) -> str:
+    """The end of a failed program's line: the interpreter it ran under (issue 21 §1)."""
+    return f" (the program ran under {python})"
+
+
+def _answer(
+    result_path: str, code: int, stderr: failure.StderrTail, project: Project, config: StackConfig, python: str,
+) -> dict[str, Any]:
     """The runner's answer once its process ended; ProgramError, in one line, where it gave none."""
     if code == contain.NO_ISOLATION:
         raise ProgramError(
@@ -260,7 +267,8 @@ def _answer(result_path: str, code: int, stderr: failure.StderrTail, project: Pr
     except FileNotFoundError:
         if code == contain.NO_VIEW:
             raise ProgramError("cannot give the program a read-only view of the files (mount namespace)") from None
-        raise ProgramError(failure.failure_line(stderr.text(), stderr.lookups, project.root, code, plaintext_values(config))) from None
+        line = failure.failure_line(stderr.text(), stderr.lookups, project.root, code, plaintext_values(config))
+        raise ProgramError(line + _ran_under(python)) from None
     except (OSError, ValueError):
         raise ProgramError("program runner wrote an unreadable result") from None
 
@@ -276,7 +284,7 @@ def _checked(answer: dict[str, Any], python: str) -> dict[str, Any]:
         message = str(answer.get("error") or "program failed")
         # The program tried to write outside its scratch folder: the view is read-only (see dpaguard.contain).
         hint = "during dpaguard's render a program may write only to its temporary folder ($TMPDIR), see SECURITY.md"
-        message += failure.lookups_clause(answer.get("invokes") or {})
+        message += failure.lookups_clause(answer.get("invokes") or {}) + _ran_under(python)
         raise ProgramError(message, hint=hint if "Read-only file system" in message else None)
     return answer
 
