@@ -59,6 +59,11 @@ class Deployment:
     config_positions: Mapping[str, tuple[int, int]] = field(default_factory=dict)
     # a stack export's own manifest: when the state was written and by which Pulumi (`time`, `version`)
     state_manifest: Mapping[str, str] = field(default_factory=dict)
+    # a rendered stack: the interpreter its program ran under (`interpreter`, `python`) and the versions
+    # of the Pulumi SDK and provider SDKs it ran with, read inside the program's own process
+    runtime: Mapping[str, str] = field(default_factory=dict)
+    # a rendered stack: URN -> input property -> the lookups it rests on that answered nothing offline
+    unanswered_lookups: Mapping[str, Mapping[str, tuple[str, ...]]] = field(default_factory=dict)
 
     @property
     def stack_urn(self) -> str:
