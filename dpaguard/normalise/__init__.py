@@ -333,6 +333,18 @@ def _locality_value(
     return None, "none"
 
 
+_PROJECT_TYPE = "scaleway:account/project:Project"
+
+
+def _created_project(sources: Any) -> str | None:
+    """`<name> (created by the stack)` when a value was computed from one project the stack creates, and nothing else."""
+    urns = {u for u in sources if isinstance(u, str)} if isinstance(sources, list) else set()
+    parsed = [pulumi_urn.parse_urn(u) for u in urns]
+    if len(parsed) != 1 or parsed[0] is None or canonical_type(parsed[0][2].rsplit("$", 1)[-1]) != _PROJECT_TYPE:
+        return None
+    return f"{_printable(parsed[0][3])} (created by the stack)"
+
+
 def _status(value: Any) -> str:
     if value is None:
         return "missing"
@@ -600,7 +612,7 @@ class Normaliser:
             "package": package,
             "subprocessor": self._subprocessor(package),
             "locality": self._locality(info, props, provider, config, type_token) if not read else self._read_locality(raw),
-            "project": self._project(info, props, provider, config) if not read else _NOT_EXPECTED,
+            "project": self._project(info, props, provider, config, raw.get("propertyDependencies")) if not read else _NOT_EXPECTED,
             # A resource read with `.get()` belongs to someone else: it is judged where it is, not on its tags.
             "taggable": taggable,
             "tags": tags,
@@ -752,10 +764,18 @@ class Normaliser:
             return {"scope": "zone", "region": head.rsplit("-", 1)[0], "zone": head, "status": "known", "source": "id"}
         return {"scope": "none", "region": None, "zone": None, "status": "known", "source": "none"}
 
-    def _project(self, info: Any, props: Mapping[str, Any], provider: Mapping[str, Any] | None, config: Mapping[str, Any]) -> dict[str, Any]:
+    def _project(
+        self, info: Any, props: Mapping[str, Any], provider: Mapping[str, Any] | None, config: Mapping[str, Any],
+        dependencies: Any = None,
+    ) -> dict[str, Any]:
         if info is None or not info.project:
             return {"expected": False, "value": None, "status": "known", "source": "none"}
         value, source = _locality_value("projectId", props, provider, config)
+        if value == UNKNOWN and source == "resource":
+            # The ID of a project the program creates is unknown until apply, but which project it is is not.
+            created = _created_project(dependencies.get("projectId") if isinstance(dependencies, Mapping) else None)
+            if created is not None:
+                return {"expected": True, "value": created, "status": "known", "source": source}
         return {"expected": True, "value": value, "status": _status(value), "source": source}
 
     def _country(self, fact: Mapping[str, Any]) -> str | None:

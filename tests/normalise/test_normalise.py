@@ -140,6 +140,18 @@ def test_project_resolution(dpa: Any) -> None:
     assert _one(dpa, _res("scaleway:network/vpc:Vpc", "v", {"projectId": "other"}))["project"]["value"] == "other"
 
 
+def test_a_project_id_computed_from_a_project_the_stack_creates_names_that_project(dpa: Any) -> None:
+    project_urn = "urn:pulumi:prod::demo::scaleway:account/project:Project::team"
+    made = {"projectId": [project_urn]}
+    vpc = _one(dpa, _res("scaleway:network/vpc:Vpc", "v", {"projectId": UNKNOWN}, propertyDependencies=made), **{"scaleway:projectId": None})
+    assert vpc["project"] == {"expected": True, "value": "team (created by the stack)", "status": "known", "source": "resource"}
+    # Computed from anything else (or from two projects), it stays unknown until apply.
+    other = {"projectId": ["urn:pulumi:prod::demo::scaleway:network/vpc:Vpc::x"]}
+    assert _one(dpa, _res("scaleway:network/vpc:Vpc", "v", {"projectId": UNKNOWN}, propertyDependencies=other))["project"]["status"] == "unknown"
+    two = {"projectId": [project_urn, project_urn + "2"]}
+    assert _one(dpa, _res("scaleway:network/vpc:Vpc", "v", {"projectId": UNKNOWN}, propertyDependencies=two))["project"]["status"] == "unknown"
+
+
 def test_each_stack_fact_holds_the_environment_the_one_rule_decides(dpa: Any) -> None:
     facts = normalise([_stack([], stack="test"), _stack([], stack="feature-x", **{"dpaguard:environment": "staging"})],
                       dpa, today=dt.date(2026, 1, 5))
