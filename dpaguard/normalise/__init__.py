@@ -546,7 +546,7 @@ class Normaliser:
         Only the types a control names in `applies_to` are judged on their properties (the rest on
         their other facts), and only on the properties the Rego reads: engines pay for every byte.
         """
-        if fact["type"] not in self.examined:
+        if fact["type"] not in self.examined or fact.get("read"):
             return {}
         props: dict[str, Any] = fact["props"]
         if self.kept_props is None:
@@ -627,6 +627,10 @@ class Normaliser:
             "unknown": unknown,
             "foreign": [],
         }
+        if read and type_token != STACK_REFERENCE_TYPE:
+            # Another stack's resource, looked up: its posture is judged where it is managed (the index
+            # keeps it from the rules of its type); where it is, its provider and what it shares still count.
+            fact["read"] = True
         fact["country"] = self._country(fact)
         fact["outside_scope"] = self._outside_scope(fact)
         fact["place"] = self._place(package, props, providers.get(provider_urn), {} if explicit else stack_config)
@@ -912,7 +916,7 @@ def _package_groups(
 
 # Facts left out of the Rego input when empty, false or null: regopy converts input node by node, and
 # most resources have no secrets, no plaintext, nothing shared. Rules test them with `not r.x` / `some _ in r.x`.
-_OMITTED_WHEN_EMPTY = ("media_encryption", "secret_paths", "plaintext_paths", "unknown_paths", "malformed", "unknown", "env_tag", "outside_scope", "foreign", "deprecated_type", "tags_unknown", "data_category", "subprocessor", "country", "taggable", "place")
+_OMITTED_WHEN_EMPTY = ("read", "media_encryption", "secret_paths", "plaintext_paths", "unknown_paths", "malformed", "unknown", "env_tag", "outside_scope", "foreign", "deprecated_type", "tags_unknown", "data_category", "subprocessor", "country", "taggable", "place")
 
 
 def _compact(fact: dict[str, Any]) -> None:

@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 
 from dpaguard.engine.shaping import chunks, rego_input, rego_resource
+from dpaguard.examined import examined
 from dpaguard.facts import ResourceFacts
 from dpaguard.model import PLAINTEXT_REDACTED, SECRET_SIG, SECRET_SIG_KEY, UNKNOWN, Deployment
 from dpaguard.normalise import normalise
@@ -111,6 +112,22 @@ def test_a_read_resource_is_where_its_id_says_and_not_judged_on_tags_or_project(
     assert not read.get("taggable") and read["project"]["expected"] is False
     regional = _one(dpa, _res("scaleway:network/vpc:Vpc", "vpc", {}, id="fr-par/33333333", external=True))
     assert (regional["locality"]["scope"], regional["locality"]["region"]) == ("region", "fr-par")
+
+
+def test_a_read_resource_is_kept_from_the_rules_of_its_type_but_not_from_those_of_its_place(dpa: Any) -> None:
+    # The platform stack's group and cluster, looked up: their posture (default policy, API ACL) is judged there.
+    group = _res("scaleway:instance/securityGroup:SecurityGroup", "workers", {}, id="fr-par-1/4c1d7e9a", external=True)
+    cluster = _res("scaleway:kubernetes/cluster:Cluster", "platform", {"version": UNKNOWN}, id="fr-par/8f2e6a10", external=True)
+    facts = normalise([_stack([group, cluster])], dpa, today=TODAY)
+    index = facts["index"]
+    assert [r.get("read") for r in facts["resources"]] == [True, True]
+    assert index["type"] == {} and index["unknown"] == [] and all(r["props"] == {} for r in facts["resources"])
+    assert index["locality"]["zone"]["known"]["fr-par-1"] == [0] and index["locality"]["region"]["known"]["fr-par"] == [1]
+    assert index["package"]["scaleway"] == [0, 1]
+    controls = {str(c.id): c for c in load_policy(POLICIES).controls}
+    judged = examined([controls["DPA-ACC-001"], controls["DPA-ACC-012"], controls["DPA-RES-002"]], facts)
+    assert judged[("DPA-ACC-001", "prod")] == judged[("DPA-ACC-012", "prod")] == frozenset()
+    assert judged[("DPA-RES-002", "prod")] == {group["urn"]}
 
 
 def test_a_private_network_that_names_its_region_is_regional(dpa: Any) -> None:
