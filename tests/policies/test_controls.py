@@ -302,6 +302,11 @@ def test_a_client_set_period_is_needed_only_where_that_data_is_kept(policy: Poli
         ("scaleway:kubernetes/cluster:Cluster", False),
         ("cloudflare:index/r2Bucket:R2Bucket", True),  # Cloudflare is registered for DNS and the API load balancer
         ("cloudflare:index/record:Record", False),
+        # The TLS of the hostnames Cloudflare proxies is that service: the origin's certificate and pulls, the edge's packs.
+        ("cloudflare:index/originCaCertificate:OriginCaCertificate", False),
+        ("cloudflare:index/authenticatedOriginPullsSettings:AuthenticatedOriginPullsSettings", False),
+        ("cloudflare:index/certificatePack:CertificatePack", False),
+        ("cloudflare:index/workersScript:WorkersScript", True),  # Workers run code on Cloudflare: another service
     ],
 )
 def test_the_register_is_checked_per_service(type_token: str, fires: bool, policy: Policy, engine: Engine) -> None:
