@@ -36,7 +36,7 @@ from dpaguard.normalise.property_types import checked_props, unknown_reads, whol
 from dpaguard.normalise.types import canonical_type, type_info, type_token_problem
 from dpaguard.policy import DpaData
 from dpaguard.source.credentials import marked_kinds
-from dpaguard.source.redact import is_secret, is_sensitive_name
+from dpaguard.source.redact import is_placeholder, is_secret, is_sensitive_name
 from dpaguard.urn import STACK_REFERENCE_TYPE, STACK_TYPE, is_default_provider, is_provider_type, name_of, provider_type, provider_urn_of
 
 DYNAMIC_PREFIX = "pulumi-python:dynamic/"
@@ -146,7 +146,9 @@ class _Walk:
             if value == UNKNOWN:
                 self.unknown.append(path)
                 return value
-            if value == PLAINTEXT_REDACTED or (name is not None and value and value != REDACTED and is_sensitive_name(name)):
+            if value == PLAINTEXT_REDACTED or (
+                name is not None and value and value != REDACTED and not is_placeholder(value) and is_sensitive_name(name)
+            ):
                 self.plaintext.append(path)
                 return PLAINTEXT_REDACTED
             if _PLAINTEXT_MARK in value:
@@ -448,7 +450,8 @@ class Normaliser:
         plaintext_keys = sorted(
             key
             for key, value in config.items()
-            if key not in deployment.secret_config_keys and value != REDACTED and is_sensitive_name(key.split(":", 1)[-1])
+            if key not in deployment.secret_config_keys and value != REDACTED and not is_placeholder(value)
+            and is_sensitive_name(key.split(":", 1)[-1])
         )
         project = _scaleway_setting(config, "projectId")
         return {

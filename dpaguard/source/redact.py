@@ -95,6 +95,16 @@ def is_sensitive_name(name: str) -> bool:
     return bool(SENSITIVE_NAME.search(name)) or _names_a_credential(words)
 
 
+# A value that is only the name of an environment variable to fill it from (`${env:SCW_SECRET_KEY}`,
+# `${env.DB_PASSWORD}`, `${DB_PASSWORD}`): it holds no credential, so it is no plaintext one either.
+_PLACEHOLDER = re.compile(r"\$\{(?:env[:.])?[A-Za-z_][A-Za-z0-9_]*\}")
+
+
+def is_placeholder(value: Any) -> bool:
+    """Whether a value is wholly a placeholder naming an environment variable (`${env:NAME}`), no credential."""
+    return isinstance(value, str) and _PLACEHOLDER.fullmatch(value.strip()) is not None
+
+
 def is_secret(value: Any) -> bool:
     """Whether a value is a secret wrapper of serialized Pulumi properties or state: the signature and one payload."""
     return (
@@ -127,7 +137,7 @@ def secret_placeholder() -> dict[str, str]:
 def _redact_plain(value: Any) -> Any:
     """A value under a sensitive name: every plain string inside it replaced, secrets wrapped as placeholders."""
     if isinstance(value, str):
-        return value if value in ("", UNKNOWN) else PLAINTEXT_REDACTED
+        return value if value in ("", UNKNOWN) or is_placeholder(value) else PLAINTEXT_REDACTED
     if isinstance(value, dict):
         if is_secret(value):
             return secret_placeholder()

@@ -169,6 +169,13 @@ def test_a_project_id_computed_from_a_project_the_stack_creates_names_that_proje
     assert _one(dpa, _res("scaleway:network/vpc:Vpc", "v", {"projectId": UNKNOWN}, propertyDependencies=two))["project"]["status"] == "unknown"
 
 
+def test_an_environment_placeholder_in_the_stack_config_or_a_property_is_no_plaintext_credential(dpa: Any) -> None:
+    config = {"scaleway:secret_key": "${env:SCW_SECRET_KEY}", "app:db_password": "hunter2"}
+    facts = normalise([_stack([_res("scaleway:databases/instance:Instance", "db", {"password": "${env:DB_PASSWORD}"})], **config)], dpa, today=TODAY)
+    assert facts["stacks"][0]["plaintext_config_keys"] == ["app:db_password"]
+    assert not facts["resources"][0].get("plaintext_paths")
+
+
 def test_each_stack_fact_holds_the_environment_the_one_rule_decides(dpa: Any) -> None:
     facts = normalise([_stack([], stack="test"), _stack([], stack="feature-x", **{"dpaguard:environment": "staging"})],
                       dpa, today=dt.date(2026, 1, 5))

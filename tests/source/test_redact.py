@@ -6,7 +6,7 @@ from typing import Any
 import pytest
 
 from dpaguard.model import PLAINTEXT_REDACTED, REDACTED, SECRET_SIG, SECRET_SIG_KEY, UNKNOWN
-from dpaguard.source.redact import is_sensitive_name, redact_properties
+from dpaguard.source.redact import is_placeholder, is_sensitive_name, redact_config, redact_properties
 
 SECRET = {SECRET_SIG_KEY: SECRET_SIG, "ciphertext": REDACTED}
 
@@ -84,3 +84,16 @@ def test_input_is_not_modified() -> None:
 
 def test_a_property_map_that_is_itself_secret() -> None:
     assert redact_properties({SECRET_SIG_KEY: SECRET_SIG, "plaintext": '{"password": "x"}'}) == SECRET
+
+
+@pytest.mark.parametrize("value", ["${env:SCW_SECRET_KEY}", "${env.DB_PASSWORD}", "${DB_PASSWORD}", " ${env:TOKEN} "])
+def test_a_placeholder_naming_an_environment_variable_is_no_credential(value: str) -> None:
+    assert is_placeholder(value)
+    assert redact_config({"scaleway:secret_key": value}) == {"scaleway:secret_key": value}
+    assert redact_properties({"password": value}) == {"password": value}
+
+
+@pytest.mark.parametrize("value", ["${env:A}hunter2", "hunter2 ${env:A}", "${env:}", "$DB_PASSWORD", "${env:A} ${env:B}", "${env:A-B}"])
+def test_a_value_that_is_more_than_a_placeholder_is_taken_as_a_credential(value: str) -> None:
+    assert not is_placeholder(value)
+    assert redact_config({"scaleway:secret_key": value}) == {"scaleway:secret_key": PLAINTEXT_REDACTED}
