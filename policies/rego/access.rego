@@ -108,14 +108,13 @@ decisions contains result.violation("DPA-ACC-004", r, msg) if {
 }
 
 # A database instance reachable from the internet: no private network (the provider then gives it a
-# public endpoint), or a public load-balancer endpoint declared.
+# public endpoint), or a public load-balancer endpoint declared. An empty block (`load_balancer {}`,
+# `InstanceLoadBalancerArgs()`) is that endpoint: it takes no settings, the API's spec for it is `{}`.
 _public_database(r) if not r.props.privateNetwork
 
-_public_database(r) if {
-	endpoint := r.props.loadBalancer
-	is_object(endpoint)
-	count(endpoint) > 0
-}
+_public_database(r) if _load_balancer_endpoint(r)
+
+_load_balancer_endpoint(r) if is_object(r.props.loadBalancer)
 
 # METADATA
 # title: A database with a public endpoint has an ACL
@@ -141,15 +140,13 @@ decisions contains result.violation("DPA-ACC-005", r, "database has no private n
 
 # METADATA
 # title: Production databases have no public load-balancer endpoint
-# description: The provider's `loadBalancer` block is the instance's public endpoint.
+# description: The provider's `loadBalancer` block, empty or not, is the instance's public endpoint.
 # custom:
 #   control: DPA-ACC-005
 decisions contains result.violation("DPA-ACC-005", r, "database exposes a public load-balancer endpoint (loadBalancer)") if {
 	some i in input.index.type["scaleway:databases/instance:Instance"]
 	r := input.resources[i]
-	endpoint := r.props.loadBalancer
-	is_object(endpoint)
-	count(endpoint) > 0
+	_load_balancer_endpoint(r)
 }
 
 # METADATA

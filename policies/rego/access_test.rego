@@ -192,8 +192,22 @@ test_database_on_a_private_network_only_passes if {
 	count(decisions) == 0
 }
 
-test_database_with_an_empty_load_balancer_block_passes if {
+test_database_with_an_empty_load_balancer_block_exposes_the_public_endpoint if {
+	# `load_balancer {}` / InstanceLoadBalancerArgs(): the endpoint takes no settings, so an empty block is it.
 	decisions := access.decisions with input as _database({"privateNetwork": _private_network, "loadBalancer": {}}, true)
+	decisions == {{
+		"control": "DPA-ACC-005", "urn": _urn(_database_type), "status": "violation",
+		"message": "database exposes a public load-balancer endpoint (loadBalancer)",
+	}}
+}
+
+test_database_with_an_empty_load_balancer_block_and_no_acl_is_a_violation if {
+	decisions := access.decisions with input as _database({"privateNetwork": _private_network, "loadBalancer": {}}, false)
+	{d.control | some d in decisions} == {"DPA-ACC-004", "DPA-ACC-005"}
+}
+
+test_database_whose_load_balancer_is_null_has_no_public_endpoint_of_it if {
+	decisions := access.decisions with input as _database({"privateNetwork": _private_network, "loadBalancer": null}, true)
 	count(decisions) == 0
 }
 
