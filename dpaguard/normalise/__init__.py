@@ -155,6 +155,11 @@ class _Walk:
                 # a credential the program pasted into a longer value (cloud-init user data), already cut out by the source
                 kinds = sorted(set(marked_kinds(value)))
                 self.plaintext.append(f"{path} ({', '.join(kinds)})" if kinds else path)
+            elif REDACTED in value:
+                # A `secure:` config value the program read as plain text (config.require) and put in a value
+                # that is no secret (pasted into cloud-init user data, say): the state holds it in plaintext.
+                # A secret stays a secret wrapper whole; the source gives a program read of one this marker.
+                self.plaintext.append(f"{path} (a secure config value read as plain text)")
             if UNPRINTABLE.search(value):
                 # rego-cpp prints strings into its JSON answer without escaping them: a quote, a
                 # backslash or a control character in a fact would corrupt the answer.

@@ -13,7 +13,7 @@ import pytest
 from dpaguard.engine.shaping import chunks, rego_input, rego_resource
 from dpaguard.examined import examined
 from dpaguard.facts import ResourceFacts
-from dpaguard.model import PLAINTEXT_REDACTED, SECRET_SIG, SECRET_SIG_KEY, UNKNOWN, Deployment
+from dpaguard.model import PLAINTEXT_REDACTED, REDACTED, SECRET_SIG, SECRET_SIG_KEY, UNKNOWN, Deployment
 from dpaguard.normalise import normalise
 from dpaguard.normalise.index import build_index
 from dpaguard.normalise.types import canonical_type, scaleway_types, type_info
@@ -174,6 +174,15 @@ def test_an_environment_placeholder_in_the_stack_config_or_a_property_is_no_plai
     facts = normalise([_stack([_res("scaleway:databases/instance:Instance", "db", {"password": "${env:DB_PASSWORD}"})], **config)], dpa, today=TODAY)
     assert facts["stacks"][0]["plaintext_config_keys"] == ["app:db_password"]
     assert not facts["resources"][0].get("plaintext_paths")
+
+
+def test_a_secure_config_value_read_as_plain_text_into_user_data_is_plaintext(dpa: Any) -> None:
+    # The source gives a program that reads a `secure:` value with config.require the secret marker as its text.
+    secret = {SECRET_SIG_KEY: SECRET_SIG, "ciphertext": REDACTED}
+    user_data = {"cloud-init": f"write_files:\n  - content: DB_PASSWORD={REDACTED}\n", "smtp": secret, "motd": "hello"}
+    server = _one(dpa, _res("scaleway:instance/server:Server", "wiki", {"userData": user_data}))
+    assert server["plaintext_paths"] == ["userData.cloud-init (a secure config value read as plain text)"]
+    assert server["secret_paths"] == ["userData.smtp"]
 
 
 def test_each_stack_fact_holds_the_environment_the_one_rule_decides(dpa: Any) -> None:
