@@ -36,7 +36,7 @@ from dpaguard.normalise.property_types import checked_props, unknown_reads, whol
 from dpaguard.normalise.types import canonical_type, type_info, type_token_problem
 from dpaguard.policy import DpaData
 from dpaguard.source.credentials import marked_kinds
-from dpaguard.source.redact import is_placeholder, is_secret, is_sensitive_name
+from dpaguard.source.redact import is_placeholder, is_secret, is_sensitive_name, pair_name
 from dpaguard.urn import STACK_REFERENCE_TYPE, STACK_TYPE, is_default_provider, is_provider_type, name_of, provider_type, provider_urn_of
 
 DYNAMIC_PREFIX = "pulumi-python:dynamic/"
@@ -175,13 +175,14 @@ class _Walk:
                 return REDACTED
             # keys are printed into rego-cpp's answer too (a composite value in a message): made printable alike
             cleaned = {}
+            given = pair_name(value)  # a name/value pair's value is judged under the name beside it
             for k, v in value.items():
                 key = _key(k)  # paths are printed too (DPA-SEC-001): printable like every fact
                 where = f"{path}.{key}" if path else key
                 if _PLAINTEXT_MARK in key:
                     # a credential used as a property or tag name, already cut out of the name by the source
                     self.plaintext.append(f"{where} (a name)")
-                cleaned[key] = self.clean(v, where, str(k), depth + 1)
+                cleaned[key] = self.clean(v, where, given if given is not None and k in ("value", "Value") else str(k), depth + 1)
             return cleaned
         if isinstance(value, list):
             return [self.clean(v, f"{path}[{i}]", name, depth + 1) for i, v in enumerate(value)]

@@ -105,6 +105,20 @@ def is_placeholder(value: Any) -> bool:
     return isinstance(value, str) and _PLACEHOLDER.fullmatch(value.strip()) is not None
 
 
+# A name/value pair (a Kubernetes container's `env`, a Helm release's `set`, an ECS task's `environment`):
+# the name says what the value beside it is, as a property key would.
+_PAIR_NAMES = ("name", "Name", "key", "Key")
+_PAIR_VALUES = frozenset({"value", "Value"})
+
+
+def pair_name(mapping: Any) -> str | None:
+    """The name a name/value pair gives its value (`{name: DB_PASSWORD, value: ...}`), None for any other mapping."""
+    if not isinstance(mapping, dict) or _PAIR_VALUES.isdisjoint(mapping):
+        return None
+    name = next((mapping[key] for key in _PAIR_NAMES if isinstance(mapping.get(key), str)), None)
+    return name if name else None
+
+
 def is_secret(value: Any) -> bool:
     """Whether a value is a secret wrapper of serialized Pulumi properties or state: the signature and one payload."""
     return (
@@ -182,10 +196,16 @@ def redact_tree(value: Any, name: str | None = None, share: Callable[[str], str]
             if not _special(value):
                 return PLAINTEXT_REDACTED  # a forged secret or an unknown signature: nothing of it is shown
             return {k: v if k == SECRET_SIG_KEY else redact_strings(v) for k, v in value.items()}
+        # A name/value pair's value is under the name the pair gives it (`{name: API_TOKEN, value: ...}`).
+        given = pair_name(value)
+        if given is not None and is_sensitive_name(given):
+            under = {str(k): given if k in _PAIR_VALUES else str(k) for k in value}
+        else:
+            under = {str(k): str(k) for k in value}
         # A credential used as a property or tag name is cut out of the name like out of a value.
         if share is None:
-            return {redact_credentials(str(k)): redact_tree(v, str(k)) for k, v in value.items()}
-        return {share(redact_credentials(k)): redact_tree(v, k, share) for k, v in value.items()}
+            return {redact_credentials(str(k)): redact_tree(v, under[str(k)]) for k, v in value.items()}
+        return {share(redact_credentials(k)): redact_tree(v, under[str(k)], share) for k, v in value.items()}
     if isinstance(value, list):
         return [redact_tree(v, name, share) for v in value]
     return value

@@ -185,6 +185,15 @@ def test_a_secure_config_value_read_as_plain_text_into_user_data_is_plaintext(dp
     assert server["secret_paths"] == ["userData.smtp"]
 
 
+def test_a_sensitive_name_value_pair_in_plaintext_is_plaintext(dpa: Any) -> None:
+    # As a source that redacts nothing would hand it over: the normaliser judges the pair itself.
+    env = [{"name": "GITHUB_TOKEN", "value": "ghp-x"}, {"name": "LOG_LEVEL", "value": "info"}, {"name": "API_KEY", "value": {SECRET_SIG_KEY: SECRET_SIG, "ciphertext": REDACTED}}]
+    deployment = _res("kubernetes:apps/v1:Deployment", "web", {"spec": {"env": env}})
+    fact = _one(dpa, deployment)
+    assert fact["plaintext_paths"] == ["spec.env[0].value"] and fact["secret_paths"] == ["spec.env[2].value"]
+    assert "ghp-x" not in json.dumps(fact)
+
+
 def test_each_stack_fact_holds_the_environment_the_one_rule_decides(dpa: Any) -> None:
     facts = normalise([_stack([], stack="test"), _stack([], stack="feature-x", **{"dpaguard:environment": "staging"})],
                       dpa, today=dt.date(2026, 1, 5))

@@ -97,3 +97,20 @@ def test_a_placeholder_naming_an_environment_variable_is_no_credential(value: st
 def test_a_value_that_is_more_than_a_placeholder_is_taken_as_a_credential(value: str) -> None:
     assert not is_placeholder(value)
     assert redact_config({"scaleway:secret_key": value}) == {"scaleway:secret_key": PLAINTEXT_REDACTED}
+
+
+def test_a_name_value_pair_value_is_under_the_name_beside_it() -> None:
+    env = [
+        {"name": "PAPERLESS_API_TOKEN", "value": "4d1f0c9e8b7a"},
+        {"name": "PAPERLESS_TIME_ZONE", "value": "Europe/Paris"},
+        {"name": "DB_PASSWORD", "valueFrom": {"secretKeyRef": {"name": "db", "key": "password"}}},
+        {"Name": "API_KEY", "Value": "k-123"},
+        {"name": "auth.password", "value": "hunter2"},  # a Helm release's `set`
+    ]
+    assert redact_properties({"spec": {"env": env}}) == {"spec": {"env": [
+        {"name": "PAPERLESS_API_TOKEN", "value": PLAINTEXT_REDACTED},
+        {"name": "PAPERLESS_TIME_ZONE", "value": "Europe/Paris"},
+        {"name": "DB_PASSWORD", "valueFrom": {"secretKeyRef": {"name": "db", "key": "password"}}},
+        {"Name": "API_KEY", "Value": PLAINTEXT_REDACTED},
+        {"name": "auth.password", "value": PLAINTEXT_REDACTED},
+    ]}}
