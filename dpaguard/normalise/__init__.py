@@ -25,18 +25,20 @@ from typing import Any, Iterable, Mapping, Sequence, cast
 
 from dpaguard import urn as pulumi_urn
 from dpaguard.environment import environment_of
-from dpaguard.errors import InputError
+from dpaguard.errors import InputError, PolicyError
 from dpaguard.facts import Facts, FactsContext, ResourceFacts, StackFacts
 from dpaguard.markers import UNPRINTABLE
 from dpaguard.model import PLAINTEXT_REDACTED, REDACTED, UNKNOWN, Deployment
 from dpaguard.normalise.calendar import working_days_between
+from dpaguard.normalise.firewalls import SHAPES as firewall_shapes
+from dpaguard.normalise.firewalls import inbound_rules
 from dpaguard.normalise.index import SHAPE_PROPS, build_index
 from dpaguard.normalise.network import InternetRule, is_internet, judge_source, looks_like_address
 from dpaguard.normalise.property_types import checked_props, unknown_reads, whole_number
 from dpaguard.normalise.types import canonical_type, type_info, type_token_problem
 from dpaguard.policy import DpaData
 from dpaguard.source.credentials import marked_kinds
-from dpaguard.source.redact import is_placeholder, is_secret, is_sensitive_name, pair_name
+from dpaguard.source.redact import holds_no_credential, is_secret, is_sensitive_name, pair_name
 from dpaguard.urn import STACK_REFERENCE_TYPE, STACK_TYPE, is_default_provider, is_provider_type, name_of, provider_type, provider_urn_of
 
 DYNAMIC_PREFIX = "pulumi-python:dynamic/"
@@ -147,7 +149,7 @@ class _Walk:
                 self.unknown.append(path)
                 return value
             if value == PLAINTEXT_REDACTED or (
-                name is not None and value and value != REDACTED and not is_placeholder(value) and is_sensitive_name(name)
+                name is not None and value and value != REDACTED and not holds_no_credential(value) and is_sensitive_name(name)
             ):
                 self.plaintext.append(path)
                 return PLAINTEXT_REDACTED
@@ -378,6 +380,10 @@ class Normaliser:
         self.kept_props = None if read is None else frozenset(read) | SHAPE_PROPS
         self.property_types: Mapping[str, Any] = dpa.get("properties", {}).get("types", {})
         self._outside: dict[tuple[str | None, str], bool] = {}
+        self.firewalls: Mapping[str, str] = self.settings.get("other_firewalls", {})
+        unknown_shapes = sorted(set(self.firewalls.values()) - set(firewall_shapes))
+        if unknown_shapes:
+            raise PolicyError(f"settings.yaml other_firewalls: no shape {unknown_shapes[0]!r} (known: {', '.join(sorted(firewall_shapes))})")
 
     def facts(
         self,
@@ -456,7 +462,7 @@ class Normaliser:
         plaintext_keys = sorted(
             key
             for key, value in config.items()
-            if key not in deployment.secret_config_keys and value != REDACTED and not is_placeholder(value)
+            if key not in deployment.secret_config_keys and value != REDACTED and not holds_no_credential(value)
             and is_sensitive_name(key.split(":", 1)[-1])
         )
         project = _scaleway_setting(config, "projectId")
@@ -649,6 +655,11 @@ class Normaliser:
             # the Rego input carries no tags, only this.
             declared = tags.get(self.settings.get("media_encryption_tag", {}).get("key", ""))
             fact["media_encryption"] = _printable(declared.strip().lower()) if isinstance(declared, str) else None
+        elif type_token in self.firewalls:
+            # Another provider's firewall: its inbound rules in the same shape (DPA-ACC-002).
+            fact["inbound_rules"] = [
+                {**rule, "source": _printable(rule["source"])} for rule in inbound_rules(self.firewalls[type_token], props, self.internet_rule)
+            ]
         if type_token == STACK_REFERENCE_TYPE:
             fact["stack_reference"] = self._stack_reference(props)
         return fact

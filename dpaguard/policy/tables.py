@@ -383,6 +383,9 @@ def load_settings(path: Path) -> dict[str, Any]:
     ):
         raise PolicyError(f"{located(path, line_of(places))}: other_cloud_regions maps a provider package to "
                           f"`properties` and `config` (lists of names)")
+    firewalls = document.setdefault("other_firewalls", {})
+    if not isinstance(firewalls, dict) or not all(isinstance(k, str) and isinstance(v, str) for k, v in firewalls.items()):
+        raise PolicyError(f"{located(path, line_of(firewalls))}: other_firewalls maps a firewall's type token to the shape of its rules")
     notice = document.get("subprocessor_notice_working_days")
     if isinstance(notice, bool) or not isinstance(notice, int) or not 0 <= notice <= 365:
         raise PolicyError(f"{path}: subprocessor_notice_working_days must be a number of working days from 0 to 365")

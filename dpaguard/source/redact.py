@@ -105,6 +105,17 @@ def is_placeholder(value: Any) -> bool:
     return isinstance(value, str) and _PLACEHOLDER.fullmatch(value.strip()) is not None
 
 
+# An OpenSSH public key line (`ssh-ed25519 AAAA... comment`): what a server is given to trust, published
+# by design; an `ssh_key` setting holding one holds no credential. A private key never has this form.
+_PUBLIC_KEY = re.compile(r"(?:ssh-(?:rsa|dss|ed25519)|ecdsa-sha2-nistp(?:256|384|521)|sk-(?:ssh-ed25519|ecdsa-sha2-nistp256)@openssh\.com)"
+                         r" AAAA[A-Za-z0-9+/]+={0,3}(?: [^\n]*)?")
+
+
+def holds_no_credential(value: Any) -> bool:
+    """Whether a value under a credential's name is none by its form: an `${env:NAME}` placeholder or an SSH public key."""
+    return is_placeholder(value) or (isinstance(value, str) and _PUBLIC_KEY.fullmatch(value.strip()) is not None)
+
+
 # A name/value pair (a Kubernetes container's `env`, a Helm release's `set`, an ECS task's `environment`):
 # the name says what the value beside it is, as a property key would.
 _PAIR_NAMES = ("name", "Name", "key", "Key")
@@ -151,7 +162,7 @@ def secret_placeholder() -> dict[str, str]:
 def _redact_plain(value: Any) -> Any:
     """A value under a sensitive name: every plain string inside it replaced, secrets wrapped as placeholders."""
     if isinstance(value, str):
-        return value if value in ("", UNKNOWN) or is_placeholder(value) else PLAINTEXT_REDACTED
+        return value if value in ("", UNKNOWN) or holds_no_credential(value) else PLAINTEXT_REDACTED
     if isinstance(value, dict):
         if is_secret(value):
             return secret_placeholder()

@@ -6,7 +6,7 @@ from typing import Any
 import pytest
 
 from dpaguard.model import PLAINTEXT_REDACTED, REDACTED, SECRET_SIG, SECRET_SIG_KEY, UNKNOWN
-from dpaguard.source.redact import is_placeholder, is_sensitive_name, redact_config, redact_properties
+from dpaguard.source.redact import holds_no_credential, is_placeholder, is_sensitive_name, redact_config, redact_properties
 
 SECRET = {SECRET_SIG_KEY: SECRET_SIG, "ciphertext": REDACTED}
 
@@ -114,3 +114,14 @@ def test_a_name_value_pair_value_is_under_the_name_beside_it() -> None:
         {"Name": "API_KEY", "Value": PLAINTEXT_REDACTED},
         {"name": "auth.password", "value": PLAINTEXT_REDACTED},
     ]}}
+
+
+def test_an_ssh_public_key_under_a_key_name_is_no_credential() -> None:
+    public = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIB2x0fakefakefakefakefakefakefakefakefake0 ops@example.org"
+    assert holds_no_credential(public) and holds_no_credential("${env:SSH_KEY}")
+    assert redact_config({"lab:ssh_key": public}) == {"lab:ssh_key": public}
+    # A private key, or anything after a public key's line, is taken as a credential.
+    for value in ("-----BEGIN OPENSSH PRIVATE KEY-----\nb3BlbnNzaC1rZXktdjEAAAAA\n-----END OPENSSH PRIVATE KEY-----",
+                  public + "\n-----BEGIN OPENSSH PRIVATE KEY-----", "ssh-ed25519 hunter2"):
+        assert not holds_no_credential(value)
+        assert redact_config({"lab:ssh_key": value}) == {"lab:ssh_key": PLAINTEXT_REDACTED}
