@@ -28,6 +28,8 @@ DecisionStatus = Literal["violation", "undetermined"]
 # How far the gate can show a DPA clause kept (policies/dpa/clauses.yaml).
 ClauseStatus = Literal["verified-deployed", "verified-code", "declared", "organisational", "not-covered"]
 CLAUSE_STATUSES: tuple[ClauseStatus, ...] = ("verified-deployed", "verified-code", "declared", "organisational", "not-covered")
+# What a control's findings are about (Control.about): the program, or the DPA and its register.
+CONTROL_SUBJECTS = ("program", "dpa")
 
 
 
@@ -85,6 +87,9 @@ class Control:
     # The evidence without which a stack-level control examined nothing (stack-config, waivers,
     # notification-dates): a check of absent evidence is "not examined", never passed.
     needs: str | None = None
+    # What its findings are about: the program (the default), or the DPA and its register (`dpa`): facts
+    # no program can change (an undated Appendix B entry), kept in the clause ledger, not among the findings.
+    about: str = "program"
 
     def enforcement_for(self, environment: str) -> Enforcement:
         """The enforcement level in an environment; an unknown environment is treated as prod."""
@@ -271,6 +276,9 @@ class Result:
     # not computed (a hand-built Result): counts then come from `coverage`
     examined: Mapping[tuple[str, str], frozenset[str]] = field(default_factory=dict)
     dpa_sha256: str | None = None  # sha256 of the DPA text the ledger quotes, when it was found (DPAGUARD_DPA)
+    # Findings of controls about the DPA and its register (Control.about "dpa"): shown in the clause
+    # ledger (and the inventory), never among the program's findings, the summary or the exit code.
+    register_findings: tuple[Finding, ...] = ()
 
     def unwaived(self, enforcement: str) -> tuple[Finding, ...]:
         """Findings at one enforcement level that no waiver covers."""

@@ -10,7 +10,7 @@ from typing import Any, Mapping, Sequence
 
 from dpaguard.errors import PolicyError
 from dpaguard.examined import JUDGE_CONDITIONS, NEEDS
-from dpaguard.model import CLAUSE_STATUSES, ENVIRONMENTS, LEVELS, PART_EVIDENCE, Clause, ClausePart, Control, ControlId
+from dpaguard.model import CLAUSE_STATUSES, CONTROL_SUBJECTS, ENVIRONMENTS, LEVELS, PART_EVIDENCE, Clause, ClausePart, Control, ControlId
 from dpaguard.policy.waivers import DEFAULT_WAIVER_MAX_DAYS, WAIVER_BLANKET, WAIVER_EXPIRED, WAIVER_MALFORMED
 from dpaguard.policy.yaml_lines import date_of, keyed_entries, line_of, list_of, located, read_yaml, require
 
@@ -63,7 +63,7 @@ def load_controls(path: Path) -> tuple[tuple[Control, ...], tuple[str, ...], dic
             raise PolicyError(f"{where}: {what}: evaluated_by must be one of {list(EVALUATORS)}")
         evaluators[ControlId(control_id)] = evaluator
         unknown_keys = set(entry) - {"id", "title", "description", "clause", "category", "severity", "enforcement",
-                                     "applies_to", "help", "evaluated_by", "judges", "needs"}
+                                     "applies_to", "help", "evaluated_by", "judges", "needs", "about"}
         if unknown_keys:
             raise PolicyError(f"{where}: {what}: unknown keys {sorted(unknown_keys)}")
         judges = entry.get("judges") or {}
@@ -73,6 +73,9 @@ def load_controls(path: Path) -> tuple[tuple[Control, ...], tuple[str, ...], dic
         needs = entry.get("needs")
         if needs is not None and (needs not in NEEDS or list(applies_to) != ["stack"]):
             raise PolicyError(f"{where}: {what}: needs is one of {list(NEEDS)}, for a stack-level control (applies_to: [stack])")
+        about = entry.get("about", "program")
+        if about not in CONTROL_SUBJECTS:
+            raise PolicyError(f"{where}: {what}: about is one of {list(CONTROL_SUBJECTS)}")
         controls.append(
             Control(
                 id=ControlId(control_id),
@@ -86,6 +89,7 @@ def load_controls(path: Path) -> tuple[tuple[Control, ...], tuple[str, ...], dic
                 help=str(entry.get("help", "")),
                 judges=dict(judges),
                 needs=needs,
+                about=about,
             )
         )
     defined = {control.id for control in controls}

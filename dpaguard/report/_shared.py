@@ -99,7 +99,8 @@ def outcomes(result: Result) -> list[Outcome]:
     """One outcome per control and stack, in catalogue order then stack order."""
     table = controls_by_id(result)
     by_key: dict[tuple[str, str], list[Finding]] = {}
-    for finding in result.findings:
+    # The ledger holds the findings about the DPA and its register too (the findings list does not).
+    for finding in (*result.findings, *result.register_findings):
         by_key.setdefault((str(finding.control), finding.stack), []).append(finding)
     stacks = list(result.stacks)
     for name in sorted({f.stack for f in result.findings} - {s.name for s in stacks}):
@@ -298,6 +299,8 @@ def _result_json(result: Result) -> dict[str, Any]:
         "clauses": [clause_json(row) for row in clause_rows(result)],
         "examined": {"resources": examined_total(result), "estate": sum(s.resources for s in result.stacks)},
         "inventory": inventory_json(result),
+        # findings about the DPA and its register (controls `about: dpa`), which no program can fix: not in `findings`
+        "registerFindings": [finding_json(f) for f in sorted_findings(result.register_findings)],
         "evidence": evidence_json(result),
         "scope": scope_json(result),
     }
