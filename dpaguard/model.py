@@ -1,6 +1,6 @@
 """The domain model shared by every stage: deployments in, decisions, findings and a result out.
 
-Data flows one way (see STYLE.md):
+Data flows one way (docs/architecture.md):
     source -> Deployment -> normalise -> facts -> engine -> Decision -> findings -> Result -> reporters
 Nothing downstream of a Deployment knows whether it came from a program or a state file.
 """
@@ -128,6 +128,16 @@ class ClausePart:
 
 
 @dataclass(frozen=True)
+class Translation:
+    """The French of what the policy set shows a reader (policies/dpa/i18n/fr.yaml): whole texts and message templates."""
+
+    texts: Mapping[str, str]  # English text (whitespace collapsed) -> the project's French
+    templates: tuple[tuple[str, str], ...] = ()  # (English with %v, French with the same %v in the same order)
+    # the English of the entries a source shows (texts, Rego messages), against which unused ones are found
+    sourced: frozenset[str] = frozenset()
+
+
+@dataclass(frozen=True)
 class Usage:
     """What a stack's resources use, counted: a sub-processor (Appendix B) or a hosting location (Appendix C §1)."""
 
@@ -159,12 +169,27 @@ class Stage:
 
 @dataclass(frozen=True)
 class Decision:
-    """What a policy engine says about one resource (or a whole stack) for one control."""
+    """What a check says about one resource, a whole stack or a repository file, for one control.
+
+    Every check decides: the policy engines on the facts' resources and stacks, and outside them the
+    checks of the repository's files (checkov, the credential scan), the ratchet and the waivers' own
+    problems, which say where they saw it. `dpaguard.findings` alone turns decisions into findings:
+    the stack, the environment judged in, the enforcement and the waiver are its to decide.
+    """
 
     control: ControlId
-    urn: Urn
+    urn: Urn  # a resource's, a stack's, or a repository file's (`urn:dpaguard:file:<path>`, dpaguard.urn.file_urn)
     message: str
     status: DecisionStatus = "violation"
+    # where the check saw it (a file's line); None: where the facts place the resource or stack
+    location: SourceLocation | None = None
+    # the stack config key a stack-level decision is about: its line in the stack config file
+    config_key: str | None = None
+    # a file decision's kind and name as reports show them (`checkov:yaml`, the path); None: `file`, the path
+    type: str | None = None
+    name: str | None = None
+    # a file no stack owns is judged as prod; a decision about one environment's level names it (the ratchet's)
+    environment: str | None = None
 
 
 @dataclass(frozen=True)
@@ -276,6 +301,7 @@ class Result:
     # not computed (a hand-built Result): counts then come from `coverage`
     examined: Mapping[tuple[str, str], frozenset[str]] = field(default_factory=dict)
     dpa_sha256: str | None = None  # sha256 of the DPA text the ledger quotes, when it was found (DPAGUARD_DPA)
+    french: Translation | None = None  # the policy set's French, for a report in French (policies/dpa/i18n/fr.yaml)
     # Findings of controls about the DPA and its register (Control.about "dpa"): shown in the clause
     # ledger (and the inventory), never among the program's findings, the summary or the exit code.
     register_findings: tuple[Finding, ...] = ()

@@ -23,8 +23,8 @@ from typing import Any, Mapping, Sequence
 
 from dpaguard.errors import InputError
 from dpaguard.inputs import MAX_RECORD_BYTES, read_input_text
-from dpaguard.model import Control, ControlId, Finding, Result, SourceLocation, Urn
-from dpaguard.urn import STACK_TYPE, name_of, stack_urn
+from dpaguard.model import Control, ControlId, Decision, Result, SourceLocation, Urn
+from dpaguard.urn import file_urn, stack_urn
 
 RATCHET: ControlId = ControlId("DPA-RAT-001")
 SEVERITY_RANK = {"low": 0, "medium": 1, "high": 2, "critical": 3}
@@ -121,17 +121,17 @@ def ratchet(
     *,
     catalogue_file: str = "policies/dpa/controls.yaml",
     retired: Mapping[str, str] | None = None,
-) -> tuple[tuple[Finding, ...], dict[tuple[str, str], int]]:
-    """DPA-RAT-001 findings of the run against the baseline, and its coverage (pairs compared per stack).
+) -> tuple[tuple[Decision, ...], dict[tuple[str, str], int]]:
+    """DPA-RAT-001 decisions of the run against the baseline, and its coverage (pairs compared per stack).
 
     `retired` (controls.yaml `retired`: id -> "retired <date>: <reason>") only adds the recorded reason to
-    the removal's finding: a retired control is still reported, for the DPO to accept or refuse.
+    the removal's decision: a retired control is still reported, for the DPO to accept or refuse.
+    The findings stage (dpaguard.findings) makes them findings, as it does every check's decisions.
     """
     by_id = {str(c.id): c for c in catalogue}
-    rat = by_id.get(RATCHET)
-    if rat is None:
+    if RATCHET not in by_id:
         return (), {}
-    findings: list[Finding] = []
+    decisions: list[Decision] = []
     coverage: dict[tuple[str, str], int] = {}
     unwaived: dict[tuple[str, str], int] = {}
     for finding in result.findings:
@@ -142,40 +142,28 @@ def ratchet(
     for stack in result.stacks:
         compared = [control for control, name in baseline.passed if name == stack.name and control in by_id]
         coverage[(RATCHET, stack.name)] = len(compared)
-        level = rat.enforcement_for(stack.environment)
-        if level == "disabled":
-            continue
-        urn = stack_urn(stack.name, stack.project)
+        urn = Urn(stack_urn(stack.name, stack.project))
         for control in sorted(compared):
             count = unwaived.get((control, stack.name), 0)
             if count:
-                findings.append(Finding.of(
-                    rat, enforcement=level, stack=stack.name, urn=Urn(urn), type=STACK_TYPE,
-                    name=name_of(urn),
-                    message=f"{control} passed in {when} and fails now: {count} unwaived finding(s)",
-                ))
-    project_urn = Urn(f"urn:dpaguard:file:{catalogue_file}")
-    location = SourceLocation(catalogue_file)
+                decisions.append(Decision(RATCHET, urn, f"{control} passed in {when} and fails now: {count} unwaived finding(s)"))
 
-    def project_finding(message: str, environment: str = "prod") -> None:
-        level = rat.enforcement_for(environment)
-        if level != "disabled":
-            findings.append(Finding.of(
-                rat, enforcement=level, stack="*", urn=project_urn, type="file", name=catalogue_file.rsplit("/", 1)[-1],
-                message=message, location=location,
-            ))
+    def project_decision(message: str, environment: str | None = None) -> None:
+        # Catalogue changes are about a file: the project's, judged as prod unless about another environment.
+        decisions.append(Decision(RATCHET, Urn(file_urn(catalogue_file)), message, location=SourceLocation(catalogue_file),
+                                  type="file", name=catalogue_file.rsplit("/", 1)[-1], environment=environment))
 
     for control_id, before in sorted(baseline.controls.items()):
         now = by_id.get(control_id)
         if now is None:
             why = (retired or {}).get(control_id)
-            project_finding(f"{control_id} was in the catalogue of {when} and has been removed" + (f" ({why})" if why else ""))
+            project_decision(f"{control_id} was in the catalogue of {when} and has been removed" + (f" ({why})" if why else ""))
             continue
         if before.severity in SEVERITY_RANK and SEVERITY_RANK[now.severity] < SEVERITY_RANK[before.severity]:
-            project_finding(f"{control_id} severity lowered from {before.severity} to {now.severity} since {when}")
+            project_decision(f"{control_id} severity lowered from {before.severity} to {now.severity} since {when}")
         for environment, old in sorted(before.enforcement.items()):
             new = now.enforcement_for(environment)
             if old in ENFORCEMENT_RANK and ENFORCEMENT_RANK[new] < ENFORCEMENT_RANK[old]:
-                project_finding(f"{control_id} enforcement in {environment} weakened from {old} to {new} since {when}",
-                                environment)
-    return tuple(findings), coverage
+                project_decision(f"{control_id} enforcement in {environment} weakened from {old} to {new} since {when}",
+                                 environment)
+    return tuple(decisions), coverage

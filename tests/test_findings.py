@@ -182,3 +182,64 @@ def test_decision_for_an_unknown_control_fails_closed(policy: Policy) -> None:
 def test_engine_answer_that_is_not_a_list_fails_closed(policy: Policy) -> None:
     with pytest.raises(EngineError):
         run_stages([compliant_estate()], policy, _Answer(None), today=TODAY)  # type: ignore[arg-type]
+
+
+# ------------------------------------------------------------------ decisions of checks outside the engine
+
+
+def _file_decision(path: str, control: str = "DPA-SEC-103", **fields: Any) -> Decision:
+    from dpaguard.model import ControlId, SourceLocation, Urn
+    from dpaguard.urn import file_urn
+
+    return Decision(ControlId(control), Urn(file_urn(path)), f"CKV_SECRET_6 at {path}:4", location=SourceLocation(path, 4),
+                    type="checkov:secrets", name=path, **fields)
+
+
+def test_a_file_decision_in_an_evaluated_stacks_config_file_is_that_stacks(policy: Policy) -> None:
+    # DPA-SEC-103 is advisory in dev and mandatory in prod: the stack config's finding is judged as its stack.
+    dev = compliant_estate("dev")
+    judge = run_stages([dev], policy, _Answer([]), today=TODAY).judge  # type: ignore[arg-type]
+    (finding,) = judge.findings([_file_decision("stacks/Pulumi.dev.yaml")])
+    assert (finding.stack, finding.urn, finding.enforcement) == ("dev", dev.stack_urn, "advisory")
+    assert (finding.type, finding.name) == ("checkov:secrets", "stacks/Pulumi.dev.yaml")
+    assert finding.location is not None and (finding.location.path, finding.location.line) == ("stacks/Pulumi.dev.yaml", 4)
+    assert finding.clause == policy.control("DPA-SEC-103").clause
+
+
+def test_any_other_file_is_the_projects_judged_as_prod(policy: Policy) -> None:
+    # Also the config file of a stack not evaluated in this run: no stack of the run owns it.
+    judge = run_stages([compliant_estate("dev")], policy, _Answer([]), today=TODAY).judge  # type: ignore[arg-type]
+    program, other_stack = judge.findings([_file_decision("infra/__main__.py"), _file_decision("stacks/Pulumi.prod.yaml")])
+    assert (program.stack, program.urn, program.enforcement) == ("*", "urn:dpaguard:file:infra/__main__.py", "mandatory")
+    assert (other_stack.stack, other_stack.enforcement) == ("*", "mandatory")
+    (weakened,) = judge.findings([_file_decision("policies/dpa/controls.yaml", environment="dev")])
+    assert weakened.enforcement == "advisory"
+
+
+def test_the_packs_overrides_and_the_waivers_apply_to_file_decisions(tmp_path: Path) -> None:
+    # checkov's and the credential scan's findings were made apart, without the overrides; now one place makes them.
+    waived = _policy_with_waivers(
+        tmp_path, "waivers:\n  - {control: DPA-HYG-001, urn: 'urn:dpaguard:file:.github/*', stack: '*', reason: r,"
+                  " approver: dpo@example.com, expires: 2026-12-01}\n")
+    judge = run_stages([compliant_estate("dev")], waived, _Answer([]), today=TODAY,  # type: ignore[arg-type]
+                       enforcement_overrides={"DPA-SEC-103": "advisory", "DPA-SEC-104": "disabled"}).judge
+    program, workflow = judge.findings([
+        _file_decision("infra/__main__.py"),
+        _file_decision(".github/workflows/ci.yml", control="DPA-HYG-001"),
+    ])
+    assert (program.stack, program.enforcement) == ("*", "advisory")
+    assert workflow.waived and workflow.waiver is not None and workflow.waiver.approver == "dpo@example.com"
+    assert judge.findings([_file_decision("infra/__main__.py", control="DPA-SEC-104")]) == []
+
+
+def test_a_stack_finding_points_at_the_config_key_its_decision_names_never_one_its_message_names(policy: Policy) -> None:
+    from dpaguard.model import ControlId, Urn
+    from dpaguard.source.project import config_key_positions
+
+    text = "config:\n  scaleway:region: fr-par\n  dpa-test:dbPassword: hunter2\n"
+    stack = dataclasses.replace(compliant_estate(), config_positions=config_key_positions(text))
+    named = Decision(ControlId("DPA-SEC-002"), Urn(stack.stack_urn), "config key dpa-test:dbPassword ...", config_key="dpa-test:dbPassword")
+    told = Decision(ControlId("DPA-SEC-002"), Urn(stack.stack_urn), "config key scaleway:region reads like a key")
+    found = run_stages([stack], policy, _Answer([named, told]), today=TODAY).findings  # type: ignore[arg-type]
+    lines = {f.message: f.location.line for f in found if f.location is not None and f.control == "DPA-SEC-002"}
+    assert lines == {named.message: 3, told.message: 1}

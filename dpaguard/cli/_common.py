@@ -25,7 +25,9 @@ from dpaguard.model import ENVIRONMENTS
 from dpaguard.errors import OutputError, UsageError
 from dpaguard.model import Result
 from dpaguard.dpa_text import dpa_document_sha256
-from dpaguard.pipeline import CHECKOV_TASK, RunOptions, default_policies_dir, git_commit, git_worktree, utc_today
+from dpaguard.gitstate import git_commit, git_worktree
+from dpaguard.pipeline import CHECKOV_TASK, RunOptions, default_policies_dir
+from dpaguard.provenance import utc_today
 from dpaguard.report import EXTENSIONS, FORMATS, LANGUAGES, render
 
 if TYPE_CHECKING:

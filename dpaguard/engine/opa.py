@@ -70,7 +70,7 @@ from opa_client.errors import (
     TypeException,
 )
 
-from dpaguard.bundle import DATA_ROOT, POLICY_ROOT
+from dpaguard.engine.bundle import DATA_ROOT, POLICY_ROOT
 from dpaguard.engine.interface import DECISIONS_PATH, PolicyLike
 from dpaguard.engine.opa_revision import (
     DATA_MODULE,
@@ -523,17 +523,17 @@ class OpaEngine:
 
     def _expanded(self, decisions: list[Decision], urns: list[str], members: list[list[int]]) -> list[Decision]:
         """The decisions with each "@<position>" given back to the URN of every resource it stands for, sorted."""
-        unique: set[tuple[ControlId, str, str, DecisionStatus]] = set()
+        unique: dict[tuple[ControlId, str, str, DecisionStatus], str | None] = {}  # -> the decision's config key
         for decision in decisions:
             if not decision.urn.startswith("@"):  # a stack's decision
-                unique.add((decision.control, decision.urn, decision.message, decision.status))
+                unique[(decision.control, decision.urn, decision.message, decision.status)] = decision.config_key
                 continue
             position = decision.urn[1:]
             if not (position.isascii() and position.isdigit()) or int(position) >= len(members):
                 raise EngineError(f"OPA server {self.url}: a decision names an unknown resource {_shown(decision.urn)}", hint=HINT)
             for member in members[int(position)]:
-                unique.add((decision.control, urns[member], decision.message, decision.status))
-        return [Decision(control=c, urn=Urn(u), message=m, status=st) for c, u, m, st in sorted(unique)]
+                unique[(decision.control, urns[member], decision.message, decision.status)] = decision.config_key
+        return [Decision(control=c, urn=Urn(u), message=m, status=st, config_key=k) for (c, u, m, st), k in sorted(unique.items())]
 
     def _parsed(self, raw: Any) -> list[Decision]:
         """The decisions of an answer, validated, without duplicates, sorted."""

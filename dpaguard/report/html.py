@@ -14,9 +14,9 @@ from __future__ import annotations
 
 from collections import Counter
 from html import escape
-from typing import Iterable
+from typing import Callable, Iterable
 
-from dpaguard.model import Finding, Result, StackSummary
+from dpaguard.model import Finding, Result, StackSummary, Translation
 from dpaguard.report._shared import (
     CLAUSE_STATES,
     ClauseRow,
@@ -26,14 +26,13 @@ from dpaguard.report._shared import (
     clause_rows,
     inventory,
     outcomes,
-    result_json,
-    scope_json,
     shown_path,
     sorted_findings,
     stack_label,
     stack_names,
 )
-from dpaguard.report.i18n import clause_label, format_date, strings
+from dpaguard.report.i18n import QUOTE_TRANSLATED, clause_label, format_date, french, strings, translator
+from dpaguard.report.json import result_json, scope_json  # the report quotes the JSON document's scope and id
 
 # Mandatory, advisory and waived are told apart by colour; organisational and not-covered are never green.
 _COLOURS: dict[str, str] = {
@@ -93,8 +92,9 @@ def _e(value: object) -> str:
     return escape(text, quote=True)
 
 
-def _status(status: str, t: dict[str, str]) -> str:
-    label = t.get(f"st_{status}", status.replace("-", " "))
+def _status(status: str, t: dict[str, str], of: str = "st_") -> str:
+    # `of` "ctl_": a control's state, where French agrees with "contrôle" (vérifié), not "clause" (vérifiée)
+    label = t.get(f"{of}{status}") or t.get(f"st_{status}", status.replace("-", " "))
     return f'<span class="status {_e(status)}">{_e(label)}</span>'
 
 
@@ -167,11 +167,12 @@ def _where(finding: Finding, stack: StackSummary | None) -> str:
     return shown_path((stack.config_file or stack.origin) if stack else None) or ""
 
 
-def _finding_row(finding: Finding, t: dict[str, str], lang: str, outcome: Outcome | None = None) -> str:
+def _finding_row(finding: Finding, t: dict[str, str], lang: str, outcome: Outcome | None = None,
+                 tr: Callable[[str], str] = str) -> str:
     """One finding: where (stack, resource, URN), which control, how bad, what, the source line, the fix."""
     level = t.get("lvl_" + finding.enforcement, finding.enforcement)
     where = _where(finding, outcome.stack if outcome else None)
-    fix = outcome.control.help if outcome else ""
+    fix = tr(outcome.control.help) if outcome else ""
     waiver = finding.waiver
     waiver_cells = (f"<td>{_e(waiver.reason)}</td><td>{_e(waiver.approver)}</td>"
                     f"<td>{_e(format_date(waiver.expires.isoformat(), lang))}</td>" if waiver else "")
@@ -181,7 +182,7 @@ def _finding_row(finding: Finding, t: dict[str, str], lang: str, outcome: Outcom
             f'data-where="{_e(where)}">'
             f"<td>{_e(stack_label(finding.stack))}</td><td>{_e(finding.name)}<br><span class=\"muted mono\">{_e(finding.type)}</span>"
             f'<br><span class="muted mono urn">{_e(finding.urn)}</span></td>'
-            f"<td><code>{_e(finding.control)}</code><br>{_e(level)}</td><td>{_e(finding.message)}"
+            f"<td><code>{_e(finding.control)}</code><br>{_e(level)}</td><td>{_e(tr(finding.message))}"
             + (f'<br><span class="muted">{_e(t["source_line"])} <code class="where">{_e(where)}</code></span>' if where else "")
             + (f'<br><span class="fix"><strong>{_e(t["fix"])}</strong> {_e(fix)}</span>' if fix else "")
             + f"</td>{waiver_cells}</tr>")
@@ -198,23 +199,35 @@ def _outcome_status(outcome: Outcome) -> str:
     return "not-examined" if outcome.status == "not-applicable" else outcome.status
 
 
-def _clause_section(row: ClauseRow, index: int, stacks: list[str], lang: str, t: dict[str, str]) -> str:
+def _quote(row: ClauseRow, lang: str, t: dict[str, str], translation: Translation | None) -> str:
+    """The clause's quote: the signed English, or the project's translation marked as such, the English at hand."""
+    translated = french(translation, row.quote) if lang == "fr" else None
+    if translated:
+        return (f'<span class="muted quote-language">{_e(t["quote"])}</span><blockquote lang="fr" class="quote translated" '
+                f'title="{_e(row.quote)}">« {_e(translated)} » <span class="muted quote-translated">{_e(QUOTE_TRANSLATED)}'
+                "</span></blockquote>")
+    label = f'<span class="muted quote-language">{_e(t["quote_language"])}</span>' if lang != "en" else ""
+    return f'{label}<blockquote lang="en" class="quote" title="{_e(t["quote_language"])}">“{_e(row.quote)}”</blockquote>'
+
+
+def _clause_section(row: ClauseRow, index: int, stacks: list[str], lang: str, t: dict[str, str],
+                    translation: Translation | None) -> str:
+    tr = translator(translation, lang)
     label = clause_label(row.id, lang)
     parts = [f'<section class="clause {row.status}" id="clause-{index}" data-clause="{_e(row.id)}" '
              f'data-status="{row.status}" data-evidence="{_e(row.grade)}" data-examined="{row.examined}">',
              f"<h3>{_e(label)} {_e(_title(row, lang))} {_status(row.status, t)} {_grade(row.grade, t)}</h3>"]
     if row.quote:
-        label = f'<span class="muted quote-language">{_e(t["quote_language"])}</span>' if lang != "en" else ""
-        parts.append(f'{label}<blockquote lang="en" class="quote" title="{_e(t["quote_language"])}">“{_e(row.quote)}”</blockquote>')
+        parts.append(_quote(row, lang, t, translation))
     if row.note:
-        parts.append(f'<p class="muted note" lang="en">{_e(row.note)}</p>')
+        parts.append(f'<p class="muted note">{_e(tr(row.note))}</p>')
     if row.status in ("organisational", "not-covered", "not-examined", "partly-verified"):
         parts.append(f'<p class="muted">{_e(t[row.status.replace("-", "_") + "_note"])}</p>')
     if row.parts and (len(row.parts) > 1 or row.status != "passed"):
         items = "".join(
             f'<tr class="part" data-status="{_e(p.state)}" data-evidence="{_e(p.evidence)}" data-resources="{p.resources}">'
-            f'<td lang="en">{_e(p.what)}</td><td>{_grade(p.evidence, t)}</td><td>{_status(p.state, t)}</td>'
-            f'<td>{_e(", ".join(p.controls) or "—")}</td><td lang="en">{_e(p.why)}</td></tr>' for p in row.parts)
+            f'<td>{_e(tr(p.what))}</td><td>{_grade(p.evidence, t)}</td><td>{_status(p.state, t)}</td>'
+            f'<td>{_e(", ".join(p.controls) or "—")}</td><td>{_e(tr(p.why))}</td></tr>' for p in row.parts)
         parts.append(f'<table class="parts"><thead><tr><th>{_e(t["part"])}</th><th style="width:16%">'
                      f'{_e(t["evidence_grade"])}</th><th style="width:13%">{_e(t["status"])}</th>'
                      f'<th style="width:16%">{_e(t["controls"])}</th><th>{_e(t["why"])}</th></tr></thead>'
@@ -240,10 +253,11 @@ def _clause_section(row: ClauseRow, index: int, stacks: list[str], lang: str, t:
                 status = _outcome_status(outcome)
                 cells.append(f'<td class="num" data-control="{_e(control_id)}" data-stack="{_e(stack)}" '
                              f'data-status="{status}" data-covered="{_e(covered)}" '
-                             f'data-enforcement="{_e(outcome.enforcement)}">{_status(status, t)}'
+                             f'data-enforcement="{_e(outcome.enforcement)}">{_status(status, t, "ctl_")}'
                              f'<br><span class="muted">{_e(covered)} · {_e(t.get("lvl_" + outcome.enforcement, outcome.enforcement))}</span></td>')
             body.append(f'<tr class="control" data-control="{_e(control_id)}"><td><code>{_e(control_id)}</code></td>'
-                        f"<td>{_e(control.title)}<br><span class=\"muted\">{_e(control.category)} · {_e(control.severity)}"
+                        f"<td>{_e(tr(control.title))}<br><span class=\"muted\">{_e(tr(control.category))} · "
+                        f"{_e(t.get('sev_' + control.severity, control.severity))}"
                         f"</span></td>{''.join(cells)}</tr>")
         parts.append(f'<table><thead><tr><th>{_e(t["control"])}</th><th>{_e(t["what_it_checks"])}</th>{head}</tr>'
                      f'</thead><tbody>{"".join(body)}</tbody></table>')
@@ -258,11 +272,11 @@ def _clause_section(row: ClauseRow, index: int, stacks: list[str], lang: str, t:
                              ("undetermined_findings", "undetermined", undetermined)):
         if found:
             parts.append(f'<h4 class="{kind}">{_e(t[key])}</h4><table class="findings {kind}"><thead><tr>{columns}'
-                         f"</tr></thead><tbody>" + "".join(_finding_row(f, t, lang, owner.get(id(f))) for f in found) + "</tbody></table>")
+                         f"</tr></thead><tbody>" + "".join(_finding_row(f, t, lang, owner.get(id(f)), tr) for f in found) + "</tbody></table>")
     if waived:
         parts.append(f"<h4>{_e(t['waived_findings'])}</h4><table><thead><tr>{columns}<th>{_e(t['reason'])}</th>"
                      f"<th>{_e(t['approver'])}</th><th>{_e(t['expires'])}</th></tr></thead><tbody>"
-                     + "".join(_finding_row(f, t, lang, owner.get(id(f))) for f in waived) + "</tbody></table>")
+                     + "".join(_finding_row(f, t, lang, owner.get(id(f)), tr) for f in waived) + "</tbody></table>")
     parts.append("</section>")
     return "".join(parts)
 
@@ -299,7 +313,7 @@ def _overview(result: Result, t: dict[str, str]) -> str:
         rows.append(f'<tr class="stack" data-stack="{_e(stack.name)}" data-environment="{_e(stack.environment)}" '
                     f'data-resources="{stack.resources}" data-mandatory="{counts["mandatory"]}" '
                     f'data-advisory="{counts["advisory"]}" data-waived="{counts["waived"]}">'
-                    f"<td>{_e(stack.name)}</td><td>{_e(stack.environment)}</td><td>{_e(stack.source)}</td>"
+                    f"<td>{_e(stack.name)}</td><td>{_e(stack.environment)}</td><td>{_e(t.get('src_' + stack.source, stack.source))}</td>"
                     f'<td class="num">{stack.resources}</td><td class="num">{counts["mandatory"]}</td>'
                     f'<td class="num">{counts["advisory"]}</td><td class="num">{counts["waived"]}</td></tr>')
     environments: dict[str, list[str]] = {}
@@ -322,7 +336,7 @@ def _overview(result: Result, t: dict[str, str]) -> str:
             f"<th>{_e(t['stacks'])}</th>{numbers}</tr></thead><tbody>" + "".join(env_rows) + "</tbody></table>")
 
 
-def _inventory(result: Result, stacks: list[str], t: dict[str, str]) -> str:
+def _inventory(result: Result, stacks: list[str], t: dict[str, str], tr: Callable[[str], str]) -> str:
     used, places, unused, sites_unseen = inventory(result)
     real = [s.name for s in result.stacks]
     head = "".join(f'<th class="num">{_e(s)}</th>' for s in real) + f'<th class="num">{_e(t["total"])}</th>'
@@ -336,38 +350,38 @@ def _inventory(result: Result, stacks: list[str], t: dict[str, str]) -> str:
 
     processors = "".join(
         f'<tr class="subprocessor" data-name="{_e(r.name)}" data-listed="{_e(yes(r.listed))}" data-total="{r.total}">'
-        f"<td>{_e(r.name)}</td><td>{_e(yes(r.listed))}</td><td>{_e(r.detail)}</td><td>{_e(r.country or '')}</td>"
+        f"<td>{_e(r.name)}</td><td>{_e(yes(r.listed))}</td><td>{_e(tr(r.detail))}</td><td>{_e(r.country or '')}</td>"
         f"{counts(r.resources)}</tr>" for r in used)
     locations = "".join(
         f'<tr class="location" data-name="{_e(r.name)}" data-named="{_e(t["in_part"] if r.partly else yes(r.listed))}" '
         f'data-total="{r.total}">'
-        f"<td>{_e(r.name)}</td><td>{_e(r.country or t['unknown'])}</td><td>{_e(r.detail or t['unknown'])}</td>"
+        f"<td>{_e(r.name)}</td><td>{_e(r.country or t['unknown'])}</td><td>{_e(tr(r.detail) if r.detail else t['unknown'])}</td>"
         f"<td>{_e(t['in_part'] if r.partly else yes(r.listed))}</td>{counts(r.resources)}</tr>" for r in places)
     return (f'<h2 id="inventory-heading">{_e(t["inventory"])}</h2><div id="inventory"><p class="muted">{_e(t["inventory_intro"])}</p>'
             f"<h3>{_e(t['subprocessors'])}</h3><table id=\"inventory-subprocessors\"><thead><tr>"
             f"<th>{_e(t['subprocessor'])}</th><th>{_e(t['listed'])}</th><th>{_e(t['service'])}</th>"
             f"<th>{_e(t['country'])}</th>{head}</tr></thead><tbody>{processors}</tbody></table>"
-            f'<p id="inventory-unused" data-count="{len(unused)}"><strong>{_e(t["listed_unused"])}</strong> ({len(unused)}): '
+            f'<p id="inventory-unused" data-count="{len(unused)}"><strong>{_e(t["listed_unused"])}</strong> ({len(unused)}){t["colon"]}'
             f'{_e(", ".join(unused) or t["none"])}</p>'
             f"<h3>{_e(t['locations'])}</h3><table id=\"inventory-locations\"><thead><tr>"
             f"<th>{_e(t['location'])}</th><th>{_e(t['country'])}</th><th>{_e(t['site'])}</th><th>{_e(t['named'])}</th>"
             f"{head}</tr></thead><tbody>{locations}</tbody></table>"
-            f'<p id="inventory-sites-unseen" data-count="{len(sites_unseen)}"><strong>{_e(t["sites_unused"])}</strong>: '
+            f'<p id="inventory-sites-unseen" data-count="{len(sites_unseen)}"><strong>{_e(t["sites_unused"])}</strong>{t["colon"]}'
             f'{_e(", ".join(sites_unseen) or t["none"])}</p></div>')
 
 
-def _stages(result: Result, t: dict[str, str]) -> str:
+def _stages(result: Result, t: dict[str, str], tr: Callable[[str], str]) -> str:
     rows = "".join(
         f'<tr data-stage="{_e(s.name)}" data-ran="{str(s.ran).lower()}"><td>{_e(t.get("stage_" + s.name, s.name))}</td>'
         f"<td>{_status('passed' if s.ran else 'not-examined', {'st_passed': t['ran'], 'st_not-examined': t['not_run']})}</td>"
-        f"<td>{_e(s.detail)}</td></tr>" for s in result.stages)
+        f"<td>{_e(tr(s.detail))}</td></tr>" for s in result.stages)
     return (f"<h2>{_e(t['stages'])}</h2><table id=\"stages\"><thead><tr><th>{_e(t['stage'])}</th>"
             f"<th style=\"width:14%\">{_e(t['status'])}</th><th></th></tr></thead><tbody>{rows}</tbody></table>")
 
 
-def _evidence(result: Result, t: dict[str, str]) -> str:
+def _evidence(result: Result, t: dict[str, str], lang: str = "en") -> str:
     stacks = "".join(
-        f'<li data-stack="{_e(s.name)}"><strong>{_e(s.name)}</strong> ({_e(s.source)}): '
+        f'<li data-stack="{_e(s.name)}"><strong>{_e(s.name)}</strong> ({_e(t.get("src_" + s.source, s.source))}){t["colon"]}'
         f"<code>{_e(shown_path(s.config_file or s.origin) or t['no_config_file'])}</code>"
         + (f' {_e(t["config_digest"])} <code class="digest">{_e(s.config_sha256)}</code>' if s.config_sha256 else "")
         + (f'<br>{_e(t["deployment_digest"])} <code class="deployment-digest" data-stack="{_e(s.name)}">'
@@ -390,7 +404,7 @@ def _evidence(result: Result, t: dict[str, str]) -> str:
             f'<dt>{_e(t["engine"])}</dt><dd id="evidence-engine">{_e(result.engine or t["not_recorded"])}</dd>'
             f'<dt>{_e(t[commit_key])}</dt><dd><code id="evidence-commit">{_e(result.git_commit or t["not_available"])}</code></dd>'
             f'<dt>{_e(t["work_tree"])}</dt>{tree}'
-            f'<dt>{_e(t["generated"])}</dt><dd id="evidence-time">{_e(result.generated_at or t["not_recorded"])}</dd>'
+            f'<dt>{_e(t["generated"])}</dt><dd id="evidence-time">{_e(format_date(result.generated_at, lang) or t["not_recorded"])}</dd>'
             f'<dt>{_e(t[versions_key])}</dt><dd id="evidence-versions">{_e(versions or t["not_recorded"])}</dd>'
             f"<dt>{_e(t['stacks'])}</dt><dd><ul>{stacks}</ul></dd></dl>")
 
@@ -412,7 +426,7 @@ def _scope(result: Result, lang: str, t: dict[str, str]) -> str:
         else:
             made = t["scope_program"]
         stacks.append(f'<li data-stack="{_e(stack["name"])}" data-source="{_e(stack["source"])}"><strong>'
-                      f'{_e(stack["name"])}</strong> ({_e(stack["environment"])}): {_e(made)}'
+                      f'{_e(stack["name"])}</strong> ({_e(stack["environment"])}){t["colon"]}{_e(made)}'
                       + (f' · <code>{_e(stack["from"])}</code>' if stack["from"] else "") + "</li>")
     commit = scope["estateCommit"] or (t["scope_no_commit_state"] if result.stacks and not any(
         s.source == "program" for s in result.stacks) else t["not_available"])
@@ -458,10 +472,13 @@ def render(result: Result, *, lang: str = "en") -> str:
     cards = "".join(
         f'<div><dt>{_e(t[key])}</dt><dd data-summary-{key}="{summary[key]}" id="summary-{key}">{summary[key]}</dd></div>'
         for key in ("mandatory", "advisory", "waived", "controls", "resources"))
-    sections = "".join(_clause_section(row, index, stacks, lang, t) for index, row in enumerate(rows))
-    notices = "".join(f'<p class="notice">{_e(n)}</p>' for n in result.notices)
+    tr = translator(result.french, lang)
+    sections = "".join(_clause_section(row, index, stacks, lang, t, result.french) for index, row in enumerate(rows))
+    notices = "".join(f'<p class="notice">{_e(tr(n))}</p>' for n in result.notices)
     if t["translation_note"]:  # French headings are the project's translation: no French DPA text is in the repository
         notices += f'<p class="muted" id="translation-note">{_e(t["translation_note"])}</p>'
+    if lang == "fr" and result.french is None:  # a policy set of one's own may have no French: say so, do not pass it off
+        notices += f'<p class="notice" id="no-french">{_e(t["no_french"])}</p>'
     return (
         f'<!DOCTYPE html>\n<html lang="{_e(lang)}"><head><meta charset="utf-8">'
         '<meta name="viewport" content="width=device-width, initial-scale=1">'
@@ -471,10 +488,10 @@ def render(result: Result, *, lang: str = "en") -> str:
         f" · {_e(format_date(result.generated_at or '', lang))}</p>"
         f'<p class="verdict {verdict_class}" id="verdict">{_e(verdict)}</p>'
         f'<dl id="summary">{cards}</dl>{notices}{_scope(result, lang, t)}'
-        f"{_stages(result, t)}"
+        f"{_stages(result, t, tr)}"
         f"<h2>{_e(t['clause_summary'])}</h2>{_clause_table(rows, lang, t)}"
         f"<h2>{_e(t['grid'])}</h2>{_grid(result, rows, stacks, lang, t)}"
         f"{_overview(result, t)}<h2>{_e(t['by_clause'])}</h2>{sections}"
-        f"{_inventory(result, stacks, t)}{_evidence(result, t)}{_signoff(t)}"
+        f"{_inventory(result, stacks, t, tr)}{_evidence(result, t, lang)}{_signoff(t)}"
         "</main></body></html>\n"
     )

@@ -15,8 +15,8 @@ from dpaguard.examined import examined
 from dpaguard.facts import ResourceFacts
 from dpaguard.model import PLAINTEXT_REDACTED, REDACTED, SECRET_SIG, SECRET_SIG_KEY, UNKNOWN, Deployment
 from dpaguard.normalise import normalise
-from dpaguard.normalise.index import build_index
-from dpaguard.normalise.types import canonical_type, scaleway_types, type_info
+from dpaguard.engine.index import build_index
+from dpaguard.deployment.types import canonical_type, scaleway_types, type_info
 from dpaguard.policy import load_policy
 from support import POLICIES
 

@@ -338,7 +338,7 @@ def test_pack_report_is_the_cli_json_document_byte_for_byte(tmp_path: Path, viol
     Pulumi engine, or a state file; checkov's reason for not running) is the only difference allowed.
     """
     from dpaguard.pack.protocol import analyze_stack_resources
-    from dpaguard.report._shared import report_id
+    from dpaguard.report.json import report_id
     from support.pack_harness import analyze_stack_request
 
     as_sent = analyze_stack_resources(analyze_stack_request(list(violating.resources), CANARY))
