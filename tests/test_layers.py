@@ -22,7 +22,7 @@ LAYERS: tuple[frozenset[str], ...] = tuple(
     for layer in (
         "dpaguard markers errors urn yaml_dates inputs contain dpa_text clock",
         "model",
-        "facts environment gitstate evidence export",
+        "facts environment gitstate provenance evidence export",
         "examined deployment",  # the floor sources and the normaliser look down to: secrets, redaction, type tokens
         "engine",  # what Rego reads and what an engine prints, compiling and evaluating
         "policy",  # the DPA tables and the Rego modules the rules read

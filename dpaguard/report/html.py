@@ -16,6 +16,7 @@ from collections import Counter
 from html import escape
 from typing import Callable, Iterable
 
+from dpaguard.inventory import site_names
 from dpaguard.model import Finding, Result, StackSummary, Translation
 from dpaguard.report._shared import (
     CLAUSE_STATES,
@@ -355,7 +356,7 @@ def _inventory(result: Result, stacks: list[str], t: dict[str, str], tr: Callabl
     locations = "".join(
         f'<tr class="location" data-name="{_e(r.name)}" data-named="{_e(t["in_part"] if r.partly else yes(r.listed))}" '
         f'data-total="{r.total}">'
-        f"<td>{_e(r.name)}</td><td>{_e(r.country or t['unknown'])}</td><td>{_e(tr(r.detail) if r.detail else t['unknown'])}</td>"
+        f"<td>{_e(r.name)}</td><td>{_e(r.country or t['unknown'])}</td><td>{_e(t['sites_or'].join(site_names(r.detail)) if r.detail else t['unknown'])}</td>"
         f"<td>{_e(t['in_part'] if r.partly else yes(r.listed))}</td>{counts(r.resources)}</tr>" for r in places)
     return (f'<h2 id="inventory-heading">{_e(t["inventory"])}</h2><div id="inventory"><p class="muted">{_e(t["inventory_intro"])}</p>'
             f"<h3>{_e(t['subprocessors'])}</h3><table id=\"inventory-subprocessors\"><thead><tr>"

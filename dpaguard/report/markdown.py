@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from typing import Callable
 
+from dpaguard.inventory import site_names
 from dpaguard.model import Finding, Result
 from dpaguard.report._shared import clause_rows, inventory, sorted_findings
 from dpaguard.report.i18n import QUOTE_TRANSLATED, citation_label, clause_label, format_date, french, strings, translator
@@ -82,7 +83,7 @@ def _inventory(result: Result, t: dict[str, str], tr: Callable[[str], str]) -> l
     lines += [f"| {cell(r.name)} | {yes(r.listed)} | {cell(r.country or '')} | {cell(counts(r.resources))} |" for r in used]
     lines += ["", f"**{cell(t['listed_unused'])}** ({len(unused)}){t['colon']}{cell(', '.join(unused) or t['none'])}", "",
               f"| {t['location']} | {t['country']} | {t['site']} | {t['named']} | {t['resources']} |", "|---|---|---|---|---|"]
-    lines += [f"| {cell(r.name)} | {cell(r.country or t['unknown'])} | {cell(tr(r.detail) if r.detail else t['unknown'])} | {t['in_part'] if r.partly else yes(r.listed)} | "
+    lines += [f"| {cell(r.name)} | {cell(r.country or t['unknown'])} | {cell(t['sites_or'].join(site_names(r.detail)) if r.detail else t['unknown'])} | {t['in_part'] if r.partly else yes(r.listed)} | "
               f"{cell(counts(r.resources))} |" for r in places]
     lines += ["", f"**{cell(t['sites_unused'])}**{t['colon']}{cell(', '.join(sites_unseen) or t['none'])}", ""]
     return lines

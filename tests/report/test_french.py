@@ -140,3 +140,12 @@ def test_waiver_findings_read_in_french(tmp_path: Path, policy: Policy) -> None:
     # the waivers' reasons are the organisation's own words, not the report's
     blocks = [b for b in visible_blocks(text) if b not in ("legacy group", "migration")]
     assert english_blocks(_without_names(blocks, policy)) == []
+
+
+def test_the_sites_of_a_place_read_in_french(result: Result, policy: Policy) -> None:
+    from dpaguard.model import Usage
+
+    run = dataclasses.replace(_whole_ledger(result, policy), hosting_sites=(("Scaleway DC 3", "Vitry-sur-Seine"),),
+                              usage=(Usage("prod", "location", "fr-par-1", 30, "FR", "Scaleway DC 2 or Scaleway DC 3"),))
+    assert "<td>Scaleway DC 2 ou Scaleway DC 3</td><td>en partie" in html.render(run, lang="fr")
+    assert "| Scaleway DC 2 ou Scaleway DC 3 | en partie" in markdown.render(run, lang="fr")
