@@ -171,6 +171,7 @@ class Normaliser:
         strings: list[set[str]] = []
         used_providers: list[str] = []
         urns = {raw.get("urn") for raw in deployment.resources}
+        placed: dict[str, Mapping[str, Any]] = {}  # URN -> locality of the resources seen so far (parents come first)
         for raw in deployment.resources:
             raw_type = raw.get("type")
             urn = raw.get("urn")
@@ -180,6 +181,8 @@ class Normaliser:
                 continue
             seen: set[str] = set()
             fact = self._resource(raw, raw_type, urn, stack, providers, internet, seen, deployment.config)
+            self._place_by_parent(fact, raw, placed)
+            placed[urn] = fact["locality"]
             fact["plaintext_paths"] += provider_plaintext.get(provider_urn_of(raw.get("provider")), [])
             fact["index"] = offset + len(facts)
             location = _location(deployment, raw, urn)
@@ -192,6 +195,7 @@ class Normaliser:
             if disagree(raw) or provider_urn_of(provider_ref) in drifted_providers:
                 seen = set()
                 as_recorded = self._resource(raw, raw_type, urn, stack, recorded_providers, internet, seen, deployment.config, recorded=True)
+                self._place_by_parent(as_recorded, raw, placed)
                 as_recorded["plaintext_paths"] += provider_plaintext.get(provider_urn_of(raw.get("provider")), [])
                 if self._rego_view(as_recorded) != self._rego_view(fact):
                     if urn + RECORDED_SUFFIX in urns:
@@ -204,6 +208,22 @@ class Normaliser:
                     used_providers.append(used_providers[-1])
         stack["packages"] = package_groups(facts, used_providers, providers.keys(), stack, deployment.project)
         return facts, strings
+
+    def _place_by_parent(self, fact: dict[str, Any], raw: Mapping[str, Any], placed: Mapping[str, Mapping[str, Any]]) -> None:
+        """Place a resource that names no place (nor its provider or stack) where its parent is (settings placed_by_parent)."""
+        prop = self.settings.get("placed_by_parent", {}).get(fact["type"])
+        locality = fact["locality"]
+        if prop is None or locality["status"] != "missing" or fact.get("read"):
+            return
+        dependencies = raw.get("propertyDependencies")
+        sources = dependencies.get(prop) if isinstance(dependencies, Mapping) else None
+        parent = self.locator.parent_locality(fact["props"].get(prop), sources, placed)
+        scope = locality["scope"]
+        if parent is None or parent.get(scope) is None:
+            return
+        fact["locality"] = {**locality, "region": parent["region"], "zone": parent["zone"] if scope == "zone" else None,
+                            "status": "known", "source": "parent resource"}
+        fact["country"] = self.locator.country(fact)
 
     def _provider_plaintext(self, raw: Mapping[str, Any], internet: dict[str, bool]) -> list[str]:
         """The plaintext credentials of a provider resource, as paths naming the provider (`provider p: token`)."""

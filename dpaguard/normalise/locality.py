@@ -129,6 +129,16 @@ class Locator:
             return {"scope": "zone", "region": head.rsplit("-", 1)[0], "zone": head, "status": "known", "source": "id"}
         return {"scope": "none", "region": None, "zone": None, "status": "known", "source": "none"}
 
+    def parent_locality(self, identifier: Any, sources: Any, placed: Mapping[str, Mapping[str, Any]]) -> Mapping[str, Any] | None:
+        """Where a parent is: by the place its ID carries (`fr-par/<uuid>`), else by the one resource of the
+        stack its ID was computed from (`propertyDependencies`), when that one is placed; None otherwise."""
+        if isinstance(identifier, str) and identifier != UNKNOWN:
+            carried = self.read_locality({"id": identifier})
+            return carried if carried["status"] == "known" and carried["scope"] != "none" else None
+        urns = {u for u in sources if isinstance(u, str)} if isinstance(sources, list) else set()
+        parent = placed.get(next(iter(urns))) if len(urns) == 1 else None
+        return parent if parent is not None and parent["status"] == "known" and parent["scope"] != "none" else None
+
     def project(
         self, info: Any, props: Mapping[str, Any], provider: Mapping[str, Any] | None, config: Mapping[str, Any],
         dependencies: Any = None,

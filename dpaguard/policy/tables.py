@@ -387,6 +387,9 @@ def load_settings(path: Path) -> dict[str, Any]:
     ):
         raise PolicyError(f"{located(path, line_of(places))}: other_cloud_regions maps a provider package to "
                           f"`properties` and `config` (lists of names)")
+    parents = document.setdefault("placed_by_parent", {})
+    if not isinstance(parents, dict) or not all(isinstance(k, str) and isinstance(v, str) for k, v in parents.items()):
+        raise PolicyError(f"{located(path, line_of(parents))}: placed_by_parent maps a type token to the property naming its parent")
     firewalls = document.setdefault("other_firewalls", {})
     if not isinstance(firewalls, dict) or not all(isinstance(k, str) and isinstance(v, str) for k, v in firewalls.items()):
         raise PolicyError(f"{located(path, line_of(firewalls))}: other_firewalls maps a firewall's type token to the shape of its rules")

@@ -194,6 +194,28 @@ def test_a_sensitive_name_value_pair_in_plaintext_is_plaintext(dpa: Any) -> None
     assert "ghp-x" not in json.dumps(fact)
 
 
+def test_a_resource_inside_another_is_where_its_parent_is_when_nothing_else_places_it(dpa: Any) -> None:
+    # An explicit provider that names no region: the namespace and the instance name theirs, their children do not.
+    provider_urn = "urn:pulumi:prod::demo::pulumi:providers:scaleway::scw"
+    provider = {"urn": provider_urn, "custom": True, "id": "p1", "type": "pulumi:providers:scaleway", "inputs": {"projectId": "p"}}
+    under = {"provider": f"{provider_urn}::p1"}
+    ns = _res("scaleway:containers/namespace:Namespace", "ns", {"region": "nl-ams"}, id=UNKNOWN, **under)
+    container = _res("scaleway:containers/container:Container", "api", {"namespaceId": UNKNOWN}, id=UNKNOWN, **under,
+                     propertyDependencies={"namespaceId": [ns["urn"]]})
+    cron = _res("scaleway:containers/cron:Cron", "cron", {"containerId": UNKNOWN}, **under, propertyDependencies={"containerId": [container["urn"]]})
+    database = _res("scaleway:databases/database:Database", "db", {"instanceId": "fr-par/11111111-2222"}, **under)
+    orphan = _res("scaleway:databases/user:User", "user", {"instanceId": UNKNOWN}, **under)
+    facts = normalise([_stack([provider, ns, container, cron, database, orphan])], dpa, today=TODAY)
+    places = {f["urn"].rsplit("::", 1)[-1]: (f["locality"]["region"], f["locality"]["status"], f["locality"]["source"]) for f in facts["resources"]}
+    assert places == {
+        "ns": ("nl-ams", "known", "resource"),
+        "api": ("nl-ams", "known", "parent resource"),  # its namespace's region, outside France: judged so
+        "cron": ("nl-ams", "known", "parent resource"),
+        "db": ("fr-par", "known", "parent resource"),  # the region its instance's ID carries
+        "user": (None, "missing", "none"),  # a parent unknown and not traced: still undetermined
+    }
+
+
 def test_each_stack_fact_holds_the_environment_the_one_rule_decides(dpa: Any) -> None:
     facts = normalise([_stack([], stack="test"), _stack([], stack="feature-x", **{"dpaguard:environment": "staging"})],
                       dpa, today=dt.date(2026, 1, 5))
