@@ -28,6 +28,8 @@ DecisionStatus = Literal["violation", "undetermined"]
 # How far the gate can show a DPA clause kept (policies/dpa/clauses.yaml).
 ClauseStatus = Literal["verified-deployed", "verified-code", "declared", "organisational", "not-covered"]
 CLAUSE_STATUSES: tuple[ClauseStatus, ...] = ("verified-deployed", "verified-code", "declared", "organisational", "not-covered")
+# What a control's findings are about (Control.about): the program, or the DPA and its register.
+CONTROL_SUBJECTS = ("program", "dpa")
 
 
 
@@ -90,6 +92,9 @@ class Control:
     # The evidence without which a stack-level control examined nothing (stack-config, waivers,
     # notification-dates): a check of absent evidence is "not examined", never passed.
     needs: str | None = None
+    # What its findings are about: the program (the default), or the DPA and its register (`dpa`): facts
+    # no program can change (an undated Appendix B entry), kept in the clause ledger, not among the findings.
+    about: str = "program"
 
     def enforcement_for(self, environment: str) -> Enforcement:
         """The enforcement level in an environment; an unknown environment is treated as prod."""
@@ -344,6 +349,9 @@ class Result:
     french: Translation | None = None  # the policy set's French, for a report in French (policies/dpa/i18n/fr.yaml)
     waivers: tuple[Waiver, ...] = ()  # every well-formed waiver of the policy set, in force or not
     changes: Changes | None = None  # what changed since --baseline; None without one
+    # Findings of controls about the DPA and its register (Control.about "dpa"): shown in the clause
+    # ledger (and the inventory), never among the program's findings, the summary or the exit code.
+    register_findings: tuple[Finding, ...] = ()
 
     def unwaived(self, enforcement: str) -> tuple[Finding, ...]:
         """Findings at one enforcement level that no waiver covers."""

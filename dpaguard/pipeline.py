@@ -279,12 +279,15 @@ def assemble(
         for d in deployments
     )
     processors, sites = register(policy.data)
+    found = tuple(evaluation.findings) + _findings(evaluation, extra_decisions)
+    about_dpa = {c.id for c in policy.controls if c.about == "dpa"}
     result = Result(
         tool_version=__version__,
         policy_sha256=policy.sha256,
         stacks=stacks,
         controls=tuple(policy.controls),
-        findings=tuple(evaluation.findings) + _findings(evaluation, extra_decisions),
+        findings=tuple(f for f in found if f.control not in about_dpa),
+        register_findings=tuple(f for f in found if f.control in about_dpa),
         coverage=_file_coverage(evaluation.coverage, policy.controls, stacks, files_examined or {}),
         generated_at=options.generated_at,
         git_commit=options.git_commit,
