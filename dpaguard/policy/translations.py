@@ -68,7 +68,8 @@ def shown_texts(controls: Iterable[Control], clauses: Iterable[Clause],
             texts.setdefault(_one_line(control.help), f"control {control.id} help")
         texts.setdefault(control.category, f"control {control.id} category")
     for clause in clauses:
-        texts.setdefault(clause.quote, f"clause {clause.id} quote")
+        if clause.quote:  # a section the report shows apart from the DPA's clauses quotes nothing
+            texts.setdefault(clause.quote, f"clause {clause.id} quote")
         if clause.note:
             texts.setdefault(clause.note, f"clause {clause.id} note")
         for part in clause.parts:
@@ -106,7 +107,7 @@ def _to_add(missing: dict[str, str]) -> str:
 
 def load_french(root: Path, controls: Iterable[Control], clauses: Iterable[Clause], modules: dict[str, str],
                 services: Iterable[str] = ()) -> Translation | None:
-    """The policy set's French (policies/dpa/i18n/fr.yaml); None when it has none. PolicyError when incomplete or stale."""
+    """The policy set's French (policies/dpa/i18n/fr.yaml); None when it has none. PolicyError naming every missing entry."""
     path = root / FRENCH_FILE
     if not path.exists():
         return None
@@ -120,12 +121,14 @@ def load_french(root: Path, controls: Iterable[Control], clauses: Iterable[Claus
         raise PolicyError(f"{root / 'dpa' / 'clauses.yaml'}: clauses {untitled} have no `title_fr` (the project's French heading)")
     wanted_texts = shown_texts(controls, clauses, services)
     wanted_messages = rego_messages(modules)
+    faults = []  # every missing entry at once: a merge that adds controls and rules learns all it owes in one run
     for key, pairs, wanted in (("texts", texts, wanted_texts), ("messages", messages, wanted_messages)):
         have = {en for en, _, _ in pairs}
-        missing = {en: f"{where}" for en, where in wanted.items() if en not in have}
+        missing = {en: (f"{where}'s message" if key == "messages" else where) for en, where in wanted.items() if en not in have}
         if missing:
-            what = {en: (f"{where}'s message" if key == "messages" else where) for en, where in missing.items()}
-            raise PolicyError(f"{path}: no French under `{key}:` for {_to_add(what)}")
+            faults.append(f"no French under `{key}:` for {_to_add(missing)}")
+    if faults:
+        raise PolicyError(f"{path}: {'; '.join(faults)}")
     return Translation(
         texts={en: fr for en, fr, _ in texts},
         templates=tuple((en, fr) for en, fr, _ in messages + program),

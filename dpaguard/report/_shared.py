@@ -12,10 +12,10 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from pathlib import PurePath, PureWindowsPath
 from typing import Iterable, Literal, Sequence
 
 from dpaguard.inventory import site_names
+from dpaguard.provenance import shown_path as shown_path  # how a report shows a path: never an absolute one
 from dpaguard.model import (
     Clause,
     ClausePart,
@@ -96,7 +96,8 @@ def outcomes(result: Result) -> list[Outcome]:
     """One outcome per control and stack, in catalogue order then stack order."""
     table = controls_by_id(result)
     by_key: dict[tuple[str, str], list[Finding]] = {}
-    for finding in result.findings:
+    # The ledger holds the findings about the DPA and its register too (the findings list does not).
+    for finding in (*result.findings, *result.register_findings):
         by_key.setdefault((str(finding.control), finding.stack), []).append(finding)
     stacks = list(result.stacks)
     for name in sorted({f.stack for f in result.findings} - {s.name for s in stacks}):
@@ -184,20 +185,12 @@ def resource_name(urn: str) -> str:
     return name_of(urn)
 
 
-def shown_path(path: str | None) -> str | None:
-    """A path as a report may show it: an absolute local path (a state file in /tmp) by its name alone,
-    so that no report names the machine it ran on and two runs elsewhere read the same."""
-    if not path:
-        return path
-    return PurePath(path).name if PurePath(path).is_absolute() or PureWindowsPath(path).is_absolute() else path
-
-
 def location_path(finding: Finding, result: Result) -> str:
     """Where a finding points: the program source file when known, else the stack's config file or origin."""
     if finding.location is not None and finding.location.path:
-        return finding.location.path
+        return shown_path(finding.location.path) or finding.location.path
     stack = _stack_for(result, finding.stack)
-    return stack.config_file or stack.origin or "Pulumi.yaml"
+    return shown_path(stack.config_file or stack.origin) or "Pulumi.yaml"
 
 
 # -- the report by clause ------------------------------------------------------------------------

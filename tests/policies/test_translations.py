@@ -76,13 +76,16 @@ def test_the_shipped_french_has_no_entry_nothing_shows(tmp_path: Path, policy: P
         "A control retired long ago"]
 
 
-def test_a_rego_message_without_french_is_a_load_error(tmp_path: Path, policy: Policy) -> None:
+def test_a_rego_message_without_french_is_a_load_error_with_the_texts_missing_too(tmp_path: Path, policy: Policy) -> None:
     root = _french_copy(tmp_path)
     modules = dict(policy.rego_modules)
     modules["rego/extra.rego"] = 'package x\nm := sprintf("bucket %v is in %v", ["a", "b"])\n'
-    with pytest.raises(PolicyError, match=re.escape(
-            'no French under `messages:` for rego/extra.rego\'s message; add - {en: "bucket %v is in %v"')):
-        _load(root, policy, modules=modules)
+    new = dataclasses.replace(policy.controls[0], id=ControlId("DPA-RES-999"), title="Backups are kept in France", help="")
+    with pytest.raises(PolicyError) as raised:
+        _load(root, policy, modules=modules, controls=(*policy.controls, new))
+    line = raised.value.one_line()
+    assert 'no French under `texts:` for control DPA-RES-999 title; add - {en: "Backups are kept in France"' in line
+    assert 'no French under `messages:` for rego/extra.rego\'s message; add - {en: "bucket %v is in %v"' in line
 
 
 def test_a_message_whose_french_drops_a_value_is_refused(tmp_path: Path, policy: Policy) -> None:
@@ -110,6 +113,12 @@ def test_the_load_of_the_policies_checks_the_french(tmp_path: Path) -> None:
         load_policy(root)
 
 
+def test_a_section_that_quotes_nothing_needs_no_french_quote(tmp_path: Path, policy: Policy) -> None:
+    root = _french_copy(tmp_path)
+    apart = dataclasses.replace(policy.clauses[0], id="Gate integrity", quote="")  # shown apart from the clauses
+    assert isinstance(_load(root, policy, clauses=(*policy.clauses, apart)), Translation)
+
+
 def test_a_policy_set_without_french_loads_without_it(tmp_path: Path, policy: Policy) -> None:
     assert _load(tmp_path, policy) is None
 
@@ -126,3 +135,14 @@ def test_every_message_the_rego_tests_expect_reads_in_french(policy: Policy) -> 
     assert sorted(m for m, fr in translated.items() if not fr) == []
     # a value the rule puts in its message ("none of its hosting sites is named ...") is French too
     assert {m: fr for m, fr in translated.items() if english_words(str(fr))} == {}
+
+
+def test_checkovs_findings_read_in_french_its_check_names_as_code(policy: Policy) -> None:
+    secret = "CKV_SECRET_2 cloud or service credential: AWS Access Key at infra/__main__.py:2 (value not shown)"
+    assert french(policy.french, secret) == (
+        "CKV_SECRET_2, identifiant de cloud ou de service : `AWS Access Key`, en infra/__main__.py:2 (valeur non affichée)")
+    hygiene = "CKV_GHA_7 The build output cannot be affected by user parameters at .github/workflows/ci.yml:12"
+    assert french(policy.french, hygiene) == (
+        "CKV_GHA_7 `The build output cannot be affected by user parameters`, en .github/workflows/ci.yml:12")
+    # "or" is not translated out of its phrase ("cloud ou service credential" once was)
+    assert french(policy.french, "cloud or service credential") == "identifiant de cloud ou de service"

@@ -119,9 +119,9 @@ def test_a_policy_set_without_french_says_its_texts_stay_english(result: Result)
 
 
 _WAIVERS = """waivers:
-  - {control: DPA-ACC-001, urn: "*", stack: "*", reason: legacy group, approver: me, expires: 2029-11-01}
+  - {control: DPA-HYG-001, urn: "*", stack: "*", reason: legacy group, approver: me, expires: 2029-11-01}
   - {control: DPA-RES-001, urn: "*::main-db", stack: prod, reason: migration, approver: dpo@example.com, expires: 2026-01-01}
-  - {control: DPA-RES-001, urn: "*::x", stack: prod}
+  - {control: DPA-HYG-001, urn: "*::x", stack: prod}
   - {control: DPA-NOPE-001, urn: "*", stack: prod, reason: r, approver: a, expires: 2026-12-31}
 """
 
@@ -140,3 +140,12 @@ def test_waiver_findings_read_in_french(tmp_path: Path, policy: Policy) -> None:
     # the waivers' reasons are the organisation's own words, not the report's
     blocks = [b for b in visible_blocks(text) if b not in ("legacy group", "migration")]
     assert english_blocks(_without_names(blocks, policy)) == []
+
+
+def test_the_sites_of_a_place_read_in_french(result: Result, policy: Policy) -> None:
+    from dpaguard.model import Usage
+
+    run = dataclasses.replace(_whole_ledger(result, policy), hosting_sites=(("Scaleway DC 3", "Vitry-sur-Seine"),),
+                              usage=(Usage("prod", "location", "fr-par-1", 30, "FR", "Scaleway DC 2 or Scaleway DC 3"),))
+    assert "<td>Scaleway DC 2 ou Scaleway DC 3</td><td>en partie" in html.render(run, lang="fr")
+    assert "| Scaleway DC 2 ou Scaleway DC 3 | en partie" in markdown.render(run, lang="fr")
