@@ -395,12 +395,23 @@ def run_check(
                                 required=checkov.required)
 
     tree = capture_tree(project_dir)
-    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="dpaguard-renders") as pool:
-        rendering = pool.submit(render_stacks, project_dir, stacks, timeout=timeout, progress=progress, side_task=scan,
-                                lookups=lookups)
-        if not policy_ready.done():
-            _prepare_alongside(policy_ready, options.policies_dir)
-        deployments, scanned = rendering.result()
+    from dpaguard import contain
+
+    try:
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="dpaguard-renders") as pool:
+            rendering = pool.submit(render_stacks, project_dir, stacks, timeout=timeout, progress=progress, side_task=scan,
+                                    lookups=lookups)
+            try:
+                if not policy_ready.done():
+                    _prepare_alongside(policy_ready, options.policies_dir)
+                deployments, scanned = rendering.result()
+            except BaseException:
+                # SIGINT or SIGTERM reach this thread, not the renders': their programs stop now, not at
+                # their time limit, since the pool's exit waits for the renders.
+                contain.stop_all()
+                raise
+    finally:
+        contain.resume()  # whichever thread stopped the commands, an in-process caller may render again
     policy = policy_ready.result()
     extra: tuple[Decision, ...] = ()
     notices: tuple[str, ...] = ()

@@ -35,7 +35,7 @@ from dpaguard.model import Deployment
 from dpaguard.deployment import redact
 from dpaguard.source import _runner, bytecode, failure
 from dpaguard.source.build import build_resources, order
-from dpaguard.source.interpreter import Interpreter, program_interpreter
+from dpaguard.source.interpreter import Interpreter, program_interpreter, shown
 from dpaguard.source.lookups import LookupAnswer
 from dpaguard.source.project import Project, StackConfig, load_project, load_stack_config
 # Address-space limit of the program's process: a runaway program fails with MemoryError instead of
@@ -319,6 +319,7 @@ def render_stack(
         if position:
             positions[record["urn"]] = (position["path"], int(position["line"]), 1)
     runtime = program_runtime(interpreter, answer)
+    runtime["interpreter"] = shown(runtime["interpreter"], project.root)
     return Deployment(
         stack=config.stack,
         project=project.name,
@@ -331,7 +332,7 @@ def render_stack(
         config_sha256=config.sha256,
         source_positions=positions,
         config_positions=config.positions,
-        notices=render_notices(project.name, config.stack, interpreter, runtime, answer),
+        notices=tuple(shown(n, project.root) for n in render_notices(project.name, config.stack, interpreter, runtime, answer)),
         runtime=runtime,
         unanswered_lookups=_unanswered_lookups(records),
     )
