@@ -492,9 +492,10 @@ def run_check(
         from dpaguard import contain
 
         contain.stop_all()
-        raise
-    finally:
         pool.shutdown(wait=True)
+        contain.resume()  # the renders have ended: an in-process caller may render again
+        raise
+    pool.shutdown(wait=True)
     policy = policy_ready.result()
     extra: tuple[Finding, ...] = ()
     notices: tuple[str, ...] = ()
