@@ -148,7 +148,8 @@ def plaintext_values(config: StackConfig) -> list[str]:
     """The plaintext (not `secure:`) string values of config keys with a sensitive name: cut out of everything the program answers."""
     values = []
     for key, value in config.values.items():
-        if key not in config.secret_keys and redact.is_sensitive_name(key.split(":")[-1]) and isinstance(value, str):
+        if (key not in config.secret_keys and redact.is_sensitive_name(key.split(":")[-1]) and isinstance(value, str)
+                and not redact.holds_no_credential(value)):
             if len(value) >= MIN_SCRUB_LENGTH:
                 values.append(value)
     # the longest first: a value that holds another is cut whole
