@@ -448,7 +448,7 @@ def _prepare_alongside(policy_ready: Future[Policy], policies_dir: Path) -> None
 
     The renders wait on their child processes, so on two cores the policy's parsing and compiling and
     the provider's type scan the normaliser needs cost no time of their own. A policy that cannot load
-    stops the programs at once.
+    fails the checkov scan waiting for it too (the caller stops the programs).
     """
     try:
         policy_ready.set_result(load_policy(policies_dir))
@@ -458,9 +458,6 @@ def _prepare_alongside(policy_ready: Future[Policy], policies_dir: Path) -> None
     except BaseException as error:
         if not policy_ready.done():
             policy_ready.set_exception(error)
-        from dpaguard import contain
-
-        contain.stop_all()
         raise
 
 
