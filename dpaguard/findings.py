@@ -171,7 +171,7 @@ class Judge:
         try:
             control = self._policy.control(decision.control)
         except PolicyError:
-            raise PolicyError(f"a Rego rule decided on control {decision.control}, which is not in policies/dpa/controls.yaml") from None
+            raise PolicyError(f"a check decided on control {decision.control}, which is not in policies/dpa/controls.yaml") from None
         subject = self._place(decision)
         enforcement = _enforcement(control, subject.environment, decision.status, self._overrides)
         if enforcement == "disabled":

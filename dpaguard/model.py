@@ -61,6 +61,11 @@ class Deployment:
     config_positions: Mapping[str, tuple[int, int]] = field(default_factory=dict)
     # a stack export's own manifest: when the state was written and by which Pulumi (`time`, `version`)
     state_manifest: Mapping[str, str] = field(default_factory=dict)
+    # a rendered stack: the interpreter its program ran under (`interpreter`, `python`) and the versions
+    # of the Pulumi SDK and provider SDKs it ran with, read inside the program's own process
+    runtime: Mapping[str, str] = field(default_factory=dict)
+    # a rendered stack: URN -> input property -> the lookups it rests on that answered nothing offline
+    unanswered_lookups: Mapping[str, Mapping[str, tuple[str, ...]]] = field(default_factory=dict)
 
     @property
     def stack_urn(self) -> str:
@@ -194,7 +199,11 @@ class Decision:
 
 @dataclass(frozen=True)
 class Waiver:
-    """A reviewer's acceptance of a finding: control, URN pattern (fnmatch) and stack, until an expiry date."""
+    """A reviewer's acceptance of a finding: control, URN pattern (fnmatch) and stack, until an expiry date.
+
+    A waiver of a control mandatory in prod that reaches a prod stack also names when it was approved,
+    a reference (ticket or document) and may name compensating measures (policy/waivers.py: governance).
+    """
 
     control: ControlId
     urn_pattern: str
@@ -202,8 +211,11 @@ class Waiver:
     reason: str
     approver: str
     expires: dt.date
+    approved: dt.date | None = None  # the approval date
+    reference: str = ""  # the ticket or document that records the approval
+    compensating: str = ""  # what keeps the risk down while the waiver lasts
 
-    def to_json(self) -> dict[str, str]:
+    def to_json(self) -> dict[str, str | None]:
         """The waiver as it appears in JSON output."""
         return {
             "control": self.control,
@@ -212,6 +224,9 @@ class Waiver:
             "reason": self.reason,
             "approver": self.approver,
             "expires": self.expires.isoformat(),
+            "approved": self.approved.isoformat() if self.approved else None,
+            "reference": self.reference or None,
+            "compensating": self.compensating or None,
         }
 
 
@@ -273,6 +288,36 @@ class StackSummary:
     state_version: str | None = None  # the Pulumi version the export's manifest names
 
 
+# What changed since the baseline report (--baseline): findings, waivers, the clause ledger, the catalogue.
+ChangeKind = Literal["new", "fixed", "regressed", "waiver-added", "waiver-removed", "waiver-expired", "waiver-changed",
+                     "clause-added", "clause-removed", "clause-changed", "control-added", "control-removed",
+                     "control-changed"]
+CHANGE_KINDS: tuple[ChangeKind, ...] = get_args(ChangeKind)
+
+
+@dataclass(frozen=True)
+class Change:
+    """One change since the baseline: its kind, what it is about (a control or clause id), where, before and after."""
+
+    kind: ChangeKind
+    subject: str  # a control id (findings, waivers, the catalogue) or a clause id (the ledger)
+    stack: str = ""
+    urn: str = ""
+    before: str = ""  # as the baseline had it
+    after: str = ""  # as this run has it
+
+
+@dataclass(frozen=True)
+class Changes:
+    """The changes since an earlier report, and which report that was."""
+
+    baseline: str  # the baseline file, as reports may show it (no absolute path)
+    generated_at: str | None
+    git_commit: str | None
+    items: tuple[Change, ...] = ()
+    waivers_recorded: bool = True  # the baseline listed its waivers (reports before issue 22 did not)
+
+
 @dataclass(frozen=True)
 class Result:
     """Everything one run found: the input of every reporter and of the exit code."""
@@ -302,6 +347,8 @@ class Result:
     examined: Mapping[tuple[str, str], frozenset[str]] = field(default_factory=dict)
     dpa_sha256: str | None = None  # sha256 of the DPA text the ledger quotes, when it was found (DPAGUARD_DPA)
     french: Translation | None = None  # the policy set's French, for a report in French (policies/dpa/i18n/fr.yaml)
+    waivers: tuple[Waiver, ...] = ()  # every well-formed waiver of the policy set, in force or not
+    changes: Changes | None = None  # what changed since --baseline; None without one
     # Findings of controls about the DPA and its register (Control.about "dpa"): shown in the clause
     # ledger (and the inventory), never among the program's findings, the summary or the exit code.
     register_findings: tuple[Finding, ...] = ()
@@ -332,5 +379,5 @@ __all__ = [  # the markers are the model's vocabulary too (dpaguard.markers hold
     "PLAINTEXT_REDACTED", "REDACTED", "SECRET_SIG", "SECRET_SIG_KEY", "UNKNOWN",
     "ControlId", "Urn", "Environment", "Enforcement", "Severity", "ENVIRONMENTS", "LEVELS", "FailOn", "SourceKind", "DecisionStatus", "ClauseStatus",
     "CLAUSE_STATUSES", "Deployment", "Control", "Clause", "ClausePart", "PartEvidence", "PART_EVIDENCE", "Usage", "RegisteredProcessor", "Stage", "Decision",
-    "Waiver", "SourceLocation", "Finding", "StackSummary", "Result",
+    "Waiver", "SourceLocation", "Finding", "StackSummary", "Result", "ChangeKind", "CHANGE_KINDS", "Change", "Changes",
 ]

@@ -76,7 +76,9 @@ def test_settings_override(policy: Policy, engine: EmbeddedEngine) -> None:
 def test_valid_waiver_marks_the_finding(tmp_path: Path, engine: EmbeddedEngine) -> None:
     policy = _policy_with_waivers(
         tmp_path,
-        "waivers:\n  - control: DPA-RES-003\n    urn: 'urn:pulumi:prod::*::db'\n    stack: prod\n    reason: migration\n    approver: dpo@example.org\n    expires: 2027-01-31\n",
+        "waivers:\n  - control: DPA-RES-003\n    urn: 'urn:pulumi:prod::dpa-test::scaleway:databases/instance:Instance::db'\n"
+        "    stack: prod\n    reason: migration\n    approver: dpo@example.org\n    approved: 2026-11-02\n"
+        "    reference: DPO-42\n    expires: 2027-01-31\n",
     )
     findings = run_stages([changed("prod", "db", backupSameRegion=False)], policy, EmbeddedEngine(policy), today=TODAY).findings
     (finding,) = [f for f in findings if f.control == "DPA-RES-003"]
@@ -99,14 +101,15 @@ def test_expired_waiver_covers_nothing_and_is_a_finding(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     "entry",
     [
-        "  - control: DPA-RES-003\n    urn: '*'\n    stack: prod\n    reason: r\n    expires: 2027-01-01\n",  # no approver
-        "  - control: DPA-XXX-999\n    urn: '*'\n    stack: prod\n    reason: r\n    approver: a\n    expires: 2027-01-01\n",  # unknown control
-        "  - control: DPA-RES-003\n    urn: '*'\n    stack: prod\n    reason: r\n    approver: a\n    expires: next year\n",  # bad date
+        "  - control: DPA-RES-003\n    urn: '*'\n    stack: staging\n    reason: r\n    expires: 2027-01-01\n",  # no approver
+        "  - control: DPA-XXX-999\n    urn: '*'\n    stack: staging\n    reason: r\n    approver: a\n    expires: 2027-01-01\n",  # unknown control
+        "  - control: DPA-RES-003\n    urn: '*'\n    stack: staging\n    reason: r\n    approver: a\n    expires: next year\n",  # bad date
     ],
 )
 def test_malformed_waiver_is_a_finding(tmp_path: Path, entry: str) -> None:
+    # Outside prod a malformed waiver is a finding (in prod, one of a mandatory control is refused: test_waiver_governance).
     policy = _policy_with_waivers(tmp_path, "waivers:\n" + entry)
-    findings = run_stages([changed("prod", "db", backupSameRegion=False)], policy, EmbeddedEngine(policy), today=TODAY).findings
+    findings = run_stages([changed("staging", "db", backupSameRegion=False)], policy, EmbeddedEngine(policy), today=TODAY).findings
     assert [f.waived for f in findings if f.control == "DPA-RES-003"] == [False]
     (malformed,) = [f for f in findings if f.control == "DPA-WAI-002"]
     assert malformed.enforcement == "mandatory" and malformed.location is not None and malformed.location.line == 2
@@ -243,3 +246,15 @@ def test_a_stack_finding_points_at_the_config_key_its_decision_names_never_one_i
     found = run_stages([stack], policy, _Answer([named, told]), today=TODAY).findings  # type: ignore[arg-type]
     lines = {f.message: f.location.line for f in found if f.location is not None and f.control == "DPA-SEC-002"}
     assert lines == {named.message: 3, told.message: 1}
+
+
+def test_a_retention_period_set_but_unreadable_points_at_its_line(policy: Policy, engine: EmbeddedEngine) -> None:
+    from support.control_estate import resource
+    from dpaguard.source.project import config_key_positions
+
+    text = "config:\n  scaleway:region: fr-par\n  dpaguard:transcriptRetentionDays: soon\n"
+    transcripts = resource("prod", "scaleway:object/bucket:Bucket", "transcripts", {"tags": {"env": "prod", "data-category": "transcripts"}})
+    stack = deployment("prod", compliant_resources() + [transcripts], config("prod", **{"dpaguard:transcriptRetentionDays": "soon"}))
+    stack = dataclasses.replace(stack, config_positions=config_key_positions(text))
+    (finding,) = [f for f in run_stages([stack], policy, engine, today=TODAY).findings if f.control == "DPA-RET-005"]
+    assert finding.location is not None and (finding.location.path, finding.location.line) == ("stacks/Pulumi.prod.yaml", 3)

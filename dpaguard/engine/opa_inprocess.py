@@ -5,7 +5,7 @@ OPA is the reference for what the Rego means. It is loaded through the PyPI whee
 package), so no `opa` binary and no server are needed. The wheel declares Python >= 3.14 but has
 no CPython ABI and runs on 3.11+: it is installed with `--ignore-requires-python` (docs/engines.md).
 
-The modules and `data.dpa` are compiled once, when the policy is loaded (`compile_policy`, the
+The modules and `data.dpa` are compiled once, when the policy is loaded (engine/compile.py, the
 load's own check that the policy compiles), and the engine takes that instance; each evaluation is
 one query of `data.dpaguard.main.decisions` with strict builtin errors (the wheel's default), so a
 builtin that fails on odd input fails the query instead of silently dropping a decision.

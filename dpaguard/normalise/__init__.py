@@ -21,7 +21,6 @@ engine's (dpaguard/engine/encoding.py).
 from __future__ import annotations
 
 import datetime as dt
-import re
 from typing import Any, Mapping, Sequence, cast
 
 from dpaguard.engine.encoding import compact, printable, printable_key
@@ -38,9 +37,10 @@ from dpaguard.normalise.properties import (
     DATA_CATEGORY_KEYS,
     Walk,
     env_tag,
-    inbound_rules,
+    SECURITY_GROUP_TYPES,
     judge_acl_sources,
     plaintext_fields,
+    security_group_facts,
     tags_of,
     unknown_tags,
 )
@@ -52,10 +52,7 @@ from dpaguard.normalise.stack import days_setting as _setting  # tests/normalise
 from dpaguard.normalise.subprocessors import Register, package_groups, package_of
 from dpaguard.deployment.types import DATAPACKET_SERVER, DYNAMIC_PREFIX, canonical_type, type_info, type_token_problem
 from dpaguard.policy import DpaData
-from dpaguard.urn import STACK_REFERENCE_TYPE, STACK_TYPE, is_default_provider, is_provider_type, name_of, provider_urn_of
-
-
-_POSITION = re.compile(r"^project://(?P<path>[^#]*)#(?P<line>\d+)(?:,(?P<column>\d+))?$")
+from dpaguard.urn import STACK_REFERENCE_TYPE, STACK_TYPE, is_default_provider, is_provider_type, name_of, provider_urn_of, source_position
 
 
 def _location(deployment: Deployment, raw: Mapping[str, Any], urn: str) -> list[Any] | None:
@@ -63,12 +60,8 @@ def _location(deployment: Deployment, raw: Mapping[str, Any], urn: str) -> list[
     known = deployment.source_positions.get(urn)
     if known:
         return [known[0], int(known[1]), int(known[2])]
-    position = raw.get("sourcePosition")
-    if isinstance(position, str):
-        match = _POSITION.match(position)
-        if match:
-            return [match.group("path").lstrip("/"), int(match.group("line")), int(match.group("column") or 1)]
-    return None
+    position = source_position(raw.get("sourcePosition"))
+    return list(position) if position else None
 
 
 class Normaliser:
@@ -333,12 +326,8 @@ class Normaliser:
         fact["country"] = self.locator.country(fact)
         fact["outside_scope"] = self.subprocessors.outside_scope(fact)
         fact["place"] = self.locator.place(package, props, providers.get(provider_urn), {} if explicit else stack_config)
-        if type_token in ("scaleway:instance/securityGroup:SecurityGroup", "scaleway:instance/securityGroupRules:SecurityGroupRules"):
-            fact["inbound_rules"] = inbound_rules(props, self.internet_rule)
-            # What the group declares of the media it admits (settings.yaml media_encryption_tag, DPA-TLS-009):
-            # the Rego input carries no tags, only this.
-            declared = tags.get(self.settings.get("media_encryption_tag", {}).get("key", ""))
-            fact["media_encryption"] = printable(declared.strip().lower()) if isinstance(declared, str) else None
+        if type_token in SECURITY_GROUP_TYPES:
+            fact.update(security_group_facts(props, tags, self.settings, self.internet_rule))
         elif type_token in self.firewalls:
             # Another provider's firewall: its inbound rules in the same shape (DPA-ACC-002).
             fact["inbound_rules"] = [

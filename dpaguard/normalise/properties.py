@@ -172,6 +172,22 @@ def inbound_rules(props: Mapping[str, Any], internet_rule: InternetRule) -> list
     return rules
 
 
+SECURITY_GROUP_TYPES = ("scaleway:instance/securityGroup:SecurityGroup", "scaleway:instance/securityGroupRules:SecurityGroupRules")
+
+
+def security_group_facts(
+    props: Mapping[str, Any], tags: Mapping[str, str], settings: Mapping[str, Any], internet_rule: InternetRule
+) -> dict[str, Any]:
+    """A security group's inbound rules (inbound_rules) and the media it declares it admits."""
+    # What the group declares of the media it admits (settings.yaml media_encryption_tag, DPA-TLS-009):
+    # the Rego input carries no tags, only this.
+    declared = tags.get(settings.get("media_encryption_tag", {}).get("key", ""))
+    return {
+        "inbound_rules": inbound_rules(props, internet_rule),
+        "media_encryption": printable(declared.strip().lower()) if isinstance(declared, str) else None,
+    }
+
+
 # The resources whose ACL entries admit addresses, and the property listing those entries.
 ACL_LISTS = {
     "scaleway:redis/cluster:Cluster": "acls",

@@ -80,8 +80,8 @@ class Policy:
     # package, and those of checkov and dpaguard itself. None: not computed (every control counts).
     evaluated_controls: frozenset[ControlId] | None = None
     clauses: tuple[Clause, ...] = ()  # the clause ledger (policies/dpa/clauses.yaml); empty when the set has none
-    # What the load's check compiled with OPA (engine.opa_inprocess.CompiledPolicy), for the OPA
-    # engine to take instead of compiling it again; None where regopy checked the modules.
+    # What the load compiled (engine/compile.py): OPA's instance, or regopy's interpreter where OPA
+    # cannot load, for the engine that evaluates the policy to take instead of compiling it again.
     compiled: Any = field(default=None, compare=False, repr=False)
     # Controls taken out of the catalogue (controls.yaml `retired`): id -> "retired <date>: <reason>".
     retired: Mapping[str, str] = field(default_factory=dict)

@@ -12,10 +12,10 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from pathlib import PurePath, PureWindowsPath
 from typing import Iterable, Literal, Sequence
 
 from dpaguard.inventory import site_names
+from dpaguard.provenance import shown_path as shown_path  # how a report shows a path: never an absolute one
 from dpaguard.model import (
     Clause,
     ClausePart,
@@ -26,7 +26,7 @@ from dpaguard.model import (
     Result,
     StackSummary,
 )
-from dpaguard.urn import name_of
+from dpaguard.urn import PROJECT_STACK, name_of
 
 OutcomeStatus = Literal["failed", "waived", "passed", "not-applicable"]
 # Worst first: how outcomes combine into one cell of a clause-by-stack grid.
@@ -175,10 +175,6 @@ def worst(statuses: Iterable[OutcomeStatus]) -> OutcomeStatus:
     return "not-applicable"
 
 
-# checkov's findings about files outside any stack config carry this stack name (dpaguard.checkov).
-PROJECT_STACK = "*"
-
-
 def stack_label(name: str) -> str:
     """A stack's name as reports show it; the project-wide pseudo-stack reads "project files"."""
     return "project files" if name == PROJECT_STACK else name
@@ -189,20 +185,12 @@ def resource_name(urn: str) -> str:
     return name_of(urn)
 
 
-def shown_path(path: str | None) -> str | None:
-    """A path as a report may show it: an absolute local path (a state file in /tmp) by its name alone,
-    so that no report names the machine it ran on and two runs elsewhere read the same."""
-    if not path:
-        return path
-    return PurePath(path).name if PurePath(path).is_absolute() or PureWindowsPath(path).is_absolute() else path
-
-
 def location_path(finding: Finding, result: Result) -> str:
     """Where a finding points: the program source file when known, else the stack's config file or origin."""
     if finding.location is not None and finding.location.path:
-        return finding.location.path
+        return shown_path(finding.location.path) or finding.location.path
     stack = _stack_for(result, finding.stack)
-    return stack.config_file or stack.origin or "Pulumi.yaml"
+    return shown_path(stack.config_file or stack.origin) or "Pulumi.yaml"
 
 
 # -- the report by clause ------------------------------------------------------------------------

@@ -58,7 +58,7 @@ h3{font-size:15px;margin:18px 0 6px}h4{font-size:13px;margin:10px 0 4px}
 #summary dt{color:#5b6670;font-size:12px;text-transform:uppercase;letter-spacing:.04em}
 #summary dd{margin:0;font-size:24px;font-weight:600}
 table{border-collapse:collapse;width:100%;margin:6px 0 12px}
-th,td{text-align:left;padding:5px 8px;border-bottom:1px solid #e3e7eb;vertical-align:top;overflow-wrap:anywhere}
+th,td{text-align:left;padding:5px 8px;border-bottom:1px solid #e3e7eb;vertical-align:top;overflow-wrap:break-word}
 th{background:#f4f6f8;font-weight:600;font-size:13px;overflow-wrap:normal}
 td.num,th.num{text-align:right;font-variant-numeric:tabular-nums;overflow-wrap:normal}
 .status{display:inline-block;padding:1px 7px;border-radius:10px;color:#fff;font-size:12px;font-weight:600;white-space:nowrap}
@@ -72,20 +72,41 @@ code,.mono{font-family:ui-monospace,SFMono-Regular,Menlo,monospace;font-size:12p
 .clause.failed{border-color:#c62828}.clause.advisory{border-color:#e08a00}.clause.waived{border-color:#6a4c93}
 .clause.passed{border-color:#2e7d32}.clause.undetermined{border-color:#1565c0}.clause.partly-verified{border-color:#827717}.clause.organisational{border-color:#546e7a}.clause.not-covered{border-color:#37474f}
 blockquote{margin:6px 0;padding:4px 10px;border-left:3px solid #cfd6dc;color:#37474f;font-style:italic}
-dl.evidence{display:grid;grid-template-columns:max-content 1fr;gap:4px 16px}dl.evidence dt{color:#5b6670}
-dl.evidence dd{margin:0}.notice{background:#fff4e0;border-left:4px solid #ef9f00;padding:6px 10px;margin:6px 0}
+dl.evidence{margin:6px 0}dl.evidence>div{display:grid;grid-template-columns:minmax(9em,28%) 1fr;gap:4px 16px;padding:2px 0}
+dl.evidence dt{color:#5b6670}dl.evidence dd{margin:0;min-width:0}.notice{background:#fff4e0;border-left:4px solid #ef9f00;padding:6px 10px;margin:6px 0}
 .dirty{color:#8e1c1c;font-weight:600}
 svg{max-width:100%;height:auto}svg text{font-family:system-ui,-apple-system,"Segoe UI",Roboto,sans-serif}
-#signoff table td{height:42px;border-bottom:1px solid #1d2329}#signoff th{width:22%;background:none}
-@page{size:A4;margin:14mm 12mm}
+#signatures td{height:42px;border-bottom:1px solid #1d2329}#signatures th{width:22%;background:none}
+#attestation{font-size:15px;border:1px solid #9aa5ae;border-radius:6px;padding:10px 14px}
+.grid-part{display:block;margin:0 0 4px}
+@page{size:A4;margin:16mm 12mm 15mm}
 @media print{
 body{background:#fff;font-size:10.5px}main{max-width:none;padding:0}
-h2{break-after:avoid}h3,h4{break-after:avoid}thead{display:table-header-group}tr,blockquote{break-inside:avoid}
-table{table-layout:fixed}th,td{padding:3px 5px}code,.mono{font-size:9.5px}
-.clause{break-inside:avoid-page}#signoff{break-inside:avoid;break-before:auto}
+h1,h2,h3,h4{break-after:avoid;break-inside:avoid}thead{display:table-header-group}
+tr,blockquote,.grid-part,dl.evidence>div,#summary,.verdict,.notice{break-inside:avoid}
+th,td{padding:3px 5px}code,.mono{font-size:9.5px}
+.status,.grade{white-space:normal;font-size:9.5px}
+.clause h3+*{break-before:avoid}
+#signoff{break-before:page}#signatures,#attestation{break-inside:avoid}
 *{-webkit-print-color-adjust:exact;print-color-adjust:exact}
 }
 """
+
+
+def _page_css(report: str, t: dict[str, str]) -> str:
+    """The running header (the report id) and the page numbers, in the page margins when printed."""
+    def text(value: str) -> str:  # a CSS string
+        return '"' + value.replace("\\", "\\\\").replace('"', '\\"').replace("\n", " ") + '"'
+
+    before, _, rest = t["page_of"].partition("{page}")
+    middle, _, after = rest.partition("{pages}")
+    numbers = " ".join(p for p in (text(before) if before else "", "counter(page)", text(middle) if middle else "",
+                                   "counter(pages)", text(after) if after else "") if p)
+    return ("@page{@top-left{content:" + text(t["running_header"].format(report_id=report)) +
+            # no ligatures, so the id copied from a printed page reads as it is ("ff", not "ﬀ"): Chromium
+            # ignores font-variant-ligatures in a margin box but draws no ligature across letter spacing
+            ";font:8px system-ui,sans-serif;letter-spacing:.02em;color:#5b6670}"
+            "@bottom-right{content:" + numbers + ";font:8px system-ui,sans-serif;color:#5b6670}}")
 
 
 def _e(value: object) -> str:
@@ -112,12 +133,24 @@ def _title(row: ClauseRow, lang: str) -> str:
     return (f"{row.title_fr} †" if row.title_fr else row.title) if lang == "fr" else row.title
 
 
+# Clauses per drawing of the grid: each part fits on an A4 page, so a printed grid never splits a row.
+_GRID_ROWS = 16
+
+
 def _grid(result: Result, rows: list[ClauseRow], stacks: list[str], lang: str, t: dict[str, str]) -> str:
-    """The clause-by-stack grid as inline SVG: one row per clause, one column per stack."""
-    label_w, cell_w, cell_h, head_h, legend_h = 330, 140, 26, 46, 58
+    """The clause-by-stack grid as inline SVG, one drawing per _GRID_ROWS clauses (the legend under the last)."""
+    chunks = [rows[i:i + _GRID_ROWS] for i in range(0, len(rows), _GRID_ROWS)] or [[]]
+    return "".join(_grid_part(result, chunk, stacks, lang, t, part, part == len(chunks) - 1)
+                   for part, chunk in enumerate(chunks))
+
+
+def _grid_part(result: Result, rows: list[ClauseRow], stacks: list[str], lang: str, t: dict[str, str],
+               part: int, legend: bool) -> str:
+    label_w, cell_w, cell_h, head_h, legend_h = 330, 140, 26, 46, (58 if legend else 0)
     width = label_w + cell_w * max(1, len(stacks)) + 10
     height = head_h + cell_h * len(rows) + legend_h + 10
-    parts = [f'<svg id="clause-grid" xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
+    ident = "clause-grid" if part == 0 else f"clause-grid-{part + 1}"
+    parts = [f'<svg id="{ident}" class="grid-part" xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
              f'viewBox="0 0 {width} {height}" role="img" aria-label="{_e(t["grid_title"])}">']
     parts.append(f"<title>{_e(t['grid_title'])}</title>")
     environments = {s.name: s.environment for s in result.stacks}
@@ -151,7 +184,7 @@ def _grid(result: Result, rows: list[ClauseRow], stacks: list[str], lang: str, t
                 f'<text x="{x + cell_w / 2}" y="{y + cell_h / 2 + 4}" text-anchor="middle" font-size="11" '
                 f'font-weight="600" fill="#fff">{_e(_short(label, 22))}</text></g>')
     legend_y = head_h + cell_h * len(rows) + 12
-    for position, status in enumerate(CLAUSE_STATES):
+    for position, status in enumerate(CLAUSE_STATES if legend else ()):
         x = 10 + (position % 4) * 190
         y = legend_y + (position // 4) * 22
         parts.append(f'<rect x="{x}" y="{y}" width="14" height="14" rx="3" fill="{_COLOURS[status]}"/>'
@@ -175,8 +208,11 @@ def _finding_row(finding: Finding, t: dict[str, str], lang: str, outcome: Outcom
     where = _where(finding, outcome.stack if outcome else None)
     fix = tr(outcome.control.help) if outcome else ""
     waiver = finding.waiver
-    waiver_cells = (f"<td>{_e(waiver.reason)}</td><td>{_e(waiver.approver)}</td>"
-                    f"<td>{_e(format_date(waiver.expires.isoformat(), lang))}</td>" if waiver else "")
+    waiver_cells = (f"<td>{_e(waiver.reason)}"
+                    + (f'<br><strong>{_e(t["compensating"])}:</strong> {_e(waiver.compensating)}' if waiver.compensating else "")
+                    + f"</td><td>{_e(waiver.approver)}"
+                    + (f'<br>{_e(t["reference"])} <code>{_e(waiver.reference)}</code>' if waiver.reference else "")
+                    + f"</td><td>{_e(format_date(waiver.expires.isoformat(), lang))}</td>" if waiver else "")
     return (f'<tr class="finding" data-control="{_e(finding.control)}" data-stack="{_e(finding.stack)}" '
             f'data-urn="{_e(finding.urn)}" data-enforcement="{_e(finding.enforcement)}" '
             f'data-waived="{str(finding.waived).lower()}" data-status="{_e(finding.status)}" '
@@ -400,14 +436,14 @@ def _evidence(result: Result, t: dict[str, str], lang: str = "en") -> str:
     audit = bool(result.stacks) and all(s.source == "state" for s in result.stacks)
     commit_key, versions_key = ("checker_commit", "checker_versions") if audit else ("git_commit", "versions")
     return (f'<h2>{_e(t["evidence"])}</h2><dl class="evidence" id="evidence">'
-            f'<dt>{_e(t["tool"])}</dt><dd id="evidence-tool">dpaguard {_e(result.tool_version)}</dd>'
-            f'<dt>{_e(t["policy_digest"])}</dt><dd><code id="evidence-policy">{_e(result.policy_sha256)}</code></dd>'
-            f'<dt>{_e(t["engine"])}</dt><dd id="evidence-engine">{_e(result.engine or t["not_recorded"])}</dd>'
-            f'<dt>{_e(t[commit_key])}</dt><dd><code id="evidence-commit">{_e(result.git_commit or t["not_available"])}</code></dd>'
-            f'<dt>{_e(t["work_tree"])}</dt>{tree}'
-            f'<dt>{_e(t["generated"])}</dt><dd id="evidence-time">{_e(format_date(result.generated_at, lang) or t["not_recorded"])}</dd>'
-            f'<dt>{_e(t[versions_key])}</dt><dd id="evidence-versions">{_e(versions or t["not_recorded"])}</dd>'
-            f"<dt>{_e(t['stacks'])}</dt><dd><ul>{stacks}</ul></dd></dl>")
+            f'<div><dt>{_e(t["tool"])}</dt><dd id="evidence-tool">dpaguard {_e(result.tool_version)}</dd></div>'
+            f'<div><dt>{_e(t["policy_digest"])}</dt><dd><code id="evidence-policy">{_e(result.policy_sha256)}</code></dd></div>'
+            f'<div><dt>{_e(t["engine"])}</dt><dd id="evidence-engine">{_e(result.engine or t["not_recorded"])}</dd></div>'
+            f'<div><dt>{_e(t[commit_key])}</dt><dd><code id="evidence-commit">{_e(result.git_commit or t["not_available"])}</code></dd></div>'
+            f'<div><dt>{_e(t["work_tree"])}</dt>{tree}</div>'
+            f'<div><dt>{_e(t["generated"])}</dt><dd id="evidence-time">{_e(format_date(result.generated_at, lang) or t["not_recorded"])}</dd></div>'
+            f'<div><dt>{_e(t[versions_key])}</dt><dd id="evidence-versions">{_e(versions or t["not_recorded"])}</dd></div>'
+            f"<div><dt>{_e(t['stacks'])}</dt><dd><ul>{stacks}</ul></dd></div></dl>")
 
 
 def _scope(result: Result, lang: str, t: dict[str, str]) -> str:
@@ -417,7 +453,7 @@ def _scope(result: Result, lang: str, t: dict[str, str]) -> str:
 
     def row(key: str, value: str, ident: str, code: bool = False) -> str:
         shown = f"<code>{_e(value)}</code>" if code else _e(value)
-        return f'<dt>{_e(t[key])}</dt><dd id="scope-{ident}">{shown}</dd>'
+        return f'<div><dt>{_e(t[key])}</dt><dd id="scope-{ident}">{shown}</dd></div>'
 
     stacks = []
     for stack in scope["stacks"]:
@@ -440,7 +476,7 @@ def _scope(result: Result, lang: str, t: dict[str, str]) -> str:
     return (f'<section id="scope"><h2>{_e(t["scope"])}</h2><dl class="evidence">'
             + row("scope_projects", ", ".join(scope["projects"]) or t["none"], "projects")
             + row("scope_commit", commit, "commit", bool(scope["estateCommit"]))
-            + f'<dt>{_e(t["stacks"])}</dt><dd id="scope-stacks"><ul>{"".join(stacks)}</ul></dd>'
+            + f'<div><dt>{_e(t["stacks"])}</dt><dd id="scope-stacks"><ul>{"".join(stacks)}</ul></dd></div>'
             + row("policy_digest", result.policy_sha256, "policy", True)
             + row("scope_dpa", scope["dpaSha256"] or t["scope_dpa_missing"], "dpa", bool(scope["dpaSha256"]))
             + row("tool", checker, "tool")
@@ -450,10 +486,65 @@ def _scope(result: Result, lang: str, t: dict[str, str]) -> str:
             + "</dl></section>")
 
 
-def _signoff(t: dict[str, str]) -> str:
-    rows = "".join(f"<tr><th>{_e(t[k])}</th><td></td></tr>" for k in ("name", "role", "date", "signature"))
-    return (f'<section id="signoff"><h2>{_e(t["signoff"])}</h2><p>{_e(t["signoff_intro"])}</p>'
-            f"<table>{rows}</table></section>")
+def _signoff(result: Result, report: str, lang: str, t: dict[str, str]) -> str:
+    """The attestation the signer makes, the exceptions accepted (the waivers in force) and the signature block."""
+    today = result.today.isoformat() if result.today else ""
+    in_force = [w for w in result.waivers if not today or w.expires.isoformat() >= today]
+    if in_force:
+        rows = "".join(
+            f'<tr class="exception" data-control="{_e(w.control)}" data-stack="{_e(w.stack)}" data-urn="{_e(w.urn_pattern)}" '
+            f'data-reference="{_e(w.reference)}" data-expires="{_e(w.expires.isoformat())}">'
+            f'<td><code>{_e(w.control)}</code><br>{_e(stack_label(w.stack))}</td>'
+            f'<td><span class="mono">{_e(w.urn_pattern)}</span></td>'
+            f'<td lang="en">{_e(w.reason)}'
+            + (f'<br><strong>{_e(t["compensating"])}:</strong> <span class="compensating" lang="en">{_e(w.compensating)}</span>'
+               if w.compensating else "")
+            + f'</td><td>{_e(w.approver)}'
+            + (f'<br>{_e(t["approved"])} {_e(format_date(w.approved.isoformat(), lang))}' if w.approved else "")
+            + (f'<br>{_e(t["reference"])} <code>{_e(w.reference)}</code>' if w.reference else "")
+            + f'</td><td>{_e(format_date(w.expires.isoformat(), lang))}</td></tr>' for w in in_force)
+        exceptions = (f'<table id="exceptions"><thead><tr><th style="width:16%">{_e(t["control"])}</th>'
+                      f'<th style="width:24%">{_e(t["resource"])}</th><th>{_e(t["reason"])}</th>'
+                      f'<th style="width:20%">{_e(t["approver"])}</th><th style="width:12%">{_e(t["expires"])}</th></tr></thead>'
+                      f"<tbody>{rows}</tbody></table>")
+    else:
+        exceptions = f'<p id="exceptions" class="muted">{_e(t["no_exceptions"])}</p>'
+    signatures = "".join(f"<tr><th>{_e(t[k])}</th><td></td></tr>" for k in ("name", "role", "date", "signature"))
+    return (f'<section id="signoff" data-report-id="{_e(report)}"><h2>{_e(t["signoff"])}</h2>'
+            f'<p id="attestation">{_e(t["attestation"].format(report_id=report))}</p>'
+            f'<h3>{_e(t["exceptions"].format(today=format_date(today, lang)))}</h3>{exceptions}'
+            f'<p>{_e(t["signoff_intro"])}</p><table id="signatures">{signatures}</table></section>')
+
+
+def _changes(result: Result, lang: str, t: dict[str, str]) -> str:
+    """What changed since --baseline: findings, waivers, the ledger, the catalogue; one line without a baseline."""
+    changes = result.changes
+    head = f'<section id="changes"><h2>{_e(t["changes"])}</h2>'
+    if changes is None:
+        return head + f'<p class="muted">{_e(t["changes_none_run"])}</p></section>'
+    when = ", ".join(p for p in (format_date(changes.generated_at or "", lang),
+                                 changes.git_commit and f"commit {changes.git_commit[:12]}") if p)
+    parts = [head, f'<p id="changes-baseline">{_e(t["changes_baseline"].format(baseline=changes.baseline, when=when))}</p>']
+    if not changes.waivers_recorded:
+        parts.append(f'<p class="muted">{_e(t["changes_waivers_unrecorded"])}</p>')
+    if not changes.items:
+        parts.append(f'<p class="muted">{_e(t["changes_none"])}</p>')
+    else:
+        counts = Counter(c.kind for c in changes.items)
+        parts.append('<p id="changes-counts">' + " · ".join(
+            f'<span data-kind="{_e(k)}" data-count="{n}">{_e(t["chg_" + k])}: {n}</span>'
+            for k, n in counts.items()) + "</p>")
+        rows = "".join(
+            f'<tr class="change" data-kind="{_e(c.kind)}" data-subject="{_e(c.subject)}" data-stack="{_e(c.stack)}" '
+            f'data-urn="{_e(c.urn)}"><td>{_e(t["chg_" + c.kind])}</td><td><code>{_e(c.subject)}</code>'
+            + (f"<br>{_e(stack_label(c.stack))}" if c.stack else "")
+            + (f'<br><span class="mono muted">{_e(c.urn)}</span>' if c.urn else "")
+            + f'</td><td lang="en">{_e(c.before)}</td><td lang="en">{_e(c.after)}</td></tr>' for c in changes.items)
+        parts.append(f'<table id="changes-table"><thead><tr><th style="width:16%">{_e(t["change"])}</th>'
+                     f'<th style="width:30%">{_e(t["subject"])}</th><th>{_e(t["before"])}</th><th>{_e(t["after"])}</th>'
+                     f"</tr></thead><tbody>{rows}</tbody></table>")
+    parts.append(f'<p class="muted">{_e(t["changes_gate"])}</p></section>')
+    return "".join(parts)
 
 
 def render(result: Result, *, lang: str = "en") -> str:
@@ -480,19 +571,20 @@ def render(result: Result, *, lang: str = "en") -> str:
         notices += f'<p class="muted" id="translation-note">{_e(t["translation_note"])}</p>'
     if lang == "fr" and result.french is None:  # a policy set of one's own may have no French: say so, do not pass it off
         notices += f'<p class="notice" id="no-french">{_e(t["no_french"])}</p>'
+    report = result_json(result)["reportId"]
     return (
         f'<!DOCTYPE html>\n<html lang="{_e(lang)}"><head><meta charset="utf-8">'
         '<meta name="viewport" content="width=device-width, initial-scale=1">'
         "<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; style-src 'unsafe-inline'; img-src data:\">"
-        f"<title>dpaguard · {_e(t['title'])}: {_e(names)}</title><style>{_CSS}</style></head><body><main>"
+        f"<title>dpaguard · {_e(t['title'])}: {_e(names)}</title><style>{_CSS}{_page_css(report, t)}</style></head><body><main>"
         f"<h1>{_e(t['title'])}</h1><p class=\"muted\">{_e(t['stacks'])} {_e(names)} · dpaguard {_e(result.tool_version)}"
         f" · {_e(format_date(result.generated_at or '', lang))}</p>"
         f'<p class="verdict {verdict_class}" id="verdict">{_e(verdict)}</p>'
         f'<dl id="summary">{cards}</dl>{notices}{_scope(result, lang, t)}'
-        f"{_stages(result, t, tr)}"
+        f"{_stages(result, t, tr)}{_changes(result, lang, t)}"
         f"<h2>{_e(t['clause_summary'])}</h2>{_clause_table(rows, lang, t)}"
         f"<h2>{_e(t['grid'])}</h2>{_grid(result, rows, stacks, lang, t)}"
         f"{_overview(result, t)}<h2>{_e(t['by_clause'])}</h2>{sections}"
-        f"{_inventory(result, stacks, t, tr)}{_evidence(result, t, lang)}{_signoff(t)}"
+        f"{_inventory(result, stacks, t, tr)}{_evidence(result, t, lang)}{_signoff(result, report, lang, t)}"
         "</main></body></html>\n"
     )

@@ -338,6 +338,86 @@ STRINGS: dict[str, dict[str, str]] = {
 }
 
 
+# The changes section (--baseline) and the sign-off (issue 22 §5, §7), kept apart so the two can be read together.
+CHANGES_AND_SIGNOFF: dict[str, dict[str, str]] = {
+    "en": {
+        "changes": "Changes since the last report",
+        "changes_baseline": "Compared with the report {baseline} ({when}).",
+        "changes_none": "Nothing changed since that report.",
+        "changes_gate": "A regression still fails the gate: one DPA-RAT-001 finding per stack names the controls that "
+                        "passed then and fail now; their own findings are listed once, under their clauses.",
+        "changes_waivers_unrecorded": "That report lists no waivers (it predates waiver records): waiver changes are not shown.",
+        "changes_none_run": "No earlier report was given (--baseline): changes are not shown.",
+        "change": "Change",
+        "subject": "Control or clause",
+        "before": "Before",
+        "after": "Now",
+        "chg_new": "new finding",
+        "chg_fixed": "fixed finding",
+        "chg_regressed": "regressed control",
+        "chg_waiver-added": "waiver added",
+        "chg_waiver-removed": "waiver removed",
+        "chg_waiver-expired": "waiver expired",
+        "chg_waiver-changed": "waiver changed",
+        "chg_clause-added": "clause added to the ledger",
+        "chg_clause-removed": "clause removed from the ledger",
+        "chg_clause-changed": "clause changed in the ledger",
+        "chg_control-added": "control added",
+        "chg_control-removed": "control removed",
+        "chg_control-changed": "control changed",
+        "attestation": "I have reviewed this report, id {report_id}, against the Data Processing Agreement. I accept the "
+                       "exceptions listed below until their expiry. Every other clause stands as the report shows it; "
+                       "clauses shown as organisational, not covered, not examined or partly verified rest on evidence "
+                       "outside this report.",
+        "exceptions": "Accepted exceptions (waivers in force on {today})",
+        "no_exceptions": "No waiver is in force: no exception is accepted.",
+        "approved": "Approved",
+        "reference": "Reference",
+        "compensating": "Compensating measures",
+        "running_header": "dpaguard · DPA compliance report · id {report_id}",
+        "page_of": "Page {page} of {pages}",
+    },
+    "fr": {
+        "changes": "Changements depuis le rapport précédent",
+        "changes_baseline": "Comparaison avec le rapport {baseline} ({when}).",
+        "changes_none": "Rien n'a changé depuis ce rapport.",
+        "changes_gate": "Une régression bloque toujours le contrôle : un écart DPA-RAT-001 par stack nomme les contrôles "
+                        "conformes alors et en écart aujourd'hui ; leurs propres écarts ne figurent qu'une fois, sous leurs clauses.",
+        "changes_waivers_unrecorded": "Ce rapport ne liste pas ses dérogations (il est antérieur à leur enregistrement) : "
+                                      "leurs changements ne sont pas présentés.",
+        "changes_none_run": "Aucun rapport antérieur n'a été fourni (--baseline) : les changements ne sont pas présentés.",
+        "change": "Changement",
+        "subject": "Contrôle ou clause",
+        "before": "Avant",
+        "after": "Maintenant",
+        "chg_new": "nouvel écart",
+        "chg_fixed": "écart corrigé",
+        "chg_regressed": "contrôle en régression",
+        "chg_waiver-added": "dérogation ajoutée",
+        "chg_waiver-removed": "dérogation retirée",
+        "chg_waiver-expired": "dérogation expirée",
+        "chg_waiver-changed": "dérogation modifiée",
+        "chg_clause-added": "clause ajoutée au registre",
+        "chg_clause-removed": "clause retirée du registre",
+        "chg_clause-changed": "clause modifiée dans le registre",
+        "chg_control-added": "contrôle ajouté",
+        "chg_control-removed": "contrôle retiré",
+        "chg_control-changed": "contrôle modifié",
+        "attestation": "J'ai examiné ce rapport, identifiant {report_id}, au regard de l'accord de traitement des données. "
+                       "J'accepte les dérogations listées ci-dessous jusqu'à leur échéance. Les autres clauses sont telles "
+                       "que le rapport les présente ; celles indiquées comme organisationnelles, non couvertes, non examinées "
+                       "ou partiellement vérifiées reposent sur des éléments extérieurs à ce rapport.",
+        "exceptions": "Dérogations acceptées (en vigueur le {today})",
+        "no_exceptions": "Aucune dérogation n'est en vigueur : aucune exception n'est acceptée.",
+        "approved": "Approuvée le",
+        "reference": "Référence",
+        "compensating": "Mesures compensatoires",
+        "running_header": "dpaguard · rapport de conformité à l'accord de traitement · identifiant {report_id}",
+        "page_of": "Page {page} sur {pages}",
+    },
+}
+
+
 _MONTHS_FR = ("janvier", "février", "mars", "avril", "mai", "juin", "juillet", "août", "septembre", "octobre",
               "novembre", "décembre")
 
@@ -369,7 +449,8 @@ def _day(day: int) -> str:
 
 def strings(lang: str) -> dict[str, str]:
     """The strings of a language (English for an unknown one)."""
-    return STRINGS.get(lang, STRINGS["en"])
+    language = lang if lang in STRINGS else "en"
+    return {**STRINGS[language], **CHANGES_AND_SIGNOFF[language]}
 
 
 def clause_label(clause_id: str, lang: str) -> str:

@@ -11,7 +11,7 @@ import hashlib
 import json
 from typing import Any, Mapping
 
-from dpaguard.model import ENVIRONMENTS, Control, Finding, Result, StackSummary
+from dpaguard.model import CHANGE_KINDS, ENVIRONMENTS, Control, Finding, Result, StackSummary
 from dpaguard.report._shared import ClauseRow, clause_rows, examined_total, inventory, shown_path, sorted_findings
 
 
@@ -51,6 +51,23 @@ def _result_json(result: Result) -> dict[str, Any]:
         "registerFindings": [finding_json(f) for f in sorted_findings(result.register_findings)],
         "evidence": evidence_json(result),
         "scope": scope_json(result),
+        # added with waiver governance and the changes section (issue 22 §5, §6)
+        "waivers": [w.to_json() for w in result.waivers],
+        "changes": changes_json(result),
+    }
+
+
+def changes_json(result: Result) -> dict[str, Any] | None:
+    """The JSON document's `changes`: what changed since --baseline, by kind; None without a baseline."""
+    changes = result.changes
+    if changes is None:
+        return None
+    return {
+        "baseline": changes.baseline, "generatedAt": changes.generated_at, "gitCommit": changes.git_commit,
+        "waiversRecorded": changes.waivers_recorded,
+        "counts": {kind: sum(1 for c in changes.items if c.kind == kind) for kind in CHANGE_KINDS},
+        "items": [{"kind": c.kind, "subject": c.subject, "stack": c.stack or None, "urn": c.urn or None,
+                   "before": c.before or None, "after": c.after or None} for c in changes.items],
     }
 
 def report_id(document: Mapping[str, Any]) -> str:
@@ -77,7 +94,7 @@ def finding_json(finding: Finding) -> dict[str, Any]:
         "waived": finding.waived,
         "waiver": finding.waiver.to_json() if finding.waiver else None,
         "location": (
-            {"path": location.path, "line": location.line, "column": location.column} if location else None
+            {"path": shown_path(location.path), "line": location.line, "column": location.column} if location else None
         ),
         "resources": list(finding.resources),
     }

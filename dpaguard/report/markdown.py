@@ -10,6 +10,7 @@ from dpaguard.inventory import site_names
 from dpaguard.model import Finding, Result
 from dpaguard.report._shared import clause_rows, inventory, sorted_findings
 from dpaguard.report.i18n import QUOTE_TRANSLATED, citation_label, clause_label, format_date, french, strings, translator
+from dpaguard.report.json import result_json
 
 # A PR comment or step summary has a size limit (GitHub: 65,536 characters for a comment).
 MAX_ROWS = 200
@@ -89,6 +90,47 @@ def _inventory(result: Result, t: dict[str, str], tr: Callable[[str], str]) -> l
     return lines
 
 
+def _changes(result: Result, lang: str, t: dict[str, str]) -> list[str]:
+    """What changed since --baseline, as a table (one line without a baseline)."""
+    changes = result.changes
+    lines = [f"### {t['changes']}", ""]
+    if changes is None:
+        return lines + [f"_{cell(t['changes_none_run'])}_", ""]
+    when = ", ".join(p for p in (format_date(changes.generated_at or "", lang),
+                                 changes.git_commit and f"commit {changes.git_commit[:12]}") if p)
+    lines += [cell(t["changes_baseline"].format(baseline=changes.baseline, when=when)), ""]
+    if not changes.waivers_recorded:
+        lines += [f"_{cell(t['changes_waivers_unrecorded'])}_", ""]
+    if not changes.items:
+        return lines + [f"_{cell(t['changes_none'])}_", ""]
+    lines += [f"| {t['change']} | {t['subject']} | {t['stack']} | {t['resource']} | {t['before']} | {t['after']} |",
+              "|---|---|---|---|---|---|"]
+    for change in changes.items[:MAX_ROWS]:
+        lines.append(f"| {cell(t['chg_' + change.kind])} | {cell(change.subject)} | {cell(change.stack)} | {cell(change.urn)} | "
+                     f"{cell(change.before)} | {cell(change.after)} |")
+    if len(changes.items) > MAX_ROWS:
+        lines.append("\n_" + t["md_more"].format(n=len(changes.items) - MAX_ROWS) + "_")
+    return lines + ["", f"_{cell(t['changes_gate'])}_", ""]
+
+
+def _signoff(result: Result, lang: str, t: dict[str, str]) -> list[str]:
+    """The attestation with the report id, and the exceptions accepted: the waivers in force."""
+    report = result_json(result)["reportId"]
+    today = result.today.isoformat() if result.today else ""
+    in_force = [w for w in result.waivers if not today or w.expires.isoformat() >= today]
+    lines = [f"### {t['signoff']}", "", cell(t["attestation"].format(report_id=report)), "",
+             f"**{cell(t['exceptions'].format(today=format_date(today, lang)))}**", ""]
+    if not in_force:
+        return lines + [f"_{cell(t['no_exceptions'])}_", ""]
+    lines += [f"| {t['control']} | {t['stack']} | {t['resource']} | {t['reason']} | {t['compensating']} | {t['approver']} | "
+              f"{t['approved']} | {t['reference']} | {t['expires']} |", "|---|---|---|---|---|---|---|---|---|"]
+    for w in in_force:
+        lines.append(f"| {cell(w.control)} | {cell(w.stack)} | {cell(w.urn_pattern)} | {cell(w.reason)} | {cell(w.compensating)} | "
+                     f"{cell(w.approver)} | {cell(format_date(w.approved.isoformat(), lang) if w.approved else '')} | "
+                     f"{cell(w.reference)} | {cell(format_date(w.expires.isoformat(), lang))} |")
+    return lines + [""]
+
+
 def render(result: Result, *, lang: str = "en") -> str:
     """The run as Markdown, in English or French."""
     t = strings(lang)
@@ -120,6 +162,7 @@ def render(result: Result, *, lang: str = "en") -> str:
         lines += [f"### {t['md_findings']}", ""] + _rows(open_findings, False, t, lang, tr) + [""]
     if waived:
         lines += [f"### {t['md_waived']}", ""] + _rows(waived, True, t, lang, tr) + [""]
+    lines += _changes(result, lang, t)
     lines += _clauses(result, lang, t)
     lines += _inventory(result, t, tr)
     if result.stages:
@@ -127,6 +170,7 @@ def render(result: Result, *, lang: str = "en") -> str:
         lines += [f"- {cell(t.get('stage_' + s.name, s.name))}{t['colon']}{t['ran'] if s.ran else t['not_run']}"
                   + (f" ({cell(tr(s.detail))})" if s.detail else "") for s in result.stages]
         lines.append("")
+    lines += _signoff(result, lang, t)
     notices = [tr(n) for n in result.notices] + ([t["no_french"]] if lang == "fr" and result.french is None else [])
     for notice in notices:
         lines.append(f"> **{t['md_note']}** {cell(notice)}")

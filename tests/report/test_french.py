@@ -119,9 +119,9 @@ def test_a_policy_set_without_french_says_its_texts_stay_english(result: Result)
 
 
 _WAIVERS = """waivers:
-  - {control: DPA-ACC-001, urn: "*", stack: "*", reason: legacy group, approver: me, expires: 2029-11-01}
+  - {control: DPA-HYG-001, urn: "*", stack: "*", reason: legacy group, approver: me, expires: 2029-11-01}
   - {control: DPA-RES-001, urn: "*::main-db", stack: prod, reason: migration, approver: dpo@example.com, expires: 2026-01-01}
-  - {control: DPA-RES-001, urn: "*::x", stack: prod}
+  - {control: DPA-HYG-001, urn: "*::x", stack: prod}
   - {control: DPA-NOPE-001, urn: "*", stack: prod, reason: r, approver: a, expires: 2026-12-31}
 """
 
