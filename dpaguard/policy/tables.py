@@ -27,6 +27,8 @@ CATEGORIES = (
     "secrets",
     "hygiene",
     "assurance",
+    "updates",
+    "incident",
 )
 SEVERITIES = ("critical", "high", "medium", "low")
 CONTROL_ID = re.compile(r"^DPA-[A-Z]{2,5}-\d{3}$")
@@ -404,6 +406,34 @@ def load_locations(path: Path) -> dict[str, Any]:
             "approved_locations": sorted(k for k, v in datapacket["locations"].items() if v["country"] in approved),
         },
     }
+
+
+def load_versions(path: Path) -> dict[str, Any]:
+    """versions.yaml: per resource type, each engine version's end of life and where that date is written.
+
+    Read into `data.dpa.versions.engines`: {type: [{version, end_of_life, source}]}.
+    A missing file is an empty table (every version unrecorded); a date must be a date, never guessed.
+    """
+    document = read_yaml(path, required=False)
+    engines: dict[str, Any] = {}
+    if document is None:
+        return {"engines": engines}
+    for entry, type_token, what, where in keyed_entries(document, "engines", path, "engine", "type"):
+        if set(entry) != {"type", "versions"}:
+            raise PolicyError(f"{where}: {what}: an engine gives exactly `type` and `versions`")
+        versions: list[dict[str, str]] = []
+        for item in require(entry, "versions", list, path, what):
+            if not isinstance(item, dict) or set(item) != {"version", "end_of_life", "source"}:
+                raise PolicyError(f"{located(path, line_of(item)) if isinstance(item, dict) else where}: {what}: "
+                                  "each version gives exactly `version`, `end_of_life` (YYYY-MM-DD) and `source`")
+            eol = date_of(item["end_of_life"])
+            if not isinstance(item["version"], str) or not item["version"] or eol is None \
+                    or not isinstance(item["source"], str) or not item["source"].strip():
+                raise PolicyError(f"{located(path, line_of(item))}: {what}: version {item['version']!r} needs a version, "
+                                  "an end_of_life date (YYYY-MM-DD) and a source")
+            versions.append({"version": item["version"], "end_of_life": eol.isoformat(), "source": item["source"].strip()})
+        engines[type_token] = versions
+    return {"engines": engines}
 
 
 def load_settings(path: Path) -> dict[str, Any]:

@@ -15,7 +15,8 @@ import data.dpaguard.secrets
 import data.dpaguard.segregation
 import data.dpaguard.subprocessor
 import data.dpaguard.transit_encryption
+import data.dpaguard.updates
 
 # METADATA
 # title: Every decision of every area
-decisions := (((((((residency.decisions | transit_encryption.decisions) | segregation.decisions) | backup.decisions) | retention.decisions) | subprocessor.decisions) | access.decisions) | secrets.decisions) | input_types.decisions
+decisions := ((((((((residency.decisions | transit_encryption.decisions) | segregation.decisions) | backup.decisions) | retention.decisions) | subprocessor.decisions) | access.decisions) | secrets.decisions) | input_types.decisions) | updates.decisions

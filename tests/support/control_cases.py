@@ -130,4 +130,7 @@ CASES: dict[str, Callable[[], tuple[list[Deployment], str]]] = {
     "DPA-SEC-004": lambda: ([changed("prod", "call-logs-sse", bucket="another-bucket")], find("call-logs")),
     "DPA-SEC-001": lambda: ([changed("prod", "db", password=PLAINTEXT_REDACTED)], find("db")),
     "DPA-SEC-002": lambda: (_with("prod", [], **{"dpa-test:dbPassword": "[plaintext redacted]"}), _stack_urn()),
+    "DPA-UPD-001": lambda: ([changed("prod", "kapsule", autoUpgrade=None)], find("kapsule")),
+    "DPA-UPD-002": lambda: ([changed("prod", "db", engine="PostgreSQL-13")], find("db")),  # end of life 2025-11-13
+    "DPA-UPD-003": lambda: ([changed("prod", "db", engine="PostgreSQL-99")], find("db")),  # no end of life recorded
 }

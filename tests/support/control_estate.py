@@ -54,13 +54,16 @@ def compliant_resources(stack: str = "prod") -> list[dict[str, Any]]:
         resource(stack, "scaleway:network/publicGateway:PublicGateway", "gw", {"bastionEnabled": True, "allowedIpRanges": ["198.51.100.0/24"], "tags": env}),
         resource(stack, "scaleway:instance/server:Server", "web", {"ipId": f"{stack}-ip-id", "securityGroupId": f"{stack}-sg-id", "tags": env}),
         resource(stack, "scaleway:kubernetes/pool:Pool", "pool", {"publicIpDisabled": True, "tags": env}),
-        resource(stack, "scaleway:kubernetes/cluster:Cluster", "kapsule", {"name": "kapsule", "type": "kapsule", "tags": env}),
+        resource(stack, "scaleway:kubernetes/cluster:Cluster", "kapsule", {
+            "name": "kapsule", "type": "kapsule", "tags": env,
+            "autoUpgrade": {"enable": True, "maintenanceWindowDay": "sunday", "maintenanceWindowStartHour": 3}}),
         resource(stack, "scaleway:kubernetes/acl:Acl", "kapsule-acl", {"clusterId": f"{stack}-kapsule-id", "aclRules": [{"ip": "203.0.113.16/28"}]}),
         resource(
             stack,
             "scaleway:databases/instance:Instance",
             "db",
             {
+                "engine": "PostgreSQL-16",  # supported until 2028-11-09 (policies/dpa/versions.yaml)
                 "backupSameRegion": True,
                 "isHaCluster": True,
                 "encryptionAtRest": True,
