@@ -133,4 +133,5 @@ CASES: dict[str, Callable[[], tuple[list[Deployment], str]]] = {
     "DPA-UPD-001": lambda: ([changed("prod", "kapsule", autoUpgrade=None)], find("kapsule")),
     "DPA-UPD-002": lambda: ([changed("prod", "db", engine="PostgreSQL-13")], find("db")),  # end of life 2025-11-13
     "DPA-UPD-003": lambda: ([changed("prod", "db", engine="PostgreSQL-99")], find("db")),  # no end of life recorded
+    "DPA-INC-001": lambda: ([changed("prod", "alerts", contactPoints=[])], _stack_urn()),  # alerts reach no one
 }

@@ -121,6 +121,8 @@ def compliant_resources(stack: str = "prod") -> list[dict[str, Any]]:
         ),
         resource(stack, "scaleway:iam/policy:Policy", "app-policy", {"tags": env, "applicationId": "app-id", "rules": [{"permissionSetNames": ["ObjectStorageReadOnly"]}]}),
         resource(stack, "scaleway:iam/apiKey:ApiKey", "app-key", {"applicationId": "app-id", "expiresAt": "2027-06-30T00:00:00Z"}),
+        resource(stack, "scaleway:observability/alertManager:AlertManager", "alerts", {
+            "contactPoints": [{"email": "oncall@example.org"}], "preconfiguredAlertIds": ["alert-1"], "region": "fr-par"}),
         resource(
             stack,
             "pulumi-python:dynamic/datapacket:Server",
