@@ -392,6 +392,16 @@ def load_locations(path: Path) -> dict[str, Any]:
     def plain(table: Mapping[str, Any]) -> dict[str, Any]:
         return {k: {**{kk: vv for kk, vv in v.items()}, "appendix_c": _named_in_appendix_c(v.get("sites"), named)} for k, v in table.items()}
 
+    # other_clouds: package -> place -> ISO country, or null for a place spanning several countries
+    other = document.get("other_clouds") or {}
+    if not isinstance(other, dict) or not all(
+            isinstance(places, dict) and all(isinstance(place, str) and place == place.lower()
+                                             and (country is None or isinstance(country, str) and re.fullmatch(r"[A-Z]{2}", country))
+                                             for place, country in places.items())
+            for places in other.values()):
+        raise PolicyError(f"{located(path, line_of(other))}: other_clouds maps each package to lower-case places, "
+                          "each an ISO 3166 country code (FR, DE, ...) or null (several countries)")
+
     return {
         "approved_countries": list(countries),
         "appendix_c_datacenters": [dict(d) for d in datacenters],
@@ -405,6 +415,7 @@ def load_locations(path: Path) -> dict[str, Any]:
             "locations": plain(datapacket["locations"]),
             "approved_locations": sorted(k for k, v in datapacket["locations"].items() if v["country"] in approved),
         },
+        "other_clouds": {str(package): dict(places) for package, places in other.items()},
     }
 
 

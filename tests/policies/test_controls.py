@@ -53,6 +53,17 @@ def test_compliant_estate_breaks_no_control(policy: Policy, engine: Engine) -> N
     assert all(f.enforcement == "advisory" and f.status == "undetermined" for f in findings)
 
 
+def test_another_clouds_place_is_in_the_hosting_inventory(policy: Policy, engine: Engine) -> None:
+    # Appendix C §1.1 for every provider: a Hetzner server in Germany is not only an unapproved
+    # sub-processor (DPA-SUB-001) but a hosting location outside France, listed as such (issue 22 §9).
+    deployments, server = CASES["DPA-RES-008"]()
+    result = run_stages(deployments, policy, engine, today=TODAY)
+    assert {f.control for f in result.findings if f.urn == server} >= {"DPA-RES-008"}
+    places = {(u.name, u.country) for u in result.usage if u.kind == "location" and u.stack == "prod"}
+    assert ("fsn1", "DE") in places
+    assert result.examined[("DPA-RES-008", "prod")] == frozenset({server})  # the Scaleway resources are not its
+
+
 def test_compliant_dev_stack_beside_prod_breaks_no_segregation(policy: Policy, engine: Engine) -> None:
     findings = run_stages(_two(), policy, engine, today=TODAY).findings
     assert not [f for f in findings if f.category == "segregation"]
