@@ -8,7 +8,6 @@ import rego.v1
 
 import data.dpaguard.access
 import data.dpaguard.backup
-import data.dpaguard.hosting
 import data.dpaguard.incident
 import data.dpaguard.input_types
 import data.dpaguard.residency
@@ -21,4 +20,4 @@ import data.dpaguard.updates
 
 # METADATA
 # title: Every decision of every area
-decisions := ((((((((((residency.decisions | transit_encryption.decisions) | segregation.decisions) | backup.decisions) | retention.decisions) | subprocessor.decisions) | access.decisions) | secrets.decisions) | input_types.decisions) | updates.decisions) | incident.decisions) | hosting.decisions
+decisions := (((((((((residency.decisions | transit_encryption.decisions) | segregation.decisions) | backup.decisions) | retention.decisions) | subprocessor.decisions) | access.decisions) | secrets.decisions) | input_types.decisions) | updates.decisions) | incident.decisions

@@ -134,6 +134,8 @@ CASES: dict[str, Callable[[], tuple[list[Deployment], str]]] = {
     "DPA-UPD-002": lambda: ([changed("prod", "db", engine="PostgreSQL-13")], find("db")),  # end of life 2025-11-13
     "DPA-UPD-003": lambda: ([changed("prod", "db", engine="PostgreSQL-99")], find("db")),  # no end of life recorded
     "DPA-INC-001": lambda: ([changed("prod", "alerts", contactPoints=[])], _stack_urn()),  # alerts reach no one
+    # the compliant database holds call logs (at most 366 days): backups kept 400 days outlive them
+    "DPA-RET-007": lambda: ([changed("prod", "db", backupScheduleRetention=400)], find("db")),
     "DPA-RES-008": lambda: (  # a Hetzner server in Falkenstein, Germany
         _with("prod", [resource("prod", "hcloud:index/server:Server", "web-de", {"name": "web-de", "location": "fsn1"})]),
         urn("prod", "hcloud:index/server:Server", "web-de"),

@@ -71,7 +71,7 @@ def compliant_resources(stack: str = "prod") -> list[dict[str, Any]]:
                 "backupScheduleFrequency": 12,
                 "privateNetwork": {"pnId": f"{stack}-pn-id"},
                 "password": {"4dabf18193072939515e22adb298388d": "1b47061264138c4ac30d75fd1eb44270", "ciphertext": "[secret]"},
-                "tags": env,
+                "tags": [*env, "data-category:call-logs"],  # backups kept 14 days, within 366 (DPA-RET-007)
             },
         ),
         resource(stack, "scaleway:databases/readReplica:ReadReplica", "replica", {"instanceId": f"{stack}-db-id", "region": "fr-par"}),
