@@ -13,8 +13,10 @@ import data.dpaguard.lib.result
 
 _database_type := "scaleway:databases/instance:Instance"
 
-# The managed engines whose versions versions.yaml records.
-_engine_types := {_database_type, "scaleway:redis/cluster:Cluster", "scaleway:mongodb/instance:Instance"}
+_server_type := "scaleway:instance/server:Server"
+
+# The managed engines and the instances whose versions (images) versions.yaml records.
+_engine_types := {_database_type, _server_type, "scaleway:redis/cluster:Cluster", "scaleway:mongodb/instance:Instance"}
 
 # METADATA
 # title: Kapsule clusters apply patch versions automatically
@@ -39,8 +41,9 @@ _auto_upgrade_unknown(r) if facts.is_unknown(r.props.autoUpgrade)
 
 _auto_upgrade_unknown(r) if facts.is_unknown(r.props.autoUpgrade.enable)
 
-# The version a managed engine of a type runs: a database's `engine` ("PostgreSQL-16"), a Redis
-# cluster's or a MongoDB instance's `version` ("7.2.5"); only a known string is judged. The type comes
+# The version a managed engine of a type runs: a database's `engine` ("PostgreSQL-16"), an instance's
+# `image` label ("ubuntu_focal"; a UUID names an image of its own, never recorded), a Redis cluster's
+# or a MongoDB instance's `version` ("7.2.5"); only a known string is judged. The type comes
 # from the index: the Rego input's resources do not carry it (engine shaping).
 _version(type_token, r) := v if {
 	type_token == _database_type
@@ -50,7 +53,14 @@ _version(type_token, r) := v if {
 }
 
 _version(type_token, r) := v if {
-	type_token != _database_type
+	type_token == _server_type
+	v := r.props.image
+	is_string(v)
+	not facts.is_unknown(v)
+}
+
+_version(type_token, r) := v if {
+	not type_token in {_database_type, _server_type}
 	v := r.props.version
 	is_string(v)
 	not facts.is_unknown(v)

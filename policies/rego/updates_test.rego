@@ -30,6 +30,8 @@ _database := "scaleway:databases/instance:Instance"
 
 _redis := "scaleway:redis/cluster:Cluster"
 
+_server := "scaleway:instance/server:Server"
+
 # A table of the tests' own, so that no test depends on which versions policies/dpa/versions.yaml records.
 _table := {
 	_database: [
@@ -37,6 +39,7 @@ _table := {
 		{"version": "PostgreSQL-16", "end_of_life": "2028-11-09", "source": "postgresql.org"},
 	],
 	_redis: [{"version": "7.2", "end_of_life": "2026-11-29", "source": "provider notice"}],
+	_server: [{"version": "ubuntu_focal", "end_of_life": "2025-05-31", "source": "ubuntu.com"}],
 }
 
 _window := {"enable": true, "maintenanceWindowDay": "sunday", "maintenanceWindowStartHour": 3}
@@ -106,4 +109,20 @@ test_unknown_or_unset_version_is_not_judged_here if {
 	mongo := "scaleway:mongodb/instance:Instance"
 	unset := updates.decisions with input as _one(mongo, {"name": "mongo"}) with data.dpa.versions.engines as _table
 	count(unset) == 0
+}
+
+test_instance_image_past_its_end_of_life_is_a_violation if {
+	decisions := updates.decisions with input as _one(_server, {"image": "ubuntu_focal"}) with data.dpa.versions.engines as _table
+	{d.message | some d in decisions} == {"ubuntu_focal reached its end of life on 2025-05-31 (ubuntu.com): it receives no security patches"}
+}
+
+test_instance_image_given_by_uuid_is_undetermined if {
+	image := "5c8c7a3e-0b7f-4f5c-9a57-6f0e1c2d3b4a"
+	decisions := updates.decisions with input as _one(_server, {"image": image}) with data.dpa.versions.engines as _table
+	{[d.control, d.status] | some d in decisions} == {["DPA-UPD-003", "undetermined"]}
+}
+
+test_an_instance_is_judged_by_its_image_not_a_version if {
+	decisions := updates.decisions with input as _one(_server, {"version": "ubuntu_focal"}) with data.dpa.versions.engines as _table
+	count(decisions) == 0
 }

@@ -64,6 +64,15 @@ def test_another_clouds_place_is_in_the_hosting_inventory(policy: Policy, engine
     assert result.examined[("DPA-RES-008", "prod")] == frozenset({server})  # the Scaleway resources are not its
 
 
+@pytest.mark.parametrize(("image", "expected"), [
+    ("ubuntu_focal", ("DPA-UPD-002", "violation")),  # standard support ended 2025-05-31 (versions.yaml)
+    ("5c8c7a3e-0b7f-4f5c-9a57-6f0e1c2d3b4a", ("DPA-UPD-003", "undetermined")),  # an image of the project's own
+])
+def test_an_instance_is_judged_by_its_image(image: str, expected: tuple[str, str], policy: Policy, engine: Engine) -> None:
+    findings = run_stages([changed("prod", "web", image=image)], policy, engine, today=TODAY).findings
+    assert {(f.control, f.status) for f in findings if f.urn == find("web")} == {expected}
+
+
 def test_compliant_dev_stack_beside_prod_breaks_no_segregation(policy: Policy, engine: Engine) -> None:
     findings = run_stages(_two(), policy, engine, today=TODAY).findings
     assert not [f for f in findings if f.category == "segregation"]
