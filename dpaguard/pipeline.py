@@ -12,8 +12,6 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-import hashlib
-import json
 import os
 import time
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -25,10 +23,11 @@ from typing import TYPE_CHECKING, Any, Callable, Iterator, Mapping, Sequence
 from dpaguard import __version__
 from dpaguard.engine.interface import EngineError
 from dpaguard.errors import DpaguardError, InputError, PolicyError, UsageError
-from dpaguard.model import LEVELS, Deployment, Finding, Result, Stage, StackSummary
-from dpaguard.policy import SHIPPED_POLICIES
 from dpaguard.environment import environment_notice
-from dpaguard.gitstate import git_commit as git_commit, git_worktree as git_worktree  # the run's provenance, read contained
+from dpaguard.model import LEVELS, Decision, Deployment, Finding, Result, Stage, StackSummary
+from dpaguard.policy import SHIPPED_POLICIES
+from dpaguard.provenance import deployment_digest, now_utc, shown_path, tool_versions, utc_today
+from dpaguard.source.pairing import load_states
 from dpaguard.urn import short_stack_name
 
 if TYPE_CHECKING:
@@ -42,20 +41,6 @@ if TYPE_CHECKING:
 # the checkov scan running alongside reports as the stack CHECKOV_TASK.
 CHECKOV_TASK = "checkov"
 Progress = Callable[[str, str, str], None]
-
-
-def utc_today() -> dt.date:
-    """The date waivers expire against unless one is given: the UTC date, wherever the run is."""
-    return dt.datetime.now(dt.timezone.utc).date()
-
-
-def now_utc() -> str:
-    """The run's time as ISO 8601 UTC (`...Z`), from SOURCE_DATE_EPOCH when set (reproducible reports)."""
-    epoch = os.environ.get("SOURCE_DATE_EPOCH", "").strip()
-    moment = dt.datetime.now(dt.timezone.utc)
-    if epoch.isdigit():
-        moment = dt.datetime.fromtimestamp(int(epoch), dt.timezone.utc)
-    return moment.replace(microsecond=0).isoformat().replace("+00:00", "Z")
 
 
 @dataclass(frozen=True)
@@ -93,42 +78,6 @@ def default_policies_dir(project_dir: Path) -> Path:
     """`<project>/policies` when it exists, else the policies shipped with dpaguard."""
     own = project_dir / "policies"
     return own if own.is_dir() else SHIPPED_POLICIES
-
-
-def _canonical_resource(resource: Any) -> Any:
-    """A resource with its dependency lists sorted: the SDK sends them in set order, which varies run to run."""
-    if not isinstance(resource, dict):
-        return resource
-    canonical = dict(resource)
-    if isinstance(canonical.get("dependencies"), list):
-        canonical["dependencies"] = sorted(canonical["dependencies"], key=str)
-    if isinstance(canonical.get("propertyDependencies"), dict):
-        canonical["propertyDependencies"] = {
-            k: sorted(v, key=str) if isinstance(v, list) else v for k, v in canonical["propertyDependencies"].items()}
-    return canonical
-
-
-def deployment_digest(deployment: Deployment) -> str:
-    """sha256 of the deployment as evaluated: canonical JSON (sorted keys and dependency lists, no spaces)
-    of stack, project and resources, so two renders of one commit have one digest."""
-    body = {"stack": deployment.stack, "project": deployment.project,
-            "resources": [_canonical_resource(r) for r in deployment.resources]}
-    text = json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str)
-    return hashlib.sha256(text.encode()).hexdigest()
-
-
-def tool_versions(checkov: str | None = None) -> dict[str, str | None]:
-    """The versions that decide what a deployment holds: the Pulumi SDK, the Scaleway provider, checkov."""
-    from importlib import metadata
-
-    versions: dict[str, str | None] = {}
-    for name in ("pulumi", "pulumiverse-scaleway"):
-        try:
-            versions[name] = metadata.version(name)
-        except metadata.PackageNotFoundError:
-            versions[name] = None
-    versions["checkov"] = checkov
-    return versions
 
 
 def resolve_stacks(project_dir: Path, requested: Sequence[str], all_stacks: bool) -> list[str]:
@@ -190,64 +139,25 @@ def render_stacks(
         return tracked(CHECKOV_TASK, side_task, lambda _: "")
 
     workers = max(1, min(len(stacks), 2 * (os.cpu_count() or 2))) + (1 if side_task else 0)
-    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="dpaguard-render") as pool:
-        side_future: Future[Any] | None = pool.submit(side) if side_task else None
-        futures = [pool.submit(one, stack) for stack in stacks]
-        try:
-            deployments = [future.result() for future in futures]
-            side_answer = side_future.result() if side_future else None
-        except BaseException:
-            # A failed stack, SIGINT or SIGTERM: the other programs and checkov stop now, not at their time limit.
-            for future in futures:
-                future.cancel()
-            from dpaguard import contain
+    from dpaguard import contain
 
-            contain.stop_all()
-            raise
+    try:
+        with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="dpaguard-render") as pool:
+            side_future: Future[Any] | None = pool.submit(side) if side_task else None
+            futures = [pool.submit(one, stack) for stack in stacks]
+            try:
+                deployments = [future.result() for future in futures]
+                side_answer = side_future.result() if side_future else None
+            except BaseException:
+                # A failed stack, SIGINT or SIGTERM: the other programs and checkov stop now, not at their
+                # time limit, and so does one whose process was being started at this moment.
+                for future in futures:
+                    future.cancel()
+                contain.stop_all()
+                raise
+    finally:
+        contain.resume()  # the pool's threads have ended: an in-process caller may render again
     return deployments, side_answer
-
-
-def _config_stack(path: Path) -> str:
-    name = path.name
-    for suffix in (".yaml", ".yml"):
-        if name.startswith("Pulumi.") and name.endswith(suffix) and len(name) > len("Pulumi.") + len(suffix):
-            return name[len("Pulumi."):-len(suffix)]
-    raise UsageError(f"{path}: with several --state files, a --stack-config must be named Pulumi.<stack>.yaml")
-
-
-def load_states(states: Sequence[Path], stack_configs: Sequence[Path]) -> list[Deployment]:
-    """Read stack exports, each with the stack config file of its stack when one is given.
-
-    One state and one config are paired directly; otherwise each config, named
-    `Pulumi.<stack>.yaml`, goes with the state file of that stack.
-    """
-    from dpaguard.source.state import load_state
-
-    if len(states) == 1 and len(stack_configs) == 1:
-        deployments = [load_state(states[0], stack_config=stack_configs[0])]
-    else:
-        by_stack: dict[str, Path] = {}
-        for config in stack_configs:
-            stack = _config_stack(config)
-            if stack in by_stack:
-                raise UsageError(f"{config}: a second --stack-config for stack '{stack}'")
-            by_stack[stack] = config
-        deployments = []
-        for path in states:
-            deployment = load_state(path)
-            short = short_stack_name(deployment.stack)
-            if short in by_stack:
-                deployment = load_state(path, stack_config=by_stack.pop(short))
-            deployments.append(deployment)
-        if by_stack:
-            stacks = ", ".join(sorted(by_stack))
-            raise UsageError(f"{next(iter(by_stack.values()))}: no --state file of stack {stacks}")
-    seen: dict[str, str] = {}
-    for deployment, path in zip(deployments, states):
-        if deployment.stack in seen:
-            raise UsageError(f"{path}: stack '{deployment.stack}' is already audited from {seen[deployment.stack]}")
-        seen[deployment.stack] = str(path)
-    return deployments
 
 
 def load_policy(policies_dir: Path) -> Policy:
@@ -279,17 +189,18 @@ def engine_session(policy: Policy, options: RunOptions) -> Iterator[Engine]:
 
 def evaluate(
     deployments: Sequence[Deployment], policy: Policy, options: RunOptions, *, engine: Engine | None = None,
-    partial: bool = False, extra_findings: Sequence[Finding] = (), notices: Sequence[str] = (),
+    partial: bool = False, extra_decisions: Sequence[Decision] = (), notices: Sequence[str] = (),
     stages: Sequence[Stage] = (), checkov_version: str | None = None, files_examined: Mapping[str, int] | None = None,
 ) -> Result:
     """Evaluate every control over the deployments together and assemble the run's Result.
 
     With `engine` the caller keeps the engine's life (the pack reuses one per thread); without, one
     lives for this call. `partial`: the deployments hold only part of their stacks (the pack's Analyze).
+    `extra_decisions`: the decisions of the checks outside the engine (checkov's, the credential scan's).
     """
     if engine is None:
         with engine_session(policy, options) as own:
-            return evaluate(deployments, policy, options, engine=own, partial=partial, extra_findings=extra_findings,
+            return evaluate(deployments, policy, options, engine=own, partial=partial, extra_decisions=extra_decisions,
                             notices=notices, stages=stages, checkov_version=checkov_version,
                             files_examined=files_examined)
     evaluation = run_stages(
@@ -302,7 +213,7 @@ def evaluate(
     # a project's notice (the interpreter its program ran under) is said once, not once per stack
     every = dict.fromkeys((*engine.notices, *(n for d in deployments for n in d.notices), *(n for n in said if n), *notices))
     return assemble(deployments, evaluation, policy, options, engine_name=engine.name,
-                    notices=tuple(every), extra_findings=extra_findings, stages=stages,
+                    notices=tuple(every), extra_decisions=extra_decisions, stages=stages,
                     checkov_version=checkov_version, files_examined=files_examined)
 
 
@@ -323,6 +234,7 @@ def run_stages(
     """
     from dpaguard.findings import findings_of
     from dpaguard.normalise import normalise
+    from dpaguard.policy.waivers import check_governance
 
     for control_id, level in (enforcement_overrides or {}).items():
         policy.control(control_id)
@@ -335,16 +247,19 @@ def run_stages(
     decisions = engine.decide(facts)
     if not isinstance(decisions, list):
         raise EngineError(f"{engine.name} engine returned {type(decisions).__name__}, not a list of decisions")
-    return findings_of(facts, decisions, policy, today=today, enforcement_overrides=enforcement_overrides)
+    evaluation = findings_of(facts, decisions, policy, today=today, enforcement_overrides=enforcement_overrides)
+    # A prod waiver of a mandatory control that lacks what a DPO signs for is refused (exit 2), not a finding.
+    check_governance(policy.waivers, policy.waiver_findings, policy.waiver_lines, policy.controls,
+                     evaluation.environments, today=today, overrides=enforcement_overrides)
+    return evaluation
 
 
 def assemble(
     deployments: Sequence[Deployment], evaluation: Evaluation, policy: Policy, options: RunOptions, *,
-    engine_name: str, notices: Sequence[str] = (), extra_findings: Sequence[Finding] = (),
+    engine_name: str, notices: Sequence[str] = (), extra_decisions: Sequence[Decision] = (),
     stages: Sequence[Stage] = (), checkov_version: str | None = None, files_examined: Mapping[str, int] | None = None,
 ) -> Result:
     """The run's Result from an evaluation: each stack with the environment it was evaluated as, the inventory, the ratchet."""
-    from dpaguard.findings import waive
     from dpaguard.inventory import register
 
     stacks = tuple(
@@ -362,7 +277,7 @@ def assemble(
         policy_sha256=policy.sha256,
         stacks=stacks,
         controls=tuple(policy.controls),
-        findings=tuple(evaluation.findings) + waive(extra_findings, policy, options.today),
+        findings=tuple(evaluation.findings) + _findings(evaluation, extra_decisions),
         coverage=_file_coverage(evaluation.coverage, policy.controls, stacks, files_examined or {}),
         generated_at=options.generated_at,
         git_commit=options.git_commit,
@@ -370,6 +285,7 @@ def assemble(
         notices=tuple(notices),
         engine=engine_name,
         clauses=tuple(policy.clauses),
+        french=policy.french,
         usage=tuple(evaluation.usage),
         subprocessors=processors,
         hosting_sites=sites,
@@ -379,8 +295,14 @@ def assemble(
         versions=tool_versions(checkov_version),
         examined=dict(evaluation.examined),
         dpa_sha256=options.dpa_sha256,
+        waivers=tuple(policy.waivers),
     )
-    return _with_ratchet(result, policy, options)
+    return _with_ratchet(result, evaluation, policy, options)
+
+
+def _findings(evaluation: Evaluation, decisions: Sequence[Decision]) -> tuple[Finding, ...]:
+    """The findings of decisions taken outside the engine, made as the engine's are (dpaguard.findings)."""
+    return tuple(sorted(evaluation.judge.findings(decisions), key=Finding.sort_key))
 
 
 def _file_coverage(
@@ -401,9 +323,8 @@ def _file_coverage(
     return answer
 
 
-def _with_ratchet(result: Result, policy: Policy, options: RunOptions) -> Result:
+def _with_ratchet(result: Result, evaluation: Evaluation, policy: Policy, options: RunOptions) -> Result:
     """The result with the findings of DPA-RAT-001 against the baseline; without one it examined nothing."""
-    from dpaguard.findings import waive
     from dpaguard.ratchet import RATCHET, ratchet
 
     if not any(c.id == RATCHET for c in result.controls):
@@ -414,11 +335,15 @@ def _with_ratchet(result: Result, policy: Policy, options: RunOptions) -> Result
             coverage[(RATCHET, stack.name)] = 0
         return dataclasses.replace(result, coverage=coverage,
                                    stages=(*result.stages, Stage("baseline", False, "no --baseline")))
-    found, compared = ratchet(options.baseline, result, result.controls, retired=policy.retired)
+    from dpaguard.ratchet import changes
+
+    decided, compared = ratchet(options.baseline, result, result.controls, retired=policy.retired)
     coverage.update(compared)
+    shown = shown_path(options.baseline.path) or ""
     return dataclasses.replace(
-        result, findings=result.findings + waive(found, policy, options.today), coverage=coverage,
-        stages=(*result.stages, Stage("baseline", True, options.baseline.path)),
+        result, findings=result.findings + tuple(evaluation.judge.findings(decided)), coverage=coverage,
+        stages=(*result.stages, Stage("baseline", True, shown)),
+        changes=changes(options.baseline, result, shown),
     )
 
 
@@ -453,18 +378,17 @@ def run_check(
         from dpaguard.checkov import scan as checkov_scan
 
         def scan() -> Any:
-            return checkov_scan(project_dir, policy, skip_checks=checkov.skip_checks, required=checkov.required,
-                                environment_override=options.environment_override)
+            return checkov_scan(project_dir, policy, skip_checks=checkov.skip_checks, required=checkov.required)
 
     tree = capture_tree(project_dir)
     deployments, scanned = render_stacks(project_dir, stacks, timeout=timeout, progress=progress, side_task=scan)
-    extra: tuple[Finding, ...] = ()
+    extra: tuple[Decision, ...] = ()
     notices: tuple[str, ...] = ()
     stages = [Stage("render", True, f"{len(deployments)} stack(s) rendered offline from the program")]
     version: str | None = None
     files: Mapping[str, int] = {}
     if scanned is not None:
-        extra, notices = tuple(scanned.findings), tuple(scanned.notices)
+        extra, notices = tuple(scanned.decisions), tuple(scanned.notices)
         version = getattr(scanned, "version", "") or None
         files = dict(getattr(scanned, "examined", {})) if scanned.ran else {}
         detail = (f"checkov {version}" if version else "checkov") + f", {getattr(scanned, 'files', 0)} file(s) scanned"
@@ -473,11 +397,10 @@ def run_check(
         stages.append(Stage("checkov", False, "skipped (--no-checkov)"))
     from dpaguard.source import credentials
 
-    written, read = credentials.file_findings(project_dir, policy, deployments, options.environment_override,
-                                              scanned=tree.credentials)
+    written, read = credentials.file_decisions(project_dir, policy, scanned=tree.credentials)
     extra, files = (*extra, *written), {**files, credentials.CONTROL: read}
     stages.append(Stage("credentials", True, f"{read} project file(s) read for Scaleway and DataPacket credentials"))
-    return evaluate(deployments, policy, options, extra_findings=extra, notices=notices, stages=stages,
+    return evaluate(deployments, policy, options, extra_decisions=extra, notices=notices, stages=stages,
                     checkov_version=version, files_examined=files)
 
 

@@ -52,7 +52,7 @@ class Database(pulumi.ComponentResource):
                 f"{name}-replica",
                 instance_id=self.instance.id,
                 region=s.region,
-                # Same zone as the primary: fr-par-1 (DC3), a hosting site listed in Appendix C 1.2.
+                # Same zone as the primary: fr-par-1 (Scaleway DC2 and DC3; Appendix C 1.2 names DC3 only).
                 same_zone=True,
                 private_network={"private_network_id": data_network_id, "enable_ipam": True},
                 opts=child,

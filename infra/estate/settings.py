@@ -8,7 +8,8 @@ from typing import Any
 import pulumi
 
 REGION = "fr-par"
-# fr-par-1 is Scaleway DC3 at Vitry-sur-Seine, one of the sites listed in DPA Appendix C 1.2.
+# fr-par-1 spans Scaleway's DC2 and DC3, both at Vitry-sur-Seine; DPA Appendix C 1.2 names DC3 only, and no
+# configuration chooses the datacenter within a zone (policies/dpa/locations.yaml; DPA-RES-007 reports it).
 ZONE = "fr-par-1"
 ENVIRONMENTS = ("prod", "staging", "dev")
 

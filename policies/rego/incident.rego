@@ -20,12 +20,10 @@ _alert_manager := "scaleway:observability/alertManager:AlertManager"
 #   (preconfigured alert ids, or the legacy managed alerts). Enforced in prod only (controls.yaml).
 # custom:
 #   control: DPA-INC-001
-decisions contains result.violation("DPA-INC-001", s, _no_alerting) if {
+decisions contains result.violation("DPA-INC-001", s, "no Cockpit alert manager sends alerts to a contact point: an incident may go unnoticed (Article 6)") if {
 	some s in input.stacks
 	not _alerting(s.name)
 }
-
-_no_alerting := "no Cockpit alert manager sends alerts to a contact point: an incident may go unnoticed (Article 6)"
 
 _managers(stack) := [r |
 	some i in object.get(input.index.type, _alert_manager, [])

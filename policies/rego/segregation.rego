@@ -41,7 +41,7 @@ decisions contains result.violation("DPA-SEG-001", r, "Scaleway project cannot b
 #   project that is cannot be shown: one decision for the stack, not one per resource.
 # custom:
 #   control: DPA-SEG-001
-decisions contains result.violation("DPA-SEG-001", s, "the stack config sets no Scaleway project (scaleway:projectId or scaleway:project_id): its separation from other environments cannot be shown") if {
+decisions contains result.config_violation("DPA-SEG-001", s, "scaleway:projectId", "the stack config sets no Scaleway project (scaleway:projectId or scaleway:project_id): its separation from other environments cannot be shown") if {
 	some s in input.stacks
 	s.scaleway_project == null
 	count(object.get(input.index.project, s.name, {})) > 0

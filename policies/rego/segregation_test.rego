@@ -86,6 +86,7 @@ test_a_stack_without_project_is_one_stack_decision if {
 	decisions == {{
 		"control": "DPA-SEG-001", "urn": "urn:pulumi:prod::dpa::pulumi:pulumi:Stack::dpa-prod", "status": "violation",
 		"message": "the stack config sets no Scaleway project (scaleway:projectId or scaleway:project_id): its separation from other environments cannot be shown",
+		"config_key": "scaleway:projectId",
 	}}
 }
 

@@ -25,14 +25,12 @@ _engine_types := {_database_type, _server_type, "scaleway:redis/cluster:Cluster"
 #   requires a maintenance window (day and start hour), in which patch versions are applied.
 # custom:
 #   control: DPA-UPD-001
-decisions contains result.violation("DPA-UPD-001", r, _no_auto_upgrade) if {
+decisions contains result.violation("DPA-UPD-001", r, "patch versions are not applied automatically (autoUpgrade.enable is not true; the provider default is off)") if {
 	some i in input.index.type["scaleway:kubernetes/cluster:Cluster"]
 	r := input.resources[i]
 	not _auto_upgrade_enabled(r)
 	not _auto_upgrade_unknown(r)
 }
-
-_no_auto_upgrade := "patch versions are not applied automatically (autoUpgrade.enable is not true; the provider default is off)"
 
 _auto_upgrade_enabled(r) if r.props.autoUpgrade.enable == true
 

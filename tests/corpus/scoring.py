@@ -14,7 +14,7 @@ Each program folder holds a Pulumi project, its stack files and `expected.yaml`:
 `resource` is an fnmatch pattern over the finding's resource name. Precision: the share of findings
 that are required or allowed; recall: the share of
 required (and pending) findings found.
-`python tests/corpus/scoring.py` prints the README's table (`-v`: every finding, marked UNEXPECTED or
+`python tests/corpus/scoring.py` prints the table of docs/corpus.md (`-v`: every finding, marked UNEXPECTED or
 MISSED); with `PYTHONPATH=<another checkout>` it scores that checkout's dpaguard and policies.
 """
 
@@ -113,7 +113,7 @@ def score(program: Path) -> Score:
 
 
 def table(scores: list[Score]) -> str:
-    """The README's Markdown table of the scores."""
+    """The Markdown table of the scores (docs/corpus.md)."""
     lines = ["| Program | Stack | Findings | Required | Unexpected | Missed | Precision | Recall |",
              "|---|---|---:|---:|---:|---:|---:|---:|"]
     for s in scores:

@@ -201,7 +201,7 @@ def test_offline_render_matches_what_the_real_engine_hands_the_pack(
     print(f"fidelity: {total}")
     # Every custom resource (providers included) gets the inputs the real engine hands the pack; only
     # components and stacks differ, whose inputs the engine fills with their registered outputs
-    # (README, "Fidelity of the offline render").
+    # (docs/pack.md, "Fidelity of the offline render").
     assert total["other"] == total["unknown-in-preview"] == total["provider"] == 0, total
     assert total["compared"] == sum(v for k, v in total.items() if k != "compared")
 

@@ -362,8 +362,9 @@ def test_an_unregistered_provider_is_one_finding_with_count_services_regions_and
 
 
 def test_a_waiver_names_the_provider_of_a_grouped_finding(tmp_path: Path, policy: Policy, engine: Engine) -> None:
-    waiver = Waiver(control=ControlId("DPA-SUB-001"), urn_pattern="*::pulumi:providers:aws::*", stack="prod", reason="r",
-                    approver="dpo@example.com", expires=TODAY + dt.timedelta(days=30))
+    waiver = Waiver(control=ControlId("DPA-SUB-001"), urn_pattern=urn("prod", "pulumi:providers:aws", "default_7_51_1"),
+                    stack="prod", reason="r", approver="dpo@example.com", expires=TODAY + dt.timedelta(days=30),
+                    approved=TODAY, reference="DPO-3")
     waived = dataclasses.replace(policy, waivers=(waiver,))
     findings = [f for f in run_stages(_other_clouds(), waived, engine, today=TODAY).findings if f.control == "DPA-SUB-001"]
     assert {(f.name, f.waived) for f in findings} == {("default_7_51_1", True), ("default_10_2_0", False)}

@@ -2,7 +2,7 @@
 
 Hypothesis runs derandomized (a fixed seed per test) under the `ci` profile, selected when CI is set, so a
 CI failure reproduces locally with `HYPOTHESIS_PROFILE=ci`. The tally counts the examples each property
-ran, prints the total at the end of the run and writes it to `.pytest_cache/d/reliability/figures.json` (the README's figures).
+ran, prints the total at the end of the run and writes it to `.pytest_cache/d/reliability/figures.json` (the figures of docs/reliability.md).
 """
 
 from __future__ import annotations
@@ -49,7 +49,7 @@ def tally(request: pytest.FixtureRequest) -> Iterator[Counter[str]]:
 
 
 def pytest_terminal_summary(terminalreporter: Any) -> None:
-    """Print the number of property-based examples run (the README's figure)."""
+    """Print the number of property-based examples run (the figure of docs/reliability.md)."""
     examples = {name: count for name, count in TALLY.items() if not name.startswith("stopped: ")}
     if examples:
         details = ", ".join(f"{name} {count}" for name, count in sorted(examples.items()))

@@ -23,7 +23,7 @@ def test_json_has_the_documented_shape(result: Result) -> None:
     waived = [f for f in doc["findings"] if f["waived"]]
     assert len(waived) == 1 and waived[0]["waiver"] == {
         "control": "DPA-TLS-001", "urn": "*::cache", "stack": "prod", "reason": "migration ticket OPS-12",
-        "approver": "dpo@example.com", "expires": "2027-01-31"}
+        "approver": "dpo@example.com", "expires": "2027-01-31", "approved": None, "reference": None, "compensating": None}
     located = [f for f in doc["findings"] if f["location"]]
     assert located == [f for f in doc["findings"] if f["name"] == "main-db"]
     assert located[0]["location"] == {"path": "infra/estate/database.py", "line": 42, "column": 5}

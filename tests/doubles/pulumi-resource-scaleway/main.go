@@ -8,7 +8,7 @@
 //
 // What it does is what the engine needs of a provider during `pulumi preview` of a new stack:
 //   - Check returns the program's inputs unchanged (no defaults, no validation: a real provider
-//     would add defaults, which the README's fidelity figure accounts for);
+//     would add defaults, which the fidelity figure of docs/pack.md accounts for);
 //   - Create in preview echoes the inputs and leaves every other output unknown (the Python SDK
 //     resolves a missing output of a previewed resource as unknown, as with the real provider);
 //   - Create outside preview (`pulumi up`) refuses and, when DPAGUARD_DOUBLE_LOG names a file,
