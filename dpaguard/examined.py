@@ -66,7 +66,12 @@ def _matches(type_token: str, pattern: str) -> bool:
 
 def _judged(control: Control, resource: Mapping[str, Any]) -> bool:
     token = str(resource["type"])
-    if not any(_matches(token, p) for p in control.applies_to if p not in ("stack", "file")):
+    patterns = [p for p in control.applies_to if p not in ("stack", "file")]
+    if resource.get("read"):
+        # A resource read with `.get()` is judged only by controls over every type of a package (its place,
+        # its provider): the controls of its type judge its posture where it is managed.
+        patterns = [p for p in patterns if p == "*" or p.endswith(":*")]
+    if not any(_matches(token, p) for p in patterns):
         return False
     for pattern, condition in control.judges.items():
         if _matches(token, pattern):

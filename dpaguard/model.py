@@ -28,6 +28,8 @@ DecisionStatus = Literal["violation", "undetermined"]
 # How far the gate can show a DPA clause kept (policies/dpa/clauses.yaml).
 ClauseStatus = Literal["verified-deployed", "verified-code", "declared", "organisational", "not-covered"]
 CLAUSE_STATUSES: tuple[ClauseStatus, ...] = ("verified-deployed", "verified-code", "declared", "organisational", "not-covered")
+# What a control's findings are about (Control.about): the program, or the DPA and its register.
+CONTROL_SUBJECTS = ("program", "dpa")
 
 
 
@@ -59,6 +61,11 @@ class Deployment:
     config_positions: Mapping[str, tuple[int, int]] = field(default_factory=dict)
     # a stack export's own manifest: when the state was written and by which Pulumi (`time`, `version`)
     state_manifest: Mapping[str, str] = field(default_factory=dict)
+    # a rendered stack: the interpreter its program ran under (`interpreter`, `python`) and the versions
+    # of the Pulumi SDK and provider SDKs it ran with, read inside the program's own process
+    runtime: Mapping[str, str] = field(default_factory=dict)
+    # a rendered stack: URN -> input property -> the lookups it rests on that answered nothing offline
+    unanswered_lookups: Mapping[str, Mapping[str, tuple[str, ...]]] = field(default_factory=dict)
 
     @property
     def stack_urn(self) -> str:
@@ -85,6 +92,9 @@ class Control:
     # The evidence without which a stack-level control examined nothing (stack-config, waivers,
     # notification-dates): a check of absent evidence is "not examined", never passed.
     needs: str | None = None
+    # What its findings are about: the program (the default), or the DPA and its register (`dpa`): facts
+    # no program can change (an undated Appendix B entry), kept in the clause ledger, not among the findings.
+    about: str = "program"
 
     def enforcement_for(self, environment: str) -> Enforcement:
         """The enforcement level in an environment; an unknown environment is treated as prod."""
@@ -353,6 +363,9 @@ class Result:
     french: Translation | None = None  # the policy set's French, for a report in French (policies/dpa/i18n/fr.yaml)
     waivers: tuple[Waiver, ...] = ()  # every well-formed waiver of the policy set, in force or not
     changes: Changes | None = None  # what changed since --baseline; None without one
+    # Findings of controls about the DPA and its register (Control.about "dpa"): shown in the clause
+    # ledger (and the inventory), never among the program's findings, the summary or the exit code.
+    register_findings: tuple[Finding, ...] = ()
 
     def unwaived(self, enforcement: str) -> tuple[Finding, ...]:
         """Findings at one enforcement level that no waiver covers."""

@@ -107,9 +107,12 @@ def resolve_stacks(project_dir: Path, requested: Sequence[str], all_stacks: bool
 
 def render_stacks(
     project_dir: Path, stacks: Sequence[str], *, timeout: float, progress: Progress | None = None,
-    side_task: Callable[[], Any] | None = None,
+    side_task: Callable[[], Any] | None = None, lookups: Sequence[Any] = (),
 ) -> tuple[list[Deployment], Any]:
-    """Render every stack concurrently (and run `side_task` alongside); deployments in the order asked."""
+    """Render every stack concurrently (and run `side_task` alongside); deployments in the order asked.
+
+    `lookups`: the answers `--lookups` gives the programs' lookups (dpaguard.source.lookups).
+    """
     from dpaguard.source.program import render_stack
 
     def tracked(task: str, work: Callable[[], Any], describe: Callable[[Any], str]) -> Any:
@@ -129,7 +132,7 @@ def render_stacks(
     def one(stack: str) -> Deployment:
         deployment: Deployment = tracked(
             stack,
-            lambda: render_stack(project_dir, stack, timeout=timeout),
+            lambda: render_stack(project_dir, stack, timeout=timeout, lookups=lookups),
             lambda d: f"{len(d.resources)} resources, ",
         )
         return deployment
@@ -208,6 +211,10 @@ def evaluate(
         enforcement_overrides=options.enforcement_overrides, stack_settings=options.stack_settings,
         partial=partial,
     )
+    from dpaguard.source.lookups import annotate_findings
+
+    # a finding resting on a lookup that answered nothing offline says so (issue 21 §3)
+    evaluation = dataclasses.replace(evaluation, findings=annotate_findings(evaluation.findings, deployments))
     names = policy.data.get("settings", {}).get("environment_names", {})
     said = (environment_notice(d.stack, d.config, names, options.environment_override) for d in deployments)
     # a project's notice (the interpreter its program ran under) is said once, not once per stack
@@ -272,12 +279,15 @@ def assemble(
         for d in deployments
     )
     processors, sites = register(policy.data)
+    found = tuple(evaluation.findings) + _findings(evaluation, extra_decisions)
+    about_dpa = {c.id for c in policy.controls if c.about == "dpa"}
     result = Result(
         tool_version=__version__,
         policy_sha256=policy.sha256,
         stacks=stacks,
         controls=tuple(policy.controls),
-        findings=tuple(evaluation.findings) + _findings(evaluation, extra_decisions),
+        findings=tuple(f for f in found if f.control not in about_dpa),
+        register_findings=tuple(f for f in found if f.control in about_dpa),
         coverage=_file_coverage(evaluation.coverage, policy.controls, stacks, files_examined or {}),
         generated_at=options.generated_at,
         git_commit=options.git_commit,
@@ -292,7 +302,7 @@ def assemble(
         stages=(*stages, Stage("rego", True, engine_name)),
         git_dirty=options.git_dirty,
         git_diff_sha256=options.git_diff_sha256,
-        versions=tool_versions(checkov_version),
+        versions=tool_versions(checkov_version, deployments),
         examined=dict(evaluation.examined),
         dpa_sha256=options.dpa_sha256,
         waivers=tuple(policy.waivers),
@@ -369,19 +379,29 @@ def capture_tree(project_dir: Path) -> TreeCapture:
 
 def run_check(
     project_dir: Path, stacks: Sequence[str], options: RunOptions, checkov: CheckovOptions, *,
-    timeout: float = 120.0, progress: Progress | None = None,
+    timeout: float = 120.0, progress: Progress | None = None, lookups: Sequence[Any] = (),
 ) -> Result:
-    """`dpaguard check`: render the stacks (checkov alongside), evaluate them together."""
-    policy = load_policy(options.policies_dir)
+    """`dpaguard check`: render the stacks (checkov alongside), evaluate them together (`lookups`: `--lookups`)."""
+    policy_ready: Future[Policy] = Future()
+    if _within(options.policies_dir, project_dir):
+        # The project's own policies and waivers are read before any of its programs runs (issue 24, M1).
+        policy_ready.set_result(load_policy(options.policies_dir))
     scan: Callable[[], Any] | None = None
     if checkov.enabled:
         from dpaguard.checkov import scan as checkov_scan
 
         def scan() -> Any:
-            return checkov_scan(project_dir, policy, skip_checks=checkov.skip_checks, required=checkov.required)
+            return checkov_scan(project_dir, policy_ready.result(), skip_checks=checkov.skip_checks,
+                                required=checkov.required)
 
     tree = capture_tree(project_dir)
-    deployments, scanned = render_stacks(project_dir, stacks, timeout=timeout, progress=progress, side_task=scan)
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="dpaguard-renders") as pool:
+        rendering = pool.submit(render_stacks, project_dir, stacks, timeout=timeout, progress=progress, side_task=scan,
+                                lookups=lookups)
+        if not policy_ready.done():
+            _prepare_alongside(policy_ready, options.policies_dir)
+        deployments, scanned = rendering.result()
+    policy = policy_ready.result()
     extra: tuple[Decision, ...] = ()
     notices: tuple[str, ...] = ()
     stages = [Stage("render", True, f"{len(deployments)} stack(s) rendered offline from the program")]
@@ -402,6 +422,35 @@ def run_check(
     stages.append(Stage("credentials", True, f"{read} project file(s) read for Scaleway and DataPacket credentials"))
     return evaluate(deployments, policy, options, extra_decisions=extra, notices=notices, stages=stages,
                     checkov_version=version, files_examined=files)
+
+
+def _within(path: Path, folder: Path) -> bool:
+    try:
+        path.resolve().relative_to(folder.resolve())
+    except (ValueError, OSError, RuntimeError):
+        return False
+    return True
+
+
+def _prepare_alongside(policy_ready: Future[Policy], policies_dir: Path) -> None:
+    """Load dpaguard's shipped policies, which no program can change, while the programs run (issue 21 §7).
+
+    The renders wait on their child processes, so on two cores the policy's parsing and compiling and
+    the provider's type scan the normaliser needs cost no time of their own. A policy that cannot load
+    stops the programs at once.
+    """
+    try:
+        policy_ready.set_result(load_policy(policies_dir))
+        from dpaguard.deployment.types import scaleway_types
+
+        scaleway_types()  # cached for the normaliser
+    except BaseException as error:
+        if not policy_ready.done():
+            policy_ready.set_exception(error)
+        from dpaguard import contain
+
+        contain.stop_all()
+        raise
 
 
 def run_audit(states: Sequence[Path], stack_configs: Sequence[Path], options: RunOptions) -> Result:

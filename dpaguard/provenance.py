@@ -11,7 +11,7 @@ import datetime as dt
 import hashlib
 import json
 from pathlib import PurePath, PureWindowsPath
-from typing import Any
+from typing import Any, Sequence
 
 from dpaguard import clock
 from dpaguard.model import Deployment
@@ -53,16 +53,25 @@ def deployment_digest(deployment: Deployment) -> str:
                                      "resources": resources}).encode()).hexdigest()
 
 
-def tool_versions(checkov: str | None = None) -> dict[str, str | None]:
-    """The versions that decide what a deployment holds: the Pulumi SDK, the Scaleway provider, checkov."""
+def tool_versions(checkov: str | None = None, deployments: Sequence[Deployment] = ()) -> dict[str, str | None]:
+    """The versions that decide what a deployment holds: the Pulumi SDK, the Scaleway provider, checkov.
+
+    For rendered stacks, those the program ran with, read in its own process, with its interpreter
+    (issue 21 §6); otherwise (a stack export, the pack) dpaguard's own.
+    """
     from importlib import metadata
 
     versions: dict[str, str | None] = {}
+    ran = [d.runtime for d in deployments if d.runtime]
     for name in ("pulumi", "pulumiverse-scaleway"):
         try:
-            versions[name] = metadata.version(name)
+            versions[name] = None if ran else metadata.version(name)
         except metadata.PackageNotFoundError:
             versions[name] = None
+    for runtime in ran:
+        for name, version in runtime.items():
+            seen = versions.get(name)
+            versions[name] = version if not seen or version in seen.split(" / ") else f"{seen} / {version}"
     versions["checkov"] = checkov
     return versions
 

@@ -95,6 +95,41 @@ def is_sensitive_name(name: str) -> bool:
     return bool(SENSITIVE_NAME.search(name)) or _names_a_credential(words)
 
 
+# A value that is only the name of an environment variable to fill it from (`${env:SCW_SECRET_KEY}`,
+# `${env.DB_PASSWORD}`, `${DB_PASSWORD}`): it holds no credential, so it is no plaintext one either.
+_PLACEHOLDER = re.compile(r"\$\{(?:env[:.])?[A-Za-z_][A-Za-z0-9_]*\}")
+
+
+def is_placeholder(value: Any) -> bool:
+    """Whether a value is wholly a placeholder naming an environment variable (`${env:NAME}`), no credential."""
+    return isinstance(value, str) and _PLACEHOLDER.fullmatch(value.strip()) is not None
+
+
+# An OpenSSH public key line (`ssh-ed25519 AAAA... comment`): what a server is given to trust, published
+# by design; an `ssh_key` setting holding one holds no credential. A private key never has this form.
+_PUBLIC_KEY = re.compile(r"(?:ssh-(?:rsa|dss|ed25519)|ecdsa-sha2-nistp(?:256|384|521)|sk-(?:ssh-ed25519|ecdsa-sha2-nistp256)@openssh\.com)"
+                         r" AAAA[A-Za-z0-9+/]+={0,3}(?: [^\n]*)?")
+
+
+def holds_no_credential(value: Any) -> bool:
+    """Whether a value under a credential's name is none by its form: an `${env:NAME}` placeholder or an SSH public key."""
+    return is_placeholder(value) or (isinstance(value, str) and _PUBLIC_KEY.fullmatch(value.strip()) is not None)
+
+
+# A name/value pair (a Kubernetes container's `env`, a Helm release's `set`, an ECS task's `environment`):
+# the name says what the value beside it is, as a property key would.
+_PAIR_NAMES = ("name", "Name", "key", "Key")
+_PAIR_VALUES = frozenset({"value", "Value"})
+
+
+def pair_name(mapping: Any) -> str | None:
+    """The name a name/value pair gives its value (`{name: DB_PASSWORD, value: ...}`), None for any other mapping."""
+    if not isinstance(mapping, dict) or _PAIR_VALUES.isdisjoint(mapping):
+        return None
+    name = next((mapping[key] for key in _PAIR_NAMES if isinstance(mapping.get(key), str)), None)
+    return name if name else None
+
+
 def is_secret(value: Any) -> bool:
     """Whether a value is a secret wrapper of serialized Pulumi properties or state: the signature and one payload."""
     return (
@@ -127,7 +162,7 @@ def secret_placeholder() -> dict[str, str]:
 def _redact_plain(value: Any) -> Any:
     """A value under a sensitive name: every plain string inside it replaced, secrets wrapped as placeholders."""
     if isinstance(value, str):
-        return value if value in ("", UNKNOWN) else PLAINTEXT_REDACTED
+        return value if value in ("", UNKNOWN) or holds_no_credential(value) else PLAINTEXT_REDACTED
     if isinstance(value, dict):
         if is_secret(value):
             return secret_placeholder()
@@ -172,10 +207,16 @@ def redact_tree(value: Any, name: str | None = None, share: Callable[[str], str]
             if not _special(value):
                 return PLAINTEXT_REDACTED  # a forged secret or an unknown signature: nothing of it is shown
             return {k: v if k == SECRET_SIG_KEY else redact_strings(v) for k, v in value.items()}
+        # A name/value pair's value is under the name the pair gives it (`{name: API_TOKEN, value: ...}`).
+        given = pair_name(value)
+        if given is not None and is_sensitive_name(given):
+            under = {str(k): given if k in _PAIR_VALUES else str(k) for k in value}
+        else:
+            under = {str(k): str(k) for k in value}
         # A credential used as a property or tag name is cut out of the name like out of a value.
         if share is None:
-            return {redact_credentials(str(k)): redact_tree(v, str(k)) for k, v in value.items()}
-        return {share(redact_credentials(k)): redact_tree(v, k, share) for k, v in value.items()}
+            return {redact_credentials(str(k)): redact_tree(v, under[str(k)]) for k, v in value.items()}
+        return {share(redact_credentials(k)): redact_tree(v, under[str(k)], share) for k, v in value.items()}
     if isinstance(value, list):
         return [redact_tree(v, name, share) for v in value]
     return value

@@ -97,7 +97,8 @@ def outcomes(result: Result) -> list[Outcome]:
     """One outcome per control and stack, in catalogue order then stack order."""
     table = controls_by_id(result)
     by_key: dict[tuple[str, str], list[Finding]] = {}
-    for finding in result.findings:
+    # The ledger holds the findings about the DPA and its register too (the findings list does not).
+    for finding in (*result.findings, *result.register_findings):
         by_key.setdefault((str(finding.control), finding.stack), []).append(finding)
     stacks = list(result.stacks)
     for name in sorted({f.stack for f in result.findings} - {s.name for s in stacks}):

@@ -48,6 +48,8 @@ def _result_json(result: Result) -> dict[str, Any]:
         "clauses": [clause_json(row) for row in clause_rows(result)],
         "examined": {"resources": examined_total(result), "estate": sum(s.resources for s in result.stacks)},
         "inventory": inventory_json(result),
+        # findings about the DPA and its register (controls `about: dpa`), which no program can fix: not in `findings`
+        "registerFindings": [finding_json(f) for f in sorted_findings(result.register_findings)],
         "evidence": evidence_json(result),
         "scope": scope_json(result),
         # added with waiver governance and the changes section (issue 22 §5, §6)

@@ -77,6 +77,9 @@ def render(result: Result, *, color: bool = False) -> str:
     lines += _changes(result, paint)
     for notice in result.notices:
         lines.append(paint("advisory", f"note: {_clean(notice)}"))
+    # What the DPA and its register leave open, which no program can fix: once each, not a finding.
+    for control_id, message in sorted({(str(f.control), f.message) for f in result.register_findings}):
+        lines.append(paint("dim", f"ledger: {control_id} {_clean(message)} (about the DPA and its register, not the program)"))
     counts = result.summary()
     stacks = len(result.stacks)
     verdict = f"{counts['mandatory']} mandatory, {counts['advisory']} advisory, {counts['waived']} waived"
