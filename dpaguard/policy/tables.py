@@ -123,7 +123,7 @@ def load_retired(path: Path, control_ids: set[str]) -> dict[str, str]:
 
 
 _CLAUSE_KEYS = {"id", "title", "title_fr", "quote", "status", "controls", "note", "parts", "attested_by"}
-_OUTSIDE_KEYS = {"id", "title", "title_fr", "status", "controls", "note"}
+_OUTSIDE_KEYS = {"id", "title", "title_fr", "status", "controls", "note", "parts"}
 _PART_KEYS = {"part", "evidence", "controls", "why"}
 _ATTESTATION_KEYS = ("document", "owner", "date", "reference")
 OUTSIDE = "outside"  # clauses.yaml's list of what the report shows apart from the DPA's clauses
@@ -230,7 +230,7 @@ def _outside(document: Any, path: Path, control_ids: set[str], clause_ids: set[s
         sections.append(Clause(
             id=section_id, title=require(entry, "title", str, path, what), quote="", status=status,
             controls=tuple(ControlId(c) for c in controls), title_fr=str(entry.get("title_fr") or ""), note=note,
-            outside=True))
+            parts=_clause_parts(entry, controls, control_ids, where, what), outside=True))
     return sections
 
 
