@@ -90,6 +90,12 @@ def test_an_instance_is_judged_by_its_image(image: str, expected: tuple[str, str
     assert {(f.control, f.status) for f in findings if f.urn == find("web")} == {expected}
 
 
+def test_backup_retention_is_judged_only_on_stores_with_a_data_category(policy: Policy, engine: Engine) -> None:
+    # the compliant database declares call-logs; the MongoDB instance declares no category: no maximum to hold it to
+    result = run_stages([compliant_estate()], policy, engine, today=TODAY)
+    assert result.examined[("DPA-RET-007", "prod")] == frozenset({find("db")})
+
+
 def test_compliant_dev_stack_beside_prod_breaks_no_segregation(policy: Policy, engine: Engine) -> None:
     findings = run_stages(_two(), policy, engine, today=TODAY).findings
     assert not [f for f in findings if f.category == "segregation"]
