@@ -24,6 +24,10 @@ JUDGE_CONDITIONS: dict[str, Callable[[Mapping[str, Any]], bool]] = {
     "zonal": lambda resource: (resource.get("locality") or {}).get("scope") == "zone",
     # placed in a region only: a zonal resource's region follows from its zone, judged as a zone
     "regional": lambda resource: (resource.get("locality") or {}).get("scope") == "region",
+    # placed by another cloud's provider (facts `place`): a DNS record or an IAM role names no place
+    "placed": lambda resource: bool(resource.get("place")),
+    # tagged with an Appendix A data category: its maximum bounds the store's copies
+    "categorised": lambda resource: bool(resource.get("data_category")),
 }
 
 

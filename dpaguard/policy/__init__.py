@@ -30,6 +30,7 @@ from dpaguard.policy.tables import (
     load_retired,
     load_settings,
     load_subprocessors,
+    load_versions,
     untyped_reads,
 )
 from dpaguard.policy.waivers import (
@@ -59,6 +60,7 @@ class DpaData(TypedDict):
     retention: dict[str, Any]  # retention.yaml: Appendix A's categories
     settings: dict[str, Any]  # settings.yaml: policy facts (environments, ports, internet widths, notice days)
     properties: dict[str, Any]  # properties.yaml: property types and links
+    versions: dict[str, Any]  # versions.yaml: engine versions and their end of life
     examined_types: list[str]  # the resource types controls name exactly: only these carry their properties into the facts
     read_props: list[str] | None  # the properties rules read by name (None: the Rego reads others too, keep all)
 
@@ -133,6 +135,7 @@ def load_policy(policies_dir: Path | str) -> Policy:
         retention=load_retention(root / "dpa" / "retention.yaml"),
         settings=load_settings(root / "dpa" / "settings.yaml"),
         properties=load_property_types(root / "dpa" / "properties.yaml", {c.id for c in controls}),
+        versions=load_versions(root / "dpa" / "versions.yaml"),
         examined_types=sorted({t for c in controls for t in c.applies_to if "*" not in t and t != "stack"}),
         read_props=None,
     )

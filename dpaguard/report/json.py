@@ -7,6 +7,7 @@ HTML report quotes.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 from typing import Any, Mapping
@@ -138,6 +139,8 @@ def clause_json(row: ClauseRow) -> dict[str, Any]:
         "note": row.note or None,
         "parts": [{"part": p.what, "evidence": p.evidence, "status": p.state, "controls": list(p.controls),
                    "resources": p.resources, "why": p.why or None} for p in row.parts],
+        "outside": row.outside,  # not a DPA clause: the gate's own integrity, an inventory aid
+        "attestation": dataclasses.asdict(row.attestation) if row.attestation is not None else None,
     }
 
 def inventory_json(result: Result) -> dict[str, Any]:
