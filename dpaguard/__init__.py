@@ -1,10 +1,7 @@
 """dpaguard: keep a Pulumi-managed estate inside its GDPR Data Processing Agreement."""
 
-from importlib.metadata import PackageNotFoundError, version
-
-try:
-    __version__ = version("dpaguard")
-except PackageNotFoundError:  # running from a source tree that was not installed
-    __version__ = "0.0.0+source"
+# The one place the version is written: pyproject.toml reads it from here (tool.setuptools.dynamic),
+# so that `dpaguard --version` needs no importlib.metadata, the largest import of a cold start.
+__version__ = "0.1.0"
 
 __all__ = ["__version__"]
