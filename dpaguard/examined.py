@@ -60,14 +60,28 @@ def _matches(type_token: str, pattern: str) -> bool:
     return pattern == "*" or fnmatch.fnmatchcase(type_token, pattern)
 
 
-def _judged(control: Control, resource: Mapping[str, Any]) -> bool:
-    token = str(resource["type"])
-    if not any(_matches(token, p) for p in control.applies_to if p not in ("stack", "file")):
+def _judgement(control: Control, type_token: str) -> bool | str:
+    """Whether the control judges resources of this type: False, True, or the JUDGE_CONDITIONS name that decides."""
+    if not any(_matches(type_token, p) for p in control.applies_to if p not in ("stack", "file")):
         return False
     for pattern, condition in control.judges.items():
-        if _matches(token, pattern):
-            return JUDGE_CONDITIONS[condition](resource)
+        if _matches(type_token, pattern):
+            return condition
     return True
+
+
+def _judged_urns(control: Control, resources: Resources) -> frozenset[str]:
+    # the type's judgement once per type (fnmatch over every pattern for every resource was most of a run's time here)
+    by_type: dict[str, bool | str] = {}
+    urns = []
+    for resource in resources:
+        token = str(resource["type"])
+        judgement = by_type.get(token)
+        if judgement is None:
+            judgement = by_type[token] = _judgement(control, token)
+        if judgement is True or (judgement is not False and JUDGE_CONDITIONS[str(judgement)](resource)):
+            urns.append(str(resource["urn"]))
+    return frozenset(urns)
 
 
 def examined(
@@ -92,5 +106,5 @@ def examined(
                 present = control.needs is None or NEEDS[control.needs](stack, by_stack[key[1]], waivers)
                 answer[key] = frozenset({str(stack["urn"])}) if present else frozenset()
             else:
-                answer[key] = frozenset(str(r["urn"]) for r in by_stack[key[1]] if _judged(control, r))
+                answer[key] = _judged_urns(control, by_stack[key[1]])
     return answer
