@@ -157,14 +157,15 @@ def redact_tree(value: Any, name: str | None = None, share: Callable[[str], str]
 
     `name` is the property name the value sits under (None at the root of a property map). Numbers,
     booleans, nulls and the UNKNOWN marker are kept: they are no credential and policies need them.
-    `share`, when given, maps each kept string (keys included) to one shared copy (large state files).
+    `share`, when given, maps each kept string (keys included) to its copy with credentials cut out
+    (`redact_credentials`), one shared copy for equal strings: a state file's reader remembers each
+    string's answer, since most strings of an estate recur (keys, regions, tags).
     """
     if name is not None and is_sensitive_name(name):
         return _redact_plain(value)
     if isinstance(value, str):
         # A Scaleway or DataPacket credential under any name (cloud-init user data, a tag, an env var list).
-        value = redact_credentials(value)
-        return value if share is None else share(value)
+        return redact_credentials(value) if share is None else share(value)
     if isinstance(value, dict):
         if is_secret(value):
             return secret_placeholder()
@@ -175,10 +176,18 @@ def redact_tree(value: Any, name: str | None = None, share: Callable[[str], str]
         # A credential used as a property or tag name is cut out of the name like out of a value.
         if share is None:
             return {redact_credentials(str(k)): redact_tree(v, str(k)) for k, v in value.items()}
-        return {share(redact_credentials(k)): redact_tree(v, k, share) for k, v in value.items()}
+        return _shared_map(value, share)
     if isinstance(value, list):
         return [redact_tree(v, name, share) for v in value]
     return value
+
+
+def _shared_map(value: dict[str, Any], share: Callable[[str], str]) -> dict[str, Any]:
+    """redact_tree of a property map, `share` given: a plain string under a name that is not sensitive is redacted without recursing."""
+    out = {}
+    for key, item in value.items():
+        out[share(key)] = share(item) if type(item) is str and not is_sensitive_name(key) else redact_tree(item, key, share)
+    return out
 
 
 def _mask_secret(value: Any) -> Any:
@@ -207,9 +216,9 @@ def redact_config(values: Any, secret_keys: Any = ()) -> dict[str, Any]:
 
 
 def redact_properties(properties: Any, share: Callable[[str], str] | None = None) -> Any:
-    """A property map (inputs, outputs) with redact_tree applied to every entry."""
+    """A property map (inputs, outputs) with redact_tree applied to every entry (`share`: see redact_tree)."""
     if not isinstance(properties, dict) or is_secret(properties):
         return redact_tree(properties, None, share)
     if share is None:
         return {redact_credentials(str(k)): redact_tree(v, str(k)) for k, v in properties.items()}
-    return {share(redact_credentials(k)): redact_tree(v, k, share) for k, v in properties.items()}
+    return _shared_map(properties, share)
