@@ -25,6 +25,7 @@ from dpaguard.inputs import MAX_CONFIG_BYTES, read_input_text
 from dpaguard.source.interface import SourceError
 from dpaguard.model import REDACTED, Deployment, SourceKind
 from dpaguard.source import redact
+from dpaguard.source.credentials import redact_credentials
 from dpaguard.source.project import (
     Project,
     StackConfig,
@@ -80,7 +81,7 @@ class _Compactor:
         """The shared copy of `text` with its credentials cut out (redact_credentials), each short string's answer kept."""
         answer = self.redacted.get(text)
         if answer is None:
-            answer = self.share(redact.redact_credentials(text))
+            answer = self.share(redact_credentials(text))
             if len(text) <= _SHARED_STRING_MAX:
                 self.redacted[text] = answer
         return answer
