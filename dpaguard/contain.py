@@ -115,6 +115,7 @@ def harden_self() -> None:
 
 _live: set[Contained] = set()
 _live_lock = threading.Lock()
+_stopping = False  # set by stop_all until resume(): a command started meanwhile is stopped at once
 
 
 class Contained:
@@ -134,8 +135,14 @@ class Contained:
             launcher, cwd=cwd, env=dict(env), stdin=subprocess.DEVNULL, stdout=stdout, stderr=stderr,
             start_new_session=True,
         )
+        # A stop signal can reach dpaguard between the fork and this line: the command then runs, but
+        # stop_all did not see it. Registering and reading the flag under one lock closes that window.
         with _live_lock:
-            _live.add(self)
+            stopping = _stopping
+            if not stopping:
+                _live.add(self)
+        if stopping:
+            self.stop()
 
     def wait(self, timeout: float | None = None) -> int:
         """The command's exit code (negative: killed by that signal); TimeoutExpired after `timeout`."""
@@ -164,11 +171,21 @@ class Contained:
 
 
 def stop_all() -> None:
-    """Stop every contained command still running (dpaguard was interrupted or terminated)."""
+    """Stop every contained command still running (dpaguard was interrupted or terminated), and every
+    one started from now until resume()."""
+    global _stopping
     with _live_lock:
+        _stopping = True
         running = list(_live)
     for contained in running:
         contained.stop()
+
+
+def resume() -> None:
+    """Commands may run again (the threads that started the stopped ones have ended)."""
+    global _stopping
+    with _live_lock:
+        _stopping = False
 
 
 def run(

@@ -7,7 +7,7 @@ types, and tests/normalise/test_facts_schema.py holds the normaliser's output to
 fixture estate. Facts never hold a secret value (REDACTED, PLAINTEXT_REDACTED in their place).
 
 A resource fact leaves out what is empty, false or null (`NotRequired` below; see
-normalise._OMITTED_WHEN_EMPTY): most resources hold no secret, no plaintext, nothing shared.
+engine.encoding.OMITTED_WHEN_EMPTY): most resources hold no secret, no plaintext, nothing shared.
 """
 
 # No `from __future__ import annotations`: Python 3.11 reads NotRequired only from evaluated annotations.
@@ -102,7 +102,7 @@ class ResourceFacts(TypedDict):
     locality: Locality
     project: ProjectFact
     tags: dict[str, str]  # from the list form `env:prod` or a map
-    props: dict[str, Any]  # inputs over outputs, redacted; only what rules read (dpaguard/rego_props.py)
+    props: dict[str, Any]  # inputs over outputs, redacted; only what rules read (dpaguard/engine/rego_props.py)
     raw_type: NotRequired[str]  # the token as written, when deprecated
     deprecated_type: NotRequired[bool]
     subprocessor: NotRequired[str]  # its Appendix B entry
@@ -145,7 +145,7 @@ class LateSubprocessor(TypedDict):
 
 
 class StackSettings(TypedDict):
-    """The stack's own settings (`dpaguard:*` config, or the pack's config over them; normalise.SETTING_KEYS)."""
+    """The stack's own settings (`dpaguard:*` config, or the pack's config over them; normalise.stack.SETTING_KEYS)."""
 
     minBackupRetentionDays: int  # never None: an unreadable minimum is held larger than any retention
     callRecordingRetentionDays: int | None  # None: not set, or not a whole number of days

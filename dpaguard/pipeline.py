@@ -190,20 +190,24 @@ def render_stacks(
         return tracked(CHECKOV_TASK, side_task, lambda _: "")
 
     workers = max(1, min(len(stacks), 2 * (os.cpu_count() or 2))) + (1 if side_task else 0)
-    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="dpaguard-render") as pool:
-        side_future: Future[Any] | None = pool.submit(side) if side_task else None
-        futures = [pool.submit(one, stack) for stack in stacks]
-        try:
-            deployments = [future.result() for future in futures]
-            side_answer = side_future.result() if side_future else None
-        except BaseException:
-            # A failed stack, SIGINT or SIGTERM: the other programs and checkov stop now, not at their time limit.
-            for future in futures:
-                future.cancel()
-            from dpaguard import contain
+    from dpaguard import contain
 
-            contain.stop_all()
-            raise
+    try:
+        with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="dpaguard-render") as pool:
+            side_future: Future[Any] | None = pool.submit(side) if side_task else None
+            futures = [pool.submit(one, stack) for stack in stacks]
+            try:
+                deployments = [future.result() for future in futures]
+                side_answer = side_future.result() if side_future else None
+            except BaseException:
+                # A failed stack, SIGINT or SIGTERM: the other programs and checkov stop now, not at their
+                # time limit, and so does one whose process was being started at this moment.
+                for future in futures:
+                    future.cancel()
+                contain.stop_all()
+                raise
+    finally:
+        contain.resume()  # the pool's threads have ended: an in-process caller may render again
     return deployments, side_answer
 
 

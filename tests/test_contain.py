@@ -85,3 +85,18 @@ def test_the_command_cannot_read_a_non_dumpable_parent(tmp_path: Path) -> None:
     answer = tmp_path / "answer"
     subprocess.run([sys.executable, "-c", script, str(answer), reader], check=True, timeout=60, env={**os.environ, "SECRET_X": "1"})
     assert answer.read_text().strip() == "denied"
+
+
+def test_a_command_started_while_stopping_is_stopped_at_once_until_resume(tmp_path: Path) -> None:
+    # A stop signal can reach dpaguard between a render thread's fork and its registering the command:
+    # stop_all then missed it, and dpaguard waited for the program's time limit (the signal tests' rare hang).
+    contain.stop_all()
+    try:
+        started = time.monotonic()
+        late = contain.Contained([sys.executable, "-c", "import time; time.sleep(600)"], cwd=str(tmp_path),
+                                 env=contain.clean_env(), isolate=False)
+        assert late.process.poll() is not None and time.monotonic() - started < contain.STOP_GRACE_S + 5
+    finally:
+        contain.resume()
+    after = contain.Contained([sys.executable, "-c", "pass"], cwd=str(tmp_path), env=contain.clean_env(), isolate=False)
+    assert after.wait(timeout=30) == 0

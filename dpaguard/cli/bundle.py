@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from dpaguard.bundle import bundle_bytes
+from dpaguard.engine.bundle import bundle_bytes
 from dpaguard.cli._common import STDOUT, check_outside, check_writable, load_policies, policies_folder, write_document
 
 HELP = ("Write the policies as an OPA bundle (Rego, data.json, .manifest with the policy digest): "

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from dpaguard.bundle import data_json
+from dpaguard.engine.bundle import data_json
 from dpaguard.cli._common import STDOUT, check_outside, check_writable, load_policies, policies_folder, write_document
 
 HELP = "Write the DPA tables as OPA data ({\"dpa\": ...}): opa eval -d policies/rego -d data.json, opa test."

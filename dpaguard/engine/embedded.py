@@ -23,6 +23,7 @@ from collections.abc import Mapping, Sequence, Set
 from dataclasses import dataclass, replace
 from typing import Any
 
+from dpaguard.engine.compile import rego_error_line
 from dpaguard.engine.interface import DECISIONS_PATH, EngineError, RegoPolicy
 from dpaguard.engine.shaping import chunks, parse_decisions, usable_cpus
 from dpaguard.facts import Facts, ForeignOwner
@@ -282,8 +283,6 @@ class EmbeddedEngine:
                 interpreter.add_module(name, text)
             self._bundle = interpreter.build(self._query)
         except regopy.RegoError as error:
-            from dpaguard.policy import rego_error_line
-
             raise EngineError(f"embedded engine: {rego_error_line(error, policy.rego_modules)}") from None
         if not self._bundle.ok():
             raise EngineError("embedded engine: the policy bundle did not build")

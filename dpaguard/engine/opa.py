@@ -70,7 +70,7 @@ from opa_client.errors import (
     TypeException,
 )
 
-from dpaguard.bundle import DATA_ROOT, POLICY_ROOT
+from dpaguard.engine.bundle import DATA_ROOT, POLICY_ROOT
 from dpaguard.engine.interface import DECISIONS_PATH, PolicyLike
 from dpaguard.engine.opa_revision import (
     DATA_MODULE,

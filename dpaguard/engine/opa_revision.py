@@ -35,7 +35,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from dpaguard.bundle import DATA_ROOT, POLICY_ROOT
+from dpaguard.engine.bundle import DATA_ROOT, POLICY_ROOT
 from dpaguard.errors import PolicyError
 
 NAMESPACE_PREFIX = f"{POLICY_ROOT}_rev_"

@@ -16,7 +16,7 @@ from typing import Any
 from dpaguard.errors import EngineError
 from dpaguard.facts import Facts, ResourceFacts
 from dpaguard.model import Decision
-from dpaguard.normalise.index import build_index
+from dpaguard.engine.index import build_index
 
 DECISION_KEYS = frozenset({"control", "urn", "message", "status"})
 STATUSES = frozenset({"violation", "undetermined"})

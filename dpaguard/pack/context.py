@@ -20,7 +20,7 @@ from typing import Any, Mapping
 from dpaguard.contain import is_time_limit
 from dpaguard.engine import OPA_URL_FORM, is_opa_url
 from dpaguard.model import ENVIRONMENTS, LEVELS, REDACTED
-from dpaguard.source.redact import redact_config
+from dpaguard.deployment.redact import redact_config
 from dpaguard.urn import short_stack_name
 
 

@@ -16,7 +16,7 @@ from typing import Any, Iterable, Mapping
 from google.protobuf import struct_pb2
 
 from dpaguard.model import SECRET_SIG, SECRET_SIG_KEY, UNKNOWN
-from dpaguard.source.redact import redact_properties, secret_placeholder
+from dpaguard.deployment.redact import redact_properties, secret_placeholder
 from dpaguard.urn import is_provider_type
 
 # The SDK's unknown sentinels (pulumi/sdk/go/common/resource/plugin/rpc.go); the string one is UNKNOWN.

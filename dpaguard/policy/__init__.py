@@ -13,10 +13,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Mapping, TypedDict
 
+from dpaguard.engine.compile import compile_modules
+from dpaguard.engine.rego_props import props_read
 from dpaguard.errors import PolicyError
 from dpaguard.inputs import MAX_CONFIG_BYTES, read_input, read_input_text
 from dpaguard.model import Clause, Control, ControlId, Waiver
-from dpaguard.policy.rego import DECISIONS_QUERY, ENTRY_PACKAGE, compile_modules, evaluated_controls, rego_error_line, rego_evaluated_controls
+from dpaguard.policy.rego import ENTRY_PACKAGE, evaluated_controls, rego_evaluated_controls
 from dpaguard.policy.tables import (
     CATEGORIES,
     CLAUSES_FILE,
@@ -39,7 +41,6 @@ from dpaguard.policy.waivers import (
     WaiverProblem,
     load_waivers,
 )
-from dpaguard.rego_props import props_read
 
 # The policy set shipped with dpaguard: inside the installed package (a wheel: setup.py copies
 # policies/ there), else beside it (a checkout or an editable install). Used where a project has no
@@ -186,7 +187,7 @@ test_modules.__test__ = False  # type: ignore[attr-defined]
 
 
 __all__ = [
-    "DECISIONS_QUERY", "DEFAULT_WAIVER_MAX_DAYS", "DpaData", "ENTRY_PACKAGE", "SHIPPED_POLICIES", "WAIVER_BLANKET", "WAIVER_EXPIRED",
-    "WAIVER_MALFORMED", "WAIVERS_FILE", "Policy", "WaiverProblem", "load_policy", "policy_digest", "rego_error_line",
+    "DEFAULT_WAIVER_MAX_DAYS", "DpaData", "ENTRY_PACKAGE", "SHIPPED_POLICIES", "WAIVER_BLANKET", "WAIVER_EXPIRED",
+    "WAIVER_MALFORMED", "WAIVERS_FILE", "Policy", "WaiverProblem", "load_policy", "policy_digest",
     "rego_evaluated_controls", "test_modules",
 ]

@@ -1,17 +1,16 @@
 """The Rego modules of policies/rego/ read as a reviewer would: which controls a rule reachable from the
-entry package emits, and whether the modules compile (with OPA; regopy where OPA cannot load)."""
+entry package emits. Whether they compile is the engine's to say (dpaguard/engine/compile.py)."""
 
 from __future__ import annotations
 
 import re
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Mapping
 
-from dpaguard.errors import EngineError, PolicyError
+from dpaguard.errors import PolicyError
 from dpaguard.model import Control, ControlId
 from dpaguard.policy.tables import REGO
 
-DECISIONS_QUERY = "x = data.dpaguard.main.decisions"
 # The package every engine queries (DECISIONS_QUERY): a control is evaluated only by a rule reachable from it.
 ENTRY_PACKAGE = "dpaguard.main"
 
@@ -120,57 +119,3 @@ def evaluated_controls(
             hint="add the rule, or set evaluated_by in the catalogue",
         )
     return frozenset(c.id for c in controls if evaluators[c.id] != REGO or c.id in named)
-
-
-_ERROR = re.compile(r"\(error \d+:(?P<file>[^|]+)\|(?P<offset>\d+)\|\d+\s+\(errormsg \d+:(?P<message>[^)\n]*)")
-
-
-def rego_error_line(error: Exception, modules: Mapping[str, str]) -> str:
-    """A regopy error as `file:line:column: message`, located from the byte offset rego-cpp reports."""
-    text = str(error)
-    match = _ERROR.search(text)
-    if not match:
-        first = " ".join(text.split())[:200]
-        return f"Rego error: {first}"
-    name, offset = match.group("file"), int(match.group("offset"))
-    source = modules.get(name, "")
-    prefix = source.encode("utf-8")[:offset].decode("utf-8", errors="ignore")
-    line = prefix.count("\n") + 1
-    column = offset - (prefix.rfind("\n") + 1) + 1 if "\n" in prefix else offset + 1
-    return f"{name}:{line}:{column}: {match.group('message').strip()}"
-
-
-def compile_modules(modules: Mapping[str, str], data: Mapping[str, Any], root: Path) -> Any:
-    """Compile the Rego modules with OPA (regopy where OPA cannot load); PolicyError naming file and line.
-
-    Returns what OPA compiled (a CompiledPolicy that the OPA engine takes rather than compiling the
-    same modules again), None where regopy checked them.
-    """
-    from dpaguard.engine.opa_inprocess import CompiledPolicy, compile_policy, error_line, load_bindings
-
-    try:
-        bindings = load_bindings()
-    except EngineError:
-        _compile_with_regopy(modules, data, root)
-        return None
-    try:
-        opa = compile_policy(modules, data)
-    except bindings.OpaError as error:
-        raise PolicyError(error_line(error, root)) from None
-    return CompiledPolicy(opa, modules, data)
-
-
-def _compile_with_regopy(modules: Mapping[str, str], data: Mapping[str, Any], root: Path) -> None:
-    import regopy
-
-    interpreter = regopy.Interpreter()
-    interpreter.log_level = regopy.LogLevel.NONE
-    try:
-        interpreter.add_data({"dpa": data})
-        for name, text in modules.items():
-            interpreter.add_module(name, text)
-        bundle = interpreter.build(DECISIONS_QUERY)
-    except regopy.RegoError as error:
-        raise PolicyError(f"{root}/{rego_error_line(error, modules)}") from None
-    if not bundle.ok():
-        raise PolicyError(f"{root}/rego: the policy modules do not compile")

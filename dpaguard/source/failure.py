@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Iterable
 
 from dpaguard.source._runner import ENGINE_INVOKES, LOOKUP_MARK
-from dpaguard.source.credentials import redact_credentials
+from dpaguard.deployment.credentials import redact_credentials
 
 # The end of stderr kept: a traceback, however deep, fits, and a program that prints without end costs no memory.
 STDERR_TAIL_BYTES = 64 * 1024

@@ -31,7 +31,8 @@ from dpaguard.errors import DpaguardError, ProgramError
 from dpaguard.markers import PLAINTEXT_REDACTED
 from dpaguard.inputs import MAX_RECORD_BYTES, read_input
 from dpaguard.model import UNKNOWN, Deployment
-from dpaguard.source import _runner, failure, redact
+from dpaguard.deployment import redact
+from dpaguard.source import _runner, failure
 from dpaguard.source.interpreter import Interpreter, program_interpreter
 from dpaguard.source.project import Project, StackConfig, load_project, load_stack_config
 from dpaguard.urn import PROVIDER_TYPE_PREFIX, STACK_TYPE, provider_type, provider_urn_of, stack_urn as make_stack_urn, urn as make_urn

@@ -22,7 +22,7 @@ from dpaguard.inputs import MAX_CONFIG_BYTES, read_input
 from dpaguard.source._runner import missing_config_text
 from dpaguard.source.interface import SourceError
 from dpaguard.model import REDACTED
-from dpaguard.source.redact import redact_config
+from dpaguard.deployment.redact import redact_config
 from dpaguard.urn import short_stack_name
 from dpaguard.yaml_dates import SafeLoader
 

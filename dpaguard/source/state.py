@@ -24,8 +24,8 @@ from dpaguard import __version__, clock
 from dpaguard.inputs import MAX_CONFIG_BYTES, read_input_text
 from dpaguard.source.interface import SourceError
 from dpaguard.model import REDACTED, Deployment, SourceKind
-from dpaguard.source import redact
-from dpaguard.source.credentials import redact_credentials
+from dpaguard.deployment import redact
+from dpaguard.deployment.credentials import redact_credentials
 from dpaguard.source.project import (
     Project,
     StackConfig,
@@ -456,7 +456,7 @@ def _config_from_stack_file(stack_file: Path) -> tuple[StackConfig, Project | No
 
 def _provider_resource(resource: Mapping[str, Any]) -> bool:
     """Whether a resource is one a provider manages: it names a provider, or its type is a Scaleway or dynamic one."""
-    from dpaguard.normalise.types import canonical_type, type_info
+    from dpaguard.deployment.types import canonical_type, type_info
 
     kind = str(resource["type"])
     if resource.get("provider") or kind.startswith("pulumi-python:dynamic"):

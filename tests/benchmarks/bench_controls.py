@@ -78,7 +78,7 @@ def run_one(size: int, processes: int) -> dict[str, Any]:
     from dpaguard.engine.embedded import EmbeddedEngine
     from dpaguard.pipeline import run_stages
     from dpaguard.normalise import normalise
-    from dpaguard.normalise.types import scaleway_types
+    from dpaguard.deployment.types import scaleway_types
     from dpaguard.policy import load_policy
 
     policy = load_policy(POLICIES)

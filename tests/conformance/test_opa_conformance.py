@@ -29,7 +29,7 @@ from dpaguard.engine.opa_inprocess import OpaInProcessEngine
 from dpaguard.errors import EngineError, InputError
 from dpaguard.model import SECRET_SIG, SECRET_SIG_KEY, UNKNOWN, Decision, Deployment
 from dpaguard.normalise import normalise
-from dpaguard.normalise.types import type_token_problem
+from dpaguard.deployment.types import type_token_problem
 from dpaguard.policy import Policy
 from dpaguard.source.program import render_stack
 from dpaguard.source.state import load_state

@@ -16,7 +16,7 @@ from dpaguard.engine.shaping import distinct
 from dpaguard.errors import EngineError
 from dpaguard.facts import Facts, ResourceFacts
 from dpaguard.normalise import normalise
-from dpaguard.normalise.index import build_index
+from dpaguard.engine.index import build_index
 from dpaguard.policy import Policy, load_policy
 from dpaguard.source.state import load_state
 from support import CLI_FIXTURES, POLICIES, REPO

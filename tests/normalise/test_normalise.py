@@ -14,8 +14,8 @@ from dpaguard.engine.shaping import chunks, rego_input, rego_resource
 from dpaguard.facts import ResourceFacts
 from dpaguard.model import PLAINTEXT_REDACTED, SECRET_SIG, SECRET_SIG_KEY, UNKNOWN, Deployment
 from dpaguard.normalise import normalise
-from dpaguard.normalise.index import build_index
-from dpaguard.normalise.types import canonical_type, scaleway_types, type_info
+from dpaguard.engine.index import build_index
+from dpaguard.deployment.types import canonical_type, scaleway_types, type_info
 from dpaguard.policy import load_policy
 from support import POLICIES
 

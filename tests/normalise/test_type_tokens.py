@@ -16,7 +16,7 @@ import pytest
 from dpaguard.cli import main
 from dpaguard.errors import InputError
 from dpaguard.normalise import normalise
-from dpaguard.normalise.types import type_token_problem
+from dpaguard.deployment.types import type_token_problem
 from dpaguard.policy import Policy
 from dpaguard.source.state import to_export
 

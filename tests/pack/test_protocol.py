@@ -9,7 +9,7 @@ from pulumi.runtime.proto import analyzer_pb2 as pb
 from dpaguard.model import PLAINTEXT_REDACTED, REDACTED, SECRET_SIG, SECRET_SIG_KEY, UNKNOWN
 from dpaguard.pack import protocol
 from dpaguard.pack.context import PackConfigError, config_value, pack_config, stack_context
-from dpaguard.source.redact import secret_placeholder
+from dpaguard.deployment.redact import secret_placeholder
 
 from support.pack_fixtures import CANARY
 from support.pack_harness import struct_of

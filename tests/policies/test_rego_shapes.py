@@ -12,9 +12,9 @@ import re
 from typing import Any
 
 from support import POLICIES
-from dpaguard.normalise.index import SHAPES, build_index
+from dpaguard.engine.index import SHAPES, build_index
 from dpaguard.policy import load_policy
-from dpaguard.rego_props import rule_texts
+from dpaguard.engine.rego_props import rule_texts
 
 _ALIAS = re.compile(r"^(_\w+)\s*:=\s*input\.index\.shape\.(\w+)\s*$", re.MULTILINE)
 

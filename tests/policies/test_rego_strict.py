@@ -9,7 +9,7 @@ import pytest
 
 from support import POLICIES
 from dpaguard.policy import load_policy, test_modules
-from dpaguard.rego_props import rule_texts
+from dpaguard.engine.rego_props import rule_texts
 
 # Comments and strings out: a name inside either is no use of it.
 _NOISE = re.compile(r'"(?:[^"\\\n]|\\.)*"|`[^`]*`|#[^\n]*')

@@ -17,7 +17,7 @@ import pytest
 from opa_bindings import OpaEngine, OpaError
 
 from support import POLICIES
-from dpaguard.normalise.index import build_index
+from dpaguard.engine.index import build_index
 from dpaguard.policy import Policy, test_modules
 from support.rego_statements import PACKAGE, TEST_RULE, policy_statements
 

@@ -34,7 +34,7 @@ from dpaguard.model import Deployment
 from dpaguard.normalise import normalise
 from dpaguard.source.state import load_state, to_export
 
-from dpaguard.source.redact import is_sensitive_name, redact_properties
+from dpaguard.deployment.redact import is_sensitive_name, redact_properties
 from support.strategies import CANARY, _INTERNET, demonstrably_french, deployments, disguised_internet, judged_scaleway, names_about_secrets
 from support.strategies import secret_names, unparseable_source
 

@@ -30,7 +30,7 @@ from typing import Any, NamedTuple
 import pytest
 import yaml
 
-from dpaguard.bundle import data_json
+from dpaguard.engine.bundle import data_json
 from dpaguard.cli import main
 from dpaguard.engine.embedded import EmbeddedEngine
 from dpaguard.engine.opa_inprocess import OpaInProcessEngine

@@ -9,16 +9,16 @@ from pathlib import Path
 
 import pytest
 
-from dpaguard.source.credentials import (
+from dpaguard.deployment.credentials import (
     DATAPACKET_API_KEY,
     SCALEWAY_ACCESS_KEY,
     SCALEWAY_SECRET_KEY,
     find_credentials,
     marked_kinds,
     redact_credentials,
-    scan_files,
 )
-from dpaguard.source.redact import redact_properties
+from dpaguard.deployment.redact import redact_properties
+from dpaguard.source.credentials import scan_files
 
 ACCESS = "SCW7Q2M9X4K1B8D3F6HZ"
 SECRET = "5b0c9f2e-8a41-4d7e-9c36-2f1a7e4b8d90"

@@ -6,7 +6,7 @@ from typing import Any
 import pytest
 
 from dpaguard.model import PLAINTEXT_REDACTED, REDACTED, SECRET_SIG, SECRET_SIG_KEY, UNKNOWN
-from dpaguard.source.redact import is_sensitive_name, redact_properties
+from dpaguard.deployment.redact import is_sensitive_name, redact_properties
 
 SECRET = {SECRET_SIG_KEY: SECRET_SIG, "ciphertext": REDACTED}
 

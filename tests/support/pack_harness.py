@@ -24,7 +24,7 @@ from pulumi.runtime.proto import analyzer_pb2_grpc as pb_grpc
 
 from support import POLICIES
 from dpaguard.model import SECRET_SIG, SECRET_SIG_KEY, Deployment
-from dpaguard.source.redact import is_secret
+from dpaguard.deployment.redact import is_secret
 
 ENGINE_ADDRESS = "127.0.0.1:1"  # the pack never calls back into the engine
 LEVEL_NAMES = {pb.ADVISORY: "advisory", pb.MANDATORY: "mandatory", pb.DISABLED: "disabled", pb.REMEDIATE: "remediate"}

@@ -17,8 +17,8 @@ from hypothesis import strategies as st
 from support import POLICIES
 from dpaguard.model import SECRET_SIG, SECRET_SIG_KEY, UNKNOWN, Deployment
 from dpaguard.urn import PROVIDER_TYPE_PREFIX as PROVIDER_PREFIX, STACK_TYPE
-from dpaguard.normalise.types import canonical_type, type_info, type_token_problem
-from dpaguard.source.redact import is_secret, secret_placeholder
+from dpaguard.deployment.types import canonical_type, type_info, type_token_problem
+from dpaguard.deployment.redact import is_secret, secret_placeholder
 
 CANARY = "CANARY-PROPERTY-5b1e"
 SCALEWAY_TYPES = [
@@ -57,7 +57,7 @@ FOREIGN = ["nl-ams", "pl-waw", "it-mil", "nl-ams-1", "pl-waw-3", "it-mil-1", "FR
 
 unicode_text = st.text(st.characters(codec="utf-8", exclude_categories=["Cs"]), max_size=24)
 # Garbage type tokens the normaliser judges: one holding an invisible character or another Unicode form is
-# refused whole (normalise.types.type_token_problem; tests/normalise/test_type_tokens.py), so those are left out.
+# refused whole (deployment.types.type_token_problem; tests/normalise/test_type_tokens.py), so those are left out.
 garbage_types = unicode_text.map(lambda text: text if type_token_problem(text) is None else "".join(c for c in text if " " < c < "\x7f"))
 huge_string = st.builds(lambda c, n: c * n, st.sampled_from(["a", "é", "\U0001f600", '"', "\\", "\x00", "fr-par"]), st.integers(1_000, 100_000))
 huge_list = st.builds(lambda v, n: [v] * n, st.sampled_from([0, "fr-par", None, "env:prod", {"a": 1}]), st.integers(1_000, 5_000))

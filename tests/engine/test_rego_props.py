@@ -1,4 +1,4 @@
-"""Which properties the Rego reads (dpaguard/rego_props.py): every way a rule names one, and None for any other use."""
+"""Which properties the Rego reads (dpaguard/engine/rego_props.py): every way a rule names one, and None for any other use."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import pytest
 
 from support import POLICIES
 from dpaguard.policy import load_policy
-from dpaguard.rego_props import props_read
+from dpaguard.engine.rego_props import props_read
 
 
 HELPER = '''package lib

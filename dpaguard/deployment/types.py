@@ -22,6 +22,9 @@ _ALIAS = re.compile(r'pulumi\.Alias\(type_="(?P<token>scaleway:index/[^"]+)"\)')
 # text, since a line-anchored regex over the package's 14 MB took 0.08 s of every run.
 _INPUTS = ("region", "zone", "project_id", "tags")
 
+DYNAMIC_PREFIX = "pulumi-python:dynamic/"
+DATAPACKET_SERVER = "pulumi-python:dynamic/datapacket:Server"
+
 
 @dataclass(frozen=True)
 class TypeInfo:

@@ -5,7 +5,7 @@ wrapper but its payload becomes `{"ciphertext": REDACTED}`: downstream sees that
 secret, never its value. A plain (not secret-wrapped) string under a property whose name looks
 sensitive (SENSITIVE_NAME) becomes PLAINTEXT_REDACTED: the fact that it was stored in plaintext
 survives, so a policy can report it, the value does not. A Scaleway or DataPacket credential under any
-other name (user data, say) is replaced in place by `[plaintext redacted: <kind>]` (dpaguard.source.credentials),
+other name (user data, say) is replaced in place by `[plaintext redacted: <kind>]` (dpaguard.deployment.credentials),
 and so is one written in a property or tag *name*, or anywhere else in a resource (its URN, type token,
 id or source position: `redact_strings`).
 
@@ -23,7 +23,7 @@ import re
 from typing import Any, Callable
 
 from dpaguard.model import PLAINTEXT_REDACTED, REDACTED, SECRET_SIG, SECRET_SIG_KEY, UNKNOWN
-from dpaguard.source.credentials import redact_credentials
+from dpaguard.deployment.credentials import redact_credentials
 
 # The single source of what a sensitive property or config key looks like (camelCase, snake_case or
 # kebab-case). A bare "key" is deliberately absent: it names tag keys, KMS key ids and such.

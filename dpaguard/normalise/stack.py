@@ -1,0 +1,92 @@
+"""A stack as facts: its environment, its `scaleway:*` defaults, its settings, and the plaintext secrets of its config.
+
+A stack's environment comes from its name, its config or the command line (dpaguard/environment.py);
+its settings (`dpaguard:*` config, or the pack's config over them) are whole numbers of days.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any, Mapping
+
+from dpaguard.engine.encoding import INT64_MAX
+from dpaguard.environment import environment_of
+from dpaguard.model import REDACTED, UNKNOWN, Deployment
+from dpaguard.deployment.redact import is_sensitive_name
+
+SETTING_KEYS = {
+    "minBackupRetentionDays": "dpaguard:minBackupRetentionDays",
+    "callRecordingRetentionDays": "dpaguard:callRecordingRetentionDays",
+    "transcriptRetentionDays": "dpaguard:transcriptRetentionDays",
+}
+
+
+def days_setting(value: Any) -> int | None:
+    """A number-of-days setting, or None when it is not a whole number from 0 to int64's largest (never wrapped)."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, str) and re.fullmatch(r"[0-9]+", value.strip()) and len(value.strip()) <= 19:
+        value = int(value.strip())
+    if isinstance(value, int) and 0 <= value <= INT64_MAX:
+        return value
+    return None
+
+
+def scaleway_setting(config: Mapping[str, Any], name: str) -> Any:
+    """A `scaleway:<name>` stack setting, also under its snake_case spelling (`scaleway:project_id`)."""
+    value = config.get(f"scaleway:{name}")
+    if value in (None, ""):
+        snake = "".join(f"_{c.lower()}" if c.isupper() else c for c in name)
+        value = config.get(f"scaleway:{snake}")
+    return value
+
+
+def stack_facts(
+    deployment: Deployment, override: str | None, stack_settings: Mapping[str, Any], dpa_settings: Mapping[str, Any]
+) -> dict[str, Any]:
+    """The facts of one stack (its resources' are added by the normaliser)."""
+    config = deployment.config
+    environment, source = environment_of(deployment.stack, config, dpa_settings["environment_names"], override)
+    settings: dict[str, Any] = {name: days_setting(config.get(key)) for name, key in SETTING_KEYS.items()}
+    for name, value in stack_settings.items():
+        if name in settings:
+            settings[name] = days_setting(value)
+    floor = int(dpa_settings["defaults"]["minBackupRetentionDays"])
+    if settings["minBackupRetentionDays"] is None:
+        configured = stack_settings.get("minBackupRetentionDays", config.get(SETTING_KEYS["minBackupRetentionDays"]))
+        # A minimum that is set but unreadable (beyond int64, negative, text) is held to be larger than
+        # any retention, so every database is reported rather than judged against a guess.
+        settings["minBackupRetentionDays"] = floor if configured is None else INT64_MAX
+    # The DPA's minimum is policy data (policies/dpa/settings.yaml): a stack's own setting, written in
+    # the tree a pull request changes, may raise it and never lower it.
+    settings["minBackupRetentionDays"] = max(floor, settings["minBackupRetentionDays"])
+    plaintext_keys = sorted(
+        key
+        for key, value in config.items()
+        if key not in deployment.secret_config_keys and value != REDACTED and is_sensitive_name(key.split(":", 1)[-1])
+    )
+    project = scaleway_setting(config, "projectId")
+    return {
+        "name": deployment.stack,
+        "urn": deployment.stack_urn,
+        "pulumi_project": deployment.project,
+        "environment": environment,
+        "environment_source": source,
+        "scaleway_project": project if isinstance(project, str) and project else None,
+        "default_region": scaleway_setting(config, "region"),
+        "default_zone": config.get("scaleway:zone"),
+        "settings": settings,
+        "config_file": deployment.config_file,
+        # key -> [line, column] in the stack config file (findings point there; the Rego never reads it)
+        "config_positions": {key: list(at) for key, at in deployment.config_positions.items()},
+        "plaintext_config_keys": plaintext_keys,
+    }
+
+
+def stack_reference(props: Mapping[str, Any], dpa_settings: Mapping[str, Any]) -> dict[str, Any]:
+    """What a StackReference resource names: {target, environment} (the environment its stack name names)."""
+    target = props.get("name")
+    if not isinstance(target, str) or target == UNKNOWN:
+        return {"target": None, "environment": "unknown"}
+    short = target.rsplit("/", 1)[-1].lower()
+    return {"target": target, "environment": dpa_settings["environment_names"].get(short, "unknown")}
