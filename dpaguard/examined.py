@@ -70,17 +70,16 @@ def _judgement(control: Control, type_token: str) -> bool | str:
     return True
 
 
-def _judged_urns(control: Control, resources: Resources) -> frozenset[str]:
-    # the type's judgement once per type (fnmatch over every pattern for every resource was most of a run's time here)
-    by_type: dict[str, bool | str] = {}
-    urns = []
-    for resource in resources:
-        token = str(resource["type"])
-        judgement = by_type.get(token)
-        if judgement is None:
-            judgement = by_type[token] = _judgement(control, token)
-        if judgement is True or (judgement is not False and JUDGE_CONDITIONS[str(judgement)](resource)):
-            urns.append(str(resource["urn"]))
+def _judged_urns(control: Control, by_type: Mapping[str, Sequence[Mapping[str, Any]]]) -> frozenset[str]:
+    # each type judged once (fnmatch over every pattern for every resource was a fifth of an audit)
+    urns: list[str] = []
+    for token, resources in by_type.items():
+        judgement = _judgement(control, token)
+        if judgement is True:
+            urns.extend(str(resource["urn"]) for resource in resources)
+        elif judgement is not False:
+            condition = JUDGE_CONDITIONS[str(judgement)]
+            urns.extend(str(resource["urn"]) for resource in resources if condition(resource))
     return frozenset(urns)
 
 
@@ -93,9 +92,11 @@ def examined(
     `waivers` says whether the policy holds any waiver (the evidence of the waiver controls).
     """
     by_stack: dict[str, list[Mapping[str, Any]]] = defaultdict(list)
+    by_stack_type: dict[str, dict[str, list[Mapping[str, Any]]]] = defaultdict(lambda: defaultdict(list))
     for resource in facts["resources"]:
         if "recorded_of" not in resource:  # a recorded view is the same resource examined again
             by_stack[str(resource["stack"])].append(resource)
+            by_stack_type[str(resource["stack"])][str(resource["type"])].append(resource)
     answer: dict[tuple[str, str], frozenset[str]] = {}
     for control in controls:
         for stack in facts["stacks"]:
@@ -106,5 +107,5 @@ def examined(
                 present = control.needs is None or NEEDS[control.needs](stack, by_stack[key[1]], waivers)
                 answer[key] = frozenset({str(stack["urn"])}) if present else frozenset()
             else:
-                answer[key] = _judged_urns(control, by_stack[key[1]])
+                answer[key] = _judged_urns(control, by_stack_type[key[1]])
     return answer
