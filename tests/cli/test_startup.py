@@ -45,3 +45,9 @@ def test_the_top_level_help_lists_every_command_with_its_help() -> None:
     for name in SUBCOMMANDS:
         help_line = __import__(f"dpaguard.cli.{name}", fromlist=["HELP"]).HELP.split()[0]
         assert any(line.split()[:2] == [name, help_line] for line in text.splitlines()), name
+
+
+def test_a_reporter_is_imported_when_its_format_is_asked_for() -> None:
+    imported = _imported("audit", "--help")
+    assert "dpaguard.pipeline" in imported
+    assert not {f"dpaguard.report.{name}" for name in ("html", "markdown", "sarif", "junit", "text")} & imported
