@@ -60,9 +60,14 @@ def _matches(type_token: str, pattern: str) -> bool:
     return pattern == "*" or fnmatch.fnmatchcase(type_token, pattern)
 
 
-def _judgement(control: Control, type_token: str) -> bool | str:
-    """Whether the control judges resources of this type: False, True, or the JUDGE_CONDITIONS name that decides."""
-    if not any(_matches(type_token, p) for p in control.applies_to if p not in ("stack", "file")):
+def _judgement(control: Control, type_token: str, read: bool) -> bool | str:
+    """Whether the control judges resources of this type (`read`: read with `.get()`): False, True, or the JUDGE_CONDITIONS name that decides."""
+    patterns = [p for p in control.applies_to if p not in ("stack", "file")]
+    if read:
+        # A resource read with `.get()` is judged only by controls over every type of a package (its place,
+        # its provider): the controls of its type judge its posture where it is managed.
+        patterns = [p for p in patterns if p == "*" or p.endswith(":*")]
+    if not any(_matches(type_token, p) for p in patterns):
         return False
     for pattern, condition in control.judges.items():
         if _matches(type_token, pattern):
@@ -70,11 +75,12 @@ def _judgement(control: Control, type_token: str) -> bool | str:
     return True
 
 
-def _judged_urns(control: Control, by_type: Mapping[str, Sequence[Mapping[str, Any]]]) -> frozenset[str]:
-    # each type judged once (fnmatch over every pattern for every resource was a fifth of an audit)
+def _judged_urns(control: Control, by_kind: Mapping[tuple[str, bool], Sequence[Mapping[str, Any]]]) -> frozenset[str]:
+    # each kind of resource (its type, whether it is read) judged once: fnmatch over every pattern for
+    # every resource was a fifth of an audit
     urns: list[str] = []
-    for token, resources in by_type.items():
-        judgement = _judgement(control, token)
+    for (token, read), resources in by_kind.items():
+        judgement = _judgement(control, token, read)
         if judgement is True:
             urns.extend(str(resource["urn"]) for resource in resources)
         elif judgement is not False:
@@ -92,11 +98,11 @@ def examined(
     `waivers` says whether the policy holds any waiver (the evidence of the waiver controls).
     """
     by_stack: dict[str, list[Mapping[str, Any]]] = defaultdict(list)
-    by_stack_type: dict[str, dict[str, list[Mapping[str, Any]]]] = defaultdict(lambda: defaultdict(list))
+    by_stack_kind: dict[str, dict[tuple[str, bool], list[Mapping[str, Any]]]] = defaultdict(lambda: defaultdict(list))
     for resource in facts["resources"]:
         if "recorded_of" not in resource:  # a recorded view is the same resource examined again
             by_stack[str(resource["stack"])].append(resource)
-            by_stack_type[str(resource["stack"])][str(resource["type"])].append(resource)
+            by_stack_kind[str(resource["stack"])][(str(resource["type"]), bool(resource.get("read")))].append(resource)
     answer: dict[tuple[str, str], frozenset[str]] = {}
     for control in controls:
         for stack in facts["stacks"]:
@@ -107,5 +113,5 @@ def examined(
                 present = control.needs is None or NEEDS[control.needs](stack, by_stack[key[1]], waivers)
                 answer[key] = frozenset({str(stack["urn"])}) if present else frozenset()
             else:
-                answer[key] = _judged_urns(control, by_stack_type[key[1]])
+                answer[key] = _judged_urns(control, by_stack_kind[key[1]])
     return answer

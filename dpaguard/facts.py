@@ -125,6 +125,7 @@ class ResourceFacts(TypedDict):
     linked: NotRequired[dict[str, bool]]  # properties.yaml links: whether a resource of another type names it
     location: NotRequired[list[Any]]  # [path, line, column] of the program line that declared it
     recorded_of: NotRequired[str]  # on the recorded view of a resource whose outputs disagree with its inputs
+    read: NotRequired[bool]  # read with `.get()` (another stack's): only its place, provider and sharing are judged
 
 
 class PackageGroup(TypedDict):

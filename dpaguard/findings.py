@@ -1,8 +1,11 @@
 """Decisions + catalogue + waivers -> findings and coverage.
 
-A decision names a control and a URN; this stage joins it with the catalogue entry (clause, title,
-severity, category), the enforcement level of the stack's environment, the source location, and
-any waiver. Undetermined decisions (a value unknown in preview) count like violations in prod and
+The one place findings are made. Every check emits decisions (dpaguard.model.Decision): the policy
+engines, checkov and the credential scan over the repository's files, the ratchet, and the waivers'
+own problems found here. A decision names a control and a URN; this stage joins it with the catalogue
+entry (clause, title, severity, category), the stack it belongs to (a repository file no stack owns:
+the project, `*`, judged as prod), the enforcement level of that environment (with the pack's
+overrides), the source location, and any waiver. Undetermined decisions (a value unknown in preview) count like violations in prod and
 staging and are advisory in dev. A waived finding stays, marked waived; an expired waiver no
 longer covers anything and is reported itself (DPA-WAI-001), as is a malformed one (DPA-WAI-002);
 a blanket waiver (every resource, all of one stack, every stack, or an expiry too far ahead) still covers its
@@ -14,10 +17,8 @@ from __future__ import annotations
 
 import datetime as dt
 import fnmatch
-import re
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field, replace
-from pathlib import Path
 from typing import Any, Mapping, Sequence
 
 from dpaguard.engine.interface import EngineError
@@ -36,9 +37,7 @@ from dpaguard.model import (
 )
 from dpaguard.normalise import RECORDED_NOTE
 from dpaguard.policy import DEFAULT_WAIVER_MAX_DAYS, WAIVER_BLANKET, WAIVER_EXPIRED, WAIVER_MALFORMED, Policy
-from dpaguard.urn import STACK_TYPE, name_of, provider_type
-
-_CONFIG_KEY = re.compile(r"\b([A-Za-z][\w-]*:[A-Za-z][\w-]*)\b")
+from dpaguard.urn import FILE_URN_PREFIX, PROJECT_STACK, STACK_TYPE, name_of, provider_type
 
 
 @dataclass(frozen=True)
@@ -47,6 +46,8 @@ class Evaluation:
 
     findings: tuple[Finding, ...]
     coverage: dict[tuple[str, str], int]
+    # makes the findings of decisions taken after the engine's, over the same facts (checkov, credentials, the ratchet)
+    judge: Judge
     facts_resources: int = 0
     usage: tuple[Usage, ...] = ()  # sub-processors and locations each stack uses (dpaguard.inventory)
     environments: Mapping[str, str] = field(default_factory=dict)  # stack -> the environment it was evaluated as
@@ -87,17 +88,13 @@ def _source_location(resource: Mapping[str, Any]) -> SourceLocation | None:
     return SourceLocation(str(location[0]), int(location[1]), int(location[2])) if location else None
 
 
-def _config_location(stack: Mapping[str, Any], message: str) -> SourceLocation | None:
-    """The stack config file, at the line of the config key the message names when the source read that file."""
+def _config_location(stack: Mapping[str, Any], key: str | None) -> SourceLocation | None:
+    """The stack config file, at the line that sets `key` when the source read that file and the key is set there."""
     config_file = stack.get("config_file")
     if not config_file:
         return None
-    positions = stack.get("config_positions") or {}
-    for key in _CONFIG_KEY.findall(message):
-        if key in positions:
-            line, column = positions[key]
-            return SourceLocation(str(config_file), int(line), int(column))
-    return SourceLocation(str(config_file))
+    line, column = (stack.get("config_positions") or {}).get(key, (1, 1)) if key else (1, 1)
+    return SourceLocation(str(config_file), int(line), int(column))
 
 
 def _waiver_for(waivers: Sequence[Waiver], control: str, stack: str, urn: str) -> Waiver | None:
@@ -105,21 +102,6 @@ def _waiver_for(waivers: Sequence[Waiver], control: str, stack: str, urn: str) -
         if waiver.control == control and fnmatch.fnmatchcase(stack, waiver.stack) and fnmatch.fnmatchcase(urn, waiver.urn_pattern):
             return waiver
     return None
-
-
-def waive(findings: Sequence[Finding], policy: Policy, today: dt.date) -> tuple[Finding, ...]:
-    """Findings made outside the engine (checkov's) with the waiver that covers each, as the engine's get theirs.
-
-    A checkov finding about a stack config names that stack and its URN; one about another file of
-    the repository names the stack `*` and the URN `urn:dpaguard:file:<path>`, so its waiver says
-    `stack: "*"` and that URN (or a pattern of it).
-    """
-    active = policy.active_waivers(today)
-    waived = []
-    for finding in findings:
-        waiver = None if finding.waived else _waiver_for(active, finding.control, finding.stack, finding.urn)
-        waived.append(replace(finding, waived=True, waiver=waiver) if waiver else finding)
-    return tuple(waived)
 
 
 def _enforcement(control: Control, environment: str, status: str, overrides: Mapping[str, str]) -> str:
@@ -133,6 +115,108 @@ def _enforcement(control: Control, environment: str, status: str, overrides: Map
     return level
 
 
+# The waivers' own problems are never waived: a waiver cannot excuse the waivers file.
+_UNWAIVABLE = frozenset({WAIVER_EXPIRED, WAIVER_MALFORMED, WAIVER_BLANKET})
+
+
+@dataclass(frozen=True)
+class _Subject:
+    """What a decision is about, placed: its stack and environment, the finding's URN, type, name and location."""
+
+    stack: str
+    environment: str
+    urn: str
+    type: str
+    name: str
+    location: SourceLocation | None
+    members: tuple[str, ...] = ()
+
+
+class Judge:
+    """Decisions -> findings over one evaluation's facts: the one place a finding is made.
+
+    It places each decision (a resource, a package group, a stack, or a repository file: the config
+    file of an evaluated stack is that stack's, any other belongs to the project, stack `*`, judged
+    as prod), sets its enforcement (the pack's overrides, then the dev rule for undetermined
+    decisions; a disabled control gives no finding) and finds its waiver.
+    """
+
+    def __init__(self, facts: Facts, policy: Policy, *, today: dt.date, enforcement_overrides: Mapping[str, str] | None = None) -> None:
+        self._policy = policy
+        self._overrides = dict(enforcement_overrides or {})
+        self._stack_by_urn = {s["urn"]: s for s in facts["stacks"]}
+        self._stack_by_file = {str(s["config_file"]): s for s in facts["stacks"] if s.get("config_file")}
+        self._resource_by_urn = {r["urn"]: r for r in facts["resources"]}
+        self._groups = _groups(facts)
+        self._waivers = policy.active_waivers(today)
+
+    def findings(self, decisions: Sequence[Decision]) -> list[Finding]:
+        """The findings of the decisions, in their order; a decision on a recorded view is its resource's own."""
+        findings: list[Finding] = []
+        declared = {(d.control, d.urn, d.message) for d in decisions}
+        for decision in decisions:
+            resource = self._resource_by_urn.get(decision.urn)
+            recorded_of = resource.get("recorded_of") if resource is not None else None
+            if recorded_of is not None:
+                # A decision on the recorded view of a resource: the resource's own, unless its declared view has the same.
+                if (decision.control, recorded_of, decision.message) in declared:
+                    continue
+                decision = replace(decision, urn=Urn(recorded_of), message=f"{decision.message} {RECORDED_NOTE}")
+            finding = self._finding(decision)
+            if finding is not None:
+                findings.append(finding)
+        return findings
+
+    def _finding(self, decision: Decision) -> Finding | None:
+        try:
+            control = self._policy.control(decision.control)
+        except PolicyError:
+            raise PolicyError(f"a check decided on control {decision.control}, which is not in policies/dpa/controls.yaml") from None
+        subject = self._place(decision)
+        enforcement = _enforcement(control, subject.environment, decision.status, self._overrides)
+        if enforcement == "disabled":
+            return None
+        waiver = None if control.id in _UNWAIVABLE else _waiver_for(self._waivers, control.id, subject.stack, subject.urn)
+        return Finding.of(
+            control,
+            enforcement=enforcement,
+            stack=subject.stack,
+            urn=Urn(subject.urn),
+            type=subject.type,
+            name=subject.name,
+            message=decision.message,
+            status=decision.status,
+            waived=waiver is not None,
+            waiver=waiver,
+            location=decision.location or subject.location,
+            resources=subject.members,
+        )
+
+    def _place(self, decision: Decision) -> _Subject:
+        """Where a decision belongs: the resource, package group, stack or repository file its URN names."""
+        urn = str(decision.urn)
+        if (group := self._groups.get(urn)) is not None:
+            owner = self._stack_by_urn[group.stack_urn]
+            return _Subject(owner["name"], owner["environment"], urn, group.type, name_of(urn),
+                            _config_location(owner, decision.config_key), group.members)
+        if (resource := self._resource_by_urn.get(urn)) is not None:
+            return _Subject(resource["stack"], resource["environment"], urn, resource["type"], name_of(urn),
+                            _source_location(resource))
+        if (stack := self._stack_by_urn.get(urn)) is not None:
+            return _Subject(stack["name"], stack["environment"], urn, STACK_TYPE, name_of(urn),
+                            _config_location(stack, decision.config_key))
+        if urn.startswith(FILE_URN_PREFIX):
+            path = urn[len(FILE_URN_PREFIX):]
+            config_of = self._stack_by_file.get(path)
+            if config_of is not None:  # a stack's config file: that stack's, judged in its environment
+                return _Subject(config_of["name"], config_of["environment"], config_of["urn"], decision.type or "file",
+                                decision.name or path, SourceLocation(path))
+            # Any other file of the repository is every stack's: the project's, judged as prod (the repository deploys prod).
+            return _Subject(PROJECT_STACK, decision.environment or "prod", urn, decision.type or "file",
+                            decision.name or path, SourceLocation(path))
+        raise EngineError(f"decision for {decision.control} names a URN that is in no evaluated stack")
+
+
 def findings_of(
     facts: Facts,
     decisions: Sequence[Decision],
@@ -141,28 +225,14 @@ def findings_of(
     today: dt.date,
     enforcement_overrides: Mapping[str, str] | None = None,
 ) -> Evaluation:
-    """Join the engine's decisions on the facts into findings (sorted), with coverage, usage and each stack's environment."""
-    overrides = dict(enforcement_overrides or {})
-    stack_facts = {s["name"]: s for s in facts["stacks"]}
-    stack_by_urn = {s["urn"]: s for s in facts["stacks"]}
-    resource_by_urn = {r["urn"]: r for r in facts["resources"]}
-    groups = _groups(facts)
-    active = policy.active_waivers(today)
+    """Join the engine's decisions on the facts into findings (sorted), with coverage, usage and each stack's environment.
 
-    findings: list[Finding] = []
-    declared = {(d.control, d.urn, d.message) for d in decisions}
-    for decision in decisions:
-        resource = resource_by_urn.get(decision.urn)
-        recorded_of = resource.get("recorded_of") if resource is not None else None
-        if recorded_of is not None:
-            # A decision on the recorded view of a resource: the resource's own, unless its declared view has the same.
-            if (decision.control, recorded_of, decision.message) in declared:
-                continue
-            decision = replace(decision, urn=Urn(recorded_of), message=f"{decision.message} {RECORDED_NOTE}")
-        finding = _finding(decision, policy, overrides, active, stack_by_urn, resource_by_urn, groups)
-        if finding is not None:
-            findings.append(finding)
-    findings.extend(_waiver_findings(policy, today, stack_facts, overrides))
+    The waivers' own problems are found here too; the Evaluation's `judge` makes the findings of
+    decisions taken later over the same facts (the checks of the repository's files, the ratchet).
+    """
+    judge = Judge(facts, policy, today=today, enforcement_overrides=enforcement_overrides)
+    stack_facts = {s["name"]: s for s in facts["stacks"]}
+    findings = judge.findings([*decisions, *_waiver_decisions(policy, today, stack_facts)])
     findings.sort(key=lambda f: (*f.sort_key(), f.status))
     from dpaguard.examined import examined
     from dpaguard.inventory import usage_of
@@ -171,63 +241,7 @@ def findings_of(
                       waivers=bool(policy.waivers or policy.waiver_findings))
     return Evaluation(findings=tuple(findings), coverage={key: len(urns) for key, urns in judged.items()}, examined=judged,
                       facts_resources=sum("recorded_of" not in r for r in facts["resources"]), usage=usage_of(facts, policy.data["locations"]),
-                      environments={name: str(stack["environment"]) for name, stack in stack_facts.items()})
-
-
-def _finding(
-    decision: Decision,
-    policy: Policy,
-    overrides: Mapping[str, str],
-    waivers: Sequence[Waiver],
-    stack_by_urn: Mapping[str, Mapping[str, Any]],
-    resource_by_urn: Mapping[str, Mapping[str, Any]],
-    groups: Mapping[str, _Group],
-) -> Finding | None:
-    try:
-        control = policy.control(decision.control)
-    except PolicyError:
-        raise PolicyError(f"a Rego rule decided on control {decision.control}, which is not in policies/dpa/controls.yaml") from None
-    resource = resource_by_urn.get(decision.urn)
-    group = groups.get(decision.urn)
-    members: tuple[str, ...] = ()
-    if group is not None:
-        stack_fact = stack_by_urn[group.stack_urn]
-        stack = stack_fact["name"]
-        environment = stack_fact["environment"]
-        type_token = group.type
-        members = group.members
-        location = _config_location(stack_fact, decision.message)
-    elif resource is not None:
-        stack = resource["stack"]
-        environment = resource["environment"]
-        type_token = resource["type"]
-        location = _source_location(resource)
-    elif decision.urn in stack_by_urn:
-        stack_fact = stack_by_urn[decision.urn]
-        stack = stack_fact["name"]
-        environment = stack_fact["environment"]
-        type_token = STACK_TYPE
-        location = _config_location(stack_fact, decision.message)
-    else:
-        raise EngineError(f"decision for {decision.control} names a URN that is in no evaluated stack")
-    enforcement = _enforcement(control, environment, decision.status, overrides)
-    if enforcement == "disabled":
-        return None
-    waiver = _waiver_for(waivers, control.id, stack, decision.urn)
-    return Finding.of(
-        control,
-        enforcement=enforcement,
-        stack=stack,
-        urn=Urn(decision.urn),
-        type=type_token,
-        name=name_of(decision.urn),
-        message=decision.message,
-        status=decision.status,
-        waived=waiver is not None,
-        waiver=waiver,
-        location=location,
-        resources=members,
-    )
+                      environments={name: str(stack["environment"]) for name, stack in stack_facts.items()}, judge=judge)
 
 
 @dataclass(frozen=True)
@@ -260,7 +274,6 @@ _PROBE_URNS = (
 )
 _PROBE_STACKS = ("prod", "dev", "org/x")
 _ENVIRONMENT_ORDER: dict[str, int] = {name: rank for rank, name in enumerate(ENVIRONMENTS)}  # strictest first
-FILE_URN_PREFIX = "urn:dpaguard:file:"
 
 
 def _blanket(waiver: Waiver, today: dt.date, max_days: int) -> list[str]:
@@ -315,12 +328,7 @@ def _named_stacks(pattern: str, stacks: Mapping[str, Mapping[str, Any]]) -> list
     return [min(stacks, key=lambda name: (_ENVIRONMENT_ORDER.get(str(stacks[name]["environment"]), 0), name))]
 
 
-def _waiver_findings(
-    policy: Policy,
-    today: dt.date,
-    stacks: Mapping[str, Mapping[str, Any]],
-    overrides: Mapping[str, str],
-) -> list[Finding]:
+def _waiver_decisions(policy: Policy, today: dt.date, stacks: Mapping[str, Mapping[str, Any]]) -> list[Decision]:
     """DPA-WAI-001 for each expired waiver, DPA-WAI-002 for each malformed one, DPA-WAI-003 for each blanket one."""
     problems: list[tuple[ControlId, str, str, int]] = []
     max_days = int(policy.data.get("settings", {}).get("waivers", {}).get("max_days", DEFAULT_WAIVER_MAX_DAYS))
@@ -336,24 +344,8 @@ def _waiver_findings(
             problems.append((WAIVER_BLANKET, waiver.stack, f"{described} is a blanket waiver: {'; '.join(reasons)}", line))
     for problem in policy.waiver_findings:
         problems.append((WAIVER_MALFORMED, problem.stack, problem.message, problem.line))
-    findings = []
-    for control_id, pattern, message, line in problems:
-        control = policy.control(control_id)
-        for name in _named_stacks(pattern, stacks):
-            stack = stacks[name]
-            enforcement = _enforcement(control, stack["environment"], "violation", overrides)
-            if enforcement == "disabled":
-                continue
-            findings.append(
-                Finding.of(
-                    control,
-                    enforcement=enforcement,
-                    stack=name,
-                    urn=Urn(stack["urn"]),
-                    type=STACK_TYPE,
-                    name=name_of(stack["urn"]),
-                    message=message,
-                    location=SourceLocation(policy.waivers_path(), line),
-                )
-            )
-    return findings
+    return [
+        Decision(control_id, Urn(stacks[name]["urn"]), message, location=SourceLocation(policy.waivers_path(), line))
+        for control_id, pattern, message, line in problems
+        for name in _named_stacks(pattern, stacks)
+    ]

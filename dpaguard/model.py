@@ -28,6 +28,8 @@ DecisionStatus = Literal["violation", "undetermined"]
 # How far the gate can show a DPA clause kept (policies/dpa/clauses.yaml).
 ClauseStatus = Literal["verified-deployed", "verified-code", "declared", "organisational", "not-covered"]
 CLAUSE_STATUSES: tuple[ClauseStatus, ...] = ("verified-deployed", "verified-code", "declared", "organisational", "not-covered")
+# What a control's findings are about (Control.about): the program, or the DPA and its register.
+CONTROL_SUBJECTS = ("program", "dpa")
 
 
 
@@ -59,6 +61,11 @@ class Deployment:
     config_positions: Mapping[str, tuple[int, int]] = field(default_factory=dict)
     # a stack export's own manifest: when the state was written and by which Pulumi (`time`, `version`)
     state_manifest: Mapping[str, str] = field(default_factory=dict)
+    # a rendered stack: the interpreter its program ran under (`interpreter`, `python`) and the versions
+    # of the Pulumi SDK and provider SDKs it ran with, read inside the program's own process
+    runtime: Mapping[str, str] = field(default_factory=dict)
+    # a rendered stack: URN -> input property -> the lookups it rests on that answered nothing offline
+    unanswered_lookups: Mapping[str, Mapping[str, tuple[str, ...]]] = field(default_factory=dict)
 
     @property
     def stack_urn(self) -> str:
@@ -85,6 +92,9 @@ class Control:
     # The evidence without which a stack-level control examined nothing (stack-config, waivers,
     # notification-dates): a check of absent evidence is "not examined", never passed.
     needs: str | None = None
+    # What its findings are about: the program (the default), or the DPA and its register (`dpa`): facts
+    # no program can change (an undated Appendix B entry), kept in the clause ledger, not among the findings.
+    about: str = "program"
 
     def enforcement_for(self, environment: str) -> Enforcement:
         """The enforcement level in an environment; an unknown environment is treated as prod."""
@@ -123,6 +133,16 @@ class ClausePart:
 
 
 @dataclass(frozen=True)
+class Translation:
+    """The French of what the policy set shows a reader (policies/dpa/i18n/fr.yaml): whole texts and message templates."""
+
+    texts: Mapping[str, str]  # English text (whitespace collapsed) -> the project's French
+    templates: tuple[tuple[str, str], ...] = ()  # (English with %v, French with the same %v in the same order)
+    # the English of the entries a source shows (texts, Rego messages), against which unused ones are found
+    sourced: frozenset[str] = frozenset()
+
+
+@dataclass(frozen=True)
 class Usage:
     """What a stack's resources use, counted: a sub-processor (Appendix B) or a hosting location (Appendix C §1)."""
 
@@ -154,17 +174,36 @@ class Stage:
 
 @dataclass(frozen=True)
 class Decision:
-    """What a policy engine says about one resource (or a whole stack) for one control."""
+    """What a check says about one resource, a whole stack or a repository file, for one control.
+
+    Every check decides: the policy engines on the facts' resources and stacks, and outside them the
+    checks of the repository's files (checkov, the credential scan), the ratchet and the waivers' own
+    problems, which say where they saw it. `dpaguard.findings` alone turns decisions into findings:
+    the stack, the environment judged in, the enforcement and the waiver are its to decide.
+    """
 
     control: ControlId
-    urn: Urn
+    urn: Urn  # a resource's, a stack's, or a repository file's (`urn:dpaguard:file:<path>`, dpaguard.urn.file_urn)
     message: str
     status: DecisionStatus = "violation"
+    # where the check saw it (a file's line); None: where the facts place the resource or stack
+    location: SourceLocation | None = None
+    # the stack config key a stack-level decision is about: its line in the stack config file
+    config_key: str | None = None
+    # a file decision's kind and name as reports show them (`checkov:yaml`, the path); None: `file`, the path
+    type: str | None = None
+    name: str | None = None
+    # a file no stack owns is judged as prod; a decision about one environment's level names it (the ratchet's)
+    environment: str | None = None
 
 
 @dataclass(frozen=True)
 class Waiver:
-    """A reviewer's acceptance of a finding: control, URN pattern (fnmatch) and stack, until an expiry date."""
+    """A reviewer's acceptance of a finding: control, URN pattern (fnmatch) and stack, until an expiry date.
+
+    A waiver of a control mandatory in prod that reaches a prod stack also names when it was approved,
+    a reference (ticket or document) and may name compensating measures (policy/waivers.py: governance).
+    """
 
     control: ControlId
     urn_pattern: str
@@ -172,8 +211,11 @@ class Waiver:
     reason: str
     approver: str
     expires: dt.date
+    approved: dt.date | None = None  # the approval date
+    reference: str = ""  # the ticket or document that records the approval
+    compensating: str = ""  # what keeps the risk down while the waiver lasts
 
-    def to_json(self) -> dict[str, str]:
+    def to_json(self) -> dict[str, str | None]:
         """The waiver as it appears in JSON output."""
         return {
             "control": self.control,
@@ -182,6 +224,9 @@ class Waiver:
             "reason": self.reason,
             "approver": self.approver,
             "expires": self.expires.isoformat(),
+            "approved": self.approved.isoformat() if self.approved else None,
+            "reference": self.reference or None,
+            "compensating": self.compensating or None,
         }
 
 
@@ -243,6 +288,36 @@ class StackSummary:
     state_version: str | None = None  # the Pulumi version the export's manifest names
 
 
+# What changed since the baseline report (--baseline): findings, waivers, the clause ledger, the catalogue.
+ChangeKind = Literal["new", "fixed", "regressed", "waiver-added", "waiver-removed", "waiver-expired", "waiver-changed",
+                     "clause-added", "clause-removed", "clause-changed", "control-added", "control-removed",
+                     "control-changed"]
+CHANGE_KINDS: tuple[ChangeKind, ...] = get_args(ChangeKind)
+
+
+@dataclass(frozen=True)
+class Change:
+    """One change since the baseline: its kind, what it is about (a control or clause id), where, before and after."""
+
+    kind: ChangeKind
+    subject: str  # a control id (findings, waivers, the catalogue) or a clause id (the ledger)
+    stack: str = ""
+    urn: str = ""
+    before: str = ""  # as the baseline had it
+    after: str = ""  # as this run has it
+
+
+@dataclass(frozen=True)
+class Changes:
+    """The changes since an earlier report, and which report that was."""
+
+    baseline: str  # the baseline file, as reports may show it (no absolute path)
+    generated_at: str | None
+    git_commit: str | None
+    items: tuple[Change, ...] = ()
+    waivers_recorded: bool = True  # the baseline listed its waivers (reports before issue 22 did not)
+
+
 @dataclass(frozen=True)
 class Result:
     """Everything one run found: the input of every reporter and of the exit code."""
@@ -271,6 +346,12 @@ class Result:
     # not computed (a hand-built Result): counts then come from `coverage`
     examined: Mapping[tuple[str, str], frozenset[str]] = field(default_factory=dict)
     dpa_sha256: str | None = None  # sha256 of the DPA text the ledger quotes, when it was found (DPAGUARD_DPA)
+    french: Translation | None = None  # the policy set's French, for a report in French (policies/dpa/i18n/fr.yaml)
+    waivers: tuple[Waiver, ...] = ()  # every well-formed waiver of the policy set, in force or not
+    changes: Changes | None = None  # what changed since --baseline; None without one
+    # Findings of controls about the DPA and its register (Control.about "dpa"): shown in the clause
+    # ledger (and the inventory), never among the program's findings, the summary or the exit code.
+    register_findings: tuple[Finding, ...] = ()
 
     def unwaived(self, enforcement: str) -> tuple[Finding, ...]:
         """Findings at one enforcement level that no waiver covers."""
@@ -298,5 +379,5 @@ __all__ = [  # the markers are the model's vocabulary too (dpaguard.markers hold
     "PLAINTEXT_REDACTED", "REDACTED", "SECRET_SIG", "SECRET_SIG_KEY", "UNKNOWN",
     "ControlId", "Urn", "Environment", "Enforcement", "Severity", "ENVIRONMENTS", "LEVELS", "FailOn", "SourceKind", "DecisionStatus", "ClauseStatus",
     "CLAUSE_STATUSES", "Deployment", "Control", "Clause", "ClausePart", "PartEvidence", "PART_EVIDENCE", "Usage", "RegisteredProcessor", "Stage", "Decision",
-    "Waiver", "SourceLocation", "Finding", "StackSummary", "Result",
+    "Waiver", "SourceLocation", "Finding", "StackSummary", "Result", "ChangeKind", "CHANGE_KINDS", "Change", "Changes",
 ]

@@ -12,8 +12,6 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-import hashlib
-import json
 import os
 import time
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -22,13 +20,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable, Iterator, Mapping, Sequence
 
-from dpaguard import __version__, clock
+from dpaguard import __version__
 from dpaguard.engine.interface import EngineError
 from dpaguard.errors import DpaguardError, InputError, PolicyError, UsageError
-from dpaguard.model import LEVELS, Deployment, Finding, Result, Stage, StackSummary
-from dpaguard.policy import SHIPPED_POLICIES
 from dpaguard.environment import environment_notice
-from dpaguard.gitstate import git_commit as git_commit, git_worktree as git_worktree  # the run's provenance, read contained
+from dpaguard.model import LEVELS, Decision, Deployment, Finding, Result, Stage, StackSummary
+from dpaguard.policy import SHIPPED_POLICIES
+from dpaguard.provenance import deployment_digest, now_utc, shown_path, tool_versions, utc_today
+from dpaguard.source.pairing import load_states
 from dpaguard.urn import short_stack_name
 
 if TYPE_CHECKING:
@@ -42,16 +41,6 @@ if TYPE_CHECKING:
 # the checkov scan running alongside reports as the stack CHECKOV_TASK.
 CHECKOV_TASK = "checkov"
 Progress = Callable[[str, str, str], None]
-
-
-def utc_today() -> dt.date:
-    """The date waivers expire against unless one is given: the UTC date, wherever the run is."""
-    return dt.datetime.now(dt.timezone.utc).date()
-
-
-def now_utc() -> str:
-    """The run's time as ISO 8601 UTC (`...Z`), from SOURCE_DATE_EPOCH when set (reproducible reports)."""
-    return clock.now().isoformat().replace("+00:00", "Z")
 
 
 @dataclass(frozen=True)
@@ -91,48 +80,6 @@ def default_policies_dir(project_dir: Path) -> Path:
     return own if own.is_dir() else SHIPPED_POLICIES
 
 
-def _canonical_resource(resource: Any) -> Any:
-    """A resource with its dependency lists sorted: the SDK sends them in set order, which varies run to run."""
-    if not isinstance(resource, dict):
-        return resource
-    canonical = dict(resource)
-    if isinstance(canonical.get("dependencies"), list):
-        canonical["dependencies"] = sorted(canonical["dependencies"], key=str)
-    if isinstance(canonical.get("propertyDependencies"), dict):
-        canonical["propertyDependencies"] = {
-            k: sorted(v, key=str) if isinstance(v, list) else v for k, v in canonical["propertyDependencies"].items()}
-    return canonical
-
-
-def deployment_digest(deployment: Deployment) -> str:
-    """sha256 of the deployment as evaluated: canonical JSON (sorted keys and dependency lists, no spaces)
-    of stack, project and the set of resources, so two renders of one commit have one digest."""
-    # Resources registered from apply callbacks reach the engine in the order their inputs resolve,
-    # which varies run to run (as in a real preview): the digest is of the set, in canonical order.
-    def canonical(value: Any) -> str:
-        return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str)
-
-    # canonical({"project": ..., "resources": [...], "stack": ...}), each resource encoded once
-    resources = sorted(canonical(_canonical_resource(r)) for r in deployment.resources)
-    text = (f'{{"project":{canonical(deployment.project)},"resources":[{",".join(resources)}],'
-            f'"stack":{canonical(deployment.stack)}}}')
-    return hashlib.sha256(text.encode()).hexdigest()
-
-
-def tool_versions(checkov: str | None = None) -> dict[str, str | None]:
-    """The versions that decide what a deployment holds: the Pulumi SDK, the Scaleway provider, checkov."""
-    from importlib import metadata
-
-    versions: dict[str, str | None] = {}
-    for name in ("pulumi", "pulumiverse-scaleway"):
-        try:
-            versions[name] = metadata.version(name)
-        except metadata.PackageNotFoundError:
-            versions[name] = None
-    versions["checkov"] = checkov
-    return versions
-
-
 def resolve_stacks(project_dir: Path, requested: Sequence[str], all_stacks: bool) -> list[str]:
     """The stacks to check: the ones named (each must exist), or every stack of the project."""
     from dpaguard.source.project import known_stacks, load_project
@@ -160,9 +107,12 @@ def resolve_stacks(project_dir: Path, requested: Sequence[str], all_stacks: bool
 
 def render_stacks(
     project_dir: Path, stacks: Sequence[str], *, timeout: float, progress: Progress | None = None,
-    side_task: Callable[[], Any] | None = None,
+    side_task: Callable[[], Any] | None = None, lookups: Sequence[Any] = (),
 ) -> tuple[list[Deployment], Any]:
-    """Render every stack concurrently (and run `side_task` alongside); deployments in the order asked."""
+    """Render every stack concurrently (and run `side_task` alongside); deployments in the order asked.
+
+    `lookups`: the answers `--lookups` gives the programs' lookups (dpaguard.source.lookups).
+    """
     from dpaguard.source.program import render_stack
 
     def tracked(task: str, work: Callable[[], Any], describe: Callable[[Any], str]) -> Any:
@@ -182,7 +132,7 @@ def render_stacks(
     def one(stack: str) -> Deployment:
         deployment: Deployment = tracked(
             stack,
-            lambda: render_stack(project_dir, stack, timeout=timeout),
+            lambda: render_stack(project_dir, stack, timeout=timeout, lookups=lookups),
             lambda d: f"{len(d.resources)} resources, ",
         )
         return deployment
@@ -211,49 +161,6 @@ def render_stacks(
     finally:
         contain.resume()  # the pool's threads have ended: an in-process caller may render again
     return deployments, side_answer
-
-
-def _config_stack(path: Path) -> str:
-    name = path.name
-    for suffix in (".yaml", ".yml"):
-        if name.startswith("Pulumi.") and name.endswith(suffix) and len(name) > len("Pulumi.") + len(suffix):
-            return name[len("Pulumi."):-len(suffix)]
-    raise UsageError(f"{path}: with several --state files, a --stack-config must be named Pulumi.<stack>.yaml")
-
-
-def load_states(states: Sequence[Path], stack_configs: Sequence[Path]) -> list[Deployment]:
-    """Read stack exports, each with the stack config file of its stack when one is given.
-
-    One state and one config are paired directly; otherwise each config, named
-    `Pulumi.<stack>.yaml`, goes with the state file of that stack.
-    """
-    from dpaguard.source.state import load_state
-
-    if len(states) == 1 and len(stack_configs) == 1:
-        deployments = [load_state(states[0], stack_config=stack_configs[0])]
-    else:
-        by_stack: dict[str, Path] = {}
-        for config in stack_configs:
-            stack = _config_stack(config)
-            if stack in by_stack:
-                raise UsageError(f"{config}: a second --stack-config for stack '{stack}'")
-            by_stack[stack] = config
-        deployments = []
-        for path in states:
-            deployment = load_state(path)
-            short = short_stack_name(deployment.stack)
-            if short in by_stack:
-                deployment = load_state(path, stack_config=by_stack.pop(short))
-            deployments.append(deployment)
-        if by_stack:
-            stacks = ", ".join(sorted(by_stack))
-            raise UsageError(f"{next(iter(by_stack.values()))}: no --state file of stack {stacks}")
-    seen: dict[str, str] = {}
-    for deployment, path in zip(deployments, states):
-        if deployment.stack in seen:
-            raise UsageError(f"{path}: stack '{deployment.stack}' is already audited from {seen[deployment.stack]}")
-        seen[deployment.stack] = str(path)
-    return deployments
 
 
 def load_policy(policies_dir: Path) -> Policy:
@@ -285,17 +192,18 @@ def engine_session(policy: Policy, options: RunOptions) -> Iterator[Engine]:
 
 def evaluate(
     deployments: Sequence[Deployment], policy: Policy, options: RunOptions, *, engine: Engine | None = None,
-    partial: bool = False, extra_findings: Sequence[Finding] = (), notices: Sequence[str] = (),
+    partial: bool = False, extra_decisions: Sequence[Decision] = (), notices: Sequence[str] = (),
     stages: Sequence[Stage] = (), checkov_version: str | None = None, files_examined: Mapping[str, int] | None = None,
 ) -> Result:
     """Evaluate every control over the deployments together and assemble the run's Result.
 
     With `engine` the caller keeps the engine's life (the pack reuses one per thread); without, one
     lives for this call. `partial`: the deployments hold only part of their stacks (the pack's Analyze).
+    `extra_decisions`: the decisions of the checks outside the engine (checkov's, the credential scan's).
     """
     if engine is None:
         with engine_session(policy, options) as own:
-            return evaluate(deployments, policy, options, engine=own, partial=partial, extra_findings=extra_findings,
+            return evaluate(deployments, policy, options, engine=own, partial=partial, extra_decisions=extra_decisions,
                             notices=notices, stages=stages, checkov_version=checkov_version,
                             files_examined=files_examined)
     evaluation = run_stages(
@@ -303,12 +211,16 @@ def evaluate(
         enforcement_overrides=options.enforcement_overrides, stack_settings=options.stack_settings,
         partial=partial,
     )
+    from dpaguard.source.lookups import annotate_findings
+
+    # a finding resting on a lookup that answered nothing offline says so (issue 21 §3)
+    evaluation = dataclasses.replace(evaluation, findings=annotate_findings(evaluation.findings, deployments))
     names = policy.data.get("settings", {}).get("environment_names", {})
     said = (environment_notice(d.stack, d.config, names, options.environment_override) for d in deployments)
     # a project's notice (the interpreter its program ran under) is said once, not once per stack
     every = dict.fromkeys((*engine.notices, *(n for d in deployments for n in d.notices), *(n for n in said if n), *notices))
     return assemble(deployments, evaluation, policy, options, engine_name=engine.name,
-                    notices=tuple(every), extra_findings=extra_findings, stages=stages,
+                    notices=tuple(every), extra_decisions=extra_decisions, stages=stages,
                     checkov_version=checkov_version, files_examined=files_examined)
 
 
@@ -329,6 +241,7 @@ def run_stages(
     """
     from dpaguard.findings import findings_of
     from dpaguard.normalise import normalise
+    from dpaguard.policy.waivers import check_governance
 
     for control_id, level in (enforcement_overrides or {}).items():
         policy.control(control_id)
@@ -341,16 +254,19 @@ def run_stages(
     decisions = engine.decide(facts)
     if not isinstance(decisions, list):
         raise EngineError(f"{engine.name} engine returned {type(decisions).__name__}, not a list of decisions")
-    return findings_of(facts, decisions, policy, today=today, enforcement_overrides=enforcement_overrides)
+    evaluation = findings_of(facts, decisions, policy, today=today, enforcement_overrides=enforcement_overrides)
+    # A prod waiver of a mandatory control that lacks what a DPO signs for is refused (exit 2), not a finding.
+    check_governance(policy.waivers, policy.waiver_findings, policy.waiver_lines, policy.controls,
+                     evaluation.environments, today=today, overrides=enforcement_overrides)
+    return evaluation
 
 
 def assemble(
     deployments: Sequence[Deployment], evaluation: Evaluation, policy: Policy, options: RunOptions, *,
-    engine_name: str, notices: Sequence[str] = (), extra_findings: Sequence[Finding] = (),
+    engine_name: str, notices: Sequence[str] = (), extra_decisions: Sequence[Decision] = (),
     stages: Sequence[Stage] = (), checkov_version: str | None = None, files_examined: Mapping[str, int] | None = None,
 ) -> Result:
     """The run's Result from an evaluation: each stack with the environment it was evaluated as, the inventory, the ratchet."""
-    from dpaguard.findings import waive
     from dpaguard.inventory import register
 
     stacks = tuple(
@@ -363,12 +279,15 @@ def assemble(
         for d in deployments
     )
     processors, sites = register(policy.data)
+    found = tuple(evaluation.findings) + _findings(evaluation, extra_decisions)
+    about_dpa = {c.id for c in policy.controls if c.about == "dpa"}
     result = Result(
         tool_version=__version__,
         policy_sha256=policy.sha256,
         stacks=stacks,
         controls=tuple(policy.controls),
-        findings=tuple(evaluation.findings) + waive(extra_findings, policy, options.today),
+        findings=tuple(f for f in found if f.control not in about_dpa),
+        register_findings=tuple(f for f in found if f.control in about_dpa),
         coverage=_file_coverage(evaluation.coverage, policy.controls, stacks, files_examined or {}),
         generated_at=options.generated_at,
         git_commit=options.git_commit,
@@ -376,17 +295,24 @@ def assemble(
         notices=tuple(notices),
         engine=engine_name,
         clauses=tuple(policy.clauses),
+        french=policy.french,
         usage=tuple(evaluation.usage),
         subprocessors=processors,
         hosting_sites=sites,
         stages=(*stages, Stage("rego", True, engine_name)),
         git_dirty=options.git_dirty,
         git_diff_sha256=options.git_diff_sha256,
-        versions=tool_versions(checkov_version),
+        versions=tool_versions(checkov_version, deployments),
         examined=dict(evaluation.examined),
         dpa_sha256=options.dpa_sha256,
+        waivers=tuple(policy.waivers),
     )
-    return _with_ratchet(result, policy, options)
+    return _with_ratchet(result, evaluation, policy, options)
+
+
+def _findings(evaluation: Evaluation, decisions: Sequence[Decision]) -> tuple[Finding, ...]:
+    """The findings of decisions taken outside the engine, made as the engine's are (dpaguard.findings)."""
+    return tuple(sorted(evaluation.judge.findings(decisions), key=Finding.sort_key))
 
 
 def _file_coverage(
@@ -407,9 +333,8 @@ def _file_coverage(
     return answer
 
 
-def _with_ratchet(result: Result, policy: Policy, options: RunOptions) -> Result:
+def _with_ratchet(result: Result, evaluation: Evaluation, policy: Policy, options: RunOptions) -> Result:
     """The result with the findings of DPA-RAT-001 against the baseline; without one it examined nothing."""
-    from dpaguard.findings import waive
     from dpaguard.ratchet import RATCHET, ratchet
 
     if not any(c.id == RATCHET for c in result.controls):
@@ -420,11 +345,15 @@ def _with_ratchet(result: Result, policy: Policy, options: RunOptions) -> Result
             coverage[(RATCHET, stack.name)] = 0
         return dataclasses.replace(result, coverage=coverage,
                                    stages=(*result.stages, Stage("baseline", False, "no --baseline")))
-    found, compared = ratchet(options.baseline, result, result.controls, retired=policy.retired)
+    from dpaguard.ratchet import changes
+
+    decided, compared = ratchet(options.baseline, result, result.controls, retired=policy.retired)
     coverage.update(compared)
+    shown = shown_path(options.baseline.path) or ""
     return dataclasses.replace(
-        result, findings=result.findings + waive(found, policy, options.today), coverage=coverage,
-        stages=(*result.stages, Stage("baseline", True, options.baseline.path)),
+        result, findings=result.findings + tuple(evaluation.judge.findings(decided)), coverage=coverage,
+        stages=(*result.stages, Stage("baseline", True, shown)),
+        changes=changes(options.baseline, result, shown),
     )
 
 
@@ -450,27 +379,36 @@ def capture_tree(project_dir: Path) -> TreeCapture:
 
 def run_check(
     project_dir: Path, stacks: Sequence[str], options: RunOptions, checkov: CheckovOptions, *,
-    timeout: float = 120.0, progress: Progress | None = None,
+    timeout: float = 120.0, progress: Progress | None = None, lookups: Sequence[Any] = (),
 ) -> Result:
-    """`dpaguard check`: render the stacks (checkov alongside), evaluate them together."""
-    policy = load_policy(options.policies_dir)
+    """`dpaguard check`: render the stacks (checkov alongside), evaluate them together (`lookups`: `--lookups`)."""
+    policy_ready: Future[Policy] = Future()
+    if _within(options.policies_dir, project_dir):
+        # The project's own policies and waivers are read before any of its programs runs (issue 24, M1).
+        policy_ready.set_result(load_policy(options.policies_dir))
     scan: Callable[[], Any] | None = None
     if checkov.enabled:
         from dpaguard.checkov import scan as checkov_scan
 
         def scan() -> Any:
-            return checkov_scan(project_dir, policy, skip_checks=checkov.skip_checks, required=checkov.required,
-                                environment_override=options.environment_override)
+            return checkov_scan(project_dir, policy_ready.result(), skip_checks=checkov.skip_checks,
+                                required=checkov.required)
 
     tree = capture_tree(project_dir)
-    deployments, scanned = render_stacks(project_dir, stacks, timeout=timeout, progress=progress, side_task=scan)
-    extra: tuple[Finding, ...] = ()
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="dpaguard-renders") as pool:
+        rendering = pool.submit(render_stacks, project_dir, stacks, timeout=timeout, progress=progress, side_task=scan,
+                                lookups=lookups)
+        if not policy_ready.done():
+            _prepare_alongside(policy_ready, options.policies_dir)
+        deployments, scanned = rendering.result()
+    policy = policy_ready.result()
+    extra: tuple[Decision, ...] = ()
     notices: tuple[str, ...] = ()
     stages = [Stage("render", True, f"{len(deployments)} stack(s) rendered offline from the program")]
     version: str | None = None
     files: Mapping[str, int] = {}
     if scanned is not None:
-        extra, notices = tuple(scanned.findings), tuple(scanned.notices)
+        extra, notices = tuple(scanned.decisions), tuple(scanned.notices)
         version = getattr(scanned, "version", "") or None
         files = dict(getattr(scanned, "examined", {})) if scanned.ran else {}
         detail = (f"checkov {version}" if version else "checkov") + f", {getattr(scanned, 'files', 0)} file(s) scanned"
@@ -479,12 +417,40 @@ def run_check(
         stages.append(Stage("checkov", False, "skipped (--no-checkov)"))
     from dpaguard.source import credentials
 
-    written, read = credentials.file_findings(project_dir, policy, deployments, options.environment_override,
-                                              scanned=tree.credentials)
+    written, read = credentials.file_decisions(project_dir, policy, scanned=tree.credentials)
     extra, files = (*extra, *written), {**files, credentials.CONTROL: read}
     stages.append(Stage("credentials", True, f"{read} project file(s) read for Scaleway and DataPacket credentials"))
-    return evaluate(deployments, policy, options, extra_findings=extra, notices=notices, stages=stages,
+    return evaluate(deployments, policy, options, extra_decisions=extra, notices=notices, stages=stages,
                     checkov_version=version, files_examined=files)
+
+
+def _within(path: Path, folder: Path) -> bool:
+    try:
+        path.resolve().relative_to(folder.resolve())
+    except (ValueError, OSError, RuntimeError):
+        return False
+    return True
+
+
+def _prepare_alongside(policy_ready: Future[Policy], policies_dir: Path) -> None:
+    """Load dpaguard's shipped policies, which no program can change, while the programs run (issue 21 §7).
+
+    The renders wait on their child processes, so on two cores the policy's parsing and compiling and
+    the provider's type scan the normaliser needs cost no time of their own. A policy that cannot load
+    stops the programs at once.
+    """
+    try:
+        policy_ready.set_result(load_policy(policies_dir))
+        from dpaguard.deployment.types import scaleway_types
+
+        scaleway_types()  # cached for the normaliser
+    except BaseException as error:
+        if not policy_ready.done():
+            policy_ready.set_exception(error)
+        from dpaguard import contain
+
+        contain.stop_all()
+        raise
 
 
 def run_audit(states: Sequence[Path], stack_configs: Sequence[Path], options: RunOptions) -> Result:

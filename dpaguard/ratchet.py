@@ -1,15 +1,21 @@
 """The ratchet of Article 5.1: "Ringover undertakes not to substantially reduce the overall security".
 
-`--baseline FILE` gives an earlier JSON report of dpaguard. Against it, a run reports as findings of
-DPA-RAT-001 (built here, in Python, not in Rego):
-- every control that passed in the baseline on a stack (examined at least one resource there, no
-  unwaived finding) and has an unwaived finding on that stack now;
-- every control of the baseline's catalogue that the catalogue no longer has (a control retired in
-  controls.yaml `retired` too, its recorded reason quoted: removing a control is the DPO's decision);
-- every control whose severity is lower, or whose enforcement in an environment is weaker
-  (mandatory > advisory > disabled), than in the baseline.
+`--baseline FILE` gives an earlier JSON report of dpaguard. Against it a run
+- lists what changed since (`changes`): findings new, fixed and regressed, waivers added, removed,
+  expired or changed, clauses of the ledger and controls of the catalogue added, removed or changed;
+  every report shows them as a section;
+- keeps the gate: DPA-RAT-001 findings (built here, in Python, not in Rego), so that a regression still
+  fails the run, without restating the regressed controls' findings, which are already findings of
+  their own:
+  - one per stack where a control that passed in the baseline (examined at least one resource there,
+    no unwaived finding) has an unwaived finding now, naming those controls;
+  - one per control of the baseline's catalogue that the catalogue no longer has (a control retired
+    in controls.yaml `retired` too, its recorded reason quoted: removing a control is the DPO's decision);
+  - one per control whose severity is lower, or whose enforcement in an environment is weaker
+    (mandatory > advisory > disabled), than in the baseline.
 Catalogue changes are about a file, not a stack: they are reported on the project (stack `*`), at
-the enforcement DPA-RAT-001 has in prod (in the weakened environment for an enforcement change).
+the enforcement DPA-RAT-001 has in prod (in the weakened environment for an enforcement change); a
+waiver of one names that control's change alone.
 A baseline written before reports carried their catalogue (`controls`) is compared on what it
 has: its coverage and findings name the controls it evaluated, so removals are still found.
 """
@@ -17,14 +23,14 @@ has: its coverage and findings name the controls it evaluated, so removals are s
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Mapping, Sequence
 
 from dpaguard.errors import InputError
 from dpaguard.inputs import MAX_RECORD_BYTES, read_input_text
-from dpaguard.model import Control, ControlId, Finding, Result, SourceLocation, Urn
-from dpaguard.urn import STACK_TYPE, name_of, stack_urn
+from dpaguard.model import Change, Changes, Control, ControlId, Decision, Result, SourceLocation, Urn
+from dpaguard.urn import file_urn, stack_urn
 
 RATCHET: ControlId = ControlId("DPA-RAT-001")
 SEVERITY_RANK = {"low": 0, "medium": 1, "high": 2, "critical": 3}
@@ -51,6 +57,12 @@ class Baseline:
     passed: frozenset[tuple[str, str]]  # (control, stack) that examined something and had no unwaived finding
     controls: Mapping[str, BaselineControl]  # its catalogue; only ids (no levels) for an older report
     has_catalogue: bool
+    # (control, stack, urn, message) of each finding, and whether it was waived
+    findings: Mapping[tuple[str, str, str, str], bool] = field(default_factory=dict)
+    waivers: tuple[Mapping[str, Any], ...] | None = None  # None: a report from before reports listed them
+    clauses: Mapping[str, tuple[str, tuple[str, ...]]] = field(default_factory=dict)  # id -> (evidence, controls)
+    today: str | None = None  # the date its waivers were judged against
+    catalogue: frozenset[str] = frozenset()  # the ids its `controls` listed (coverage names more)
 
 
 def _bad(path: Path, why: str) -> InputError:
@@ -77,11 +89,14 @@ def load_baseline(path: Path) -> Baseline:
     findings = _list_of_objects(document, "findings", path)
     coverage = _list_of_objects(document, "coverage", path)
     failing: set[tuple[str, str]] = set()
+    seen: dict[tuple[str, str, str, str], bool] = {}
     for finding in findings:
         if not isinstance(finding.get("control"), str) or not isinstance(finding.get("stack"), str):
             raise _bad(path, "a finding without `control` and `stack`")
         if finding.get("waived") is not True:
             failing.add((finding["control"], finding["stack"]))
+        seen[(finding["control"], finding["stack"], str(finding.get("urn", "")), str(finding.get("message", "")))] = \
+            finding.get("waived") is True
     passed: set[tuple[str, str]] = set()
     ids: dict[str, BaselineControl] = {}
     for entry in coverage:
@@ -98,7 +113,17 @@ def load_baseline(path: Path) -> Baseline:
             if not isinstance(control_id, str) or not isinstance(severity, str) or not isinstance(enforcement, dict):
                 raise _bad(path, "a `controls` entry without `id`, `severity` and `enforcement`")
             ids[control_id] = BaselineControl(control_id, severity, {str(k): str(v) for k, v in enforcement.items()})
-    generated, commit = document.get("generatedAt"), document.get("gitCommit")
+    waivers: tuple[Mapping[str, Any], ...] | None = None
+    if "waivers" in document:
+        waivers = tuple(_list_of_objects(document, "waivers", path))
+    clauses: dict[str, tuple[str, tuple[str, ...]]] = {}
+    if "clauses" in document:
+        for entry in _list_of_objects(document, "clauses", path):
+            if isinstance(entry.get("id"), str):
+                listed = entry.get("controls")
+                controls = tuple(str(c) for c in listed) if isinstance(listed, list) else ()
+                clauses[entry["id"]] = (str(entry.get("evidence", "")), controls)
+    generated, commit, today = document.get("generatedAt"), document.get("gitCommit"), document.get("today")
     return Baseline(
         path=str(path),
         generated_at=generated if isinstance(generated, str) else None,
@@ -106,6 +131,11 @@ def load_baseline(path: Path) -> Baseline:
         passed=frozenset(passed),
         controls=ids,
         has_catalogue=has_catalogue,
+        findings=seen,
+        waivers=waivers,
+        clauses=clauses,
+        today=today if isinstance(today, str) else None,
+        catalogue=frozenset(str(e.get("id")) for e in document.get("controls") or [] if isinstance(e, dict)),
     )
 
 
@@ -121,17 +151,17 @@ def ratchet(
     *,
     catalogue_file: str = "policies/dpa/controls.yaml",
     retired: Mapping[str, str] | None = None,
-) -> tuple[tuple[Finding, ...], dict[tuple[str, str], int]]:
-    """DPA-RAT-001 findings of the run against the baseline, and its coverage (pairs compared per stack).
+) -> tuple[tuple[Decision, ...], dict[tuple[str, str], int]]:
+    """DPA-RAT-001 decisions of the run against the baseline, and its coverage (pairs compared per stack).
 
     `retired` (controls.yaml `retired`: id -> "retired <date>: <reason>") only adds the recorded reason to
-    the removal's finding: a retired control is still reported, for the DPO to accept or refuse.
+    the removal's decision: a retired control is still reported, for the DPO to accept or refuse.
+    The findings stage (dpaguard.findings) makes them findings, as it does every check's decisions.
     """
     by_id = {str(c.id): c for c in catalogue}
-    rat = by_id.get(RATCHET)
-    if rat is None:
+    if RATCHET not in by_id:
         return (), {}
-    findings: list[Finding] = []
+    decisions: list[Decision] = []
     coverage: dict[tuple[str, str], int] = {}
     unwaived: dict[tuple[str, str], int] = {}
     for finding in result.findings:
@@ -142,40 +172,118 @@ def ratchet(
     for stack in result.stacks:
         compared = [control for control, name in baseline.passed if name == stack.name and control in by_id]
         coverage[(RATCHET, stack.name)] = len(compared)
-        level = rat.enforcement_for(stack.environment)
-        if level == "disabled":
-            continue
-        urn = stack_urn(stack.name, stack.project)
-        for control in sorted(compared):
-            count = unwaived.get((control, stack.name), 0)
-            if count:
-                findings.append(Finding.of(
-                    rat, enforcement=level, stack=stack.name, urn=Urn(urn), type=STACK_TYPE,
-                    name=name_of(urn),
-                    message=f"{control} passed in {when} and fails now: {count} unwaived finding(s)",
-                ))
-    project_urn = Urn(f"urn:dpaguard:file:{catalogue_file}")
-    location = SourceLocation(catalogue_file)
+        urn = Urn(stack_urn(stack.name, stack.project))
+        # One decision per stack: it keeps the gate shut; the regressed controls' own findings say what.
+        regressed = [f"{control} ({unwaived[(control, stack.name)]} unwaived finding(s))"
+                     for control in sorted(compared) if unwaived.get((control, stack.name), 0)]
+        if regressed:
+            decisions.append(Decision(
+                RATCHET, urn, f"{len(regressed)} control(s) passed in {when} and fail now: {', '.join(regressed)}"))
 
-    def project_finding(message: str, environment: str = "prod") -> None:
-        level = rat.enforcement_for(environment)
-        if level != "disabled":
-            findings.append(Finding.of(
-                rat, enforcement=level, stack="*", urn=project_urn, type="file", name=catalogue_file.rsplit("/", 1)[-1],
-                message=message, location=location,
-            ))
+    def project_decision(message: str, environment: str | None = None) -> None:
+        # Catalogue changes are about a file: the project's, judged as prod unless about another environment.
+        decisions.append(Decision(RATCHET, Urn(file_urn(catalogue_file)), message, location=SourceLocation(catalogue_file),
+                                  type="file", name=catalogue_file.rsplit("/", 1)[-1], environment=environment))
 
     for control_id, before in sorted(baseline.controls.items()):
         now = by_id.get(control_id)
         if now is None:
             why = (retired or {}).get(control_id)
-            project_finding(f"{control_id} was in the catalogue of {when} and has been removed" + (f" ({why})" if why else ""))
+            project_decision(f"{control_id} was in the catalogue of {when} and has been removed" + (f" ({why})" if why else ""))
             continue
         if before.severity in SEVERITY_RANK and SEVERITY_RANK[now.severity] < SEVERITY_RANK[before.severity]:
-            project_finding(f"{control_id} severity lowered from {before.severity} to {now.severity} since {when}")
+            project_decision(f"{control_id} severity lowered from {before.severity} to {now.severity} since {when}")
         for environment, old in sorted(before.enforcement.items()):
             new = now.enforcement_for(environment)
             if old in ENFORCEMENT_RANK and ENFORCEMENT_RANK[new] < ENFORCEMENT_RANK[old]:
-                project_finding(f"{control_id} enforcement in {environment} weakened from {old} to {new} since {when}",
-                                environment)
-    return tuple(findings), coverage
+                project_decision(f"{control_id} enforcement in {environment} weakened from {old} to {new} since {when}",
+                                 environment)
+    return tuple(decisions), coverage
+
+
+def _waiver_key(waiver: Mapping[str, Any]) -> tuple[str, str, str]:
+    return (str(waiver.get("control", "")), str(waiver.get("urn", "")), str(waiver.get("stack", "")))
+
+
+def _waiver_terms(waiver: Mapping[str, Any]) -> str:
+    terms = [f"approver {waiver.get('approver')}", f"expires {waiver.get('expires')}"]
+    terms += [f"{key} {waiver[key]}" for key in ("approved", "reference") if waiver.get(key)]
+    return ", ".join(terms)
+
+
+def _control_terms(control: Control | BaselineControl) -> str:
+    levels = ", ".join(f"{env} {level}" for env, level in sorted(control.enforcement.items()))
+    return f"severity {control.severity}" + (f"; {levels}" if levels else "")
+
+
+def changes(baseline: Baseline, result: Result, shown_as: str) -> Changes:
+    """What changed since the baseline: findings, waivers, the clause ledger, the catalogue (`shown_as`: the baseline as reports name it)."""
+    items: list[Change] = []
+    # Findings: by control, stack, resource and message (a message that changed reads as one fixed and one
+    # new); the ratchet's own are not findings of the estate.
+    now: dict[tuple[str, str, str, str], bool] = {
+        (str(f.control), f.stack, str(f.urn), f.message): f.waived for f in result.findings if f.control != RATCHET}
+    before = {key: waived for key, waived in baseline.findings.items() if key[0] != RATCHET}
+    for key in sorted(set(now) - set(before)):
+        items.append(Change("new", key[0], key[1], key[2], after=key[3]))
+    for key in sorted(set(before) - set(now)):
+        items.append(Change("fixed", key[0], key[1], key[2], before=key[3]))
+    unwaived: dict[tuple[str, str], int] = {}
+    for finding in result.findings:
+        if not finding.waived:
+            unwaived[(str(finding.control), finding.stack)] = unwaived.get((str(finding.control), finding.stack), 0) + 1
+    for control, stack in sorted(baseline.passed):
+        if unwaived.get((control, stack)):
+            items.append(Change("regressed", control, stack, before="passed",
+                                after=f"{unwaived[(control, stack)]} unwaived finding(s)"))
+    # Waivers: by control, URN pattern and stack.
+    today = result.today.isoformat() if result.today else ""
+    if baseline.waivers is not None:
+        then = {_waiver_key(w): w for w in baseline.waivers}
+        current = {_waiver_key(w.to_json()): w.to_json() for w in result.waivers}
+        for named in sorted(set(current) - set(then)):
+            items.append(Change("waiver-added", named[0], named[2], named[1], after=_waiver_terms(current[named])))
+        for named in sorted(set(then) - set(current)):
+            items.append(Change("waiver-removed", named[0], named[2], named[1], before=_waiver_terms(then[named])))
+        for named in sorted(set(then) & set(current)):
+            old, new = then[named], current[named]
+            if _waiver_terms(old) != _waiver_terms(new):
+                items.append(Change("waiver-changed", named[0], named[2], named[1], before=_waiver_terms(old), after=_waiver_terms(new)))
+    for waiver in result.waivers:
+        was_active = baseline.today is None or str(waiver.expires.isoformat()) >= baseline.today
+        if today and waiver.expires.isoformat() < today and was_active:
+            items.append(Change("waiver-expired", waiver.control, waiver.stack, waiver.urn_pattern,
+                                before=f"in force until {waiver.expires.isoformat()}", after=f"expired on {today}"))
+    # The clause ledger: entries added, removed, or with another evidence grade or other controls.
+    if baseline.clauses:
+        ledger = {c.id: (str(c.status), tuple(str(x) for x in c.controls)) for c in result.clauses}
+
+        def terms(entry: tuple[str, tuple[str, ...]]) -> str:
+            return f"controls {', '.join(entry[1]) or 'none'}"
+
+        for clause in sorted(set(ledger) - set(baseline.clauses)):
+            items.append(Change("clause-added", clause, after=terms(ledger[clause])))
+        for clause in sorted(set(baseline.clauses) - set(ledger)):
+            items.append(Change("clause-removed", clause, before=terms(baseline.clauses[clause])))
+        for clause in sorted(set(ledger) & set(baseline.clauses)):
+            old_entry, new_entry = baseline.clauses[clause], ledger[clause]
+            # a report's evidence grade is the run's (program or state), not the ledger's: the controls are compared
+            if old_entry[1] != new_entry[1]:
+                items.append(Change("clause-changed", clause, before=terms(old_entry), after=terms(new_entry)))
+    # The catalogue: controls added, removed, or with another severity or enforcement.
+    if baseline.has_catalogue:
+        by_id = {str(c.id): c for c in result.controls}
+        for control_id in sorted(set(by_id) - baseline.catalogue):
+            items.append(Change("control-added", control_id, after=_control_terms(by_id[control_id])))
+        for control_id in sorted(set(baseline.controls) - set(by_id)):
+            items.append(Change("control-removed", control_id, before=_control_terms(baseline.controls[control_id])))
+        for control_id in sorted(set(by_id) & set(baseline.controls)):
+            now_control = by_id[control_id]
+            old_control = baseline.controls[control_id]
+            levels = {env: now_control.enforcement_for(env) for env in old_control.enforcement}
+            if old_control.severity != now_control.severity or dict(old_control.enforcement) != levels:
+                after = BaselineControl(control_id, now_control.severity, levels)
+                items.append(Change("control-changed", control_id, before=_control_terms(old_control),
+                                    after=_control_terms(after)))
+    return Changes(baseline=shown_as, generated_at=baseline.generated_at, git_commit=baseline.git_commit,
+                   items=tuple(items), waivers_recorded=baseline.waivers is not None)

@@ -1,4 +1,4 @@
-"""Pulumi's URN grammar and the type tokens of the resources the engine itself makes.
+"""Pulumi's URN grammar, the type tokens of the resources the engine itself makes, and its source positions.
 
     urn:pulumi:<stack>::<project>::<qualified type>::<name>
 
@@ -9,10 +9,29 @@ imports this inside the program's own process, which may be another interpreter.
 
 from __future__ import annotations
 
+import re
+
 URN_PREFIX = "urn:pulumi:"
 STACK_TYPE = "pulumi:pulumi:Stack"
 STACK_REFERENCE_TYPE = "pulumi:pulumi:StackReference"
 PROVIDER_TYPE_PREFIX = "pulumi:providers:"
+# What a check of the repository's files decides on: `urn:dpaguard:file:<project-relative path>`. A
+# file no one stack owns belongs to the project as a whole, the stack `*` (dpaguard.findings).
+FILE_URN_PREFIX = "urn:dpaguard:file:"
+PROJECT_STACK = "*"
+
+
+# `project:///infra/estate/database.py#26,9`: the file (project-relative), the line, the column (optional).
+_SOURCE_POSITION = re.compile(r"project://(?P<path>.*)#(?P<line>[0-9]+)(?:,(?P<column>[0-9]+))?")
+
+
+def source_position(value: object) -> tuple[str, int, int] | None:
+    """A resource's `sourcePosition` as (project-relative path, line, column); None when it is not one."""
+    match = _SOURCE_POSITION.fullmatch(value) if isinstance(value, str) else None
+    path = match.group("path").lstrip("/") if match else ""
+    if not match or not path:
+        return None
+    return path, int(match.group("line")), int(match.group("column") or 1)
 
 
 def urn(stack: str, project: str, qualified_type: str, name: str) -> str:
@@ -23,6 +42,11 @@ def urn(stack: str, project: str, qualified_type: str, name: str) -> str:
 def stack_urn(stack: str, project: str) -> str:
     """The URN of a stack's root `pulumi:pulumi:Stack` resource."""
     return urn(stack, project, STACK_TYPE, f"{project}-{stack}")
+
+
+def file_urn(path: str) -> str:
+    """The URN a decision about a repository file names: `urn:dpaguard:file:<path>`."""
+    return f"{FILE_URN_PREFIX}{path}"
 
 
 def provider_type(package: str) -> str:

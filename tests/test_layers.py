@@ -20,9 +20,9 @@ PACKAGE = Path(__file__).resolve().parents[1] / "dpaguard"
 LAYERS: tuple[frozenset[str], ...] = tuple(
     frozenset(layer.split())
     for layer in (
-        "dpaguard markers errors urn yaml_dates inputs contain dpa_text",
+        "dpaguard markers errors urn yaml_dates inputs contain dpa_text clock",
         "model",
-        "facts environment gitstate evidence export",
+        "facts environment gitstate provenance evidence export",
         "examined deployment",  # the floor sources and the normaliser look down to: secrets, redaction, type tokens
         "engine",  # what Rego reads and what an engine prints, compiling and evaluating
         "policy",  # the DPA tables and the Rego modules the rules read

@@ -71,7 +71,8 @@ def test_a_waiver_in_json_names_its_pattern_as_urn() -> None:
     waiver = Waiver(control=ControlId("DPA-X-001"), urn_pattern="urn:pulumi:prod::*", stack="prod", reason="r",
                     approver="dpo@example.com", expires=dt.date(2027, 1, 31))
     assert waiver.to_json() == {"control": "DPA-X-001", "urn": "urn:pulumi:prod::*", "stack": "prod", "reason": "r",
-                                "approver": "dpo@example.com", "expires": "2027-01-31"}
+                                "approver": "dpo@example.com", "expires": "2027-01-31", "approved": None,
+                                "reference": None, "compensating": None}
 
 
 def test_findings_sort_by_stack_control_urn_message() -> None:

@@ -12,7 +12,8 @@ from typing import Any
 
 import pytest
 
-from dpaguard import pipeline
+from dpaguard import pipeline, provenance
+from dpaguard.source import pairing
 from dpaguard.errors import PolicyError, UsageError
 from dpaguard.model import Deployment, Stage
 from dpaguard.policy import Policy, load_policy
@@ -30,15 +31,15 @@ def _settings(**changes: Any) -> pipeline.RunOptions:
 
 def test_generated_at_is_utc_in_z_form_and_honours_source_date_epoch(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("SOURCE_DATE_EPOCH", "1767225600")
-    assert pipeline.now_utc() == "2026-01-01T00:00:00Z"
+    assert provenance.now_utc() == "2026-01-01T00:00:00Z"
     assert pipeline.RunOptions(policies_dir=Path(".")).generated_at == "2026-01-01T00:00:00Z"
     monkeypatch.delenv("SOURCE_DATE_EPOCH")
-    now = pipeline.now_utc()
+    now = provenance.now_utc()
     assert now.endswith("Z") and dt.datetime.fromisoformat(now.replace("Z", "+00:00")).tzinfo is not None
 
 
 def test_waivers_are_judged_on_the_utc_date_by_default() -> None:
-    assert pipeline.RunOptions(policies_dir=Path(".")).today == pipeline.utc_today() == dt.datetime.now(dt.timezone.utc).date()
+    assert pipeline.RunOptions(policies_dir=Path(".")).today == provenance.utc_today() == dt.datetime.now(dt.timezone.utc).date()
 
 
 def test_evaluate_gives_each_stack_the_environment_its_facts_hold(policy: Policy) -> None:
@@ -50,7 +51,7 @@ def test_evaluate_gives_each_stack_the_environment_its_facts_hold(policy: Policy
     assert [(s.name, s.environment, s.resources) for s in result.stacks] == [
         ("prod", "prod", len(estate.resources)), ("test", "dev", len(test_stack.resources))]
     assert {s.environment for s in pipeline.evaluate([test_stack], policy, _settings(environment_override="staging")).stacks} == {"staging"}
-    assert all(s.deployment_sha256 == pipeline.deployment_digest(d) for s, d in zip(result.stacks, [estate, test_stack]))
+    assert all(s.deployment_sha256 == provenance.deployment_digest(d) for s, d in zip(result.stacks, [estate, test_stack]))
 
 
 def test_evaluate_records_the_engine_the_stages_and_the_ratchet_without_a_baseline(policy: Policy) -> None:
@@ -81,7 +82,7 @@ def test_an_override_of_a_control_the_catalogue_lacks_or_of_no_level_is_refused(
 def test_findings_made_outside_the_engine_get_their_waivers_too(policy: Policy, tmp_path: Path) -> None:
     import shutil
 
-    from dpaguard.model import Finding, Urn
+    from dpaguard.model import ControlId, Decision, Urn
 
     policies = tmp_path / "policies"
     shutil.copytree(POLICIES, policies, ignore=shutil.ignore_patterns("__pycache__"))
@@ -89,10 +90,9 @@ def test_findings_made_outside_the_engine_get_their_waivers_too(policy: Policy, 
         "waivers:\n  - {control: DPA-HYG-001, urn: 'urn:dpaguard:file:.github/*', stack: '*', reason: r,"
         " approver: dpo@example.com, expires: 2026-02-01}\n", encoding="utf-8")
     waived_policy = load_policy(policies)
-    checkov = Finding.of(waived_policy.control("DPA-HYG-001"), enforcement="advisory", stack="*",
-                         urn=Urn("urn:dpaguard:file:.github/workflows/ci.yml"), type="checkov:github_actions",
-                         name=".github/workflows/ci.yml", message="CKV2_GHA_1")
-    result = pipeline.evaluate([vs_checkov_estate(5)], waived_policy, _settings(), extra_findings=(checkov,))
+    checkov = Decision(ControlId("DPA-HYG-001"), Urn("urn:dpaguard:file:.github/workflows/ci.yml"), "CKV2_GHA_1",
+                       type="checkov:github_actions", name=".github/workflows/ci.yml")
+    result = pipeline.evaluate([vs_checkov_estate(5)], waived_policy, _settings(), extra_decisions=(checkov,))
     (found,) = [f for f in result.findings if f.control == "DPA-HYG-001"]
     assert found.waived and found.waiver is not None and found.waiver.approver == "dpo@example.com"
 
@@ -119,13 +119,13 @@ def test_load_states_pairs_each_state_with_the_config_of_its_stack(tmp_path: Pat
         exports.append(path)
     config = tmp_path / "Pulumi.dev.yaml"
     config.write_text("config:\n  scaleway:region: fr-par\n", encoding="utf-8")
-    prod, dev = pipeline.load_states(exports, [config])
+    prod, dev = pairing.load_states(exports, [config])
     assert prod.config_file is None and dev.config_file is not None and dev.config["scaleway:region"] == "fr-par"
     assert dev.config_positions == {"scaleway:region": (2, 3)}
     with pytest.raises(UsageError, match="already audited"):
-        pipeline.load_states([exports[0], exports[0]], [])
+        pairing.load_states([exports[0], exports[0]], [])
     with pytest.raises(UsageError, match="must be named Pulumi.<stack>.yaml"):
-        pipeline.load_states(exports, [tmp_path / "dev.yaml"])
+        pairing.load_states(exports, [tmp_path / "dev.yaml"])
 
 
 def test_deployment_digest_is_the_canonical_json_of_stack_project_and_resources() -> None:
@@ -138,9 +138,9 @@ def test_deployment_digest_is_the_canonical_json_of_stack_project_and_resources(
     body = {"stack": deployment.stack, "project": deployment.project,
             "resources": sorted(deployment.resources, key=canonical)}
     expected = hashlib.sha256(canonical(body).encode()).hexdigest()
-    assert pipeline.deployment_digest(deployment) == expected
-    assert pipeline.deployment_digest(dataclasses.replace(deployment, origin="elsewhere")) == expected
-    assert pipeline.deployment_digest(dataclasses.replace(deployment, stack="dev")) != expected
+    assert provenance.deployment_digest(deployment) == expected
+    assert provenance.deployment_digest(dataclasses.replace(deployment, origin="elsewhere")) == expected
+    assert provenance.deployment_digest(dataclasses.replace(deployment, stack="dev")) != expected
 
 
 def test_deployment_digest_ignores_the_order_of_dependency_lists() -> None:
@@ -149,9 +149,9 @@ def test_deployment_digest_ignores_the_order_of_dependency_lists() -> None:
             "propertyDependencies": {"vpcId": ["urn:x", "urn:y"]}}
     swapped = {**base, "dependencies": ["urn:y", "urn:x"], "propertyDependencies": {"vpcId": ["urn:y", "urn:x"]}}
     one = dataclasses.replace(vs_checkov_estate(1), resources=(base,))
-    assert pipeline.deployment_digest(one) == pipeline.deployment_digest(dataclasses.replace(one, resources=(swapped,)))
+    assert provenance.deployment_digest(one) == provenance.deployment_digest(dataclasses.replace(one, resources=(swapped,)))
     other = {**base, "dependencies": ["urn:x"]}
-    assert pipeline.deployment_digest(one) != pipeline.deployment_digest(dataclasses.replace(one, resources=(other,)))
+    assert provenance.deployment_digest(one) != provenance.deployment_digest(dataclasses.replace(one, resources=(other,)))
 
 
 def test_deployment_digest_is_the_sha256_of_the_canonical_json_of_stack_project_and_sorted_resources() -> None:
@@ -171,9 +171,9 @@ def test_deployment_digest_ignores_the_order_resources_were_registered_in() -> N
     estate = vs_checkov_estate(4)
     reordered = dataclasses.replace(estate, resources=tuple(reversed(estate.resources)))
     assert reordered.resources != estate.resources
-    assert pipeline.deployment_digest(reordered) == pipeline.deployment_digest(estate)
+    assert provenance.deployment_digest(reordered) == provenance.deployment_digest(estate)
     fewer = dataclasses.replace(estate, resources=estate.resources[1:])
-    assert pipeline.deployment_digest(fewer) != pipeline.deployment_digest(estate)
+    assert provenance.deployment_digest(fewer) != provenance.deployment_digest(estate)
 
 
 def test_two_checks_of_one_commit_give_byte_identical_reports(tmp_path: Path) -> None:

@@ -39,3 +39,14 @@ def test_names_and_providers() -> None:
     assert provider_urn_of("garbage") == "garbage" and not is_default_provider(provider_urn_of("garbage"))
     assert is_default_provider(PROVIDER) and not is_default_provider(PROVIDER.replace("default_1_2_3", "paris"))
     assert short_stack_name("org/project/prod") == "prod" and short_stack_name("dev") == "dev"
+
+
+def test_one_grammar_of_source_positions_for_the_state_reader_and_the_normaliser() -> None:
+    from dpaguard.urn import source_position
+
+    assert source_position("project:///infra/estate/database.py#26,9") == ("infra/estate/database.py", 26, 9)
+    assert source_position("project:///infra/__main__.py#4") == ("infra/__main__.py", 4, 1)
+    assert source_position("project:///odd#name.py#7,2") == ("odd#name.py", 7, 2)
+    for not_one in (None, 12, "", "file:///x.py#1", "project:///x.py", "project:///x.py#-1", "project:///x.py#1,a",
+                    "project:///#3", "project:///x.py#1\n"):
+        assert source_position(not_one) is None, not_one

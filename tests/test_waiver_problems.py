@@ -56,43 +56,67 @@ def test_a_malformed_waiver_for_a_stack_not_evaluated_is_reported(tmp_path: Path
 
 @pytest.mark.parametrize("approver", [" ", "\t", ""])
 def test_a_blank_approver_is_no_approver(tmp_path: Path, approver: str) -> None:
-    policy = _policy(tmp_path, _waiver(approver=approver))
+    # staging: in prod a waiver of a mandatory control without an approver is refused (test_waiver_governance)
+    policy = _policy(tmp_path, _waiver(urn="urn:pulumi:staging::*::db", stack="staging", approver=approver))
     assert not policy.waivers
-    findings = _findings(policy, "prod")
+    findings = _findings(policy, "staging")
     (malformed,) = [f for f in findings if f.control == "DPA-WAI-002"]
     assert "approver" in malformed.message
     assert not [f for f in findings if f.waived]
 
 
+# Blanket waivers of a control mandatory in prod that reach prod are refused (test_waiver_governance);
+# in staging (a waiver naming staging alone) and dev they are reported and still cover.
 @pytest.mark.parametrize("urn, stack, expires, reason", [
-    ("*", "prod", "2027-01-31", "covers every resource"),
-    ("urn:pulumi:*", "*", "2027-01-31", "covers every resource"),
-    ("*::*", "prod", "2027-01-31", "covers every resource"),
-    ("urn:pulumi:*::*::db", "*", "2027-01-31", "covers every stack"),
-    ("urn:pulumi:prod::*::db", "prod", "9999-12-31", "expires 9999-12-31, more than 365 days ahead"),
+    ("*", "staging", "2027-01-31", "covers every resource"),
+    ("*::*", "staging", "2027-01-31", "covers every resource"),
+    ("urn:pulumi:staging::*::db", "staging", "9999-12-31", "expires 9999-12-31, more than 365 days ahead"),
 ])
 def test_blanket_waivers_are_reported_and_still_cover(tmp_path: Path, urn: str, stack: str, expires: str, reason: str) -> None:
-    findings = _findings(_policy(tmp_path, _waiver(urn=urn, stack=stack, expires=expires)), "prod")
+    findings = _findings(_policy(tmp_path, _waiver(urn=urn, stack=stack, expires=expires)), "staging")
     (blanket,) = [f for f in findings if f.control == "DPA-WAI-003"]
     assert blanket.enforcement == "advisory" and reason in blanket.message
     assert blanket.location is not None and blanket.location.path.endswith("waivers.yaml")
     assert [f.waived for f in findings if f.control == "DPA-RES-003"] == [True]
 
 
+@pytest.mark.parametrize("urn, stack, reason", [
+    ("urn:pulumi:*", "*", "covers every resource"),
+    ("urn:pulumi:*::*::db", "*", "covers every stack"),
+])
+def test_blanket_waivers_of_an_advisory_control_are_reported_and_still_cover(tmp_path: Path, urn: str, stack: str,
+                                                                              reason: str) -> None:
+    # DPA-RES-003 made advisory in every environment: no longer an exception a DPO signs for
+    root = tmp_path / "policies"
+    shutil.copytree(POLICIES, root)
+    (root / "waivers.yaml").write_text(_waiver(urn=urn, stack=stack))
+    catalogue = root / "dpa" / "controls.yaml"
+    text = catalogue.read_text()
+    head, mark, tail = text.partition("id: DPA-RES-003")
+    every = "enforcement: {prod: mandatory, staging: mandatory, dev: mandatory}"
+    assert every in tail.split("- id:", 1)[0]
+    catalogue.write_text(head + mark + tail.replace(every, "enforcement: {prod: advisory, staging: advisory, dev: advisory}", 1))
+    findings = _findings(load_policy(root), "prod")
+    (blanket,) = [f for f in findings if f.control == "DPA-WAI-003"]
+    assert reason in blanket.message
+    assert [(f.enforcement, f.waived) for f in findings if f.control == "DPA-RES-003"] == [("advisory", True)]
+
+
 def test_a_narrow_waiver_is_not_blanket(tmp_path: Path) -> None:
-    findings = _findings(_policy(tmp_path, _waiver()), "prod")
+    findings = _findings(_policy(tmp_path, _waiver(urn="urn:pulumi:staging::*::db", stack="staging")), "staging")
     assert not [f for f in findings if f.control.startswith("DPA-WAI")]
 
 
 def test_a_file_waiver_of_checkov_with_stack_star_is_not_blanket(tmp_path: Path) -> None:
-    policy = _policy(tmp_path, _waiver(urn="urn:dpaguard:file:infra/*.py", stack="*", control="DPA-SEC-103"))
-    assert not [f for f in _findings(policy, "prod") if f.control.startswith("DPA-WAI")]
+    waiver = _waiver(urn="urn:dpaguard:file:infra/estate/app.py", stack="*", control="DPA-SEC-103")
+    waiver += "    approved: 2026-11-01\n    reference: DPO-7\n"
+    assert not [f for f in _findings(_policy(tmp_path, waiver), "prod") if f.control.startswith("DPA-WAI")]
 
 
 def test_the_limit_is_a_setting(tmp_path: Path) -> None:
-    waiver = _waiver(expires="2027-03-01")
-    assert [f for f in _findings(_policy(tmp_path / "a", waiver, "waivers:\n  max_days: 30\n"), "prod") if f.control == "DPA-WAI-003"]
-    assert not [f for f in _findings(_policy(tmp_path / "b", waiver), "prod") if f.control == "DPA-WAI-003"]
+    waiver = _waiver(urn="urn:pulumi:staging::*::db", stack="staging", expires="2027-03-01")
+    assert [f for f in _findings(_policy(tmp_path / "a", waiver, "waivers:\n  max_days: 30\n"), "staging") if f.control == "DPA-WAI-003"]
+    assert not [f for f in _findings(_policy(tmp_path / "b", waiver), "staging") if f.control == "DPA-WAI-003"]
     with pytest.raises(PolicyError, match="max_days"):
         _policy(tmp_path / "c", waiver, "waivers:\n  max_days: forever\n")
 

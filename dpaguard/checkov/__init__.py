@@ -5,12 +5,10 @@ configs, the policies, the CI workflows and any Dockerfile. Each failed check be
 the control that policies/checkov/mapping.yaml names for it; the control itself (clause, severity,
 enforcement, category `secrets` or `hygiene`) comes from the catalogue, policies/dpa/controls.yaml.
 
-Findings are about files, not resources, so they are attached as follows:
-- in a stack config (`stacks/Pulumi.<stack>.yaml`): to that stack, URN = the stack's URN, enforcement
-  of that stack's environment;
-- anywhere else: once for the whole project, stack = PROJECT_STACK ("*"), URN
-  `urn:dpaguard:file:<path>`, enforcement of the `prod` environment (the repository deploys prod).
-The location is always the file and line. No finding, message or notice holds the offending text.
+Each failed check is a decision about a file (`urn:dpaguard:file:<path>`, at its line); the findings
+stage (dpaguard.findings) places it: in the stack config file of an evaluated stack, that stack's,
+judged in its environment; anywhere else, the whole project's (stack `*`), judged as prod (the
+repository deploys prod). No decision, message or notice holds the offending text.
 """
 
 from __future__ import annotations
@@ -18,7 +16,7 @@ from __future__ import annotations
 import fnmatch
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Mapping, Sequence
+from typing import Mapping, Sequence
 
 import yaml
 
@@ -31,29 +29,27 @@ from dpaguard.checkov.runner import (
     run_checkov,
     scan_targets,
 )
-from dpaguard.environment import environment_of
 from dpaguard.errors import DpaguardError, PolicyError
 from dpaguard.inputs import MAX_CONFIG_BYTES, read_input_text
-from dpaguard.model import Control, ControlId, Finding, SourceLocation, Urn
+from dpaguard.model import Control, ControlId, Decision, SourceLocation, Urn
 from dpaguard.policy import SHIPPED_POLICIES, Policy
-from dpaguard.urn import stack_urn
+from dpaguard.urn import PROJECT_STACK, file_urn
 from dpaguard.yaml_dates import SafeLoader
 
-PROJECT_STACK = "*"
 MAPPING_FILE = Path("checkov") / "mapping.yaml"
 NOT_FOUND_NOTICE = "checkov not found; secrets and hygiene checks skipped"
 
 __all__ = [
     "CheckovError", "CheckovResult", "CheckovRun", "CheckovScan", "CheckMapping", "NOT_FOUND_NOTICE",
-    "PROJECT_STACK", "find_checkov", "load_mapping", "scan", "to_findings",
+    "PROJECT_STACK", "find_checkov", "load_mapping", "scan", "to_decisions",
 ]
 
 
 @dataclass(frozen=True)
 class CheckovScan:
-    """The stage's outcome: findings, notices for the report, and whether checkov ran at all."""
+    """The stage's outcome: decisions, notices for the report, and whether checkov ran at all."""
 
-    findings: tuple[Finding, ...]
+    decisions: tuple[Decision, ...]
     notices: tuple[str, ...]
     ran: bool
     version: str = ""  # the checkov version that ran, from its report
@@ -122,39 +118,15 @@ def _policy_or_shipped(policy: Policy | None, policies_dir: Path | None) -> Poli
     return load_policy(SHIPPED_POLICIES)
 
 
-def _stack_of(path: str, stack_config_dir: str, project: str) -> tuple[str, str] | None:
-    """(stack, URN) when `path` is a stack config file `Pulumi.<stack>.yaml`."""
-    file = Path(path)
-    prefix = f"{stack_config_dir}/" if stack_config_dir not in ("", ".") else ""
-    if not path.startswith(prefix) or "/" in path[len(prefix):]:
-        return None
-    if not (file.name.startswith("Pulumi.") and file.suffix in (".yaml", ".yml")) or file.stem == "Pulumi":
-        return None
-    stack = file.stem[len("Pulumi."):]
-    return stack, stack_urn(stack, project)
-
-
-def to_findings(
-    run: CheckovRun,
-    mapping: CheckMapping,
-    policy: Policy | None = None,
-    *,
-    project: str = "",
-    stack_config_dir: str = "stacks",
-    stack_configs: Mapping[str, Mapping[str, Any]] | None = None,
-    environment_override: str | None = None,
-    missing: set[str] | None = None,
-) -> tuple[Finding, ...]:
-    """Failed checks -> findings of our controls; a control disabled in the environment gives none.
-
-    A stack's environment is decided as for its deployment (`dpaguard.environment`), from its
-    config in `stack_configs` (stack -> config) and the override.
+def to_decisions(run: CheckovRun, mapping: CheckMapping, policy: Policy | None = None, *,
+                 missing: set[str] | None = None) -> tuple[Decision, ...]:
+    """Failed checks -> decisions of our controls about the files they failed in, at file and line.
 
     A mapped control the catalogue does not define is a PolicyError, unless `missing` is given:
-    then its id is added there and the finding left out (the caller reports it as a notice).
+    then its id is added there and the decision left out (the caller reports it as a notice).
     """
     policy = _policy_or_shipped(policy, None)
-    findings = []
+    decisions = []
     for result in run.results:
         rule = mapping.rule_for(result.check_id)
         if rule is None:
@@ -165,51 +137,20 @@ def to_findings(
                 raise PolicyError(f"checkov mapping: control {rule.control} is not in the catalogue (policies/dpa/controls.yaml)")
             missing.add(rule.control)
             continue
-        owner = _stack_of(result.path, stack_config_dir, project)
-        if owner is not None:
-            stack, urn = owner
-            names = policy.data["settings"]["environment_names"]
-            environment = environment_of(stack, (stack_configs or {}).get(stack, {}), names, environment_override)[0]
-        else:
-            stack, urn, environment = PROJECT_STACK, f"urn:dpaguard:file:{result.path}", "prod"
-        enforcement = control.enforcement_for(environment)
-        if enforcement == "disabled":
-            continue
         where = f" in {result.resource}" if result.resource else ""
         kind = f"{rule.kind}: " if rule.kind and control.category == "secrets" else ""
         message = f"{result.check_id} {kind}{result.check_name or 'failed'}{where} at {result.path}:{result.line}"
         if control.category == "secrets":
             message += " (value not shown)"
-        findings.append(Finding.of(
-            control,
-            enforcement=enforcement,
-            stack=stack,
-            urn=Urn(urn),
-            type=f"checkov:{result.framework or 'file'}",
-            name=result.path,
-            message=message,
-            location=SourceLocation(path=result.path, line=result.line),
+        decisions.append(Decision(
+            control.id, Urn(file_urn(result.path)), message, location=SourceLocation(path=result.path, line=result.line),
+            type=f"checkov:{result.framework or 'file'}", name=result.path,
         ))
-    return tuple(sorted(findings, key=Finding.sort_key))
+    return tuple(decisions)
 
 
-def _stack_configs(stack_config_dir: Path) -> dict[str, Mapping[str, Any]]:
-    """stack -> the config of its stack config file, for the ones that can be read."""
-    configs: dict[str, Mapping[str, Any]] = {}
-    for file in sorted(stack_config_dir.glob("Pulumi.*.y*ml")) if stack_config_dir.is_dir() else ():
-        try:
-            data = yaml.load(read_input_text(file, MAX_CONFIG_BYTES), Loader=SafeLoader) or {}  # noqa: S506 - a SafeLoader subclass
-        except (OSError, UnicodeDecodeError, yaml.YAMLError):
-            continue
-        config = data.get("config") if isinstance(data, dict) else None
-        if isinstance(config, dict):
-            configs[file.stem[len("Pulumi."):]] = config
-    return configs
-
-
-def scan(project_dir: Path, policy: Policy | None, *, skip_checks: Sequence[str] = (), required: bool = False,
-         environment_override: str | None = None) -> CheckovScan:
-    """Run checkov over the project's files and return its failed checks as findings.
+def scan(project_dir: Path, policy: Policy | None, *, skip_checks: Sequence[str] = (), required: bool = False) -> CheckovScan:
+    """Run checkov over the project's files and return its failed checks as decisions.
 
     A missing checkov gives a notice (or, with `required`, a CheckovError); a checkov that fails
     for another reason is always a CheckovError.
@@ -222,42 +163,34 @@ def scan(project_dir: Path, policy: Policy | None, *, skip_checks: Sequence[str]
                 "checkov not found (--require-checkov)",
                 hint="install it with `bash .ci/setup`, or set DPAGUARD_CHECKOV to its path",
             )
-        return CheckovScan(findings=(), notices=(NOT_FOUND_NOTICE,), ran=False)
+        return CheckovScan(decisions=(), notices=(NOT_FOUND_NOTICE,), ran=False)
     from dpaguard.source.project import load_project
 
     try:
         project = load_project(project_dir)
-        name, main_dir, config_dir = project.name, project.program or project.main_dir, project.stack_config_dir
+        main_dir, config_dir = project.program or project.main_dir, project.stack_config_dir
     except DpaguardError:
-        name, main_dir, config_dir = project_dir.resolve().name, project_dir, project_dir
+        main_dir, config_dir = project_dir, project_dir
     policies_root = getattr(policy, "root", None)
     policies_dir = Path(policies_root) if policies_root else project_dir / "policies"
     files = scan_targets(project_dir, main_dir, config_dir, policies_dir)
     notices: list[str] = []
     if not files:
-        return CheckovScan(findings=(), notices=("checkov: no project files to scan",), ran=False)
+        return CheckovScan(decisions=(), notices=("checkov: no project files to scan",), ran=False)
     try:
         run = run_checkov(checkov, files, project_dir, skip_checks)
     except DpaguardError as error:
         raise error.wrap("checkov")
     if run.parsing_errors:
         notices.append(f"checkov could not parse {run.parsing_errors} file(s); they were not checked")
-    try:
-        relative_config_dir = config_dir.resolve().relative_to(project_dir.resolve()).as_posix()
-    except ValueError:
-        relative_config_dir = str(config_dir)
     missing: set[str] = set()
-    findings = to_findings(
-        run, load_mapping(policies_dir), _policy_or_shipped(policy, policies_dir),
-        project=name, stack_config_dir=relative_config_dir, stack_configs=_stack_configs(config_dir),
-        environment_override=environment_override, missing=missing,
-    )
+    decisions = to_decisions(run, load_mapping(policies_dir), _policy_or_shipped(policy, policies_dir), missing=missing)
     if missing:
         notices.append(
             f"checkov findings of {', '.join(sorted(missing))} not reported: not in the catalogue "
             "(append the checkov-derived controls of dpaguard's policies/dpa/controls.yaml to yours)"
         )
-    return CheckovScan(findings=findings, notices=tuple(notices), ran=True, version=run.version, files=len(files),
+    return CheckovScan(decisions=decisions, notices=tuple(notices), ran=True, version=run.version, files=len(files),
                        examined=examined_files(files, load_mapping(policies_dir)))
 
 

@@ -25,7 +25,9 @@ from dpaguard.model import ENVIRONMENTS
 from dpaguard.errors import OutputError, UsageError
 from dpaguard.model import Result
 from dpaguard.dpa_text import dpa_document_sha256
-from dpaguard.pipeline import CHECKOV_TASK, RunOptions, default_policies_dir, git_commit, git_worktree, utc_today
+from dpaguard.gitstate import git_commit, git_worktree
+from dpaguard.pipeline import CHECKOV_TASK, RunOptions, default_policies_dir
+from dpaguard.provenance import utc_today
 from dpaguard.report import EXTENSIONS, FORMATS, LANGUAGES, render
 
 if TYPE_CHECKING:
@@ -108,8 +110,9 @@ def add_report_arguments(parser: argparse.ArgumentParser) -> None:
     evaluation.add_argument("--evidence", type=Path, metavar="FILE",
                             help="append this run to an evidence log (JSON lines, hash-chained)")
     evaluation.add_argument("--baseline", type=Path, metavar="FILE",
-                            help="an earlier JSON report: controls that passed then and fail now, and controls removed "
-                                 "or downgraded since, become DPA-RAT-001 findings (Article 5.1)")
+                            help="an earlier JSON report: every report shows what changed since (findings, waivers, "
+                                 "ledger, catalogue); a stack with controls that passed then and fail now, and each "
+                                 "control removed or downgraded since, is a DPA-RAT-001 finding (Article 5.1)")
 
 
 def plan_outputs(formats: Sequence[str], outputs: Sequence[str]) -> list[Output]:

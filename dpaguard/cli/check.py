@@ -18,6 +18,7 @@ from dpaguard.cli._common import (
 )
 from dpaguard.errors import UsageError
 from dpaguard.pipeline import CheckovOptions, resolve_stacks, run_check
+from dpaguard.source.lookups import HELP as LOOKUPS_HELP, load_lookups
 from dpaguard.source.project import load_project
 
 HELP = "Render stacks of a Pulumi project offline and check them against the DPA controls (and checkov)."
@@ -33,6 +34,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="directory holding Pulumi.yaml (default: .)")
     stacks.add_argument("--timeout", type=seconds, default=120.0, metavar="S",
                         help="time limit of each stack's program, in seconds (default: 120)")
+    stacks.add_argument("--lookups", type=Path, metavar="FILE", help=LOOKUPS_HELP)
     checkov = parser.add_argument_group("checkov")
     checkov.add_argument("--no-checkov", action="store_true", help="skip the checkov stage (secrets, IaC hygiene)")
     checkov.add_argument("--require-checkov", action="store_true",
@@ -52,17 +54,19 @@ def run(args: argparse.Namespace) -> int:
     if not project_dir.is_dir():
         raise UsageError(f"{project_dir}: project folder not found (--project-dir DIR)")
     plan = plan_outputs(args.format, args.output)
+    lookups = load_lookups(args.lookups) if args.lookups is not None else ()
     stacks = resolve_stacks(project_dir, args.stack, args.all_stacks)
     project = load_project(project_dir)
     check_distinct(written_files(plan, args.evidence),
                    [("project file", project.file)] + [("stack config", project.stack_file(s)) for s in stacks]
-                   + ([("--baseline", args.baseline)] if args.baseline is not None else []))
+                   + ([("--baseline", args.baseline)] if args.baseline is not None else [])
+                   + ([("--lookups", args.lookups)] if args.lookups is not None else []))
     options = run_options(args, project_dir)
     checkov = CheckovOptions(enabled=not args.no_checkov, required=args.require_checkov,
                               skip_checks=tuple(args.checkov_skip_check))
     progress = ProgressLine(stacks, enabled=not args.quiet, stream=sys.stderr, checkov=checkov.enabled)
     try:
-        result = run_check(project_dir, stacks, options, checkov, timeout=args.timeout, progress=progress)
+        result = run_check(project_dir, stacks, options, checkov, timeout=args.timeout, progress=progress, lookups=lookups)
     finally:
         progress.clear()
     return emit(result, plan, args)

@@ -9,6 +9,7 @@ from dpaguard.cli._common import check_distinct, check_not_project_input, second
 from dpaguard.errors import UsageError
 from dpaguard.export.tfplan import tfplan_json
 from dpaguard.model import Deployment
+from dpaguard.source.lookups import HELP as LOOKUPS_HELP, load_lookups
 
 HELP = "Export a stack (rendered offline, or a state file) as Terraform plan JSON for existing scanners."
 FORMATS = ("tfplan",)
@@ -28,6 +29,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--output", "-o", type=Path, metavar="FILE", help="write here (default: stdout)")
     parser.add_argument("--timeout", type=seconds, default=120.0, metavar="S",
                         help="with --stack: time limit of the program, in seconds (default: 120)")
+    parser.add_argument("--lookups", type=Path, metavar="FILE", help=f"with --stack: {LOOKUPS_HELP}")
 
 
 def _deployment(args: argparse.Namespace) -> Deployment:
@@ -39,11 +41,14 @@ def _deployment(args: argparse.Namespace) -> Deployment:
         raise UsageError("--stack-config goes with --state (with --stack the project's own stack config is read)")
     from dpaguard.source.program import render_stack
 
-    return render_stack(args.project_dir, args.stack, timeout=args.timeout)
+    lookups = load_lookups(args.lookups) if args.lookups is not None else ()
+    return render_stack(args.project_dir, args.stack, timeout=args.timeout, lookups=lookups)
 
 
 def run(args: argparse.Namespace) -> int:
     """Load the deployment, translate it and write the document; errors are raised for the dispatcher."""
+    if args.lookups is not None and args.state is not None:
+        raise UsageError("--lookups goes with --stack (a state file holds the lookups' real answers)")
     if args.output is not None and args.state is None:
         check_not_project_input("--output", args.output, args.project_dir)
     if args.output is not None:

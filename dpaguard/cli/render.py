@@ -5,8 +5,9 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from dpaguard.cli._common import check_not_project_input, seconds, write_document
+from dpaguard.cli._common import check_distinct, check_not_project_input, seconds, write_document
 from dpaguard.cli._console import say
+from dpaguard.source.lookups import HELP as LOOKUPS_HELP, load_lookups
 from dpaguard.source.program import render_stack
 from dpaguard.source.state import export_json
 
@@ -23,13 +24,17 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--timeout", type=seconds, default=120.0, metavar="S", help="time limit of the program, in seconds (default: 120)"
     )
+    parser.add_argument("--lookups", type=Path, metavar="FILE", help=LOOKUPS_HELP)
 
 
 def run(args: argparse.Namespace) -> int:
     """Render the stack and write its deployment JSON; errors are raised for the dispatcher to print."""
     if args.output is not None:
         check_not_project_input("--output", args.output, args.project_dir)
-    deployment = render_stack(args.project_dir, args.stack, timeout=args.timeout)
+        if args.lookups is not None:
+            check_distinct([("--output", args.output)], [("--lookups", args.lookups)])
+    lookups = load_lookups(args.lookups) if args.lookups is not None else ()
+    deployment = render_stack(args.project_dir, args.stack, timeout=args.timeout, lookups=lookups)
     text = export_json(deployment)
     write_document(args.output, text, "the deployment")
     # the deployment has no room for them: the interpreter the program ran under, lookups that answered nothing

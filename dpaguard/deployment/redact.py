@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import functools
 import re
-from typing import Any, Callable
+from typing import Any, Callable, Mapping
 
 from dpaguard.model import PLAINTEXT_REDACTED, REDACTED, SECRET_SIG, SECRET_SIG_KEY, UNKNOWN
 from dpaguard.deployment.credentials import redact_credentials
@@ -95,6 +95,41 @@ def is_sensitive_name(name: str) -> bool:
     return bool(SENSITIVE_NAME.search(name)) or _names_a_credential(words)
 
 
+# A value that is only the name of an environment variable to fill it from (`${env:SCW_SECRET_KEY}`,
+# `${env.DB_PASSWORD}`, `${DB_PASSWORD}`): it holds no credential, so it is no plaintext one either.
+_PLACEHOLDER = re.compile(r"\$\{(?:env[:.])?[A-Za-z_][A-Za-z0-9_]*\}")
+
+
+def is_placeholder(value: Any) -> bool:
+    """Whether a value is wholly a placeholder naming an environment variable (`${env:NAME}`), no credential."""
+    return isinstance(value, str) and _PLACEHOLDER.fullmatch(value.strip()) is not None
+
+
+# An OpenSSH public key line (`ssh-ed25519 AAAA... comment`): what a server is given to trust, published
+# by design; an `ssh_key` setting holding one holds no credential. A private key never has this form.
+_PUBLIC_KEY = re.compile(r"(?:ssh-(?:rsa|dss|ed25519)|ecdsa-sha2-nistp(?:256|384|521)|sk-(?:ssh-ed25519|ecdsa-sha2-nistp256)@openssh\.com)"
+                         r" AAAA[A-Za-z0-9+/]+={0,3}(?: [^\n]*)?")
+
+
+def holds_no_credential(value: Any) -> bool:
+    """Whether a value under a credential's name is none by its form: an `${env:NAME}` placeholder or an SSH public key."""
+    return is_placeholder(value) or (isinstance(value, str) and _PUBLIC_KEY.fullmatch(value.strip()) is not None)
+
+
+# A name/value pair (a Kubernetes container's `env`, a Helm release's `set`, an ECS task's `environment`):
+# the name says what the value beside it is, as a property key would.
+_PAIR_NAMES = ("name", "Name", "key", "Key")
+_PAIR_VALUES = frozenset({"value", "Value"})
+
+
+def pair_name(mapping: Any) -> str | None:
+    """The name a name/value pair gives its value (`{name: DB_PASSWORD, value: ...}`), None for any other mapping."""
+    if not isinstance(mapping, dict) or _PAIR_VALUES.isdisjoint(mapping):
+        return None
+    name = next((mapping[key] for key in _PAIR_NAMES if isinstance(mapping.get(key), str)), None)
+    return name if name else None
+
+
 def is_secret(value: Any) -> bool:
     """Whether a value is a secret wrapper of serialized Pulumi properties or state: the signature and one payload."""
     return (
@@ -127,7 +162,7 @@ def secret_placeholder() -> dict[str, str]:
 def _redact_plain(value: Any) -> Any:
     """A value under a sensitive name: every plain string inside it replaced, secrets wrapped as placeholders."""
     if isinstance(value, str):
-        return value if value in ("", UNKNOWN) else PLAINTEXT_REDACTED
+        return value if value in ("", UNKNOWN) or holds_no_credential(value) else PLAINTEXT_REDACTED
     if isinstance(value, dict):
         if is_secret(value):
             return secret_placeholder()
@@ -173,20 +208,28 @@ def redact_tree(value: Any, name: str | None = None, share: Callable[[str], str]
             if not _special(value):
                 return PLAINTEXT_REDACTED  # a forged secret or an unknown signature: nothing of it is shown
             return {k: v if k == SECRET_SIG_KEY else redact_strings(v) for k, v in value.items()}
+        # A name/value pair's value is under the name the pair gives it (`{name: API_TOKEN, value: ...}`).
+        given = pair_name(value)
+        under = ({str(k): given if k in _PAIR_VALUES else str(k) for k in value}
+                 if given is not None and is_sensitive_name(given) else None)
         # A credential used as a property or tag name is cut out of the name like out of a value.
         if share is None:
-            return {redact_credentials(str(k)): redact_tree(v, str(k)) for k, v in value.items()}
-        return _shared_map(value, share)
+            return {redact_credentials(str(k)): redact_tree(v, str(k) if under is None else under[str(k)]) for k, v in value.items()}
+        return _shared_map(value, share, under)
     if isinstance(value, list):
         return [redact_tree(v, name, share) for v in value]
     return value
 
 
-def _shared_map(value: dict[str, Any], share: Callable[[str], str]) -> dict[str, Any]:
-    """redact_tree of a property map, `share` given: a plain string under a name that is not sensitive is redacted without recursing."""
+def _shared_map(value: dict[str, Any], share: Callable[[str], str], under: Mapping[str, str] | None = None) -> dict[str, Any]:
+    """redact_tree of a map, `share` given (`under`: the name each key's value is under, when not the key itself).
+
+    A plain string under a name that is not sensitive is redacted without recursing.
+    """
     out = {}
     for key, item in value.items():
-        out[share(key)] = share(item) if type(item) is str and not is_sensitive_name(key) else redact_tree(item, key, share)
+        name = key if under is None else under[key]
+        out[share(key)] = share(item) if type(item) is str and not is_sensitive_name(name) else redact_tree(item, name, share)
     return out
 
 

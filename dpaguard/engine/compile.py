@@ -1,5 +1,7 @@
-"""The policy compiled by the engine: OPA compiles the modules and `data.dpa` once, when the policy is loaded, and the OPA engine evaluates with that instance; where OPA cannot load, regopy checks them.
+"""The policy compiled once, when it is loaded, by the engine that evaluates it by default.
 
+OPA compiles the modules and `data.dpa` and the OPA engine evaluates with that instance; where
+OPA cannot load, the default engine is regopy, and regopy builds the interpreter it evaluates with.
 A module that does not compile is a PolicyError naming its file, line and column.
 """
 
@@ -9,11 +11,7 @@ import re
 from pathlib import Path
 from typing import Any, Mapping
 
-from dpaguard.engine.interface import DECISIONS_PATH
 from dpaguard.errors import EngineError, PolicyError
-
-_QUERY = "x = data." + DECISIONS_PATH.replace("/", ".")
-
 
 _ERROR = re.compile(r"\(error \d+:(?P<file>[^|]+)\|(?P<offset>\d+)\|\d+\s+\(errormsg \d+:(?P<message>[^)\n]*)")
 
@@ -36,17 +34,17 @@ def rego_error_line(error: Exception, modules: Mapping[str, str]) -> str:
 def compile_modules(modules: Mapping[str, str], data: Mapping[str, Any], root: Path) -> Any:
     """Compile the Rego modules with OPA (regopy where OPA cannot load); PolicyError naming file and line.
 
-    Returns what OPA compiled (a CompiledPolicy that the OPA engine takes rather than compiling the
-    same modules again), None where regopy checked them.
+    Returns what was compiled, for the engine that evaluates the policy to take rather than compile
+    the same modules again: OPA's instance (CompiledPolicy), or regopy's interpreter (CompiledRego)
+    where OPA cannot load, which is when the default engine falls back to regopy.
     """
-    # Here, not at the top: the OPA engine's module is loaded only when a policy is compiled.
+    # Here, not at the top: the engines' modules are loaded only when a policy is compiled.
     from dpaguard.engine.opa_inprocess import CompiledPolicy, compile_policy, error_line, load_bindings
 
     try:
         bindings = load_bindings()
     except EngineError:
-        _compile_with_regopy(modules, data, root)
-        return None
+        return _compile_with_regopy(modules, data, root)
     try:
         opa = compile_policy(modules, data)
     except bindings.OpaError as error:
@@ -54,17 +52,15 @@ def compile_modules(modules: Mapping[str, str], data: Mapping[str, Any], root: P
     return CompiledPolicy(opa, modules, data)
 
 
-def _compile_with_regopy(modules: Mapping[str, str], data: Mapping[str, Any], root: Path) -> None:
+def _compile_with_regopy(modules: Mapping[str, str], data: Mapping[str, Any], root: Path) -> Any:
     import regopy
 
-    interpreter = regopy.Interpreter()
-    interpreter.log_level = regopy.LogLevel.NONE
+    from dpaguard.engine.embedded import CompiledRego, build_interpreter
+
     try:
-        interpreter.add_data({"dpa": data})
-        for name, text in modules.items():
-            interpreter.add_module(name, text)
-        bundle = interpreter.build(_QUERY)
+        interpreter, bundle = build_interpreter(regopy, modules, data)
     except regopy.RegoError as error:
         raise PolicyError(f"{root}/{rego_error_line(error, modules)}") from None
     if not bundle.ok():
         raise PolicyError(f"{root}/rego: the policy modules do not compile")
+    return CompiledRego(interpreter, bundle, modules, data)

@@ -255,6 +255,40 @@ def _decide_in_worker(part: Mapping[str, Any]) -> tuple[bool, Any]:
         return False, str(error)
 
 
+_QUERY = "x = data." + DECISIONS_PATH.replace("/", ".")
+
+
+def build_interpreter(regopy: Any, modules: Mapping[str, str], data: Mapping[str, Any]) -> tuple[Any, Any]:
+    """One regopy interpreter holding every module and the DPA data, and its bundle; regopy.RegoError when they do not compile."""
+    interpreter = regopy.Interpreter()
+    interpreter.log_level = regopy.LogLevel.NONE
+    # A builtin that fails (a bad sprintf, a type error) would otherwise make its rule
+    # undefined and silently drop a decision: fail closed, as the OPA engine's strict query does.
+    interpreter.strict_built_in_errors = True
+    interpreter.add_data({"dpa": data})
+    for name, text in modules.items():
+        interpreter.add_module(name, text)
+    return interpreter, interpreter.build(_QUERY)
+
+
+class CompiledRego:
+    """The regopy interpreter the policy's load built (where OPA cannot load), handed to the first engine built from that same policy."""
+
+    def __init__(self, interpreter: Any, bundle: Any, modules: Mapping[str, str], data: Mapping[str, Any]) -> None:
+        self._built: tuple[Any, Any] | None = (interpreter, bundle)
+        self._modules = dict(modules)
+        self._data = data
+        self._lock = threading.Lock()
+
+    def take(self, modules: Mapping[str, str], data: Mapping[str, Any]) -> tuple[Any, Any] | None:
+        """(interpreter, bundle) if they hold exactly these modules and data and no engine has them yet, else None."""
+        with self._lock:
+            built, self._built = self._built, None
+        if built is None or modules != self._modules or data != self._data:
+            return None
+        return built
+
+
 class EmbeddedEngine:
     """Evaluates the policy's Rego in-process with regopy (large inputs in worker processes)."""
 
@@ -271,19 +305,14 @@ class EmbeddedEngine:
         self._regopy = regopy
         self._lock = threading.Lock()
         self._chunk = chunk_resources
-        self._query = "x = data." + DECISIONS_PATH.replace("/", ".")
-        try:
-            interpreter = regopy.Interpreter()
-            interpreter.log_level = regopy.LogLevel.NONE
-            # A builtin that fails (a bad sprintf, a type error) would otherwise make its rule
-            # undefined and silently drop a decision: fail closed, as the OPA engine's strict query does.
-            interpreter.strict_built_in_errors = True
-            interpreter.add_data({"dpa": policy.data})
-            for name, text in policy.rego_modules.items():
-                interpreter.add_module(name, text)
-            self._bundle = interpreter.build(self._query)
-        except regopy.RegoError as error:
-            raise EngineError(f"embedded engine: {rego_error_line(error, policy.rego_modules)}") from None
+        compiled = getattr(policy, "compiled", None)
+        taken = compiled.take(policy.rego_modules, policy.data) if isinstance(compiled, CompiledRego) else None
+        if taken is None:
+            try:
+                taken = build_interpreter(regopy, policy.rego_modules, policy.data)
+            except regopy.RegoError as error:
+                raise EngineError(f"embedded engine: {rego_error_line(error, policy.rego_modules)}") from None
+        interpreter, self._bundle = taken
         if not self._bundle.ok():
             raise EngineError("embedded engine: the policy bundle did not build")
         self._interpreter: Any = interpreter

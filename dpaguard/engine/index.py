@@ -68,7 +68,10 @@ def build_index(resources: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
     }
     groups: dict[tuple[str, str], dict[str, Any]] = {}
     for position, fact in enumerate(resources):
-        shaped = _SHAPE_OF_TYPE.get(fact["type"])
+        # A resource the program only reads (`.get()`) is another stack's: no rule of its type (its
+        # posture) visits it, nor do its unknown or malformed properties; its place, provider and sharing do.
+        read = bool(fact.get("read"))
+        shaped = None if read else _SHAPE_OF_TYPE.get(fact["type"])
         if shaped is not None:
             shape = _shape(fact, shaped[1], shaped[2])
             key = (shaped[0], json.dumps(shape, sort_keys=True, default=repr))
@@ -78,7 +81,8 @@ def build_index(resources: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
                 index["shape"][shaped[0]].append(group)
             group["positions"].append(position)
         _group(index, ("package", fact["package"]), position)
-        _group(index, ("type", fact["type"]), position)
+        if not read:
+            _group(index, ("type", fact["type"]), position)
         locality = fact["locality"]
         if locality["scope"] != "none":
             value = locality[locality["scope"]] if locality["status"] == "known" else ""
@@ -98,9 +102,9 @@ def build_index(resources: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
             _group(index, ("outside_scope", fact["subprocessor"], fact["type"]), position)
         if fact.get("plaintext_paths"):
             index["plaintext"].append(position)
-        if fact.get("malformed"):
+        if fact.get("malformed") and not read:
             index["malformed"].append(position)
-        if fact.get("unknown"):
+        if fact.get("unknown") and not read:
             index["unknown"].append(position)
         if fact.get("foreign"):
             index["foreign"].append(position)

@@ -55,23 +55,17 @@ from __future__ import annotations
 
 import json
 import os
-import re
 import threading
 from typing import Any, Callable, Mapping, TypeVar
 from urllib.parse import urlsplit
 
 import requests
-import urllib3
-from opa_client import OpaClient
-from opa_client.errors import (
-    DeletePolicyError,
-    PolicyNotFoundError,
-    RegoParseError,
-    TypeException,
-)
+from opa_client.errors import DeletePolicyError, PolicyNotFoundError, RegoParseError, TypeException
 
 from dpaguard.engine.bundle import DATA_ROOT, POLICY_ROOT
 from dpaguard.engine.interface import DECISIONS_PATH, PolicyLike
+from dpaguard.engine.opa_errors import describe, is_parse_error, shown
+from dpaguard.engine.opa_http import Client, bounded
 from dpaguard.engine.opa_revision import (
     DATA_MODULE,
     VERSION_MODULE,
@@ -80,9 +74,9 @@ from dpaguard.engine.opa_revision import (
     described,
     foreign,
     governs,
-    held_modules,
     module_id,
     namespace,
+    push_order,
     revision_modules,
 )
 from dpaguard.engine.shaping import distinct, parse_decisions, rego_input
@@ -99,51 +93,10 @@ FOREIGN_HINT = (
     "(DELETE /v1/policies/<id>) and restrict who can write (OPA --authorization)"
 )
 _T = TypeVar("_T")
-# "dpaguard_rev_<sha16>/rego/x.rego:12: eval_conflict_error" inside an OPA evaluation error message
-_LOCATION = re.compile(r"(\S+?\.rego):(\d+): ([a-z_]+_error)")
-
-
-def _timed_out(error: BaseException) -> bool:
-    """Whether a failure is, underneath, a timeout (and not a refused connection).
-
-    With retries off, urllib3 reports a read timeout as MaxRetryError(reason=ReadTimeoutError),
-    which requests turns into a plain ConnectionError; and urllib3's NewConnectionError (refused)
-    is, for history's sake, a subclass of its ConnectTimeoutError.
-    """
-    causes = _chain(error)
-    if any(isinstance(c, (urllib3.exceptions.NewConnectionError, ConnectionRefusedError)) for c in causes):
-        return False
-    return any(isinstance(c, (TimeoutError, urllib3.exceptions.TimeoutError)) for c in causes)
-
-
-def _chain(error: BaseException) -> list[BaseException]:
-    """The error and everything it wraps (args, reason, cause, context)."""
-    found: list[BaseException] = []
-    seen: set[int] = set()
-    stack: list[object] = [error]
-    while stack:
-        item = stack.pop()
-        if id(item) in seen or item is None:
-            continue
-        seen.add(id(item))
-        if isinstance(item, BaseException):
-            found.append(item)
-            stack.extend([*item.args, getattr(item, "reason", None), item.__cause__, item.__context__])
-    return found
-
-
-def _is_parse_error(error: Exception) -> bool:
-    return isinstance(error, RegoParseError) and any(
-        isinstance(item, dict) and item.get("code") == "rego_parse_error" for item in error.errors
-    )
 
 
 class _Replaced(Exception):
     """The server answered with another run's policies or data."""
-
-
-class _Deadline(requests.Timeout):
-    """An HTTP exchange as a whole took longer than the engine's timeout."""
 
 
 def owns(root: object, path: str) -> bool:
@@ -153,69 +106,9 @@ def owns(root: object, path: str) -> bool:
     return all(a == b for a, b in zip(path.split("/"), [p for p in root.split("/") if p]))
 
 
-def _shown(value: object) -> str:
-    """A value the server sent, as an error may quote it: JSON, one line, at most 80 characters."""
-    if not isinstance(value, str):
-        return json.dumps(value, ensure_ascii=True)[:80]
-    return value if re.fullmatch(r"[0-9a-f]{1,80}", value) else json.dumps(value[:80], ensure_ascii=True)
-
-
 def display_url(url: str) -> str:
     """The URL as errors show it: scheme, host and port only (errors.shown_url)."""
     return shown_url(url)
-
-
-class _Client(OpaClient):  # type: ignore[misc]
-    """opa_client's client, listing policies at OPA's own path.
-
-    OpaClient lists `/v1/policies/`, which OPA's router answers with a redirect to the absolute
-    path `/v1/policies`: one round trip more, and behind a reverse proxy with a path prefix the
-    redirect would leave the prefix out.
-    """
-
-    def get_policies_list(self) -> list[str]:
-        """The ids of every policy module the server holds."""
-        return [module.id for module in self.get_policies_held()]
-
-    def get_policies_held(self) -> list[HeldModule]:
-        """Every policy module the server holds: id, raw Rego text, and the package OPA parsed."""
-        response = self._session.get(f"{self.root_url}/policies", timeout=self.timeout)
-        response.raise_for_status()
-        return held_modules(response.json())
-
-
-_PACKAGE = re.compile(r"^\s*package\s+([A-Za-z_][\w.]*)", re.MULTILINE)
-_IMPORT = re.compile(r"^\s*import\s+data\.([A-Za-z_][\w.]*)", re.MULTILINE)
-
-
-def push_order(modules: Mapping[str, str]) -> list[str]:
-    """Module ids with each module after the modules it imports.
-
-    OPA compiles the whole module set on every PUT and refuses a module that calls a function of a
-    module it does not hold yet: pushed in this order, no module is refused and pushed again.
-    """
-    packages: dict[str, list[str]] = {}
-    for pid, text in modules.items():
-        found = _PACKAGE.search(re.sub(r"(?m)#.*$", "", text))
-        packages.setdefault(found.group(1) if found else "", []).append(pid)
-    order: list[str] = []
-    placed: set[str] = set()
-
-    def place(pid: str, trail: set[str]) -> None:
-        if pid in placed or pid in trail:  # a cycle is left for the retries of _settle
-            return
-        trail.add(pid)
-        for imported in _IMPORT.findall(re.sub(r"(?m)#.*$", "", modules[pid])):
-            for package, ids in sorted(packages.items()):
-                if package == imported or package.startswith(imported + "."):
-                    for dependency in sorted(ids):
-                        place(dependency, trail)
-        placed.add(pid)
-        order.append(pid)
-
-    for pid in sorted(modules):
-        place(pid, set())
-    return order
 
 
 class OpaEngine:
@@ -252,7 +145,7 @@ class OpaEngine:
         self._relpaths[module_id(self._sha, DATA_MODULE)] = "(dpaguard data module)"
         token = os.environ.get(TOKEN_ENV) or None
         hostname = str(parts.hostname)
-        self._client = _Client(
+        self._client = Client(
             host=f"[{hostname}]" if ":" in hostname else hostname,  # an IPv6 address
             port=port,
             ssl=parts.scheme == "https",
@@ -389,7 +282,7 @@ class OpaEngine:
             revision = manifest.get("revision")
             if revision != self._sha:
                 raise EngineError(
-                    f"OPA server {self.url}: bundle {_shown(name)} holds policy revision {_shown(revision)}, "
+                    f"OPA server {self.url}: bundle {shown(name)} holds policy revision {shown(revision)}, "
                     f"but the local policies are {self._sha}",
                     hint=BUNDLE_HINT,
                 )
@@ -412,21 +305,21 @@ class OpaEngine:
             rel = next((r for r in local if module.id.endswith(f"/{r}") and local[r] == module.raw and r not in matched), None)
             if rel is None:
                 raise EngineError(
-                    f"OPA server {self.url}: bundle {_shown(bundle)} has revision {self._sha} but {described(module)} "
+                    f"OPA server {self.url}: bundle {shown(bundle)} has revision {self._sha} but {described(module)} "
                     "is not one of the local policies' modules (a bundle changed after dpaguard bundle wrote it)",
                     hint=BUNDLE_HINT,
                 )
             matched.add(rel)
         for rel in sorted(set(local) - matched):
             raise EngineError(
-                f"OPA server {self.url}: bundle {_shown(bundle)} has revision {self._sha} but not the "
+                f"OPA server {self.url}: bundle {shown(bundle)} has revision {self._sha} but not the "
                 f"local {rel} as it is (a bundle changed after dpaguard bundle wrote it)",
                 hint=BUNDLE_HINT,
             )
         data = self._call("read data", lambda: self._client.get_data(DATA_PATH))
         if not isinstance(data, dict) or data.get("result") != json.loads(self._data_json):
             raise EngineError(
-                f"OPA server {self.url}: bundle {_shown(bundle)} has revision {self._sha} but its data.{DATA_PATH} "
+                f"OPA server {self.url}: bundle {shown(bundle)} has revision {self._sha} but its data.{DATA_PATH} "
                 "is not the local DPA data (a bundle changed after dpaguard bundle wrote it)",
                 hint=BUNDLE_HINT,
             )
@@ -451,12 +344,12 @@ class OpaEngine:
         revision = answered.get("revision") if isinstance(answered, dict) else None
         if revision is None:
             raise _Replaced(
-                f"OPA server {self.url}: the answer does not name the revision of bundle {_shown(bundle)} "
+                f"OPA server {self.url}: the answer does not name the revision of bundle {shown(bundle)} "
                 f"(?provenance=true), so it cannot be tied to the local policies {self._sha}"
             )
         if revision != self._sha:
             raise _Replaced(
-                f"OPA server {self.url}: bundle {_shown(bundle)} answered with policy revision {_shown(revision)}, "
+                f"OPA server {self.url}: bundle {shown(bundle)} answered with policy revision {shown(revision)}, "
                 f"not the local policies' {self._sha}"
             )
         if "result" not in body:
@@ -483,14 +376,14 @@ class OpaEngine:
             refused: dict[str, Exception] = {}
             for pid in pending:
                 try:
-                    self._bounded(lambda: action(pid))
+                    bounded(lambda: action(pid), self.timeout, self._new_session)
                 except (RegoParseError, DeletePolicyError, PolicyNotFoundError) as error:
                     refused[pid] = error
                 except (requests.RequestException, ValueError, TypeException) as error:
                     raise self._error(f"{what} {self._relpaths.get(pid, pid)}", error) from error
             if len(refused) == len(pending):
                 # Report a syntax error before the errors it causes in the modules that use it.
-                pid = min(refused, key=lambda p: (not _is_parse_error(refused[p]), pending.index(p)))
+                pid = min(refused, key=lambda p: (not is_parse_error(refused[p]), pending.index(p)))
                 raise self._error(f"{what} {self._relpaths.get(pid, pid)}", refused[pid]) from refused[pid]
             pending = [pid for pid in pending if pid in refused]
 
@@ -512,7 +405,7 @@ class OpaEngine:
         if version != self._sha:
             # only this revision writes its namespace: another digest there is someone else's doing
             raise EngineError(
-                f"OPA server {self.url}: package {self._ns}.main answered with policy revision {_shown(version)}, "
+                f"OPA server {self.url}: package {self._ns}.main answered with policy revision {shown(version)}, "
                 f"not {self._sha} (a module of this revision was replaced on the server)",
                 hint=FOREIGN_HINT,
             )
@@ -523,17 +416,17 @@ class OpaEngine:
 
     def _expanded(self, decisions: list[Decision], urns: list[str], members: list[list[int]]) -> list[Decision]:
         """The decisions with each "@<position>" given back to the URN of every resource it stands for, sorted."""
-        unique: set[tuple[ControlId, str, str, DecisionStatus]] = set()
+        unique: dict[tuple[ControlId, str, str, DecisionStatus], str | None] = {}  # -> the decision's config key
         for decision in decisions:
             if not decision.urn.startswith("@"):  # a stack's decision
-                unique.add((decision.control, decision.urn, decision.message, decision.status))
+                unique[(decision.control, decision.urn, decision.message, decision.status)] = decision.config_key
                 continue
             position = decision.urn[1:]
             if not (position.isascii() and position.isdigit()) or int(position) >= len(members):
-                raise EngineError(f"OPA server {self.url}: a decision names an unknown resource {_shown(decision.urn)}", hint=HINT)
+                raise EngineError(f"OPA server {self.url}: a decision names an unknown resource {shown(decision.urn)}", hint=HINT)
             for member in members[int(position)]:
-                unique.add((decision.control, urns[member], decision.message, decision.status))
-        return [Decision(control=c, urn=Urn(u), message=m, status=st) for c, u, m, st in sorted(unique)]
+                unique[(decision.control, urns[member], decision.message, decision.status)] = decision.config_key
+        return [Decision(control=c, urn=Urn(u), message=m, status=st, config_key=k) for (c, u, m, st), k in sorted(unique.items())]
 
     def _parsed(self, raw: Any) -> list[Decision]:
         """The decisions of an answer, validated, without duplicates, sorted."""
@@ -548,102 +441,24 @@ class OpaEngine:
 
     # -- errors --------------------------------------------------------------------------------
 
-    def _bounded(self, fn: Callable[[], _T]) -> _T:
-        """Run one HTTP exchange in a helper thread and wait for it at most `timeout` seconds.
-
-        requests' timeout bounds each read of the socket, not the answer: a server sending a byte
-        a second never trips it. On expiry the exchange is left to its thread (a daemon, ended
-        by requests' own read timeout or the server) and a new session takes the next calls.
-        """
-        outcome: list[tuple[bool, Any]] = []
-
-        def exchange() -> None:
-            try:
-                outcome.append((True, fn()))
-            except BaseException as error:  # handed to the waiting thread, which raises it
-                outcome.append((False, error))
-
-        worker = threading.Thread(target=exchange, name="dpaguard-opa-request", daemon=True)
-        worker.start()
-        worker.join(self.timeout)
-        if worker.is_alive() or not outcome:
-            self._client._session = self._client._init_session()
-            raise _Deadline(f"no complete answer within {self.timeout:g} s")
-        ok, value = outcome[0]
-        if ok:
-            return value  # type: ignore[no-any-return]
-        raise value
+    def _new_session(self) -> None:
+        """A new HTTP session for the next calls (an exchange left to its thread holds the old one)."""
+        self._client._session = self._client._init_session()
 
     def _call(self, what: str, fn: Callable[[], _T], *, quote_server: bool = True) -> _T:
         try:
-            return self._bounded(fn)
+            return bounded(fn, self.timeout, self._new_session)
         except EngineError:
             raise
         except Exception as error:  # every failure of the client or the server is fail-closed
             raise self._error(what, error, quote_server=quote_server) from error
 
     def _error(self, what: str, error: BaseException, *, quote_server: bool = True) -> EngineError:
-        return EngineError(f"OPA server {self.url}: {what}: {self._describe(error, quote_server)}", hint=HINT)
-
-    def _describe(self, error: BaseException, quote_server: bool = True) -> str:
-        if isinstance(error, requests.Timeout) or _timed_out(error):
-            return f"no answer within {self.timeout:g} s"
-        if isinstance(error, requests.ConnectionError):
-            return "cannot connect (connection refused or host unreachable)"
-        if isinstance(error, requests.HTTPError):
-            response = error.response
-            status = response.status_code if response is not None else "?"
-            return f"HTTP {status}{self._opa_message(response, quote_server)}"
-        if isinstance(error, RegoParseError):
-            return self._compile_errors(error)
-        if isinstance(error, (DeletePolicyError, PolicyNotFoundError)):
-            return f"{error.expression}: {error.message}"
-        if isinstance(error, ValueError):  # json.JSONDecodeError, requests' JSONDecodeError
-            return "the answer is not JSON"
-        if isinstance(error, requests.RequestException):
-            return f"request failed ({type(error).__name__})"
-        return f"{type(error).__name__}"
-
-    def _opa_message(self, response: requests.Response | None, quote_server: bool) -> str:
-        """OPA's {"code", "message", "errors"} body of a failed call, on one line.
-
-        An evaluation error's message can quote values of the input (a builtin's argument):
-        for queries only the error code and the policy locations (`file.rego:12`) are kept.
-        """
-        if response is None:
-            return ""
-        try:
-            body = response.json()
-        except ValueError:
-            return ""
-        if not isinstance(body, dict):
-            return ""
-        code, message = body.get("code"), body.get("message")
-        if not quote_server:
-            places = _LOCATION.findall(str(message or ""))
-            message = ", ".join(dict.fromkeys(f"{self._place(f)}:{row}: {kind}" for f, row, kind in places))
-        text = ": ".join(str(part) for part in (code, message) if part)
-        return f" ({' '.join(text.split())[:300]})" if text else ""
+        said = describe(error, timeout=self.timeout, place=self._place, quote_server=quote_server)
+        return EngineError(f"OPA server {self.url}: {what}: {said}", hint=HINT)
 
     def _place(self, pid: str) -> str:
         """The policy file a module id stands for (under the policies directory, when known)."""
         rel = self._relpaths.get(pid, pid.removeprefix(f"{self._ns}/"))
         root = getattr(self._policy, "root", None)
         return f"{root}/{rel}" if root is not None and pid in self._relpaths and rel.endswith(".rego") else rel
-
-    def _compile_errors(self, error: RegoParseError) -> str:
-        """OPA's 400 errors[] as `file:row:col: code: message`, file being the policy file."""
-        shown: list[str] = []
-        for item in error.errors[:3]:
-            if not isinstance(item, dict):
-                continue
-            location = item.get("location") or {}
-            place = self._place(str(location.get("file", "")))
-            if location.get("row"):
-                place = f"{place}:{location['row']}"
-                if location.get("col"):
-                    place = f"{place}:{location['col']}"
-            shown.append(f"{place}: {item.get('code', 'error')}: {' '.join(str(item.get('message', '')).split())}")
-        more = f" (+{len(error.errors) - 3} more)" if len(error.errors) > 3 else ""
-        head = ": ".join(str(part) for part in (error.expression, error.message) if part) or "Rego error"
-        return f"{head}: {'; '.join(shown)}{more}" if shown else str(head)

@@ -5,7 +5,7 @@ OPA is the reference for what the Rego means. It is loaded through the PyPI whee
 package), so no `opa` binary and no server are needed. The wheel declares Python >= 3.14 but has
 no CPython ABI and runs on 3.11+: it is installed with `--ignore-requires-python` (docs/engines.md).
 
-The modules and `data.dpa` are compiled once, when the policy is loaded (`compile_policy`, the
+The modules and `data.dpa` are compiled once, when the policy is loaded (engine/compile.py, the
 load's own check that the policy compiles), and the engine takes that instance; each evaluation is
 one query of `data.dpaguard.main.decisions` with strict builtin errors (the wheel's default), so a
 builtin that fails on odd input fails the query instead of silently dropping a decision.
@@ -192,21 +192,22 @@ class OpaInProcessEngine:
         else:
             parts = chunks(facts, max(1, total))
             answers = [self._decide_part(0, part) for part in parts]
-        unique: set[tuple[ControlId, str, str, DecisionStatus]] = set()
+        unique: dict[tuple[ControlId, str, str, DecisionStatus], str | None] = {}  # -> the decision's config key
         offset = 0
         for part, answer in zip(parts, answers):
             size = len(part["resources"])
             for decision in answer:
                 if not decision.urn.startswith("@"):  # a stack's decision
-                    unique.add((decision.control, decision.urn, decision.message, decision.status))
+                    unique[(decision.control, decision.urn, decision.message, decision.status)] = decision.config_key
                     continue
                 position = decision.urn[1:]
                 if not (position.isascii() and position.isdigit()) or int(position) >= size:
                     raise EngineError(f"OPA engine: a decision names an unknown resource {decision.urn!r}")
                 for member in members[offset + int(position)] if members is not None else (offset + int(position),):
-                    unique.add((decision.control, urns[member], decision.message, decision.status))
+                    unique[(decision.control, urns[member], decision.message, decision.status)] = decision.config_key
             offset += size
-        return [Decision(control=control, urn=Urn(urn), message=message, status=status) for control, urn, message, status in sorted(unique)]
+        return [Decision(control=control, urn=Urn(urn), message=message, status=status, config_key=key)
+                for (control, urn, message, status), key in sorted(unique.items())]
 
     def _decide_part(self, instance: int, part: Mapping[str, Any]) -> list[Decision]:
         # Each resource travels under a short name ("@<position in the part>"), given its URN back by

@@ -24,7 +24,8 @@ change.
 own parse of the package, `ast.package.path`): a module in a `dpaguard` package, or in the
 revision's namespace, that is not exactly one of the revision's own (same id, same text), would
 merge into the rules and change the decisions (issue 24 C6: `_https_only(_) if true` under another
-id switched a control off); the engine refuses the server instead.
+id switched a control off); the engine refuses the server instead. `push_order(...)` sends each
+module after the modules it imports, as OPA compiles the whole set on every PUT.
 """
 
 from __future__ import annotations
@@ -185,7 +186,41 @@ def _short(text: str) -> str:
     return json.dumps(text if len(text) <= 80 else "..." + text[-77:], ensure_ascii=True)
 
 
+_PACKAGE_NAME = re.compile(r"^\s*package\s+([A-Za-z_][\w.]*)", re.MULTILINE)
+_IMPORTED = re.compile(r"^\s*import\s+data\.([A-Za-z_][\w.]*)", re.MULTILINE)
+
+
+def push_order(modules: Mapping[str, str]) -> list[str]:
+    """Module ids with each module after the modules it imports.
+
+    OPA compiles the whole module set on every PUT and refuses a module that calls a function of a
+    module it does not hold yet: pushed in this order, no module is refused and pushed again.
+    """
+    packages: dict[str, list[str]] = {}
+    for pid, text in modules.items():
+        found = _PACKAGE_NAME.search(re.sub(r"(?m)#.*$", "", text))
+        packages.setdefault(found.group(1) if found else "", []).append(pid)
+    order: list[str] = []
+    placed: set[str] = set()
+
+    def place(pid: str, trail: set[str]) -> None:
+        if pid in placed or pid in trail:  # a cycle is left for the retries of _settle
+            return
+        trail.add(pid)
+        for imported in _IMPORTED.findall(re.sub(r"(?m)#.*$", "", modules[pid])):
+            for package, ids in sorted(packages.items()):
+                if package == imported or package.startswith(imported + "."):
+                    for dependency in sorted(ids):
+                        place(dependency, trail)
+        placed.add(pid)
+        order.append(pid)
+
+    for pid in sorted(modules):
+        place(pid, set())
+    return order
+
+
 __all__ = [
     "namespace", "module_id", "namespaced", "revision_modules", "held_modules", "foreign", "governs", "described",
-    "HeldModule", "VERSION_RULE", "VERSION_MODULE", "DATA_MODULE", "NAMESPACE_PREFIX", "package_of_text",
+    "HeldModule", "push_order", "VERSION_RULE", "VERSION_MODULE", "DATA_MODULE", "NAMESPACE_PREFIX", "package_of_text",
 ]

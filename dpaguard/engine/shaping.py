@@ -19,6 +19,8 @@ from dpaguard.model import Decision
 from dpaguard.engine.index import build_index
 
 DECISION_KEYS = frozenset({"control", "urn", "message", "status"})
+# A stack's decision about one key of its stack config names it (result.config_violation): the finding points at its line.
+OPTIONAL_DECISION_KEYS = frozenset({"config_key"})
 STATUSES = frozenset({"violation", "undetermined"})
 
 
@@ -122,11 +124,14 @@ def parse_decisions(value: Any, where: str) -> list[Decision]:
         raise EngineError(f"{where}: decisions are not a list (got {type(value).__name__})")
     decisions = []
     for item in value:
-        if not isinstance(item, dict) or set(item) != DECISION_KEYS:
+        if not isinstance(item, dict) or not DECISION_KEYS <= set(item) <= DECISION_KEYS | OPTIONAL_DECISION_KEYS:
             raise EngineError(f"{where}: malformed decision (expected keys {sorted(DECISION_KEYS)})")
+        if not isinstance(item.get("config_key", ""), str):
+            raise EngineError(f"{where}: malformed decision (config_key must be text)")
         if not all(isinstance(item[k], str) and item[k] for k in ("control", "urn")) or not isinstance(item["message"], str):
             raise EngineError(f"{where}: malformed decision (control, urn and message must be text)")
         if item["status"] not in STATUSES:
             raise EngineError(f"{where}: malformed decision status {item['status']!r}")
-        decisions.append(Decision(control=item["control"], urn=item["urn"], message=item["message"], status=item["status"]))
+        decisions.append(Decision(control=item["control"], urn=item["urn"], message=item["message"], status=item["status"],
+                                  config_key=item.get("config_key")))
     return decisions

@@ -21,14 +21,15 @@ engine's (dpaguard/engine/encoding.py).
 from __future__ import annotations
 
 import datetime as dt
-import re
 from typing import Any, Mapping, Sequence, cast
 
 from dpaguard.engine.encoding import compact, printable, printable_key
-from dpaguard.errors import InputError
+from dpaguard.errors import InputError, PolicyError
 from dpaguard.facts import Facts, FactsContext, ResourceFacts, StackFacts
 from dpaguard.model import UNKNOWN, Deployment
 from dpaguard.engine.index import SHAPE_PROPS, build_index
+from dpaguard.normalise.firewalls import SHAPES as FIREWALL_SHAPES
+from dpaguard.normalise.firewalls import inbound_rules as firewall_rules
 from dpaguard.normalise.locality import NOT_EXPECTED, Locator, camel
 from dpaguard.normalise.network import InternetRule
 from dpaguard.normalise.properties import (
@@ -36,9 +37,10 @@ from dpaguard.normalise.properties import (
     DATA_CATEGORY_KEYS,
     Walk,
     env_tag,
-    inbound_rules,
+    SECURITY_GROUP_TYPES,
     judge_acl_sources,
     plaintext_fields,
+    security_group_facts,
     tags_of,
     unknown_tags,
 )
@@ -50,10 +52,7 @@ from dpaguard.normalise.stack import days_setting as _setting  # tests/normalise
 from dpaguard.normalise.subprocessors import Register, package_groups, package_of
 from dpaguard.deployment.types import DATAPACKET_SERVER, DYNAMIC_PREFIX, canonical_type, type_info, type_token_problem
 from dpaguard.policy import DpaData
-from dpaguard.urn import STACK_REFERENCE_TYPE, STACK_TYPE, is_default_provider, is_provider_type, name_of, provider_urn_of
-
-
-_POSITION = re.compile(r"^project://(?P<path>[^#]*)#(?P<line>\d+)(?:,(?P<column>\d+))?$")
+from dpaguard.urn import STACK_REFERENCE_TYPE, STACK_TYPE, is_default_provider, is_provider_type, name_of, provider_urn_of, source_position
 
 
 def _location(deployment: Deployment, raw: Mapping[str, Any], urn: str) -> list[Any] | None:
@@ -61,12 +60,8 @@ def _location(deployment: Deployment, raw: Mapping[str, Any], urn: str) -> list[
     known = deployment.source_positions.get(urn)
     if known:
         return [known[0], int(known[1]), int(known[2])]
-    position = raw.get("sourcePosition")
-    if isinstance(position, str):
-        match = _POSITION.match(position)
-        if match:
-            return [match.group("path").lstrip("/"), int(match.group("line")), int(match.group("column") or 1)]
-    return None
+    position = source_position(raw.get("sourcePosition"))
+    return list(position) if position else None
 
 
 class Normaliser:
@@ -86,6 +81,10 @@ class Normaliser:
         # The properties a rule reads by name (and the shapes' own), or None: the Rego reads others too.
         self.kept_props = None if read is None else frozenset(read) | SHAPE_PROPS
         self.property_types: Mapping[str, Any] = dpa.get("properties", {}).get("types", {})
+        self.firewalls: Mapping[str, str] = self.settings.get("other_firewalls", {})
+        unknown_shapes = sorted(set(self.firewalls.values()) - set(FIREWALL_SHAPES))
+        if unknown_shapes:
+            raise PolicyError(f"settings.yaml other_firewalls: no shape {unknown_shapes[0]!r} (known: {', '.join(sorted(FIREWALL_SHAPES))})")
 
     def facts(
         self,
@@ -165,6 +164,7 @@ class Normaliser:
         strings: list[set[str]] = []
         used_providers: list[str] = []
         urns = {raw.get("urn") for raw in deployment.resources}
+        placed: dict[str, Mapping[str, Any]] = {}  # URN -> locality of the resources seen so far (parents come first)
         for raw in deployment.resources:
             raw_type = raw.get("type")
             urn = raw.get("urn")
@@ -174,6 +174,8 @@ class Normaliser:
                 continue
             seen: set[str] = set()
             fact = self._resource(raw, raw_type, urn, stack, providers, internet, seen, deployment.config)
+            self._place_by_parent(fact, raw, placed)
+            placed[urn] = fact["locality"]
             fact["plaintext_paths"] += provider_plaintext.get(provider_urn_of(raw.get("provider")), [])
             fact["index"] = offset + len(facts)
             location = _location(deployment, raw, urn)
@@ -186,6 +188,7 @@ class Normaliser:
             if disagree(raw) or provider_urn_of(provider_ref) in drifted_providers:
                 seen = set()
                 as_recorded = self._resource(raw, raw_type, urn, stack, recorded_providers, internet, seen, deployment.config, recorded=True)
+                self._place_by_parent(as_recorded, raw, placed)
                 as_recorded["plaintext_paths"] += provider_plaintext.get(provider_urn_of(raw.get("provider")), [])
                 if self._rego_view(as_recorded) != self._rego_view(fact):
                     if urn + RECORDED_SUFFIX in urns:
@@ -198,6 +201,22 @@ class Normaliser:
                     used_providers.append(used_providers[-1])
         stack["packages"] = package_groups(facts, used_providers, providers.keys(), stack, deployment.project)
         return facts, strings
+
+    def _place_by_parent(self, fact: dict[str, Any], raw: Mapping[str, Any], placed: Mapping[str, Mapping[str, Any]]) -> None:
+        """Place a resource that names no place (nor its provider or stack) where its parent is (settings placed_by_parent)."""
+        prop = self.settings.get("placed_by_parent", {}).get(fact["type"])
+        locality = fact["locality"]
+        if prop is None or locality["status"] != "missing" or fact.get("read"):
+            return
+        dependencies = raw.get("propertyDependencies")
+        sources = dependencies.get(prop) if isinstance(dependencies, Mapping) else None
+        parent = self.locator.parent_locality(fact["props"].get(prop), sources, placed)
+        scope = locality["scope"]
+        if parent is None or parent.get(scope) is None:
+            return
+        fact["locality"] = {**locality, "region": parent["region"], "zone": parent["zone"] if scope == "zone" else None,
+                            "status": "known", "source": "parent resource"}
+        fact["country"] = self.locator.country(fact)
 
     def _provider_plaintext(self, raw: Mapping[str, Any], internet: dict[str, bool]) -> list[str]:
         """The plaintext credentials of a provider resource, as paths naming the provider (`provider p: token`)."""
@@ -212,7 +231,7 @@ class Normaliser:
         Only the types a control names in `applies_to` are judged on their properties (the rest on
         their other facts), and only on the properties the Rego reads: engines pay for every byte.
         """
-        if fact["type"] not in self.examined:
+        if fact["type"] not in self.examined or fact.get("read"):
             return {}
         props: dict[str, Any] = fact["props"]
         if self.kept_props is None:
@@ -278,7 +297,7 @@ class Normaliser:
             "package": package,
             "subprocessor": self.subprocessors.of_package(package),
             "locality": self.locator.locality(info, props, provider, config, type_token) if not read else self.locator.read_locality(raw),
-            "project": self.locator.project(info, props, provider, config) if not read else NOT_EXPECTED,
+            "project": self.locator.project(info, props, provider, config, raw.get("propertyDependencies")) if not read else NOT_EXPECTED,
             # A resource read with `.get()` belongs to someone else: it is judged where it is, not on its tags.
             "taggable": taggable,
             "tags": tags,
@@ -293,15 +312,20 @@ class Normaliser:
             "unknown": unknown,
             "foreign": [],
         }
+        if read and type_token != STACK_REFERENCE_TYPE:
+            # Another stack's resource, looked up: its posture is judged where it is managed (the index
+            # keeps it from the rules of its type); where it is, its provider and what it shares still count.
+            fact["read"] = True
         fact["country"] = self.locator.country(fact)
         fact["outside_scope"] = self.subprocessors.outside_scope(fact)
         fact["place"] = self.locator.place(package, props, providers.get(provider_urn), {} if explicit else stack_config)
-        if type_token in ("scaleway:instance/securityGroup:SecurityGroup", "scaleway:instance/securityGroupRules:SecurityGroupRules"):
-            fact["inbound_rules"] = inbound_rules(props, self.internet_rule)
-            # What the group declares of the media it admits (settings.yaml media_encryption_tag, DPA-TLS-009):
-            # the Rego input carries no tags, only this.
-            declared = tags.get(self.settings.get("media_encryption_tag", {}).get("key", ""))
-            fact["media_encryption"] = printable(declared.strip().lower()) if isinstance(declared, str) else None
+        if type_token in SECURITY_GROUP_TYPES:
+            fact.update(security_group_facts(props, tags, self.settings, self.internet_rule))
+        elif type_token in self.firewalls:
+            # Another provider's firewall: its inbound rules in the same shape (DPA-ACC-002).
+            fact["inbound_rules"] = [
+                {**rule, "source": printable(rule["source"])} for rule in firewall_rules(self.firewalls[type_token], props, self.internet_rule)
+            ]
         if type_token == STACK_REFERENCE_TYPE:
             fact["stack_reference"] = stack_reference(props, self.settings)
         return fact

@@ -13,8 +13,9 @@ from typing import Any, Mapping
 
 from dpaguard.engine.encoding import printable
 from dpaguard.model import REDACTED, UNKNOWN
-from dpaguard.deployment.types import DATAPACKET_SERVER
+from dpaguard.deployment.types import DATAPACKET_SERVER, canonical_type
 from dpaguard.deployment.redact import is_secret
+from dpaguard.urn import parse_urn
 
 NOT_EXPECTED = {"expected": False, "value": None, "status": "known", "source": "none"}
 
@@ -43,6 +44,18 @@ def _locality_value(
     if configured not in (None, ""):
         return _text(configured), "stack"
     return None, "none"
+
+
+_PROJECT_TYPE = "scaleway:account/project:Project"
+
+
+def _created_project(sources: Any) -> str | None:
+    """`<name> (created by the stack)` when a value was computed from one project the stack creates, and nothing else."""
+    urns = {u for u in sources if isinstance(u, str)} if isinstance(sources, list) else set()
+    parsed = [parse_urn(u) for u in urns]
+    if len(parsed) != 1 or parsed[0] is None or canonical_type(parsed[0][2].rsplit("$", 1)[-1]) != _PROJECT_TYPE:
+        return None
+    return f"{printable(parsed[0][3])} (created by the stack)"
 
 
 def _status(value: Any) -> str:
@@ -116,11 +129,29 @@ class Locator:
             return {"scope": "zone", "region": head.rsplit("-", 1)[0], "zone": head, "status": "known", "source": "id"}
         return {"scope": "none", "region": None, "zone": None, "status": "known", "source": "none"}
 
-    def project(self, info: Any, props: Mapping[str, Any], provider: Mapping[str, Any] | None, config: Mapping[str, Any]) -> dict[str, Any]:
+    def parent_locality(self, identifier: Any, sources: Any, placed: Mapping[str, Mapping[str, Any]]) -> Mapping[str, Any] | None:
+        """Where a parent is: by the place its ID carries (`fr-par/<uuid>`), else by the one resource of the
+        stack its ID was computed from (`propertyDependencies`), when that one is placed; None otherwise."""
+        if isinstance(identifier, str) and identifier != UNKNOWN:
+            carried = self.read_locality({"id": identifier})
+            return carried if carried["status"] == "known" and carried["scope"] != "none" else None
+        urns = {u for u in sources if isinstance(u, str)} if isinstance(sources, list) else set()
+        parent = placed.get(next(iter(urns))) if len(urns) == 1 else None
+        return parent if parent is not None and parent["status"] == "known" and parent["scope"] != "none" else None
+
+    def project(
+        self, info: Any, props: Mapping[str, Any], provider: Mapping[str, Any] | None, config: Mapping[str, Any],
+        dependencies: Any = None,
+    ) -> dict[str, Any]:
         """{expected, value, status, source}: the Scaleway project of a resource whose type takes one."""
         if info is None or not info.project:
             return {"expected": False, "value": None, "status": "known", "source": "none"}
         value, source = _locality_value("projectId", props, provider, config)
+        if value == UNKNOWN and source == "resource":
+            # The ID of a project the program creates is unknown until apply, but which project it is is not.
+            created = _created_project(dependencies.get("projectId") if isinstance(dependencies, Mapping) else None)
+            if created is not None:
+                return {"expected": True, "value": created, "status": "known", "source": source}
         return {"expected": True, "value": value, "status": _status(value), "source": source}
 
     def country(self, fact: Mapping[str, Any]) -> str | None:

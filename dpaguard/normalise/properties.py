@@ -18,7 +18,7 @@ from dpaguard.model import PLAINTEXT_REDACTED, REDACTED, UNKNOWN
 from dpaguard.normalise.network import InternetRule, is_internet, judge_source, looks_like_address
 from dpaguard.normalise.property_types import whole_number
 from dpaguard.deployment.credentials import marked_kinds
-from dpaguard.deployment.redact import is_secret, is_sensitive_name
+from dpaguard.deployment.redact import holds_no_credential, is_secret, is_sensitive_name, pair_name
 
 # The tags that declare a resource's Appendix A data category (the first one set).
 DATA_CATEGORY_KEYS = ("data-category", "data_category")
@@ -83,13 +83,20 @@ class Walk:
             if value == UNKNOWN:
                 self.unknown.append(path)
                 return value
-            if value == PLAINTEXT_REDACTED or (name is not None and value and value != REDACTED and is_sensitive_name(name)):
+            if value == PLAINTEXT_REDACTED or (
+                name is not None and value and value != REDACTED and not holds_no_credential(value) and is_sensitive_name(name)
+            ):
                 self.plaintext.append(path)
                 return PLAINTEXT_REDACTED
             if _PLAINTEXT_MARK in value:
                 # a credential the program pasted into a longer value (cloud-init user data), already cut out by the source
                 kinds = sorted(set(marked_kinds(value)))
                 self.plaintext.append(f"{path} ({', '.join(kinds)})" if kinds else path)
+            elif REDACTED in value:
+                # A `secure:` config value the program read as plain text (config.require) and put in a value
+                # that is no secret (pasted into cloud-init user data, say): the state holds it in plaintext.
+                # A secret stays a secret wrapper whole; the source gives a program read of one this marker.
+                self.plaintext.append(f"{path} (a secure config value read as plain text)")
             if UNPRINTABLE.search(value):
                 # rego-cpp prints strings into its JSON answer without escaping them: a quote, a
                 # backslash or a control character in a fact would corrupt the answer.
@@ -105,13 +112,14 @@ class Walk:
                 return REDACTED
             # keys are printed into rego-cpp's answer too (a composite value in a message): made printable alike
             cleaned = {}
+            given = pair_name(value)  # a name/value pair's value is judged under the name beside it
             for k, v in value.items():
                 key = printable_key(k)  # paths are printed too (DPA-SEC-001): printable like every fact
                 where = f"{path}.{key}" if path else key
                 if _PLAINTEXT_MARK in key:
                     # a credential used as a property or tag name, already cut out of the name by the source
                     self.plaintext.append(f"{where} (a name)")
-                cleaned[key] = self.clean(v, where, str(k), depth + 1)
+                cleaned[key] = self.clean(v, where, given if given is not None and k in ("value", "Value") else str(k), depth + 1)
             return cleaned
         if isinstance(value, list):
             return [self.clean(v, f"{path}[{i}]", name, depth + 1) for i, v in enumerate(value)]
@@ -162,6 +170,22 @@ def inbound_rules(props: Mapping[str, Any], internet_rule: InternetRule) -> list
             }
         )
     return rules
+
+
+SECURITY_GROUP_TYPES = ("scaleway:instance/securityGroup:SecurityGroup", "scaleway:instance/securityGroupRules:SecurityGroupRules")
+
+
+def security_group_facts(
+    props: Mapping[str, Any], tags: Mapping[str, str], settings: Mapping[str, Any], internet_rule: InternetRule
+) -> dict[str, Any]:
+    """A security group's inbound rules (inbound_rules) and the media it declares it admits."""
+    # What the group declares of the media it admits (settings.yaml media_encryption_tag, DPA-TLS-009):
+    # the Rego input carries no tags, only this.
+    declared = tags.get(settings.get("media_encryption_tag", {}).get("key", ""))
+    return {
+        "inbound_rules": inbound_rules(props, internet_rule),
+        "media_encryption": printable(declared.strip().lower()) if isinstance(declared, str) else None,
+    }
 
 
 # The resources whose ACL entries admit addresses, and the property listing those entries.

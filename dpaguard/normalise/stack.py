@@ -12,7 +12,7 @@ from typing import Any, Mapping
 from dpaguard.engine.encoding import INT64_MAX
 from dpaguard.environment import environment_of
 from dpaguard.model import REDACTED, UNKNOWN, Deployment
-from dpaguard.deployment.redact import is_sensitive_name
+from dpaguard.deployment.redact import holds_no_credential, is_sensitive_name
 
 SETTING_KEYS = {
     "minBackupRetentionDays": "dpaguard:minBackupRetentionDays",
@@ -63,7 +63,8 @@ def stack_facts(
     plaintext_keys = sorted(
         key
         for key, value in config.items()
-        if key not in deployment.secret_config_keys and value != REDACTED and is_sensitive_name(key.split(":", 1)[-1])
+        if key not in deployment.secret_config_keys and value != REDACTED and not holds_no_credential(value)
+        and is_sensitive_name(key.split(":", 1)[-1])
     )
     project = scaleway_setting(config, "projectId")
     return {

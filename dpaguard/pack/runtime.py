@@ -27,6 +27,7 @@ from dpaguard.dpa_text import dpa_document_sha256
 from dpaguard.model import Deployment, Finding, Result, Stage
 from dpaguard.pack.context import PackConfig, StackContext
 from dpaguard.pack.policies import PACK_POLICY, is_stack_control
+from dpaguard.provenance import now_utc, utc_today
 from dpaguard.environment import environment_of
 from dpaguard.urn import parse_urn
 
@@ -141,7 +142,7 @@ class PackRuntime:
             policies_dir=Path(self.policy.root),
             opa_url=config.opa_url,
             opa_timeout=config.opa_timeout,
-            today=self._today or pipeline.utc_today(),
+            today=self._today or utc_today(),
             environment_override=config.environment or (None if self._context is not None else "prod"),
             enforcement_overrides=self._enforcement_overrides_locked(),
             stack_settings=config.stack_settings(),
@@ -250,7 +251,7 @@ class PackRuntime:
             changes = {"stacks": stacks, "coverage": {}, "usage": ()}
         return dataclasses.replace(
             base, findings=tuple(sorted(findings.values(), key=Finding.sort_key)), notices=(*base.notices, *extra),
-            generated_at=pipeline.now_utc(), **changes,
+            generated_at=now_utc(), **changes,
         )
 
 

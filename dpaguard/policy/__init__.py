@@ -18,7 +18,7 @@ from dpaguard.engine.compile import compile_modules
 from dpaguard.engine.rego_props import props_read
 from dpaguard.errors import PolicyError
 from dpaguard.inputs import MAX_CONFIG_BYTES, read_input, read_input_text
-from dpaguard.model import Clause, Control, ControlId, Waiver
+from dpaguard.model import Clause, Control, ControlId, Translation, Waiver
 from dpaguard.policy.rego import ENTRY_PACKAGE, evaluated_controls, rego_evaluated_controls
 from dpaguard.policy.tables import (
     CATEGORIES,
@@ -42,6 +42,7 @@ from dpaguard.policy.waivers import (
     WaiverProblem,
     load_waivers,
 )
+from dpaguard.policy.translations import load_french
 
 # The policy set shipped with dpaguard: inside the installed package (a wheel: setup.py copies
 # policies/ there), else beside it (a checkout or an editable install). Used where a project has no
@@ -80,11 +81,12 @@ class Policy:
     # package, and those of checkov and dpaguard itself. None: not computed (every control counts).
     evaluated_controls: frozenset[ControlId] | None = None
     clauses: tuple[Clause, ...] = ()  # the clause ledger (policies/dpa/clauses.yaml); empty when the set has none
-    # What the load's check compiled with OPA (engine.opa_inprocess.CompiledPolicy), for the OPA
-    # engine to take instead of compiling it again; None where regopy checked the modules.
+    # What the load compiled (engine/compile.py): OPA's instance, or regopy's interpreter where OPA
+    # cannot load, for the engine that evaluates the policy to take instead of compiling it again.
     compiled: Any = field(default=None, compare=False, repr=False)
     # Controls taken out of the catalogue (controls.yaml `retired`): id -> "retired <date>: <reason>".
     retired: Mapping[str, str] = field(default_factory=dict)
+    french: Translation | None = None  # the French of what the set shows (dpa/i18n/fr.yaml); None: it has none
 
     @functools.cached_property
     def _controls_by_id(self) -> dict[str, Control]:
@@ -168,6 +170,8 @@ def load_policy(policies_dir: Path | str) -> Policy:
     waivers, lines, problems = load_waivers(root / WAIVERS_FILE, {c.id for c in controls})
     clauses = load_clauses(root / "dpa" / CLAUSES_FILE, {c.id for c in controls})
     retired = load_retired(root / "dpa" / "controls.yaml", {c.id for c in controls})
+    services = [str(entry.get("service") or "") for entry in data["subprocessors"]["entries"]]
+    french = load_french(root, controls, clauses, modules, services)
     return Policy(
         root=root,
         controls=controls,
@@ -182,6 +186,7 @@ def load_policy(policies_dir: Path | str) -> Policy:
         clauses=clauses,
         compiled=compiled,
         retired=retired,
+        french=french,
     )
 
 

@@ -10,7 +10,7 @@ from typing import Any, Mapping, Sequence
 
 from dpaguard.errors import PolicyError
 from dpaguard.examined import JUDGE_CONDITIONS, NEEDS
-from dpaguard.model import CLAUSE_STATUSES, ENVIRONMENTS, LEVELS, PART_EVIDENCE, Clause, ClausePart, Control, ControlId
+from dpaguard.model import CLAUSE_STATUSES, CONTROL_SUBJECTS, ENVIRONMENTS, LEVELS, PART_EVIDENCE, Clause, ClausePart, Control, ControlId
 from dpaguard.policy.waivers import DEFAULT_WAIVER_MAX_DAYS, WAIVER_BLANKET, WAIVER_EXPIRED, WAIVER_MALFORMED
 from dpaguard.policy.yaml_lines import date_of, keyed_entries, line_of, list_of, located, read_yaml, require
 
@@ -63,7 +63,7 @@ def load_controls(path: Path) -> tuple[tuple[Control, ...], tuple[str, ...], dic
             raise PolicyError(f"{where}: {what}: evaluated_by must be one of {list(EVALUATORS)}")
         evaluators[ControlId(control_id)] = evaluator
         unknown_keys = set(entry) - {"id", "title", "description", "clause", "category", "severity", "enforcement",
-                                     "applies_to", "help", "evaluated_by", "judges", "needs"}
+                                     "applies_to", "help", "evaluated_by", "judges", "needs", "about"}
         if unknown_keys:
             raise PolicyError(f"{where}: {what}: unknown keys {sorted(unknown_keys)}")
         judges = entry.get("judges") or {}
@@ -73,6 +73,9 @@ def load_controls(path: Path) -> tuple[tuple[Control, ...], tuple[str, ...], dic
         needs = entry.get("needs")
         if needs is not None and (needs not in NEEDS or list(applies_to) != ["stack"]):
             raise PolicyError(f"{where}: {what}: needs is one of {list(NEEDS)}, for a stack-level control (applies_to: [stack])")
+        about = entry.get("about", "program")
+        if about not in CONTROL_SUBJECTS:
+            raise PolicyError(f"{where}: {what}: about is one of {list(CONTROL_SUBJECTS)}")
         controls.append(
             Control(
                 id=ControlId(control_id),
@@ -86,6 +89,7 @@ def load_controls(path: Path) -> tuple[tuple[Control, ...], tuple[str, ...], dic
                 help=str(entry.get("help", "")),
                 judges=dict(judges),
                 needs=needs,
+                about=about,
             )
         )
     defined = {control.id for control in controls}
@@ -383,6 +387,12 @@ def load_settings(path: Path) -> dict[str, Any]:
     ):
         raise PolicyError(f"{located(path, line_of(places))}: other_cloud_regions maps a provider package to "
                           f"`properties` and `config` (lists of names)")
+    parents = document.setdefault("placed_by_parent", {})
+    if not isinstance(parents, dict) or not all(isinstance(k, str) and isinstance(v, str) for k, v in parents.items()):
+        raise PolicyError(f"{located(path, line_of(parents))}: placed_by_parent maps a type token to the property naming its parent")
+    firewalls = document.setdefault("other_firewalls", {})
+    if not isinstance(firewalls, dict) or not all(isinstance(k, str) and isinstance(v, str) for k, v in firewalls.items()):
+        raise PolicyError(f"{located(path, line_of(firewalls))}: other_firewalls maps a firewall's type token to the shape of its rules")
     notice = document.get("subprocessor_notice_working_days")
     if isinstance(notice, bool) or not isinstance(notice, int) or not 0 <= notice <= 365:
         raise PolicyError(f"{path}: subprocessor_notice_working_days must be a number of working days from 0 to 365")

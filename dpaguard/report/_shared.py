@@ -1,4 +1,4 @@
-"""What every reporter derives from a Result the same way: finding order, the JSON document, outcomes.
+"""What every reporter derives from a Result the same way: finding order, outcomes, the clause rows, the inventory.
 
 An outcome is the verdict of one control on one stack, the unit of the JUnit test cases, the
 Markdown table and the HTML clause grid:
@@ -10,16 +10,13 @@ Markdown table and the HTML clause grid:
 
 from __future__ import annotations
 
-import hashlib
-import json
 import re
 from dataclasses import dataclass
-from pathlib import PurePath, PureWindowsPath
-from typing import Any, Iterable, Literal, Mapping, Sequence
+from typing import Iterable, Literal, Sequence
 
 from dpaguard.inventory import site_names
+from dpaguard.provenance import shown_path as shown_path  # how a report shows a path: never an absolute one
 from dpaguard.model import (
-    ENVIRONMENTS,
     Clause,
     ClausePart,
     Control,
@@ -29,7 +26,7 @@ from dpaguard.model import (
     Result,
     StackSummary,
 )
-from dpaguard.urn import name_of
+from dpaguard.urn import PROJECT_STACK, name_of
 
 OutcomeStatus = Literal["failed", "waived", "passed", "not-applicable"]
 # Worst first: how outcomes combine into one cell of a clause-by-stack grid.
@@ -99,7 +96,8 @@ def outcomes(result: Result) -> list[Outcome]:
     """One outcome per control and stack, in catalogue order then stack order."""
     table = controls_by_id(result)
     by_key: dict[tuple[str, str], list[Finding]] = {}
-    for finding in result.findings:
+    # The ledger holds the findings about the DPA and its register too (the findings list does not).
+    for finding in (*result.findings, *result.register_findings):
         by_key.setdefault((str(finding.control), finding.stack), []).append(finding)
     stacks = list(result.stacks)
     for name in sorted({f.stack for f in result.findings} - {s.name for s in stacks}):
@@ -177,10 +175,6 @@ def worst(statuses: Iterable[OutcomeStatus]) -> OutcomeStatus:
     return "not-applicable"
 
 
-# checkov's findings about files outside any stack config carry this stack name (dpaguard.checkov).
-PROJECT_STACK = "*"
-
-
 def stack_label(name: str) -> str:
     """A stack's name as reports show it; the project-wide pseudo-stack reads "project files"."""
     return "project files" if name == PROJECT_STACK else name
@@ -191,124 +185,12 @@ def resource_name(urn: str) -> str:
     return name_of(urn)
 
 
-def finding_json(finding: Finding) -> dict[str, Any]:
-    """One finding of the JSON document (the documented, stable shape)."""
-    location = finding.location
-    return {
-        "control": str(finding.control),
-        "category": finding.category,
-        "clause": finding.clause,
-        "severity": finding.severity,
-        "enforcement": finding.enforcement,
-        "stack": finding.stack,
-        "urn": str(finding.urn),
-        "type": finding.type,
-        "name": finding.name,
-        "message": finding.message,
-        "status": finding.status,
-        "waived": finding.waived,
-        "waiver": finding.waiver.to_json() if finding.waiver else None,
-        "location": (
-            {"path": location.path, "line": location.line, "column": location.column} if location else None
-        ),
-        "resources": list(finding.resources),
-    }
-
-
-def stack_json(stack: StackSummary) -> dict[str, Any]:
-    """One stack of the JSON document."""
-    return {
-        "name": stack.name,
-        "project": stack.project,
-        "environment": stack.environment,
-        "source": stack.source,
-        "resources": stack.resources,
-        "configFile": stack.config_file,
-        "configSha256": stack.config_sha256,
-        "deploymentSha256": stack.deployment_sha256,
-    }
-
-
-def shown_path(path: str | None) -> str | None:
-    """A path as a report may show it: an absolute local path (a state file in /tmp) by its name alone,
-    so that no report names the machine it ran on and two runs elsewhere read the same."""
-    if not path:
-        return path
-    return PurePath(path).name if PurePath(path).is_absolute() or PureWindowsPath(path).is_absolute() else path
-
-
-def scope_json(result: Result) -> dict[str, Any]:
-    """What was examined, by what, against what: enough for anyone to run the same check again.
-
-    A stack export records no commit: in an audit the estate's commit is unknown, and the work tree
-    the gate ran in (its policies) is recorded as the checker's, never as the estate's.
-    """
-    programs = any(s.source == "program" for s in result.stacks)
-    return {
-        "projects": sorted({s.project for s in result.stacks}),
-        "estateCommit": result.git_commit if programs else None,
-        "estateWorkTree": ("modified" if result.git_dirty else "clean") if programs and result.git_dirty is not None else None,
-        "stacks": [{
-            "name": s.name, "environment": s.environment, "source": s.source,
-            "from": shown_path(s.config_file if s.source == "program" else s.origin) or None,
-            "stateTime": s.state_time, "statePulumiVersion": s.state_version,
-            "deploymentSha256": s.deployment_sha256,
-        } for s in result.stacks],
-        "policySha256": result.policy_sha256,
-        "dpaSha256": result.dpa_sha256,
-        "dpaguard": {"version": result.tool_version, "engine": result.engine or None,
-                     "workTreeCommit": None if programs else result.git_commit},
-        "waiversJudgedOn": result.today.isoformat() if result.today else None,
-        "generatedAt": result.generated_at or None,
-    }
-
-
-def report_id(document: Mapping[str, Any]) -> str:
-    """The report's id: sha256 of its JSON document (canonical: sorted keys, no spaces) without the id itself."""
-    body = {k: v for k, v in document.items() if k != "reportId"}
-    text = json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str)
-    return hashlib.sha256(text.encode()).hexdigest()
-
-
-def result_json(result: Result) -> dict[str, Any]:
-    """The whole JSON document of a run (docs/reports.md, "The JSON report"), its `reportId` last."""
-    document = _result_json(result)
-    document["reportId"] = report_id(document)
-    return document
-
-
-def _result_json(result: Result) -> dict[str, Any]:
-    coverage = [
-        {"control": control, "stack": stack, "resources": count}
-        for (control, stack), count in sorted(result.coverage.items())
-    ]
-    return {
-        "tool": {"name": "dpaguard", "version": result.tool_version},
-        "policy": {"sha256": result.policy_sha256, "engine": result.engine or None},
-        "generatedAt": result.generated_at or None,
-        "gitCommit": result.git_commit,
-        "today": result.today.isoformat() if result.today else None,
-        "stacks": [stack_json(s) for s in result.stacks],
-        "findings": [finding_json(f) for f in sorted_findings(result.findings)],
-        "coverage": coverage,
-        "notices": list(result.notices),
-        "summary": result.summary(),
-        # added with the clause ledger (issue 13); the fields above are unchanged
-        "controls": [control_json(c) for c in result.controls],
-        "clauses": [clause_json(row) for row in clause_rows(result)],
-        "examined": {"resources": examined_total(result), "estate": sum(s.resources for s in result.stacks)},
-        "inventory": inventory_json(result),
-        "evidence": evidence_json(result),
-        "scope": scope_json(result),
-    }
-
-
 def location_path(finding: Finding, result: Result) -> str:
     """Where a finding points: the program source file when known, else the stack's config file or origin."""
     if finding.location is not None and finding.location.path:
-        return finding.location.path
+        return shown_path(finding.location.path) or finding.location.path
     stack = _stack_for(result, finding.stack)
-    return stack.config_file or stack.origin or "Pulumi.yaml"
+    return shown_path(stack.config_file or stack.origin) or "Pulumi.yaml"
 
 
 # -- the report by clause ------------------------------------------------------------------------
@@ -544,36 +426,6 @@ def examined_total(result: Result) -> int:
     return distinct_resources(result, (key for key in result.coverage if key[0] not in files))
 
 
-def clause_json(row: ClauseRow) -> dict[str, Any]:
-    """One clause of the JSON document's `clauses` array."""
-    return {
-        "id": row.id,
-        "title": row.title,
-        "quote": row.quote,
-        "evidence": row.grade,
-        "status": row.status,
-        "controls": list(row.controls),
-        "resources": row.examined,
-        "files": row.files,
-        "stacks": dict(row.stacks),
-        "note": row.note or None,
-        "parts": [{"part": p.what, "evidence": p.evidence, "status": p.state, "controls": list(p.controls),
-                   "resources": p.resources, "why": p.why or None} for p in row.parts],
-    }
-
-
-def control_json(control: Control) -> dict[str, Any]:
-    """One control of the JSON document's `controls` array: the catalogue as evaluated (for --baseline)."""
-    return {
-        "id": str(control.id),
-        "title": control.title,
-        "category": control.category,
-        "clause": control.clause,
-        "severity": control.severity,
-        "enforcement": {env: control.enforcement_for(env) for env in ENVIRONMENTS},
-    }
-
-
 @dataclass(frozen=True)
 class InventoryRow:
     """A sub-processor or a location: what uses it, per stack, and whether the DPA lists it."""
@@ -618,26 +470,3 @@ def inventory(result: Result) -> tuple[list[InventoryRow], list[InventoryRow], l
             sorted(places.values(), key=lambda r: (-r.total, r.name)), unused, sites_unseen)
 
 
-def inventory_json(result: Result) -> dict[str, Any]:
-    """The JSON document's `inventory`: what the estate uses against Appendix B and Appendix C §1.2."""
-    used, places, unused, sites_unseen = inventory(result)
-    return {
-        "subprocessors": [{"name": r.name, "inAppendixB": r.listed, "service": r.detail or None, "country": r.country,
-                           "resources": dict(r.resources)} for r in used],
-        "unusedSubprocessors": unused,
-        "locations": [{"name": r.name, "country": r.country, "site": r.detail or None, "namedInAppendixC": r.listed,
-                       "namedInPart": r.partly, "resources": dict(r.resources)} for r in places],
-        "hostingSitesNotSeen": sites_unseen,
-    }
-
-
-def evidence_json(result: Result) -> dict[str, Any]:
-    """The JSON document's `evidence`: what exactly was evaluated (work tree, versions, stages)."""
-    return {
-        "gitCommit": result.git_commit,
-        "gitDirty": result.git_dirty,
-        "gitDiffSha256": result.git_diff_sha256,
-        "versions": dict(result.versions),
-        "deployments": {s.name: s.deployment_sha256 for s in result.stacks},
-        "stages": [{"name": s.name, "ran": s.ran, "detail": s.detail} for s in result.stages],
-    }

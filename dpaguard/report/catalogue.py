@@ -6,7 +6,7 @@ import json
 from typing import Sequence
 
 from dpaguard.model import ENVIRONMENTS, Control
-from dpaguard.report._shared import control_json as report_entry
+from dpaguard.report.json import control_json as report_entry
 
 
 def control_json(control: Control) -> dict[str, object]:

@@ -7,6 +7,12 @@ numbers them ("Annexe C §1.1"; articles keep "Article 8.2"). Clause titles come
 
 from __future__ import annotations
 
+import re
+from functools import lru_cache
+from typing import Callable
+
+from dpaguard.model import Translation
+
 LANGUAGES: tuple[str, ...] = ("en", "fr")
 
 STRINGS: dict[str, dict[str, str]] = {
@@ -153,10 +159,20 @@ STRINGS: dict[str, dict[str, str]] = {
         "md_passed": "✅ inside the DPA: no unwaived findings",
         "md_findings": "Findings",
         "md_waived": "Waived",
-        "md_note": "Note",
+        "md_note": "Note:",
         "md_more": "{n} more not shown; see the JSON or SARIF report.",
         "md_severity": "Severity",
         "md_message": "Message",
+        "md_policy": "policy",
+        "no_french": "",
+        "colon": ": ",
+        "sites_or": " or ",
+        "sev_critical": "critical",
+        "sev_high": "high",
+        "sev_medium": "medium",
+        "sev_low": "low",
+        "src_program": "program",
+        "src_state": "state",
     },
     "fr": {
         "title": "Rapport de vérification au regard de l'accord de traitement des données",
@@ -213,14 +229,14 @@ STRINGS: dict[str, dict[str, str]] = {
         "approver": "Approbateur",
         "expires": "Expire le",
         "not_examined_note": "Aucun contrôle n'a examiné de ressource pour cette clause : elle n'est pas démontrée.",
-        "partly_verified_note": "Aucun écart relevé, mais chaque partie de cette clause n'a pas été vérifiée : voir les parties ci-dessous et leur motif.",
+        "partly_verified_note": "Aucun écart relevé, mais certaines parties de cette clause n'ont pas été vérifiées : le tableau ci-dessous dit lesquelles, et pourquoi.",
         "parts": "Parties de l'engagement",
         "part": "Partie",
         "why": "Motif de non-vérification",
         "files": "fichiers",
         "examined_total": "Ressources examinées",
         "quote_language": "Texte de l'accord (anglais)",
-        "translation_note": "† Traduction du projet : aucune version française de l'accord ne figure dans le dépôt ; les intitulés en français sont traduits par le projet, les citations restent en anglais.",
+        "translation_note": "† Traduction du projet : aucune version française de l'accord ne figure dans le dépôt ; les intitulés et les citations en français sont traduits par le projet, et seul le texte signé en anglais fait foi (il apparaît au survol de chaque citation).",
         "organisational_note": "L'infrastructure ne peut pas démontrer cette clause ; elle relève de l'organisation du sous-traitant.",
         "not_covered_note": "L'infrastructure pourrait démontrer cette clause, mais aucun contrôle ne la vérifie encore.",
         "inventory": "Inventaire",
@@ -301,10 +317,103 @@ STRINGS: dict[str, dict[str, str]] = {
         "md_passed": "✅ aucun écart sans dérogation au regard des contrôles exécutés",
         "md_findings": "Écarts",
         "md_waived": "Sous dérogation",
-        "md_note": "Remarque",
+        "md_note": "Remarque :",
         "md_more": "{n} de plus non affichés ; voir le rapport JSON ou SARIF.",
         "md_severity": "Gravité",
         "md_message": "Message",
+        "md_policy": "politiques",
+        "colon": " : ",
+        "sites_or": " ou ",
+        "ctl_undetermined": "indéterminé",
+        "ctl_passed": "vérifié",
+        "ctl_not-examined": "non examiné",
+        "no_french": "Ce jeu de politiques n'a pas de traduction française (dpa/i18n/fr.yaml) : les intitulés des contrôles, les citations, les notes et les messages des écarts restent en anglais.",
+        "sev_critical": "gravité critique",
+        "sev_high": "gravité élevée",
+        "sev_medium": "gravité moyenne",
+        "sev_low": "gravité faible",
+        "src_program": "programme",
+        "src_state": "état déployé",
+    },
+}
+
+
+# The changes section (--baseline) and the sign-off (issue 22 §5, §7), kept apart so the two can be read together.
+CHANGES_AND_SIGNOFF: dict[str, dict[str, str]] = {
+    "en": {
+        "changes": "Changes since the last report",
+        "changes_baseline": "Compared with the report {baseline} ({when}).",
+        "changes_none": "Nothing changed since that report.",
+        "changes_gate": "A regression still fails the gate: one DPA-RAT-001 finding per stack names the controls that "
+                        "passed then and fail now; their own findings are listed once, under their clauses.",
+        "changes_waivers_unrecorded": "That report lists no waivers (it predates waiver records): waiver changes are not shown.",
+        "changes_none_run": "No earlier report was given (--baseline): changes are not shown.",
+        "change": "Change",
+        "subject": "Control or clause",
+        "before": "Before",
+        "after": "Now",
+        "chg_new": "new finding",
+        "chg_fixed": "fixed finding",
+        "chg_regressed": "regressed control",
+        "chg_waiver-added": "waiver added",
+        "chg_waiver-removed": "waiver removed",
+        "chg_waiver-expired": "waiver expired",
+        "chg_waiver-changed": "waiver changed",
+        "chg_clause-added": "clause added to the ledger",
+        "chg_clause-removed": "clause removed from the ledger",
+        "chg_clause-changed": "clause changed in the ledger",
+        "chg_control-added": "control added",
+        "chg_control-removed": "control removed",
+        "chg_control-changed": "control changed",
+        "attestation": "I have reviewed this report, id {report_id}, against the Data Processing Agreement. I accept the "
+                       "exceptions listed below until their expiry. Every other clause stands as the report shows it; "
+                       "clauses shown as organisational, not covered, not examined or partly verified rest on evidence "
+                       "outside this report.",
+        "exceptions": "Accepted exceptions (waivers in force on {today})",
+        "no_exceptions": "No waiver is in force: no exception is accepted.",
+        "approved": "Approved",
+        "reference": "Reference",
+        "compensating": "Compensating measures",
+        "running_header": "dpaguard · DPA compliance report · id {report_id}",
+        "page_of": "Page {page} of {pages}",
+    },
+    "fr": {
+        "changes": "Changements depuis le rapport précédent",
+        "changes_baseline": "Comparaison avec le rapport {baseline} ({when}).",
+        "changes_none": "Rien n'a changé depuis ce rapport.",
+        "changes_gate": "Une régression bloque toujours le contrôle : un écart DPA-RAT-001 par stack nomme les contrôles "
+                        "conformes alors et en écart aujourd'hui ; leurs propres écarts ne figurent qu'une fois, sous leurs clauses.",
+        "changes_waivers_unrecorded": "Ce rapport ne liste pas ses dérogations (il est antérieur à leur enregistrement) : "
+                                      "leurs changements ne sont pas présentés.",
+        "changes_none_run": "Aucun rapport antérieur n'a été fourni (--baseline) : les changements ne sont pas présentés.",
+        "change": "Changement",
+        "subject": "Contrôle ou clause",
+        "before": "Avant",
+        "after": "Maintenant",
+        "chg_new": "nouvel écart",
+        "chg_fixed": "écart corrigé",
+        "chg_regressed": "contrôle en régression",
+        "chg_waiver-added": "dérogation ajoutée",
+        "chg_waiver-removed": "dérogation retirée",
+        "chg_waiver-expired": "dérogation expirée",
+        "chg_waiver-changed": "dérogation modifiée",
+        "chg_clause-added": "clause ajoutée au registre",
+        "chg_clause-removed": "clause retirée du registre",
+        "chg_clause-changed": "clause modifiée dans le registre",
+        "chg_control-added": "contrôle ajouté",
+        "chg_control-removed": "contrôle retiré",
+        "chg_control-changed": "contrôle modifié",
+        "attestation": "J'ai examiné ce rapport, identifiant {report_id}, au regard de l'accord de traitement des données. "
+                       "J'accepte les dérogations listées ci-dessous jusqu'à leur échéance. Les autres clauses sont telles "
+                       "que le rapport les présente ; celles indiquées comme organisationnelles, non couvertes, non examinées "
+                       "ou partiellement vérifiées reposent sur des éléments extérieurs à ce rapport.",
+        "exceptions": "Dérogations acceptées (en vigueur le {today})",
+        "no_exceptions": "Aucune dérogation n'est en vigueur : aucune exception n'est acceptée.",
+        "approved": "Approuvée le",
+        "reference": "Référence",
+        "compensating": "Mesures compensatoires",
+        "running_header": "dpaguard · rapport de conformité à l'accord de traitement · identifiant {report_id}",
+        "page_of": "Page {page} sur {pages}",
     },
 }
 
@@ -326,17 +435,22 @@ def format_date(value: str, lang: str) -> str:
         if "T" in value:
             moment = dt.datetime.fromisoformat(value.replace("Z", "+00:00"))
             moment = moment.astimezone(dt.timezone.utc) if moment.tzinfo else moment
-            return (f"{moment.day} {_MONTHS_FR[moment.month - 1]} {moment.year} à "
+            return (f"{_day(moment.day)} {_MONTHS_FR[moment.month - 1]} {moment.year} à "
                     f"{moment.hour:02d}:{moment.minute:02d} UTC")
         day = dt.date.fromisoformat(value)
     except ValueError:
         return value
-    return f"{day.day} {_MONTHS_FR[day.month - 1]} {day.year}"
+    return f"{_day(day.day)} {_MONTHS_FR[day.month - 1]} {day.year}"
+
+
+def _day(day: int) -> str:
+    return "1er" if day == 1 else str(day)  # "1er janvier 2026", "2 janvier 2026"
 
 
 def strings(lang: str) -> dict[str, str]:
     """The strings of a language (English for an unknown one)."""
-    return STRINGS.get(lang, STRINGS["en"])
+    language = lang if lang in STRINGS else "en"
+    return {**STRINGS[language], **CHANGES_AND_SIGNOFF[language]}
 
 
 def clause_label(clause_id: str, lang: str) -> str:
@@ -349,3 +463,56 @@ def clause_label(clause_id: str, lang: str) -> str:
 def citation_label(citation: str, lang: str) -> str:
     """A control's whole citation ("Appendix C §1.1; Article 5.1") as the DPA of that language numbers it."""
     return citation.replace("Appendix ", "Annexe ") if lang == "fr" else citation
+
+
+_ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}(T[\d:.]+Z?)?")
+
+# The mark beside every quote of the DPA the project translated: no French text of the DPA is in the repository.
+QUOTE_TRANSLATED = "(traduction du projet ; le texte signé fait foi en anglais)"
+
+
+@lru_cache(maxsize=8)
+def _patterns(templates: tuple[tuple[str, str], ...]) -> tuple[tuple[re.Pattern[str], str], ...]:
+    """The templates as anchored patterns, the most literal first, so "%v or %v" loses to a rule's own message."""
+    ordered = sorted(templates, key=lambda pair: -len(pair[0].replace("%v", "")))
+    return tuple((re.compile("".join("(.*?)" if piece == "%v" else re.escape(piece)
+                                     for piece in re.split(r"(%v)", en)), re.DOTALL), fr) for en, fr in ordered)
+
+
+def french(translation: Translation | None, text: str, depth: int = 0) -> str | None:
+    """The French of a text the policy set or dpaguard shows: whole, else by message template, its values
+    translated in turn where they are texts of their own ("a role"); None when there is none."""
+    if translation is None or not text:
+        return None
+    key = " ".join(text.split())
+    if key in translation.texts:
+        return translation.texts[key]
+    pieces = key.split("; ")
+    if len(pieces) > 1:  # several reasons joined ("DPA-SEC-101: checkov did not run; DPA-HYG-002: ...")
+        shown = [french(translation, piece, depth) for piece in pieces]
+        if all(shown):
+            return " ; ".join(str(piece) for piece in shown)
+    for pattern, fr in _patterns(translation.templates):
+        match = pattern.fullmatch(key)
+        if match is None:
+            continue
+        values = iter(_value(translation, v, depth) for v in match.groups())
+        return re.sub("%v", lambda _: next(values), fr)
+    return None
+
+
+def _value(translation: Translation, value: str, depth: int) -> str:
+    """A template's value, translated where it is a text of its own, its surrounding spaces kept (" (eu-west-1)")."""
+    core = value.strip()
+    if _ISO_DATE.fullmatch(core):  # a waiver's expiry in a message reads as a French date too
+        shown = format_date(core, "fr")
+    else:
+        shown = (french(translation, core, depth + 1) if depth < 3 else None) or core
+    return value[:len(value) - len(value.lstrip())] + shown + value[len(value.rstrip()):]
+
+
+def translator(translation: Translation | None, lang: str) -> Callable[[str], str]:
+    """A function giving a text in the report's language: French where the policy set has it, else as given."""
+    if lang != "fr":
+        return lambda text: text
+    return lambda text: french(translation, text) or text

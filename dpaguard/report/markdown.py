@@ -4,9 +4,13 @@ and the stages that ran. English or French (`lang`, strings in dpaguard/report/i
 
 from __future__ import annotations
 
+from typing import Callable
+
+from dpaguard.inventory import site_names
 from dpaguard.model import Finding, Result
 from dpaguard.report._shared import clause_rows, inventory, sorted_findings
-from dpaguard.report.i18n import citation_label, clause_label, format_date, strings
+from dpaguard.report.i18n import QUOTE_TRANSLATED, citation_label, clause_label, format_date, french, strings, translator
+from dpaguard.report.json import result_json
 
 # A PR comment or step summary has a size limit (GitHub: 65,536 characters for a comment).
 MAX_ROWS = 200
@@ -20,7 +24,7 @@ def cell(text: object) -> str:
     return value
 
 
-def _rows(findings: list[Finding], waived: bool, t: dict[str, str], lang: str) -> list[str]:
+def _rows(findings: list[Finding], waived: bool, t: dict[str, str], lang: str, tr: Callable[[str], str]) -> list[str]:
     if waived:
         lines = [f"| {t['control']} | {t['clause']} | {t['stack']} | {t['resource']} | {t['reason']} | {t['approver']} | "
                  f"{t['expires']} |", "|---|---|---|---|---|---|---|"]
@@ -36,9 +40,9 @@ def _rows(findings: list[Finding], waived: bool, t: dict[str, str], lang: str) -
                          f"{cell(format_date(w.expires.isoformat(), lang) if w else '')} |")
         else:
             level = t.get("lvl_" + finding.enforcement, finding.enforcement) + (
-                f" ({t['st_undetermined']})" if finding.status == "undetermined" else "")
-            lines.append(f"| {cell(level)} | {cell(finding.severity)} | {cell(finding.control)} | {cell(citation_label(finding.clause, lang))} | "
-                         f"{cell(finding.stack)} | {resource} | {cell(finding.message)} |")
+                f" ({t.get('ctl_undetermined', t['st_undetermined'])})" if finding.status == "undetermined" else "")
+            lines.append(f"| {cell(level)} | {cell(t.get('sev_' + finding.severity, finding.severity))} | {cell(finding.control)} | "
+                         f"{cell(citation_label(finding.clause, lang))} | {cell(finding.stack)} | {resource} | {cell(tr(finding.message))} |")
     if len(findings) > MAX_ROWS:
         lines.append("\n_" + t["md_more"].format(n=len(findings) - MAX_ROWS) + "_")
     return lines
@@ -50,19 +54,21 @@ def _clauses(result: Result, lang: str, t: dict[str, str]) -> list[str]:
         return []
     lines = [f"### {t['md_clauses']}", "",
              f"| {t['clause']} | {t['heading']} | {t['evidence_grade']} | {t['status']} | {t['controls']} | "
-             f"{t['examined']} | {t['quote_language'] if lang != 'en' else t['quote']} |", "|---|---|---|---|---|---:|---|"]
+             f"{t['examined']} | {t['quote_language'] if lang != 'en' and result.french is None else t['quote']} |", "|---|---|---|---|---|---:|---|"]
     for row in rows:
         # a French heading is the project's translation (†): no French text of the DPA is in the repository
         title = (f"{row.title_fr} †" if row.title_fr else row.title) if lang == "fr" else row.title
+        translated = french(result.french, row.quote) if lang == "fr" else None
+        quote = f"« {translated} » {QUOTE_TRANSLATED}" if translated else row.quote
         lines.append(f"| {cell(clause_label(row.id, lang))} | {cell(title)} | {cell(t.get('gr_' + row.grade, row.grade))} | "
                      f"{cell(t.get('st_' + row.status, row.status))} | {cell(', '.join(row.controls) or '—')} | "
-                     f"{row.examined} | {cell(row.quote)} |")
+                     f"{row.examined} | {cell(quote)} |")
     if t["translation_note"]:
         lines += ["", f"_{cell(t['translation_note'])}_"]
     return lines + [""]
 
 
-def _inventory(result: Result, t: dict[str, str]) -> list[str]:
+def _inventory(result: Result, t: dict[str, str], tr: Callable[[str], str]) -> list[str]:
     used, places, unused, sites_unseen = inventory(result)
     if not (used or places or result.subprocessors):
         return []
@@ -76,17 +82,59 @@ def _inventory(result: Result, t: dict[str, str]) -> list[str]:
     lines = [f"### {t['md_inventory']}", "", cell(t["inventory_intro"]), "",
              f"| {t['subprocessor']} | {t['listed']} | {t['country']} | {t['resources']} |", "|---|---|---|---|"]
     lines += [f"| {cell(r.name)} | {yes(r.listed)} | {cell(r.country or '')} | {cell(counts(r.resources))} |" for r in used]
-    lines += ["", f"**{cell(t['listed_unused'])}** ({len(unused)}): {cell(', '.join(unused) or t['none'])}", "",
+    lines += ["", f"**{cell(t['listed_unused'])}** ({len(unused)}){t['colon']}{cell(', '.join(unused) or t['none'])}", "",
               f"| {t['location']} | {t['country']} | {t['site']} | {t['named']} | {t['resources']} |", "|---|---|---|---|---|"]
-    lines += [f"| {cell(r.name)} | {cell(r.country or t['unknown'])} | {cell(r.detail or t['unknown'])} | {yes(r.listed)} | "
+    lines += [f"| {cell(r.name)} | {cell(r.country or t['unknown'])} | {cell(t['sites_or'].join(site_names(r.detail)) if r.detail else t['unknown'])} | {t['in_part'] if r.partly else yes(r.listed)} | "
               f"{cell(counts(r.resources))} |" for r in places]
-    lines += ["", f"**{cell(t['sites_unused'])}**: {cell(', '.join(sites_unseen) or t['none'])}", ""]
+    lines += ["", f"**{cell(t['sites_unused'])}**{t['colon']}{cell(', '.join(sites_unseen) or t['none'])}", ""]
     return lines
+
+
+def _changes(result: Result, lang: str, t: dict[str, str]) -> list[str]:
+    """What changed since --baseline, as a table (one line without a baseline)."""
+    changes = result.changes
+    lines = [f"### {t['changes']}", ""]
+    if changes is None:
+        return lines + [f"_{cell(t['changes_none_run'])}_", ""]
+    when = ", ".join(p for p in (format_date(changes.generated_at or "", lang),
+                                 changes.git_commit and f"commit {changes.git_commit[:12]}") if p)
+    lines += [cell(t["changes_baseline"].format(baseline=changes.baseline, when=when)), ""]
+    if not changes.waivers_recorded:
+        lines += [f"_{cell(t['changes_waivers_unrecorded'])}_", ""]
+    if not changes.items:
+        return lines + [f"_{cell(t['changes_none'])}_", ""]
+    lines += [f"| {t['change']} | {t['subject']} | {t['stack']} | {t['resource']} | {t['before']} | {t['after']} |",
+              "|---|---|---|---|---|---|"]
+    for change in changes.items[:MAX_ROWS]:
+        lines.append(f"| {cell(t['chg_' + change.kind])} | {cell(change.subject)} | {cell(change.stack)} | {cell(change.urn)} | "
+                     f"{cell(change.before)} | {cell(change.after)} |")
+    if len(changes.items) > MAX_ROWS:
+        lines.append("\n_" + t["md_more"].format(n=len(changes.items) - MAX_ROWS) + "_")
+    return lines + ["", f"_{cell(t['changes_gate'])}_", ""]
+
+
+def _signoff(result: Result, lang: str, t: dict[str, str]) -> list[str]:
+    """The attestation with the report id, and the exceptions accepted: the waivers in force."""
+    report = result_json(result)["reportId"]
+    today = result.today.isoformat() if result.today else ""
+    in_force = [w for w in result.waivers if not today or w.expires.isoformat() >= today]
+    lines = [f"### {t['signoff']}", "", cell(t["attestation"].format(report_id=report)), "",
+             f"**{cell(t['exceptions'].format(today=format_date(today, lang)))}**", ""]
+    if not in_force:
+        return lines + [f"_{cell(t['no_exceptions'])}_", ""]
+    lines += [f"| {t['control']} | {t['stack']} | {t['resource']} | {t['reason']} | {t['compensating']} | {t['approver']} | "
+              f"{t['approved']} | {t['reference']} | {t['expires']} |", "|---|---|---|---|---|---|---|---|---|"]
+    for w in in_force:
+        lines.append(f"| {cell(w.control)} | {cell(w.stack)} | {cell(w.urn_pattern)} | {cell(w.reason)} | {cell(w.compensating)} | "
+                     f"{cell(w.approver)} | {cell(format_date(w.approved.isoformat(), lang) if w.approved else '')} | "
+                     f"{cell(w.reference)} | {cell(format_date(w.expires.isoformat(), lang))} |")
+    return lines + [""]
 
 
 def render(result: Result, *, lang: str = "en") -> str:
     """The run as Markdown, in English or French."""
     t = strings(lang)
+    tr = translator(result.french, lang)
     counts = result.summary()
     findings = sorted_findings(result.findings)
     open_findings = [f for f in findings if not f.waived]
@@ -103,7 +151,7 @@ def render(result: Result, *, lang: str = "en") -> str:
     for stack in result.stacks:
         mine = [f for f in findings if f.stack == stack.name]
         lines.append(
-            f"| {cell(stack.name)} | {cell(stack.environment)} | {cell(stack.source)} | {stack.resources} | "
+            f"| {cell(stack.name)} | {cell(stack.environment)} | {cell(t.get('src_' + stack.source, stack.source))} | {stack.resources} | "
             f"{sum(1 for f in mine if not f.waived and f.enforcement == 'mandatory')} | "
             f"{sum(1 for f in mine if not f.waived and f.enforcement == 'advisory')} | "
             f"{sum(1 for f in mine if f.waived)} |")
@@ -111,24 +159,27 @@ def render(result: Result, *, lang: str = "en") -> str:
                  f"{counts['waived']} |")
     lines.append("")
     if open_findings:
-        lines += [f"### {t['md_findings']}", ""] + _rows(open_findings, False, t, lang) + [""]
+        lines += [f"### {t['md_findings']}", ""] + _rows(open_findings, False, t, lang, tr) + [""]
     if waived:
-        lines += [f"### {t['md_waived']}", ""] + _rows(waived, True, t, lang) + [""]
+        lines += [f"### {t['md_waived']}", ""] + _rows(waived, True, t, lang, tr) + [""]
+    lines += _changes(result, lang, t)
     lines += _clauses(result, lang, t)
-    lines += _inventory(result, t)
+    lines += _inventory(result, t, tr)
     if result.stages:
         lines += [f"### {t['md_stages']}", ""]
-        lines += [f"- {cell(t.get('stage_' + s.name, s.name))}: {t['ran'] if s.ran else t['not_run']}"
-                  + (f" ({cell(s.detail)})" if s.detail else "") for s in result.stages]
+        lines += [f"- {cell(t.get('stage_' + s.name, s.name))}{t['colon']}{t['ran'] if s.ran else t['not_run']}"
+                  + (f" ({cell(tr(s.detail))})" if s.detail else "") for s in result.stages]
         lines.append("")
-    for notice in result.notices:
-        lines.append(f"> **{t['md_note']}:** {cell(notice)}")
-    if result.notices:
+    lines += _signoff(result, lang, t)
+    notices = [tr(n) for n in result.notices] + ([t["no_french"]] if lang == "fr" and result.french is None else [])
+    for notice in notices:
+        lines.append(f"> **{t['md_note']}** {cell(notice)}")
+    if notices:
         lines.append("")
     tree = ""
     if result.git_dirty:
-        tree = f" · **work tree modified** (sha256 `{(result.git_diff_sha256 or '')[:12]}`)"
-    lines.append(f"<sub>dpaguard {cell(result.tool_version)} · {counts['controls']} {t['controls'].lower()} · policy "
+        tree = f" · **{t['scope_modified']}** (sha256 `{(result.git_diff_sha256 or '')[:12]}`)"
+    lines.append(f"<sub>dpaguard {cell(result.tool_version)} · {counts['controls']} {t['controls'].lower()} · {t['md_policy']} "
                  f"`{result.policy_sha256[:12]}`" + (f" · commit `{result.git_commit[:12]}`" if result.git_commit else "")
                  + tree + "</sub>")
     return "\n".join(lines) + "\n"

@@ -105,7 +105,11 @@ def _result(finding: Finding, index: int, result: Result) -> dict[str, Any]:
         entry["suppressions"] = [{
             "kind": "external",
             "status": "accepted",
-            "justification": f"{waiver.reason} (approved by {waiver.approver}, expires {waiver.expires.isoformat()})",
+            "justification": f"{waiver.reason} (approved by {waiver.approver}"
+                             + (f" on {waiver.approved.isoformat()}" if waiver.approved else "")
+                             + (f", reference {waiver.reference}" if waiver.reference else "")
+                             + f", expires {waiver.expires.isoformat()})"
+                             + (f"; compensating measures: {waiver.compensating}" if waiver.compensating else ""),
         }]
     elif finding.waived:
         entry["suppressions"] = [{"kind": "external", "status": "accepted"}]

@@ -5,6 +5,7 @@ Colour is the caller's decision (a TTY without NO_COLOR); rendering stays pure.
 
 from __future__ import annotations
 
+from collections import Counter
 from itertools import groupby
 
 from dpaguard.model import Finding, Result
@@ -68,10 +69,17 @@ def render(result: Result, *, color: bool = False) -> str:
                 if finding.waiver is not None:
                     waiver = finding.waiver
                     lines.append(paint("dim", f"      waived by {_clean(waiver.approver)} until "
-                                              f"{waiver.expires.isoformat()}: {_clean(waiver.reason)}"))
+                                              f"{waiver.expires.isoformat()}: {_clean(waiver.reason)}"
+                                              + (f" (reference {_clean(waiver.reference)})" if waiver.reference else "")))
+                    if waiver.compensating:
+                        lines.append(paint("dim", f"      compensating measures: {_clean(waiver.compensating)}"))
         lines.append("")
+    lines += _changes(result, paint)
     for notice in result.notices:
         lines.append(paint("advisory", f"note: {_clean(notice)}"))
+    # What the DPA and its register leave open, which no program can fix: once each, not a finding.
+    for control_id, message in sorted({(str(f.control), f.message) for f in result.register_findings}):
+        lines.append(paint("dim", f"ledger: {control_id} {_clean(message)} (about the DPA and its register, not the program)"))
     counts = result.summary()
     stacks = len(result.stacks)
     verdict = f"{counts['mandatory']} mandatory, {counts['advisory']} advisory, {counts['waived']} waived"
@@ -79,3 +87,22 @@ def render(result: Result, *, color: bool = False) -> str:
     lines.append(paint(style, f"dpaguard: {verdict} finding(s); {counts['controls']} controls over "
                               f"{counts['resources']} resources in {stacks} stack(s)"))
     return "\n".join(lines) + "\n"
+
+
+def _changes(result: Result, paint: _Paint) -> list[str]:
+    """What changed since --baseline, one line per change; nothing without a baseline."""
+    changes = result.changes
+    if changes is None:
+        return []
+    when = ", ".join(p for p in (changes.generated_at, changes.git_commit and f"commit {changes.git_commit[:12]}") if p)
+    counts = Counter(c.kind for c in changes.items)
+    summary = ", ".join(f"{n} {kind}" for kind, n in counts.items()) or "nothing changed"
+    lines = [paint("head", f"changes since {_clean(changes.baseline)}" + (f" ({_clean(when)})" if when else "")
+                   + f": {summary}")]
+    if not changes.waivers_recorded:
+        lines.append("  waivers: not compared (the baseline lists none: it predates waiver records)")
+    for change in changes.items:
+        where = " ".join(_clean(p) for p in (stack_label(change.stack) if change.stack else "", change.urn) if p)
+        moved = " -> ".join(_clean(p) for p in (change.before, change.after) if p)
+        lines.append(f"  {change.kind} {_clean(change.subject)}" + (f" {where}" if where else "") + (f": {moved}" if moved else ""))
+    return lines + [""]

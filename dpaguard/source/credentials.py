@@ -10,10 +10,11 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Iterator, Sequence
+from typing import TYPE_CHECKING, Iterator
 
 from dpaguard.deployment.credentials import find_credentials, redact_credentials
-from dpaguard.model import Deployment, Finding, SourceLocation, Urn
+from dpaguard.model import ControlId, Decision, SourceLocation, Urn
+from dpaguard.urn import file_urn
 
 if TYPE_CHECKING:  # the source stage does not import the policy loader at run time
     from dpaguard.policy import Policy
@@ -93,48 +94,30 @@ def scan_files(root: Path) -> tuple[list[FileCredential], int]:
 # ------------------------------------------------------------------------------------- findings
 
 CONTROL = "DPA-SEC-104"
-# Findings on files that belong to no one stack go to the project as a whole, as checkov's do.
-PROJECT_STACK = "*"
 
 
-def file_findings(
-    project_dir: Path, policy: Policy, deployments: Sequence[Deployment], environment_override: str | None = None,
-    scanned: tuple[list[FileCredential], int] | None = None,
-) -> tuple[tuple[Finding, ...], int]:
-    """DPA-SEC-104 findings for the credentials written in the project's files, and how many files were read.
+def file_decisions(
+    project_dir: Path, policy: Policy, scanned: tuple[list[FileCredential], int] | None = None,
+) -> tuple[tuple[Decision, ...], int]:
+    """DPA-SEC-104 decisions for the credentials written in the project's files, and how many files were read.
 
-    A credential in a stack's config file (`Pulumi.<stack>.yaml`) is a finding of that stack, judged in
-    its environment; elsewhere it is the project's (every stack is deployed from it: judged as prod).
+    Each is a decision about its file, at its line and column; the findings stage places it (a stack's
+    config file is that stack's, judged in its environment; any other file the project's, judged as prod).
     `scanned`: the project's files as `scan_files` read them before the programs ran (`check` does so,
     so that a program cannot delete a key file before the scan); else they are read now.
     """
-    from dpaguard.environment import environment_of
-
     try:
-        control = policy.control(CONTROL)
+        policy.control(CONTROL)
     except (KeyError, LookupError):
         return (), 0
     found, read = scanned if scanned is not None else scan_files(Path(project_dir))
-    names = policy.data.get("settings", {}).get("environment_names", {})
-    by_file: dict[str, tuple[str, str, str]] = {}
-    for deployment in deployments:
-        if deployment.config_file:
-            judged_as: str = environment_of(deployment.stack, deployment.config, names, environment_override)[0]
-            by_file[deployment.config_file] = (deployment.stack, deployment.stack_urn, judged_as)
-    findings = []
-    for credential in found:
-        stack, urn, environment = by_file.get(
-            credential.path, (PROJECT_STACK, f"urn:dpaguard:file:{credential.path}", "prod"),
-        )
-        enforcement = control.enforcement_for(environment)
-        if enforcement == "disabled":
-            continue
-        findings.append(Finding.of(
-            control, enforcement=enforcement, stack=stack, urn=Urn(urn), type="dpaguard:credentials",
-            name=credential.path,
-            message=(f"{credential.kind} written in plaintext at {credential.path}:{credential.line}:{credential.column}"
-                     " (value not shown)"),
+    decisions = tuple(
+        Decision(
+            ControlId(CONTROL), Urn(file_urn(credential.path)),
+            f"{credential.kind} written in plaintext at {credential.path}:{credential.line}:{credential.column} (value not shown)",
             location=SourceLocation(path=credential.path, line=credential.line, column=credential.column),
-        ))
-    return tuple(sorted(findings, key=Finding.sort_key)), read
-
+            type="dpaguard:credentials", name=credential.path,
+        )
+        for credential in found
+    )
+    return decisions, read

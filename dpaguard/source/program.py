@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -24,22 +25,19 @@ import tempfile
 import time
 import uuid
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any, Mapping, Sequence
 
 from dpaguard import contain
 from dpaguard.errors import DpaguardError, ProgramError
 from dpaguard.markers import PLAINTEXT_REDACTED
 from dpaguard.inputs import MAX_RECORD_BYTES, read_input
-from dpaguard.model import UNKNOWN, Deployment
+from dpaguard.model import Deployment
 from dpaguard.deployment import redact
-from dpaguard.source import _runner, failure
+from dpaguard.source import _runner, bytecode, failure
+from dpaguard.source.build import build_resources, order
 from dpaguard.source.interpreter import Interpreter, program_interpreter
+from dpaguard.source.lookups import LookupAnswer
 from dpaguard.source.project import Project, StackConfig, load_project, load_stack_config
-from dpaguard.urn import PROVIDER_TYPE_PREFIX, STACK_TYPE, provider_type, provider_urn_of, stack_urn as make_stack_urn, urn as make_urn
-DYNAMIC_PACKAGE = "pulumi-python"
-DYNAMIC_TYPE_PREFIX = f"{DYNAMIC_PACKAGE}:dynamic"
-# The pickled provider of a dynamic resource: code, not configuration, and possibly captured secrets.
-DYNAMIC_PROVIDER_INPUT = "__provider"
 # Address-space limit of the program's process: a runaway program fails with MemoryError instead of
 # taking the machine down (the SDK and the provider packages need a few hundred MB).
 MEMORY_LIMIT_MB = 4096
@@ -64,159 +62,9 @@ _BOOT = (
 )
 
 
-def _qname(text: str) -> str:
-    """The engine's `tokens.IntoQName`: a plugin download URL made into a name part."""
-    parts = []
-    for segment in text.split("/"):
-        if not segment:
-            continue
-        chars = list(segment)
-        if not (chars[0].isalpha() or chars[0] in "_."):
-            chars[0] = "_"
-        for i in range(1, len(chars)):
-            if not (chars[i].isalnum() or chars[i] in "_.-"):
-                chars[i] = "_"
-        parts.append("".join(chars))
-    return "/".join(parts) or "_"
-
-
-def default_provider_name(version: str, plugin_download_url: str) -> str:
-    """The name the engine gives a default provider: `default_1_60_0[_github_/api.github.com/pulumiverse]`."""
-    name = "default"
-    if version:
-        name += "_" + version.replace(".", "_").replace("-", "_").replace("+", "_")
-    if plugin_download_url:
-        name += "_" + _qname(plugin_download_url)
-    return name
-
-
-def _package(type_token: str) -> str:
-    return type_token.split(":", 1)[0]
-
-
-def _mark_secret(properties: dict[str, Any], keys: list[str]) -> dict[str, Any]:
-    if not keys:
-        return properties
-    marked = dict(properties)
-    for key in keys:
-        if key in marked and not redact.is_secret(marked[key]):
-            marked[key] = redact.secret_placeholder()
-    return marked
-
-
-def _source_position(position: Mapping[str, Any] | None) -> str | None:
-    if not position:
-        return None
-    return f"project:///{position['path']}#{position['line']}"
-
-
-def _default_provider_config(config: StackConfig, package: str) -> dict[str, Any]:
-    """What the engine gives a default provider of `package`: its `<package>:*` settings, secrets wrapped.
-
-    The provider of Python dynamic resources (`pulumi-python`) has no settings of its own: the engine
-    hands it the whole stack config, keys in full (`project:key`), so a dynamic provider can read it.
-    """
-    if package == DYNAMIC_PACKAGE:
-        settings = config.program_config()
-        secret = set(config.secret_keys)
-    else:
-        settings = config.package_config(package)
-        secret = {key for key in settings if f"{package}:{key}" in config.secret_keys}
-    return {key: redact.secret_placeholder() if key in secret else value for key, value in settings.items()}
-
-
-def build_resources(records: list[dict[str, Any]], *, project: str, stack: str, config: StackConfig) -> list[dict[str, Any]]:
-    """The deployment's resources from the runner's records, as the engine would write them to state."""
-    stack_urn = make_stack_urn(stack, project)
-    resources: list[dict[str, Any]] = []
-    default_providers: dict[tuple[str, str, str], str] = {}
-
-    def default_provider(package: str, version: str, url: str) -> str:
-        key = (package, version, url)
-        if key not in default_providers:
-            urn = make_urn(stack, project, provider_type(package), default_provider_name(version, url))
-            inputs = _default_provider_config(config, package)
-            # As the engine (3.276) hands them on: the version an input, the download URL kept internal (`__internal`).
-            if version:
-                inputs["version"] = version
-            inputs = redact.redact_properties(dict(sorted(inputs.items())))
-            # As in the engine's preview of a new stack: a provider not yet created has no id.
-            pid = UNKNOWN
-            resources.append(
-                {
-                    "urn": urn,
-                    "custom": True,
-                    "id": pid,
-                    "type": provider_type(package),
-                    "inputs": inputs,
-                    "outputs": dict(inputs),
-                    "dependencies": [],
-                }
-            )
-            default_providers[key] = f"{urn}::{pid}"
-        return default_providers[key]
-
-    for record in records:
-        type_token: str = record["type"]
-        if type_token == STACK_TYPE:
-            resources.append(
-                {
-                    "urn": record["urn"],
-                    "custom": False,
-                    "type": STACK_TYPE,
-                    "outputs": redact.redact_properties(record.get("registeredOutputs") or {}),
-                }
-            )
-            continue
-        inputs: dict[str, Any] = dict(record.get("inputs") or {})
-        if type_token.startswith(DYNAMIC_TYPE_PREFIX):
-            inputs.pop(DYNAMIC_PROVIDER_INPUT, None)
-        if type_token.startswith(PROVIDER_TYPE_PREFIX):
-            # As the engine does for provider resources: the plugin version becomes an input (the URL an internal one).
-            if record.get("version") and "version" not in inputs:
-                inputs["version"] = record["version"]
-        secret_outputs = list(record.get("additionalSecretOutputs") or [])
-        inputs = redact.redact_properties(_mark_secret(dict(sorted(inputs.items())), secret_outputs))
-        custom = bool(record.get("custom"))
-        resource: dict[str, Any] = {"urn": record["urn"], "custom": custom}
-        if custom:
-            resource["id"] = record.get("id", "")
-        resource["type"] = type_token
-        resource["inputs"] = inputs
-        if custom:
-            resource["outputs"] = dict(inputs)
-        else:
-            resource["outputs"] = redact.redact_properties(record.get("registeredOutputs") or {})
-        resource["parent"] = record.get("parent") or (stack_urn if record["urn"] != stack_urn else "")
-        if record.get("kind") == "read":
-            resource["external"] = True
-        provider = record.get("provider") or ""
-        package = _package(type_token)
-        if custom and not provider and not type_token.startswith(PROVIDER_TYPE_PREFIX) and package != "pulumi":
-            # appended now, so it precedes its first user, as the engine registers it on demand
-            provider = default_provider(package, record.get("version", ""), record.get("pluginDownloadURL", ""))
-        if provider and custom:
-            resource["provider"] = provider
-        if record.get("protect"):
-            resource["protect"] = True
-        if record.get("retainOnDelete"):
-            resource["retainOnDelete"] = True
-        resource["dependencies"] = list(record.get("dependencies") or [])
-        property_dependencies = {k: v for k, v in (record.get("propertyDependencies") or {}).items() if v}
-        if property_dependencies:
-            resource["propertyDependencies"] = property_dependencies
-        if secret_outputs:
-            resource["additionalSecretOutputs"] = secret_outputs
-        if record.get("importId"):
-            resource["importID"] = record["importId"]
-        position = _source_position(record.get("sourcePosition"))
-        if position:
-            resource["sourcePosition"] = position
-        resources.append(resource)
-    return resources
-
-
-def _child_env(marker: str, interpreter: Interpreter | None = None, scratch: str | None = None) -> dict[str, str]:
+def _child_env(
+    marker: str, interpreter: Interpreter | None = None, scratch: str | None = None, pycache: Path | None = None,
+) -> dict[str, str]:
     """The program's environment: an allow-list (contain.ALLOWED_ENV), never ours.
 
     An offline render needs no cloud credential, and a program from a pull request must not be able
@@ -226,10 +74,13 @@ def _child_env(marker: str, interpreter: Interpreter | None = None, scratch: str
     PATH), and a PYTHONPATH entry that holds dpaguard itself is left out: dpaguard's packages must not
     stand in for the program's. The program's temporary files go to `scratch` (a private tmpfs, the only
     writable folder it has besides dpaguard's work folder), and Python writes no bytecode next to the
-    sources (the tree is read-only to it).
+    sources (the tree is read-only to it); it reads bytecode from dpaguard's cache (`pycache`), when there is one
+    for its interpreter (dpaguard.source.bytecode).
     """
     env = contain.clean_env({"PYTHONUNBUFFERED": "1", "PYTHONDONTWRITEBYTECODE": "1", RENDER_MARKER: marker})
     env.pop("PYTHONPYCACHEPREFIX", None)
+    if pycache is not None:
+        env["PYTHONPYCACHEPREFIX"] = str(pycache)
     if scratch is not None:
         env.update(TMPDIR=scratch, TEMP=scratch, TMP=scratch)
     if interpreter is not None and interpreter.environment is not None:
@@ -297,7 +148,8 @@ def plaintext_values(config: StackConfig) -> list[str]:
     """The plaintext (not `secure:`) string values of config keys with a sensitive name: cut out of everything the program answers."""
     values = []
     for key, value in config.values.items():
-        if key not in config.secret_keys and redact.is_sensitive_name(key.split(":")[-1]) and isinstance(value, str):
+        if (key not in config.secret_keys and redact.is_sensitive_name(key.split(":")[-1]) and isinstance(value, str)
+                and not redact.holds_no_credential(value)):
             if len(value) >= MIN_SCRUB_LENGTH:
                 values.append(value)
     # the longest first: a value that holds another is cut whole
@@ -325,32 +177,23 @@ def scrub_answer(answer: dict[str, Any], values: list[str]) -> dict[str, Any]:
 
 def run_program(
     project: Project, config: StackConfig, *, timeout: float, deadline: float | None = None,
-    interpreter: Interpreter | None = None,
+    interpreter: Interpreter | None = None, lookups: Sequence[LookupAnswer] = (),
 ) -> dict[str, Any]:
     """Run the program in its own session and return the runner's answer; ProgramError when it fails or hangs.
 
     `timeout` is the limit as the user set it (for the message); `deadline` (time.monotonic) when part of it is spent;
-    `interpreter` the project's (program_interpreter), by default dpaguard's own.
+    `interpreter` the project's (program_interpreter), by default dpaguard's own; `lookups` the answers of `--lookups`.
     """
     python = interpreter.executable if interpreter else sys.executable
     deadline = time.monotonic() + timeout if deadline is None else deadline
+    cache = bytecode.cache_dir()
+    pycache = cache if cache is not None and bytecode.primed(cache, python) else None
     with tempfile.TemporaryDirectory(prefix="dpaguard-render-") as work:
         result_path = os.path.join(work, "result.json")
         request_path = os.path.join(work, "request.json")
         scratch = os.path.join(work, "tmp")
         os.mkdir(scratch, 0o700)
-        _write_request(request_path, {
-            "project": project.name,
-            "stack": config.stack,
-            "root": str(project.root),
-            "main_dir": str(project.main_dir),
-            "program": str(project.program or project.main_dir),
-            "memory_limit_mb": MEMORY_LIMIT_MB,
-            "config": config.program_config(),
-            "secret_keys": sorted(config.secret_keys),
-            "result": result_path,
-            "config_file": project.relative(config.file) if config.file else "",
-        })
+        _write_request(request_path, _request(project, config, result_path, lookups))
         command = [python, "-c", _BOOT, str(Path(_runner.__file__).resolve()), request_path]
         marker = uuid.uuid4().hex
         # Our own environment and memory are closed to the program (see dpaguard.contain).
@@ -361,7 +204,8 @@ def run_program(
         writable, scratches = ([work], [scratch]) if USE_NAMESPACES else ([], [])
         try:
             contained = contain.Contained(
-                command, cwd=str(project.main_dir), env=_child_env(marker, interpreter, scratch if USE_NAMESPACES else None),
+                command, cwd=str(project.main_dir),
+                env=_child_env(marker, interpreter, scratch if USE_NAMESPACES else None, pycache),
                 isolate=USE_NAMESPACES, required=not allow_uncontained(), writable=writable, scratch=scratches,
                 stderr=stderr.writer,
             )
@@ -379,21 +223,59 @@ def run_program(
             # Whatever the program started dies with it, now: on time-out, interruption or success alike.
             contained.stop()
             _kill_marked(f"{RENDER_MARKER}={marker}".encode())
-        if code == contain.NO_ISOLATION:
-            raise ProgramError(
-                "cannot contain the program: the kernel refuses it namespaces of its own, so it would run with write"
-                " access to this machine's files",
-                hint=f"set {ALLOW_UNCONTAINED_ENV}=1 to render without them, see SECURITY.md",
-            )
-        try:
-            answer: dict[str, Any] = _read_result(result_path)
-        except FileNotFoundError:
-            if code == contain.NO_VIEW:
-                raise ProgramError("cannot give the program a read-only view of the files (mount namespace)") from None
-            raise ProgramError(failure.failure_line(stderr.text(), stderr.lookups, project.root, code, plaintext_values(config))) from None
-        except (OSError, ValueError):
-            raise ProgramError("program runner wrote an unreadable result") from None
-    answer = scrub_answer(answer, plaintext_values(config))
+        answer = _answer(result_path, code, stderr, project, config, python)
+    if cache is not None and USE_NAMESPACES:
+        # only under the read-only view: the cache is code every later render runs
+        bytecode.refresh(python, answer.get("bytecode"), cache)
+    return _checked(scrub_answer(answer, plaintext_values(config)), python)
+
+
+def _request(project: Project, config: StackConfig, result_path: str, lookups: Sequence[LookupAnswer]) -> dict[str, Any]:
+    """What the runner is asked: the program, its stack config (plaintext values included), where to answer."""
+    return {
+        "project": project.name,
+        "stack": config.stack,
+        "root": str(project.root),
+        "main_dir": str(project.main_dir),
+        "program": str(project.program or project.main_dir),
+        "memory_limit_mb": MEMORY_LIMIT_MB,
+        "config": config.program_config(),
+        "secret_keys": sorted(config.secret_keys),
+        "result": result_path,
+        "config_file": project.relative(config.file) if config.file else "",
+        "missing_config": [[key, secret, f"declared in {project.file.name}"] for key, secret in config.missing],
+        "lookups": [answer.request() for answer in lookups],
+    }
+
+
+def _ran_under(python: str) -> str:
+    """The end of a failed program's line: the interpreter it ran under (issue 21 §1)."""
+    return f" (the program ran under {python})"
+
+
+def _answer(
+    result_path: str, code: int, stderr: failure.StderrTail, project: Project, config: StackConfig, python: str,
+) -> dict[str, Any]:
+    """The runner's answer once its process ended; ProgramError, in one line, where it gave none."""
+    if code == contain.NO_ISOLATION:
+        raise ProgramError(
+            "cannot contain the program: the kernel refuses it namespaces of its own, so it would run with write"
+            " access to this machine's files",
+            hint=f"set {ALLOW_UNCONTAINED_ENV}=1 to render without them, see SECURITY.md",
+        )
+    try:
+        return _read_result(result_path)
+    except FileNotFoundError:
+        if code == contain.NO_VIEW:
+            raise ProgramError("cannot give the program a read-only view of the files (mount namespace)") from None
+        line = failure.failure_line(stderr.text(), stderr.lookups, project.root, code, plaintext_values(config))
+        raise ProgramError(line + _ran_under(python)) from None
+    except (OSError, ValueError):
+        raise ProgramError("program runner wrote an unreadable result") from None
+
+
+def _checked(answer: dict[str, Any], python: str) -> dict[str, Any]:
+    """The answer of a program that ran to its end; ProgramError for one that failed or could not import pulumi."""
     if answer.get("missing") == "pulumi":
         raise ProgramError(
             f"the program's Python ({python}) cannot import pulumi ({answer.get('error')}): install the program's"
@@ -403,19 +285,25 @@ def run_program(
         message = str(answer.get("error") or "program failed")
         # The program tried to write outside its scratch folder: the view is read-only (see dpaguard.contain).
         hint = "during dpaguard's render a program may write only to its temporary folder ($TMPDIR), see SECURITY.md"
-        message += failure.lookups_clause(answer.get("invokes") or {})
+        message += failure.lookups_clause(answer.get("invokes") or {}) + _ran_under(python)
         raise ProgramError(message, hint=hint if "Read-only file system" in message else None)
     return answer
 
 
-def render_stack(project_dir: Path | str, stack: str, *, timeout: float = 120.0) -> Deployment:
-    """Render one stack of a Pulumi Python project offline into a deployment (stack export v3 shape)."""
+def render_stack(
+    project_dir: Path | str, stack: str, *, timeout: float = 120.0, lookups: Sequence[LookupAnswer] = (),
+) -> Deployment:
+    """Render one stack of a Pulumi Python project offline into a deployment (stack export v3 shape).
+
+    `lookups`: the answers `--lookups` gives the program's lookups (data sources); the others are unknown.
+    """
     started = time.monotonic()
     project = load_project(Path(project_dir))
     try:
-        config = load_stack_config(project, stack)
+        config = load_stack_config(project, stack, collect_missing=True)
         interpreter = program_interpreter(project)
-        answer = run_program(project, config, timeout=timeout, deadline=started + timeout, interpreter=interpreter)
+        answer = run_program(project, config, timeout=timeout, deadline=started + timeout, interpreter=interpreter,
+                             lookups=lookups)
     except DpaguardError as error:
         raise error.wrap(f"render stack {stack}") from None
     # A credential in a resource's name, type token, parent or source path is cut out like one in a value
@@ -430,11 +318,12 @@ def render_stack(project_dir: Path | str, stack: str, *, timeout: float = 120.0)
         position = record.get("sourcePosition")
         if position:
             positions[record["urn"]] = (position["path"], int(position["line"]), 1)
+    runtime = program_runtime(interpreter, answer)
     return Deployment(
         stack=config.stack,
         project=project.name,
         source="program",
-        resources=tuple(_order(resources)),
+        resources=tuple(order(resources)),
         config=config.public(),
         secret_config_keys=config.secret_keys,
         origin=str(project.root),
@@ -442,38 +331,57 @@ def render_stack(project_dir: Path | str, stack: str, *, timeout: float = 120.0)
         config_sha256=config.sha256,
         source_positions=positions,
         config_positions=config.positions,
-        notices=render_notices(config.stack, interpreter, answer),
+        notices=render_notices(project.name, config.stack, interpreter, runtime, answer),
+        runtime=runtime,
+        unanswered_lookups=_unanswered_lookups(records),
     )
 
 
-def render_notices(stack: str, interpreter: Interpreter, answer: Mapping[str, Any]) -> tuple[str, ...]:
-    """What a report must say about how the program ran: the interpreter it fell back to, the lookups answered with nothing."""
-    notices = [interpreter.notice] if interpreter.notice else []
-    lookups = sorted(token for token in answer.get("invokes") or {} if token not in _runner.ENGINE_INVOKES)
+# What the runner may report of its packages (the program's process answers: checked before it is shown).
+_DISTRIBUTION = re.compile(r"[a-z0-9][a-z0-9._-]{0,80}")
+_VERSION = re.compile(r"[0-9A-Za-z.+!_-]{1,40}")
+
+
+def program_runtime(interpreter: Interpreter, answer: Mapping[str, Any]) -> dict[str, str]:
+    """The interpreter the program ran under (dpaguard's own knowledge) and the versions its process reported."""
+    raw = answer.get("runtime")
+    reported: Mapping[str, Any] = raw if isinstance(raw, dict) else {}
+    runtime = {"interpreter": interpreter.executable}
+    for name, version in sorted(reported.items()):
+        if name != "interpreter" and isinstance(name, str) and isinstance(version, str) \
+                and _DISTRIBUTION.fullmatch(name) and _VERSION.fullmatch(version):
+            runtime[name] = version
+    return runtime
+
+
+def _unanswered_lookups(records: Sequence[Mapping[str, Any]]) -> dict[str, dict[str, tuple[str, ...]]]:
+    answer: dict[str, dict[str, tuple[str, ...]]] = {}
+    for record in records:
+        provenance = record.get("unansweredLookups")
+        if isinstance(provenance, dict) and provenance:
+            answer[record["urn"]] = {str(key): tuple(str(t) for t in tokens) for key, tokens in provenance.items()}
+    return answer
+
+
+def runtime_text(runtime: Mapping[str, str]) -> str:
+    """`Python 3.11.7; pulumi 3.272.0, pulumiverse-scaleway 1.60.0`: what a report says the program ran with."""
+    packages = ", ".join(f"{name} {version}" for name, version in runtime.items() if name not in ("interpreter", "python"))
+    python = f"Python {runtime['python']}" if runtime.get("python") else ""
+    return "; ".join(part for part in (python, packages) if part)
+
+
+def render_notices(
+    project: str, stack: str, interpreter: Interpreter, runtime: Mapping[str, str], answer: Mapping[str, Any],
+) -> tuple[str, ...]:
+    """What a report must say about how the program ran: the interpreter and its versions, the lookups that answered nothing."""
+    ran = interpreter.notice or f"{project}: the program ran under {interpreter.executable}"
+    ran_with = runtime_text(runtime)
+    notices = [f"{ran} ({ran_with})" if ran_with else ran]
+    invokes = answer.get("invokes") or {}
+    lookups = sorted(token for token in invokes if token not in _runner.ENGINE_INVOKES)
     if lookups:
         notices.append(
-            f"stack {stack}: offline, {len(lookups)} lookup(s) answered nothing (the program built on empty "
-            f"results, e.g. an IP list or an image id): {', '.join(lookups)}"
+            f"stack {stack}: offline, {len(lookups)} lookup(s) answered nothing, so what rests on them is unknown "
+            f"(answer them with --lookups FILE): {', '.join(lookups)}"
         )
     return tuple(notices)
-
-
-def _order(resources: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Registration order, with every parent and provider before the resources that name it (as in state)."""
-    by_urn = {r["urn"]: r for r in resources}
-    placed: set[str] = set()
-    ordered: list[dict[str, Any]] = []
-
-    def place(resource: dict[str, Any], depth: int = 0) -> None:
-        urn = resource["urn"]
-        if urn in placed or depth > 10_000:
-            return
-        placed.add(urn)
-        for ref in (resource.get("parent"), provider_urn_of(resource.get("provider"))):
-            if ref and ref in by_urn and ref not in placed:
-                place(by_urn[ref], depth + 1)
-        ordered.append(resource)
-
-    for resource in resources:
-        place(resource)
-    return ordered

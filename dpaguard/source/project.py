@@ -19,7 +19,7 @@ from typing import Any, Mapping
 import yaml
 
 from dpaguard.inputs import MAX_CONFIG_BYTES, read_input
-from dpaguard.source._runner import missing_config_text
+from dpaguard.source._runner import missing_config_text, missing_configs_text
 from dpaguard.source.interface import SourceError
 from dpaguard.model import REDACTED
 from dpaguard.deployment.redact import redact_config
@@ -77,6 +77,8 @@ class StackConfig:
     secret_keys: frozenset[str]
     sha256: str | None
     positions: Mapping[str, tuple[int, int]] = field(default_factory=dict)  # see config_key_positions
+    # keys Pulumi.yaml declares without a default and the stack does not set: (key, secret), when collected
+    missing: tuple[tuple[str, bool], ...] = ()
 
     def public(self) -> dict[str, Any]:
         """The config as it may be shown: secrets REDACTED, sensitive-named plaintext PLAINTEXT_REDACTED."""
@@ -302,8 +304,13 @@ def config_key_positions(text: str) -> dict[str, tuple[int, int]]:
     return positions
 
 
-def load_stack_config(project: Project, stack: str) -> StackConfig:
-    """A stack's effective config; SourceError naming the file when it is missing or malformed."""
+def load_stack_config(project: Project, stack: str, *, collect_missing: bool = False) -> StackConfig:
+    """A stack's effective config; SourceError naming the file when it is missing or malformed.
+
+    A key Pulumi.yaml declares without a default and the stack does not set is an error naming every
+    such key, unless `collect_missing`: then they are in `missing`, for the render to name them with
+    the keys the program requires (one run names them all).
+    """
     file = project.stack_file(stack)
     values: dict[str, Any] = {}
     secret_keys: set[str] = set()
@@ -324,6 +331,7 @@ def load_stack_config(project: Project, stack: str) -> StackConfig:
     if not isinstance(block, dict):
         raise SourceError(f"{project.relative(file)}: 'config' must be a mapping of config keys")
     block_keys = set()
+    missing: list[tuple[str, bool]] = []
     for raw_key, raw_value in block.items():
         key = _qualify(project.name, str(raw_key))
         block_keys.add(key)
@@ -340,11 +348,7 @@ def load_stack_config(project: Project, stack: str) -> StackConfig:
         elif decl.has_default:
             values[decl.key] = decl.default
         else:
-            raise SourceError(
-                f"{project.relative(file)}: stack '{stack}': "
-                + missing_config_text(decl.key, project.relative(file), decl.secret)
-                + f" (declared in {project.file.name} without a default)"
-            )
+            missing.append((decl.key, decl.secret))
         if decl.secret and decl.key in block_keys and decl.key not in secret_keys:
             # as `pulumi` does: a value declared secret must be stored encrypted (`pulumi config set --secret`)
             raise SourceError(
@@ -354,6 +358,13 @@ def load_stack_config(project: Project, stack: str) -> StackConfig:
             )
         if decl.secret:
             secret_keys.add(decl.key)
+    if missing and not collect_missing:
+        declared = f"declared in {project.file.name} without a default"
+        if len(missing) == 1:
+            text = f"{missing_config_text(missing[0][0], project.relative(file), missing[0][1])} ({declared})"
+        else:
+            text = missing_configs_text([(k, s, declared) for k, s in missing], project.relative(file))
+        raise SourceError(f"{project.relative(file)}: stack '{stack}': {text}")
     return StackConfig(
         stack=short_stack_name(stack),
         file=file,
@@ -361,4 +372,5 @@ def load_stack_config(project: Project, stack: str) -> StackConfig:
         secret_keys=frozenset(secret_keys),
         sha256=digest,
         positions=config_key_positions(raw.decode("utf-8", errors="replace")),
+        missing=tuple(missing),
     )

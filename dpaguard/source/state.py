@@ -10,15 +10,13 @@ needs a few hundred MB of memory rather than several times its size.
 
 from __future__ import annotations
 
-import contextlib
 import json
-import math
 import os
 import re
 import stat
-import tempfile
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, BinaryIO, Iterator, Mapping
+from typing import Any, Iterator, Mapping
 
 from dpaguard import __version__, clock
 from dpaguard.inputs import MAX_CONFIG_BYTES, read_input_text
@@ -26,6 +24,8 @@ from dpaguard.source.interface import SourceError
 from dpaguard.model import REDACTED, Deployment, SourceKind
 from dpaguard.deployment import redact
 from dpaguard.deployment.credentials import redact_credentials
+from dpaguard.source import export_reader
+from dpaguard.source.export_reader import MAX_STATE_ENV, human_size, max_state_bytes, spool
 from dpaguard.source.project import (
     Project,
     StackConfig,
@@ -34,36 +34,14 @@ from dpaguard.source.project import (
     config_key_positions,
     load_stack_config,
 )
-from dpaguard.urn import PROVIDER_TYPE_PREFIX, is_provider_type, parse_urn, short_stack_name
+from dpaguard.urn import PROVIDER_TYPE_PREFIX, is_provider_type, parse_urn, short_stack_name, source_position
 
-DEFAULT_MAX_STATE_BYTES = 256 * 1024 * 1024
-MAX_STATE_ENV = "DPAGUARD_MAX_STATE_MB"
 SUPPORTED_VERSIONS = (3,)
 # Below this size the whole file is parsed at once (faster, and errors carry a line number).
 _STREAM_ABOVE_BYTES = 16 * 1024 * 1024
 # The stack config key of the environment a stack is checked as, and the package of dpaguard's own settings.
 DPAGUARD_PACKAGE = "dpaguard"
 _SHARED_STRING_MAX = 256
-_MAIN_KEYS = {"deployment": "deployment.resources.item", "checkpoint": "checkpoint.latest.resources.item",
-              "resources": "resources.item"}
-
-
-def max_state_bytes() -> int:
-    """The size limit of a state file: DPAGUARD_MAX_STATE_MB when set, else 256 MB."""
-    raw = os.environ.get(MAX_STATE_ENV)
-    if raw:
-        try:
-            megabytes = float(raw)
-        except ValueError:
-            megabytes = math.nan
-        if not (math.isfinite(megabytes) and 0 < megabytes * 1024 * 1024 < 2**62):
-            raise SourceError(f"{MAX_STATE_ENV}={raw!r} is not a positive, finite number of megabytes")
-        return max(1, int(megabytes * 1024 * 1024))
-    return DEFAULT_MAX_STATE_BYTES
-
-
-def _human(size: int) -> str:
-    return f"{size / 1048576:.0f} MB" if size >= 1048576 else f"{size / 1024:.1f} kB"
 
 
 class _Compactor:
@@ -126,310 +104,6 @@ def _clean_resource(raw: Any, index: int, path: Path, compact: "_Compactor") -> 
     return resource
 
 
-class _Budget:
-    """A binary file read within a byte limit: reading beyond `limit` bytes raises SourceError.
-
-    The limit counts bytes read, not the size the file claims, so a pipe, a device or a file that
-    grows while it is read stops at the limit too. `seen` tallies the top-level keys of a stack
-    export as the bytes go by (see _KeyTally), for the streaming reader's ambiguity check.
-    """
-
-    def __init__(self, handle: BinaryIO, label: Path, limit: int, tally: "_KeyTally | None" = None) -> None:
-        self.handle = handle
-        self.label = label
-        self.limit = limit
-        self.tally = tally
-        self.before = 0  # bytes read before the latest read() call
-        self.total = 0
-
-    def read(self, size: int | None = -1) -> bytes:
-        """At most `size` bytes (all that remains within the limit when negative)."""
-        budget = self.limit + 1 - self.total
-        wanted = budget if size is None or size < 0 else min(size, budget)
-        try:
-            data = self.handle.read(wanted)
-        except OSError as error:
-            raise SourceError(f"{self.label}: cannot read state file: {error.strerror or type(error).__name__}") from None
-        self.before, self.total = self.total, self.total + len(data)
-        if self.total > self.limit:
-            raise SourceError(
-                f"{self.label}: state file is above the {_human(self.limit)} limit ({_human(self.total)} read)",
-                hint=f"raise it with {MAX_STATE_ENV}=<megabytes>",
-            )
-        if self.tally is not None:
-            self.tally.feed(data)
-        return data
-
-
-class _KeyTally:
-    """Counts, in raw bytes, the quoted names of the keys that hold a stack's resources.
-
-    A stack export names each of them once; more (or an escape that could spell one) sends the
-    streaming reader to an exact check of the top-level keys, which is slower but rarely needed.
-    """
-
-    NAMES = (b'"deployment"', b'"checkpoint"', b'"resources"', b'"latest"', b"\\u")
-
-    def __init__(self) -> None:
-        self.counts = dict.fromkeys(self.NAMES, 0)
-        self.tail = b""
-
-    def feed(self, data: bytes) -> None:
-        """Count the names in the next chunk (occurrences across the chunk boundary included, once)."""
-        joined = self.tail + data
-        for name in self.NAMES:
-            self.counts[name] += joined.count(name) - self.tail.count(name)
-        self.tail = joined[-12:]
-
-    def plain(self, main: str) -> bool:
-        """Whether the counts are those of an unambiguous export whose resources are under `main`."""
-        expected = {b'"deployment"': 0, b'"checkpoint"': 0, b'"resources"': 1, b'"latest"': 0, b"\\u": 0}
-        if main == "deployment":
-            expected[b'"deployment"'] = 1
-        elif main == "checkpoint":
-            expected[b'"checkpoint"'] = expected[b'"latest"'] = 1
-        return self.counts == expected
-
-
-@contextlib.contextmanager
-def _open(source: Path, label: Path, limit: int, tally: _KeyTally | None = None) -> Iterator[_Budget]:
-    try:
-        handle = source.open("rb")
-    except OSError as error:
-        raise SourceError(f"{label}: cannot read state file: {error.strerror or type(error).__name__}") from None
-    with handle:
-        yield _Budget(handle, label, limit, tally)
-
-
-def _spool(path: Path, limit: int) -> Path:
-    """Copy a pipe or device (no size to check beforehand) into a temporary file, within the limit."""
-    fd, name = tempfile.mkstemp(prefix="dpaguard-state-", suffix=".json")
-    copy = Path(name)
-    try:
-        with os.fdopen(fd, "wb") as out, _open(path, path, limit) as reader:
-            while chunk := reader.read(1 << 20):
-                out.write(chunk)
-    except OSError as error:
-        copy.unlink(missing_ok=True)
-        raise SourceError(f"{path}: cannot buffer the state file: {error.strerror or type(error).__name__}") from None
-    except BaseException:
-        copy.unlink(missing_ok=True)
-        raise
-    return copy
-
-
-class _BadNumber(ValueError):
-    """A number the streaming parser refuses too: NaN or Infinity, an integer beyond 64 bits, a float overflow."""
-
-
-def _constant(text: str) -> Any:
-    raise _BadNumber("non-standard number (NaN or Infinity)")
-
-
-def _integer(text: str) -> int:
-    digits = text.lstrip("-")
-    value = int(text) if len(digits) <= 19 else None
-    if value is None or not -(2**63) <= value < 2**63:
-        raise _BadNumber("integer overflow (beyond 64 bits)")
-    return value
-
-
-def _float(text: str) -> float:
-    value = float(text)
-    if not math.isfinite(value):
-        raise _BadNumber("numeric (floating point) overflow")
-    return value
-
-
-_TOKENS = re.compile(rb'"(?:[^"\\]|\\.)*"|(-?(?:Infinity|NaN)|-?\d+(?:\.\d+)?(?:[eE][-+]?\d+)?)')
-
-
-def _bad_number_line(raw: bytes) -> int | None:
-    """The line of the first number the readers refuse (outside strings), for the error message."""
-    for match in _TOKENS.finditer(raw):
-        token = match.group(1)
-        if token is None:
-            continue
-        text = token.decode("ascii")
-        try:
-            if "NaN" in text or "Infinity" in text:
-                raise _BadNumber(text)
-            (_float if any(c in text for c in ".eE") else _integer)(text)
-        except _BadNumber:
-            return raw.count(b"\n", 0, match.start()) + 1
-    return None
-
-
-def _read_small(source: Path, label: Path, limit: int) -> tuple[dict[str, Any], list[Any]]:
-    path = label
-    tally = _KeyTally()
-    with _open(source, label, limit, tally) as reader:
-        raw = reader.read()
-    try:
-        data = json.loads(raw, parse_constant=_constant, parse_int=_integer, parse_float=_float)
-    except json.JSONDecodeError as error:
-        # json's messages are fixed phrases, except for a quoted character after some of them
-        kind = error.msg.split(":", 1)[0]
-        raise SourceError(f"{path}:{error.lineno}: not valid JSON: {kind}") from None
-    except _BadNumber as error:
-        line = _bad_number_line(raw)
-        raise SourceError(f"{path}{f':{line}' if line else ''}: not valid JSON: {error}") from None
-    except UnicodeDecodeError:
-        raise SourceError(f"{path}: not valid JSON: not UTF-8 text") from None
-    except RecursionError:
-        raise SourceError(f"{path}: JSON nested too deeply") from None
-    if not isinstance(data, dict):
-        raise SourceError(f"{path}: not a Pulumi stack export (expected a JSON object)")
-    head = {k: data[k] for k in ("version", "dpaguard") if k in data}
-    present = [k for k in _MAIN_KEYS if k in data]
-    if len(present) > 1:
-        raise _ambiguous(path, present)
-    main = present[0] if present else None
-    if main is None:
-        raise SourceError(f"{path}: not a Pulumi stack export (no 'deployment' with 'resources')")
-    if not tally.plain(main):
-        # json keeps the last of a repeated key, the streaming reader would read both: refused alike
-        _exact_keys(source, label, limit)
-    container: Any = data[main]
-    if main == "checkpoint":
-        container = container.get("latest") if isinstance(container, dict) else None
-        container = container or {}
-    if main != "resources":
-        if not isinstance(container, dict):
-            raise SourceError(f"{path}: not a Pulumi stack export ('{main}' is not an object)")
-        resources = container.get("resources")
-    else:
-        resources = container
-    if resources is None:
-        resources = []
-    if not isinstance(resources, list):
-        raise SourceError(f"{path}: not a Pulumi stack export ('resources' is not a list)")
-    manifest = container.get("manifest") if isinstance(container, dict) else None
-    if isinstance(manifest, dict):  # when and by which Pulumi the state was written: the report's scope
-        head["manifest"] = {k: manifest[k] for k in ("time", "version") if isinstance(manifest.get(k), str)}
-    return head, resources
-
-
-def _ambiguous(path: Path, keys: list[str]) -> SourceError:
-    return SourceError(f"{path}: ambiguous stack export: it holds both {' and '.join(repr(k) for k in keys)} "
-                       "(which is the stack?); export one form only")
-
-
-def _stream_error(path: Path, error: BaseException, reader: _Budget | None) -> SourceError:
-    """A parse error of the incremental parser as a kind and a byte range, never the text around it."""
-    first = str(error).split("\n", 1)[0].strip().rstrip(".")
-    if isinstance(error, UnicodeDecodeError):
-        kind = "not UTF-8 text"
-    elif first.startswith(("parse error: ", "lexical error: ")) and first.isprintable():
-        kind = first  # yajl's fixed phrase; the excerpt of the file follows on the next lines
-    else:
-        kind = type(error).__name__
-    where = f" in bytes {reader.before}-{reader.total}" if reader is not None else ""
-    return SourceError(f"{path}: not valid JSON{where}: {kind}")
-
-
-def _exact_keys(source: Path, label: Path, limit: int) -> None:
-    """The slow, exact check: each key holding resources appears once, where a stack export puts it."""
-    import ijson
-
-    seen: dict[str, list[str]] = {}
-    reader: _Budget | None = None
-    try:
-        with _open(source, label, limit) as reader:
-            for prefix, event, value in ijson.parse(reader, use_float=True):
-                if event == "map_key" and prefix in ("", "deployment", "checkpoint", "checkpoint.latest"):
-                    seen.setdefault(prefix, []).append(value)
-    except SourceError:
-        raise
-    except Exception as error:
-        raise _stream_error(label, error, reader) from None
-    top = [k for k in seen.get("", []) if k in _MAIN_KEYS]
-    if len(set(top)) > 1:
-        raise _ambiguous(label, sorted(set(top), key=list(_MAIN_KEYS).index))
-    for keys in seen.values():
-        if any(keys.count(k) > 1 for k in ("deployment", "checkpoint", "latest", "resources")):
-            raise SourceError(f"{label}: ambiguous stack export: a key holding the resources "
-                              "(deployment, checkpoint, latest, resources) is repeated")
-
-
-def _stream(source: Path, label: Path, limit: int) -> tuple[dict[str, Any], Iterator[Any]]:
-    import ijson  # the incremental parser is only needed for large files
-
-    path = label
-    head: dict[str, Any] = {}
-    main: str | None = None
-    reader: _Budget | None = None
-    try:
-        with _open(source, label, limit) as reader:
-            events = ijson.parse(reader, use_float=True)
-            prefix, event, value = next(events)
-            if event != "start_map":
-                raise SourceError(f"{path}: not a Pulumi stack export (expected a JSON object)")
-            builder: Any = None
-            building_key = ""
-            for prefix, event, value in events:
-                if builder is not None:
-                    builder.event(event, value)
-                    if prefix == building_key and event in ("end_map", "end_array"):
-                        head[building_key] = builder.value
-                        builder = None
-                    continue
-                if prefix == "" and event == "map_key":
-                    if value in _MAIN_KEYS:
-                        main = value
-                        break
-                elif prefix == "version" and event in ("number", "string"):
-                    head["version"] = value
-                elif prefix == "dpaguard" and event == "start_map":
-                    builder = ijson.common.ObjectBuilder()
-                    builder.event(event, value)
-                    building_key = "dpaguard"
-    except SourceError:
-        raise
-    except StopIteration:
-        raise SourceError(f"{path}: not valid JSON: empty or truncated") from None
-    except Exception as error:  # ijson reports parse errors with several exception types
-        raise _stream_error(path, error, reader) from None
-    if main is None:
-        raise SourceError(f"{path}: not a Pulumi stack export (no 'deployment' with 'resources')")
-    found_main: str = main
-
-    def resources() -> Iterator[Any]:
-        tally = _KeyTally()
-        reader: _Budget | None = None
-        try:
-            with _open(source, label, limit, tally) as reader:
-                yield from ijson.items(reader, _MAIN_KEYS[found_main], use_float=True)
-        except SourceError:
-            raise
-        except Exception as error:
-            raise _stream_error(path, error, reader) from None
-        if not tally.plain(found_main):
-            _exact_keys(source, label, limit)
-
-    def tail(key: str) -> Any:
-        reader: _Budget | None = None
-        try:
-            with _open(source, label, limit) as reader:
-                for item in ijson.items(reader, key, use_float=True):
-                    return item
-        except SourceError:
-            raise
-        except Exception as error:
-            raise _stream_error(path, error, reader) from None
-        return None
-
-    if "dpaguard" not in head:
-        found = tail("dpaguard")
-        if found is not None:
-            head["dpaguard"] = found
-    if "version" not in head:
-        found = tail("version")
-        if found is not None:
-            head["version"] = found
-    return head, resources()
-
-
 def _config_from_stack_file(stack_file: Path) -> tuple[StackConfig, Project | None]:
     """A stack config file, with its project's declarations when its Pulumi.yaml can be found above it."""
     directory = stack_file.resolve().parent
@@ -464,17 +138,6 @@ def _provider_resource(resource: Mapping[str, Any]) -> bool:
     return kind.startswith("scaleway:") and type_info(canonical_type(kind)) is not None
 
 
-def _position(value: Any) -> tuple[str, int, int] | None:
-    if not isinstance(value, str) or not value.startswith("project:///") or "#" not in value:
-        return None
-    file, _, where = value[len("project:///"):].rpartition("#")
-    line, _, column = where.partition(",")
-    try:
-        return file, int(line), int(column) if column else 1
-    except ValueError:
-        return None
-
-
 def load_state(path: Path | str, *, stack_config: Path | str | None = None, max_bytes: int | None = None) -> Deployment:
     """Read a stack export (or `dpaguard render` output) into a redacted Deployment; SourceError when unusable."""
     path = Path(path)
@@ -489,11 +152,11 @@ def load_state(path: Path | str, *, stack_config: Path | str | None = None, max_
         raise SourceError(f"{path}: is a directory, not a stack export file")
     if stat.S_ISREG(info.st_mode) and info.st_size > limit:
         raise SourceError(
-            f"{path}: state file is {_human(info.st_size)}, above the {_human(limit)} limit",
+            f"{path}: state file is {human_size(info.st_size)}, above the {human_size(limit)} limit",
             hint=f"raise it with {MAX_STATE_ENV}=<megabytes>",
         )
     # A pipe or a device has no size to check: it is copied, within the limit, and read as a file.
-    source = path if stat.S_ISREG(info.st_mode) else _spool(path, limit)
+    source = path if stat.S_ISREG(info.st_mode) else spool(path, limit)
     try:
         return _load(source, path, limit, stack_config)
     finally:
@@ -504,14 +167,46 @@ def load_state(path: Path | str, *, stack_config: Path | str | None = None, max_
 def _load(file: Path, path: Path, limit: int, stack_config: Path | str | None) -> Deployment:
     """Parse `file` (the state file itself, or its copy), naming `path` in every message."""
     if file.stat().st_size <= _STREAM_ABOVE_BYTES:
-        head, raw_resources = _read_small(file, path, limit)
+        head, raw_resources = export_reader.read_whole(file, path, limit)
         items: Any = iter(raw_resources)
     else:
-        head, items = _stream(file, path, limit)
+        head, items = export_reader.stream(file, path, limit)
     version = head.get("version")
     if version is not None and version not in SUPPORTED_VERSIONS:
         shown = repr(version) if isinstance(version, int) else f"({_KIND_NAMES.get(type(version), 'not a number')})"
         raise SourceError(f"{path}: unsupported stack export version {shown} (dpaguard reads version 3)")
+    stack, project, resources = _resources(items, path)
+    raw_block = head.get("dpaguard")
+    block: dict[str, Any] = raw_block if isinstance(raw_block, dict) else {}
+    if block and (block.get("stack"), block.get("project")) not in ((stack, project), (None, None)):
+        raise SourceError(
+            f"{path}: the dpaguard block names another stack or project than the resources' ({stack!r}, from their URNs)"
+        )
+    stack_file = _stack_file(block, resources, stack, stack_config)
+    positions = {}
+    for resource in resources:
+        position = source_position(resource.get("sourcePosition"))
+        if position:
+            positions[resource["urn"]] = position
+    source: SourceKind = "program" if block.get("source") == "program" else "state"
+    return Deployment(
+        stack=stack,
+        project=project,
+        source=source,
+        resources=tuple(resources),
+        config=stack_file.config,
+        secret_config_keys=stack_file.secret_keys,
+        origin=str(path),
+        config_file=stack_file.file,
+        config_sha256=stack_file.sha256,
+        source_positions=positions,
+        config_positions=stack_file.positions,
+        state_manifest=dict(head.get("manifest") or {}),
+    )
+
+
+def _resources(items: Iterator[Any], path: Path) -> tuple[str, str, list[dict[str, Any]]]:
+    """The export's resources, cleaned one by one, and the one stack and project they are of."""
     compact = _Compactor()
     resources: list[dict[str, Any]] = []
     identities: set[tuple[str, str]] = set()
@@ -535,12 +230,23 @@ def _load(file: Path, path: Path, limit: int, stack_config: Path | str | None) -
         names = ", ".join(sorted(f"{s} ({p})" for s, p in identities))
         raise SourceError(f"{path}: resources from several stacks: {names} (export one stack per file)")
     stack, project = next(iter(identities))
-    raw_block = head.get("dpaguard")
-    block: dict[str, Any] = raw_block if isinstance(raw_block, dict) else {}
-    if block and (block.get("stack"), block.get("project")) not in ((stack, project), (None, None)):
-        raise SourceError(
-            f"{path}: the dpaguard block names another stack or project than the resources' ({stack!r}, from their URNs)"
-        )
+    return stack, project, resources
+
+
+@dataclass(frozen=True)
+class _StackFile:
+    """The stack's config as the export or its stack config file gives it, and where that file sets each key."""
+
+    config: Mapping[str, Any]
+    secret_keys: frozenset[str]
+    file: str | None
+    sha256: str | None
+    positions: Mapping[str, tuple[int, int]]
+
+
+def _stack_file(block: Mapping[str, Any], resources: list[dict[str, Any]], stack: str,
+                stack_config: Path | str | None) -> _StackFile:
+    """The config of the stack: the `--stack-config` file given, else the export's dpaguard block, else its providers'."""
     config: Mapping[str, Any]
     config_positions: Mapping[str, tuple[int, int]] = {}
     secret_keys: frozenset[str] = frozenset(str(k) for k in block.get("secretConfigKeys") or ())
@@ -562,26 +268,8 @@ def _load(file: Path, path: Path, limit: int, stack_config: Path | str | None) -
     if config_file and not config_positions:
         # An export written by `dpaguard render` names its stack file: where it is at hand, findings point into it.
         config_positions = _positions_in(Path(str(config_file)))
-    positions = {}
-    for resource in resources:
-        position = _position(resource.get("sourcePosition"))
-        if position:
-            positions[resource["urn"]] = position
-    source: SourceKind = "program" if block.get("source") == "program" else "state"
-    return Deployment(
-        stack=stack,
-        project=project,
-        source=source,
-        resources=tuple(resources),
-        config=config,
-        secret_config_keys=secret_keys,
-        origin=str(path),
-        config_file=str(config_file) if config_file else None,
-        config_sha256=str(config_sha) if config_sha else None,
-        source_positions=positions,
-        config_positions=config_positions,
-        state_manifest=dict(head.get("manifest") or {}),
-    )
+    return _StackFile(config, secret_keys, str(config_file) if config_file else None,
+                      str(config_sha) if config_sha else None, config_positions)
 
 
 def _positions_in(path: Path) -> dict[str, tuple[int, int]]:

@@ -8,7 +8,13 @@ import rego.v1
 import data.dpaguard.lib.facts
 import data.dpaguard.lib.result
 
-_security_groups := [i | some t in ["scaleway:instance/securityGroup:SecurityGroup", "scaleway:instance/securityGroupRules:SecurityGroupRules"]; some i in input.index.type[t]]
+# Scaleway's security groups, and the firewalls of every other provider settings.yaml lists (other_firewalls):
+# the normaliser gives each the same `inbound_rules`.
+_firewall_types contains t if some t in ["scaleway:instance/securityGroup:SecurityGroup", "scaleway:instance/securityGroupRules:SecurityGroupRules"]
+
+_firewall_types contains t if some t, _ in data.dpa.settings.other_firewalls
+
+_firewalls := [i | some t in _firewall_types; some i in input.index.type[t]]
 
 # METADATA
 # title: Security groups drop inbound traffic by default
@@ -36,10 +42,11 @@ decisions contains result.violation("DPA-ACC-001", r, "inbound default policy is
 
 # METADATA
 # title: No administrative port open to the internet
+# description: On a Scaleway security group or another provider's firewall (a Hetzner firewall, an AWS security group, a GCP firewall).
 # custom:
 #   control: DPA-ACC-002
 decisions contains result.violation("DPA-ACC-002", r, msg) if {
-	some i in _security_groups
+	some i in _firewalls
 	r := input.resources[i]
 	some rule in r.inbound_rules
 	rule.action == "accept"
@@ -108,14 +115,13 @@ decisions contains result.violation("DPA-ACC-004", r, msg) if {
 }
 
 # A database instance reachable from the internet: no private network (the provider then gives it a
-# public endpoint), or a public load-balancer endpoint declared.
+# public endpoint), or a public load-balancer endpoint declared. An empty block (`load_balancer {}`,
+# `InstanceLoadBalancerArgs()`) is that endpoint: it takes no settings, the API's spec for it is `{}`.
 _public_database(r) if not r.props.privateNetwork
 
-_public_database(r) if {
-	endpoint := r.props.loadBalancer
-	is_object(endpoint)
-	count(endpoint) > 0
-}
+_public_database(r) if _load_balancer_endpoint(r)
+
+_load_balancer_endpoint(r) if is_object(r.props.loadBalancer)
 
 # METADATA
 # title: A database with a public endpoint has an ACL
@@ -141,15 +147,13 @@ decisions contains result.violation("DPA-ACC-005", r, "database has no private n
 
 # METADATA
 # title: Production databases have no public load-balancer endpoint
-# description: The provider's `loadBalancer` block is the instance's public endpoint.
+# description: The provider's `loadBalancer` block, empty or not, is the instance's public endpoint.
 # custom:
 #   control: DPA-ACC-005
 decisions contains result.violation("DPA-ACC-005", r, "database exposes a public load-balancer endpoint (loadBalancer)") if {
 	some i in input.index.type["scaleway:databases/instance:Instance"]
 	r := input.resources[i]
-	endpoint := r.props.loadBalancer
-	is_object(endpoint)
-	count(endpoint) > 0
+	_load_balancer_endpoint(r)
 }
 
 # METADATA
@@ -358,4 +362,33 @@ decisions contains result.violation("DPA-ACC-012", r, "Kubernetes API ACL admits
 	r := input.resources[i]
 	some rule in object.get(r.props, "aclRules", [])
 	rule.scalewayRanges == true
+}
+
+# An EKS cluster's API endpoint: public unless endpointPublicAccess is false, and then open to
+# publicAccessCidrs, which AWS defaults to 0.0.0.0/0.
+_eks_public(r) if not r.props.vpcConfig.endpointPublicAccess == false
+
+# METADATA
+# title: An EKS API endpoint admits only listed ranges
+# description: Another provider's Kubernetes API is an administrative door too (Appendix C §8.1).
+# custom:
+#   control: DPA-ACC-012
+decisions contains result.violation("DPA-ACC-012", r, msg) if {
+	some i in input.index.type["aws:eks/cluster:Cluster"]
+	r := input.resources[i]
+	_eks_public(r)
+	some cidr in object.get(r.props.vpcConfig, "publicAccessCidrs", [])
+	facts.is_internet(cidr)
+	msg := sprintf("the EKS API endpoint is public and admits the internet (%v)", [cidr])
+}
+
+# METADATA
+# title: An EKS API endpoint with no allow-list
+# custom:
+#   control: DPA-ACC-012
+decisions contains result.violation("DPA-ACC-012", r, "the EKS API endpoint is public and publicAccessCidrs is unset: AWS admits every address (0.0.0.0/0)") if {
+	some i in input.index.type["aws:eks/cluster:Cluster"]
+	r := input.resources[i]
+	_eks_public(r)
+	count(object.get(object.get(r.props, "vpcConfig", {}), "publicAccessCidrs", [])) == 0
 }

@@ -192,8 +192,22 @@ test_database_on_a_private_network_only_passes if {
 	count(decisions) == 0
 }
 
-test_database_with_an_empty_load_balancer_block_passes if {
+test_database_with_an_empty_load_balancer_block_exposes_the_public_endpoint if {
+	# `load_balancer {}` / InstanceLoadBalancerArgs(): the endpoint takes no settings, so an empty block is it.
 	decisions := access.decisions with input as _database({"privateNetwork": _private_network, "loadBalancer": {}}, true)
+	decisions == {{
+		"control": "DPA-ACC-005", "urn": _urn(_database_type), "status": "violation",
+		"message": "database exposes a public load-balancer endpoint (loadBalancer)",
+	}}
+}
+
+test_database_with_an_empty_load_balancer_block_and_no_acl_is_a_violation if {
+	decisions := access.decisions with input as _database({"privateNetwork": _private_network, "loadBalancer": {}}, false)
+	{d.control | some d in decisions} == {"DPA-ACC-004", "DPA-ACC-005"}
+}
+
+test_database_whose_load_balancer_is_null_has_no_public_endpoint_of_it if {
+	decisions := access.decisions with input as _database({"privateNetwork": _private_network, "loadBalancer": null}, true)
 	count(decisions) == 0
 }
 
@@ -515,4 +529,43 @@ test_gcs_acl_entry_for_a_project_passes if {
 	acl_type := "gcp:storage/bucketAccessControl:BucketAccessControl"
 	decisions := access.decisions with input as _one(acl_type, {"props": {"entity": "project-owners-123", "role": "OWNER"}})
 	count(decisions) == 0
+}
+
+test_a_hetzner_firewall_opening_ssh_and_the_kubernetes_api_to_the_internet_is_a_violation if {
+	hcloud := "hcloud:index/firewall:Firewall"
+	rules := [_rule(22, "0.0.0.0/0", true), _rule(6443, "::/0", true), _rule(443, "0.0.0.0/0", true), _rule(22, "10.0.0.0/8", false)]
+	decisions := access.decisions with input as _one(hcloud, {"props": {}, "inbound_rules": rules})
+	{d.message | some d in decisions} == {
+		"inbound TCP port 22 (SSH) is open to the internet (0.0.0.0/0)",
+		"inbound TCP port 6443 (Kubernetes API) is open to the internet (::/0)",
+	}
+	{d.control | some d in decisions} == {"DPA-ACC-002"}
+}
+
+test_every_firewall_type_settings_lists_is_judged if {
+	some token, _ in data.dpa.settings.other_firewalls
+	decisions := access.decisions with input as _one(token, {"props": {}, "inbound_rules": [_rule(3389, "0.0.0.0/0", true)]})
+	{d.message | some d in decisions} == {"inbound TCP port 3389 (RDP) is open to the internet (0.0.0.0/0)"}
+}
+
+_eks_type := "aws:eks/cluster:Cluster"
+
+_eks(vpc_config) := _one(_eks_type, {"props": {"vpcConfig": vpc_config}})
+
+test_an_eks_endpoint_without_an_allow_list_is_a_violation if {
+	decisions := access.decisions with input as _eks({"subnetIds": ["subnet-1"]})
+	decisions == {{
+		"control": "DPA-ACC-012", "urn": _urn(_eks_type), "status": "violation",
+		"message": "the EKS API endpoint is public and publicAccessCidrs is unset: AWS admits every address (0.0.0.0/0)",
+	}}
+}
+
+test_an_eks_endpoint_admitting_the_internet_is_a_violation if {
+	decisions := access.decisions with input as _eks({"endpointPublicAccess": true, "publicAccessCidrs": ["203.0.113.7/32", "::/0"]})
+	{d.message | some d in decisions} == {"the EKS API endpoint is public and admits the internet (::/0)"}
+}
+
+test_an_eks_endpoint_admitting_the_office_or_private_passes if {
+	count(access.decisions) == 0 with input as _eks({"publicAccessCidrs": ["203.0.113.7/32"]})
+	count(access.decisions) == 0 with input as _eks({"endpointPublicAccess": false})
 }

@@ -237,7 +237,7 @@ decisions contains result.violation("DPA-RET-004", r, msg) if {
 # title: Client-set retention periods are configured
 # custom:
 #   control: DPA-RET-005
-decisions contains result.violation("DPA-RET-005", s, msg) if {
+decisions contains result.config_violation("DPA-RET-005", s, c.client_set, msg) if {
 	some s in input.stacks
 	some name, c in _categories
 	c.client_set != null

@@ -242,6 +242,7 @@ test_stack_keeping_transcripts_without_their_period_is_a_violation if {
 	{
 		"control": "DPA-RET-005", "urn": "urn:pulumi:prod::dpa::pulumi:pulumi:Stack::dpa-prod", "status": "violation",
 		"message": "stack config does not set dpaguard:transcriptRetentionDays (transcripts: kept for the period the client set)",
+		"config_key": "dpaguard:transcriptRetentionDays",
 	} in decisions
 }
 

@@ -54,7 +54,7 @@ decisions contains result.violation("DPA-SEC-004", r, msg) if {
 # title: Sensitive config values are secure
 # custom:
 #   control: DPA-SEC-002
-decisions contains result.violation("DPA-SEC-002", s, msg) if {
+decisions contains result.config_violation("DPA-SEC-002", s, key, msg) if {
 	some s in input.stacks
 	some key in s.plaintext_config_keys
 	msg := sprintf("config key %v looks sensitive but is not secure: (use pulumi config set --secret)", [key])

@@ -119,6 +119,7 @@ test_sensitive_config_value_in_plaintext_is_a_violation if {
 	decisions == {{
 		"control": "DPA-SEC-002", "urn": "urn:pulumi:prod::dpa::pulumi:pulumi:Stack::dpa-prod", "status": "violation",
 		"message": "config key dpa:databasePassword looks sensitive but is not secure: (use pulumi config set --secret)",
+		"config_key": "dpa:databasePassword",
 	}}
 }
 

@@ -38,13 +38,14 @@ decisions contains result.violation("DPA-SEG-001", r, "Scaleway project cannot b
 # title: The stack names its Scaleway project
 # description: |
 #   Without one, resources that set no project go to the credentials' default project, and which
-#   project that is cannot be shown: one decision for the stack, not one per resource.
+#   project that is cannot be shown: one decision for the stack, not one per resource. A stack whose
+#   resources each name their project (one the program creates, say) sends nothing to that default.
 # custom:
 #   control: DPA-SEG-001
-decisions contains result.violation("DPA-SEG-001", s, "the stack config sets no Scaleway project (scaleway:projectId or scaleway:project_id): its separation from other environments cannot be shown") if {
+decisions contains result.config_violation("DPA-SEG-001", s, "scaleway:projectId", "the stack config sets no Scaleway project (scaleway:projectId or scaleway:project_id): its separation from other environments cannot be shown") if {
 	some s in input.stacks
 	s.scaleway_project == null
-	count(object.get(input.index.project, s.name, {})) > 0
+	count(object.get(object.get(input.index.project, s.name, {}), "missing", {})) > 0
 }
 
 # METADATA

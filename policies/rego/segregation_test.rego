@@ -86,7 +86,27 @@ test_a_stack_without_project_is_one_stack_decision if {
 	decisions == {{
 		"control": "DPA-SEG-001", "urn": "urn:pulumi:prod::dpa::pulumi:pulumi:Stack::dpa-prod", "status": "violation",
 		"message": "the stack config sets no Scaleway project (scaleway:projectId or scaleway:project_id): its separation from other environments cannot be shown",
+		"config_key": "scaleway:projectId",
 	}}
+}
+
+test_a_stack_without_project_whose_resources_name_theirs_has_no_stack_decision if {
+	# Every resource names its project (here one the program creates): none goes to the credentials' default.
+	own_project := object.union(_vpc("growth-project (created by the stack)", "known", "prod"), {"stacks": [_stack("prod", "prod", null)]})
+	decisions := segregation.decisions with input as own_project
+	count(decisions) == 0
+}
+
+test_a_stack_without_project_is_one_decision_when_any_resource_names_none if {
+	mixed := object.union(
+		_vpc("growth-project (created by the stack)", "known", "prod"),
+		{
+			"stacks": [_stack("prod", "prod", null)],
+			"index": {"project": {"prod": {"known": {"growth-project (created by the stack)": [0]}, "missing": {"": [1]}}}},
+		},
+	)
+	decisions := segregation.decisions with input as mixed
+	{d.urn | some d in decisions} == {"urn:pulumi:prod::dpa::pulumi:pulumi:Stack::dpa-prod"}
 }
 
 test_resource_whose_project_is_unknown_is_undetermined if {

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 from typing import Any
 import json
 import shutil
@@ -51,9 +53,12 @@ def test_skip_check_option_reaches_checkov(tmp_path: Path, checkov_bin: Path) ->
 def test_waivers_cover_checkov_findings_as_they_cover_the_engines(tmp_path: Path, checkov_bin: Path) -> None:
     project = write_project(tmp_path / "project")
     shutil.copytree(SHIPPED_POLICIES, project / "policies")
-    waiver = {"reason": "test credential, rotated", "approver": "dpo@example.com"}
+    # a repository file's finding belongs to no stack (stack `*`), so its waiver counts as a prod one: governed
+    waiver = {"reason": "test credential, rotated", "approver": "dpo@example.com", "reference": "SEC-9",
+              "approved": dt.date.today().isoformat()}
     (project / "policies" / "waivers.yaml").write_text(yaml.safe_dump({"waivers": [
-        {"control": "DPA-SEC-101", "urn": "urn:dpaguard:file:infra/__main__.py", "stack": "*", **waiver, "expires": "2099-12-31"},
+        {"control": "DPA-SEC-101", "urn": "urn:dpaguard:file:infra/__main__.py", "stack": "*", **waiver,
+         "expires": (dt.date.today() + dt.timedelta(days=300)).isoformat()},
         {"control": "DPA-SEC-103", "urn": "urn:pulumi:dev::*", "stack": "dev", **waiver, "expires": "2099-12-31"},
         {"control": "DPA-SEC-102", "urn": "urn:dpaguard:file:infra/*", "stack": "*", **waiver, "expires": "2020-01-01"},
     ]}))

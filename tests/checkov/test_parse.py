@@ -6,7 +6,7 @@ import json
 from pathlib import Path
 
 from support import POLICIES
-from dpaguard.checkov import load_mapping, to_findings
+from dpaguard.checkov import load_mapping, to_decisions
 from dpaguard.policy import load_policy
 from dpaguard.checkov.runner import CheckovResult, CheckovRun, frameworks_for, parse_output, scan_targets
 
@@ -55,13 +55,13 @@ def test_mapping_sends_each_family_to_its_control() -> None:
         assert control.category in ("secrets", "hygiene")
 
 
-def test_findings_carry_the_check_id_and_clause_and_no_code() -> None:
+def test_decisions_carry_the_check_id_and_the_file_at_its_line_and_no_code() -> None:
     run = CheckovRun(results=(CheckovResult("CKV_SECRET_13", "Private Key", "secrets", "infra/k.py", 7),),
                      version="3", suppressed=0, parsing_errors=0)
-    (finding,) = to_findings(run, load_mapping(None), None, project="p")
-    assert finding.control == "DPA-SEC-102" and "CKV_SECRET_13" in finding.message
-    assert finding.clause.startswith("Article 5.1")
-    assert finding.location is not None and (finding.location.path, finding.location.line) == ("infra/k.py", 7)
+    (decision,) = to_decisions(run, load_mapping(None), None)
+    assert decision.control == "DPA-SEC-102" and "CKV_SECRET_13" in decision.message
+    assert (decision.urn, decision.type, decision.name) == ("urn:dpaguard:file:infra/k.py", "checkov:secrets", "infra/k.py")
+    assert decision.location is not None and (decision.location.path, decision.location.line) == ("infra/k.py", 7)
 
 
 def test_targets_are_the_projects_configuration_not_its_tests_or_environments(tmp_path: Path) -> None:
@@ -120,37 +120,46 @@ def test_a_control_missing_from_the_catalogue_is_an_error_or_collected() -> None
     run = CheckovRun(results=(CheckovResult("CKV_SECRET_2", "AWS Access Key", "secrets", "a.py", 1),),
                      version="3", suppressed=0, parsing_errors=0)
     with pytest.raises(PolicyError, match="DPA-SEC-101"):
-        to_findings(run, load_mapping(None), Catalogue())  # type: ignore[arg-type]  # a catalogue without the control
+        to_decisions(run, load_mapping(None), Catalogue())  # type: ignore[arg-type]  # a catalogue without the control
     missing: set[str] = set()
-    assert to_findings(run, load_mapping(None), Catalogue(), missing=missing) == ()  # type: ignore[arg-type]
+    assert to_decisions(run, load_mapping(None), Catalogue(), missing=missing) == ()  # type: ignore[arg-type]
     assert missing == {"DPA-SEC-101"}
 
 
-def test_a_stack_config_finding_takes_the_environment_its_deployment_is_evaluated_as(tmp_path: Path) -> None:
+def test_a_stack_config_finding_takes_the_environment_its_deployment_is_evaluated_as() -> None:
     """`test` is a dev stack by its name (settings.yaml environment_names), for checkov as for the Rego."""
-    from dpaguard.environment import environment_of
-    from dpaguard.source.state import load_state
+    import datetime as dt
+
+    from dpaguard.model import Deployment
+    from dpaguard.pipeline import run_stages
 
     policy = load_policy(POLICIES)
     control = policy.control("DPA-SEC-103")
     assert control.enforcement_for("dev") == "advisory" != control.enforcement_for("prod")
     run = CheckovRun(results=(CheckovResult("CKV_SECRET_6", "High entropy", "secrets", "stacks/Pulumi.test.yaml", 3),),
                      version="3", suppressed=0, parsing_errors=0)
-    (finding,) = to_findings(run, load_mapping(None), policy, project="estate")
-    assert (finding.stack, finding.enforcement) == ("test", "advisory")
+    decisions = to_decisions(run, load_mapping(None), policy)
 
-    # The deployment of that stack is evaluated as dev by the same rule.
-    state = tmp_path / "test.json"
-    state.write_text(json.dumps({"version": 3, "deployment": {"resources": [
-        {"urn": "urn:pulumi:test::estate::pulumi:pulumi:Stack::estate-test", "type": "pulumi:pulumi:Stack", "custom": False}]}}),
-        encoding="utf-8")
-    deployment = load_state(state)
-    assert environment_of(deployment.stack, deployment.config, policy.data["settings"]["environment_names"]) == ("dev", "stack name")
+    class Silent:
+        name = "stub"
 
+        def prepare(self, resources: int) -> None:
+            pass
+
+        def decide(self, facts: object) -> list[object]:
+            return []
+
+        def close(self) -> None:
+            pass
+
+    def judged(config: dict[str, str], override: str | None = None) -> tuple[str, str]:
+        stack = Deployment(stack="test", project="estate", source="state", resources=(), config=config,
+                           config_file="stacks/Pulumi.test.yaml")
+        evaluation = run_stages([stack], policy, Silent(), today=dt.date(2026, 1, 1), environment_override=override)  # type: ignore[arg-type]
+        (finding,) = evaluation.judge.findings(decisions)
+        return finding.stack, finding.enforcement
+
+    assert judged({}) == ("test", "advisory")
     # Its config's dpaguard:environment, and then an override, decide before the name does.
-    (configured,) = to_findings(run, load_mapping(None), policy, project="estate",
-                                stack_configs={"test": {"dpaguard:environment": "prod"}})
-    assert configured.enforcement == "mandatory"
-    (overridden,) = to_findings(run, load_mapping(None), policy, project="estate",
-                                stack_configs={"test": {"dpaguard:environment": "prod"}}, environment_override="dev")
-    assert overridden.enforcement == "advisory"
+    assert judged({"dpaguard:environment": "prod"}) == ("test", "mandatory")
+    assert judged({"dpaguard:environment": "prod"}, override="dev") == ("test", "advisory")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import datetime as dt
 import json
 import os
 import stat
@@ -13,6 +14,9 @@ import pytest
 from dpaguard.checkov import NOT_FOUND_NOTICE, PROJECT_STACK, CheckovScan, scan
 from dpaguard.checkov import runner
 from dpaguard.errors import DpaguardError
+from dpaguard.model import Deployment, Finding
+from dpaguard.pipeline import run_stages
+from dpaguard.policy import SHIPPED_POLICIES, load_policy
 
 from support.checkov_project import SECRETS, write_project
 
@@ -29,8 +33,31 @@ def result(project: Path, checkov_bin: Path) -> CheckovScan:
     return scan(project, None)
 
 
+def judged(scanned: CheckovScan) -> list[Finding]:
+    """The scan's findings, made as `check` makes them: for a run of the fixture's dev and prod stacks."""
+    stacks = [Deployment(stack=name, project="fixture", source="program", resources=(), config_file=f"stacks/Pulumi.{name}.yaml")
+              for name in ("dev", "prod")]
+    policy = load_policy(SHIPPED_POLICIES)
+    return run_stages(stacks, policy, _Silent(), today=dt.date(2026, 1, 1)).judge.findings(scanned.decisions)  # type: ignore[arg-type]
+
+
+class _Silent:
+    """An engine that decides nothing: only the scan's decisions are judged."""
+
+    name = "stub"
+
+    def prepare(self, resources: int) -> None:
+        pass
+
+    def decide(self, facts: object) -> list[object]:
+        return []
+
+    def close(self) -> None:
+        pass
+
+
 def _where(result: CheckovScan) -> set[tuple[str, str, int]]:
-    return {(f.control, f.location.path, f.location.line) for f in result.findings if f.location}
+    return {(f.control, f.location.path, f.location.line) for f in judged(result) if f.location}
 
 
 def _dump(result: CheckovScan) -> str:
@@ -45,8 +72,8 @@ def test_credentials_in_program_and_stack_config_are_found_at_file_and_line(resu
         ("DPA-SEC-102", "infra/__main__.py", 6),  # private key
         ("DPA-SEC-103", "stacks/Pulumi.dev.yaml", 4),  # plaintext password in the stack config
     } <= _where(result)
-    assert all(f.category == "secrets" for f in result.findings)
-    assert all(f.message.startswith("CKV_SECRET_") for f in result.findings)
+    assert all(f.category == "secrets" for f in judged(result))
+    assert all(f.message.startswith("CKV_SECRET_") for f in judged(result))
 
 
 def test_no_secret_value_anywhere_in_the_result(result: CheckovScan) -> None:
@@ -57,7 +84,7 @@ def test_no_secret_value_anywhere_in_the_result(result: CheckovScan) -> None:
 
 
 def test_stack_config_finding_belongs_to_its_stack_and_others_to_the_project(result: CheckovScan) -> None:
-    by_path = {f.location.path: f for f in result.findings if f.location}
+    by_path = {f.location.path: f for f in judged(result) if f.location}
     stack_finding = by_path["stacks/Pulumi.dev.yaml"]
     assert stack_finding.stack == "dev"
     assert stack_finding.urn == "urn:pulumi:dev::fixture::pulumi:pulumi:Stack::fixture-dev"
@@ -69,7 +96,7 @@ def test_stack_config_finding_belongs_to_its_stack_and_others_to_the_project(res
 
 
 def test_encrypted_config_tests_and_suppressed_lines_give_no_finding(result: CheckovScan) -> None:
-    paths = {f.location.path for f in result.findings if f.location}
+    paths = {f.location.path for f in judged(result) if f.location}
     assert "stacks/Pulumi.prod.yaml" not in paths  # `secure:` ciphertext is not a plaintext secret
     assert not any(p.startswith("tests/") for p in paths)
     assert ("DPA-SEC-101", "infra/__main__.py", 4) not in _where(result)  # checkov:skip=CKV_SECRET_2
@@ -77,7 +104,7 @@ def test_encrypted_config_tests_and_suppressed_lines_give_no_finding(result: Che
 
 def test_skip_check_is_passed_through(project: Path, checkov_bin: Path) -> None:
     skipped = scan(project, None, skip_checks=["CKV_SECRET_13", "CKV_SECRET_6"])
-    controls = {f.control for f in skipped.findings}
+    controls = {f.control for f in judged(skipped)}
     assert controls == {"DPA-SEC-101"}
 
 
@@ -92,12 +119,12 @@ def test_ci_workflow_and_dockerfile_give_hygiene_findings(tmp_path: Path, checko
     (tmp_path / "Dockerfile").write_text("FROM python:3.11\nRUN pip install requests\n")
     (tmp_path / "Pulumi.yaml").write_text("name: hygiene\nruntime: python\n")
     found = scan(tmp_path, None)
-    by_check = {f.message.split()[0]: f for f in found.findings}
+    by_check = {f.message.split()[0]: f for f in judged(found)}
     assert by_check["CKV_GHA_2"].control == "DPA-HYG-001"
     assert by_check["CKV_GHA_2"].location is not None and by_check["CKV_GHA_2"].location.line == 8
     assert by_check["CKV_DOCKER_3"].control == "DPA-HYG-002"
-    assert {f.category for f in found.findings} == {"hygiene"}
-    assert all(f.enforcement == "advisory" for f in found.findings)
+    assert {f.category for f in judged(found)} == {"hygiene"}
+    assert all(f.enforcement == "advisory" for f in judged(found))
 
 
 def _hide_checkov(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
@@ -109,7 +136,7 @@ def _hide_checkov(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
 def test_missing_checkov_is_a_notice(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     _hide_checkov(monkeypatch, tmp_path)
     outcome = scan(write_project(tmp_path / "p"), None)
-    assert outcome == CheckovScan(findings=(), notices=(NOT_FOUND_NOTICE,), ran=False)
+    assert outcome == CheckovScan(decisions=(), notices=(NOT_FOUND_NOTICE,), ran=False)
 
 
 def test_missing_checkov_when_required_is_an_error(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -142,5 +169,5 @@ def test_a_checkov_config_file_of_the_project_is_not_read(tmp_path: Path, checko
     project = write_project(tmp_path / "p")
     # The project's tree is a pull request's: its config could skip checks or load external ones (SECURITY.md).
     (project / name).write_text("output: cli\nskip-check:\n  - CKV_SECRET_13\n  - CKV_SECRET_2\n")
-    controls = {f.control for f in scan(project, None).findings}
+    controls = {f.control for f in judged(scan(project, None))}
     assert {"DPA-SEC-101", "DPA-SEC-102"} <= controls

@@ -13,20 +13,11 @@ import pytest
 
 from dpaguard.report._shared import cited_clauses
 from support.cli import AuditRun
+from support.devtools import chromium
 from support.html_elements import Elements
 
 CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
                   "--disable-component-update", "--disable-sync", "--no-first-run"]
-
-
-def chromium() -> str:
-    """Debian's chromium (or the Chrome of GitHub's runners); on CI (CI=true) its absence is a failure, locally a skip."""
-    found = shutil.which("chromium") or shutil.which("chromium-browser") or shutil.which("google-chrome")
-    if found:
-        return found
-    if os.environ.get("CI", "").lower() == "true":
-        pytest.fail("chromium is not installed (.ci/run installs Debian's chromium package)")
-    pytest.skip("chromium is not installed here (apt-get install chromium); CI fails instead of skipping")
 
 
 def _run_chromium(*args: str, tmp_path: Path) -> subprocess.CompletedProcess[str]:

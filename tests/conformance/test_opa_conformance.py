@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -106,6 +107,21 @@ def test_every_state_fixture(path: Path, engines: Any, policy: Policy) -> None:
 def test_every_program_fixture(name: str, engines: Any, policy: Policy) -> None:
     project = SOURCE_FIXTURES / name
     assert_conformant(engines, [render_stack(project, "dev")], policy)
+
+
+# The corpus of third-party-style programs (tests/corpus), each rendered as its expected.yaml's stack:
+# the classes of issue 21 (other providers' firewalls, an EKS endpoint, read resources, pairs) decided alike.
+CORPUS = sorted(p.parent for p in (TESTS / "corpus").glob("*/expected.yaml"))
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("program", CORPUS, ids=lambda p: p.name)
+def test_every_corpus_program(program: Path, engines: Any, policy: Policy) -> None:
+    venv = program / "venv"
+    if (program / "requirements.txt").exists() and not (venv / "bin" / "python").exists():
+        pytest.skip(f"{program.name}/venv is made by .ci/setup (python -m venv, pip install -r requirements.txt)")
+    stack = str(yaml.safe_load((program / "expected.yaml").read_text(encoding="utf-8"))["stack"])
+    assert_conformant(engines, [render_stack(program, stack, timeout=120)], policy)
 
 
 def test_the_control_estates(engines: Any, policy: Policy) -> None:

@@ -18,8 +18,8 @@ import pytest
 import requests
 from support.opa_standin import OpaStandIn
 
-from dpaguard.engine.opa import OpaEngine, display_url, push_order
-from dpaguard.engine.opa_revision import module_id, namespace, namespaced
+from dpaguard.engine.opa import OpaEngine, display_url
+from dpaguard.engine.opa_revision import module_id, namespace, namespaced, push_order
 from dpaguard.errors import EngineError
 from dpaguard.facts import Facts
 from dpaguard.model import UNKNOWN, ControlId, Decision, Urn

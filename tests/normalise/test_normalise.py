@@ -11,8 +11,9 @@ from typing import Any
 import pytest
 
 from dpaguard.engine.shaping import chunks, rego_input, rego_resource
+from dpaguard.examined import examined
 from dpaguard.facts import ResourceFacts
-from dpaguard.model import PLAINTEXT_REDACTED, SECRET_SIG, SECRET_SIG_KEY, UNKNOWN, Deployment
+from dpaguard.model import PLAINTEXT_REDACTED, REDACTED, SECRET_SIG, SECRET_SIG_KEY, UNKNOWN, Deployment
 from dpaguard.normalise import normalise
 from dpaguard.engine.index import build_index
 from dpaguard.deployment.types import canonical_type, scaleway_types, type_info
@@ -113,6 +114,22 @@ def test_a_read_resource_is_where_its_id_says_and_not_judged_on_tags_or_project(
     assert (regional["locality"]["scope"], regional["locality"]["region"]) == ("region", "fr-par")
 
 
+def test_a_read_resource_is_kept_from_the_rules_of_its_type_but_not_from_those_of_its_place(dpa: Any) -> None:
+    # The platform stack's group and cluster, looked up: their posture (default policy, API ACL) is judged there.
+    group = _res("scaleway:instance/securityGroup:SecurityGroup", "workers", {}, id="fr-par-1/4c1d7e9a", external=True)
+    cluster = _res("scaleway:kubernetes/cluster:Cluster", "platform", {"version": UNKNOWN}, id="fr-par/8f2e6a10", external=True)
+    facts = normalise([_stack([group, cluster])], dpa, today=TODAY)
+    index = facts["index"]
+    assert [r.get("read") for r in facts["resources"]] == [True, True]
+    assert index["type"] == {} and index["unknown"] == [] and all(r["props"] == {} for r in facts["resources"])
+    assert index["locality"]["zone"]["known"]["fr-par-1"] == [0] and index["locality"]["region"]["known"]["fr-par"] == [1]
+    assert index["package"]["scaleway"] == [0, 1]
+    controls = {str(c.id): c for c in load_policy(POLICIES).controls}
+    judged = examined([controls["DPA-ACC-001"], controls["DPA-ACC-012"], controls["DPA-RES-002"]], facts)
+    assert judged[("DPA-ACC-001", "prod")] == judged[("DPA-ACC-012", "prod")] == frozenset()
+    assert judged[("DPA-RES-002", "prod")] == {group["urn"]}
+
+
 def test_a_private_network_that_names_its_region_is_regional(dpa: Any) -> None:
     network = _one(dpa, _res("scaleway:network/privateNetwork:PrivateNetwork", "pn", {"region": "fr-par"}), **{"scaleway:zone": None})
     assert (network["locality"]["scope"], network["locality"]["region"], network["locality"]["status"]) == ("region", "fr-par", "known")
@@ -138,6 +155,65 @@ def test_zone_gives_region_and_unknown_stays_unknown(dpa: Any) -> None:
 def test_project_resolution(dpa: Any) -> None:
     assert _one(dpa, _res("scaleway:network/vpc:Vpc", "v", {}))["project"] == {"expected": True, "value": "p-prod", "status": "known", "source": "stack"}
     assert _one(dpa, _res("scaleway:network/vpc:Vpc", "v", {"projectId": "other"}))["project"]["value"] == "other"
+
+
+def test_a_project_id_computed_from_a_project_the_stack_creates_names_that_project(dpa: Any) -> None:
+    project_urn = "urn:pulumi:prod::demo::scaleway:account/project:Project::team"
+    made = {"projectId": [project_urn]}
+    vpc = _one(dpa, _res("scaleway:network/vpc:Vpc", "v", {"projectId": UNKNOWN}, propertyDependencies=made), **{"scaleway:projectId": None})
+    assert vpc["project"] == {"expected": True, "value": "team (created by the stack)", "status": "known", "source": "resource"}
+    # Computed from anything else (or from two projects), it stays unknown until apply.
+    other = {"projectId": ["urn:pulumi:prod::demo::scaleway:network/vpc:Vpc::x"]}
+    assert _one(dpa, _res("scaleway:network/vpc:Vpc", "v", {"projectId": UNKNOWN}, propertyDependencies=other))["project"]["status"] == "unknown"
+    two = {"projectId": [project_urn, project_urn + "2"]}
+    assert _one(dpa, _res("scaleway:network/vpc:Vpc", "v", {"projectId": UNKNOWN}, propertyDependencies=two))["project"]["status"] == "unknown"
+
+
+def test_an_environment_placeholder_in_the_stack_config_or_a_property_is_no_plaintext_credential(dpa: Any) -> None:
+    config = {"scaleway:secret_key": "${env:SCW_SECRET_KEY}", "app:db_password": "hunter2"}
+    facts = normalise([_stack([_res("scaleway:databases/instance:Instance", "db", {"password": "${env:DB_PASSWORD}"})], **config)], dpa, today=TODAY)
+    assert facts["stacks"][0]["plaintext_config_keys"] == ["app:db_password"]
+    assert not facts["resources"][0].get("plaintext_paths")
+
+
+def test_a_secure_config_value_read_as_plain_text_into_user_data_is_plaintext(dpa: Any) -> None:
+    # The source gives a program that reads a `secure:` value with config.require the secret marker as its text.
+    secret = {SECRET_SIG_KEY: SECRET_SIG, "ciphertext": REDACTED}
+    user_data = {"cloud-init": f"write_files:\n  - content: DB_PASSWORD={REDACTED}\n", "smtp": secret, "motd": "hello"}
+    server = _one(dpa, _res("scaleway:instance/server:Server", "wiki", {"userData": user_data}))
+    assert server["plaintext_paths"] == ["userData.cloud-init (a secure config value read as plain text)"]
+    assert server["secret_paths"] == ["userData.smtp"]
+
+
+def test_a_sensitive_name_value_pair_in_plaintext_is_plaintext(dpa: Any) -> None:
+    # As a source that redacts nothing would hand it over: the normaliser judges the pair itself.
+    env = [{"name": "GITHUB_TOKEN", "value": "ghp-x"}, {"name": "LOG_LEVEL", "value": "info"}, {"name": "API_KEY", "value": {SECRET_SIG_KEY: SECRET_SIG, "ciphertext": REDACTED}}]
+    deployment = _res("kubernetes:apps/v1:Deployment", "web", {"spec": {"env": env}})
+    fact = _one(dpa, deployment)
+    assert fact["plaintext_paths"] == ["spec.env[0].value"] and fact["secret_paths"] == ["spec.env[2].value"]
+    assert "ghp-x" not in json.dumps(fact)
+
+
+def test_a_resource_inside_another_is_where_its_parent_is_when_nothing_else_places_it(dpa: Any) -> None:
+    # An explicit provider that names no region: the namespace and the instance name theirs, their children do not.
+    provider_urn = "urn:pulumi:prod::demo::pulumi:providers:scaleway::scw"
+    provider = {"urn": provider_urn, "custom": True, "id": "p1", "type": "pulumi:providers:scaleway", "inputs": {"projectId": "p"}}
+    under = {"provider": f"{provider_urn}::p1"}
+    ns = _res("scaleway:containers/namespace:Namespace", "ns", {"region": "nl-ams"}, id=UNKNOWN, **under)
+    container = _res("scaleway:containers/container:Container", "api", {"namespaceId": UNKNOWN}, id=UNKNOWN, **under,
+                     propertyDependencies={"namespaceId": [ns["urn"]]})
+    cron = _res("scaleway:containers/cron:Cron", "cron", {"containerId": UNKNOWN}, **under, propertyDependencies={"containerId": [container["urn"]]})
+    database = _res("scaleway:databases/database:Database", "db", {"instanceId": "fr-par/11111111-2222"}, **under)
+    orphan = _res("scaleway:databases/user:User", "user", {"instanceId": UNKNOWN}, **under)
+    facts = normalise([_stack([provider, ns, container, cron, database, orphan])], dpa, today=TODAY)
+    places = {f["urn"].rsplit("::", 1)[-1]: (f["locality"]["region"], f["locality"]["status"], f["locality"]["source"]) for f in facts["resources"]}
+    assert places == {
+        "ns": ("nl-ams", "known", "resource"),
+        "api": ("nl-ams", "known", "parent resource"),  # its namespace's region, outside France: judged so
+        "cron": ("nl-ams", "known", "parent resource"),
+        "db": ("fr-par", "known", "parent resource"),  # the region its instance's ID carries
+        "user": (None, "missing", "none"),  # a parent unknown and not traced: still undetermined
+    }
 
 
 def test_each_stack_fact_holds_the_environment_the_one_rule_decides(dpa: Any) -> None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 import dataclasses
 import hashlib
 import json
@@ -298,16 +300,18 @@ def test_waivers_apply_in_the_pack_as_in_the_cli(tmp_path: Path, violating: Depl
     shutil.copytree(POLICIES, policies, ignore=shutil.ignore_patterns("__pycache__"))
     bucket = first(violating, BUCKET)["urn"]
     server = first(violating, "pulumi-python:dynamic/datapacket:Server")["urn"]
+    # a prod waiver of a mandatory control: approved (today, the pack's date), a reference, within a year
+    approved, expires = dt.date.today(), dt.date.today() + dt.timedelta(days=300)
     (policies / "waivers.yaml").write_text(
         "waivers:\n"
         f"  - {{control: DPA-RES-001, urn: '{bucket}', stack: prod, reason: migration to fr-par in progress,"
-        " approver: dpo@example.com, expires: 2999-12-31}\n"
+        f" approver: dpo@example.com, approved: {approved.isoformat()}, reference: DPO-1, expires: {expires.isoformat()}}}\n"
         f"  - {{control: DPA-TLS-006, urn: '{server}', stack: prod, reason: old exemption,"
         " approver: dpo@example.com, expires: 2001-01-01}\n",
         encoding="utf-8")
     policy = load_policy(policies)
     expected = expected_diagnostics(cli_findings(violating, policy))
-    assert any("[waived until 2999-12-31" in message and level == "advisory" for _, _, message, level in expected)
+    assert any(f"[waived until {expires.isoformat()}" in message and level == "advisory" for _, _, message, level in expected)
     assert any(control == "DPA-WAI-001" for control, *_ in expected)
 
     session = start_pack(tmp_path, policies=policies)
@@ -338,7 +342,7 @@ def test_pack_report_is_the_cli_json_document_byte_for_byte(tmp_path: Path, viol
     Pulumi engine, or a state file; checkov's reason for not running) is the only difference allowed.
     """
     from dpaguard.pack.protocol import analyze_stack_resources
-    from dpaguard.report._shared import report_id
+    from dpaguard.report.json import report_id
     from support.pack_harness import analyze_stack_request
 
     as_sent = analyze_stack_resources(analyze_stack_request(list(violating.resources), CANARY))

@@ -45,6 +45,23 @@ def test_violation(control: str, policy: Policy, engine: Engine) -> None:
     assert all(f.clause == policy.control(control).clause and f.message for f in hits)
 
 
+def test_what_no_program_can_fix_is_kept_in_the_ledger_not_among_the_findings(policy: Policy, engine: Engine) -> None:
+    # DPA-SUB-006 (an undated Appendix B entry) and DPA-RES-007 (fr-par-1's unnamed DC2) are about the DPA
+    # and its register: the run's findings, its summary and its exit code leave them out; the ledger shows them.
+    from dpaguard.pipeline import RunOptions, evaluate
+    from dpaguard.report import json as json_report
+    from dpaguard.report import text as text_report
+
+    result = evaluate([compliant_estate()], policy, RunOptions(policies_dir=POLICIES, today=TODAY), engine=engine)
+    assert {str(c.id) for c in policy.controls if c.about == "dpa"} == {"DPA-SUB-006", "DPA-RES-007"}
+    assert not result.findings and result.summary()["advisory"] == 0 and result.exit_code("advisory") == 0
+    assert {str(f.control) for f in result.register_findings} == {"DPA-SUB-006", "DPA-RES-007"}
+    doc = yaml.safe_load(json_report.render(result))
+    assert doc["findings"] == [] and {f["control"] for f in doc["registerFindings"]} == {"DPA-SUB-006", "DPA-RES-007"}
+    assert {c["id"]: c["status"] for c in doc["clauses"]}["Article 4.3"] == "undetermined"
+    assert "ledger: DPA-RES-007 zone fr-par-1" in text_report.render(result)
+
+
 def test_compliant_estate_breaks_no_control(policy: Policy, engine: Engine) -> None:
     findings = run_stages([compliant_estate()], policy, engine, today=TODAY).findings
     # What no configuration can show, reported as undetermined and advisory: the notice of Appendix B
@@ -302,6 +319,11 @@ def test_a_client_set_period_is_needed_only_where_that_data_is_kept(policy: Poli
         ("scaleway:kubernetes/cluster:Cluster", False),
         ("cloudflare:index/r2Bucket:R2Bucket", True),  # Cloudflare is registered for DNS and the API load balancer
         ("cloudflare:index/record:Record", False),
+        # The TLS of the hostnames Cloudflare proxies is that service: the origin's certificate and pulls, the edge's packs.
+        ("cloudflare:index/originCaCertificate:OriginCaCertificate", False),
+        ("cloudflare:index/authenticatedOriginPullsSettings:AuthenticatedOriginPullsSettings", False),
+        ("cloudflare:index/certificatePack:CertificatePack", False),
+        ("cloudflare:index/workersScript:WorkersScript", True),  # Workers run code on Cloudflare: another service
     ],
 )
 def test_the_register_is_checked_per_service(type_token: str, fires: bool, policy: Policy, engine: Engine) -> None:
@@ -342,8 +364,9 @@ def test_an_unregistered_provider_is_one_finding_with_count_services_regions_and
 
 
 def test_a_waiver_names_the_provider_of_a_grouped_finding(tmp_path: Path, policy: Policy, engine: Engine) -> None:
-    waiver = Waiver(control=ControlId("DPA-SUB-001"), urn_pattern="*::pulumi:providers:aws::*", stack="prod", reason="r",
-                    approver="dpo@example.com", expires=TODAY + dt.timedelta(days=30))
+    waiver = Waiver(control=ControlId("DPA-SUB-001"), urn_pattern=urn("prod", "pulumi:providers:aws", "default_7_51_1"),
+                    stack="prod", reason="r", approver="dpo@example.com", expires=TODAY + dt.timedelta(days=30),
+                    approved=TODAY, reference="DPO-3")
     waived = dataclasses.replace(policy, waivers=(waiver,))
     findings = [f for f in run_stages(_other_clouds(), waived, engine, today=TODAY).findings if f.control == "DPA-SUB-001"]
     assert {(f.name, f.waived) for f in findings} == {("default_7_51_1", True), ("default_10_2_0", False)}

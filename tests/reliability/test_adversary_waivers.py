@@ -16,6 +16,7 @@ from support.cli import assert_one_line_error, dpaguard
 from support.control_estate import TODAY, changed
 
 from dpaguard.engine.embedded import EmbeddedEngine
+from dpaguard.errors import PolicyError
 from dpaguard.model import Finding
 from dpaguard.pipeline import run_stages
 from dpaguard.policy import Policy, load_policy
@@ -35,31 +36,37 @@ def _waiver(urn: str, stack: str = "prod", approver: str = "dpo@example.org") ->
             f"    approver: \"{approver}\"\n    expires: 2027-01-31\n")
 
 
-def _findings(policy: Policy) -> tuple[Finding, ...]:
+def _findings(policy: Policy, stack: str = "staging") -> tuple[Finding, ...]:
+    # staging: in prod a waiver of a mandatory control that is a pattern or lacks an approver is refused
+    # outright (exit 2, tests/test_waiver_governance.py); elsewhere it is reported as here.
     engine = EmbeddedEngine(policy)
     try:
-        return run_stages([changed("prod", "db", backupSameRegion=False)], policy, engine, today=TODAY).findings
+        return run_stages([changed(stack, "db", backupSameRegion=False)], policy, engine, today=TODAY).findings
     finally:
         engine.close()
 
 
 @pytest.mark.parametrize("urn, stack", [
-    ("urn:pulumi:prod::dpa-test::*", "prod"),
-    ("urn:pulumi:prod::*", "prod"),
-    ("urn:pulumi:prod::dpa-test::*::*", "prod"),
-    ("urn:pulumi:prod*", "prod"),
+    ("urn:pulumi:staging::dpa-test::*", "staging"),
+    ("urn:pulumi:staging::*", "staging"),
+    ("urn:pulumi:staging::dpa-test::*::*", "staging"),
+    ("urn:pulumi:staging*", "staging"),
 ])
 def test_a_waiver_of_a_whole_stack_is_blanket(tmp_path: Path, urn: str, stack: str) -> None:
     findings = _findings(load_policy(_policies(tmp_path, _waiver(urn, stack))))
     (blanket,) = [f for f in findings if f.control == "DPA-WAI-003"]
-    assert "covers every resource of stack prod" in blanket.message
+    assert "covers every resource of stack staging" in blanket.message
     assert [f.waived for f in findings if f.control == "DPA-RES-003"] == [True]
+    # The same waiver of the prod stack waives nothing: it is refused.
+    prod = load_policy(_policies(tmp_path / "prod", _waiver(urn.replace("staging", "prod"), "prod")))
+    with pytest.raises(PolicyError, match="one resource"):
+        _findings(prod, "prod")
 
 
-@pytest.mark.parametrize("urn", ["urn:pulumi:prod::*::db", "urn:pulumi:prod::dpa-test::scaleway:databases/*",
-                                 "urn:pulumi:prod::dpa-test::*::db"])
+@pytest.mark.parametrize("urn", ["urn:pulumi:staging::*::db", "urn:pulumi:staging::dpa-test::scaleway:databases/*",
+                                 "urn:pulumi:staging::dpa-test::*::db"])
 def test_a_waiver_of_some_resources_of_a_stack_is_not_blanket(tmp_path: Path, urn: str) -> None:
-    assert not [f for f in _findings(load_policy(_policies(tmp_path, _waiver(urn)))) if f.control == "DPA-WAI-003"]
+    assert not [f for f in _findings(load_policy(_policies(tmp_path, _waiver(urn, "staging")))) if f.control == "DPA-WAI-003"]
 
 
 @pytest.mark.parametrize("approver", ["\\u200b", "\\u3164", "\\u2800", "\\u200b\\u2060\\ufeff", "\\u00a0\\u3000",
@@ -67,7 +74,7 @@ def test_a_waiver_of_some_resources_of_a_stack_is_not_blanket(tmp_path: Path, ur
                          ids=["zwsp", "hangul-filler", "braille-blank", "format-chars", "spaces", "hangul-jamo-fillers",
                               "halfwidth-filler", "direction-marks", "lone-mark"])
 def test_an_invisible_approver_is_no_approver(tmp_path: Path, approver: str) -> None:
-    policy = load_policy(_policies(tmp_path, _waiver("urn:pulumi:prod::*::db", approver=approver)))
+    policy = load_policy(_policies(tmp_path, _waiver("urn:pulumi:staging::*::db", "staging", approver=approver)))
     assert not policy.waivers
     findings = _findings(policy)
     (malformed,) = [f for f in findings if f.control == "DPA-WAI-002"]

@@ -203,6 +203,9 @@ def test_a_place_with_a_named_and_an_unnamed_site_is_named_in_part(result: Resul
     place = json.loads(json_report.render(run))["inventory"]["locations"][0]
     assert place["namedInAppendixC"] is False and place["namedInPart"] is True  # as DPA-RES-007 says
     assert 'data-named="in part (not every site of the place)"' in html.render(run)
+    from dpaguard.report import markdown
+
+    assert "| fr-par-1 | FR | Scaleway DC 2 or Scaleway DC 3 | in part (not every site of the place) |" in markdown.render(run)
     quoted = dataclasses.replace(run, clauses=(Clause("Appendix C §1.1", "Location", "located in France",
                                                       "verified-deployed", (ControlId("DPA-RES-001"),)),))
     assert "Texte de l&#x27;accord (anglais)</span><blockquote" in html.render(quoted, lang="fr")  # shown, not hovered
@@ -214,7 +217,7 @@ def test_the_french_markdown_speaks_french(result: Result) -> None:
     clause = Clause("Appendix C §1.1", "Location", "located in France", "verified-deployed", (ControlId("DPA-RES-001"),),
                     title_fr="Localisation")
     text = markdown.render(dataclasses.replace(result, clauses=(clause,)), lang="fr")
-    assert "| bloquant (indéterminée) |" in text and "| non bloquant |" in text
+    assert "| bloquant (indéterminé) |" in text and "| non bloquant |" in text  # an écart, masculine
     assert "| mandatory" not in text and "31 janvier 2027" in text and "2027-01-31" not in text
     assert "Localisation †" in text and "Traduction du projet" in text
 

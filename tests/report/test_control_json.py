@@ -29,7 +29,7 @@ def test_a_report_is_read_back_as_a_baseline_with_every_control_at_its_levels(tm
 
 
 def test_the_catalogue_listing_is_the_report_entry_and_what_a_reader_of_the_catalogue_needs() -> None:
-    from dpaguard.report._shared import control_json
+    from dpaguard.report.json import control_json
 
     policy = load_policy(POLICIES)
     listed = json.loads(catalogue.render_json(policy.controls))["controls"]

@@ -26,7 +26,7 @@ def test_json_has_the_documented_shape(result: Result) -> None:
     waived = [f for f in doc["findings"] if f["waived"]]
     assert len(waived) == 1 and waived[0]["waiver"] == {
         "control": "DPA-TLS-001", "urn": "*::cache", "stack": "prod", "reason": "migration ticket OPS-12",
-        "approver": "dpo@example.com", "expires": "2027-01-31"}
+        "approver": "dpo@example.com", "expires": "2027-01-31", "approved": None, "reference": None, "compensating": None}
     located = [f for f in doc["findings"] if f["location"]]
     assert located == [f for f in doc["findings"] if f["name"] == "main-db"]
     assert located[0]["location"] == {"path": "infra/estate/database.py", "line": 42, "column": 5}
@@ -48,9 +48,7 @@ def test_json_of_a_clean_run(clean_result: Result) -> None:
 
 
 def test_json_is_json_dumps_with_an_indent_of_two(result: Result) -> None:
-    from dpaguard.report._shared import result_json
-
-    assert json_report.render(result) == json.dumps(result_json(result), indent=2, ensure_ascii=False) + "\n"
+    assert json_report.render(result) == json.dumps(json_report.result_json(result), indent=2, ensure_ascii=False) + "\n"
 
 
 _SCALARS = st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=8)

@@ -13,7 +13,7 @@ from dpaguard.model import Result
 from dpaguard.dpa_text import DPA_ENV, dpa_document_sha256
 from dpaguard.report import html
 from dpaguard.report import json as json_report
-from dpaguard.report._shared import report_id
+from dpaguard.report.json import report_id
 from dpaguard.source.state import load_state
 
 

@@ -29,6 +29,9 @@ from dpaguard.source.project import load_project
 pytestmark = pytest.mark.e2e  # renders programs in virtual environments it builds
 
 SITE_PACKAGES = sysconfig.get_paths()["purelib"]
+# Where this interpreter finds the SDK: its site-packages, and any other a `.pth` of it layers on (a
+# development environment made over another's).
+SDK_PATHS = [SITE_PACKAGES] + [p for p in sys.path if p.endswith("site-packages") and p != SITE_PACKAGES]
 
 
 def make_venv(path: Path, *, with_pulumi: bool = True, modules: dict[str, str] | None = None) -> Path:
@@ -40,7 +43,7 @@ def make_venv(path: Path, *, with_pulumi: bool = True, modules: dict[str, str] |
         check=True, capture_output=True, text=True,
     ).stdout.strip()
     if with_pulumi:
-        Path(site, "sdk-of-the-test-runner.pth").write_text(SITE_PACKAGES + "\n")
+        Path(site, "sdk-of-the-test-runner.pth").write_text("".join(f"{p}\n" for p in SDK_PATHS))
     for name, text in (modules or {}).items():
         target = Path(site, name)
         target.parent.mkdir(parents=True, exist_ok=True)
@@ -238,7 +241,10 @@ def test_poetry_present_is_asked_for_its_environment(tmp_path: Path, monkeypatch
     deployment = render_stack(project, "dev")
     (vpc,) = [r for r in deployment.resources if r["type"] == "scaleway:network/vpc:Vpc"]
     assert vpc["inputs"]["name"] == "poetry-env"
-    assert deployment.notices == ()
+    # no fallback to explain: the one notice names the interpreter and what the program ran with
+    (notice,) = deployment.notices
+    assert notice.startswith(f"venvs: the program ran under {environment}/bin/python (Python ")
+    assert deployment.runtime["interpreter"] == f"{environment}/bin/python" and deployment.runtime["pulumi"]
 
 
 def test_poetry_runs_contained_read_only_and_without_secrets(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import sys
 import threading
 import time
 from pathlib import Path
@@ -19,6 +20,8 @@ from dpaguard.source.program import render_stack
 pytestmark = pytest.mark.e2e  # the render stage: every test renders a program
 
 SCALEWAY_DEFAULT = "pulumi:providers:scaleway::default_1_60_0_github_/api.github.com/pulumiverse"
+# How a failed program's line ends: the interpreter it ran under (the fixtures name no virtualenv: dpaguard's own).
+RAN_UNDER = f" (the program ran under {sys.executable})"
 
 
 def provider_urn(reference: str) -> str:
@@ -136,8 +139,12 @@ def test_stack_reference_is_recorded_and_its_outputs_are_unknown(rendered: Rende
     assert reference["urn"] in app["dependencies"]
 
 
-def test_data_sources_answer_nothing_offline(rendered: Render) -> None:
-    assert by_name(rendered("stackref"), "zones")["inputs"]["tags"] == ["zones:None"]
+def test_data_sources_answer_nothing_offline_so_what_rests_on_them_is_unknown(rendered: Render) -> None:
+    deployment = rendered("stackref")
+    zones = by_name(deployment, "zones")
+    assert zones["inputs"]["tags"] == [UNKNOWN]
+    token = "scaleway:index/getAvailabilityZones:getAvailabilityZones"
+    assert deployment.unanswered_lookups == {zones["urn"]: {"tags": (token,)}}
 
 
 def test_dynamic_resource_loses_its_pickled_provider_and_gets_a_default_provider(rendered: Render) -> None:
@@ -224,7 +231,7 @@ def test_crash_is_one_line_naming_the_users_file_and_line() -> None:
     with pytest.raises(ProgramError) as caught:
         render_stack(SOURCE_FIXTURES / "crash", "dev")
     message = caught.value.one_line()
-    assert message == "render stack dev: helpers.py:7: ValueError: unknown size 'tiny'"
+    assert message == f"render stack dev: helpers.py:7: ValueError: unknown size 'tiny'{RAN_UNDER}"
     line = (SOURCE_FIXTURES / "crash" / "helpers.py").read_text().splitlines()[6]
     assert "raise ValueError" in line
 
@@ -353,7 +360,7 @@ def test_duplicate_resource_names_are_refused_as_the_engine_does(tmp_path: Path)
         render_stack(tmp_path, "dev")
     assert caught.value.one_line() == (
         "render stack dev: __main__.py:3: DuplicateResourceError: duplicate resource URN"
-        " 'urn:pulumi:dev::small::scaleway:network/vpc:Vpc::twin'; try giving it a unique name"
+        f" 'urn:pulumi:dev::small::scaleway:network/vpc:Vpc::twin'; try giving it a unique name{RAN_UNDER}"
     )
 
 
@@ -400,7 +407,7 @@ def test_error_messages_do_not_repeat_plaintext_credentials(tmp_path: Path) -> N
     (tmp_path / "Pulumi.dev.yaml").write_text("config:\n  small:dbPassword: CANARYPLAINERROR0010\n")
     with pytest.raises(ProgramError) as caught:
         render_stack(tmp_path, "dev")
-    assert caught.value.one_line() == "render stack dev: __main__.py:2: ValueError: cannot log in with [plaintext redacted]"
+    assert caught.value.one_line() == f"render stack dev: __main__.py:2: ValueError: cannot log in with [plaintext redacted]{RAN_UNDER}"
 
 
 def test_the_render_records_where_the_stack_file_sets_each_key(rendered: Render) -> None:

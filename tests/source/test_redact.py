@@ -6,7 +6,7 @@ from typing import Any
 import pytest
 
 from dpaguard.model import PLAINTEXT_REDACTED, REDACTED, SECRET_SIG, SECRET_SIG_KEY, UNKNOWN
-from dpaguard.deployment.redact import is_sensitive_name, redact_properties
+from dpaguard.deployment.redact import holds_no_credential, is_placeholder, is_sensitive_name, redact_config, redact_properties
 
 SECRET = {SECRET_SIG_KEY: SECRET_SIG, "ciphertext": REDACTED}
 
@@ -84,3 +84,44 @@ def test_input_is_not_modified() -> None:
 
 def test_a_property_map_that_is_itself_secret() -> None:
     assert redact_properties({SECRET_SIG_KEY: SECRET_SIG, "plaintext": '{"password": "x"}'}) == SECRET
+
+
+@pytest.mark.parametrize("value", ["${env:SCW_SECRET_KEY}", "${env.DB_PASSWORD}", "${DB_PASSWORD}", " ${env:TOKEN} "])
+def test_a_placeholder_naming_an_environment_variable_is_no_credential(value: str) -> None:
+    assert is_placeholder(value)
+    assert redact_config({"scaleway:secret_key": value}) == {"scaleway:secret_key": value}
+    assert redact_properties({"password": value}) == {"password": value}
+
+
+@pytest.mark.parametrize("value", ["${env:A}hunter2", "hunter2 ${env:A}", "${env:}", "$DB_PASSWORD", "${env:A} ${env:B}", "${env:A-B}"])
+def test_a_value_that_is_more_than_a_placeholder_is_taken_as_a_credential(value: str) -> None:
+    assert not is_placeholder(value)
+    assert redact_config({"scaleway:secret_key": value}) == {"scaleway:secret_key": PLAINTEXT_REDACTED}
+
+
+def test_a_name_value_pair_value_is_under_the_name_beside_it() -> None:
+    env = [
+        {"name": "PAPERLESS_API_TOKEN", "value": "4d1f0c9e8b7a"},
+        {"name": "PAPERLESS_TIME_ZONE", "value": "Europe/Paris"},
+        {"name": "DB_PASSWORD", "valueFrom": {"secretKeyRef": {"name": "db", "key": "password"}}},
+        {"Name": "API_KEY", "Value": "k-123"},
+        {"name": "auth.password", "value": "hunter2"},  # a Helm release's `set`
+    ]
+    assert redact_properties({"spec": {"env": env}}) == {"spec": {"env": [
+        {"name": "PAPERLESS_API_TOKEN", "value": PLAINTEXT_REDACTED},
+        {"name": "PAPERLESS_TIME_ZONE", "value": "Europe/Paris"},
+        {"name": "DB_PASSWORD", "valueFrom": {"secretKeyRef": {"name": "db", "key": "password"}}},
+        {"Name": "API_KEY", "Value": PLAINTEXT_REDACTED},
+        {"name": "auth.password", "value": PLAINTEXT_REDACTED},
+    ]}}
+
+
+def test_an_ssh_public_key_under_a_key_name_is_no_credential() -> None:
+    public = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIB2x0fakefakefakefakefakefakefakefakefake0 ops@example.org"
+    assert holds_no_credential(public) and holds_no_credential("${env:SSH_KEY}")
+    assert redact_config({"lab:ssh_key": public}) == {"lab:ssh_key": public}
+    # A private key, or anything after a public key's line, is taken as a credential.
+    for value in ("-----BEGIN OPENSSH PRIVATE KEY-----\nb3BlbnNzaC1rZXktdjEAAAAA\n-----END OPENSSH PRIVATE KEY-----",
+                  public + "\n-----BEGIN OPENSSH PRIVATE KEY-----", "ssh-ed25519 hunter2"):
+        assert not holds_no_credential(value)
+        assert redact_config({"lab:ssh_key": value}) == {"lab:ssh_key": PLAINTEXT_REDACTED}

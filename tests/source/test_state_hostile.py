@@ -17,7 +17,7 @@ from typing import Any
 import pytest
 
 from dpaguard.errors import InputError
-from dpaguard.source import state
+from dpaguard.source import export_reader, state
 from dpaguard.source.state import load_state
 
 STREAM_ABOVE = 64 * 1024
@@ -61,12 +61,12 @@ def test_a_valid_padded_file_is_read_by_both_readers_and_past_16_mb_streamed(
 ) -> None:
     assert state._STREAM_ABOVE_BYTES == 16 * 1024 * 1024
     streamed: list[Path] = []
-    real_stream = state._stream
+    real_stream = export_reader.stream
     def recorded(*args: Any) -> Any:
         streamed.append(args[0])
         return real_stream(*args)
 
-    monkeypatch.setattr(state, "_stream", recorded)
+    monkeypatch.setattr(export_reader, "stream", recorded)
     for big in (False, True):
         deployment = load_state(write(tmp_path, f'"deployment": {{"resources": [{resource()}]}}', big=big))
         assert [r["urn"] for r in deployment.resources] == [URN]

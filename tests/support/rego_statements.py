@@ -10,7 +10,7 @@ from typing import NamedTuple
 
 _STRING_OR_COMMENT = re.compile(r'("(?:[^"\\\n]|\\.)*"|`[^`]*`)|#[^\n]*')
 _EMITTED = (
-    re.compile(r'\bresult\.(?:violation|undetermined|decision)\(\s*"(DPA-[A-Z]+-\d+)"'),
+    re.compile(r'\bresult\.(?:violation|undetermined|decision|config_violation)\(\s*"(DPA-[A-Z]+-\d+)"'),
     re.compile(r'^_judged\s+contains\s+\[\s*\w+\s*,\s*"(DPA-[A-Z]+-\d+)"'),
 )
 CONTROL_LITERAL = re.compile(r'"(DPA-[A-Z]+-\d+)"')

@@ -16,6 +16,17 @@ violation(control, subject, message) := decision(control, subject, message, "vio
 undetermined(control, subject, message) := decision(control, subject, message, "undetermined")
 
 # METADATA
+# title: A violation by a stack of one key of its stack config
+# description: "As violation, with `config_key`: the finding points at the line of the stack config file that sets it."
+config_violation(control, subject, key, message) := {
+	"control": control,
+	"urn": subject.urn,
+	"message": message,
+	"status": "violation",
+	"config_key": key,
+}
+
+# METADATA
 # title: A decision of either status
 decision(control, subject, message, status) := {
 	"control": control,

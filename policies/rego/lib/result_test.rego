@@ -35,3 +35,13 @@ test_decision_on_a_stack_takes_the_stack_urn if {
 test_decision_is_undefined_for_a_subject_without_urn if {
 	not result.violation("DPA-SEC-002", {"name": "prod"}, "plaintext key")
 }
+
+test_config_violation_names_the_config_key if {
+	result.config_violation("DPA-SEC-002", _stack, "dpa:dbPassword", "plaintext key") == {
+		"control": "DPA-SEC-002",
+		"urn": "urn:pulumi:prod::dpa::pulumi:pulumi:Stack::dpa-prod",
+		"message": "plaintext key",
+		"status": "violation",
+		"config_key": "dpa:dbPassword",
+	}
+}
