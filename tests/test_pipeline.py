@@ -162,7 +162,7 @@ def test_deployment_digest_is_the_sha256_of_the_canonical_json_of_stack_project_
 
     resources = sorted(estate.resources, key=canonical)
     document = canonical({"stack": estate.stack, "project": estate.project, "resources": resources})
-    assert pipeline.deployment_digest(estate) == hashlib.sha256(document.encode()).hexdigest()
+    assert provenance.deployment_digest(estate) == hashlib.sha256(document.encode()).hexdigest()
 
 
 def test_deployment_digest_ignores_the_order_resources_were_registered_in() -> None:
