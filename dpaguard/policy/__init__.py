@@ -8,6 +8,7 @@ waiver file, or a Rego module that does not compile, is a PolicyError naming the
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import hashlib
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -89,11 +90,18 @@ class Policy:
     retired: Mapping[str, str] = field(default_factory=dict)
     french: Translation | None = None  # the French of what the set shows (dpa/i18n/fr.yaml); None: it has none
 
+    @functools.cached_property
+    def _controls_by_id(self) -> dict[str, Control]:
+        by_id: dict[str, Control] = {}
+        for control in self.controls:
+            by_id.setdefault(control.id, control)
+        return by_id
+
     def control(self, control_id: str) -> Control:
         """The catalogue entry of a control id; PolicyError when the catalogue has none."""
-        for control in self.controls:
-            if control.id == control_id:
-                return control
+        control = self._controls_by_id.get(control_id)
+        if control is not None:
+            return control
         raise PolicyError(f"control {control_id} is not in the catalogue (policies/dpa/controls.yaml)")
 
     def active_waivers(self, today: dt.date) -> list[Waiver]:

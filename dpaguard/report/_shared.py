@@ -321,8 +321,10 @@ def _gap(result: Result, control: Control | None, outcomes_: list[Outcome]) -> s
 
 def _gaps(result: Result, mine: list[Outcome], controls: Sequence[str]) -> list[str]:
     """Each of these controls that could not look in this run, with why."""
-    table = controls_by_id(result)
-    gaps = ((c, _gap(result, table.get(c), [o for o in mine if str(o.control.id) == c])) for c in controls)
+    # the catalogue first: controls_by_id walks every finding, and this runs for each part of each clause
+    catalogue = {str(c.id): c for c in result.controls}
+    table = {c: catalogue[c] if c in catalogue else controls_by_id(result).get(c) for c in controls}
+    gaps = ((c, _gap(result, table[c], [o for o in mine if str(o.control.id) == c])) for c in controls)
     return [f"{control_id}: {gap}" for control_id, gap in gaps if gap]
 
 
