@@ -35,10 +35,11 @@ FRENCH_FILE = Path("dpa") / "i18n" / "fr.yaml"
 _LISTS = ("texts", "messages", "program")
 
 _STRING = r'"((?:[^"\\]|\\.)*)"'
-# A rule's message: a sprintf format, the literal message of result.violation/undetermined, or `msg := "..."`.
+# A rule's message: a sprintf format, the literal message of result.violation/undetermined/config_violation, or `msg := "..."`.
 _REGO_MESSAGES = (
     re.compile(r"\bsprintf\(\s*" + _STRING),
     re.compile(r"\bresult\.(?:violation|undetermined)\(\s*\"[^\"]*\"\s*,\s*\w+\s*,\s*" + _STRING + r"\s*\)"),
+    re.compile(r"\bresult\.config_violation\(\s*\"[^\"]*\"\s*,\s*\w+\s*,\s*\"[^\"]*\"\s*,\s*" + _STRING + r"\s*\)"),
     re.compile(r"\b(?:msg|message)\s*:=\s*" + _STRING),
     re.compile(r"\bcontains\s*\[\s*\w+\s*,\s*\"[^\"]*\"\s*,\s*\"[^\"]*\"\s*,\s*" + _STRING + r"\s*\]"),  # [key, control, status, message]
 )
