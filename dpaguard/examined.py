@@ -24,6 +24,10 @@ JUDGE_CONDITIONS: dict[str, Callable[[Mapping[str, Any]], bool]] = {
     "zonal": lambda resource: (resource.get("locality") or {}).get("scope") == "zone",
     # placed in a region only: a zonal resource's region follows from its zone, judged as a zone
     "regional": lambda resource: (resource.get("locality") or {}).get("scope") == "region",
+    # placed by another cloud's provider (facts `place`): a DNS record or an IAM role names no place
+    "placed": lambda resource: bool(resource.get("place")),
+    # tagged with an Appendix A data category: its maximum bounds the store's copies
+    "categorised": lambda resource: bool(resource.get("data_category")),
 }
 
 
@@ -60,19 +64,33 @@ def _matches(type_token: str, pattern: str) -> bool:
     return pattern == "*" or fnmatch.fnmatchcase(type_token, pattern)
 
 
-def _judged(control: Control, resource: Mapping[str, Any]) -> bool:
-    token = str(resource["type"])
+def _judgement(control: Control, type_token: str, read: bool) -> bool | str:
+    """Whether the control judges resources of this type (`read`: read with `.get()`): False, True, or the JUDGE_CONDITIONS name that decides."""
     patterns = [p for p in control.applies_to if p not in ("stack", "file")]
-    if resource.get("read"):
+    if read:
         # A resource read with `.get()` is judged only by controls over every type of a package (its place,
         # its provider): the controls of its type judge its posture where it is managed.
         patterns = [p for p in patterns if p == "*" or p.endswith(":*")]
-    if not any(_matches(token, p) for p in patterns):
+    if not any(_matches(type_token, p) for p in patterns):
         return False
     for pattern, condition in control.judges.items():
-        if _matches(token, pattern):
-            return JUDGE_CONDITIONS[condition](resource)
+        if _matches(type_token, pattern):
+            return condition
     return True
+
+
+def _judged_urns(control: Control, by_kind: Mapping[tuple[str, bool], Sequence[Mapping[str, Any]]]) -> frozenset[str]:
+    # each kind of resource (its type, whether it is read) judged once: fnmatch over every pattern for
+    # every resource was a fifth of an audit
+    urns: list[str] = []
+    for (token, read), resources in by_kind.items():
+        judgement = _judgement(control, token, read)
+        if judgement is True:
+            urns.extend(str(resource["urn"]) for resource in resources)
+        elif judgement is not False:
+            condition = JUDGE_CONDITIONS[str(judgement)]
+            urns.extend(str(resource["urn"]) for resource in resources if condition(resource))
+    return frozenset(urns)
 
 
 def examined(
@@ -84,9 +102,11 @@ def examined(
     `waivers` says whether the policy holds any waiver (the evidence of the waiver controls).
     """
     by_stack: dict[str, list[Mapping[str, Any]]] = defaultdict(list)
+    by_stack_kind: dict[str, dict[tuple[str, bool], list[Mapping[str, Any]]]] = defaultdict(lambda: defaultdict(list))
     for resource in facts["resources"]:
         if "recorded_of" not in resource:  # a recorded view is the same resource examined again
             by_stack[str(resource["stack"])].append(resource)
+            by_stack_kind[str(resource["stack"])][(str(resource["type"]), bool(resource.get("read")))].append(resource)
     answer: dict[tuple[str, str], frozenset[str]] = {}
     for control in controls:
         for stack in facts["stacks"]:
@@ -97,5 +117,5 @@ def examined(
                 present = control.needs is None or NEEDS[control.needs](stack, by_stack[key[1]], waivers)
                 answer[key] = frozenset({str(stack["urn"])}) if present else frozenset()
             else:
-                answer[key] = frozenset(str(r["urn"]) for r in by_stack[key[1]] if _judged(control, r))
+                answer[key] = _judged_urns(control, by_stack_kind[key[1]])
     return answer

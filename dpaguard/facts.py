@@ -25,7 +25,7 @@ class Locality(TypedDict):
     region: str | None
     zone: str | None
     status: Status
-    source: Literal["resource", "provider", "stack", "id", "none"]
+    source: Literal["resource", "provider", "stack", "id", "parent resource", "none"]  # "parent resource": settings.yaml placed_by_parent
 
 
 class ProjectFact(TypedDict):

@@ -34,6 +34,8 @@ def site_names(site: str) -> list[str]:
 def _place(resource: Mapping[str, Any], locations: Mapping[str, Any]) -> tuple[str, str | None] | None:
     """(location name, hosting site) of a resource, None when it has no place (an IAM policy, a stack reference)."""
     props = resource.get("props") or {}
+    if isinstance(resource.get("place"), str) and resource["place"]:
+        return str(resource["place"]), None  # another cloud's region or location: no hosting site recorded
     if resource.get("package") == "datapacket" or "datapacket" in str(resource.get("type", "")):
         name = props.get("actualLocation") or props.get("location")
         if not isinstance(name, str) or not name:
@@ -52,6 +54,12 @@ def _place(resource: Mapping[str, Any], locations: Mapping[str, Any]) -> tuple[s
     return (region, None) if isinstance(region, str) else (UNKNOWN_PLACE, None)
 
 
+def _other_cloud_country(resource: Mapping[str, Any], locations: Mapping[str, Any]) -> str | None:
+    """The country locations.yaml `other_clouds` records for another cloud's place (DPA-RES-008), None when none."""
+    country = (locations.get("other_clouds") or {}).get(str(resource.get("package", "")), {}).get(resource.get("place"))
+    return country if isinstance(country, str) else None
+
+
 def usage_of(facts: Facts, locations: Mapping[str, Any]) -> tuple[Usage, ...]:
     """Per stack, each sub-processor and each location its resources use, with how many resources."""
     processors: Counter[tuple[str, str]] = Counter()
@@ -64,7 +72,7 @@ def usage_of(facts: Facts, locations: Mapping[str, Any]) -> tuple[Usage, ...]:
             processors[(stack, str(resource["subprocessor"]))] += 1
         place = _place(resource, locations)
         if place is not None:
-            country = resource.get("country")
+            country = resource.get("country") or _other_cloud_country(resource, locations)
             places[(stack, place[0], country if isinstance(country, str) else None, place[1])] += 1
     usage = [Usage(stack, "subprocessor", name, count) for (stack, name), count in processors.items()]
     usage += [Usage(stack, "location", name, count, country, site) for (stack, name, country, site), count in places.items()]

@@ -113,6 +113,20 @@ class Clause:
     title_fr: str = ""
     note: str = ""
     parts: tuple["ClausePart", ...] = ()  # the parts of its quoted promise; none: one part, its controls
+    # Not a clause of the DPA (clauses.yaml `outside`): the gate's own integrity, or an inventory aid the
+    # report shows apart from the clause grid, so that it never colours a clause. `quote` is empty.
+    outside: bool = False
+    attestation: "Attestation | None" = None  # the document that attests an organisational clause
+
+
+@dataclass(frozen=True)
+class Attestation:
+    """The document a person keeps that attests an organisational clause (clauses.yaml `attested_by`)."""
+
+    document: str  # what it is: "Staff confidentiality undertakings, HR register"
+    owner: str  # who keeps it and answers for it
+    date: str  # when it was last reviewed (YYYY-MM-DD)
+    reference: str  # where to find it: a document id, a ticket, a path in the document system
 
 
 # How a part of a clause's promise can be shown (clauses.yaml `parts`): checked on the deployment,
@@ -378,6 +392,6 @@ class Result:
 __all__ = [  # the markers are the model's vocabulary too (dpaguard.markers holds them)
     "PLAINTEXT_REDACTED", "REDACTED", "SECRET_SIG", "SECRET_SIG_KEY", "UNKNOWN",
     "ControlId", "Urn", "Environment", "Enforcement", "Severity", "ENVIRONMENTS", "LEVELS", "FailOn", "SourceKind", "DecisionStatus", "ClauseStatus",
-    "CLAUSE_STATUSES", "Deployment", "Control", "Clause", "ClausePart", "PartEvidence", "PART_EVIDENCE", "Usage", "RegisteredProcessor", "Stage", "Decision",
+    "CLAUSE_STATUSES", "Deployment", "Control", "Clause", "ClausePart", "Attestation", "PartEvidence", "PART_EVIDENCE", "Usage", "RegisteredProcessor", "Stage", "Decision",
     "Waiver", "SourceLocation", "Finding", "StackSummary", "Result", "ChangeKind", "CHANGE_KINDS", "Change", "Changes",
 ]

@@ -395,12 +395,23 @@ def run_check(
                                 required=checkov.required)
 
     tree = capture_tree(project_dir)
-    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="dpaguard-renders") as pool:
-        rendering = pool.submit(render_stacks, project_dir, stacks, timeout=timeout, progress=progress, side_task=scan,
-                                lookups=lookups)
-        if not policy_ready.done():
-            _prepare_alongside(policy_ready, options.policies_dir)
-        deployments, scanned = rendering.result()
+    from dpaguard import contain
+
+    try:
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="dpaguard-renders") as pool:
+            rendering = pool.submit(render_stacks, project_dir, stacks, timeout=timeout, progress=progress, side_task=scan,
+                                    lookups=lookups)
+            try:
+                if not policy_ready.done():
+                    _prepare_alongside(policy_ready, options.policies_dir)
+                deployments, scanned = rendering.result()
+            except BaseException:
+                # SIGINT or SIGTERM reach this thread, not the renders': their programs stop now, not at
+                # their time limit, since the pool's exit waits for the renders.
+                contain.stop_all()
+                raise
+    finally:
+        contain.resume()  # whichever thread stopped the commands, an in-process caller may render again
     policy = policy_ready.result()
     extra: tuple[Decision, ...] = ()
     notices: tuple[str, ...] = ()
@@ -437,7 +448,7 @@ def _prepare_alongside(policy_ready: Future[Policy], policies_dir: Path) -> None
 
     The renders wait on their child processes, so on two cores the policy's parsing and compiling and
     the provider's type scan the normaliser needs cost no time of their own. A policy that cannot load
-    stops the programs at once.
+    fails the checkov scan waiting for it too (the caller stops the programs).
     """
     try:
         policy_ready.set_result(load_policy(policies_dir))
@@ -447,9 +458,6 @@ def _prepare_alongside(policy_ready: Future[Policy], policies_dir: Path) -> None
     except BaseException as error:
         if not policy_ready.done():
             policy_ready.set_exception(error)
-        from dpaguard import contain
-
-        contain.stop_all()
         raise
 
 

@@ -48,9 +48,11 @@ def deployment_digest(deployment: Deployment) -> str:
     def canonical(value: Any) -> str:
         return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str)
 
-    resources = sorted((_canonical_resource(r) for r in deployment.resources), key=canonical)
-    return hashlib.sha256(canonical({"stack": deployment.stack, "project": deployment.project,
-                                     "resources": resources}).encode()).hexdigest()
+    # canonical({"project": ..., "resources": [...], "stack": ...}), each resource encoded once
+    resources = sorted(canonical(_canonical_resource(r)) for r in deployment.resources)
+    text = (f'{{"project":{canonical(deployment.project)},"resources":[{",".join(resources)}],'
+            f'"stack":{canonical(deployment.stack)}}}')
+    return hashlib.sha256(text.encode()).hexdigest()
 
 
 def tool_versions(checkov: str | None = None, deployments: Sequence[Deployment] = ()) -> dict[str, str | None]:

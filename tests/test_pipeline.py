@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import hashlib
 import json
 import re
 from pathlib import Path
@@ -151,6 +152,17 @@ def test_deployment_digest_ignores_the_order_of_dependency_lists() -> None:
     assert provenance.deployment_digest(one) == provenance.deployment_digest(dataclasses.replace(one, resources=(swapped,)))
     other = {**base, "dependencies": ["urn:x"]}
     assert provenance.deployment_digest(one) != provenance.deployment_digest(dataclasses.replace(one, resources=(other,)))
+
+
+def test_deployment_digest_is_the_sha256_of_the_canonical_json_of_stack_project_and_sorted_resources() -> None:
+    estate = vs_checkov_estate(30)
+
+    def canonical(value: object) -> str:
+        return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+    resources = sorted(estate.resources, key=canonical)
+    document = canonical({"stack": estate.stack, "project": estate.project, "resources": resources})
+    assert provenance.deployment_digest(estate) == hashlib.sha256(document.encode()).hexdigest()
 
 
 def test_deployment_digest_ignores_the_order_resources_were_registered_in() -> None:

@@ -14,7 +14,7 @@ import importlib
 import signal
 import sys
 import threading
-from typing import NoReturn, Sequence
+from typing import TYPE_CHECKING, Any, NoReturn, Sequence
 
 from dpaguard import __version__
 from dpaguard.cli._console import printable, say, silence_stdout
@@ -30,20 +30,63 @@ class ArgumentParser(argparse.ArgumentParser):
         self.exit(2, printable(f"{self.prog}: error: {message} (see '{self.prog} --help')") + "\n")
 
 
+if TYPE_CHECKING:
+    _SubParsersAction = argparse._SubParsersAction[ArgumentParser]
+else:  # not subscriptable at run time
+    _SubParsersAction = argparse._SubParsersAction
+
+
+class _Subcommands(_SubParsersAction):  # argparse takes its class as add_subparsers(action=)
+    """The subcommands, each module imported when its command is chosen, or every one when the help lists them.
+
+    So `dpaguard --version` imports no stage, and a command only the modules it uses: a cold start
+    of the console script is mostly imports.
+    """
+
+    def load(self, name: str) -> None:
+        """Import the subcommand `name` and give its sub-parser the module's help, flags and `run`."""
+        parser = self._name_parser_map[name]
+        if parser.get_default("_run") is not None:
+            return
+        module = importlib.import_module(f"dpaguard.cli.{name}")
+        for choice in self._choices_actions:
+            if choice.dest == name:
+                choice.help = module.HELP
+        parser.description = module.HELP
+        module.add_arguments(parser)
+        parser.set_defaults(_run=module.run)
+
+    def __call__(self, parser: argparse.ArgumentParser, namespace: argparse.Namespace, values: Any,
+                 option_string: str | None = None) -> None:
+        if values and values[0] in self._name_parser_map:
+            self.load(values[0])
+        super().__call__(parser, namespace, values, option_string)
+
+
+class _TopParser(ArgumentParser):
+    """The `dpaguard` parser: its help lists every subcommand's, so it loads them all first."""
+
+    subcommands: _Subcommands
+
+    def format_help(self) -> str:
+        for name in SUBCOMMANDS:
+            self.subcommands.load(name)
+        return super().format_help()
+
+
 def build_parser() -> ArgumentParser:
-    """The whole command line: one sub-parser per subcommand module."""
-    parser = ArgumentParser(
+    """The whole command line: one sub-parser per subcommand module (imported when needed, see _Subcommands)."""
+    parser = _TopParser(
         prog="dpaguard",
         description="Keep a Pulumi-managed estate inside its GDPR Data Processing Agreement.",
     )
     parser.add_argument("--version", action="version", version=f"dpaguard {__version__}")
-    subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=ArgumentParser)
+    subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=ArgumentParser, action=_Subcommands)
+    assert isinstance(subparsers, _Subcommands)
     subparsers.required = True
     for name in SUBCOMMANDS:
-        module = importlib.import_module(f"dpaguard.cli.{name}")
-        sub = subparsers.add_parser(name, help=module.HELP, description=module.HELP)
-        module.add_arguments(sub)
-        sub.set_defaults(_run=module.run)
+        subparsers.add_parser(name, help="")
+    parser.subcommands = subparsers
     return parser
 
 

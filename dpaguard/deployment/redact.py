@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import functools
 import re
-from typing import Any, Callable
+from typing import Any, Callable, Mapping
 
 from dpaguard.model import PLAINTEXT_REDACTED, REDACTED, SECRET_SIG, SECRET_SIG_KEY, UNKNOWN
 from dpaguard.deployment.credentials import redact_credentials
@@ -192,14 +192,15 @@ def redact_tree(value: Any, name: str | None = None, share: Callable[[str], str]
 
     `name` is the property name the value sits under (None at the root of a property map). Numbers,
     booleans, nulls and the UNKNOWN marker are kept: they are no credential and policies need them.
-    `share`, when given, maps each kept string (keys included) to one shared copy (large state files).
+    `share`, when given, maps each kept string (keys included) to its copy with credentials cut out
+    (`redact_credentials`), one shared copy for equal strings: a state file's reader remembers each
+    string's answer, since most strings of an estate recur (keys, regions, tags).
     """
     if name is not None and is_sensitive_name(name):
         return _redact_plain(value)
     if isinstance(value, str):
         # A Scaleway or DataPacket credential under any name (cloud-init user data, a tag, an env var list).
-        value = redact_credentials(value)
-        return value if share is None else share(value)
+        return redact_credentials(value) if share is None else share(value)
     if isinstance(value, dict):
         if is_secret(value):
             return secret_placeholder()
@@ -209,17 +210,27 @@ def redact_tree(value: Any, name: str | None = None, share: Callable[[str], str]
             return {k: v if k == SECRET_SIG_KEY else redact_strings(v) for k, v in value.items()}
         # A name/value pair's value is under the name the pair gives it (`{name: API_TOKEN, value: ...}`).
         given = pair_name(value)
-        if given is not None and is_sensitive_name(given):
-            under = {str(k): given if k in _PAIR_VALUES else str(k) for k in value}
-        else:
-            under = {str(k): str(k) for k in value}
+        under = ({str(k): given if k in _PAIR_VALUES else str(k) for k in value}
+                 if given is not None and is_sensitive_name(given) else None)
         # A credential used as a property or tag name is cut out of the name like out of a value.
         if share is None:
-            return {redact_credentials(str(k)): redact_tree(v, under[str(k)]) for k, v in value.items()}
-        return {share(redact_credentials(k)): redact_tree(v, under[str(k)], share) for k, v in value.items()}
+            return {redact_credentials(str(k)): redact_tree(v, str(k) if under is None else under[str(k)]) for k, v in value.items()}
+        return _shared_map(value, share, under)
     if isinstance(value, list):
         return [redact_tree(v, name, share) for v in value]
     return value
+
+
+def _shared_map(value: dict[str, Any], share: Callable[[str], str], under: Mapping[str, str] | None = None) -> dict[str, Any]:
+    """redact_tree of a map, `share` given (`under`: the name each key's value is under, when not the key itself).
+
+    A plain string under a name that is not sensitive is redacted without recursing.
+    """
+    out = {}
+    for key, item in value.items():
+        name = key if under is None else under[key]
+        out[share(key)] = share(item) if type(item) is str and not is_sensitive_name(name) else redact_tree(item, name, share)
+    return out
 
 
 def _mask_secret(value: Any) -> Any:
@@ -248,9 +259,9 @@ def redact_config(values: Any, secret_keys: Any = ()) -> dict[str, Any]:
 
 
 def redact_properties(properties: Any, share: Callable[[str], str] | None = None) -> Any:
-    """A property map (inputs, outputs) with redact_tree applied to every entry."""
+    """A property map (inputs, outputs) with redact_tree applied to every entry (`share`: see redact_tree)."""
     if not isinstance(properties, dict) or is_secret(properties):
         return redact_tree(properties, None, share)
     if share is None:
         return {redact_credentials(str(k)): redact_tree(v, str(k)) for k, v in properties.items()}
-    return {share(redact_credentials(k)): redact_tree(v, k, share) for k, v in properties.items()}
+    return _shared_map(properties, share)

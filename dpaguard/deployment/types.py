@@ -92,6 +92,7 @@ _BLANK = frozenset("\u115f\u1160\u3164\uffa0\u2800")
 _REDACTION_MARKER = re.compile(re.escape(PLAINTEXT_REDACTED[:-1]) + r"(?:: [A-Za-z ]+)?\]")
 
 
+@functools.lru_cache(maxsize=4096)  # a pure function of the token, asked for each resource; estates hold few types
 def type_token_problem(token: str) -> str | None:
     """Why a type token cannot be taken as written (an invisible character, another Unicode form), or None.
 

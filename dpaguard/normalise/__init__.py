@@ -30,7 +30,7 @@ from dpaguard.model import UNKNOWN, Deployment
 from dpaguard.engine.index import SHAPE_PROPS, build_index
 from dpaguard.normalise.firewalls import SHAPES as FIREWALL_SHAPES
 from dpaguard.normalise.firewalls import inbound_rules as firewall_rules
-from dpaguard.normalise.locality import NOT_EXPECTED, Locator, camel
+from dpaguard.normalise.locality import NOT_EXPECTED, Locator, camel, created_project
 from dpaguard.normalise.network import InternetRule
 from dpaguard.normalise.properties import (
     ACL_LISTS,
@@ -149,8 +149,15 @@ class Normaliser:
                 # A provider's settings as the engine passed them: `project_id` (the spelling of the
                 # provider's docs, from `scaleway:project_id`) is `projectId`.
                 declared, recorded = mapping_of(raw.get("inputs")), mapping_of(raw.get("outputs"))
-                providers[raw["urn"]] = {camel(k): v for k, v in declared.items()}
-                recorded_providers[raw["urn"]] = {camel(k): recorded.get(k, v) for k, v in declared.items()}
+                settings = {camel(k): v for k, v in declared.items()}
+                as_recorded = {camel(k): recorded.get(k, v) for k, v in declared.items()}
+                dependencies = raw.get("propertyDependencies")
+                made = created_project(next((v for k, v in dependencies.items() if camel(k) == "projectId"), None)) \
+                    if isinstance(dependencies, Mapping) else None
+                if made is not None and settings.get("projectId") == UNKNOWN:
+                    # A provider given the ID of a project the program creates: that project, though its ID is unknown until apply.
+                    settings["projectId"] = as_recorded["projectId"] = made
+                providers[raw["urn"]], recorded_providers[raw["urn"]] = settings, as_recorded
                 if disagree(raw):
                     drifted_providers.add(raw["urn"])
         # A provider resource is no fact of its own, so a credential in plaintext in its inputs or outputs

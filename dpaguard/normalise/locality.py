@@ -49,7 +49,7 @@ def _locality_value(
 _PROJECT_TYPE = "scaleway:account/project:Project"
 
 
-def _created_project(sources: Any) -> str | None:
+def created_project(sources: Any) -> str | None:
     """`<name> (created by the stack)` when a value was computed from one project the stack creates, and nothing else."""
     urns = {u for u in sources if isinstance(u, str)} if isinstance(sources, list) else set()
     parsed = [parse_urn(u) for u in urns]
@@ -149,7 +149,7 @@ class Locator:
         value, source = _locality_value("projectId", props, provider, config)
         if value == UNKNOWN and source == "resource":
             # The ID of a project the program creates is unknown until apply, but which project it is is not.
-            created = _created_project(dependencies.get("projectId") if isinstance(dependencies, Mapping) else None)
+            created = created_project(dependencies.get("projectId") if isinstance(dependencies, Mapping) else None)
             if created is not None:
                 return {"expected": True, "value": created, "status": "known", "source": source}
         return {"expected": True, "value": value, "status": _status(value), "source": source}

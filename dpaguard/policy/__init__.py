@@ -8,6 +8,7 @@ waiver file, or a Rego module that does not compile, is a PolicyError naming the
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import hashlib
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -30,6 +31,7 @@ from dpaguard.policy.tables import (
     load_retired,
     load_settings,
     load_subprocessors,
+    load_versions,
     untyped_reads,
 )
 from dpaguard.policy.waivers import (
@@ -59,6 +61,7 @@ class DpaData(TypedDict):
     retention: dict[str, Any]  # retention.yaml: Appendix A's categories
     settings: dict[str, Any]  # settings.yaml: policy facts (environments, ports, internet widths, notice days)
     properties: dict[str, Any]  # properties.yaml: property types and links
+    versions: dict[str, Any]  # versions.yaml: engine versions and their end of life
     examined_types: list[str]  # the resource types controls name exactly: only these carry their properties into the facts
     read_props: list[str] | None  # the properties rules read by name (None: the Rego reads others too, keep all)
 
@@ -87,11 +90,18 @@ class Policy:
     retired: Mapping[str, str] = field(default_factory=dict)
     french: Translation | None = None  # the French of what the set shows (dpa/i18n/fr.yaml); None: it has none
 
+    @functools.cached_property
+    def _controls_by_id(self) -> dict[str, Control]:
+        by_id: dict[str, Control] = {}
+        for control in self.controls:
+            by_id.setdefault(control.id, control)
+        return by_id
+
     def control(self, control_id: str) -> Control:
         """The catalogue entry of a control id; PolicyError when the catalogue has none."""
-        for control in self.controls:
-            if control.id == control_id:
-                return control
+        control = self._controls_by_id.get(control_id)
+        if control is not None:
+            return control
         raise PolicyError(f"control {control_id} is not in the catalogue (policies/dpa/controls.yaml)")
 
     def active_waivers(self, today: dt.date) -> list[Waiver]:
@@ -133,6 +143,7 @@ def load_policy(policies_dir: Path | str) -> Policy:
         retention=load_retention(root / "dpa" / "retention.yaml"),
         settings=load_settings(root / "dpa" / "settings.yaml"),
         properties=load_property_types(root / "dpa" / "properties.yaml", {c.id for c in controls}),
+        versions=load_versions(root / "dpa" / "versions.yaml"),
         examined_types=sorted({t for c in controls for t in c.applies_to if "*" not in t and t != "stack"}),
         read_props=None,
     )

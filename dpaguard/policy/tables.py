@@ -10,7 +10,10 @@ from typing import Any, Mapping, Sequence
 
 from dpaguard.errors import PolicyError
 from dpaguard.examined import JUDGE_CONDITIONS, NEEDS
-from dpaguard.model import CLAUSE_STATUSES, CONTROL_SUBJECTS, ENVIRONMENTS, LEVELS, PART_EVIDENCE, Clause, ClausePart, Control, ControlId
+from dpaguard.model import (
+    CLAUSE_STATUSES, CONTROL_SUBJECTS, ENVIRONMENTS, LEVELS, PART_EVIDENCE, Attestation, Clause, ClausePart, Control,
+    ControlId,
+)
 from dpaguard.policy.waivers import DEFAULT_WAIVER_MAX_DAYS, WAIVER_BLANKET, WAIVER_EXPIRED, WAIVER_MALFORMED
 from dpaguard.policy.yaml_lines import date_of, keyed_entries, line_of, list_of, located, read_yaml, require
 
@@ -25,6 +28,8 @@ CATEGORIES = (
     "secrets",
     "hygiene",
     "assurance",
+    "updates",
+    "incident",
 )
 SEVERITIES = ("critical", "high", "medium", "low")
 CONTROL_ID = re.compile(r"^DPA-[A-Z]{2,5}-\d{3}$")
@@ -117,8 +122,11 @@ def load_retired(path: Path, control_ids: set[str]) -> dict[str, str]:
     return retired
 
 
-_CLAUSE_KEYS = {"id", "title", "title_fr", "quote", "status", "controls", "note", "parts"}
+_CLAUSE_KEYS = {"id", "title", "title_fr", "quote", "status", "controls", "note", "parts", "attested_by"}
+_OUTSIDE_KEYS = {"id", "title", "title_fr", "status", "controls", "note", "parts"}
 _PART_KEYS = {"part", "evidence", "controls", "why"}
+_ATTESTATION_KEYS = ("document", "owner", "date", "reference")
+OUTSIDE = "outside"  # clauses.yaml's list of what the report shows apart from the DPA's clauses
 
 
 def _clause_parts(entry: Mapping[str, Any], listed: Sequence[str], control_ids: set[str], where: str,
@@ -160,11 +168,78 @@ def _clause_parts(entry: Mapping[str, Any], listed: Sequence[str], control_ids: 
     return tuple(parts)
 
 
+def _attestation(entry: Mapping[str, Any], status: str, parts: Sequence[ClausePart], where: str,
+                 what: str) -> Attestation | None:
+    """A clause's `attested_by`: the document a person keeps for what only a person can attest.
+
+    Only a clause that is organisational, or has an organisational part, may cite one; each of its
+    four fields is required and the date is a date. A malformed attestation is a load error, never an
+    attestation the report shows in part.
+    """
+    raw = entry.get("attested_by")
+    if raw is None:
+        return None
+    if status != "organisational" and not any(p.evidence == "organisational" for p in parts):
+        raise PolicyError(f"{where}: {what}: `attested_by` is for a clause only a person can attest "
+                          "(status organisational, or an organisational part)")
+    if not isinstance(raw, dict) or set(raw) != set(_ATTESTATION_KEYS):
+        raise PolicyError(f"{where}: {what}: `attested_by` gives exactly {list(_ATTESTATION_KEYS)}")
+    date = date_of(raw["date"])
+    if date is None or isinstance(raw["date"], str) and not re.fullmatch(r"\d{4}-\d{2}-\d{2}", raw["date"]):
+        raise PolicyError(f"{where}: {what}: `attested_by.date` must be a date (YYYY-MM-DD)")
+    text = {key: " ".join(str(raw[key]).split()) if isinstance(raw[key], str) else "" for key in ("document", "owner", "reference")}
+    empty = [key for key, value in text.items() if not value]
+    if empty:
+        raise PolicyError(f"{where}: {what}: `attested_by` needs a non-empty {', '.join(empty)}")
+    return Attestation(document=text["document"], owner=text["owner"], date=date.isoformat(), reference=text["reference"])
+
+
+def _checked_controls(entry: Mapping[str, Any], status: str, control_ids: set[str], path: Path, where: str,
+                      what: str) -> list[str]:
+    controls = require(entry, "controls", list, path, what)
+    if not all(isinstance(c, str) for c in controls):
+        raise PolicyError(f"{where}: {what}: `controls` must be a list of control ids")
+    unknown = [c for c in controls if c not in control_ids]
+    if unknown:
+        raise PolicyError(f"{where}: {what}: controls {unknown} are not in the catalogue")
+    if status in ("organisational", "not-covered") and controls:
+        raise PolicyError(f"{where}: {what}: a clause whose status is {status} has no controls")
+    if status not in ("organisational", "not-covered") and not controls:
+        raise PolicyError(f"{where}: {what}: a clause whose status is {status} needs the controls that show it")
+    return list(controls)
+
+
+def _outside(document: Any, path: Path, control_ids: set[str], clause_ids: set[str]) -> list[Clause]:
+    """clauses.yaml `outside`: the sections the report shows apart from the DPA's clauses, each saying why."""
+    if not isinstance(document, dict) or document.get(OUTSIDE) is None:
+        return []
+    sections: list[Clause] = []
+    for entry, section_id, what, where in keyed_entries(document, OUTSIDE, path, "section", "id"):
+        unknown_keys = set(entry) - _OUTSIDE_KEYS
+        if unknown_keys:
+            raise PolicyError(f"{where}: {what}: unknown keys {sorted(unknown_keys)}")
+        if section_id in clause_ids or section_id.startswith(("Article ", "Appendix ")):
+            raise PolicyError(f"{where}: {what}: a section outside the DPA's clauses is not named like one")
+        status = require(entry, "status", str, path, what)
+        if status not in ("verified-deployed", "verified-code", "declared"):
+            raise PolicyError(f"{where}: {what}: status is verified-deployed, verified-code or declared")
+        controls = _checked_controls(entry, status, control_ids, path, where, what)
+        note = " ".join(str(entry.get("note") or "").split())
+        if not note:
+            raise PolicyError(f"{where}: {what}: `note` says why it is not a clause of the DPA")
+        sections.append(Clause(
+            id=section_id, title=require(entry, "title", str, path, what), quote="", status=status,
+            controls=tuple(ControlId(c) for c in controls), title_fr=str(entry.get("title_fr") or ""), note=note,
+            parts=_clause_parts(entry, controls, control_ids, where, what), outside=True))
+    return sections
+
+
 def load_clauses(path: Path, control_ids: set[str]) -> tuple[Clause, ...]:
     """The clause ledger: every DPA clause, its quote, its evidence status and the controls enforcing it.
 
     A missing file is an empty ledger (a policy set of one's own need not map the DPA); a present one
     is validated: known statuses, controls of the catalogue, and none for a clause the gate cannot show.
+    Its `outside` sections (the gate's own integrity, inventory aids) follow the clauses, marked `outside`.
     """
     if not path.exists():
         return ()
@@ -177,19 +252,11 @@ def load_clauses(path: Path, control_ids: set[str]) -> tuple[Clause, ...]:
         status = require(entry, "status", str, path, what)
         if status not in CLAUSE_STATUSES:
             raise PolicyError(f"{where}: {what}: status `{status}` is not one of {list(CLAUSE_STATUSES)}")
-        controls = require(entry, "controls", list, path, what)
-        if not all(isinstance(c, str) for c in controls):
-            raise PolicyError(f"{where}: {what}: `controls` must be a list of control ids")
-        unknown = [c for c in controls if c not in control_ids]
-        if unknown:
-            raise PolicyError(f"{where}: {what}: controls {unknown} are not in the catalogue")
-        if status in ("organisational", "not-covered") and controls:
-            raise PolicyError(f"{where}: {what}: a clause whose status is {status} has no controls")
-        if status not in ("organisational", "not-covered") and not controls:
-            raise PolicyError(f"{where}: {what}: a clause whose status is {status} needs the controls that show it")
+        controls = _checked_controls(entry, status, control_ids, path, where, what)
         quote = require(entry, "quote", str, path, what)
         if not quote.strip():
             raise PolicyError(f"{where}: {what}: `quote` is empty")
+        parts = _clause_parts(entry, controls, control_ids, where, what)
         clauses.append(
             Clause(
                 id=clause_id,
@@ -199,9 +266,11 @@ def load_clauses(path: Path, control_ids: set[str]) -> tuple[Clause, ...]:
                 controls=tuple(ControlId(c) for c in controls),
                 title_fr=str(entry.get("title_fr") or ""),
                 note=" ".join(str(entry.get("note") or "").split()),
-                parts=_clause_parts(entry, controls, control_ids, where, what),
+                parts=parts,
+                attestation=_attestation(entry, status, parts, where, what),
             )
         )
+    clauses += _outside(document, path, control_ids, {c.id for c in clauses})
     return tuple(clauses)
 
 
@@ -328,6 +397,16 @@ def load_locations(path: Path) -> dict[str, Any]:
     def plain(table: Mapping[str, Any]) -> dict[str, Any]:
         return {k: {**{kk: vv for kk, vv in v.items()}, "appendix_c": _named_in_appendix_c(v.get("sites"), named)} for k, v in table.items()}
 
+    # other_clouds: package -> place -> ISO country, or null for a place spanning several countries
+    other = document.get("other_clouds") or {}
+    if not isinstance(other, dict) or not all(
+            isinstance(places, dict) and all(isinstance(place, str) and place == place.lower()
+                                             and (country is None or isinstance(country, str) and re.fullmatch(r"[A-Z]{2}", country))
+                                             for place, country in places.items())
+            for places in other.values()):
+        raise PolicyError(f"{located(path, line_of(other))}: other_clouds maps each package to lower-case places, "
+                          "each an ISO 3166 country code (FR, DE, ...) or null (several countries)")
+
     return {
         "approved_countries": list(countries),
         "appendix_c_datacenters": [dict(d) for d in datacenters],
@@ -341,7 +420,36 @@ def load_locations(path: Path) -> dict[str, Any]:
             "locations": plain(datapacket["locations"]),
             "approved_locations": sorted(k for k, v in datapacket["locations"].items() if v["country"] in approved),
         },
+        "other_clouds": {str(package): dict(places) for package, places in other.items()},
     }
+
+
+def load_versions(path: Path) -> dict[str, Any]:
+    """versions.yaml: per resource type, each engine version's end of life and where that date is written.
+
+    Read into `data.dpa.versions.engines`: {type: [{version, end_of_life, source}]}.
+    A missing file is an empty table (every version unrecorded); a date must be a date, never guessed.
+    """
+    document = read_yaml(path, required=False)
+    engines: dict[str, Any] = {}
+    if document is None:
+        return {"engines": engines}
+    for entry, type_token, what, where in keyed_entries(document, "engines", path, "engine", "type"):
+        if set(entry) != {"type", "versions"}:
+            raise PolicyError(f"{where}: {what}: an engine gives exactly `type` and `versions`")
+        versions: list[dict[str, str]] = []
+        for item in require(entry, "versions", list, path, what):
+            if not isinstance(item, dict) or set(item) != {"version", "end_of_life", "source"}:
+                raise PolicyError(f"{located(path, line_of(item)) if isinstance(item, dict) else where}: {what}: "
+                                  "each version gives exactly `version`, `end_of_life` (YYYY-MM-DD) and `source`")
+            eol = date_of(item["end_of_life"])
+            if not isinstance(item["version"], str) or not item["version"] or eol is None \
+                    or not isinstance(item["source"], str) or not item["source"].strip():
+                raise PolicyError(f"{located(path, line_of(item))}: {what}: version {item['version']!r} needs a version, "
+                                  "an end_of_life date (YYYY-MM-DD) and a source")
+            versions.append({"version": item["version"], "end_of_life": eol.isoformat(), "source": item["source"].strip()})
+        engines[type_token] = versions
+    return {"engines": engines}
 
 
 def load_settings(path: Path) -> dict[str, Any]:

@@ -17,6 +17,7 @@ from typing import Iterable, Literal, Sequence
 from dpaguard.inventory import site_names
 from dpaguard.provenance import shown_path as shown_path  # how a report shows a path: never an absolute one
 from dpaguard.model import (
+    Attestation,
     Clause,
     ClausePart,
     Control,
@@ -242,6 +243,8 @@ class ClauseRow:
     outcomes: tuple[Outcome, ...]
     parts: tuple[PartRow, ...] = ()
     files: int = 0  # repository files checkov read for it, counted once
+    outside: bool = False  # not a DPA clause (the gate's own integrity, an inventory aid): shown apart from the grid
+    attestation: Attestation | None = None  # the document a person keeps for what only a person can attest
 
 
 def _state(outcomes_: Iterable[Outcome]) -> ClauseState:
@@ -318,8 +321,10 @@ def _gap(result: Result, control: Control | None, outcomes_: list[Outcome]) -> s
 
 def _gaps(result: Result, mine: list[Outcome], controls: Sequence[str]) -> list[str]:
     """Each of these controls that could not look in this run, with why."""
-    table = controls_by_id(result)
-    gaps = ((c, _gap(result, table.get(c), [o for o in mine if str(o.control.id) == c])) for c in controls)
+    # the catalogue first: controls_by_id walks every finding, and this runs for each part of each clause
+    catalogue = {str(c.id): c for c in result.controls}
+    table = {c: catalogue[c] if c in catalogue else controls_by_id(result).get(c) for c in controls}
+    gaps = ((c, _gap(result, table[c], [o for o in mine if str(o.control.id) == c])) for c in controls)
     return [f"{control_id}: {gap}" for control_id, gap in gaps if gap]
 
 
@@ -337,7 +342,8 @@ def _parts(clause: Clause | None, listed: Sequence[str], grade: str) -> tuple[Cl
     if clause is not None and clause.parts:
         return tuple(clause.parts)
     evidence: PartEvidence = "declared" if grade == "declared" else "verified-code" if grade == "verified-code" else "verified"
-    return (ClausePart(clause.quote if clause is not None else "", evidence, tuple(ControlId(c) for c in listed)),)
+    what = (clause.quote or clause.title) if clause is not None else ""  # a section outside the DPA has no quote
+    return (ClausePart(what, evidence, tuple(ControlId(c) for c in listed)),)
 
 
 def _part_rows(result: Result, parts: Sequence[ClausePart], mine: list[Outcome], stack: str | None) -> tuple[PartRow, ...]:
@@ -385,9 +391,11 @@ def clause_rows(result: Result, all_outcomes: list[Outcome] | None = None) -> li
     ledger_ids = {c.id for c in result.clauses}
     entries: list[tuple[Clause | None, str, str, str, str, str, str, list[str]]] = [
         (c, c.id, c.title, c.title_fr, c.quote, str(c.status), c.note, [str(x) for x in c.controls])
-        for c in result.clauses]
+        for c in result.clauses if not c.outside]
     entries += [(None, unmapped, "", "", "", "unmapped", "", cited[unmapped])
                 for unmapped in sorted(set(cited) - ledger_ids, key=clause_sort_key)]
+    entries += [(c, c.id, c.title, c.title_fr, c.quote, str(c.status), c.note, [str(x) for x in c.controls])
+                for c in result.clauses if c.outside]  # after the DPA's clauses: the gate's own sections
     files = _file_controls(result)
     for entry, clause_id, title, title_fr, quote, grade, note, listed in entries:
         controls = list(dict.fromkeys([*listed, *cited.get(clause_id, [])]))
@@ -414,6 +422,8 @@ def clause_rows(result: Result, all_outcomes: list[Outcome] | None = None) -> li
                                                  if str(o.control.id) not in files)),
             stacks=per_stack, outcomes=tuple(mine), parts=parts,
             files=max((o.covered or 0 for o in mine if str(o.control.id) in files), default=0),
+            outside=entry is not None and entry.outside,
+            attestation=entry.attestation if entry is not None else None,
         ))
     return rows
 

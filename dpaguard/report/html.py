@@ -129,8 +129,11 @@ def _short(text: str, limit: int) -> str:
 
 
 def _title(row: ClauseRow, lang: str) -> str:
-    # No French text of the DPA is in the repository: a French heading is the project's translation (†).
-    return (f"{row.title_fr} †" if row.title_fr else row.title) if lang == "fr" else row.title
+    # No French text of the DPA is in the repository: a French heading is the project's translation (†);
+    # a section outside the DPA's clauses is the project's own words in either language.
+    if lang != "fr":
+        return row.title
+    return row.title_fr or row.title if row.outside else f"{row.title_fr} †" if row.title_fr else row.title
 
 
 # Clauses per drawing of the grid: each part fits on an A4 page, so a printed grid never splits a row.
@@ -260,6 +263,14 @@ def _clause_section(row: ClauseRow, index: int, stacks: list[str], lang: str, t:
         parts.append(f'<p class="muted note">{_e(tr(row.note))}</p>')
     if row.status in ("organisational", "not-covered", "not-examined", "partly-verified"):
         parts.append(f'<p class="muted">{_e(t[row.status.replace("-", "_") + "_note"])}</p>')
+    if row.attestation is not None:
+        a = row.attestation
+        line = t["attested_line"].format(document=a.document, owner=a.owner, date=format_date(a.date, lang),
+                                          reference=a.reference)
+        parts.append(f'<p class="attestation" data-reference="{_e(a.reference)}"><strong>{_e(t["attested_by"])}</strong> '
+                     f'<span lang="en">{_e(line)}</span></p>')
+    elif row.status == "organisational" or any(p.evidence == "organisational" for p in row.parts):
+        parts.append(f'<p class="muted not-attested">{_e(t["not_attested"])}</p>')
     if row.parts and (len(row.parts) > 1 or row.status != "passed"):
         items = "".join(
             f'<tr class="part" data-status="{_e(p.state)}" data-evidence="{_e(p.evidence)}" data-resources="{p.resources}">'
@@ -551,7 +562,9 @@ def render(result: Result, *, lang: str = "en") -> str:
     """The run as a self-contained HTML compliance report, in English or French (`lang`)."""
     t = strings(lang)
     all_outcomes = outcomes(result)
-    rows = clause_rows(result, all_outcomes)
+    every_row = clause_rows(result, all_outcomes)
+    rows = [r for r in every_row if not r.outside]  # the DPA's clauses: the table, the grid, the sections
+    apart = [r for r in every_row if r.outside]  # the gate's own integrity, inventory aids: never a clause
     stacks = stack_names(result, all_outcomes)
     summary = result.summary()
     if summary["mandatory"]:
@@ -566,6 +579,10 @@ def render(result: Result, *, lang: str = "en") -> str:
         for key in ("mandatory", "advisory", "waived", "controls", "resources"))
     tr = translator(result.french, lang)
     sections = "".join(_clause_section(row, index, stacks, lang, t, result.french) for index, row in enumerate(rows))
+    if apart:
+        sections += (f'<h2 id="outside">{_e(t["outside"])}</h2><p class="muted">{_e(t["outside_intro"])}</p>'
+                     + "".join(_clause_section(row, len(rows) + index, stacks, lang, t, result.french)
+                               for index, row in enumerate(apart)))
     notices = "".join(f'<p class="notice">{_e(tr(n))}</p>' for n in result.notices)
     if t["translation_note"]:  # French headings are the project's translation: no French DPA text is in the repository
         notices += f'<p class="muted" id="translation-note">{_e(t["translation_note"])}</p>'

@@ -55,11 +55,18 @@ def _clauses(result: Result, lang: str, t: dict[str, str]) -> list[str]:
     lines = [f"### {t['md_clauses']}", "",
              f"| {t['clause']} | {t['heading']} | {t['evidence_grade']} | {t['status']} | {t['controls']} | "
              f"{t['examined']} | {t['quote_language'] if lang != 'en' and result.french is None else t['quote']} |", "|---|---|---|---|---|---:|---|"]
-    for row in rows:
-        # a French heading is the project's translation (†): no French text of the DPA is in the repository
-        title = (f"{row.title_fr} †" if row.title_fr else row.title) if lang == "fr" else row.title
-        translated = french(result.french, row.quote) if lang == "fr" else None
-        quote = f"« {translated} » {QUOTE_TRANSLATED}" if translated else row.quote
+    apart = False
+    for row in sorted(rows, key=lambda r: r.outside):
+        if row.outside and not apart:  # the gate's own integrity and inventory aids, never a clause of the DPA
+            apart = True
+            lines += ["", f"**{cell(t['outside'])}**: {cell(t['outside_intro'])}", "", lines[2], lines[3]]
+        # a French heading is the project's translation (†): no French text of the DPA is in the repository;
+        # a section outside the DPA's clauses is the project's own words in either language
+        title = ((row.title_fr or row.title) if row.outside else f"{row.title_fr} †" if row.title_fr else row.title) \
+            if lang == "fr" else row.title
+        text = row.quote or row.note
+        translated = french(result.french, text) if lang == "fr" else None
+        quote = (translated if row.outside else f"« {translated} » {QUOTE_TRANSLATED}") if translated else text
         lines.append(f"| {cell(clause_label(row.id, lang))} | {cell(title)} | {cell(t.get('gr_' + row.grade, row.grade))} | "
                      f"{cell(t.get('st_' + row.status, row.status))} | {cell(', '.join(row.controls) or '—')} | "
                      f"{row.examined} | {cell(quote)} |")

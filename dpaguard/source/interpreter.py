@@ -20,12 +20,13 @@ dpaguard's packages, which may not be the ones the program was written for.
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import subprocess
 import tempfile
 import sys
 from dataclasses import dataclass
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 
 from dpaguard import contain
 from dpaguard.source.interface import SourceError
@@ -43,6 +44,25 @@ class Interpreter:
     executable: str
     environment: Path | None  # the virtual environment it belongs to (None: dpaguard's own interpreter)
     notice: str | None = None
+
+
+_ABSOLUTE = re.compile(r"(?<![\w.~:/])/[^\s(),;:'\"]+")
+
+
+def shown(text: str, root: Path) -> str:
+    """`text` with no absolute path in it, as a report may print it: a path inside the project relative
+    to it (`venv/bin/python`), any other by its last three parts (`…/.venv/bin/python`), so that no
+    report names the machine it ran on (issue 22 §3) and it still says which interpreter ran."""
+    base = str(root.resolve())
+
+    def one(match: re.Match[str]) -> str:
+        path = match.group(0)
+        if path == base or path.startswith(base + "/"):
+            return path[len(base) + 1:] or "."
+        parts = PurePosixPath(path).parts[1:]
+        return "…/" + "/".join(parts[-3:]) if parts else path
+
+    return _ABSOLUTE.sub(one, text)
 
 
 def _python_of(environment: Path) -> Path | None:

@@ -35,7 +35,7 @@ from dpaguard.model import Deployment
 from dpaguard.deployment import redact
 from dpaguard.source import _runner, bytecode, failure
 from dpaguard.source.build import build_resources, order
-from dpaguard.source.interpreter import Interpreter, program_interpreter
+from dpaguard.source.interpreter import Interpreter, program_interpreter, shown
 from dpaguard.source.lookups import LookupAnswer
 from dpaguard.source.project import Project, StackConfig, load_project, load_stack_config
 # Address-space limit of the program's process: a runaway program fails with MemoryError instead of
@@ -318,7 +318,7 @@ def render_stack(
         position = record.get("sourcePosition")
         if position:
             positions[record["urn"]] = (position["path"], int(position["line"]), 1)
-    runtime = program_runtime(interpreter, answer)
+    runtime = program_runtime(interpreter, answer, project.root)
     return Deployment(
         stack=config.stack,
         project=project.name,
@@ -331,7 +331,7 @@ def render_stack(
         config_sha256=config.sha256,
         source_positions=positions,
         config_positions=config.positions,
-        notices=render_notices(project.name, config.stack, interpreter, runtime, answer),
+        notices=tuple(shown(n, project.root) for n in render_notices(project.name, config.stack, interpreter, runtime, answer)),
         runtime=runtime,
         unanswered_lookups=_unanswered_lookups(records),
     )
@@ -342,11 +342,17 @@ _DISTRIBUTION = re.compile(r"[a-z0-9][a-z0-9._-]{0,80}")
 _VERSION = re.compile(r"[0-9A-Za-z.+!_-]{1,40}")
 
 
-def program_runtime(interpreter: Interpreter, answer: Mapping[str, Any]) -> dict[str, str]:
+def shown_interpreter(executable: str, root: Path) -> str:
+    """The interpreter as a report names it: relative to the project when it is the project's own virtualenv's
+    (two clones of one commit give the same report), else by its last parts: no absolute path in a report."""
+    return shown(executable, root)
+
+
+def program_runtime(interpreter: Interpreter, answer: Mapping[str, Any], root: Path) -> dict[str, str]:
     """The interpreter the program ran under (dpaguard's own knowledge) and the versions its process reported."""
     raw = answer.get("runtime")
     reported: Mapping[str, Any] = raw if isinstance(raw, dict) else {}
-    runtime = {"interpreter": interpreter.executable}
+    runtime = {"interpreter": shown_interpreter(interpreter.executable, root)}
     for name, version in sorted(reported.items()):
         if name != "interpreter" and isinstance(name, str) and isinstance(version, str) \
                 and _DISTRIBUTION.fullmatch(name) and _VERSION.fullmatch(version):
@@ -374,7 +380,7 @@ def render_notices(
     project: str, stack: str, interpreter: Interpreter, runtime: Mapping[str, str], answer: Mapping[str, Any],
 ) -> tuple[str, ...]:
     """What a report must say about how the program ran: the interpreter and its versions, the lookups that answered nothing."""
-    ran = interpreter.notice or f"{project}: the program ran under {interpreter.executable}"
+    ran = interpreter.notice or f"{project}: the program ran under {runtime.get('interpreter') or interpreter.executable}"
     ran_with = runtime_text(runtime)
     notices = [f"{ran} ({ran_with})" if ran_with else ran]
     invokes = answer.get("invokes") or {}

@@ -23,6 +23,7 @@ from dpaguard.inputs import MAX_CONFIG_BYTES, read_input_text
 from dpaguard.source.interface import SourceError
 from dpaguard.model import REDACTED, Deployment, SourceKind
 from dpaguard.deployment import redact
+from dpaguard.deployment.credentials import redact_credentials
 from dpaguard.source import export_reader
 from dpaguard.source.export_reader import MAX_STATE_ENV, human_size, max_state_bytes, spool
 from dpaguard.source.project import (
@@ -44,23 +45,33 @@ _SHARED_STRING_MAX = 256
 
 
 class _Compactor:
-    """Copies parsed JSON sharing one object per distinct short string (keys, URNs, tokens, regions)."""
+    """Copies parsed JSON, credentials cut out of every string, sharing one object per distinct short string (keys, URNs, tokens, regions)."""
 
     def __init__(self) -> None:
         self.strings: dict[str, str] = {}
+        self.redacted: dict[str, str] = {}  # a string as read -> its redacted, shared copy
 
     def share(self, text: str) -> str:
         """The one shared copy of a short string (long ones are rarely repeated)."""
         return self.strings.setdefault(text, text) if len(text) <= _SHARED_STRING_MAX else text
 
-    def __call__(self, value: Any) -> Any:
+    def redact(self, text: str) -> str:
+        """The shared copy of `text` with its credentials cut out (redact_credentials), each short string's answer kept."""
+        answer = self.redacted.get(text)
+        if answer is None:
+            answer = self.share(redact_credentials(text))
+            if len(text) <= _SHARED_STRING_MAX:
+                self.redacted[text] = answer
+        return answer
+
+    def clean(self, value: Any) -> Any:
+        """A copy of any JSON value with every string, keys included, redacted and shared (see redact)."""
         if isinstance(value, str):
-            return self.strings.setdefault(value, value) if len(value) <= _SHARED_STRING_MAX else value
+            return self.redact(value)
         if isinstance(value, dict):
-            share = self.strings.setdefault
-            return {share(k, k): self(v) for k, v in value.items()}
+            return {self.redact(str(k)): self.clean(v) for k, v in value.items()}
         if isinstance(value, list):
-            return [self(v) for v in value]
+            return [self.clean(v) for v in value]
         return value
 
 
@@ -85,11 +96,11 @@ def _clean_resource(raw: Any, index: int, path: Path, compact: "_Compactor") -> 
     resource: dict[str, Any] = {}
     for key, value in raw.items():
         if key in ("inputs", "outputs") and value is not None:
-            resource[share(key)] = redact.redact_properties(value, share)
+            resource[share(key)] = redact.redact_properties(value, compact.redact)
         else:
             # A credential in the URN (a resource's name), the type token, the id or the source position
             # is cut out like one in a value: every output prints these.
-            resource[share(redact.redact_strings(key))] = compact(redact.redact_strings(value))
+            resource[compact.redact(key)] = compact.clean(value)
     return resource
 
 

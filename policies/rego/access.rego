@@ -377,7 +377,10 @@ decisions contains result.violation("DPA-ACC-012", r, msg) if {
 	some i in input.index.type["aws:eks/cluster:Cluster"]
 	r := input.resources[i]
 	_eks_public(r)
-	some cidr in object.get(r.props.vpcConfig, "publicAccessCidrs", [])
+	is_object(r.props.vpcConfig)
+	cidrs := object.get(r.props.vpcConfig, "publicAccessCidrs", [])
+	is_array(cidrs)
+	some cidr in cidrs
 	facts.is_internet(cidr)
 	msg := sprintf("the EKS API endpoint is public and admits the internet (%v)", [cidr])
 }
@@ -390,5 +393,15 @@ decisions contains result.violation("DPA-ACC-012", r, "the EKS API endpoint is p
 	some i in input.index.type["aws:eks/cluster:Cluster"]
 	r := input.resources[i]
 	_eks_public(r)
-	count(object.get(object.get(r.props, "vpcConfig", {}), "publicAccessCidrs", [])) == 0
+	_eks_no_allow_list(r)
+}
+
+# Unset when the block or its list is absent; a value unknown until apply is input_types' to report.
+_eks_no_allow_list(r) if not r.props.vpcConfig
+
+_eks_no_allow_list(r) if {
+	is_object(r.props.vpcConfig)
+	cidrs := object.get(r.props.vpcConfig, "publicAccessCidrs", [])
+	is_array(cidrs)
+	count(cidrs) == 0
 }

@@ -4,6 +4,7 @@ import rego.v1
 
 import data.dpaguard.access
 import data.dpaguard.backup
+import data.dpaguard.incident
 import data.dpaguard.input_types
 import data.dpaguard.main
 import data.dpaguard.residency
@@ -12,6 +13,7 @@ import data.dpaguard.secrets
 import data.dpaguard.segregation
 import data.dpaguard.subprocessor
 import data.dpaguard.transit_encryption
+import data.dpaguard.updates
 
 _unknown := "04da6b54-80e4-46f7-96ec-b56ff0331ba9"
 
@@ -49,7 +51,7 @@ _estate := {
 			"urn": _database_urn, "stack": "prod", "environment": "prod",
 			"locality": {"region": "nl-ams", "zone": null, "status": "known", "source": "resource"},
 			"project": {"value": null, "source": "none"}, "data_category": "transcripts",
-			"props": {"disableBackup": true, "isHaCluster": true, "backupSameRegion": true, "encryptionAtRest": true},
+			"props": {"disableBackup": true, "isHaCluster": true, "backupSameRegion": true, "encryptionAtRest": true, "engine": "PostgreSQL-13"},
 			"linked": {"acl": true},
 			"plaintext_paths": ["password"],
 			"malformed": [{"path": "backupScheduleRetention", "expected": "a whole number", "found": "text", "controls": ["DPA-BAK-002"]}],
@@ -78,7 +80,8 @@ _estate := {
 test_every_area_decision_is_a_main_decision if {
 	areas := [
 		residency.decisions, transit_encryption.decisions, segregation.decisions, backup.decisions, retention.decisions,
-		subprocessor.decisions, access.decisions, secrets.decisions, input_types.decisions,
+		subprocessor.decisions, access.decisions, secrets.decisions, input_types.decisions, updates.decisions,
+		incident.decisions,
 	] with input as _estate
 	every decisions in areas {
 		count(decisions) > 0
@@ -100,6 +103,8 @@ test_main_holds_a_decision_of_each_area if {
 		"DPA-ACC-005", # access: no private network
 		"DPA-SEC-001", "DPA-SEC-002", # secrets: plaintext password, plaintext config
 		"DPA-BAK-002", # input types: backupScheduleRetention of the wrong type (undetermined)
+		"DPA-UPD-002", # updates: PostgreSQL-13 is past its end of life
+		"DPA-INC-001", # incident: no alert manager
 	}
 	{
 		"control": "DPA-BAK-002", "urn": _database_urn, "status": "undetermined",
@@ -119,15 +124,22 @@ test_a_compliant_estate_has_no_decisions if {
 		"env_tag": {"key": "env", "value": "prod", "environment": "prod"},
 		"props": {"sslBridging": true},
 	}
+	alerts := {
+		"urn": "urn:pulumi:prod::dpa::scaleway:observability/alertManager:AlertManager::alerts", "stack": "prod",
+		"environment": "prod", "locality": {"region": "fr-par", "zone": null, "status": "known", "source": "resource"},
+		"project": {"value": "11111111-1111-1111-1111-111111111111", "source": "stack"},
+		"props": {"contactPoints": [{"email": "oncall@example.org"}], "preconfiguredAlertIds": ["alert-1"]},
+	}
 	estate := {
 		"stacks": [stack],
-		"resources": [backend],
+		"resources": [backend, alerts],
 		"index": _index({
-			"package": {"scaleway": [0]}, "type": {"scaleway:loadbalancers/backend:Backend": [0]},
-			"locality": {"region": {"known": {"fr-par": [0]}}},
-			"project": {"prod": {"known": {"11111111-1111-1111-1111-111111111111": [0]}}},
+			"package": {"scaleway": [0, 1]},
+			"type": {"scaleway:loadbalancers/backend:Backend": [0], "scaleway:observability/alertManager:AlertManager": [1]},
+			"locality": {"region": {"known": {"fr-par": [0, 1]}}},
+			"project": {"prod": {"known": {"11111111-1111-1111-1111-111111111111": [0, 1]}}},
 			"env_tag": {"prod": {"prod": [0]}},
-			"subprocessor_country": {"SCALEWAY": {"FR": [0]}},
+			"subprocessor_country": {"SCALEWAY": {"FR": [0, 1]}},
 		}),
 		"context": _context,
 	}

@@ -11,7 +11,13 @@ wall time on a busy machine) and peak RSS (the largest process of the tree) are 
 ratios, and whether both flagged the same resources for the five
 controls the checkov policies express.
 
-    cd tests && ../.venv/bin/python -m benchmarks.vs_checkov [--sizes 1000 4000 10000] [--rounds 3] [--heavy] [--keep DIR]
+    cd tests && ../.venv/bin/python -m benchmarks.vs_checkov [--sizes 1000 4000 10000] [--rounds 3] [--heavy [--distinct]]
+                                                        [--baseline-tree DIR] [--keep DIR]
+
+`--distinct` makes every resource of the finding-heavy estate differ from every other (a service tag,
+a backup retention, an inbound rule of its own), so that judging one of each group of equal resources
+gains nothing. `--baseline-tree DIR` also times `python -m dpaguard` with DIR (a `git archive` of
+another commit's dpaguard/) first on PYTHONPATH, in the same turns: before and after in one run.
 
 With `--rounds R` the two tools take turns R times on each size and the medians are reported
 (wall time: the run of median wall time; CPU time: the median), with each round's wall ratio.
@@ -23,6 +29,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import re
 import statistics
 import subprocess
@@ -102,9 +109,10 @@ def _median(runs: list[Timed]) -> Timed:
     return Timed(middle.returncode, middle.seconds, max(r.peak_mb for r in runs), statistics.median(r.cpu for r in runs))
 
 
-def bench(n: int, workdir: Path, checkov: Path, heavy: bool = False, rounds: int = 1) -> dict[str, Any]:
+def bench(n: int, workdir: Path, checkov: Path, heavy: bool = False, rounds: int = 1, distinct: bool = False,
+          baseline: Path | None = None) -> dict[str, Any]:
     """Generate, write both exports, run both tools `rounds` times in turn (medians), compare."""
-    deployment = finding_heavy_estate(n) if heavy else vs_checkov_estate(n)
+    deployment = finding_heavy_estate(n, distinct=distinct) if heavy else vs_checkov_estate(n, distinct=distinct)
     state = workdir / f"estate-{n}.json"
     plan_file = workdir / f"estate-{n}.tfplan.json"
     state.write_text(json.dumps(to_export(deployment)))
@@ -115,6 +123,8 @@ def bench(n: int, workdir: Path, checkov: Path, heavy: bool = False, rounds: int
     dpaguard_bin = Path(dpaguard_command()[0])
     checkov_runs: list[Timed] = []
     dpaguard_runs: list[Timed] = []
+    baseline_runs: list[Timed] = []
+    audit = ["audit", "--state", str(state), "--project-dir", str(REPO), "--format", "json", "--quiet"]
     # The tools take turns, so that a machine whose load changes slows both alike.
     for _ in range(rounds):
         checkov_runs.append(timed(
@@ -122,10 +132,10 @@ def bench(n: int, workdir: Path, checkov: Path, heavy: bool = False, rounds: int
              "--check", ",".join(EQUIVALENT), "-o", "json", "--skip-download"],
             checkov_out, workdir,
         ))
-        dpaguard_runs.append(timed(
-            [str(dpaguard_bin), "audit", "--state", str(state), "--project-dir", str(REPO), "--format", "json", "--quiet"],
-            dpaguard_out, workdir,
-        ))
+        dpaguard_runs.append(timed([str(dpaguard_bin), *audit], dpaguard_out, workdir))
+        if baseline is not None:
+            baseline_runs.append(timed(["env", f"PYTHONPATH={baseline}", sys.executable, "-m", "dpaguard", *audit],
+                                       workdir / f"baseline-{n}.json", workdir))
     dpaguard_run = _median(dpaguard_runs)
     flagged_checkov = checkov_flags(checkov_out, plan["dpaguard_addresses"])
     flagged_dpaguard = dpaguard_flags(dpaguard_out) if dpaguard_run.returncode in (0, 1) else None
@@ -133,6 +143,7 @@ def bench(n: int, workdir: Path, checkov: Path, heavy: bool = False, rounds: int
         "n": len(deployment.resources), "checkov": _median(checkov_runs), "dpaguard": dpaguard_run,
         "checkov_flagged": flagged_checkov, "dpaguard_flagged": flagged_dpaguard,
         "ratios": sorted(c.seconds / d.seconds for c, d in zip(checkov_runs, dpaguard_runs)),
+        "baseline": _median(baseline_runs) if baseline_runs else None,
     }
 
 
@@ -145,6 +156,8 @@ def main(argv: list[str] | None = None) -> int:
                         help="run both tools this many times in turn and report the medians (and each round's ratio)")
     parser.add_argument("--heavy", action="store_true",
                         help="the finding-heavy estate: every resource breaks two controls, checkov's five on a quarter")
+    parser.add_argument("--distinct", action="store_true", help="every resource differs from every other")
+    parser.add_argument("--baseline-tree", type=Path, help="also time `python -m dpaguard` with this dpaguard/ tree on PYTHONPATH")
     args = parser.parse_args(argv)
     checkov = find_checkov()
     if checkov is None:
@@ -155,7 +168,9 @@ def main(argv: list[str] | None = None) -> int:
     print(f"{'N':>6} | {'checkov s':>9} {'cpu s':>6} {'MB':>6} | {'dpaguard s':>10} {'cpu s':>6} {'MB':>6} | "
           f"{'ratio':>6} {'cpu':>6} | {'flagged ck/dg':>13} | same")
     for n in args.sizes:
-        row = bench(n, workdir, checkov, heavy=args.heavy, rounds=args.rounds)
+        load_before = os.getloadavg()[0]
+        row = bench(n, workdir, checkov, heavy=args.heavy, rounds=args.rounds, distinct=args.distinct,
+                    baseline=args.baseline_tree.resolve() if args.baseline_tree else None)
         ck, dg = row["checkov"], row["dpaguard"]
         dg_flagged = row["dpaguard_flagged"]
         if dg_flagged is None:
@@ -167,6 +182,11 @@ def main(argv: list[str] | None = None) -> int:
               f"{dg.seconds:>10.2f} {dg.cpu:>6.1f} {dg.peak_mb:>6.0f} | "
               f"{ck.seconds / dg.seconds:>5.1f}x {ck.cpu / dg.cpu:>5.1f}x | "
               f"{len(row['checkov_flagged']):>6}/{len(dg_flagged):<6} | {'yes' if same else 'NO'}")
+        print(f"       load average {load_before:.1f} before, {os.getloadavg()[0]:.1f} after")
+        if row["baseline"] is not None:
+            base = row["baseline"]
+            print(f"       baseline dpaguard: {base.seconds:.2f} s, {base.cpu:.1f} s CPU, {base.peak_mb:.0f} MB "
+                  f"(checkov / baseline: {ck.seconds / base.seconds:.1f}x wall, {ck.cpu / base.cpu:.1f}x CPU)")
         if len(row["ratios"]) > 1:
             print(f"       wall ratio of each round: {', '.join(f'{r:.1f}x' for r in row['ratios'])}")
         if not same:

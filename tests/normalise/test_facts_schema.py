@@ -35,6 +35,8 @@ def _cases(stacks: dict[str, Deployment]) -> list[tuple[str, list[Deployment], s
         *compliant_resources("prod"),
         resource("prod", "aws:s3/bucket:Bucket", "paris", {"bucket": "paris", "region": "eu-west-3"}),
         resource("prod", "scaleway:object/bucket:Bucket", "drifted", declared, outputs={**declared, "region": "nl-ams"}),
+        # another stack's security group, read with `.get()` (the `read` fact)
+        resource("prod", "scaleway:instance/securityGroup:SecurityGroup", "looked-up", {}, id="fr-par-1/11111111", external=True),
     ])], None))
     return every
 

@@ -165,6 +165,12 @@ def test_a_project_id_computed_from_a_project_the_stack_creates_names_that_proje
     # Computed from anything else (or from two projects), it stays unknown until apply.
     other = {"projectId": ["urn:pulumi:prod::demo::scaleway:network/vpc:Vpc::x"]}
     assert _one(dpa, _res("scaleway:network/vpc:Vpc", "v", {"projectId": UNKNOWN}, propertyDependencies=other))["project"]["status"] == "unknown"
+    # ... and so is one given to a provider by the same program (scaleway.Provider(project_id=project.id)).
+    provider_urn = "urn:pulumi:prod::demo::pulumi:providers:scaleway::team"
+    provider = {"urn": provider_urn, "custom": True, "id": "p1", "type": "pulumi:providers:scaleway",
+                "inputs": {"project_id": UNKNOWN, "region": "fr-par"}, "propertyDependencies": {"project_id": [project_urn]}}
+    facts = normalise([_stack([provider, _res("scaleway:network/vpc:Vpc", "v", {}, provider=f"{provider_urn}::p1")])], dpa, today=TODAY)
+    assert facts["resources"][0]["project"] == {"expected": True, "value": "team (created by the stack)", "status": "known", "source": "provider"}
     two = {"projectId": [project_urn, project_urn + "2"]}
     assert _one(dpa, _res("scaleway:network/vpc:Vpc", "v", {"projectId": UNKNOWN}, propertyDependencies=two))["project"]["status"] == "unknown"
 

@@ -70,6 +70,32 @@ def test_compliant_estate_breaks_no_control(policy: Policy, engine: Engine) -> N
     assert all(f.enforcement == "advisory" and f.status == "undetermined" for f in findings)
 
 
+def test_another_clouds_place_is_in_the_hosting_inventory(policy: Policy, engine: Engine) -> None:
+    # Appendix C §1.1 for every provider: a Hetzner server in Germany is not only an unapproved
+    # sub-processor (DPA-SUB-001) but a hosting location outside France, listed as such (issue 22 §9).
+    deployments, server = CASES["DPA-RES-008"]()
+    result = run_stages(deployments, policy, engine, today=TODAY)
+    assert {f.control for f in result.findings if f.urn == server} >= {"DPA-RES-008"}
+    places = {(u.name, u.country) for u in result.usage if u.kind == "location" and u.stack == "prod"}
+    assert ("fsn1", "DE") in places
+    assert result.examined[("DPA-RES-008", "prod")] == frozenset({server})  # the Scaleway resources are not its
+
+
+@pytest.mark.parametrize(("image", "expected"), [
+    ("ubuntu_focal", ("DPA-UPD-002", "violation")),  # standard support ended 2025-05-31 (versions.yaml)
+    ("5c8c7a3e-0b7f-4f5c-9a57-6f0e1c2d3b4a", ("DPA-UPD-003", "undetermined")),  # an image of the project's own
+])
+def test_an_instance_is_judged_by_its_image(image: str, expected: tuple[str, str], policy: Policy, engine: Engine) -> None:
+    findings = run_stages([changed("prod", "web", image=image)], policy, engine, today=TODAY).findings
+    assert {(f.control, f.status) for f in findings if f.urn == find("web")} == {expected}
+
+
+def test_backup_retention_is_judged_only_on_stores_with_a_data_category(policy: Policy, engine: Engine) -> None:
+    # the compliant database declares call-logs; the MongoDB instance declares no category: no maximum to hold it to
+    result = run_stages([compliant_estate()], policy, engine, today=TODAY)
+    assert result.examined[("DPA-RET-007", "prod")] == frozenset({find("db")})
+
+
 def test_compliant_dev_stack_beside_prod_breaks_no_segregation(policy: Policy, engine: Engine) -> None:
     findings = run_stages(_two(), policy, engine, today=TODAY).findings
     assert not [f for f in findings if f.category == "segregation"]

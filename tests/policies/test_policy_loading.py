@@ -3,6 +3,7 @@ is a PolicyError naming the file and line."""
 
 from __future__ import annotations
 
+import re
 import shutil
 from pathlib import Path
 
@@ -37,9 +38,10 @@ def test_shipped_policies_load(policies: Path) -> None:
 def test_broken_yaml_names_file_and_line(policies: Path) -> None:
     path = policies / "dpa" / "controls.yaml"
     lines = path.read_text().splitlines()
-    lines[20] = "  - id: [unclosed"
+    at = lines.index("retired:")  # a line of the file's structure, wherever the categories end
+    lines[at + 1] = "  - id: [unclosed"
     path.write_text("\n".join(lines))
-    with pytest.raises(PolicyError, match=r"controls\.yaml:2[1-3]: invalid YAML"):
+    with pytest.raises(PolicyError, match=rf"controls\.yaml:({at + 2}|{at + 3}|{at + 4}): invalid YAML"):
         load_policy(policies)
 
 
@@ -184,4 +186,25 @@ def test_presence_is_a_boolean_of_a_property_only(policies: Path, new: str) -> N
     line = next(text for text in path.read_text(encoding="utf-8").splitlines() if text.strip().startswith(f"{old}:"))
     _replace(path, line.strip(), new)
     with pytest.raises(PolicyError, match=r"properties\.yaml:\d+: .*`presence` is true or false, on a property only"):
+        load_policy(policies)
+
+
+def test_the_versions_table_reaches_the_rego_data(policies: Path) -> None:
+    engines = load_policy(policies).data["versions"]["engines"]
+    postgres = {v["version"]: v for v in engines["scaleway:databases/instance:Instance"]}
+    assert postgres["PostgreSQL-13"]["end_of_life"] == "2025-11-13" and postgres["PostgreSQL-13"]["source"].startswith("https://")
+    (policies / "dpa" / "versions.yaml").unlink()  # no table: every version unrecorded (DPA-UPD-003), never passed
+    assert load_policy(policies).data["versions"] == {"engines": {}}
+
+
+@pytest.mark.parametrize(("old", "new", "expected"), [
+    ("end_of_life: 2025-11-13,", "end_of_life: soon,", "needs a version, an end_of_life date (YYYY-MM-DD) and a source"),
+    ("end_of_life: 2025-11-13,", "end_of_life: null,", "needs a version, an end_of_life date (YYYY-MM-DD) and a source"),
+    (', source: "https://www.postgresql.org/support/versioning/"}', "}", "each version gives exactly"),
+    ("  - type: \"scaleway:redis/cluster:Cluster\"\n", "  - type: \"scaleway:redis/cluster:Cluster\"\n    property: version\n",
+     "an engine gives exactly `type` and `versions`"),
+])
+def test_a_malformed_versions_table_names_file_and_line(policies: Path, old: str, new: str, expected: str) -> None:
+    _replace(policies / "dpa" / "versions.yaml", old, new)
+    with pytest.raises(PolicyError, match=r"versions\.yaml:\d+: engine scaleway:\S+: .*" + re.escape(expected)):
         load_policy(policies)

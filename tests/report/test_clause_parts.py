@@ -92,8 +92,12 @@ def test_green_but_partial_clauses_are_not_passed(regional: Result) -> None:
                    "Appendix C §8.1"):
         assert clauses[clause]["status"] != "passed", clause
     five_one = {p["part"]: p for p in clauses["Article 5.1"]["parts"]}
-    assert five_one["the gate's own waivers are current and well-formed"]["status"] == "not-examined"
-    assert "DPA-WAI-001: no waivers to examine" in five_one["the gate's own waivers are current and well-formed"]["why"]
+    # the waivers are the gate's own integrity, outside the DPA's clauses: they never colour Article 5.1
+    assert not any(c.startswith("DPA-WAI") for c in clauses["Article 5.1"]["controls"])
+    gate = clauses["Gate integrity"]
+    assert gate["outside"] and not clauses["Article 5.1"]["outside"]
+    waivers = {p["part"]: p for p in gate["parts"]}["the waivers are current, well-formed and each about one reviewed deviation"]
+    assert gate["status"] == "not-examined" and "DPA-WAI-001: no waivers to examine" in waivers["why"]
     assert five_one["security is not substantially reduced since the last report"]["why"] == (
         "DPA-RAT-001: no earlier report to compare with (--baseline)")
 
@@ -236,3 +240,41 @@ def test_checkovs_files_are_counted_once_and_never_as_resources(result: Result) 
     row = _clauses(run)["Appendix C §1.1"]
     assert row["files"] == 122  # the repository's files, once, not once per stack
     assert row["resources"] == 52  # the two stacks' resources, without the files
+
+
+def test_the_gate_integrity_and_inventory_aids_stay_out_of_the_clause_grid(regional: Result) -> None:
+    page = html.render(regional)
+    table = re.search(r'<table id="clauses">.*?</table>', page, re.S)
+    grid = re.search(r'<svg id="clause-grid".*?</svg>', page, re.S)
+    assert table and grid
+    for outside in ("Gate integrity", "Inventory aids"):
+        assert f'data-clause="{outside}"' not in table[0] and f'data-clause="{outside}"' not in grid[0], outside
+        # ... and shown in their own section, after the heading that says they are not clauses of the DPA
+        assert re.search(r'<h2 id="outside">.*<section class="clause [^"]*"[^>]*data-clause="' + outside, page, re.S)
+    assert 'data-clause="Appendix C §6"' in table[0]
+    six = _clauses(regional)["Appendix C §6"]
+    assert "DPA-SEG-002" not in six["controls"]  # a tag separates nothing
+    assert {p["part"]: p["status"] for p in six["parts"]}["physically separated"] == "organisational"
+    from dpaguard.report import markdown
+
+    text = markdown.render(regional)
+    clauses_part, _, apart = text.partition("**Outside the DPA's clauses**")
+    assert "| Gate integrity |" in apart and "| Gate integrity |" not in clauses_part
+
+
+def test_an_attesting_document_is_shown_and_its_absence_said(regional: Result) -> None:
+    from dpaguard.model import Attestation
+
+    audits = Clause("Article 7", "Audits", "Audits may be conducted no more than once per year per Client", "organisational",
+                    attestation=Attestation("Audit procedure", "Security officer", "2026-10-01", "SEC-PROC-7"))
+    contracts = Clause("Article 4.1", "Authorisation", "a written agreement", "organisational")
+    run = dataclasses.replace(regional, clauses=(audits, contracts))
+    assert _clauses(run)["Article 7"]["attestation"] == {
+        "document": "Audit procedure", "owner": "Security officer", "date": "2026-10-01", "reference": "SEC-PROC-7"}
+    assert _clauses(run)["Article 4.1"]["attestation"] is None
+    page = html.render(run)
+    seven = re.search(r'<section [^>]*data-clause="Article 7".*?</section>', page, re.S)
+    four = re.search(r'<section [^>]*data-clause="Article 4.1".*?</section>', page, re.S)
+    assert seven and 'data-reference="SEC-PROC-7"' in seven[0] and "kept by Security officer, reviewed 2026-10-01" in seven[0]
+    assert four and "not-attested" in four[0] and "a person must attest it" in four[0]
+    assert "revu le 1er octobre 2026" in html.render(run, lang="fr")

@@ -57,7 +57,7 @@ def test_json_clauses_follow_the_ledger(ledger_result: Result) -> None:
     assert clauses["Article 7"] == {"id": "Article 7", "title": "Audits", "quote": "Audits may be conducted no more than once per year",
                                     "evidence": "organisational", "status": "organisational", "controls": [],
                                     "resources": 0, "files": 0, "stacks": {"prod": "organisational", "dev": "organisational"},
-                                    "note": None, "parts": []}
+                                    "note": None, "parts": [], "outside": False, "attestation": None}
     assert clauses["Article 8.2"]["status"] == "not-covered"
     assert clauses["Appendix A §2"]["evidence"] == "declared"
     assert clauses["Appendix A §2"]["stacks"]["dev"] == "not-examined"  # disabled in dev: nothing examined

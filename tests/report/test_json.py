@@ -5,6 +5,9 @@ from __future__ import annotations
 import dataclasses
 import json
 
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
 from dpaguard.model import Result
 from dpaguard.report import json as json_report
 
@@ -42,3 +45,21 @@ def test_json_findings_are_sorted_whatever_the_input_order(result: Result) -> No
 def test_json_of_a_clean_run(clean_result: Result) -> None:
     doc = json.loads(json_report.render(clean_result))
     assert doc["findings"] == [] and doc["summary"]["mandatory"] == 0 and doc["notices"] == []
+
+
+def test_json_is_json_dumps_with_an_indent_of_two(result: Result) -> None:
+    assert json_report.render(result) == json.dumps(json_report.result_json(result), indent=2, ensure_ascii=False) + "\n"
+
+
+_SCALARS = st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=8)
+_KEYS = st.text(max_size=6) | st.integers() | st.booleans() | st.none() | st.floats(allow_nan=False)
+_TREES = st.recursive(_SCALARS, lambda inner: st.lists(inner, max_size=4) | st.tuples(inner, inner)
+                      | st.dictionaries(_KEYS, inner, max_size=4), max_leaves=20)
+
+
+@settings(max_examples=300, deadline=None)
+@given(_TREES)
+def test_the_indented_writer_is_json_dumps_for_any_tree(tree: object) -> None:
+    pieces: list[str] = []
+    json_report._indented(tree, pieces, "\n")
+    assert "".join(pieces) == json.dumps(tree, indent=2, ensure_ascii=False)

@@ -127,8 +127,9 @@ def test_missing_virtualenv_falls_back_to_dpaguards_python_with_a_notice_in_ever
     )
     assert answer.returncode in (0, 1), answer.stderr
     (notice,) = [n for n in json.loads(answer.stdout)["notices"] if "dpaguard's own Python" in n]
-    assert f"the virtualenv .venv named by Pulumi.yaml ({project / '.venv'}) does not exist" in notice
-    assert ".venv/bin/pip install -r requirements.txt" in notice and sys.executable in notice
+    assert "the virtualenv .venv named by Pulumi.yaml (.venv) does not exist" in notice  # no absolute path in a report
+    own = "…/" + "/".join(Path(sys.executable).parts[-3:])  # dpaguard's Python, no absolute path in a report
+    assert ".venv/bin/pip install -r requirements.txt" in notice and own in notice
 
 
 def test_project_without_virtualenv_says_it_ran_under_dpaguards_python(tmp_path: Path) -> None:
@@ -147,7 +148,7 @@ def test_project_without_virtualenv_runs_under_the_activated_one(tmp_path: Path,
     (vpc,) = [r for r in deployment.resources if r["type"] == "scaleway:network/vpc:Vpc"]
     assert vpc["inputs"]["name"] == "activated"
     (notice,) = deployment.notices
-    assert f"the program ran under {active / 'bin' / 'python'}, of the activated virtualenv (VIRTUAL_ENV)" in notice
+    assert "the program ran under …/active/bin/python, of the activated virtualenv (VIRTUAL_ENV)" in notice
 
 
 def test_the_virtualenv_of_the_python3_first_on_path_is_the_activated_one(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -199,7 +200,7 @@ def test_poetry_absent_uses_the_in_project_venv_poetry_would_use(tmp_path: Path,
     (vpc,) = [r for r in deployment.resources if r["type"] == "scaleway:network/vpc:Vpc"]
     assert vpc["inputs"]["name"] == "poetry-in-project"
     (notice,) = [n for n in deployment.notices if "poetry" in n]
-    assert "poetry is not installed here" in notice and str(project / ".venv") in notice
+    assert "poetry is not installed here: used .venv," in notice
 
 
 def test_poetry_absent_and_no_venv_falls_back_honestly(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -243,8 +244,9 @@ def test_poetry_present_is_asked_for_its_environment(tmp_path: Path, monkeypatch
     assert vpc["inputs"]["name"] == "poetry-env"
     # no fallback to explain: the one notice names the interpreter and what the program ran with
     (notice,) = deployment.notices
-    assert notice.startswith(f"venvs: the program ran under {environment}/bin/python (Python ")
-    assert deployment.runtime["interpreter"] == f"{environment}/bin/python" and deployment.runtime["pulumi"]
+    shown = f"…/{environment.name}/bin/python"  # outside the project: its last parts, no absolute path
+    assert notice.startswith(f"venvs: the program ran under {shown} (Python ")
+    assert deployment.runtime["interpreter"] == shown and deployment.runtime["pulumi"]
 
 
 def test_poetry_runs_contained_read_only_and_without_secrets(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -270,3 +272,15 @@ def test_unknown_toolchain_is_refused_in_one_line(tmp_path: Path) -> None:
 
     with pytest.raises(DpaguardError, match="toolchain must be one of pip, poetry, uv"):
         render_stack(project, "dev")
+
+
+def test_a_report_shows_the_interpreter_with_no_absolute_path(tmp_path: Path) -> None:
+    from dpaguard.source.interpreter import shown
+
+    root = tmp_path / "estate"
+    assert shown(f"p: the program ran under {root}/venv/bin/python (Python 3.11)", root) == \
+        "p: the program ran under venv/bin/python (Python 3.11)"
+    assert shown("ran under /opt/envs/blog/bin/python, of the activated virtualenv", root) == \
+        "ran under …/blog/bin/python, of the activated virtualenv"
+    assert shown("dpaguard's own Python (/usr/bin/python3)", root) == "dpaguard's own Python (…/usr/bin/python3)"
+    assert shown("see https://example.com/a/b, 3/4", root) == "see https://example.com/a/b, 3/4"

@@ -34,14 +34,14 @@ def test_the_versions_are_the_programs_and_every_report_names_its_interpreter(tm
     versions = document["evidence"]["versions"]
     # pinned in requirements.txt, not dpaguard's own (3.27x, 1.60): read inside the program's own process
     assert (versions["pulumi"], versions["pulumiverse-scaleway"]) == ("3.200.0", "1.30.0")
-    assert versions["interpreter"] == str(VENV_PYTHON) and versions["python"]
-    ran = f"orders: the program ran under {VENV_PYTHON} (Python {versions['python']}; pulumi 3.200.0, pulumiverse-scaleway 1.30.0)"
+    assert versions["interpreter"] == "venv/bin/python" and versions["python"]  # relative to the project
+    ran = f"orders: the program ran under venv/bin/python (Python {versions['python']}; pulumi 3.200.0, pulumiverse-scaleway 1.30.0)"
     assert ran in document["notices"]
     assert f"note: {ran}" in text.read_text(encoding="utf-8")
     page = Elements()
     page.feed(html.read_text(encoding="utf-8"))
     shown = "".join(page.text)
-    assert ran in shown and "pulumi 3.200.0" in shown and f"interpreter {VENV_PYTHON}" in shown
+    assert ran in shown and "pulumi 3.200.0" in shown and "interpreter venv/bin/python" in shown
 
 
 def test_the_versions_are_read_in_the_programs_own_environment(tmp_path: Path) -> None:
@@ -64,7 +64,7 @@ def test_the_versions_are_read_in_the_programs_own_environment(tmp_path: Path) -
         (info / "METADATA").write_text(f"Metadata-Version: 2.1\nName: {name.replace('_', '-')}\nVersion: {version}\n")
     deployment = render_stack(project, "dev", timeout=120)
     assert deployment.runtime["pulumi"] == "3.201.0" and deployment.runtime["pulumiverse-scaleway"] == "1.31.0"
-    assert deployment.runtime["interpreter"] == str(python)
+    assert deployment.runtime["interpreter"] == "venv/bin/python"  # inside the project: relative to it
     (notice,) = deployment.notices
-    assert notice == (f"own: the program ran under {python} (Python {deployment.runtime['python']};"
+    assert notice == (f"own: the program ran under venv/bin/python (Python {deployment.runtime['python']};"
                       " pulumi 3.201.0, pulumiverse-scaleway 1.31.0)")

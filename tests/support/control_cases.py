@@ -130,4 +130,14 @@ CASES: dict[str, Callable[[], tuple[list[Deployment], str]]] = {
     "DPA-SEC-004": lambda: ([changed("prod", "call-logs-sse", bucket="another-bucket")], find("call-logs")),
     "DPA-SEC-001": lambda: ([changed("prod", "db", password=PLAINTEXT_REDACTED)], find("db")),
     "DPA-SEC-002": lambda: (_with("prod", [], **{"dpa-test:dbPassword": "[plaintext redacted]"}), _stack_urn()),
+    "DPA-UPD-001": lambda: ([changed("prod", "kapsule", autoUpgrade=None)], find("kapsule")),
+    "DPA-UPD-002": lambda: ([changed("prod", "db", engine="PostgreSQL-13")], find("db")),  # end of life 2025-11-13
+    "DPA-UPD-003": lambda: ([changed("prod", "db", engine="PostgreSQL-99")], find("db")),  # no end of life recorded
+    "DPA-INC-001": lambda: ([changed("prod", "alerts", contactPoints=[])], _stack_urn()),  # alerts reach no one
+    # the compliant database holds call logs (at most 366 days): backups kept 400 days outlive them
+    "DPA-RET-007": lambda: ([changed("prod", "db", backupScheduleRetention=400)], find("db")),
+    "DPA-RES-008": lambda: (  # a Hetzner server in Falkenstein, Germany
+        _with("prod", [resource("prod", "hcloud:index/server:Server", "web-de", {"name": "web-de", "location": "fsn1"})]),
+        urn("prod", "hcloud:index/server:Server", "web-de"),
+    ),
 }

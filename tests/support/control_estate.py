@@ -54,13 +54,16 @@ def compliant_resources(stack: str = "prod") -> list[dict[str, Any]]:
         resource(stack, "scaleway:network/publicGateway:PublicGateway", "gw", {"bastionEnabled": True, "allowedIpRanges": ["198.51.100.0/24"], "tags": env}),
         resource(stack, "scaleway:instance/server:Server", "web", {"ipId": f"{stack}-ip-id", "securityGroupId": f"{stack}-sg-id", "tags": env}),
         resource(stack, "scaleway:kubernetes/pool:Pool", "pool", {"publicIpDisabled": True, "tags": env}),
-        resource(stack, "scaleway:kubernetes/cluster:Cluster", "kapsule", {"name": "kapsule", "type": "kapsule", "tags": env}),
+        resource(stack, "scaleway:kubernetes/cluster:Cluster", "kapsule", {
+            "name": "kapsule", "type": "kapsule", "tags": env,
+            "autoUpgrade": {"enable": True, "maintenanceWindowDay": "sunday", "maintenanceWindowStartHour": 3}}),
         resource(stack, "scaleway:kubernetes/acl:Acl", "kapsule-acl", {"clusterId": f"{stack}-kapsule-id", "aclRules": [{"ip": "203.0.113.16/28"}]}),
         resource(
             stack,
             "scaleway:databases/instance:Instance",
             "db",
             {
+                "engine": "PostgreSQL-16",  # supported until 2028-11-09 (policies/dpa/versions.yaml)
                 "backupSameRegion": True,
                 "isHaCluster": True,
                 "encryptionAtRest": True,
@@ -68,7 +71,7 @@ def compliant_resources(stack: str = "prod") -> list[dict[str, Any]]:
                 "backupScheduleFrequency": 12,
                 "privateNetwork": {"pnId": f"{stack}-pn-id"},
                 "password": {"4dabf18193072939515e22adb298388d": "1b47061264138c4ac30d75fd1eb44270", "ciphertext": "[secret]"},
-                "tags": env,
+                "tags": [*env, "data-category:call-logs"],  # backups kept 14 days, within 366 (DPA-RET-007)
             },
         ),
         resource(stack, "scaleway:databases/readReplica:ReadReplica", "replica", {"instanceId": f"{stack}-db-id", "region": "fr-par"}),
@@ -118,6 +121,8 @@ def compliant_resources(stack: str = "prod") -> list[dict[str, Any]]:
         ),
         resource(stack, "scaleway:iam/policy:Policy", "app-policy", {"tags": env, "applicationId": "app-id", "rules": [{"permissionSetNames": ["ObjectStorageReadOnly"]}]}),
         resource(stack, "scaleway:iam/apiKey:ApiKey", "app-key", {"applicationId": "app-id", "expiresAt": "2027-06-30T00:00:00Z"}),
+        resource(stack, "scaleway:observability/alertManager:AlertManager", "alerts", {
+            "contactPoints": [{"email": "oncall@example.org"}], "preconfiguredAlertIds": ["alert-1"], "region": "fr-par"}),
         resource(
             stack,
             "pulumi-python:dynamic/datapacket:Server",

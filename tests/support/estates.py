@@ -4,8 +4,8 @@
 with a few seeded violations of the five controls the checkov custom policies also express.
 `finding_heavy_estate(n)`: the same kinds, where every resource breaks at least two controls (in
 another Scaleway project than its stack's; no env tag) and each of the five
-checkov-equivalent violations is seeded on a quarter of the resources.
-Both are deterministic for a seed.
+checkov-equivalent violations is seeded on a quarter of the resources; with `distinct=True`, every
+resource also differs from every other, as in a real estate. All are deterministic for a seed.
 """
 
 from __future__ import annotations
@@ -27,11 +27,14 @@ def _urn(token: str, name: str) -> str:
     return f"urn:pulumi:{STACK}::{PROJECT}::{token}::{name}"
 
 
-def vs_checkov_estate(n: int, seed: int = SEED, *, heavy: bool = False) -> Deployment:
+def vs_checkov_estate(n: int, seed: int = SEED, *, heavy: bool = False, distinct: bool = False) -> Deployment:
     """An N-resource estate (buckets, databases, Redis, security groups, networks) with seeded violations.
 
     `heavy`: every resource also breaks two controls (another project than the stack's, no env tag) and
     each of the five checkov-equivalent violations is seeded on a quarter of the resources.
+    `distinct`: every resource differs from every other in its facts (a service tag of its own, and a
+    database its own backup retention, a security group its own inbound rule), as in a real estate, so
+    that judging one resource for each group of equal ones (engine/shaping.distinct) gains nothing.
     """
     rng = random.Random(seed)
     provider_urn = _urn("pulumi:providers:scaleway", "default_1_60_0")
@@ -57,12 +60,15 @@ def vs_checkov_estate(n: int, seed: int = SEED, *, heavy: bool = False) -> Deplo
     while len(resources) < n:
         kind = kinds[index % len(kinds)]
         name = f"{kind}-{index:05d}"
+        service = {"service": f"svc-{index:05d}"} if distinct else {}
+        own_tags = [*tags, f"service:svc-{index:05d}"] if distinct else tags
         index += 1
         if kind == "bucket":
             token = "scaleway:object/bucket:Bucket"
             props: dict[str, Any] = {
                 "name": f"bench-{name}", "projectId": project_id, "region": "nl-ams" if bad() else "fr-par",
-                "tags": {**({} if heavy else {"env": "prod"}), "project": PROJECT, "data-category": "call-logs", "retention-days": "365"},
+                "tags": {**({} if heavy else {"env": "prod"}), "project": PROJECT, "data-category": "call-logs", "retention-days": "365",
+                         **service},
                 "versioning": {"enabled": True},
                 "lifecycleRules": [{"enabled": True, "id": "retention", "expiration": {"days": 365},
                                     "noncurrentVersionExpiration": {"noncurrentDays": 1}}],
@@ -73,7 +79,7 @@ def vs_checkov_estate(n: int, seed: int = SEED, *, heavy: bool = False) -> Deplo
                 "name": f"bench-{name}", "projectId": project_id, "engine": "PostgreSQL-16", "nodeType": "DB-PRO2-S",
                 "region": "pl-waw" if bad() else "fr-par", "isHaCluster": True, "encryptionAtRest": True,
                 "disableBackup": bad(), "backupSameRegion": not bad(), "backupScheduleFrequency": 12,
-                "backupScheduleRetention": 30, "userName": "admin", "tags": tags,
+                "backupScheduleRetention": 30 + index if distinct else 30, "userName": "admin", "tags": own_tags,
                 "password": {SECRET_SIG_KEY: SECRET_SIG, "ciphertext": "[secret]"},
             }
         elif kind == "redis":
@@ -81,18 +87,19 @@ def vs_checkov_estate(n: int, seed: int = SEED, *, heavy: bool = False) -> Deplo
             props = {
                 "name": f"bench-{name}", "projectId": project_id, "nodeType": "RED1-S", "version": "7.0.5",
                 "zone": "nl-ams-1" if bad() else "fr-par-1", "tlsEnabled": not bad(), "clusterSize": 3,
-                "userName": "app", "tags": tags, "password": {SECRET_SIG_KEY: SECRET_SIG, "ciphertext": "[secret]"},
+                "userName": "app", "tags": own_tags, "password": {SECRET_SIG_KEY: SECRET_SIG, "ciphertext": "[secret]"},
             }
         elif kind == "sg":
             token = "scaleway:instance/securityGroup:SecurityGroup"
             props = {
-                "name": f"bench-{name}", "projectId": project_id, "zone": "fr-par-1", "tags": tags,
+                "name": f"bench-{name}", "projectId": project_id, "zone": "fr-par-1", "tags": own_tags,
                 "inboundDefaultPolicy": "accept" if bad() else "drop", "outboundDefaultPolicy": "drop",
-                "inboundRules": [{"action": "accept", "ipRange": "172.16.8.0/22", "port": 443, "protocol": "TCP"}],
+                "inboundRules": [{"action": "accept", "ipRange": "172.16.8.0/22", "port": 1024 + index if distinct else 443,
+                                  "protocol": "TCP"}],
             }
         else:
             token = "scaleway:network/privateNetwork:PrivateNetwork"
-            props = {"name": f"bench-{name}", "projectId": project_id, "region": "fr-par", "tags": tags}
+            props = {"name": f"bench-{name}", "projectId": project_id, "region": "fr-par", "tags": own_tags}
         resources.append({"urn": _urn(token, name), "custom": True, "id": f"id-{name}", "type": token,
                           "inputs": props, "outputs": dict(props), "provider": provider, "dependencies": []})
     config = {"scaleway:region": "fr-par", "scaleway:zone": "fr-par-1", "scaleway:projectId": PROJECT_ID,
@@ -101,6 +108,6 @@ def vs_checkov_estate(n: int, seed: int = SEED, *, heavy: bool = False) -> Deplo
     return Deployment(stack=STACK, project=PROJECT, source="state", resources=tuple(resources), config=config)
 
 
-def finding_heavy_estate(n: int, seed: int = SEED) -> Deployment:
-    """The estate of `vs_checkov_estate` where every resource breaks at least two controls."""
-    return vs_checkov_estate(n, seed, heavy=True)
+def finding_heavy_estate(n: int, seed: int = SEED, *, distinct: bool = False) -> Deployment:
+    """The estate of `vs_checkov_estate` where every resource breaks at least two controls (`distinct`: and differs from every other)."""
+    return vs_checkov_estate(n, seed, heavy=True, distinct=distinct)

@@ -39,5 +39,14 @@ bucket = scaleway.object.Bucket(
     tags={"env": env, "team": team, "data-category": "general-information"},
 )
 
+# The team's logs go through a provider of their own, pointed at the same project.
+team_provider = scaleway.Provider(f"{team}-scw", project_id=project.id, region="fr-par")
+scaleway.object.Bucket(
+    "logs",
+    name=f"{team}-{env}-logs",
+    tags={"env": env, "team": team, "data-category": "general-information"},
+    opts=pulumi.ResourceOptions(provider=team_provider),
+)
+
 pulumi.export("project_id", project.id)
 pulumi.export("server_ip", ip.address)
