@@ -172,6 +172,7 @@ class StackFacts(TypedDict):
     subprocessors: list[str]
     late_subprocessors: list[LateSubprocessor]
     undated_subprocessors: list[str]  # used, with no dates in the register
+    alerting: bool  # one of its own Cockpit alert managers alerts a contact point (DPA-INC-001; stack-wide, so computed here)
 
 
 class FactsContext(TypedDict):

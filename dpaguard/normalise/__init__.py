@@ -47,7 +47,7 @@ from dpaguard.normalise.properties import (
 from dpaguard.normalise.property_types import checked_props, unknown_reads
 from dpaguard.normalise.recorded import RECORDED_NOTE, RECORDED_SUFFIX, declared_urn, disagree, mapping_of
 from dpaguard.normalise.sharing import mark_foreign, mark_links, property_dependencies
-from dpaguard.normalise.stack import SETTING_KEYS, stack_facts, stack_reference
+from dpaguard.normalise.stack import SETTING_KEYS, alerting, stack_facts, stack_reference
 from dpaguard.normalise.stack import days_setting as _setting  # tests/normalise/test_settings_range.py
 from dpaguard.normalise.subprocessors import Register, package_groups, package_of
 from dpaguard.deployment.types import DATAPACKET_SERVER, DYNAMIC_PREFIX, canonical_type, type_info, type_token_problem
@@ -117,6 +117,8 @@ class Normaliser:
             # A partial view (the pack's Analyze of one resource) cannot show that nothing names a
             # resource: links are judged on the whole stack (AnalyzeStack), never on a part.
             mark_links(resources, property_dependencies(deployments), self.dpa.get("properties", {}).get("links", ()))
+        for stack in stacks:  # before the props are cut to what the Rego reads: the Rego reads this fact instead
+            stack["alerting"] = alerting([r for r in resources if r.get("stack") == stack["name"]], UNKNOWN)
         for fact in resources:
             fact["props"] = self._rule_props(fact)
             compact(fact)

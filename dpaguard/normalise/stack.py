@@ -91,3 +91,27 @@ def stack_reference(props: Mapping[str, Any], dpa_settings: Mapping[str, Any]) -
         return {"target": None, "environment": "unknown"}
     short = target.rsplit("/", 1)[-1].lower()
     return {"target": target, "environment": dpa_settings["environment_names"].get(short, "unknown")}
+
+
+ALERT_MANAGER = "scaleway:observability/alertManager:AlertManager"
+
+
+def _alerts(props: Mapping[str, Any], unknown: str) -> bool:
+    """An alert manager that names a contact point and enables alert rules (a value unknown until apply counts)."""
+    points = props.get("contactPoints")
+    contact = points == unknown or (isinstance(points, list) and any(
+        isinstance(p, Mapping) and (p.get("email") == unknown or (isinstance(p.get("email"), str) and p["email"] != ""))
+        for p in points))
+    alert_ids = props.get("preconfiguredAlertIds")
+    rules = (props.get("enableManagedAlerts") in (True, unknown) or alert_ids == unknown
+             or (isinstance(alert_ids, list) and len(alert_ids) > 0))
+    return contact and rules
+
+
+def alerting(resources: Sequence[Mapping[str, Any]], unknown: str) -> bool:
+    """Whether one of the stack's own Cockpit alert managers alerts someone (DPA-INC-001).
+
+    A stack-wide fact computed here, not in Rego: the engines evaluate a stack's resources in parts,
+    and "none of them does" cannot be judged on a part."""
+    return any(r.get("type") == ALERT_MANAGER and not r.get("read") and _alerts(r.get("props") or {}, unknown)
+               for r in resources)

@@ -35,7 +35,7 @@ _stack := {
 	"default_region": "fr-par", "default_zone": "fr-par-1",
 	"settings": {"minBackupRetentionDays": 7, "callRecordingRetentionDays": 90, "transcriptRetentionDays": null},
 	"config_file": "Pulumi.prod.yaml", "plaintext_config_keys": ["dpa:apiToken"], "subprocessors": ["SCALEWAY"],
-	"late_subprocessors": [{"name": "SCALEWAY", "working_days": 4}],
+	"late_subprocessors": [{"name": "SCALEWAY", "working_days": 4}], "alerting": false,
 }
 
 _database_urn := "urn:pulumi:prod::dpa::scaleway:databases/instance:Instance::main"
@@ -115,7 +115,7 @@ test_main_holds_a_decision_of_each_area if {
 test_a_compliant_estate_has_no_decisions if {
 	stack := object.union(_stack, {
 		"settings": {"minBackupRetentionDays": 7, "callRecordingRetentionDays": 90, "transcriptRetentionDays": 90},
-		"plaintext_config_keys": [], "late_subprocessors": [],
+		"plaintext_config_keys": [], "late_subprocessors": [], "alerting": true,
 	})
 	backend := {
 		"urn": _backend_urn, "stack": "prod", "environment": "prod",
