@@ -7,7 +7,7 @@ its settings (`dpaguard:*` config, or the pack's config over them) are whole num
 from __future__ import annotations
 
 import re
-from typing import Any, Mapping
+from typing import Any, Mapping, Sequence
 
 from dpaguard.engine.encoding import INT64_MAX
 from dpaguard.environment import environment_of
