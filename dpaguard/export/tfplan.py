@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import json
 import re
-from typing import Any, Mapping
+from typing import Any, Mapping, Sequence
 
 from dpaguard import __version__
 from dpaguard.export import scaleway
@@ -187,6 +187,48 @@ def _provider_key(resource: Mapping[str, Any]) -> tuple[str, str]:
     return provider_urn, f"scaleway.{_NAME_BAD.sub('_', name_of(provider_urn))}"
 
 
+def _values(resource: Mapping[str, Any], schema: Schema,
+            placement: Mapping[str, Any]) -> tuple[dict[str, Any], dict[str, Mask], dict[str, Mask]]:
+    """A translated resource's values and its sensitive and unknown masks: its outputs (else its inputs), the
+    provider's placement where the resource gives none, and its additional secret outputs withheld."""
+    outputs = resource.get("outputs") or {}
+    properties = outputs if outputs else (resource.get("inputs") or {})
+    values, sensitive, unknown = _object(properties, schema)
+    for key in _DEFAULT_PLACEMENT:
+        if key in (a.name for a in schema.attributes.values()) and values.get(key) is None \
+                and key not in sensitive and key not in unknown and key in placement:
+            values[key] = placement[key]
+    for secret_output in resource.get("additionalSecretOutputs") or ():
+        attribute = schema.attributes.get(str(secret_output))
+        name = attribute.name if attribute else scaleway.camel_to_snake(str(secret_output))
+        if name in values:
+            del values[name]
+            sensitive[name] = True
+    return values, sensitive, unknown
+
+
+def _configured(translated: Sequence[tuple[Mapping[str, Any], dict[str, Any]]],
+                by_urn: Mapping[str, str]) -> list[dict[str, Any]]:
+    """configuration.root_module.resources: each translated resource's expressions, a property dependency as references."""
+    configured: list[dict[str, Any]] = []
+    for resource, item in translated:
+        dependencies = resource.get("propertyDependencies") or {}
+        expressions: dict[str, Any] = {}
+        for key, value in item["values"].items():
+            expressions[key] = _expression(value)
+        for wire, urns in dependencies.items():
+            attribute = item["schema"].attributes.get(wire)
+            key = attribute.name if attribute else scaleway.camel_to_snake(wire)
+            references = [ref for u in urns or () if (target := by_urn.get(u)) for ref in (f"{target}.id", target)]
+            if references:
+                expressions[key] = {"references": references}
+        configured.append({
+            "address": item["address"], "mode": "managed", "type": item["type"], "name": item["name"],
+            "provider_config_key": item["provider_key"], "expressions": expressions, "schema_version": 0,
+        })
+    return configured
+
+
 def to_tfplan(deployment: Deployment) -> dict[str, Any]:
     """The deployment as a Terraform plan JSON document (a dict ready for json.dumps)."""
     provider = scaleway.provider_name()
@@ -194,7 +236,6 @@ def to_tfplan(deployment: Deployment) -> dict[str, Any]:
     providers = _provider_settings(deployment)
     planned: list[dict[str, Any]] = []
     changes: list[dict[str, Any]] = []
-    configured: list[dict[str, Any]] = []
     untranslated: list[dict[str, str]] = []
     addresses: dict[str, str] = {}
     by_urn: dict[str, str] = {}
@@ -213,22 +254,10 @@ def to_tfplan(deployment: Deployment) -> dict[str, Any]:
         token = str(resource["type"])
         info = scaleway.type_table()[token]
         schema = scaleway.resource_schema(token)
-        outputs = resource.get("outputs") or {}
-        properties = outputs if outputs else (resource.get("inputs") or {})
-        values, sensitive, unknown = _object(properties, schema)
         provider_urn, provider_key = _provider_key(resource)
         placement = providers.get(provider_urn) if provider_key != "scaleway" else None
         placement = placement if placement is not None else default_placement
-        for key in _DEFAULT_PLACEMENT:
-            if key in (a.name for a in schema.attributes.values()) and values.get(key) is None \
-                    and key not in sensitive and key not in unknown and key in placement:
-                values[key] = placement[key]
-        for secret_output in resource.get("additionalSecretOutputs") or ():
-            attribute = schema.attributes.get(str(secret_output))
-            name = attribute.name if attribute else scaleway.camel_to_snake(str(secret_output))
-            if name in values:
-                del values[name]
-                sensitive[name] = True
+        values, sensitive, unknown = _values(resource, schema, placement)
         if provider_key != "scaleway" and provider_key not in provider_configs:
             provider_configs[provider_key] = {
                 "name": "scaleway", "full_name": provider, "alias": provider_key.split(".", 1)[1],
@@ -251,21 +280,7 @@ def to_tfplan(deployment: Deployment) -> dict[str, Any]:
         })
         translated.append((resource, {"address": address, "schema": schema, "values": values,
                                       "provider_key": provider_key, "type": info.terraform_type, "name": name}))
-    for resource, item in translated:
-        dependencies = resource.get("propertyDependencies") or {}
-        expressions: dict[str, Any] = {}
-        for key, value in item["values"].items():
-            expressions[key] = _expression(value)
-        for wire, urns in dependencies.items():
-            attribute = item["schema"].attributes.get(wire)
-            key = attribute.name if attribute else scaleway.camel_to_snake(wire)
-            references = [ref for u in urns or () if (target := by_urn.get(u)) for ref in (f"{target}.id", target)]
-            if references:
-                expressions[key] = {"references": references}
-        configured.append({
-            "address": item["address"], "mode": "managed", "type": item["type"], "name": item["name"],
-            "provider_config_key": item["provider_key"], "expressions": expressions, "schema_version": 0,
-        })
+    configured = _configured(translated, by_urn)
     return {
         "format_version": FORMAT_VERSION,
         "terraform_version": scaleway.terraform_version(),

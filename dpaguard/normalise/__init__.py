@@ -328,6 +328,11 @@ class Normaliser:
         fact["country"] = self.locator.country(fact)
         fact["outside_scope"] = self.subprocessors.outside_scope(fact)
         fact["place"] = self.locator.place(package, props, providers.get(provider_urn), {} if explicit else stack_config)
+        self._type_facts(fact, type_token, props, tags)
+        return fact
+
+    def _type_facts(self, fact: dict[str, Any], type_token: str, props: Mapping[str, Any], tags: Mapping[str, str]) -> None:
+        """What a resource's type adds to its fact: a security group's or firewall's rules, a stack reference's target."""
         if type_token in SECURITY_GROUP_TYPES:
             fact.update(security_group_facts(props, tags, self.settings, self.internet_rule))
         elif type_token in self.firewalls:
@@ -337,7 +342,6 @@ class Normaliser:
             ]
         if type_token == STACK_REFERENCE_TYPE:
             fact["stack_reference"] = stack_reference(props, self.settings)
-        return fact
 
 
 def normalise(

@@ -2,7 +2,7 @@
 
 Every file is validated strictly and fails closed: a malformed catalogue, register, retention table or
 waiver file, or a Rego module that does not compile, is a PolicyError naming the file and line
-(the tables: tables.py, strict YAML: yaml_lines.py, the Rego: rego.py, the waivers: waivers.py).
+(the tables: tables.py and the clause ledger clauses.py, strict YAML: yaml_lines.py, the Rego: rego.py, the waivers: waivers.py).
 """
 
 from __future__ import annotations
