@@ -66,7 +66,11 @@ def cli_findings(deployment: Deployment, policy: Any, **options: Any) -> tuple[F
 
     engine = create_engine(policy)
     try:
-        return tuple(run_stages([deployment], policy, engine, today=dt.date.today(), **options).findings)
+        found = run_stages([deployment], policy, engine, today=dt.date.today(), **options).findings
+        # findings about the DPA and its register (controls `about: dpa`) go to the report's ledger, not
+        # among the program's findings, in the CLI as in the pack
+        about_dpa = {c.id for c in policy.controls if c.about == "dpa"}
+        return tuple(f for f in found if f.control not in about_dpa)
     finally:
         engine.close()
 
