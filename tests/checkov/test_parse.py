@@ -9,6 +9,7 @@ from support import POLICIES
 from dpaguard.checkov import load_mapping, to_decisions
 from dpaguard.policy import load_policy
 from dpaguard.checkov.runner import CheckovResult, CheckovRun, frameworks_for, parse_output, scan_targets
+from support.silent_engine import SilentEngine
 
 
 def _report(check_type: str, failed: list[dict[str, object]]) -> dict[str, object]:
@@ -140,22 +141,10 @@ def test_a_stack_config_finding_takes_the_environment_its_deployment_is_evaluate
                      version="3", suppressed=0, parsing_errors=0)
     decisions = to_decisions(run, load_mapping(None), policy)
 
-    class Silent:
-        name = "stub"
-
-        def prepare(self, resources: int) -> None:
-            pass
-
-        def decide(self, facts: object) -> list[object]:
-            return []
-
-        def close(self) -> None:
-            pass
-
     def judged(config: dict[str, str], override: str | None = None) -> tuple[str, str]:
         stack = Deployment(stack="test", project="estate", source="state", resources=(), config=config,
                            config_file="stacks/Pulumi.test.yaml")
-        evaluation = run_stages([stack], policy, Silent(), today=dt.date(2026, 1, 1), environment_override=override)  # type: ignore[arg-type]
+        evaluation = run_stages([stack], policy, SilentEngine(), today=dt.date(2026, 1, 1), environment_override=override)  # type: ignore[arg-type]
         (finding,) = evaluation.judge.findings(decisions)
         return finding.stack, finding.enforcement
 

@@ -19,6 +19,7 @@ from dpaguard.pipeline import run_stages
 from dpaguard.policy import SHIPPED_POLICIES, load_policy
 
 from support.checkov_project import SECRETS, write_project
+from support.silent_engine import SilentEngine
 
 pytestmark = pytest.mark.checkov
 
@@ -38,22 +39,9 @@ def judged(scanned: CheckovScan) -> list[Finding]:
     stacks = [Deployment(stack=name, project="fixture", source="program", resources=(), config_file=f"stacks/Pulumi.{name}.yaml")
               for name in ("dev", "prod")]
     policy = load_policy(SHIPPED_POLICIES)
-    return run_stages(stacks, policy, _Silent(), today=dt.date(2026, 1, 1)).judge.findings(scanned.decisions)  # type: ignore[arg-type]
+    return run_stages(stacks, policy, SilentEngine(), today=dt.date(2026, 1, 1)).judge.findings(scanned.decisions)  # type: ignore[arg-type]
 
 
-class _Silent:
-    """An engine that decides nothing: only the scan's decisions are judged."""
-
-    name = "stub"
-
-    def prepare(self, resources: int) -> None:
-        pass
-
-    def decide(self, facts: object) -> list[object]:
-        return []
-
-    def close(self) -> None:
-        pass
 
 
 def _where(result: CheckovScan) -> set[tuple[str, str, int]]:

@@ -19,6 +19,7 @@ from dpaguard.deployment.credentials import (
 )
 from dpaguard.deployment.redact import redact_properties
 from dpaguard.source.credentials import scan_files
+from support.silent_engine import SilentEngine
 
 ACCESS = "SCW7Q2M9X4K1B8D3F6HZ"
 SECRET = "5b0c9f2e-8a41-4d7e-9c36-2f1a7e4b8d90"
@@ -131,20 +132,8 @@ def test_a_credential_is_a_decision_about_its_file_placed_by_the_findings_stage(
     assert {d.urn for d in decisions} == {"urn:dpaguard:file:__main__.py", "urn:dpaguard:file:stacks/Pulumi.dev.yaml"}
     assert all(ACCESS not in d.message for d in decisions)
 
-    class Silent:
-        name = "stub"
-
-        def prepare(self, resources: int) -> None:
-            pass
-
-        def decide(self, facts: object) -> list[object]:
-            return []
-
-        def close(self) -> None:
-            pass
-
     dev = Deployment(stack="dev", project="p", source="program", resources=(), config_file="stacks/Pulumi.dev.yaml")
-    judge = run_stages([dev], policy, Silent(), today=dt.date(2026, 1, 1)).judge  # type: ignore[arg-type]
+    judge = run_stages([dev], policy, SilentEngine(), today=dt.date(2026, 1, 1)).judge  # type: ignore[arg-type]
     placed = {f.name: (f.stack, f.urn, f.enforcement) for f in judge.findings(decisions)}
     control = policy.control("DPA-SEC-104")
     assert placed == {
