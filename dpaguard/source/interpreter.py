@@ -46,7 +46,7 @@ class Interpreter:
     notice: str | None = None
 
 
-_ABSOLUTE = re.compile(r"(?<![\w.~:/…])/[^\s(),;:'\"]+")
+_ABSOLUTE = re.compile(r"(?<![\w.~:/])/[^\s(),;:'\"]+")
 
 
 def shown(text: str, root: Path) -> str:

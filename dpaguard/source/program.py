@@ -331,7 +331,7 @@ def render_stack(
         config_sha256=config.sha256,
         source_positions=positions,
         config_positions=config.positions,
-        notices=tuple(shown(n, project.root) for n in render_notices(project.name, config.stack, interpreter, runtime, answer)),
+        notices=render_notices(project, config.stack, interpreter, runtime, answer),
         runtime=runtime,
         unanswered_lookups=_unanswered_lookups(records),
     )
@@ -342,17 +342,13 @@ _DISTRIBUTION = re.compile(r"[a-z0-9][a-z0-9._-]{0,80}")
 _VERSION = re.compile(r"[0-9A-Za-z.+!_-]{1,40}")
 
 
-def shown_interpreter(executable: str, root: Path) -> str:
-    """The interpreter as a report names it: relative to the project when it is the project's own virtualenv's
-    (two clones of one commit give the same report), else by its last parts: no absolute path in a report."""
-    return shown(executable, root)
-
-
 def program_runtime(interpreter: Interpreter, answer: Mapping[str, Any], root: Path) -> dict[str, str]:
     """The interpreter the program ran under (dpaguard's own knowledge) and the versions its process reported."""
     raw = answer.get("runtime")
     reported: Mapping[str, Any] = raw if isinstance(raw, dict) else {}
-    runtime = {"interpreter": shown_interpreter(interpreter.executable, root)}
+    # no absolute path in a report: the project's own virtualenv relative to it (two clones of one commit
+    # give the same report), any other interpreter by its last parts
+    runtime = {"interpreter": shown(interpreter.executable, root)}
     for name, version in sorted(reported.items()):
         if name != "interpreter" and isinstance(name, str) and isinstance(version, str) \
                 and _DISTRIBUTION.fullmatch(name) and _VERSION.fullmatch(version):
@@ -377,10 +373,12 @@ def runtime_text(runtime: Mapping[str, str]) -> str:
 
 
 def render_notices(
-    project: str, stack: str, interpreter: Interpreter, runtime: Mapping[str, str], answer: Mapping[str, Any],
+    project: Project, stack: str, interpreter: Interpreter, runtime: Mapping[str, str], answer: Mapping[str, Any],
 ) -> tuple[str, ...]:
     """What a report must say about how the program ran: the interpreter and its versions, the lookups that answered nothing."""
-    ran = interpreter.notice or f"{project}: the program ran under {runtime.get('interpreter') or interpreter.executable}"
+    # `runtime` names the interpreter as a report may; a fallback's notice names paths of its own
+    ran = shown(interpreter.notice, project.root) if interpreter.notice else \
+        f"{project.name}: the program ran under {runtime['interpreter']}"
     ran_with = runtime_text(runtime)
     notices = [f"{ran} ({ran_with})" if ran_with else ran]
     invokes = answer.get("invokes") or {}
