@@ -412,6 +412,9 @@ def run_check(
                 raise
     finally:
         contain.resume()  # whichever thread stopped the commands, an in-process caller may render again
+    from dpaguard.source import bytecode
+
+    bytecode.start_queued()  # the programs' bytecode compiles beside the rest of the run (the CLI waits for it)
     policy = policy_ready.result()
     extra: tuple[Decision, ...] = ()
     notices: tuple[str, ...] = ()

@@ -121,7 +121,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     if threading.current_thread() is threading.main_thread():
         _catch_stop_signals()
     try:
-        return int(args._run(args))
+        code = int(args._run(args))
+        _finish_background()  # inside the try: a signal while it waits ends the command as any other would
+        return code
     except DpaguardError as error:
         say(error.one_line())
         return 2
@@ -137,6 +139,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         say(f"internal error ({type(error).__name__}): this is a bug in dpaguard, please report it "
             "with the command you ran")
         return 2
+
+
+def _finish_background() -> None:
+    """Wait for the bytecode fills a render started (dpaguard.source.bytecode): none outlives the command."""
+    filling = sys.modules.get("dpaguard.source.bytecode")  # not loaded: no render ran, nothing to wait for
+    if filling is not None:
+        filling.finish_pending()
 
 
 if __name__ == "__main__":

@@ -60,6 +60,7 @@ def test_the_cache_is_filled_after_a_render_read_by_the_next_and_never_written_b
     monkeypatch.setenv(bytecode.CACHE_ENV, str(cache))
 
     first = render_stack(project, "dev", timeout=180)
+    bytecode.finish_pending()  # the fill runs beside the rest of the run; the command waits for it before exiting
     outputs = first.resources[0]["outputs"]
     assert (outputs["prefix"], outputs["helper"]) == ("", "helper")  # the cache was empty: not read yet
     # Filled after the render: the helper (it had no bytecode), as a checked-hash pyc; never the program's own
@@ -93,3 +94,28 @@ def test_only_existing_python_files_outside_the_cache_are_compiled(tmp_path: Pat
     reported = [str(source), str(data), str(cached), "relative.py", str(tmp_path / "missing.py"), 7]
     assert bytecode.to_compile(reported, cache) == [str(source)]
     assert bytecode.to_compile("not a list", cache) == []
+
+
+def test_a_check_fills_the_cache_beside_its_run_and_waits_for_it_before_exiting(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The fill is started by the command's thread, after the renders' threads ended (a launcher dies with the
+    thread that started it), and `main` returns only once it is done: the cache is then stamped for the interpreter."""
+    from dpaguard.cli import main
+
+    project = tmp_path / "project"
+    project.mkdir()
+    (project / "Pulumi.yaml").write_text("name: cached\nruntime:\n  name: python\n  options:\n    virtualenv: venv\n")
+    (project / "Pulumi.dev.yaml").write_text("config: {}\n")
+    (project / "__main__.py").write_text(textwrap.dedent(PROGRAM))
+    helper = _venv(project / "venv")
+    cache = tmp_path / "cache"
+    monkeypatch.setenv(bytecode.CACHE_ENV, str(cache))
+
+    code = main(["check", "--project-dir", str(project), "--stack", "dev", "--no-checkov", "--quiet",
+                 "--format", "json", "--output", str(tmp_path / "report.json"), "--fail-on", "never"])
+    assert code == 0
+    assert (bytecode._queued, bytecode._pending) == ([], [])
+    assert bytecode.primed(cache.resolve(), str(project / "venv" / "bin" / "python"))
+    entry = cache / str(helper.parent).lstrip("/") / f"{helper.stem}.{sys.implementation.cache_tag}.pyc"
+    assert entry.is_file()
