@@ -78,6 +78,8 @@ def test_another_clouds_place_is_in_the_hosting_inventory(policy: Policy, engine
     assert {f.control for f in result.findings if f.urn == server} >= {"DPA-RES-008"}
     places = {(u.name, u.country) for u in result.usage if u.kind == "location" and u.stack == "prod"}
     assert ("fsn1", "DE") in places
+    # and its provider is in the sub-processor inventory, by its package, beside the registered ones
+    assert "hcloud" in {u.name for u in result.usage if u.kind == "subprocessor" and u.stack == "prod"}
     assert result.examined[("DPA-RES-008", "prod")] == frozenset({server})  # the Scaleway resources are not its
 
 
