@@ -416,3 +416,41 @@ CHANGES_AND_SIGNOFF: dict[str, dict[str, str]] = {
         "page_of": "Page {page} sur {pages}",
     },
 }
+
+
+# The text report (the terminal's output of check and audit): its own short lines, in both languages.
+TEXT: dict[str, dict[str, str]] = {
+    "en": {
+        "stack": "{stack} ({environment}, {source}, {resources} resources)",
+        "no_findings": "{stack}: no findings",
+        "mandatory": "MANDATORY", "advisory": "ADVISORY", "waived": "WAIVED", "undetermined": "(UNDETERMINED)",
+        "at": "at {where}",
+        "waived_by": "waived by {approver} until {expires}: {reason}",
+        "reference": " (reference {reference})",
+        "compensating": "compensating measures: {measures}",
+        "changes": "changes since {baseline}",
+        "nothing_changed": "nothing changed",
+        "waivers_unrecorded": "waivers: not compared (the baseline lists none: it predates waiver records)",
+        "note": "note: {notice}",
+        "ledger": "ledger: {control} {message} (about the DPA and its register, not the program)",
+        "summary": "dpaguard: {mandatory} mandatory, {advisory} advisory, {waived} waived finding(s); {controls} controls "
+                   "over {resources} resources in {stacks} stack(s)",
+    },
+    "fr": {
+        "stack": "{stack} ({environment}, {source}, {resources} ressource(s))",
+        "no_findings": "{stack} : aucun écart",
+        "mandatory": "BLOQUANT", "advisory": "NON BLOQUANT", "waived": "SOUS DÉROGATION", "undetermined": "(INDÉTERMINÉ)",
+        "at": "à {where}",
+        "waived_by": "dérogation de {approver} jusqu'au {expires} : {reason}",
+        "reference": " (référence {reference})",
+        "compensating": "mesures compensatoires : {measures}",
+        "changes": "changements depuis {baseline}",
+        "nothing_changed": "rien n'a changé",
+        "waivers_unrecorded": "dérogations : non comparées (le rapport de référence n'en liste aucune : il est antérieur "
+                              "à leur enregistrement)",
+        "note": "remarque : {notice}",
+        "ledger": "registre : {control} {message} (au sujet de l'accord et de son registre, pas du programme)",
+        "summary": "dpaguard : {mandatory} écart(s) bloquant(s), {advisory} non bloquant(s), {waived} sous dérogation ; "
+                   "{controls} contrôles sur {resources} ressource(s) dans {stacks} stack(s)",
+    },
+}
