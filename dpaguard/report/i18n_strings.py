@@ -440,7 +440,7 @@ TEXT: dict[str, dict[str, str]] = {
         "stack": "{stack} ({environment}, {source}, {resources} ressource(s))",
         "no_findings": "{stack} : aucun écart",
         "mandatory": "BLOQUANT", "advisory": "NON BLOQUANT", "waived": "SOUS DÉROGATION", "undetermined": "(INDÉTERMINÉ)",
-        "at": "à {where}",
+        "at": "dans {where}",
         "waived_by": "dérogation de {approver} jusqu'au {expires} : {reason}",
         "reference": " (référence {reference})",
         "compensating": "mesures compensatoires : {measures}",
