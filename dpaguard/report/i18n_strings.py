@@ -365,6 +365,8 @@ CHANGES_AND_SIGNOFF: dict[str, dict[str, str]] = {
         "chg_control-added": "control added",
         "chg_control-removed": "control removed",
         "chg_control-changed": "control changed",
+        "chg_subprocessor-added": "sub-processor added to Appendix B",
+        "chg_subprocessor-removed": "sub-processor removed from Appendix B",
         "attestation": "I have reviewed this report, id {report_id}, against the Data Processing Agreement. I accept the "
                        "exceptions listed below until their expiry. Every other clause stands as the report shows it; "
                        "clauses shown as organisational, not covered, not examined or partly verified rest on evidence "
@@ -403,6 +405,8 @@ CHANGES_AND_SIGNOFF: dict[str, dict[str, str]] = {
         "chg_control-added": "contrôle ajouté",
         "chg_control-removed": "contrôle retiré",
         "chg_control-changed": "contrôle modifié",
+        "chg_subprocessor-added": "sous-traitant ultérieur ajouté à l'Annexe B",
+        "chg_subprocessor-removed": "sous-traitant ultérieur retiré de l'Annexe B",
         "attestation": "J'ai examiné ce rapport, identifiant {report_id}, au regard de l'accord de traitement des données. "
                        "J'accepte les dérogations listées ci-dessous jusqu'à leur échéance. Les autres clauses sont telles "
                        "que le rapport les présente ; celles indiquées comme organisationnelles, non couvertes, non examinées "

@@ -25,8 +25,8 @@ from support.control_cases import CASES, _stack_urn, _two, _with
 
 
 # Controls whose cases need a policy, waiver or baseline file of their own (test_waivers.py,
-# tests/test_waiver_problems.py; RAT-001: tests/cli/test_baseline.py).
-SEPARATE = {"DPA-SUB-003", "DPA-WAI-001", "DPA-WAI-002", "DPA-WAI-003", "DPA-RAT-001"}
+# tests/test_waiver_problems.py; RAT-001: tests/cli/test_baseline.py; SUB-007: tests/test_register_removal.py).
+SEPARATE = {"DPA-SUB-003", "DPA-WAI-001", "DPA-WAI-002", "DPA-WAI-003", "DPA-RAT-001", "DPA-SUB-007"}
 
 
 def test_every_control_has_a_case(policy: Policy) -> None:
