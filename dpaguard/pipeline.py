@@ -335,13 +335,15 @@ def _file_coverage(
 
 def _with_register_removals(result: Result, evaluation: Evaluation, policy: Policy, options: RunOptions) -> Result:
     """The result with DPA-SUB-007's register findings: sub-processors removed from Appendix B (Article 4.3)."""
+    from dpaguard.normalise.calendar import working_days_between
     from dpaguard.ratchet import REMOVAL, removals
 
     if not any(c.id == REMOVAL for c in result.controls):
         return result
     register = policy.data["subprocessors"]
     decided = removals(options.baseline, result, register.get("removed", ()),
-                       notice_days=int(policy.data["settings"]["subprocessor_notice_working_days"]))
+                       notice_days=int(policy.data["settings"]["subprocessor_notice_working_days"]),
+                       working_days=working_days_between)
     # what it judged: each recorded removal, and with a baseline each entry of the register it had
     baseline_register = options.baseline.register if options.baseline is not None else None
     examined = len(register.get("removed", ())) + len(baseline_register or ())

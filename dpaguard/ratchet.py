@@ -26,7 +26,7 @@ import datetime as dt
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Mapping, Sequence
+from typing import Any, Callable, Mapping, Sequence
 
 from dpaguard.errors import InputError
 from dpaguard.inputs import MAX_RECORD_BYTES, read_input_text
@@ -314,6 +314,7 @@ def removals(
     removed: Sequence[Mapping[str, Any]],
     *,
     notice_days: int,
+    working_days: Callable[[dt.date, dt.date], int],
     register_file: str = "policies/dpa/subprocessors.yaml",
 ) -> tuple[Decision, ...]:
     """DPA-SUB-007 decisions: each sub-processor taken out of Appendix B, judged on Article 4.3's ten working days.
@@ -322,9 +323,8 @@ def removals(
     days; with an unknown date: undetermined. With a baseline, an entry of its register that the register
     now has in neither list was removed without any record: undetermined. The decisions are about the
     register, not a program (controls.yaml `about: dpa`): on the register file, the project's.
+    `working_days` counts French working days after one date up to another (dpaguard.normalise.calendar).
     """
-    from dpaguard.normalise.calendar import working_days_between
-
     def decision(message: str, status: DecisionStatus) -> Decision:
         return Decision(REMOVAL, Urn(file_urn(register_file)), message, location=SourceLocation(register_file),
                         type="file", name=register_file.rsplit("/", 1)[-1], status=status)
@@ -338,7 +338,7 @@ def removals(
                                       "notification or removal date, so Article 4.3's ten working days' notice cannot be shown",
                                       "undetermined"))
             continue
-        days = working_days_between(dt.date.fromisoformat(entry["notified"]), dt.date.fromisoformat(entry["removed"]))
+        days = working_days(dt.date.fromisoformat(entry["notified"]), dt.date.fromisoformat(entry["removed"]))
         if days < notice_days:
             decisions.append(decision(f"{name} was removed from Appendix B{replaced} {days} working days after the "
                                       f"client was notified ({notice_days} required)", "violation"))

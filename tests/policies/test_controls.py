@@ -53,7 +53,7 @@ def test_what_no_program_can_fix_is_kept_in_the_ledger_not_among_the_findings(po
     from dpaguard.report import text as text_report
 
     result = evaluate([compliant_estate()], policy, RunOptions(policies_dir=POLICIES, today=TODAY), engine=engine)
-    assert {str(c.id) for c in policy.controls if c.about == "dpa"} == {"DPA-SUB-006", "DPA-RES-007"}
+    assert {str(c.id) for c in policy.controls if c.about == "dpa"} == {"DPA-SUB-006", "DPA-RES-007", "DPA-SUB-007"}
     assert not result.findings and result.summary()["advisory"] == 0 and result.exit_code("advisory") == 0
     assert {str(f.control) for f in result.register_findings} == {"DPA-SUB-006", "DPA-RES-007"}
     doc = yaml.safe_load(json_report.render(result))
