@@ -240,7 +240,8 @@ def findings_of(
     judged = examined(policy.controls, facts, policy.evaluated_controls,
                       waivers=bool(policy.waivers or policy.waiver_findings))
     return Evaluation(findings=tuple(findings), coverage={key: len(urns) for key, urns in judged.items()}, examined=judged,
-                      facts_resources=sum("recorded_of" not in r for r in facts["resources"]), usage=usage_of(facts, policy.data["locations"]),
+                      facts_resources=sum("recorded_of" not in r for r in facts["resources"]),
+                      usage=usage_of(facts, policy.data["locations"], policy.data["subprocessors"]),
                       environments={name: str(stack["environment"]) for name, stack in stack_facts.items()}, judge=judge)
 
 

@@ -60,8 +60,13 @@ def _other_cloud_country(resource: Mapping[str, Any], locations: Mapping[str, An
     return country if isinstance(country, str) else None
 
 
-def usage_of(facts: Facts, locations: Mapping[str, Any]) -> tuple[Usage, ...]:
-    """Per stack, each sub-processor and each location its resources use, with how many resources."""
+def usage_of(facts: Facts, locations: Mapping[str, Any], register: Mapping[str, Any] | None = None) -> tuple[Usage, ...]:
+    """Per stack, each sub-processor and each location its resources use, with how many resources.
+
+    A provider Appendix B does not register (with `register`, subprocessors.yaml) is listed under its
+    package name, so the inventory shows it beside the registered ones (DPA-SUB-001 is its finding).
+    """
+    non_processing = set((register or {}).get("non_processing_packages", ()))
     processors: Counter[tuple[str, str]] = Counter()
     places: Counter[tuple[str, str, str | None, str | None]] = Counter()
     for resource in facts.get("resources", ()):
@@ -70,6 +75,8 @@ def usage_of(facts: Facts, locations: Mapping[str, Any]) -> tuple[Usage, ...]:
         stack = str(resource.get("stack", ""))
         if resource.get("subprocessor"):
             processors[(stack, str(resource["subprocessor"]))] += 1
+        elif register is not None and resource.get("package") and resource["package"] not in non_processing:
+            processors[(stack, str(resource["package"]))] += 1
         place = _place(resource, locations)
         if place is not None:
             country = resource.get("country") or _other_cloud_country(resource, locations)

@@ -305,7 +305,7 @@ class StackSummary:
 # What changed since the baseline report (--baseline): findings, waivers, the clause ledger, the catalogue.
 ChangeKind = Literal["new", "fixed", "regressed", "waiver-added", "waiver-removed", "waiver-expired", "waiver-changed",
                      "clause-added", "clause-removed", "clause-changed", "control-added", "control-removed",
-                     "control-changed"]
+                     "control-changed", "subprocessor-added", "subprocessor-removed"]
 CHANGE_KINDS: tuple[ChangeKind, ...] = get_args(ChangeKind)
 
 

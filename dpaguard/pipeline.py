@@ -333,9 +333,32 @@ def _file_coverage(
     return answer
 
 
+def _with_register_removals(result: Result, evaluation: Evaluation, policy: Policy, options: RunOptions) -> Result:
+    """The result with DPA-SUB-007's register findings: sub-processors removed from Appendix B (Article 4.3)."""
+    from dpaguard.normalise.calendar import working_days_between
+    from dpaguard.ratchet import REMOVAL, removals
+
+    if not any(c.id == REMOVAL for c in result.controls):
+        return result
+    register = policy.data["subprocessors"]
+    decided = removals(options.baseline, result, register.get("removed", ()),
+                       notice_days=int(policy.data["settings"]["subprocessor_notice_working_days"]),
+                       working_days=working_days_between)
+    # what it judged: each recorded removal, and with a baseline each entry of the register it had
+    baseline_register = options.baseline.register if options.baseline is not None else None
+    examined = len(register.get("removed", ())) + len(baseline_register or ())
+    coverage = dict(result.coverage)
+    for stack in result.stacks:
+        coverage[(REMOVAL, stack.name)] = examined
+    return dataclasses.replace(result, coverage=coverage,
+                               register_findings=result.register_findings + tuple(evaluation.judge.findings(decided)))
+
+
 def _with_ratchet(result: Result, evaluation: Evaluation, policy: Policy, options: RunOptions) -> Result:
     """The result with the findings of DPA-RAT-001 against the baseline; without one it examined nothing."""
     from dpaguard.ratchet import RATCHET, ratchet
+
+    result = _with_register_removals(result, evaluation, policy, options)
 
     if not any(c.id == RATCHET for c in result.controls):
         return result

@@ -22,14 +22,15 @@ has: its coverage and findings name the controls it evaluated, so removals are s
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Mapping, Sequence
+from typing import Any, Callable, Mapping, Sequence
 
 from dpaguard.errors import InputError
 from dpaguard.inputs import MAX_RECORD_BYTES, read_input_text
-from dpaguard.model import Change, Changes, Control, ControlId, Decision, Result, SourceLocation, Urn
+from dpaguard.model import Change, Changes, Control, ControlId, Decision, DecisionStatus, Result, SourceLocation, Urn
 from dpaguard.urn import file_urn, stack_urn
 
 RATCHET: ControlId = ControlId("DPA-RAT-001")
@@ -63,6 +64,8 @@ class Baseline:
     clauses: Mapping[str, tuple[str, tuple[str, ...]]] = field(default_factory=dict)  # id -> (evidence, controls)
     today: str | None = None  # the date its waivers were judged against
     catalogue: frozenset[str] = frozenset()  # the ids its `controls` listed (coverage names more)
+    # Appendix B as it stood (its inventory's registered entries, used or not); None: a report without an inventory
+    register: frozenset[str] | None = None
 
 
 def _bad(path: Path, why: str) -> InputError:
@@ -123,6 +126,11 @@ def load_baseline(path: Path) -> Baseline:
                 listed = entry.get("controls")
                 controls = tuple(str(c) for c in listed) if isinstance(listed, list) else ()
                 clauses[entry["id"]] = (str(entry.get("evidence", "")), controls)
+    register: frozenset[str] | None = None
+    inventory = document.get("inventory")
+    if isinstance(inventory, dict) and isinstance(inventory.get("unusedSubprocessors"), list):
+        used = [e.get("name") for e in inventory.get("subprocessors") or [] if isinstance(e, dict) and e.get("inAppendixB")]
+        register = frozenset(str(n) for n in [*used, *inventory["unusedSubprocessors"]] if isinstance(n, str))
     generated, commit, today = document.get("generatedAt"), document.get("gitCommit"), document.get("today")
     return Baseline(
         path=str(path),
@@ -136,6 +144,7 @@ def load_baseline(path: Path) -> Baseline:
         clauses=clauses,
         today=today if isinstance(today, str) else None,
         catalogue=frozenset(str(e.get("id")) for e in document.get("controls") or [] if isinstance(e, dict)),
+        register=register,
     )
 
 
@@ -285,5 +294,58 @@ def changes(baseline: Baseline, result: Result, shown_as: str) -> Changes:
                 after = BaselineControl(control_id, now_control.severity, levels)
                 items.append(Change("control-changed", control_id, before=_control_terms(old_control),
                                     after=_control_terms(after)))
+    # Appendix B: entries added or removed (Article 4.3: the client is told ten working days before either).
+    if baseline.register is not None and result.subprocessors:
+        now_register = {p.name for p in result.subprocessors}
+        for name in sorted(now_register - baseline.register):
+            items.append(Change("subprocessor-added", name, after="in Appendix B"))
+        for name in sorted(baseline.register - now_register):
+            items.append(Change("subprocessor-removed", name, before="in Appendix B"))
     return Changes(baseline=shown_as, generated_at=baseline.generated_at, git_commit=baseline.git_commit,
                    items=tuple(items), waivers_recorded=baseline.waivers is not None)
+
+
+REMOVAL: ControlId = ControlId("DPA-SUB-007")
+
+
+def removals(
+    baseline: Baseline | None,
+    result: Result,
+    removed: Sequence[Mapping[str, Any]],
+    *,
+    notice_days: int,
+    working_days: Callable[[dt.date, dt.date], int],
+    register_file: str = "policies/dpa/subprocessors.yaml",
+) -> tuple[Decision, ...]:
+    """DPA-SUB-007 decisions: each sub-processor taken out of Appendix B, judged on Article 4.3's ten working days.
+
+    A `removed` entry of subprocessors.yaml with both dates: a violation under `notice_days` French working
+    days; with an unknown date: undetermined. With a baseline, an entry of its register that the register
+    now has in neither list was removed without any record: undetermined. The decisions are about the
+    register, not a program (controls.yaml `about: dpa`): on the register file, the project's.
+    `working_days` counts French working days after one date up to another (dpaguard.normalise.calendar).
+    """
+    def decision(message: str, status: DecisionStatus) -> Decision:
+        return Decision(REMOVAL, Urn(file_urn(register_file)), message, location=SourceLocation(register_file),
+                        type="file", name=register_file.rsplit("/", 1)[-1], status=status)
+
+    decisions: list[Decision] = []
+    recorded = {str(entry["name"]): entry for entry in removed}
+    for name, entry in sorted(recorded.items()):
+        replaced = f" (replaced by {entry['replaced_by']})" if entry.get("replaced_by") else ""
+        if entry.get("notified") is None or entry.get("removed") is None:
+            decisions.append(decision(f"{name} was removed from Appendix B{replaced}, but the register records no "
+                                      "notification or removal date, so Article 4.3's ten working days' notice cannot be shown",
+                                      "undetermined"))
+            continue
+        days = working_days(dt.date.fromisoformat(entry["notified"]), dt.date.fromisoformat(entry["removed"]))
+        if days < notice_days:
+            decisions.append(decision(f"{name} was removed from Appendix B{replaced} {days} working days after the "
+                                      f"client was notified ({notice_days} required)", "violation"))
+    if baseline is not None and baseline.register is not None and result.subprocessors:
+        now_register = {p.name for p in result.subprocessors}
+        for name in sorted(baseline.register - now_register - set(recorded)):
+            decisions.append(decision(f"{name} was in Appendix B in {_when(baseline)} and is no longer, and the "
+                                      "register records no removal (subprocessors.yaml `removed`): Article 4.3's ten "
+                                      "working days' notice cannot be shown", "undetermined"))
+    return tuple(decisions)

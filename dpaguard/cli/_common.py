@@ -90,7 +90,7 @@ def add_report_arguments(parser: argparse.ArgumentParser) -> None:
                        help="colour text on stdout: auto (a terminal, unless NO_COLOR is set), always, never")
     group.add_argument("--quiet", "-q", action="store_true", help="no progress or notices on stderr")
     group.add_argument("--lang", choices=LANGUAGES, default="en",
-                       help="language of the html and markdown reports: en (default) or fr (clauses as the French DPA numbers them)")
+                       help="language of the text, html and markdown reports: en (default) or fr (clauses as the French DPA numbers them)")
     evaluation = parser.add_argument_group("evaluation")
     evaluation.add_argument("--policies", type=Path, metavar="DIR",
                             help="policy set (default: <project-dir>/policies, else the policies shipped with dpaguard)")

@@ -155,6 +155,19 @@ def load_subprocessors(path: Path) -> dict[str, Any]:
                 "scope": list(scope) if scope is not None else None,
             }
         )
+    removed = []
+    listed = document if isinstance(document, dict) and document.get("removed") is not None else {"removed": []}
+    for entry, name, what, where in keyed_entries(listed, "removed", path, "removed sub-processor", "name"):
+        if name in {e["name"] for e in entries}:
+            raise PolicyError(f"{where}: {what}: is both in `subprocessors` and `removed`")
+        notified, gone = date_of(entry.get("notified")), date_of(entry.get("removed"))
+        if (notified is None and entry.get("notified") is not None) or (gone is None and entry.get("removed") is not None):
+            raise PolicyError(f"{where}: {what}: `notified` and `removed` must be dates (YYYY-MM-DD) or null (unknown)")
+        replaced_by = entry.get("replaced_by")
+        if replaced_by is not None and not isinstance(replaced_by, str):
+            raise PolicyError(f"{where}: {what}: `replaced_by` names the entry that took its service over")
+        removed.append({"name": name, "notified": notified.isoformat() if notified else None,
+                        "removed": gone.isoformat() if gone else None, "replaced_by": replaced_by})
     non_processing = list_of(document, "non_processing_packages", path)
     dynamic = document.get("dynamic_modules", {})
     if not isinstance(dynamic, dict):
@@ -163,6 +176,7 @@ def load_subprocessors(path: Path) -> dict[str, Any]:
         "entries": entries,
         "by_name": {entry["name"]: entry for entry in entries},
         "by_package": packages,
+        "removed": removed,
         "non_processing_packages": [str(p) for p in non_processing],
         "dynamic_modules": {str(k): str(v) for k, v in dynamic.items()},
     }

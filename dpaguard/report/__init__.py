@@ -1,7 +1,7 @@
 """Reporters: one pure `render(result) -> str` per output format, looked up by name.
 
 Only the CLI writes what they return. The text reporter takes an option (`color`), decided by the
-CLI from the terminal and NO_COLOR; the HTML and Markdown reporters take the report's language
+CLI from the terminal and NO_COLOR; the text, HTML and Markdown reporters take the report's language
 (`lang`, strings in dpaguard/report/i18n.py).
 """
 
@@ -32,10 +32,10 @@ EXTENSIONS: dict[str, str] = {
 
 
 def render(format_name: str, result: Result, *, color: bool = False, lang: str = "en") -> str:
-    """The result in one format; `color` only affects text, `lang` html and markdown."""
+    """The result in one format; `color` only affects text, `lang` text, html and markdown."""
     module = importlib.import_module(f"dpaguard.report.{REPORTERS[format_name]}")
     if format_name == "text":
-        return str(module.render(result, color=color))
+        return str(module.render(result, color=color, lang=lang))
     if format_name in ("html", "markdown"):
         return str(module.render(result, lang=lang))
     reporter: Callable[[Result], str] = module.render

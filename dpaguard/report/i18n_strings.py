@@ -365,6 +365,8 @@ CHANGES_AND_SIGNOFF: dict[str, dict[str, str]] = {
         "chg_control-added": "control added",
         "chg_control-removed": "control removed",
         "chg_control-changed": "control changed",
+        "chg_subprocessor-added": "sub-processor added to Appendix B",
+        "chg_subprocessor-removed": "sub-processor removed from Appendix B",
         "attestation": "I have reviewed this report, id {report_id}, against the Data Processing Agreement. I accept the "
                        "exceptions listed below until their expiry. Every other clause stands as the report shows it; "
                        "clauses shown as organisational, not covered, not examined or partly verified rest on evidence "
@@ -403,6 +405,8 @@ CHANGES_AND_SIGNOFF: dict[str, dict[str, str]] = {
         "chg_control-added": "contrôle ajouté",
         "chg_control-removed": "contrôle retiré",
         "chg_control-changed": "contrôle modifié",
+        "chg_subprocessor-added": "sous-traitant ultérieur ajouté à l'Annexe B",
+        "chg_subprocessor-removed": "sous-traitant ultérieur retiré de l'Annexe B",
         "attestation": "J'ai examiné ce rapport, identifiant {report_id}, au regard de l'accord de traitement des données. "
                        "J'accepte les dérogations listées ci-dessous jusqu'à leur échéance. Les autres clauses sont telles "
                        "que le rapport les présente ; celles indiquées comme organisationnelles, non couvertes, non examinées "
@@ -414,5 +418,43 @@ CHANGES_AND_SIGNOFF: dict[str, dict[str, str]] = {
         "compensating": "Mesures compensatoires",
         "running_header": "dpaguard · rapport de conformité à l'accord de traitement · identifiant {report_id}",
         "page_of": "Page {page} sur {pages}",
+    },
+}
+
+
+# The text report (the terminal's output of check and audit): its own short lines, in both languages.
+TEXT: dict[str, dict[str, str]] = {
+    "en": {
+        "stack": "{stack} ({environment}, {source}, {resources} resources)",
+        "no_findings": "{stack}: no findings",
+        "mandatory": "MANDATORY", "advisory": "ADVISORY", "waived": "WAIVED", "undetermined": "(UNDETERMINED)",
+        "at": "at {where}",
+        "waived_by": "waived by {approver} until {expires}: {reason}",
+        "reference": " (reference {reference})",
+        "compensating": "compensating measures: {measures}",
+        "changes": "changes since {baseline}",
+        "nothing_changed": "nothing changed",
+        "waivers_unrecorded": "waivers: not compared (the baseline lists none: it predates waiver records)",
+        "note": "note: {notice}",
+        "ledger": "ledger: {control} {message} (about the DPA and its register, not the program)",
+        "summary": "dpaguard: {mandatory} mandatory, {advisory} advisory, {waived} waived finding(s); {controls} controls "
+                   "over {resources} resources in {stacks} stack(s)",
+    },
+    "fr": {
+        "stack": "{stack} ({environment}, {source}, {resources} ressource(s))",
+        "no_findings": "{stack} : aucun écart",
+        "mandatory": "BLOQUANT", "advisory": "NON BLOQUANT", "waived": "SOUS DÉROGATION", "undetermined": "(INDÉTERMINÉ)",
+        "at": "dans {where}",
+        "waived_by": "dérogation de {approver} jusqu'au {expires} : {reason}",
+        "reference": " (référence {reference})",
+        "compensating": "mesures compensatoires : {measures}",
+        "changes": "changements depuis {baseline}",
+        "nothing_changed": "rien n'a changé",
+        "waivers_unrecorded": "dérogations : non comparées (le rapport de référence n'en liste aucune : il est antérieur "
+                              "à leur enregistrement)",
+        "note": "remarque : {notice}",
+        "ledger": "registre : {control} {message} (au sujet de l'accord et de son registre, pas du programme)",
+        "summary": "dpaguard : {mandatory} écart(s) bloquant(s), {advisory} non bloquant(s), {waived} sous dérogation ; "
+                   "{controls} contrôles sur {resources} ressource(s) dans {stacks} stack(s)",
     },
 }

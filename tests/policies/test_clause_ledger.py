@@ -121,6 +121,7 @@ CITATIONS = {
     "DPA-RET-003": ["Appendix A"],
     "DPA-HYG-001": ["Article 5.1"],  # CI workflow hygiene is not §7's patching
     "DPA-RAT-001": ["Article 5.1", "Article 5.2"],
+    "DPA-SUB-007": ["Article 4.3"],
     "DPA-RES-006": ["Appendix C §1.2"],
     "DPA-RES-007": ["Appendix C §1.2"],
     "DPA-RET-006": ["Appendix A"],  # "does not store transactional email history"

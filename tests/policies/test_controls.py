@@ -25,8 +25,8 @@ from support.control_cases import CASES, _stack_urn, _two, _with
 
 
 # Controls whose cases need a policy, waiver or baseline file of their own (test_waivers.py,
-# tests/test_waiver_problems.py; RAT-001: tests/cli/test_baseline.py).
-SEPARATE = {"DPA-SUB-003", "DPA-WAI-001", "DPA-WAI-002", "DPA-WAI-003", "DPA-RAT-001"}
+# tests/test_waiver_problems.py; RAT-001: tests/cli/test_baseline.py; SUB-007: tests/test_register_removal.py).
+SEPARATE = {"DPA-SUB-003", "DPA-WAI-001", "DPA-WAI-002", "DPA-WAI-003", "DPA-RAT-001", "DPA-SUB-007"}
 
 
 def test_every_control_has_a_case(policy: Policy) -> None:
@@ -53,7 +53,7 @@ def test_what_no_program_can_fix_is_kept_in_the_ledger_not_among_the_findings(po
     from dpaguard.report import text as text_report
 
     result = evaluate([compliant_estate()], policy, RunOptions(policies_dir=POLICIES, today=TODAY), engine=engine)
-    assert {str(c.id) for c in policy.controls if c.about == "dpa"} == {"DPA-SUB-006", "DPA-RES-007"}
+    assert {str(c.id) for c in policy.controls if c.about == "dpa"} == {"DPA-SUB-006", "DPA-RES-007", "DPA-SUB-007"}
     assert not result.findings and result.summary()["advisory"] == 0 and result.exit_code("advisory") == 0
     assert {str(f.control) for f in result.register_findings} == {"DPA-SUB-006", "DPA-RES-007"}
     doc = yaml.safe_load(json_report.render(result))
@@ -78,6 +78,8 @@ def test_another_clouds_place_is_in_the_hosting_inventory(policy: Policy, engine
     assert {f.control for f in result.findings if f.urn == server} >= {"DPA-RES-008"}
     places = {(u.name, u.country) for u in result.usage if u.kind == "location" and u.stack == "prod"}
     assert ("fsn1", "DE") in places
+    # and its provider is in the sub-processor inventory, by its package, beside the registered ones
+    assert "hcloud" in {u.name for u in result.usage if u.kind == "subprocessor" and u.stack == "prod"}
     assert result.examined[("DPA-RES-008", "prod")] == frozenset({server})  # the Scaleway resources are not its
 
 

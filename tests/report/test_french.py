@@ -84,17 +84,18 @@ def estate_audit(rendered_stacks: dict[str, Deployment], tmp_path_factory: pytes
     for name, deployment in rendered_stacks.items():
         states.append(folder / f"{name}.json")
         states[-1].write_text(export_json(deployment), encoding="utf-8")
-    page, text = folder / "report.html", folder / "report.md"
+    page, text, plain = folder / "report.html", folder / "report.md", folder / "report.txt"
     configs = [arg for name in rendered_stacks for arg in ("--stack-config", str(REPO / "stacks" / f"Pulumi.{name}.yaml"))]
     code = main(["audit", "--state", *map(str, states), *configs, "--project-dir", str(REPO), "--quiet",
-                 "--today", "2026-12-07", "--lang", "fr", "-f", "html", "-o", str(page), "-f", "markdown", "-o", str(text)])
+                 "--today", "2026-12-07", "--lang", "fr", "-f", "html", "-o", str(page), "-f", "markdown", "-o", str(text),
+                 "-f", "text", "-o", str(plain)])
     assert code in (0, 1)
     checked = folder / "check.html"  # and a check of its programs, rendered offline
     code = main(["check", "--all-stacks", "--no-checkov", "--project-dir", str(REPO), "--quiet", "--today", "2026-12-07",
                  "--lang", "fr", "-f", "html", "-o", str(checked)])
     assert code in (0, 1)
     return {"html": page.read_text(encoding="utf-8"), "markdown": text.read_text(encoding="utf-8"),
-            "check": checked.read_text(encoding="utf-8")}
+            "check": checked.read_text(encoding="utf-8"), "text": plain.read_text(encoding="utf-8")}
 
 
 def test_an_audit_of_the_estate_in_french_has_no_english_block(estate_audit: dict[str, str], policy: Policy) -> None:
@@ -102,6 +103,22 @@ def test_an_audit_of_the_estate_in_french_has_no_english_block(estate_audit: dic
     assert english_blocks(_without_names(estate_audit["markdown"].splitlines(), policy)) == []
     assert english_blocks(_without_names(visible_blocks(estate_audit["check"]), policy)) == []
     assert "vérifiée sur le programme (rendu, non déployé)" in estate_audit["check"]
+
+
+def test_the_text_report_of_the_estate_in_french_has_no_english_line(estate_audit: dict[str, str], policy: Policy) -> None:
+    # the terminal's report (issue 22 §4): its own lines, the controls' titles, messages, notices and ledger lines
+    text = estate_audit["text"]
+    assert english_blocks(_without_names(text.splitlines(), policy)) == []
+    assert text.splitlines()[-1].startswith("dpaguard : ") and "bloquant" in text
+    assert "registre : DPA-SUB-006" in text and "mandatory" not in text and "finding(s)" not in text
+
+
+def test_the_text_report_stays_english_by_default(result: Result) -> None:
+    from dpaguard.report import text as text_report
+
+    english = text_report.render(result)
+    assert "finding(s)" in english and english == text_report.render(result, lang="en")
+    assert "écart" in text_report.render(result, lang="fr")
 
 
 def test_the_french_wording_is_a_dpos(estate_audit: dict[str, str]) -> None:
