@@ -20,6 +20,7 @@ _kept_too_long(days) if {
 _lock_days(retention) := retention.days if is_number(retention.days)
 
 _lock_days(retention) := retention.years * 365 if {
+	is_object(retention)
 	not is_number(object.get(retention, "days", null))
 	is_number(retention.years)
 }
