@@ -28,6 +28,8 @@ JUDGE_CONDITIONS: dict[str, Callable[[Mapping[str, Any]], bool]] = {
     "placed": lambda resource: bool(resource.get("place")),
     # tagged with an Appendix A data category: its maximum bounds the store's copies
     "categorised": lambda resource: bool(resource.get("data_category")),
+    # tagged as holding backups (settings.yaml backup_tag): a cold copy must be write-once
+    "backup-copy": lambda resource: bool(resource.get("backup_copy")),
 }
 
 

@@ -112,6 +112,7 @@ class ResourceFacts(TypedDict):
     taggable: NotRequired[bool]
     tags_unknown: NotRequired[bool]  # the tags are only known after apply
     data_category: NotRequired[str]  # Appendix A category the tags declare
+    backup_copy: NotRequired[bool]  # the tags say it holds backups (settings.yaml backup_tag, DPA-BAK-008)
     env_tag: NotRequired[EnvTag]
     secret_paths: NotRequired[list[str]]
     plaintext_paths: NotRequired[list[str]]  # sensitive values held in plaintext

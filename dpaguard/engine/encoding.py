@@ -31,7 +31,7 @@ def printable_key(key: Any) -> str:
 
 # Facts left out of the Rego input when empty, false or null: regopy converts input node by node, and
 # most resources have no secrets, no plaintext, nothing shared. Rules test them with `not r.x` / `some _ in r.x`.
-OMITTED_WHEN_EMPTY = ("read", "media_encryption", "secret_paths", "plaintext_paths", "unknown_paths", "malformed", "unknown", "env_tag", "outside_scope", "foreign", "deprecated_type", "tags_unknown", "data_category", "subprocessor", "country", "taggable", "place")
+OMITTED_WHEN_EMPTY = ("read", "media_encryption", "secret_paths", "plaintext_paths", "unknown_paths", "malformed", "unknown", "env_tag", "outside_scope", "foreign", "deprecated_type", "tags_unknown", "data_category", "backup_copy", "subprocessor", "country", "taggable", "place")
 
 
 def compact(fact: dict[str, Any]) -> None:

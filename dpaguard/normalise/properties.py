@@ -188,6 +188,13 @@ def security_group_facts(
     }
 
 
+def backup_copy(settings: Mapping[str, Any], tags: Mapping[str, str]) -> bool:
+    """Whether the tags say the resource holds backups (settings.yaml backup_tag, DPA-BAK-008)."""
+    tag = settings.get("backup_tag", {})
+    value = tags.get(tag.get("key", ""))
+    return isinstance(value, str) and value.strip().lower() == tag.get("value")
+
+
 # The resources whose ACL entries admit addresses, and the property listing those entries.
 ACL_LISTS = {
     "scaleway:redis/cluster:Cluster": "acls",
@@ -252,6 +259,7 @@ def unknown_tags(
         "env_tag": settings.get("environment_tag", {}).get("keys", ()),
         "data_category": DATA_CATEGORY_KEYS,
         "media_encryption": [settings.get("media_encryption_tag", {}).get("key", "")],
+        "backup_copy": [settings.get("backup_tag", {}).get("key", "")],
     }
     # An unknown item of a list of tags may be any `key:value`: every fact is unknown with it.
     items = [f"tags[{i}]" for i, item in enumerate(value) if item == UNKNOWN] if isinstance(value, list) else []

@@ -331,6 +331,13 @@ def load_settings(path: Path) -> dict[str, Any]:
     media_tag = document.get("media_encryption_tag")
     if not isinstance(media_tag, dict) or not isinstance(media_tag.get("key"), str) or not isinstance(media_tag.get("value"), str):
         raise PolicyError(f"{path}: media_encryption_tag needs a `key` and a `value`")
+    backup_tag = document.get("backup_tag")
+    if not isinstance(backup_tag, dict) or not isinstance(backup_tag.get("key"), str) or not isinstance(backup_tag.get("value"), str):
+        raise PolicyError(f"{path}: backup_tag needs a `key` and a `value`")
+    deletion = document.get("deletion")
+    days = deletion.get("retrievable_max_days") if isinstance(deletion, dict) else None
+    if not isinstance(days, int) or isinstance(days, bool) or days < 1:
+        raise PolicyError(f"{path}: deletion needs `retrievable_max_days`, a whole number of days (1 or more)")
     tag = document.get("environment_tag")
     if (
         not isinstance(tag, dict)
@@ -386,7 +393,7 @@ def load_settings(path: Path) -> dict[str, Any]:
 
 _PROPERTY_TYPES = ("boolean", "integer", "string", "list", "object")
 # The facts the normaliser makes of a resource's tags (properties.yaml `tags`).
-TAG_FACTS = ("env_tag", "data_category", "media_encryption")
+TAG_FACTS = ("env_tag", "data_category", "media_encryption", "backup_copy")
 
 
 def _property_type(schema: Any, where: str, path: Path, control_ids: set[str] | None) -> None:

@@ -33,6 +33,7 @@ class BareMetal(pulumi.ComponentResource):
                 media_encryption=spec.media_encryption if spec.role == "telecom" else None,
                 backup_target=spec.backup_target,
                 backup_schedule=spec.backup_schedule,
+                backup_retention_days=spec.backup_retention_days,
                 tags=tags,
                 api_url=api_url,
                 api_key=api_key,

@@ -24,6 +24,7 @@ class DataPacketServerSpec:
     country_code: str
     backup_target: str
     backup_schedule: str
+    backup_retention_days: int
     sip_transport: str | None = None
     media_encryption: str | None = None
     data_category: str | None = None
@@ -38,6 +39,7 @@ class DataPacketServerSpec:
             country_code=str(item.get("countryCode", "FR")),
             backup_target=str(item["backupTarget"]),
             backup_schedule=str(item["backupSchedule"]),
+            backup_retention_days=int(item["backupRetentionDays"]),
             sip_transport=item.get("sipTransport"),
             media_encryption=item.get("mediaEncryption"),
             data_category=item.get("dataCategory"),

@@ -168,3 +168,34 @@ decisions contains result.violation("DPA-BAK-007", r, msg) if {
 	hours > 24
 	msg := sprintf("snapshots run every %v hours, less often than daily", [hours])
 }
+
+# Buckets whose tags say they hold backups (settings.yaml backup_tag): the cold copies of §8.1.
+_backup_buckets contains i if {
+	some i in object.get(input.index.type, "scaleway:object/bucket:Bucket", [])
+	input.resources[i].backup_copy == true
+}
+
+# METADATA
+# title: Backup buckets are write-once (Object Lock)
+# description: A cold copy is one the machine it copies cannot alter or delete; Object Lock can only be enabled when the bucket is created.
+# custom:
+#   control: DPA-BAK-008
+decisions contains result.violation("DPA-BAK-008", r, msg) if {
+	some i in _backup_buckets
+	r := input.resources[i]
+	not r.props.objectLockEnabled == true
+	not facts.is_unknown(object.get(r.props, "objectLockEnabled", null))
+	msg := "bucket holds backups and Object Lock is not enabled (objectLockEnabled): the backups can be deleted or overwritten, so they are not a cold copy"
+}
+
+# METADATA
+# title: Backup buckets lock every object by default
+# custom:
+#   control: DPA-BAK-008
+decisions contains result.violation("DPA-BAK-008", r, msg) if {
+	some i in _backup_buckets
+	r := input.resources[i]
+	r.props.objectLockEnabled == true
+	r.linked.lock == false
+	msg := "bucket holds backups and no lock configuration names it: its objects are written unlocked, so they can still be deleted"
+}

@@ -246,3 +246,43 @@ test_mongodb_snapshot_schedule_unknown_is_not_a_violation if {
 	decisions := backup.decisions with input as _mongo({"isSnapshotScheduleEnabled": _unknown})
 	count(decisions) == 0
 }
+
+_bucket_type := "scaleway:object/bucket:Bucket"
+
+_backup_bucket(fact, props) := {
+	"stacks": [_stack(7)],
+	"resources": [object.union({"urn": _urn(_bucket_type), "stack": "prod", "environment": "prod", "props": props}, fact)],
+	"index": _index({"package": {"scaleway": [0]}, "type": {_bucket_type: [0]}}),
+	"context": _context,
+}
+
+test_a_locked_backup_bucket_with_a_lock_configuration_passes if {
+	decisions := backup.decisions with input as _backup_bucket({"backup_copy": true, "linked": {"lock": true}}, {"objectLockEnabled": true})
+	count({d | some d in decisions; d.control == "DPA-BAK-008"}) == 0
+}
+
+test_a_backup_bucket_without_object_lock_is_a_violation if {
+	decisions := backup.decisions with input as _backup_bucket({"backup_copy": true, "linked": {"lock": false}}, {})
+	{[d.control, d.status, d.message] | some d in decisions} == {[
+		"DPA-BAK-008", "violation",
+		"bucket holds backups and Object Lock is not enabled (objectLockEnabled): the backups can be deleted or overwritten, so they are not a cold copy",
+	]}
+}
+
+test_a_locked_backup_bucket_no_configuration_names_is_a_violation if {
+	decisions := backup.decisions with input as _backup_bucket({"backup_copy": true, "linked": {"lock": false}}, {"objectLockEnabled": true})
+	{[d.control, d.message] | some d in decisions} == {[
+		"DPA-BAK-008",
+		"bucket holds backups and no lock configuration names it: its objects are written unlocked, so they can still be deleted",
+	]}
+}
+
+test_an_unknown_object_lock_is_left_to_input_types if {
+	decisions := backup.decisions with input as _backup_bucket({"backup_copy": true, "linked": {"lock": false}}, {"objectLockEnabled": _unknown})
+	count(decisions) == 0
+}
+
+test_a_bucket_not_tagged_as_holding_backups_is_not_judged_here if {
+	decisions := backup.decisions with input as _backup_bucket({"linked": {"lock": false}}, {})
+	count({d | some d in decisions; d.control == "DPA-BAK-008"}) == 0
+}

@@ -58,3 +58,35 @@ decisions contains result.violation("DPA-RET-007", r, msg) if {
 	days > maximum
 	msg := sprintf("snapshots keep %v for %v days, longer than its maximum of %v days (Appendix A)", [r.data_category, days, maximum])
 }
+
+_datapacket_servers := object.get(input.index.type, "pulumi-python:dynamic/datapacket:Server", [])
+
+# METADATA
+# title: DataPacket servers' backups are kept no longer than the category's maximum
+# description: The retention is declared on the server (backupRetentionDays), as its backup target is.
+# custom:
+#   control: DPA-RET-008
+decisions contains result.violation("DPA-RET-008", r, msg) if {
+	some i in _datapacket_servers
+	r := input.resources[i]
+	is_string(r.data_category)
+	days := r.props.backupRetentionDays
+	is_number(days)
+	maximum := _copy_maximum(facts.stack_of(r), r.data_category)
+	days > maximum
+	msg := sprintf("backups keep %v for %v days (declared), longer than its maximum of %v days (Appendix A)", [r.data_category, days, maximum])
+}
+
+# METADATA
+# title: A DataPacket server holding a bounded category declares its backups' retention
+# description: Without the declaration its backups are not shown to keep the category within Appendix A.
+# custom:
+#   control: DPA-RET-008
+decisions contains result.undetermined("DPA-RET-008", r, msg) if {
+	some i in _datapacket_servers
+	r := input.resources[i]
+	is_string(r.data_category)
+	object.get(r.props, "backupRetentionDays", null) == null
+	maximum := _copy_maximum(facts.stack_of(r), r.data_category)
+	msg := sprintf("server holds %v and declares no backup retention (backupRetentionDays): its backups are not shown to keep it no longer than %v days (Appendix A)", [r.data_category, maximum])
+}

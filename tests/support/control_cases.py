@@ -136,6 +136,12 @@ CASES: dict[str, Callable[[], tuple[list[Deployment], str]]] = {
     "DPA-INC-001": lambda: ([changed("prod", "alerts", contactPoints=[])], _stack_urn()),  # alerts reach no one
     # the compliant database holds call logs (at most 366 days): backups kept 400 days outlive them
     "DPA-RET-007": lambda: ([changed("prod", "db", backupScheduleRetention=400)], find("db")),
+    # the backup bucket created without Object Lock: its dumps can be deleted from the machine (not cold)
+    "DPA-BAK-008": lambda: ([changed("prod", "backups", objectLockEnabled=False)], find("backups")),
+    # the telecom server holds call recordings (the stack caps them at 90 days): backups kept 400 days outlive them
+    "DPA-RET-008": lambda: ([changed("prod", "sip-01", backupRetentionDays=400)], find("sip-01")),
+    # the call-log database (366 days' maximum) keeps backups 60 days: a deleted row is retrievable two months
+    "DPA-RET-009": lambda: ([changed("prod", "db", backupScheduleRetention=60)], find("db")),
     "DPA-RES-008": lambda: (  # a Hetzner server in Falkenstein, Germany
         _with("prod", [resource("prod", "hcloud:index/server:Server", "web-de", {"name": "web-de", "location": "fsn1"})]),
         urn("prod", "hcloud:index/server:Server", "web-de"),

@@ -77,7 +77,7 @@ def compliant_resources(stack: str = "prod") -> list[dict[str, Any]]:
         resource(stack, "scaleway:databases/readReplica:ReadReplica", "replica", {"instanceId": f"{stack}-db-id", "region": "fr-par"}),
         resource(stack, "scaleway:databases/acl:Acl", "db-acl", {"instanceId": f"{stack}-db-id", "aclRules": [{"ip": "172.16.8.0/22"}]}),
         resource(stack, "scaleway:redis/cluster:Cluster", "cache", {"tlsEnabled": True, "privateNetworks": [{"id": f"{stack}-pn-id"}], "tags": env}),
-        resource(stack, "scaleway:mongodb/instance:Instance", "mongo", {"isSnapshotScheduleEnabled": True, "snapshotScheduleFrequencyHours": 24, "tags": env}),
+        resource(stack, "scaleway:mongodb/instance:Instance", "mongo", {"isSnapshotScheduleEnabled": True, "snapshotScheduleRetentionDays": 7, "snapshotScheduleFrequencyHours": 24, "tags": env}),
         resource(
             stack,
             "scaleway:instance/securityGroup:SecurityGroup",
@@ -119,6 +119,31 @@ def compliant_resources(stack: str = "prod") -> list[dict[str, Any]]:
             "call-logs-sse",
             {"bucket": f"{stack}-call-logs", "rule": {"applyServerSideEncryptionByDefault": {"sseAlgorithm": "AES256"}}},
         ),
+        # Where the webhook log database's dumps land: write-once (DPA-BAK-008), locked 14 days (DPA-RET-009).
+        resource(
+            stack,
+            "scaleway:object/bucket:Bucket",
+            "backups",
+            {
+                "name": f"{stack}-backups",
+                "tags": {"env": stack, "data-category": "webhook-logs", "purpose": "backup"},
+                "objectLockEnabled": True,
+                "versioning": {"enabled": True},
+                "lifecycleRules": [{"enabled": True, "expiration": {"days": 14}, "noncurrentVersionExpiration": {"noncurrentDays": 1}}],
+            },
+        ),
+        resource(
+            stack,
+            "scaleway:object/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration",
+            "backups-sse",
+            {"bucket": f"{stack}-backups", "rule": {"applyServerSideEncryptionByDefault": {"sseAlgorithm": "AES256"}}},
+        ),
+        resource(
+            stack,
+            "scaleway:object/bucketLockConfiguration:BucketLockConfiguration",
+            "backups-lock",
+            {"bucket": f"{stack}-backups", "rule": {"defaultRetention": {"mode": "COMPLIANCE", "days": 14}}},
+        ),
         resource(stack, "scaleway:iam/policy:Policy", "app-policy", {"tags": env, "applicationId": "app-id", "rules": [{"permissionSetNames": ["ObjectStorageReadOnly"]}]}),
         resource(stack, "scaleway:iam/apiKey:ApiKey", "app-key", {"applicationId": "app-id", "expiresAt": "2027-06-30T00:00:00Z"}),
         resource(stack, "scaleway:observability/alertManager:AlertManager", "alerts", {
@@ -136,6 +161,7 @@ def compliant_resources(stack: str = "prod") -> list[dict[str, Any]]:
                 "mediaEncryption": "srtp",
                 "backupTarget": "datapacket:Paris",
                 "backupSchedule": "0 2 * * *",
+                "backupRetentionDays": 14,  # within the 90-day cap (DPA-RET-008) and a month (DPA-RET-009)
                 "tags": {"env": stack, "data-category": "call-recordings"},
                 "environment": stack,
             },

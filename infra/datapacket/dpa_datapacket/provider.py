@@ -158,6 +158,9 @@ def check_inputs(news: Mapping[str, Any]) -> list[CheckFailure]:
         )
     if known("backupSchedule") and not _is_cron(str(news["backupSchedule"])):
         failures.append(CheckFailure("backupSchedule", "backupSchedule must be a five-field cron expression"))
+    days = news.get("backupRetentionDays")
+    if known("backupRetentionDays") and (not isinstance(days, int) or isinstance(days, bool) or days < 1):
+        failures.append(CheckFailure("backupRetentionDays", "backupRetentionDays must be a whole number of days, 1 or more"))
     if role == "telecom":
         if news.get("sipTransport") not in (*SIP_TRANSPORTS, _UNKNOWN):
             failures.append(CheckFailure("sipTransport", f"a telecom server needs sipTransport in {SIP_TRANSPORTS}"))
@@ -221,6 +224,7 @@ class Server(pulumi.dynamic.Resource, module="datapacket", name="Server"):
         environment: pulumi.Input[str],
         backup_target: pulumi.Input[str],
         backup_schedule: pulumi.Input[str],
+        backup_retention_days: pulumi.Input[int] | None = None,
         tags: pulumi.Input[Mapping[str, str]] | None = None,
         sip_transport: pulumi.Input[str] | None = None,
         media_encryption: pulumi.Input[str] | None = None,
@@ -239,6 +243,9 @@ class Server(pulumi.dynamic.Resource, module="datapacket", name="Server"):
             "environment": environment,
             "backupTarget": backup_target,
             "backupSchedule": backup_schedule,
+            # How many days the backup system keeps each backup: Appendix A and Article 8.3 bound it
+            # (DPA-RET-008, DPA-RET-009); a declaration, as backupTarget is.
+            "backupRetentionDays": backup_retention_days,
             "tags": tags or {},
             "sipTransport": sip_transport,
             "mediaEncryption": media_encryption,
