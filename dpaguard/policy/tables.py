@@ -285,7 +285,8 @@ def load_locations(path: Path) -> dict[str, Any]:
     }
 
 
-# A floor is compared with semver (Rego's `semver.compare`): MAJOR.MINOR.PATCH, nothing looser.
+# A floor is compared as semver by updates.rego, which compares only plain MAJOR.MINOR.PATCH (its
+# `_plain_semver`): a floor the rule could not compare is refused here, on loading.
 _SEMVER = re.compile(r"(0|[1-9][0-9]*)\.(0|[1-9][0-9]*)\.(0|[1-9][0-9]*)")
 _ADVISORY = re.compile(r"CVE-[0-9]{4}-[0-9]{4,}")
 

@@ -87,8 +87,14 @@ _floors_in_force(type_token, today) := {f |
 	f.since <= today
 }
 
-# Only two semver values are compared: "7.2" or "PostgreSQL-16" against a floor is undetermined.
+# Only two plain MAJOR.MINOR.PATCH values are compared: "7.2" or "PostgreSQL-16" against a floor is
+# undetermined. The pattern comes first because engines differ on what else semver.is_valid admits
+# (OPA takes "v7.2.11", regopy does not).
+_plain_semver := `^(0|[1-9][0-9]*)\.(0|[1-9][0-9]*)\.(0|[1-9][0-9]*)$`
+
 _comparable(value, floor) if {
+	regex.match(_plain_semver, value)
+	regex.match(_plain_semver, floor)
 	semver.is_valid(value)
 	semver.is_valid(floor)
 }

@@ -205,6 +205,14 @@ test_version_that_cannot_be_compared_with_a_floor_is_undetermined_never_passed i
 	{d.status | some d in decisions; d.control == "DPA-UPD-002"} == {"undetermined"}
 }
 
+test_only_a_plain_major_minor_patch_is_compared_with_a_floor if {
+	# OPA's semver.is_valid admits a leading "v", regopy's does not: neither is compared
+	every v in ["v7.2.11", "7.2.11-rc1", "07.2.11"] {
+		decisions := updates.decisions with input as _one(_redis, {"version": v}) with data.dpa.versions as _floors
+		{d.status | some d in decisions; d.control == "DPA-UPD-002"} == {"undetermined"}
+	}
+}
+
 test_floors_without_a_runs_date_are_not_applied if {
 	context := object.union(_context, {"today": null})
 	decisions := updates.decisions with input as object.union(_one(_redis, {"version": "7.0.5"}), {"context": context})
