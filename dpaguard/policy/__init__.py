@@ -61,7 +61,7 @@ class DpaData(TypedDict):
     retention: dict[str, Any]  # retention.yaml: Appendix A's categories
     settings: dict[str, Any]  # settings.yaml: policy facts (environments, ports, internet widths, notice days)
     properties: dict[str, Any]  # properties.yaml: property types and links
-    versions: dict[str, Any]  # versions.yaml: engine versions and their end of life
+    versions: dict[str, Any]  # versions.yaml: engine versions, their end of life and security floors
     examined_types: list[str]  # the resource types controls name exactly: only these carry their properties into the facts
     read_props: list[str] | None  # the properties rules read by name (None: the Rego reads others too, keep all)
 

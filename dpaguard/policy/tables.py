@@ -285,19 +285,27 @@ def load_locations(path: Path) -> dict[str, Any]:
     }
 
 
-def load_versions(path: Path) -> dict[str, Any]:
-    """versions.yaml: per resource type, each engine version's end of life and where that date is written.
+# A floor is compared as semver by updates.rego, which compares only plain MAJOR.MINOR.PATCH (its
+# `_plain_semver`): a floor the rule could not compare is refused here, on loading.
+_SEMVER = re.compile(r"(0|[1-9][0-9]*)\.(0|[1-9][0-9]*)\.(0|[1-9][0-9]*)")
+_ADVISORY = re.compile(r"CVE-[0-9]{4}-[0-9]{4,}")
 
-    Read into `data.dpa.versions.engines`: {type: [{version, end_of_life, source}]}.
-    A missing file is an empty table (every version unrecorded); a date must be a date, never guessed.
+
+def load_versions(path: Path) -> dict[str, Any]:
+    """versions.yaml: per resource type, each engine version's end of life and the security floors, each with its source.
+
+    Read into `data.dpa.versions`: `engines` {type: [{version, end_of_life, source}]} and `floors`
+    {type: [{below, since, advisory, source}]}. A missing file is an empty table (every version
+    unrecorded, no floor); a date must be a date, never guessed.
     """
     document = read_yaml(path, required=False)
     engines: dict[str, Any] = {}
+    floors: dict[str, Any] = {}
     if document is None:
-        return {"engines": engines}
+        return {"engines": engines, "floors": floors}
     for entry, type_token, what, where in keyed_entries(document, "engines", path, "engine", "type"):
-        if set(entry) != {"type", "versions"}:
-            raise PolicyError(f"{where}: {what}: an engine gives exactly `type` and `versions`")
+        if set(entry) not in ({"type", "versions"}, {"type", "versions", "floors"}):
+            raise PolicyError(f"{where}: {what}: an engine gives exactly `type` and `versions`, and may give `floors`")
         versions: list[dict[str, str]] = []
         for item in require(entry, "versions", list, path, what):
             if not isinstance(item, dict) or set(item) != {"version", "end_of_life", "source"}:
@@ -310,7 +318,27 @@ def load_versions(path: Path) -> dict[str, Any]:
                                   "an end_of_life date (YYYY-MM-DD) and a source")
             versions.append({"version": item["version"], "end_of_life": eol.isoformat(), "source": item["source"].strip()})
         engines[type_token] = versions
-    return {"engines": engines}
+        if "floors" in entry:
+            floors[type_token] = _floors(entry, path, what, where)
+    return {"engines": engines, "floors": floors}
+
+
+def _floors(entry: Mapping[str, Any], path: Path, what: str, where: str) -> list[dict[str, str]]:
+    """An engine's security floors: versions below `below` carry `advisory`, by the notice of `since` at `source`."""
+    floors: list[dict[str, str]] = []
+    for item in require(entry, "floors", list, path, what):
+        if not isinstance(item, dict) or set(item) != {"below", "since", "advisory", "source"}:
+            raise PolicyError(f"{located(path, line_of(item)) if isinstance(item, dict) else where}: {what}: "
+                              "each floor gives exactly `below`, `since` (YYYY-MM-DD), `advisory` and `source`")
+        since = date_of(item["since"])
+        if not isinstance(item["below"], str) or not _SEMVER.fullmatch(item["below"]) or since is None \
+                or not isinstance(item["advisory"], str) or not _ADVISORY.fullmatch(item["advisory"]) \
+                or not isinstance(item["source"], str) or not item["source"].strip():
+            raise PolicyError(f"{located(path, line_of(item))}: {what}: floor {item['below']!r} needs `below` as MAJOR.MINOR.PATCH "
+                              "(quoted), a `since` date (YYYY-MM-DD), a CVE id as `advisory` and a source")
+        floors.append({"below": item["below"], "since": since.isoformat(), "advisory": item["advisory"],
+                       "source": item["source"].strip()})
+    return floors
 
 
 def load_settings(path: Path) -> dict[str, Any]:

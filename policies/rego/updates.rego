@@ -3,7 +3,7 @@
 # description: |
 #   Appendix C §7 - security patches enforced on production; §8.1 - servers updated regularly.
 #   Kapsule clusters take patch versions automatically in a maintenance window; managed engines are
-#   not past their end of life (policies/dpa/versions.yaml).
+#   not past their end of life nor below a security floor (policies/dpa/versions.yaml).
 package dpaguard.updates
 
 import rego.v1
@@ -15,8 +15,13 @@ _database_type := "scaleway:databases/instance:Instance"
 
 _server_type := "scaleway:instance/server:Server"
 
-# The managed engines and the instances whose versions (images) versions.yaml records.
-_engine_types := {_database_type, _server_type, "scaleway:redis/cluster:Cluster", "scaleway:mongodb/instance:Instance"}
+_kapsule_type := "scaleway:kubernetes/cluster:Cluster"
+
+# The managed engines, the Kapsule clusters and the instances whose versions (images) versions.yaml records.
+_engine_types := {
+	_database_type, _server_type, _kapsule_type,
+	"scaleway:redis/cluster:Cluster", "scaleway:mongodb/instance:Instance",
+}
 
 # METADATA
 # title: Kapsule clusters apply patch versions automatically
@@ -26,7 +31,7 @@ _engine_types := {_database_type, _server_type, "scaleway:redis/cluster:Cluster"
 # custom:
 #   control: DPA-UPD-001
 decisions contains result.violation("DPA-UPD-001", r, "patch versions are not applied automatically (autoUpgrade.enable is not true; the provider default is off)") if {
-	some i in input.index.type["scaleway:kubernetes/cluster:Cluster"]
+	some i in input.index.type[_kapsule_type]
 	r := input.resources[i]
 	not _auto_upgrade_enabled(r)
 	not _auto_upgrade_unknown(r)
@@ -40,8 +45,8 @@ _auto_upgrade_unknown(r) if facts.is_unknown(r.props.autoUpgrade)
 _auto_upgrade_unknown(r) if facts.is_unknown(r.props.autoUpgrade.enable)
 
 # The version a managed engine of a type runs: a database's `engine` ("PostgreSQL-16"), an instance's
-# `image` label ("ubuntu_focal"; a UUID names an image of its own, never recorded), a Redis cluster's
-# or a MongoDB instance's `version` ("7.2.5"); only a known string is judged. The type comes
+# `image` label ("ubuntu_focal"; a UUID names an image of its own, never recorded), a Redis cluster's,
+# a MongoDB instance's or a Kapsule cluster's `version` ("7.2.5", "1.35"); only a known string is judged. The type comes
 # from the index: the Rego input's resources do not carry it (engine shaping).
 _version(type_token, r) := v if {
 	type_token == _database_type
@@ -75,6 +80,30 @@ _entries(type_token, value) := {e |
 	_matches(value, e.version)
 }
 
+# The security floors of a type in force on the run's date (context.today, an ISO date compared as text):
+# a notice applies from its date on.
+_floors_in_force(type_token, today) := {f |
+	some f in object.get(data.dpa.versions, ["floors", type_token], [])
+	f.since <= today
+}
+
+# Only two plain MAJOR.MINOR.PATCH values are compared: "7.2" or "PostgreSQL-16" against a floor is
+# undetermined. The pattern comes first because engines differ on what else semver.is_valid admits
+# (OPA takes "v7.2.11", regopy does not).
+_plain_semver := `^(0|[1-9][0-9]*)\.(0|[1-9][0-9]*)\.(0|[1-9][0-9]*)$`
+
+_comparable(value, floor) if {
+	regex.match(_plain_semver, value)
+	regex.match(_plain_semver, floor)
+	semver.is_valid(value)
+	semver.is_valid(floor)
+}
+
+_below(value, floor) if {
+	_comparable(value, floor)
+	semver.compare(value, floor) < 0
+}
+
 _engines contains [i, type_token, v] if {
 	some type_token in _engine_types
 	some i in input.index.type[type_token]
@@ -97,8 +126,40 @@ decisions contains result.violation("DPA-UPD-002", r, msg) if {
 }
 
 # METADATA
+# title: Managed engines are not below a security floor
+# description: A version below a floor in force carries the floor's advisory (versions.yaml `floors`).
+# custom:
+#   control: DPA-UPD-002
+decisions contains result.violation("DPA-UPD-002", r, msg) if {
+	today := input.context.today
+	is_string(today)
+	some [i, type_token, v] in _engines
+	r := input.resources[i]
+	some f in _floors_in_force(type_token, today)
+	_below(v, f.below)
+	msg := sprintf("%v is below %v, the security floor since %v: it carries %v, fixed in %v (%v)", [v, f.below, f.since, f.advisory, f.below, f.source])
+}
+
+# METADATA
+# title: A version that cannot be compared with a security floor is not passed
+# description: Fail closed - a version that is not MAJOR.MINOR.PATCH may be below the floor.
+# custom:
+#   control: DPA-UPD-002
+decisions contains result.undetermined("DPA-UPD-002", r, msg) if {
+	today := input.context.today
+	is_string(today)
+	some [i, type_token, v] in _engines
+	r := input.resources[i]
+	some f in _floors_in_force(type_token, today)
+	not _comparable(v, f.below)
+	msg := sprintf("%v cannot be compared with the security floor %v (%v, since %v; %v): whether it carries %v cannot be shown", [v, f.below, f.advisory, f.since, f.source, f.advisory])
+}
+
+# METADATA
 # title: A managed engine's end of life is recorded
-# description: A version versions.yaml does not record cannot be shown to receive security patches.
+# description: |
+#   A version versions.yaml does not record cannot be shown to receive security patches. A security
+#   floor says nothing of an end of life: a version above every floor is still undetermined here.
 # custom:
 #   control: DPA-UPD-003
 decisions contains result.undetermined("DPA-UPD-003", r, msg) if {

@@ -140,6 +140,16 @@ def test_generated_estates(estate: Any, size: int, engines: Any, policy: Policy)
     assert len(decisions) > size // 10
 
 
+@pytest.mark.parametrize("version", ["7.0.5", "7.2.11", "7.2", "v7.2.11", "7.2.11-rc1", "07.2.11", "1.31"])
+def test_versions_against_a_security_floor(version: str, engines: Any, policy: Policy) -> None:
+    # The engines' semver builtins differ (OPA's semver.is_valid takes "v7.2.11", regopy's does not):
+    # DPA-UPD-002 compares only what both read alike.
+    from support.control_estate import changed, find
+
+    decisions = assert_conformant(engines, [changed("prod", "cache", version=version)], policy)
+    assert "DPA-UPD-002" in {d.control for d in decisions if d.urn == find("cache")} or version == "7.2.11"
+
+
 # -- the property-based corpus ---------------------------------------------------------------
 
 # Values of every JSON type, the engines' traps among them: numbers as text, fractions next to the
@@ -147,6 +157,8 @@ def test_generated_estates(estate: Any, size: int, engines: Any, policy: Policy)
 # non-printable characters, composite values, the preview marker and secrets.
 trap_values = st.one_of(
     st.sampled_from(["3", "48", "true", "false", "", "fr-par", "nl-ams", "drop", "accept", "0.0.0.0/0", "tls", "udp", "srtp", UNKNOWN]),
+    # versions: where engines' semver builtins differ ("v7.2.11"), below and above a floor, not comparable
+    st.sampled_from(["7.2.11", "v7.2.11", "7.0.5", "7.2", "7.2.11-rc1", "1.31", "1.35.2", "PostgreSQL-13"]),
     st.sampled_from([24.000000000000004, 25.123456789, 30.0, 1e300, -0.0, 0.5, 2**63, 2**64 + 5, -(2**63) - 1]),
     st.none(), st.booleans(), st.integers(-10, 1000),
     st.text(st.characters(codec="utf-8", exclude_categories=["Cs"]), max_size=12),
@@ -166,6 +178,7 @@ property_names = st.sampled_from(sorted({
     "bastionEnabled", "applicationId", "rules", "expiresAt", "inboundDefaultPolicy", "inboundRules", "certificateIds", "inboundPort",
     "sslCompatibilityLevel", "sslBridging", "versioning", "lifecycleRules", "location", "actualLocation", "countryCode", "backupTarget",
     "backupSchedule", "role", "sipTransport", "mediaEncryption", "region", "zone", "projectId", "tags", "name", "password",
+    "version", "engine", "image",
 }))
 edits = st.lists(
     st.tuples(st.integers(0, 10_000), property_names, st.one_of(st.just("<delete>"), trap_values)), min_size=1, max_size=6

@@ -92,6 +92,31 @@ def test_an_instance_is_judged_by_its_image(image: str, expected: tuple[str, str
     assert {(f.control, f.status) for f in findings if f.urn == find("web")} == {expected}
 
 
+@pytest.mark.parametrize(("version", "expected"), [
+    ("7.0.5", {("DPA-UPD-002", "violation"), ("DPA-UPD-003", "undetermined")}),  # below Scaleway's floor 7.2.11
+    ("7.2.11", {("DPA-UPD-003", "undetermined")}),  # at the floor: its end of life is still not recorded
+    ("7.2", {("DPA-UPD-002", "undetermined"), ("DPA-UPD-003", "undetermined")}),  # not comparable: never passed
+])
+def test_a_redis_cluster_is_held_to_the_security_floor(version: str, expected: set[tuple[str, str]], policy: Policy,
+                                                       engine: Engine) -> None:
+    findings = run_stages([changed("prod", "cache", version=version)], policy, engine, today=TODAY).findings
+    assert {(f.control, f.status) for f in findings if f.urn == find("cache")} == expected
+    if version == "7.0.5":
+        (floor,) = [f.message for f in findings if f.control == "DPA-UPD-002"]
+        assert "7.2.11" in floor and "CVE-2025-49844" in floor and "scaleway.com" in floor
+
+
+@pytest.mark.parametrize(("version", "expected"), [
+    ("1.31", {("DPA-UPD-002", "violation")}),  # end of life 2025-10-28
+    ("1.35", set()),  # end of life 2027-02-28
+    ("1.99", {("DPA-UPD-003", "undetermined")}),
+])
+def test_a_kapsule_cluster_is_judged_by_its_version(version: str, expected: set[tuple[str, str]], policy: Policy,
+                                                    engine: Engine) -> None:
+    findings = run_stages([changed("prod", "kapsule", version=version)], policy, engine, today=TODAY).findings
+    assert {(f.control, f.status) for f in findings if f.urn == find("kapsule")} == expected
+
+
 def test_backup_retention_is_judged_only_on_stores_with_a_data_category(policy: Policy, engine: Engine) -> None:
     # the compliant database declares call-logs; the MongoDB instance declares no category: no maximum to hold it to
     result = run_stages([compliant_estate()], policy, engine, today=TODAY)

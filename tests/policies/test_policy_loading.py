@@ -193,8 +193,11 @@ def test_the_versions_table_reaches_the_rego_data(policies: Path) -> None:
     engines = load_policy(policies).data["versions"]["engines"]
     postgres = {v["version"]: v for v in engines["scaleway:databases/instance:Instance"]}
     assert postgres["PostgreSQL-13"]["end_of_life"] == "2025-11-13" and postgres["PostgreSQL-13"]["source"].startswith("https://")
+    (floor,) = load_policy(policies).data["versions"]["floors"]["scaleway:redis/cluster:Cluster"]
+    assert floor == {"below": "7.2.11", "since": "2025-10-15", "advisory": "CVE-2025-49844",
+                     "source": "https://www.scaleway.com/en/docs/managed-databases-for-redis/api-cli/upgrade-redis-version/"}
     (policies / "dpa" / "versions.yaml").unlink()  # no table: every version unrecorded (DPA-UPD-003), never passed
-    assert load_policy(policies).data["versions"] == {"engines": {}}
+    assert load_policy(policies).data["versions"] == {"engines": {}, "floors": {}}
 
 
 @pytest.mark.parametrize(("old", "new", "expected"), [
@@ -203,6 +206,11 @@ def test_the_versions_table_reaches_the_rego_data(policies: Path) -> None:
     (', source: "https://www.postgresql.org/support/versioning/"}', "}", "each version gives exactly"),
     ("  - type: \"scaleway:redis/cluster:Cluster\"\n", "  - type: \"scaleway:redis/cluster:Cluster\"\n    property: version\n",
      "an engine gives exactly `type` and `versions`"),
+    ('{below: "7.2.11",', "{below: 7.2,", "needs `below` as MAJOR.MINOR.PATCH"),
+    ('{below: "7.2.11",', '{below: "v7.2.11",', "needs `below` as MAJOR.MINOR.PATCH"),
+    ("since: 2025-10-15,", "since: recently,", "a `since` date (YYYY-MM-DD)"),
+    ("advisory: CVE-2025-49844,", "advisory: the Lua one,", "a CVE id as `advisory`"),
+    ("advisory: CVE-2025-49844,", "", "each floor gives exactly"),
 ])
 def test_a_malformed_versions_table_names_file_and_line(policies: Path, old: str, new: str, expected: str) -> None:
     _replace(policies / "dpa" / "versions.yaml", old, new)

@@ -85,7 +85,7 @@ def vs_checkov_estate(n: int, seed: int = SEED, *, heavy: bool = False, distinct
         elif kind == "redis":
             token = "scaleway:redis/cluster:Cluster"
             props = {
-                "name": f"bench-{name}", "projectId": project_id, "nodeType": "RED1-S", "version": "7.0.5",
+                "name": f"bench-{name}", "projectId": project_id, "nodeType": "RED1-S", "version": "7.2.11",
                 "zone": "nl-ams-1" if bad() else "fr-par-1", "tlsEnabled": not bad(), "clusterSize": 3,
                 "userName": "app", "tags": own_tags, "password": {SECRET_SIG_KEY: SECRET_SIG, "ciphertext": "[secret]"},
             }
