@@ -3,6 +3,7 @@
 import pulumi
 
 from estate import settings as estate_settings
+from estate.backup import ColdBackup
 from estate.baremetal import BareMetal
 from estate.cache import Cache
 from estate.database import Database
@@ -21,10 +22,12 @@ kubernetes = Kubernetes("web", settings, app_network_id=network.app.id, security
 database = Database("db", settings, data_network_id=network.data.id)
 cache = Cache("cache", settings, data_network_id=network.data.id)
 storage = Storage("storage", settings)
+cold_backup = ColdBackup("backup", settings)
 bare_metal = BareMetal("datapacket", settings)
 
 pulumi.export("environment", settings.environment)
 pulumi.export("loadBalancerIp", load_balancer.ip.ip_address)
 pulumi.export("databaseInstanceId", database.instance.id)
 pulumi.export("buckets", {key: bucket.name for key, bucket in storage.buckets.items()})
+pulumi.export("databaseDumpsBucket", cold_backup.bucket.name)
 pulumi.export("datapacketServers", sorted(bare_metal.servers))
