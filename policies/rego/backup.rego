@@ -181,11 +181,11 @@ _backup_buckets contains i if {
 # custom:
 #   control: DPA-BAK-008
 decisions contains result.violation("DPA-BAK-008", r, msg) if {
+	msg := "bucket holds backups and Object Lock is not enabled (objectLockEnabled): the backups can be deleted or overwritten, so they are not a cold copy"
 	some i in _backup_buckets
 	r := input.resources[i]
 	not r.props.objectLockEnabled == true
 	not facts.is_unknown(object.get(r.props, "objectLockEnabled", null))
-	msg := "bucket holds backups and Object Lock is not enabled (objectLockEnabled): the backups can be deleted or overwritten, so they are not a cold copy"
 }
 
 # METADATA
@@ -193,9 +193,9 @@ decisions contains result.violation("DPA-BAK-008", r, msg) if {
 # custom:
 #   control: DPA-BAK-008
 decisions contains result.violation("DPA-BAK-008", r, msg) if {
+	msg := "bucket holds backups and no lock configuration names it: its objects are written unlocked, so they can still be deleted"
 	some i in _backup_buckets
 	r := input.resources[i]
 	r.props.objectLockEnabled == true
 	r.linked.lock == false
-	msg := "bucket holds backups and no lock configuration names it: its objects are written unlocked, so they can still be deleted"
 }

@@ -247,8 +247,6 @@ test_mongodb_snapshot_schedule_unknown_is_not_a_violation if {
 	count(decisions) == 0
 }
 
-_bucket_type := "scaleway:object/bucket:Bucket"
-
 _backup_bucket(fact, props) := {
 	"stacks": [_stack(7)],
 	"resources": [object.union({"urn": _urn(_bucket_type), "stack": "prod", "environment": "prod", "props": props}, fact)],

@@ -58,11 +58,11 @@ decisions contains result.violation("DPA-RET-009", r, msg) if {
 # custom:
 #   control: DPA-RET-009
 decisions contains result.undetermined("DPA-RET-009", r, msg) if {
+	msg := sprintf("snapshots are scheduled with no retention (snapshotScheduleRetentionDays): a deleted document is not shown to leave them within %v days (Article 8.3)", [_retrievable_max])
 	some i in object.get(input.index.type, "scaleway:mongodb/instance:Instance", [])
 	r := input.resources[i]
 	r.props.isSnapshotScheduleEnabled == true
 	object.get(r.props, "snapshotScheduleRetentionDays", null) == null
-	msg := sprintf("snapshots are scheduled with no retention (snapshotScheduleRetentionDays): a deleted document is not shown to leave them within %v days (Article 8.3)", [_retrievable_max])
 }
 
 # METADATA
@@ -82,10 +82,10 @@ decisions contains result.violation("DPA-RET-009", r, msg) if {
 # custom:
 #   control: DPA-RET-009
 decisions contains result.violation("DPA-RET-009", r, msg) if {
+	msg := sprintf("server declares no backup retention (backupRetentionDays): a deleted record is not shown to leave its backups within %v days (Article 8.3)", [_retrievable_max])
 	some i in _datapacket_servers
 	r := input.resources[i]
 	object.get(r.props, "backupRetentionDays", null) == null
-	msg := sprintf("server declares no backup retention (backupRetentionDays): a deleted record is not shown to leave its backups within %v days (Article 8.3)", [_retrievable_max])
 }
 
 # METADATA

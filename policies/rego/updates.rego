@@ -92,16 +92,16 @@ _floors_in_force(type_token, today) := {f |
 # (OPA takes "v7.2.11", regopy does not).
 _plain_semver := `^(0|[1-9][0-9]*)\.(0|[1-9][0-9]*)\.(0|[1-9][0-9]*)$`
 
-_comparable(value, floor) if {
+_comparable(value, fixed_in) if {
 	regex.match(_plain_semver, value)
-	regex.match(_plain_semver, floor)
+	regex.match(_plain_semver, fixed_in)
 	semver.is_valid(value)
-	semver.is_valid(floor)
+	semver.is_valid(fixed_in)
 }
 
-_below(value, floor) if {
-	_comparable(value, floor)
-	semver.compare(value, floor) < 0
+_below(value, fixed_in) if {
+	_comparable(value, fixed_in)
+	semver.compare(value, fixed_in) < 0
 }
 
 _engines contains [i, type_token, v] if {
