@@ -172,6 +172,10 @@ def test_check_accepts_a_complete_telecom_server(datapacket: FakeDataPacket) -> 
         ({"countryCode": "France"}, "countryCode"),
         ({"serverName": ""}, "serverName"),
         ({"role": "web"}, "sipTransport"),  # SIP settings on a non-telecom server
+        ({"backupRetentionDays": 0}, "backupRetentionDays"),
+        ({"backupRetentionDays": 14.5}, "backupRetentionDays"),
+        ({"backupRetentionDays": True}, "backupRetentionDays"),
+        ({"backupRetentionDays": "14"}, "backupRetentionDays"),
     ],
 )
 def test_check_rejects_inputs_that_cannot_describe_a_server(
@@ -179,6 +183,12 @@ def test_check_rejects_inputs_that_cannot_describe_a_server(
 ) -> None:
     failures = check_inputs(_inputs(datapacket, **overrides))
     assert bad_property in {f.property for f in failures}
+
+
+def test_check_takes_a_whole_number_of_days_as_the_engine_sends_it(datapacket: FakeDataPacket) -> None:
+    # The real engine hands a dynamic provider every number as a float: 14 arrives as 14.0.
+    for days in (14, 14.0):
+        assert check_inputs(_inputs(datapacket, backupRetentionDays=days)) == []
 
 
 def test_pickled_provider_is_a_reference_without_credentials(datapacket: FakeDataPacket) -> None:
