@@ -66,10 +66,11 @@ def rego_resource(fact: ResourceFacts) -> dict[str, Any]:
 
 def rego_input(facts: Facts) -> dict[str, Any]:
     """The whole Rego input for these facts, in one part: what every engine evaluates (or splits, see chunks)."""
-    return {**facts, "stacks": _rego_stacks(facts), "resources": [rego_resource(r) for r in facts["resources"]]}
+    return {**facts, "stacks": rego_stacks(facts), "resources": [rego_resource(r) for r in facts["resources"]]}
 
 
-def _rego_stacks(facts: Facts) -> list[dict[str, Any]]:
+def rego_stacks(facts: Facts) -> list[dict[str, Any]]:
+    """The stack facts as the Rego reads them (without _STACK_NOT_READ_BY_REGO)."""
     return [{key: value for key, value in stack.items() if key not in _STACK_NOT_READ_BY_REGO} for stack in facts["stacks"]]
 
 
@@ -82,12 +83,18 @@ def chunks(facts: Facts, size: int) -> list[dict[str, Any]]:
     resources = facts["resources"]
     if len(resources) <= size:
         return [rego_input(facts)]
-    parts = []
-    stacks = _rego_stacks(facts)
-    for start in range(0, len(resources), size):
-        part = resources[start : start + size]
-        parts.append({**facts, "stacks": stacks, "resources": [rego_resource(r) for r in part], "index": build_index(part)})
-    return parts
+    stacks = rego_stacks(facts)
+    return [part(facts, start, start + size, stacks) for start in range(0, len(resources), size)]
+
+
+def part(facts: Facts, start: int, stop: int, stacks: list[dict[str, Any]] | None = None) -> dict[str, Any]:
+    """The Rego input for resources `start` to `stop` of these facts, with an index of its own (see chunks)."""
+    resources = facts["resources"]
+    if start == 0 and stop >= len(resources):
+        return rego_input(facts)
+    some = resources[start:stop]
+    return {**facts, "stacks": rego_stacks(facts) if stacks is None else stacks, "resources": [rego_resource(r) for r in some],
+            "index": build_index(some)}
 
 
 # Facts that say which resource a fact is, not what it is (recorded_of: the URN whose recorded view it is).

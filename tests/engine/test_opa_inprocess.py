@@ -101,6 +101,21 @@ def test_distinct_resources_decide_as_every_resource(policy: Policy, estates: di
         once.close()
 
 
+@pytest.mark.parametrize("name", ["finding-heavy", "prod-drifted"])
+@pytest.mark.parametrize("threads", [1, 2])
+def test_parts_of_any_size_decide_as_one_input(policy: Policy, estates: dict[str, Facts], name: str, threads: int) -> None:
+    """Each instance evaluates its share part after part; the union of the parts' decisions is the whole answer."""
+    whole = OpaInProcessEngine(policy, distinct_resources=False, parallel_above=100_000, part_resources=100_000)
+    parts = OpaInProcessEngine(policy, distinct_resources=False, parallel_above=0, part_resources=7, threads=threads)
+    try:
+        expected = whole.decide(estates[name])
+        assert expected
+        assert parts.decide(estates[name]) == expected
+    finally:
+        whole.close()
+        parts.close()
+
+
 def test_distinct_groups_resources_equal_but_for_their_identity(estates: dict[str, Facts]) -> None:
     facts = estates["vs_checkov"]
     sent, members = distinct(facts)
