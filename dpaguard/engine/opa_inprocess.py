@@ -29,7 +29,7 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from dpaguard.engine.interface import DECISIONS_PATH, EngineError, PolicyLike
-from dpaguard.engine.shaping import distinct, parse_decisions, part, rego_stacks, usable_cpus
+from dpaguard.engine.shaping import DecisionRow, decision_rows, distinct, part, rego_stacks, usable_cpus
 from dpaguard.facts import Facts
 from dpaguard.model import ControlId, Decision, DecisionStatus, Urn
 
@@ -196,7 +196,7 @@ class OpaInProcessEngine:
         lanes = min(lanes, len(bounds))
         stacks = rego_stacks(facts)
 
-        def lane(instance: int) -> list[tuple[int, int, list[Decision]]]:
+        def lane(instance: int) -> list[tuple[int, int, list[DecisionRow]]]:
             # One instance evaluates its parts in turn, each built only when it is sent.
             return [(start, stop, self._decide_part(instance, part(facts, start, stop, stacks))) for start, stop in bounds[instance::lanes]]
 
@@ -209,20 +209,20 @@ class OpaInProcessEngine:
         else:
             answers = lane(0)
         unique: dict[tuple[ControlId, str, str, DecisionStatus], str | None] = {}  # -> the decision's config key
-        for start, stop, answer in answers:
-            for decision in answer:
-                if not decision.urn.startswith("@"):  # a stack's decision
-                    unique[(decision.control, decision.urn, decision.message, decision.status)] = decision.config_key
+        for start, stop, rows in answers:
+            for control, urn, message, status, key in rows:
+                if not urn.startswith("@"):  # a stack's decision
+                    unique[(control, urn, message, status)] = key
                     continue
-                position = decision.urn[1:]
+                position = urn[1:]
                 if not (position.isascii() and position.isdigit()) or int(position) >= stop - start:
-                    raise EngineError(f"OPA engine: a decision names an unknown resource {decision.urn!r}")
+                    raise EngineError(f"OPA engine: a decision names an unknown resource {urn!r}")
                 for member in members[start + int(position)] if members is not None else (start + int(position),):
-                    unique[(decision.control, urns[member], decision.message, decision.status)] = decision.config_key
+                    unique[(control, urns[member], message, status)] = key
         return [Decision(control=control, urn=Urn(urn), message=message, status=status, config_key=key)
                 for (control, urn, message, status), key in sorted(unique.items())]
 
-    def _decide_part(self, instance: int, part: Mapping[str, Any]) -> list[Decision]:
+    def _decide_part(self, instance: int, part: Mapping[str, Any]) -> list[DecisionRow]:
         # Each resource travels under a short name ("@<position in the part>"), given its URN back by
         # `decide`: the input crosses into Go as JSON, and URNs were a sixth of it. No rule prints a
         # resource's own URN (the conformance suite compares with regopy, which sees the real ones).
@@ -235,7 +235,7 @@ class OpaInProcessEngine:
             raise EngineError(f"OPA engine: evaluation failed: {error_line(error, self._root)}") from None
         if len(bindings) != 1 or "x" not in bindings[0]:
             raise EngineError(f"OPA engine: data.{DECISIONS_PATH.replace('/', '.')} is undefined (did a module fail to load?)")
-        return parse_decisions(bindings[0]["x"], f"OPA engine data.{DECISIONS_PATH.replace('/', '.')}")
+        return decision_rows(bindings[0]["x"], f"OPA engine data.{DECISIONS_PATH.replace('/', '.')}")
 
     def close(self) -> None:
         """Release the OPA instances and the evaluation threads."""

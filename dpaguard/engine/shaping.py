@@ -15,7 +15,7 @@ from typing import Any
 
 from dpaguard.errors import EngineError
 from dpaguard.facts import Facts, ResourceFacts
-from dpaguard.model import Decision
+from dpaguard.model import ControlId, Decision, DecisionStatus, Urn
 from dpaguard.engine.index import build_index
 
 DECISION_KEYS = frozenset({"control", "urn", "message", "status"})
@@ -48,7 +48,9 @@ def rego_resource(fact: ResourceFacts) -> dict[str, Any]:
     Rules reach resources only through the index, so a project that is not expected (never in
     index.project) and empty tags are left out too.
     """
-    out = {key: value for key, value in fact.items() if key not in _NOT_READ_BY_REGO}
+    out = dict(fact)
+    for key in _NOT_READ_BY_REGO & out.keys():
+        del out[key]
     # .get: the engines' own tests send toy inputs that hold neither
     locality = fact.get("locality")
     if locality is not None:
@@ -99,6 +101,9 @@ def part(facts: Facts, start: int, stop: int, stacks: list[dict[str, Any]] | Non
 
 # Facts that say which resource a fact is, not what it is (recorded_of: the URN whose recorded view it is).
 _IDENTITY = frozenset({"urn", "index", "id", "recorded_of"})
+# One encoder for every resource's key: json.dumps with an option builds a new one per call, which
+# cost more than the encoding; facts are trees made from JSON (no cycle to check for).
+_encode_key = json.JSONEncoder(allow_nan=False, check_circular=False).encode
 
 
 def distinct(facts: Facts) -> tuple[Facts, list[list[int]]]:
@@ -114,9 +119,11 @@ def distinct(facts: Facts) -> tuple[Facts, list[list[int]]]:
     groups: dict[str, list[int]] = {}
     try:
         for position, fact in enumerate(resources):
-            key = json.dumps([[k, v] for k, v in fact.items() if k not in _IDENTITY], allow_nan=False)
-            groups.setdefault(key, []).append(position)
-    except (TypeError, ValueError):  # not JSON: the engine refuses it as it is, whole
+            shown = dict(fact)
+            for key in _IDENTITY & shown.keys():
+                del shown[key]
+            groups.setdefault(_encode_key(shown), []).append(position)
+    except (TypeError, ValueError, RecursionError):  # not JSON: the engine refuses it as it is, whole
         return facts, [[position] for position in range(len(resources))]
     members = list(groups.values())
     if len(members) == len(resources):
@@ -127,10 +134,28 @@ def distinct(facts: Facts) -> tuple[Facts, list[list[int]]]:
 
 def parse_decisions(value: Any, where: str) -> list[Decision]:
     """Decisions from the JSON an engine returned; EngineError on any malformed element."""
+    return [Decision(control=control, urn=urn, message=message, status=status, config_key=key)
+            for control, urn, message, status, key in decision_rows(value, where)]
+
+
+# A decision as an engine that regroups decisions holds it: control, URN, message, status, config key.
+DecisionRow = tuple[ControlId, Urn, str, DecisionStatus, "str | None"]
+
+
+def decision_rows(value: Any, where: str) -> list[DecisionRow]:
+    """parse_decisions's decisions as (control, urn, message, status, config_key), for an engine that regroups them."""
     if not isinstance(value, list):
         raise EngineError(f"{where}: decisions are not a list (got {type(value).__name__})")
-    decisions = []
+    rows: list[Any] = []  # of DecisionRow: the values are checked here
+    append = rows.append
     for item in value:
+        # What OPA answers: exactly the four keys, each text; anything else is judged below.
+        if type(item) is dict and item.keys() == DECISION_KEYS:
+            control, urn, message, status = item["control"], item["urn"], item["message"], item["status"]
+            if (type(control) is str and control and type(urn) is str and urn and type(message) is str
+                    and (status == "violation" or status == "undetermined")):
+                append((control, urn, message, status, None))
+                continue
         if not isinstance(item, dict) or not DECISION_KEYS <= set(item) <= DECISION_KEYS | OPTIONAL_DECISION_KEYS:
             raise EngineError(f"{where}: malformed decision (expected keys {sorted(DECISION_KEYS)})")
         if not isinstance(item.get("config_key", ""), str):
@@ -139,6 +164,5 @@ def parse_decisions(value: Any, where: str) -> list[Decision]:
             raise EngineError(f"{where}: malformed decision (control, urn and message must be text)")
         if item["status"] not in STATUSES:
             raise EngineError(f"{where}: malformed decision status {item['status']!r}")
-        decisions.append(Decision(control=item["control"], urn=item["urn"], message=item["message"], status=item["status"],
-                                  config_key=item.get("config_key")))
-    return decisions
+        append((item["control"], item["urn"], item["message"], item["status"], item.get("config_key")))
+    return rows

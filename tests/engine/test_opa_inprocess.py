@@ -147,10 +147,10 @@ def test_distinct_keeps_resources_that_differ_in_any_fact(estates: dict[str, Fac
 @pytest.mark.parametrize("urn", ["@-1", "@600000", "@x", "@", "@²"])
 def test_a_decision_naming_no_sent_resource_fails_closed(policy: Policy, estates: dict[str, Facts], urn: str,
                                                          monkeypatch: pytest.MonkeyPatch) -> None:
-    from dpaguard.model import ControlId, Decision, Urn
+    from dpaguard.model import ControlId, Urn
 
     engine = OpaInProcessEngine(policy)
-    monkeypatch.setattr(engine, "_decide_part", lambda instance, part: [Decision(ControlId("DPA-RES-001"), Urn(urn), "m", "violation")])
+    monkeypatch.setattr(engine, "_decide_part", lambda instance, part: [(ControlId("DPA-RES-001"), Urn(urn), "m", "violation", None)])
     try:
         with pytest.raises(EngineError, match="unknown resource"):
             engine.decide(estates["vs_checkov"])
