@@ -16,7 +16,7 @@ from typing import Any
 from dpaguard.errors import EngineError
 from dpaguard.facts import Facts, ResourceFacts
 from dpaguard.model import ControlId, Decision, DecisionStatus, Urn
-from dpaguard.engine.index import build_index
+from dpaguard.engine.index import build_index, index_part
 
 DECISION_KEYS = frozenset({"control", "urn", "message", "status"})
 # A stack's decision about one key of its stack config names it (result.config_violation): the finding points at its line.
@@ -96,7 +96,7 @@ def part(facts: Facts, start: int, stop: int, stacks: list[dict[str, Any]] | Non
         return rego_input(facts)
     some = resources[start:stop]
     return {**facts, "stacks": rego_stacks(facts) if stacks is None else stacks, "resources": [rego_resource(r) for r in some],
-            "index": build_index(some)}
+            "index": index_part(facts["index"], start, stop)}
 
 
 # Facts that say which resource a fact is, not what it is (recorded_of: the URN whose recorded view it is).
