@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import errno
+import gc
 import importlib
 import signal
 import sys
@@ -114,12 +115,23 @@ def _catch_stop_signals() -> None:
             signal.signal(signum, _terminate)
 
 
+# CPython's cyclic collector walks every young object each time 700 more were made, and the older
+# ones again and again as they pile up: a run holds millions of small dicts and strings (the export,
+# its facts, the findings, the report), few of them in cycles, which refcounting frees anyway. With
+# the default thresholds (700, 10, 10) the collector took a fifth of the CPU of an audit of 40,000
+# resources (10.4 s of 59), with these 1.4 s, for a peak 2 % higher (924 MB against 907); mypy
+# runs with the same.
+GC_THRESHOLDS = (200_000, 30, 30)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the console script; returns the process exit code."""
     parser = build_parser()
     args = parser.parse_args(argv)
     if threading.current_thread() is threading.main_thread():
         _catch_stop_signals()
+    thresholds = gc.get_threshold()
+    gc.set_threshold(*GC_THRESHOLDS)
     try:
         code = int(args._run(args))
         _finish_background()  # inside the try: a signal while it waits ends the command as any other would
@@ -139,6 +151,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         say(f"internal error ({type(error).__name__}): this is a bug in dpaguard, please report it "
             "with the command you ran")
         return 2
+    finally:
+        gc.set_threshold(*thresholds)
 
 
 def _finish_background() -> None:

@@ -7,6 +7,7 @@ they split (dpaguard/engine/shaping.py). The judgement (which values are wrong) 
 from __future__ import annotations
 
 import json
+from bisect import bisect_left
 from typing import Any, Mapping, Sequence
 
 from dpaguard.markers import UNKNOWN
@@ -109,3 +110,40 @@ def build_index(resources: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
         if fact.get("foreign"):
             index["foreign"].append(position)
     return index
+
+
+def index_part(index: Mapping[str, Any], start: int, stop: int) -> dict[str, Any]:
+    """build_index of resources `start` to `stop`, cut out of the index of them all (positions counted from `start`).
+
+    A resource's place in the index depends on its own facts only, so the part's index is the whole
+    one's positions in that range, without the groups left empty; a shape's groups in the order of
+    their first resource in the part, as build_index makes them.
+    """
+    part: dict[str, Any] = {}
+    for key, value in index.items():
+        if key == "shape":
+            part[key] = {name: _groups_part(groups, start, stop) for name, groups in value.items()}
+        else:
+            part[key] = _positions_part(value, start, stop)
+    return part
+
+
+def _positions_part(value: Any, start: int, stop: int) -> Any:
+    if isinstance(value, list):  # positions, ascending
+        return [position - start for position in value[bisect_left(value, start) : bisect_left(value, stop)]]
+    part = {}
+    for key, inner in value.items():
+        kept = _positions_part(inner, start, stop)
+        if kept:
+            part[key] = kept
+    return part
+
+
+def _groups_part(groups: Sequence[Mapping[str, Any]], start: int, stop: int) -> list[dict[str, Any]]:
+    part = []
+    for group in groups:
+        positions = _positions_part(group["positions"], start, stop)
+        if positions:
+            part.append({**group, "positions": positions})
+    part.sort(key=lambda group: group["positions"][0])
+    return part

@@ -11,9 +11,10 @@ one query of `data.dpaguard.main.decisions` with strict builtin errors (the whee
 builtin that fails on odd input fails the query instead of silently dropping a decision.
 OPA's time goes mostly into turning the JSON input into its values, node by node: resources equal
 in every fact are sent once (`shaping.distinct`) and their decisions given to each. Large inputs
-are split into parts evaluated by two OPA instances at once (ctypes releases the GIL during the
-call, and one Go evaluation uses one core); every rule judges one resource or one stack, so the
-union of the parts' decisions is the whole answer.
+are split into parts of at most PART_RESOURCES resources, shared by two OPA instances evaluating at
+once (ctypes releases the GIL during the call, and one Go evaluation uses one core), each taking its
+parts in turn; every rule judges one resource or one stack, so the union of the parts' decisions is
+the whole answer.
 Any failure raises EngineError: the evaluation fails closed, never with an empty list.
 """
 
@@ -28,7 +29,7 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from dpaguard.engine.interface import DECISIONS_PATH, EngineError, PolicyLike
-from dpaguard.engine.shaping import chunks, distinct, parse_decisions, usable_cpus
+from dpaguard.engine.shaping import DecisionRow, decision_rows, distinct, part, rego_stacks, usable_cpus
 from dpaguard.facts import Facts
 from dpaguard.model import ControlId, Decision, DecisionStatus, Urn
 
@@ -37,6 +38,11 @@ WHEEL = "opa-golib-python-bindings"
 # instance's JSON and start cost more than the parallel evaluation saves).
 PARALLEL_ABOVE = 2000
 THREADS = min(2, usable_cpus())
+# Each instance evaluates its share in parts of at most this many resources, one after another: Go's
+# heap then holds one part's input and answer, not the whole estate's, and its collector, whose every
+# cycle walks the live heap, does not grow faster than the estate (40,000 resources in one part took
+# twice the CPU of 4,000 ten times over); Python builds each part's input only when it is sent.
+PART_RESOURCES = 2000
 _QUERY = "x = data." + DECISIONS_PATH.replace("/", ".")
 # "rego/x.rego:19: rego_parse_error: unexpected ..." inside an OpaError message
 _LOCATION = re.compile(r"(?P<file>[^\s:]+\.rego):(?P<row>\d+): (?P<kind>[a-z_]+): (?P<message>[^\n]*)")
@@ -127,13 +133,15 @@ class OpaInProcessEngine:
     notices: tuple[str, ...] = ()
 
     def __init__(
-        self, policy: PolicyLike, *, threads: int = THREADS, parallel_above: int = PARALLEL_ABOVE, distinct_resources: bool = True
+        self, policy: PolicyLike, *, threads: int = THREADS, parallel_above: int = PARALLEL_ABOVE, distinct_resources: bool = True,
+        part_resources: int = PART_RESOURCES,
     ) -> None:
         self._bindings = load_bindings()
         self._policy = policy
         self._root: Path | None = getattr(policy, "root", None)
         self._threads = max(1, threads)
         self._parallel_above = parallel_above
+        self._part_resources = max(1, part_resources)
         self._distinct = distinct_resources
         self._lock = threading.Lock()
         compiled = getattr(policy, "compiled", None)
@@ -182,34 +190,39 @@ class OpaInProcessEngine:
         if self._distinct:
             facts, members = distinct(facts)
         total = len(facts["resources"])
-        if total > self._parallel_above and self._threads > 1:
-            parts = chunks(facts, -(-total // self._threads))
+        lanes = self._threads if total > self._parallel_above and self._threads > 1 else 1
+        size = max(1, min(self._part_resources, -(-total // lanes)))
+        bounds = [(start, min(start + size, total)) for start in range(0, max(total, 1), size)]
+        lanes = min(lanes, len(bounds))
+        stacks = rego_stacks(facts)
+
+        def lane(instance: int) -> list[tuple[int, int, list[DecisionRow]]]:
+            # One instance evaluates its parts in turn, each built only when it is sent.
+            return [(start, stop, self._decide_part(instance, part(facts, start, stop, stacks))) for start, stop in bounds[instance::lanes]]
+
+        if lanes > 1:
             with self._lock:
                 if self._pool is None:
                     self._pool = ThreadPoolExecutor(max_workers=self._threads, thread_name_prefix="dpaguard-opa")
                 pool = self._pool
-            answers = list(pool.map(self._decide_part, range(len(parts)), parts))
+            answers = [answer for done in pool.map(lane, range(lanes)) for answer in done]
         else:
-            parts = chunks(facts, max(1, total))
-            answers = [self._decide_part(0, part) for part in parts]
+            answers = lane(0)
         unique: dict[tuple[ControlId, str, str, DecisionStatus], str | None] = {}  # -> the decision's config key
-        offset = 0
-        for part, answer in zip(parts, answers):
-            size = len(part["resources"])
-            for decision in answer:
-                if not decision.urn.startswith("@"):  # a stack's decision
-                    unique[(decision.control, decision.urn, decision.message, decision.status)] = decision.config_key
+        for start, stop, rows in answers:
+            for control, urn, message, status, key in rows:
+                if not urn.startswith("@"):  # a stack's decision
+                    unique[(control, urn, message, status)] = key
                     continue
-                position = decision.urn[1:]
-                if not (position.isascii() and position.isdigit()) or int(position) >= size:
-                    raise EngineError(f"OPA engine: a decision names an unknown resource {decision.urn!r}")
-                for member in members[offset + int(position)] if members is not None else (offset + int(position),):
-                    unique[(decision.control, urns[member], decision.message, decision.status)] = decision.config_key
-            offset += size
+                position = urn[1:]
+                if not (position.isascii() and position.isdigit()) or int(position) >= stop - start:
+                    raise EngineError(f"OPA engine: a decision names an unknown resource {urn!r}")
+                for member in members[start + int(position)] if members is not None else (start + int(position),):
+                    unique[(control, urns[member], message, status)] = key
         return [Decision(control=control, urn=Urn(urn), message=message, status=status, config_key=key)
                 for (control, urn, message, status), key in sorted(unique.items())]
 
-    def _decide_part(self, instance: int, part: Mapping[str, Any]) -> list[Decision]:
+    def _decide_part(self, instance: int, part: Mapping[str, Any]) -> list[DecisionRow]:
         # Each resource travels under a short name ("@<position in the part>"), given its URN back by
         # `decide`: the input crosses into Go as JSON, and URNs were a sixth of it. No rule prints a
         # resource's own URN (the conformance suite compares with regopy, which sees the real ones).
@@ -222,7 +235,7 @@ class OpaInProcessEngine:
             raise EngineError(f"OPA engine: evaluation failed: {error_line(error, self._root)}") from None
         if len(bindings) != 1 or "x" not in bindings[0]:
             raise EngineError(f"OPA engine: data.{DECISIONS_PATH.replace('/', '.')} is undefined (did a module fail to load?)")
-        return parse_decisions(bindings[0]["x"], f"OPA engine data.{DECISIONS_PATH.replace('/', '.')}")
+        return decision_rows(bindings[0]["x"], f"OPA engine data.{DECISIONS_PATH.replace('/', '.')}")
 
     def close(self) -> None:
         """Release the OPA instances and the evaluation threads."""

@@ -15,8 +15,8 @@ from typing import Any
 
 from dpaguard.errors import EngineError
 from dpaguard.facts import Facts, ResourceFacts
-from dpaguard.model import Decision
-from dpaguard.engine.index import build_index
+from dpaguard.model import ControlId, Decision, DecisionStatus, Urn
+from dpaguard.engine.index import build_index, index_part
 
 DECISION_KEYS = frozenset({"control", "urn", "message", "status"})
 # A stack's decision about one key of its stack config names it (result.config_violation): the finding points at its line.
@@ -48,7 +48,9 @@ def rego_resource(fact: ResourceFacts) -> dict[str, Any]:
     Rules reach resources only through the index, so a project that is not expected (never in
     index.project) and empty tags are left out too.
     """
-    out = {key: value for key, value in fact.items() if key not in _NOT_READ_BY_REGO}
+    out = dict(fact)
+    for key in _NOT_READ_BY_REGO & out.keys():
+        del out[key]
     # .get: the engines' own tests send toy inputs that hold neither
     locality = fact.get("locality")
     if locality is not None:
@@ -66,10 +68,11 @@ def rego_resource(fact: ResourceFacts) -> dict[str, Any]:
 
 def rego_input(facts: Facts) -> dict[str, Any]:
     """The whole Rego input for these facts, in one part: what every engine evaluates (or splits, see chunks)."""
-    return {**facts, "stacks": _rego_stacks(facts), "resources": [rego_resource(r) for r in facts["resources"]]}
+    return {**facts, "stacks": rego_stacks(facts), "resources": [rego_resource(r) for r in facts["resources"]]}
 
 
-def _rego_stacks(facts: Facts) -> list[dict[str, Any]]:
+def rego_stacks(facts: Facts) -> list[dict[str, Any]]:
+    """The stack facts as the Rego reads them (without _STACK_NOT_READ_BY_REGO)."""
     return [{key: value for key, value in stack.items() if key not in _STACK_NOT_READ_BY_REGO} for stack in facts["stacks"]]
 
 
@@ -82,16 +85,25 @@ def chunks(facts: Facts, size: int) -> list[dict[str, Any]]:
     resources = facts["resources"]
     if len(resources) <= size:
         return [rego_input(facts)]
-    parts = []
-    stacks = _rego_stacks(facts)
-    for start in range(0, len(resources), size):
-        part = resources[start : start + size]
-        parts.append({**facts, "stacks": stacks, "resources": [rego_resource(r) for r in part], "index": build_index(part)})
-    return parts
+    stacks = rego_stacks(facts)
+    return [part(facts, start, start + size, stacks) for start in range(0, len(resources), size)]
+
+
+def part(facts: Facts, start: int, stop: int, stacks: list[dict[str, Any]] | None = None) -> dict[str, Any]:
+    """The Rego input for resources `start` to `stop` of these facts, with an index of its own (see chunks)."""
+    resources = facts["resources"]
+    if start == 0 and stop >= len(resources):
+        return rego_input(facts)
+    some = resources[start:stop]
+    return {**facts, "stacks": rego_stacks(facts) if stacks is None else stacks, "resources": [rego_resource(r) for r in some],
+            "index": index_part(facts["index"], start, stop)}
 
 
 # Facts that say which resource a fact is, not what it is (recorded_of: the URN whose recorded view it is).
 _IDENTITY = frozenset({"urn", "index", "id", "recorded_of"})
+# One encoder for every resource's key: json.dumps with an option builds a new one per call, which
+# cost more than the encoding; facts are trees made from JSON (no cycle to check for).
+_encode_key = json.JSONEncoder(allow_nan=False, check_circular=False).encode
 
 
 def distinct(facts: Facts) -> tuple[Facts, list[list[int]]]:
@@ -107,9 +119,11 @@ def distinct(facts: Facts) -> tuple[Facts, list[list[int]]]:
     groups: dict[str, list[int]] = {}
     try:
         for position, fact in enumerate(resources):
-            key = json.dumps([[k, v] for k, v in fact.items() if k not in _IDENTITY], allow_nan=False)
-            groups.setdefault(key, []).append(position)
-    except (TypeError, ValueError):  # not JSON: the engine refuses it as it is, whole
+            shown = dict(fact)
+            for key in _IDENTITY & shown.keys():
+                del shown[key]
+            groups.setdefault(_encode_key(shown), []).append(position)
+    except (TypeError, ValueError, RecursionError):  # not JSON: the engine refuses it as it is, whole
         return facts, [[position] for position in range(len(resources))]
     members = list(groups.values())
     if len(members) == len(resources):
@@ -120,10 +134,28 @@ def distinct(facts: Facts) -> tuple[Facts, list[list[int]]]:
 
 def parse_decisions(value: Any, where: str) -> list[Decision]:
     """Decisions from the JSON an engine returned; EngineError on any malformed element."""
+    return [Decision(control=control, urn=urn, message=message, status=status, config_key=key)
+            for control, urn, message, status, key in decision_rows(value, where)]
+
+
+# A decision as an engine that regroups decisions holds it: control, URN, message, status, config key.
+DecisionRow = tuple[ControlId, Urn, str, DecisionStatus, "str | None"]
+
+
+def decision_rows(value: Any, where: str) -> list[DecisionRow]:
+    """parse_decisions's decisions as (control, urn, message, status, config_key), for an engine that regroups them."""
     if not isinstance(value, list):
         raise EngineError(f"{where}: decisions are not a list (got {type(value).__name__})")
-    decisions = []
+    rows: list[Any] = []  # of DecisionRow: the values are checked here
+    append = rows.append
     for item in value:
+        # What OPA answers: exactly the four keys, each text; anything else is judged below.
+        if type(item) is dict and item.keys() == DECISION_KEYS:
+            control, urn, message, status = item["control"], item["urn"], item["message"], item["status"]
+            if (type(control) is str and control and type(urn) is str and urn and type(message) is str
+                    and (status == "violation" or status == "undetermined")):
+                append((control, urn, message, status, None))
+                continue
         if not isinstance(item, dict) or not DECISION_KEYS <= set(item) <= DECISION_KEYS | OPTIONAL_DECISION_KEYS:
             raise EngineError(f"{where}: malformed decision (expected keys {sorted(DECISION_KEYS)})")
         if not isinstance(item.get("config_key", ""), str):
@@ -132,6 +164,5 @@ def parse_decisions(value: Any, where: str) -> list[Decision]:
             raise EngineError(f"{where}: malformed decision (control, urn and message must be text)")
         if item["status"] not in STATUSES:
             raise EngineError(f"{where}: malformed decision status {item['status']!r}")
-        decisions.append(Decision(control=item["control"], urn=item["urn"], message=item["message"], status=item["status"],
-                                  config_key=item.get("config_key")))
-    return decisions
+        append((item["control"], item["urn"], item["message"], item["status"], item.get("config_key")))
+    return rows

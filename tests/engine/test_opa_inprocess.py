@@ -101,6 +101,21 @@ def test_distinct_resources_decide_as_every_resource(policy: Policy, estates: di
         once.close()
 
 
+@pytest.mark.parametrize("name", ["finding-heavy", "prod-drifted"])
+@pytest.mark.parametrize("threads", [1, 2])
+def test_parts_of_any_size_decide_as_one_input(policy: Policy, estates: dict[str, Facts], name: str, threads: int) -> None:
+    """Each instance evaluates its share part after part; the union of the parts' decisions is the whole answer."""
+    whole = OpaInProcessEngine(policy, distinct_resources=False, parallel_above=100_000, part_resources=100_000)
+    parts = OpaInProcessEngine(policy, distinct_resources=False, parallel_above=0, part_resources=7, threads=threads)
+    try:
+        expected = whole.decide(estates[name])
+        assert expected
+        assert parts.decide(estates[name]) == expected
+    finally:
+        whole.close()
+        parts.close()
+
+
 def test_distinct_groups_resources_equal_but_for_their_identity(estates: dict[str, Facts]) -> None:
     facts = estates["vs_checkov"]
     sent, members = distinct(facts)
@@ -132,10 +147,10 @@ def test_distinct_keeps_resources_that_differ_in_any_fact(estates: dict[str, Fac
 @pytest.mark.parametrize("urn", ["@-1", "@600000", "@x", "@", "@²"])
 def test_a_decision_naming_no_sent_resource_fails_closed(policy: Policy, estates: dict[str, Facts], urn: str,
                                                          monkeypatch: pytest.MonkeyPatch) -> None:
-    from dpaguard.model import ControlId, Decision, Urn
+    from dpaguard.model import ControlId, Urn
 
     engine = OpaInProcessEngine(policy)
-    monkeypatch.setattr(engine, "_decide_part", lambda instance, part: [Decision(ControlId("DPA-RES-001"), Urn(urn), "m", "violation")])
+    monkeypatch.setattr(engine, "_decide_part", lambda instance, part: [(ControlId("DPA-RES-001"), Urn(urn), "m", "violation", None)])
     try:
         with pytest.raises(EngineError, match="unknown resource"):
             engine.decide(estates["vs_checkov"])

@@ -323,6 +323,25 @@ def test_index_and_chunks_partition_the_resources(dpa: Any) -> None:
         assert part["resources"] == [rego_resource(r) for r in whole]
 
 
+@pytest.mark.parametrize("distinct", [False, True])
+def test_a_part_index_is_the_index_of_the_part(dpa: Any, distinct: bool) -> None:
+    """index_part cuts a part's index out of the whole one: what build_index makes of the part's resources, shapes included."""
+    from dpaguard.engine.index import index_part
+    from support.estates import finding_heavy_estate
+
+    resources = normalise([finding_heavy_estate(300, distinct=distinct)], dpa, today=TODAY)["resources"]
+    buckets = [r for r in resources if r["type"] == "scaleway:object/bucket:Bucket"]
+    for n, bucket in enumerate(buckets[::-1][: len(buckets) // 2]):  # groups whose first members come in another order
+        bucket["props"] = {**bucket["props"], "versioning": {"enabled": n % 3 == 0, "round": n % 2}}
+    whole = build_index(resources)
+    assert len(whole["shape"]["bucket"]) >= 3
+    for start, stop in ((0, 300), (0, 7), (7, 150), (150, 301), (299, 300), (300, 300), (13, 14), (140, 160)):
+        expected = build_index(resources[start:stop])
+        got = index_part(whole, start, stop)
+        assert got == expected
+        assert json.dumps(got["shape"]) == json.dumps(expected["shape"])  # the groups in the same order
+
+
 def test_the_rego_input_holds_only_what_rules_read(dpa: Any) -> None:
     database = _one(dpa, _res("scaleway:databases/instance:Instance", "db", {"isHaCluster": True, "region": "fr-par"}))
     replica = _one(dpa, _res("scaleway:databases/readReplica:ReadReplica", "replica", {"instanceId": "db-id"}))
