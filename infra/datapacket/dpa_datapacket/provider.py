@@ -160,8 +160,8 @@ def check_inputs(news: Mapping[str, Any]) -> list[CheckFailure]:
         failures.append(CheckFailure("backupSchedule", "backupSchedule must be a five-field cron expression"))
     # The engine hands a dynamic provider every number as a float (protobuf's Struct): 14 arrives as 14.0.
     days = news.get("backupRetentionDays")
-    whole = isinstance(days, (int, float)) and not isinstance(days, bool) and float(days).is_integer()
-    if known("backupRetentionDays") and (not whole or days < 1):
+    whole = isinstance(days, (int, float)) and not isinstance(days, bool) and float(days).is_integer() and days >= 1
+    if known("backupRetentionDays") and not whole:
         failures.append(CheckFailure("backupRetentionDays", "backupRetentionDays must be a whole number of days, 1 or more"))
     if role == "telecom":
         if news.get("sipTransport") not in (*SIP_TRANSPORTS, _UNKNOWN):
