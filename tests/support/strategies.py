@@ -234,6 +234,9 @@ def demonstrably_french(raw: Mapping[str, Any], takes: tuple[bool, bool], deploy
     """Whether every locality the resource takes is an approved French value (a region may be implied by a French zone)."""
     takes_region, takes_zone = takes
     region = effective(raw, "region", deployment) if takes_region else None
+    recorded = raw.get("outputs")
+    if takes_zone and effective(raw, "zone", deployment) is None and isinstance(recorded, dict) and recorded.get("region") in FRENCH_REGIONS:
+        return True  # the region the provider recorded for a deployed resource holds its zone, whatever the inputs say
     if takes_zone:
         return effective(raw, "zone", deployment) in FRENCH_ZONES and (region is None or region in FRENCH_REGIONS)
     return region in FRENCH_REGIONS
