@@ -62,7 +62,9 @@ def test_stack_registers_every_part_of_the_estate(rendered: dict[str, list[dict[
     resources = rendered[stack]
     types = {r["type"] for r in resources if r["custom"]}
     assert EXPECTED_TYPES <= types
-    assert len(_of_type(resources, BUCKET)) == 10
+    buckets = _of_type(resources, BUCKET)
+    assert len([b for b in buckets if b["inputs"]["tags"].get("purpose") != "backup"]) == 10  # one per data category
+    assert len([b for b in buckets if b["inputs"]["tags"].get("purpose") == "backup"]) == 1  # the cold copy (§8.1)
     assert len(_of_type(resources, "scaleway:network/privateNetwork:PrivateNetwork")) == 2
     roles = {r["inputs"]["role"] for r in _of_type(resources, DATAPACKET)}
     assert roles == {"telecom", "database", "web"}
@@ -71,7 +73,7 @@ def test_stack_registers_every_part_of_the_estate(rendered: dict[str, list[dict[
 @pytest.mark.parametrize("stack", STACKS)
 def test_every_resource_sits_under_an_estate_component(rendered: dict[str, list[dict[str, Any]]], stack: str) -> None:
     components = {r["urn"] for r in rendered[stack] if r["type"].startswith("dpa:estate:")}
-    assert len(components) == 8
+    assert len(components) == 9
     for resource in rendered[stack]:
         if resource["custom"]:
             assert resource["parent"] in components, resource["name"]
@@ -126,6 +128,8 @@ def test_bucket_expiry_matches_appendix_a(rendered: dict[str, list[dict[str, Any
     seen = {}
     for bucket in _of_type(rendered[stack], BUCKET):
         inputs = bucket["inputs"]
+        if inputs["tags"].get("purpose") == "backup":
+            continue  # the cold copy: test_the_cold_copy_is_write_once_for_the_database_backups_retention
         category = inputs["tags"]["data-category"]
         (rule,) = inputs["lifecycleRules"]
         assert rule["enabled"] is True
@@ -135,6 +139,23 @@ def test_bucket_expiry_matches_appendix_a(rendered: dict[str, list[dict[str, Any
         assert inputs["versioning"] == {"enabled": True}
         assert inputs["name"].endswith(f"-{stack}-{category}")
     assert seen == expected
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_the_cold_copy_is_write_once_for_the_database_backups_retention(
+    rendered: dict[str, list[dict[str, Any]]], stack: str
+) -> None:
+    retention = stack_config(stack)["dpa-estate:dbBackupRetentionDays"]
+    (bucket,) = [b for b in _of_type(rendered[stack], BUCKET) if b["inputs"]["tags"].get("purpose") == "backup"]
+    inputs = bucket["inputs"]
+    assert inputs["objectLockEnabled"] is True and inputs["versioning"] == {"enabled": True}
+    assert inputs["name"].endswith(f"-{stack}-db-dumps") and inputs["region"] == "fr-par"
+    (rule,) = inputs["lifecycleRules"]
+    # each dump lives its lock, then its old version a day: exactly the database's backup retention
+    assert int(rule["expiration"]["days"]) + rule["noncurrentVersionExpiration"]["noncurrentDays"] == retention
+    (lock,) = _of_type(rendered[stack], "scaleway:object/bucketLockConfiguration:BucketLockConfiguration")
+    assert lock["inputs"]["bucket"] == inputs["name"] or lock["inputs"]["bucket"] == bucket.get("outputs", {}).get("name")
+    assert lock["inputs"]["rule"]["defaultRetention"] == {"mode": "COMPLIANCE", "days": retention}
 
 
 @pytest.mark.parametrize("stack", STACKS)
