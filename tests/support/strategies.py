@@ -223,7 +223,10 @@ def judged_scaleway(deployment: Deployment) -> list[tuple[Mapping[str, Any], tup
         if info is None:
             continue
         takes = (info.region or _on_resource(raw, "region"), info.zone or _on_resource(raw, "zone"))
-        if canonical in REGIONAL_TYPES and not _on_resource(raw, "zone"):
+        # A type that takes both is regional where the resource names its region and no zone, and so is a
+        # regional type (settings.yaml) that names no zone (dpaguard.normalise.locality).
+        both = bool(info.region and info.zone)
+        if not _on_resource(raw, "zone") and (canonical in REGIONAL_TYPES or (both and _on_resource(raw, "region"))):
             takes = (True, False)
         if any(takes):
             judged.append((raw, takes))
@@ -234,9 +237,6 @@ def demonstrably_french(raw: Mapping[str, Any], takes: tuple[bool, bool], deploy
     """Whether every locality the resource takes is an approved French value (a region may be implied by a French zone)."""
     takes_region, takes_zone = takes
     region = effective(raw, "region", deployment) if takes_region else None
-    recorded = raw.get("outputs")
-    if takes_zone and effective(raw, "zone", deployment) is None and isinstance(recorded, dict) and recorded.get("region") in FRENCH_REGIONS:
-        return True  # the region the provider recorded for a deployed resource holds its zone, whatever the inputs say
     if takes_zone:
         return effective(raw, "zone", deployment) in FRENCH_ZONES and (region is None or region in FRENCH_REGIONS)
     return region in FRENCH_REGIONS
