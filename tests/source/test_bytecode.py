@@ -47,9 +47,8 @@ def _venv(path: Path) -> Path:
     return site / "helper_without_bytecode.py"
 
 
-def test_the_cache_is_filled_after_a_render_read_by_the_next_and_never_written_by_the_program(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
-) -> None:
+def _cached_project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> tuple[Path, Path, Path]:
+    """The PROGRAM project in a virtualenv of its own, dpaguard's cache in tmp_path: (project, helper module, cache)."""
     project = tmp_path / "project"
     project.mkdir()
     (project / "Pulumi.yaml").write_text("name: cached\nruntime:\n  name: python\n  options:\n    virtualenv: venv\n")
@@ -58,6 +57,13 @@ def test_the_cache_is_filled_after_a_render_read_by_the_next_and_never_written_b
     helper = _venv(project / "venv")
     cache = tmp_path / "cache"
     monkeypatch.setenv(bytecode.CACHE_ENV, str(cache))
+    return project, helper, cache
+
+
+def test_the_cache_is_filled_after_a_render_read_by_the_next_and_never_written_by_the_program(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    project, helper, cache = _cached_project(tmp_path, monkeypatch)
 
     first = render_stack(project, "dev", timeout=180)
     bytecode.finish_pending()  # the fill runs beside the rest of the run; the command waits for it before exiting
@@ -103,14 +109,7 @@ def test_a_check_fills_the_cache_beside_its_run_and_waits_for_it_before_exiting(
     thread that started it), and `main` returns only once it is done: the cache is then stamped for the interpreter."""
     from dpaguard.cli import main
 
-    project = tmp_path / "project"
-    project.mkdir()
-    (project / "Pulumi.yaml").write_text("name: cached\nruntime:\n  name: python\n  options:\n    virtualenv: venv\n")
-    (project / "Pulumi.dev.yaml").write_text("config: {}\n")
-    (project / "__main__.py").write_text(textwrap.dedent(PROGRAM))
-    helper = _venv(project / "venv")
-    cache = tmp_path / "cache"
-    monkeypatch.setenv(bytecode.CACHE_ENV, str(cache))
+    project, helper, cache = _cached_project(tmp_path, monkeypatch)
 
     code = main(["check", "--project-dir", str(project), "--stack", "dev", "--no-checkov", "--quiet",
                  "--format", "json", "--output", str(tmp_path / "report.json"), "--fail-on", "never"])
