@@ -6,7 +6,7 @@ import pulumi
 import pulumiverse_scaleway as scaleway
 
 from estate.settings import Settings
-from estate.storage import NONCURRENT_DAYS
+from estate.storage import NONCURRENT_DAYS, private_and_encrypted
 
 # A dump holds every data category the database holds, but a bucket names one. Conservatively, the one
 # with the shortest fixed maximum of Appendix A: webhook logs, one month, the same month Article 8.3's
@@ -71,21 +71,5 @@ class ColdBackup(pulumi.ComponentResource):
             rule={"default_retention": {"mode": "COMPLIANCE", "days": retention_days}},
             opts=child,
         )
-        scaleway.object.BucketAcl(
-            f"{name}-db-dumps-acl",
-            bucket=self.bucket.name,
-            acl="private",
-            region=s.region,
-            project_id=s.project_id,
-            opts=child,
-        )
-        # AES256 is Scaleway's SSE-ONE: dumps encrypted at rest with Scaleway-managed keys.
-        scaleway.object.BucketServerSideEncryptionConfiguration(
-            f"{name}-db-dumps-sse",
-            bucket=self.bucket.name,
-            region=s.region,
-            project_id=s.project_id,
-            rules=[{"apply_server_side_encryption_by_default": {"sse_algorithm": "AES256"}}],
-            opts=child,
-        )
+        private_and_encrypted(f"{name}-db-dumps", self.bucket, s, child)
         self.register_outputs({"bucket": self.bucket.name})

@@ -53,6 +53,29 @@ def data_categories(settings: Settings) -> tuple[DataCategory, ...]:
     )
 
 
+def private_and_encrypted(
+    name: str, bucket: scaleway.object.Bucket, settings: Settings, opts: pulumi.ResourceOptions
+) -> None:
+    """A bucket's private ACL (`<name>-acl`) and its encryption at rest (`<name>-sse`)."""
+    scaleway.object.BucketAcl(
+        f"{name}-acl",
+        bucket=bucket.name,
+        acl="private",
+        region=settings.region,
+        project_id=settings.project_id,
+        opts=opts,
+    )
+    # AES256 is Scaleway's SSE-ONE: objects encrypted at rest with Scaleway-managed keys.
+    scaleway.object.BucketServerSideEncryptionConfiguration(
+        f"{name}-sse",
+        bucket=bucket.name,
+        region=settings.region,
+        project_id=settings.project_id,
+        rules=[{"apply_server_side_encryption_by_default": {"sse_algorithm": "AES256"}}],
+        opts=opts,
+    )
+
+
 class Storage(pulumi.ComponentResource):
     """Private, versioned, SSE-ONE encrypted buckets with lifecycle expiry per data category."""
 
@@ -94,22 +117,6 @@ class Storage(pulumi.ComponentResource):
                 },
                 opts=child,
             )
-            scaleway.object.BucketAcl(
-                f"{name}-{category.key}-acl",
-                bucket=bucket.name,
-                acl="private",
-                region=s.region,
-                project_id=s.project_id,
-                opts=child,
-            )
-            # AES256 is Scaleway's SSE-ONE: objects encrypted at rest with Scaleway-managed keys.
-            scaleway.object.BucketServerSideEncryptionConfiguration(
-                f"{name}-{category.key}-sse",
-                bucket=bucket.name,
-                region=s.region,
-                project_id=s.project_id,
-                rules=[{"apply_server_side_encryption_by_default": {"sse_algorithm": "AES256"}}],
-                opts=child,
-            )
+            private_and_encrypted(f"{name}-{category.key}", bucket, s, child)
             self.buckets[category.key] = bucket
         self.register_outputs({"buckets": {k: b.name for k, b in self.buckets.items()}})
