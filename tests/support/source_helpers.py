@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
+import sys
 import time
 from pathlib import Path
 from typing import Any, Callable
@@ -102,6 +103,19 @@ def copy_fixture(name: str, destination: Path) -> Path:
     return target
 
 
+# dpaguard keeps a stop signal ignored where it started ignored (`nohup dpaguard ...`), and a test
+# process may have them ignored: nohup ignores SIGHUP, and a non-interactive shell starts a job in
+# the background with SIGINT and SIGQUIT ignored. `nohup pytest ... &` then made every signal test
+# of those three wait 30 s for a dpaguard that rightly kept running. The command is started as a
+# terminal starts one: each signal at its default, then exec (the pid stays dpaguard's).
+_WITH_DEFAULT_SIGNALS = (
+    "import os, signal, sys\n"
+    "for name in ('SIGHUP', 'SIGINT', 'SIGQUIT', 'SIGTERM', 'SIGUSR1', 'SIGUSR2', 'SIGALRM'):\n"
+    "    signal.signal(getattr(signal, name), signal.SIG_DFL)\n"
+    "os.execv(sys.argv[1], sys.argv[1:])\n"
+)
+
+
 def start_hanging_check(tmp_path: Path, *, extra_config: str = "") -> tuple[subprocess.Popen[str], Path, Path]:
     """`dpaguard check` of the `hang` fixture (a program that never ends) as a process, once the program runs.
 
@@ -119,8 +133,9 @@ def start_hanging_check(tmp_path: Path, *, extra_config: str = "") -> tuple[subp
     temp.mkdir()
     env = {k: v for k, v in os.environ.items() if k != "NO_COLOR"}
     env["TMPDIR"] = str(temp)
+    command = [*dpaguard_command(), "check", "--project-dir", str(project), "--stack", "dev", "--no-checkov", "--timeout", "300", "--quiet"]
     process = subprocess.Popen(
-        [*dpaguard_command(), "check", "--project-dir", str(project), "--stack", "dev", "--no-checkov", "--timeout", "300", "--quiet"],
+        [sys.executable, "-c", _WITH_DEFAULT_SIGNALS, *command],
         stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env,
     )
     deadline = time.monotonic() + 60
