@@ -36,3 +36,16 @@ def test_sigkill_to_dpaguard_leaves_no_program_behind(tmp_path: Path) -> None:
     process.kill()
     process.communicate(timeout=30)
     assert all_gone_soon(project, within=5.0), processes_in(project)
+
+
+def test_a_signal_ignored_when_dpaguard_started_stays_ignored(tmp_path: Path) -> None:
+    # `nohup dpaguard check ...` keeps running when the terminal hangs up; SIGTERM still stops it cleanly.
+    process, project, temp = start_hanging_check(tmp_path, ignored=["SIGHUP"])
+    process.send_signal(signal.SIGHUP)
+    time.sleep(1.0)
+    assert process.poll() is None, process.communicate()
+    process.send_signal(signal.SIGTERM)
+    _, stderr = process.communicate(timeout=30)
+    assert process.returncode == 128 + signal.SIGTERM, stderr
+    assert all_gone_soon(project, within=5.0), processes_in(project)
+    assert os.listdir(temp) == [], "a temporary render folder was left behind"

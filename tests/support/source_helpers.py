@@ -8,7 +8,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any, Callable, Sequence
 
 
 from support import SOURCE_FIXTURES
@@ -107,20 +107,25 @@ def copy_fixture(name: str, destination: Path) -> Path:
 # process may have them ignored: nohup ignores SIGHUP, and a non-interactive shell starts a job in
 # the background with SIGINT and SIGQUIT ignored. `nohup pytest ... &` then made every signal test
 # of those three wait 30 s for a dpaguard that rightly kept running. The command is started as a
-# terminal starts one: each signal at its default, then exec (the pid stays dpaguard's).
+# terminal starts one: each signal at its default but those asked ignored (argv[1], comma-separated),
+# then exec (the pid stays dpaguard's).
 _WITH_DEFAULT_SIGNALS = (
     "import os, signal, sys\n"
+    "ignored = set(filter(None, sys.argv[1].split(',')))\n"
     "for name in ('SIGHUP', 'SIGINT', 'SIGQUIT', 'SIGTERM', 'SIGUSR1', 'SIGUSR2', 'SIGALRM'):\n"
-    "    signal.signal(getattr(signal, name), signal.SIG_DFL)\n"
-    "os.execv(sys.argv[1], sys.argv[1:])\n"
+    "    signal.signal(getattr(signal, name), signal.SIG_IGN if name in ignored else signal.SIG_DFL)\n"
+    "os.execv(sys.argv[2], sys.argv[2:])\n"
 )
 
 
-def start_hanging_check(tmp_path: Path, *, extra_config: str = "") -> tuple[subprocess.Popen[str], Path, Path]:
+def start_hanging_check(
+    tmp_path: Path, *, extra_config: str = "", ignored: Sequence[str] = (),
+) -> tuple[subprocess.Popen[str], Path, Path]:
     """`dpaguard check` of the `hang` fixture (a program that never ends) as a process, once the program runs.
 
     Returns the process, the project's copy and the TMPDIR given to dpaguard; `extra_config` is
-    appended to the stack file's config block.
+    appended to the stack file's config block; `ignored` names the signals dpaguard starts with
+    ignored (as under `nohup`), every other stop signal at its default.
     """
     from support.cli import dpaguard_command
 
@@ -135,7 +140,7 @@ def start_hanging_check(tmp_path: Path, *, extra_config: str = "") -> tuple[subp
     env["TMPDIR"] = str(temp)
     command = [*dpaguard_command(), "check", "--project-dir", str(project), "--stack", "dev", "--no-checkov", "--timeout", "300", "--quiet"]
     process = subprocess.Popen(
-        [sys.executable, "-c", _WITH_DEFAULT_SIGNALS, *command],
+        [sys.executable, "-c", _WITH_DEFAULT_SIGNALS, ",".join(ignored), *command],
         stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env,
     )
     deadline = time.monotonic() + 60
