@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import signal
 import subprocess
 import sys
 import time
@@ -107,14 +108,14 @@ def copy_fixture(name: str, destination: Path) -> Path:
 # process may have them ignored: nohup ignores SIGHUP, and a non-interactive shell starts a job in
 # the background with SIGINT and SIGQUIT ignored. `nohup pytest ... &` then made every signal test
 # of those three wait 30 s for a dpaguard that rightly kept running. The command is started as a
-# terminal starts one: each signal at its default but those asked ignored (argv[1], comma-separated),
-# then exec (the pid stays dpaguard's).
+# terminal starts one: each signal dpaguard stops on (argv[1]) at its default but those asked ignored
+# (argv[2]), both comma-separated names, then exec (the pid stays dpaguard's).
 _WITH_DEFAULT_SIGNALS = (
     "import os, signal, sys\n"
-    "ignored = set(filter(None, sys.argv[1].split(',')))\n"
-    "for name in ('SIGHUP', 'SIGINT', 'SIGQUIT', 'SIGTERM', 'SIGUSR1', 'SIGUSR2', 'SIGALRM'):\n"
+    "ignored = set(filter(None, sys.argv[2].split(',')))\n"
+    "for name in sys.argv[1].split(','):\n"
     "    signal.signal(getattr(signal, name), signal.SIG_IGN if name in ignored else signal.SIG_DFL)\n"
-    "os.execv(sys.argv[2], sys.argv[2:])\n"
+    "os.execv(sys.argv[3], sys.argv[3:])\n"
 )
 
 
@@ -127,6 +128,7 @@ def start_hanging_check(
     appended to the stack file's config block; `ignored` names the signals dpaguard starts with
     ignored (as under `nohup`), every other stop signal at its default.
     """
+    from dpaguard.cli import STOP_SIGNALS
     from support.cli import dpaguard_command
 
     project = tmp_path / "hang"
@@ -139,8 +141,9 @@ def start_hanging_check(
     env = {k: v for k, v in os.environ.items() if k != "NO_COLOR"}
     env["TMPDIR"] = str(temp)
     command = [*dpaguard_command(), "check", "--project-dir", str(project), "--stack", "dev", "--no-checkov", "--timeout", "300", "--quiet"]
+    stops = ",".join(signum.name for signum in (signal.SIGINT, *STOP_SIGNALS))  # Ctrl-C, and what dpaguard stops on
     process = subprocess.Popen(
-        [sys.executable, "-c", _WITH_DEFAULT_SIGNALS, ",".join(ignored), *command],
+        [sys.executable, "-c", _WITH_DEFAULT_SIGNALS, stops, ",".join(ignored), *command],
         stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env,
     )
     deadline = time.monotonic() + 60
