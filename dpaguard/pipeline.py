@@ -469,6 +469,15 @@ def _within(path: Path, folder: Path) -> bool:
     return True
 
 
+def _policy_and_types(policies_dir: Path) -> Policy:
+    """The policy of `policies_dir`, and the provider's type scan the normaliser needs, cached."""
+    policy = load_policy(policies_dir)
+    from dpaguard.deployment.types import scaleway_types
+
+    scaleway_types()
+    return policy
+
+
 def _prepare_alongside(policy_ready: Future[Policy], policies_dir: Path) -> None:
     """Load dpaguard's shipped policies, which no program can change, while the programs run (issue 21 §7).
 
@@ -477,10 +486,7 @@ def _prepare_alongside(policy_ready: Future[Policy], policies_dir: Path) -> None
     fails the checkov scan waiting for it too (the caller stops the programs).
     """
     try:
-        policy_ready.set_result(load_policy(policies_dir))
-        from dpaguard.deployment.types import scaleway_types
-
-        scaleway_types()  # cached for the normaliser
+        policy_ready.set_result(_policy_and_types(policies_dir))
     except BaseException as error:
         if not policy_ready.done():
             policy_ready.set_exception(error)
@@ -488,9 +494,15 @@ def _prepare_alongside(policy_ready: Future[Policy], policies_dir: Path) -> None
 
 
 def run_audit(states: Sequence[Path], stack_configs: Sequence[Path], options: RunOptions) -> Result:
-    """`dpaguard audit`: read the stack exports, evaluate them together."""
-    deployments = load_states(states, stack_configs)
-    policy = load_policy(options.policies_dir)
+    """`dpaguard audit`: read the stack exports, evaluate them together.
+
+    The policy loads in a thread while the exports are read: OPA's compile runs without the GIL, on the
+    other core. An export that cannot be read is still the error said, as when the policy loaded after it.
+    """
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="dpaguard-policy") as pool:
+        loading = pool.submit(_policy_and_types, options.policies_dir)
+        deployments = load_states(states, stack_configs)
+        policy = loading.result()
     stages = (Stage("state", True, f"{len(deployments)} stack export(s) read"),
               Stage("checkov", False, "not run by audit (repository files: dpaguard check)"))
     return evaluate(deployments, policy, options, stages=stages)

@@ -163,3 +163,77 @@ def test_a_closed_engine_refuses(policy: Policy, estates: dict[str, Facts]) -> N
     engine.close()
     with pytest.raises(EngineError, match="closed"):
         engine.decide(estates["vs_checkov"])
+
+
+def _counting_compiles(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """Each compile of an instance the engine makes, as it is made."""
+    from dpaguard.engine import opa_inprocess
+
+    compiles: list[int] = []
+    compile_policy = opa_inprocess.compile_policy
+
+    def counting(modules: Any, data: Any) -> Any:
+        compiles.append(len(compiles))
+        return compile_policy(modules, data)
+
+    monkeypatch.setattr(opa_inprocess, "compile_policy", counting)
+    return compiles
+
+
+def test_prepare_compiles_the_second_instance_the_split_evaluation_uses(
+    policy: Policy, estates: dict[str, Facts], monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    facts = estates["finding-heavy"]
+    reference = OpaInProcessEngine(policy, parallel_above=100_000)
+    try:
+        expected = reference.decide(facts)
+    finally:
+        reference.close()
+    compiles = _counting_compiles(monkeypatch)
+    engine = OpaInProcessEngine(policy, parallel_above=10, threads=2)
+    try:
+        before = len(compiles)  # the first instance: the load's, or compiled now for a policy already taken
+        engine.prepare(len(facts["resources"]))
+        assert len(engine._compiling) == 1  # started, in an evaluation thread
+        engine._compiling[1].result(timeout=60)
+        assert len(compiles) == before + 1 and set(engine._instances) == {0, 1}
+        assert engine.decide(facts) == expected  # split in two, one part per instance
+        assert len(compiles) == before + 1  # the evaluation compiled nothing more
+    finally:
+        engine.close()
+
+
+def test_prepare_below_the_split_or_on_one_thread_compiles_nothing(
+    policy: Policy, estates: dict[str, Facts], monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    compiles = _counting_compiles(monkeypatch)
+    small = OpaInProcessEngine(policy, parallel_above=1000, threads=2)
+    alone = OpaInProcessEngine(policy, parallel_above=10, threads=1)
+    try:
+        before = len(compiles)
+        small.prepare(1000)
+        alone.prepare(10_000)
+        assert (small._compiling, alone._compiling, small._pool, alone._pool) == ({}, {}, None, None)
+        assert len(compiles) == before
+    finally:
+        small.close()
+        alone.close()
+
+
+def test_an_engine_closed_after_prepare_closes_the_instance_it_compiled(policy: Policy, monkeypatch: pytest.MonkeyPatch) -> None:
+    from dpaguard.engine import opa_inprocess
+
+    made: list[Any] = []
+    compile_policy = opa_inprocess.compile_policy
+
+    def keeping(modules: Any, data: Any) -> Any:
+        made.append(compile_policy(modules, data))
+        return made[-1]
+
+    monkeypatch.setattr(opa_inprocess, "compile_policy", keeping)
+    engine = OpaInProcessEngine(policy, parallel_above=10, threads=2)
+    engine.prepare(5000)
+    engine.close()  # at once: a compile prepare() started is waited for and closed, one not started yet never starts
+    assert all(opa._handle is None for opa in made)
+    with pytest.raises(EngineError, match="closed"):
+        engine.decide(normalise([vs_checkov_estate(20)], policy.data, today=TODAY))
