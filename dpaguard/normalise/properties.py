@@ -84,7 +84,8 @@ class Walk:
                 self.unknown.append(path)
                 return value
             if value == PLAINTEXT_REDACTED or (
-                name is not None and value and value != REDACTED and not holds_no_credential(value) and is_sensitive_name(name)
+                # the name first: its answer is cached, and few names are sensitive
+                name is not None and value and value != REDACTED and is_sensitive_name(name) and not holds_no_credential(value)
             ):
                 self.plaintext.append(path)
                 return PLAINTEXT_REDACTED
