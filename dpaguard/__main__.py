@@ -1,7 +1,5 @@
 """`python -m dpaguard` runs the command line."""
 
-import sys
+from dpaguard.cli import run
 
-from dpaguard.cli import main
-
-sys.exit(main())
+run()

@@ -9,9 +9,11 @@ line names its type only, since its message could quote the input).
 from __future__ import annotations
 
 import argparse
+import atexit
 import errno
 import gc
 import importlib
+import os
 import signal
 import sys
 import threading
@@ -155,6 +157,26 @@ def main(argv: Sequence[str] | None = None) -> int:
         gc.set_threshold(*thresholds)
 
 
+def run() -> NoReturn:
+    """The console script (and `python -m dpaguard`): main(), then exit without freeing the run's objects one by one.
+
+    A run holds millions of small objects (the export, the facts, the findings, the report), which the
+    interpreter's teardown frees one at a time. Where main() left no other thread, the exit handlers
+    run and the standard streams are flushed, as at any exit, and the process ends there (mypy does
+    alike). A stream that cannot be flushed, or a thread still running, gets Python's own exit.
+    """
+    code = main()
+    if threading.active_count() == 1:
+        try:
+            sys.stdout.flush()
+            sys.stderr.flush()
+        except (OSError, ValueError):
+            sys.exit(code)
+        atexit._run_exitfuncs()
+        os._exit(code)
+    sys.exit(code)
+
+
 def _finish_background() -> None:
     """Wait for the bytecode fills a render started (dpaguard.source.bytecode): none outlives the command."""
     filling = sys.modules.get("dpaguard.source.bytecode")  # not loaded: no render ran, nothing to wait for
@@ -163,4 +185,4 @@ def _finish_background() -> None:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    run()
