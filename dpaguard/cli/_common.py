@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import IO, TYPE_CHECKING, Sequence
 
 from dpaguard.contain import MAX_SECONDS, is_time_limit
-from dpaguard.cli._console import printable, say, silence_stdout, write_stdout
+from dpaguard.cli._console import WRITE_CHARACTERS, printable, say, silence_stdout, write_stdout
 from dpaguard.engine import ENGINES, OPA_URL_FORM, is_opa_url
 from dpaguard.model import ENVIRONMENTS
 from dpaguard.errors import OutputError, UsageError
@@ -229,17 +229,27 @@ def check_writable(path: Path, what: str = "the report") -> None:
         raise OutputError(f"{path}: cannot write {what}: folder {parent} is not writable")
 
 
+def _write_utf8(stream: IO[bytes], text: str | bytes) -> None:
+    """Write text in UTF-8, a slice at a time (a text that cannot be encoded fails part-way: into a temporary file only)."""
+    if isinstance(text, bytes):
+        stream.write(text)
+        return
+    for start in range(0, len(text), WRITE_CHARACTERS):
+        stream.write(text[start:start + WRITE_CHARACTERS].encode("utf-8"))
+
+
 def write_report(path: Path, text: str | bytes, what: str = "the report") -> None:
     """Write a report atomically (a temporary file renamed over it); pipes and devices are written in place."""
-    payload = text.encode("utf-8") if isinstance(text, str) else text
     try:
         if path.exists() and not stat.S_ISREG(path.stat().st_mode):
+            payload = text.encode("utf-8") if isinstance(text, str) else text  # whole: nothing is written unless all can be
             with open(path, "wb") as stream:
                 stream.write(payload)
             return
         tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
         try:
-            tmp.write_bytes(payload)
+            with open(tmp, "wb") as stream:
+                _write_utf8(stream, text)
             os.replace(tmp, path)
         finally:
             if tmp.exists():

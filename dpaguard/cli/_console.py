@@ -50,13 +50,20 @@ def silence_stdout() -> None:
         pass
 
 
+# How many characters of a report are encoded and written at a time: a report of 40,000 resources is 80 MB,
+# which a stream given it whole holds twice (as text and encoded).
+WRITE_CHARACTERS = 1 << 20
+
+
 def write_stdout(text: str) -> None:
     """Write to stdout; a reader that left is not an error, a stdout that cannot be written is (OutputError)."""
     stream = sys.stdout
     if stream is None:
         raise OutputError("stdout is closed: cannot write there", hint="give --output FILE")
     try:
-        stream.write(text)
+        # a slice at a time: the stream encodes what it is given whole, and a report of 40,000 resources is 80 MB
+        for start in range(0, len(text), WRITE_CHARACTERS):
+            stream.write(text[start:start + WRITE_CHARACTERS])
         stream.flush()
     except BrokenPipeError:
         # The reader took what it wanted (`| head`): the run's outcome, not the pipe's, is the exit code.

@@ -21,7 +21,8 @@ def render(result: Result) -> str:
     """The run as one JSON document, findings in deterministic order, ending in a newline."""
     pieces: list[str] = []
     _indented(result_json(result), pieces, "\n")
-    return "".join(pieces) + "\n"
+    pieces.append("\n")  # not `join(...) + "\n"`, which copies the whole report once more
+    return "".join(pieces)
 
 
 def result_json(result: Result) -> dict[str, Any]:

@@ -61,6 +61,22 @@ def test_write_report_is_atomic_and_writes_pipes_in_place(tmp_path: Path) -> Non
         write_report(tmp_path / "gone" / "r.txt", "x")
 
 
+def test_a_report_longer_than_a_slice_is_written_whole(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                       capsys: pytest.CaptureFixture[str]) -> None:
+    from dpaguard.cli import _common, _console
+
+    monkeypatch.setattr(_common, "WRITE_CHARACTERS", 7)
+    monkeypatch.setattr(_console, "WRITE_CHARACTERS", 7)
+    text = "données «hébergées» en France ✓ 数据\n" * 5  # slices end inside no character, whatever its bytes
+    write_report(tmp_path / "r.json", text)
+    assert (tmp_path / "r.json").read_bytes() == text.encode("utf-8") and os.listdir(tmp_path) == ["r.json"]
+    _console.write_stdout(text)
+    assert capsys.readouterr().out == text
+    with pytest.raises(UnicodeEncodeError):
+        write_report(tmp_path / "r.json", "fine so far" + "\ud800")  # a lone surrogate: never a partial report
+    assert (tmp_path / "r.json").read_bytes() == text.encode("utf-8") and os.listdir(tmp_path) == ["r.json"]
+
+
 class _Terminal(io.StringIO):
     def isatty(self) -> bool:
         return True
