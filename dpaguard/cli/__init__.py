@@ -168,8 +168,9 @@ def run() -> NoReturn:
     code = main()
     if threading.active_count() == 1:
         try:
-            sys.stdout.flush()
-            sys.stderr.flush()
+            for stream in (sys.stdout, sys.stderr):
+                if stream is not None:  # a stream closed when dpaguard started is None
+                    stream.flush()
         except (OSError, ValueError):
             sys.exit(code)
         atexit._run_exitfuncs()
