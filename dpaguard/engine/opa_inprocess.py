@@ -14,7 +14,7 @@ in every fact are sent once (`shaping.distinct`) and their decisions given to ea
 are split into parts of at most PART_RESOURCES resources, shared by two OPA instances evaluating at
 once (ctypes releases the GIL during the call, and one Go evaluation uses one core), each taking its
 parts in turn; every rule judges one resource or one stack, so the union of the parts' decisions is
-the whole answer.
+the whole answer. The second instance is compiled by prepare(), while the caller normalises the facts.
 Any failure raises EngineError: the evaluation fails closed, never with an empty list.
 """
 
