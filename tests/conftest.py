@@ -19,6 +19,7 @@ from pathlib import Path
 
 import pytest
 
+from dpaguard.engine.shaping import usable_cpus
 from dpaguard.model import Deployment
 from dpaguard.policy import Policy, load_policy
 from dpaguard.source.program import render_stack
@@ -73,7 +74,7 @@ def pytest_xdist_auto_num_workers(config: pytest.Config) -> int | None:
     """
     if os.environ.get("PYTEST_XDIST_AUTO_NUM_WORKERS"):
         return None
-    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+    cores = usable_cpus()
     fast_only = " ".join(str(config.option.markexpr or "").split()) == "not e2e"
     return 2 * cores if fast_only else cores
 

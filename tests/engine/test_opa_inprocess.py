@@ -165,19 +165,19 @@ def test_a_closed_engine_refuses(policy: Policy, estates: dict[str, Facts]) -> N
         engine.decide(estates["vs_checkov"])
 
 
-def _counting_compiles(monkeypatch: pytest.MonkeyPatch) -> list[int]:
-    """Each compile of an instance the engine makes, as it is made."""
+def _compiled_instances(monkeypatch: pytest.MonkeyPatch) -> list[Any]:
+    """Each OPA instance the engine compiles, as it is compiled."""
     from dpaguard.engine import opa_inprocess
 
-    compiles: list[int] = []
+    made: list[Any] = []
     compile_policy = opa_inprocess.compile_policy
 
-    def counting(modules: Any, data: Any) -> Any:
-        compiles.append(len(compiles))
-        return compile_policy(modules, data)
+    def keeping(modules: Any, data: Any) -> Any:
+        made.append(compile_policy(modules, data))
+        return made[-1]
 
-    monkeypatch.setattr(opa_inprocess, "compile_policy", counting)
-    return compiles
+    monkeypatch.setattr(opa_inprocess, "compile_policy", keeping)
+    return made
 
 
 def test_prepare_compiles_the_second_instance_the_split_evaluation_uses(
@@ -189,7 +189,7 @@ def test_prepare_compiles_the_second_instance_the_split_evaluation_uses(
         expected = reference.decide(facts)
     finally:
         reference.close()
-    compiles = _counting_compiles(monkeypatch)
+    compiles = _compiled_instances(monkeypatch)
     engine = OpaInProcessEngine(policy, parallel_above=10, threads=2)
     try:
         before = len(compiles)  # the first instance: the load's, or compiled now for a policy already taken
@@ -206,7 +206,7 @@ def test_prepare_compiles_the_second_instance_the_split_evaluation_uses(
 def test_prepare_below_the_split_or_on_one_thread_compiles_nothing(
     policy: Policy, estates: dict[str, Facts], monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    compiles = _counting_compiles(monkeypatch)
+    compiles = _compiled_instances(monkeypatch)
     small = OpaInProcessEngine(policy, parallel_above=1000, threads=2)
     alone = OpaInProcessEngine(policy, parallel_above=10, threads=1)
     try:
@@ -221,16 +221,7 @@ def test_prepare_below_the_split_or_on_one_thread_compiles_nothing(
 
 
 def test_an_engine_closed_after_prepare_closes_the_instance_it_compiled(policy: Policy, monkeypatch: pytest.MonkeyPatch) -> None:
-    from dpaguard.engine import opa_inprocess
-
-    made: list[Any] = []
-    compile_policy = opa_inprocess.compile_policy
-
-    def keeping(modules: Any, data: Any) -> Any:
-        made.append(compile_policy(modules, data))
-        return made[-1]
-
-    monkeypatch.setattr(opa_inprocess, "compile_policy", keeping)
+    made = _compiled_instances(monkeypatch)
     engine = OpaInProcessEngine(policy, parallel_above=10, threads=2)
     engine.prepare(5000)
     engine.close()  # at once: a compile prepare() started is waited for and closed, one not started yet never starts
